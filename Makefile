@@ -1,0 +1,33 @@
+# Convenience front end. The two commands a newcomer needs:
+#   make run    builds and starts the gateway on the embedded default config
+#   make test   installs what is missing, builds (plain and ASan+UBSan) and runs every test
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+PYTEST     ?= /usr/bin/python3 -m pytest
+
+.PHONY: all deps build build-asan run test unit system clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMW_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/mailwarden serve -f
+
+# Unit and system tests run against both builds: the plain one and the
+# sanitizer one (a sanitizer report fails the test that caused it).
+test: build build-asan
+	@scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mailwarden needs to build, run and test, and
+# (when run as root) the two unprivileged system users of SEC-1. Quick when
+# everything is already there: it asks dpkg first and runs apt only for
+# what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libevent-dev libssl-dev libfyaml-dev libc-ares-dev libcrypt-dev
+  libcriterion-dev
+  python3-pytest python3-aiosmtpd swaks openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${missing[@]}"
+  }
+fi
+
+# SEC-1: when mailwarden is started as root, the queue runs as 'mailwarden'
+# and the internet-facing smtpd as 'mailwarden-smtpd'.
+if [ "$(id -u)" -eq 0 ]; then
+  for u in mailwarden mailwarden-smtpd; do
+    id -u "$u" >/dev/null 2>&1 || useradd --system --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
+  done
+fi
