@@ -1,0 +1,367 @@
+/*
+ * The table of scalar configuration keys and the value parsers behind it.
+ * See schema.h for the contract.
+ */
+#include "config/schema.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "util/alloc.h"
+
+/* ENUM values are stored as int; the log enums must be int-sized. */
+static_assert(sizeof(enum log_target) == sizeof(int), "enum log_target is not int-sized");
+static_assert(sizeof(enum log_format) == sizeof(int), "enum log_format is not int-sized");
+
+#define KIB 1024ULL
+#define MIB (1024ULL * KIB)
+#define GIB (1024ULL * MIB)
+#define MINUTE 60ULL
+#define HOUR (60ULL * MINUTE)
+#define DAY (24ULL * HOUR)
+
+static const struct schema_enum log_targets[] = {
+	{ "stderr", LOG_TARGET_STDERR },
+	{ "syslog", LOG_TARGET_SYSLOG },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum log_formats[] = {
+	{ "kv", LOG_FORMAT_KV },
+	{ "json", LOG_FORMAT_JSON },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum log_levels[] = {
+	{ "debug", LOG_DEBUG },
+	{ "info", LOG_INFO },
+	{ "warning", LOG_WARNING },
+	{ "error", LOG_ERR },
+	{ NULL, 0 },
+};
+
+/* A user name as useradd(8) accepts it, conservatively: letters, digits,
+ * '_', '.', '-', not starting with '-' (it would read as an option). */
+static const char *check_user(const char *s, size_t len)
+{
+	if (s[0] == '-')
+		return "not a user name (letters, digits, '_', '.', '-'; not starting with '-')";
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return "not a user name (letters, digits, '_', '.', '-'; not starting with '-')";
+	}
+	return NULL;
+}
+
+/* Paths end up in logs and system calls: no control characters. */
+static const char *check_path(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "path contains control characters";
+	return NULL;
+}
+
+#define OFF(field) offsetof(struct config, field)
+
+const struct schema_key schema_keys[] = {
+	{ "hostname", SCHEMA_STRING, 1, 253, OFF(hostname), NULL, schema_check_domain,
+	  "our name in the SMTP greeting, EHLO and Received (default: the machine's name)" },
+	{ "state_dir", SCHEMA_STRING, 1, 4095, OFF(state_dir), NULL, check_path,
+	  "spool, maildirs and runtime files; relative to the configuration file's directory" },
+	{ "user", SCHEMA_STRING, 1, 32, OFF(user), NULL, check_user,
+	  "user of the queue process when started as root" },
+	{ "smtpd_user", SCHEMA_STRING, 1, 32, OFF(smtpd_user), NULL, check_user,
+	  "user of the internet-facing smtpd processes when started as root" },
+	{ "smtpd_processes", SCHEMA_UINT, 1, 64, OFF(smtpd_processes), NULL, NULL,
+	  "number of smtpd processes" },
+	{ "shutdown_grace", SCHEMA_DURATION, 0, HOUR, OFF(shutdown_grace), NULL, NULL,
+	  "time sessions get to finish on stop or reload" },
+	{ "log.target", SCHEMA_ENUM, 0, 0, OFF(log.target), log_targets, NULL,
+	  "where log lines go" },
+	{ "log.format", SCHEMA_ENUM, 0, 0, OFF(log.format), log_formats, NULL,
+	  "key=value or JSON log lines" },
+	{ "log.level", SCHEMA_ENUM, 0, 0, OFF(log.level), log_levels, NULL,
+	  "lowest level logged" },
+	{ "limits.line_length", SCHEMA_SIZE, 512, 64 * KIB, OFF(limits.line_length), NULL, NULL,
+	  "longest SMTP command line accepted, CRLF included" },
+	{ "limits.message_size", SCHEMA_SIZE, KIB, 2 * GIB, OFF(limits.message_size), NULL, NULL,
+	  "largest message accepted; advertised with SIZE" },
+	{ "limits.recipients", SCHEMA_UINT, 1, 100000, OFF(limits.recipients), NULL, NULL,
+	  "recipients per message" },
+	{ "limits.connections", SCHEMA_UINT, 1, 100000, OFF(limits.connections), NULL, NULL,
+	  "simultaneous sessions per smtpd process" },
+	{ "limits.connections_per_ip", SCHEMA_UINT, 1, 100000, OFF(limits.connections_per_ip), NULL, NULL,
+	  "simultaneous sessions per client address" },
+	{ "limits.command_timeout", SCHEMA_DURATION, 1, HOUR, OFF(limits.command_timeout), NULL, NULL,
+	  "idle time allowed while waiting for a command" },
+	{ "limits.data_timeout", SCHEMA_DURATION, 1, HOUR, OFF(limits.data_timeout), NULL, NULL,
+	  "idle time allowed between two reads of message data" },
+	{ "limits.errors", SCHEMA_UINT, 1, 1000, OFF(limits.errors), NULL, NULL,
+	  "bad commands before the session is closed" },
+	{ "queue.retry_min", SCHEMA_DURATION, 1, DAY, OFF(queue.retry_min), NULL, NULL,
+	  "first retry delay, doubled after each failed try" },
+	{ "queue.retry_max", SCHEMA_DURATION, 1, 7 * DAY, OFF(queue.retry_max), NULL, NULL,
+	  "longest delay between two tries; at least queue.retry_min" },
+	{ "queue.lifetime", SCHEMA_DURATION, MINUTE, 30 * DAY, OFF(queue.lifetime), NULL, NULL,
+	  "time a message may stay queued before it bounces" },
+	{ "queue.delivery_concurrency", SCHEMA_UINT, 1, 1000, OFF(queue.delivery_concurrency), NULL, NULL,
+	  "simultaneous outbound deliveries" },
+	{ "queue.connect_timeout", SCHEMA_DURATION, 1, 10 * MINUTE, OFF(queue.connect_timeout), NULL, NULL,
+	  "time allowed to connect to a next hop" },
+	{ "queue.reply_timeout", SCHEMA_DURATION, 1, HOUR, OFF(queue.reply_timeout), NULL, NULL,
+	  "time allowed for each SMTP reply of a next hop" },
+};
+
+const size_t schema_n_keys = sizeof(schema_keys) / sizeof(schema_keys[0]);
+
+const struct schema_key *schema_find(const char *key, size_t len)
+{
+	for (size_t i = 0; i < schema_n_keys; i++)
+		if (strlen(schema_keys[i].key) == len && memcmp(schema_keys[i].key, key, len) == 0)
+			return &schema_keys[i];
+	return NULL;
+}
+
+bool schema_is_section(const char *key, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < schema_n_keys; i++) {
+		const char *k = schema_keys[i].key;
+		if (strlen(k) > len && memcmp(k, key, len) == 0 && k[len] == '.')
+			return true;
+	}
+	return false;
+}
+
+bool schema_parse_number(const char *text, size_t len, unsigned long long *out, bool *overflow)
+{
+	unsigned long long v = 0;
+
+	*overflow = false;
+	if (len == 0 || (text[0] == '0' && len > 1))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+		unsigned d = (unsigned)(text[i] - '0');
+		if (v > (~0ULL - d) / 10)
+			*overflow = true;
+		else
+			v = v * 10 + d;
+	}
+	if (*overflow)
+		return false;
+	*out = v;
+	return true;
+}
+
+const char *schema_check_domain(const char *s, size_t len)
+{
+	size_t label = 0;
+
+	if (len == 0)
+		return "empty domain name";
+	if (len > 253)
+		return "domain name longer than 253 bytes";
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0)
+				return "empty label in domain name";
+			if (s[i - 1] == '-')
+				return "domain name label ends with '-'";
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+			return "not a domain name (letters, digits, '-' and '.')";
+		if (c == '-' && label == 0)
+			return "domain name label starts with '-'";
+		if (++label > 63)
+			return "domain name label longer than 63 bytes";
+	}
+	if (label == 0)
+		return "domain name ends with '.'";
+	if (s[len - 1] == '-')
+		return "domain name label ends with '-'";
+	return NULL;
+}
+
+/* A number with an optional one-letter unit from units[] (each with its
+ * multiplier). Overflow of the product counts as overflow. */
+struct unit {
+	char letter;
+	unsigned long long mult;
+};
+
+static bool parse_with_unit(const char *text, size_t len, const struct unit *units,
+			    unsigned long long *out, bool *overflow)
+{
+	unsigned long long mult = 1, v;
+
+	*overflow = false;
+	if (len > 1) {
+		for (const struct unit *u = units; u->letter; u++) {
+			if (text[len - 1] == u->letter) {
+				mult = u->mult;
+				len--;
+				break;
+			}
+		}
+	}
+	if (!schema_parse_number(text, len, &v, overflow))
+		return false;
+	if (v > ~0ULL / mult) {
+		*overflow = true;
+		return false;
+	}
+	*out = v * mult;
+	return true;
+}
+
+static const struct unit size_units[] = {
+	{ 'k', KIB }, { 'K', KIB }, { 'm', MIB }, { 'M', MIB }, { 'g', GIB }, { 'G', GIB }, { 0, 0 },
+};
+
+static const struct unit duration_units[] = {
+	{ 's', 1 }, { 'm', MINUTE }, { 'h', HOUR }, { 'd', DAY }, { 0, 0 },
+};
+
+/* A bound as the administrator would write it: "2G", "1h", "1000". */
+static void format_bound(enum schema_type type, unsigned long long v, char *buf, size_t size)
+{
+	static const struct unit size_out[] = { { 'G', GIB }, { 'M', MIB }, { 'k', KIB }, { 0, 0 } };
+	static const struct unit dur_out[] = { { 'd', DAY }, { 'h', HOUR }, { 'm', MINUTE }, { 's', 1 }, { 0, 0 } };
+	const struct unit *u = type == SCHEMA_SIZE ? size_out : type == SCHEMA_DURATION ? dur_out : NULL;
+
+	for (; u && u->letter; u++) {
+		if (v != 0 && v % u->mult == 0) {
+			snprintf(buf, size, "%llu%c", v / u->mult, u->letter);
+			return;
+		}
+	}
+	snprintf(buf, size, "%llu", v);
+}
+
+static bool out_of_range(const struct schema_key *k, char *problem, size_t problem_size)
+{
+	char lo[32], hi[32];
+
+	format_bound(k->type, k->min, lo, sizeof(lo));
+	format_bound(k->type, k->max, hi, sizeof(hi));
+	snprintf(problem, problem_size, "must be between %s and %s", lo, hi);
+	return false;
+}
+
+static bool text_is(const char *text, size_t len, const char *word)
+{
+	return strlen(word) == len && memcmp(text, word, len) == 0;
+}
+
+static bool set_enum(const struct schema_key *k, char *field, const char *text, size_t len,
+		     char *problem, size_t problem_size)
+{
+	size_t used;
+
+	for (const struct schema_enum *e = k->values; e->name; e++) {
+		if (text_is(text, len, e->name)) {
+			memcpy(field, &e->value, sizeof(int));
+			return true;
+		}
+	}
+	used = (size_t)snprintf(problem, problem_size, "must be one of:");
+	for (const struct schema_enum *e = k->values; e->name && used < problem_size; e++)
+		used += (size_t)snprintf(problem + used, problem_size - used, "%s %s",
+					 e == k->values ? "" : ",", e->name);
+	return false;
+}
+
+bool schema_set(const struct schema_key *k, void *base, const char *text, size_t len,
+		char *problem, size_t problem_size)
+{
+	char *field = (char *)base + k->offset;
+	unsigned long long v = 0;
+	bool overflow = false, ok;
+
+	switch (k->type) {
+	case SCHEMA_STRING: {
+		const char *why;
+		char *old;
+
+		if (memchr(text, '\0', len)) {
+			snprintf(problem, problem_size, "contains a NUL byte");
+			return false;
+		}
+		if (len < k->min || len > k->max) {
+			snprintf(problem, problem_size, "must be %llu to %llu bytes long", k->min, k->max);
+			return false;
+		}
+		if (k->check && (why = k->check(text, len)) != NULL) {
+			snprintf(problem, problem_size, "%s", why);
+			return false;
+		}
+		memcpy(&old, field, sizeof(old));
+		free(old);
+		char *s = xstrndup(text, len);
+		memcpy(field, &s, sizeof(s));
+		return true;
+	}
+	case SCHEMA_ENUM:
+		return set_enum(k, field, text, len, problem, problem_size);
+	case SCHEMA_BOOL: {
+		bool b;
+		if (text_is(text, len, "true") || text_is(text, len, "yes"))
+			b = true;
+		else if (text_is(text, len, "false") || text_is(text, len, "no"))
+			b = false;
+		else {
+			snprintf(problem, problem_size, "not a boolean (use true, false, yes or no)");
+			return false;
+		}
+		memcpy(field, &b, sizeof(b));
+		return true;
+	}
+	case SCHEMA_UINT:
+		ok = schema_parse_number(text, len, &v, &overflow);
+		if (!ok && !overflow) {
+			snprintf(problem, problem_size, "not a number (use decimal digits)");
+			return false;
+		}
+		break;
+	case SCHEMA_SIZE:
+		ok = parse_with_unit(text, len, size_units, &v, &overflow);
+		if (!ok && !overflow) {
+			snprintf(problem, problem_size, "not a size (use e.g. 10M, 512k or a number of bytes)");
+			return false;
+		}
+		break;
+	case SCHEMA_DURATION:
+		ok = parse_with_unit(text, len, duration_units, &v, &overflow);
+		if (!ok && !overflow) {
+			snprintf(problem, problem_size, "not a duration (use e.g. 30s, 5m, 1h, 2d or a number of seconds)");
+			return false;
+		}
+		break;
+	default:
+		snprintf(problem, problem_size, "internal error: unknown type");
+		return false;
+	}
+
+	if (overflow || v < k->min || v > k->max)
+		return out_of_range(k, problem, problem_size);
+	if (k->type == SCHEMA_SIZE) {
+		size_t s = (size_t)v;
+		memcpy(field, &s, sizeof(s));
+	} else {
+		unsigned u = (unsigned)v;
+		memcpy(field, &u, sizeof(u));
+	}
+	return true;
+}
