@@ -1,0 +1,71 @@
+/*
+ * Configuration warnings: see check.h. Runs wherever the configuration
+ * was loaded (the master, or the check-config command); no I/O.
+ */
+#include "config/check.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Trusted networks wider than this, reachable through a listener that is
+ * not on loopback, get a warning: relaying for a quarter of the IPv4
+ * internet is seldom what was meant. (IPv6 allocations are larger, so
+ * the bar is lower there.) */
+#define WIDE_PREFIX_V4 8
+#define WIDE_PREFIX_V6 16
+
+static void cidr_text(const struct cidr *n, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(n->family, n->addr, addr, sizeof(addr)))
+		memcpy(addr, "?", 2);
+	snprintf(buf, size, "%s/%u", addr, n->prefix);
+}
+
+static bool address_is_loopback(const char *text)
+{
+	unsigned char bin[16];
+	static const unsigned char v6_loopback[16] = { [15] = 1 };
+	static const unsigned char v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (inet_pton(AF_INET, text, bin) == 1)
+		return bin[0] == 127;
+	if (inet_pton(AF_INET6, text, bin) == 1)
+		return memcmp(bin, v6_loopback, 16) == 0 ||
+		       (memcmp(bin, v4mapped, 12) == 0 && bin[12] == 127);
+	return false;
+}
+
+void config_warnings(const struct config *c, struct config_errors *out)
+{
+	const struct listener_cfg *exposed = NULL;
+
+	for (size_t i = 0; i < c->n_listeners && !exposed; i++)
+		if (!address_is_loopback(c->listeners[i].address))
+			exposed = &c->listeners[i];
+
+	for (size_t i = 0; i < c->trusted_networks.n; i++) {
+		const struct cidr *n = &c->trusted_networks.items[i];
+		unsigned wide = n->family == AF_INET ? WIDE_PREFIX_V4 : WIDE_PREFIX_V6;
+		char text[INET6_ADDRSTRLEN + 8];
+
+		cidr_text(n, text, sizeof(text));
+		if (n->prefix == 0)
+			config_errors_add(out, "%s: warning: trusted_networks contains %s: every client may relay "
+					  "(open relay)", c->source, text);
+		else if (n->prefix < wide && exposed)
+			config_errors_add(out, "%s: warning: trusted_networks contains %s, wider than /%u, and "
+					  "listener %s is not on loopback (%s): far too many clients may relay",
+					  c->source, text, wide, exposed->name, exposed->address);
+	}
+
+	for (size_t i = 0; i < c->n_local_domains; i++) {
+		const char *d = c->local_domains[i];
+		if (!route_lookup(c->routes, c->n_routes, d, strlen(d)))
+			config_errors_add(out, "%s: warning: local domain %s has no route: mail for it would be "
+					  "deferred", c->source, d);
+	}
+}
