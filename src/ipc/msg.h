@@ -1,0 +1,78 @@
+/*
+ * Typed, versioned IPC messages between mailwarden processes (smtpd <->
+ * queue, master <-> children). A message travels as one SOCK_SEQPACKET
+ * datagram:
+ *
+ *   u16 type | u16 reserved (0) | u32 request id | payload ...
+ *
+ * The payload is a sequence of typed fields written with ipc_put_*() and
+ * read back in the same order with ipc_get_*(). Every getter checks the
+ * bounds; a reader that finds bytes left over, a field that runs past the
+ * end, a string with a NUL in it or an unknown type treats the peer as
+ * broken (fail closed: the channel is closed and the peer restarted).
+ *
+ * Message numbers live in ranges by direction and are never reused:
+ *   1..99     any direction (hello / version check)
+ *   100..199  smtpd -> queue
+ *   200..299  queue -> smtpd
+ */
+#ifndef MW_IPC_MSG_H
+#define MW_IPC_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_VERSION 1
+#define IPC_MSG_MAX 65536      /* largest datagram, header included */
+#define IPC_HEADER_SIZE 8
+#define IPC_STRING_MAX 4096    /* longest string field */
+
+enum ipc_type {
+	IPC_HELLO = 1,              /* u32 version */
+
+	IPC_TXN_BEGIN = 100,        /* str session, str client, str helo, str sender, u64 size, u32 flags */
+	IPC_TXN_RCPT = 101,         /* str recipient */
+	IPC_TXN_OPEN = 102,         /* (empty): envelope complete, create the spool file */
+	IPC_TXN_COMMIT = 103,       /* u64 body size as written by smtpd */
+	IPC_TXN_ABORT = 104,        /* (empty): drop the spool file */
+
+	IPC_TXN_OPENED = 200,       /* str queue id; carries the spool file descriptor */
+	IPC_TXN_COMMITTED = 201,    /* str queue id */
+	IPC_TXN_FAILED = 202,       /* str reason: the transaction is gone, answer 451 */
+};
+
+/* Flags of IPC_TXN_BEGIN. */
+#define IPC_TXN_F_8BITMIME 0x1u
+#define IPC_TXN_F_SMTPUTF8 0x2u
+
+struct ipc_msg {
+	uint16_t type;
+	uint32_t reqid;
+	unsigned char data[IPC_MSG_MAX];
+	size_t len;        /* bytes used in data (header included) */
+	size_t pos;        /* read position */
+	bool bad;          /* a getter or putter ran out of bounds: the message is void */
+};
+
+bool ipc_type_known(uint16_t type);
+const char *ipc_type_name(uint16_t type);
+
+/* Writing: start, then put fields. A put that does not fit marks the message bad. */
+void ipc_msg_init(struct ipc_msg *m, uint16_t type, uint32_t reqid);
+void ipc_put_u32(struct ipc_msg *m, uint32_t v);
+void ipc_put_u64(struct ipc_msg *m, uint64_t v);
+void ipc_put_str(struct ipc_msg *m, const char *s);
+
+/* Reading: decode the header of a received datagram (false: too short, a
+ * reserved field set or an unknown type), then get fields, then
+ * ipc_get_end() which is false if anything went wrong or bytes are left. */
+bool ipc_msg_decode(struct ipc_msg *m, const void *buf, size_t len);
+uint32_t ipc_get_u32(struct ipc_msg *m);
+uint64_t ipc_get_u64(struct ipc_msg *m);
+/* Returns a pointer to a NUL-terminated copy inside out (cap bytes), or
+ * marks the message bad if the string is longer, holds a NUL, or is cut. */
+const char *ipc_get_str(struct ipc_msg *m, char *out, size_t cap);
+bool ipc_get_end(struct ipc_msg *m);
+
+#endif

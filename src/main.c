@@ -1,0 +1,100 @@
+/*
+ * mailwarden: one binary, a table of subcommands.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/check.h"
+#include "config/config.h"
+#include "master/master.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+};
+
+/* Parses [-c FILE] [-f]; allow_f says whether -f is accepted. */
+static bool parse_options(int argc, char **argv, bool allow_f, const char **config, bool *foreground)
+{
+	int opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, allow_f ? "c:f" : "c:")) != -1) {
+		if (opt == 'c')
+			*config = optarg;
+		else if (opt == 'f' && foreground)
+			*foreground = true;
+		else
+			return false;
+	}
+	return optind == argc;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	const char *config = NULL;
+	bool foreground = false;
+	if (!parse_options(argc, argv, true, &config, &foreground)) {
+		fprintf(stderr, "usage: mailwarden serve [-c FILE] [-f]\n");
+		return 2;
+	}
+	return master_run(config, foreground);
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+	const char *path = NULL;
+	if (!parse_options(argc, argv, false, &path, NULL)) {
+		fprintf(stderr, "usage: mailwarden check-config [-c FILE]\n");
+		return 2;
+	}
+	struct config_errors errs = { 0 };
+	struct config *c = config_load(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.items[i]);
+	config_errors_free(&errs);
+	if (!c)
+		return 1;
+	printf("%s: configuration ok\n", c->source);
+	struct config_errors warnings = { 0 };
+	config_warnings(c, &warnings);
+	for (size_t i = 0; i < warnings.n; i++)
+		printf("%s\n", warnings.items[i]);
+	config_errors_free(&warnings);
+	config_free(c);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("mailwarden %s\n", MW_VERSION);
+	return 0;
+}
+
+static const struct subcommand subcommands[] = {
+	{ "serve", cmd_serve, "serve [-c FILE] [-f]   run the gateway (-f: foreground, log to stderr)" },
+	{ "check-config", cmd_check_config, "check-config [-c FILE]   check a configuration, report every problem" },
+	{ "version", cmd_version, "version   print the version" },
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: mailwarden COMMAND [OPTIONS]\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(stderr, "  mailwarden %s\n", subcommands[i].usage);
+	fprintf(stderr, "Without -c the embedded default configuration is used.\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
+	return usage();
+}

@@ -1,0 +1,64 @@
+#include "master/child.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "util/log.h"
+
+static bool fd_kept(const struct child_fds *fds, int fd)
+{
+	for (size_t i = 0; i < fds->n; i++)
+		if (fds->fds[i] == fd)
+			return true;
+	return fd <= STDERR_FILENO;
+}
+
+static void close_other_fds(const struct child_fds *fds)
+{
+	struct rlimit rl;
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
+		if (!fd_kept(fds, fd))
+			close(fd);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+pid_t child_spawn(const struct config *c, const struct child_spec *spec, const struct child_fds *fds)
+{
+	pid_t master = getpid();
+	pid_t pid = fork();
+	if (pid != 0) {
+		if (pid < 0)
+			log_event(LOG_ERR, "spawn_error", "child", spec->name, "msg", strerror(errno), NULL);
+		return pid;
+	}
+	reset_signals();
+	/* If the master dies (even by kill -9) the children stop too, so a new
+	 * master never finds an orphan holding the spool or a port. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		_exit(0);
+	log_init(spec->name, c->log.target, c->log.format, c->log.level);
+	close_other_fds(fds);
+	struct privdrop_target t = spec->target(c);
+	if (!privdrop_apply(&t))
+		_exit(2);
+	exit(spec->run(c, fds));
+}

@@ -1,0 +1,33 @@
+/*
+ * The one skeleton every child process starts through (Postfix's
+ * single_server idea): fork, reset signals, die with the master
+ * (PR_SET_PDEATHSIG), close every descriptor it was not given, set up
+ * logging, drop privileges, then call the child's main. No child repeats
+ * any of this.
+ */
+#ifndef MW_MASTER_CHILD_H
+#define MW_MASTER_CHILD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "master/privdrop.h"
+
+struct config;
+
+struct child_fds {
+	int *fds;        /* descriptors the child keeps; all others are closed */
+	size_t n;
+};
+
+struct child_spec {
+	const char *name;                       /* "smtpd", "queue": the log's proc= */
+	struct privdrop_target (*target)(const struct config *c);
+	/* The child's main; runs after the drop; returns the exit status. */
+	int (*run)(const struct config *c, const struct child_fds *fds);
+};
+
+/* Fork a child. Returns its pid in the parent, -1 on failure. */
+pid_t child_spawn(const struct config *c, const struct child_spec *spec, const struct child_fds *fds);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * The queue process: owns the spool. Opens and commits spool files for
+ * smtpd, recovers the spool at start-up, schedules and runs deliveries.
+ * Runs as the queue user in the state directory. fds->fds[] are the
+ * channels to the smtpd processes.
+ */
+#ifndef MW_QUEUE_QUEUE_H
+#define MW_QUEUE_QUEUE_H
+
+struct config;
+struct child_fds;
+
+int queue_main(const struct config *c, const struct child_fds *fds);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * The spool: where accepted messages live until every recipient is done
+ * (Q-1). Only the queue process calls this; smtpd sees nothing but the open
+ * descriptor it is handed (SEC-1: the descriptor is the capability).
+ *
+ * Message states, and the single step that moves a message on:
+ *
+ *   state      file                step to the next state
+ *   --------   -----------------   ---------------------------------------------
+ *   RECEIVING  spool/tmp/<id>      spool_create() wrote the envelope; smtpd
+ *                                  appends the message; spool_commit():
+ *                                  fsync(file), renameat2(NOREPLACE) into
+ *                                  queue/, fsync(queue/). Only then 250.
+ *   QUEUED     spool/queue/<id>    spool_mark() rewrites one recipient's status
+ *                                  byte in place (pwrite + fdatasync) after
+ *                                  its delivery or permanent failure.
+ *   DONE       (none)              spool_remove(): unlink when no recipient
+ *                                  is pending.
+ *
+ * Recovery (spool_recover) after any crash: every file in tmp/ was never
+ * acknowledged and is removed; every file in queue/ is loaded again. A
+ * recipient marked done is never delivered again; one delivered but not
+ * yet marked when the crash came is delivered once more (at most one
+ * duplicate, never a loss). A file in queue/ that does not decode is
+ * moved to corrupt/ and logged, never deleted.
+ */
+#ifndef MW_QUEUE_SPOOL_H
+#define MW_QUEUE_SPOOL_H
+
+#include <stdint.h>
+
+#include "queue/envelope.h"
+
+struct spool;
+
+/* Open (creating if needed) the spool in dir: tmp/, queue/, corrupt/.
+ * Takes an exclusive lock (spool/lock) so two queue processes never share
+ * a spool; waits up to lock_wait seconds for a previous one to go. */
+struct spool *spool_open(const char *dir, unsigned lock_wait);
+void spool_close(struct spool *s);
+
+/* RECEIVING: assign e->id, create tmp/<id>, write the envelope. Returns the
+ * file descriptor (positioned after the envelope, O_APPEND) or -1. */
+int spool_create(struct spool *s, struct envelope *e);
+
+/* RECEIVING -> QUEUED. fd is the queue's own descriptor of tmp/<id>.
+ * expected_size is the message size smtpd reports; a mismatch with the
+ * file's real size refuses the commit. Returns 0, or -1 (file removed). */
+int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size);
+
+/* Drop a message still RECEIVING. */
+void spool_abort(struct spool *s, const char *id);
+
+/* Load queue/<id>: envelope into *e, and an open read descriptor. Returns
+ * the fd or -1 (corrupt files are moved to corrupt/). */
+int spool_load(struct spool *s, const char *id, struct envelope *e);
+
+/* Record a recipient's final status durably. Returns 0 or -1. */
+int spool_mark(struct spool *s, int fd, const struct envelope_rcpt *r, char status);
+
+/* QUEUED -> DONE. */
+int spool_remove(struct spool *s, const char *id);
+
+/* Clean tmp/ and call found() for every id in queue/. */
+void spool_recover(struct spool *s, void (*found)(const char *id, void *arg), void *arg);
+
+#endif

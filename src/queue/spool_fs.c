@@ -1,0 +1,255 @@
+/*
+ * The file-per-message spool backend: spool.h's states as directories.
+ * Runs in the queue process only, as the queue user.
+ */
+#include "queue/spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define ENVELOPE_READ_MAX (4u << 20)  /* an envelope never exceeds this */
+
+struct spool {
+	int dir_fd, tmp_fd, queue_fd, corrupt_fd, lock_fd;
+};
+
+static int open_subdir(int parent, const char *name)
+{
+	if (mkdirat(parent, name, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static int lock_spool(int dir_fd, unsigned wait)
+{
+	int fd = openat(dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	for (unsigned tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries >= wait * 10) {
+			close(fd);
+			return -1;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+	}
+	return fd;
+}
+
+struct spool *spool_open(const char *dir, unsigned lock_wait)
+{
+	struct spool *s = xcalloc(1, sizeof(*s));
+	s->dir_fd = s->tmp_fd = s->queue_fd = s->corrupt_fd = s->lock_fd = -1;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir_fd < 0)
+		goto fail;
+	s->lock_fd = lock_spool(s->dir_fd, lock_wait);
+	if (s->lock_fd < 0)
+		goto fail;
+	s->tmp_fd = open_subdir(s->dir_fd, "tmp");
+	s->queue_fd = open_subdir(s->dir_fd, "queue");
+	s->corrupt_fd = open_subdir(s->dir_fd, "corrupt");
+	if (s->tmp_fd < 0 || s->queue_fd < 0 || s->corrupt_fd < 0)
+		goto fail;
+	return s;
+fail:
+	log_event(LOG_ERR, "spool_error", "dir", dir, "msg", strerror(errno), NULL);
+	spool_close(s);
+	return NULL;
+}
+
+void spool_close(struct spool *s)
+{
+	int *fds[] = { &s->dir_fd, &s->tmp_fd, &s->queue_fd, &s->corrupt_fd, &s->lock_fd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+	free(s);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int spool_create(struct spool *s, struct envelope *e)
+{
+	int fd = -1;
+	for (int tries = 0; tries < 8 && fd < 0; tries++) {
+		queue_id_new(e->id);
+		/* The id must be free in queue/ too; commit's NOREPLACE rename checks again. */
+		if (faccessat(s->queue_fd, e->id, F_OK, 0) == 0)
+			continue;
+		fd = openat(s->tmp_fd, e->id, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		log_event(LOG_ERR, "spool_error", "op", "create", "msg", strerror(errno), NULL);
+		return -1;
+	}
+	size_t len;
+	unsigned char *rec = envelope_encode(e, &len);
+	int rc = write_all(fd, rec, len);
+	free(rec);
+	if (rc < 0) {
+		log_event(LOG_ERR, "spool_error", "op", "write", "queue_id", e->id, "msg", strerror(errno), NULL);
+		close(fd);
+		unlinkat(s->tmp_fd, e->id, 0);
+		return -1;
+	}
+	return fd;
+}
+
+int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size)
+{
+	struct stat st;
+	const char *why = NULL;
+	if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if ((uint64_t)st.st_size != (uint64_t)e->body_offset + expected_size)
+		why = "size mismatch between smtpd and spool file";
+	else if (fsync(fd) < 0)
+		why = strerror(errno);
+	else if (renameat2(s->tmp_fd, e->id, s->queue_fd, e->id, RENAME_NOREPLACE) < 0)
+		why = strerror(errno);
+	else if (fsync(s->queue_fd) < 0) {
+		/* The rename may not be durable; the file is in queue/ and will
+		 * be delivered, but we must not claim success. */
+		why = strerror(errno);
+		log_event(LOG_ERR, "spool_error", "op", "fsync_dir", "queue_id", e->id, "msg", why, NULL);
+		return -1;
+	}
+	if (why) {
+		log_event(LOG_ERR, "spool_error", "op", "commit", "queue_id", e->id, "msg", why, NULL);
+		unlinkat(s->tmp_fd, e->id, 0);
+		return -1;
+	}
+	return 0;
+}
+
+void spool_abort(struct spool *s, const char *id)
+{
+	if (queue_id_valid(id))
+		unlinkat(s->tmp_fd, id, 0);
+}
+
+static void move_to_corrupt(struct spool *s, const char *id, const char *why)
+{
+	log_event(LOG_ERR, "spool_corrupt", "queue_id", id, "msg", why, "moved_to", "corrupt/", NULL);
+	if (renameat(s->queue_fd, id, s->corrupt_fd, id) == 0)
+		fsync(s->queue_fd);
+}
+
+int spool_load(struct spool *s, const char *id, struct envelope *e)
+{
+	if (!queue_id_valid(id))
+		return -1;
+	int fd = openat(s->queue_fd, id, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		close(fd);
+		move_to_corrupt(s, id, "empty or unreadable");
+		return -1;
+	}
+	size_t want = (size_t)st.st_size < ENVELOPE_READ_MAX ? (size_t)st.st_size : ENVELOPE_READ_MAX;
+	unsigned char *buf = xmalloc(want);
+	ssize_t got = pread(fd, buf, want, 0);
+	memset(e, 0, sizeof(*e));
+	bool ok = got == (ssize_t)want && envelope_decode(buf, want, e);
+	free(buf);
+	if (!ok) {
+		envelope_clear(e);
+		close(fd);
+		move_to_corrupt(s, id, "envelope does not decode");
+		return -1;
+	}
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	return fd;
+}
+
+int spool_mark(struct spool *s, int fd, const struct envelope_rcpt *r, char status)
+{
+	if (pwrite(fd, &status, 1, r->status_offset) != 1 || fdatasync(fd) < 0) {
+		log_event(LOG_ERR, "spool_error", "op", "mark", "msg", strerror(errno), NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int spool_remove(struct spool *s, const char *id)
+{
+	if (!queue_id_valid(id) || unlinkat(s->queue_fd, id, 0) < 0)
+		return -1;
+	return 0;
+}
+
+static void for_each_entry(int dir_fd, void (*fn)(const char *name, void *arg), void *arg)
+{
+	int fd = dup(dir_fd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rewinddir(d);
+	for (struct dirent *de; (de = readdir(d)) != NULL;)
+		if (de->d_name[0] != '.')
+			fn(de->d_name, arg);
+	closedir(d);
+}
+
+struct recover_ctx {
+	struct spool *s;
+	void (*found)(const char *id, void *arg);
+	void *arg;
+};
+
+static void remove_tmp(const char *name, void *arg)
+{
+	struct recover_ctx *c = arg;
+	log_event(LOG_INFO, "cleanup", "file", name, "msg", "never acknowledged, removed", NULL);
+	unlinkat(c->s->tmp_fd, name, 0);
+}
+
+static void found_queued(const char *name, void *arg)
+{
+	struct recover_ctx *c = arg;
+	if (queue_id_valid(name))
+		c->found(name, c->arg);
+	else
+		move_to_corrupt(c->s, name, "not a queue id");
+}
+
+void spool_recover(struct spool *s, void (*found)(const char *id, void *arg), void *arg)
+{
+	struct recover_ctx c = { s, found, arg };
+	for_each_entry(s->tmp_fd, remove_tmp, &c);
+	fsync(s->tmp_fd);
+	for_each_entry(s->queue_fd, found_queued, &c);
+}

@@ -1,0 +1,59 @@
+#include "smtp/body.h"
+
+void body_decoder_init(struct body_decoder *d)
+{
+	d->state = BODY_SOL;
+}
+
+size_t body_decode(struct body_decoder *d, const char *in, size_t len, char *out, size_t *used)
+{
+	size_t o = 0, i = 0;
+	for (; i < len && d->state != BODY_END && !body_failed(d); i++) {
+		char c = in[i];
+		switch (d->state) {
+		case BODY_SOL:
+		case BODY_TEXT:
+			if (c == '\r')
+				d->state = BODY_CR;  /* held back until its LF arrives */
+			else if (c == '\n')
+				d->state = BODY_BARE_LF;
+			else if (c == '.' && d->state == BODY_SOL)
+				d->state = BODY_DOT;
+			else {
+				out[o++] = c;
+				d->state = BODY_TEXT;
+			}
+			break;
+		case BODY_CR:
+			if (c == '\n') {
+				out[o++] = '\r';
+				out[o++] = '\n';
+				d->state = BODY_SOL;
+			} else {
+				d->state = BODY_BARE_CR;
+			}
+			break;
+		case BODY_DOT:
+			/* A leading dot is removed (RFC 5321 4.5.2); ".\r" may be the end. */
+			if (c == '\r')
+				d->state = BODY_DOT_CR;
+			else if (c == '\n')
+				d->state = BODY_BARE_LF;
+			else {
+				out[o++] = c;
+				d->state = BODY_TEXT;
+			}
+			break;
+		case BODY_DOT_CR:
+			d->state = c == '\n' ? BODY_END : BODY_BARE_CR;
+			break;
+		case BODY_END:
+		case BODY_BARE_LF:
+		case BODY_BARE_CR:
+			break;
+		}
+	}
+	/* On an error the offending byte counts as consumed; nothing after it is. */
+	*used = i;
+	return o;
+}

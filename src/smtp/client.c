@@ -1,0 +1,414 @@
+#include "smtp/client.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define REPLY_LINE_MAX 4096
+#define REPLY_LINES_MAX 100
+#define BODY_CHUNK (64u * 1024)
+
+enum client_state {
+	CLIENT_CONNECT, CLIENT_GREETING, CLIENT_EHLO, CLIENT_HELO, CLIENT_MAIL,
+	CLIENT_RCPT, CLIENT_DATA, CLIENT_BODY, CLIENT_QUIT, CLIENT_DONE,
+};
+
+static const char *client_state_names[] = {
+	"connect", "greeting", "ehlo", "helo", "mail", "rcpt", "data", "body", "quit", "done",
+};
+
+struct client {
+	struct smtp_client_job job;
+	struct bufferevent *bev;
+	enum client_state state;
+	smtp_client_done_cb done;
+	void *arg;
+	struct smtp_client_reply *replies;
+	bool *accepted;
+	size_t rcpt_index;          /* RCPT: next to send; BODY (LMTP): next reply */
+	size_t n_accepted;
+	bool peer_smtputf8, peer_8bitmime, peer_size;
+	/* the reply being read */
+	int reply_code;
+	unsigned reply_lines;
+	char reply_text[512];
+	char ehlo_caps[REPLY_LINES_MAX][32];
+	unsigned n_caps;
+	/* body streaming */
+	off_t body_pos;
+	bool at_line_start, body_sent, last_was_lf;
+};
+
+static void client_enter(struct client *c, enum client_state st);
+
+static void client_send(struct client *c, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	bufferevent_write(c->bev, line, (size_t)n);
+}
+
+/* Every recipient without a final reply (code 0) gets this one. */
+static void fail_remaining(struct client *c, int code, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < c->job.n_rcpts; i++)
+		if (c->replies[i].code == 0) {
+			c->replies[i].code = code;
+			snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", text);
+		}
+}
+
+static void client_finish(struct client *c)
+{
+	c->done(c->arg, c->replies, c->job.n_rcpts);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	free(c->replies);
+	free(c->accepted);
+	free(c);
+}
+
+/* A failure of the whole session: a synthesized temporary reply. */
+static void client_abort(struct client *c, const char *why)
+{
+	fail_remaining(c, 451, "451 4.4.2 %s:%s: %s (in state %s)", c->job.host, c->job.port, why,
+			       client_state_names[c->state]);
+	client_finish(c);
+}
+
+/* --- body ----------------------------------------------------------------- */
+
+/* Dot-stuffing (RFC 5321 4.5.2): a line starting with "." gets another.
+ * The spool holds CRLF lines only (smtpd refused bare CR/LF). */
+static void body_send_some(struct client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	static char in[BODY_CHUNK];
+	while (!c->body_sent && evbuffer_get_length(out) < BODY_CHUNK) {
+		off_t left = c->job.body_end - c->body_pos;
+		size_t want = left < (off_t)sizeof(in) ? (size_t)left : sizeof(in);
+		ssize_t n = want ? pread(c->job.body_fd, in, want, c->body_pos) : 0;
+		if (n < 0 || (want > 0 && n == 0)) {
+			client_abort(c, "spool read error");
+			return;
+		}
+		if (n == 0) {
+			if (!c->last_was_lf && c->body_pos > c->job.body_offset)
+				evbuffer_add(out, "\r\n", 2);
+			evbuffer_add(out, ".\r\n", 3);
+			c->body_sent = true;
+			bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.reply_timeout }, NULL);
+			return;
+		}
+		size_t start = 0;
+		for (size_t i = 0; i < (size_t)n; i++) {
+			if (c->at_line_start && in[i] == '.') {
+				evbuffer_add(out, in + start, i - start);
+				evbuffer_add(out, ".", 1);
+				start = i;
+			}
+			c->at_line_start = in[i] == '\n';
+		}
+		evbuffer_add(out, in + start, (size_t)n - start);
+		c->last_was_lf = in[n - 1] == '\n';
+		c->body_pos += n;
+	}
+}
+
+/* --- replies --------------------------------------------------------------- */
+
+static bool cap_has(const struct client *c, const char *cap)
+{
+	for (unsigned i = 0; i < c->n_caps; i++)
+		if (strcasecmp(c->ehlo_caps[i], cap) == 0)
+			return true;
+	return false;
+}
+
+static void client_reply(struct client *c);
+
+static void record_rcpt_reply(struct client *c, size_t i)
+{
+	c->replies[i].code = c->reply_code;
+	snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", c->reply_text);
+}
+
+static size_t next_accepted(const struct client *c, size_t from)
+{
+	while (from < c->job.n_rcpts && !c->accepted[from])
+		from++;
+	return from;
+}
+
+static void client_reply(struct client *c)
+{
+	int code = c->reply_code;
+	bool ok = code >= 200 && code < 300;
+	switch (c->state) {
+	case CLIENT_GREETING:
+		if (ok)
+			client_enter(c, CLIENT_EHLO);
+		else {
+			fail_remaining(c, code, "%s", c->reply_text);
+			client_enter(c, CLIENT_QUIT);
+		}
+		break;
+	case CLIENT_EHLO:
+		if (ok) {
+			c->peer_smtputf8 = cap_has(c, "SMTPUTF8");
+			c->peer_8bitmime = cap_has(c, "8BITMIME");
+			client_enter(c, CLIENT_MAIL);
+		} else if (!c->job.lmtp && code >= 500) {
+			client_enter(c, CLIENT_HELO);
+		} else {
+			fail_remaining(c, code, "%s", c->reply_text);
+			client_enter(c, CLIENT_QUIT);
+		}
+		break;
+	case CLIENT_HELO:
+		if (ok)
+			client_enter(c, CLIENT_MAIL);
+		else {
+			fail_remaining(c, code, "%s", c->reply_text);
+			client_enter(c, CLIENT_QUIT);
+		}
+		break;
+	case CLIENT_MAIL:
+		if (ok)
+			client_enter(c, CLIENT_RCPT);
+		else {
+			fail_remaining(c, code, "%s", c->reply_text);
+			client_enter(c, CLIENT_QUIT);
+		}
+		break;
+	case CLIENT_RCPT:
+		/* A refusal is final; an acceptance waits for the reply to the body. */
+		if (ok) {
+			c->accepted[c->rcpt_index] = true;
+			c->n_accepted++;
+		} else {
+			record_rcpt_reply(c, c->rcpt_index);
+		}
+		c->rcpt_index++;
+		if (c->rcpt_index < c->job.n_rcpts)
+			client_enter(c, CLIENT_RCPT);
+		else if (c->n_accepted > 0)
+			client_enter(c, CLIENT_DATA);
+		else
+			client_enter(c, CLIENT_QUIT);
+		break;
+	case CLIENT_DATA:
+		if (code == 354) {
+			client_enter(c, CLIENT_BODY);
+		} else {
+			for (size_t i = 0; i < c->job.n_rcpts; i++)
+				if (c->accepted[i])
+					record_rcpt_reply(c, i);
+			client_enter(c, CLIENT_QUIT);
+		}
+		break;
+	case CLIENT_BODY:
+		if (!c->job.lmtp) {
+			for (size_t i = 0; i < c->job.n_rcpts; i++)
+				if (c->accepted[i])
+					record_rcpt_reply(c, i);
+			client_enter(c, CLIENT_QUIT);
+			break;
+		}
+		/* LMTP (RFC 2033 4.2): one reply per accepted recipient, in order. */
+		c->rcpt_index = next_accepted(c, c->rcpt_index);
+		record_rcpt_reply(c, c->rcpt_index);
+		c->rcpt_index = next_accepted(c, c->rcpt_index + 1);
+		if (c->rcpt_index >= c->job.n_rcpts)
+			client_enter(c, CLIENT_QUIT);
+		break;
+	case CLIENT_QUIT:
+		client_enter(c, CLIENT_DONE);
+		break;
+	case CLIENT_CONNECT:
+	case CLIENT_DONE:
+		break;
+	}
+}
+
+/* Reads reply lines; a complete reply goes to client_reply(). */
+static void client_readcb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	while (c->state != CLIENT_DONE && c->state != CLIENT_CONNECT) {
+		size_t len;
+		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		if (!line) {
+			if (evbuffer_get_length(in) > REPLY_LINE_MAX)
+				client_abort(c, "reply line too long");
+			return;
+		}
+		bool valid = len >= 3 && len <= REPLY_LINE_MAX && line[0] >= '1' && line[0] <= '5' &&
+			     line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9' &&
+			     (len == 3 || line[3] == ' ' || line[3] == '-');
+		int code = valid ? atoi(line) : 0;
+		if (!valid || (c->reply_lines > 0 && code != c->reply_code) || ++c->reply_lines > REPLY_LINES_MAX) {
+			free(line);
+			client_abort(c, "malformed reply");
+			return;
+		}
+		c->reply_code = code;
+		if (c->state == CLIENT_EHLO && c->reply_lines > 1 && len > 4) {
+			size_t k = strcspn(line + 4, " ");
+			if (k < sizeof(c->ehlo_caps[0]) && c->n_caps < REPLY_LINES_MAX)
+				snprintf(c->ehlo_caps[c->n_caps++], sizeof(c->ehlo_caps[0]), "%.*s", (int)k, line + 4);
+		}
+		bool last = len == 3 || line[3] == ' ';
+		if (last) {
+			/* Keep the text printable for logs and DSNs. */
+			snprintf(c->reply_text, sizeof(c->reply_text), "%s", line);
+			for (char *p = c->reply_text; *p; p++)
+				if ((unsigned char)*p < ' ' || (unsigned char)*p == 0x7f)
+					*p = '?';
+		}
+		free(line);
+		if (last) {
+			c->reply_lines = 0;
+			log_event(LOG_DEBUG, "client_reply", "nexthop", c->job.host, "state",
+				  client_state_names[c->state], "reply", c->reply_text, NULL);
+			client_reply(c);
+			if (c->state == CLIENT_DONE) {
+				client_finish(c);
+				return;
+			}
+		}
+	}
+}
+
+static void client_writecb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	if (c->state == CLIENT_BODY && !c->body_sent)
+		body_send_some(c);
+}
+
+static void client_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		client_enter(c, CLIENT_GREETING);
+		return;
+	}
+	if (c->state == CLIENT_QUIT) {  /* closed after QUIT: fine */
+		client_finish(c);
+		return;
+	}
+	const char *why = (what & BEV_EVENT_TIMEOUT) ? "timeout"
+			  : (what & BEV_EVENT_EOF) ? "connection closed by peer"
+			  : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+	client_abort(c, why);
+}
+
+static void client_enter(struct client *c, enum client_state st)
+{
+	log_event(LOG_DEBUG, "client_state", "nexthop", c->job.host, "state", client_state_names[st], NULL);
+	c->state = st;
+	const struct smtp_client_job *j = &c->job;
+	switch (st) {
+	case CLIENT_CONNECT:
+		break;
+	case CLIENT_GREETING:
+		bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = j->reply_timeout },
+					 &(struct timeval){ .tv_sec = j->reply_timeout });
+		break;
+	case CLIENT_EHLO:
+		c->n_caps = 0;
+		client_send(c, "%s %s", j->lmtp ? "LHLO" : "EHLO", j->helo_name);
+		break;
+	case CLIENT_HELO:
+		client_send(c, "HELO %s", j->helo_name);
+		break;
+	case CLIENT_MAIL:
+		if (j->smtputf8 && !c->peer_smtputf8) {
+			/* RFC 6531 3.4: such a message must not go to a server without SMTPUTF8. */
+			fail_remaining(c, 553, "553 5.6.7 %s does not support SMTPUTF8", j->host);
+			client_enter(c, CLIENT_QUIT);
+			return;
+		}
+		client_send(c, "MAIL FROM:<%s>%s%s", j->sender,
+			    j->body_8bit && c->peer_8bitmime ? " BODY=8BITMIME" : "",
+			    j->smtputf8 ? " SMTPUTF8" : "");
+		break;
+	case CLIENT_RCPT:
+		client_send(c, "RCPT TO:<%s>", j->rcpts[c->rcpt_index]);
+		break;
+	case CLIENT_DATA:
+		client_send(c, "DATA");
+		break;
+	case CLIENT_BODY:
+		c->body_pos = j->body_offset;
+		c->at_line_start = true;
+		c->rcpt_index = 0;
+		body_send_some(c);
+		break;
+	case CLIENT_QUIT:
+		client_send(c, "QUIT");
+		break;
+	case CLIENT_DONE:
+		break;
+	}
+}
+
+void smtp_client_start(struct event_base *base, const struct smtp_client_job *job,
+		       smtp_client_done_cb done, void *arg)
+{
+	struct client *c = xcalloc(1, sizeof(*c));
+	c->job = *job;
+	c->done = done;
+	c->arg = arg;
+	c->replies = xcalloc(job->n_rcpts, sizeof(*c->replies));
+	c->accepted = xcalloc(job->n_rcpts, sizeof(*c->accepted));
+	c->state = CLIENT_CONNECT;
+
+	/* Numeric next hops resolve without DNS; names use the system
+	 * resolver for now (asynchronous DNS comes with MX routing). */
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	int rc = getaddrinfo(job->host, job->port, &hints, &ai);
+	if (rc != 0) {
+		fail_remaining(c, 451, "451 4.4.3 %s: host lookup failed: %s", job->host, gai_strerror(rc));
+		client_finish(c);
+		return;
+	}
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_CHUNK / 2, 0);
+	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = job->connect_timeout },
+				 &(struct timeval){ .tv_sec = job->connect_timeout });
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen) < 0) {
+		freeaddrinfo(ai);
+		client_abort(c, "connect failed");
+		return;
+	}
+	freeaddrinfo(ai);
+}

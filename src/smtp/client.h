@@ -1,0 +1,46 @@
+/*
+ * The outbound SMTP/LMTP client (RFC 5321, RFC 2033), asynchronous on
+ * libevent. One job = one connection delivering one message to a list of
+ * recipients. Shape (OpenSMTPD's mta_session): entering a state sends its
+ * command; the reply decides the next state. Runs in the queue process.
+ *
+ * The result holds one reply per recipient: 2xx delivered, 5xx permanent
+ * failure, anything else (including connection failures, reported as
+ * synthesized 4xx replies) means try again later.
+ */
+#ifndef MW_SMTP_CLIENT_H
+#define MW_SMTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct event_base;
+
+struct smtp_client_job {
+	const char *host, *port;
+	bool lmtp;
+	const char *helo_name;
+	const char *sender;          /* "" for the null sender */
+	char *const *rcpts;
+	size_t n_rcpts;
+	int body_fd;                 /* the spool file; read with pread, not closed */
+	off_t body_offset, body_end;
+	bool body_8bit, smtputf8;
+	unsigned connect_timeout, reply_timeout;
+};
+
+struct smtp_client_reply {
+	int code;                    /* 250, 450, 550, ... */
+	char text[512];              /* the full last line, e.g. "250 2.0.0 Ok: queued as X" */
+};
+
+/* Called once; replies[i] belongs to job->rcpts[i]. The job's strings must
+ * live until then. */
+typedef void (*smtp_client_done_cb)(void *arg, const struct smtp_client_reply *replies, size_t n);
+
+void smtp_client_start(struct event_base *base, const struct smtp_client_job *job,
+		       smtp_client_done_cb done, void *arg);
+
+#endif

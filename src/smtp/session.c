@@ -1,0 +1,489 @@
+/*
+ * SMTP server session: connection events, the input loop, the state
+ * transitions and the conversation with the queue. Runs in smtpd.
+ */
+#include "smtp/session.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "ipc/channel.h"
+#include "net/conn.h"
+#include "smtp/commands.h"
+#include "smtp/smtpd_internal.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+/* Replies a client has not read yet; past this we stop reading its commands. */
+#define OUTPUT_MAX (64u * 1024)
+#define DATA_READ_SIZE 16384
+
+static const char *state_names[SMTP_STATE_COUNT] = {
+	[SMTP_STATE_CONNECTED] = "connected", [SMTP_STATE_READY] = "ready",
+	[SMTP_STATE_MAIL] = "mail",           [SMTP_STATE_RCPT] = "rcpt",
+	[SMTP_STATE_DATA] = "data",           [SMTP_STATE_BDAT] = "bdat",
+	[SMTP_STATE_CHUNKING] = "chunking",   [SMTP_STATE_QUEUE_WAIT] = "queue_wait",
+	[SMTP_STATE_CLOSING] = "closing",
+};
+
+const char *smtp_state_name(enum smtp_state st)
+{
+	return st < SMTP_STATE_COUNT ? state_names[st] : "invalid";
+}
+
+static void session_free(struct smtp_session *s);
+
+void smtp_session_set_state(struct smtp_session *s, enum smtp_state to)
+{
+	if (s->state == to)
+		return;
+	log_event(LOG_DEBUG, "state", "session", s->id, "from", smtp_state_name(s->state),
+		  "to", smtp_state_name(to), NULL);
+	s->state = to;
+	const struct config *c = s->smtpd->config;
+	if (to == SMTP_STATE_DATA || to == SMTP_STATE_BDAT)
+		conn_set_timeout(s->conn, c->limits.data_timeout);
+	else if (to != SMTP_STATE_CLOSING)
+		conn_set_timeout(s->conn, c->limits.command_timeout);
+	if (to == SMTP_STATE_QUEUE_WAIT)
+		conn_pause(s->conn);
+}
+
+static void vreply(struct smtp_session *s, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	log_event(LOG_DEBUG, "reply", "session", s->id, "text", line, NULL);
+	line[n++] = '\r';
+	line[n++] = '\n';
+	conn_write(s->conn, line, (size_t)n);
+}
+
+void smtp_session_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreply(s, fmt, ap);
+	va_end(ap);
+}
+
+/* A refused command: counted, and too many end the session (a client
+ * probing or confused should not hold a slot). */
+void smtp_session_error(struct smtp_session *s, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	smtp_session_reply(s, "%s", text);
+	if (++s->errors >= s->smtpd->config->limits.errors)
+		smtp_session_close(s, "421 4.7.0 %s Error: too many errors", s->smtpd->config->hostname);
+}
+
+void smtp_session_close(struct smtp_session *s, const char *fmt, ...)
+{
+	if (s->state == SMTP_STATE_CLOSING)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vreply(s, fmt, ap);
+	va_end(ap);
+	smtp_session_txn_reset(s);
+	smtp_session_set_state(s, SMTP_STATE_CLOSING);
+}
+
+void smtp_session_txn_reset(struct smtp_session *s)
+{
+	struct smtp_txn *t = s->txn;
+	if (!t)
+		return;
+	if (t->queue_knows) {
+		struct ipc_msg *m = &(struct ipc_msg){ 0 };
+		ipc_msg_init(m, IPC_TXN_ABORT, t->reqid);
+		channel_send(s->smtpd->queue, m, -1);
+	}
+	message_discard(&t->msg);
+	for (unsigned i = 0; i < t->n_rcpts; i++)
+		free(t->rcpts[i]);
+	free(t->rcpts);
+	free(t);
+	s->txn = NULL;
+	s->wait = SMTP_WAIT_NONE;
+}
+
+/* --- input ---------------------------------------------------------------- */
+
+static bool read_command(struct smtp_session *s)
+{
+	/* One buffer for every session: commands are handled one at a time. */
+	static char line[65536 + 1];
+	size_t cap = s->smtpd->config->limits.line_length;
+	if (cap > sizeof(line) - 1)
+		cap = sizeof(line) - 1;
+	size_t len;
+	switch (conn_read_line(s->conn, line, cap, &len)) {
+	case CONN_LINE_NONE:
+		return false;
+	case CONN_LINE_TOO_LONG:
+		smtp_session_error(s, "500 5.5.2 Error: line too long (limit %zu octets)", cap);
+		return true;
+	case CONN_LINE_OK:
+		smtp_command_dispatch(s, line, len);
+		return true;
+	}
+	return false;
+}
+
+static bool read_data(struct smtp_session *s)
+{
+	char buf[DATA_READ_SIZE];
+	size_t n = conn_peek(s->conn, buf, sizeof(buf));
+	if (n == 0)
+		return false;
+	struct message *msg = &s->txn->msg;
+	conn_consume(s->conn, message_data(msg, buf, n));
+	if (body_failed(&msg->body)) {
+		/* The end of data can no longer be found reliably: what follows a
+		 * bare LF might be a smuggled command. Refuse and hang up. */
+		log_event(LOG_WARNING, "reject", "session", s->id, "command", "DATA",
+			  "reason", "bare CR or LF in message data", NULL);
+		smtp_session_close(s, "521 5.5.2 %s Error: bare CR or LF in message data "
+				   "(RFC 5321 2.3.8); closing connection", s->smtpd->config->hostname);
+	} else if (body_done(&msg->body)) {
+		smtp_session_end_of_message(s);
+	}
+	return true;
+}
+
+static void chunk_done(struct smtp_session *s)
+{
+	struct smtp_txn *t = s->txn;
+	if (t->bdat_failed) {
+		/* Its reply went out with the BDAT command; the chunk is now read. */
+		smtp_session_txn_reset(s);
+		smtp_session_set_state(s, s->helo[0] ? SMTP_STATE_READY : SMTP_STATE_CONNECTED);
+		return;
+	}
+	if (t->msg.error == MESSAGE_TOO_BIG) {
+		smtp_session_error(s, "552 5.3.4 Error: message too big (limit %llu octets)",
+				   (unsigned long long)t->msg.limit);
+		smtp_session_txn_reset(s);
+		smtp_session_set_state(s, SMTP_STATE_READY);
+	} else if (t->chunk_last) {
+		smtp_session_end_of_message(s);
+	} else {
+		smtp_session_reply(s, "250 2.0.0 Ok: %llu octets received so far",
+				   (unsigned long long)t->msg.size);
+		smtp_session_set_state(s, SMTP_STATE_CHUNKING);
+	}
+}
+
+static bool read_chunk(struct smtp_session *s)
+{
+	struct smtp_txn *t = s->txn;
+	if (t->chunk_left > 0) {
+		char buf[DATA_READ_SIZE];
+		size_t want = t->chunk_left < sizeof(buf) ? (size_t)t->chunk_left : sizeof(buf);
+		size_t n = conn_peek(s->conn, buf, want);
+		if (n == 0)
+			return false;
+		if (!t->bdat_failed)
+			message_chunk(&t->msg, buf, n);
+		conn_consume(s->conn, n);
+		t->chunk_left -= n;
+	}
+	if (t->chunk_left == 0)
+		chunk_done(s);
+	return true;
+}
+
+static void session_on_input(void *arg)
+{
+	struct smtp_session *s = arg;
+	for (;;) {
+		if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_QUEUE_WAIT)
+			return;
+		if (conn_output_pending(s->conn) > OUTPUT_MAX)
+			return;  /* resumed by session_on_drained */
+		bool progress;
+		if (s->state == SMTP_STATE_DATA)
+			progress = read_data(s);
+		else if (s->state == SMTP_STATE_BDAT)
+			progress = read_chunk(s);
+		else
+			progress = read_command(s);
+		if (!progress)
+			return;
+	}
+}
+
+static void session_on_drained(void *arg)
+{
+	struct smtp_session *s = arg;
+	if (s->state == SMTP_STATE_CLOSING)
+		session_free(s);
+	else if (s->state != SMTP_STATE_QUEUE_WAIT)
+		session_on_input(s);
+}
+
+static void session_on_timeout(void *arg)
+{
+	struct smtp_session *s = arg;
+	if (s->state == SMTP_STATE_CLOSING) {
+		session_free(s);  /* the client does not even read its last reply */
+		return;
+	}
+	log_event(LOG_INFO, "timeout", "session", s->id, "state", smtp_state_name(s->state), NULL);
+	smtp_session_close(s, "421 4.4.2 %s Error: timeout exceeded", s->smtpd->config->hostname);
+}
+
+static void session_on_closed(void *arg, const char *why)
+{
+	struct smtp_session *s = arg;
+	if (s->state != SMTP_STATE_CLOSING && s->state != SMTP_STATE_READY &&
+	    s->state != SMTP_STATE_CONNECTED)
+		log_event(LOG_INFO, "lost", "session", s->id, "state", smtp_state_name(s->state),
+			  "reason", why, NULL);
+	session_free(s);
+}
+
+static const struct conn_handlers session_handlers = {
+	.on_input = session_on_input,
+	.on_drained = session_on_drained,
+	.on_timeout = session_on_timeout,
+	.on_closed = session_on_closed,
+};
+
+/* --- life cycle -------------------------------------------------------- */
+
+static void client_address_text(struct smtp_session *s, const struct sockaddr *sa)
+{
+	const void *addr;
+	unsigned port;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const void *)sa;
+		addr = &v6->sin6_addr;
+		port = ntohs(v6->sin6_port);
+		memcpy(&s->client_addr, v6, sizeof(*v6));
+	} else {
+		const struct sockaddr_in *v4 = (const void *)sa;
+		addr = &v4->sin_addr;
+		port = ntohs(v4->sin_port);
+		memcpy(&s->client_addr, v4, sizeof(*v4));
+	}
+	if (!inet_ntop(sa->sa_family, addr, s->client_ip, sizeof(s->client_ip)))
+		snprintf(s->client_ip, sizeof(s->client_ip), "unknown");
+	snprintf(s->client_port, sizeof(s->client_port), "%u", port);
+}
+
+static void new_session_id(char id[17])
+{
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
+	snprintf(id, 17, "%016llx", (unsigned long long)r);
+}
+
+void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, const char *listener)
+{
+	struct smtp_session *s = xcalloc(1, sizeof(*s));
+	s->smtpd = d;
+	s->listener = listener;
+	s->state = SMTP_STATE_CONNECTED;
+	new_session_id(s->id);
+	client_address_text(s, sa);
+	s->conn = conn_new(d->base, fd, &session_handlers, s);
+	if (!s->conn) {
+		close(fd);
+		free(s);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&d->sessions, s, link);
+	d->n_sessions++;
+	log_event(LOG_INFO, "connect", "session", s->id, "client", s->client_ip,
+		  "port", s->client_port, "listener", listener, NULL);
+	const struct config *c = d->config;
+	conn_set_timeout(s->conn, c->limits.command_timeout);
+	if (smtpd_sessions_from(d, sa) > c->limits.connections_per_ip)
+		smtp_session_close(s, "421 4.7.0 %s Error: too many connections from %s",
+				   c->hostname, s->client_ip);
+	else if (d->stopping)
+		smtp_session_close(s, "421 4.3.2 %s Service shutting down", c->hostname);
+	else
+		smtp_session_reply(s, "220 %s ESMTP mailwarden", c->hostname);
+}
+
+static void session_free(struct smtp_session *s)
+{
+	smtp_session_txn_reset(s);
+	log_event(LOG_INFO, "disconnect", "session", s->id, "errors", log_u64(s->errors), NULL);
+	conn_free(s->conn);
+	struct smtpd *d = s->smtpd;
+	TAILQ_REMOVE(&d->sessions, s, link);
+	d->n_sessions--;
+	free(s);
+	smtpd_session_gone(d, NULL);
+}
+
+void smtp_session_shutdown(struct smtp_session *s)
+{
+	if (s->state == SMTP_STATE_CONNECTED || s->state == SMTP_STATE_READY)
+		smtp_session_close(s, "421 4.3.2 %s Service shutting down", s->smtpd->config->hostname);
+}
+
+/* --- the transaction and the queue ------------------------------------- */
+
+void smtp_session_begin_data(struct smtp_session *s, bool bdat)
+{
+	struct smtp_txn *t = s->txn;
+	struct channel *q = s->smtpd->queue;
+	struct ipc_msg *m = xmalloc(sizeof(*m));
+	t->reqid = ++s->smtpd->next_reqid;
+	uint32_t flags = (t->params.body == MAIL_BODY_8BITMIME ? IPC_TXN_F_8BITMIME : 0) |
+			 (t->params.smtputf8 ? IPC_TXN_F_SMTPUTF8 : 0);
+	ipc_msg_init(m, IPC_TXN_BEGIN, t->reqid);
+	ipc_put_str(m, s->id);
+	ipc_put_str(m, s->client_ip);
+	ipc_put_str(m, s->helo);
+	ipc_put_str(m, t->sender_text);
+	ipc_put_u64(m, t->params.has_size ? t->params.size : 0);
+	ipc_put_u32(m, flags);
+	channel_send(q, m, -1);
+	for (unsigned i = 0; i < t->n_rcpts; i++) {
+		ipc_msg_init(m, IPC_TXN_RCPT, t->reqid);
+		ipc_put_str(m, t->rcpts[i]);
+		channel_send(q, m, -1);
+	}
+	ipc_msg_init(m, IPC_TXN_OPEN, t->reqid);
+	channel_send(q, m, -1);
+	free(m);
+	t->queue_knows = true;
+	message_init(&t->msg, s->smtpd->config->limits.message_size);
+	s->wait = bdat ? SMTP_WAIT_OPEN_BDAT : SMTP_WAIT_OPEN_DATA;
+	smtp_session_set_state(s, SMTP_STATE_QUEUE_WAIT);
+}
+
+/* RFC 5321 4.4 trace header. The HELO name is client data: commands.c
+ * admitted only printable ASCII without spaces, so it cannot break the header. */
+static void received_header(struct smtp_session *s, const char *queue_id, char *out, size_t cap)
+{
+	struct smtp_txn *t = s->txn;
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	const char *with = t->params.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP";
+	char for_clause[ADDRESS_PATH_MAX + 16] = "";
+	if (t->n_rcpts == 1)
+		snprintf(for_clause, sizeof(for_clause), "\r\n\tfor <%s>", t->rcpts[0]);
+	snprintf(out, cap, "Received: from %s ([%s])\r\n\tby %s (mailwarden) with %s id %s%s;\r\n\t%s\r\n",
+		 s->helo[0] ? s->helo : "unknown", s->client_ip, s->smtpd->config->hostname, with,
+		 queue_id, for_clause, date);
+}
+
+void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int fd)
+{
+	struct smtp_txn *t = s->txn;
+	if (!t || (s->wait != SMTP_WAIT_OPEN_DATA && s->wait != SMTP_WAIT_OPEN_BDAT)) {
+		close(fd);
+		return;
+	}
+	char header[1024 + ADDRESS_PATH_MAX];
+	received_header(s, queue_id, header, sizeof(header));
+	message_open(&t->msg, fd, queue_id, header);
+	conn_resume(s->conn);
+	if (s->wait == SMTP_WAIT_OPEN_DATA) {
+		s->wait = SMTP_WAIT_NONE;
+		smtp_session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+		smtp_session_set_state(s, SMTP_STATE_DATA);
+	} else {
+		s->wait = SMTP_WAIT_NONE;
+		smtp_session_set_state(s, SMTP_STATE_BDAT);
+	}
+}
+
+void smtp_session_end_of_message(struct smtp_session *s)
+{
+	struct smtp_txn *t = s->txn;
+	enum message_error err = message_finish(&t->msg);
+	const char *host = s->smtpd->config->hostname;
+	switch (err) {
+	case MESSAGE_OK:
+		break;
+	case MESSAGE_TOO_BIG:
+		smtp_session_error(s, "552 5.3.4 Error: message too big (limit %llu octets)",
+				   (unsigned long long)t->msg.limit);
+		break;
+	case MESSAGE_BARE_EOL:
+		smtp_session_error(s, "550 5.5.2 %s Error: bare CR or LF in message data (RFC 5321 2.3.8)", host);
+		break;
+	case MESSAGE_IO:
+		smtp_session_reply(s, "451 4.3.0 Error: local problem writing the message, try again later");
+		break;
+	}
+	if (err != MESSAGE_OK) {
+		if (s->state != SMTP_STATE_CLOSING) {
+			smtp_session_txn_reset(s);
+			smtp_session_set_state(s, SMTP_STATE_READY);
+		}
+		return;
+	}
+	struct ipc_msg *m = xmalloc(sizeof(*m));
+	ipc_msg_init(m, IPC_TXN_COMMIT, t->reqid);
+	ipc_put_u64(m, t->msg.size);
+	channel_send(s->smtpd->queue, m, -1);
+	free(m);
+	s->wait = SMTP_WAIT_COMMIT;
+	smtp_session_set_state(s, SMTP_STATE_QUEUE_WAIT);
+}
+
+void smtp_session_queue_committed(struct smtp_session *s, const char *queue_id)
+{
+	struct smtp_txn *t = s->txn;
+	if (!t || s->wait != SMTP_WAIT_COMMIT)
+		return;
+	t->queue_knows = false;  /* the message is the queue's now */
+	log_event(LOG_INFO, "queued", "session", s->id, "queue_id", queue_id, "from", t->sender_text,
+		  "nrcpt", log_u64(t->n_rcpts), "size", log_u64(t->msg.size), NULL);
+	smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
+	smtp_session_txn_reset(s);
+	smtp_session_set_state(s, SMTP_STATE_READY);
+	conn_resume(s->conn);
+	if (s->smtpd->stopping)
+		smtp_session_shutdown(s);
+}
+
+void smtp_session_queue_failed(struct smtp_session *s, const char *reason)
+{
+	struct smtp_txn *t = s->txn;
+	if (!t || s->wait == SMTP_WAIT_NONE)
+		return;
+	log_event(LOG_WARNING, "queue_failed", "session", s->id, "reason", reason, NULL);
+	t->queue_knows = false;
+	conn_resume(s->conn);
+	if (s->wait == SMTP_WAIT_OPEN_BDAT) {
+		/* The chunk's bytes are on their way and must be read, not parsed as commands. */
+		smtp_session_reply(s, "451 4.3.0 Error: queue file write error, try again later");
+		t->bdat_failed = true;
+		s->wait = SMTP_WAIT_NONE;
+		smtp_session_set_state(s, SMTP_STATE_BDAT);
+		return;
+	}
+	smtp_session_reply(s, "451 4.3.0 Error: queue file write error, try again later");
+	smtp_session_txn_reset(s);
+	smtp_session_set_state(s, SMTP_STATE_READY);
+}

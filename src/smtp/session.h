@@ -1,0 +1,98 @@
+/*
+ * One SMTP server session (RFC 5321) in smtpd. Every dialogue state is a
+ * value of enum smtp_state and changes only through smtp_session_set_state().
+ * The commands (commands.c) run in the states the command table allows;
+ * the message body (message.c) streams into the spool descriptor the queue
+ * handed over.
+ */
+#ifndef MW_SMTP_SESSION_H
+#define MW_SMTP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "smtp/address.h"
+#include "smtp/message.h"
+#include "smtp/params.h"
+
+struct conn;
+struct smtpd;
+
+enum smtp_state {
+	SMTP_STATE_CONNECTED,   /* greeting sent; HELO/EHLO expected */
+	SMTP_STATE_READY,       /* HELO/EHLO done, no transaction */
+	SMTP_STATE_MAIL,        /* sender accepted */
+	SMTP_STATE_RCPT,        /* at least one recipient accepted */
+	SMTP_STATE_DATA,        /* reading the DATA body */
+	SMTP_STATE_BDAT,        /* reading the bytes of a BDAT chunk */
+	SMTP_STATE_CHUNKING,    /* between BDAT chunks of one transaction */
+	SMTP_STATE_QUEUE_WAIT,  /* waiting for the queue (spool open or commit); input paused */
+	SMTP_STATE_CLOSING,     /* last reply queued; close when written */
+	SMTP_STATE_COUNT
+};
+
+#define SMTP_STATE_BIT(s) (1u << (s))
+
+/* What the session waits for from the queue, and what to do when it comes. */
+enum smtp_wait {
+	SMTP_WAIT_NONE,
+	SMTP_WAIT_OPEN_DATA,    /* spool file for DATA: then 354 */
+	SMTP_WAIT_OPEN_BDAT,    /* spool file for BDAT: then read the chunk */
+	SMTP_WAIT_COMMIT,       /* commit: then 250 queued as */
+};
+
+struct smtp_txn {
+	struct address sender;
+	char sender_text[ADDRESS_PATH_MAX + 1];
+	struct mail_params params;
+	char **rcpts;
+	unsigned n_rcpts;
+	uint32_t reqid;          /* names this transaction on the queue channel */
+	struct message msg;      /* the body on its way to the spool */
+	bool queue_knows;        /* BEGIN was sent: the queue must hear COMMIT or ABORT */
+	bool bdat_failed;        /* a BDAT chunk was refused: discard until LAST, then fail */
+	uint64_t chunk_left;     /* bytes still to read of the current BDAT chunk */
+	bool chunk_last;
+};
+
+struct smtp_session {
+	TAILQ_ENTRY(smtp_session) link;
+	struct smtpd *smtpd;
+	struct conn *conn;
+	char id[17];
+	char client_ip[64];
+	char client_port[8];
+	struct sockaddr_storage client_addr;
+	const char *listener;    /* name of the listener it came in on */
+	enum smtp_state state;
+	enum smtp_wait wait;
+	bool esmtp;              /* EHLO (not HELO) was used */
+	char helo[256];
+	unsigned errors;
+	struct smtp_txn *txn;    /* NULL outside a transaction */
+};
+
+/* Accept a new connection (fd) on a listener. */
+void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, const char *listener);
+
+/* The queue answered this session's transaction (ok false: TXN_FAILED). */
+void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int fd);
+void smtp_session_queue_committed(struct smtp_session *s, const char *queue_id);
+void smtp_session_queue_failed(struct smtp_session *s, const char *reason);
+
+/* smtpd is stopping: close now if idle, otherwise at the end of the transaction. */
+void smtp_session_shutdown(struct smtp_session *s);
+
+/* For commands.c */
+void smtp_session_set_state(struct smtp_session *s, enum smtp_state to);
+const char *smtp_state_name(enum smtp_state st);
+void smtp_session_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void smtp_session_error(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void smtp_session_close(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void smtp_session_txn_reset(struct smtp_session *s);
+void smtp_session_begin_data(struct smtp_session *s, bool bdat);
+void smtp_session_end_of_message(struct smtp_session *s);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * The smtpd process main: accepts connections on the inherited listeners,
+ * keeps the session list and the connection limits, and routes the queue's
+ * answers to the sessions that asked. Runs unprivileged (and chrooted when
+ * started as root), after child.c's skeleton.
+ */
+#include "smtp/smtpd.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "config/config.h"
+#include "ipc/channel.h"
+#include "master/child.h"
+#include "smtp/smtpd_internal.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+struct smtpd_listener {
+	struct evconnlistener *ev;
+	const char *name;
+	struct smtpd *d;
+};
+
+static struct smtpd_listener *listeners;
+static size_t n_listeners;
+static struct event *grace_timer;
+
+static void listeners_enable(bool on)
+{
+	for (size_t i = 0; i < n_listeners; i++)
+		if (listeners[i].ev)
+			(on ? evconnlistener_enable : evconnlistener_disable)(listeners[i].ev);
+}
+
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return false;
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+unsigned smtpd_sessions_from(const struct smtpd *d, const struct sockaddr *sa)
+{
+	unsigned n = 0;
+	struct smtp_session *s;
+	TAILQ_FOREACH(s, &d->sessions, link)
+		n += same_ip(&s->client_addr, sa);
+	return n;
+}
+
+void smtpd_session_gone(struct smtpd *d, struct smtp_session *unused)
+{
+	if (d->stopping) {
+		if (d->n_sessions == 0)
+			event_base_loopbreak(d->base);
+		return;
+	}
+	/* Below the cap again: the listeners paused at the cap take connections. */
+	if (d->n_sessions + 1 == d->config->limits.connections)
+		listeners_enable(true);
+}
+
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct smtpd_listener *l = arg;
+	struct smtpd *d = l->d;
+	smtp_session_start(d, fd, sa, l->name);
+	/* At the cap the listener pauses instead of accepting and refusing in a loop. */
+	if (d->n_sessions >= d->config->limits.connections) {
+		log_event(LOG_WARNING, "session_cap", "sessions", log_u64(d->n_sessions), NULL);
+		listeners_enable(false);
+	}
+}
+
+static struct smtp_session *session_by_reqid(struct smtpd *d, uint32_t reqid)
+{
+	struct smtp_session *s;
+	TAILQ_FOREACH(s, &d->sessions, link)
+		if (s->txn && s->txn->reqid == reqid)
+			return s;
+	return NULL;
+}
+
+static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
+{
+	struct smtpd *d = arg;
+	char text[IPC_STRING_MAX + 1];
+	const char *str = ipc_get_str(m, text, sizeof(text));
+	bool ok = ipc_get_end(m) && (m->type != IPC_TXN_OPENED || fd >= 0) &&
+		  (m->type == IPC_TXN_OPENED || m->type == IPC_TXN_COMMITTED || m->type == IPC_TXN_FAILED);
+	if (!ok) {
+		log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
+		exit(1);
+	}
+	struct smtp_session *s = session_by_reqid(d, m->reqid);
+	if (!s) {
+		if (fd >= 0)
+			close(fd);  /* the session is gone; the queue drops its file on ABORT */
+		return;
+	}
+	if (m->type == IPC_TXN_OPENED)
+		smtp_session_queue_opened(s, str, fd);
+	else if (m->type == IPC_TXN_COMMITTED)
+		smtp_session_queue_committed(s, str);
+	else
+		smtp_session_queue_failed(s, str);
+}
+
+static void on_queue_closed(struct channel *ch, const char *why, void *arg)
+{
+	/* Without the queue nothing can be accepted: exit, the master restarts us. */
+	log_event(LOG_ERR, "queue_lost", "msg", why, NULL);
+	exit(1);
+}
+
+static void on_grace_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *d = arg;
+	log_event(LOG_INFO, "grace_over", "sessions", log_u64(d->n_sessions), NULL);
+	event_base_loopbreak(d->base);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	struct smtpd *d = arg;
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_event(LOG_INFO, "stopping", "sessions", log_u64(d->n_sessions), NULL);
+	for (size_t i = 0; i < n_listeners; i++) {
+		evconnlistener_free(listeners[i].ev);
+		listeners[i].ev = NULL;
+	}
+	/* Closing sessions stay on the list until their reply is written. */
+	struct smtp_session *s;
+	TAILQ_FOREACH(s, &d->sessions, link)
+		smtp_session_shutdown(s);
+	if (d->n_sessions == 0) {
+		event_base_loopbreak(d->base);
+		return;
+	}
+	grace_timer = evtimer_new(d->base, on_grace_over, d);
+	evtimer_add(grace_timer, &(struct timeval){ .tv_sec = d->config->shutdown_grace });
+}
+
+int smtpd_main(const struct config *c, const struct child_fds *fds)
+{
+	struct smtpd d = { .config = c };
+	TAILQ_INIT(&d.sessions);
+	d.base = event_base_new();
+	if (!d.base)
+		return 1;
+	d.queue = channel_new(d.base, fds->fds[0], on_queue_msg, on_queue_closed, &d);
+	n_listeners = fds->n - 1;
+	listeners = xcalloc(n_listeners, sizeof(*listeners));
+	for (size_t i = 0; i < n_listeners; i++) {
+		listeners[i].d = &d;
+		listeners[i].name = c->listeners[i].name;
+		listeners[i].ev = evconnlistener_new(d.base, on_accept, &listeners[i],
+						     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+						     fds->fds[i + 1]);
+		if (!listeners[i].ev) {
+			log_event(LOG_ERR, "listen_error", "listener", listeners[i].name, NULL);
+			return 1;
+		}
+	}
+	struct event *term = evsignal_new(d.base, SIGTERM, on_sigterm, &d);
+	struct event *intr = evsignal_new(d.base, SIGINT, on_sigterm, &d);
+	event_add(term, NULL);
+	event_add(intr, NULL);
+	log_event(LOG_INFO, "ready", "listeners", log_u64(n_listeners), NULL);
+	event_base_dispatch(d.base);
+	log_event(LOG_INFO, "stopped", NULL);
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * What sessions need from their smtpd process: the configuration, the
+ * event base, the queue channel and the session list. Private to smtp/.
+ */
+#ifndef MW_SMTP_SMTPD_INTERNAL_H
+#define MW_SMTP_SMTPD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "smtp/session.h"
+
+struct config;
+struct channel;
+struct event_base;
+
+struct smtpd {
+	const struct config *config;
+	struct event_base *base;
+	struct channel *queue;
+	TAILQ_HEAD(, smtp_session) sessions;
+	unsigned n_sessions;
+	uint32_t next_reqid;
+	bool stopping;
+};
+
+/* A session ended (called by session code before it frees itself). */
+void smtpd_session_gone(struct smtpd *d, struct smtp_session *s);
+/* Count sessions from the same client address. */
+unsigned smtpd_sessions_from(const struct smtpd *d, const struct sockaddr *sa);
+
+#endif
