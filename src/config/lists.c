@@ -1,0 +1,360 @@
+/*
+ * The configuration's collections: listeners, local_domains,
+ * trusted_networks and routes. See lists.h. Runs in the master, before
+ * the privilege drop; no I/O.
+ */
+#include "config/lists.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/schema.h"
+#include "util/alloc.h"
+
+#define LISTENERS_MAX 32
+#define LIST_MAX 10000  /* entries in local_domains, trusted_networks, routes */
+
+static char *lower_dup(const char *s, size_t len)
+{
+	char *d = xstrndup(s, len);
+	for (char *p = d; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return d;
+}
+
+void lists_free_listeners(struct listener_cfg *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].name);
+		free(l[i].address);
+	}
+	free(l);
+}
+
+static bool listener_name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > 32)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+struct bound_addr {
+	bool ok;
+	int family;
+	unsigned char bin[16];
+};
+
+/* One listeners[i] entry: { name, address, port }, all required. */
+static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int iline,
+			  struct listener_cfg *all, struct bound_addr *addrs)
+{
+	struct listener_cfg *l = &all[i];
+	struct fy_node_pair *p;
+	void *it = NULL;
+	char iname[64], name[LOADER_NAME_SIZE];
+	bool have_name = false, have_address = false, have_port = false, addr_ok = false, port_ok = false;
+
+	snprintf(iname, sizeof(iname), "listeners[%zu]", i);
+	if (!fy_node_is_mapping(item) || fy_node_is_alias(item)) {
+		loader_err(ld, iline, iname, "expected a mapping with name, address and port");
+		return;
+	}
+	while ((p = fy_node_mapping_iterate(item, &it)) != NULL) {
+		struct fy_node *v = fy_node_pair_value(p);
+		const char *k, *s;
+		size_t klen, len;
+		int kline, vline;
+
+		if (!loader_key(ld, p, iname, iline, &k, &klen, &kline))
+			continue;
+		loader_key_name(name, sizeof(name), iname, k, klen);
+		if (loader_text_is(k, klen, "name")) {
+			have_name = true;
+			if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
+				continue;
+			if (!listener_name_valid(s, len)) {
+				loader_err(ld, vline, name, "bad name (1 to 32 of a-z, 0-9, '_' and '-')");
+				continue;
+			}
+			for (size_t j = 0; j < i; j++) {
+				if (all[j].name && loader_text_is(s, len, all[j].name)) {
+					loader_err(ld, vline, name, "duplicate listener name %s (also listeners[%zu])", all[j].name, j);
+					break;
+				}
+			}
+			l->name = xstrndup(s, len);
+		} else if (loader_text_is(k, klen, "address")) {
+			char buf[INET6_ADDRSTRLEN];
+			struct bound_addr *a = &addrs[i];
+
+			have_address = true;
+			if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
+				continue;
+			if (len < sizeof(buf)) {
+				memcpy(buf, s, len);
+				buf[len] = '\0';
+				if (inet_pton(AF_INET, buf, a->bin) == 1) {
+					a->family = AF_INET;
+					addr_ok = true;
+				} else if (inet_pton(AF_INET6, buf, a->bin) == 1) {
+					a->family = AF_INET6;
+					addr_ok = true;
+				}
+			}
+			if (!addr_ok) {
+				loader_err(ld, vline, name, "not a numeric IPv4 or IPv6 address");
+				continue;
+			}
+			l->address = xstrndup(s, len);
+		} else if (loader_text_is(k, klen, "port")) {
+			unsigned long long port;
+			bool overflow;
+
+			have_port = true;
+			if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
+				continue;
+			if (!schema_parse_number(s, len, &port, &overflow) && !overflow) {
+				loader_err(ld, vline, name, "not a number (use decimal digits)");
+				continue;
+			}
+			if (overflow || port < 1 || port > 65535) {
+				loader_err(ld, vline, name, "must be between 1 and 65535");
+				continue;
+			}
+			l->port = (unsigned)port;
+			port_ok = true;
+		} else {
+			loader_err(ld, kline, name, "unknown key");
+		}
+	}
+	if (!have_name)
+		loader_err(ld, iline, iname, "missing name");
+	if (!have_address)
+		loader_err(ld, iline, iname, "missing address");
+	if (!have_port)
+		loader_err(ld, iline, iname, "missing port");
+	if (!addr_ok || !port_ok)
+		return;
+	addrs[i].ok = true;
+	for (size_t j = 0; j < i; j++) {
+		if (addrs[j].ok && addrs[j].family == addrs[i].family && all[j].port == l->port &&
+		    memcmp(addrs[j].bin, addrs[i].bin, sizeof(addrs[i].bin)) == 0) {
+			loader_err(ld, iline, iname, "same address and port as listeners[%zu]", j);
+			break;
+		}
+	}
+}
+
+static void load_listeners(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct listener_cfg *list;
+	struct bound_addr *addrs;
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n, i = 0;
+	bool empty;
+
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of listeners", &empty))
+		return;
+	n = empty ? 0 : (size_t)fy_node_sequence_item_count(v);
+	if (n == 0) {
+		loader_err(ld, kline, name, "at least one listener is needed");
+		return;
+	}
+	if (n > LISTENERS_MAX) {
+		loader_err(ld, kline, name, "at most %d listeners are allowed", LISTENERS_MAX);
+		return;
+	}
+	list = xcalloc(n, sizeof(*list));
+	addrs = xcalloc(n, sizeof(*addrs));
+	/* An empty entry ("- {}") has no position of its own: it is reported
+	 * at the line of the entry before it. */
+	for (int line = kline; (item = fy_node_sequence_iterate(v, &it)) != NULL && i < n; i++) {
+		line = loader_line(item, line);
+		load_listener(ld, item, i, line, list, addrs);
+	}
+	free(addrs);
+	lists_free_listeners(ld->cfg->listeners, ld->cfg->n_listeners);
+	ld->cfg->listeners = list;
+	ld->cfg->n_listeners = n;
+}
+
+void lists_free_domains(char **d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(d[i]);
+	free(d);
+}
+
+static void load_local_domains(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct fy_node *item;
+	void *it = NULL;
+	char **list;
+	size_t n, count = 0;
+	int prev = kline;
+	bool empty;
+
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of domain names", &empty))
+		return;
+	n = empty ? 0 : (size_t)fy_node_sequence_item_count(v);
+	if (n > LIST_MAX) {
+		loader_err(ld, kline, name, "more than %d entries", LIST_MAX);
+		return;
+	}
+	list = xcalloc(n, sizeof(*list));
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL && i < n; i++) {
+		char iname[64];
+		const char *s, *why;
+		size_t len;
+		int line;
+		bool dup = false;
+
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		prev = loader_line(item, prev);
+		if (!loader_scalar(ld, item, iname, prev, &s, &len, &line))
+			continue;
+		if ((why = schema_check_domain(s, len)) != NULL) {
+			loader_err(ld, line, iname, "%s", why);
+			continue;
+		}
+		char *d = lower_dup(s, len);
+		for (size_t j = 0; j < count && !dup; j++)
+			dup = strcmp(list[j], d) == 0;
+		if (dup) {
+			loader_err(ld, line, iname, "duplicate domain %s", d);
+			free(d);
+			continue;
+		}
+		list[count++] = d;
+	}
+	lists_free_domains(ld->cfg->local_domains, ld->cfg->n_local_domains);
+	ld->cfg->local_domains = list;
+	ld->cfg->n_local_domains = count;
+}
+
+static void load_trusted_networks(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct cidr_list list = { NULL, 0 };
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+	int prev = kline;
+	bool empty;
+
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of networks", &empty))
+		return;
+	n = empty ? 0 : (size_t)fy_node_sequence_item_count(v);
+	if (n > LIST_MAX) {
+		loader_err(ld, kline, name, "more than %d entries", LIST_MAX);
+		return;
+	}
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
+		char iname[64];
+		struct cidr c;
+		const char *s;
+		size_t len;
+		int line;
+
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		prev = loader_line(item, prev);
+		if (!loader_scalar(ld, item, iname, prev, &s, &len, &line))
+			continue;
+		if (!cidr_parse(s, len, &c)) {
+			loader_err(ld, line, iname,
+			    "not a network (use e.g. 192.0.2.0/24 or 2001:db8::/32, with the host bits zero)");
+			continue;
+		}
+		cidr_list_add(&list, &c);
+	}
+	cidr_list_free(&ld->cfg->trusted_networks);
+	ld->cfg->trusted_networks = list;
+}
+
+void lists_free_routes(struct route *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		route_free(&r[i]);
+	free(r);
+}
+
+/* routes: "domain" or ".domain" (every subdomain) -> next hop. */
+static void load_routes(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct fy_node_pair *p;
+	struct route *list;
+	void *it = NULL;
+	size_t n, count = 0;
+	bool empty;
+
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of domain to next hop", &empty))
+		return;
+	n = empty ? 0 : (size_t)fy_node_mapping_item_count(v);
+	if (n > LIST_MAX) {
+		loader_err(ld, kline, name, "more than %d entries", LIST_MAX);
+		return;
+	}
+	list = xcalloc(n, sizeof(*list));
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL && count < n) {
+		char rname[LOADER_NAME_SIZE];
+		const char *k, *s, *why;
+		size_t klen, len;
+		int rline, vline;
+		bool sub, dup = false;
+
+		if (!loader_key(ld, p, name, kline, &k, &klen, &rline))
+			continue;
+		loader_key_name(rname, sizeof(rname), name, k, klen);
+		sub = k[0] == '.';
+		if ((why = schema_check_domain(k + sub, klen - sub)) != NULL) {
+			loader_err(ld, rline, rname, "%s", why);
+			continue;
+		}
+		if (!loader_scalar(ld, fy_node_pair_value(p), rname, rline, &s, &len, &vline))
+			continue;
+
+		struct route r = { 0 };
+		char *spec = xstrndup(s, len);
+		bool ok = route_parse_nexthop(spec, &r, &why);
+		free(spec);
+		if (!ok) {
+			loader_err(ld, vline, rname, "%s", why);
+			continue;
+		}
+		r.domain = lower_dup(k + sub, klen - sub);
+		r.subdomains = sub;
+		for (size_t j = 0; j < count && !dup; j++)
+			dup = list[j].subdomains == sub && strcmp(list[j].domain, r.domain) == 0;
+		if (dup) {
+			loader_err(ld, rline, rname, "duplicate route (domains compare without regard to case)");
+			route_free(&r);
+			continue;
+		}
+		list[count++] = r;
+	}
+	lists_free_routes(ld->cfg->routes, ld->cfg->n_routes);
+	ld->cfg->routes = list;
+	ld->cfg->n_routes = count;
+}
+
+static const struct lists_entry lists[] = {
+	{ "listeners", load_listeners },
+	{ "local_domains", load_local_domains },
+	{ "trusted_networks", load_trusted_networks },
+	{ "routes", load_routes },
+};
+
+const struct lists_entry *lists_find(const char *k, size_t len)
+{
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (loader_text_is(k, len, lists[i].key))
+			return &lists[i];
+	return NULL;
+}
