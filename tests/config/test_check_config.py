@@ -1,0 +1,78 @@
+"""Golden tests for `mailwarden check-config`.
+
+Each NAME.yaml here is checked with `mailwarden check-config -c NAME.yaml`
+(run from this directory, so messages name the file as written) and the
+output, stdout then stderr, must equal NAME.out byte for byte.
+good*.yaml must load (exit 0, report on stdout, nothing on stderr);
+bad*.yaml must fail (exit 1, errors on stderr, nothing on stdout).
+
+To add a case: write the YAML, write the .out you expect by hand, run.
+"""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+MW_BIN = os.environ.get("MW_BIN")
+
+if not MW_BIN:
+    pytest.skip("MW_BIN is not set (path to the built mailwarden binary)", allow_module_level=True)
+
+CASES = sorted(p.name for p in HERE.glob("*.yaml"))
+
+
+def check_config(*args, cwd=HERE):
+    return subprocess.run(
+        [MW_BIN, "check-config", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_every_case_has_expected_output():
+    missing = [c for c in CASES if not (HERE / c).with_suffix(".out").exists()]
+    assert not missing, f"no .out file for {missing}"
+    assert any(c.startswith("good") for c in CASES)
+    assert any(c.startswith("bad") for c in CASES)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_output(case):
+    assert case.startswith(("good", "bad")), f"{case}: name must start with good or bad"
+    expected = (HERE / case).with_suffix(".out").read_text()
+    result = check_config("-c", case)
+    assert result.stdout + result.stderr == expected
+    if case.startswith("good"):
+        assert result.returncode == 0
+        assert result.stderr == ""
+    else:
+        assert result.returncode == 1
+        assert result.stdout == ""
+
+
+def test_embedded_default_is_ok(tmp_path):
+    result = check_config(cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == "<embedded default>: configuration ok\n"
+    assert result.stderr == ""
+    # checking does not create the state directory
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_file_is_an_error(tmp_path):
+    result = check_config("-c", "absent.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == "absent.yaml: cannot open: No such file or directory\n"
+
+
+def test_absolute_path_is_named_as_given(tmp_path):
+    conf = tmp_path / "mw.yaml"
+    conf.write_text("hostname: mx.example.org\nlimits:\n  errors: 0\n")
+    result = check_config("-c", str(conf))
+    assert result.returncode == 1
+    assert result.stderr == f"{conf}:3: limits.errors: must be between 1 and 1000\n"
