@@ -1,0 +1,108 @@
+/* Spool envelope records: round trip, in-place status bytes, and refusal
+ * of torn or corrupt files. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/envelope.h"
+
+static unsigned char *sample(size_t *len, struct envelope *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->arrival = 1700000000;
+	e->session = strdup("abc");
+	e->client = strdup("127.0.0.2");
+	e->helo = strdup("client.test");
+	e->sender = strdup("a@b.test");
+	e->flags = 3;
+	envelope_add_rcpt(e, "x@example.test");
+	envelope_add_rcpt(e, "y@example.test");
+	return envelope_encode(e, len);
+}
+
+Test(envelope, round_trip)
+{
+	struct envelope e, d = { 0 };
+	size_t len;
+	unsigned char *buf = sample(&len, &e);
+	cr_assert(envelope_decode(buf, len, &d));
+	cr_assert_str_eq(d.sender, "a@b.test");
+	cr_assert_str_eq(d.helo, "client.test");
+	cr_assert_eq(d.n_rcpts, 2);
+	cr_assert_str_eq(d.rcpts[1].addr, "y@example.test");
+	cr_assert_eq(d.rcpts[0].status, RCPT_PENDING);
+	cr_assert_eq(d.flags, 3);
+	cr_assert_eq(d.body_offset, (off_t)len);
+	cr_assert_eq(d.rcpts[1].status_offset, e.rcpts[1].status_offset);
+	envelope_clear(&d);
+	envelope_clear(&e);
+	free(buf);
+}
+
+Test(envelope, status_byte_is_rewritten_in_place)
+{
+	struct envelope e, d = { 0 };
+	size_t len;
+	unsigned char *buf = sample(&len, &e);
+	buf[e.rcpts[0].status_offset] = RCPT_DELIVERED;
+	cr_assert(envelope_decode(buf, len, &d));
+	cr_assert_eq(d.rcpts[0].status, RCPT_DELIVERED);
+	cr_assert_eq(d.rcpts[1].status, RCPT_PENDING);
+	envelope_clear(&d);
+	envelope_clear(&e);
+	free(buf);
+}
+
+Test(envelope, every_truncation_is_refused)
+{
+	struct envelope e;
+	size_t len;
+	unsigned char *buf = sample(&len, &e);
+	for (size_t cut = 0; cut < len; cut++) {
+		struct envelope d = { 0 };
+		cr_assert_not(envelope_decode(buf, cut, &d), "torn file of %zu bytes accepted", cut);
+		envelope_clear(&d);
+	}
+	envelope_clear(&e);
+	free(buf);
+}
+
+Test(envelope, corrupt_records_are_refused)
+{
+	struct envelope e;
+	size_t len;
+	unsigned char *buf = sample(&len, &e);
+	struct envelope d = { 0 };
+	unsigned char *bad = malloc(len);
+	memcpy(bad, buf, len);
+	bad[e.rcpts[0].status_offset] = 'Z';          /* unknown status */
+	cr_assert_not(envelope_decode(bad, len, &d));
+	envelope_clear(&d);
+	memcpy(bad, buf, len);
+	bad[4] = '?';                                 /* unknown record type */
+	cr_assert_not(envelope_decode(bad, len, &d));
+	envelope_clear(&d);
+	memcpy(bad, buf, len);
+	bad[0] = 'X';                                 /* magic */
+	cr_assert_not(envelope_decode(bad, len, &d));
+	envelope_clear(&d);
+	memcpy(bad, buf, len);
+	bad[5] = 0x7f;                                /* record length past the end */
+	cr_assert_not(envelope_decode(bad, len, &d));
+	envelope_clear(&d);
+	free(bad);
+	envelope_clear(&e);
+	free(buf);
+}
+
+Test(envelope, queue_ids)
+{
+	char id[QUEUE_ID_LEN + 1];
+	queue_id_new(id);
+	cr_assert(queue_id_valid(id));
+	cr_assert_not(queue_id_valid("../../etc/passwd"));
+	cr_assert_not(queue_id_valid("0123456789ABCDE"));
+	cr_assert_not(queue_id_valid("0123456789ABCDEF0"));
+	cr_assert_not(queue_id_valid("0123456789abcdef"));
+	cr_assert_not(queue_id_valid(""));
+}
