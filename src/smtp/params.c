@@ -1,0 +1,260 @@
+/*
+ * ESMTP parameters after the MAIL FROM / RCPT TO path. Pure functions of
+ * their input (no allocation, no global state); the text is untrusted and
+ * NOT NUL-terminated, every read is checked against len.
+ *
+ * Two passes: the whole text must first be well-formed (a malformed
+ * command is a 501 whatever its keywords), then the parameters are
+ * interpreted left to right and the first unknown, duplicate or badly
+ * valued one is reported.
+ */
+#include "smtp/params.h"
+
+#include <string.h>
+
+/* One " KEY[=VALUE]", as offsets into the text. */
+struct param {
+	size_t key, key_len;
+	bool has_value;
+	size_t value, value_len;
+};
+
+static bool is_alnum(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+}
+
+static int to_lower(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch;
+}
+
+static bool span_caseeq(const unsigned char *p, size_t n, const char *s)
+{
+	if (n != strlen(s))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (to_lower(p[i]) != to_lower((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at p[0..avail), or 0 (RFC 3629
+ * 4: no overlongs, surrogates, stray or truncated continuation bytes,
+ * nothing above U+10FFFF; C1 controls refused). Same rule as the one in
+ * smtp/address.c; keep the two identical.
+ */
+static size_t utf8_seq_len(const unsigned char *p, size_t avail)
+{
+	unsigned char b0 = p[0], lo = 0x80, hi = 0xBF;
+	size_t n;
+
+	if (b0 >= 0xC2 && b0 <= 0xDF) {
+		n = 2;
+		if (b0 == 0xC2)
+			lo = 0xA0;
+	} else if (b0 >= 0xE0 && b0 <= 0xEF) {
+		n = 3;
+		if (b0 == 0xE0)
+			lo = 0xA0;
+		else if (b0 == 0xED)
+			hi = 0x9F;
+	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
+		n = 4;
+		if (b0 == 0xF0)
+			lo = 0x90;
+		else if (b0 == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (avail < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+/*
+ * Read the parameter at *pos (which is < len). RFC 5321 4.1.2:
+ *   Mail-parameters = esmtp-param *(SP esmtp-param), after the path's SP
+ *   esmtp-keyword   = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
+ *   esmtp-value     = 1*(%d33-60 / %d62-126)   (+ UTF-8, RFC 6531 3.3)
+ * Exactly one space before each parameter: no leading text without a
+ * space, no double space, no trailing space. On a syntax error returns
+ * false with *err the offset of the offending byte (always < len).
+ */
+static bool param_next(const unsigned char *p, size_t len, size_t *pos, struct param *out,
+		       size_t *err)
+{
+	size_t i = *pos, n;
+
+	if (p[i] != ' ') {
+		*err = i;
+		return false;
+	}
+	i++;
+	if (i >= len || !is_alnum(p[i])) {
+		*err = i < len ? i : i - 1; /* the bad byte, or the trailing space */
+		return false;
+	}
+	out->key = i;
+	while (i < len && (is_alnum(p[i]) || p[i] == '-'))
+		i++;
+	out->key_len = i - out->key;
+	out->has_value = false;
+	out->value = out->value_len = 0;
+
+	if (i < len && p[i] == '=') {
+		i++;
+		out->value = i;
+		while (i < len) {
+			if (p[i] >= 33 && p[i] <= 126 && p[i] != '=')
+				i++;
+			else if (p[i] >= 0x80 && (n = utf8_seq_len(p + i, len - i)) > 0)
+				i += n;
+			else
+				break;
+		}
+		out->value_len = i - out->value;
+		if (out->value_len == 0) {
+			/* The byte that cannot start a value, or the "=" itself
+			 * when the parameter ends there. */
+			*err = (i < len && p[i] != ' ') ? i : out->value - 1;
+			return false;
+		}
+		out->has_value = true;
+	}
+	if (i < len && p[i] != ' ') {
+		*err = i;
+		return false;
+	}
+	*pos = i;
+	return true;
+}
+
+static void set_bad(const char **bad, const char *where)
+{
+	if (bad)
+		*bad = where;
+}
+
+/* The syntax pass over the whole text. */
+static enum params_error params_check_syntax(const char *text, size_t len, const char **bad)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	struct param prm;
+	size_t pos = 0, err = 0;
+
+	while (pos < len) {
+		if (!param_next(p, len, &pos, &prm, &err)) {
+			set_bad(bad, text + err);
+			return PARAMS_ERR_SYNTAX;
+		}
+	}
+	return PARAMS_OK;
+}
+
+/* SIZE=n, RFC 1870: size-value = 1*20DIGIT; we also cap it at 2^63 so the
+ * value fits an off_t. No sign, no spaces, no hex. */
+static bool parse_size(const unsigned char *p, size_t n, uint64_t *out)
+{
+	const uint64_t max = UINT64_C(1) << 63;
+	uint64_t v = 0;
+
+	if (n == 0 || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d;
+
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		d = (unsigned)(p[i] - '0');
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+enum params_error params_parse_mail(const char *text, size_t len, struct mail_params *out,
+				    const char **bad_keyword)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	bool seen_size = false, seen_body = false, seen_utf8 = false;
+	enum params_error e = PARAMS_OK;
+	struct param prm;
+	size_t pos = 0, err;
+
+	memset(out, 0, sizeof(*out));
+	out->body = MAIL_BODY_7BIT;
+	if ((e = params_check_syntax(text, len, bad_keyword)) != PARAMS_OK)
+		return e;
+
+	while (pos < len && e == PARAMS_OK) {
+		const unsigned char *key, *val;
+
+		if (!param_next(p, len, &pos, &prm, &err)) { /* not after the syntax pass */
+			set_bad(bad_keyword, text + err);
+			e = PARAMS_ERR_SYNTAX;
+			break;
+		}
+		key = p + prm.key;
+		val = p + prm.value;
+
+		if (span_caseeq(key, prm.key_len, "SIZE")) {
+			if (seen_size)
+				e = PARAMS_ERR_DUPLICATE;
+			else if (!prm.has_value || !parse_size(val, prm.value_len, &out->size))
+				e = PARAMS_ERR_VALUE;
+			seen_size = out->has_size = true;
+		} else if (span_caseeq(key, prm.key_len, "BODY")) {
+			if (seen_body)
+				e = PARAMS_ERR_DUPLICATE;
+			else if (prm.has_value && span_caseeq(val, prm.value_len, "7BIT"))
+				out->body = MAIL_BODY_7BIT;
+			else if (prm.has_value && span_caseeq(val, prm.value_len, "8BITMIME"))
+				out->body = MAIL_BODY_8BITMIME;
+			else
+				e = PARAMS_ERR_VALUE;
+			seen_body = true;
+		} else if (span_caseeq(key, prm.key_len, "SMTPUTF8")) {
+			if (seen_utf8)
+				e = PARAMS_ERR_DUPLICATE;
+			else if (prm.has_value) /* RFC 6531 3.4: no value */
+				e = PARAMS_ERR_VALUE;
+			seen_utf8 = out->smtputf8 = true;
+		} else {
+			e = PARAMS_ERR_UNKNOWN;
+		}
+		if (e != PARAMS_OK)
+			set_bad(bad_keyword, text + prm.key);
+	}
+	if (e != PARAMS_OK) {
+		memset(out, 0, sizeof(*out));
+		out->body = MAIL_BODY_7BIT;
+	}
+	return e;
+}
+
+enum params_error params_parse_rcpt(const char *text, size_t len, const char **bad_keyword)
+{
+	struct param prm;
+	size_t pos = 0, err;
+	enum params_error e;
+
+	if ((e = params_check_syntax(text, len, bad_keyword)) != PARAMS_OK)
+		return e;
+	if (len == 0)
+		return PARAMS_OK;
+	/* No RCPT parameter is implemented yet (DSN comes later). */
+	if (!param_next((const unsigned char *)text, len, &pos, &prm, &err)) {
+		set_bad(bad_keyword, text + err); /* not after the syntax pass */
+		return PARAMS_ERR_SYNTAX;
+	}
+	set_bad(bad_keyword, text + prm.key);
+	return PARAMS_ERR_UNKNOWN;
+}
