@@ -137,11 +137,10 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 		reject(s, "MAIL", "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
-	struct smtp_txn *t = xcalloc(1, sizeof(*t));
+	struct smtp_txn *t = smtp_session_txn_new(s);
 	t->sender = a;
 	t->params = p;
 	address_format(&a, t->sender_text, sizeof(t->sender_text));
-	s->txn = t;
 	smtp_session_set_state(s, SMTP_STATE_MAIL);
 	log_event(LOG_INFO, "mail", "session", s->id, "from", t->sender_text,
 		  "size", p.has_size ? log_u64(p.size) : NULL, NULL);
@@ -244,7 +243,7 @@ static void cmd_bdat(struct smtp_session *s, const char *args, size_t len)
 	else if (s->state == SMTP_STATE_MAIL)
 		refusal = "554 5.5.1 Error: no valid recipients";
 	if (!s->txn)
-		s->txn = xcalloc(1, sizeof(*s->txn));
+		smtp_session_txn_new(s);
 	struct smtp_txn *t = s->txn;
 	t->chunk_left = size;
 	t->chunk_last = last;

@@ -105,12 +105,20 @@ void smtp_session_close(struct smtp_session *s, const char *fmt, ...)
 	smtp_session_set_state(s, SMTP_STATE_CLOSING);
 }
 
+struct smtp_txn *smtp_session_txn_new(struct smtp_session *s)
+{
+	struct smtp_txn *t = xcalloc(1, sizeof(*t));
+	message_init(&t->msg, s->smtpd->config->limits.message_size);  /* fd -1, not 0 */
+	s->txn = t;
+	return t;
+}
+
 void smtp_session_txn_reset(struct smtp_session *s)
 {
 	struct smtp_txn *t = s->txn;
 	if (!t)
 		return;
-	if (t->queue_knows) {
+	if (t->queue_knows && s->smtpd->queue) {
 		struct ipc_msg *m = &(struct ipc_msg){ 0 };
 		ipc_msg_init(m, IPC_TXN_ABORT, t->reqid);
 		channel_send(s->smtpd->queue, m, -1);
@@ -371,7 +379,6 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 	channel_send(q, m, -1);
 	free(m);
 	t->queue_knows = true;
-	message_init(&t->msg, s->smtpd->config->limits.message_size);
 	s->wait = bdat ? SMTP_WAIT_OPEN_BDAT : SMTP_WAIT_OPEN_DATA;
 	smtp_session_set_state(s, SMTP_STATE_QUEUE_WAIT);
 }

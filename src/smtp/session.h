@@ -91,6 +91,7 @@ const char *smtp_state_name(enum smtp_state st);
 void smtp_session_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void smtp_session_error(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void smtp_session_close(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct smtp_txn *smtp_session_txn_new(struct smtp_session *s);
 void smtp_session_txn_reset(struct smtp_session *s);
 void smtp_session_begin_data(struct smtp_session *s, bool bdat);
 void smtp_session_end_of_message(struct smtp_session *s);

@@ -117,13 +117,6 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 		smtp_session_queue_failed(s, str);
 }
 
-static void on_queue_closed(struct channel *ch, const char *why, void *arg)
-{
-	/* Without the queue nothing can be accepted: exit, the master restarts us. */
-	log_event(LOG_ERR, "queue_lost", "msg", why, NULL);
-	exit(1);
-}
-
 static void on_grace_over(evutil_socket_t fd, short what, void *arg)
 {
 	struct smtpd *d = arg;
@@ -131,27 +124,57 @@ static void on_grace_over(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+/* Stop accepting; idle sessions get 421 now, busy ones when their
+ * transaction ends or the grace period is over. Without the queue
+ * (queue_lost) every session ends now: nothing can be accepted. */
+static void smtpd_stop(struct smtpd *d, bool queue_lost)
 {
-	struct smtpd *d = arg;
-	if (d->stopping)
+	if (d->stopping && !queue_lost)
 		return;
+	bool first = !d->stopping;
 	d->stopping = true;
-	log_event(LOG_INFO, "stopping", "sessions", log_u64(d->n_sessions), NULL);
 	for (size_t i = 0; i < n_listeners; i++) {
-		evconnlistener_free(listeners[i].ev);
+		if (listeners[i].ev)
+			evconnlistener_free(listeners[i].ev);
 		listeners[i].ev = NULL;
 	}
 	/* Closing sessions stay on the list until their reply is written. */
 	struct smtp_session *s;
-	TAILQ_FOREACH(s, &d->sessions, link)
-		smtp_session_shutdown(s);
+	TAILQ_FOREACH(s, &d->sessions, link) {
+		if (queue_lost) {
+			if (s->txn)
+				s->txn->queue_knows = false;
+			smtp_session_close(s, "421 4.3.0 %s Service temporarily unavailable",
+					   d->config->hostname);
+		} else {
+			smtp_session_shutdown(s);
+		}
+	}
 	if (d->n_sessions == 0) {
 		event_base_loopbreak(d->base);
 		return;
 	}
-	grace_timer = evtimer_new(d->base, on_grace_over, d);
-	evtimer_add(grace_timer, &(struct timeval){ .tv_sec = d->config->shutdown_grace });
+	if (first) {
+		grace_timer = evtimer_new(d->base, on_grace_over, d);
+		evtimer_add(grace_timer, &(struct timeval){ .tv_sec = d->config->shutdown_grace });
+	}
+}
+
+static void on_queue_closed(struct channel *ch, const char *why, void *arg)
+{
+	/* Without the queue nothing can be accepted: stop; the master starts
+	 * a new generation with a new queue. */
+	struct smtpd *d = arg;
+	log_event(LOG_WARNING, "queue_lost", "msg", why, NULL);
+	d->queue = NULL;  /* freed by the channel after this callback */
+	smtpd_stop(d, true);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	struct smtpd *d = arg;
+	log_event(LOG_INFO, "stopping", "sessions", log_u64(d->n_sessions), NULL);
+	smtpd_stop(d, false);
 }
 
 int smtpd_main(const struct config *c, const struct child_fds *fds)
