@@ -7,7 +7,7 @@ A module gets its own ports, work directory, sink and daemon:
         return make_gateway(routes={"example.test": sink.url})
 
 Every test is checked afterwards: a sanitizer report in the daemon log,
-an unexpected exit of the master or of a child, or a core fails the test
+an unexpected exit of the master, a crashed child or a core fails the test
 that was running (as a teardown error), and the module's teardown checks
 the whole log once more.
 """

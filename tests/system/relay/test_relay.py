@@ -36,7 +36,7 @@ def gw(make_gateway, ports, local_sink, remote_sink):
 
 def _smtp(gw, source):
     client = smtplib.SMTP("127.0.0.1", gw.port, source_address=(source, 0),
-                          local_hostname="client.test", timeout=10)
+                          local_hostname="client.test", timeout=mwsys.REPLY_TIMEOUT)
     client.ehlo()
     return client
 

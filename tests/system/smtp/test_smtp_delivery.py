@@ -39,7 +39,7 @@ def test_smtplib_message_arrives_byte_identical(gw, sink, body):
     token = mwsys.unique("smtplib")
     message = (f"From: a@b.test\r\nTo: user@example.test\r\nSubject: {token}\r\n"
                f"Message-ID: <{token}@b.test>\r\n\r\n{body}").encode()
-    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.test", timeout=10) as client:
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.test", timeout=mwsys.REPLY_TIMEOUT) as client:
         refused = client.sendmail("a@b.test", ["user@example.test"], message)
     assert refused == {}
     msg, rest = _arrived(sink, token)
@@ -164,7 +164,7 @@ def test_smtputf8_address_arrives(gw, sink):
 def test_message_to_several_recipients_arrives_for_each(gw, sink):
     token = mwsys.unique("multi")
     rcpts = ["one@example.test", "two@example.test"]
-    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.test", timeout=10) as client:
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.test", timeout=mwsys.REPLY_TIMEOUT) as client:
         assert client.sendmail("a@b.test", rcpts, f"Subject: {token}\r\n\r\nx\r\n") == {}
 
     def delivered():

@@ -45,18 +45,21 @@ def test_recipient_past_limit_gets_452_and_message_goes_to_the_others(gw, sink):
 
 
 SIZES = {
-    "twice_the_limit": ("200000", 552),
-    "just_over_binary_limit": (str(SIZE_LIMIT + 1), 552),
-    "overflowing_number": ("99999999999999999999999999", 552),
+    "twice_the_limit": ("200000", (552,)),
+    "just_over_binary_limit": (str(SIZE_LIMIT + 1), (552,)),
+    # Must not wrap around to a small number; a syntax error is fine too.
+    "overflowing_number": ("99999999999999999999999999", (552, 501)),
 }
 
 
-@pytest.mark.parametrize("size,code", SIZES.values(), ids=SIZES.keys())
-def test_mail_with_size_over_limit_is_refused(gw, size, code):
+@pytest.mark.parametrize("size,codes", SIZES.values(), ids=SIZES.keys())
+def test_mail_with_size_over_limit_is_refused(gw, size, codes):
     with _session(gw) as c:
         reply = c.cmd(f"MAIL FROM:<a@b.test> SIZE={size}")
         after = c.cmd("RCPT TO:<u@example.test>")
-    assert reply.code == code and reply.enhanced == "5.3.4", reply
+    assert reply.code in codes, reply
+    if reply.code == 552:
+        assert reply.enhanced == "5.3.4", reply
     assert after.code == 503, "RCPT accepted after MAIL was refused"
 
 
