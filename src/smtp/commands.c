@@ -50,6 +50,18 @@ static void reject(struct smtp_session *s, const char *command, const char *repl
 	smtp_session_error(s, "%s", reply);
 }
 
+/* A short, harmless quote of client input for a reply: keyword characters
+ * only, so no control byte or 8-bit garbage is ever echoed back. */
+static const char *quote_keyword(const char *p, const char *end, char out[48])
+{
+	size_t n = 0;
+	while (p && p < end && n < 40 && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+					  (*p >= '0' && *p <= '9') || *p == '-' || *p == '='))
+		out[n++] = *p++;
+	out[n] = '\0';
+	return out;
+}
+
 /* --- HELO / EHLO ------------------------------------------------------- */
 
 /* Only printable ASCII without spaces: the name goes into our Received
@@ -121,12 +133,14 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	struct mail_params p;
 	const char *bad = NULL;
 	enum params_error pe = params_parse_mail(path + used, rest - used, &p, &bad);
+	char quoted[48];
+	quote_keyword(bad, path + rest, quoted);
 	if (pe == PARAMS_ERR_UNKNOWN) {
-		smtp_session_error(s, "555 5.5.4 Unsupported option: %.40s", bad ? bad : "");
+		smtp_session_error(s, "555 5.5.4 Unsupported option: %s", quoted);
 		return;
 	}
 	if (pe != PARAMS_OK) {
-		smtp_session_error(s, "501 5.5.4 Bad MAIL parameters near: %.40s", bad ? bad : "");
+		smtp_session_error(s, "501 5.5.4 Bad MAIL parameters near: %s", quoted);
 		return;
 	}
 	if (a.has_utf8 && !p.smtputf8) {
@@ -175,8 +189,10 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 	const char *bad = NULL;
 	enum params_error pe = params_parse_rcpt(path + used, rest - used, &bad);
 	if (pe != PARAMS_OK) {
-		smtp_session_error(s, "%s %.40s", pe == PARAMS_ERR_UNKNOWN ? "555 5.5.4 Unsupported option:"
-								 : "501 5.5.4 Bad RCPT parameters near:", bad ? bad : "");
+		char quoted[48];
+		smtp_session_error(s, "%s %s", pe == PARAMS_ERR_UNKNOWN ? "555 5.5.4 Unsupported option:"
+								: "501 5.5.4 Bad RCPT parameters near:",
+				   quote_keyword(bad, path + rest, quoted));
 		return;
 	}
 	if (t->n_rcpts >= cfg(s)->limits.recipients) {
