@@ -60,5 +60,9 @@ pid_t child_spawn(const struct config *c, const struct child_spec *spec, const s
 	struct privdrop_target t = spec->target(c);
 	if (!privdrop_apply(&t))
 		_exit(2);
+	/* Again: a change of credentials clears the parent-death signal. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		_exit(0);
 	exit(spec->run(c, fds));
 }
