@@ -345,6 +345,49 @@ static void resolve_state_dir(struct loader *ld, const char *path)
 	free(joined);
 }
 
+/* A file named in the configuration: relative names are relative to the
+ * configuration file's directory (the working directory for the default). */
+static void resolve_file(struct loader *ld, const char *path, char **file)
+{
+	char cwd[PATH_MAX];
+
+	if (!*file || (*file)[0] == '/')
+		return;
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	char *dir;
+	if (slash && path[0] == '/') {
+		dir = xstrndup(path, (size_t)(slash - path));
+	} else {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			config_errors_add(ld->errs, "%s: cannot make %s absolute: %s", ld->file, *file, strerror(errno));
+			return;
+		}
+		size_t dlen = slash ? (size_t)(slash - path) : 0;
+		size_t n = strlen(cwd) + dlen + 2;
+		dir = xmalloc(n);
+		snprintf(dir, n, "%s/%.*s", cwd, (int)dlen, path ? path : "");
+	}
+	size_t n = strlen(dir) + strlen(*file) + 2;
+	char *joined = xmalloc(n);
+	snprintf(joined, n, "%s/%s", dir, *file);
+	free(dir);
+	free(*file);
+	*file = path_clean(joined);
+	free(joined);
+}
+
+static void resolve_files(struct loader *ld, const char *path)
+{
+	struct config *c = ld->cfg;
+	for (size_t i = 0; i < c->n_certificates; i++) {
+		resolve_file(ld, path, &c->certificates[i].cert);
+		resolve_file(ld, path, &c->certificates[i].key);
+	}
+	resolve_file(ld, path, &c->auth.credentials);
+	resolve_file(ld, path, &c->auth.sender_logins);
+	resolve_file(ld, path, &c->outbound_tls.ca_file);
+}
+
 static void resolve_hostname(struct loader *ld)
 {
 	char name[HOST_NAME_MAX + 1], shown[LOADER_SHOW_SIZE];
@@ -409,6 +452,7 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	}
 	resolve_hostname(&ld);
 	resolve_state_dir(&ld, path);
+	resolve_files(&ld, path);
 	cross_check(&ld);
 	free(ld.set_line);
 	if (errs->n != before) {
@@ -420,10 +464,10 @@ struct config *config_load(const char *path, struct config_errors *errs)
 
 /* ---- queries ----------------------------------------------------------- */
 
-bool config_is_local_domain(const struct config *c, const char *domain, size_t len)
+static bool domain_in(char *const *list, size_t n, const char *domain, size_t len)
 {
-	for (size_t i = 0; i < c->n_local_domains; i++) {
-		const char *d = c->local_domains[i];
+	for (size_t i = 0; i < n; i++) {
+		const char *d = list[i];
 		size_t j;
 
 		if (strlen(d) != len)
@@ -441,6 +485,24 @@ bool config_is_local_domain(const struct config *c, const char *domain, size_t l
 	return false;
 }
 
+bool config_is_local_domain(const struct config *c, const char *domain, size_t len)
+{
+	return domain_in(c->local_domains, c->n_local_domains, domain, len);
+}
+
+bool config_tls_required_domain(const struct config *c, const char *domain, size_t len)
+{
+	return domain_in(c->tls_required_domains, c->n_tls_required_domains, domain, len);
+}
+
+const struct listener_cfg *config_listener(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_listeners; i++)
+		if (name && strcmp(c->listeners[i].name, name) == 0)
+			return &c->listeners[i];
+	return NULL;
+}
+
 void config_free(struct config *c)
 {
 	if (!c)
@@ -454,5 +516,12 @@ void config_free(struct config *c)
 	lists_free_domains(c->local_domains, c->n_local_domains);
 	cidr_list_free(&c->trusted_networks);
 	lists_free_routes(c->routes, c->n_routes);
+	free(c->tls.ciphers);
+	lists_free_certificates(c->certificates, c->n_certificates);
+	lists_free_domains(c->tls_required_domains, c->n_tls_required_domains);
+	free(c->outbound_tls.ca_file);
+	lists_free_tls_policy(c->tls_policy, c->n_tls_policy);
+	free(c->auth.credentials);
+	free(c->auth.sender_logins);
 	free(c);
 }

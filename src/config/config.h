@@ -21,10 +21,39 @@
 
 #define CONFIG_DEFAULT_SOURCE "<embedded default>"
 
+/* TLS-1/TLS-2/TLS-3: what a listener is for, how it speaks TLS, whether it takes AUTH. */
+enum listener_mode { LISTENER_MTA, LISTENER_SUBMISSION };
+enum listener_tls { LISTENER_TLS_NONE, LISTENER_TLS_STARTTLS, LISTENER_TLS_IMPLICIT };
+enum listener_auth { LISTENER_AUTH_OFF, LISTENER_AUTH_OPTIONAL, LISTENER_AUTH_REQUIRED };
+
 struct listener_cfg {
 	char *name;
 	char *address;      /* numeric IPv4 or IPv6 address */
 	unsigned port;
+	enum listener_mode mode;        /* default mta */
+	enum listener_tls tls;          /* default starttls (implicit for nobody by default) */
+	enum listener_auth auth;        /* default: off for mta, required for submission */
+	struct cidr_list trusted_networks; /* REL-2 per listener: added to the global list */
+};
+
+/* Protocol versions as OpenSSL numbers them (TLS1_2_VERSION, TLS1_3_VERSION);
+ * the configuration does not include OpenSSL. */
+#define CONFIG_TLS_1_2 0x0303
+#define CONFIG_TLS_1_3 0x0304
+
+/* TLS-5/TLS-7: outbound TLS levels, weakest first. */
+enum tls_level { TLS_LEVEL_NONE, TLS_LEVEL_MAY, TLS_LEVEL_ENCRYPT, TLS_LEVEL_VERIFY };
+
+struct tls_cert_cfg {
+	char *cert;         /* PEM certificate chain file (absolute) */
+	char *key;          /* PEM private key file (absolute) */
+};
+
+struct tls_policy_cfg {
+	char *domain;       /* lower case */
+	bool subdomains;    /* ".domain": every subdomain */
+	enum tls_level level;
+	int min_version;    /* CONFIG_TLS_1_2 / _1_3; 0: outbound_tls.min_version */
 };
 
 struct config {
@@ -65,6 +94,32 @@ struct config {
 	} limits;
 
 	struct {
+		int min_version;          /* CONFIG_TLS_1_2 or CONFIG_TLS_1_3 (TLS-4) */
+		char *ciphers;            /* TLS 1.2 cipher list (OpenSSL syntax), forward secrecy only */
+	} tls;
+	struct tls_cert_cfg *certificates;  /* first = default; the others chosen by SNI */
+	size_t n_certificates;
+	char **tls_required_domains;        /* TLS-6: inbound only over TLS; lower case */
+	size_t n_tls_required_domains;
+
+	struct {
+		int level;                /* enum tls_level: default for every domain */
+		int min_version;
+		char *ca_file;            /* for verify; NULL: the system store */
+	} outbound_tls;
+	struct tls_policy_cfg *tls_policy;  /* TLS-7: per destination domain */
+	size_t n_tls_policy;
+
+	struct {
+		char *credentials;        /* user:crypt-hash file; NULL: nobody can log in */
+		char *sender_logins;      /* address login[,login...] file; NULL: default rule */
+		unsigned max_failures;    /* per client address before the lock-out */
+		unsigned lockout;         /* seconds */
+		unsigned failure_delay;   /* seconds before a failed AUTH is answered */
+		bool received_identity;   /* name the AUTH identity in Received */
+	} auth;
+
+	struct {
 		unsigned retry_min;       /* seconds: first retry delay, doubled each time */
 		unsigned retry_max;       /* seconds: longest delay between two tries */
 		unsigned lifetime;        /* seconds a message may stay queued */
@@ -90,6 +145,12 @@ struct config *config_load(const char *path, struct config_errors *errs);
 extern const char config_default_yaml[];
 
 bool config_is_local_domain(const struct config *c, const char *domain, size_t len);
+
+/* TLS-6: must mail for this domain arrive over TLS? */
+bool config_tls_required_domain(const struct config *c, const char *domain, size_t len);
+
+/* The listener called name, or NULL. */
+const struct listener_cfg *config_listener(const struct config *c, const char *name);
 
 void config_free(struct config *c);
 

@@ -31,6 +31,7 @@ void lists_free_listeners(struct listener_cfg *l, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(l[i].name);
 		free(l[i].address);
+		cidr_list_free(&l[i].trusted_networks);
 	}
 	free(l);
 }
@@ -51,7 +52,43 @@ struct bound_addr {
 	unsigned char bin[16];
 };
 
-/* One listeners[i] entry: { name, address, port }, all required. */
+static const struct schema_enum listener_modes[] = {
+	{ "mta", LISTENER_MTA }, { "submission", LISTENER_SUBMISSION }, { NULL, 0 } };
+static const struct schema_enum listener_tls_modes[] = {
+	{ "none", LISTENER_TLS_NONE }, { "starttls", LISTENER_TLS_STARTTLS },
+	{ "implicit", LISTENER_TLS_IMPLICIT }, { NULL, 0 } };
+static const struct schema_enum listener_auth_modes[] = {
+	{ "off", LISTENER_AUTH_OFF }, { "optional", LISTENER_AUTH_OPTIONAL },
+	{ "required", LISTENER_AUTH_REQUIRED }, { NULL, 0 } };
+
+/* One of values[] (its name), reported with the choices otherwise. */
+static bool load_choice(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			const struct schema_enum *values, int *out)
+{
+	const char *s;
+	size_t len;
+	int line;
+	char choices[128] = "";
+
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return false;
+	for (const struct schema_enum *e = values; e->name; e++) {
+		if (loader_text_is(s, len, e->name)) {
+			*out = e->value;
+			return true;
+		}
+		snprintf(choices + strlen(choices), sizeof(choices) - strlen(choices), "%s%s",
+			 choices[0] ? ", " : "", e->name);
+	}
+	loader_err(ld, line, name, "must be one of: %s", choices);
+	return false;
+}
+
+static void load_cidr_items(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			    struct cidr_list *out);
+
+/* One listeners[i] entry: { name, address, port } required; mode, tls,
+ * auth and trusted_networks optional. */
 static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int iline,
 			  struct listener_cfg *all, struct bound_addr *addrs)
 {
@@ -60,6 +97,11 @@ static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int
 	void *it = NULL;
 	char iname[64], name[LOADER_NAME_SIZE];
 	bool have_name = false, have_address = false, have_port = false, addr_ok = false, port_ok = false;
+	bool have_auth = false;
+	int choice;
+
+	l->mode = LISTENER_MTA;
+	l->tls = LISTENER_TLS_STARTTLS;
 
 	snprintf(iname, sizeof(iname), "listeners[%zu]", i);
 	if (!fy_node_is_mapping(item) || fy_node_is_alias(item)) {
@@ -130,6 +172,18 @@ static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int
 			}
 			l->port = (unsigned)port;
 			port_ok = true;
+		} else if (loader_text_is(k, klen, "mode")) {
+			if (load_choice(ld, v, name, kline, listener_modes, &choice))
+				l->mode = (enum listener_mode)choice;
+		} else if (loader_text_is(k, klen, "tls")) {
+			if (load_choice(ld, v, name, kline, listener_tls_modes, &choice))
+				l->tls = (enum listener_tls)choice;
+		} else if (loader_text_is(k, klen, "auth")) {
+			have_auth = true;
+			if (load_choice(ld, v, name, kline, listener_auth_modes, &choice))
+				l->auth = (enum listener_auth)choice;
+		} else if (loader_text_is(k, klen, "trusted_networks")) {
+			load_cidr_items(ld, v, name, kline, &l->trusted_networks);
 		} else {
 			loader_err(ld, kline, name, "unknown key");
 		}
@@ -140,6 +194,9 @@ static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int
 		loader_err(ld, iline, iname, "missing address");
 	if (!have_port)
 		loader_err(ld, iline, iname, "missing port");
+	/* Submission (RFC 6409) is for authenticated users unless told otherwise. */
+	if (!have_auth)
+		l->auth = l->mode == LISTENER_SUBMISSION ? LISTENER_AUTH_REQUIRED : LISTENER_AUTH_OFF;
 	if (!addr_ok || !port_ok)
 		return;
 	addrs[i].ok = true;
@@ -193,7 +250,8 @@ void lists_free_domains(char **d, size_t n)
 	free(d);
 }
 
-static void load_local_domains(struct loader *ld, struct fy_node *v, const char *name, int kline)
+static void load_domain_list(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			     char ***out, size_t *n_out)
 {
 	struct fy_node *item;
 	void *it = NULL;
@@ -235,12 +293,175 @@ static void load_local_domains(struct loader *ld, struct fy_node *v, const char 
 		}
 		list[count++] = d;
 	}
-	lists_free_domains(ld->cfg->local_domains, ld->cfg->n_local_domains);
-	ld->cfg->local_domains = list;
-	ld->cfg->n_local_domains = count;
+	lists_free_domains(*out, *n_out);
+	*out = list;
+	*n_out = count;
 }
 
-static void load_trusted_networks(struct loader *ld, struct fy_node *v, const char *name, int kline)
+static void load_local_domains(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	load_domain_list(ld, v, name, kline, &ld->cfg->local_domains, &ld->cfg->n_local_domains);
+}
+
+static void load_tls_required_domains(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	load_domain_list(ld, v, name, kline, &ld->cfg->tls_required_domains,
+			 &ld->cfg->n_tls_required_domains);
+}
+
+void lists_free_certificates(struct tls_cert_cfg *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].cert);
+		free(c[i].key);
+	}
+	free(c);
+}
+
+/* certificates: a list of { cert, key } file pairs. The files are read by
+ * the master when it starts a generation, not here: loading stays I/O-free. */
+static void load_certificates(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n, count = 0;
+	bool empty;
+
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of {cert, key}", &empty))
+		return;
+	n = empty ? 0 : (size_t)fy_node_sequence_item_count(v);
+	if (n > LISTENERS_MAX) {
+		loader_err(ld, kline, name, "at most %d certificates are allowed", LISTENERS_MAX);
+		return;
+	}
+	struct tls_cert_cfg *list = xcalloc(n ? n : 1, sizeof(*list));
+	int line = kline;
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL && i < n; i++) {
+		char iname[64], kname[LOADER_NAME_SIZE];
+		struct fy_node_pair *p;
+		void *pit = NULL;
+		struct tls_cert_cfg e = { 0 };
+
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		line = loader_line(item, line);
+		if (!fy_node_is_mapping(item) || fy_node_is_alias(item)) {
+			loader_err(ld, line, iname, "expected a mapping with cert and key");
+			continue;
+		}
+		while ((p = fy_node_mapping_iterate(item, &pit)) != NULL) {
+			const char *k, *s;
+			size_t klen, len;
+			int kl, vl;
+
+			if (!loader_key(ld, p, iname, line, &k, &klen, &kl))
+				continue;
+			loader_key_name(kname, sizeof(kname), iname, k, klen);
+			char **slot = loader_text_is(k, klen, "cert") ? &e.cert
+				      : loader_text_is(k, klen, "key") ? &e.key : NULL;
+			if (!slot) {
+				loader_err(ld, kl, kname, "unknown key");
+				continue;
+			}
+			if (!loader_scalar(ld, fy_node_pair_value(p), kname, kl, &s, &len, &vl))
+				continue;
+			if (len == 0 || memchr(s, '\0', len) || len > 4095) {
+				loader_err(ld, vl, kname, "not a file name");
+				continue;
+			}
+			free(*slot);
+			*slot = xstrndup(s, len);
+		}
+		if (!e.cert || !e.key) {
+			loader_err(ld, line, iname, "needs both cert and key");
+			free(e.cert);
+			free(e.key);
+			continue;
+		}
+		list[count++] = e;
+	}
+	lists_free_certificates(ld->cfg->certificates, ld->cfg->n_certificates);
+	ld->cfg->certificates = list;
+	ld->cfg->n_certificates = count;
+}
+
+void lists_free_tls_policy(struct tls_policy_cfg *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i].domain);
+	free(p);
+}
+
+/* tls_policy: "domain" or ".domain" -> "LEVEL [TLSv1.2|TLSv1.3]" (TLS-7). */
+static void load_tls_policy(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	static const struct { const char *name; enum tls_level level; } levels[] = {
+		{ "none", TLS_LEVEL_NONE }, { "may", TLS_LEVEL_MAY },
+		{ "encrypt", TLS_LEVEL_ENCRYPT }, { "verify", TLS_LEVEL_VERIFY },
+	};
+	struct fy_node_pair *p;
+	void *it = NULL;
+	size_t n, count = 0;
+	bool empty;
+
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of domain to TLS level", &empty))
+		return;
+	n = empty ? 0 : (size_t)fy_node_mapping_item_count(v);
+	if (n > LIST_MAX) {
+		loader_err(ld, kline, name, "more than %d entries", LIST_MAX);
+		return;
+	}
+	struct tls_policy_cfg *list = xcalloc(n ? n : 1, sizeof(*list));
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL && count < n) {
+		char rname[LOADER_NAME_SIZE];
+		const char *k, *s, *why;
+		size_t klen, len;
+		int rline, vline;
+
+		if (!loader_key(ld, p, name, kline, &k, &klen, &rline))
+			continue;
+		loader_key_name(rname, sizeof(rname), name, k, klen);
+		bool sub = k[0] == '.';
+		if ((why = schema_check_domain(k + sub, klen - sub)) != NULL) {
+			loader_err(ld, rline, rname, "%s", why);
+			continue;
+		}
+		if (!loader_scalar(ld, fy_node_pair_value(p), rname, rline, &s, &len, &vline))
+			continue;
+		size_t wlen = 0;
+		while (wlen < len && s[wlen] != ' ')
+			wlen++;
+		struct tls_policy_cfg e = { .subdomains = sub };
+		bool level_ok = false;
+		for (size_t j = 0; j < sizeof(levels) / sizeof(levels[0]); j++)
+			if (loader_text_is(s, wlen, levels[j].name)) {
+				e.level = levels[j].level;
+				level_ok = true;
+			}
+		const char *ver = s + wlen + (wlen < len);
+		size_t vlen = len - (size_t)(ver - s);
+		if (vlen == 0)
+			e.min_version = 0;
+		else if (loader_text_is(ver, vlen, "TLSv1.2"))
+			e.min_version = CONFIG_TLS_1_2;
+		else if (loader_text_is(ver, vlen, "TLSv1.3"))
+			e.min_version = CONFIG_TLS_1_3;
+		else
+			level_ok = false;
+		if (!level_ok) {
+			loader_err(ld, vline, rname, "must be none, may, encrypt or verify, "
+				   "optionally followed by TLSv1.2 or TLSv1.3");
+			continue;
+		}
+		e.domain = lower_dup(k + sub, klen - sub);
+		list[count++] = e;
+	}
+	lists_free_tls_policy(ld->cfg->tls_policy, ld->cfg->n_tls_policy);
+	ld->cfg->tls_policy = list;
+	ld->cfg->n_tls_policy = count;
+}
+
+static void load_cidr_items(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			    struct cidr_list *out)
 {
 	struct cidr_list list = { NULL, 0 };
 	struct fy_node *item;
@@ -257,7 +478,7 @@ static void load_trusted_networks(struct loader *ld, struct fy_node *v, const ch
 		return;
 	}
 	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
-		char iname[64];
+		char iname[LOADER_NAME_SIZE + 16];
 		struct cidr c;
 		const char *s;
 		size_t len;
@@ -274,8 +495,13 @@ static void load_trusted_networks(struct loader *ld, struct fy_node *v, const ch
 		}
 		cidr_list_add(&list, &c);
 	}
-	cidr_list_free(&ld->cfg->trusted_networks);
-	ld->cfg->trusted_networks = list;
+	cidr_list_free(out);
+	*out = list;
+}
+
+static void load_trusted_networks(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	load_cidr_items(ld, v, name, kline, &ld->cfg->trusted_networks);
 }
 
 void lists_free_routes(struct route *r, size_t n)
@@ -349,6 +575,9 @@ static const struct lists_entry lists[] = {
 	{ "local_domains", load_local_domains },
 	{ "trusted_networks", load_trusted_networks },
 	{ "routes", load_routes },
+	{ "certificates", load_certificates },
+	{ "tls_required_domains", load_tls_required_domains },
+	{ "tls_policy", load_tls_policy },
 };
 
 const struct lists_entry *lists_find(const char *k, size_t len)

@@ -67,6 +67,32 @@ static const char *check_path(const char *s, size_t len)
 	return NULL;
 }
 
+static const struct schema_enum tls_versions[] = {
+	{ "TLSv1.2", CONFIG_TLS_1_2 },
+	{ "TLSv1.3", CONFIG_TLS_1_3 },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum tls_levels[] = {
+	{ "none", TLS_LEVEL_NONE },
+	{ "may", TLS_LEVEL_MAY },
+	{ "encrypt", TLS_LEVEL_ENCRYPT },
+	{ "verify", TLS_LEVEL_VERIFY },
+	{ NULL, 0 },
+};
+
+/* An OpenSSL cipher list: letters, digits and + - ! : @ = _ . only. */
+static const char *check_ciphers(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("+-!:@=_.", c)))
+			return "not an OpenSSL cipher list";
+	}
+	return NULL;
+}
+
 #define OFF(field) offsetof(struct config, field)
 
 const struct schema_key schema_keys[] = {
@@ -104,6 +130,28 @@ const struct schema_key schema_keys[] = {
 	  "idle time allowed between two reads of message data" },
 	{ "limits.errors", SCHEMA_UINT, 1, 1000, OFF(limits.errors), NULL, NULL,
 	  "bad commands before the session is closed" },
+	{ "tls.min_version", SCHEMA_ENUM, 0, 0, OFF(tls.min_version), tls_versions, NULL,
+	  "lowest TLS version accepted by the listeners (TLS-4)" },
+	{ "tls.ciphers", SCHEMA_STRING, 1, 1024, OFF(tls.ciphers), NULL, check_ciphers,
+	  "TLS 1.2 cipher list (forward secrecy only); TLS 1.3 uses OpenSSL's suites" },
+	{ "outbound_tls.level", SCHEMA_ENUM, 0, 0, OFF(outbound_tls.level), tls_levels, NULL,
+	  "outbound TLS when no tls_policy entry matches: none, may, encrypt or verify (TLS-5)" },
+	{ "outbound_tls.min_version", SCHEMA_ENUM, 0, 0, OFF(outbound_tls.min_version), tls_versions, NULL,
+	  "lowest TLS version outbound under encrypt and verify (TLS-7)" },
+	{ "outbound_tls.ca_file", SCHEMA_STRING, 1, 4095, OFF(outbound_tls.ca_file), NULL, check_path,
+	  "CA certificates for verify (default: the system store)" },
+	{ "auth.credentials", SCHEMA_STRING, 1, 4095, OFF(auth.credentials), NULL, check_path,
+	  "file of user:crypt-hash lines (mailwarden passwd makes them)" },
+	{ "auth.sender_logins", SCHEMA_STRING, 1, 4095, OFF(auth.sender_logins), NULL, check_path,
+	  "file of 'address login[,login...]' lines: who may send as whom (REL-3)" },
+	{ "auth.max_failures", SCHEMA_UINT, 1, 1000, OFF(auth.max_failures), NULL, NULL,
+	  "failed AUTH attempts per client address before it is cut off" },
+	{ "auth.lockout", SCHEMA_DURATION, 1, DAY, OFF(auth.lockout), NULL, NULL,
+	  "how long a client with too many failed AUTH attempts is cut off" },
+	{ "auth.failure_delay", SCHEMA_DURATION, 0, MINUTE, OFF(auth.failure_delay), NULL, NULL,
+	  "delay before a failed AUTH attempt is answered" },
+	{ "auth.received_identity", SCHEMA_BOOL, 0, 0, OFF(auth.received_identity), NULL, NULL,
+	  "name the authenticated user in the Received header" },
 	{ "queue.retry_min", SCHEMA_DURATION, 1, DAY, OFF(queue.retry_min), NULL, NULL,
 	  "first retry delay, doubled after each failed try" },
 	{ "queue.retry_max", SCHEMA_DURATION, 1, 7 * DAY, OFF(queue.retry_max), NULL, NULL,

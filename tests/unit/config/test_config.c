@@ -104,10 +104,26 @@ Test(config, embedded_default_values)
 	cr_assert_eq(cfg->log.format, LOG_FORMAT_KV);
 	cr_assert_eq(cfg->log.level, LOG_INFO);
 
-	cr_assert_eq(cfg->n_listeners, 1);
+	/* TLS-1: 25/587/465 of the seed, on unprivileged ports for the demo. */
+	cr_assert_eq(cfg->n_listeners, 3);
 	cr_assert_str_eq(cfg->listeners[0].name, "mta");
 	cr_assert_str_eq(cfg->listeners[0].address, "127.0.0.1");
 	cr_assert_eq(cfg->listeners[0].port, 2525);
+	cr_assert_eq(cfg->listeners[0].mode, LISTENER_MTA);
+	cr_assert_eq(cfg->listeners[0].tls, LISTENER_TLS_STARTTLS);
+	cr_assert_eq(cfg->listeners[0].auth, LISTENER_AUTH_OFF);
+	cr_assert_eq(cfg->listeners[1].port, 2587);
+	cr_assert_eq(cfg->listeners[1].mode, LISTENER_SUBMISSION);
+	cr_assert_eq(cfg->listeners[1].tls, LISTENER_TLS_STARTTLS);
+	cr_assert_eq(cfg->listeners[1].auth, LISTENER_AUTH_REQUIRED);
+	cr_assert_eq(cfg->listeners[2].port, 2465);
+	cr_assert_eq(cfg->listeners[2].tls, LISTENER_TLS_IMPLICIT);
+	cr_assert_eq(cfg->listeners[2].auth, LISTENER_AUTH_REQUIRED);
+	cr_assert_eq(cfg->tls.min_version, CONFIG_TLS_1_2);
+	cr_assert_eq(cfg->outbound_tls.level, TLS_LEVEL_MAY);
+	cr_assert_eq(cfg->auth.max_failures, 5);
+	cr_assert_null(cfg->auth.credentials);
+	cr_assert_eq(cfg->n_certificates, 0);
 
 	cr_assert_eq(cfg->n_local_domains, 1);
 	cr_assert_str_eq(cfg->local_domains[0], "example.test");
@@ -162,7 +178,7 @@ Test(config, one_key_overrides_and_the_rest_stays)
 	cr_assert_eq(cfg->limits.message_size, 10 * 1024 * 1024);
 	cr_assert_eq(cfg->limits.recipients, 1000);
 	cr_assert_eq(cfg->limits.line_length, 2048);
-	cr_assert_eq(cfg->n_listeners, 1);
+	cr_assert_eq(cfg->n_listeners, 3);
 	cr_assert_eq(cfg->listeners[0].port, 2525);
 	cr_assert_str_eq(cfg->user, "mailwarden");
 }
@@ -171,7 +187,7 @@ Test(config, empty_file_is_the_default)
 {
 	load("# nothing here\n");
 	assert_loaded();
-	cr_assert_eq(cfg->n_listeners, 1);
+	cr_assert_eq(cfg->n_listeners, 3);
 	cr_assert_eq(cfg->queue.lifetime, 5 * 86400);
 }
 
@@ -381,6 +397,61 @@ Test(config, duplicate_route_ignores_case)
 	assert_only_error(3, "routes.Example.ORG: duplicate route (domains compare without regard to case)");
 }
 
+Test(config, listener_tls_auth_and_networks)
+{
+	load("listeners:\n"
+	     "  - name: sub\n"
+	     "    address: 127.0.0.1\n"
+	     "    port: 587\n"
+	     "    mode: submission\n"
+	     "    trusted_networks:\n"
+	     "      - 192.0.2.0/24\n"
+	     "  - name: smtps\n"
+	     "    address: 127.0.0.1\n"
+	     "    port: 465\n"
+	     "    tls: implicit\n"
+	     "    auth: optional\n"
+	     "tls_required_domains:\n"
+	     "  - Secure.Example\n"
+	     "tls_policy:\n"
+	     "  bank.example: verify TLSv1.3\n"
+	     "  .partner.example: encrypt\n"
+	     "certificates:\n"
+	     "  - cert: a.crt\n"
+	     "    key: /etc/a.key\n");
+	assert_loaded();
+	cr_assert_eq(cfg->listeners[0].auth, LISTENER_AUTH_REQUIRED);  /* submission's default */
+	cr_assert_eq(cfg->listeners[0].tls, LISTENER_TLS_STARTTLS);
+	cr_assert_eq(cfg->listeners[0].trusted_networks.n, 1);
+	cr_assert_eq(cfg->listeners[1].mode, LISTENER_MTA);
+	cr_assert_eq(cfg->listeners[1].auth, LISTENER_AUTH_OPTIONAL);
+	cr_assert_eq(cfg->listeners[1].tls, LISTENER_TLS_IMPLICIT);
+	cr_assert(config_tls_required_domain(cfg, "secure.EXAMPLE", 14));
+	cr_assert_not(config_tls_required_domain(cfg, "example", 7));
+	cr_assert_eq(cfg->n_tls_policy, 2);
+	cr_assert_eq(cfg->tls_policy[0].level, TLS_LEVEL_VERIFY);
+	cr_assert_eq(cfg->tls_policy[0].min_version, CONFIG_TLS_1_3);
+	cr_assert(cfg->tls_policy[1].subdomains);
+	cr_assert_eq(cfg->tls_policy[1].min_version, 0);
+	cr_assert_eq(cfg->n_certificates, 1);
+	cr_assert_eq(cfg->certificates[0].cert[0], '/');  /* relative to the file */
+	cr_assert_str_eq(cfg->certificates[0].key, "/etc/a.key");
+}
+
+Test(config, bad_tls_entries)
+{
+	load("tls_policy:\n"
+	     "  bank.example: always\n"
+	     "certificates:\n"
+	     "  - cert: a.crt\n"
+	     "tls:\n"
+	     "  min_version: TLSv1.1\n");
+	cr_assert_null(cfg);
+	assert_error(2, "tls_policy.bank.example: must be none, may, encrypt or verify, optionally followed by TLSv1.2 or TLSv1.3");
+	assert_error(4, "certificates[0]: needs both cert and key");
+	assert_error(6, "tls.min_version: must be one of: TLSv1.2, TLSv1.3");
+}
+
 Test(config, bad_listener_entries)
 {
 	load("listeners:\n"
@@ -395,7 +466,7 @@ Test(config, bad_listener_entries)
 	cr_assert_null(cfg);
 	assert_error(3, "listeners[0].address: not a numeric IPv4 or IPv6 address");
 	assert_error(5, "listeners[1].name: duplicate listener name mta (also listeners[0])");
-	assert_error(8, "listeners[1].tls: unknown key");
+	assert_error(8, "listeners[1].tls: must be one of: none, starttls, implicit");
 	assert_error(9, "listeners[2]: missing address");
 	assert_error(9, "listeners[2]: missing port");
 	cr_assert_eq(errs.n, 5, "got:\n%s", all_errors());
