@@ -6,8 +6,12 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
+#include "tls/tls.h"
 #include "util/alloc.h"
 
 struct conn {
@@ -15,8 +19,13 @@ struct conn {
 	struct event *resume_ev;   /* delivers buffered input after conn_resume() */
 	struct conn_handlers h;
 	void *arg;
+	struct event *timer_ev;    /* conn_after() */
+	void (*timer_fn)(void *arg);
 	bool paused;
 	bool discarding;           /* skipping the rest of an overlong line */
+	bool tls;                  /* bev is the TLS filter over the socket */
+	bool tls_ready;
+	char why[256];
 };
 
 static void conn_readcb(struct bufferevent *bev, void *arg)
@@ -36,12 +45,38 @@ static void conn_writecb(struct bufferevent *bev, void *arg)
 static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
-	if (what & BEV_EVENT_TIMEOUT)
+	if (what & BEV_EVENT_CONNECTED) {
+		if (c->tls && !c->tls_ready) {
+			c->tls_ready = true;
+			if (c->h.on_tls_ready)
+				c->h.on_tls_ready(c->arg);
+		}
+	} else if (what & BEV_EVENT_TIMEOUT) {
 		c->h.on_timeout(c->arg);
-	else if (what & BEV_EVENT_EOF)
-		c->h.on_closed(c->arg, "peer closed");
-	else if (what & BEV_EVENT_ERROR)
-		c->h.on_closed(c->arg, "I/O error");
+	} else if (what & BEV_EVENT_EOF) {
+		/* A TLS close_notify ends the session here too: whatever the peer
+		 * sends in clear after it is never read. */
+		c->h.on_closed(c->arg, c->tls ? "peer closed (TLS)" : "peer closed");
+	} else if (what & BEV_EVENT_ERROR) {
+		unsigned long e = c->tls ? bufferevent_get_openssl_error(bev) : 0;
+		if (e) {
+			char text[200];
+			ERR_error_string_n(e, text, sizeof(text));
+			snprintf(c->why, sizeof(c->why), "TLS error: %s", text);
+			while (bufferevent_get_openssl_error(bev))
+				;
+		} else {
+			snprintf(c->why, sizeof(c->why), c->tls && !c->tls_ready ? "TLS handshake failed" : "I/O error");
+		}
+		c->h.on_closed(c->arg, c->why);
+	}
+}
+
+static void conn_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->timer_fn)
+		c->timer_fn(c->arg);
 }
 
 static void conn_resumecb(evutil_socket_t fd, short what, void *arg)
@@ -73,6 +108,8 @@ void conn_free(struct conn *c)
 	if (!c)
 		return;
 	event_free(c->resume_ev);
+	if (c->timer_ev)
+		event_free(c->timer_ev);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -157,4 +194,53 @@ void conn_set_timeout(struct conn *c, unsigned seconds)
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	/* A timeout disables reading in libevent; make sure it is on again. */
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+bool conn_start_tls(struct conn *c, struct ssl_ctx_st *ctx)
+{
+	if (c->tls || !ctx)
+		return false;
+	SSL *ssl = SSL_new(ctx);
+	if (!ssl)
+		return false;
+	struct bufferevent *under = c->bev;
+	/* CVE-2011-0411: nothing the client sent before the handshake counts. */
+	evbuffer_drain(bufferevent_get_input(under), evbuffer_get_length(bufferevent_get_input(under)));
+	c->discarding = false;
+	bufferevent_set_timeouts(under, NULL, NULL);
+	struct bufferevent *bev = bufferevent_openssl_filter_new(
+		bufferevent_get_base(under), under, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!bev) {
+		SSL_free(ssl);
+		return false;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c->bev = bev;
+	c->tls = true;
+	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_MAX);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return true;
+}
+
+bool conn_is_tls(const struct conn *c)
+{
+	return c->tls && c->tls_ready;
+}
+
+void conn_tls_info(const struct conn *c, const char **version, const char **cipher, int *bits)
+{
+	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	*version = ssl ? tls_version_name(ssl) : "";
+	*cipher = ssl ? tls_cipher_name(ssl) : "";
+	*bits = ssl ? tls_cipher_bits(ssl) : 0;
+}
+
+void conn_after(struct conn *c, unsigned seconds, void (*fn)(void *arg))
+{
+	if (!c->timer_ev)
+		c->timer_ev = evtimer_new(bufferevent_get_base(c->bev), conn_timercb, c);
+	c->timer_fn = fn;
+	evtimer_add(c->timer_ev, &(struct timeval){ .tv_sec = seconds });
 }

@@ -1,6 +1,6 @@
 /*
  * A network connection as session code sees it: a handful of events and
- * bounded reads. Hides libevent (and, later, OpenSSL) from the SMTP code.
+ * bounded reads. Hides libevent and OpenSSL from the SMTP code.
  *
  * Input is buffered up to CONN_INPUT_MAX bytes; past that the connection
  * stops reading from the socket until the session consumes some, so a
@@ -17,12 +17,14 @@
 
 struct event_base;
 struct conn;
+struct ssl_ctx_st;
 
 struct conn_handlers {
 	void (*on_input)(void *arg);                 /* new input, or resumed with input pending */
 	void (*on_drained)(void *arg);               /* all output written */
 	void (*on_timeout)(void *arg);               /* no input for the read timeout */
 	void (*on_closed)(void *arg, const char *why); /* peer closed or I/O error */
+	void (*on_tls_ready)(void *arg);             /* the TLS handshake is done */
 };
 
 enum conn_line {
@@ -53,5 +55,23 @@ void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);
 
 void conn_set_timeout(struct conn *c, unsigned seconds);
+
+/*
+ * Start TLS as the server (RFC 3207 after "220 Ready", or RFC 8314 at once).
+ * Every input byte buffered so far is discarded first: commands a client
+ * pipelined behind STARTTLS were sent in clear and must not be executed in
+ * the TLS session (CVE-2011-0411). Output already queued (the 220) still
+ * goes out in clear, before the handshake. on_tls_ready follows, or
+ * on_closed if the handshake fails. All callbacks of a TLS connection run
+ * from the event loop, never from inside conn_write(), so session code can
+ * never be freed under its own feet. False if TLS could not be set up.
+ */
+bool conn_start_tls(struct conn *c, struct ssl_ctx_st *ctx);
+bool conn_is_tls(const struct conn *c);
+/* Version ("TLSv1.3"), cipher and its bits of an established TLS connection. */
+void conn_tls_info(const struct conn *c, const char **version, const char **cipher, int *bits);
+
+/* Call fn(arg) once after seconds (a new call replaces a pending one). */
+void conn_after(struct conn *c, unsigned seconds, void (*fn)(void *arg));
 
 #endif
