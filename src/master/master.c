@@ -38,6 +38,7 @@ struct generation {
 struct master {
 	struct config *config;
 	struct config *pending;  /* a reloaded configuration waiting for the next generation */
+	struct smtpd_assets assets, pending_assets;  /* keys, certificates, credentials */
 	struct listener_set listeners;
 	struct generation gen;
 	enum master_state state;
@@ -96,6 +97,7 @@ static bool generation_start(struct master *m)
 	int *smtpd_fds = xcalloc(nl + 1, sizeof(int));
 	for (size_t i = 0; i < nl; i++)
 		smtpd_fds[i + 1] = m->listeners.items[i].fd;
+	smtpd_assets_use(&m->assets);
 	for (size_t i = 0; i < n; i++) {
 		smtpd_fds[0] = pairs[i][1];
 		g->smtpd[i] = child_spawn(c, &smtpd_spec, &(struct child_fds){ smtpd_fds, nl + 1 });
@@ -199,12 +201,22 @@ static void reload(struct master *m)
 		log_event(LOG_ERR, "config_error", "msg", errs.items[i], NULL);
 	config_errors_free(&errs);
 	struct listener_set bound;
-	if (!fresh || !statedir_prepare(fresh) || !listeners_bind(fresh, &m->listeners, &bound)) {
+	struct smtpd_assets assets = { 0 };
+	char why[512] = "";
+	/* Certificates and credentials are read again on every reload (TLS
+	 * keys rotate without a restart); a bad file keeps the running set. */
+	if (!fresh || !statedir_prepare(fresh) || !smtpd_assets_load(fresh, &assets, why, sizeof(why)) ||
+	    !listeners_bind(fresh, &m->listeners, &bound)) {
+		if (why[0])
+			log_event(LOG_ERR, "config_error", "msg", why, NULL);
 		log_event(LOG_ERR, "reload", "result", "failed", "msg", "keeping the running configuration", NULL);
+		smtpd_assets_free(&assets);
 		if (fresh)
 			config_free(fresh);
 		return;
 	}
+	smtpd_assets_free(&m->pending_assets);
+	m->pending_assets = assets;
 	m->listeners = bound;
 	if (m->pending)
 		config_free(m->pending);
@@ -223,6 +235,9 @@ static void next_generation(struct master *m)
 		config_free(m->config);
 		m->config = m->pending;
 		m->pending = NULL;
+		smtpd_assets_free(&m->assets);
+		m->assets = m->pending_assets;
+		memset(&m->pending_assets, 0, sizeof(m->pending_assets));
 		log_init("master", m->config->log.target, m->config->log.format, m->config->log.level);
 	}
 	m->state = MASTER_RUNNING;
@@ -298,7 +313,15 @@ int master_run(const char *config_path, bool foreground)
 		  "state_dir", c->state_dir, NULL);
 
 	struct master m = { .config = c, .state = MASTER_RUNNING };
-	if (!statedir_prepare(c) || !listeners_bind(c, NULL, &m.listeners)) {
+	char why[512] = "";
+	if (!statedir_prepare(c) || !smtpd_assets_load(c, &m.assets, why, sizeof(why)) ||
+	    !listeners_bind(c, NULL, &m.listeners)) {
+		if (why[0]) {
+			log_event(LOG_ERR, "config_error", "msg", why, NULL);
+			if (foreground && c->log.target != LOG_TARGET_STDERR)
+				fprintf(stderr, "mailwarden: %s\n", why);
+		}
+		smtpd_assets_free(&m.assets);
 		config_free(c);
 		return 1;
 	}
@@ -315,6 +338,8 @@ int master_run(const char *config_path, bool foreground)
 	log_event(LOG_INFO, "stopped", NULL);
 	listeners_close(&m.listeners);
 	free(m.gen.smtpd);
+	smtpd_assets_free(&m.assets);
+	smtpd_assets_free(&m.pending_assets);
 	config_free(m.config);
 	if (m.pending)
 		config_free(m.pending);

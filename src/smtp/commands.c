@@ -1,7 +1,7 @@
 /*
  * SMTP verbs (RFC 5321 4.1.1, RFC 1870 SIZE, RFC 2920 PIPELINING,
  * RFC 3030 CHUNKING, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 2034
- * ENHANCEDSTATUSCODES). Runs in smtpd.
+ * ENHANCEDSTATUSCODES, RFC 3207 STARTTLS, RFC 4954 AUTH). Runs in smtpd.
  */
 #include "smtp/commands.h"
 
@@ -14,8 +14,11 @@
 
 #include "config/config.h"
 #include "policy/relay.h"
+#include "auth/authdb.h"
 #include "policy/route.h"
+#include "smtp/auth.h"
 #include "smtp/parser.h"
+#include "smtp/smtpd.h"
 #include "smtp/session.h"
 #include "smtp/smtpd_internal.h"
 #include "util/alloc.h"
@@ -24,6 +27,8 @@
 enum command_flags {
 	CMD_NO_ARGS = 1u << 0,    /* arguments are a syntax error */
 	CMD_NEEDS_ARGS = 1u << 1, /* missing arguments are a syntax error */
+	CMD_NEEDS_TLS = 1u << 2,  /* refused before TLS (TLS-3: AUTH never in clear) */
+	CMD_NEEDS_AUTH = 1u << 3, /* refused before AUTH on listeners with auth: required */
 };
 
 struct smtp_command {
@@ -108,7 +113,35 @@ static void cmd_ehlo(struct smtp_session *s, const char *args, size_t len)
 	smtp_session_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtp_session_reply(s, "250-SMTPUTF8");
 	smtp_session_reply(s, "250-CHUNKING");
+	if (s->lcfg && s->lcfg->tls == LISTENER_TLS_STARTTLS && !s->tls)
+		smtp_session_reply(s, "250-STARTTLS");
+	if (smtp_auth_offered(s))
+		smtp_session_reply(s, "250-AUTH PLAIN LOGIN");
 	smtp_session_reply(s, "250 HELP");
+}
+
+/* --- STARTTLS / AUTH ---------------------------------------------------- */
+
+/* RFC 3207. Whatever the client pipelined behind STARTTLS is discarded
+ * with the handshake (conn_start_tls): it came in clear. */
+static void cmd_starttls(struct smtp_session *s, const char *args, size_t len)
+{
+	if (!s->lcfg || s->lcfg->tls != LISTENER_TLS_STARTTLS) {
+		smtp_session_error(s, "502 5.5.1 Error: command not implemented");
+		return;
+	}
+	if (s->tls) {
+		smtp_session_error(s, "503 5.5.1 Error: TLS already active");
+		return;
+	}
+	smtp_session_reply(s, "220 2.0.0 Ready to start TLS");
+	if (!smtp_session_start_tls(s))
+		smtp_session_close(s, "454 4.7.0 TLS not available due to local problem");
+}
+
+static void cmd_auth(struct smtp_session *s, const char *args, size_t len)
+{
+	smtp_auth_command(s, args, len);
 }
 
 /* --- MAIL / RCPT ------------------------------------------------------- */
@@ -151,13 +184,25 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 		reject(s, "MAIL", "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
+	char sender[ADDRESS_PATH_MAX + 1];
+	address_format(&a, sender, sizeof(sender));
+	/* REL-3: an authenticated user sends only as itself. */
+	const struct auth_db *db = s->smtpd->assets ? s->smtpd->assets->auth : NULL;
+	if (s->auth_user[0] && (!db || !auth_db_sender_ok(db, cfg(s), s->auth_user, sender))) {
+		char reply[ADDRESS_PATH_MAX * 2 + 600];
+		snprintf(reply, sizeof(reply), "553 5.7.1 <%s>: Sender address rejected: not owned by user %s",
+			 sender, s->auth_user);
+		reject(s, "MAIL", reply);
+		return;
+	}
 	struct smtp_txn *t = smtp_session_txn_new(s);
 	t->sender = a;
 	t->params = p;
-	address_format(&a, t->sender_text, sizeof(t->sender_text));
+	memcpy(t->sender_text, sender, sizeof(t->sender_text));
 	smtp_session_set_state(s, SMTP_STATE_MAIL);
 	log_event(LOG_INFO, "mail", "session", s->id, "from", t->sender_text,
-		  "size", p.has_size ? log_u64(p.size) : NULL, NULL);
+		  "size", p.has_size ? log_u64(p.size) : NULL, "client", s->client_ip,
+		  "auth", s->auth_user[0] ? s->auth_user : "-", NULL);
 	smtp_session_reply(s, "250 2.1.0 Ok");
 }
 
@@ -205,8 +250,21 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 										       : cfg(s)->hostname);
 	else
 		address_format(&a, text, sizeof(text));
-	if (relay_check(cfg(s), (const struct sockaddr *)&s->client_addr, &a) == RELAY_DENIED) {
+	struct relay_client who = {
+		.addr = (const struct sockaddr *)&s->client_addr,
+		.listener_trusted = s->lcfg ? &s->lcfg->trusted_networks : NULL,
+		.authenticated = s->auth_user[0] != '\0',
+	};
+	if (relay_decide(cfg(s), &who, &a) == RELAY_DENIED) {
 		snprintf(reply, sizeof(reply), "554 5.7.1 <%s>: Relay access denied", text);
+		reject(s, "RCPT", reply);
+		return;
+	}
+	/* TLS-6: mail for this domain only over TLS. */
+	if (!s->tls && a.kind == ADDRESS_MAILBOX && !a.domain_is_literal &&
+	    config_tls_required_domain(cfg(s), a.domain, strlen(a.domain))) {
+		snprintf(reply, sizeof(reply), "530 5.7.0 <%s>: accepting only secure delivery (STARTTLS) for %s",
+			 text, a.domain);
 		reject(s, "RCPT", reply);
 		return;
 	}
@@ -315,7 +373,7 @@ static void cmd_expn(struct smtp_session *s, const char *args, size_t len)
 static const struct smtp_command commands[] = {
 	{ "HELO", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS, "HELO hostname", cmd_helo },
 	{ "EHLO", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS, "EHLO hostname", cmd_ehlo },
-	{ "MAIL", S(READY), CMD_NEEDS_ARGS, "MAIL FROM:<address>", cmd_mail },
+	{ "MAIL", S(READY), CMD_NEEDS_ARGS | CMD_NEEDS_AUTH, "MAIL FROM:<address>", cmd_mail },
 	{ "RCPT", S(MAIL) | S(RCPT), CMD_NEEDS_ARGS, "RCPT TO:<address>", cmd_rcpt },
 	{ "DATA", S(RCPT), CMD_NO_ARGS, "DATA", cmd_data },
 	{ "BDAT", ANY_COMMAND_STATE, CMD_NEEDS_ARGS, "BDAT chunk-size [LAST]", cmd_bdat },
@@ -325,6 +383,8 @@ static const struct smtp_command commands[] = {
 	{ "HELP", ANY_COMMAND_STATE, 0, "HELP", cmd_help },
 	{ "VRFY", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS, "VRFY address", cmd_vrfy },
 	{ "EXPN", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS, "EXPN list", cmd_expn },
+	{ "STARTTLS", S(READY), CMD_NO_ARGS, "STARTTLS", cmd_starttls },
+	{ "AUTH", S(READY), CMD_NEEDS_ARGS | CMD_NEEDS_TLS, "AUTH mechanism [initial-response]", cmd_auth },
 };
 
 static const char *sequence_hint(const struct smtp_session *s, const struct smtp_command *cmd)
@@ -380,6 +440,16 @@ void smtp_command_dispatch(struct smtp_session *s, const char *line, size_t len)
 	if (((cmd->flags & CMD_NO_ARGS) && l.args_len > 0) ||
 	    ((cmd->flags & CMD_NEEDS_ARGS) && l.args_len == 0)) {
 		smtp_session_error(s, "501 5.5.4 Syntax: %s", cmd->syntax);
+		return;
+	}
+	if ((cmd->flags & CMD_NEEDS_TLS) && !s->tls) {
+		/* RFC 4954 4 / TLS-3: no credentials over a plaintext connection. */
+		smtp_session_error(s, "538 5.7.11 Encryption required for requested authentication mechanism");
+		return;
+	}
+	if ((cmd->flags & CMD_NEEDS_AUTH) && s->lcfg && s->lcfg->auth == LISTENER_AUTH_REQUIRED &&
+	    !s->auth_user[0]) {
+		smtp_session_error(s, "530 5.7.0 Authentication required");
 		return;
 	}
 	cmd->run(s, l.args, l.args_len);

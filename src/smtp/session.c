@@ -17,8 +17,11 @@
 #include "config/config.h"
 #include "ipc/channel.h"
 #include "net/conn.h"
+#include "smtp/auth.h"
 #include "smtp/commands.h"
+#include "smtp/smtpd.h"
 #include "smtp/smtpd_internal.h"
+#include "tls/tls.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -31,7 +34,8 @@ static const char *state_names[SMTP_STATE_COUNT] = {
 	[SMTP_STATE_MAIL] = "mail",           [SMTP_STATE_RCPT] = "rcpt",
 	[SMTP_STATE_DATA] = "data",           [SMTP_STATE_BDAT] = "bdat",
 	[SMTP_STATE_CHUNKING] = "chunking",   [SMTP_STATE_QUEUE_WAIT] = "queue_wait",
-	[SMTP_STATE_CLOSING] = "closing",
+	[SMTP_STATE_CLOSING] = "closing",     [SMTP_STATE_TLS] = "tls",
+	[SMTP_STATE_AUTH] = "auth",           [SMTP_STATE_AUTH_WAIT] = "auth_wait",
 };
 
 const char *smtp_state_name(enum smtp_state st)
@@ -53,7 +57,7 @@ void smtp_session_set_state(struct smtp_session *s, enum smtp_state to)
 		conn_set_timeout(s->conn, c->limits.data_timeout);
 	else if (to != SMTP_STATE_CLOSING)
 		conn_set_timeout(s->conn, c->limits.command_timeout);
-	if (to == SMTP_STATE_QUEUE_WAIT)
+	if (to == SMTP_STATE_QUEUE_WAIT || to == SMTP_STATE_AUTH_WAIT)
 		conn_pause(s->conn);
 }
 
@@ -146,10 +150,17 @@ static bool read_command(struct smtp_session *s)
 	case CONN_LINE_NONE:
 		return false;
 	case CONN_LINE_TOO_LONG:
+		if (s->state == SMTP_STATE_AUTH) {  /* the SASL exchange ends with it */
+			s->auth_step = SMTP_AUTH_NONE;
+			smtp_session_set_state(s, SMTP_STATE_READY);
+		}
 		smtp_session_error(s, "500 5.5.2 Error: line too long (limit %zu octets)", cap);
 		return true;
 	case CONN_LINE_OK:
-		smtp_command_dispatch(s, line, len);
+		if (s->state == SMTP_STATE_AUTH)
+			smtp_auth_response(s, line, len);
+		else
+			smtp_command_dispatch(s, line, len);
 		return true;
 	}
 	return false;
@@ -222,7 +233,8 @@ static void session_on_input(void *arg)
 {
 	struct smtp_session *s = arg;
 	for (;;) {
-		if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_QUEUE_WAIT)
+		if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_QUEUE_WAIT ||
+		    s->state == SMTP_STATE_TLS || s->state == SMTP_STATE_AUTH_WAIT)
 			return;
 		if (conn_output_pending(s->conn) > OUTPUT_MAX)
 			return;  /* resumed by session_on_drained */
@@ -245,6 +257,60 @@ static void session_on_drained(void *arg)
 		session_free(s);
 	else if (s->state != SMTP_STATE_QUEUE_WAIT)
 		session_on_input(s);
+}
+
+/* The handshake is done. RFC 3207 4.2: the server forgets everything it
+ * learnt from the client before TLS (the EHLO name, any transaction), and
+ * the client must say EHLO again. On implicit TLS (RFC 8314) the greeting
+ * comes only now. */
+static void session_on_tls_ready(void *arg)
+{
+	struct smtp_session *s = arg;
+	const char *version, *cipher;
+	int bits;
+	conn_tls_info(s->conn, &version, &cipher, &bits);
+	s->tls = true;
+	smtp_session_txn_reset(s);
+	s->helo[0] = '\0';
+	s->esmtp = false;
+	log_event(LOG_INFO, "tls", "session", s->id, "client", s->client_ip, "version", version,
+		  "cipher", cipher, "bits", log_u64((unsigned long long)bits), NULL);
+	smtp_session_set_state(s, SMTP_STATE_CONNECTED);
+	if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT)
+		smtp_session_reply(s, "220 %s ESMTP mailwarden", s->smtpd->config->hostname);
+}
+
+bool smtp_session_start_tls(struct smtp_session *s)
+{
+	const struct smtpd_assets *a = s->smtpd->assets;
+	if (!a || !a->tls || !conn_start_tls(s->conn, tls_server_ctx(a->tls)))
+		return false;
+	smtp_session_set_state(s, SMTP_STATE_TLS);
+	return true;
+}
+
+static void session_auth_delay_over(void *arg)
+{
+	struct smtp_session *s = arg;
+	if (s->state != SMTP_STATE_AUTH_WAIT)
+		return;
+	if (s->auth_cut_off) {
+		smtp_session_reply(s, "%s", s->auth_reply);
+		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications; try again later",
+				   s->smtpd->config->hostname);
+		return;
+	}
+	smtp_session_set_state(s, SMTP_STATE_READY);
+	smtp_session_error(s, "%s", s->auth_reply);
+	conn_resume(s->conn);
+}
+
+void smtp_session_auth_delay(struct smtp_session *s, const char *reply, bool cut_off)
+{
+	snprintf(s->auth_reply, sizeof(s->auth_reply), "%s", reply);
+	s->auth_cut_off = cut_off;
+	smtp_session_set_state(s, SMTP_STATE_AUTH_WAIT);
+	conn_after(s->conn, s->smtpd->config->auth.failure_delay, session_auth_delay_over);
 }
 
 static void session_on_timeout(void *arg)
@@ -273,6 +339,7 @@ static const struct conn_handlers session_handlers = {
 	.on_drained = session_on_drained,
 	.on_timeout = session_on_timeout,
 	.on_closed = session_on_closed,
+	.on_tls_ready = session_on_tls_ready,
 };
 
 /* --- life cycle -------------------------------------------------------- */
@@ -310,6 +377,7 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
 	s->smtpd = d;
 	s->listener = listener;
+	s->lcfg = config_listener(d->config, listener);
 	s->state = SMTP_STATE_CONNECTED;
 	new_session_id(s->id);
 	client_address_text(s, sa);
@@ -330,7 +398,16 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 				   c->hostname, s->client_ip);
 	else if (d->stopping)
 		smtp_session_close(s, "421 4.3.2 %s Service shutting down", c->hostname);
-	else
+	else if (smtp_auth_client_cut_off(s))
+		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications from %s; try again later",
+				   c->hostname, s->client_ip);
+	else if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT) {
+		/* RFC 8314: TLS from the first byte; the greeting follows the handshake. */
+		if (!smtp_session_start_tls(s)) {
+			log_event(LOG_ERR, "tls_error", "session", s->id, "msg", "cannot start TLS", NULL);
+			session_free(s);
+		}
+	} else
 		smtp_session_reply(s, "220 %s ESMTP mailwarden", c->hostname);
 }
 
@@ -348,7 +425,8 @@ static void session_free(struct smtp_session *s)
 
 void smtp_session_shutdown(struct smtp_session *s)
 {
-	if (s->state == SMTP_STATE_CONNECTED || s->state == SMTP_STATE_READY)
+	if (s->state == SMTP_STATE_CONNECTED || s->state == SMTP_STATE_READY ||
+	    s->state == SMTP_STATE_AUTH || s->state == SMTP_STATE_AUTH_WAIT)
 		smtp_session_close(s, "421 4.3.2 %s Service shutting down", s->smtpd->config->hostname);
 }
 
@@ -393,13 +471,30 @@ static void received_header(struct smtp_session *s, const char *queue_id, char *
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	const char *with = t->params.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP";
+	/* RFC 3848: ESMTPS with TLS, ESMTPA with AUTH, ESMTPSA with both
+	 * (and the UTF8SMTP forms of RFC 6531). */
+	char with[16];
+	bool authed = s->auth_user[0] != '\0';
+	snprintf(with, sizeof(with), "%s%s%s", t->params.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
+		 s->tls && (s->esmtp || t->params.smtputf8) ? "S" : "",
+		 authed && (s->esmtp || t->params.smtputf8) ? "A" : "");
+	char tls_clause[200] = "", auth_clause[300] = "";
+	if (s->tls) {
+		const char *version, *cipher;
+		int bits;
+		conn_tls_info(s->conn, &version, &cipher, &bits);
+		snprintf(tls_clause, sizeof(tls_clause), "\r\n\t(using %s with cipher %s (%d bits))",
+			 version, cipher, bits);
+	}
+	/* The login is printable without spaces (sasl.c); named only if configured. */
+	if (authed && s->smtpd->config->auth.received_identity)
+		snprintf(auth_clause, sizeof(auth_clause), "\r\n\t(Authenticated sender: %s)", s->auth_user);
 	char for_clause[ADDRESS_PATH_MAX + 16] = "";
 	if (t->n_rcpts == 1)
 		snprintf(for_clause, sizeof(for_clause), "\r\n\tfor <%s>", t->rcpts[0]);
-	snprintf(out, cap, "Received: from %s ([%s])\r\n\tby %s (mailwarden) with %s id %s%s;\r\n\t%s\r\n",
-		 s->helo[0] ? s->helo : "unknown", s->client_ip, s->smtpd->config->hostname, with,
-		 queue_id, for_clause, date);
+	snprintf(out, cap, "Received: from %s ([%s])%s%s\r\n\tby %s (mailwarden) with %s id %s%s;\r\n\t%s\r\n",
+		 s->helo[0] ? s->helo : "unknown", s->client_ip, tls_clause, auth_clause,
+		 s->smtpd->config->hostname, with, queue_id, for_clause, date);
 }
 
 void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int fd)
@@ -409,7 +504,7 @@ void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int
 		close(fd);
 		return;
 	}
-	char header[1024 + ADDRESS_PATH_MAX];
+	char header[2048 + ADDRESS_PATH_MAX];
 	received_header(s, queue_id, header, sizeof(header));
 	message_open(&t->msg, fd, queue_id, header);
 	conn_resume(s->conn);
@@ -464,8 +559,10 @@ void smtp_session_queue_committed(struct smtp_session *s, const char *queue_id)
 	if (!t || s->wait != SMTP_WAIT_COMMIT)
 		return;
 	t->queue_knows = false;  /* the message is the queue's now */
+	/* REL-4: every message with the client address and the AUTH identity. */
 	log_event(LOG_INFO, "queued", "session", s->id, "queue_id", queue_id, "from", t->sender_text,
-		  "nrcpt", log_u64(t->n_rcpts), "size", log_u64(t->msg.size), NULL);
+		  "nrcpt", log_u64(t->n_rcpts), "size", log_u64(t->msg.size), "client", s->client_ip,
+		  "auth", s->auth_user[0] ? s->auth_user : "-", "tls", s->tls ? "yes" : "no", NULL);
 	smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
 	smtp_session_txn_reset(s);
 	smtp_session_set_state(s, SMTP_STATE_READY);

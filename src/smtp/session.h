@@ -19,6 +19,15 @@
 
 struct conn;
 struct smtpd;
+struct listener_cfg;
+
+/* The SASL exchange in progress (SMTP_STATE_AUTH). */
+enum smtp_auth_step {
+	SMTP_AUTH_NONE,
+	SMTP_AUTH_PLAIN,        /* waiting for the PLAIN message */
+	SMTP_AUTH_LOGIN_USER,   /* waiting for the LOGIN user name */
+	SMTP_AUTH_LOGIN_PASS,   /* waiting for the LOGIN password */
+};
 
 enum smtp_state {
 	SMTP_STATE_CONNECTED,   /* greeting sent; HELO/EHLO expected */
@@ -30,6 +39,9 @@ enum smtp_state {
 	SMTP_STATE_CHUNKING,    /* between BDAT chunks of one transaction */
 	SMTP_STATE_QUEUE_WAIT,  /* waiting for the queue (spool open or commit); input paused */
 	SMTP_STATE_CLOSING,     /* last reply queued; close when written */
+	SMTP_STATE_TLS,         /* TLS handshake (after STARTTLS, or at once on implicit TLS) */
+	SMTP_STATE_AUTH,        /* AUTH: reading the client's SASL responses */
+	SMTP_STATE_AUTH_WAIT,   /* a failed AUTH waits out the failure delay; input paused */
 	SMTP_STATE_COUNT
 };
 
@@ -66,6 +78,13 @@ struct smtp_session {
 	char client_port[8];
 	struct sockaddr_storage client_addr;
 	const char *listener;    /* name of the listener it came in on */
+	const struct listener_cfg *lcfg;  /* its settings (TLS, AUTH, networks) */
+	bool tls;                /* TLS is established (STARTTLS or implicit) */
+	char auth_user[256];     /* the authenticated login; "" if none (REL-3, REL-4) */
+	enum smtp_auth_step auth_step;
+	char auth_login[256];    /* LOGIN: the user name while the password is asked for */
+	char auth_reply[128];    /* AUTH_WAIT: the reply sent when the delay is over */
+	bool auth_cut_off;       /* AUTH_WAIT: close after that reply */
 	enum smtp_state state;
 	enum smtp_wait wait;
 	bool esmtp;              /* EHLO (not HELO) was used */
@@ -95,5 +114,11 @@ struct smtp_txn *smtp_session_txn_new(struct smtp_session *s);
 void smtp_session_txn_reset(struct smtp_session *s);
 void smtp_session_begin_data(struct smtp_session *s, bool bdat);
 void smtp_session_end_of_message(struct smtp_session *s);
+/* STARTTLS (RFC 3207): the 220 is queued; discard pipelined input, start
+ * the handshake. False if TLS could not be set up. */
+bool smtp_session_start_tls(struct smtp_session *s);
+/* After a failed AUTH: answer reply after the configured delay (and close
+ * if cut_off). Input is paused until then. */
+void smtp_session_auth_delay(struct smtp_session *s, const char *reply, bool cut_off);
 
 #endif

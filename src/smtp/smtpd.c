@@ -18,7 +18,9 @@
 #include "config/config.h"
 #include "ipc/channel.h"
 #include "master/child.h"
+#include "auth/authdb.h"
 #include "smtp/smtpd_internal.h"
+#include "tls/tls.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -27,6 +29,36 @@ struct smtpd_listener {
 	const char *name;
 	struct smtpd *d;
 };
+
+static struct smtpd_assets current_assets;
+
+bool smtpd_assets_load(const struct config *c, struct smtpd_assets *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	bool tls = false;
+	for (size_t i = 0; i < c->n_listeners; i++)
+		tls |= c->listeners[i].tls != LISTENER_TLS_NONE;
+	if (tls && !(out->tls = tls_server_load(c, err, errlen)))
+		return false;
+	if (!(out->auth = auth_db_load(c, err, errlen))) {
+		tls_server_free(out->tls);
+		out->tls = NULL;
+		return false;
+	}
+	return true;
+}
+
+void smtpd_assets_free(struct smtpd_assets *a)
+{
+	tls_server_free(a->tls);
+	auth_db_free(a->auth);
+	memset(a, 0, sizeof(*a));
+}
+
+void smtpd_assets_use(const struct smtpd_assets *a)
+{
+	current_assets = *a;
+}
 
 static struct smtpd_listener *listeners;
 static size_t n_listeners;
@@ -179,7 +211,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 
 int smtpd_main(const struct config *c, const struct child_fds *fds)
 {
-	struct smtpd d = { .config = c };
+	struct smtpd d = { .config = c, .assets = &current_assets };
 	TAILQ_INIT(&d.sessions);
 	d.base = event_base_new();
 	if (!d.base)

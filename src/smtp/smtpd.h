@@ -7,8 +7,31 @@
 #ifndef MW_SMTP_SMTPD_H
 #define MW_SMTP_SMTPD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct config;
 struct child_fds;
+struct tls_server;
+struct auth_db;
+
+/* What smtpd needs from files it cannot open itself (it is chrooted and
+ * unprivileged): the TLS keys and certificates and the credentials. The
+ * master loads them for each generation, before forking, and a reload
+ * (SIGHUP) loads them again; smtpd inherits them through fork. */
+struct smtpd_assets {
+	struct tls_server *tls;    /* NULL if no listener uses TLS */
+	struct auth_db *auth;
+};
+
+/* Load for configuration c; false with the reason in err (the master then
+ * keeps the running generation). */
+bool smtpd_assets_load(const struct config *c, struct smtpd_assets *out, char *err, size_t errlen);
+void smtpd_assets_free(struct smtpd_assets *a);
+
+/* The assets the next smtpd forked by this process uses (the master calls
+ * this before child_spawn). */
+void smtpd_assets_use(const struct smtpd_assets *a);
 
 int smtpd_main(const struct config *c, const struct child_fds *fds);
 

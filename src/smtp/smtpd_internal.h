@@ -14,6 +14,7 @@
 struct config;
 struct channel;
 struct event_base;
+struct smtpd_assets;
 
 struct smtpd {
 	const struct config *config;
@@ -23,6 +24,7 @@ struct smtpd {
 	unsigned n_sessions;
 	uint32_t next_reqid;
 	bool stopping;
+	const struct smtpd_assets *assets;   /* TLS contexts and credentials */
 };
 
 /* A session ended (called by session code before it frees itself). */

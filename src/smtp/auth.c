@@ -1,0 +1,171 @@
+/*
+ * SMTP AUTH: see auth.h. Passwords live on the stack only as long as the
+ * check takes and are wiped after it; they are never logged (the user
+ * name is). Replies follow RFC 4954 6.
+ */
+#include "smtp/auth.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "auth/authdb.h"
+#include "auth/penalty.h"
+#include "auth/sasl.h"
+#include "config/config.h"
+#include "smtp/session.h"
+#include "smtp/smtpd.h"
+#include "smtp/smtpd_internal.h"
+#include "util/log.h"
+
+static const struct config *cfg(const struct smtp_session *s)
+{
+	return s->smtpd->config;
+}
+
+bool smtp_auth_offered(const struct smtp_session *s)
+{
+	return s->tls && s->lcfg && s->lcfg->auth != LISTENER_AUTH_OFF;
+}
+
+bool smtp_auth_client_cut_off(const struct smtp_session *s)
+{
+	return s->lcfg && s->lcfg->auth != LISTENER_AUTH_OFF && penalty_blocked(s->client_ip, time(NULL));
+}
+
+static void auth_done(struct smtp_session *s)
+{
+	s->auth_step = SMTP_AUTH_NONE;
+	OPENSSL_cleanse(s->auth_login, sizeof(s->auth_login));
+}
+
+/* Check the credentials; answer now on success, after the delay on failure. */
+static void auth_verify(struct smtp_session *s, const char *mech, const char *user, const char *password)
+{
+	const struct auth_db *db = s->smtpd->assets ? s->smtpd->assets->auth : NULL;
+	bool ok = db && auth_db_check(db, user, password);
+	auth_done(s);
+	if (ok) {
+		snprintf(s->auth_user, sizeof(s->auth_user), "%s", user);
+		penalty_clear(s->client_ip);
+		log_event(LOG_INFO, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
+			  "user", user, "result", "ok", NULL);
+		smtp_session_set_state(s, SMTP_STATE_READY);
+		smtp_session_reply(s, "235 2.7.0 Authentication successful");
+		return;
+	}
+	bool cut_off = penalty_fail(s->client_ip, time(NULL), cfg(s)->auth.max_failures, cfg(s)->auth.lockout);
+	log_event(LOG_WARNING, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
+		  "user", user, "result", "failed", "cut_off", cut_off ? "yes" : "no", NULL);
+	smtp_session_auth_delay(s, "535 5.7.8 Error: authentication failed", cut_off);
+}
+
+/* A response that cannot be decoded ends the exchange (RFC 4954 4: 501). */
+static void auth_abort(struct smtp_session *s, enum sasl_result r)
+{
+	auth_done(s);
+	smtp_session_set_state(s, SMTP_STATE_READY);
+	if (r == SASL_CANCELLED)
+		smtp_session_error(s, "501 5.7.0 Authentication cancelled");
+	else
+		smtp_session_error(s, "501 5.5.2 Error: cannot decode the AUTH response (%s)", sasl_strerror(r));
+}
+
+static void plain(struct smtp_session *s, const char *b64, size_t len)
+{
+	struct sasl_creds creds;
+	enum sasl_result r = sasl_plain_decode(b64, len, &creds);
+	if (r != SASL_OK)
+		auth_abort(s, r);
+	else
+		auth_verify(s, "PLAIN", creds.user, creds.password);
+	OPENSSL_cleanse(&creds, sizeof(creds));
+}
+
+static void login_user(struct smtp_session *s, const char *b64, size_t len)
+{
+	enum sasl_result r = sasl_login_decode(b64, len, true, s->auth_login);
+	if (r != SASL_OK) {
+		auth_abort(s, r);
+		return;
+	}
+	s->auth_step = SMTP_AUTH_LOGIN_PASS;
+	smtp_session_set_state(s, SMTP_STATE_AUTH);
+	smtp_session_reply(s, "334 UGFzc3dvcmQ6");  /* "Password:" */
+}
+
+static void login_pass(struct smtp_session *s, const char *b64, size_t len)
+{
+	char password[SASL_FIELD_MAX + 1];
+	enum sasl_result r = sasl_login_decode(b64, len, false, password);
+	if (r != SASL_OK) {
+		auth_abort(s, r);
+	} else {
+		char user[sizeof(s->auth_login)];
+		memcpy(user, s->auth_login, sizeof(user));
+		auth_verify(s, "LOGIN", user, password);
+	}
+	OPENSSL_cleanse(password, sizeof(password));
+}
+
+void smtp_auth_command(struct smtp_session *s, const char *args, size_t len)
+{
+	if (!s->lcfg || s->lcfg->auth == LISTENER_AUTH_OFF) {
+		smtp_session_error(s, "503 5.5.1 Error: authentication not enabled");
+		return;
+	}
+	if (s->auth_user[0]) {
+		smtp_session_error(s, "503 5.5.1 Error: already authenticated");
+		return;
+	}
+	if (smtp_auth_client_cut_off(s)) {
+		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications; try again later",
+				   cfg(s)->hostname);
+		return;
+	}
+	size_t mlen = 0;
+	while (mlen < len && args[mlen] != ' ')
+		mlen++;
+	const char *ir = mlen < len ? args + mlen + 1 : NULL;
+	size_t irlen = ir ? len - mlen - 1 : 0;
+	if (mlen == 5 && strncasecmp(args, "PLAIN", 5) == 0) {
+		if (ir) {
+			plain(s, ir, irlen);
+			return;
+		}
+		s->auth_step = SMTP_AUTH_PLAIN;
+		smtp_session_set_state(s, SMTP_STATE_AUTH);
+		smtp_session_reply(s, "334 ");
+	} else if (mlen == 5 && strncasecmp(args, "LOGIN", 5) == 0) {
+		if (ir) {
+			login_user(s, ir, irlen);
+			return;
+		}
+		s->auth_step = SMTP_AUTH_LOGIN_USER;
+		smtp_session_set_state(s, SMTP_STATE_AUTH);
+		smtp_session_reply(s, "334 VXNlcm5hbWU6");  /* "Username:" */
+	} else {
+		smtp_session_error(s, "504 5.5.4 Error: unsupported authentication mechanism");
+	}
+}
+
+void smtp_auth_response(struct smtp_session *s, const char *line, size_t len)
+{
+	switch (s->auth_step) {
+	case SMTP_AUTH_PLAIN:
+		plain(s, line, len);
+		break;
+	case SMTP_AUTH_LOGIN_USER:
+		login_user(s, line, len);
+		break;
+	case SMTP_AUTH_LOGIN_PASS:
+		login_pass(s, line, len);
+		break;
+	case SMTP_AUTH_NONE:
+		auth_abort(s, SASL_ERR_FORMAT);
+		break;
+	}
+}
