@@ -3,9 +3,14 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "auth/authdb.h"
 #include "config/check.h"
 #include "config/config.h"
 #include "master/master.h"
@@ -67,6 +72,71 @@ static int cmd_check_config(int argc, char **argv)
 	return 0;
 }
 
+/* One line from stdin without its line ending; no echo on a terminal. */
+static bool read_secret(const char *prompt, char *buf, size_t cap)
+{
+	bool tty = isatty(STDIN_FILENO);
+	struct termios old, quiet;
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		tcgetattr(STDIN_FILENO, &old);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	bool ok = fgets(buf, (int)cap, stdin) != NULL;
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fprintf(stderr, "\n");
+	}
+	if (!ok)
+		return false;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return true;
+}
+
+/* mailwarden passwd [-m yescrypt|bcrypt|sha512] USER: prints a line for
+ * auth.credentials. The password comes from stdin (asked twice on a terminal). */
+static int cmd_passwd(int argc, char **argv)
+{
+	const char *prefix = "$y$";
+	int opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "m:")) != -1) {
+		if (opt == 'm' && strcmp(optarg, "yescrypt") == 0)
+			prefix = "$y$";
+		else if (opt == 'm' && strcmp(optarg, "bcrypt") == 0)
+			prefix = "$2b$";
+		else if (opt == 'm' && strcmp(optarg, "sha512") == 0)
+			prefix = "$6$";
+		else
+			optind = argc + 1;
+	}
+	if (optind != argc - 1 || !argv[optind][0] || strpbrk(argv[optind], ": \t")) {
+		fprintf(stderr, "usage: mailwarden passwd [-m yescrypt|bcrypt|sha512] USER\n");
+		return 2;
+	}
+	char pw[256], again[256];
+	if (!read_secret("Password: ", pw, sizeof(pw)) || !pw[0]) {
+		fprintf(stderr, "mailwarden passwd: no password given\n");
+		return 1;
+	}
+	if (isatty(STDIN_FILENO) && (!read_secret("Again: ", again, sizeof(again)) || strcmp(pw, again) != 0)) {
+		fprintf(stderr, "mailwarden passwd: the passwords differ\n");
+		return 1;
+	}
+	char *hash = auth_hash_password(pw, prefix);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	OPENSSL_cleanse(again, sizeof(again));
+	if (!hash) {
+		fprintf(stderr, "mailwarden passwd: crypt(3) failed\n");
+		return 1;
+	}
+	printf("%s:%s\n", argv[optind], hash);
+	free(hash);
+	return 0;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("mailwarden %s\n", MW_VERSION);
@@ -76,6 +146,7 @@ static int cmd_version(int argc, char **argv)
 static const struct subcommand subcommands[] = {
 	{ "serve", cmd_serve, "serve [-c FILE] [-f]   run the gateway (-f: foreground, log to stderr)" },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]   check a configuration, report every problem" },
+	{ "passwd", cmd_passwd, "passwd [-m yescrypt|bcrypt|sha512] USER   print a credentials line (password on stdin)" },
 	{ "version", cmd_version, "version   print the version" },
 };
 

@@ -8,9 +8,11 @@
 
 #include "config/config.h"
 #include "policy/route.h"
+#include "policy/tlspolicy.h"
 #include "queue/maildir.h"
 #include "queue/scheduler.h"
 #include "smtp/client.h"
+#include "tls/tls.h"
 #include "util/alloc.h"
 
 /* One next hop's share of a message. */
@@ -40,7 +42,8 @@ static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, si
 {
 	struct job *j = arg;
 	for (size_t i = 0; i < n; i++)
-		scheduler_rcpt_result(j->sch, j->q, j->index[i], replies[i].code, replies[i].text, j->route->spec);
+		scheduler_rcpt_result_tls(j->sch, j->q, j->index[i], replies[i].code, replies[i].text,
+					  j->route->spec, replies[i].tls);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
@@ -68,6 +71,16 @@ static void run_smtp(struct event_base *base, const struct config *c, struct job
 		.body_8bit = e->flags & 1u, .smtputf8 = (e->flags & 2u) != 0,
 		.connect_timeout = c->queue.connect_timeout, .reply_timeout = c->queue.reply_timeout,
 	};
+	/* TLS-5/TLS-7: the strictest policy of the recipients' domains. */
+	struct tls_requirement req = { TLS_LEVEL_NONE, 0 };
+	for (size_t i = 0; i < j->n; i++) {
+		const char *dom = rcpt_domain(j->rcpts[i]);
+		req = tls_policy_stricter(req, tls_policy_lookup(c, dom, strlen(dom)));
+	}
+	cj.tls_level = req.level;
+	cj.tls_min_version = req.min_version;
+	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(c) : NULL;
+	cj.tls_name = j->route->host;
 	smtp_client_start(base, &cj, smtp_job_done, j);
 }
 

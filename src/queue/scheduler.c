@@ -133,6 +133,12 @@ static void scheduler_run(struct scheduler *sch)
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
 			   const char *reply, const char *nexthop)
 {
+	scheduler_rcpt_result_tls(sch, q, rcpt, code, reply, nexthop, NULL);
+}
+
+void scheduler_rcpt_result_tls(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
+			       const char *reply, const char *nexthop, const char *tls)
+{
 	struct envelope_rcpt *r = &q->env.rcpts[rcpt];
 	const char *status;
 	if (code >= 200 && code < 300) {
@@ -151,7 +157,7 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 	}
 	log_event(code >= 200 && code < 300 ? LOG_INFO : LOG_WARNING, "delivery", "queue_id", q->env.id,
 		  "to", r->addr, "nexthop", nexthop, "status", status, "attempt", log_u64(q->attempts),
-		  "reply", reply, NULL);
+		  "reply", reply, tls ? "tls" : NULL, tls, NULL);
 }
 
 void scheduler_job_done(struct scheduler *sch, struct qentry *q)

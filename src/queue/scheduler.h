@@ -41,6 +41,9 @@ void scheduler_kick(struct scheduler *sch);
 /* For deliver.c: one recipient's outcome, and the end of one job. */
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
 			   const char *reply, const char *nexthop);
+/* The same, with the TLS used for it ("TLSv1.3/cipher" or "none") logged as tls=. */
+void scheduler_rcpt_result_tls(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
+			       const char *reply, const char *nexthop, const char *tls);
 void scheduler_job_done(struct scheduler *sch, struct qentry *q);
 
 #endif

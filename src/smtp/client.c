@@ -1,5 +1,6 @@
 #include "smtp/client.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -11,8 +12,13 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include "config/config.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -23,10 +29,12 @@
 enum client_state {
 	CLIENT_CONNECT, CLIENT_GREETING, CLIENT_EHLO, CLIENT_HELO, CLIENT_MAIL,
 	CLIENT_RCPT, CLIENT_DATA, CLIENT_BODY, CLIENT_QUIT, CLIENT_DONE,
+	CLIENT_STARTTLS,    /* STARTTLS sent; 220 starts the handshake, then EHLO again */
 };
 
 static const char *client_state_names[] = {
 	"connect", "greeting", "ehlo", "helo", "mail", "rcpt", "data", "body", "quit", "done",
+	"starttls",
 };
 
 struct client {
@@ -49,6 +57,9 @@ struct client {
 	/* body streaming */
 	off_t body_pos;
 	bool at_line_start, body_sent, last_was_lf;
+	/* TLS */
+	bool tls_handshaking, tls_active;
+	char tls_info[128];
 };
 
 static void client_enter(struct client *c, enum client_state st);
@@ -84,6 +95,8 @@ static void fail_remaining(struct client *c, int code, const char *fmt, ...)
 
 static void client_finish(struct client *c)
 {
+	for (size_t i = 0; i < c->job.n_rcpts; i++)
+		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s", c->tls_active ? c->tls_info : "none");
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
 		bufferevent_free(c->bev);
@@ -150,6 +163,55 @@ static bool cap_has(const struct client *c, const char *cap)
 }
 
 static void client_reply(struct client *c);
+static void client_readcb(struct bufferevent *bev, void *arg);
+static void client_writecb(struct bufferevent *bev, void *arg);
+static void client_eventcb(struct bufferevent *bev, short what, void *arg);
+
+/* RFC 3207 as the client, after the 220: bytes the server sent behind its
+ * 220 are dropped (they came in clear), then the handshake runs over the
+ * same socket. Its end (client_eventcb) sends EHLO again. */
+static void client_start_tls(struct client *c)
+{
+	const struct smtp_client_job *j = &c->job;
+	SSL *ssl = SSL_new(j->tls_ctx);
+	if (!ssl) {
+		fail_remaining(c, 451, "451 4.7.5 %s:%s: cannot set up TLS", j->host, j->port);
+		client_enter(c, CLIENT_QUIT);
+		return;
+	}
+	int min = j->tls_min_version ? j->tls_min_version : TLS1_2_VERSION;
+	SSL_set_min_proto_version(ssl, min);
+	const char *name = j->tls_name ? j->tls_name : j->host;
+	unsigned char addr[16];
+	bool numeric = inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
+	if (!numeric)
+		SSL_set_tlsext_host_name(ssl, name);
+	if (j->tls_level == TLS_LEVEL_VERIFY) {
+		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+		if (numeric)
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+		else
+			SSL_set1_host(ssl, name);
+	}
+	struct bufferevent *under = c->bev;
+	evbuffer_drain(bufferevent_get_input(under), evbuffer_get_length(bufferevent_get_input(under)));
+	struct bufferevent *bev = bufferevent_openssl_filter_new(
+		bufferevent_get_base(under), under, ssl, BUFFEREVENT_SSL_CONNECTING,
+		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!bev) {
+		SSL_free(ssl);
+		fail_remaining(c, 451, "451 4.7.5 %s:%s: cannot set up TLS", j->host, j->port);
+		client_enter(c, CLIENT_QUIT);
+		return;
+	}
+	c->bev = bev;
+	c->tls_handshaking = true;
+	bufferevent_setcb(bev, client_readcb, client_writecb, client_eventcb, c);
+	bufferevent_setwatermark(bev, EV_WRITE, BODY_CHUNK / 2, 0);
+	bufferevent_set_timeouts(bev, &(struct timeval){ .tv_sec = j->reply_timeout },
+				 &(struct timeval){ .tv_sec = j->reply_timeout });
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
 
 static void record_rcpt_reply(struct client *c, size_t i)
 {
@@ -181,7 +243,17 @@ static void client_reply(struct client *c)
 		if (ok) {
 			c->peer_smtputf8 = cap_has(c, "SMTPUTF8");
 			c->peer_8bitmime = cap_has(c, "8BITMIME");
-			client_enter(c, CLIENT_MAIL);
+			if (!c->tls_active && c->job.tls_ctx && c->job.tls_level != TLS_LEVEL_NONE &&
+			    cap_has(c, "STARTTLS")) {
+				client_enter(c, CLIENT_STARTTLS);
+			} else if (!c->tls_active && c->job.tls_level >= TLS_LEVEL_ENCRYPT) {
+				/* TLS-7: never in clear; try again later. */
+				fail_remaining(c, 451, "451 4.7.5 %s:%s does not offer STARTTLS; TLS is required "
+					       "for this destination", c->job.host, c->job.port);
+				client_enter(c, CLIENT_QUIT);
+			} else {
+				client_enter(c, CLIENT_MAIL);
+			}
 		} else if (!c->job.lmtp && code >= 500) {
 			client_enter(c, CLIENT_HELO);
 		} else {
@@ -246,6 +318,17 @@ static void client_reply(struct client *c)
 		if (c->rcpt_index >= c->job.n_rcpts)
 			client_enter(c, CLIENT_QUIT);
 		break;
+	case CLIENT_STARTTLS:
+		if (code == 220) {
+			client_start_tls(c);
+		} else if (c->job.tls_level >= TLS_LEVEL_ENCRYPT) {
+			fail_remaining(c, 451, "451 4.7.5 %s:%s refused STARTTLS: %s", c->job.host, c->job.port,
+				       c->reply_text);
+			client_enter(c, CLIENT_QUIT);
+		} else {
+			client_enter(c, CLIENT_MAIL);  /* opportunistic: go on in clear */
+		}
+		break;
 	case CLIENT_QUIT:
 		client_enter(c, CLIENT_DONE);
 		break;
@@ -301,6 +384,8 @@ static void client_readcb(struct bufferevent *bev, void *arg)
 				client_finish(c);
 				return;
 			}
+			if (c->bev != bev)
+				return;  /* STARTTLS: the TLS layer reads from now on */
 		}
 	}
 }
@@ -315,8 +400,36 @@ static void client_writecb(struct bufferevent *bev, void *arg)
 static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
+	if ((what & BEV_EVENT_CONNECTED) && c->tls_handshaking) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		c->tls_handshaking = false;
+		c->tls_active = true;
+		snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+		log_event(LOG_INFO, "client_tls", "nexthop", c->job.host, "version", SSL_get_version(ssl),
+			  "cipher", SSL_get_cipher_name(ssl), NULL);
+		client_enter(c, CLIENT_EHLO);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		client_enter(c, CLIENT_GREETING);
+		return;
+	}
+	if (c->tls_handshaking) {
+		/* TLS-7: a failed handshake (version too old, certificate not
+		 * valid under verify) defers; nothing is sent in clear. */
+		char why[300], err[200] = "handshake failed";
+		unsigned long e = bufferevent_get_openssl_error(c->bev);
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+		if (vr != X509_V_OK)
+			snprintf(err, sizeof(err), "certificate: %s", X509_verify_cert_error_string(vr));
+		else if (e)
+			ERR_error_string_n(e, err, sizeof(err));
+		while (bufferevent_get_openssl_error(c->bev))
+			;
+		snprintf(why, sizeof(why), "TLS %s", err);
+		fail_remaining(c, 451, "451 4.7.5 %s:%s: %s", c->job.host, c->job.port, why);
+		client_finish(c);
 		return;
 	}
 	if (c->state == CLIENT_QUIT) {  /* closed after QUIT: fine */
@@ -373,6 +486,9 @@ static void client_enter(struct client *c, enum client_state st)
 		break;
 	case CLIENT_QUIT:
 		client_send(c, "QUIT");
+		break;
+	case CLIENT_STARTTLS:
+		client_send(c, "STARTTLS");
 		break;
 	case CLIENT_DONE:
 		break;

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 struct event_base;
+struct ssl_ctx_st;
 
 struct smtp_client_job {
 	const char *host, *port;
@@ -29,11 +30,20 @@ struct smtp_client_job {
 	off_t body_offset, body_end;
 	bool body_8bit, smtputf8;
 	unsigned connect_timeout, reply_timeout;
+	/* TLS-5/TLS-7: tls_level is an enum tls_level (config.h). none: never
+	 * STARTTLS; may: when offered; encrypt: STARTTLS or defer; verify: as
+	 * encrypt, and the certificate must be valid for tls_name.
+	 * tls_min_version (an OpenSSL version number) applies to every level. */
+	int tls_level;
+	int tls_min_version;
+	struct ssl_ctx_st *tls_ctx;  /* NULL: no TLS at all */
+	const char *tls_name;        /* the name (or address) to verify */
 };
 
 struct smtp_client_reply {
 	int code;                    /* 250, 450, 550, ... */
 	char text[512];              /* the full last line, e.g. "250 2.0.0 Ok: queued as X" */
+	char tls[128];               /* "TLSv1.3/TLS_AES_256_GCM_SHA384", or "none" */
 };
 
 /* Called once; replies[i] belongs to job->rcpts[i]. The job's strings must

@@ -1,0 +1,25 @@
+/*
+ * Outbound TLS policy per destination domain (TLS-5, TLS-7): the
+ * tls_policy entry for the domain ("domain" exactly, else the longest
+ * ".domain" that matches), else outbound_tls.level. Pure; runs in the
+ * queue process.
+ */
+#ifndef MW_POLICY_TLSPOLICY_H
+#define MW_POLICY_TLSPOLICY_H
+
+#include <stddef.h>
+
+struct config;
+
+struct tls_requirement {
+	int level;          /* enum tls_level */
+	int min_version;    /* CONFIG_TLS_1_2 / CONFIG_TLS_1_3 */
+};
+
+struct tls_requirement tls_policy_lookup(const struct config *c, const char *domain, size_t len);
+
+/* The stricter of two requirements (a message for several domains over
+ * one connection must satisfy all of them). */
+struct tls_requirement tls_policy_stricter(struct tls_requirement a, struct tls_requirement b);
+
+#endif
