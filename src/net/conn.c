@@ -19,12 +19,14 @@ struct conn {
 	struct event *resume_ev;   /* delivers buffered input after conn_resume() */
 	struct conn_handlers h;
 	void *arg;
+	struct event *drained_ev;  /* TLS: the socket's output drained (see conn_start_tls) */
 	struct event *timer_ev;    /* conn_after() */
 	void (*timer_fn)(void *arg);
 	bool paused;
 	bool discarding;           /* skipping the rest of an overlong line */
 	bool tls;                  /* bev is the TLS filter over the socket */
 	bool tls_ready;
+	bool tls_notified;         /* close_notify sent (conn_finish) */
 	char why[256];
 };
 
@@ -38,8 +40,28 @@ static void conn_readcb(struct bufferevent *bev, void *arg)
 static void conn_writecb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	/* Over TLS this only means "encrypted": the records may still wait in
+	 * the socket's buffer; conn_drainedcb reports when they are written. */
+	if (conn_output_pending(c) > 0)
+		return;
 	if (c->h.on_drained)
 		c->h.on_drained(c->arg);
+}
+
+static void conn_drainedcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (conn_output_pending(c) == 0 && c->h.on_drained)
+		c->h.on_drained(c->arg);
+}
+
+/* Runs inside libevent's write to the socket: only schedule the report,
+ * never call session code (which may free the connection) from here. */
+static void conn_under_outputcb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+	if (info->n_deleted > 0 && evbuffer_get_length(buf) == 0)
+		event_active(c->drained_ev, 0, 0);
 }
 
 static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
@@ -108,6 +130,13 @@ void conn_free(struct conn *c)
 	if (!c)
 		return;
 	event_free(c->resume_ev);
+	if (c->tls) {
+		struct bufferevent *under = bufferevent_get_underlying(c->bev);
+		if (under)
+			evbuffer_remove_cb(bufferevent_get_output(under), conn_under_outputcb, c);
+	}
+	if (c->drained_ev)
+		event_free(c->drained_ev);
 	if (c->timer_ev)
 		event_free(c->timer_ev);
 	bufferevent_free(c->bev);
@@ -121,7 +150,13 @@ void conn_write(struct conn *c, const void *p, size_t len)
 
 size_t conn_output_pending(const struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (c->tls) {
+		struct bufferevent *under = bufferevent_get_underlying(c->bev);
+		if (under)
+			n += evbuffer_get_length(bufferevent_get_output(under));
+	}
+	return n;
 }
 
 enum conn_line conn_read_line(struct conn *c, char *buf, size_t cap, size_t *len)
@@ -216,6 +251,8 @@ bool conn_start_tls(struct conn *c, struct ssl_ctx_st *ctx)
 		return false;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c->drained_ev = event_new(bufferevent_get_base(under), -1, 0, conn_drainedcb, c);
+	evbuffer_add_cb(bufferevent_get_output(under), conn_under_outputcb, c);
 	c->bev = bev;
 	c->tls = true;
 	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
@@ -243,4 +280,19 @@ void conn_after(struct conn *c, unsigned seconds, void (*fn)(void *arg))
 		c->timer_ev = evtimer_new(bufferevent_get_base(c->bev), conn_timercb, c);
 	c->timer_fn = fn;
 	evtimer_add(c->timer_ev, &(struct timeval){ .tv_sec = seconds });
+}
+
+bool conn_finish(struct conn *c)
+{
+	if (!c->tls || !c->tls_ready || c->tls_notified)
+		return true;
+	c->tls_notified = true;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	/* The close_notify goes into the socket's buffer; its draining calls
+	 * on_drained again. */
+	if (!ssl || SSL_shutdown(ssl) < 0 || conn_output_pending(c) == 0) {
+		ERR_clear_error();
+		return true;
+	}
+	return false;
 }

@@ -71,6 +71,10 @@ bool conn_is_tls(const struct conn *c);
 /* Version ("TLSv1.3"), cipher and its bits of an established TLS connection. */
 void conn_tls_info(const struct conn *c, const char **version, const char **cipher, int *bits);
 
+/* Closing: may the connection be freed now? On TLS the first call sends a
+ * close_notify and returns false; on_drained follows when it is written. */
+bool conn_finish(struct conn *c);
+
 /* Call fn(arg) once after seconds (a new call replaces a pending one). */
 void conn_after(struct conn *c, unsigned seconds, void (*fn)(void *arg));
 

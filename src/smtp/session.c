@@ -253,10 +253,12 @@ static void session_on_input(void *arg)
 static void session_on_drained(void *arg)
 {
 	struct smtp_session *s = arg;
-	if (s->state == SMTP_STATE_CLOSING)
-		session_free(s);
-	else if (s->state != SMTP_STATE_QUEUE_WAIT)
+	if (s->state == SMTP_STATE_CLOSING) {
+		if (conn_finish(s->conn))
+			session_free(s);
+	} else if (s->state != SMTP_STATE_QUEUE_WAIT) {
 		session_on_input(s);
+	}
 }
 
 /* The handshake is done. RFC 3207 4.2: the server forgets everything it
