@@ -682,9 +682,10 @@ class Sink:
     replies maps a stage ('MAIL', 'RCPT', 'DATA') to the reply it gives
     instead of accepting (e.g. '451 4.3.0 try later')."""
 
-    def __init__(self, port, host="127.0.0.1"):
+    def __init__(self, port, host="127.0.0.1", tls_context=None):
         self.port = port
         self.host = host
+        self.tls_context = tls_context   # an ssl.SSLContext: the sink offers STARTTLS
         self.messages = []
         self.replies = {}
         self.data_attempts = 0
@@ -695,8 +696,9 @@ class Sink:
         from aiosmtpd.controller import Controller
         assert self._controller is None, "sink already running"
         # A new controller each time: a stopped one has closed its loop.
+        extra = {"tls_context": self.tls_context} if self.tls_context is not None else {}
         controller = Controller(_SinkHandler(self), hostname=self.host, port=self.port,
-                                server_hostname="sink.test", ready_timeout=TIMEOUT)
+                                server_hostname="sink.test", ready_timeout=TIMEOUT, **extra)
         controller.start()
         self._controller = controller
         return self
@@ -769,7 +771,8 @@ class SmtpClient:
     """A line-level SMTP client over a plain socket, bound to its own
     loopback source address unless told otherwise."""
 
-    def __init__(self, port, host="127.0.0.1", source=None, timeout=REPLY_TIMEOUT):
+    def __init__(self, port, host="127.0.0.1", source=None, timeout=REPLY_TIMEOUT, tls_context=None,
+                 server_hostname=None):
         if source is None and ":" not in host:
             source = ADDRESSES.get()
         self.source = source
@@ -781,6 +784,19 @@ class SmtpClient:
         self.sock.connect((host, port))
         self.buf = b""
         self.closed = False
+        if tls_context is not None:   # implicit TLS (RFC 8314)
+            self.sock = tls_context.wrap_socket(self.sock, server_hostname=server_hostname)
+
+    def starttls(self, tls_context, server_hostname=None):
+        """STARTTLS, then the handshake; returns the 220 reply. Bytes the
+        server sent in clear behind its 220 would be an injection: the
+        handshake is not even tried then."""
+        r = self.cmd("STARTTLS")
+        if r.code != 220:
+            return r
+        assert self.buf == b"", f"cleartext after the 220: {self.buf!r}"
+        self.sock = tls_context.wrap_socket(self.sock, server_hostname=server_hostname)
+        return r
 
     def close(self):
         try:
