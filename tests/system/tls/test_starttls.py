@@ -8,6 +8,7 @@ import os
 import socket
 import ssl
 import subprocess
+import warnings
 
 import pytest
 
@@ -141,7 +142,9 @@ def test_openssl_s_client_tls1_1_is_refused(gw):
 def test_python_client_capped_at_tls1_1_fails(gw):
     ctx = certs.client_context()
     ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
     ctx.set_ciphers("DEFAULT@SECLEVEL=0")
     with mwsys.SmtpClient(gw.port) as c:
         c.greeting()
