@@ -62,6 +62,14 @@ void config_warnings(const struct config *c, struct config_errors *out)
 					  c->source, text, wide, exposed->name, exposed->address);
 	}
 
+	/* TLS-3: AUTH is never accepted in clear. */
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		const struct listener_cfg *l = &c->listeners[i];
+		if (l->auth != LISTENER_AUTH_OFF && l->tls == LISTENER_TLS_NONE)
+			config_errors_add(out, "%s: warning: listener %s takes AUTH but has tls: none: AUTH is "
+					  "only offered over TLS, so nobody can log in there", c->source, l->name);
+	}
+
 	for (size_t i = 0; i < c->n_local_domains; i++) {
 		const char *d = c->local_domains[i];
 		if (!route_lookup(c->routes, c->n_routes, d, strlen(d)))

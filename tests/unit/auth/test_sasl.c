@@ -74,7 +74,6 @@ Test(sasl, plain_with_and_without_authzid)
 Test(sasl, plain_hostile_messages)
 {
 	struct sasl_creds c;
-
 	/* acting as someone else (proxy authorization) */
 	cr_assert_eq(PLAIN("mallory\0alice\0pw", &c), SASL_ERR_FORMAT);
 	/* missing separators, empty fields, a third NUL */
