@@ -191,10 +191,12 @@ bool auth_db_sender_ok(const struct auth_db *db, const struct config *c, const c
 	for (size_t i = 0; i < db->n_senders; i++) {
 		if (strcasecmp(db->senders[i].address, sender) != 0)
 			continue;
-		/* Listed: only the logins named for it. */
+		/* Listed: only the logins named for it (a login with a comma
+		 * could match two neighbours of the list). */
 		char needle[300];
 		snprintf(needle, sizeof(needle), ",%s,", login);
-		return strlen(login) + 2 < sizeof(needle) && strstr(db->senders[i].logins, needle) != NULL;
+		return !strchr(login, ',') && strlen(login) + 2 < sizeof(needle) &&
+		       strstr(db->senders[i].logins, needle) != NULL;
 	}
 	if (strchr(login, '@'))
 		return strcasecmp(login, sender) == 0;

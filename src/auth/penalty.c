@@ -4,7 +4,10 @@
 #include "auth/penalty.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/alloc.h"
 
 struct penalty {
 	char client[64];
@@ -13,10 +16,23 @@ struct penalty {
 	time_t until;       /* cut off until then */
 };
 
-static struct penalty table[PENALTY_ENTRIES];
+struct penalty_table {
+	struct penalty e[PENALTY_ENTRIES];
+};
 
-static struct penalty *find(const char *client, bool create, time_t now)
+struct penalty_table *penalty_new(void)
 {
+	return xcalloc(1, sizeof(struct penalty_table));
+}
+
+void penalty_free(struct penalty_table *t)
+{
+	free(t);
+}
+
+static struct penalty *find(const struct penalty_table *t, const char *client, bool create, time_t now)
+{
+	struct penalty *table = (struct penalty *)t->e;
 	struct penalty *oldest = &table[0];
 	for (size_t i = 0; i < PENALTY_ENTRIES; i++) {
 		if (table[i].client[0] && strcmp(table[i].client, client) == 0)
@@ -32,15 +48,16 @@ static struct penalty *find(const char *client, bool create, time_t now)
 	return oldest;
 }
 
-bool penalty_blocked(const char *client, time_t now)
+bool penalty_blocked(const struct penalty_table *t, const char *client, time_t now)
 {
-	const struct penalty *p = find(client, false, now);
+	const struct penalty *p = find(t, client, false, now);
 	return p && p->until > now;
 }
 
-bool penalty_fail(const char *client, time_t now, unsigned max_failures, unsigned lockout)
+bool penalty_fail(struct penalty_table *t, const char *client, time_t now, unsigned max_failures,
+		  unsigned lockout)
 {
-	struct penalty *p = find(client, true, now);
+	struct penalty *p = find(t, client, true, now);
 	/* Failures long ago (older than a lock-out) no longer count. */
 	if (p->until == 0 && p->last + (time_t)lockout < now)
 		p->failures = 0;
@@ -54,9 +71,9 @@ bool penalty_fail(const char *client, time_t now, unsigned max_failures, unsigne
 	return p->until > now;
 }
 
-void penalty_clear(const char *client)
+void penalty_clear(struct penalty_table *t, const char *client)
 {
-	struct penalty *p = find(client, false, 0);
+	struct penalty *p = find(t, client, false, 0);
 	if (p)
 		memset(p, 0, sizeof(*p));
 }

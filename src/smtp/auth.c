@@ -33,7 +33,7 @@ bool smtp_auth_offered(const struct smtp_session *s)
 
 bool smtp_auth_client_cut_off(const struct smtp_session *s)
 {
-	return s->lcfg && s->lcfg->auth != LISTENER_AUTH_OFF && penalty_blocked(s->client_ip, time(NULL));
+	return s->lcfg && s->lcfg->auth != LISTENER_AUTH_OFF && penalty_blocked(s->smtpd->penalties, s->client_ip, time(NULL));
 }
 
 static void auth_done(struct smtp_session *s)
@@ -50,14 +50,14 @@ static void auth_verify(struct smtp_session *s, const char *mech, const char *us
 	auth_done(s);
 	if (ok) {
 		snprintf(s->auth_user, sizeof(s->auth_user), "%s", user);
-		penalty_clear(s->client_ip);
+		penalty_clear(s->smtpd->penalties, s->client_ip);
 		log_event(LOG_INFO, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
 			  "user", user, "result", "ok", NULL);
 		smtp_session_set_state(s, SMTP_STATE_READY);
 		smtp_session_reply(s, "235 2.7.0 Authentication successful");
 		return;
 	}
-	bool cut_off = penalty_fail(s->client_ip, time(NULL), cfg(s)->auth.max_failures, cfg(s)->auth.lockout);
+	bool cut_off = penalty_fail(s->smtpd->penalties, s->client_ip, time(NULL), cfg(s)->auth.max_failures, cfg(s)->auth.lockout);
 	log_event(LOG_WARNING, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
 		  "user", user, "result", "failed", "cut_off", cut_off ? "yes" : "no", NULL);
 	smtp_session_auth_delay(s, "535 5.7.8 Error: authentication failed", cut_off);

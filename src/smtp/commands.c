@@ -355,7 +355,7 @@ static void cmd_quit(struct smtp_session *s, const char *args, size_t len)
 
 static void cmd_help(struct smtp_session *s, const char *args, size_t len)
 {
-	smtp_session_reply(s, "214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY");
+	smtp_session_reply(s, "214-2.0.0 Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY");
 	smtp_session_reply(s, "214 2.0.0 See RFC 5321");
 }
 

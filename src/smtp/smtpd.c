@@ -19,6 +19,7 @@
 #include "ipc/channel.h"
 #include "master/child.h"
 #include "auth/authdb.h"
+#include "auth/penalty.h"
 #include "smtp/smtpd_internal.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
@@ -211,7 +212,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 
 int smtpd_main(const struct config *c, const struct child_fds *fds)
 {
-	struct smtpd d = { .config = c, .assets = &current_assets };
+	struct smtpd d = { .config = c, .assets = &current_assets, .penalties = penalty_new() };
 	TAILQ_INIT(&d.sessions);
 	d.base = event_base_new();
 	if (!d.base)
@@ -237,5 +238,6 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	log_event(LOG_INFO, "ready", "listeners", log_u64(n_listeners), NULL);
 	event_base_dispatch(d.base);
 	log_event(LOG_INFO, "stopped", NULL);
+	penalty_free(d.penalties);
 	return 0;
 }

@@ -15,6 +15,7 @@ struct config;
 struct channel;
 struct event_base;
 struct smtpd_assets;
+struct penalty_table;
 
 struct smtpd {
 	const struct config *config;
@@ -25,6 +26,7 @@ struct smtpd {
 	uint32_t next_reqid;
 	bool stopping;
 	const struct smtpd_assets *assets;   /* TLS contexts and credentials */
+	struct penalty_table *penalties;     /* failed AUTHs per client address */
 };
 
 /* A session ended (called by session code before it frees itself). */
