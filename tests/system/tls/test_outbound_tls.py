@@ -38,6 +38,15 @@ def selfsigned_sink(make_sink, workdir):
 
 
 @pytest.fixture(scope="module")
+def wrong_name_sink(make_sink, ca):
+    """A certificate of the trusted CA, but for another name."""
+    cert, key = ca.issue("wrong.test", ["DNS:wrong.test"])
+    sink = mwsys.Sink(mwsys.PORTS.get(), tls_context=certs.server_context(cert, key))
+    make_sink.sinks.append(sink)
+    return sink.start()
+
+
+@pytest.fixture(scope="module")
 def old_sink(make_sink, ca):
     cert, key = ca.issue("old.test", ["DNS:old.test", "IP:127.0.0.1"])
     ctx = certs.server_context(cert, key, maximum_version=ssl.TLSVersion.TLSv1_2)
@@ -47,14 +56,16 @@ def old_sink(make_sink, ca):
 
 
 @pytest.fixture(scope="module")
-def gw(make_gateway, sink, tls_sink, selfsigned_sink, old_sink, ca):
+def gw(make_gateway, sink, tls_sink, selfsigned_sink, wrong_name_sink, old_sink, ca):
     return make_gateway(
         trusted_networks=[f"{TRUSTED}/32"],
         routes={"plain.test": sink.url, "plain-may.test": sink.url, "tls.test": tls_sink.url,
                 "verified.test": tls_sink.url, "forged.test": selfsigned_sink.url,
+                "misnamed.test": wrong_name_sink.url, "misnamed-may.test": wrong_name_sink.url,
                 "old.test": old_sink.url, "old-ok.test": old_sink.url, "cleartext.test": tls_sink.url},
         outbound_tls={"level": "may", "min_version": "TLSv1.2", "ca_file": ca.cert},
         tls_policy={"plain.test": "encrypt", "verified.test": "verify", "forged.test": "verify",
+                    "misnamed.test": "verify",
                     "old.test": "encrypt TLSv1.3", "cleartext.test": "none"})
 
 
@@ -103,6 +114,19 @@ def test_verify_with_an_untrusted_certificate_is_deferred(gw, selfsigned_sink):
     assert delivery["status"] == "deferred", delivery
     assert "certificate" in delivery["reply"], delivery
     assert selfsigned_sink.with_token(token) == []
+
+
+def test_verify_with_a_certificate_for_another_name_is_deferred(gw, wrong_name_sink):
+    token, delivery = _send(gw, "user@misnamed.test")
+    assert delivery["status"] == "deferred", delivery
+    assert "certificate" in delivery["reply"], delivery
+    assert wrong_name_sink.with_token(token) == []
+
+
+def test_may_does_not_check_the_certificate(gw, wrong_name_sink):
+    token, delivery = _send(gw, "user@misnamed-may.test")
+    assert delivery["status"] == "sent" and delivery["tls"].startswith("TLSv1.3/"), delivery
+    wrong_name_sink.wait_token(token)
 
 
 def test_weaker_version_than_required_is_deferred(gw, old_sink):
