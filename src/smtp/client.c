@@ -420,7 +420,7 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		char why[300], err[200] = "handshake failed";
 		unsigned long e = bufferevent_get_openssl_error(c->bev);
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-		long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+		long vr = ssl && c->job.tls_level == TLS_LEVEL_VERIFY ? SSL_get_verify_result(ssl) : X509_V_OK;
 		if (vr != X509_V_OK)
 			snprintf(err, sizeof(err), "certificate: %s", X509_verify_cert_error_string(vr));
 		else if (e)

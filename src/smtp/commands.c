@@ -12,14 +12,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/authdb.h"
 #include "config/config.h"
 #include "policy/relay.h"
-#include "auth/authdb.h"
 #include "policy/route.h"
 #include "smtp/auth.h"
 #include "smtp/parser.h"
-#include "smtp/smtpd.h"
 #include "smtp/session.h"
+#include "smtp/smtpd.h"
 #include "smtp/smtpd_internal.h"
 #include "util/alloc.h"
 #include "util/log.h"

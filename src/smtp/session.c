@@ -280,6 +280,10 @@ static void session_on_tls_ready(void *arg)
 	smtp_session_set_state(s, SMTP_STATE_CONNECTED);
 	if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT)
 		smtp_session_reply(s, "220 %s ESMTP mailwarden", s->smtpd->config->hostname);
+	/* Records that arrived with the handshake's end were decrypted while
+	 * input was held back: take them now (these are TLS bytes, not the
+	 * cleartext that conn_start_tls() discarded). */
+	session_on_input(s);
 }
 
 bool smtp_session_start_tls(struct smtp_session *s)
