@@ -52,6 +52,8 @@ MATRIX = {
     "local_domain_as_suffix": ("<user@evilexample.test>", False),
     "local_domain_as_prefix": ("<user@example.test.other.test>", True),
     "idn_punycode": ("<user@xn--exmple-cua.test>", False),
+    "idn_utf8_without_smtputf8": ("<user@exämple.test>", False),
+    "idn_utf8_lookalike_of_local": ("<user@exаmple.test>", False),   # Cyrillic a
     "unbracketed": ("user@other.test", False),
 }
 
@@ -111,3 +113,14 @@ def test_trusted_relay_is_delivered_to_the_other_domain(gw, other_sink):
         final = c.transaction("a@b.test", ["user@other.test"], f"Subject: {token}\r\n\r\nx\r\n".encode())
     assert final.code == 250
     assert other_sink.wait_token(token).rcpt_tos == ["user@other.test"]
+
+
+@pytest.mark.parametrize("domain", ["exämple.test", "EXÄMPLE.TEST", "exаmple.test"],
+                         ids=["idn", "idn_upper", "cyrillic_lookalike"])
+def test_idn_domain_with_smtputf8_is_not_local(gw, domain):
+    with mwsys.SmtpClient(gw.port) as c:
+        c.greeting()
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@b.test> SMTPUTF8").code == 250
+        r = c.cmd(f"RCPT TO:<user@{domain}>")
+    assert r.code == 554 and r.enhanced == "5.7.1", r
