@@ -97,6 +97,17 @@ void smtp_session_error(struct smtp_session *s, const char *fmt, ...)
 		smtp_session_close(s, "421 4.7.0 %s Error: too many errors", s->smtpd->config->hostname);
 }
 
+/* A closing session whose last reply is not written within the command
+ * timeout goes anyway: a client that stops reading (or never finishes its
+ * TLS handshake, so the reply cannot even be encrypted) must not hold a
+ * session slot. */
+static void session_close_expired(void *arg)
+{
+	struct smtp_session *s = arg;
+	log_event(LOG_INFO, "close_timeout", "session", s->id, NULL);
+	session_free(s);
+}
+
 void smtp_session_close(struct smtp_session *s, const char *fmt, ...)
 {
 	if (s->state == SMTP_STATE_CLOSING)
@@ -107,6 +118,7 @@ void smtp_session_close(struct smtp_session *s, const char *fmt, ...)
 	va_end(ap);
 	smtp_session_txn_reset(s);
 	smtp_session_set_state(s, SMTP_STATE_CLOSING);
+	conn_after(s->conn, s->smtpd->config->limits.command_timeout, session_close_expired);
 }
 
 struct smtp_txn *smtp_session_txn_new(struct smtp_session *s)
@@ -322,8 +334,12 @@ void smtp_session_auth_delay(struct smtp_session *s, const char *reply, bool cut
 static void session_on_timeout(void *arg)
 {
 	struct smtp_session *s = arg;
-	if (s->state == SMTP_STATE_CLOSING) {
-		session_free(s);  /* the client does not even read its last reply */
+	if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_TLS) {
+		/* The client does not even read its last reply, or never finished
+		 * the handshake: no reply could reach it. */
+		if (s->state == SMTP_STATE_TLS)
+			log_event(LOG_INFO, "timeout", "session", s->id, "state", "tls", NULL);
+		session_free(s);
 		return;
 	}
 	log_event(LOG_INFO, "timeout", "session", s->id, "state", smtp_state_name(s->state), NULL);
