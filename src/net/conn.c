@@ -20,6 +20,8 @@ struct conn {
 	struct conn_handlers h;
 	void *arg;
 	struct event *drained_ev;  /* TLS: the socket's output drained (see conn_start_tls) */
+	struct evbuffer *staged;   /* TLS: output of this loop iteration, one write (see conn_write) */
+	struct event *flush_ev;
 	struct event *timer_ev;    /* conn_after() */
 	void (*timer_fn)(void *arg);
 	bool paused;
@@ -94,6 +96,13 @@ static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+static void conn_flushcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (evbuffer_get_length(c->staged) > 0 && bufferevent_write_buffer(c->bev, c->staged) != 0)
+		evbuffer_drain(c->staged, evbuffer_get_length(c->staged));  /* the connection is failing */
+}
+
 static void conn_timercb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
@@ -137,6 +146,10 @@ void conn_free(struct conn *c)
 	}
 	if (c->drained_ev)
 		event_free(c->drained_ev);
+	if (c->flush_ev)
+		event_free(c->flush_ev);
+	if (c->staged)
+		evbuffer_free(c->staged);
 	if (c->timer_ev)
 		event_free(c->timer_ev);
 	bufferevent_free(c->bev);
@@ -145,6 +158,16 @@ void conn_free(struct conn *c)
 
 void conn_write(struct conn *c, const void *p, size_t len)
 {
+	/* Over TLS every write would become a record of its own (the TLS
+	 * layer encrypts as soon as data arrives): collect the replies of one
+	 * round of input (an EHLO reply, a pipelined group) and hand them
+	 * over together from the event loop. */
+	if (c->tls) {
+		if (evbuffer_get_length(c->staged) == 0)
+			event_active(c->flush_ev, 0, 0);
+		evbuffer_add(c->staged, p, len);
+		return;
+	}
 	bufferevent_write(c->bev, p, len);
 }
 
@@ -152,6 +175,7 @@ size_t conn_output_pending(const struct conn *c)
 {
 	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
 	if (c->tls) {
+		n += evbuffer_get_length(c->staged);
 		struct bufferevent *under = bufferevent_get_underlying(c->bev);
 		if (under)
 			n += evbuffer_get_length(bufferevent_get_output(under));
@@ -252,6 +276,8 @@ bool conn_start_tls(struct conn *c, struct ssl_ctx_st *ctx)
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	c->drained_ev = event_new(bufferevent_get_base(under), -1, 0, conn_drainedcb, c);
+	c->flush_ev = event_new(bufferevent_get_base(under), -1, 0, conn_flushcb, c);
+	c->staged = evbuffer_new();
 	evbuffer_add_cb(bufferevent_get_output(under), conn_under_outputcb, c);
 	c->bev = bev;
 	c->tls = true;
