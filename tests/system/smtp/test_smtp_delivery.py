@@ -196,3 +196,16 @@ def test_message_to_several_recipients_arrives_for_each(gw, sink):
         return got if len(got) >= len(rcpts) else None
 
     assert mwsys.wait_until(delivered, what="both recipients at the sink") == sorted(rcpts)
+
+
+def test_single_empty_bdat_last_is_answered(gw, sink):
+    """BDAT 0 LAST as the whole message: no bytes follow the command, so
+    nothing but the queue's answer can wake the session (it once hung)."""
+    with mwsys.SmtpClient(gw.port) as c:
+        c.greeting()
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@b.test>").code == 250
+        assert c.cmd("RCPT TO:<user@example.test>").code == 250
+        reply = c.cmd("BDAT 0 LAST")
+        assert reply.code == 250 and "queued as" in reply.text, reply
+        assert c.cmd("QUIT").code == 221
