@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libevent-dev libssl-dev libfyaml-dev libc-ares-dev libcrypt-dev
   libcriterion-dev
-  python3-pytest python3-aiosmtpd python3-cryptography swaks openssl testssl.sh
+  python3-pytest python3-aiosmtpd python3-cryptography swaks openssl testssl.sh dnsmasq-base
 )
 
 missing=()

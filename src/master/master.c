@@ -264,14 +264,20 @@ static void daemonize(void)
 	}
 }
 
+/* The signals the master takes synchronously (blocked, then sigtimedwait). */
+static void master_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
 static int master_loop(struct master *m)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	master_signals(&set);
 	for (;;) {
 		siginfo_t info;
 		int sig = sigtimedwait(&set, &info, &(struct timespec){ .tv_sec = 1 });
@@ -326,11 +332,7 @@ int master_run(const char *config_path, bool foreground)
 		return 1;
 	}
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	master_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

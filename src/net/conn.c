@@ -112,8 +112,9 @@ static void conn_timercb(evutil_socket_t fd, short what, void *arg)
 
 static void conn_resumecb(evutil_socket_t fd, short what, void *arg)
 {
+	/* Always: the session may have work without new bytes (a BDAT 0 LAST). */
 	struct conn *c = arg;
-	if (!c->paused && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+	if (!c->paused)
 		c->h.on_input(c->arg);
 }
 

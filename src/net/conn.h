@@ -49,8 +49,8 @@ size_t conn_peek(struct conn *c, void *buf, size_t cap);
 void conn_consume(struct conn *c, size_t n);
 size_t conn_input_pending(const struct conn *c);
 
-/* Stop delivering on_input (and reading from the socket) until resume.
- * Resume delivers on_input soon if input is already buffered. */
+/* Stop delivering on_input until resume (the input buffer stays bounded
+ * by CONN_INPUT_MAX). Resume delivers one on_input soon, input or not. */
 void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);
 

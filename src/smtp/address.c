@@ -10,6 +10,7 @@
  * limits have been checked.
  */
 #include "smtp/address.h"
+#include "util/utf8.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -90,50 +91,6 @@ static bool ascii_caseeq(const unsigned char *p, const char *s, size_t n)
 	return true;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at p[0..avail), or 0 if it is
- * not one. RFC 3629 4 / Unicode Table 3-7: no overlongs (C0, C1, E0 80-9F,
- * F0 80-8F), no UTF-16 surrogates (ED A0-BF), nothing above U+10FFFF
- * (F4 90+, F5-FF), no stray continuation bytes, no truncated sequence.
- * The C1 controls U+0080-U+009F are refused too: the header promises that
- * control characters are always errors.
- */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
-{
-	unsigned char b0 = p[0], lo = 0x80, hi = 0xBF;
-	size_t n;
-
-	if (b0 >= 0xC2 && b0 <= 0xDF) {
-		n = 2;
-		if (b0 == 0xC2)
-			lo = 0xA0; /* C2 80-9F are the C1 controls */
-	} else if (b0 >= 0xE0 && b0 <= 0xEF) {
-		n = 3;
-		if (b0 == 0xE0)
-			lo = 0xA0; /* overlong */
-		else if (b0 == 0xED)
-			hi = 0x9F; /* surrogates D800-DFFF */
-	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
-		n = 4;
-		if (b0 == 0xF0)
-			lo = 0x90; /* overlong */
-		else if (b0 == 0xF4)
-			hi = 0x8F; /* above U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return n;
-}
-
-/* Consume one UTF8-non-ascii character (RFC 6531 3.3) at the cursor, whose
- * first byte is >= 0x80. Without SMTPUTF8 8-bit is refused outright. */
 static enum address_error eat_utf8(struct cursor *c, bool utf8)
 {
 	size_t n;

@@ -9,6 +9,7 @@
  * valued one is reported.
  */
 #include "smtp/params.h"
+#include "util/utf8.h"
 
 #include <string.h>
 
@@ -37,44 +38,6 @@ static bool span_caseeq(const unsigned char *p, size_t n, const char *s)
 		if (to_lower(p[i]) != to_lower((unsigned char)s[i]))
 			return false;
 	return true;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at p[0..avail), or 0 (RFC 3629
- * 4: no overlongs, surrogates, stray or truncated continuation bytes,
- * nothing above U+10FFFF; C1 controls refused). Same rule as the one in
- * smtp/address.c; keep the two identical.
- */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
-{
-	unsigned char b0 = p[0], lo = 0x80, hi = 0xBF;
-	size_t n;
-
-	if (b0 >= 0xC2 && b0 <= 0xDF) {
-		n = 2;
-		if (b0 == 0xC2)
-			lo = 0xA0;
-	} else if (b0 >= 0xE0 && b0 <= 0xEF) {
-		n = 3;
-		if (b0 == 0xE0)
-			lo = 0xA0;
-		else if (b0 == 0xED)
-			hi = 0x9F;
-	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
-		n = 4;
-		if (b0 == 0xF0)
-			lo = 0x90;
-		else if (b0 == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (avail < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return n;
 }
 
 /*

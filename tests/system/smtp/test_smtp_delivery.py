@@ -48,6 +48,30 @@ def test_smtplib_message_arrives_byte_identical(gw, sink, body):
     assert msg.rcpt_tos == ["user@example.test"]
 
 
+DOT_LINES = {
+    "lone_dot": (b"..\r\n", b".\r\n"),
+    "two_dots": (b"...\r\n", b"..\r\n"),
+    "dot_word": (b"..signature\r\n", b".signature\r\n"),
+    "dot_space": (b".. \r\n", b". \r\n"),
+    "dot_crlf_dot": (b"..\r\n..\r\n", b".\r\n.\r\n"),
+}
+
+
+@pytest.mark.parametrize("sent,meant", DOT_LINES.values(), ids=DOT_LINES.keys())
+def test_dot_stuffed_lines_arrive_unstuffed(gw, sink, sent, meant):
+    """Written by hand on the wire (RFC 5321 4.5.2), not by smtplib."""
+    token = mwsys.unique("dots")
+    head = f"Subject: {token}\r\n\r\nbefore\r\n".encode()
+    tail = b"after\r\n"
+    with mwsys.SmtpClient(gw.port) as c:
+        c.greeting()
+        c.ehlo()
+        reply = c.transaction("a@b.test", ["user@example.test"], head + sent + tail)
+    assert reply.code == 250, reply
+    msg, rest = _arrived(sink, token)
+    assert rest == head + meant + tail
+
+
 def _swaks_sent_data(transcript):
     """The DATA swaks sent, rebuilt from its transcript (' -> ' lines between
     the 354 and the lone dot), dot-unstuffed, with CRLF line ends."""
@@ -172,3 +196,16 @@ def test_message_to_several_recipients_arrives_for_each(gw, sink):
         return got if len(got) >= len(rcpts) else None
 
     assert mwsys.wait_until(delivered, what="both recipients at the sink") == sorted(rcpts)
+
+
+def test_single_empty_bdat_last_is_answered(gw, sink):
+    """BDAT 0 LAST as the whole message: no bytes follow the command, so
+    nothing but the queue's answer can wake the session (it once hung)."""
+    with mwsys.SmtpClient(gw.port) as c:
+        c.greeting()
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@b.test>").code == 250
+        assert c.cmd("RCPT TO:<user@example.test>").code == 250
+        reply = c.cmd("BDAT 0 LAST")
+        assert reply.code == 250 and "queued as" in reply.text, reply
+        assert c.cmd("QUIT").code == 221
