@@ -454,5 +454,6 @@ void config_free(struct config *c)
 	lists_free_domains(c->local_domains, c->n_local_domains);
 	cidr_list_free(&c->trusted_networks);
 	lists_free_routes(c->routes, c->n_routes);
+	scan_config_free(c->scan);
 	free(c);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/scan.h"
 #include "config/schema.h"
 #include "util/alloc.h"
 
@@ -349,6 +350,7 @@ static const struct lists_entry lists[] = {
 	{ "local_domains", load_local_domains },
 	{ "trusted_networks", load_trusted_networks },
 	{ "routes", load_routes },
+	{ "scan", scan_config_load },
 };
 
 const struct lists_entry *lists_find(const char *k, size_t len)

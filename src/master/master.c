@@ -16,6 +16,8 @@
 #include "master/listeners.h"
 #include "master/statedir.h"
 #include "queue/queue.h"
+#include "scan/scan.h"
+#include "scan/watch.h"
 #include "smtp/smtpd.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -41,6 +43,7 @@ struct master {
 	struct listener_set listeners;
 	struct generation gen;
 	enum master_state state;
+	struct scan_watch scan_watch;  /* scanner files: a change reloads */
 };
 
 static struct privdrop_target smtpd_target(const struct config *c)
@@ -55,8 +58,8 @@ static struct privdrop_target queue_target(const struct config *c)
 	return (struct privdrop_target){ .user = c->user, .workdir = c->state_dir, .chroot_dir = NULL };
 }
 
-static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main };
-static const struct child_spec queue_spec = { "queue", queue_target, queue_main };
+static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main, scan_prepare };
+static const struct child_spec queue_spec = { "queue", queue_target, queue_main, NULL };
 
 static void log_spawned(const char *child, pid_t pid)
 {
@@ -69,6 +72,8 @@ static bool generation_start(struct master *m)
 	const struct config *c = m->config;
 	struct generation *g = &m->gen;
 	size_t n = c->smtpd_processes;
+	/* The scanner files as the new smtpds will load them: later changes reload. */
+	(void)scan_watch_changed(&m->scan_watch, c);
 	int (*pairs)[2] = xcalloc(n, sizeof(*pairs));
 	for (size_t i = 0; i < n; i++)
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pairs[i]) < 0) {
@@ -268,6 +273,10 @@ static int master_loop(struct master *m)
 			reload(m);
 		}
 		reap_children(m);
+		if (m->state == MASTER_RUNNING && scan_watch_changed(&m->scan_watch, m->config)) {
+			log_event(LOG_INFO, "scan_files_changed", "msg", "reloading", NULL);
+			reload(m);
+		}
 		if (m->state == MASTER_RUNNING)
 			continue;
 		if (!generation_empty(&m->gen)) {

@@ -16,6 +16,7 @@
 #include "policy/relay.h"
 #include "policy/route.h"
 #include "smtp/parser.h"
+#include "smtp/scan_hook.h"
 #include "smtp/session.h"
 #include "smtp/smtpd_internal.h"
 #include "util/alloc.h"
@@ -86,20 +87,47 @@ static bool greet(struct smtp_session *s, const char *args, size_t len, bool esm
 	memcpy(s->helo, args, len);
 	s->helo[len] = '\0';
 	s->esmtp = esmtp;
+	if (s->scan)
+		snprintf(scan_session_facts(s->scan)->helo, sizeof(scan_session_facts(s->scan)->helo), "%s", s->helo);
 	smtp_session_set_state(s, SMTP_STATE_READY);
 	log_event(LOG_INFO, "helo", "session", s->id, "helo", s->helo, "esmtp", esmtp ? "yes" : "no", NULL);
 	return true;
 }
 
-static void cmd_helo(struct smtp_session *s, const char *args, size_t len)
+/* The scanner refused the HELO/EHLO name (SCAN-4): back to the start. */
+static bool helo_refused(struct smtp_session *s, const char *refusal)
 {
-	if (greet(s, args, len, false))
+	if (!refusal)
+		return false;
+	s->helo[0] = '\0';
+	smtp_session_set_state(s, SMTP_STATE_CONNECTED);
+	reject(s, s->esmtp ? "EHLO" : "HELO", refusal);
+	return true;
+}
+
+static void helo_scanned(struct smtp_session *s, const char *refusal)
+{
+	if (!helo_refused(s, refusal))
 		smtp_session_reply(s, "250 %s", cfg(s)->hostname);
 }
 
+static void cmd_helo(struct smtp_session *s, const char *args, size_t len)
+{
+	if (greet(s, args, len, false))
+		smtp_scan_stage(s, SCAN_STAGE_HELO, helo_scanned);
+}
+
+static void ehlo_scanned(struct smtp_session *s, const char *refusal);
+
 static void cmd_ehlo(struct smtp_session *s, const char *args, size_t len)
 {
-	if (!greet(s, args, len, true))
+	if (greet(s, args, len, true))
+		smtp_scan_stage(s, SCAN_STAGE_HELO, ehlo_scanned);
+}
+
+static void ehlo_scanned(struct smtp_session *s, const char *refusal)
+{
+	if (helo_refused(s, refusal))
 		return;
 	smtp_session_reply(s, "250-%s Hello %s [%s]", cfg(s)->hostname, s->helo, s->client_ip);
 	smtp_session_reply(s, "250-SIZE %zu", cfg(s)->limits.message_size);
@@ -112,6 +140,17 @@ static void cmd_ehlo(struct smtp_session *s, const char *args, size_t len)
 }
 
 /* --- MAIL / RCPT ------------------------------------------------------- */
+
+static void mail_scanned(struct smtp_session *s, const char *refusal)
+{
+	if (refusal) {
+		smtp_session_txn_reset(s);
+		smtp_session_set_state(s, SMTP_STATE_READY);
+		reject(s, "MAIL", refusal);
+		return;
+	}
+	smtp_session_reply(s, "250 2.1.0 Ok");
+}
 
 static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 {
@@ -158,7 +197,12 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	smtp_session_set_state(s, SMTP_STATE_MAIL);
 	log_event(LOG_INFO, "mail", "session", s->id, "from", t->sender_text,
 		  "size", p.has_size ? log_u64(p.size) : NULL, NULL);
-	smtp_session_reply(s, "250 2.1.0 Ok");
+	if (s->scan) {
+		scan_message_reset(s->scan);
+		snprintf(scan_session_facts(s->scan)->sender, sizeof(scan_session_facts(s->scan)->sender), "%s",
+			 t->sender_text);
+	}
+	smtp_scan_stage(s, SCAN_STAGE_MAIL, mail_scanned);
 }
 
 static bool rcpt_has_route(const struct config *c, const struct address *a)
@@ -166,6 +210,26 @@ static bool rcpt_has_route(const struct config *c, const struct address *a)
 	if (a->kind == ADDRESS_POSTMASTER)
 		return true;
 	return route_lookup(c->routes, c->n_routes, a->domain, strlen(a->domain)) != NULL;
+}
+
+static void rcpt_add(struct smtp_session *s, const char *text)
+{
+	struct smtp_txn *t = s->txn;
+	t->rcpts = xreallocarray(t->rcpts, t->n_rcpts + 1, sizeof(*t->rcpts));
+	t->rcpts[t->n_rcpts++] = xstrdup(text);
+	smtp_session_set_state(s, SMTP_STATE_RCPT);
+	log_event(LOG_INFO, "rcpt", "session", s->id, "to", text, NULL);
+	smtp_session_reply(s, "250 2.1.5 Ok");
+}
+
+static void rcpt_scanned(struct smtp_session *s, const char *refusal)
+{
+	struct scan_facts *f = scan_session_facts(s->scan);
+	if (refusal)
+		reject(s, "RCPT", refusal);
+	else
+		rcpt_add(s, f->rcpt);
+	f->rcpt[0] = '\0';
 }
 
 static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
@@ -220,11 +284,12 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 			smtp_session_reply(s, "250 2.1.5 Ok");  /* a duplicate: delivered once */
 			return;
 		}
-	t->rcpts = xreallocarray(t->rcpts, t->n_rcpts + 1, sizeof(*t->rcpts));
-	t->rcpts[t->n_rcpts++] = xstrdup(text);
-	smtp_session_set_state(s, SMTP_STATE_RCPT);
-	log_event(LOG_INFO, "rcpt", "session", s->id, "to", text, NULL);
-	smtp_session_reply(s, "250 2.1.5 Ok");
+	if (!s->scan) {
+		rcpt_add(s, text);
+		return;
+	}
+	snprintf(scan_session_facts(s->scan)->rcpt, sizeof(scan_session_facts(s->scan)->rcpt), "%s", text);
+	smtp_scan_stage(s, SCAN_STAGE_RCPT, rcpt_scanned);
 }
 
 /* --- DATA / BDAT ------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include "ipc/channel.h"
 #include "net/conn.h"
 #include "smtp/commands.h"
+#include "smtp/scan_hook.h"
 #include "smtp/smtpd_internal.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -31,7 +32,7 @@ static const char *state_names[SMTP_STATE_COUNT] = {
 	[SMTP_STATE_MAIL] = "mail",           [SMTP_STATE_RCPT] = "rcpt",
 	[SMTP_STATE_DATA] = "data",           [SMTP_STATE_BDAT] = "bdat",
 	[SMTP_STATE_CHUNKING] = "chunking",   [SMTP_STATE_QUEUE_WAIT] = "queue_wait",
-	[SMTP_STATE_CLOSING] = "closing",
+	[SMTP_STATE_CLOSING] = "closing",     [SMTP_STATE_SCAN_WAIT] = "scan_wait",
 };
 
 const char *smtp_state_name(enum smtp_state st)
@@ -53,7 +54,7 @@ void smtp_session_set_state(struct smtp_session *s, enum smtp_state to)
 		conn_set_timeout(s->conn, c->limits.data_timeout);
 	else if (to != SMTP_STATE_CLOSING)
 		conn_set_timeout(s->conn, c->limits.command_timeout);
-	if (to == SMTP_STATE_QUEUE_WAIT)
+	if (to == SMTP_STATE_QUEUE_WAIT || to == SMTP_STATE_SCAN_WAIT)
 		conn_pause(s->conn);
 }
 
@@ -222,7 +223,8 @@ static void session_on_input(void *arg)
 {
 	struct smtp_session *s = arg;
 	for (;;) {
-		if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_QUEUE_WAIT)
+		if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_QUEUE_WAIT ||
+		    s->state == SMTP_STATE_SCAN_WAIT)
 			return;
 		if (conn_output_pending(s->conn) > OUTPUT_MAX)
 			return;  /* resumed by session_on_drained */
@@ -243,7 +245,7 @@ static void session_on_drained(void *arg)
 	struct smtp_session *s = arg;
 	if (s->state == SMTP_STATE_CLOSING)
 		session_free(s);
-	else if (s->state != SMTP_STATE_QUEUE_WAIT)
+	else if (s->state != SMTP_STATE_QUEUE_WAIT && s->state != SMTP_STATE_SCAN_WAIT)
 		session_on_input(s);
 }
 
@@ -262,7 +264,7 @@ static void session_on_closed(void *arg, const char *why)
 {
 	struct smtp_session *s = arg;
 	if (s->state != SMTP_STATE_CLOSING && s->state != SMTP_STATE_READY &&
-	    s->state != SMTP_STATE_CONNECTED)
+	    s->state != SMTP_STATE_CONNECTED && s->state != SMTP_STATE_SCAN_WAIT)
 		log_event(LOG_INFO, "lost", "session", s->id, "state", smtp_state_name(s->state),
 			  "reason", why, NULL);
 	session_free(s);
@@ -331,12 +333,13 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	else if (d->stopping)
 		smtp_session_close(s, "421 4.3.2 %s Service shutting down", c->hostname);
 	else
-		smtp_session_reply(s, "220 %s ESMTP mailwarden", c->hostname);
+		smtp_scan_connect(s);  /* the greeting, after the connect-stage checks */
 }
 
 static void session_free(struct smtp_session *s)
 {
 	smtp_session_txn_reset(s);
+	smtp_scan_session_end(s);
 	log_event(LOG_INFO, "disconnect", "session", s->id, "errors", log_u64(s->errors), NULL);
 	conn_free(s->conn);
 	struct smtpd *d = s->smtpd;
@@ -375,6 +378,7 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 		ipc_put_str(m, t->rcpts[i]);
 		channel_send(q, m, -1);
 	}
+	smtp_scan_before_open(s, m);  /* the verdict so far, for the envelope */
 	ipc_msg_init(m, IPC_TXN_OPEN, t->reqid);
 	channel_send(q, m, -1);
 	free(m);
@@ -409,8 +413,10 @@ void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int
 		close(fd);
 		return;
 	}
-	char header[1024 + ADDRESS_PATH_MAX];
+	char header[4096 + ADDRESS_PATH_MAX];
 	received_header(s, queue_id, header, sizeof(header));
+	size_t used = strlen(header);
+	smtp_scan_headers(s, header + used, sizeof(header) - used);  /* Authentication-Results, X-Spam-* */
 	message_open(&t->msg, fd, queue_id, header);
 	conn_resume(s->conn);
 	if (s->wait == SMTP_WAIT_OPEN_DATA) {
@@ -449,6 +455,8 @@ void smtp_session_end_of_message(struct smtp_session *s)
 		}
 		return;
 	}
+	if (smtp_scan_end_of_message(s))
+		return;  /* refused or discarded by the scanner's verdict */
 	struct ipc_msg *m = xmalloc(sizeof(*m));
 	ipc_msg_init(m, IPC_TXN_COMMIT, t->reqid);
 	ipc_put_u64(m, t->msg.size);

@@ -19,6 +19,11 @@
 
 struct conn;
 struct smtpd;
+struct scan_session;
+struct smtp_session;
+
+/* How a command goes on after a scanner stage: refusal is NULL or the reply. */
+typedef void (*smtp_scan_then)(struct smtp_session *s, const char *refusal);
 
 enum smtp_state {
 	SMTP_STATE_CONNECTED,   /* greeting sent; HELO/EHLO expected */
@@ -29,6 +34,7 @@ enum smtp_state {
 	SMTP_STATE_BDAT,        /* reading the bytes of a BDAT chunk */
 	SMTP_STATE_CHUNKING,    /* between BDAT chunks of one transaction */
 	SMTP_STATE_QUEUE_WAIT,  /* waiting for the queue (spool open or commit); input paused */
+	SMTP_STATE_SCAN_WAIT,   /* waiting for the scanner (DNS); input paused (smtp/scan_hook.c) */
 	SMTP_STATE_CLOSING,     /* last reply queued; close when written */
 	SMTP_STATE_COUNT
 };
@@ -72,6 +78,11 @@ struct smtp_session {
 	char helo[256];
 	unsigned errors;
 	struct smtp_txn *txn;    /* NULL outside a transaction */
+	/* scanner (smtp/scan_hook.c); scan is NULL when no scan section is configured */
+	struct scan_session *scan;
+	smtp_scan_then scan_then;     /* pending continuation while a stage runs */
+	enum smtp_state scan_resume;  /* state to return to after SCAN_WAIT */
+	bool scan_pending;
 };
 
 /* Accept a new connection (fd) on a listener. */

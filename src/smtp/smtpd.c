@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "ipc/channel.h"
 #include "master/child.h"
+#include "scan/scan.h"
 #include "smtp/smtpd_internal.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -185,6 +186,7 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	if (!d.base)
 		return 1;
 	d.queue = channel_new(d.base, fds->fds[0], on_queue_msg, on_queue_closed, &d);
+	scan_start(d.base, c);  /* the scanner's resolver on this loop */
 	n_listeners = fds->n - 1;
 	listeners = xcalloc(n_listeners, sizeof(*listeners));
 	for (size_t i = 0; i < n_listeners; i++) {
