@@ -9,6 +9,7 @@
 #include "config/check.h"
 #include "config/config.h"
 #include "master/master.h"
+#include "scan/quarantine.h"
 
 struct subcommand {
 	const char *name;
@@ -77,6 +78,7 @@ static const struct subcommand subcommands[] = {
 	{ "serve", cmd_serve, "serve [-c FILE] [-f]   run the gateway (-f: foreground, log to stderr)" },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]   check a configuration, report every problem" },
 	{ "version", cmd_version, "version   print the version" },
+	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete [ID]   held messages" },
 };
 
 static int usage(void)
