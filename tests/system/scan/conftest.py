@@ -51,6 +51,8 @@ RECORDS = [
     "--txt-record=spf-include.test,v=spf1 include:spf-inner.test -all",
     "--txt-record=spf-inner.test,v=spf1 a:inner-host.spf-inner.test -all",
     "--host-record=inner-host.spf-inner.test,192.0.2.77",
+    f"--ptr-record={_rev('192.0.2.77')},spf.mail.test",
+    "--host-record=spf.mail.test,192.0.2.77",
     "--mx-host=spf-pass.test,mx.good.test,10",
     "--mx-host=spf-fail.test,mx.good.test,10",
     "--mx-host=spf-include.test,mx.good.test,10",
@@ -58,6 +60,23 @@ RECORDS = [
     "--address=/test/",
     "--address=/in-addr.arpa/",
 ]
+
+
+SPF_CLIENT = "192.0.2.77"
+
+
+@pytest.fixture(scope="module")
+def spf_client():
+    """A non-loopback client address (libspf2 passes every 127/8 client):
+    192.0.2.77 on the loopback interface, added for the module (as root)."""
+    added = subprocess.run(["ip", "addr", "add", f"{SPF_CLIENT}/32", "dev", "lo"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if added.returncode != 0 and "File exists" not in added.stderr:
+        pytest.skip(f"cannot add {SPF_CLIENT} to lo: {added.stderr.strip()}")
+    yield SPF_CLIENT
+    if added.returncode == 0:
+        subprocess.run(["ip", "addr", "del", f"{SPF_CLIENT}/32", "dev", "lo"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 class DnsServer:
