@@ -44,7 +44,6 @@ void scan_config_free(struct scan_config *sc)
 	free(sc->ip_allow);
 	free(sc->ip_deny);
 	free(sc->recipients);
-	free(sc->callout);
 	for (size_t i = 0; i < sc->n_rbl_files; i++) {
 		free(sc->rbl_files[i].path);
 		free(sc->rbl_files[i].name);

@@ -57,7 +57,6 @@ struct scan_config {
 	char *ip_allow;         /* files of CIDR networks, one per line */
 	char *ip_deny;
 	char *recipients;       /* recipient table: addresses and @domain lines */
-	char *callout;          /* "host:port" of the internal server for RCPT probes */
 	struct scan_rbl_file *rbl_files;
 	size_t n_rbl_files;
 	struct scan_dnsbl *dnsbls;

@@ -56,6 +56,7 @@ struct scan_session {
 /* Per process: loaded before the drop, used read-only after it. */
 static struct scan_data *process_data;
 static struct dns *process_dns;
+static struct event_base *process_base;
 static char process_resolvers[RESOLVERS_MAX];
 
 const struct scan_data *scan_process_data(void)
@@ -121,6 +122,7 @@ void scan_start(struct event_base *base, const struct config *c)
 {
 	if (!c->scan)
 		return;
+	process_base = base;
 	const char *servers = c->scan->dns_servers ? c->scan->dns_servers
 						   : process_resolvers[0] ? process_resolvers : NULL;
 	process_dns = dns_new(base, servers, c->scan->dns_timeout_ms, 2);
@@ -163,6 +165,7 @@ struct scan_facts *scan_session_facts(struct scan_session *ss)
 
 struct scan_facts *scan_job_facts(struct scan_job *job) { return &job->ss->facts; }
 struct dns *scan_job_dns(struct scan_job *job) { return process_dns; }
+struct event_base *scan_job_base(struct scan_job *job) { return process_base; }
 const struct config *scan_job_config(struct scan_job *job) { return job->ss->c; }
 const struct scan_config *scan_job_scan_config(struct scan_job *job) { return job->ss->sc; }
 bool scan_job_alive(const struct scan_job *job) { return !job->ss->dead; }

@@ -81,6 +81,7 @@ struct scan_facts {
 
 struct scan_facts *scan_job_facts(struct scan_job *job);
 struct dns *scan_job_dns(struct scan_job *job);
+struct event_base *scan_job_base(struct scan_job *job);
 const struct config *scan_job_config(struct scan_job *job);
 const struct scan_config *scan_job_scan_config(struct scan_job *job);
 /* A hit: symbol (an upper-case word) and a detail for the reply and log.

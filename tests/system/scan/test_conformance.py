@@ -136,3 +136,37 @@ def test_under_score_policy_missing_rdns_only_adds_points(gw_score, sink):
     assert b"RDNS_NONE(3)" in msg.data and b"HELO_BAD_SYNTAX(1)" in msg.data
     assert b"iprev=fail" in msg.data
     gw_score.wait_event(start=start, event="scan_verdict", client=NOPTR, score="4", action="tag")
+
+
+@pytest.fixture(scope="module")
+def refusing_sink(make_sink):
+    s = make_sink()
+    s.replies["RCPT"] = "550 5.1.1 no such mailbox here"
+    return s
+
+
+@pytest.fixture(scope="module")
+def gw_callout(make_gateway, dns, sink, refusing_sink):
+    return make_gateway(
+        local_domains=["example.test", "callout.test"],
+        routes={"example.test": sink.url, "callout.test": refusing_sink.url},
+        scan={"dns_servers": dns.servers, "inbound": {"checks": {"callout": "refuse"}}})
+
+
+def test_unknown_recipient_is_refused_via_a_callout_and_cached(gw_callout):
+    start = gw_callout.mark()
+    r = session(gw_callout, CLEAN, rcpt="ghost@callout.test")
+    assert r["rcpt"].code == 550
+    assert "ghost@callout.test" in r["rcpt"].text and "no such mailbox here" in r["rcpt"].text
+    gw_callout.wait_event(start=start, event="scan_callout", rcpt="ghost@callout.test", result="unknown")
+    assert r["client"].cmd("RCPT TO:<ghost@callout.test>").code == 550
+    gw_callout.wait_event(start=start, event="scan_callout", rcpt="ghost@callout.test", cached="yes")
+    r["client"].close()
+
+
+def test_recipient_the_internal_server_knows_passes_the_callout(gw_callout, sink):
+    start = gw_callout.mark()
+    _, final = send(gw_callout, CLEAN, "callout-known", rcpt="someone@example.test")
+    assert final.code == 250
+    gw_callout.wait_event(start=start, event="scan_callout", rcpt="someone@example.test", result="known")
+    sink.wait_token("callout-known")
