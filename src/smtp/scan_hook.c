@@ -86,8 +86,12 @@ void smtp_scan_before_open(struct smtp_session *s, struct ipc_msg *m)
 void smtp_scan_headers(struct smtp_session *s, char *out, size_t cap)
 {
 	out[0] = '\0';
-	if (s->scan)
-		scan_headers(s->scan, s->smtpd->config->hostname, out, cap);
+	if (!s->scan)
+		return;
+	scan_headers(s->scan, s->smtpd->config->hostname, out, cap);
+	const char *prefix = scan_subject_prefix(s->scan);
+	if (prefix && s->txn)
+		message_set_subject_prefix(&s->txn->msg, prefix);
 }
 
 bool smtp_scan_end_of_message(struct smtp_session *s)

@@ -26,7 +26,8 @@ void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_th
 
 /* Before IPC_TXN_OPEN: decide the verdict and tell the queue (VERDICT). */
 void smtp_scan_before_open(struct smtp_session *s, struct ipc_msg *m);
-/* The scanner's headers for the message top ("" without a scanner). */
+/* The scanner's headers for the message top ("" without a scanner);
+ * for a tagged message also arranges the Subject prefix. */
 void smtp_scan_headers(struct smtp_session *s, char *out, size_t cap);
 /* End of DATA: log the verdict; refuse or discard here (true: the
  * transaction is over and answered), or let the commit go on (false). */

@@ -33,7 +33,8 @@ def gw(make_gateway, workdir, sink):
         zones.append({"file": path, "name": f"z{points}", "points": points})
     return make_gateway(sink=sink, scan={
         "rbl_files": zones,
-        "inbound": {"checks": {"rbl_file": "score"}, "tag": 5, "quarantine": 10, "discard": 20,
+        "inbound": {"checks": {"rbl_file": "score"}, "tag": 5, "subject_prefix": "[SPAM]",
+                    "quarantine": 10, "discard": 20,
                     "refuse": 30, "refuse_reply": "550 5.7.1 Message refused as spam"},
         "outbound": {"checks": {"rbl_file": "score"}, "tag": 3},
     })
@@ -63,6 +64,7 @@ def test_tag_threshold_adds_spam_headers(gw, sink):
     msg = sink.wait_token("verdict-tag")
     assert b"X-Spam-Flag: YES\r\nX-Spam-Score: 5\r\n" in msg.data
     assert b"tests=RBL_FILE(5)" in msg.data
+    assert b"\r\nSubject: [SPAM] verdict-tag\r\n" in msg.data
     gw.wait_event(start=start, event="scan_verdict", queue_id=queue_id(final), score="5",
                   action="tag", direction="inbound")
 
@@ -135,5 +137,6 @@ def test_outbound_mail_is_scanned_by_the_outbound_policy(gw, sink):
     assert final.code == 250
     msg = sink.wait_token("verdict-outbound")
     assert b"X-Spam-Score: 12" in msg.data
+    assert b"\r\nSubject: verdict-outbound\r\n" in msg.data  # no prefix outbound
     gw.wait_event(start=start, event="scan_verdict", client=TRUSTED, direction="outbound",
                   score="12", action="tag")
