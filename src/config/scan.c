@@ -7,7 +7,7 @@
  *
  *   scan:
  *     dns_servers: "127.0.0.1:53"   # default: the system resolver
- *     dns_timeout: 2s
+ *     dns_timeout_ms: 2000
  *     ip_allow: /etc/mailwarden/allow.txt     # CIDR per line
  *     ip_deny: /etc/mailwarden/deny.txt
  *     recipients: /etc/mailwarden/recipients.txt
@@ -340,6 +340,7 @@ static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, i
 		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, "a mapping with zone, points, codes", &empty) || empty)
 			continue;
 		struct scan_dnsbl bl = { .points = 10 };
+		bool zone_given = false;
 		const char *k;
 		size_t klen;
 		int kl;
@@ -349,6 +350,7 @@ static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, i
 			char kname[LOADER_NAME_SIZE];
 			loader_key_name(kname, sizeof(kname), iname, k, klen);
 			if (loader_text_is(k, klen, "zone")) {
+				zone_given = true;
 				if (get_text(ld, val, kname, kl, &bl.zone, 253) &&
 				    schema_check_domain(bl.zone, strlen(bl.zone))) {
 					loader_err(ld, kl, kname, "%s", schema_check_domain(bl.zone, strlen(bl.zone)));
@@ -389,7 +391,8 @@ static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, i
 			}
 		}
 		if (!bl.zone) {
-			loader_err(ld, prev, iname, "zone is required");
+			if (!zone_given)
+				loader_err(ld, prev, iname, "zone is required");
 			continue;
 		}
 		sc->dnsbls = xreallocarray(sc->dnsbls, sc->n_dnsbls + 1, sizeof(*sc->dnsbls));
