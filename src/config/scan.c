@@ -8,6 +8,8 @@
  *   scan:
  *     dns_servers: "127.0.0.1:53"   # default: the system resolver
  *     dns_timeout_ms: 2000
+ *     greylist_delay: 300           # seconds (greylist check; state_dir/greylist.db)
+ *     greylist_expiry: 3110400
  *     ip_allow: /etc/mailwarden/allow.txt     # CIDR per line
  *     ip_deny: /etc/mailwarden/deny.txt
  *     recipients: /etc/mailwarden/recipients.txt
@@ -407,6 +409,8 @@ void scan_config_load(struct loader *ld, struct fy_node *v, const char *name, in
 		return;
 	struct scan_config *sc = xcalloc(1, sizeof(*sc));
 	sc->dns_timeout_ms = 2000;
+	sc->greylist_delay = 300;
+	sc->greylist_expiry = 36 * 86400;
 	const char *k;
 	size_t klen;
 	int kl;
@@ -422,6 +426,12 @@ void scan_config_load(struct loader *ld, struct fy_node *v, const char *name, in
 			else if (loader_text_is(k, klen, "dns_timeout_ms")) {
 				if (get_int(ld, val, kname, kl, 10, 60000, &ms))
 					sc->dns_timeout_ms = (unsigned)ms;
+			} else if (loader_text_is(k, klen, "greylist_delay")) {
+				if (get_int(ld, val, kname, kl, 0, 86400, &ms))
+					sc->greylist_delay = (unsigned)ms;
+			} else if (loader_text_is(k, klen, "greylist_expiry")) {
+				if (get_int(ld, val, kname, kl, 3600, 1000000, &ms))
+					sc->greylist_expiry = (unsigned)ms;
 			} else if (loader_text_is(k, klen, "ip_allow"))
 				get_path(ld, val, kname, kl, &sc->ip_allow);
 			else if (loader_text_is(k, klen, "ip_deny"))

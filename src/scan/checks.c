@@ -8,7 +8,8 @@
 
 extern const struct scan_check scan_check_iplist, scan_check_rbl_file, scan_check_dnsbl,
 	scan_check_rdns, scan_check_fcrdns, scan_check_helo, scan_check_sender_domain,
-	scan_check_spf, scan_check_recipient, scan_check_callout;
+	scan_check_spf, scan_check_recipient, scan_check_callout,
+	scan_check_greylist;
 
 const struct scan_check *const scan_checks[] = {
 	&scan_check_iplist,
@@ -21,6 +22,7 @@ const struct scan_check *const scan_checks[] = {
 	&scan_check_spf,
 	&scan_check_recipient,
 	&scan_check_callout,
+	&scan_check_greylist,
 };
 
 const size_t scan_n_checks = sizeof(scan_checks) / sizeof(scan_checks[0]);

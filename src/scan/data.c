@@ -15,7 +15,9 @@
 
 #include "net/cidr.h"
 #include "scan/ipset.h"
+#include "scan/scan.h"
 #include "scan/zone.h"
+#include "state/greylist.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -194,7 +196,14 @@ bool scan_data_rcpt_known(const struct scan_data *d, const char *addr, bool *cov
 	return in_sorted(d->rcpts, d->n_rcpts, key) || in_sorted(d->rcpts, d->n_rcpts, at);
 }
 
-struct scan_data *scan_data_load(const struct scan_config *sc)
+static bool check_on(const struct scan_config *sc, const char *name)
+{
+	int i = scan_check_index(name, strlen(name));
+	return i >= 0 && (sc->inbound.checks[i].action != SCAN_CHECK_OFF ||
+			  sc->outbound.checks[i].action != SCAN_CHECK_OFF);
+}
+
+struct scan_data *scan_data_load(const struct scan_config *sc, const char *state_dir)
 {
 	struct scan_data *d = xcalloc(1, sizeof(*d));
 	d->allow = load_cidr(sc->ip_allow);
@@ -205,6 +214,11 @@ struct scan_data *scan_data_load(const struct scan_config *sc)
 		d->zones[i] = load_zone(sc->rbl_files[i].path);
 	if (sc->recipients)
 		load_rcpts(d, sc->recipients);
+	if (check_on(sc, "greylist")) {
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/greylist.db", state_dir);
+		d->greylist = greylist_open(path);
+	}
 	return d;
 }
 
@@ -212,6 +226,7 @@ void scan_data_free(struct scan_data *d)
 {
 	if (!d)
 		return;
+	greylist_close(d->greylist);
 	ipset_free(d->allow);
 	ipset_free(d->deny);
 	for (size_t i = 0; i < d->n_zones; i++)

@@ -16,6 +16,7 @@
 
 struct ipset;
 struct zone;
+struct greylist;
 
 struct scan_data {
 	struct ipset *allow, *deny;
@@ -25,9 +26,11 @@ struct scan_data {
 	size_t n_rcpts;
 	char **rcpt_domains;       /* sorted: the domains the table speaks for */
 	size_t n_rcpt_domains;
+	struct greylist *greylist;  /* state_dir/greylist.db when the greylist check is on */
 };
 
-struct scan_data *scan_data_load(const struct scan_config *sc);
+/* state_dir: where greylist.db lives (absolute). */
+struct scan_data *scan_data_load(const struct scan_config *sc, const char *state_dir);
 void scan_data_free(struct scan_data *d);
 
 /* A file of networks, one per line ("#" comments): a set, or NULL if the

@@ -61,6 +61,8 @@ struct scan_config {
 	size_t n_rbl_files;
 	struct scan_dnsbl *dnsbls;
 	size_t n_dnsbls;
+	unsigned greylist_delay;     /* seconds before a retried triplet passes */
+	unsigned greylist_expiry;    /* seconds an idle triplet is remembered */
 	struct scan_direction inbound, outbound;
 };
 

@@ -113,7 +113,7 @@ void scan_prepare(const struct config *c)
 {
 	if (!c->scan)
 		return;
-	process_data = scan_data_load(c->scan);
+	process_data = scan_data_load(c->scan, c->state_dir);
 	if (!c->scan->dns_servers)
 		read_resolvers();
 }
