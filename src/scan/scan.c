@@ -163,6 +163,14 @@ struct scan_facts *scan_session_facts(struct scan_session *ss)
 	return &ss->facts;
 }
 
+void scan_session_set_outbound(struct scan_session *ss)
+{
+	if (!ss)
+		return;
+	ss->facts.outbound = true;
+	ss->dir = &ss->sc->outbound;
+}
+
 struct scan_facts *scan_job_facts(struct scan_job *job) { return &job->ss->facts; }
 struct dns *scan_job_dns(struct scan_job *job) { return process_dns; }
 struct event_base *scan_job_base(struct scan_job *job) { return process_base; }

@@ -110,6 +110,9 @@ struct scan_session *scan_session_new(const struct config *c, const struct socka
 /* The session ends; pending checks finish into nothing. */
 void scan_session_free(struct scan_session *ss);
 struct scan_facts *scan_session_facts(struct scan_session *ss);
+/* The client authenticated (AUTH): its mail is outbound from now on and
+ * goes by the outbound policy (SCAN-1). */
+void scan_session_set_outbound(struct scan_session *ss);
 
 /* Run a stage. done() is called once, maybe before scan_run returns, with
  * refused true and the reply when a refusing check hit. */

@@ -19,6 +19,8 @@ static void on_stage_done(void *arg, bool refused, const char *reply)
 	s->scan_then = NULL;
 	if (s->scan_pending) {
 		s->scan_pending = false;
+		if (s->state != SMTP_STATE_SCAN_WAIT)
+			return;  /* closed meanwhile (timeout, shutdown): nothing to answer */
 		smtp_session_set_state(s, s->scan_resume);
 		conn_resume(s->conn);
 	}

@@ -147,3 +147,20 @@ def test_allow_listed_client_skips_the_reputation_checks(gw, dns, sink):
     sink.wait_token("allowed-in-zone")
     reversed_ip = ".".join(reversed(ALLOWED_IN_ZONE.split(".")))
     assert not [q for q in dns.queries()[before:] if reversed_ip in q]
+
+
+@pytest.mark.skipif(not mwsys.ipv6_loopback_available(), reason="no IPv6 loopback")
+def test_ipv6_client_on_the_deny_list_is_refused(make_gateway, ports, workdir, dns):
+    deny = os.path.join(workdir, "deny6.txt")
+    write(deny, "::1/128\n")
+    gw6 = make_gateway(
+        listeners=[{"name": "mta", "address": "127.0.0.1", "port": ports.get()},
+                   {"name": "mta6", "address": "::1", "port": ports.get()}],
+        scan={"dns_servers": dns.servers, "ip_deny": deny,
+              "inbound": {"checks": {"iplist": "refuse"}}})
+    port6 = gw6.config["listeners"][1]["port"]
+    with mwsys.SmtpClient(port6, host="::1") as c:
+        assert c.greeting().code == 554
+    r = session(gw6, CLEAN)
+    assert r["greeting"].code == 220
+    r["client"].close()
