@@ -67,12 +67,12 @@ void scan_config_free(struct scan_config *sc)
 size_t scan_config_files(const struct scan_config *sc, const char **out, size_t cap)
 {
 	size_t n = 0;
-	if (!sc)
+	if (!sc || cap < SCAN_FILE_ZONES)
 		return 0;
-	const char *single[] = { sc->ip_allow, sc->ip_deny, sc->recipients };
-	for (size_t i = 0; i < 3; i++)
-		if (single[i] && n < cap)
-			out[n++] = single[i];
+	out[SCAN_FILE_ALLOW] = sc->ip_allow;
+	out[SCAN_FILE_DENY] = sc->ip_deny;
+	out[SCAN_FILE_RCPTS] = sc->recipients;
+	n = SCAN_FILE_ZONES;
 	for (size_t i = 0; i < sc->n_rbl_files && n < cap; i++)
 		out[n++] = sc->rbl_files[i].path;
 	return n;

@@ -10,6 +10,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_TXN_COMMIT: case IPC_TXN_ABORT:
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
 	case IPC_TXN_VERDICT:
+	case IPC_SCAN_FILE:
 		return true;
 	}
 	return false;
@@ -28,6 +29,7 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_COMMITTED: return "txn_committed";
 	case IPC_TXN_FAILED: return "txn_failed";
 	case IPC_TXN_VERDICT: return "txn_verdict";
+	case IPC_SCAN_FILE: return "scan_file";
 	}
 	return "unknown";
 }

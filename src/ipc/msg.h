@@ -41,6 +41,7 @@ enum ipc_type {
 	IPC_TXN_OPENED = 200,       /* str queue id; carries the spool file descriptor */
 	IPC_TXN_COMMITTED = 201,    /* str queue id */
 	IPC_TXN_FAILED = 202,       /* str reason: the transaction is gone, answer 451 */
+	IPC_SCAN_FILE = 203,        /* u32 index, u32 total; a scanner file's read-only descriptor, or none */
 };
 
 /* Flags of IPC_TXN_VERDICT. */

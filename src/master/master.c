@@ -43,7 +43,6 @@ struct master {
 	struct listener_set listeners;
 	struct generation gen;
 	enum master_state state;
-	struct scan_watch scan_watch;  /* scanner files: a change reloads */
 };
 
 static struct privdrop_target smtpd_target(const struct config *c)
@@ -72,8 +71,9 @@ static bool generation_start(struct master *m)
 	const struct config *c = m->config;
 	struct generation *g = &m->gen;
 	size_t n = c->smtpd_processes;
-	/* The scanner files as the new smtpds will load them: later changes reload. */
-	(void)scan_watch_changed(&m->scan_watch, c);
+	/* The scanner files as the new smtpds will load them; the queue
+	 * inherits this snapshot and hands smtpd any later version. */
+	(void)scan_watch_changed(&scan_watch_at_fork, c);
 	int (*pairs)[2] = xcalloc(n, sizeof(*pairs));
 	for (size_t i = 0; i < n; i++)
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pairs[i]) < 0) {
@@ -273,10 +273,6 @@ static int master_loop(struct master *m)
 			reload(m);
 		}
 		reap_children(m);
-		if (m->state == MASTER_RUNNING && scan_watch_changed(&m->scan_watch, m->config)) {
-			log_event(LOG_INFO, "scan_files_changed", "msg", "reloading", NULL);
-			reload(m);
-		}
 		if (m->state == MASTER_RUNNING)
 			continue;
 		if (!generation_empty(&m->gen)) {

@@ -23,6 +23,7 @@
 #include "master/child.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
+#include "scan/watch.h"
 #include "smtp/address.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -45,6 +46,9 @@ struct queue {
 	struct spool *spool;
 	struct scheduler *sch;
 	TAILQ_HEAD(, incoming) incoming;
+	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
+	size_t n_smtpd;
+	struct scan_watch scan_watch;
 };
 
 static struct incoming *incoming_find(struct queue *q, struct channel *ch, uint32_t reqid)
@@ -243,6 +247,9 @@ static void on_smtpd_closed(struct channel *ch, const char *why, void *arg)
 		if (in->from == ch)
 			incoming_drop(q, in);
 	}
+	for (size_t i = 0; i < q->n_smtpd; i++)
+		if (q->smtpd[i] == ch)
+			q->smtpd[i] = q->smtpd[--q->n_smtpd];
 	log_event(LOG_INFO, "smtpd_gone", "msg", why, NULL);
 }
 
@@ -257,11 +264,13 @@ static void recover_one(const char *id, void *arg)
 	scheduler_add(q->sch, &e, fd);
 }
 
-/* `mailwarden quarantine release` puts files into released/: take them. */
+/* Once a second: `mailwarden quarantine release` puts files into
+ * released/: take them; and hand smtpd changed scanner files. */
 static void on_release_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct queue *q = arg;
 	spool_take_released(q->spool, recover_one, q);
+	scan_watch_poll(&q->scan_watch, q->config, q->smtpd, q->n_smtpd);
 }
 
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
@@ -285,8 +294,10 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 		return 1;
 	q.sch = scheduler_new(q.base, c, q.spool);
 	spool_recover(q.spool, recover_one, &q);
+	q.smtpd = xcalloc(fds->n ? fds->n : 1, sizeof(*q.smtpd));
 	for (size_t i = 0; i < fds->n; i++)
-		channel_new(q.base, fds->fds[i], on_smtpd_msg, on_smtpd_closed, &q);
+		q.smtpd[q.n_smtpd++] = channel_new(q.base, fds->fds[i], on_smtpd_msg, on_smtpd_closed, &q);
+	q.scan_watch = scan_watch_at_fork;  /* what this generation's smtpds loaded */
 	struct event *release = event_new(q.base, -1, EV_PERSIST, on_release_tick, &q);
 	event_add(release, &(struct timeval){ .tv_sec = 1 });
 	struct event *term = evsignal_new(q.base, SIGTERM, on_sigterm, &q);

@@ -21,8 +21,36 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
+/* Set in the reload worker thread: the log's helpers are not thread-safe,
+ * so the worker logs nothing; scan_data_log() reports on the main thread. */
+static _Thread_local bool quiet;
+
 #define LIST_FILE_MAX (64u << 20)     /* CIDR lists and recipient tables */
 #define ZONE_FILE_MAX (1u << 30)      /* rbldnsd zones: tens of millions of lines */
+
+/* Read a whole regular file from fd (not closed). name is for logs. */
+static char *read_fd(int fd, const char *name, size_t max, size_t *len)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		if (!quiet)
+			log_event(LOG_ERR, "scan_file_error", "file", name, "msg", "not a regular file or too large", NULL);
+		return NULL;
+	}
+	size_t cap = (size_t)st.st_size, got = 0;
+	char *buf = xmalloc(cap + 1);
+	while (got < cap) {
+		ssize_t n = pread(fd, buf + got, cap - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
 
 char *scan_data_read_file(const char *path, size_t max, size_t *len)
 {
@@ -31,26 +59,17 @@ char *scan_data_read_file(const char *path, size_t max, size_t *len)
 		log_event(LOG_ERR, "scan_file_error", "file", path, "msg", strerror(errno), NULL);
 		return NULL;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		log_event(LOG_ERR, "scan_file_error", "file", path, "msg", "not a regular file or too large", NULL);
-		close(fd);
-		return NULL;
-	}
-	size_t cap = (size_t)st.st_size, got = 0;
-	char *buf = xmalloc(cap + 1);
-	while (got < cap) {
-		ssize_t n = read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	char *buf = read_fd(fd, path, max, len);
 	close(fd);
-	buf[got] = '\0';
-	*len = got;
 	return buf;
+}
+
+/* A file by its descriptor when one was handed over (reload), else by path. */
+static char *read_source(const char *path, int fd, size_t max, size_t *len)
+{
+	if (fd >= 0)
+		return read_fd(fd, path, max, len);
+	return scan_data_read_file(path, max, len);
 }
 
 static void fill_mask(unsigned char *hi, const struct cidr *c)
@@ -94,37 +113,32 @@ struct ipset *scan_data_cidr_file(const char *path, const char *text, size_t len
 			ipset_add6(set, c.addr, hi, 0);
 	}
 	ipset_build(set);
-	if (*bad)
+	if (*bad && !quiet)
 		log_event(LOG_WARNING, "scan_file_bad_lines", "file", path, "lines", log_u64(*bad), NULL);
 	return set;
 }
 
-static struct ipset *load_cidr(const char *path)
+static struct ipset *load_cidr(const char *path, int fd)
 {
 	if (!path)
 		return NULL;
 	size_t len, bad;
-	char *text = scan_data_read_file(path, LIST_FILE_MAX, &len);
+	char *text = read_source(path, fd, LIST_FILE_MAX, &len);
 	if (!text)
 		return NULL;
 	struct ipset *set = scan_data_cidr_file(path, text, len, &bad);
 	free(text);
-	log_event(LOG_INFO, "scan_file_loaded", "file", path, "ranges", log_u64(ipset_ranges(set)), NULL);
 	return set;
 }
 
-static struct zone *load_zone(const char *path)
+static struct zone *load_zone(const char *path, int fd, struct zone_stats *st)
 {
 	size_t len;
-	char *text = scan_data_read_file(path, ZONE_FILE_MAX, &len);
+	char *text = read_source(path, fd, ZONE_FILE_MAX, &len);
 	if (!text)
 		return NULL;
-	struct zone_stats st;
-	struct zone *z = zone_parse(text, len, &st);
+	struct zone *z = zone_parse(text, len, st);
 	free(text);
-	log_event(LOG_INFO, "scan_zone_loaded", "file", path, "lines", log_u64(st.lines),
-		  "ranges", log_u64(st.entries), "bad_lines", log_u64(st.bad_lines),
-		  "memory", log_u64(zone_memory(z)), NULL);
 	return z;
 }
 
@@ -141,10 +155,10 @@ static void lower(char *s)
 }
 
 /* One address or "@domain" per line, "#" comments. */
-static void load_rcpts(struct scan_data *d, const char *path)
+static void load_rcpts(struct scan_data *d, const char *path, int fd)
 {
 	size_t len;
-	char *text = scan_data_read_file(path, LIST_FILE_MAX, &len);
+	char *text = read_source(path, fd, LIST_FILE_MAX, &len);
 	if (!text)
 		return;
 	size_t cap = 0;
@@ -176,7 +190,6 @@ static void load_rcpts(struct scan_data *d, const char *path)
 		qsort(d->rcpts, d->n_rcpts, sizeof(char *), cmp_str);
 		qsort(d->rcpt_domains, d->n_rcpt_domains, sizeof(char *), cmp_str);
 	}
-	log_event(LOG_INFO, "scan_file_loaded", "file", path, "recipients", log_u64(d->n_rcpts), NULL);
 }
 
 static bool in_sorted(char *const *list, size_t n, const char *key)
@@ -203,17 +216,30 @@ static bool check_on(const struct scan_config *sc, const char *name)
 			  sc->outbound.checks[i].action != SCAN_CHECK_OFF);
 }
 
-struct scan_data *scan_data_load(const struct scan_config *sc, const char *state_dir)
+struct scan_data *scan_data_load_fds(const struct scan_config *sc, const int *fds, size_t n)
 {
+	quiet = fds != NULL;
 	struct scan_data *d = xcalloc(1, sizeof(*d));
-	d->allow = load_cidr(sc->ip_allow);
-	d->deny = load_cidr(sc->ip_deny);
+	const char *paths[SCAN_FILES_MAX];
+	size_t total = scan_config_files(sc, paths, SCAN_FILES_MAX);
+	int fd[SCAN_FILES_MAX];
+	for (size_t i = 0; i < total; i++)
+		fd[i] = fds && i < n ? fds[i] : -1;
+	d->allow = load_cidr(sc->ip_allow, fd[SCAN_FILE_ALLOW]);
+	d->deny = load_cidr(sc->ip_deny, fd[SCAN_FILE_DENY]);
 	d->n_zones = sc->n_rbl_files;
 	d->zones = xcalloc(d->n_zones ? d->n_zones : 1, sizeof(*d->zones));
-	for (size_t i = 0; i < d->n_zones; i++)
-		d->zones[i] = load_zone(sc->rbl_files[i].path);
+	d->zone_stats = xcalloc(d->n_zones ? d->n_zones : 1, sizeof(*d->zone_stats));
+	for (size_t i = 0; i < d->n_zones && SCAN_FILE_ZONES + i < total; i++)
+		d->zones[i] = load_zone(sc->rbl_files[i].path, fd[SCAN_FILE_ZONES + i], &d->zone_stats[i]);
 	if (sc->recipients)
-		load_rcpts(d, sc->recipients);
+		load_rcpts(d, sc->recipients, fd[SCAN_FILE_RCPTS]);
+	return d;
+}
+
+struct scan_data *scan_data_load(const struct scan_config *sc, const char *state_dir)
+{
+	struct scan_data *d = scan_data_load_fds(sc, NULL, 0);
 	if (check_on(sc, "greylist")) {
 		char path[4200];
 		snprintf(path, sizeof(path), "%s/greylist.db", state_dir);
@@ -232,6 +258,7 @@ void scan_data_free(struct scan_data *d)
 	for (size_t i = 0; i < d->n_zones; i++)
 		zone_free(d->zones[i]);
 	free(d->zones);
+	free(d->zone_stats);
 	for (size_t i = 0; i < d->n_rcpts; i++) {
 		free(d->rcpts[i]);
 		free(d->rcpt_domains[i]);
@@ -239,4 +266,27 @@ void scan_data_free(struct scan_data *d)
 	free(d->rcpts);
 	free(d->rcpt_domains);
 	free(d);
+}
+
+void scan_data_log(const struct scan_data *d, const struct scan_config *sc)
+{
+	if (sc->ip_allow)
+		log_event(LOG_INFO, "scan_file_loaded", "file", sc->ip_allow, "ranges",
+			  d->allow ? log_u64(ipset_ranges(d->allow)) : "unreadable", NULL);
+	if (sc->ip_deny)
+		log_event(LOG_INFO, "scan_file_loaded", "file", sc->ip_deny, "ranges",
+			  d->deny ? log_u64(ipset_ranges(d->deny)) : "unreadable", NULL);
+	if (sc->recipients)
+		log_event(LOG_INFO, "scan_file_loaded", "file", sc->recipients, "recipients",
+			  log_u64(d->n_rcpts), NULL);
+	for (size_t i = 0; i < d->n_zones; i++) {
+		if (!d->zones[i]) {
+			log_event(LOG_ERR, "scan_zone_unreadable", "file", sc->rbl_files[i].path, NULL);
+			continue;
+		}
+		const struct zone_stats *st = &d->zone_stats[i];
+		log_event(LOG_INFO, "scan_zone_loaded", "file", sc->rbl_files[i].path, "lines", log_u64(st->lines),
+			  "ranges", log_u64(st->entries), "bad_lines", log_u64(st->bad_lines),
+			  "memory", log_u64(zone_memory(d->zones[i])), NULL);
+	}
 }

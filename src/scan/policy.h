@@ -68,7 +68,11 @@ struct scan_config {
 
 void scan_config_free(struct scan_config *sc);
 
-/* Every file the scanner reads (for the master's change watch). */
+/* Every file the scanner reads, in a fixed layout (NULL where a file is
+ * not configured): ip_allow, ip_deny, recipients, then the rbl_files.
+ * Returns how many slots were filled. */
+enum { SCAN_FILE_ALLOW, SCAN_FILE_DENY, SCAN_FILE_RCPTS, SCAN_FILE_ZONES };
+#define SCAN_FILES_MAX (SCAN_FILE_ZONES + 64)
 size_t scan_config_files(const struct scan_config *sc, const char **out, size_t cap);
 
 #endif

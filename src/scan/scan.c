@@ -64,6 +64,16 @@ const struct scan_data *scan_process_data(void)
 	return process_data;
 }
 
+void scan_replace_data(struct scan_data *fresh)
+{
+	if (process_data) {
+		fresh->greylist = process_data->greylist;
+		process_data->greylist = NULL;
+	}
+	scan_data_free(process_data);
+	process_data = fresh;
+}
+
 const char *scan_verdict_name(enum scan_verdict v)
 {
 	switch (v) {
@@ -114,6 +124,7 @@ void scan_prepare(const struct config *c)
 	if (!c->scan)
 		return;
 	process_data = scan_data_load(c->scan, c->state_dir);
+	scan_data_log(process_data, c->scan);
 	if (!c->scan->dns_servers)
 		read_resolvers();
 }
