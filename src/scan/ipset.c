@@ -20,8 +20,14 @@ struct pending {
 	uint32_t value, seq;
 };
 
+/* IPv4 input, compact: lists have millions of these. */
+struct pending4 {
+	uint32_t lo, hi, value, seq;
+};
+
 struct family {
-	struct pending *in;      /* until the build */
+	struct pending *in;      /* until the build (IPv6) */
+	struct pending4 *in4;    /* until the build (IPv4) */
 	size_t n_in, cap_in;
 	/* after the build: */
 	void *lo, *hi;           /* uint32_t[] for IPv4, u128[] for IPv6 */
@@ -42,6 +48,7 @@ struct ipset *ipset_new(void)
 static void family_free(struct family *f)
 {
 	free(f->in);
+	free(f->in4);
 	free(f->lo);
 	free(f->hi);
 	free(f->value);
@@ -69,7 +76,14 @@ static void add(struct ipset *s, struct family *f, u128 lo, u128 hi, uint32_t va
 
 void ipset_add4(struct ipset *s, uint32_t lo, uint32_t hi, uint32_t value)
 {
-	add(s, &s->v4, lo, hi, value);
+	struct family *f = &s->v4;
+	if (lo > hi)
+		return;
+	if (f->n_in == f->cap_in) {
+		f->cap_in = f->cap_in ? f->cap_in * 2 : 64;
+		f->in4 = xreallocarray(f->in4, f->cap_in, sizeof(*f->in4));
+	}
+	f->in4[f->n_in++] = (struct pending4){ lo, hi, value, s->seq++ };
 }
 
 static u128 from_bytes(const unsigned char b[16])
@@ -225,9 +239,123 @@ static void build(struct family *f, bool v4)
 	f->n_in = f->cap_in = 0;
 }
 
+static int by_lo4(const void *a, const void *b)
+{
+	const struct pending4 *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct heap4 {
+	const struct pending4 *in;
+	uint32_t *item;
+	size_t n;
+};
+
+static bool before4(const struct heap4 *h, uint32_t a, uint32_t b)
+{
+	const struct pending4 *x = &h->in[a], *y = &h->in[b];
+	uint32_t wa = x->hi - x->lo, wb = y->hi - y->lo;
+	return wa != wb ? wa < wb : x->seq > y->seq;
+}
+
+static void heap4_swap(struct heap4 *h, size_t i, size_t j)
+{
+	uint32_t t = h->item[i];
+	h->item[i] = h->item[j];
+	h->item[j] = t;
+}
+
+static void heap4_push(struct heap4 *h, uint32_t idx)
+{
+	size_t i = h->n++;
+	h->item[i] = idx;
+	while (i > 0 && before4(h, h->item[i], h->item[(i - 1) / 2])) {
+		heap4_swap(h, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap4_pop(struct heap4 *h)
+{
+	h->item[0] = h->item[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->n && before4(h, h->item[l], h->item[m]))
+			m = l;
+		if (r < h->n && before4(h, h->item[r], h->item[m]))
+			m = r;
+		if (m == i)
+			break;
+		heap4_swap(h, i, m);
+		i = m;
+	}
+}
+
+/* IPv4: the same sweep as build(), on compact types. Input that is
+ * already disjoint (the usual list of single addresses and networks)
+ * skips the sweep and its memory. */
+static void build4(struct family *f)
+{
+	size_t n = f->n_in, cap = 0;
+	if (n == 0)
+		return;
+	qsort(f->in4, n, sizeof(*f->in4), by_lo4);
+	bool disjoint = true;
+	for (size_t i = 1; i < n && disjoint; i++)
+		disjoint = f->in4[i].lo > f->in4[i - 1].hi;
+	if (disjoint) {
+		for (size_t i = 0; i < n; i++)
+			emit(f, true, &cap, f->in4[i].lo, f->in4[i].hi, f->in4[i].value);
+	} else {
+		uint64_t *bound = xreallocarray(NULL, 2 * n, sizeof(uint64_t));
+		size_t nb = 0;
+		for (size_t i = 0; i < n; i++) {
+			bound[nb++] = f->in4[i].lo;
+			if (f->in4[i].hi < UINT32_MAX)
+				bound[nb++] = (uint64_t)f->in4[i].hi + 1;
+		}
+		qsort(bound, nb, sizeof(uint64_t), cmp_u64);
+		struct heap4 h = { f->in4, xreallocarray(NULL, n, sizeof(uint32_t)), 0 };
+		size_t next = 0;
+		for (size_t b = 0; b < nb; b++) {
+			if (b > 0 && bound[b] == bound[b - 1])
+				continue;
+			uint64_t at = bound[b];
+			while (next < n && f->in4[next].lo <= at)
+				heap4_push(&h, (uint32_t)next++);
+			while (h.n > 0 && f->in4[h.item[0]].hi < at)
+				heap4_pop(&h);
+			if (h.n == 0)
+				continue;
+			size_t e = b + 1;
+			while (e < nb && bound[e] == at)
+				e++;
+			uint64_t end = e < nb ? bound[e] - 1 : UINT32_MAX;
+			emit(f, true, &cap, at, end, f->in4[h.item[0]].value);
+		}
+		free(h.item);
+		free(bound);
+	}
+	if (f->n > 0) {
+		f->lo = xreallocarray(f->lo, f->n, sizeof(uint32_t));
+		f->hi = xreallocarray(f->hi, f->n, sizeof(uint32_t));
+		f->value = xreallocarray(f->value, f->n, sizeof(uint32_t));
+	}
+	free(f->in4);
+	f->in4 = NULL;
+	f->n_in = f->cap_in = 0;
+}
+
 void ipset_build(struct ipset *s)
 {
-	build(&s->v4, true);
+	build4(&s->v4);
 	build(&s->v6, false);
 }
 

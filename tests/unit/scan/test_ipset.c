@@ -176,3 +176,25 @@ Test(ipset, cidr_file_skips_hostile_lines)
 	cr_assert(has(s, "2001:db8:1::", NULL));
 	ipset_free(s);
 }
+
+Test(ipset, disjoint_input_takes_the_fast_path_and_merges_neighbours)
+{
+	struct ipset *s = ipset_new();
+	ipset_add4(s, 30, 39, 1);
+	ipset_add4(s, 10, 19, 1);
+	ipset_add4(s, 20, 29, 1);                  /* adjacent, same value: one range */
+	ipset_add4(s, 40, 40, 2);                  /* adjacent, other value: its own */
+	ipset_add4(s, 50, 50, IPSET_EXCLUDE);      /* excludes nothing: dropped */
+	ipset_add4(s, UINT32_MAX, UINT32_MAX, 3);  /* the last address */
+	ipset_build(s);
+	cr_assert_eq(ipset_ranges(s), 3);
+	uint32_t v;
+	cr_assert(ipset_lookup4(s, 10, &v) && v == 1);
+	cr_assert(ipset_lookup4(s, 39, &v) && v == 1);
+	cr_assert(ipset_lookup4(s, 40, &v) && v == 2);
+	cr_assert_not(ipset_lookup4(s, 41, NULL));
+	cr_assert_not(ipset_lookup4(s, 50, NULL));
+	cr_assert(ipset_lookup4(s, UINT32_MAX, &v) && v == 3);
+	cr_assert_not(ipset_lookup4(s, 9, NULL));
+	ipset_free(s);
+}
