@@ -87,8 +87,6 @@ static bool greet(struct smtp_session *s, const char *args, size_t len, bool esm
 	memcpy(s->helo, args, len);
 	s->helo[len] = '\0';
 	s->esmtp = esmtp;
-	if (s->scan)
-		snprintf(scan_session_facts(s->scan)->helo, sizeof(scan_session_facts(s->scan)->helo), "%s", s->helo);
 	smtp_session_set_state(s, SMTP_STATE_READY);
 	log_event(LOG_INFO, "helo", "session", s->id, "helo", s->helo, "esmtp", esmtp ? "yes" : "no", NULL);
 	return true;
@@ -197,11 +195,6 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	smtp_session_set_state(s, SMTP_STATE_MAIL);
 	log_event(LOG_INFO, "mail", "session", s->id, "from", t->sender_text,
 		  "size", p.has_size ? log_u64(p.size) : NULL, NULL);
-	if (s->scan) {
-		scan_message_reset(s->scan);
-		snprintf(scan_session_facts(s->scan)->sender, sizeof(scan_session_facts(s->scan)->sender), "%s",
-			 t->sender_text);
-	}
 	smtp_scan_stage(s, SCAN_STAGE_MAIL, mail_scanned);
 }
 
@@ -222,14 +215,12 @@ static void rcpt_add(struct smtp_session *s, const char *text)
 	smtp_session_reply(s, "250 2.1.5 Ok");
 }
 
-static void rcpt_scanned(struct smtp_session *s, const char *refusal)
+static void rcpt_scanned(struct smtp_session *s, const char *rcpt, const char *refusal)
 {
-	struct scan_facts *f = scan_session_facts(s->scan);
 	if (refusal)
 		reject(s, "RCPT", refusal);
 	else
-		rcpt_add(s, f->rcpt);
-	f->rcpt[0] = '\0';
+		rcpt_add(s, rcpt);
 }
 
 static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
@@ -284,12 +275,7 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 			smtp_session_reply(s, "250 2.1.5 Ok");  /* a duplicate: delivered once */
 			return;
 		}
-	if (!s->scan) {
-		rcpt_add(s, text);
-		return;
-	}
-	snprintf(scan_session_facts(s->scan)->rcpt, sizeof(scan_session_facts(s->scan)->rcpt), "%s", text);
-	smtp_scan_stage(s, SCAN_STAGE_RCPT, rcpt_scanned);
+	smtp_scan_rcpt(s, text, rcpt_scanned);
 }
 
 /* --- DATA / BDAT ------------------------------------------------------- */

@@ -33,6 +33,13 @@ void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_th
 		then(s, NULL);
 		return;
 	}
+	struct scan_facts *f = scan_session_facts(s->scan);
+	if (stage == SCAN_STAGE_HELO)
+		snprintf(f->helo, sizeof(f->helo), "%s", s->helo);
+	if (stage == SCAN_STAGE_MAIL && s->txn) {
+		scan_message_reset(s->scan);
+		snprintf(f->sender, sizeof(f->sender), "%s", s->txn->sender_text);
+	}
 	s->scan_then = then;
 	s->scan_pending = false;
 	scan_run(s->scan, stage, on_stage_done, s);
@@ -41,6 +48,27 @@ void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_th
 		s->scan_resume = s->state;
 		smtp_session_set_state(s, SMTP_STATE_SCAN_WAIT);
 	}
+}
+
+/* The recipient being scanned lives in the scanner's facts meanwhile. */
+static void rcpt_scanned(struct smtp_session *s, const char *refusal)
+{
+	struct scan_facts *f = scan_session_facts(s->scan);
+	char rcpt[sizeof(f->rcpt)];
+	snprintf(rcpt, sizeof(rcpt), "%s", f->rcpt);
+	f->rcpt[0] = '\0';
+	s->scan_rcpt_then(s, rcpt, refusal);
+}
+
+void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_then then)
+{
+	if (!s->scan) {
+		then(s, rcpt, NULL);
+		return;
+	}
+	s->scan_rcpt_then = then;
+	snprintf(scan_session_facts(s->scan)->rcpt, sizeof(scan_session_facts(s->scan)->rcpt), "%s", rcpt);
+	smtp_scan_stage(s, SCAN_STAGE_RCPT, rcpt_scanned);
 }
 
 static void greet(struct smtp_session *s, const char *refusal)

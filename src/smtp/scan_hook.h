@@ -21,8 +21,12 @@ void smtp_scan_connect(struct smtp_session *s);
 void smtp_scan_session_end(struct smtp_session *s);
 
 /* Run a stage; then(s, NULL) to go on, then(s, reply) when refused. The
- * session waits in SMTP_STATE_SCAN_WAIT (input paused) meanwhile. */
+ * session waits in SMTP_STATE_SCAN_WAIT (input paused) meanwhile. The
+ * HELO stage takes the name from s->helo, the MAIL stage the sender from
+ * the transaction (and starts a new message for the scanner). */
 void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_then then);
+/* The RCPT stage for one recipient; then() gets it back. */
+void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_then then);
 
 /* Before IPC_TXN_OPEN: decide the verdict and tell the queue (VERDICT). */
 void smtp_scan_before_open(struct smtp_session *s, struct ipc_msg *m);

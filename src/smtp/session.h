@@ -24,6 +24,7 @@ struct smtp_session;
 
 /* How a command goes on after a scanner stage: refusal is NULL or the reply. */
 typedef void (*smtp_scan_then)(struct smtp_session *s, const char *refusal);
+typedef void (*smtp_scan_rcpt_then)(struct smtp_session *s, const char *rcpt, const char *refusal);
 
 enum smtp_state {
 	SMTP_STATE_CONNECTED,   /* greeting sent; HELO/EHLO expected */
@@ -81,6 +82,7 @@ struct smtp_session {
 	/* scanner (smtp/scan_hook.c); scan is NULL when no scan section is configured */
 	struct scan_session *scan;
 	smtp_scan_then scan_then;     /* pending continuation while a stage runs */
+	smtp_scan_rcpt_then scan_rcpt_then;
 	enum smtp_state scan_resume;  /* state to return to after SCAN_WAIT */
 	bool scan_pending;
 };
