@@ -13,7 +13,7 @@
  *     ip_allow: /etc/mailwarden/allow.txt     # CIDR per line
  *     ip_deny: /etc/mailwarden/deny.txt
  *     recipients: /etc/mailwarden/recipients.txt
- *     rbl_files: [{file: /var/lib/rbl/local.zone, name: local, points: 10}]
+ *     rbl_files: [{file: /var/lib/rbl/local.zone, name: local, points: 10, type: ip4set}]
  *     dnsbl: [{zone: bl.example, points: 5, codes: {127.0.0.4: 2}}]
  *     inbound:
  *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}}
@@ -305,8 +305,17 @@ static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *nam
 				get_text(ld, val, kname, kl, &f.name, 64);
 			else if (loader_text_is(k, klen, "points"))
 				get_int(ld, val, kname, kl, -1000, 1000, &f.points);
-			else
-				loader_err(ld, kl, kname, "unknown key (file, name, points)");
+			else if (loader_text_is(k, klen, "type")) {
+				char *type = NULL;
+				if (get_text(ld, val, kname, kl, &type, 16)) {
+					if (strcmp(type, "dnset") == 0)
+						f.dnset = true;
+					else if (strcmp(type, "ip4set") != 0 && strcmp(type, "ip4tset") != 0)
+						loader_err(ld, kl, kname, "must be one of: ip4set, ip4tset, dnset");
+				}
+				free(type);
+			} else
+				loader_err(ld, kl, kname, "unknown key (file, name, points, type)");
 		}
 		if (!f.path) {
 			loader_err(ld, prev, iname, "file is required");

@@ -9,7 +9,7 @@
 extern const struct scan_check scan_check_iplist, scan_check_rbl_file, scan_check_dnsbl,
 	scan_check_rdns, scan_check_fcrdns, scan_check_helo, scan_check_sender_domain,
 	scan_check_spf, scan_check_recipient, scan_check_callout,
-	scan_check_greylist;
+	scan_check_greylist, scan_check_domain_file;
 
 const struct scan_check *const scan_checks[] = {
 	&scan_check_iplist,
@@ -18,6 +18,7 @@ const struct scan_check *const scan_checks[] = {
 	&scan_check_rdns,
 	&scan_check_fcrdns,
 	&scan_check_helo,
+	&scan_check_domain_file,
 	&scan_check_sender_domain,
 	&scan_check_spf,
 	&scan_check_recipient,

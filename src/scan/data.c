@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net/cidr.h"
+#include "scan/dnset.h"
 #include "scan/ipset.h"
 #include "scan/scan.h"
 #include "scan/zone.h"
@@ -131,15 +132,17 @@ static struct ipset *load_cidr(const char *path, int fd)
 	return set;
 }
 
-static struct zone *load_zone(const char *path, int fd, struct zone_stats *st)
+static void load_zone(struct scan_data *d, size_t i, const struct scan_rbl_file *f, int fd)
 {
 	size_t len;
-	char *text = read_source(path, fd, ZONE_FILE_MAX, &len);
+	char *text = read_source(f->path, fd, ZONE_FILE_MAX, &len);
 	if (!text)
-		return NULL;
-	struct zone *z = zone_parse(text, len, st);
+		return;
+	if (f->dnset)
+		d->dnsets[i] = dnset_parse(text, len, &d->zone_stats[i]);
+	else
+		d->zones[i] = zone_parse(text, len, &d->zone_stats[i]);
 	free(text);
-	return z;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -229,9 +232,10 @@ struct scan_data *scan_data_load_fds(const struct scan_config *sc, const int *fd
 	d->deny = load_cidr(sc->ip_deny, fd[SCAN_FILE_DENY]);
 	d->n_zones = sc->n_rbl_files;
 	d->zones = xcalloc(d->n_zones ? d->n_zones : 1, sizeof(*d->zones));
+	d->dnsets = xcalloc(d->n_zones ? d->n_zones : 1, sizeof(*d->dnsets));
 	d->zone_stats = xcalloc(d->n_zones ? d->n_zones : 1, sizeof(*d->zone_stats));
 	for (size_t i = 0; i < d->n_zones && SCAN_FILE_ZONES + i < total; i++)
-		d->zones[i] = load_zone(sc->rbl_files[i].path, fd[SCAN_FILE_ZONES + i], &d->zone_stats[i]);
+		load_zone(d, i, &sc->rbl_files[i], fd[SCAN_FILE_ZONES + i]);
 	if (sc->recipients)
 		load_rcpts(d, sc->recipients, fd[SCAN_FILE_RCPTS]);
 	return d;
@@ -255,9 +259,12 @@ void scan_data_free(struct scan_data *d)
 	greylist_close(d->greylist);
 	ipset_free(d->allow);
 	ipset_free(d->deny);
-	for (size_t i = 0; i < d->n_zones; i++)
+	for (size_t i = 0; i < d->n_zones; i++) {
 		zone_free(d->zones[i]);
+		dnset_free(d->dnsets[i]);
+	}
 	free(d->zones);
+	free(d->dnsets);
 	free(d->zone_stats);
 	for (size_t i = 0; i < d->n_rcpts; i++) {
 		free(d->rcpts[i]);
@@ -280,13 +287,15 @@ void scan_data_log(const struct scan_data *d, const struct scan_config *sc)
 		log_event(LOG_INFO, "scan_file_loaded", "file", sc->recipients, "recipients",
 			  log_u64(d->n_rcpts), NULL);
 	for (size_t i = 0; i < d->n_zones; i++) {
-		if (!d->zones[i]) {
+		if (!d->zones[i] && !d->dnsets[i]) {
 			log_event(LOG_ERR, "scan_zone_unreadable", "file", sc->rbl_files[i].path, NULL);
 			continue;
 		}
 		const struct zone_stats *st = &d->zone_stats[i];
-		log_event(LOG_INFO, "scan_zone_loaded", "file", sc->rbl_files[i].path, "lines", log_u64(st->lines),
-			  "ranges", log_u64(st->entries), "bad_lines", log_u64(st->bad_lines),
-			  "memory", log_u64(zone_memory(d->zones[i])), NULL);
+		size_t mem = d->zones[i] ? zone_memory(d->zones[i]) : dnset_memory(d->dnsets[i]);
+		log_event(LOG_INFO, "scan_zone_loaded", "file", sc->rbl_files[i].path,
+			  "type", d->dnsets[i] ? "dnset" : "ip4set", "lines", log_u64(st->lines),
+			  d->dnsets[i] ? "names" : "ranges", log_u64(st->entries), "bad_lines", log_u64(st->bad_lines),
+			  "memory", log_u64(mem), NULL);
 	}
 }

@@ -18,11 +18,13 @@
 struct ipset;
 struct zone;
 struct zone_stats;
+struct dnset;
 struct greylist;
 
 struct scan_data {
 	struct ipset *allow, *deny;
-	struct zone **zones;       /* one per scan_config.rbl_files, NULL if unreadable */
+	struct zone **zones;       /* one per scan_config.rbl_files, NULL if unreadable or a dnset */
+	struct dnset **dnsets;     /* one per scan_config.rbl_files, NULL unless a readable dnset */
 	struct zone_stats *zone_stats;
 	size_t n_zones;
 	char **rcpts;              /* sorted, lower case: "user@domain" or "@domain" */

@@ -39,9 +39,10 @@ struct scan_direction {
 };
 
 struct scan_rbl_file {
-	char *path;          /* rbldnsd ip4set / ip4tset zone file */
+	char *path;          /* rbldnsd zone file */
 	char *name;          /* shown in symbols and logs */
 	int points;
+	bool dnset;          /* type dnset (domain names); else ip4set/ip4tset */
 };
 
 struct scan_dnsbl {

@@ -168,3 +168,27 @@ def test_ipv6_client_on_the_deny_list_is_refused(make_gateway, ports, workdir, d
     r = session(gw6, CLEAN)
     assert r["greeting"].code == 220
     r["client"].close()
+
+
+@pytest.fixture(scope="module")
+def gw_domains(make_gateway, workdir, dns, sink):
+    path = os.path.join(workdir, "domains.zone")
+    write(path, ":127.0.0.2:Domain listed locally\nspammer.test\n*.dyn.test\n")
+    return make_gateway(sink=sink, scan={
+        "dns_servers": dns.servers,
+        "rbl_files": [{"file": path, "name": "localdbl", "type": "dnset", "points": 5}],
+        "inbound": {"checks": {"domain_file": "refuse"}}})
+
+
+def test_local_domain_list_refuses_helo_and_sender_without_a_query(gw_domains, dns):
+    before = len(dns.queries())
+    r = session(gw_domains, CLEAN, helo="host-7.dyn.test")
+    assert r["helo"].code == 554 and "HELO name host-7.dyn.test listed in localdbl" in r["helo"].text
+    r["client"].close()
+    r = session(gw_domains, CLEAN, helo="clean.mail.test", sender="bulk@SPAMMER.test")
+    assert r["mail"].code == 554 and "sender domain" in r["mail"].text
+    r["client"].close()
+    r = session(gw_domains, CLEAN, helo="dyn.test", sender="a@good.test")
+    assert r["rcpt"].code == 250  # *.dyn.test lists subdomains only
+    r["client"].close()
+    assert not [q for q in dns.queries()[before:] if "dyn.test" in q or "spammer.test" in q]
