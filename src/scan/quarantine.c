@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,9 @@ static int usage(void)
 	return 2;
 }
 
-/* Read a quarantined file: the envelope, and the whole content if want_all. */
-static unsigned char *read_message(int dir, const char *id, size_t *len, struct envelope *e)
+/* Read a quarantined file: the envelope, and the whole content if all
+ * (else only as much as an envelope can take). */
+static unsigned char *read_message(int dir, const char *id, size_t *len, struct envelope *e, bool all)
 {
 	int fd = openat(dir, id, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -38,6 +40,8 @@ static unsigned char *read_message(int dir, const char *id, size_t *len, struct 
 		return NULL;
 	}
 	size_t n = (size_t)st.st_size, got = 0;
+	if (!all && n > ENVELOPE_READ_MAX)
+		n = ENVELOPE_READ_MAX;
 	unsigned char *buf = xmalloc(n);
 	while (got < n) {
 		ssize_t r = read(fd, buf + got, n - got);
@@ -79,7 +83,7 @@ static int cmd_list(int dir)
 			continue;
 		struct envelope e;
 		size_t len;
-		unsigned char *buf = read_message(dir, de->d_name, &len, &e);
+		unsigned char *buf = read_message(dir, de->d_name, &len, &e, false);
 		if (!buf) {
 			printf("%s (unreadable)\n", de->d_name);
 			continue;
@@ -135,7 +139,7 @@ int quarantine_command(int argc, char **argv)
 	} else if (strcmp(verb, "show") == 0) {
 		struct envelope e;
 		size_t len;
-		unsigned char *buf = read_message(dir, id, &len, &e);
+		unsigned char *buf = read_message(dir, id, &len, &e, true);
 		if (!buf) {
 			fprintf(stderr, "mailwarden: %s: not in the quarantine\n", id);
 			rc = 1;

@@ -45,7 +45,7 @@ struct scan_session {
 	size_t next;
 	bool running, in_call, dead;
 	bool refused;
-	char reply[512];
+	char reply[510];     /* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with CRLF */
 	scan_done_cb done;
 	void *done_arg;
 	struct scan_job job;
@@ -357,6 +357,9 @@ void scan_headers(struct scan_session *ss, const char *hostname, char *out, size
 	if (f->iprev) {
 		char ptr[300];
 		safe_copy(ptr, sizeof(ptr), f->ptr);
+		for (char *c = ptr; *c; c++)
+			if (*c == '(' || *c == ')' || *c == '\\')
+				*c = '?';  /* it goes into a header comment */
 		n = snprintf(results + r, sizeof(results) - r, ";\r\n\tiprev=%s policy.iprev=%s%s%s%s", f->iprev,
 			     f->client_ip, ptr[0] ? " (" : "", ptr, ptr[0] ? ")" : "");
 		r += n > 0 ? (size_t)n : 0;
@@ -374,7 +377,7 @@ void scan_headers(struct scan_session *ss, const char *hostname, char *out, size
 		out[used] = '\0';
 		return;
 	}
-	char syms[1024];
+	char syms[900];  /* RFC 5322 2.1.1: header lines stay below 998 octets */
 	symbol_list(ss, syms, sizeof(syms));
 	snprintf(out + used, cap - used,
 		 "X-Spam-Flag: YES\r\nX-Spam-Score: %d\r\nX-Spam-Status: Yes, score=%d required=%d\r\n"
