@@ -14,6 +14,7 @@
 #include "config/check.h"
 #include "config/config.h"
 #include "master/master.h"
+#include "scan/quarantine.h"
 
 struct subcommand {
 	const char *name;
@@ -148,6 +149,7 @@ static const struct subcommand subcommands[] = {
 	{ "check-config", cmd_check_config, "check-config [-c FILE]   check a configuration, report every problem" },
 	{ "passwd", cmd_passwd, "passwd [-m yescrypt|bcrypt|sha512] USER   print a credentials line (password on stdin)" },
 	{ "version", cmd_version, "version   print the version" },
+	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete [ID]   held messages" },
 };
 
 static int usage(void)

@@ -523,5 +523,6 @@ void config_free(struct config *c)
 	lists_free_tls_policy(c->tls_policy, c->n_tls_policy);
 	free(c->auth.credentials);
 	free(c->auth.sender_logins);
+	scan_config_free(c->scan);
 	free(c);
 }

@@ -17,6 +17,7 @@
 
 #include "net/cidr.h"
 #include "policy/route.h"
+#include "scan/policy.h"
 #include "util/log.h"
 
 #define CONFIG_DEFAULT_SOURCE "<embedded default>"
@@ -127,6 +128,8 @@ struct config {
 		unsigned connect_timeout; /* seconds */
 		unsigned reply_timeout;   /* seconds, per SMTP reply from the next hop */
 	} queue;
+
+	struct scan_config *scan;     /* the "scan:" section; NULL: no scanning */
 };
 
 /* A growing list of "file:line: key: problem" strings. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/scan.h"
 #include "config/schema.h"
 #include "util/alloc.h"
 
@@ -578,6 +579,7 @@ static const struct lists_entry lists[] = {
 	{ "certificates", load_certificates },
 	{ "tls_required_domains", load_tls_required_domains },
 	{ "tls_policy", load_tls_policy },
+	{ "scan", scan_config_load },
 };
 
 const struct lists_entry *lists_find(const char *k, size_t len)

@@ -37,6 +37,7 @@ struct query {
 	struct dns *d;
 	enum query_kind kind;
 	int family;
+	unsigned char addr[16];  /* PTR: the address asked about */
 	union {
 		dns_mx_cb mx;
 		dns_addr_cb addr;
@@ -287,12 +288,19 @@ static void on_txt(void *arg, int status, int timeouts, unsigned char *abuf, int
 	free(q);
 }
 
-static void on_ptr(void *arg, int status, int timeouts, struct hostent *h)
+/* A PTR answer for the reverse name. (Not ares_gethostbyaddr: it turns a
+ * timeout or SERVFAIL into ARES_ENOTFOUND, and "no reverse DNS" must not be
+ * confused with "the resolver is down".) */
+static void on_ptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct query *q = arg;
 	if (deferred(q, status))
 		return;
 	enum dns_status st = map_status(status);
+	struct hostent *h = NULL;
+	if (st == DNS_OK && ares_parse_ptr_reply(abuf, alen, q->addr, q->family == AF_INET6 ? 16 : 4,
+						 q->family, &h) != ARES_SUCCESS)
+		st = DNS_NODATA;
 	char *names[DNS_MAX_RESULTS];
 	size_t n = 0;
 	if (st == DNS_OK && h) {
@@ -302,6 +310,8 @@ static void on_ptr(void *arg, int status, int timeouts, struct hostent *h)
 			names[n++] = *a;
 	}
 	q->cb.text(q->arg, st == DNS_OK && n == 0 ? DNS_NODATA : st, names, n);
+	if (h)
+		ares_free_hostent(h);
 	free(q);
 }
 
@@ -347,12 +357,26 @@ void dns_query_ptr(struct dns *d, const struct sockaddr *sa, dns_text_cb cb, voi
 {
 	struct query *q = query_new(d, Q_PTR, arg);
 	q->cb.text = cb;
-	if (sa->sa_family == AF_INET6)
-		ares_gethostbyaddr(d->channel, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				   sizeof(struct in6_addr), AF_INET6, on_ptr, q);
-	else
-		ares_gethostbyaddr(d->channel, &((const struct sockaddr_in *)sa)->sin_addr,
-				   sizeof(struct in_addr), AF_INET, on_ptr, q);
+	char name[80];
+	size_t o = 0;
+	if (sa->sa_family == AF_INET6) {
+		q->family = AF_INET6;
+		memcpy(q->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		static const char hex[] = "0123456789abcdef";
+		for (int i = 15; i >= 0; i--) {
+			name[o++] = hex[q->addr[i] & 15];
+			name[o++] = '.';
+			name[o++] = hex[q->addr[i] >> 4];
+			name[o++] = '.';
+		}
+		snprintf(name + o, sizeof(name) - o, "ip6.arpa");
+	} else {
+		q->family = AF_INET;
+		memcpy(q->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		snprintf(name, sizeof(name), "%u.%u.%u.%u.in-addr.arpa", q->addr[3], q->addr[2], q->addr[1],
+			 q->addr[0]);
+	}
+	ares_query(d->channel, name, ns_c_in, ns_t_ptr, on_ptr, q);
 	q->in_call = false;
 	rearm_timer(d);
 }

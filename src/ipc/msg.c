@@ -9,6 +9,8 @@ bool ipc_type_known(uint16_t type)
 	case IPC_TXN_BEGIN: case IPC_TXN_RCPT: case IPC_TXN_OPEN:
 	case IPC_TXN_COMMIT: case IPC_TXN_ABORT:
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
+	case IPC_TXN_VERDICT:
+	case IPC_SCAN_FILE:
 		return true;
 	}
 	return false;
@@ -26,6 +28,8 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_OPENED: return "txn_opened";
 	case IPC_TXN_COMMITTED: return "txn_committed";
 	case IPC_TXN_FAILED: return "txn_failed";
+	case IPC_TXN_VERDICT: return "txn_verdict";
+	case IPC_SCAN_FILE: return "scan_file";
 	}
 	return "unknown";
 }

@@ -36,11 +36,16 @@ enum ipc_type {
 	IPC_TXN_OPEN = 102,         /* (empty): envelope complete, create the spool file */
 	IPC_TXN_COMMIT = 103,       /* u64 body size as written by smtpd */
 	IPC_TXN_ABORT = 104,        /* (empty): drop the spool file */
+	IPC_TXN_VERDICT = 105,      /* u32 IPC_VERDICT_F_*, str summary "action score symbols"; before OPEN */
 
 	IPC_TXN_OPENED = 200,       /* str queue id; carries the spool file descriptor */
 	IPC_TXN_COMMITTED = 201,    /* str queue id */
 	IPC_TXN_FAILED = 202,       /* str reason: the transaction is gone, answer 451 */
+	IPC_SCAN_FILE = 203,        /* u32 index, u32 total; a scanner file's read-only descriptor, or none */
 };
+
+/* Flags of IPC_TXN_VERDICT. */
+#define IPC_VERDICT_F_QUARANTINE 0x1u   /* commit into quarantine/, not queue/ */
 
 /* Flags of IPC_TXN_BEGIN. */
 #define IPC_TXN_F_8BITMIME 0x1u

@@ -25,6 +25,9 @@ struct child_spec {
 	struct privdrop_target (*target)(const struct config *c);
 	/* The child's main; runs after the drop; returns the exit status. */
 	int (*run)(const struct config *c, const struct child_fds *fds);
+	/* Optional: runs in the child before the drop (still root, not yet
+	 * chrooted): read what the chroot will hide. */
+	void (*prepare)(const struct config *c);
 };
 
 /* Fork a child. Returns its pid in the parent, -1 on failure. */

@@ -16,6 +16,8 @@
 #include "master/listeners.h"
 #include "master/statedir.h"
 #include "queue/queue.h"
+#include "scan/scan.h"
+#include "scan/watch.h"
 #include "smtp/smtpd.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -56,8 +58,8 @@ static struct privdrop_target queue_target(const struct config *c)
 	return (struct privdrop_target){ .user = c->user, .workdir = c->state_dir, .chroot_dir = NULL };
 }
 
-static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main };
-static const struct child_spec queue_spec = { "queue", queue_target, queue_main };
+static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main, scan_prepare };
+static const struct child_spec queue_spec = { "queue", queue_target, queue_main, NULL };
 
 static void log_spawned(const char *child, pid_t pid)
 {
@@ -70,6 +72,9 @@ static bool generation_start(struct master *m)
 	const struct config *c = m->config;
 	struct generation *g = &m->gen;
 	size_t n = c->smtpd_processes;
+	/* The scanner files as the new smtpds will load them; the queue
+	 * inherits this snapshot and hands smtpd any later version. */
+	(void)scan_watch_changed(&scan_watch_at_fork, c);
 	int (*pairs)[2] = xcalloc(n, sizeof(*pairs));
 	for (size_t i = 0; i < n; i++)
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pairs[i]) < 0) {

@@ -74,6 +74,8 @@ unsigned char *envelope_encode(struct envelope *e, size_t *len)
 		w_record(&w, 'R', tmp, n + 1);
 		free(tmp);
 	}
+	if (e->verdict)
+		w_str(&w, 'V', e->verdict);
 	w_record(&w, 'E', "", 0);
 	e->body_offset = (off_t)w.len;
 	*len = w.len;
@@ -129,6 +131,7 @@ bool envelope_decode(const unsigned char *p, size_t len, struct envelope *e)
 		case 'C': set_field(&e->client, dup_field(d, n, &ok)); break;
 		case 'H': set_field(&e->helo, dup_field(d, n, &ok)); break;
 		case 'F': set_field(&e->sender, dup_field(d, n, &ok)); break;
+		case 'V': set_field(&e->verdict, dup_field(d, n, &ok)); break;
 		case 'R':
 			if (n < 2 || !status_valid(d[0]))
 				return false;
@@ -156,6 +159,7 @@ void envelope_clear(struct envelope *e)
 	free(e->client);
 	free(e->helo);
 	free(e->sender);
+	free(e->verdict);
 	for (size_t i = 0; i < e->n_rcpts; i++)
 		free(e->rcpts[i].addr);
 	free(e->rcpts);

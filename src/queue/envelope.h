@@ -9,6 +9,7 @@
  *     'X' flags, u32 (IPC_TXN_F_*)      'F' envelope sender ("" = null sender)
  *     'R' recipient: u8 status, then the address (the status byte is
  *         rewritten in place when the recipient is done)
+ *     'V' scanner verdict "action score symbols" (optional)
  *     'E' end of envelope, length 0
  *
  * A file without the END record, with an unknown record type, or with a
@@ -41,6 +42,7 @@ struct envelope {
 	uint64_t arrival;
 	char *session, *client, *helo, *sender;
 	uint32_t flags;
+	char *verdict;         /* 'V': the scanner's verdict, or NULL */
 	struct envelope_rcpt *rcpts;
 	size_t n_rcpts;
 	off_t body_offset;     /* first byte of the message in the file */

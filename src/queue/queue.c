@@ -23,6 +23,7 @@
 #include "master/child.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
+#include "scan/watch.h"
 #include "smtp/address.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -36,6 +37,7 @@ struct incoming {
 	uint32_t reqid;
 	struct envelope env;
 	int fd;               /* our descriptor of tmp/<id>, after OPEN */
+	bool quarantine;      /* the scanner's verdict: commit into quarantine/ */
 };
 
 struct queue {
@@ -44,6 +46,9 @@ struct queue {
 	struct spool *spool;
 	struct scheduler *sch;
 	TAILQ_HEAD(, incoming) incoming;
+	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
+	size_t n_smtpd;
+	struct scan_watch scan_watch;
 };
 
 static struct incoming *incoming_find(struct queue *q, struct channel *ch, uint32_t reqid)
@@ -141,11 +146,44 @@ static bool on_open(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	return true;
 }
 
+/* The scanner's verdict (before OPEN): kept in the envelope's 'V' record. */
+static bool on_verdict(struct queue *q, struct incoming *in, struct ipc_msg *m)
+{
+	char summary[IPC_STRING_MAX + 1];
+	uint32_t flags = ipc_get_u32(m);
+	ipc_get_str(m, summary, sizeof(summary));
+	if (!ipc_get_end(m) || in->fd >= 0 || (flags & ~IPC_VERDICT_F_QUARANTINE))
+		return false;
+	for (const char *p = summary; *p; p++)
+		if (*p < ' ' || *p > '~')
+			return false;
+	free(in->env.verdict);
+	in->env.verdict = xstrdup(summary);
+	in->quarantine = flags & IPC_VERDICT_F_QUARANTINE;
+	return true;
+}
+
 static bool on_commit(struct queue *q, struct incoming *in, struct ipc_msg *m)
 {
 	uint64_t size = ipc_get_u64(m);
 	if (!ipc_get_end(m) || in->fd < 0)
 		return false;
+	if (in->quarantine) {
+		/* Held until an administrator releases or deletes it (SCAN-8). */
+		if (spool_commit_quarantine(q->spool, &in->env, in->fd, size) < 0) {
+			in->fd = (close(in->fd), -1);
+			reply(in->from, IPC_TXN_FAILED, in->reqid, "spool commit failed", -1);
+			incoming_drop(q, in);
+			return true;
+		}
+		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
+			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
+		reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
+		close(in->fd);
+		in->fd = -1;
+		incoming_drop(q, in);
+		return true;
+	}
 	if (spool_commit(q->spool, &in->env, in->fd, size) < 0) {
 		in->fd = (close(in->fd), -1);  /* spool_commit removed the file */
 		reply(in->from, IPC_TXN_FAILED, in->reqid, "spool commit failed", -1);
@@ -181,6 +219,7 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	case IPC_TXN_RCPT: ok = in && on_rcpt(q, in, m); break;
 	case IPC_TXN_OPEN: ok = in && on_open(q, in, m); break;
 	case IPC_TXN_COMMIT: ok = in && on_commit(q, in, m); break;
+	case IPC_TXN_VERDICT: ok = in && on_verdict(q, in, m); break;
 	case IPC_TXN_ABORT:
 		ok = ipc_get_end(m);
 		if (in)
@@ -208,6 +247,9 @@ static void on_smtpd_closed(struct channel *ch, const char *why, void *arg)
 		if (in->from == ch)
 			incoming_drop(q, in);
 	}
+	for (size_t i = 0; i < q->n_smtpd; i++)
+		if (q->smtpd[i] == ch)
+			q->smtpd[i] = q->smtpd[--q->n_smtpd];
 	log_event(LOG_INFO, "smtpd_gone", "msg", why, NULL);
 }
 
@@ -220,6 +262,15 @@ static void recover_one(const char *id, void *arg)
 		return;
 	log_event(LOG_INFO, "recovered", "queue_id", id, "from", e.sender, "nrcpt", log_u64(e.n_rcpts), NULL);
 	scheduler_add(q->sch, &e, fd);
+}
+
+/* Once a second: `mailwarden quarantine release` puts files into
+ * released/: take them; and hand smtpd changed scanner files. */
+static void on_release_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue *q = arg;
+	spool_take_released(q->spool, recover_one, q);
+	scan_watch_poll(&q->scan_watch, q->config, q->smtpd, q->n_smtpd);
 }
 
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
@@ -243,8 +294,12 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 		return 1;
 	q.sch = scheduler_new(q.base, c, q.spool);
 	spool_recover(q.spool, recover_one, &q);
+	q.smtpd = xcalloc(fds->n ? fds->n : 1, sizeof(*q.smtpd));
 	for (size_t i = 0; i < fds->n; i++)
-		channel_new(q.base, fds->fds[i], on_smtpd_msg, on_smtpd_closed, &q);
+		q.smtpd[q.n_smtpd++] = channel_new(q.base, fds->fds[i], on_smtpd_msg, on_smtpd_closed, &q);
+	q.scan_watch = scan_watch_at_fork;  /* what this generation's smtpds loaded */
+	struct event *release = event_new(q.base, -1, EV_PERSIST, on_release_tick, &q);
+	event_add(release, &(struct timeval){ .tv_sec = 1 });
 	struct event *term = evsignal_new(q.base, SIGTERM, on_sigterm, &q);
 	struct event *intr = evsignal_new(q.base, SIGINT, on_sigterm, &q);
 	event_add(term, NULL);

@@ -17,6 +17,14 @@
  *   DONE       (none)              spool_remove(): unlink when no recipient
  *                                  is pending.
  *
+ *   QUARANTINED spool/quarantine/<id>  spool_commit_quarantine() instead of
+ *                                  spool_commit() when the scanner said so
+ *                                  (same fsync+rename, other directory).
+ *                                  `mailwarden quarantine release` renames
+ *                                  it into released/; the queue's
+ *                                  spool_take_released() renames it into
+ *                                  queue/ (QUEUED) and delivers it.
+ *
  * Recovery (spool_recover) after any crash: every file in tmp/ was never
  * acknowledged and is removed; every file in queue/ is loaded again. A
  * recipient marked done is never delivered again; one delivered but not
@@ -47,6 +55,12 @@ int spool_create(struct spool *s, struct envelope *e);
  * expected_size is the message size smtpd reports; a mismatch with the
  * file's real size refuses the commit. Returns 0, or -1 (file removed). */
 int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size);
+
+/* RECEIVING -> QUARANTINED: like spool_commit, into quarantine/. */
+int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size);
+
+/* released/<id> -> QUEUED for every file there; found() as in recovery. */
+void spool_take_released(struct spool *s, void (*found)(const char *id, void *arg), void *arg);
 
 /* Drop a message still RECEIVING. */
 void spool_abort(struct spool *s, const char *id);

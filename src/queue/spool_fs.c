@@ -22,6 +22,7 @@
 
 struct spool {
 	int dir_fd, tmp_fd, queue_fd, corrupt_fd, lock_fd;
+	int quarantine_fd, released_fd;
 };
 
 static int open_subdir(int parent, const char *name)
@@ -50,6 +51,7 @@ struct spool *spool_open(const char *dir, unsigned lock_wait)
 {
 	struct spool *s = xcalloc(1, sizeof(*s));
 	s->dir_fd = s->tmp_fd = s->queue_fd = s->corrupt_fd = s->lock_fd = -1;
+	s->quarantine_fd = s->released_fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		goto fail;
 	s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -61,7 +63,9 @@ struct spool *spool_open(const char *dir, unsigned lock_wait)
 	s->tmp_fd = open_subdir(s->dir_fd, "tmp");
 	s->queue_fd = open_subdir(s->dir_fd, "queue");
 	s->corrupt_fd = open_subdir(s->dir_fd, "corrupt");
-	if (s->tmp_fd < 0 || s->queue_fd < 0 || s->corrupt_fd < 0)
+	s->quarantine_fd = open_subdir(s->dir_fd, "quarantine");
+	s->released_fd = open_subdir(s->dir_fd, "released");
+	if (s->tmp_fd < 0 || s->queue_fd < 0 || s->corrupt_fd < 0 || s->quarantine_fd < 0 || s->released_fd < 0)
 		goto fail;
 	return s;
 fail:
@@ -72,7 +76,8 @@ fail:
 
 void spool_close(struct spool *s)
 {
-	int *fds[] = { &s->dir_fd, &s->tmp_fd, &s->queue_fd, &s->corrupt_fd, &s->lock_fd };
+	int *fds[] = { &s->dir_fd, &s->tmp_fd, &s->queue_fd, &s->corrupt_fd, &s->lock_fd,
+		       &s->quarantine_fd, &s->released_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
@@ -123,7 +128,19 @@ int spool_create(struct spool *s, struct envelope *e)
 	return fd;
 }
 
+static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size, int dest_fd);
+
 int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size)
+{
+	return commit_into(s, e, fd, expected_size, s->queue_fd);
+}
+
+int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size)
+{
+	return commit_into(s, e, fd, expected_size, s->quarantine_fd);
+}
+
+static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size, int dest_fd)
 {
 	struct stat st;
 	const char *why = NULL;
@@ -133,9 +150,9 @@ int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t exp
 		why = "size mismatch between smtpd and spool file";
 	else if (fsync(fd) < 0)
 		why = strerror(errno);
-	else if (renameat2(s->tmp_fd, e->id, s->queue_fd, e->id, RENAME_NOREPLACE) < 0)
+	else if (renameat2(s->tmp_fd, e->id, dest_fd, e->id, RENAME_NOREPLACE) < 0)
 		why = strerror(errno);
-	else if (fsync(s->queue_fd) < 0) {
+	else if (fsync(dest_fd) < 0) {
 		/* The rename may not be durable; the file is in queue/ and will
 		 * be delivered, but we must not claim success. */
 		why = strerror(errno);
@@ -252,4 +269,30 @@ void spool_recover(struct spool *s, void (*found)(const char *id, void *arg), vo
 	for_each_entry(s->tmp_fd, remove_tmp, &c);
 	fsync(s->tmp_fd);
 	for_each_entry(s->queue_fd, found_queued, &c);
+}
+
+struct release_ctx {
+	struct spool *s;
+	void (*found)(const char *id, void *arg);
+	void *arg;
+};
+
+static void take_one(const char *name, void *arg)
+{
+	struct release_ctx *c = arg;
+	if (!queue_id_valid(name))
+		return;
+	if (renameat2(c->s->released_fd, name, c->s->queue_fd, name, RENAME_NOREPLACE) < 0 ||
+	    fsync(c->s->queue_fd) < 0) {
+		log_event(LOG_ERR, "spool_error", "op", "release", "queue_id", name, "msg", strerror(errno), NULL);
+		return;
+	}
+	log_event(LOG_INFO, "released", "queue_id", name, NULL);
+	c->found(name, c->arg);
+}
+
+void spool_take_released(struct spool *s, void (*found)(const char *id, void *arg), void *arg)
+{
+	struct release_ctx c = { s, found, arg };
+	for_each_entry(s->released_fd, take_one, &c);
 }

@@ -15,6 +15,7 @@
 #include "auth/authdb.h"
 #include "auth/penalty.h"
 #include "auth/sasl.h"
+#include "scan/scan.h"
 #include "config/config.h"
 #include "smtp/session.h"
 #include "smtp/smtpd.h"
@@ -51,6 +52,9 @@ static void auth_verify(struct smtp_session *s, const char *mech, const char *us
 	if (ok) {
 		snprintf(s->auth_user, sizeof(s->auth_user), "%s", user);
 		penalty_clear(s->smtpd->penalties, s->client_ip);
+		/* SCAN-1: an authenticated client's mail goes by the outbound policy. */
+		if (s->scan)
+			scan_session_set_outbound(s->scan);
 		log_event(LOG_INFO, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
 			  "user", user, "result", "ok", NULL);
 		smtp_session_set_state(s, SMTP_STATE_READY);

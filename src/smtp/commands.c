@@ -18,6 +18,7 @@
 #include "policy/route.h"
 #include "smtp/auth.h"
 #include "smtp/parser.h"
+#include "smtp/scan_hook.h"
 #include "smtp/session.h"
 #include "smtp/smtpd.h"
 #include "smtp/smtpd_internal.h"
@@ -96,15 +97,40 @@ static bool greet(struct smtp_session *s, const char *args, size_t len, bool esm
 	return true;
 }
 
-static void cmd_helo(struct smtp_session *s, const char *args, size_t len)
+/* The scanner refused the HELO/EHLO name (SCAN-4): back to the start. */
+static bool helo_refused(struct smtp_session *s, const char *refusal)
 {
-	if (greet(s, args, len, false))
+	if (!refusal)
+		return false;
+	s->helo[0] = '\0';
+	smtp_session_set_state(s, SMTP_STATE_CONNECTED);
+	reject(s, s->esmtp ? "EHLO" : "HELO", refusal);
+	return true;
+}
+
+static void helo_scanned(struct smtp_session *s, const char *refusal)
+{
+	if (!helo_refused(s, refusal))
 		smtp_session_reply(s, "250 %s", cfg(s)->hostname);
 }
 
+static void cmd_helo(struct smtp_session *s, const char *args, size_t len)
+{
+	if (greet(s, args, len, false))
+		smtp_scan_stage(s, SCAN_STAGE_HELO, helo_scanned);
+}
+
+static void ehlo_scanned(struct smtp_session *s, const char *refusal);
+
 static void cmd_ehlo(struct smtp_session *s, const char *args, size_t len)
 {
-	if (!greet(s, args, len, true))
+	if (greet(s, args, len, true))
+		smtp_scan_stage(s, SCAN_STAGE_HELO, ehlo_scanned);
+}
+
+static void ehlo_scanned(struct smtp_session *s, const char *refusal)
+{
+	if (helo_refused(s, refusal))
 		return;
 	smtp_session_reply(s, "250-%s Hello %s [%s]", cfg(s)->hostname, s->helo, s->client_ip);
 	smtp_session_reply(s, "250-SIZE %zu", cfg(s)->limits.message_size);
@@ -145,6 +171,17 @@ static void cmd_auth(struct smtp_session *s, const char *args, size_t len)
 }
 
 /* --- MAIL / RCPT ------------------------------------------------------- */
+
+static void mail_scanned(struct smtp_session *s, const char *refusal)
+{
+	if (refusal) {
+		smtp_session_txn_reset(s);
+		smtp_session_set_state(s, SMTP_STATE_READY);
+		reject(s, "MAIL", refusal);
+		return;
+	}
+	smtp_session_reply(s, "250 2.1.0 Ok");
+}
 
 static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 {
@@ -203,7 +240,7 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	log_event(LOG_INFO, "mail", "session", s->id, "from", t->sender_text,
 		  "size", p.has_size ? log_u64(p.size) : NULL, "client", s->client_ip,
 		  "auth", s->auth_user[0] ? s->auth_user : "-", NULL);
-	smtp_session_reply(s, "250 2.1.0 Ok");
+	smtp_scan_stage(s, SCAN_STAGE_MAIL, mail_scanned);
 }
 
 static bool rcpt_has_route(const struct config *c, const struct address *a)
@@ -211,6 +248,24 @@ static bool rcpt_has_route(const struct config *c, const struct address *a)
 	if (a->kind == ADDRESS_POSTMASTER)
 		return true;
 	return route_lookup(c->routes, c->n_routes, a->domain, strlen(a->domain)) != NULL;
+}
+
+static void rcpt_add(struct smtp_session *s, const char *text)
+{
+	struct smtp_txn *t = s->txn;
+	t->rcpts = xreallocarray(t->rcpts, t->n_rcpts + 1, sizeof(*t->rcpts));
+	t->rcpts[t->n_rcpts++] = xstrdup(text);
+	smtp_session_set_state(s, SMTP_STATE_RCPT);
+	log_event(LOG_INFO, "rcpt", "session", s->id, "to", text, NULL);
+	smtp_session_reply(s, "250 2.1.5 Ok");
+}
+
+static void rcpt_scanned(struct smtp_session *s, const char *rcpt, const char *refusal)
+{
+	if (refusal)
+		reject(s, "RCPT", refusal);
+	else
+		rcpt_add(s, rcpt);
 }
 
 static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
@@ -278,11 +333,7 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 			smtp_session_reply(s, "250 2.1.5 Ok");  /* a duplicate: delivered once */
 			return;
 		}
-	t->rcpts = xreallocarray(t->rcpts, t->n_rcpts + 1, sizeof(*t->rcpts));
-	t->rcpts[t->n_rcpts++] = xstrdup(text);
-	smtp_session_set_state(s, SMTP_STATE_RCPT);
-	log_event(LOG_INFO, "rcpt", "session", s->id, "to", text, NULL);
-	smtp_session_reply(s, "250 2.1.5 Ok");
+	smtp_scan_rcpt(s, text, rcpt_scanned);
 }
 
 /* --- DATA / BDAT ------------------------------------------------------- */

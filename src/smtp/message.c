@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
 
 #define MESSAGE_BUF_SIZE (64u * 1024)
+#define HEADER_LINE_MAX 4096   /* longer header lines pass unrewritten */
 
 void message_init(struct message *m, uint64_t limit)
 {
@@ -58,6 +60,59 @@ static void append(struct message *m, const char *p, size_t len)
 	}
 }
 
+void message_set_subject_prefix(struct message *m, const char *prefix)
+{
+	m->subject_prefix = prefix;
+}
+
+/* One complete header line (CRLF included) of the client's message. */
+static void header_line(struct message *m, const char *p, size_t len)
+{
+	if (len <= 2)
+		m->headers_done = true;  /* the empty line: the body begins */
+	if (!m->headers_done && len >= 8 && strncasecmp(p, "Subject:", 8) == 0) {
+		size_t skip = 8 + (len > 8 && p[8] == ' ');
+		append(m, "Subject: ", 9);
+		append(m, m->subject_prefix, strlen(m->subject_prefix));
+		append(m, " ", 1);
+		append(m, p + skip, len - skip);
+		m->subject_prefix = NULL;  /* the first Subject only */
+		return;
+	}
+	append(m, p, len);
+}
+
+/* Body bytes on their way to the spool: while a subject prefix is due,
+ * header lines are collected whole and looked at; everything else goes
+ * straight through. */
+static void append_body(struct message *m, const char *p, size_t len)
+{
+	while (len > 0 && m->subject_prefix && !m->headers_done) {
+		if (!m->hdr_line)
+			m->hdr_line = xmalloc(HEADER_LINE_MAX);
+		const char *nl = memchr(p, '\n', len);
+		size_t take = nl ? (size_t)(nl - p) + 1 : len;
+		if (m->hdr_len + take > HEADER_LINE_MAX) {
+			/* Too long to judge: pass it and stop rewriting. */
+			append(m, m->hdr_line, m->hdr_len);
+			m->hdr_len = 0;
+			m->headers_done = true;
+			break;
+		}
+		memcpy(m->hdr_line + m->hdr_len, p, take);
+		m->hdr_len += take;
+		p += take;
+		len -= take;
+		if (nl) {
+			size_t n = m->hdr_len;
+			m->hdr_len = 0;
+			header_line(m, m->hdr_line, n);
+		}
+	}
+	if (len > 0)
+		append(m, p, len);
+}
+
 void message_open(struct message *m, int fd, const char *queue_id, const char *received_header)
 {
 	m->fd = fd;
@@ -76,7 +131,7 @@ size_t message_data(struct message *m, const char *in, size_t len)
 		size_t chunk = len - consumed < 8192 ? len - consumed : 8192;
 		size_t used;
 		size_t n = body_decode(&m->body, in + consumed, chunk, out, &used);
-		append(m, out, n);
+		append_body(m, out, n);
 		consumed += used;
 	}
 	if (body_failed(&m->body) && m->error == MESSAGE_OK)
@@ -95,13 +150,18 @@ void message_chunk(struct message *m, const char *in, size_t len)
 			m->error = MESSAGE_BARE_EOL;
 		m->chunk_cr = in[i] == '\r';
 	}
-	append(m, in, len);
+	append_body(m, in, len);
 }
 
 enum message_error message_finish(struct message *m)
 {
 	if (m->chunk_cr && m->error == MESSAGE_OK)
 		m->error = MESSAGE_BARE_EOL;  /* a chunked message ending in a bare CR */
+	if (m->hdr_len > 0) {  /* a header section without a line end */
+		size_t n = m->hdr_len;
+		m->hdr_len = 0;
+		append(m, m->hdr_line, n);
+	}
 	if (m->fd >= 0 && m->error == MESSAGE_OK)
 		flush_buffer(m);
 	message_discard(m);
@@ -116,4 +176,7 @@ void message_discard(struct message *m)
 	free(m->buf);
 	m->buf = NULL;
 	m->buf_len = 0;
+	free(m->hdr_line);
+	m->hdr_line = NULL;
+	m->hdr_len = 0;
 }

@@ -31,11 +31,20 @@ struct message {
 	bool chunk_cr;           /* BDAT: the last byte was a CR */
 	char *buf;               /* write buffer, allocated while a message is open */
 	size_t buf_len;
+	/* Subject rewrite (scanner "tag", SCAN-8): the prefix, and the header
+	 * line being collected while still in the header section. */
+	const char *subject_prefix;
+	char *hdr_line;
+	size_t hdr_len;
+	bool headers_done;
 };
 
 void message_init(struct message *m, uint64_t limit);
 /* The queue handed over the descriptor: allocate the buffer, write the header. */
 void message_open(struct message *m, int fd, const char *queue_id, const char *received_header);
+/* Put prefix before the Subject of the message's header section (the
+ * prefix must outlive the message). Call before the body arrives. */
+void message_set_subject_prefix(struct message *m, const char *prefix);
 /* DATA: decode in[0..len). Returns bytes consumed (all, unless the end of
  * data or an error was found). body_done()/body_failed() on m->body tell. */
 size_t message_data(struct message *m, const char *in, size_t len);

@@ -20,6 +20,7 @@
 #include "smtp/auth.h"
 #include "smtp/commands.h"
 #include "smtp/smtpd.h"
+#include "smtp/scan_hook.h"
 #include "smtp/smtpd_internal.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
@@ -36,6 +37,7 @@ static const char *state_names[SMTP_STATE_COUNT] = {
 	[SMTP_STATE_CHUNKING] = "chunking",   [SMTP_STATE_QUEUE_WAIT] = "queue_wait",
 	[SMTP_STATE_CLOSING] = "closing",     [SMTP_STATE_TLS] = "tls",
 	[SMTP_STATE_AUTH] = "auth",           [SMTP_STATE_AUTH_WAIT] = "auth_wait",
+	[SMTP_STATE_SCAN_WAIT] = "scan_wait",
 };
 
 const char *smtp_state_name(enum smtp_state st)
@@ -57,7 +59,7 @@ void smtp_session_set_state(struct smtp_session *s, enum smtp_state to)
 		conn_set_timeout(s->conn, c->limits.data_timeout);
 	else if (to != SMTP_STATE_CLOSING)
 		conn_set_timeout(s->conn, c->limits.command_timeout);
-	if (to == SMTP_STATE_QUEUE_WAIT || to == SMTP_STATE_AUTH_WAIT)
+	if (to == SMTP_STATE_QUEUE_WAIT || to == SMTP_STATE_AUTH_WAIT || to == SMTP_STATE_SCAN_WAIT)
 		conn_pause(s->conn);
 }
 
@@ -246,7 +248,8 @@ static void session_on_input(void *arg)
 	struct smtp_session *s = arg;
 	for (;;) {
 		if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_QUEUE_WAIT ||
-		    s->state == SMTP_STATE_TLS || s->state == SMTP_STATE_AUTH_WAIT)
+		    s->state == SMTP_STATE_TLS || s->state == SMTP_STATE_AUTH_WAIT ||
+		    s->state == SMTP_STATE_SCAN_WAIT)
 			return;
 		if (conn_output_pending(s->conn) > OUTPUT_MAX)
 			return;  /* resumed by session_on_drained */
@@ -268,7 +271,7 @@ static void session_on_drained(void *arg)
 	if (s->state == SMTP_STATE_CLOSING) {
 		if (conn_finish(s->conn))
 			session_free(s);
-	} else if (s->state != SMTP_STATE_QUEUE_WAIT) {
+	} else if (s->state != SMTP_STATE_QUEUE_WAIT && s->state != SMTP_STATE_SCAN_WAIT) {
 		session_on_input(s);
 	}
 }
@@ -291,7 +294,7 @@ static void session_on_tls_ready(void *arg)
 		  "cipher", cipher, "bits", log_u64((unsigned long long)bits), NULL);
 	smtp_session_set_state(s, SMTP_STATE_CONNECTED);
 	if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT)
-		smtp_session_reply(s, "220 %s ESMTP mailwarden", s->smtpd->config->hostname);
+		smtp_scan_connect(s);  /* the greeting, after the connect-stage checks */
 	/* Records that arrived with the handshake's end were decrypted while
 	 * input was held back: take them now (these are TLS bytes, not the
 	 * cleartext that conn_start_tls() discarded). */
@@ -350,7 +353,7 @@ static void session_on_closed(void *arg, const char *why)
 {
 	struct smtp_session *s = arg;
 	if (s->state != SMTP_STATE_CLOSING && s->state != SMTP_STATE_READY &&
-	    s->state != SMTP_STATE_CONNECTED)
+	    s->state != SMTP_STATE_CONNECTED && s->state != SMTP_STATE_SCAN_WAIT)
 		log_event(LOG_INFO, "lost", "session", s->id, "state", smtp_state_name(s->state),
 			  "reason", why, NULL);
 	session_free(s);
@@ -424,18 +427,20 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications from %s; try again later",
 				   c->hostname, s->client_ip);
 	else if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT) {
-		/* RFC 8314: TLS from the first byte; the greeting follows the handshake. */
+		/* RFC 8314: TLS from the first byte; the greeting (after the
+		 * connect-stage checks) follows the handshake. */
 		if (!smtp_session_start_tls(s)) {
 			log_event(LOG_ERR, "tls_error", "session", s->id, "msg", "cannot start TLS", NULL);
 			session_free(s);
 		}
 	} else
-		smtp_session_reply(s, "220 %s ESMTP mailwarden", c->hostname);
+		smtp_scan_connect(s);  /* the greeting, after the connect-stage checks */
 }
 
 static void session_free(struct smtp_session *s)
 {
 	smtp_session_txn_reset(s);
+	smtp_scan_session_end(s);
 	log_event(LOG_INFO, "disconnect", "session", s->id, "errors", log_u64(s->errors), NULL);
 	conn_free(s->conn);
 	struct smtpd *d = s->smtpd;
@@ -475,6 +480,7 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 		ipc_put_str(m, t->rcpts[i]);
 		channel_send(q, m, -1);
 	}
+	smtp_scan_before_open(s, m);  /* the verdict so far, for the envelope */
 	ipc_msg_init(m, IPC_TXN_OPEN, t->reqid);
 	channel_send(q, m, -1);
 	free(m);
@@ -526,8 +532,10 @@ void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int
 		close(fd);
 		return;
 	}
-	char header[2048 + ADDRESS_PATH_MAX];
+	char header[4096 + ADDRESS_PATH_MAX];
 	received_header(s, queue_id, header, sizeof(header));
+	size_t used = strlen(header);
+	smtp_scan_headers(s, header + used, sizeof(header) - used);  /* Authentication-Results, X-Spam-* */
 	message_open(&t->msg, fd, queue_id, header);
 	conn_resume(s->conn);
 	if (s->wait == SMTP_WAIT_OPEN_DATA) {
@@ -566,6 +574,8 @@ void smtp_session_end_of_message(struct smtp_session *s)
 		}
 		return;
 	}
+	if (smtp_scan_end_of_message(s))
+		return;  /* refused or discarded by the scanner's verdict */
 	struct ipc_msg *m = xmalloc(sizeof(*m));
 	ipc_msg_init(m, IPC_TXN_COMMIT, t->reqid);
 	ipc_put_u64(m, t->msg.size);

@@ -29,6 +29,13 @@ enum smtp_auth_step {
 	SMTP_AUTH_LOGIN_PASS,   /* waiting for the LOGIN password */
 };
 
+struct scan_session;
+struct smtp_session;
+
+/* How a command goes on after a scanner stage: refusal is NULL or the reply. */
+typedef void (*smtp_scan_then)(struct smtp_session *s, const char *refusal);
+typedef void (*smtp_scan_rcpt_then)(struct smtp_session *s, const char *rcpt, const char *refusal);
+
 enum smtp_state {
 	SMTP_STATE_CONNECTED,   /* greeting sent; HELO/EHLO expected */
 	SMTP_STATE_READY,       /* HELO/EHLO done, no transaction */
@@ -38,6 +45,7 @@ enum smtp_state {
 	SMTP_STATE_BDAT,        /* reading the bytes of a BDAT chunk */
 	SMTP_STATE_CHUNKING,    /* between BDAT chunks of one transaction */
 	SMTP_STATE_QUEUE_WAIT,  /* waiting for the queue (spool open or commit); input paused */
+	SMTP_STATE_SCAN_WAIT,   /* waiting for the scanner (DNS); input paused (smtp/scan_hook.c) */
 	SMTP_STATE_CLOSING,     /* last reply queued; close when written */
 	SMTP_STATE_TLS,         /* TLS handshake (after STARTTLS, or at once on implicit TLS) */
 	SMTP_STATE_AUTH,        /* AUTH: reading the client's SASL responses */
@@ -91,6 +99,12 @@ struct smtp_session {
 	char helo[256];
 	unsigned errors;
 	struct smtp_txn *txn;    /* NULL outside a transaction */
+	/* scanner (smtp/scan_hook.c); scan is NULL when no scan section is configured */
+	struct scan_session *scan;
+	smtp_scan_then scan_then;     /* pending continuation while a stage runs */
+	smtp_scan_rcpt_then scan_rcpt_then;
+	enum smtp_state scan_resume;  /* state to return to after SCAN_WAIT */
+	bool scan_pending;
 };
 
 /* Accept a new connection (fd) on a listener. */

@@ -20,6 +20,8 @@
 #include "master/child.h"
 #include "auth/authdb.h"
 #include "auth/penalty.h"
+#include "scan/reload.h"
+#include "scan/scan.h"
 #include "smtp/smtpd_internal.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
@@ -128,6 +130,15 @@ static struct smtp_session *session_by_reqid(struct smtpd *d, uint32_t reqid)
 static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
 {
 	struct smtpd *d = arg;
+	if (m->type == IPC_SCAN_FILE) {  /* a scanner file changed: its new version (scan/reload.h) */
+		uint32_t index = ipc_get_u32(m), total = ipc_get_u32(m);
+		if (!ipc_get_end(m)) {
+			log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
+			exit(1);
+		}
+		scan_reload_file(index, total, fd);
+		return;
+	}
 	char text[IPC_STRING_MAX + 1];
 	const char *str = ipc_get_str(m, text, sizeof(text));
 	bool ok = ipc_get_end(m) && (m->type != IPC_TXN_OPENED || fd >= 0) &&
@@ -218,6 +229,8 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	if (!d.base)
 		return 1;
 	d.queue = channel_new(d.base, fds->fds[0], on_queue_msg, on_queue_closed, &d);
+	scan_start(d.base, c);  /* the scanner's resolver on this loop */
+	scan_reload_init(d.base, c);
 	n_listeners = fds->n - 1;
 	listeners = xcalloc(n_listeners, sizeof(*listeners));
 	for (size_t i = 0; i < n_listeners; i++) {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ static void start_dnsmasq(void)
 		       "--host-record=mx2.mx.test,192.0.2.2",
 		       "--txt-record=txt.test,v=spf1 -all",
 		       "--ptr-record=1.2.0.192.in-addr.arpa,mx1.mx.test",
+		       "--ptr-record=1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa,mx1.mx.test",
 		       "--address=/nxdomain.test/", (char *)NULL);
 		_exit(127);
 	}
@@ -170,4 +172,44 @@ Test(dns, bad_name_is_answered_asynchronously, .init = setup, .fini = teardown)
 	cr_assert_not(called);
 	run();
 	cr_assert_neq(got_status, DNS_OK);
+}
+
+/* A resolver that never answers: PTR must say TEMPFAIL, not "no PTR"
+ * (the scanner refuses clients without reverse DNS, never for a timeout). */
+Test(dns, ptr_timeout_is_a_temporary_failure_not_nxdomain)
+{
+	int silent = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in at = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "127.0.0.1", &at.sin_addr);
+	cr_assert_eq(bind(silent, (struct sockaddr *)&at, sizeof(at)), 0);
+	socklen_t len = sizeof(at);
+	getsockname(silent, (struct sockaddr *)&at, &len);
+	char server[64];
+	snprintf(server, sizeof(server), "127.0.0.1:%u", ntohs(at.sin_port));
+	base = event_base_new();
+	dns = dns_new(base, server, 100, 1);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "192.0.2.99", &sin.sin_addr);
+	dns_query_ptr(dns, (struct sockaddr *)&sin, on_text, NULL);
+	run();
+	cr_assert_eq(got_status, DNS_TEMPFAIL, "got %s", dns_status_name(got_status));
+	dns_free(dns);
+	event_base_free(base);
+	close(silent);
+}
+
+Test(dns, ptr_nxdomain_and_ipv6, .init = setup, .fini = teardown)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "192.0.2.200", &sin.sin_addr);
+	dns_query_ptr(dns, (struct sockaddr *)&sin, on_text, NULL);
+	run();
+	cr_assert_neq(got_status, DNS_OK);
+	cr_assert_eq(got_n, 0);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	inet_pton(AF_INET6, "2001:db8::1", &sin6.sin6_addr);
+	dns_query_ptr(dns, (struct sockaddr *)&sin6, on_text, NULL);
+	run();
+	cr_assert_eq(got_status, DNS_OK, "got %s", dns_status_name(got_status));
+	cr_assert_str_eq(got[0], "mx1.mx.test");
 }

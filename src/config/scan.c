@@ -1,0 +1,463 @@
+/*
+ * The "scan:" section of the configuration (scanner policy, SCAN-2..4).
+ * Registered as one collection in lists.c; builds a struct scan_config
+ * (scan/policy.h). Check names are validated against the scanner's
+ * registry, so a new check needs no change here. Runs in the master
+ * before the privilege drop; no I/O (files are read by the scanner).
+ *
+ *   scan:
+ *     dns_servers: "127.0.0.1:53"   # default: the system resolver
+ *     dns_timeout_ms: 2000
+ *     greylist_delay: 300           # seconds (greylist check; state_dir/greylist.db)
+ *     greylist_expiry: 3110400
+ *     ip_allow: /etc/mailwarden/allow.txt     # CIDR per line
+ *     ip_deny: /etc/mailwarden/deny.txt
+ *     recipients: /etc/mailwarden/recipients.txt
+ *     rbl_files: [{file: /var/lib/rbl/local.zone, name: local, points: 10, type: ip4set}]
+ *     dnsbl: [{zone: bl.example, points: 5, codes: {127.0.0.4: 2}}]
+ *     inbound:
+ *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}}
+ *       tag: 5
+ *       subject_prefix: "[SPAM]"
+ *       quarantine: 10
+ *       discard: 0
+ *       refuse: 15
+ *       refuse_reply: "550 5.7.1 Message refused"
+ *     outbound: { ... the same keys ... }
+ */
+#include "config/scan.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/schema.h"
+#include "scan/scan.h"
+#include "util/alloc.h"
+
+#define SCAN_LIST_MAX 64
+
+void scan_config_free(struct scan_config *sc)
+{
+	if (!sc)
+		return;
+	free(sc->dns_servers);
+	free(sc->ip_allow);
+	free(sc->ip_deny);
+	free(sc->recipients);
+	for (size_t i = 0; i < sc->n_rbl_files; i++) {
+		free(sc->rbl_files[i].path);
+		free(sc->rbl_files[i].name);
+	}
+	free(sc->rbl_files);
+	for (size_t i = 0; i < sc->n_dnsbls; i++)
+		free(sc->dnsbls[i].zone);
+	free(sc->dnsbls);
+	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
+	for (size_t d = 0; d < 2; d++) {
+		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
+			free(dirs[d]->checks[i].reply);
+		free(dirs[d]->subject_prefix);
+		free(dirs[d]->refuse_reply);
+	}
+	free(sc);
+}
+
+size_t scan_config_files(const struct scan_config *sc, const char **out, size_t cap)
+{
+	size_t n = 0;
+	if (!sc || cap < SCAN_FILE_ZONES)
+		return 0;
+	out[SCAN_FILE_ALLOW] = sc->ip_allow;
+	out[SCAN_FILE_DENY] = sc->ip_deny;
+	out[SCAN_FILE_RCPTS] = sc->recipients;
+	n = SCAN_FILE_ZONES;
+	for (size_t i = 0; i < sc->n_rbl_files && n < cap; i++)
+		out[n++] = sc->rbl_files[i].path;
+	return n;
+}
+
+/* --- value helpers -------------------------------------------------------- */
+
+static bool get_text(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out,
+		     size_t max)
+{
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			loader_err(ld, line, name, "contains control characters");
+			return false;
+		}
+	if (len == 0 || len > max) {
+		loader_err(ld, line, name, "must be 1 to %zu bytes long", max);
+		return false;
+	}
+	free(*out);
+	*out = xstrndup(s, len);
+	return true;
+}
+
+static bool get_path(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out)
+{
+	if (!get_text(ld, v, name, kline, out, 4095))
+		return false;
+	if ((*out)[0] != '/') {
+		loader_err(ld, loader_line(v, kline), name, "must be an absolute path");
+		free(*out);
+		*out = NULL;
+		return false;
+	}
+	return true;
+}
+
+static bool get_int(struct loader *ld, struct fy_node *v, const char *name, int kline, int min, int max,
+		    int *out)
+{
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return false;
+	bool neg = len > 0 && s[0] == '-';
+	unsigned long long n;
+	bool overflow;
+	if (!schema_parse_number(s + neg, len - neg, &n, &overflow) || n > 1000000) {
+		loader_err(ld, line, name, "not a whole number between %d and %d", min, max);
+		return false;
+	}
+	long long val = neg ? -(long long)n : (long long)n;
+	if (val < min || val > max) {
+		loader_err(ld, line, name, "must be between %d and %d", min, max);
+		return false;
+	}
+	*out = (int)val;
+	return true;
+}
+
+/* An SMTP reply: "4xx x.y.z text" or "5xx x.y.z text". */
+static bool get_reply(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out)
+{
+	if (!get_text(ld, v, name, kline, out, 400))
+		return false;
+	const char *r = *out;
+	bool ok = strlen(r) >= 4 && (r[0] == '4' || r[0] == '5') && r[1] >= '0' && r[1] <= '9' &&
+		  r[2] >= '0' && r[2] <= '9' && r[3] == ' ';
+	for (const char *p = r; ok && *p; p++)
+		ok = *p >= ' ' && *p <= '~';
+	if (!ok) {
+		loader_err(ld, loader_line(v, kline), name,
+			   "not an SMTP reply (use e.g. \"554 5.7.1 Service unavailable\")");
+		free(*out);
+		*out = NULL;
+	}
+	return ok;
+}
+
+#define FOR_EACH_PAIR(ld, map, name, kline, k, klen, kl, val)                                     \
+	for (struct fy_node_pair *p_ = NULL; (p_ = fy_node_mapping_iterate(map, &it_)) != NULL;)   \
+		if (loader_key(ld, p_, name, kline, &k, &klen, &kl) && ((val = fy_node_pair_value(p_)), 1))
+
+/* --- checks and directions -------------------------------------------------- */
+
+static const struct { const char *word; enum scan_check_action a; } actions[] = {
+	{ "off", SCAN_CHECK_OFF }, { "score", SCAN_CHECK_SCORE }, { "refuse", SCAN_CHECK_REFUSE },
+};
+
+static bool get_action(struct loader *ld, struct fy_node *v, const char *name, int kline,
+		       enum scan_check_action *out)
+{
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return false;
+	for (size_t i = 0; i < 3; i++)
+		if (loader_text_is(s, len, actions[i].word)) {
+			*out = actions[i].a;
+			return true;
+		}
+	loader_err(ld, line, name, "must be one of: off, score, refuse");
+	return false;
+}
+
+static void load_check(struct loader *ld, struct fy_node *v, const char *name, int kline,
+		       struct scan_check_policy *pol)
+{
+	pol->points = 1;
+	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
+		get_action(ld, v, name, kline, &pol->action);
+		return;
+	}
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "off, score, refuse or a mapping", &empty) || empty)
+		return;
+	pol->action = SCAN_CHECK_SCORE;
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		if (loader_text_is(k, klen, "action"))
+			get_action(ld, val, kname, kl, &pol->action);
+		else if (loader_text_is(k, klen, "points"))
+			get_int(ld, val, kname, kl, -1000, 1000, &pol->points);
+		else if (loader_text_is(k, klen, "reply"))
+			get_reply(ld, val, kname, kl, &pol->reply);
+		else
+			loader_err(ld, kl, kname, "unknown key (action, points, reply)");
+	}
+}
+
+static void load_direction(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			   struct scan_direction *d)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) || empty)
+		return;
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		if (loader_text_is(k, klen, "checks")) {
+			if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of check names", &empty) || empty)
+				continue;
+			const char *ck;
+			size_t cklen;
+			int ckl;
+			struct fy_node *cval;
+			void *it2 = NULL;
+			for (struct fy_node_pair *p2; (p2 = fy_node_mapping_iterate(val, &it2)) != NULL;) {
+				if (!loader_key(ld, p2, kname, kl, &ck, &cklen, &ckl))
+					continue;
+				cval = fy_node_pair_value(p2);
+				char cname[LOADER_NAME_SIZE];
+				loader_key_name(cname, sizeof(cname), kname, ck, cklen);
+				int idx = scan_check_index(ck, cklen);
+				if (idx < 0) {
+					loader_err(ld, ckl, cname, "unknown check");
+					continue;
+				}
+				load_check(ld, cval, cname, ckl, &d->checks[idx]);
+			}
+		} else if (loader_text_is(k, klen, "tag")) {
+			get_int(ld, val, kname, kl, 0, 100000, &d->tag);
+		} else if (loader_text_is(k, klen, "quarantine")) {
+			get_int(ld, val, kname, kl, 0, 100000, &d->quarantine);
+		} else if (loader_text_is(k, klen, "refuse")) {
+			get_int(ld, val, kname, kl, 0, 100000, &d->refuse);
+		} else if (loader_text_is(k, klen, "discard")) {
+			get_int(ld, val, kname, kl, 0, 100000, &d->discard);
+		} else if (loader_text_is(k, klen, "subject_prefix")) {
+			get_text(ld, val, kname, kl, &d->subject_prefix, 64);
+		} else if (loader_text_is(k, klen, "refuse_reply")) {
+			get_reply(ld, val, kname, kl, &d->refuse_reply);
+		} else {
+			loader_err(ld, kl, kname, "unknown key (checks, tag, subject_prefix, quarantine, discard, refuse, refuse_reply)");
+		}
+	}
+}
+
+/* --- lists ---------------------------------------------------------------- */
+
+static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			   struct scan_config *sc)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of {file, name, points}", &empty) || empty)
+		return;
+	void *it = NULL;
+	struct fy_node *item;
+	int prev = kline;
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
+		char iname[LOADER_NAME_SIZE + 24];
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		prev = loader_line(item, prev);
+		if (sc->n_rbl_files >= SCAN_LIST_MAX) {
+			loader_err(ld, prev, iname, "more than %d zone files", SCAN_LIST_MAX);
+			return;
+		}
+		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, "a mapping with file, name, points", &empty) || empty)
+			continue;
+		struct scan_rbl_file f = { .points = 10 };
+		const char *k;
+		size_t klen;
+		int kl;
+		struct fy_node *val;
+		void *it_ = NULL;
+		FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
+			char kname[LOADER_NAME_SIZE];
+			loader_key_name(kname, sizeof(kname), iname, k, klen);
+			if (loader_text_is(k, klen, "file"))
+				get_path(ld, val, kname, kl, &f.path);
+			else if (loader_text_is(k, klen, "name"))
+				get_text(ld, val, kname, kl, &f.name, 64);
+			else if (loader_text_is(k, klen, "points"))
+				get_int(ld, val, kname, kl, -1000, 1000, &f.points);
+			else if (loader_text_is(k, klen, "type")) {
+				char *type = NULL;
+				if (get_text(ld, val, kname, kl, &type, 16)) {
+					if (strcmp(type, "dnset") == 0)
+						f.dnset = true;
+					else if (strcmp(type, "ip4set") != 0 && strcmp(type, "ip4tset") != 0)
+						loader_err(ld, kl, kname, "must be one of: ip4set, ip4tset, dnset");
+				}
+				free(type);
+			} else
+				loader_err(ld, kl, kname, "unknown key (file, name, points, type)");
+		}
+		if (!f.path) {
+			loader_err(ld, prev, iname, "file is required");
+			free(f.name);
+			continue;
+		}
+		if (!f.name) {
+			const char *slash = strrchr(f.path, '/');
+			f.name = xstrdup(slash ? slash + 1 : f.path);
+		}
+		sc->rbl_files = xreallocarray(sc->rbl_files, sc->n_rbl_files + 1, sizeof(*sc->rbl_files));
+		sc->rbl_files[sc->n_rbl_files++] = f;
+	}
+}
+
+static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, int kline,
+		       struct scan_config *sc)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of {zone, points, codes}", &empty) || empty)
+		return;
+	void *it = NULL;
+	struct fy_node *item;
+	int prev = kline;
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
+		char iname[LOADER_NAME_SIZE + 24];
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		prev = loader_line(item, prev);
+		if (sc->n_dnsbls >= SCAN_LIST_MAX) {
+			loader_err(ld, prev, iname, "more than %d zones", SCAN_LIST_MAX);
+			return;
+		}
+		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, "a mapping with zone, points, codes", &empty) || empty)
+			continue;
+		struct scan_dnsbl bl = { .points = 10 };
+		bool zone_given = false;
+		const char *k;
+		size_t klen;
+		int kl;
+		struct fy_node *val;
+		void *it_ = NULL;
+		FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
+			char kname[LOADER_NAME_SIZE];
+			loader_key_name(kname, sizeof(kname), iname, k, klen);
+			if (loader_text_is(k, klen, "zone")) {
+				zone_given = true;
+				if (get_text(ld, val, kname, kl, &bl.zone, 253) &&
+				    schema_check_domain(bl.zone, strlen(bl.zone))) {
+					loader_err(ld, kl, kname, "%s", schema_check_domain(bl.zone, strlen(bl.zone)));
+					free(bl.zone);
+					bl.zone = NULL;
+				}
+			} else if (loader_text_is(k, klen, "points")) {
+				get_int(ld, val, kname, kl, -1000, 1000, &bl.points);
+			} else if (loader_text_is(k, klen, "codes")) {
+				if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of 127.0.0.x to points", &empty) || empty)
+					continue;
+				void *it2 = NULL;
+				for (struct fy_node_pair *p2; (p2 = fy_node_mapping_iterate(val, &it2)) != NULL;) {
+					const char *ck;
+					size_t cklen;
+					int ckl;
+					if (!loader_key(ld, p2, kname, kl, &ck, &cklen, &ckl))
+						continue;
+					char cname[LOADER_NAME_SIZE], code[32];
+					loader_key_name(cname, sizeof(cname), kname, ck, cklen);
+					snprintf(code, sizeof(code), "%.*s", (int)(cklen < 31 ? cklen : 31), ck);
+					struct in_addr a;
+					if (inet_pton(AF_INET, code, &a) != 1) {
+						loader_err(ld, ckl, cname, "not an IPv4 address");
+						continue;
+					}
+					if (bl.n_codes >= 16) {
+						loader_err(ld, ckl, cname, "more than 16 codes");
+						continue;
+					}
+					memcpy(bl.codes[bl.n_codes].code, &a, 4);
+					if (get_int(ld, fy_node_pair_value(p2), cname, ckl, -1000, 1000,
+						    &bl.codes[bl.n_codes].points))
+						bl.n_codes++;
+				}
+			} else {
+				loader_err(ld, kl, kname, "unknown key (zone, points, codes)");
+			}
+		}
+		if (!bl.zone) {
+			if (!zone_given)
+				loader_err(ld, prev, iname, "zone is required");
+			continue;
+		}
+		sc->dnsbls = xreallocarray(sc->dnsbls, sc->n_dnsbls + 1, sizeof(*sc->dnsbls));
+		sc->dnsbls[sc->n_dnsbls++] = bl;
+	}
+}
+
+void scan_config_load(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty))
+		return;
+	struct scan_config *sc = xcalloc(1, sizeof(*sc));
+	sc->dns_timeout_ms = 2000;
+	sc->greylist_delay = 300;
+	sc->greylist_expiry = 36 * 86400;
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	if (!empty)
+		FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+			char kname[LOADER_NAME_SIZE];
+			loader_key_name(kname, sizeof(kname), name, k, klen);
+			int ms;
+			if (loader_text_is(k, klen, "dns_servers"))
+				get_text(ld, val, kname, kl, &sc->dns_servers, 512);
+			else if (loader_text_is(k, klen, "dns_timeout_ms")) {
+				if (get_int(ld, val, kname, kl, 10, 60000, &ms))
+					sc->dns_timeout_ms = (unsigned)ms;
+			} else if (loader_text_is(k, klen, "greylist_delay")) {
+				if (get_int(ld, val, kname, kl, 0, 86400, &ms))
+					sc->greylist_delay = (unsigned)ms;
+			} else if (loader_text_is(k, klen, "greylist_expiry")) {
+				if (get_int(ld, val, kname, kl, 3600, 1000000, &ms))
+					sc->greylist_expiry = (unsigned)ms;
+			} else if (loader_text_is(k, klen, "ip_allow"))
+				get_path(ld, val, kname, kl, &sc->ip_allow);
+			else if (loader_text_is(k, klen, "ip_deny"))
+				get_path(ld, val, kname, kl, &sc->ip_deny);
+			else if (loader_text_is(k, klen, "recipients"))
+				get_path(ld, val, kname, kl, &sc->recipients);
+			else if (loader_text_is(k, klen, "rbl_files"))
+				load_rbl_files(ld, val, kname, kl, sc);
+			else if (loader_text_is(k, klen, "dnsbl"))
+				load_dnsbl(ld, val, kname, kl, sc);
+			else if (loader_text_is(k, klen, "inbound"))
+				load_direction(ld, val, kname, kl, &sc->inbound);
+			else if (loader_text_is(k, klen, "outbound"))
+				load_direction(ld, val, kname, kl, &sc->outbound);
+			else
+				loader_err(ld, kl, kname, "unknown key");
+		}
+	scan_config_free(ld->cfg->scan);
+	ld->cfg->scan = sc;
+}

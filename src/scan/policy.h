@@ -1,0 +1,79 @@
+/*
+ * The scanner's part of the configuration (the "scan:" section), one
+ * immutable snapshot per configuration load like the rest of struct
+ * config. Parsed by config/scan.c; read by the scanner in smtpd and by the
+ * master (which watches the files it names).
+ *
+ * Policy per direction (inbound: from untrusted clients; outbound: from
+ * trusted_networks): for every check an action (off / score / refuse),
+ * its points and the reply used when it refuses; then score thresholds
+ * that map the message's total to an action (SCAN-2, SCAN-8).
+ */
+#ifndef MW_SCAN_POLICY_H
+#define MW_SCAN_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SCAN_CHECKS_MAX 32
+
+enum scan_check_action {
+	SCAN_CHECK_OFF,      /* the check does not run */
+	SCAN_CHECK_SCORE,    /* a hit adds points */
+	SCAN_CHECK_REFUSE,   /* a hit refuses online, in the SMTP dialogue */
+};
+
+struct scan_check_policy {
+	enum scan_check_action action;
+	int points;
+	char *reply;         /* "550 5.7.1 text"; NULL: the check's default */
+};
+
+/* Score thresholds; 0 = that action is not used. The action of the highest
+ * threshold the score reaches wins. */
+struct scan_direction {
+	struct scan_check_policy checks[SCAN_CHECKS_MAX];  /* indexed like scan_checks[] */
+	int tag, quarantine, refuse, discard;
+	char *subject_prefix;   /* tag: prefix for the Subject (NULL: none) */
+	char *refuse_reply;     /* reply at end of DATA for the refuse threshold */
+};
+
+struct scan_rbl_file {
+	char *path;          /* rbldnsd zone file */
+	char *name;          /* shown in symbols and logs */
+	int points;
+	bool dnset;          /* type dnset (domain names); else ip4set/ip4tset */
+};
+
+struct scan_dnsbl {
+	char *zone;          /* queried as reversed-ip.zone */
+	int points;          /* for any 127.0.0.x answer not in codes */
+	size_t n_codes;
+	struct { unsigned char code[4]; int points; } codes[16];
+};
+
+struct scan_config {
+	char *dns_servers;      /* NULL: the system resolver, read before the chroot */
+	unsigned dns_timeout_ms;
+	char *ip_allow;         /* files of CIDR networks, one per line */
+	char *ip_deny;
+	char *recipients;       /* recipient table: addresses and @domain lines */
+	struct scan_rbl_file *rbl_files;
+	size_t n_rbl_files;
+	struct scan_dnsbl *dnsbls;
+	size_t n_dnsbls;
+	unsigned greylist_delay;     /* seconds before a retried triplet passes */
+	unsigned greylist_expiry;    /* seconds an idle triplet is remembered */
+	struct scan_direction inbound, outbound;
+};
+
+void scan_config_free(struct scan_config *sc);
+
+/* Every file the scanner reads, in a fixed layout (NULL where a file is
+ * not configured): ip_allow, ip_deny, recipients, then the rbl_files.
+ * Returns how many slots were filled. */
+enum { SCAN_FILE_ALLOW, SCAN_FILE_DENY, SCAN_FILE_RCPTS, SCAN_FILE_ZONES };
+#define SCAN_FILES_MAX (SCAN_FILE_ZONES + 64)
+size_t scan_config_files(const struct scan_config *sc, const char **out, size_t cap);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * See quarantine.h. Runs as a command-line tool, not in the daemon.
+ */
+#include "scan/quarantine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "queue/envelope.h"
+#include "util/alloc.h"
+
+#define ENVELOPE_READ_MAX (4u << 20)
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: mailwarden quarantine [-c FILE] list\n"
+			"       mailwarden quarantine [-c FILE] show|release|delete QUEUE-ID\n");
+	return 2;
+}
+
+/* Read a quarantined file: the envelope, and the whole content if all
+ * (else only as much as an envelope can take). */
+static unsigned char *read_message(int dir, const char *id, size_t *len, struct envelope *e, bool all)
+{
+	int fd = openat(dir, id, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		close(fd);
+		return NULL;
+	}
+	size_t n = (size_t)st.st_size, got = 0;
+	if (!all && n > ENVELOPE_READ_MAX)
+		n = ENVELOPE_READ_MAX;
+	unsigned char *buf = xmalloc(n);
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	memset(e, 0, sizeof(*e));
+	if (got != n || !envelope_decode(buf, n < ENVELOPE_READ_MAX ? n : ENVELOPE_READ_MAX, e)) {
+		envelope_clear(e);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static void print_summary(const char *id, const struct envelope *e)
+{
+	char when[32];
+	time_t t = (time_t)e->arrival;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s %s client=%s from=<%s> to=", id, when, e->client ? e->client : "", e->sender);
+	for (size_t i = 0; i < e->n_rcpts; i++)
+		printf("%s<%s>", i ? "," : "", e->rcpts[i].addr);
+	printf(" verdict=\"%s\"\n", e->verdict ? e->verdict : "");
+}
+
+static int cmd_list(int dir)
+{
+	DIR *d = fdopendir(dup(dir));
+	if (!d)
+		return 1;
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		if (!queue_id_valid(de->d_name))
+			continue;
+		struct envelope e;
+		size_t len;
+		unsigned char *buf = read_message(dir, de->d_name, &len, &e, false);
+		if (!buf) {
+			printf("%s (unreadable)\n", de->d_name);
+			continue;
+		}
+		print_summary(de->d_name, &e);
+		envelope_clear(&e);
+		free(buf);
+	}
+	closedir(d);
+	return 0;
+}
+
+int quarantine_command(int argc, char **argv)
+{
+	const char *path = NULL;
+	int opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt != 'c')
+			return usage();
+		path = optarg;
+	}
+	if (optind >= argc)
+		return usage();
+	const char *verb = argv[optind];
+	const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
+	bool list = strcmp(verb, "list") == 0;
+	if ((list && id) || (!list && (!id || optind + 2 != argc)))
+		return usage();
+	if (id && !queue_id_valid(id)) {
+		fprintf(stderr, "mailwarden: %s: not a queue id\n", id);
+		return 2;
+	}
+	struct config_errors errs = { 0 };
+	struct config *c = config_load(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.items[i]);
+	config_errors_free(&errs);
+	if (!c)
+		return 1;
+	char qdir[4200], rdir[4200];
+	snprintf(qdir, sizeof(qdir), "%s/spool/quarantine", c->state_dir);
+	snprintf(rdir, sizeof(rdir), "%s/spool/released", c->state_dir);
+	config_free(c);
+	int dir = open(qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		fprintf(stderr, "mailwarden: %s: %s\n", qdir, strerror(errno));
+		return 1;
+	}
+	int rc = 0;
+	if (list) {
+		rc = cmd_list(dir);
+	} else if (strcmp(verb, "show") == 0) {
+		struct envelope e;
+		size_t len;
+		unsigned char *buf = read_message(dir, id, &len, &e, true);
+		if (!buf) {
+			fprintf(stderr, "mailwarden: %s: not in the quarantine\n", id);
+			rc = 1;
+		} else {
+			print_summary(id, &e);
+			printf("\n");
+			fwrite(buf + e.body_offset, 1, len - (size_t)e.body_offset, stdout);
+			envelope_clear(&e);
+			free(buf);
+		}
+	} else if (strcmp(verb, "release") == 0) {
+		int rd = open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rd < 0 || renameat2(dir, id, rd, id, RENAME_NOREPLACE) < 0 || fsync(rd) < 0 || fsync(dir) < 0) {
+			fprintf(stderr, "mailwarden: release %s: %s\n", id, strerror(errno));
+			rc = 1;
+		} else {
+			printf("%s: released; the queue delivers it\n", id);
+		}
+		if (rd >= 0)
+			close(rd);
+	} else if (strcmp(verb, "delete") == 0) {
+		if (unlinkat(dir, id, 0) < 0 || fsync(dir) < 0) {
+			fprintf(stderr, "mailwarden: delete %s: %s\n", id, strerror(errno));
+			rc = 1;
+		} else {
+			printf("%s: deleted\n", id);
+		}
+	} else {
+		rc = usage();
+	}
+	close(dir);
+	return rc;
+}

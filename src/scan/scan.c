@@ -1,0 +1,404 @@
+/*
+ * The scanner pipeline: stages, symbols, score and verdict. See scan.h.
+ * Runs in smtpd. The loaded files and the resolver are per process (one
+ * snapshot each, set up once before and after the privilege drop); the
+ * rest is per session.
+ */
+#include "scan/scan.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "dns/dns.h"
+#include "scan/data.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define SYMBOLS_MAX 48
+#define RESOLVERS_MAX 256
+
+struct scan_symbol {
+	char name[32];
+	int points;
+	bool message;        /* per message (MAIL and later), dropped by scan_message_reset */
+	bool refused;        /* it refused a command: not part of the message's score */
+};
+
+struct scan_job {
+	struct scan_session *ss;
+	size_t check;        /* index into scan_checks[] */
+	bool finished;
+};
+
+struct scan_session {
+	const struct config *c;
+	const struct scan_config *sc;
+	const struct scan_direction *dir;
+	struct scan_facts facts;
+	struct scan_symbol symbols[SYMBOLS_MAX];
+	size_t n_symbols;
+	/* the stage being run */
+	enum scan_stage stage;
+	size_t next;
+	bool running, in_call, dead;
+	bool refused;
+	char reply[510];     /* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with CRLF */
+	scan_done_cb done;
+	void *done_arg;
+	struct scan_job job;
+	enum scan_verdict verdict;
+	int score;
+};
+
+/* Per process: loaded before the drop, used read-only after it. */
+static struct scan_data *process_data;
+static struct dns *process_dns;
+static struct event_base *process_base;
+static char process_resolvers[RESOLVERS_MAX];
+
+const struct scan_data *scan_process_data(void)
+{
+	return process_data;
+}
+
+void scan_replace_data(struct scan_data *fresh)
+{
+	if (process_data) {
+		fresh->greylist = process_data->greylist;
+		process_data->greylist = NULL;
+	}
+	scan_data_free(process_data);
+	process_data = fresh;
+}
+
+const char *scan_verdict_name(enum scan_verdict v)
+{
+	switch (v) {
+	case SCAN_ACCEPT: return "accept";
+	case SCAN_TAG: return "tag";
+	case SCAN_QUARANTINE: return "quarantine";
+	case SCAN_DISCARD: return "discard";
+	case SCAN_REFUSE: return "refuse";
+	}
+	return "invalid";
+}
+
+int scan_check_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < scan_n_checks; i++)
+		if (strlen(scan_checks[i]->name) == len && memcmp(scan_checks[i]->name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* "nameserver" lines of /etc/resolv.conf as "a,b,c" for dns_new: read
+ * before the chroot hides the file. */
+static void read_resolvers(void)
+{
+	FILE *f = fopen("/etc/resolv.conf", "re");
+	if (!f)
+		return;
+	char line[512];
+	size_t used = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char addr[128];
+		if (sscanf(line, " nameserver %127s", addr) != 1)
+			continue;
+		bool v6 = strchr(addr, ':') != NULL;
+		int n = snprintf(process_resolvers + used, sizeof(process_resolvers) - used, "%s%s%s%s",
+				 used ? "," : "", v6 ? "[" : "", addr, v6 ? "]" : "");
+		if (n < 0 || (size_t)n >= sizeof(process_resolvers) - used) {
+			process_resolvers[used] = '\0';
+			break;
+		}
+		used += (size_t)n;
+	}
+	fclose(f);
+}
+
+void scan_prepare(const struct config *c)
+{
+	if (!c->scan)
+		return;
+	process_data = scan_data_load(c->scan, c->state_dir);
+	scan_data_log(process_data, c->scan);
+	if (!c->scan->dns_servers)
+		read_resolvers();
+}
+
+void scan_start(struct event_base *base, const struct config *c)
+{
+	if (!c->scan)
+		return;
+	process_base = base;
+	const char *servers = c->scan->dns_servers ? c->scan->dns_servers
+						   : process_resolvers[0] ? process_resolvers : NULL;
+	process_dns = dns_new(base, servers, c->scan->dns_timeout_ms, 2);
+	if (!process_dns)
+		log_event(LOG_ERR, "scan_dns_error", "msg", "no resolver: DNS checks answer temperror", NULL);
+}
+
+struct scan_session *scan_session_new(const struct config *c, const struct sockaddr *client,
+				      const char *client_ip, bool outbound)
+{
+	if (!c->scan)
+		return NULL;
+	struct scan_session *ss = xcalloc(1, sizeof(*ss));
+	ss->c = c;
+	ss->sc = c->scan;
+	ss->dir = outbound ? &c->scan->outbound : &c->scan->inbound;
+	memcpy(&ss->facts.client, client,
+	       client->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	snprintf(ss->facts.client_ip, sizeof(ss->facts.client_ip), "%s", client_ip);
+	ss->facts.outbound = outbound;
+	ss->job.ss = ss;
+	return ss;
+}
+
+void scan_session_free(struct scan_session *ss)
+{
+	if (!ss)
+		return;
+	if (ss->running && !ss->job.finished) {
+		ss->dead = true;  /* freed when the check in flight reports done */
+		return;
+	}
+	free(ss);
+}
+
+struct scan_facts *scan_session_facts(struct scan_session *ss)
+{
+	return &ss->facts;
+}
+
+void scan_session_set_outbound(struct scan_session *ss)
+{
+	if (!ss)
+		return;
+	ss->facts.outbound = true;
+	ss->dir = &ss->sc->outbound;
+}
+
+struct scan_facts *scan_job_facts(struct scan_job *job) { return &job->ss->facts; }
+struct dns *scan_job_dns(struct scan_job *job) { return process_dns; }
+struct event_base *scan_job_base(struct scan_job *job) { return process_base; }
+const struct config *scan_job_config(struct scan_job *job) { return job->ss->c; }
+const struct scan_config *scan_job_scan_config(struct scan_job *job) { return job->ss->sc; }
+bool scan_job_alive(const struct scan_job *job) { return !job->ss->dead; }
+
+/* Client data (PTR names, DNSBL TXT, HELO) goes into replies and logs:
+ * printable ASCII only. */
+static void safe_copy(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+	for (; in && *in && n + 1 < cap; in++)
+		out[n++] = (*in >= ' ' && *in <= '~') ? *in : '?';
+	out[n] = '\0';
+}
+
+void scan_hit(struct scan_job *job, const char *symbol, int points, const char *detail)
+{
+	struct scan_session *ss = job->ss;
+	if (ss->dead)
+		return;
+	const struct scan_check *chk = scan_checks[job->check];
+	const struct scan_check_policy *pol = &ss->dir->checks[job->check];
+	int pts = points >= 0 ? points : pol->points;
+	bool refuse = pol->action == SCAN_CHECK_REFUSE;
+	char shown[300];
+	safe_copy(shown, sizeof(shown), detail);
+	if (ss->n_symbols < SYMBOLS_MAX) {
+		struct scan_symbol *sym = &ss->symbols[ss->n_symbols++];
+		safe_copy(sym->name, sizeof(sym->name), symbol);
+		sym->points = pts;
+		sym->message = ss->stage >= SCAN_STAGE_MAIL;
+		sym->refused = refuse;
+	}
+	char pbuf[16];
+	snprintf(pbuf, sizeof(pbuf), "%d", pts);
+	log_event(LOG_INFO, "scan_hit", "check", chk->name, "symbol", symbol, "points", pbuf,
+		  "action", refuse ? "refuse" : "score", "client", ss->facts.client_ip, "detail", shown, NULL);
+	if (refuse && !ss->refused) {
+		ss->refused = true;
+		const char *reply = pol->reply ? pol->reply : chk->default_reply;
+		snprintf(ss->reply, sizeof(ss->reply), "%s%s%s", reply, shown[0] ? ": " : "", shown);
+	}
+}
+
+static void finish(struct scan_session *ss)
+{
+	ss->running = false;
+	scan_done_cb done = ss->done;
+	ss->done = NULL;
+	if (done)
+		done(ss->done_arg, ss->refused, ss->refused ? ss->reply : NULL);
+}
+
+static void advance(struct scan_session *ss)
+{
+	while (!ss->refused && ss->next < scan_n_checks) {
+		size_t i = ss->next++;
+		const struct scan_check *chk = scan_checks[i];
+		if (!chk->stage[ss->stage] || ss->dir->checks[i].action == SCAN_CHECK_OFF)
+			continue;
+		if (chk->reputation && ss->facts.allowlisted)
+			continue;
+		ss->job.check = i;
+		ss->job.finished = false;
+		ss->in_call = true;
+		chk->stage[ss->stage](&ss->job);
+		ss->in_call = false;
+		if (!ss->job.finished)
+			return;  /* scan_job_done() continues */
+	}
+	finish(ss);
+}
+
+void scan_job_done(struct scan_job *job)
+{
+	struct scan_session *ss = job->ss;
+	job->finished = true;
+	if (ss->in_call)
+		return;
+	if (ss->dead) {
+		free(ss);
+		return;
+	}
+	advance(ss);
+}
+
+void scan_run(struct scan_session *ss, enum scan_stage stage, scan_done_cb done, void *arg)
+{
+	ss->stage = stage;
+	ss->next = 0;
+	ss->refused = false;
+	ss->reply[0] = '\0';
+	ss->done = done;
+	ss->done_arg = arg;
+	ss->running = true;
+	advance(ss);
+}
+
+void scan_message_reset(struct scan_session *ss)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < ss->n_symbols; i++)
+		if (!ss->symbols[i].message)
+			ss->symbols[kept++] = ss->symbols[i];
+	ss->n_symbols = kept;
+	ss->facts.spf = NULL;
+	ss->verdict = SCAN_ACCEPT;
+	ss->score = 0;
+}
+
+static void symbol_list(const struct scan_session *ss, char *out, size_t cap)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < ss->n_symbols && used < cap; i++) {
+		if (ss->symbols[i].refused)
+			continue;
+		int n = snprintf(out + used, cap - used, "%s%s(%d)", used ? "," : "", ss->symbols[i].name,
+				 ss->symbols[i].points);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+enum scan_verdict scan_decide(struct scan_session *ss)
+{
+	const struct scan_direction *d = ss->dir;
+	int score = 0;
+	for (size_t i = 0; i < ss->n_symbols; i++)
+		if (!ss->symbols[i].refused)
+			score += ss->symbols[i].points;
+	/* The action of the highest threshold reached. */
+	struct { int at; enum scan_verdict v; } t[] = {
+		{ d->tag, SCAN_TAG }, { d->quarantine, SCAN_QUARANTINE },
+		{ d->discard, SCAN_DISCARD }, { d->refuse, SCAN_REFUSE },
+	};
+	enum scan_verdict v = SCAN_ACCEPT;
+	int best = 0;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].at > 0 && score >= t[i].at && t[i].at >= best) {
+			best = t[i].at;
+			v = t[i].v;
+		}
+	ss->score = score;
+	ss->verdict = v;
+	return v;
+}
+
+void scan_log_verdict(struct scan_session *ss, const char *queue_id)
+{
+	char syms[1024];
+	symbol_list(ss, syms, sizeof(syms));
+	char sc[16];
+	snprintf(sc, sizeof(sc), "%d", ss->score);
+	log_event(LOG_INFO, "scan_verdict", "queue_id", queue_id, "client", ss->facts.client_ip,
+		  "direction", ss->facts.outbound ? "outbound" : "inbound", "score", sc,
+		  "symbols", syms[0] ? syms : "none", "action", scan_verdict_name(ss->verdict),
+		  "iprev", ss->facts.iprev ? ss->facts.iprev : "none",
+		  "spf", ss->facts.spf ? ss->facts.spf : "none", NULL);
+}
+
+void scan_headers(struct scan_session *ss, const char *hostname, char *out, size_t cap)
+{
+	const struct scan_facts *f = &ss->facts;
+	size_t used = 0;
+	int n;
+	/* RFC 8601: the results we checked, under our authserv-id. */
+	char results[700] = "";
+	size_t r = 0;
+	if (f->iprev) {
+		char ptr[300];
+		safe_copy(ptr, sizeof(ptr), f->ptr);
+		for (char *c = ptr; *c; c++)
+			if (*c == '(' || *c == ')' || *c == '\\')
+				*c = '?';  /* it goes into a header comment */
+		n = snprintf(results + r, sizeof(results) - r, ";\r\n\tiprev=%s policy.iprev=%s%s%s%s", f->iprev,
+			     f->client_ip, ptr[0] ? " (" : "", ptr, ptr[0] ? ")" : "");
+		r += n > 0 ? (size_t)n : 0;
+	}
+	if (f->spf && r < sizeof(results)) {
+		const char *at = strrchr(f->sender, '@');
+		char dom[256];
+		safe_copy(dom, sizeof(dom), at ? at + 1 : f->helo);
+		n = snprintf(results + r, sizeof(results) - r, ";\r\n\tspf=%s smtp.mailfrom=%s", f->spf, dom);
+		r += n > 0 ? (size_t)n : 0;
+	}
+	n = snprintf(out, cap, "Authentication-Results: %s%s\r\n", hostname, r ? results : "; none");
+	used = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	if (ss->verdict == SCAN_ACCEPT || used >= cap) {
+		out[used] = '\0';
+		return;
+	}
+	char syms[900];  /* RFC 5322 2.1.1: header lines stay below 998 octets */
+	symbol_list(ss, syms, sizeof(syms));
+	snprintf(out + used, cap - used,
+		 "X-Spam-Flag: YES\r\nX-Spam-Score: %d\r\nX-Spam-Status: Yes, score=%d required=%d\r\n"
+		 "\ttests=%s\r\n", ss->score, ss->score, ss->dir->tag > 0 ? ss->dir->tag : ss->score,
+		 syms[0] ? syms : "none");
+}
+
+void scan_summary(struct scan_session *ss, char *out, size_t cap)
+{
+	char syms[1024];
+	symbol_list(ss, syms, sizeof(syms));
+	snprintf(out, cap, "%s %d %s", scan_verdict_name(ss->verdict), ss->score, syms[0] ? syms : "-");
+}
+
+const char *scan_refuse_reply(struct scan_session *ss)
+{
+	return ss->dir->refuse_reply ? ss->dir->refuse_reply
+				     : "550 5.7.1 Message refused: classified as spam";
+}
+
+const char *scan_subject_prefix(struct scan_session *ss)
+{
+	return ss->verdict == SCAN_TAG ? ss->dir->subject_prefix : NULL;
+}

@@ -1,0 +1,138 @@
+/*
+ * The scanner pipeline (DESIGN.md "Scanner", SCAN-2..4). Runs in smtpd,
+ * on the session's event loop; never blocks it: a check that waits on the
+ * network finishes from a DNS callback.
+ *
+ * A check is one file (check_<name>.c) defining a struct scan_check with an
+ * entry point per SMTP stage it cares about, plus one line in checks.c.
+ * A stage runs the checks the direction's policy does not switch off, one
+ * after the other in registration order; each reports hits with
+ * scan_hit() and ends with scan_job_done() (now or later). A hit of a
+ * check whose policy is "refuse" ends the stage with that refusal (the
+ * checks after it do not run: no DNS query leaves after a local refusal);
+ * under "score" it adds points. At DATA the score against the direction's
+ * thresholds gives the message's action: deliver, tag, quarantine,
+ * discard or refuse.
+ */
+#ifndef MW_SCAN_SCAN_H
+#define MW_SCAN_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "scan/policy.h"
+
+struct config;
+struct event_base;
+struct dns;
+
+enum scan_stage {
+	SCAN_STAGE_CONNECT,
+	SCAN_STAGE_HELO,
+	SCAN_STAGE_MAIL,
+	SCAN_STAGE_RCPT,
+	SCAN_STAGE_DATA,
+	SCAN_STAGES
+};
+
+enum scan_verdict {
+	SCAN_ACCEPT,        /* deliver as is */
+	SCAN_TAG,           /* deliver with X-Spam headers (and subject prefix) */
+	SCAN_QUARANTINE,    /* commit into quarantine/ instead of queue/ */
+	SCAN_DISCARD,       /* 250, then dropped */
+	SCAN_REFUSE,        /* 5xx/4xx in the dialogue */
+};
+
+const char *scan_verdict_name(enum scan_verdict v);
+
+struct scan_session;
+struct scan_job;
+
+struct scan_check {
+	const char *name;            /* the key under scan.<direction>.checks */
+	const char *default_reply;   /* "550 5.7.1 ..." when refusing */
+	bool reputation;             /* skipped for clients on the allow list */
+	void (*stage[SCAN_STAGES])(struct scan_job *job);
+};
+
+/* The registry (checks.c), in running order. */
+extern const struct scan_check *const scan_checks[];
+extern const size_t scan_n_checks;
+/* Index of a check by name, or -1. */
+int scan_check_index(const char *name, size_t len);
+
+/* What a check sees of the session. */
+struct scan_facts {
+	struct sockaddr_storage client;
+	char client_ip[64];
+	char helo[256];
+	char sender[600];          /* "" = null sender */
+	char rcpt[600];            /* during the RCPT stage */
+	bool outbound;             /* client in trusted_networks */
+	bool allowlisted;          /* on the scanner's allow list */
+	/* Reverse DNS (RFC 8601 iprev): filled by the rdns/fcrdns checks. */
+	char ptr[256];             /* first PTR name, "" if none */
+	const char *iprev;         /* "pass", "fail", "temperror", or NULL: not checked */
+	const char *spf;           /* "pass", "fail", ... or NULL: not checked */
+};
+
+/* --- for checks --------------------------------------------------------- */
+
+struct scan_facts *scan_job_facts(struct scan_job *job);
+struct dns *scan_job_dns(struct scan_job *job);
+struct event_base *scan_job_base(struct scan_job *job);
+const struct config *scan_job_config(struct scan_job *job);
+const struct scan_config *scan_job_scan_config(struct scan_job *job);
+/* A hit: symbol (an upper-case word) and a detail for the reply and log.
+ * points < 0: the check's configured points, else these points (scaled
+ * lists: DNSBL return codes, zone weights). */
+void scan_hit(struct scan_job *job, const char *symbol, int points, const char *detail);
+/* The check is finished with this stage (exactly once per call of its
+ * stage function). May be called inside the stage function or later. */
+void scan_job_done(struct scan_job *job);
+/* A check waiting on a callback keeps the job; false when the session
+ * went away meanwhile: then just call scan_job_done() and touch nothing. */
+bool scan_job_alive(const struct scan_job *job);
+
+/* --- for smtpd ------------------------------------------------------------ */
+
+/* Before the privilege drop: load the lists and zone files and note the
+ * resolver. Runs in the forked smtpd child as root (or the caller). */
+void scan_prepare(const struct config *c);
+
+/* After the drop: the process's DNS resolver on its event loop. */
+void scan_start(struct event_base *base, const struct config *c);
+
+/* One per SMTP session; NULL when no scan section is configured. */
+struct scan_session *scan_session_new(const struct config *c, const struct sockaddr *client,
+				      const char *client_ip, bool outbound);
+/* The session ends; pending checks finish into nothing. */
+void scan_session_free(struct scan_session *ss);
+struct scan_facts *scan_session_facts(struct scan_session *ss);
+/* The client authenticated (AUTH): its mail is outbound from now on and
+ * goes by the outbound policy (SCAN-1). */
+void scan_session_set_outbound(struct scan_session *ss);
+
+/* Run a stage. done() is called once, maybe before scan_run returns, with
+ * refused true and the reply when a refusing check hit. */
+typedef void (*scan_done_cb)(void *arg, bool refused, const char *reply);
+void scan_run(struct scan_session *ss, enum scan_stage stage, scan_done_cb done, void *arg);
+
+/* A new transaction (MAIL after RSET or a finished message): the
+ * per-message symbols go, the connection's stay. */
+void scan_message_reset(struct scan_session *ss);
+
+/* The message's action from the score so far (at DATA: every check up to
+ * RCPT has run), and the log line with score and symbols, once per
+ * message, when its fate is sealed. Then the headers to prepend
+ * (Authentication-Results, X-Spam-*; CRLF-terminated). */
+enum scan_verdict scan_decide(struct scan_session *ss);
+void scan_log_verdict(struct scan_session *ss, const char *queue_id);
+void scan_headers(struct scan_session *ss, const char *hostname, char *out, size_t cap);
+/* "action score symbols" for the queue's envelope record. */
+void scan_summary(struct scan_session *ss, char *out, size_t cap);
+const char *scan_refuse_reply(struct scan_session *ss);
+const char *scan_subject_prefix(struct scan_session *ss);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * See watch.h. scan_watch_changed runs in the master (baseline) and the
+ * queue; scan_watch_poll in the queue. stat(2) and open(2) only.
+ */
+#include "scan/watch.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "ipc/channel.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+struct scan_watch scan_watch_at_fork;
+
+bool scan_watch_changed(struct scan_watch *w, const struct config *c)
+{
+	const char *paths[SCAN_FILES_MAX];
+	size_t n = scan_config_files(c->scan, paths, SCAN_FILES_MAX);
+	bool fresh = w->config != c || w->n != n, changed = false;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		bool exists = paths[i] && stat(paths[i], &st) == 0;
+		if (!fresh && (exists != w->file[i].exists ||
+			       (exists && (st.st_dev != w->file[i].dev || st.st_ino != w->file[i].ino ||
+					   st.st_size != w->file[i].size ||
+					   st.st_mtim.tv_sec != w->file[i].mtime.tv_sec ||
+					   st.st_mtim.tv_nsec != w->file[i].mtime.tv_nsec))))
+			changed = true;
+		w->file[i].exists = exists;
+		if (exists) {
+			w->file[i].dev = st.st_dev;
+			w->file[i].ino = st.st_ino;
+			w->file[i].size = st.st_size;
+			w->file[i].mtime = st.st_mtim;
+		}
+	}
+	w->config = c;
+	w->n = n;
+	return changed;
+}
+
+void scan_watch_poll(struct scan_watch *w, const struct config *c, struct channel *const *channels, size_t n)
+{
+	if (!c->scan || !scan_watch_changed(w, c))
+		return;
+	const char *paths[SCAN_FILES_MAX];
+	size_t total = scan_config_files(c->scan, paths, SCAN_FILES_MAX);
+	log_event(LOG_INFO, "scan_files_changed", "files", log_u64(total), "smtpd", log_u64(n), NULL);
+	struct ipc_msg *m = xmalloc(sizeof(*m));
+	for (size_t i = 0; i < total; i++) {
+		int fd = paths[i] ? open(paths[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+		if (paths[i] && fd < 0)
+			log_event(LOG_WARNING, "scan_file_error", "file", paths[i], "msg", "cannot open", NULL);
+		ipc_msg_init(m, IPC_SCAN_FILE, 0);
+		ipc_put_u32(m, (uint32_t)i);
+		ipc_put_u32(m, (uint32_t)total);
+		for (size_t k = 0; k < n; k++)
+			channel_send(channels[k], m, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	free(m);
+}

@@ -1,0 +1,152 @@
+/*
+ * Session side of the scanner. See scan_hook.h. Runs in smtpd.
+ */
+#include "smtp/scan_hook.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "ipc/channel.h"
+#include "net/conn.h"
+#include "smtp/smtpd_internal.h"
+#include "util/log.h"
+
+static void on_stage_done(void *arg, bool refused, const char *reply)
+{
+	struct smtp_session *s = arg;
+	smtp_scan_then then = s->scan_then;
+	s->scan_then = NULL;
+	if (s->scan_pending) {
+		s->scan_pending = false;
+		if (s->state != SMTP_STATE_SCAN_WAIT)
+			return;  /* closed meanwhile (timeout, shutdown): nothing to answer */
+		smtp_session_set_state(s, s->scan_resume);
+		conn_resume(s->conn);
+	}
+	then(s, refused ? reply : NULL);
+}
+
+void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_then then)
+{
+	if (!s->scan) {
+		then(s, NULL);
+		return;
+	}
+	struct scan_facts *f = scan_session_facts(s->scan);
+	if (stage == SCAN_STAGE_HELO)
+		snprintf(f->helo, sizeof(f->helo), "%s", s->helo);
+	if (stage == SCAN_STAGE_MAIL && s->txn) {
+		scan_message_reset(s->scan);
+		snprintf(f->sender, sizeof(f->sender), "%s", s->txn->sender_text);
+	}
+	s->scan_then = then;
+	s->scan_pending = false;
+	scan_run(s->scan, stage, on_stage_done, s);
+	if (s->scan_then) {  /* still running: wait without reading input */
+		s->scan_pending = true;
+		s->scan_resume = s->state;
+		smtp_session_set_state(s, SMTP_STATE_SCAN_WAIT);
+	}
+}
+
+/* The recipient being scanned lives in the scanner's facts meanwhile. */
+static void rcpt_scanned(struct smtp_session *s, const char *refusal)
+{
+	struct scan_facts *f = scan_session_facts(s->scan);
+	char rcpt[sizeof(f->rcpt)];
+	snprintf(rcpt, sizeof(rcpt), "%s", f->rcpt);
+	f->rcpt[0] = '\0';
+	s->scan_rcpt_then(s, rcpt, refusal);
+}
+
+void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_then then)
+{
+	if (!s->scan) {
+		then(s, rcpt, NULL);
+		return;
+	}
+	s->scan_rcpt_then = then;
+	snprintf(scan_session_facts(s->scan)->rcpt, sizeof(scan_session_facts(s->scan)->rcpt), "%s", rcpt);
+	smtp_scan_stage(s, SCAN_STAGE_RCPT, rcpt_scanned);
+}
+
+static void greet(struct smtp_session *s, const char *refusal)
+{
+	const struct config *c = s->smtpd->config;
+	if (refusal) {
+		/* RFC 5321 3.1: a 554 greeting; we do not wait for the client's QUIT. */
+		log_event(LOG_INFO, "reject", "session", s->id, "client", s->client_ip, "command", "CONNECT",
+			  "reply", refusal, NULL);
+		smtp_session_close(s, "%s", refusal);
+		return;
+	}
+	smtp_session_reply(s, "220 %s ESMTP mailwarden", c->hostname);
+}
+
+void smtp_scan_connect(struct smtp_session *s)
+{
+	const struct config *c = s->smtpd->config;
+	const struct sockaddr *sa = (const struct sockaddr *)&s->client_addr;
+	/* Outbound: mail from the trusted networks (SCAN-1), with its own policy. */
+	bool outbound = cidr_list_contains(&c->trusted_networks, sa) ||
+			(s->lcfg && cidr_list_contains(&s->lcfg->trusted_networks, sa));
+	s->scan = scan_session_new(c, sa, s->client_ip, outbound);
+	smtp_scan_stage(s, SCAN_STAGE_CONNECT, greet);
+}
+
+void smtp_scan_session_end(struct smtp_session *s)
+{
+	scan_session_free(s->scan);
+	s->scan = NULL;
+}
+
+void smtp_scan_before_open(struct smtp_session *s, struct ipc_msg *m)
+{
+	if (!s->scan)
+		return;
+	enum scan_verdict v = scan_decide(s->scan);
+	char summary[1200];
+	scan_summary(s->scan, summary, sizeof(summary));
+	ipc_msg_init(m, IPC_TXN_VERDICT, s->txn->reqid);
+	ipc_put_u32(m, v == SCAN_QUARANTINE ? IPC_VERDICT_F_QUARANTINE : 0);
+	ipc_put_str(m, summary);
+	channel_send(s->smtpd->queue, m, -1);
+}
+
+void smtp_scan_headers(struct smtp_session *s, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (!s->scan)
+		return;
+	scan_headers(s->scan, s->smtpd->config->hostname, out, cap);
+	const char *prefix = scan_subject_prefix(s->scan);
+	if (prefix && s->txn)
+		message_set_subject_prefix(&s->txn->msg, prefix);
+}
+
+bool smtp_scan_end_of_message(struct smtp_session *s)
+{
+	if (!s->scan)
+		return false;
+	struct smtp_txn *t = s->txn;
+	scan_log_verdict(s->scan, t->msg.queue_id);
+	enum scan_verdict v = scan_decide(s->scan);
+	if (v != SCAN_REFUSE && v != SCAN_DISCARD)
+		return false;
+	if (v == SCAN_REFUSE) {
+		const char *reply = scan_refuse_reply(s->scan);
+		log_event(LOG_INFO, "reject", "session", s->id, "client", s->client_ip, "command", "DATA",
+			  "reply", reply, NULL);
+		smtp_session_reply(s, "%s", reply);
+	} else {
+		/* Accepted towards the client, dropped here (SCAN-8 "delete"). */
+		log_event(LOG_INFO, "discarded", "session", s->id, "queue_id", t->msg.queue_id,
+			  "from", t->sender_text, NULL);
+		smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", t->msg.queue_id);
+	}
+	smtp_session_txn_reset(s);  /* ABORT: the queue drops its file */
+	scan_message_reset(s->scan);
+	smtp_session_set_state(s, SMTP_STATE_READY);
+	return true;
+}
