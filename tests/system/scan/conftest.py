@@ -13,6 +13,7 @@ Client addresses (all on the loopback interface, none trusted):
     127.50.1.x   for local zone files and lists
 """
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -63,20 +64,31 @@ RECORDS = [
 
 
 SPF_CLIENT = "192.0.2.77"
+CLONE_NEWNET = 0x40000000
 
 
 @pytest.fixture(scope="module")
-def spf_client():
-    """A non-loopback client address (libspf2 passes every 127/8 client):
-    192.0.2.77 on the loopback interface, added for the module (as root)."""
-    added = subprocess.run(["ip", "addr", "add", f"{SPF_CLIENT}/32", "dev", "lo"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if added.returncode != 0 and "File exists" not in added.stderr:
-        pytest.skip(f"cannot add {SPF_CLIENT} to lo: {added.stderr.strip()}")
-    yield SPF_CLIENT
-    if added.returncode == 0:
-        subprocess.run(["ip", "addr", "del", f"{SPF_CLIENT}/32", "dev", "lo"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def private_network():
+    """A network namespace of the module's own, holding its whole world:
+    dnsmasq, the gateway, the sink and the clients. libspf2 passes every
+    127/8 client, so SPF needs a client address outside loopback; inside
+    this namespace 192.0.2.77 sits on the namespace's own lo and no packet
+    ever reaches a real interface. Root only (unshare). Entered by the
+    calling thread; everything started afterwards inherits it."""
+    if not mwsys.is_root():
+        pytest.skip("a private network namespace needs root")
+    libc = ctypes.CDLL(None, use_errno=True)
+    original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        os.close(original)
+        pytest.skip(f"unshare(CLONE_NEWNET): {os.strerror(ctypes.get_errno())}")
+    try:
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        subprocess.run(["ip", "addr", "add", f"{SPF_CLIENT}/32", "dev", "lo"], check=True)
+        yield SPF_CLIENT
+    finally:
+        libc.setns(original, CLONE_NEWNET)
+        os.close(original)
 
 
 class DnsServer:
