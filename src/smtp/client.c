@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@ static const char *client_state_names[] = {
 
 struct client {
 	struct smtp_client_job job;
+	struct event_base *base;
 	struct bufferevent *bev;
 	enum client_state state;
 	smtp_client_done_cb done;
@@ -39,7 +43,14 @@ struct client {
 	bool *accepted;
 	size_t rcpt_index;          /* RCPT: next to send; BODY (LMTP): next reply */
 	size_t n_accepted;
-	bool peer_smtputf8, peer_8bitmime, peer_size;
+	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn;
+	unsigned long long peer_size_max;   /* SIZE argument; 0: no limit given */
+	/* addresses to try, the current one, and whether MAIL was sent on it */
+	struct sockaddr_storage *addrs;
+	size_t n_addrs, cur_addr;
+	char cur_mta[64];
+	bool mail_sent;
+	char last_error[300];
 	/* the reply being read */
 	int reply_code;
 	unsigned reply_lines;
@@ -79,6 +90,7 @@ static void fail_remaining(struct client *c, int code, const char *fmt, ...)
 		if (c->replies[i].code == 0) {
 			c->replies[i].code = code;
 			snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", text);
+			snprintf(c->replies[i].mta, sizeof(c->replies[i].mta), "%s", c->cur_mta);
 		}
 }
 
@@ -89,15 +101,52 @@ static void client_finish(struct client *c)
 		bufferevent_free(c->bev);
 	free(c->replies);
 	free(c->accepted);
+	free(c->addrs);
 	free(c);
+}
+
+static void client_connect(struct client *c);
+
+/* Before MAIL was sent, a failing host is skipped for the next address
+ * (RFC 5321 5.1: try the next MX). Returns true if another is tried. */
+static bool client_try_next(struct client *c, const char *why)
+{
+	snprintf(c->last_error, sizeof(c->last_error), "%s: %s", c->cur_mta, why);
+	if (c->mail_sent || c->cur_addr + 1 >= c->n_addrs)
+		return false;
+	log_event(LOG_INFO, "client_next_host", "nexthop", c->job.host, "failed", c->cur_mta, "why", why, NULL);
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	c->cur_addr++;
+	c->reply_lines = 0;
+	c->n_caps = 0;
+	c->peer_size_max = 0;
+	client_connect(c);
+	return true;
 }
 
 /* A failure of the whole session: a synthesized temporary reply. */
 static void client_abort(struct client *c, const char *why)
 {
-	fail_remaining(c, 451, "451 4.4.2 %s:%s: %s (in state %s)", c->job.host, c->job.port, why,
-			       client_state_names[c->state]);
+	char what[200];
+	snprintf(what, sizeof(what), "%s (in state %s)", why, client_state_names[c->state]);
+	if (client_try_next(c, what))
+		return;
+	fail_remaining(c, 451, "451 4.4.2 %s[%s]: %s", c->job.host, c->cur_mta, what);
 	client_finish(c);
+}
+
+/* A refusal of the session before MAIL (greeting, EHLO/HELO): the next
+ * address if there is one, else the reply goes to every recipient. */
+static void client_refused(struct client *c)
+{
+	if (client_try_next(c, c->reply_text)) {
+		return;
+	}
+	fail_remaining(c, c->reply_code, "%s", c->reply_text);
+	client_enter(c, CLIENT_QUIT);
 }
 
 /* --- body ----------------------------------------------------------------- */
@@ -155,6 +204,7 @@ static void record_rcpt_reply(struct client *c, size_t i)
 {
 	c->replies[i].code = c->reply_code;
 	snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", c->reply_text);
+	snprintf(c->replies[i].mta, sizeof(c->replies[i].mta), "%s", c->cur_mta);
 }
 
 static size_t next_accepted(const struct client *c, size_t from)
@@ -172,30 +222,27 @@ static void client_reply(struct client *c)
 	case CLIENT_GREETING:
 		if (ok)
 			client_enter(c, CLIENT_EHLO);
-		else {
-			fail_remaining(c, code, "%s", c->reply_text);
-			client_enter(c, CLIENT_QUIT);
-		}
+		else
+			client_refused(c);
 		break;
 	case CLIENT_EHLO:
 		if (ok) {
 			c->peer_smtputf8 = cap_has(c, "SMTPUTF8");
 			c->peer_8bitmime = cap_has(c, "8BITMIME");
+			c->peer_size = cap_has(c, "SIZE");
+			c->peer_dsn = cap_has(c, "DSN");
 			client_enter(c, CLIENT_MAIL);
 		} else if (!c->job.lmtp && code >= 500) {
 			client_enter(c, CLIENT_HELO);
 		} else {
-			fail_remaining(c, code, "%s", c->reply_text);
-			client_enter(c, CLIENT_QUIT);
+			client_refused(c);
 		}
 		break;
 	case CLIENT_HELO:
 		if (ok)
 			client_enter(c, CLIENT_MAIL);
-		else {
-			fail_remaining(c, code, "%s", c->reply_text);
-			client_enter(c, CLIENT_QUIT);
-		}
+		else
+			client_refused(c);
 		break;
 	case CLIENT_MAIL:
 		if (ok)
@@ -282,6 +329,14 @@ static void client_readcb(struct bufferevent *bev, void *arg)
 			size_t k = strcspn(line + 4, " ");
 			if (k < sizeof(c->ehlo_caps[0]) && c->n_caps < REPLY_LINES_MAX)
 				snprintf(c->ehlo_caps[c->n_caps++], sizeof(c->ehlo_caps[0]), "%.*s", (int)k, line + 4);
+			/* RFC 1870: "SIZE 10240000" is the largest message the peer takes. */
+			if (k == 4 && strncasecmp(line + 4, "SIZE", 4) == 0 && len > 9) {
+				unsigned long long v = 0;
+				const char *p = line + 9;
+				while (*p >= '0' && *p <= '9' && v < (1ULL << 50))
+					v = v * 10 + (unsigned)(*p++ - '0');
+				c->peer_size_max = v;
+			}
 		}
 		bool last = len == 3 || line[3] == ' ';
 		if (last) {
@@ -348,20 +403,47 @@ static void client_enter(struct client *c, enum client_state st)
 	case CLIENT_HELO:
 		client_send(c, "HELO %s", j->helo_name);
 		break;
-	case CLIENT_MAIL:
+	case CLIENT_MAIL: {
+		unsigned long long size = (unsigned long long)(j->body_end - j->body_offset);
 		if (j->smtputf8 && !c->peer_smtputf8) {
 			/* RFC 6531 3.4: such a message must not go to a server without SMTPUTF8. */
 			fail_remaining(c, 553, "553 5.6.7 %s does not support SMTPUTF8", j->host);
 			client_enter(c, CLIENT_QUIT);
 			return;
 		}
-		client_send(c, "MAIL FROM:<%s>%s%s", j->sender,
-			    j->body_8bit && c->peer_8bitmime ? " BODY=8BITMIME" : "",
-			    j->smtputf8 ? " SMTPUTF8" : "");
+		if (j->body_8bit && !c->peer_8bitmime) {
+			/* RFC 6152 3: 8-bit data must not go to a server without
+			 * 8BITMIME; we do not downgrade, so the message bounces. */
+			fail_remaining(c, 554, "554 5.6.3 %s does not support 8BITMIME", j->host);
+			client_enter(c, CLIENT_QUIT);
+			return;
+		}
+		if (c->peer_size && c->peer_size_max && size > c->peer_size_max) {
+			/* RFC 1870 6.: do not send what the peer refuses by size. */
+			fail_remaining(c, 552, "552 5.3.4 message size %llu exceeds the limit of %s (%llu)", size,
+				       j->host, c->peer_size_max);
+			client_enter(c, CLIENT_QUIT);
+			return;
+		}
+		char sizearg[40] = "", dsnarg[400] = "";
+		if (c->peer_size)
+			snprintf(sizearg, sizeof(sizearg), " SIZE=%llu", size);
+		if (c->peer_dsn)
+			snprintf(dsnarg, sizeof(dsnarg), "%s%s%s%s", j->dsn_ret ? " RET=" : "",
+				 j->dsn_ret ? j->dsn_ret : "", j->dsn_envid ? " ENVID=" : "",
+				 j->dsn_envid ? j->dsn_envid : "");
+		c->mail_sent = true;
+		client_send(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sizearg,
+			    j->body_8bit ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg);
 		break;
-	case CLIENT_RCPT:
-		client_send(c, "RCPT TO:<%s>", j->rcpts[c->rcpt_index]);
+	}
+	case CLIENT_RCPT: {
+		const char *notify = c->peer_dsn && j->rcpt_notify ? j->rcpt_notify[c->rcpt_index] : NULL;
+		const char *orcpt = c->peer_dsn && j->rcpt_orcpt ? j->rcpt_orcpt[c->rcpt_index] : NULL;
+		client_send(c, "RCPT TO:<%s>%s%s%s%s", j->rcpts[c->rcpt_index], notify ? " NOTIFY=" : "",
+			    notify ? notify : "", orcpt ? " ORCPT=" : "", orcpt ? orcpt : "");
 		break;
+	}
 	case CLIENT_DATA:
 		client_send(c, "DATA");
 		break;
@@ -379,6 +461,26 @@ static void client_enter(struct client *c, enum client_state st)
 	}
 }
 
+static void client_connect(struct client *c)
+{
+	const struct sockaddr_storage *ss = &c->addrs[c->cur_addr];
+	char host[INET6_ADDRSTRLEN] = "?";
+	const void *bin = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+						    : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+	inet_ntop(ss->ss_family, bin, host, sizeof(host));
+	snprintf(c->cur_mta, sizeof(c->cur_mta), "%s", host);
+	c->state = CLIENT_CONNECT;
+	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_CHUNK / 2, 0);
+	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.connect_timeout },
+				 &(struct timeval){ .tv_sec = c->job.connect_timeout });
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (bufferevent_socket_connect(c->bev, (const struct sockaddr *)ss, (int)sl) < 0)
+		client_abort(c, "connect failed");
+}
+
 void smtp_client_start(struct event_base *base, const struct smtp_client_job *job,
 		       smtp_client_done_cb done, void *arg)
 {
@@ -386,29 +488,38 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 	c->job = *job;
 	c->done = done;
 	c->arg = arg;
+	c->base = base;
 	c->replies = xcalloc(job->n_rcpts, sizeof(*c->replies));
 	c->accepted = xcalloc(job->n_rcpts, sizeof(*c->accepted));
 	c->state = CLIENT_CONNECT;
 
-	/* Numeric next hops resolve without DNS; names use the system
-	 * resolver for now (asynchronous DNS comes with MX routing). */
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
-	int rc = getaddrinfo(job->host, job->port, &hints, &ai);
-	if (rc != 0) {
-		fail_remaining(c, 451, "451 4.4.3 %s: host lookup failed: %s", job->host, gai_strerror(rc));
-		client_finish(c);
-		return;
-	}
-	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_CHUNK / 2, 0);
-	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = job->connect_timeout },
-				 &(struct timeval){ .tv_sec = job->connect_timeout });
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen) < 0) {
+	if (job->n_addrs > 0) {
+		c->addrs = xcalloc(job->n_addrs, sizeof(*c->addrs));
+		memcpy(c->addrs, job->addrs, job->n_addrs * sizeof(*c->addrs));
+		c->n_addrs = job->n_addrs;
+	} else {
+		/* Static routes: numeric next hops resolve without DNS (TOP-4);
+		 * a name goes through the system resolver. */
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+		int rc = getaddrinfo(job->host, job->port, &hints, &ai);
+		if (rc != 0) {
+			fail_remaining(c, 451, "451 4.4.3 %s: host lookup failed: %s", job->host, gai_strerror(rc));
+			client_finish(c);
+			return;
+		}
+		for (struct addrinfo *p = ai; p; p = p->ai_next) {
+			if (p->ai_addrlen > sizeof(struct sockaddr_storage) || c->n_addrs >= 16)
+				continue;
+			c->addrs = xreallocarray(c->addrs, c->n_addrs + 1, sizeof(*c->addrs));
+			memset(&c->addrs[c->n_addrs], 0, sizeof(*c->addrs));
+			memcpy(&c->addrs[c->n_addrs++], p->ai_addr, p->ai_addrlen);
+		}
 		freeaddrinfo(ai);
-		client_abort(c, "connect failed");
-		return;
+		if (c->n_addrs == 0) {
+			fail_remaining(c, 451, "451 4.4.3 %s: no usable address", job->host);
+			client_finish(c);
+			return;
+		}
 	}
-	freeaddrinfo(ai);
+	client_connect(c);
 }

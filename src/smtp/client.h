@@ -17,9 +17,15 @@
 #include <sys/types.h>
 
 struct event_base;
+struct sockaddr_storage;
 
 struct smtp_client_job {
-	const char *host, *port;
+	const char *host, *port;     /* for logs; and resolved when n_addrs is 0 */
+	/* Addresses to try in order (ports set), e.g. every MX host's: the
+	 * next one is tried when a connection fails or the greeting or EHLO
+	 * is not 2xx, before MAIL was sent. Copied. */
+	const struct sockaddr_storage *addrs;
+	size_t n_addrs;
 	bool lmtp;
 	const char *helo_name;
 	const char *sender;          /* "" for the null sender */
@@ -28,12 +34,19 @@ struct smtp_client_job {
 	int body_fd;                 /* the spool file; read with pread, not closed */
 	off_t body_offset, body_end;
 	bool body_8bit, smtputf8;
+	/* RFC 3461 DSN parameters, passed on when the peer offers DSN:
+	 * ret "FULL"/"HDRS" or NULL, envid xtext or NULL, and per recipient
+	 * notify ("SUCCESS,FAILURE" ..., NULL: none given) and orcpt
+	 * ("rfc822;addr" in xtext, NULL: none). Arrays may be NULL. */
+	const char *dsn_ret, *dsn_envid;
+	char *const *rcpt_notify, *const *rcpt_orcpt;
 	unsigned connect_timeout, reply_timeout;
 };
 
 struct smtp_client_reply {
 	int code;                    /* 250, 450, 550, ... */
 	char text[512];              /* the full last line, e.g. "250 2.0.0 Ok: queued as X" */
+	char mta[64];                /* the address that gave it ("" if none was reached) */
 };
 
 /* Called once; replies[i] belongs to job->rcpts[i]. The job's strings must
