@@ -21,6 +21,8 @@
 #include "config/config.h"
 #include "ipc/channel.h"
 #include "master/child.h"
+#include "policy/rewrite.h"
+#include "queue/control.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
 #include "smtp/address.h"
@@ -123,7 +125,30 @@ static bool on_rcpt(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	if (!ipc_get_end(m) || in->fd >= 0 || !envelope_address_ok(rcpt, false) ||
 	    in->env.n_rcpts >= q->config->limits.recipients)
 		return false;
-	envelope_add_rcpt(&in->env, rcpt);
+	/* TOP-5: recipients are rewritten where they enter the queue; the
+	 * address as given stays as the DSN original recipient. */
+	char *rewritten = rewrite_apply(q->config->rewrite, rcpt);
+	if (rewritten && !envelope_address_ok(rewritten, false)) {
+		log_event(LOG_WARNING, "rewrite_refused", "from", rcpt, "to", rewritten,
+			  "msg", "result is not a valid address; kept the original", NULL);
+		free(rewritten);
+		rewritten = NULL;
+	}
+	const char *addr = rewritten ? rewritten : rcpt;
+	for (size_t i = 0; i < in->env.n_rcpts; i++)
+		if (strcmp(in->env.rcpts[i].addr, addr) == 0) {  /* two aliases of one address */
+			free(rewritten);
+			return true;
+		}
+	envelope_add_rcpt(&in->env, addr);
+	if (rewritten) {
+		log_event(LOG_INFO, "rewritten", "session", in->env.session, "from", rcpt, "to", rewritten, NULL);
+		size_t n = strlen(rcpt) + 8;
+		char *orcpt = xmalloc(n);
+		snprintf(orcpt, n, "rfc822;%s", rcpt);
+		in->env.rcpts[in->env.n_rcpts - 1].dsn_orcpt = orcpt;
+	}
+	free(rewritten);
 	return true;
 }
 
@@ -164,7 +189,7 @@ static bool on_commit(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	int fd = in->fd;
 	in->fd = -1;
 	TAILQ_REMOVE(&q->incoming, in, link);
-	scheduler_add(q->sch, &in->env, fd);
+	scheduler_add(q->sch, &in->env, fd, false);
 	free(in);
 	return true;
 }
@@ -211,15 +236,16 @@ static void on_smtpd_closed(struct channel *ch, const char *why, void *arg)
 	log_event(LOG_INFO, "smtpd_gone", "msg", why, NULL);
 }
 
-static void recover_one(const char *id, void *arg)
+static void recover_one(const char *id, bool held, void *arg)
 {
 	struct queue *q = arg;
 	struct envelope e;
-	int fd = spool_load(q->spool, id, &e);
+	int fd = spool_load(q->spool, id, held, &e);
 	if (fd < 0)
 		return;
-	log_event(LOG_INFO, "recovered", "queue_id", id, "from", e.sender, "nrcpt", log_u64(e.n_rcpts), NULL);
-	scheduler_add(q->sch, &e, fd);
+	log_event(LOG_INFO, "recovered", "queue_id", id, "from", e.sender, "nrcpt", log_u64(e.n_rcpts),
+		  "held", held ? "yes" : "no", NULL);
+	scheduler_add(q->sch, &e, fd, held);
 }
 
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
@@ -243,6 +269,8 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 		return 1;
 	q.sch = scheduler_new(q.base, c, q.spool);
 	spool_recover(q.spool, recover_one, &q);
+	if (control_start(q.base, q.sch) < 0)
+		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
 	for (size_t i = 0; i < fds->n; i++)
 		channel_new(q.base, fds->fds[i], on_smtpd_msg, on_smtpd_closed, &q);
 	struct event *term = evsignal_new(q.base, SIGTERM, on_sigterm, &q);
