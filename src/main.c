@@ -8,6 +8,7 @@
 
 #include "config/check.h"
 #include "config/config.h"
+#include "ctl/queuectl.h"
 #include "master/master.h"
 
 struct subcommand {
@@ -76,6 +77,7 @@ static int cmd_version(int argc, char **argv)
 static const struct subcommand subcommands[] = {
 	{ "serve", cmd_serve, "serve [-c FILE] [-f]   run the gateway (-f: foreground, log to stderr)" },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]   check a configuration, report every problem" },
+	{ "queue", queuectl_main, "queue [-c FILE] list [--json] | show ID | flush [ID] | hold ID | release ID | delete ID" },
 	{ "version", cmd_version, "version   print the version" },
 };
 

@@ -161,11 +161,16 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	smtp_session_reply(s, "250 2.1.0 Ok");
 }
 
+/* A local domain needs a static route (TOP-1); any other domain that got
+ * this far is relayed and goes to its route, the smart host or its MX
+ * (TOP-2, queue/deliver.h). */
 static bool rcpt_has_route(const struct config *c, const struct address *a)
 {
 	if (a->kind == ADDRESS_POSTMASTER)
 		return true;
-	return route_lookup(c->routes, c->n_routes, a->domain, strlen(a->domain)) != NULL;
+	if (route_lookup(c->routes, c->n_routes, a->domain, strlen(a->domain)) != NULL)
+		return true;
+	return !config_is_local_domain(c, a->domain, strlen(a->domain));
 }
 
 static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
