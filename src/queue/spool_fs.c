@@ -148,6 +148,17 @@ int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t exp
 		unlinkat(s->tmp_fd, e->id, 0);
 		return -1;
 	}
+	/* The file was written through a descriptor shared with smtpd and
+	 * opened O_APPEND; on Linux pwrite() on such a descriptor ignores its
+	 * offset and appends, so spool_mark() would add status bytes to the
+	 * end of the message instead of rewriting them in place. The queue
+	 * goes on with a private descriptor of its own (same fd number), so
+	 * neither the flag nor anything smtpd still holds touches it. */
+	int own = openat(s->queue_fd, e->id, O_RDWR | O_CLOEXEC);
+	if (own < 0 || dup3(own, fd, O_CLOEXEC) < 0)
+		log_event(LOG_ERR, "spool_error", "op", "reopen", "queue_id", e->id, "msg", strerror(errno), NULL);
+	if (own >= 0)
+		close(own);
 	return 0;
 }
 
