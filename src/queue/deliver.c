@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -277,7 +278,13 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 			run_mx(j);
 		else if (j->route->kind == ROUTE_MAILDIR)
 			run_maildir(j);
-		else
+		else if (j->route->kind == ROUTE_LMTP && j->route->path) {
+			struct sockaddr_storage ss = { 0 };
+			struct sockaddr_un *su = (struct sockaddr_un *)&ss;
+			su->sun_family = AF_UNIX;
+			snprintf(su->sun_path, sizeof(su->sun_path), "%s", j->route->path);
+			run_smtp(j, &ss, 1, j->route->path, "", true);
+		} else
 			run_smtp(j, NULL, 0, j->route->host, j->route->port, j->route->kind == ROUTE_LMTP);
 	}
 	free(jobs);

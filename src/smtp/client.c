@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,9 +466,18 @@ static void client_connect(struct client *c)
 {
 	const struct sockaddr_storage *ss = &c->addrs[c->cur_addr];
 	char host[INET6_ADDRSTRLEN] = "?";
-	const void *bin = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
-						    : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-	inet_ntop(ss->ss_family, bin, host, sizeof(host));
+	socklen_t sl = sizeof(struct sockaddr_in);
+	if (ss->ss_family == AF_UNIX) {
+		snprintf(host, sizeof(host), "unix");
+		sl = sizeof(struct sockaddr_un);
+	} else {
+		const void *bin = ss->ss_family == AF_INET6
+					  ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+					  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+		inet_ntop(ss->ss_family, bin, host, sizeof(host));
+		if (ss->ss_family == AF_INET6)
+			sl = sizeof(struct sockaddr_in6);
+	}
 	snprintf(c->cur_mta, sizeof(c->cur_mta), "%s", host);
 	c->state = CLIENT_CONNECT;
 	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
@@ -476,7 +486,6 @@ static void client_connect(struct client *c)
 	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.connect_timeout },
 				 &(struct timeval){ .tv_sec = c->job.connect_timeout });
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	if (bufferevent_socket_connect(c->bev, (const struct sockaddr *)ss, (int)sl) < 0)
 		client_abort(c, "connect failed");
 }
