@@ -26,6 +26,7 @@
 #include "queue/scheduler.h"
 #include "queue/spool.h"
 #include "smtp/address.h"
+#include "smtp/params.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -152,6 +153,60 @@ static bool on_rcpt(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	return true;
 }
 
+/* RFC 3461 parameters; smtpd checked them, we check again (xtext, lengths,
+ * the NOTIFY words) before they reach the spool and the next hop. */
+static bool notify_ok(const char *s)
+{
+	if (strcmp(s, "NEVER") == 0)
+		return true;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, ",");
+		if (!((n == 7 && (strncmp(p, "SUCCESS", 7) == 0 || strncmp(p, "FAILURE", 7) == 0)) ||
+		      (n == 5 && strncmp(p, "DELAY", 5) == 0)))
+			return false;
+		p += n;
+		if (*p == ',' && *++p == '\0')
+			return false;
+	}
+	return true;
+}
+
+static bool on_dsn(struct incoming *in, struct ipc_msg *m)
+{
+	char ret[IPC_STRING_MAX + 1], envid[IPC_STRING_MAX + 1];
+	ipc_get_str(m, ret, sizeof(ret));
+	ipc_get_str(m, envid, sizeof(envid));
+	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts > 0 || in->env.dsn_ret || in->env.dsn_envid)
+		return false;
+	if ((ret[0] && strcmp(ret, "FULL") != 0 && strcmp(ret, "HDRS") != 0) || strlen(envid) > PARAMS_ENVID_MAX ||
+	    !params_xtext_valid(envid, strlen(envid)))
+		return false;
+	in->env.dsn_ret = ret[0] ? xstrdup(ret) : NULL;
+	in->env.dsn_envid = envid[0] ? xstrdup(envid) : NULL;
+	return true;
+}
+
+static bool on_rcpt_dsn(struct incoming *in, struct ipc_msg *m)
+{
+	char notify[IPC_STRING_MAX + 1], orcpt[IPC_STRING_MAX + 1];
+	ipc_get_str(m, notify, sizeof(notify));
+	ipc_get_str(m, orcpt, sizeof(orcpt));
+	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts == 0)
+		return false;
+	const char *semi = strchr(orcpt, ';');
+	if (!notify_ok(notify) || strlen(orcpt) > PARAMS_ORCPT_MAX ||
+	    (orcpt[0] && (!semi || !params_xtext_valid(semi + 1, strlen(semi + 1)))))
+		return false;
+	struct envelope_rcpt *r = &in->env.rcpts[in->env.n_rcpts - 1];
+	free(r->dsn_notify);
+	r->dsn_notify = notify[0] ? xstrdup(notify) : NULL;
+	if (orcpt[0]) {  /* the client's ORCPT wins over the one rewriting set */
+		free(r->dsn_orcpt);
+		r->dsn_orcpt = xstrdup(orcpt);
+	}
+	return true;
+}
+
 static bool on_open(struct queue *q, struct incoming *in, struct ipc_msg *m)
 {
 	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts == 0)
@@ -205,6 +260,8 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	case IPC_TXN_BEGIN: ok = fd < 0 && on_begin(q, ch, m); break;
 	case IPC_TXN_RCPT: ok = in && on_rcpt(q, in, m); break;
 	case IPC_TXN_OPEN: ok = in && on_open(q, in, m); break;
+	case IPC_TXN_DSN: ok = in && on_dsn(in, m); break;
+	case IPC_TXN_RCPT_DSN: ok = in && on_rcpt_dsn(in, m); break;
 	case IPC_TXN_COMMIT: ok = in && on_commit(q, in, m); break;
 	case IPC_TXN_ABORT:
 		ok = ipc_get_end(m);

@@ -108,6 +108,7 @@ static void cmd_ehlo(struct smtp_session *s, const char *args, size_t len)
 	smtp_session_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtp_session_reply(s, "250-SMTPUTF8");
 	smtp_session_reply(s, "250-CHUNKING");
+	smtp_session_reply(s, "250-DSN");
 	smtp_session_reply(s, "250 HELP");
 }
 
@@ -192,7 +193,8 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 		return;
 	}
 	const char *bad = NULL;
-	enum params_error pe = params_parse_rcpt(path + used, rest - used, &bad);
+	struct rcpt_params rp;
+	enum params_error pe = params_parse_rcpt(path + used, rest - used, &rp, &bad);
 	if (pe != PARAMS_OK) {
 		char quoted[48];
 		smtp_session_error(s, "%s %s", pe == PARAMS_ERR_UNKNOWN ? "555 5.5.4 Unsupported option:"
@@ -226,6 +228,8 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 			return;
 		}
 	t->rcpts = xreallocarray(t->rcpts, t->n_rcpts + 1, sizeof(*t->rcpts));
+	t->rcpt_dsn = xreallocarray(t->rcpt_dsn, t->n_rcpts + 1, sizeof(*t->rcpt_dsn));
+	t->rcpt_dsn[t->n_rcpts] = rp;  /* RFC 3461 NOTIFY/ORCPT, kept through the queue */
 	t->rcpts[t->n_rcpts++] = xstrdup(text);
 	smtp_session_set_state(s, SMTP_STATE_RCPT);
 	log_event(LOG_INFO, "rcpt", "session", s->id, "to", text, NULL);
