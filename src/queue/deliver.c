@@ -75,7 +75,7 @@ static void job_free(struct job *j)
 static void job_fail(struct job *j, int code, const char *reply)
 {
 	for (size_t i = 0; i < j->n; i++)
-		scheduler_rcpt_result(j->sch, j->q, j->index[i], code, reply, j->nexthop, NULL);
+		scheduler_rcpt_result(j->sch, j->q, j->index[i], code, reply, j->nexthop, NULL, DELIVER_FINAL);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
@@ -85,7 +85,9 @@ static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, si
 	struct job *j = arg;
 	for (size_t i = 0; i < n; i++)
 		scheduler_rcpt_result(j->sch, j->q, j->index[i], replies[i].code, replies[i].text, j->nexthop,
-				      replies[i].mta[0] ? replies[i].mta : NULL);
+				      replies[i].mta[0] ? replies[i].mta : NULL,
+				      replies[i].dsn_passed ? DELIVER_DSN_PASSED
+				      : j->route && j->route->kind == ROUTE_LMTP ? DELIVER_FINAL : DELIVER_RELAYED);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
@@ -99,7 +101,7 @@ static void run_maildir(struct job *j)
 	snprintf(reply, sizeof(reply), "451 4.3.0 %s", why);
 	for (size_t i = 0; i < j->n; i++)
 		scheduler_rcpt_result(j->sch, j->q, j->index[i], rc == 0 ? 250 : 451,
-				      rc == 0 ? "250 2.0.0 delivered to maildir" : reply, j->nexthop, NULL);
+				      rc == 0 ? "250 2.0.0 delivered to maildir" : reply, j->nexthop, NULL, DELIVER_FINAL);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
@@ -226,7 +228,7 @@ static void no_route(struct scheduler *sch, struct qentry *q, size_t i)
 {
 	char reply[300];
 	snprintf(reply, sizeof(reply), "451 4.4.4 no route for domain %s", rcpt_domain(q->env.rcpts[i].addr));
-	scheduler_rcpt_result(sch, q, i, 451, reply, "none", NULL);
+	scheduler_rcpt_result(sch, q, i, 451, reply, "none", NULL, DELIVER_FINAL);
 }
 
 void deliver_start(struct event_base *base, const struct config *c, struct dns *dns, struct scheduler *sch,

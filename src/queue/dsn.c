@@ -119,6 +119,7 @@ static const char *action_name(enum dsn_action a)
 	case DSN_FAILED: return "failed";
 	case DSN_DELAYED: return "delayed";
 	case DSN_DELIVERED: return "delivered";
+	case DSN_RELAYED: return "relayed";
 	}
 	return "failed";
 }
@@ -162,8 +163,8 @@ char *dsn_build(const struct dsn_info *info, const struct dsn_rcpt *rcpts, size_
 			 "recipients. The mail system will keep trying; you do not need to send it\r\n"
 			 "again.\r\n\r\n", id);
 	else
-		putf(&o, "Your message (queue id %s) was delivered to the recipients below,\r\n"
-			 "as you asked.\r\n\r\n", id);
+		putf(&o, "Your message (queue id %s) was delivered to the recipients below, or\r\n"
+			 "relayed to a system that does not send delivery notifications, as you asked.\r\n\r\n", id);
 	for (size_t i = 0; i < n; i++) {
 		char a[600], r[900];
 		clean(a, sizeof(a), rcpts[i].addr);
@@ -191,7 +192,7 @@ char *dsn_build(const struct dsn_info *info, const struct dsn_rcpt *rcpts, size_
 			put_addr_field(&o, "Original-Recipient", r->orcpt);
 		put_addr_field(&o, "Final-Recipient", r->addr);
 		putf(&o, "Action: %s\r\n", action_name(r->action));
-		if (r->action == DSN_DELIVERED && (!r->reply || r->reply[0] != '2'))
+		if ((r->action == DSN_DELIVERED || r->action == DSN_RELAYED) && (!r->reply || r->reply[0] != '2'))
 			snprintf(status, sizeof(status), "2.0.0");
 		else
 			dsn_status(r->reply ? r->reply : "", status);
@@ -215,7 +216,18 @@ char *dsn_build(const struct dsn_info *info, const struct dsn_rcpt *rcpts, size_
 	}
 	putf(&o, "\r\n");
 
-	/* 3: the original headers (RFC 3462 text/rfc822-headers), cut at a line */
+	/* 3: the original message (RET=FULL) or its headers (RFC 6522
+	 * text/rfc822-headers), cut at a line */
+	if (info->full) {
+		putf(&o, "--%s\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+		     info->boundary);
+		put(&o, headers, hlen);
+		if (hlen > 0 && headers[hlen - 1] != '\n')
+			putf(&o, "\r\n");
+		putf(&o, "\r\n--%s--\r\n", info->boundary);
+		*len = o.len;
+		return o.buf;
+	}
 	putf(&o, "--%s\r\nContent-Type: text/rfc822-headers\r\n\r\n", info->boundary);
 	if (hlen > DSN_HEADERS_MAX) {
 		hlen = DSN_HEADERS_MAX;

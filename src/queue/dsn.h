@@ -10,11 +10,12 @@
 #ifndef MW_QUEUE_DSN_H
 #define MW_QUEUE_DSN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
-enum dsn_action { DSN_FAILED, DSN_DELAYED, DSN_DELIVERED };
+enum dsn_action { DSN_FAILED, DSN_DELAYED, DSN_DELIVERED, DSN_RELAYED };
 
 struct dsn_rcpt {
 	const char *addr;          /* the recipient as queued */
@@ -32,15 +33,18 @@ struct dsn_info {
 	time_t arrival, now;
 	const char *boundary;      /* unique per message; must not occur in headers */
 	const char *message_id;    /* for the report's Message-ID: header, without <> */
+	bool full;                 /* RET=FULL: content is the whole message (message/rfc822) */
 };
 
-/* The complete report message (CRLF lines). headers/hlen: the original
- * message's header section (up to, not including, the empty line); it is
- * cut at a line boundary if longer than DSN_HEADERS_MAX. Returns a
- * malloc'ed buffer, its length in *len. */
+/* The complete report message (CRLF lines). content/clen: the original
+ * message's header section (up to, not including, the empty line), cut
+ * at a line boundary if longer than DSN_HEADERS_MAX; or with info->full
+ * the whole original message (RFC 3461 4.3 RET=FULL; the caller bounds
+ * it by DSN_FULL_MAX). Returns a malloc'ed buffer, its length in *len. */
 #define DSN_HEADERS_MAX (64u * 1024)
+#define DSN_FULL_MAX (1024u * 1024)
 char *dsn_build(const struct dsn_info *info, const struct dsn_rcpt *rcpts, size_t n,
-		const char *headers, size_t hlen, size_t *len);
+		const char *content, size_t clen, size_t *len);
 
 /* The status code for a reply (RFC 3463): the enhanced code it carries
  * ("5.1.1"), else class.0.0 from the basic code. out holds 16 bytes. */

@@ -119,6 +119,18 @@ static char *read_headers(const struct qentry *q, size_t *len)
 	return buf;
 }
 
+static unsigned long long msg_size(const struct qentry *q);
+
+/* The whole original message (the caller bounds its size). */
+static char *read_all(const struct qentry *q, size_t *len)
+{
+	size_t n = (size_t)msg_size(q);
+	char *buf = xmalloc(n + 1);
+	ssize_t got = pread(q->fd, buf, n, q->env.body_offset);
+	*len = got > 0 ? (size_t)got : 0;
+	return buf;
+}
+
 /* NOTIFY (RFC 3461 4.1): NULL means the default, FAILURE (and DELAY). */
 static bool notify_has(const char *notify, const char *what)
 {
@@ -140,10 +152,14 @@ static int dsn_send(struct scheduler *sch, struct qentry *q, const char *to, uin
 	snprintf(boundary, sizeof(boundary), "=_mailwarden_%s_%016llx", q->env.id, (unsigned long long)rnd);
 	snprintf(msgid, sizeof(msgid), "%s.%016llx.dsn@%s", q->env.id, (unsigned long long)rnd, c->hostname);
 	size_t hlen;
-	char *headers = read_headers(q, &hlen);
+	/* RFC 3461 4.3: RET=FULL returns the whole message with a failure,
+	 * up to DSN_FULL_MAX; anything else returns the headers. */
+	bool full = rcpts[0].action == DSN_FAILED && q->env.dsn_ret && strcmp(q->env.dsn_ret, "FULL") == 0 &&
+		    msg_size(q) <= DSN_FULL_MAX;
+	char *headers = full ? read_all(q, &hlen) : read_headers(q, &hlen);
 	struct dsn_info info = { .reporting_mta = c->hostname, .queue_id = q->env.id,
 				 .envid = q->env.dsn_envid, .to = to, .arrival = (time_t)q->env.arrival,
-				 .now = time(NULL), .boundary = boundary, .message_id = msgid };
+				 .now = time(NULL), .boundary = boundary, .message_id = msgid, .full = full };
 	size_t len;
 	char *msg = dsn_build(&info, rcpts, n, headers, hlen, &len);
 	free(headers);
@@ -154,7 +170,7 @@ static int dsn_send(struct scheduler *sch, struct qentry *q, const char *to, uin
 	e.client = xstrdup("");
 	e.helo = xstrdup(c->hostname);
 	e.sender = xstrdup("");  /* RFC 5321 4.5.5: DSNs from the null sender */
-	e.flags = flags | ENVELOPE_F_BOUNCE;
+	e.flags = flags | ENVELOPE_F_BOUNCE | (full ? q->env.flags & (ENVELOPE_F_8BITMIME | ENVELOPE_F_SMTPUTF8) : 0);
 	envelope_add_rcpt(&e, to);
 	int fd = spool_inject(sch->spool, &e, msg, len);
 	free(msg);
@@ -246,6 +262,9 @@ static void notify_successes(struct scheduler *sch, struct qentry *q)
 {
 	size_t n;
 	struct dsn_rcpt *r = dsn_rcpts_for(q, want_success, DSN_DELIVERED, &n);
+	for (size_t i = 0, k = 0; i < q->env.n_rcpts && k < n; i++)
+		if (want_success(q, i))
+			r[k++].action = q->rs[i].relayed ? DSN_RELAYED : DSN_DELIVERED;
 	if (n > 0 && q->env.sender[0])
 		dsn_send(sch, q, q->env.sender, 0, r, n);
 	for (size_t i = 0; i < q->env.n_rcpts; i++)
@@ -351,7 +370,7 @@ bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt)
 }
 
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
-			   const char *reply, const char *nexthop, const char *mta)
+			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind)
 {
 	struct envelope_rcpt *r = &q->env.rcpts[rcpt];
 	struct qrcpt_state *rs = &q->rs[rcpt];
@@ -364,7 +383,9 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 		status = "sent";
 		if (spool_mark(sch->spool, q->fd, r, RCPT_DELIVERED) == 0)
 			r->status = RCPT_DELIVERED;
-		rs->notify_success = r->dsn_notify && notify_has(r->dsn_notify, "SUCCESS");
+		rs->notify_success = r->dsn_notify && notify_has(r->dsn_notify, "SUCCESS") &&
+				     kind != DELIVER_DSN_PASSED;
+		rs->relayed = kind == DELIVER_RELAYED;
 	} else if (code >= 500) {
 		/* Marked failed once the bounce is queued (settle). */
 		status = "failed";

@@ -39,6 +39,7 @@ struct qrcpt_state {
 	char *last_mta;         /* the host that gave it */
 	bool failing;           /* permanent failure, bounce not yet committed */
 	bool notify_success;    /* delivered this round with NOTIFY=SUCCESS */
+	bool relayed;           /* ... to a next hop that was not told about it */
 };
 
 struct qentry {
@@ -68,11 +69,16 @@ void scheduler_kick(struct scheduler *sch);
  * at most retry_max. Pure. */
 unsigned retry_schedule(unsigned retry_min, unsigned retry_max, unsigned attempts);
 
+/* How a 2xx came about, for NOTIFY=SUCCESS (RFC 3461 6.2.3): final
+ * delivery (maildir, LMTP), relayed to a next hop without DSN (we report
+ * "relayed"), or passed on to one with DSN (it reports, we do not). */
+enum deliver_kind { DELIVER_FINAL, DELIVER_RELAYED, DELIVER_DSN_PASSED };
+
 /* For deliver.c: one recipient's outcome (mta: the address that answered,
  * or NULL), whether a recipient already failed this round, and the end of
  * one job. */
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
-			   const char *reply, const char *nexthop, const char *mta);
+			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind);
 bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt);
 struct dns *scheduler_dns(struct scheduler *sch);
 void scheduler_job_done(struct scheduler *sch, struct qentry *q);

@@ -206,6 +206,7 @@ static void record_rcpt_reply(struct client *c, size_t i)
 	c->replies[i].code = c->reply_code;
 	snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", c->reply_text);
 	snprintf(c->replies[i].mta, sizeof(c->replies[i].mta), "%s", c->cur_mta);
+	c->replies[i].dsn_passed = c->peer_dsn;
 }
 
 static size_t next_accepted(const struct client *c, size_t from)

@@ -47,6 +47,7 @@ struct smtp_client_reply {
 	int code;                    /* 250, 450, 550, ... */
 	char text[512];              /* the full last line, e.g. "250 2.0.0 Ok: queued as X" */
 	char mta[64];                /* the address that gave it ("" if none was reached) */
+	bool dsn_passed;             /* the peer offered DSN: NOTIFY went on with the recipient */
 };
 
 /* Called once; replies[i] belongs to job->rcpts[i]. The job's strings must

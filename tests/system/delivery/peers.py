@@ -129,17 +129,19 @@ class _LmtpHandler(socketserver.StreamRequestHandler):
 
     def handle(self):
         server = self.server.lmtp
-        self.reply("220 lmtp.test LMTP ready")
+        self.reply("220 lmtp.test ready")
         rcpts, sender = [], None
         while True:
             line = self.rfile.readline()
             if not line:
                 return
             cmd = line.decode("utf-8", "replace").rstrip("\r\n")
+            server.commands.append(cmd)
             verb = cmd[:4].upper()
-            if verb == "LHLO":
+            if verb in ("LHLO", "EHLO"):
                 self.reply("250-lmtp.test")
-                self.reply("250-PIPELINING")
+                for cap in server.caps:
+                    self.reply(f"250-{cap}")
                 self.reply("250 8BITMIME")
             elif verb == "MAIL":
                 sender, rcpts = cmd[10:].split(">")[0].lstrip("<"), []
@@ -155,6 +157,12 @@ class _LmtpHandler(socketserver.StreamRequestHandler):
                     if l in (b".\r\n", b""):
                         break
                     data += l[1:] if l.startswith(b"..") else l
+                if server.smtp:   # SMTP: one reply for all
+                    with server.cond:
+                        server.messages.extend((sender, r, data) for r in rcpts)
+                        server.cond.notify_all()
+                    self.reply("250 2.0.0 Ok")
+                    continue
                 for r in rcpts:   # RFC 2033 4.2: one reply per accepted recipient
                     answer = server.per_rcpt.get(r)
                     if answer:
@@ -172,10 +180,15 @@ class _LmtpHandler(socketserver.StreamRequestHandler):
 
 
 class LmtpServer:
-    """An LMTP server on 127.0.0.1:port or on a unix socket path."""
+    """An LMTP server on 127.0.0.1:port or on a unix socket path; with
+    smtp=True a plain SMTP server (EHLO, one reply after DATA). It records
+    every command line (commands) and offers caps after LHLO/EHLO."""
 
-    def __init__(self, port=None, path=None):
+    def __init__(self, port=None, path=None, smtp=False, caps=("PIPELINING",)):
         self.port, self.path = port, path
+        self.smtp = smtp
+        self.caps = list(caps)
+        self.commands = []
         self.per_rcpt = {}
         self.messages = []
         self.cond = threading.Condition()
