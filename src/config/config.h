@@ -84,7 +84,8 @@ struct config {
 		struct route *smart_route;/* smart_host parsed */
 		unsigned delay_warning;   /* seconds until a "delayed" DSN; 0: none */
 		char *bounce_notify;      /* where undeliverable bounces go, or NULL: logged and dropped */
-		unsigned per_destination; /* simultaneous deliveries to one next hop */
+		unsigned per_destination; /* connections to one next hop */
+		bool connection_reuse;    /* keep connections for the next message to the same next hop */
 	} queue;
 };
 

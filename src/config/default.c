@@ -48,4 +48,5 @@ const char config_default_yaml[] =
 	"  reply_timeout: 5m\n"
 	"  mx_port: 25\n"
 	"  delay_warning: 4h\n"
-	"  per_destination: 10\n";
+	"  per_destination: 10\n"
+	"  connection_reuse: true\n";

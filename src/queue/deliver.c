@@ -120,6 +120,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 		.connect_timeout = j->c->queue.connect_timeout, .reply_timeout = j->c->queue.reply_timeout,
 		.dsn_ret = e->dsn_ret, .dsn_envid = e->dsn_envid,
 		.rcpt_notify = j->notify, .rcpt_orcpt = j->orcpt,
+		.pool = scheduler_pool(j->sch), .pool_key = j->nexthop,
 	};
 	smtp_client_start(j->base, &cj, smtp_job_done, j);
 }

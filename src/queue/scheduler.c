@@ -14,17 +14,21 @@
 #include "queue/deliver.h"
 #include "queue/dsn.h"
 #include "queue/spool.h"
+#include "smtp/client.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
 #define DNS_TIMEOUT_MS 1500
 #define DNS_TRIES 2
+#define POOL_IDLE_TIMEOUT 5     /* seconds a parked connection waits for the next message */
+#define POOL_MAX_MESSAGES 100   /* messages per connection */
 
 struct scheduler {
 	struct event_base *base;
 	const struct config *config;
 	struct spool *spool;
 	struct dns *dns;
+	struct smtp_client_pool *pool;
 	TAILQ_HEAD(, qentry) entries;
 	unsigned active;
 	struct event *timer;
@@ -47,6 +51,8 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	/* Without a resolver, MX-routed mail waits (451) and static routes
 	 * still work (TOP-4). */
 	sch->dns = dns_new(base, c->dns.servers, DNS_TIMEOUT_MS, DNS_TRIES);
+	sch->pool = smtp_client_pool_new(base, c->queue.per_destination, c->queue.connection_reuse,
+					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
 	sch->timer = evtimer_new(base, on_timer, sch);
 	sch->kick_ev = event_new(base, -1, 0, on_timer, sch);
@@ -362,6 +368,11 @@ static void scheduler_run(struct scheduler *sch)
 struct dns *scheduler_dns(struct scheduler *sch)
 {
 	return sch->dns;
+}
+
+struct smtp_client_pool *scheduler_pool(struct scheduler *sch)
+{
+	return sch->pool;
 }
 
 bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt)

@@ -31,6 +31,7 @@
 struct config;
 struct dns;
 struct event_base;
+struct smtp_client_pool;
 struct spool;
 
 /* What one recipient learned in the current and earlier rounds. */
@@ -81,6 +82,7 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind);
 bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt);
 struct dns *scheduler_dns(struct scheduler *sch);
+struct smtp_client_pool *scheduler_pool(struct scheduler *sch);
 void scheduler_job_done(struct scheduler *sch, struct qentry *q);
 
 /* Queue administration (Q-3), for the control socket. Each writes a

@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <sys/queue.h>
 
 #include "util/alloc.h"
 #include "util/log.h"
@@ -36,6 +37,10 @@ static const char *client_state_names[] = {
 struct client {
 	struct smtp_client_job job;
 	struct event_base *base;
+	TAILQ_ENTRY(client) wait_link;
+	struct dest *dest;          /* holds one of its slots while connected */
+	unsigned messages;          /* on this connection, this one included */
+	bool reused;                /* started on a parked connection */
 	struct bufferevent *bev;
 	enum client_state state;
 	smtp_client_done_cb done;
@@ -64,6 +69,37 @@ struct client {
 };
 
 static void client_enter(struct client *c, enum client_state st);
+
+/* --- the connection pool ------------------------------------------------ */
+
+/* A parked connection: idle after a finished transaction, ready for MAIL. */
+struct idle_conn {
+	TAILQ_ENTRY(idle_conn) link;
+	struct smtp_client_pool *pool;
+	char key[300];
+	struct bufferevent *bev;
+	struct event *timer;
+	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn;
+	unsigned long long peer_size_max;
+	char mta[64];
+	unsigned messages;
+};
+
+/* Open connections per key (busy and idle). */
+struct dest {
+	TAILQ_ENTRY(dest) link;
+	char key[300];
+	unsigned open;
+	TAILQ_HEAD(, client) waiting;   /* jobs waiting for a slot */
+};
+
+struct smtp_client_pool {
+	struct event_base *base;
+	unsigned per_destination, idle_timeout, max_messages;
+	bool reuse;
+	TAILQ_HEAD(, idle_conn) idle;
+	TAILQ_HEAD(, dest) dests;
+};
 
 static void client_send(struct client *c, const char *fmt, ...)
 {
@@ -95,18 +131,169 @@ static void fail_remaining(struct client *c, int code, const char *fmt, ...)
 		}
 }
 
+static void client_connect(struct client *c);
+static void client_readcb(struct bufferevent *bev, void *arg);
+static void client_writecb(struct bufferevent *bev, void *arg);
+static void client_eventcb(struct bufferevent *bev, short what, void *arg);
+
+static struct dest *dest_get(struct smtp_client_pool *p, const char *key)
+{
+	struct dest *d;
+	TAILQ_FOREACH(d, &p->dests, link)
+		if (strcmp(d->key, key) == 0)
+			return d;
+	d = xcalloc(1, sizeof(*d));
+	snprintf(d->key, sizeof(d->key), "%s", key);
+	TAILQ_INIT(&d->waiting);
+	TAILQ_INSERT_TAIL(&p->dests, d, link);
+	return d;
+}
+
+/* Take over a parked (or handed-over) connection: the session is past
+ * EHLO and a transaction, so the next state is MAIL. */
+static void client_adopt(struct client *c, struct idle_conn *ic)
+{
+	c->bev = ic->bev;
+	c->peer_smtputf8 = ic->peer_smtputf8;
+	c->peer_8bitmime = ic->peer_8bitmime;
+	c->peer_size = ic->peer_size;
+	c->peer_dsn = ic->peer_dsn;
+	c->peer_size_max = ic->peer_size_max;
+	c->messages = ic->messages + 1;
+	c->mail_sent = false;
+	c->reused = true;
+	snprintf(c->cur_mta, sizeof(c->cur_mta), "%s", ic->mta);
+	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
+	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.reply_timeout },
+				 &(struct timeval){ .tv_sec = c->job.reply_timeout });
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_event(LOG_DEBUG, "client_reuse", "nexthop", c->job.pool_key, "mta", c->cur_mta,
+		  "message", log_u64(c->messages), NULL);
+	client_enter(c, CLIENT_MAIL);
+}
+
+static void idle_free(struct idle_conn *ic, bool quit);
+
+/* A slot of d came free (a connection closed): start a waiting job. */
+static void dest_wake(struct dest *d)
+{
+	struct client *w = TAILQ_FIRST(&d->waiting);
+	if (!w)
+		return;
+	TAILQ_REMOVE(&d->waiting, w, wait_link);
+	d->open++;
+	w->dest = d;
+	client_connect(w);
+}
+
+static void client_release_slot(struct client *c)
+{
+	struct dest *d = c->dest;
+	if (!d)
+		return;
+	c->dest = NULL;
+	d->open--;
+	dest_wake(d);
+}
+
 static void client_finish(struct client *c)
 {
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
 		bufferevent_free(c->bev);
+	client_release_slot(c);
 	free(c->replies);
 	free(c->accepted);
 	free(c->addrs);
 	free(c);
 }
 
-static void client_connect(struct client *c);
+static void idle_readcb(struct bufferevent *bev, void *arg)
+{
+	idle_free(arg, false);  /* a parked peer speaks only to say goodbye (421) */
+}
+
+static void idle_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	idle_free(arg, false);
+}
+
+static void idle_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	idle_free(arg, true);
+}
+
+static void idle_free(struct idle_conn *ic, bool quit)
+{
+	struct smtp_client_pool *p = ic->pool;
+	TAILQ_REMOVE(&p->idle, ic, link);
+	if (quit) {  /* best effort; the socket is closed right after */
+		evutil_socket_t fd = bufferevent_getfd(ic->bev);
+		if (fd >= 0 && send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			(void)0;
+	}
+	bufferevent_free(ic->bev);
+	event_free(ic->timer);
+	struct dest *d = dest_get(p, ic->key);
+	d->open--;
+	free(ic);
+	dest_wake(d);
+}
+
+/* After a complete transaction: hand the connection to a job waiting for
+ * this next hop, or park it, or QUIT. Sets CLIENT_DONE when it kept the
+ * connection (the caller then finishes the client). */
+static void client_end(struct client *c)
+{
+	struct smtp_client_pool *p = c->job.pool;
+	if (!p || !p->reuse || c->messages >= p->max_messages || !c->dest) {
+		client_enter(c, CLIENT_QUIT);
+		return;
+	}
+	struct idle_conn *ic = xcalloc(1, sizeof(*ic));
+	ic->pool = p;
+	snprintf(ic->key, sizeof(ic->key), "%s", c->job.pool_key);
+	ic->bev = c->bev;
+	ic->peer_smtputf8 = c->peer_smtputf8;
+	ic->peer_8bitmime = c->peer_8bitmime;
+	ic->peer_size = c->peer_size;
+	ic->peer_dsn = c->peer_dsn;
+	ic->peer_size_max = c->peer_size_max;
+	ic->messages = c->messages;
+	snprintf(ic->mta, sizeof(ic->mta), "%s", c->cur_mta);
+	c->bev = NULL;
+	struct dest *d = c->dest;
+	c->dest = NULL;   /* the slot goes with the connection */
+	c->state = CLIENT_DONE;
+	struct client *w = TAILQ_FIRST(&d->waiting);
+	if (w) {
+		TAILQ_REMOVE(&d->waiting, w, wait_link);
+		w->dest = d;
+		client_adopt(w, ic);
+		free(ic);
+		return;
+	}
+	bufferevent_setcb(ic->bev, idle_readcb, NULL, idle_eventcb, ic);
+	bufferevent_set_timeouts(ic->bev, NULL, NULL);
+	bufferevent_enable(ic->bev, EV_READ);
+	ic->timer = evtimer_new(p->base, idle_timeout, ic);
+	evtimer_add(ic->timer, &(struct timeval){ .tv_sec = p->idle_timeout });
+	TAILQ_INSERT_TAIL(&p->idle, ic, link);
+}
+
+struct smtp_client_pool *smtp_client_pool_new(struct event_base *base, unsigned per_destination, bool reuse,
+					      unsigned idle_timeout, unsigned max_messages)
+{
+	struct smtp_client_pool *p = xcalloc(1, sizeof(*p));
+	p->base = base;
+	p->per_destination = per_destination ? per_destination : 1;
+	p->reuse = reuse;
+	p->idle_timeout = idle_timeout;
+	p->max_messages = max_messages;
+	TAILQ_INIT(&p->idle);
+	TAILQ_INIT(&p->dests);
+	return p;
+}
 
 /* Before MAIL was sent, a failing host is skipped for the next address
  * (RFC 5321 5.1: try the next MX). Returns true if another is tried. */
@@ -133,6 +320,20 @@ static void client_abort(struct client *c, const char *why)
 {
 	char what[200];
 	snprintf(what, sizeof(what), "%s (in state %s)", why, client_state_names[c->state]);
+	if (c->reused && c->state == CLIENT_MAIL) {
+		/* A parked connection the peer closed meanwhile: not the
+		 * message's fault; start over on a fresh connection, once. */
+		log_event(LOG_DEBUG, "client_reuse_failed", "nexthop", c->job.host, "why", why, NULL);
+		c->reused = false;
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		c->messages = 1;
+		c->mail_sent = false;
+		c->cur_addr = 0;
+		c->reply_lines = 0;
+		client_connect(c);
+		return;
+	}
 	if (client_try_next(c, what))
 		return;
 	fail_remaining(c, 451, "451 4.4.2 %s[%s]: %s", c->job.host, c->cur_mta, what);
@@ -285,7 +486,7 @@ static void client_reply(struct client *c)
 			for (size_t i = 0; i < c->job.n_rcpts; i++)
 				if (c->accepted[i])
 					record_rcpt_reply(c, i);
-			client_enter(c, CLIENT_QUIT);
+			client_end(c);
 			break;
 		}
 		/* LMTP (RFC 2033 4.2): one reply per accepted recipient, in order. */
@@ -293,7 +494,7 @@ static void client_reply(struct client *c)
 		record_rcpt_reply(c, c->rcpt_index);
 		c->rcpt_index = next_accepted(c, c->rcpt_index + 1);
 		if (c->rcpt_index >= c->job.n_rcpts)
-			client_enter(c, CLIENT_QUIT);
+			client_end(c);
 		break;
 	case CLIENT_QUIT:
 		client_enter(c, CLIENT_DONE);
@@ -531,5 +732,31 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 			return;
 		}
 	}
+	c->messages = 1;
+	struct smtp_client_pool *p = job->pool;
+	if (!p || !job->pool_key) {
+		client_connect(c);
+		return;
+	}
+	struct dest *d = dest_get(p, job->pool_key);
+	struct idle_conn *ic;
+	TAILQ_FOREACH(ic, &p->idle, link)
+		if (strcmp(ic->key, job->pool_key) == 0)
+			break;
+	if (ic) {
+		TAILQ_REMOVE(&p->idle, ic, link);
+		event_free(ic->timer);
+		c->dest = d;
+		client_adopt(c, ic);
+		free(ic);
+		return;
+	}
+	if (d->open >= p->per_destination) {
+		log_event(LOG_DEBUG, "client_wait", "nexthop", job->pool_key, "open", log_u64(d->open), NULL);
+		TAILQ_INSERT_TAIL(&d->waiting, c, wait_link);
+		return;
+	}
+	d->open++;
+	c->dest = d;
 	client_connect(c);
 }

@@ -18,6 +18,7 @@
 
 struct event_base;
 struct sockaddr_storage;
+struct smtp_client_pool;
 
 struct smtp_client_job {
 	const char *host, *port;     /* for logs; and resolved when n_addrs is 0 */
@@ -41,6 +42,13 @@ struct smtp_client_job {
 	const char *dsn_ret, *dsn_envid;
 	char *const *rcpt_notify, *const *rcpt_orcpt;
 	unsigned connect_timeout, reply_timeout;
+	/* Connection reuse and the per-destination limit: with a pool, jobs
+	 * with the same pool_key (the next hop) share at most the pool's
+	 * per-destination number of connections; after a transaction the
+	 * connection is parked for the next job instead of closed. NULL: a
+	 * new connection per job, no limit. */
+	struct smtp_client_pool *pool;
+	const char *pool_key;
 };
 
 struct smtp_client_reply {
@@ -56,5 +64,12 @@ typedef void (*smtp_client_done_cb)(void *arg, const struct smtp_client_reply *r
 
 void smtp_client_start(struct event_base *base, const struct smtp_client_job *job,
 		       smtp_client_done_cb done, void *arg);
+
+/* A pool of connections per next hop. per_destination: open connections
+ * (busy + idle) per key; reuse: park connections after a transaction;
+ * idle_timeout seconds before a parked one is closed; max_messages per
+ * connection. */
+struct smtp_client_pool *smtp_client_pool_new(struct event_base *base, unsigned per_destination, bool reuse,
+					      unsigned idle_timeout, unsigned max_messages);
 
 #endif

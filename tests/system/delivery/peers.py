@@ -103,6 +103,7 @@ class PeerSink(mwsys.Sink):
                                         server_hostname="sink.test", ready_timeout=mwsys.TIMEOUT,
                                         **kwargs)
         controller.start()
+        self.connections = 0   # the controller's own readiness probe is not a client
         self._controller = controller
         return self
 
