@@ -71,7 +71,10 @@ void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool hel
 	q->env = *env;
 	memset(env, 0, sizeof(*env));
 	q->rs = xcalloc(q->env.n_rcpts ? q->env.n_rcpts : 1, sizeof(*q->rs));
-	q->fd = fd;
+	struct stat st;
+	q->size = fstat(fd, &st) == 0 && st.st_size > q->env.body_offset ? (unsigned long long)(st.st_size - q->env.body_offset) : 0;
+	close(fd);   /* opened again for each delivery round */
+	q->fd = -1;
 	q->held = held;
 	q->next_try = time(NULL);
 	TAILQ_INSERT_TAIL(&sch->entries, q, link);
@@ -89,7 +92,8 @@ static bool has_pending(const struct qentry *q)
 static void entry_free(struct scheduler *sch, struct qentry *q)
 {
 	TAILQ_REMOVE(&sch->entries, q, link);
-	close(q->fd);
+	if (q->fd >= 0)
+		close(q->fd);
 	for (size_t i = 0; i < q->env.n_rcpts; i++) {
 		free(q->rs[i].last_reply);
 		free(q->rs[i].last_mta);
@@ -329,6 +333,8 @@ static void settle(struct scheduler *sch, struct qentry *q)
 		q->next_try = expiry > now ? expiry : now;
 	log_event(LOG_INFO, "retry_scheduled", "queue_id", q->env.id,
 		  "in", log_u64((unsigned long long)(q->next_try - now)), "attempt", log_u64(q->attempts), NULL);
+	close(q->fd);
+	q->fd = -1;
 }
 
 /* Runs only from the event loop (timer or kick), never from inside a
@@ -353,6 +359,12 @@ static void scheduler_run(struct scheduler *sch)
 		}
 		if (sch->active >= sch->config->queue.delivery_concurrency)
 			break;  /* a finished delivery kicks us again */
+		q->fd = spool_open_msg(sch->spool, q->env.id, false);
+		if (q->fd < 0) {
+			log_event(LOG_ERR, "spool_error", "op", "open", "queue_id", q->env.id, "msg", strerror(errno), NULL);
+			q->next_try = now + sch->config->queue.retry_min;
+			continue;
+		}
 		q->in_flight = true;
 		q->any_deferred = false;
 		q->attempts++;
@@ -452,10 +464,7 @@ static bool busy(const struct qentry *q, FILE *out)
 
 static unsigned long long msg_size(const struct qentry *q)
 {
-	struct stat st;
-	if (fstat(q->fd, &st) < 0 || st.st_size < q->env.body_offset)
-		return 0;
-	return (unsigned long long)(st.st_size - q->env.body_offset);
+	return q->size;
 }
 
 static void json_str(FILE *out, const char *s)
@@ -571,7 +580,14 @@ int scheduler_admin_show(struct scheduler *sch, const char *id, FILE *out)
 		fputs("\n", out);
 	}
 	size_t hlen;
+	bool opened = q->fd < 0;
+	if (opened)
+		q->fd = spool_open_msg(sch->spool, q->env.id, q->held);
 	char *h = read_headers(q, &hlen);
+	if (opened && q->fd >= 0) {
+		close(q->fd);
+		q->fd = -1;
+	}
 	fputs("\n", out);
 	for (size_t i = 0; i < hlen; i++)
 		if (h[i] != '\r')

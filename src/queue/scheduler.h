@@ -47,7 +47,8 @@ struct qentry {
 	TAILQ_ENTRY(qentry) link;
 	struct envelope env;
 	struct qrcpt_state *rs; /* one per recipient */
-	int fd;                 /* open spool file (read + status marks) */
+	int fd;                 /* spool file (read + status marks) while a round runs, else -1 */
+	unsigned long long size;/* of the message, without the envelope */
 	time_t next_try, last_try;
 	unsigned attempts;
 	bool held;              /* in hold/: never delivered until released */

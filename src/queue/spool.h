@@ -69,6 +69,12 @@ void spool_abort(struct spool *s, const char *id);
  * read descriptor. Returns the fd or -1 (corrupt files go to corrupt/). */
 int spool_load(struct spool *s, const char *id, bool held, struct envelope *e);
 
+/* Open queue/<id> (hold/<id> if held) for reading and status marks.
+ * Returns the fd or -1. The queue keeps a descriptor only while a message
+ * is being delivered, so the number of queued messages is not bounded by
+ * the descriptor limit. */
+int spool_open_msg(struct spool *s, const char *id, bool held);
+
 /* QUEUED <-> HELD. Return 0 or -1. */
 int spool_hold(struct spool *s, const char *id);
 int spool_release(struct spool *s, const char *id);

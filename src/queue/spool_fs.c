@@ -199,6 +199,13 @@ static int move(int from_fd, int to_fd, const char *id)
 	return 0;
 }
 
+int spool_open_msg(struct spool *s, const char *id, bool held)
+{
+	if (!queue_id_valid(id))
+		return -1;
+	return openat(held ? s->hold_fd : s->queue_fd, id, O_RDWR | O_CLOEXEC);
+}
+
 int spool_hold(struct spool *s, const char *id)
 {
 	return move(s->queue_fd, s->hold_fd, id);
