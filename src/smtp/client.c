@@ -49,8 +49,14 @@ struct client {
 	bool *accepted;
 	size_t rcpt_index;          /* RCPT: next to send; BODY (LMTP): next reply */
 	size_t n_accepted;
-	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn;
+	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn, peer_pipelining;
 	unsigned long long peer_size_max;   /* SIZE argument; 0: no limit given */
+	/* RFC 2920: MAIL, every RCPT and DATA went out in one write; their
+	 * replies come in that order. skip: replies still to be read and
+	 * ignored (after MAIL was refused) before after_skip is entered. */
+	bool pipelined;
+	unsigned skip;
+	enum client_state after_skip;
 	/* addresses to try, the current one, and whether MAIL was sent on it */
 	struct sockaddr_storage *addrs;
 	size_t n_addrs, cur_addr;
@@ -79,7 +85,7 @@ struct idle_conn {
 	char key[300];
 	struct bufferevent *bev;
 	struct event *timer;
-	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn;
+	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn, peer_pipelining;
 	unsigned long long peer_size_max;
 	char mta[64];
 	unsigned messages;
@@ -158,6 +164,7 @@ static void client_adopt(struct client *c, struct idle_conn *ic)
 	c->peer_8bitmime = ic->peer_8bitmime;
 	c->peer_size = ic->peer_size;
 	c->peer_dsn = ic->peer_dsn;
+	c->peer_pipelining = ic->peer_pipelining;
 	c->peer_size_max = ic->peer_size_max;
 	c->messages = ic->messages + 1;
 	c->mail_sent = false;
@@ -258,6 +265,7 @@ static void client_end(struct client *c)
 	ic->peer_8bitmime = c->peer_8bitmime;
 	ic->peer_size = c->peer_size;
 	ic->peer_dsn = c->peer_dsn;
+	ic->peer_pipelining = c->peer_pipelining;
 	ic->peer_size_max = c->peer_size_max;
 	ic->messages = c->messages;
 	snprintf(ic->mta, sizeof(ic->mta), "%s", c->cur_mta);
@@ -417,10 +425,24 @@ static size_t next_accepted(const struct client *c, size_t from)
 	return from;
 }
 
+/* A state change without an entry action: with PIPELINING the command
+ * of the next state is already on its way. */
+static void client_expect(struct client *c, enum client_state st)
+{
+	log_event(LOG_DEBUG, "client_state", "nexthop", c->job.host, "state", client_state_names[st],
+		  "pipelined", "yes", NULL);
+	c->state = st;
+}
+
 static void client_reply(struct client *c)
 {
 	int code = c->reply_code;
 	bool ok = code >= 200 && code < 300;
+	if (c->skip > 0) {
+		if (--c->skip == 0)
+			client_enter(c, c->after_skip);
+		return;
+	}
 	switch (c->state) {
 	case CLIENT_GREETING:
 		if (ok)
@@ -434,6 +456,7 @@ static void client_reply(struct client *c)
 			c->peer_8bitmime = cap_has(c, "8BITMIME");
 			c->peer_size = cap_has(c, "SIZE");
 			c->peer_dsn = cap_has(c, "DSN");
+			c->peer_pipelining = cap_has(c, "PIPELINING");
 			client_enter(c, CLIENT_MAIL);
 		} else if (!c->job.lmtp && code >= 500) {
 			client_enter(c, CLIENT_HELO);
@@ -448,11 +471,18 @@ static void client_reply(struct client *c)
 			client_refused(c);
 		break;
 	case CLIENT_MAIL:
-		if (ok)
+		if (ok && c->pipelined) {
+			client_expect(c, CLIENT_RCPT);
+		} else if (ok) {
 			client_enter(c, CLIENT_RCPT);
-		else {
+		} else {
 			fail_remaining(c, code, "%s", c->reply_text);
-			client_enter(c, CLIENT_QUIT);
+			if (c->pipelined) {  /* the RCPT and DATA replies are still coming */
+				c->skip = (unsigned)c->job.n_rcpts + 1;
+				c->after_skip = CLIENT_QUIT;
+			} else {
+				client_enter(c, CLIENT_QUIT);
+			}
 		}
 		break;
 	case CLIENT_RCPT:
@@ -464,7 +494,9 @@ static void client_reply(struct client *c)
 			record_rcpt_reply(c, c->rcpt_index);
 		}
 		c->rcpt_index++;
-		if (c->rcpt_index < c->job.n_rcpts)
+		if (c->pipelined)
+			client_expect(c, c->rcpt_index < c->job.n_rcpts ? CLIENT_RCPT : CLIENT_DATA);
+		else if (c->rcpt_index < c->job.n_rcpts)
 			client_enter(c, CLIENT_RCPT);
 		else if (c->n_accepted > 0)
 			client_enter(c, CLIENT_DATA);
@@ -472,7 +504,18 @@ static void client_reply(struct client *c)
 			client_enter(c, CLIENT_QUIT);
 		break;
 	case CLIENT_DATA:
-		if (code == 354) {
+		if (c->n_accepted == 0) {
+			/* Pipelined DATA after every RCPT was refused (RFC 2920 3.1):
+			 * a server that still says 354 gets an empty message ended
+			 * at once, and its reply is ignored. */
+			if (code == 354) {
+				client_send(c, ".");
+				c->skip = 1;
+				c->after_skip = CLIENT_QUIT;
+			} else {
+				client_enter(c, CLIENT_QUIT);
+			}
+		} else if (code == 354) {
 			client_enter(c, CLIENT_BODY);
 		} else {
 			for (size_t i = 0; i < c->job.n_rcpts; i++)
@@ -587,6 +630,15 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 	client_abort(c, why);
 }
 
+static void send_rcpt(struct client *c, size_t i)
+{
+	const struct smtp_client_job *j = &c->job;
+	const char *notify = c->peer_dsn && j->rcpt_notify ? j->rcpt_notify[i] : NULL;
+	const char *orcpt = c->peer_dsn && j->rcpt_orcpt ? j->rcpt_orcpt[i] : NULL;
+	client_send(c, "RCPT TO:<%s>%s%s%s%s", j->rcpts[i], notify ? " NOTIFY=" : "", notify ? notify : "",
+		    orcpt ? " ORCPT=" : "", orcpt ? orcpt : "");
+}
+
 static void client_enter(struct client *c, enum client_state st)
 {
 	log_event(LOG_DEBUG, "client_state", "nexthop", c->job.host, "state", client_state_names[st], NULL);
@@ -638,15 +690,19 @@ static void client_enter(struct client *c, enum client_state st)
 		c->mail_sent = true;
 		client_send(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sizearg,
 			    j->body_8bit ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg);
+		/* RFC 2920: with PIPELINING the whole envelope and DATA go in one
+		 * write; the replies are matched in order. */
+		c->pipelined = c->peer_pipelining;
+		if (c->pipelined) {
+			for (size_t i = 0; i < j->n_rcpts; i++)
+				send_rcpt(c, i);
+			client_send(c, "DATA");
+		}
 		break;
 	}
-	case CLIENT_RCPT: {
-		const char *notify = c->peer_dsn && j->rcpt_notify ? j->rcpt_notify[c->rcpt_index] : NULL;
-		const char *orcpt = c->peer_dsn && j->rcpt_orcpt ? j->rcpt_orcpt[c->rcpt_index] : NULL;
-		client_send(c, "RCPT TO:<%s>%s%s%s%s", j->rcpts[c->rcpt_index], notify ? " NOTIFY=" : "",
-			    notify ? notify : "", orcpt ? " ORCPT=" : "", orcpt ? orcpt : "");
+	case CLIENT_RCPT:
+		send_rcpt(c, c->rcpt_index);
 		break;
-	}
 	case CLIENT_DATA:
 		client_send(c, "DATA");
 		break;

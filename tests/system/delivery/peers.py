@@ -146,11 +146,22 @@ class _LmtpHandler(socketserver.StreamRequestHandler):
                 self.reply("250 8BITMIME")
             elif verb == "MAIL":
                 sender, rcpts = cmd[10:].split(">")[0].lstrip("<"), []
-                self.reply("250 2.1.0 Ok")
+                self.reply(server.mail_reply or "250 2.1.0 Ok")
+                if server.mail_reply:
+                    sender = None
             elif verb == "RCPT":
-                rcpts.append(cmd[8:].split(">")[0].lstrip("<"))
-                self.reply("250 2.1.5 Ok")
+                addr = cmd[8:].split(">")[0].lstrip("<")
+                if sender is None:
+                    self.reply("503 5.5.1 MAIL first")
+                elif addr in server.rcpt_replies:
+                    self.reply(server.rcpt_replies[addr])
+                else:
+                    rcpts.append(addr)
+                    self.reply("250 2.1.5 Ok")
             elif verb == "DATA":
+                if not rcpts:
+                    self.reply("554 5.5.1 no valid recipients")
+                    continue
                 self.reply("354 go ahead")
                 data = b""
                 while True:
@@ -190,6 +201,8 @@ class LmtpServer:
         self.smtp = smtp
         self.caps = list(caps)
         self.commands = []
+        self.mail_reply = None      # refuse MAIL with this reply
+        self.rcpt_replies = {}      # refuse RCPT of an address with this reply
         self.per_rcpt = {}
         self.messages = []
         self.cond = threading.Condition()
