@@ -143,7 +143,7 @@ const struct schema_key schema_keys[] = {
 	  "first retry delay, doubled after each failed try" },
 	{ "queue.retry_max", SCHEMA_DURATION, 1, 7 * DAY, OFF(queue.retry_max), NULL, NULL,
 	  "longest delay between two tries; at least queue.retry_min" },
-	{ "queue.lifetime", SCHEMA_DURATION, MINUTE, 30 * DAY, OFF(queue.lifetime), NULL, NULL,
+	{ "queue.lifetime", SCHEMA_DURATION, 1, 30 * DAY, OFF(queue.lifetime), NULL, NULL,
 	  "time a message may stay queued before it bounces" },
 	{ "queue.delivery_concurrency", SCHEMA_UINT, 1, 1000, OFF(queue.delivery_concurrency), NULL, NULL,
 	  "simultaneous outbound deliveries" },

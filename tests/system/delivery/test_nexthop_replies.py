@@ -191,3 +191,23 @@ def test_a_bounce_is_never_bounced(make_gateway, ports):
         assert len(gw2.events(proc="queue", event="dsn_queued")) == 1
     finally:
         down.stop()
+
+
+def test_message_bounces_after_its_lifetime_with_the_last_error(make_gateway, ports, bounces):
+    slow = PeerSink(ports.get())
+    slow.replies["RCPT"] = "451 4.2.1 mailbox busy"
+    slow.start()
+    try:
+        gw2 = make_gateway(routes={"example.test": slow.url, "other.test": bounces.url},
+                           queue={"retry_min": "1s", "retry_max": "1s", "lifetime": "3s"})
+        token = mwsys.unique("lifetime")
+        qid = send(gw2, SENDER, ["user@example.test"], _body(token))
+        dsn = _bounce_for(bounces, token)
+        _, rcpts, per_msg = parse_dsn(dsn)
+        assert rcpts[0]["Action"] == "failed"
+        assert rcpts[0]["Status"] == "4.4.7"
+        assert "last error: 451 4.2.1 mailbox busy" in rcpts[0]["Diagnostic-Code"]
+        assert len(gw2.events(proc="queue", event="delivery", queue_id=qid, status="deferred")) >= 2
+        gw2.wait_event(proc="queue", event="removed", queue_id=qid)
+    finally:
+        slow.stop()
