@@ -61,9 +61,10 @@ static void fuzz_params(const char *text, size_t len)
 	}
 
 	bad = NULL;
-	e = params_parse_rcpt(text, len, &bad);
+	struct rcpt_params rp;
+	e = params_parse_rcpt(text, len, &rp, &bad);
 	if (e == PARAMS_OK)
-		CHECK(len == 0);
+		CHECK(memchr(rp.notify, '\0', sizeof(rp.notify)) && memchr(rp.orcpt, '\0', sizeof(rp.orcpt)));
 	else
 		CHECK(bad != NULL && bad >= text && bad < text + len);
 }

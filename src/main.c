@@ -13,6 +13,7 @@
 #include "auth/authdb.h"
 #include "config/check.h"
 #include "config/config.h"
+#include "ctl/queuectl.h"
 #include "master/master.h"
 #include "scan/quarantine.h"
 
@@ -148,6 +149,7 @@ static const struct subcommand subcommands[] = {
 	{ "serve", cmd_serve, "serve [-c FILE] [-f]   run the gateway (-f: foreground, log to stderr)" },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]   check a configuration, report every problem" },
 	{ "passwd", cmd_passwd, "passwd [-m yescrypt|bcrypt|sha512] USER   print a credentials line (password on stdin)" },
+	{ "queue", queuectl_main, "queue [-c FILE] list [--json] | show ID | flush [ID] | hold ID | release ID | delete ID" },
 	{ "version", cmd_version, "version   print the version" },
 	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete [ID]   held messages" },
 };

@@ -306,20 +306,19 @@ static char *path_clean(const char *p)
 	return out;
 }
 
-/* The state directory, relative to the configuration file's directory
- * (the working directory for the embedded default). */
-static void resolve_state_dir(struct loader *ld, const char *path)
+/* A path setting (state_dir, rewrite_table), relative to the configuration
+ * file's directory (the working directory for the embedded default). */
+static void resolve_path(struct loader *ld, const char *path, char **field, const char *key)
 {
-	struct config *c = ld->cfg;
 	char cwd[PATH_MAX];
 	char *dir, *joined;
 	const char *slash;
 
-	if (!c->state_dir || c->state_dir[0] == '/') {
-		if (c->state_dir) {
-			char *clean = path_clean(c->state_dir);
-			free(c->state_dir);
-			c->state_dir = clean;
+	if (!*field || *field[0] == '/') {
+		if (*field) {
+			char *clean = path_clean(*field);
+			free(*field);
+			*field = clean;
 		}
 		return;
 	}
@@ -328,51 +327,20 @@ static void resolve_state_dir(struct loader *ld, const char *path)
 		dir = xstrndup(path, (size_t)(slash - path) + 1);
 	} else {
 		if (!getcwd(cwd, sizeof(cwd))) {
-			config_errors_add(ld->errs, "%s: state_dir: cannot make %s absolute: %s", ld->file,
-					  c->state_dir, strerror(errno));
+			config_errors_add(ld->errs, "%s: %s: cannot make %s absolute: %s", ld->file, key,
+					  *field, strerror(errno));
 			return;
 		}
 		size_t dlen = slash ? (size_t)(slash - path) : 0;
 		dir = xmalloc(strlen(cwd) + dlen + 2);
 		snprintf(dir, strlen(cwd) + dlen + 2, "%s/%.*s", cwd, (int)dlen, path ? path : "");
 	}
-	size_t jlen = strlen(dir) + strlen(c->state_dir) + 2;
+	size_t jlen = strlen(dir) + strlen(*field) + 2;
 	joined = xmalloc(jlen);
-	snprintf(joined, jlen, "%s/%s", dir, c->state_dir);
+	snprintf(joined, jlen, "%s/%s", dir, *field);
 	free(dir);
-	free(c->state_dir);
-	c->state_dir = path_clean(joined);
-	free(joined);
-}
-
-/* A file named in the configuration: relative names are relative to the
- * configuration file's directory (the working directory for the default). */
-static void resolve_file(struct loader *ld, const char *path, char **file)
-{
-	char cwd[PATH_MAX];
-
-	if (!*file || (*file)[0] == '/')
-		return;
-	const char *slash = path ? strrchr(path, '/') : NULL;
-	char *dir;
-	if (slash && path[0] == '/') {
-		dir = xstrndup(path, (size_t)(slash - path));
-	} else {
-		if (!getcwd(cwd, sizeof(cwd))) {
-			config_errors_add(ld->errs, "%s: cannot make %s absolute: %s", ld->file, *file, strerror(errno));
-			return;
-		}
-		size_t dlen = slash ? (size_t)(slash - path) : 0;
-		size_t n = strlen(cwd) + dlen + 2;
-		dir = xmalloc(n);
-		snprintf(dir, n, "%s/%.*s", cwd, (int)dlen, path ? path : "");
-	}
-	size_t n = strlen(dir) + strlen(*file) + 2;
-	char *joined = xmalloc(n);
-	snprintf(joined, n, "%s/%s", dir, *file);
-	free(dir);
-	free(*file);
-	*file = path_clean(joined);
+	free(*field);
+	*field = path_clean(joined);
 	free(joined);
 }
 
@@ -380,12 +348,78 @@ static void resolve_files(struct loader *ld, const char *path)
 {
 	struct config *c = ld->cfg;
 	for (size_t i = 0; i < c->n_certificates; i++) {
-		resolve_file(ld, path, &c->certificates[i].cert);
-		resolve_file(ld, path, &c->certificates[i].key);
+		resolve_path(ld, path, &c->certificates[i].cert, "certificates.cert");
+		resolve_path(ld, path, &c->certificates[i].key, "certificates.key");
 	}
-	resolve_file(ld, path, &c->auth.credentials);
-	resolve_file(ld, path, &c->auth.sender_logins);
-	resolve_file(ld, path, &c->outbound_tls.ca_file);
+	resolve_path(ld, path, &c->auth.credentials, "auth.credentials");
+	resolve_path(ld, path, &c->auth.sender_logins, "auth.sender_logins");
+	resolve_path(ld, path, &c->outbound_tls.ca_file, "outbound_tls.ca_file");
+}
+
+static void resolve_state_dir(struct loader *ld, const char *path)
+{
+	resolve_path(ld, path, &ld->cfg->state_dir, "state_dir");
+}
+
+struct table_err {
+	struct loader *ld;
+	const char *file;
+};
+
+static void rewrite_err(void *arg, unsigned line, const char *problem)
+{
+	struct table_err *t = arg;
+	config_errors_add(t->ld->errs, "%s:%u: rewrite_table: %s", t->file, line, problem);
+}
+
+/* The rewriting table is read here, in the master, like the rest of the
+ * configuration: check-config reports its errors, and the queue process
+ * gets the rules with its snapshot. */
+static void load_rewrite_table(struct loader *ld, const char *path)
+{
+	struct config *c = ld->cfg;
+	if (!c->rewrite_table)
+		return;
+	resolve_path(ld, path, &c->rewrite_table, "rewrite_table");
+	FILE *f = fopen(c->rewrite_table, "re");
+	if (!f) {
+		config_errors_add(ld->errs, "%s: rewrite_table: cannot read %s: %s", ld->file, c->rewrite_table,
+				  strerror(errno));
+		return;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *text = xmalloc(cap);
+	size_t n;
+	while ((n = fread(text + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len == cap) {
+			if (cap >= (64u << 20)) {
+				config_errors_add(ld->errs, "%s: rewrite_table: %s is larger than 64M", ld->file,
+						  c->rewrite_table);
+				free(text);
+				fclose(f);
+				return;
+			}
+			cap *= 2;
+			text = xreallocarray(text, cap, 1);
+		}
+	}
+	fclose(f);
+	struct table_err t = { ld, c->rewrite_table };
+	c->rewrite = rewrite_parse(text, len, rewrite_err, &t);
+	free(text);
+}
+
+static void parse_smart_host(struct loader *ld)
+{
+	struct config *c = ld->cfg;
+	const char *why;
+	if (!c->queue.smart_host)
+		return;
+	c->queue.smart_route = xcalloc(1, sizeof(*c->queue.smart_route));
+	if (!route_parse_nexthop(c->queue.smart_host, c->queue.smart_route, &why))
+		config_errors_add(ld->errs, "%s: queue.smart_host: %s", ld->file, why);
+	c->queue.smart_route->domain = xstrdup("*");
 }
 
 static void resolve_hostname(struct loader *ld)
@@ -453,6 +487,8 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	resolve_hostname(&ld);
 	resolve_state_dir(&ld, path);
 	resolve_files(&ld, path);
+	load_rewrite_table(&ld, path);
+	parse_smart_host(&ld);
 	cross_check(&ld);
 	free(ld.set_line);
 	if (errs->n != before) {
@@ -524,5 +560,14 @@ void config_free(struct config *c)
 	free(c->auth.credentials);
 	free(c->auth.sender_logins);
 	scan_config_free(c->scan);
+	free(c->rewrite_table);
+	rewrite_free(c->rewrite);
+	free(c->dns.servers);
+	free(c->queue.smart_host);
+	free(c->queue.bounce_notify);
+	if (c->queue.smart_route) {
+		route_free(c->queue.smart_route);
+		free(c->queue.smart_route);
+	}
 	free(c);
 }

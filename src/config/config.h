@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "net/cidr.h"
+#include "policy/rewrite.h"
 #include "policy/route.h"
 #include "scan/policy.h"
 #include "util/log.h"
@@ -83,6 +84,13 @@ struct config {
 	struct route *routes;
 	size_t n_routes;
 
+	char *rewrite_table;      /* path of the address rewriting table (TOP-5), or NULL */
+	struct rewrite *rewrite;  /* its rules, loaded with the configuration */
+
+	struct {
+		char *servers;        /* "127.0.0.1:5353,[::1]:53", or NULL: the system's resolver */
+	} dns;
+
 	struct {
 		size_t line_length;       /* longest command line accepted, CRLF included */
 		size_t message_size;      /* bytes; advertised with SIZE */
@@ -127,6 +135,13 @@ struct config {
 		unsigned delivery_concurrency;
 		unsigned connect_timeout; /* seconds */
 		unsigned reply_timeout;   /* seconds, per SMTP reply from the next hop */
+		unsigned mx_port;         /* port of MX hosts (25; tests use their sink's) */
+		char *smart_host;         /* smtp://host:port for every domain without a route, or NULL */
+		struct route *smart_route;/* smart_host parsed */
+		unsigned delay_warning;   /* seconds until a "delayed" DSN; 0: none */
+		char *bounce_notify;      /* where undeliverable bounces go, or NULL: logged and dropped */
+		unsigned per_destination; /* connections to one next hop */
+		bool connection_reuse;    /* keep connections for the next message to the same next hop */
 	} queue;
 
 	struct scan_config *scan;     /* the "scan:" section; NULL: no scanning */

@@ -72,4 +72,8 @@ const char config_default_yaml[] =
 	"  lifetime: 5d\n"
 	"  delivery_concurrency: 20\n"
 	"  connect_timeout: 30s\n"
-	"  reply_timeout: 5m\n";
+	"  reply_timeout: 5m\n"
+	"  mx_port: 25\n"
+	"  delay_warning: 4h\n"
+	"  per_destination: 10\n"
+	"  connection_reuse: true\n";

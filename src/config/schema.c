@@ -93,6 +93,41 @@ static const char *check_ciphers(const char *s, size_t len)
 	return NULL;
 }
 
+/* smart_host: a next hop as in routes, but only smtp:// or lmtp://. */
+static const char *check_nexthop(const char *s, size_t len)
+{
+	struct route r = { 0 };
+	const char *why = NULL;
+	char *spec = xstrndup(s, len);
+	bool ok = route_parse_nexthop(spec, &r, &why);
+	free(spec);
+	if (ok && r.kind == ROUTE_MAILDIR)
+		why = "a smart host is smtp://host:port or lmtp://host:port";
+	route_free(&r);
+	return ok && !why ? NULL : why;
+}
+
+/* A plain mailbox local@domain: no spaces, controls or brackets. */
+static const char *check_mailbox(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+	if (!at || at == s)
+		return "not a mailbox (local@domain)";
+	for (const char *p = s; p < at; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == 0x7f)
+			return "not a mailbox (local@domain)";
+	return schema_check_domain(at + 1, len - (size_t)(at - s) - 1);
+}
+
+/* c-ares server list: addresses, ports, brackets, commas. */
+static const char *check_servers(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("0123456789abcdefABCDEF.:[],", s[i]))
+			return "not a list of server addresses (e.g. 127.0.0.1:5353,[::1]:53)";
+	return NULL;
+}
+
 #define OFF(field) offsetof(struct config, field)
 
 const struct schema_key schema_keys[] = {
@@ -156,12 +191,28 @@ const struct schema_key schema_keys[] = {
 	  "first retry delay, doubled after each failed try" },
 	{ "queue.retry_max", SCHEMA_DURATION, 1, 7 * DAY, OFF(queue.retry_max), NULL, NULL,
 	  "longest delay between two tries; at least queue.retry_min" },
-	{ "queue.lifetime", SCHEMA_DURATION, MINUTE, 30 * DAY, OFF(queue.lifetime), NULL, NULL,
+	{ "queue.lifetime", SCHEMA_DURATION, 1, 30 * DAY, OFF(queue.lifetime), NULL, NULL,
 	  "time a message may stay queued before it bounces" },
 	{ "queue.delivery_concurrency", SCHEMA_UINT, 1, 1000, OFF(queue.delivery_concurrency), NULL, NULL,
 	  "simultaneous outbound deliveries" },
 	{ "queue.connect_timeout", SCHEMA_DURATION, 1, 10 * MINUTE, OFF(queue.connect_timeout), NULL, NULL,
 	  "time allowed to connect to a next hop" },
+	{ "queue.mx_port", SCHEMA_UINT, 1, 65535, OFF(queue.mx_port), NULL, NULL,
+	  "TCP port of MX hosts (25; a test setup points it at its sink)" },
+	{ "queue.smart_host", SCHEMA_STRING, 1, 300, OFF(queue.smart_host), NULL, check_nexthop,
+	  "smtp:// or lmtp:// next hop for every domain without a route, instead of MX lookups (TOP-2)" },
+	{ "queue.delay_warning", SCHEMA_DURATION, 0, 30 * DAY, OFF(queue.delay_warning), NULL, NULL,
+	  "send a 'delayed' DSN to the sender after this long in the queue; 0: never" },
+	{ "queue.bounce_notify", SCHEMA_STRING, 1, 254, OFF(queue.bounce_notify), NULL, check_mailbox,
+	  "address that gets bounces which cannot be delivered (default: log and drop them)" },
+	{ "queue.per_destination", SCHEMA_UINT, 1, 1000, OFF(queue.per_destination), NULL, NULL,
+	  "simultaneous connections to one next hop" },
+	{ "queue.connection_reuse", SCHEMA_BOOL, 0, 0, OFF(queue.connection_reuse), NULL, NULL,
+	  "keep a connection open for the next message to the same next hop" },
+	{ "rewrite_table", SCHEMA_STRING, 1, 4095, OFF(rewrite_table), NULL, check_path,
+	  "address rewriting table (FROM -> TO per line); relative to the configuration file's directory" },
+	{ "dns.servers", SCHEMA_STRING, 1, 1000, OFF(dns.servers), NULL, check_servers,
+	  "DNS servers for MX lookups, e.g. \"127.0.0.1:5353,[::1]:53\" (default: the system's resolver)" },
 	{ "queue.reply_timeout", SCHEMA_DURATION, 1, HOUR, OFF(queue.reply_timeout), NULL, NULL,
 	  "time allowed for each SMTP reply of a next hop" },
 };

@@ -8,6 +8,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_HELLO:
 	case IPC_TXN_BEGIN: case IPC_TXN_RCPT: case IPC_TXN_OPEN:
 	case IPC_TXN_COMMIT: case IPC_TXN_ABORT:
+	case IPC_TXN_DSN: case IPC_TXN_RCPT_DSN:
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
 	case IPC_TXN_VERDICT:
 	case IPC_SCAN_FILE:
@@ -25,6 +26,8 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_OPEN: return "txn_open";
 	case IPC_TXN_COMMIT: return "txn_commit";
 	case IPC_TXN_ABORT: return "txn_abort";
+	case IPC_TXN_DSN: return "txn_dsn";
+	case IPC_TXN_RCPT_DSN: return "txn_rcpt_dsn";
 	case IPC_TXN_OPENED: return "txn_opened";
 	case IPC_TXN_COMMITTED: return "txn_committed";
 	case IPC_TXN_FAILED: return "txn_failed";

@@ -37,6 +37,8 @@ enum ipc_type {
 	IPC_TXN_COMMIT = 103,       /* u64 body size as written by smtpd */
 	IPC_TXN_ABORT = 104,        /* (empty): drop the spool file */
 	IPC_TXN_VERDICT = 105,      /* u32 IPC_VERDICT_F_*, str summary "action score symbols"; before OPEN */
+	IPC_TXN_DSN = 106,          /* str RET, str ENVID (RFC 3461), after BEGIN, only if given */
+	IPC_TXN_RCPT_DSN = 107,     /* str NOTIFY, str ORCPT of the RCPT just before, only if given */
 
 	IPC_TXN_OPENED = 200,       /* str queue id; carries the spool file descriptor */
 	IPC_TXN_COMMITTED = 201,    /* str queue id */

@@ -192,6 +192,17 @@ bool route_parse_nexthop(const char *spec, struct route *r, const char **why)
 	if (has_prefix_nocase(spec, "smtp://")) {
 		tmp.kind = ROUTE_SMTP;
 		ok = parse_network(spec + 7, "25", &tmp, why);
+	} else if (has_prefix_nocase(spec, "lmtp:unix:")) {
+		/* LMTP over a unix socket (RFC 2033 is usually spoken locally):
+		 * an absolute path that fits a sockaddr_un. */
+		tmp.kind = ROUTE_LMTP;
+		const char *path = spec + 10;
+		if (path[0] != '/' || strlen(path) >= 108) {
+			*why = "lmtp:unix: needs an absolute socket path shorter than 108 bytes";
+			ok = false;
+		} else {
+			ok = parse_maildir(path, &tmp, why);
+		}
 	} else if (has_prefix_nocase(spec, "lmtp://")) {
 		tmp.kind = ROUTE_LMTP;
 		ok = parse_network(spec + 7, "24", &tmp, why);

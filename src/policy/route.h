@@ -6,8 +6,8 @@
  * wildcards, the longest (most specific) wins. Domains compare without
  * regard to ASCII case.
  *
- * Next hops:  smtp://host:port   lmtp://host:port   maildir:/path (or a
- * path relative to the state directory).
+ * Next hops:  smtp://host:port   lmtp://host:port   lmtp:unix:/socket/path
+ * maildir:/path (or a path relative to the state directory).
  */
 #ifndef MW_POLICY_ROUTE_H
 #define MW_POLICY_ROUTE_H
@@ -23,7 +23,7 @@ struct route {
 	enum route_kind kind;
 	char *host;            /* SMTP/LMTP: host name or address (brackets removed for IPv6) */
 	char *port;            /* SMTP/LMTP: decimal port, default "25" (SMTP) / "24" (LMTP) */
-	char *path;            /* MAILDIR: directory as configured */
+	char *path;            /* MAILDIR: directory as configured; LMTP over a unix socket: its path */
 	char *spec;            /* the next hop as written, for logs */
 };
 

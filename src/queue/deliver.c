@@ -1,28 +1,61 @@
 #include "queue/deliver.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config/config.h"
+#include "dns/dns.h"
+#include "policy/rewrite.h"
 #include "policy/route.h"
 #include "policy/tlspolicy.h"
 #include "queue/maildir.h"
+#include "queue/mx.h"
 #include "queue/scheduler.h"
 #include "smtp/client.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
+#include "util/log.h"
+
+#define ADDRS_PER_HOST 8
+
+struct job;
+
+/* One A or AAAA lookup of one MX host. */
+struct addr_query {
+	struct job *j;
+	size_t host;
+	int family;
+};
 
 /* One next hop's share of a message. */
 struct job {
 	struct scheduler *sch;
 	struct qentry *q;
-	const struct route *route;
-	char **rcpts;         /* addresses (borrowed from the envelope) */
-	size_t *index;        /* their positions in the envelope */
+	struct event_base *base;
+	const struct config *c;
+	const struct route *route;   /* static route or smart host; NULL: MX */
+	char domain[256];            /* MX jobs: the recipient domain */
+	char nexthop[300];           /* for logs */
+	char pool_key[360];          /* next hop and TLS requirement: what may share a connection */
+	char **rcpts;                /* addresses (borrowed from the envelope) */
+	size_t *index;               /* their positions in the envelope */
+	char **notify, **orcpt;      /* DSN parameters per recipient (borrowed) */
 	size_t n;
+	char *sender;                /* the sender after rewriting (owned), or NULL */
+	/* MX resolution */
+	struct mx_plan plan;
+	struct addr_query queries[2 * MX_HOSTS_MAX];
+	struct sockaddr_storage addrs[MX_HOSTS_MAX][2][ADDRS_PER_HOST];
+	size_t n_addrs[MX_HOSTS_MAX][2];
+	unsigned pending;
+	bool tempfail;
 };
 
 static const char *rcpt_domain(const char *addr)
@@ -35,100 +68,249 @@ static void job_free(struct job *j)
 {
 	free(j->rcpts);
 	free(j->index);
+	free(j->notify);
+	free(j->orcpt);
+	free(j->sender);
 	free(j);
+}
+
+/* Every recipient of the job gets the same outcome; the job ends. */
+static void job_fail(struct job *j, int code, const char *reply)
+{
+	for (size_t i = 0; i < j->n; i++)
+		scheduler_rcpt_result(j->sch, j->q, j->index[i], code, reply, j->nexthop, NULL, DELIVER_FINAL, NULL);
+	scheduler_job_done(j->sch, j->q);
+	job_free(j);
 }
 
 static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, size_t n)
 {
 	struct job *j = arg;
 	for (size_t i = 0; i < n; i++)
-		scheduler_rcpt_result_tls(j->sch, j->q, j->index[i], replies[i].code, replies[i].text,
-					  j->route->spec, replies[i].tls);
+		scheduler_rcpt_result(j->sch, j->q, j->index[i], replies[i].code, replies[i].text, j->nexthop,
+				      replies[i].mta[0] ? replies[i].mta : NULL,
+				      replies[i].dsn_passed ? DELIVER_DSN_PASSED
+				      : j->route && j->route->kind == ROUTE_LMTP ? DELIVER_FINAL : DELIVER_RELAYED,
+				      replies[i].tls);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
 
-static void run_maildir(const struct config *c, struct job *j)
+static void run_maildir(struct job *j)
 {
 	char why[512];
-	int rc = maildir_deliver(j->route->path, j->q->env.id, j->q->env.sender, j->rcpts, j->n,
-				 j->q->fd, j->q->env.body_offset, why, sizeof(why));
+	int rc = maildir_deliver(j->route->path, j->q->env.id, j->sender ? j->sender : j->q->env.sender,
+				 j->rcpts, j->n, j->q->fd, j->q->env.body_offset, why, sizeof(why));
+	char reply[600];
+	snprintf(reply, sizeof(reply), "451 4.3.0 %s", why);
 	for (size_t i = 0; i < j->n; i++)
 		scheduler_rcpt_result(j->sch, j->q, j->index[i], rc == 0 ? 250 : 451,
-				      rc == 0 ? "250 2.0.0 delivered to maildir" : why, j->route->spec);
+				      rc == 0 ? "250 2.0.0 delivered to maildir" : reply, j->nexthop, NULL, DELIVER_FINAL,
+				      NULL);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
 
-static void run_smtp(struct event_base *base, const struct config *c, struct job *j)
+static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t n_addrs, const char *host,
+		     const char *port, bool lmtp)
 {
 	struct envelope *e = &j->q->env;
 	off_t end = lseek(j->q->fd, 0, SEEK_END);
 	struct smtp_client_job cj = {
-		.host = j->route->host, .port = j->route->port, .lmtp = j->route->kind == ROUTE_LMTP,
-		.helo_name = c->hostname, .sender = e->sender, .rcpts = j->rcpts, .n_rcpts = j->n,
+		.host = host, .port = port, .addrs = addrs, .n_addrs = n_addrs, .lmtp = lmtp,
+		.helo_name = j->c->hostname, .sender = j->sender ? j->sender : e->sender,
+		.rcpts = j->rcpts, .n_rcpts = j->n,
 		.body_fd = j->q->fd, .body_offset = e->body_offset, .body_end = end,
-		.body_8bit = e->flags & 1u, .smtputf8 = (e->flags & 2u) != 0,
-		.connect_timeout = c->queue.connect_timeout, .reply_timeout = c->queue.reply_timeout,
+		.body_8bit = e->flags & ENVELOPE_F_8BITMIME, .smtputf8 = (e->flags & ENVELOPE_F_SMTPUTF8) != 0,
+		.connect_timeout = j->c->queue.connect_timeout, .reply_timeout = j->c->queue.reply_timeout,
+		.dsn_ret = e->dsn_ret, .dsn_envid = e->dsn_envid,
+		.rcpt_notify = j->notify, .rcpt_orcpt = j->orcpt,
+		.pool = scheduler_pool(j->sch), .pool_key = j->nexthop,
 	};
 	/* TLS-5/TLS-7: the strictest policy of the recipients' domains. */
 	struct tls_requirement req = { TLS_LEVEL_NONE, 0 };
 	for (size_t i = 0; i < j->n; i++) {
 		const char *dom = rcpt_domain(j->rcpts[i]);
-		req = tls_policy_stricter(req, tls_policy_lookup(c, dom, strlen(dom)));
+		req = tls_policy_stricter(req, tls_policy_lookup(j->c, dom, strlen(dom)));
 	}
 	cj.tls_level = req.level;
 	cj.tls_min_version = req.min_version;
-	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(c) : NULL;
-	cj.tls_name = j->route->host;
-	smtp_client_start(base, &cj, smtp_job_done, j);
+	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(j->c) : NULL;
+	cj.tls_name = host;
+	/* A parked connection is reused only by a job with the same TLS
+	 * requirement: a clear or unverified connection must never carry mail
+	 * that demands encrypt or verify (TLS-7). */
+	snprintf(j->pool_key, sizeof(j->pool_key), "%s|tls=%d/%d", j->nexthop, req.level, req.min_version);
+	cj.pool_key = j->pool_key;
+	smtp_client_start(j->base, &cj, smtp_job_done, j);
 }
 
-/* Recipients without a route (the configuration changed since they were
- * accepted) wait: a route may come back with the next reload. */
+/* --- MX routing --------------------------------------------------------- */
+
+static void mx_addrs_done(struct job *j)
+{
+	struct sockaddr_storage *all = xcalloc(MX_HOSTS_MAX * 2 * ADDRS_PER_HOST, sizeof(*all));
+	size_t n = 0;
+	/* In MX order; per host IPv4 first, then IPv6. */
+	for (size_t h = 0; h < j->plan.n; h++)
+		for (int f = 0; f < 2; f++)
+			for (size_t k = 0; k < j->n_addrs[h][f]; k++)
+				all[n++] = j->addrs[h][f][k];
+	if (n == 0) {
+		char reply[400];
+		if (j->tempfail)
+			snprintf(reply, sizeof(reply), "451 4.4.3 address lookup of the MX hosts of %s failed", j->domain);
+		else
+			snprintf(reply, sizeof(reply), "550 5.4.4 no address for the MX hosts of %s", j->domain);
+		free(all);
+		job_fail(j, j->tempfail ? 451 : 550, reply);
+		return;
+	}
+	char port[8];
+	snprintf(port, sizeof(port), "%u", j->c->queue.mx_port);
+	run_smtp(j, all, n, j->plan.hosts[0], port, false);
+	free(all);
+}
+
+static void on_addr(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, size_t n)
+{
+	struct addr_query *aq = arg;
+	struct job *j = aq->j;
+	int f = aq->family == AF_INET ? 0 : 1;
+	if (st == DNS_OK) {
+		for (size_t k = 0; k < n && j->n_addrs[aq->host][f] < ADDRS_PER_HOST; k++) {
+			struct sockaddr_storage ss = addrs[k];
+			in_port_t port = htons((in_port_t)j->c->queue.mx_port);
+			if (ss.ss_family == AF_INET)
+				((struct sockaddr_in *)&ss)->sin_port = port;
+			else if (ss.ss_family == AF_INET6)
+				((struct sockaddr_in6 *)&ss)->sin6_port = port;
+			else
+				continue;
+			j->addrs[aq->host][f][j->n_addrs[aq->host][f]++] = ss;
+		}
+	} else if (st == DNS_TEMPFAIL) {
+		j->tempfail = true;
+	}
+	if (--j->pending == 0)
+		mx_addrs_done(j);
+}
+
+static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n)
+{
+	struct job *j = arg;
+	char reply[400];
+	if (st == DNS_TEMPFAIL) {
+		snprintf(reply, sizeof(reply), "451 4.4.3 MX lookup for %s failed (DNS unreachable or failing)", j->domain);
+		job_fail(j, 451, reply);
+		return;
+	}
+	if (st == DNS_NXDOMAIN || st == DNS_BADNAME) {
+		snprintf(reply, sizeof(reply), "550 5.1.2 domain %s does not exist", j->domain);
+		job_fail(j, 550, reply);
+		return;
+	}
+	/* DNS_NODATA: no MX, the domain itself is the host (RFC 5321 5.1). */
+	switch (mx_plan(st == DNS_OK ? mx : NULL, st == DNS_OK ? n : 0, j->domain, j->c->hostname, &j->plan)) {
+	case MX_NULL:
+		snprintf(reply, sizeof(reply), "556 5.1.10 domain %s accepts no mail (null MX, RFC 7505)", j->domain);
+		job_fail(j, 556, reply);
+		return;
+	case MX_LOOP:
+		snprintf(reply, sizeof(reply), "554 5.4.6 mail for %s loops back to myself", j->domain);
+		job_fail(j, 554, reply);
+		return;
+	case MX_OK:
+		break;
+	}
+	struct dns *d = scheduler_dns(j->sch);
+	j->pending = (unsigned)(2 * j->plan.n);
+	for (size_t h = 0; h < j->plan.n; h++) {
+		j->queries[2 * h] = (struct addr_query){ j, h, AF_INET };
+		j->queries[2 * h + 1] = (struct addr_query){ j, h, AF_INET6 };
+		dns_query_addr(d, j->plan.hosts[h], AF_INET, on_addr, &j->queries[2 * h]);
+		dns_query_addr(d, j->plan.hosts[h], AF_INET6, on_addr, &j->queries[2 * h + 1]);
+	}
+}
+
+static void run_mx(struct job *j)
+{
+	struct dns *d = scheduler_dns(j->sch);
+	if (!d) {
+		job_fail(j, 451, "451 4.4.3 no DNS resolver available");
+		return;
+	}
+	dns_query_mx(d, j->domain, on_mx, j);
+}
+
+/* Recipients without a route in a local domain (the configuration changed
+ * since they were accepted) wait: a route may come back with the next reload. */
 static void no_route(struct scheduler *sch, struct qentry *q, size_t i)
 {
 	char reply[300];
 	snprintf(reply, sizeof(reply), "451 4.4.4 no route for domain %s", rcpt_domain(q->env.rcpts[i].addr));
-	scheduler_rcpt_result(sch, q, i, 451, reply, "none");
+	scheduler_rcpt_result(sch, q, i, 451, reply, "none", NULL, DELIVER_FINAL, NULL);
 }
 
-void deliver_start(struct event_base *base, const struct config *c, struct scheduler *sch, struct qentry *q)
+void deliver_start(struct event_base *base, const struct config *c, struct dns *dns, struct scheduler *sch,
+		   struct qentry *q)
 {
 	struct envelope *e = &q->env;
 	size_t n = e->n_rcpts;
 	struct job **jobs = xcalloc(n, sizeof(*jobs));
 	size_t n_jobs = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (e->rcpts[i].status != RCPT_PENDING)
+		if (e->rcpts[i].status != RCPT_PENDING || scheduler_rcpt_settled(q, i))
 			continue;
 		const char *dom = rcpt_domain(e->rcpts[i].addr);
 		const struct route *r = route_lookup(c->routes, c->n_routes, dom, strlen(dom));
-		if (!r) {
+		if (!r && config_is_local_domain(c, dom, strlen(dom))) {
 			no_route(sch, q, i);
 			continue;
 		}
+		if (!r)
+			r = c->queue.smart_route;  /* NULL: MX */
 		struct job *j = NULL;
 		for (size_t k = 0; k < n_jobs && !j; k++)
-			if (jobs[k]->route == r)
+			if (jobs[k]->route == r && (r || strcasecmp(jobs[k]->domain, dom) == 0))
 				j = jobs[k];
 		if (!j) {
 			j = jobs[n_jobs++] = xcalloc(1, sizeof(*j));
-			*j = (struct job){ .sch = sch, .q = q, .route = r,
-					   .rcpts = xcalloc(n, sizeof(char *)), .index = xcalloc(n, sizeof(size_t)) };
+			*j = (struct job){ .sch = sch, .q = q, .base = base, .c = c, .route = r,
+					   .rcpts = xcalloc(n, sizeof(char *)), .index = xcalloc(n, sizeof(size_t)),
+					   .notify = xcalloc(n, sizeof(char *)), .orcpt = xcalloc(n, sizeof(char *)) };
+			snprintf(j->domain, sizeof(j->domain), "%s", dom);
+			if (r)
+				snprintf(j->nexthop, sizeof(j->nexthop), "%s", r->spec);
+			else
+				snprintf(j->nexthop, sizeof(j->nexthop), "mx:%s", dom);
+			/* TOP-5: senders are rewritten on the way out. */
+			j->sender = rewrite_apply(c->rewrite, e->sender);
 		}
 		j->rcpts[j->n] = e->rcpts[i].addr;
+		j->notify[j->n] = e->rcpts[i].dsn_notify;
+		j->orcpt[j->n] = e->rcpts[i].dsn_orcpt;
 		j->index[j->n++] = i;
 	}
 	/* +1 holds the round open until every job has started, so a job that
 	 * finishes at once cannot end the round early. */
 	q->jobs_left = (unsigned)n_jobs + 1;
 	for (size_t k = 0; k < n_jobs; k++) {
-		if (jobs[k]->route->kind == ROUTE_MAILDIR)
-			run_maildir(c, jobs[k]);
-		else
-			run_smtp(base, c, jobs[k]);
+		struct job *j = jobs[k];
+		if (!j->route)
+			run_mx(j);
+		else if (j->route->kind == ROUTE_MAILDIR)
+			run_maildir(j);
+		else if (j->route->kind == ROUTE_LMTP && j->route->path) {
+			struct sockaddr_storage ss = { 0 };
+			struct sockaddr_un *su = (struct sockaddr_un *)&ss;
+			su->sun_family = AF_UNIX;
+			snprintf(su->sun_path, sizeof(su->sun_path), "%s", j->route->path);
+			run_smtp(j, &ss, 1, j->route->path, "", true);
+		} else
+			run_smtp(j, NULL, 0, j->route->host, j->route->port, j->route->kind == ROUTE_LMTP);
 	}
 	free(jobs);
+	(void)dns;
 	scheduler_job_done(sch, q);
 }

@@ -47,6 +47,18 @@ static void w_str(struct writer *w, char type, const char *s)
 	w_record(w, type, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* Two strings in one record, NUL between them (neither holds a NUL). */
+static void w_pair(struct writer *w, char type, const char *a, const char *b)
+{
+	size_t la = a ? strlen(a) : 0, lb = b ? strlen(b) : 0;
+	unsigned char *tmp = xmalloc(la + lb + 1);
+	memcpy(tmp, a ? a : "", la);
+	tmp[la] = '\0';
+	memcpy(tmp + la + 1, b ? b : "", lb);
+	w_record(w, type, tmp, la + lb + 1);
+	free(tmp);
+}
+
 static void w_uint(struct writer *w, char type, uint64_t v, size_t n)
 {
 	unsigned char b[8];
@@ -65,6 +77,13 @@ unsigned char *envelope_encode(struct envelope *e, size_t *len)
 	w_str(&w, 'H', e->helo);
 	w_uint(&w, 'X', e->flags, 4);
 	w_str(&w, 'F', e->sender);
+	if (e->dsn_ret || e->dsn_envid)
+		w_pair(&w, 'D', e->dsn_ret, e->dsn_envid);
+	{
+		char wb = e->warned ? 'W' : '-';
+		e->warn_offset = (off_t)(w.len + RECORD_HEADER);
+		w_record(&w, 'W', &wb, 1);
+	}
 	for (size_t i = 0; i < e->n_rcpts; i++) {
 		size_t n = strlen(e->rcpts[i].addr);
 		unsigned char *tmp = xmalloc(n + 1);
@@ -73,6 +92,8 @@ unsigned char *envelope_encode(struct envelope *e, size_t *len)
 		e->rcpts[i].status_offset = (off_t)(w.len + RECORD_HEADER);
 		w_record(&w, 'R', tmp, n + 1);
 		free(tmp);
+		if (e->rcpts[i].dsn_notify || e->rcpts[i].dsn_orcpt)
+			w_pair(&w, 'P', e->rcpts[i].dsn_notify, e->rcpts[i].dsn_orcpt);
 	}
 	if (e->verdict)
 		w_str(&w, 'V', e->verdict);
@@ -140,6 +161,29 @@ bool envelope_decode(const unsigned char *p, size_t len, struct envelope *e)
 				.addr = dup_field(d + 1, n - 1, &ok), .status = (char)d[0],
 				.status_offset = (off_t)data };
 			break;
+		case 'P':
+		case 'D': {
+			const unsigned char *nul = memchr(d, '\0', n);
+			if (!nul || (type == 'P' && e->n_rcpts == 0))
+				return false;
+			size_t la = (size_t)(nul - d);
+			char *a = la ? dup_field(d, la, &ok) : NULL;
+			char *b = n - la - 1 ? dup_field(nul + 1, n - la - 1, &ok) : NULL;
+			if (type == 'P') {
+				set_field(&e->rcpts[e->n_rcpts - 1].dsn_notify, a);
+				set_field(&e->rcpts[e->n_rcpts - 1].dsn_orcpt, b);
+			} else {
+				set_field(&e->dsn_ret, a);
+				set_field(&e->dsn_envid, b);
+			}
+			break;
+		}
+		case 'W':
+			if (n != 1 || (d[0] != '-' && d[0] != 'W'))
+				return false;
+			e->warned = d[0] == 'W';
+			e->warn_offset = (off_t)data;
+			break;
 		case 'E':
 			if (n != 0 || !e->sender || e->n_rcpts == 0)
 				return false;
@@ -160,8 +204,13 @@ void envelope_clear(struct envelope *e)
 	free(e->helo);
 	free(e->sender);
 	free(e->verdict);
-	for (size_t i = 0; i < e->n_rcpts; i++)
+	free(e->dsn_ret);
+	free(e->dsn_envid);
+	for (size_t i = 0; i < e->n_rcpts; i++) {
 		free(e->rcpts[i].addr);
+		free(e->rcpts[i].dsn_notify);
+		free(e->rcpts[i].dsn_orcpt);
+	}
 	free(e->rcpts);
 	memset(e, 0, sizeof(*e));
 }

@@ -10,7 +10,17 @@
  *     'R' recipient: u8 status, then the address (the status byte is
  *         rewritten in place when the recipient is done)
  *     'V' scanner verdict "action score symbols" (optional)
+ *     'P' DSN parameters of the recipient before it (RFC 3461): NOTIFY
+ *         value, NUL, ORCPT value (either may be empty)   [since 0.2]
+ *     'D' DSN parameters of the message: RET value, NUL, ENVID value [0.2]
+ *     'W' u8: '-', or 'W' once the delay warning went out (rewritten in
+ *         place like a recipient status)                 [since 0.2]
  *     'E' end of envelope, length 0
+ *
+ * Records marked [0.2] are optional: files written before them decode as
+ * before (no DSN parameters, warning state not persisted), so the magic
+ * stays "MWQ1". A reader that meets a record type it does not know treats
+ * the file as corrupt, so an old binary never half-reads a newer file.
  *
  * A file without the END record, with an unknown record type, or with a
  * record running past the end is corrupt and is never delivered.
@@ -31,8 +41,16 @@ enum rcpt_status {
 	RCPT_FAILED = 'F',     /* permanent failure */
 };
 
+/* Envelope flags (the 'X' record): IPC_TXN_F_* from smtpd, and ours. */
+#define ENVELOPE_F_8BITMIME 0x1u
+#define ENVELOPE_F_SMTPUTF8 0x2u
+#define ENVELOPE_F_BOUNCE 0x100u        /* a DSN we generated */
+#define ENVELOPE_F_DOUBLE_BOUNCE 0x200u /* a failed DSN sent to queue.bounce_notify: never bounced */
+
 struct envelope_rcpt {
 	char *addr;
+	char *dsn_notify;      /* "NEVER", "SUCCESS,FAILURE,DELAY" ..., or NULL (not given) */
+	char *dsn_orcpt;       /* "rfc822;user@example.org" as given (xtext), or NULL */
 	char status;           /* enum rcpt_status */
 	off_t status_offset;   /* where the status byte sits in the file */
 };
@@ -43,6 +61,9 @@ struct envelope {
 	char *session, *client, *helo, *sender;
 	uint32_t flags;
 	char *verdict;         /* 'V': the scanner's verdict, or NULL */
+	char *dsn_ret, *dsn_envid;  /* RFC 3461 RET and ENVID, or NULL */
+	bool warned;                /* the delay warning went out */
+	off_t warn_offset;          /* where the 'W' byte sits; 0: none */
 	struct envelope_rcpt *rcpts;
 	size_t n_rcpts;
 	off_t body_offset;     /* first byte of the message in the file */

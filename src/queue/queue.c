@@ -21,10 +21,13 @@
 #include "config/config.h"
 #include "ipc/channel.h"
 #include "master/child.h"
+#include "policy/rewrite.h"
+#include "queue/control.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
 #include "scan/watch.h"
 #include "smtp/address.h"
+#include "smtp/params.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -128,7 +131,84 @@ static bool on_rcpt(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	if (!ipc_get_end(m) || in->fd >= 0 || !envelope_address_ok(rcpt, false) ||
 	    in->env.n_rcpts >= q->config->limits.recipients)
 		return false;
-	envelope_add_rcpt(&in->env, rcpt);
+	/* TOP-5: recipients are rewritten where they enter the queue; the
+	 * address as given stays as the DSN original recipient. */
+	char *rewritten = rewrite_apply(q->config->rewrite, rcpt);
+	if (rewritten && !envelope_address_ok(rewritten, false)) {
+		log_event(LOG_WARNING, "rewrite_refused", "from", rcpt, "to", rewritten,
+			  "msg", "result is not a valid address; kept the original", NULL);
+		free(rewritten);
+		rewritten = NULL;
+	}
+	const char *addr = rewritten ? rewritten : rcpt;
+	for (size_t i = 0; i < in->env.n_rcpts; i++)
+		if (strcmp(in->env.rcpts[i].addr, addr) == 0) {  /* two aliases of one address */
+			free(rewritten);
+			return true;
+		}
+	envelope_add_rcpt(&in->env, addr);
+	if (rewritten) {
+		log_event(LOG_INFO, "rewritten", "session", in->env.session, "from", rcpt, "to", rewritten, NULL);
+		size_t n = strlen(rcpt) + 8;
+		char *orcpt = xmalloc(n);
+		snprintf(orcpt, n, "rfc822;%s", rcpt);
+		in->env.rcpts[in->env.n_rcpts - 1].dsn_orcpt = orcpt;
+	}
+	free(rewritten);
+	return true;
+}
+
+/* RFC 3461 parameters; smtpd checked them, we check again (xtext, lengths,
+ * the NOTIFY words) before they reach the spool and the next hop. */
+static bool notify_ok(const char *s)
+{
+	if (strcmp(s, "NEVER") == 0)
+		return true;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, ",");
+		if (!((n == 7 && (strncmp(p, "SUCCESS", 7) == 0 || strncmp(p, "FAILURE", 7) == 0)) ||
+		      (n == 5 && strncmp(p, "DELAY", 5) == 0)))
+			return false;
+		p += n;
+		if (*p == ',' && *++p == '\0')
+			return false;
+	}
+	return true;
+}
+
+static bool on_dsn(struct incoming *in, struct ipc_msg *m)
+{
+	char ret[IPC_STRING_MAX + 1], envid[IPC_STRING_MAX + 1];
+	ipc_get_str(m, ret, sizeof(ret));
+	ipc_get_str(m, envid, sizeof(envid));
+	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts > 0 || in->env.dsn_ret || in->env.dsn_envid)
+		return false;
+	if ((ret[0] && strcmp(ret, "FULL") != 0 && strcmp(ret, "HDRS") != 0) || strlen(envid) > PARAMS_ENVID_MAX ||
+	    !params_xtext_valid(envid, strlen(envid)))
+		return false;
+	in->env.dsn_ret = ret[0] ? xstrdup(ret) : NULL;
+	in->env.dsn_envid = envid[0] ? xstrdup(envid) : NULL;
+	return true;
+}
+
+static bool on_rcpt_dsn(struct incoming *in, struct ipc_msg *m)
+{
+	char notify[IPC_STRING_MAX + 1], orcpt[IPC_STRING_MAX + 1];
+	ipc_get_str(m, notify, sizeof(notify));
+	ipc_get_str(m, orcpt, sizeof(orcpt));
+	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts == 0)
+		return false;
+	const char *semi = strchr(orcpt, ';');
+	if (!notify_ok(notify) || strlen(orcpt) > PARAMS_ORCPT_MAX ||
+	    (orcpt[0] && (!semi || !params_xtext_valid(semi + 1, strlen(semi + 1)))))
+		return false;
+	struct envelope_rcpt *r = &in->env.rcpts[in->env.n_rcpts - 1];
+	free(r->dsn_notify);
+	r->dsn_notify = notify[0] ? xstrdup(notify) : NULL;
+	if (orcpt[0]) {  /* the client's ORCPT wins over the one rewriting set */
+		free(r->dsn_orcpt);
+		r->dsn_orcpt = xstrdup(orcpt);
+	}
 	return true;
 }
 
@@ -202,7 +282,7 @@ static bool on_commit(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	int fd = in->fd;
 	in->fd = -1;
 	TAILQ_REMOVE(&q->incoming, in, link);
-	scheduler_add(q->sch, &in->env, fd);
+	scheduler_add(q->sch, &in->env, fd, false);
 	free(in);
 	return true;
 }
@@ -218,6 +298,8 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	case IPC_TXN_BEGIN: ok = fd < 0 && on_begin(q, ch, m); break;
 	case IPC_TXN_RCPT: ok = in && on_rcpt(q, in, m); break;
 	case IPC_TXN_OPEN: ok = in && on_open(q, in, m); break;
+	case IPC_TXN_DSN: ok = in && on_dsn(in, m); break;
+	case IPC_TXN_RCPT_DSN: ok = in && on_rcpt_dsn(in, m); break;
 	case IPC_TXN_COMMIT: ok = in && on_commit(q, in, m); break;
 	case IPC_TXN_VERDICT: ok = in && on_verdict(q, in, m); break;
 	case IPC_TXN_ABORT:
@@ -253,15 +335,22 @@ static void on_smtpd_closed(struct channel *ch, const char *why, void *arg)
 	log_event(LOG_INFO, "smtpd_gone", "msg", why, NULL);
 }
 
-static void recover_one(const char *id, void *arg)
+static void recover_one(const char *id, bool held, void *arg)
 {
 	struct queue *q = arg;
 	struct envelope e;
-	int fd = spool_load(q->spool, id, &e);
+	int fd = spool_load(q->spool, id, held, &e);
 	if (fd < 0)
 		return;
-	log_event(LOG_INFO, "recovered", "queue_id", id, "from", e.sender, "nrcpt", log_u64(e.n_rcpts), NULL);
-	scheduler_add(q->sch, &e, fd);
+	log_event(LOG_INFO, "recovered", "queue_id", id, "from", e.sender, "nrcpt", log_u64(e.n_rcpts),
+		  "held", held ? "yes" : "no", NULL);
+	scheduler_add(q->sch, &e, fd, held);
+}
+
+/* A message released from quarantine is back in queue/, not held. */
+static void released_one(const char *id, void *arg)
+{
+	recover_one(id, false, arg);
 }
 
 /* Once a second: `mailwarden quarantine release` puts files into
@@ -269,7 +358,7 @@ static void recover_one(const char *id, void *arg)
 static void on_release_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct queue *q = arg;
-	spool_take_released(q->spool, recover_one, q);
+	spool_take_released(q->spool, released_one, q);
 	scan_watch_poll(&q->scan_watch, q->config, q->smtpd, q->n_smtpd);
 }
 
@@ -295,6 +384,8 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	q.sch = scheduler_new(q.base, c, q.spool);
 	spool_recover(q.spool, recover_one, &q);
 	q.smtpd = xcalloc(fds->n ? fds->n : 1, sizeof(*q.smtpd));
+	if (control_start(q.base, q.sch) < 0)
+		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
 	for (size_t i = 0; i < fds->n; i++)
 		q.smtpd[q.n_smtpd++] = channel_new(q.base, fds->fds[i], on_smtpd_msg, on_smtpd_closed, &q);
 	q.scan_watch = scan_watch_at_fork;  /* what this generation's smtpds loaded */

@@ -1,21 +1,34 @@
 #include "queue/scheduler.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "config/config.h"
+#include "dns/dns.h"
 #include "queue/deliver.h"
+#include "queue/dsn.h"
 #include "queue/spool.h"
+#include "smtp/client.h"
 #include "util/alloc.h"
 #include "util/log.h"
+
+#define DNS_TIMEOUT_MS 1500
+#define DNS_TRIES 2
+#define POOL_IDLE_TIMEOUT 5     /* seconds a parked connection waits for the next message */
+#define POOL_MAX_MESSAGES 100   /* messages per connection */
 
 struct scheduler {
 	struct event_base *base;
 	const struct config *config;
 	struct spool *spool;
+	struct dns *dns;
+	struct smtp_client_pool *pool;
 	TAILQ_HEAD(, qentry) entries;
 	unsigned active;
 	struct event *timer;
@@ -35,6 +48,11 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	sch->base = base;
 	sch->config = c;
 	sch->spool = s;
+	/* Without a resolver, MX-routed mail waits (451) and static routes
+	 * still work (TOP-4). */
+	sch->dns = dns_new(base, c->dns.servers, DNS_TIMEOUT_MS, DNS_TRIES);
+	sch->pool = smtp_client_pool_new(base, c->queue.per_destination, c->queue.connection_reuse,
+					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
 	sch->timer = evtimer_new(base, on_timer, sch);
 	sch->kick_ev = event_new(base, -1, 0, on_timer, sch);
@@ -47,12 +65,17 @@ void scheduler_kick(struct scheduler *sch)
 	event_active(sch->kick_ev, 0, 0);
 }
 
-void scheduler_add(struct scheduler *sch, struct envelope *env, int fd)
+void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool held)
 {
 	struct qentry *q = xcalloc(1, sizeof(*q));
 	q->env = *env;
 	memset(env, 0, sizeof(*env));
-	q->fd = fd;
+	q->rs = xcalloc(q->env.n_rcpts ? q->env.n_rcpts : 1, sizeof(*q->rs));
+	struct stat st;
+	q->size = fstat(fd, &st) == 0 && st.st_size > q->env.body_offset ? (unsigned long long)(st.st_size - q->env.body_offset) : 0;
+	close(fd);   /* opened again for each delivery round */
+	q->fd = -1;
+	q->held = held;
 	q->next_try = time(NULL);
 	TAILQ_INSERT_TAIL(&sch->entries, q, link);
 	scheduler_kick(sch);
@@ -69,37 +92,254 @@ static bool has_pending(const struct qentry *q)
 static void entry_free(struct scheduler *sch, struct qentry *q)
 {
 	TAILQ_REMOVE(&sch->entries, q, link);
-	close(q->fd);
+	if (q->fd >= 0)
+		close(q->fd);
+	for (size_t i = 0; i < q->env.n_rcpts; i++) {
+		free(q->rs[i].last_reply);
+		free(q->rs[i].last_mta);
+	}
+	free(q->rs);
 	envelope_clear(&q->env);
 	free(q);
 }
 
-static unsigned retry_delay(const struct config *c, unsigned attempts)
+unsigned retry_schedule(unsigned retry_min, unsigned retry_max, unsigned attempts)
 {
-	unsigned long long d = c->queue.retry_min;
-	for (unsigned i = 1; i < attempts && d < c->queue.retry_max; i++)
+	unsigned long long d = retry_min;
+	for (unsigned i = 1; i < attempts && d < retry_max; i++)
 		d *= 2;
-	return d > c->queue.retry_max ? c->queue.retry_max : (unsigned)d;
+	return d > retry_max ? retry_max : (unsigned)d;
 }
 
-/* After a delivery round: remove the message if no recipient is pending,
- * otherwise schedule the next try. */
+/* --- DSNs ----------------------------------------------------------------- */
+
+/* The original message's header section (without the empty line). */
+static char *read_headers(const struct qentry *q, size_t *len)
+{
+	size_t cap = DSN_HEADERS_MAX + 4;
+	char *buf = xmalloc(cap + 1);
+	ssize_t n = pread(q->fd, buf, cap, q->env.body_offset);
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	char *end = memmem(buf, (size_t)n, "\r\n\r\n", 4);
+	*len = end ? (size_t)(end - buf) + 2 : (size_t)n;
+	if (n >= 2 && buf[0] == '\r' && buf[1] == '\n')
+		*len = 0;
+	return buf;
+}
+
+static unsigned long long msg_size(const struct qentry *q);
+
+/* The whole original message (the caller bounds its size). */
+static char *read_all(const struct qentry *q, size_t *len)
+{
+	size_t n = (size_t)msg_size(q);
+	char *buf = xmalloc(n + 1);
+	ssize_t got = pread(q->fd, buf, n, q->env.body_offset);
+	*len = got > 0 ? (size_t)got : 0;
+	return buf;
+}
+
+/* NOTIFY (RFC 3461 4.1): NULL means the default, FAILURE (and DELAY). */
+static bool notify_has(const char *notify, const char *what)
+{
+	if (!notify)
+		return strcmp(what, "SUCCESS") != 0;
+	return strcasestr(notify, what) != NULL;
+}
+
+/* Build a DSN about q for rcpts and commit it as a new message to `to`.
+ * Returns 0 (queued) or -1. */
+static int dsn_send(struct scheduler *sch, struct qentry *q, const char *to, uint32_t flags,
+		    const struct dsn_rcpt *rcpts, size_t n)
+{
+	const struct config *c = sch->config;
+	char boundary[80], msgid[400];
+	uint64_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint64_t)time(NULL);
+	snprintf(boundary, sizeof(boundary), "=_mailwarden_%s_%016llx", q->env.id, (unsigned long long)rnd);
+	snprintf(msgid, sizeof(msgid), "%s.%016llx.dsn@%s", q->env.id, (unsigned long long)rnd, c->hostname);
+	size_t hlen;
+	/* RFC 3461 4.3: RET=FULL returns the whole message with a failure,
+	 * up to DSN_FULL_MAX; anything else returns the headers. */
+	bool full = rcpts[0].action == DSN_FAILED && q->env.dsn_ret && strcmp(q->env.dsn_ret, "FULL") == 0 &&
+		    msg_size(q) <= DSN_FULL_MAX;
+	char *headers = full ? read_all(q, &hlen) : read_headers(q, &hlen);
+	struct dsn_info info = { .reporting_mta = c->hostname, .queue_id = q->env.id,
+				 .envid = q->env.dsn_envid, .to = to, .arrival = (time_t)q->env.arrival,
+				 .now = time(NULL), .boundary = boundary, .message_id = msgid, .full = full };
+	size_t len;
+	char *msg = dsn_build(&info, rcpts, n, headers, hlen, &len);
+	free(headers);
+
+	struct envelope e = { 0 };
+	e.arrival = (uint64_t)time(NULL);
+	e.session = xstrdup("");
+	e.client = xstrdup("");
+	e.helo = xstrdup(c->hostname);
+	e.sender = xstrdup("");  /* RFC 5321 4.5.5: DSNs from the null sender */
+	e.flags = flags | ENVELOPE_F_BOUNCE | (full ? q->env.flags & (ENVELOPE_F_8BITMIME | ENVELOPE_F_SMTPUTF8) : 0);
+	envelope_add_rcpt(&e, to);
+	int fd = spool_inject(sch->spool, &e, msg, len);
+	free(msg);
+	if (fd < 0) {
+		envelope_clear(&e);
+		return -1;
+	}
+	log_event(LOG_INFO, "dsn_queued", "queue_id", e.id, "about", q->env.id, "to", to,
+		  "action", rcpts[0].action == DSN_FAILED ? "failed" : rcpts[0].action == DSN_DELAYED ? "delayed"
+												 : "delivered",
+		  "nrcpt", log_u64(n), NULL);
+	scheduler_add(sch, &e, fd, false);
+	return 0;
+}
+
+static struct dsn_rcpt *dsn_rcpts_for(struct qentry *q, bool (*want)(struct qentry *, size_t),
+				      enum dsn_action action, size_t *n)
+{
+	struct dsn_rcpt *r = xcalloc(q->env.n_rcpts, sizeof(*r));
+	*n = 0;
+	for (size_t i = 0; i < q->env.n_rcpts; i++) {
+		if (!want(q, i))
+			continue;
+		const char *orcpt = q->env.rcpts[i].dsn_orcpt;
+		const char *semi = orcpt ? strchr(orcpt, ';') : NULL;
+		r[(*n)++] = (struct dsn_rcpt){ .addr = q->env.rcpts[i].addr, .orcpt = semi ? semi + 1 : NULL,
+					       .action = action, .reply = q->rs[i].last_reply,
+					       .remote_mta = q->rs[i].last_mta };
+	}
+	return r;
+}
+
+static bool want_failed(struct qentry *q, size_t i)
+{
+	return q->rs[i].failing && notify_has(q->env.rcpts[i].dsn_notify, "FAILURE");
+}
+
+static bool want_success(struct qentry *q, size_t i)
+{
+	return q->rs[i].notify_success;
+}
+
+static bool want_delayed(struct qentry *q, size_t i)
+{
+	return q->env.rcpts[i].status == RCPT_PENDING && !q->rs[i].failing &&
+	       notify_has(q->env.rcpts[i].dsn_notify, "DELAY");
+}
+
+/* Bounce the failing recipients, then mark them failed. Returns false if
+ * the bounce could not be queued (they stay pending; tried again later). */
+static bool bounce_failures(struct scheduler *sch, struct qentry *q)
+{
+	size_t n_fail = 0;
+	for (size_t i = 0; i < q->env.n_rcpts; i++)
+		n_fail += q->rs[i].failing && q->env.rcpts[i].status == RCPT_PENDING;
+	if (n_fail == 0)
+		return true;
+	size_t n;
+	struct dsn_rcpt *r = dsn_rcpts_for(q, want_failed, DSN_FAILED, &n);
+	int rc = 0;
+	if (n > 0) {
+		if (q->env.sender[0]) {
+			rc = dsn_send(sch, q, q->env.sender, 0, r, n);
+		} else if (sch->config->queue.bounce_notify && !(q->env.flags & ENVELOPE_F_DOUBLE_BOUNCE)) {
+			/* Never bounce a bounce: the postmaster gets it, once. */
+			rc = dsn_send(sch, q, sch->config->queue.bounce_notify, ENVELOPE_F_DOUBLE_BOUNCE, r, n);
+		} else {
+			log_event(LOG_WARNING, "bounce_dropped", "queue_id", q->env.id,
+				  "msg", "undeliverable message from the null sender, not bounced", NULL);
+		}
+	}
+	free(r);
+	if (rc < 0)
+		return false;
+	for (size_t i = 0; i < q->env.n_rcpts; i++) {
+		struct envelope_rcpt *er = &q->env.rcpts[i];
+		if (!q->rs[i].failing || er->status != RCPT_PENDING)
+			continue;
+		if (spool_mark(sch->spool, q->fd, er, RCPT_FAILED) == 0)
+			er->status = RCPT_FAILED;
+		q->rs[i].failing = false;
+		log_event(LOG_WARNING, "bounced", "queue_id", q->env.id, "to", er->addr, "reply",
+			  q->rs[i].last_reply, NULL);
+	}
+	return true;
+}
+
+static void notify_successes(struct scheduler *sch, struct qentry *q)
+{
+	size_t n;
+	struct dsn_rcpt *r = dsn_rcpts_for(q, want_success, DSN_DELIVERED, &n);
+	for (size_t i = 0, k = 0; i < q->env.n_rcpts && k < n; i++)
+		if (want_success(q, i))
+			r[k++].action = q->rs[i].relayed ? DSN_RELAYED : DSN_DELIVERED;
+	if (n > 0 && q->env.sender[0])
+		dsn_send(sch, q, q->env.sender, 0, r, n);
+	for (size_t i = 0; i < q->env.n_rcpts; i++)
+		q->rs[i].notify_success = false;
+	free(r);
+}
+
+static void warn_delay(struct scheduler *sch, struct qentry *q, time_t now)
+{
+	unsigned after = sch->config->queue.delay_warning;
+	if (!after || q->env.warned || !q->env.sender[0] || (q->env.flags & ENVELOPE_F_BOUNCE) ||
+	    now - (time_t)q->env.arrival < (time_t)after)
+		return;
+	size_t n;
+	struct dsn_rcpt *r = dsn_rcpts_for(q, want_delayed, DSN_DELAYED, &n);
+	if (n == 0 || dsn_send(sch, q, q->env.sender, 0, r, n) == 0) {
+		q->env.warned = true;
+		spool_mark_warned(sch->spool, q->fd, &q->env);
+	}
+	free(r);
+}
+
+/* After a delivery round. */
 static void settle(struct scheduler *sch, struct qentry *q)
 {
+	const struct config *c = sch->config;
+	time_t now = time(NULL);
 	q->round_over = false;
+	/* Q-2: past the lifetime every pending recipient fails with its last error. */
+	if (now - (time_t)q->env.arrival >= (time_t)c->queue.lifetime) {
+		for (size_t i = 0; i < q->env.n_rcpts; i++) {
+			if (q->env.rcpts[i].status != RCPT_PENDING || q->rs[i].failing)
+				continue;
+			char reply[700];
+			snprintf(reply, sizeof(reply), "451 4.4.7 gave up after %u seconds in the queue; last error: %s",
+				 c->queue.lifetime, q->rs[i].last_reply ? q->rs[i].last_reply : "none");
+			free(q->rs[i].last_reply);
+			q->rs[i].last_reply = xstrdup(reply);
+			q->rs[i].failing = true;
+		}
+	}
+	bool bounced = bounce_failures(sch, q);
+	notify_successes(sch, q);
 	if (!has_pending(q)) {
-		if (spool_remove(sch->spool, q->env.id) == 0)
+		if (spool_remove(sch->spool, q->env.id, false) == 0)
 			log_event(LOG_INFO, "removed", "queue_id", q->env.id, NULL);
 		entry_free(sch, q);
 		return;
 	}
-	q->next_try = time(NULL) + retry_delay(sch->config, q->attempts);
+	warn_delay(sch, q, now);
+	unsigned delay = bounced ? retry_schedule(c->queue.retry_min, c->queue.retry_max, q->attempts)
+				 : c->queue.retry_min;
+	q->next_try = now + delay;
+	time_t expiry = (time_t)q->env.arrival + (time_t)c->queue.lifetime;
+	if (q->next_try > expiry)
+		q->next_try = expiry > now ? expiry : now;
 	log_event(LOG_INFO, "retry_scheduled", "queue_id", q->env.id,
-		  "in", log_u64((unsigned long long)(q->next_try - time(NULL))), NULL);
+		  "in", log_u64((unsigned long long)(q->next_try - now)), "attempt", log_u64(q->attempts), NULL);
+	close(q->fd);
+	q->fd = -1;
 }
 
 /* Runs only from the event loop (timer or kick), never from inside a
- * delivery: entries are freed here and nowhere else. */
+ * delivery: entries are freed here and in the admin commands (which
+ * refuse an entry in flight), nowhere else. */
 static void scheduler_run(struct scheduler *sch)
 {
 	struct qentry *q, *next;
@@ -110,7 +350,7 @@ static void scheduler_run(struct scheduler *sch)
 	}
 	time_t now = time(NULL), soonest = 0;
 	TAILQ_FOREACH(q, &sch->entries, link) {
-		if (q->in_flight || q->round_over)
+		if (q->in_flight || q->round_over || q->held)
 			continue;
 		if (q->next_try > now) {
 			if (!soonest || q->next_try < soonest)
@@ -119,44 +359,69 @@ static void scheduler_run(struct scheduler *sch)
 		}
 		if (sch->active >= sch->config->queue.delivery_concurrency)
 			break;  /* a finished delivery kicks us again */
+		q->fd = spool_open_msg(sch->spool, q->env.id, false);
+		if (q->fd < 0) {
+			log_event(LOG_ERR, "spool_error", "op", "open", "queue_id", q->env.id, "msg", strerror(errno), NULL);
+			q->next_try = now + sch->config->queue.retry_min;
+			continue;
+		}
 		q->in_flight = true;
 		q->any_deferred = false;
 		q->attempts++;
+		q->last_try = now;
 		sch->active++;
-		deliver_start(sch->base, sch->config, sch, q);
+		deliver_start(sch->base, sch->config, sch->dns, sch, q);
 	}
 	evtimer_del(sch->timer);
 	if (soonest)
 		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = soonest > now ? soonest - now : 0 });
 }
 
-void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
-			   const char *reply, const char *nexthop)
+struct dns *scheduler_dns(struct scheduler *sch)
 {
-	scheduler_rcpt_result_tls(sch, q, rcpt, code, reply, nexthop, NULL);
+	return sch->dns;
 }
 
-void scheduler_rcpt_result_tls(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
-			       const char *reply, const char *nexthop, const char *tls)
+struct smtp_client_pool *scheduler_pool(struct scheduler *sch)
+{
+	return sch->pool;
+}
+
+bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt)
+{
+	return q->rs[rcpt].failing;
+}
+
+void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
+			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind,
+			   const char *tls)
 {
 	struct envelope_rcpt *r = &q->env.rcpts[rcpt];
+	struct qrcpt_state *rs = &q->rs[rcpt];
 	const char *status;
+	free(rs->last_reply);
+	free(rs->last_mta);
+	rs->last_reply = xstrdup(reply);
+	rs->last_mta = mta ? xstrdup(mta) : NULL;
 	if (code >= 200 && code < 300) {
 		status = "sent";
 		if (spool_mark(sch->spool, q->fd, r, RCPT_DELIVERED) == 0)
 			r->status = RCPT_DELIVERED;
+		rs->notify_success = r->dsn_notify && notify_has(r->dsn_notify, "SUCCESS") &&
+				     kind != DELIVER_DSN_PASSED;
+		rs->relayed = kind == DELIVER_RELAYED;
 	} else if (code >= 500) {
-		/* Bounce messages (RFC 3464 DSNs) come with the delivery engine; until
-		 * then the failure is recorded in the spool file and logged. */
+		/* Marked failed once the bounce is queued (settle). */
 		status = "failed";
-		if (spool_mark(sch->spool, q->fd, r, RCPT_FAILED) == 0)
-			r->status = RCPT_FAILED;
+		rs->failing = true;
+		snprintf(q->last_error, sizeof(q->last_error), "%s", reply);
 	} else {
 		status = "deferred";
 		q->any_deferred = true;
+		snprintf(q->last_error, sizeof(q->last_error), "%s", reply);
 	}
 	log_event(code >= 200 && code < 300 ? LOG_INFO : LOG_WARNING, "delivery", "queue_id", q->env.id,
-		  "to", r->addr, "nexthop", nexthop, "status", status, "attempt", log_u64(q->attempts),
+		  "to", r->addr, "nexthop", nexthop, "mta", mta, "status", status, "attempt", log_u64(q->attempts),
 		  "reply", reply, tls ? "tls" : NULL, tls, NULL);
 }
 
@@ -168,4 +433,243 @@ void scheduler_job_done(struct scheduler *sch, struct qentry *q)
 	q->round_over = true;
 	sch->active--;
 	scheduler_kick(sch);
+}
+
+/* --- administration (Q-3) --------------------------------------------------- */
+
+static struct qentry *find(struct scheduler *sch, const char *id)
+{
+	struct qentry *q;
+	TAILQ_FOREACH(q, &sch->entries, link)
+		if (strcmp(q->env.id, id) == 0)
+			return q;
+	return NULL;
+}
+
+static struct qentry *find_or_complain(struct scheduler *sch, const char *id, FILE *out)
+{
+	struct qentry *q = id && queue_id_valid(id) ? find(sch, id) : NULL;
+	if (!q)
+		fprintf(out, "error: no message %s in the queue\n", id ? id : "(none)");
+	return q;
+}
+
+static bool busy(const struct qentry *q, FILE *out)
+{
+	if (q->in_flight || q->round_over) {
+		fprintf(out, "error: %s is being delivered right now; try again in a moment\n", q->env.id);
+		return true;
+	}
+	return false;
+}
+
+static unsigned long long msg_size(const struct qentry *q)
+{
+	return q->size;
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* Printable for the text listing: controls become '?'. */
+static void text_str(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
+static const char *state_of(const struct qentry *q)
+{
+	return q->held ? "held" : q->in_flight ? "active" : "queued";
+}
+
+int scheduler_admin_list(struct scheduler *sch, bool json, FILE *out)
+{
+	time_t now = time(NULL);
+	struct qentry *q;
+	bool first = true;
+	if (json)
+		fputs("[", out);
+	else
+		fprintf(out, "%-16s %6s %8s %-7s %-8s %s\n", "ID", "AGE", "SIZE", "STATE", "NEXT", "SENDER / RECIPIENTS / LAST ERROR");
+	TAILQ_FOREACH(q, &sch->entries, link) {
+		long long age = (long long)(now - (time_t)q->env.arrival);
+		long long next = q->held || q->in_flight ? -1 : (long long)(q->next_try > now ? q->next_try - now : 0);
+		if (json) {
+			fprintf(out, "%s\n {\"id\": \"%s\", \"age\": %lld, \"size\": %llu, \"state\": \"%s\", \"next_try\": %lld, "
+				     "\"attempts\": %u, \"sender\": ", first ? "" : ",", q->env.id, age, msg_size(q),
+				state_of(q), next, q->attempts);
+			json_str(out, q->env.sender);
+			fputs(", \"recipients\": [", out);
+			for (size_t i = 0; i < q->env.n_rcpts; i++) {
+				fputs(i ? ", {\"address\": " : "{\"address\": ", out);
+				json_str(out, q->env.rcpts[i].addr);
+				fprintf(out, ", \"status\": \"%s\", \"last_reply\": ",
+					q->env.rcpts[i].status == RCPT_DELIVERED ? "delivered"
+					: q->env.rcpts[i].status == RCPT_FAILED ? "failed" : "pending");
+				json_str(out, q->rs[i].last_reply);
+				fputc('}', out);
+			}
+			fputs("], \"last_error\": ", out);
+			json_str(out, q->last_error);
+			fputc('}', out);
+		} else {
+			char nexts[24];
+			if (next < 0)
+				snprintf(nexts, sizeof(nexts), "-");
+			else
+				snprintf(nexts, sizeof(nexts), "%llds", next);
+			fprintf(out, "%-16s %5llds %8llu %-7s %-8s <", q->env.id, age, msg_size(q), state_of(q), nexts);
+			text_str(out, q->env.sender);
+			fputs(">\n", out);
+			for (size_t i = 0; i < q->env.n_rcpts; i++) {
+				if (q->env.rcpts[i].status != RCPT_PENDING)
+					continue;
+				fputs("        ", out);
+				text_str(out, q->env.rcpts[i].addr);
+				fputc('\n', out);
+			}
+			if (q->last_error[0]) {
+				fputs("        (", out);
+				text_str(out, q->last_error);
+				fputs(")\n", out);
+			}
+		}
+		first = false;
+	}
+	if (json)
+		fputs("\n]\n", out);
+	return 0;
+}
+
+int scheduler_admin_show(struct scheduler *sch, const char *id, FILE *out)
+{
+	struct qentry *q = find_or_complain(sch, id, out);
+	if (!q)
+		return -1;
+	time_t now = time(NULL);
+	fprintf(out, "id: %s\nstate: %s\nage: %llds\nsize: %llu\nattempts: %u\n", q->env.id, state_of(q),
+		(long long)(now - (time_t)q->env.arrival), msg_size(q), q->attempts);
+	fputs("sender: <", out);
+	text_str(out, q->env.sender);
+	fputs(">\nclient: ", out);
+	text_str(out, q->env.client);
+	fputs("\nhelo: ", out);
+	text_str(out, q->env.helo);
+	fputs("\n", out);
+	for (size_t i = 0; i < q->env.n_rcpts; i++) {
+		const struct envelope_rcpt *r = &q->env.rcpts[i];
+		fputs("recipient: <", out);
+		text_str(out, r->addr);
+		fprintf(out, "> %s", r->status == RCPT_DELIVERED ? "delivered" : r->status == RCPT_FAILED ? "failed" : "pending");
+		if (q->rs[i].last_reply) {
+			fputs(" (", out);
+			text_str(out, q->rs[i].last_reply);
+			fputs(")", out);
+		}
+		fputs("\n", out);
+	}
+	size_t hlen;
+	bool opened = q->fd < 0;
+	if (opened)
+		q->fd = spool_open_msg(sch->spool, q->env.id, q->held);
+	char *h = read_headers(q, &hlen);
+	if (opened && q->fd >= 0) {
+		close(q->fd);
+		q->fd = -1;
+	}
+	fputs("\n", out);
+	for (size_t i = 0; i < hlen; i++)
+		if (h[i] != '\r')
+			fputc((unsigned char)h[i] < 0x20 && h[i] != '\n' && h[i] != '\t' ? '?' : h[i], out);
+	free(h);
+	return 0;
+}
+
+int scheduler_admin_flush(struct scheduler *sch, const char *id, FILE *out)
+{
+	struct qentry *q;
+	unsigned n = 0;
+	if (id) {
+		if (!(q = find_or_complain(sch, id, out)))
+			return -1;
+		if (q->held) {
+			fprintf(out, "error: %s is held; release it first\n", id);
+			return -1;
+		}
+		q->next_try = time(NULL);
+		n = 1;
+	} else {
+		TAILQ_FOREACH(q, &sch->entries, link)
+			if (!q->held && !q->in_flight) {
+				q->next_try = time(NULL);
+				n++;
+			}
+	}
+	scheduler_kick(sch);
+	fprintf(out, "flushed %u message%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+int scheduler_admin_hold(struct scheduler *sch, const char *id, FILE *out)
+{
+	struct qentry *q = find_or_complain(sch, id, out);
+	if (!q || busy(q, out))
+		return -1;
+	if (q->held) {
+		fprintf(out, "%s is already held\n", id);
+		return 0;
+	}
+	if (spool_hold(sch->spool, id) < 0) {
+		fprintf(out, "error: %s could not be moved to hold/: %s\n", id, strerror(errno));
+		return -1;
+	}
+	q->held = true;
+	fprintf(out, "held %s\n", id);
+	return 0;
+}
+
+int scheduler_admin_release(struct scheduler *sch, const char *id, FILE *out)
+{
+	struct qentry *q = find_or_complain(sch, id, out);
+	if (!q)
+		return -1;
+	if (!q->held) {
+		fprintf(out, "%s is not held\n", id);
+		return 0;
+	}
+	if (spool_release(sch->spool, id) < 0) {
+		fprintf(out, "error: %s could not be moved back to queue/: %s\n", id, strerror(errno));
+		return -1;
+	}
+	q->held = false;
+	q->next_try = time(NULL);
+	scheduler_kick(sch);
+	fprintf(out, "released %s\n", id);
+	return 0;
+}
+
+int scheduler_admin_delete(struct scheduler *sch, const char *id, FILE *out)
+{
+	struct qentry *q = find_or_complain(sch, id, out);
+	if (!q || busy(q, out))
+		return -1;
+	if (spool_remove(sch->spool, id, q->held) < 0) {
+		fprintf(out, "error: %s could not be removed: %s\n", id, strerror(errno));
+		return -1;
+	}
+	entry_free(sch, q);
+	fprintf(out, "deleted %s\n", id);
+	return 0;
 }

@@ -1,49 +1,100 @@
 /*
- * The in-memory view of the queue: every QUEUED message (spool.h) with its
- * next delivery time. Starts deliveries while the concurrency limit
- * allows, applies the results (spool_mark per recipient, spool_remove when
- * none is pending) and computes the next try: retry_min, doubled per
- * attempt, at most retry_max (Q-2). Runs in the queue process.
+ * The in-memory view of the queue: every QUEUED or HELD message (spool.h)
+ * with its next delivery time. Starts deliveries while the concurrency
+ * limit allows, applies the results and, after each round, settles the
+ * message (Q-2):
+ *   - recipients that failed permanently (5xx, or still pending when the
+ *     message is older than queue.lifetime) get one RFC 3464 bounce to the
+ *     envelope sender; the bounce is committed to the spool before the
+ *     recipients are marked failed, so a crash in between repeats the
+ *     bounce rather than losing it. A bounce (null sender) is never
+ *     bounced: it goes to queue.bounce_notify once, or is logged and
+ *     dropped;
+ *   - recipients that asked for NOTIFY=SUCCESS get a success DSN;
+ *   - after queue.delay_warning, one "delayed" DSN (persisted in the
+ *     spool file so it is sent once);
+ *   - the next try: retry_schedule() after the attempt, never later than
+ *     the end of the lifetime;
+ *   - no recipient pending: the file is removed.
+ * Runs in the queue process.
  */
 #ifndef MW_QUEUE_SCHEDULER_H
 #define MW_QUEUE_SCHEDULER_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/queue.h>
 #include <time.h>
 
 #include "queue/envelope.h"
 
 struct config;
+struct dns;
 struct event_base;
+struct smtp_client_pool;
 struct spool;
+
+/* What one recipient learned in the current and earlier rounds. */
+struct qrcpt_state {
+	char *last_reply;       /* last reply or reason (malloc'ed), NULL if none */
+	char *last_mta;         /* the host that gave it */
+	bool failing;           /* permanent failure, bounce not yet committed */
+	bool notify_success;    /* delivered this round with NOTIFY=SUCCESS */
+	bool relayed;           /* ... to a next hop that was not told about it */
+};
 
 struct qentry {
 	TAILQ_ENTRY(qentry) link;
 	struct envelope env;
-	int fd;                 /* open spool file (read + status marks) */
-	time_t next_try;
+	struct qrcpt_state *rs; /* one per recipient */
+	int fd;                 /* spool file (read + status marks) while a round runs, else -1 */
+	unsigned long long size;/* of the message, without the envelope */
+	time_t next_try, last_try;
 	unsigned attempts;
+	bool held;              /* in hold/: never delivered until released */
 	bool in_flight;
 	unsigned jobs_left;     /* delivery jobs (one per next hop) still running */
 	bool any_deferred;      /* some recipient got a temporary failure this round */
 	bool round_over;        /* all jobs done; the next scheduler run settles it */
+	char last_error[300];
 };
 
 struct scheduler;
 
 struct scheduler *scheduler_new(struct event_base *base, const struct config *c, struct spool *s);
 /* Take over a committed or recovered message (env is moved, fd owned). */
-void scheduler_add(struct scheduler *sch, struct envelope *env, int fd);
+void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool held);
 /* Look at the queue now (after a change). */
 void scheduler_kick(struct scheduler *sch);
 
-/* For deliver.c: one recipient's outcome, and the end of one job. */
+/* The delay before try number attempts+1: retry_min doubled per attempt,
+ * at most retry_max. Pure. */
+unsigned retry_schedule(unsigned retry_min, unsigned retry_max, unsigned attempts);
+
+/* How a 2xx came about, for NOTIFY=SUCCESS (RFC 3461 6.2.3): final
+ * delivery (maildir, LMTP), relayed to a next hop without DSN (we report
+ * "relayed"), or passed on to one with DSN (it reports, we do not). */
+enum deliver_kind { DELIVER_FINAL, DELIVER_RELAYED, DELIVER_DSN_PASSED };
+
+/* For deliver.c: one recipient's outcome (mta: the address that answered,
+ * or NULL), whether a recipient already failed this round, and the end of
+ * one job. */
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
-			   const char *reply, const char *nexthop);
-/* The same, with the TLS used for it ("TLSv1.3/cipher" or "none") logged as tls=. */
-void scheduler_rcpt_result_tls(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
-			       const char *reply, const char *nexthop, const char *tls);
+			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind,
+			   const char *tls);
+bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt);
+struct dns *scheduler_dns(struct scheduler *sch);
+struct smtp_client_pool *scheduler_pool(struct scheduler *sch);
 void scheduler_job_done(struct scheduler *sch, struct qentry *q);
+
+/* Queue administration (Q-3), for the control socket. Each writes a
+ * human-readable answer (or JSON for list) to out and returns 0, or
+ * writes an error and returns -1. id may be NULL for flush (all). */
+int scheduler_admin_list(struct scheduler *sch, bool json, FILE *out);
+int scheduler_admin_show(struct scheduler *sch, const char *id, FILE *out);
+int scheduler_admin_flush(struct scheduler *sch, const char *id, FILE *out);
+int scheduler_admin_hold(struct scheduler *sch, const char *id, FILE *out);
+int scheduler_admin_release(struct scheduler *sch, const char *id, FILE *out);
+int scheduler_admin_delete(struct scheduler *sch, const char *id, FILE *out);
 
 #endif

@@ -13,9 +13,16 @@
  *                                  queue/, fsync(queue/). Only then 250.
  *   QUEUED     spool/queue/<id>    spool_mark() rewrites one recipient's status
  *                                  byte in place (pwrite + fdatasync) after
- *                                  its delivery or permanent failure.
+ *                                  its delivery or permanent failure (a
+ *                                  permanent failure only after the bounce
+ *                                  for it is QUEUED itself: spool_inject).
+ *                                  spool_hold(): rename into hold/.
+ *   HELD       spool/hold/<id>     never delivered; spool_release(): rename
+ *                                  back into queue/ (administrator, Q-3).
  *   DONE       (none)              spool_remove(): unlink when no recipient
- *                                  is pending.
+ *                                  is pending, or on "queue delete".
+ *
+ * Every rename is followed by an fsync of the directories involved.
  *
  *   QUARANTINED spool/quarantine/<id>  spool_commit_quarantine() instead of
  *                                  spool_commit() when the scanner said so
@@ -26,7 +33,8 @@
  *                                  queue/ (QUEUED) and delivers it.
  *
  * Recovery (spool_recover) after any crash: every file in tmp/ was never
- * acknowledged and is removed; every file in queue/ is loaded again. A
+ * acknowledged and is removed; every file in queue/ and hold/ is loaded
+ * again (held ones stay held). A
  * recipient marked done is never delivered again; one delivered but not
  * yet marked when the crash came is delivered once more (at most one
  * duplicate, never a loss). A file in queue/ that does not decode is
@@ -35,13 +43,15 @@
 #ifndef MW_QUEUE_SPOOL_H
 #define MW_QUEUE_SPOOL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "queue/envelope.h"
 
 struct spool;
 
-/* Open (creating if needed) the spool in dir: tmp/, queue/, corrupt/.
+/* Open (creating if needed) the spool in dir: tmp/, queue/, hold/, corrupt/.
  * Takes an exclusive lock (spool/lock) so two queue processes never share
  * a spool; waits up to lock_wait seconds for a previous one to go. */
 struct spool *spool_open(const char *dir, unsigned lock_wait);
@@ -62,20 +72,37 @@ int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, u
 /* released/<id> -> QUEUED for every file there; found() as in recovery. */
 void spool_take_released(struct spool *s, void (*found)(const char *id, void *arg), void *arg);
 
+/* A message made by the queue itself (a DSN): create, write data after
+ * the envelope, commit. Returns the open descriptor (QUEUED) or -1. */
+int spool_inject(struct spool *s, struct envelope *e, const void *data, size_t len);
+
 /* Drop a message still RECEIVING. */
 void spool_abort(struct spool *s, const char *id);
 
-/* Load queue/<id>: envelope into *e, and an open read descriptor. Returns
- * the fd or -1 (corrupt files are moved to corrupt/). */
-int spool_load(struct spool *s, const char *id, struct envelope *e);
+/* Load queue/<id> (hold/<id> if held): envelope into *e, and an open
+ * read descriptor. Returns the fd or -1 (corrupt files go to corrupt/). */
+int spool_load(struct spool *s, const char *id, bool held, struct envelope *e);
+
+/* Open queue/<id> (hold/<id> if held) for reading and status marks.
+ * Returns the fd or -1. The queue keeps a descriptor only while a message
+ * is being delivered, so the number of queued messages is not bounded by
+ * the descriptor limit. */
+int spool_open_msg(struct spool *s, const char *id, bool held);
+
+/* QUEUED <-> HELD. Return 0 or -1. */
+int spool_hold(struct spool *s, const char *id);
+int spool_release(struct spool *s, const char *id);
+
+/* Record that the delay warning went out (the 'W' byte). 0 or -1. */
+int spool_mark_warned(struct spool *s, int fd, const struct envelope *e);
 
 /* Record a recipient's final status durably. Returns 0 or -1. */
 int spool_mark(struct spool *s, int fd, const struct envelope_rcpt *r, char status);
 
-/* QUEUED -> DONE. */
-int spool_remove(struct spool *s, const char *id);
+/* QUEUED (or HELD) -> DONE. */
+int spool_remove(struct spool *s, const char *id, bool held);
 
-/* Clean tmp/ and call found() for every id in queue/. */
-void spool_recover(struct spool *s, void (*found)(const char *id, void *arg), void *arg);
+/* Clean tmp/ and call found() for every id in queue/ and hold/. */
+void spool_recover(struct spool *s, void (*found)(const char *id, bool held, void *arg), void *arg);
 
 #endif

@@ -21,7 +21,7 @@
 #define ENVELOPE_READ_MAX (4u << 20)  /* an envelope never exceeds this */
 
 struct spool {
-	int dir_fd, tmp_fd, queue_fd, corrupt_fd, lock_fd;
+	int dir_fd, tmp_fd, queue_fd, hold_fd, corrupt_fd, lock_fd;
 	int quarantine_fd, released_fd;
 };
 
@@ -50,7 +50,7 @@ static int lock_spool(int dir_fd, unsigned wait)
 struct spool *spool_open(const char *dir, unsigned lock_wait)
 {
 	struct spool *s = xcalloc(1, sizeof(*s));
-	s->dir_fd = s->tmp_fd = s->queue_fd = s->corrupt_fd = s->lock_fd = -1;
+	s->dir_fd = s->tmp_fd = s->queue_fd = s->hold_fd = s->corrupt_fd = s->lock_fd = -1;
 	s->quarantine_fd = s->released_fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		goto fail;
@@ -62,10 +62,12 @@ struct spool *spool_open(const char *dir, unsigned lock_wait)
 		goto fail;
 	s->tmp_fd = open_subdir(s->dir_fd, "tmp");
 	s->queue_fd = open_subdir(s->dir_fd, "queue");
+	s->hold_fd = open_subdir(s->dir_fd, "hold");
 	s->corrupt_fd = open_subdir(s->dir_fd, "corrupt");
 	s->quarantine_fd = open_subdir(s->dir_fd, "quarantine");
 	s->released_fd = open_subdir(s->dir_fd, "released");
-	if (s->tmp_fd < 0 || s->queue_fd < 0 || s->corrupt_fd < 0 || s->quarantine_fd < 0 || s->released_fd < 0)
+	if (s->tmp_fd < 0 || s->queue_fd < 0 || s->hold_fd < 0 || s->corrupt_fd < 0 || s->quarantine_fd < 0 ||
+	    s->released_fd < 0)
 		goto fail;
 	return s;
 fail:
@@ -76,7 +78,7 @@ fail:
 
 void spool_close(struct spool *s)
 {
-	int *fds[] = { &s->dir_fd, &s->tmp_fd, &s->queue_fd, &s->corrupt_fd, &s->lock_fd,
+	int *fds[] = { &s->dir_fd, &s->tmp_fd, &s->queue_fd, &s->hold_fd, &s->corrupt_fd, &s->lock_fd,
 		       &s->quarantine_fd, &s->released_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
@@ -164,7 +166,32 @@ static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64
 		unlinkat(s->tmp_fd, e->id, 0);
 		return -1;
 	}
+	/* The file was written through a descriptor shared with smtpd and
+	 * opened O_APPEND; on Linux pwrite() on such a descriptor ignores its
+	 * offset and appends, so spool_mark() would add status bytes to the
+	 * end of the message instead of rewriting them in place. The queue
+	 * goes on with a private descriptor of its own (same fd number), so
+	 * neither the flag nor anything smtpd still holds touches it. */
+	int own = openat(s->queue_fd, e->id, O_RDWR | O_CLOEXEC);
+	if (own < 0 || dup3(own, fd, O_CLOEXEC) < 0)
+		log_event(LOG_ERR, "spool_error", "op", "reopen", "queue_id", e->id, "msg", strerror(errno), NULL);
+	if (own >= 0)
+		close(own);
 	return 0;
+}
+
+int spool_inject(struct spool *s, struct envelope *e, const void *data, size_t len)
+{
+	int fd = spool_create(s, e);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0 || spool_commit(s, e, fd, len) < 0) {
+		log_event(LOG_ERR, "spool_error", "op", "inject", "queue_id", e->id, "msg", strerror(errno), NULL);
+		close(fd);
+		unlinkat(s->tmp_fd, e->id, 0);
+		return -1;
+	}
+	return fd;
 }
 
 void spool_abort(struct spool *s, const char *id)
@@ -173,24 +200,62 @@ void spool_abort(struct spool *s, const char *id)
 		unlinkat(s->tmp_fd, id, 0);
 }
 
-static void move_to_corrupt(struct spool *s, const char *id, const char *why)
+static void move_to_corrupt(struct spool *s, int from_fd, const char *id, const char *why)
 {
 	log_event(LOG_ERR, "spool_corrupt", "queue_id", id, "msg", why, "moved_to", "corrupt/", NULL);
-	if (renameat(s->queue_fd, id, s->corrupt_fd, id) == 0)
-		fsync(s->queue_fd);
+	if (renameat(from_fd, id, s->corrupt_fd, id) == 0)
+		fsync(from_fd);
 }
 
-int spool_load(struct spool *s, const char *id, struct envelope *e)
+/* One rename between state directories, made durable (both directories). */
+static int move(int from_fd, int to_fd, const char *id)
+{
+	if (!queue_id_valid(id) || renameat2(from_fd, id, to_fd, id, RENAME_NOREPLACE) < 0)
+		return -1;
+	if (fsync(to_fd) < 0 || fsync(from_fd) < 0)
+		return -1;
+	return 0;
+}
+
+int spool_open_msg(struct spool *s, const char *id, bool held)
 {
 	if (!queue_id_valid(id))
 		return -1;
-	int fd = openat(s->queue_fd, id, O_RDWR | O_CLOEXEC);
+	return openat(held ? s->hold_fd : s->queue_fd, id, O_RDWR | O_CLOEXEC);
+}
+
+int spool_hold(struct spool *s, const char *id)
+{
+	return move(s->queue_fd, s->hold_fd, id);
+}
+
+int spool_release(struct spool *s, const char *id)
+{
+	return move(s->hold_fd, s->queue_fd, id);
+}
+
+int spool_mark_warned(struct spool *s, int fd, const struct envelope *e)
+{
+	char w = 'W';
+	if (e->warn_offset <= 0)
+		return -1;
+	if (pwrite(fd, &w, 1, e->warn_offset) != 1 || fdatasync(fd) < 0)
+		return -1;
+	return 0;
+}
+
+int spool_load(struct spool *s, const char *id, bool held, struct envelope *e)
+{
+	if (!queue_id_valid(id))
+		return -1;
+	int dfd = held ? s->hold_fd : s->queue_fd;
+	int fd = openat(dfd, id, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	struct stat st;
 	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
 		close(fd);
-		move_to_corrupt(s, id, "empty or unreadable");
+		move_to_corrupt(s, dfd, id, "empty or unreadable");
 		return -1;
 	}
 	size_t want = (size_t)st.st_size < ENVELOPE_READ_MAX ? (size_t)st.st_size : ENVELOPE_READ_MAX;
@@ -202,7 +267,7 @@ int spool_load(struct spool *s, const char *id, struct envelope *e)
 	if (!ok) {
 		envelope_clear(e);
 		close(fd);
-		move_to_corrupt(s, id, "envelope does not decode");
+		move_to_corrupt(s, dfd, id, "envelope does not decode");
 		return -1;
 	}
 	snprintf(e->id, sizeof(e->id), "%s", id);
@@ -218,9 +283,9 @@ int spool_mark(struct spool *s, int fd, const struct envelope_rcpt *r, char stat
 	return 0;
 }
 
-int spool_remove(struct spool *s, const char *id)
+int spool_remove(struct spool *s, const char *id, bool held)
 {
-	if (!queue_id_valid(id) || unlinkat(s->queue_fd, id, 0) < 0)
+	if (!queue_id_valid(id) || unlinkat(held ? s->hold_fd : s->queue_fd, id, 0) < 0)
 		return -1;
 	return 0;
 }
@@ -243,8 +308,9 @@ static void for_each_entry(int dir_fd, void (*fn)(const char *name, void *arg), 
 
 struct recover_ctx {
 	struct spool *s;
-	void (*found)(const char *id, void *arg);
+	void (*found)(const char *id, bool held, void *arg);
 	void *arg;
+	bool held;
 };
 
 static void remove_tmp(const char *name, void *arg)
@@ -258,17 +324,19 @@ static void found_queued(const char *name, void *arg)
 {
 	struct recover_ctx *c = arg;
 	if (queue_id_valid(name))
-		c->found(name, c->arg);
+		c->found(name, c->held, c->arg);
 	else
-		move_to_corrupt(c->s, name, "not a queue id");
+		move_to_corrupt(c->s, c->held ? c->s->hold_fd : c->s->queue_fd, name, "not a queue id");
 }
 
-void spool_recover(struct spool *s, void (*found)(const char *id, void *arg), void *arg)
+void spool_recover(struct spool *s, void (*found)(const char *id, bool held, void *arg), void *arg)
 {
-	struct recover_ctx c = { s, found, arg };
+	struct recover_ctx c = { s, found, arg, false };
 	for_each_entry(s->tmp_fd, remove_tmp, &c);
 	fsync(s->tmp_fd);
 	for_each_entry(s->queue_fd, found_queued, &c);
+	c.held = true;
+	for_each_entry(s->hold_fd, found_queued, &c);
 }
 
 struct release_ctx {

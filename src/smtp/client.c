@@ -3,6 +3,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/queue.h>
 
 #include "config/config.h"
 #include "util/alloc.h"
@@ -39,6 +44,11 @@ static const char *client_state_names[] = {
 
 struct client {
 	struct smtp_client_job job;
+	struct event_base *base;
+	TAILQ_ENTRY(client) wait_link;
+	struct dest *dest;          /* holds one of its slots while connected */
+	unsigned messages;          /* on this connection, this one included */
+	bool reused;                /* started on a parked connection */
 	struct bufferevent *bev;
 	enum client_state state;
 	smtp_client_done_cb done;
@@ -47,7 +57,20 @@ struct client {
 	bool *accepted;
 	size_t rcpt_index;          /* RCPT: next to send; BODY (LMTP): next reply */
 	size_t n_accepted;
-	bool peer_smtputf8, peer_8bitmime, peer_size;
+	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn, peer_pipelining;
+	unsigned long long peer_size_max;   /* SIZE argument; 0: no limit given */
+	/* RFC 2920: MAIL, every RCPT and DATA went out in one write; their
+	 * replies come in that order. skip: replies still to be read and
+	 * ignored (after MAIL was refused) before after_skip is entered. */
+	bool pipelined;
+	unsigned skip;
+	enum client_state after_skip;
+	/* addresses to try, the current one, and whether MAIL was sent on it */
+	struct sockaddr_storage *addrs;
+	size_t n_addrs, cur_addr;
+	char cur_mta[64];
+	bool mail_sent;
+	char last_error[300];
 	/* the reply being read */
 	int reply_code;
 	unsigned reply_lines;
@@ -63,6 +86,37 @@ struct client {
 };
 
 static void client_enter(struct client *c, enum client_state st);
+
+/* --- the connection pool ------------------------------------------------ */
+
+/* A parked connection: idle after a finished transaction, ready for MAIL. */
+struct idle_conn {
+	TAILQ_ENTRY(idle_conn) link;
+	struct smtp_client_pool *pool;
+	char key[400];
+	struct bufferevent *bev;
+	struct event *timer;
+	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn, peer_pipelining;
+	unsigned long long peer_size_max;
+	char mta[64];
+	unsigned messages;
+};
+
+/* Open connections per key (busy and idle). */
+struct dest {
+	TAILQ_ENTRY(dest) link;
+	char key[400];
+	unsigned open;
+	TAILQ_HEAD(, client) waiting;   /* jobs waiting for a slot */
+};
+
+struct smtp_client_pool {
+	struct event_base *base;
+	unsigned per_destination, idle_timeout, max_messages;
+	bool reuse;
+	TAILQ_HEAD(, idle_conn) idle;
+	TAILQ_HEAD(, dest) dests;
+};
 
 static void client_send(struct client *c, const char *fmt, ...)
 {
@@ -90,7 +144,74 @@ static void fail_remaining(struct client *c, int code, const char *fmt, ...)
 		if (c->replies[i].code == 0) {
 			c->replies[i].code = code;
 			snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", text);
+			snprintf(c->replies[i].mta, sizeof(c->replies[i].mta), "%s", c->cur_mta);
 		}
+}
+
+static void client_connect(struct client *c);
+static void client_readcb(struct bufferevent *bev, void *arg);
+static void client_writecb(struct bufferevent *bev, void *arg);
+static void client_eventcb(struct bufferevent *bev, short what, void *arg);
+
+static struct dest *dest_get(struct smtp_client_pool *p, const char *key)
+{
+	struct dest *d;
+	TAILQ_FOREACH(d, &p->dests, link)
+		if (strcmp(d->key, key) == 0)
+			return d;
+	d = xcalloc(1, sizeof(*d));
+	snprintf(d->key, sizeof(d->key), "%s", key);
+	TAILQ_INIT(&d->waiting);
+	TAILQ_INSERT_TAIL(&p->dests, d, link);
+	return d;
+}
+
+/* Take over a parked (or handed-over) connection: the session is past
+ * EHLO and a transaction, so the next state is MAIL. */
+static void client_adopt(struct client *c, struct idle_conn *ic)
+{
+	c->bev = ic->bev;
+	c->peer_smtputf8 = ic->peer_smtputf8;
+	c->peer_8bitmime = ic->peer_8bitmime;
+	c->peer_size = ic->peer_size;
+	c->peer_dsn = ic->peer_dsn;
+	c->peer_pipelining = ic->peer_pipelining;
+	c->peer_size_max = ic->peer_size_max;
+	c->messages = ic->messages + 1;
+	c->mail_sent = false;
+	c->reused = true;
+	snprintf(c->cur_mta, sizeof(c->cur_mta), "%s", ic->mta);
+	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
+	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.reply_timeout },
+				 &(struct timeval){ .tv_sec = c->job.reply_timeout });
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_event(LOG_DEBUG, "client_reuse", "nexthop", c->job.pool_key, "mta", c->cur_mta,
+		  "message", log_u64(c->messages), NULL);
+	client_enter(c, CLIENT_MAIL);
+}
+
+static void idle_free(struct idle_conn *ic, bool quit);
+
+/* A slot of d came free (a connection closed): start a waiting job. */
+static void dest_wake(struct dest *d)
+{
+	struct client *w = TAILQ_FIRST(&d->waiting);
+	if (!w)
+		return;
+	TAILQ_REMOVE(&d->waiting, w, wait_link);
+	d->open++;
+	w->dest = d;
+	client_connect(w);
+}
+
+static void client_release_slot(struct client *c)
+{
+	struct dest *d = c->dest;
+	if (!d)
+		return;
+	c->dest = NULL;
+	d->open--;
+	dest_wake(d);
 }
 
 static void client_finish(struct client *c)
@@ -100,17 +221,155 @@ static void client_finish(struct client *c)
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
 		bufferevent_free(c->bev);
+	client_release_slot(c);
 	free(c->replies);
 	free(c->accepted);
+	free(c->addrs);
 	free(c);
+}
+
+static void idle_readcb(struct bufferevent *bev, void *arg)
+{
+	idle_free(arg, false);  /* a parked peer speaks only to say goodbye (421) */
+}
+
+static void idle_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	idle_free(arg, false);
+}
+
+static void idle_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	idle_free(arg, true);
+}
+
+static void idle_free(struct idle_conn *ic, bool quit)
+{
+	struct smtp_client_pool *p = ic->pool;
+	TAILQ_REMOVE(&p->idle, ic, link);
+	if (quit) {  /* best effort; the socket is closed right after */
+		evutil_socket_t fd = bufferevent_getfd(ic->bev);
+		if (fd >= 0 && send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			(void)0;
+	}
+	bufferevent_free(ic->bev);
+	event_free(ic->timer);
+	struct dest *d = dest_get(p, ic->key);
+	d->open--;
+	free(ic);
+	dest_wake(d);
+}
+
+/* After a complete transaction: hand the connection to a job waiting for
+ * this next hop, or park it, or QUIT. Sets CLIENT_DONE when it kept the
+ * connection (the caller then finishes the client). */
+static void client_end(struct client *c)
+{
+	struct smtp_client_pool *p = c->job.pool;
+	if (!p || !p->reuse || c->messages >= p->max_messages || !c->dest) {
+		client_enter(c, CLIENT_QUIT);
+		return;
+	}
+	struct idle_conn *ic = xcalloc(1, sizeof(*ic));
+	ic->pool = p;
+	snprintf(ic->key, sizeof(ic->key), "%s", c->job.pool_key);
+	ic->bev = c->bev;
+	ic->peer_smtputf8 = c->peer_smtputf8;
+	ic->peer_8bitmime = c->peer_8bitmime;
+	ic->peer_size = c->peer_size;
+	ic->peer_dsn = c->peer_dsn;
+	ic->peer_pipelining = c->peer_pipelining;
+	ic->peer_size_max = c->peer_size_max;
+	ic->messages = c->messages;
+	snprintf(ic->mta, sizeof(ic->mta), "%s", c->cur_mta);
+	c->bev = NULL;
+	struct dest *d = c->dest;
+	c->dest = NULL;   /* the slot goes with the connection */
+	c->state = CLIENT_DONE;
+	struct client *w = TAILQ_FIRST(&d->waiting);
+	if (w) {
+		TAILQ_REMOVE(&d->waiting, w, wait_link);
+		w->dest = d;
+		client_adopt(w, ic);
+		free(ic);
+		return;
+	}
+	bufferevent_setcb(ic->bev, idle_readcb, NULL, idle_eventcb, ic);
+	bufferevent_set_timeouts(ic->bev, NULL, NULL);
+	bufferevent_enable(ic->bev, EV_READ);
+	ic->timer = evtimer_new(p->base, idle_timeout, ic);
+	evtimer_add(ic->timer, &(struct timeval){ .tv_sec = p->idle_timeout });
+	TAILQ_INSERT_TAIL(&p->idle, ic, link);
+}
+
+struct smtp_client_pool *smtp_client_pool_new(struct event_base *base, unsigned per_destination, bool reuse,
+					      unsigned idle_timeout, unsigned max_messages)
+{
+	struct smtp_client_pool *p = xcalloc(1, sizeof(*p));
+	p->base = base;
+	p->per_destination = per_destination ? per_destination : 1;
+	p->reuse = reuse;
+	p->idle_timeout = idle_timeout;
+	p->max_messages = max_messages;
+	TAILQ_INIT(&p->idle);
+	TAILQ_INIT(&p->dests);
+	return p;
+}
+
+/* Before MAIL was sent, a failing host is skipped for the next address
+ * (RFC 5321 5.1: try the next MX). Returns true if another is tried. */
+static bool client_try_next(struct client *c, const char *why)
+{
+	snprintf(c->last_error, sizeof(c->last_error), "%s: %s", c->cur_mta, why);
+	if (c->mail_sent || c->cur_addr + 1 >= c->n_addrs)
+		return false;
+	log_event(LOG_INFO, "client_next_host", "nexthop", c->job.host, "failed", c->cur_mta, "why", why, NULL);
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	c->cur_addr++;
+	c->reply_lines = 0;
+	c->n_caps = 0;
+	c->peer_size_max = 0;
+	client_connect(c);
+	return true;
 }
 
 /* A failure of the whole session: a synthesized temporary reply. */
 static void client_abort(struct client *c, const char *why)
 {
-	fail_remaining(c, 451, "451 4.4.2 %s:%s: %s (in state %s)", c->job.host, c->job.port, why,
-			       client_state_names[c->state]);
+	char what[200];
+	snprintf(what, sizeof(what), "%s (in state %s)", why, client_state_names[c->state]);
+	if (c->reused && c->state == CLIENT_MAIL) {
+		/* A parked connection the peer closed meanwhile: not the
+		 * message's fault; start over on a fresh connection, once. */
+		log_event(LOG_DEBUG, "client_reuse_failed", "nexthop", c->job.host, "why", why, NULL);
+		c->reused = false;
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		c->messages = 1;
+		c->mail_sent = false;
+		c->cur_addr = 0;
+		c->reply_lines = 0;
+		client_connect(c);
+		return;
+	}
+	if (client_try_next(c, what))
+		return;
+	fail_remaining(c, 451, "451 4.4.2 %s[%s]: %s", c->job.host, c->cur_mta, what);
 	client_finish(c);
+}
+
+/* A refusal of the session before MAIL (greeting, EHLO/HELO): the next
+ * address if there is one, else the reply goes to every recipient. */
+static void client_refused(struct client *c)
+{
+	if (client_try_next(c, c->reply_text)) {
+		return;
+	}
+	fail_remaining(c, c->reply_code, "%s", c->reply_text);
+	client_enter(c, CLIENT_QUIT);
 }
 
 /* --- body ----------------------------------------------------------------- */
@@ -217,6 +476,8 @@ static void record_rcpt_reply(struct client *c, size_t i)
 {
 	c->replies[i].code = c->reply_code;
 	snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", c->reply_text);
+	snprintf(c->replies[i].mta, sizeof(c->replies[i].mta), "%s", c->cur_mta);
+	c->replies[i].dsn_passed = c->peer_dsn;
 }
 
 static size_t next_accepted(const struct client *c, size_t from)
@@ -226,23 +487,38 @@ static size_t next_accepted(const struct client *c, size_t from)
 	return from;
 }
 
+/* A state change without an entry action: with PIPELINING the command
+ * of the next state is already on its way. */
+static void client_expect(struct client *c, enum client_state st)
+{
+	log_event(LOG_DEBUG, "client_state", "nexthop", c->job.host, "state", client_state_names[st],
+		  "pipelined", "yes", NULL);
+	c->state = st;
+}
+
 static void client_reply(struct client *c)
 {
 	int code = c->reply_code;
 	bool ok = code >= 200 && code < 300;
+	if (c->skip > 0) {
+		if (--c->skip == 0)
+			client_enter(c, c->after_skip);
+		return;
+	}
 	switch (c->state) {
 	case CLIENT_GREETING:
 		if (ok)
 			client_enter(c, CLIENT_EHLO);
-		else {
-			fail_remaining(c, code, "%s", c->reply_text);
-			client_enter(c, CLIENT_QUIT);
-		}
+		else
+			client_refused(c);
 		break;
 	case CLIENT_EHLO:
 		if (ok) {
 			c->peer_smtputf8 = cap_has(c, "SMTPUTF8");
 			c->peer_8bitmime = cap_has(c, "8BITMIME");
+			c->peer_size = cap_has(c, "SIZE");
+			c->peer_dsn = cap_has(c, "DSN");
+			c->peer_pipelining = cap_has(c, "PIPELINING");
 			if (!c->tls_active && c->job.tls_ctx && c->job.tls_level != TLS_LEVEL_NONE &&
 			    cap_has(c, "STARTTLS")) {
 				client_enter(c, CLIENT_STARTTLS);
@@ -257,24 +533,28 @@ static void client_reply(struct client *c)
 		} else if (!c->job.lmtp && code >= 500) {
 			client_enter(c, CLIENT_HELO);
 		} else {
-			fail_remaining(c, code, "%s", c->reply_text);
-			client_enter(c, CLIENT_QUIT);
+			client_refused(c);
 		}
 		break;
 	case CLIENT_HELO:
 		if (ok)
 			client_enter(c, CLIENT_MAIL);
-		else {
-			fail_remaining(c, code, "%s", c->reply_text);
-			client_enter(c, CLIENT_QUIT);
-		}
+		else
+			client_refused(c);
 		break;
 	case CLIENT_MAIL:
-		if (ok)
+		if (ok && c->pipelined) {
+			client_expect(c, CLIENT_RCPT);
+		} else if (ok) {
 			client_enter(c, CLIENT_RCPT);
-		else {
+		} else {
 			fail_remaining(c, code, "%s", c->reply_text);
-			client_enter(c, CLIENT_QUIT);
+			if (c->pipelined) {  /* the RCPT and DATA replies are still coming */
+				c->skip = (unsigned)c->job.n_rcpts + 1;
+				c->after_skip = CLIENT_QUIT;
+			} else {
+				client_enter(c, CLIENT_QUIT);
+			}
 		}
 		break;
 	case CLIENT_RCPT:
@@ -286,7 +566,9 @@ static void client_reply(struct client *c)
 			record_rcpt_reply(c, c->rcpt_index);
 		}
 		c->rcpt_index++;
-		if (c->rcpt_index < c->job.n_rcpts)
+		if (c->pipelined)
+			client_expect(c, c->rcpt_index < c->job.n_rcpts ? CLIENT_RCPT : CLIENT_DATA);
+		else if (c->rcpt_index < c->job.n_rcpts)
 			client_enter(c, CLIENT_RCPT);
 		else if (c->n_accepted > 0)
 			client_enter(c, CLIENT_DATA);
@@ -294,7 +576,18 @@ static void client_reply(struct client *c)
 			client_enter(c, CLIENT_QUIT);
 		break;
 	case CLIENT_DATA:
-		if (code == 354) {
+		if (c->n_accepted == 0) {
+			/* Pipelined DATA after every RCPT was refused (RFC 2920 3.1):
+			 * a server that still says 354 gets an empty message ended
+			 * at once, and its reply is ignored. */
+			if (code == 354) {
+				client_send(c, ".");
+				c->skip = 1;
+				c->after_skip = CLIENT_QUIT;
+			} else {
+				client_enter(c, CLIENT_QUIT);
+			}
+		} else if (code == 354) {
 			client_enter(c, CLIENT_BODY);
 		} else {
 			for (size_t i = 0; i < c->job.n_rcpts; i++)
@@ -308,7 +601,7 @@ static void client_reply(struct client *c)
 			for (size_t i = 0; i < c->job.n_rcpts; i++)
 				if (c->accepted[i])
 					record_rcpt_reply(c, i);
-			client_enter(c, CLIENT_QUIT);
+			client_end(c);
 			break;
 		}
 		/* LMTP (RFC 2033 4.2): one reply per accepted recipient, in order. */
@@ -316,7 +609,7 @@ static void client_reply(struct client *c)
 		record_rcpt_reply(c, c->rcpt_index);
 		c->rcpt_index = next_accepted(c, c->rcpt_index + 1);
 		if (c->rcpt_index >= c->job.n_rcpts)
-			client_enter(c, CLIENT_QUIT);
+			client_end(c);
 		break;
 	case CLIENT_STARTTLS:
 		if (code == 220) {
@@ -365,6 +658,14 @@ static void client_readcb(struct bufferevent *bev, void *arg)
 			size_t k = strcspn(line + 4, " ");
 			if (k < sizeof(c->ehlo_caps[0]) && c->n_caps < REPLY_LINES_MAX)
 				snprintf(c->ehlo_caps[c->n_caps++], sizeof(c->ehlo_caps[0]), "%.*s", (int)k, line + 4);
+			/* RFC 1870: "SIZE 10240000" is the largest message the peer takes. */
+			if (k == 4 && strncasecmp(line + 4, "SIZE", 4) == 0 && len > 9) {
+				unsigned long long v = 0;
+				const char *p = line + 9;
+				while (*p >= '0' && *p <= '9' && v < (1ULL << 50))
+					v = v * 10 + (unsigned)(*p++ - '0');
+				c->peer_size_max = v;
+			}
 		}
 		bool last = len == 3 || line[3] == ' ';
 		if (last) {
@@ -442,6 +743,15 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 	client_abort(c, why);
 }
 
+static void send_rcpt(struct client *c, size_t i)
+{
+	const struct smtp_client_job *j = &c->job;
+	const char *notify = c->peer_dsn && j->rcpt_notify ? j->rcpt_notify[i] : NULL;
+	const char *orcpt = c->peer_dsn && j->rcpt_orcpt ? j->rcpt_orcpt[i] : NULL;
+	client_send(c, "RCPT TO:<%s>%s%s%s%s", j->rcpts[i], notify ? " NOTIFY=" : "", notify ? notify : "",
+		    orcpt ? " ORCPT=" : "", orcpt ? orcpt : "");
+}
+
 static void client_enter(struct client *c, enum client_state st)
 {
 	log_event(LOG_DEBUG, "client_state", "nexthop", c->job.host, "state", client_state_names[st], NULL);
@@ -461,19 +771,50 @@ static void client_enter(struct client *c, enum client_state st)
 	case CLIENT_HELO:
 		client_send(c, "HELO %s", j->helo_name);
 		break;
-	case CLIENT_MAIL:
+	case CLIENT_MAIL: {
+		unsigned long long size = (unsigned long long)(j->body_end - j->body_offset);
 		if (j->smtputf8 && !c->peer_smtputf8) {
 			/* RFC 6531 3.4: such a message must not go to a server without SMTPUTF8. */
 			fail_remaining(c, 553, "553 5.6.7 %s does not support SMTPUTF8", j->host);
 			client_enter(c, CLIENT_QUIT);
 			return;
 		}
-		client_send(c, "MAIL FROM:<%s>%s%s", j->sender,
-			    j->body_8bit && c->peer_8bitmime ? " BODY=8BITMIME" : "",
-			    j->smtputf8 ? " SMTPUTF8" : "");
+		if (j->body_8bit && !c->peer_8bitmime) {
+			/* RFC 6152 3: 8-bit data must not go to a server without
+			 * 8BITMIME; we do not downgrade, so the message bounces. */
+			fail_remaining(c, 554, "554 5.6.3 %s does not support 8BITMIME", j->host);
+			client_enter(c, CLIENT_QUIT);
+			return;
+		}
+		if (c->peer_size && c->peer_size_max && size > c->peer_size_max) {
+			/* RFC 1870 6.: do not send what the peer refuses by size. */
+			fail_remaining(c, 552, "552 5.3.4 message size %llu exceeds the limit of %s (%llu)", size,
+				       j->host, c->peer_size_max);
+			client_enter(c, CLIENT_QUIT);
+			return;
+		}
+		char sizearg[40] = "", dsnarg[400] = "";
+		if (c->peer_size)
+			snprintf(sizearg, sizeof(sizearg), " SIZE=%llu", size);
+		if (c->peer_dsn)
+			snprintf(dsnarg, sizeof(dsnarg), "%s%s%s%s", j->dsn_ret ? " RET=" : "",
+				 j->dsn_ret ? j->dsn_ret : "", j->dsn_envid ? " ENVID=" : "",
+				 j->dsn_envid ? j->dsn_envid : "");
+		c->mail_sent = true;
+		client_send(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sizearg,
+			    j->body_8bit ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg);
+		/* RFC 2920: with PIPELINING the whole envelope and DATA go in one
+		 * write; the replies are matched in order. */
+		c->pipelined = c->peer_pipelining;
+		if (c->pipelined) {
+			for (size_t i = 0; i < j->n_rcpts; i++)
+				send_rcpt(c, i);
+			client_send(c, "DATA");
+		}
 		break;
+	}
 	case CLIENT_RCPT:
-		client_send(c, "RCPT TO:<%s>", j->rcpts[c->rcpt_index]);
+		send_rcpt(c, c->rcpt_index);
 		break;
 	case CLIENT_DATA:
 		client_send(c, "DATA");
@@ -495,6 +836,34 @@ static void client_enter(struct client *c, enum client_state st)
 	}
 }
 
+static void client_connect(struct client *c)
+{
+	const struct sockaddr_storage *ss = &c->addrs[c->cur_addr];
+	char host[INET6_ADDRSTRLEN] = "?";
+	socklen_t sl = sizeof(struct sockaddr_in);
+	if (ss->ss_family == AF_UNIX) {
+		snprintf(host, sizeof(host), "unix");
+		sl = sizeof(struct sockaddr_un);
+	} else {
+		const void *bin = ss->ss_family == AF_INET6
+					  ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+					  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+		inet_ntop(ss->ss_family, bin, host, sizeof(host));
+		if (ss->ss_family == AF_INET6)
+			sl = sizeof(struct sockaddr_in6);
+	}
+	snprintf(c->cur_mta, sizeof(c->cur_mta), "%s", host);
+	c->state = CLIENT_CONNECT;
+	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_CHUNK / 2, 0);
+	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.connect_timeout },
+				 &(struct timeval){ .tv_sec = c->job.connect_timeout });
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(c->bev, (const struct sockaddr *)ss, (int)sl) < 0)
+		client_abort(c, "connect failed");
+}
+
 void smtp_client_start(struct event_base *base, const struct smtp_client_job *job,
 		       smtp_client_done_cb done, void *arg)
 {
@@ -502,29 +871,64 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 	c->job = *job;
 	c->done = done;
 	c->arg = arg;
+	c->base = base;
 	c->replies = xcalloc(job->n_rcpts, sizeof(*c->replies));
 	c->accepted = xcalloc(job->n_rcpts, sizeof(*c->accepted));
 	c->state = CLIENT_CONNECT;
 
-	/* Numeric next hops resolve without DNS; names use the system
-	 * resolver for now (asynchronous DNS comes with MX routing). */
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
-	int rc = getaddrinfo(job->host, job->port, &hints, &ai);
-	if (rc != 0) {
-		fail_remaining(c, 451, "451 4.4.3 %s: host lookup failed: %s", job->host, gai_strerror(rc));
-		client_finish(c);
-		return;
-	}
-	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_CHUNK / 2, 0);
-	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = job->connect_timeout },
-				 &(struct timeval){ .tv_sec = job->connect_timeout });
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen) < 0) {
+	if (job->n_addrs > 0) {
+		c->addrs = xcalloc(job->n_addrs, sizeof(*c->addrs));
+		memcpy(c->addrs, job->addrs, job->n_addrs * sizeof(*c->addrs));
+		c->n_addrs = job->n_addrs;
+	} else {
+		/* Static routes: numeric next hops resolve without DNS (TOP-4);
+		 * a name goes through the system resolver. */
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+		int rc = getaddrinfo(job->host, job->port, &hints, &ai);
+		if (rc != 0) {
+			fail_remaining(c, 451, "451 4.4.3 %s: host lookup failed: %s", job->host, gai_strerror(rc));
+			client_finish(c);
+			return;
+		}
+		for (struct addrinfo *p = ai; p; p = p->ai_next) {
+			if (p->ai_addrlen > sizeof(struct sockaddr_storage) || c->n_addrs >= 16)
+				continue;
+			c->addrs = xreallocarray(c->addrs, c->n_addrs + 1, sizeof(*c->addrs));
+			memset(&c->addrs[c->n_addrs], 0, sizeof(*c->addrs));
+			memcpy(&c->addrs[c->n_addrs++], p->ai_addr, p->ai_addrlen);
+		}
 		freeaddrinfo(ai);
-		client_abort(c, "connect failed");
+		if (c->n_addrs == 0) {
+			fail_remaining(c, 451, "451 4.4.3 %s: no usable address", job->host);
+			client_finish(c);
+			return;
+		}
+	}
+	c->messages = 1;
+	struct smtp_client_pool *p = job->pool;
+	if (!p || !job->pool_key) {
+		client_connect(c);
 		return;
 	}
-	freeaddrinfo(ai);
+	struct dest *d = dest_get(p, job->pool_key);
+	struct idle_conn *ic;
+	TAILQ_FOREACH(ic, &p->idle, link)
+		if (strcmp(ic->key, job->pool_key) == 0)
+			break;
+	if (ic) {
+		TAILQ_REMOVE(&p->idle, ic, link);
+		event_free(ic->timer);
+		c->dest = d;
+		client_adopt(c, ic);
+		free(ic);
+		return;
+	}
+	if (d->open >= p->per_destination) {
+		log_event(LOG_DEBUG, "client_wait", "nexthop", job->pool_key, "open", log_u64(d->open), NULL);
+		TAILQ_INSERT_TAIL(&d->waiting, c, wait_link);
+		return;
+	}
+	d->open++;
+	c->dest = d;
+	client_connect(c);
 }

@@ -18,9 +18,16 @@
 
 struct event_base;
 struct ssl_ctx_st;
+struct sockaddr_storage;
+struct smtp_client_pool;
 
 struct smtp_client_job {
-	const char *host, *port;
+	const char *host, *port;     /* for logs; and resolved when n_addrs is 0 */
+	/* Addresses to try in order (ports set), e.g. every MX host's: the
+	 * next one is tried when a connection fails or the greeting or EHLO
+	 * is not 2xx, before MAIL was sent. Copied. */
+	const struct sockaddr_storage *addrs;
+	size_t n_addrs;
 	bool lmtp;
 	const char *helo_name;
 	const char *sender;          /* "" for the null sender */
@@ -29,6 +36,12 @@ struct smtp_client_job {
 	int body_fd;                 /* the spool file; read with pread, not closed */
 	off_t body_offset, body_end;
 	bool body_8bit, smtputf8;
+	/* RFC 3461 DSN parameters, passed on when the peer offers DSN:
+	 * ret "FULL"/"HDRS" or NULL, envid xtext or NULL, and per recipient
+	 * notify ("SUCCESS,FAILURE" ..., NULL: none given) and orcpt
+	 * ("rfc822;addr" in xtext, NULL: none). Arrays may be NULL. */
+	const char *dsn_ret, *dsn_envid;
+	char *const *rcpt_notify, *const *rcpt_orcpt;
 	unsigned connect_timeout, reply_timeout;
 	/* TLS-5/TLS-7: tls_level is an enum tls_level (config.h). none: never
 	 * STARTTLS; may: when offered; encrypt: STARTTLS or defer; verify: as
@@ -38,12 +51,21 @@ struct smtp_client_job {
 	int tls_min_version;
 	struct ssl_ctx_st *tls_ctx;  /* NULL: no TLS at all */
 	const char *tls_name;        /* the name (or address) to verify */
+	/* Connection reuse and the per-destination limit: with a pool, jobs
+	 * with the same pool_key (the next hop) share at most the pool's
+	 * per-destination number of connections; after a transaction the
+	 * connection is parked for the next job instead of closed. NULL: a
+	 * new connection per job, no limit. */
+	struct smtp_client_pool *pool;
+	const char *pool_key;
 };
 
 struct smtp_client_reply {
 	int code;                    /* 250, 450, 550, ... */
 	char text[512];              /* the full last line, e.g. "250 2.0.0 Ok: queued as X" */
 	char tls[128];               /* "TLSv1.3/TLS_AES_256_GCM_SHA384", or "none" */
+	char mta[64];                /* the address that gave it ("" if none was reached) */
+	bool dsn_passed;             /* the peer offered DSN: NOTIFY went on with the recipient */
 };
 
 /* Called once; replies[i] belongs to job->rcpts[i]. The job's strings must
@@ -52,5 +74,12 @@ typedef void (*smtp_client_done_cb)(void *arg, const struct smtp_client_reply *r
 
 void smtp_client_start(struct event_base *base, const struct smtp_client_job *job,
 		       smtp_client_done_cb done, void *arg);
+
+/* A pool of connections per next hop. per_destination: open connections
+ * (busy + idle) per key; reuse: park connections after a transaction;
+ * idle_timeout seconds before a parked one is closed; max_messages per
+ * connection. */
+struct smtp_client_pool *smtp_client_pool_new(struct event_base *base, unsigned per_destination, bool reuse,
+					      unsigned idle_timeout, unsigned max_messages);
 
 #endif

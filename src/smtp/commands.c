@@ -143,6 +143,7 @@ static void ehlo_scanned(struct smtp_session *s, const char *refusal)
 		smtp_session_reply(s, "250-STARTTLS");
 	if (smtp_auth_offered(s))
 		smtp_session_reply(s, "250-AUTH PLAIN LOGIN");
+	smtp_session_reply(s, "250-DSN");
 	smtp_session_reply(s, "250 HELP");
 }
 
@@ -243,17 +244,27 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	smtp_scan_stage(s, SCAN_STAGE_MAIL, mail_scanned);
 }
 
+/* A local domain needs a static route (TOP-1); any other domain that got
+ * this far is relayed and goes to its route, the smart host or its MX
+ * (TOP-2, queue/deliver.h). */
+/* A local domain needs a static route; other domains go to a route, the
+ * smart host or their MX. An address literal has no MX: it is deliverable
+ * only through a static route (there is no delivery to a bare address). */
 static bool rcpt_has_route(const struct config *c, const struct address *a)
 {
 	if (a->kind == ADDRESS_POSTMASTER)
 		return true;
-	return route_lookup(c->routes, c->n_routes, a->domain, strlen(a->domain)) != NULL;
+	if (route_lookup(c->routes, c->n_routes, a->domain, strlen(a->domain)) != NULL)
+		return true;
+	return !a->domain_is_literal && !config_is_local_domain(c, a->domain, strlen(a->domain));
 }
 
 static void rcpt_add(struct smtp_session *s, const char *text)
 {
 	struct smtp_txn *t = s->txn;
 	t->rcpts = xreallocarray(t->rcpts, t->n_rcpts + 1, sizeof(*t->rcpts));
+	t->rcpt_dsn = xreallocarray(t->rcpt_dsn, t->n_rcpts + 1, sizeof(*t->rcpt_dsn));
+	t->rcpt_dsn[t->n_rcpts] = t->pending_dsn;  /* RFC 3461 NOTIFY/ORCPT, kept through the queue */
 	t->rcpts[t->n_rcpts++] = xstrdup(text);
 	smtp_session_set_state(s, SMTP_STATE_RCPT);
 	log_event(LOG_INFO, "rcpt", "session", s->id, "to", text, NULL);
@@ -287,7 +298,8 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 		return;
 	}
 	const char *bad = NULL;
-	enum params_error pe = params_parse_rcpt(path + used, rest - used, &bad);
+	struct rcpt_params rp;
+	enum params_error pe = params_parse_rcpt(path + used, rest - used, &rp, &bad);
 	if (pe != PARAMS_OK) {
 		char quoted[48];
 		smtp_session_error(s, "%s %s", pe == PARAMS_ERR_UNKNOWN ? "555 5.5.4 Unsupported option:"
@@ -333,6 +345,7 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 			smtp_session_reply(s, "250 2.1.5 Ok");  /* a duplicate: delivered once */
 			return;
 		}
+	t->pending_dsn = rp;  /* rcpt_add takes it once the scanner has answered */
 	smtp_scan_rcpt(s, text, rcpt_scanned);
 }
 

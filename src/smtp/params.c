@@ -143,9 +143,79 @@ static bool parse_size(const unsigned char *p, size_t n, uint64_t *out)
 	return true;
 }
 
+static bool is_hex_upper(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+bool params_xtext_valid(const char *text, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '+') {
+			if (i + 2 >= n || !is_hex_upper(p[i + 1]) || !is_hex_upper(p[i + 2]))
+				return false;
+			i += 2;
+		} else if (p[i] < 33 || p[i] > 126 || p[i] == '=') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY, each at most once
+ * (RFC 3461 4.1). Normalised to upper case into out. */
+static bool parse_notify(const unsigned char *p, size_t n, char out[32])
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	bool seen[3] = { false, false, false };
+	size_t o = 0;
+	if (span_caseeq(p, n, "NEVER")) {
+		memcpy(out, "NEVER", 6);
+		return true;
+	}
+	for (size_t start = 0; start <= n;) {
+		size_t end = start;
+		while (end < n && p[end] != ',')
+			end++;
+		size_t w;
+		for (w = 0; w < 3; w++)
+			if (span_caseeq(p + start, end - start, words[w]))
+				break;
+		if (w == 3 || seen[w])
+			return false;
+		seen[w] = true;
+		size_t wl = strlen(words[w]);
+		if (o)
+			out[o++] = ',';
+		memcpy(out + o, words[w], wl);
+		o += wl;
+		start = end + 1;
+		if (end == n)
+			break;
+		if (start == n)
+			return false;   /* trailing comma */
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* ORCPT=addr-type;xtext (RFC 3461 4.2): addr-type an atom, then xtext. */
+static bool orcpt_valid(const unsigned char *p, size_t n)
+{
+	const unsigned char *semi = memchr(p, ';', n);
+	if (!semi || semi == p || n > PARAMS_ORCPT_MAX)
+		return false;
+	for (const unsigned char *q = p; q < semi; q++)
+		if (!is_alnum(*q) && *q != '-')
+			return false;
+	return params_xtext_valid((const char *)semi + 1, n - (size_t)(semi - p) - 1) && semi + 1 < p + n;
+}
+
 enum params_error params_parse_mail(const char *text, size_t len, struct mail_params *out,
 				    const char **bad_keyword)
 {
+	bool seen_ret = false, seen_envid = false;
 	const unsigned char *p = (const unsigned char *)text;
 	bool seen_size = false, seen_body = false, seen_utf8 = false;
 	enum params_error e = PARAMS_OK;
@@ -190,6 +260,25 @@ enum params_error params_parse_mail(const char *text, size_t len, struct mail_pa
 			else if (prm.has_value) /* RFC 6531 3.4: no value */
 				e = PARAMS_ERR_VALUE;
 			seen_utf8 = out->smtputf8 = true;
+		} else if (span_caseeq(key, prm.key_len, "RET")) {
+			if (seen_ret)
+				e = PARAMS_ERR_DUPLICATE;
+			else if (prm.has_value && span_caseeq(val, prm.value_len, "FULL"))
+				memcpy(out->ret, "FULL", 5);
+			else if (prm.has_value && span_caseeq(val, prm.value_len, "HDRS"))
+				memcpy(out->ret, "HDRS", 5);
+			else
+				e = PARAMS_ERR_VALUE;
+			seen_ret = true;
+		} else if (span_caseeq(key, prm.key_len, "ENVID")) {
+			if (seen_envid)
+				e = PARAMS_ERR_DUPLICATE;
+			else if (!prm.has_value || prm.value_len > PARAMS_ENVID_MAX ||
+				 !params_xtext_valid((const char *)val, prm.value_len))
+				e = PARAMS_ERR_VALUE;
+			else
+				memcpy(out->envid, val, prm.value_len);
+			seen_envid = true;
 		} else {
 			e = PARAMS_ERR_UNKNOWN;
 		}
@@ -203,21 +292,48 @@ enum params_error params_parse_mail(const char *text, size_t len, struct mail_pa
 	return e;
 }
 
-enum params_error params_parse_rcpt(const char *text, size_t len, const char **bad_keyword)
+enum params_error params_parse_rcpt(const char *text, size_t len, struct rcpt_params *out,
+				    const char **bad_keyword)
 {
+	const unsigned char *p = (const unsigned char *)text;
+	struct rcpt_params tmp;
 	struct param prm;
 	size_t pos = 0, err;
 	enum params_error e;
+	bool seen_notify = false, seen_orcpt = false;
 
+	if (!out)
+		out = &tmp;
+	memset(out, 0, sizeof(*out));
 	if ((e = params_check_syntax(text, len, bad_keyword)) != PARAMS_OK)
 		return e;
-	if (len == 0)
-		return PARAMS_OK;
-	/* No RCPT parameter is implemented yet (DSN comes later). */
-	if (!param_next((const unsigned char *)text, len, &pos, &prm, &err)) {
-		set_bad(bad_keyword, text + err); /* not after the syntax pass */
-		return PARAMS_ERR_SYNTAX;
+	while (pos < len && e == PARAMS_OK) {
+		if (!param_next(p, len, &pos, &prm, &err)) { /* not after the syntax pass */
+			set_bad(bad_keyword, text + err);
+			return PARAMS_ERR_SYNTAX;
+		}
+		const unsigned char *key = p + prm.key, *val = p + prm.value;
+		if (span_caseeq(key, prm.key_len, "NOTIFY")) {
+			if (seen_notify)
+				e = PARAMS_ERR_DUPLICATE;
+			else if (!prm.has_value || !parse_notify(val, prm.value_len, out->notify))
+				e = PARAMS_ERR_VALUE;
+			seen_notify = true;
+		} else if (span_caseeq(key, prm.key_len, "ORCPT")) {
+			if (seen_orcpt)
+				e = PARAMS_ERR_DUPLICATE;
+			else if (!prm.has_value || !orcpt_valid(val, prm.value_len))
+				e = PARAMS_ERR_VALUE;
+			else
+				memcpy(out->orcpt, val, prm.value_len);
+			seen_orcpt = true;
+		} else {
+			e = PARAMS_ERR_UNKNOWN;
+		}
+		if (e != PARAMS_OK)
+			set_bad(bad_keyword, text + prm.key);
 	}
-	set_bad(bad_keyword, text + prm.key);
-	return PARAMS_ERR_UNKNOWN;
+	if (e != PARAMS_OK)
+		memset(out, 0, sizeof(*out));
+	return e;
 }

@@ -14,11 +14,22 @@
 
 enum mail_body { MAIL_BODY_7BIT, MAIL_BODY_8BITMIME };
 
+#define PARAMS_ENVID_MAX 100   /* RFC 3461 4.4 */
+#define PARAMS_ORCPT_MAX 500   /* RFC 3461 4.2 */
+
 struct mail_params {
 	bool has_size;
 	uint64_t size;        /* SIZE=n (RFC 1870), n <= 2^63 */
 	enum mail_body body;  /* BODY=7BIT|8BITMIME (RFC 6152) */
 	bool smtputf8;        /* SMTPUTF8 (RFC 6531), no value */
+	char ret[5];          /* RET=FULL|HDRS (RFC 3461 4.3), upper case, or "" */
+	char envid[PARAMS_ENVID_MAX + 1]; /* ENVID=xtext (RFC 3461 4.4) as given, or "" */
+};
+
+/* RCPT TO parameters: DSN (RFC 3461 4.1, 4.2). */
+struct rcpt_params {
+	char notify[32];      /* "NEVER" or e.g. "SUCCESS,FAILURE", upper case, or "" */
+	char orcpt[PARAMS_ORCPT_MAX + 1]; /* "rfc822;user@example.org" (xtext) as given, or "" */
 };
 
 enum params_error {
@@ -34,8 +45,13 @@ enum params_error {
 enum params_error params_parse_mail(const char *text, size_t len, struct mail_params *out,
 				    const char **bad_keyword);
 
-/* RCPT TO has no parameters yet (DSN's NOTIFY/ORCPT come with the delivery
- * engine); anything non-empty is PARAMS_ERR_UNKNOWN or a syntax error. */
-enum params_error params_parse_rcpt(const char *text, size_t len, const char **bad_keyword);
+/* RCPT TO: NOTIFY and ORCPT (RFC 3461); anything else is
+ * PARAMS_ERR_UNKNOWN. out may be NULL. */
+enum params_error params_parse_rcpt(const char *text, size_t len, struct rcpt_params *out,
+				    const char **bad_keyword);
+
+/* xtext (RFC 3461 4.): chars 33..126 except '+' and '=', or "+" and two
+ * upper-case hex digits. */
+bool params_xtext_valid(const char *p, size_t n);
 
 #endif

@@ -145,6 +145,7 @@ void smtp_session_txn_reset(struct smtp_session *s)
 	for (unsigned i = 0; i < t->n_rcpts; i++)
 		free(t->rcpts[i]);
 	free(t->rcpts);
+	free(t->rcpt_dsn);
 	free(t);
 	s->txn = NULL;
 	s->wait = SMTP_WAIT_NONE;
@@ -475,10 +476,22 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 	ipc_put_u64(m, t->params.has_size ? t->params.size : 0);
 	ipc_put_u32(m, flags);
 	channel_send(q, m, -1);
+	if (t->params.ret[0] || t->params.envid[0]) {
+		ipc_msg_init(m, IPC_TXN_DSN, t->reqid);
+		ipc_put_str(m, t->params.ret);
+		ipc_put_str(m, t->params.envid);
+		channel_send(q, m, -1);
+	}
 	for (unsigned i = 0; i < t->n_rcpts; i++) {
 		ipc_msg_init(m, IPC_TXN_RCPT, t->reqid);
 		ipc_put_str(m, t->rcpts[i]);
 		channel_send(q, m, -1);
+		if (t->rcpt_dsn[i].notify[0] || t->rcpt_dsn[i].orcpt[0]) {
+			ipc_msg_init(m, IPC_TXN_RCPT_DSN, t->reqid);
+			ipc_put_str(m, t->rcpt_dsn[i].notify);
+			ipc_put_str(m, t->rcpt_dsn[i].orcpt);
+			channel_send(q, m, -1);
+		}
 	}
 	smtp_scan_before_open(s, m);  /* the verdict so far, for the envelope */
 	ipc_msg_init(m, IPC_TXN_OPEN, t->reqid);

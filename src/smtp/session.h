@@ -68,6 +68,8 @@ struct smtp_txn {
 	char sender_text[ADDRESS_PATH_MAX + 1];
 	struct mail_params params;
 	char **rcpts;
+	struct rcpt_params *rcpt_dsn; /* DSN parameters of rcpts[i] (RFC 3461) */
+	struct rcpt_params pending_dsn; /* of the RCPT the scanner is looking at */
 	unsigned n_rcpts;
 	uint32_t reqid;          /* names this transaction on the queue channel */
 	struct message msg;      /* the body on its way to the spool */

@@ -49,9 +49,9 @@ MATRIX = {
     "trailing_dot_local_domain": ("<user@example.test.>", False),
     "address_literal": ("<user@[192.0.2.1]>", False),
     "address_literal_ipv6": ("<user@[IPv6:2001:db8::1]>", False),
-    "local_domain_as_suffix": ("<user@evilexample.test>", False),
+    "local_domain_as_suffix": ("<user@evilexample.test>", True),   # trusted: relayed by MX
     "local_domain_as_prefix": ("<user@example.test.other.test>", True),
-    "idn_punycode": ("<user@xn--exmple-cua.test>", False),
+    "idn_punycode": ("<user@xn--exmple-cua.test>", True),           # trusted: relayed by MX
     "idn_utf8_without_smtputf8": ("<user@exämple.test>", False),
     "idn_utf8_lookalike_of_local": ("<user@exаmple.test>", False),   # Cyrillic a
     "unbracketed": ("user@other.test", False),

@@ -106,3 +106,71 @@ Test(envelope, queue_ids)
 	cr_assert_not(queue_id_valid("0123456789abcdef"));
 	cr_assert_not(queue_id_valid(""));
 }
+
+/* DSN parameters (RFC 3461) and the delay-warning byte survive the spool. */
+Test(envelope, dsn_parameters_round_trip)
+{
+	struct envelope e, d = { 0 };
+	size_t len;
+	memset(&e, 0, sizeof(e));
+	e.arrival = 1;
+	e.sender = strdup("a@b.test");
+	e.dsn_ret = strdup("HDRS");
+	e.dsn_envid = strdup("QQ314159");
+	envelope_add_rcpt(&e, "x@example.test");
+	envelope_add_rcpt(&e, "y@example.test");
+	e.rcpts[0].dsn_notify = strdup("SUCCESS,FAILURE");
+	e.rcpts[0].dsn_orcpt = strdup("rfc822;X@Example.test");
+	e.rcpts[1].dsn_notify = strdup("NEVER");
+	unsigned char *buf = envelope_encode(&e, &len);
+	cr_assert(envelope_decode(buf, len, &d));
+	cr_assert_str_eq(d.dsn_ret, "HDRS");
+	cr_assert_str_eq(d.dsn_envid, "QQ314159");
+	cr_assert_str_eq(d.rcpts[0].dsn_notify, "SUCCESS,FAILURE");
+	cr_assert_str_eq(d.rcpts[0].dsn_orcpt, "rfc822;X@Example.test");
+	cr_assert_str_eq(d.rcpts[1].dsn_notify, "NEVER");
+	cr_assert_null(d.rcpts[1].dsn_orcpt);
+	cr_assert_not(d.warned);
+	buf[e.warn_offset] = 'W';
+	envelope_clear(&d);
+	cr_assert(envelope_decode(buf, len, &d));
+	cr_assert(d.warned);
+	envelope_clear(&d);
+	envelope_clear(&e);
+	free(buf);
+}
+
+/* A file written before the DSN records existed (0.1: no 'W', 'P', 'D')
+ * still decodes: the format is extended, not changed. */
+Test(envelope, files_without_the_newer_records_still_decode)
+{
+	static const unsigned char old[] =
+		"MWQ1"
+		"T\0\0\0\x08\0\0\0\0\0\0\0\x01"
+		"S\0\0\0\x01" "s" "C\0\0\0\x01" "c" "H\0\0\0\x01" "h"
+		"X\0\0\0\x04\0\0\0\0"
+		"F\0\0\0\x08" "a@b.test"
+		"R\0\0\0\x0f" "-x@example.test"
+		"E\0\0\0\0"
+		"Received: x\r\n";
+	struct envelope d = { 0 };
+	cr_assert(envelope_decode(old, sizeof(old) - 1, &d));
+	cr_assert_str_eq(d.rcpts[0].addr, "x@example.test");
+	cr_assert_null(d.rcpts[0].dsn_notify);
+	cr_assert_null(d.dsn_ret);
+	cr_assert_eq(d.warn_offset, 0);
+	envelope_clear(&d);
+}
+
+Test(envelope, dsn_record_without_separator_or_before_a_recipient_is_corrupt)
+{
+	static const unsigned char nosep[] =
+		"MWQ1" "F\0\0\0\x01" "a" "R\0\0\0\x03" "-ab" "P\0\0\0\x03" "abc" "E\0\0\0\0";
+	static const unsigned char early[] =
+		"MWQ1" "F\0\0\0\x01" "a" "P\0\0\0\x01" "\0" "R\0\0\0\x03" "-ab" "E\0\0\0\0";
+	struct envelope d = { 0 };
+	cr_assert_not(envelope_decode(nosep, sizeof(nosep) - 1, &d));
+	envelope_clear(&d);
+	cr_assert_not(envelope_decode(early, sizeof(early) - 1, &d));
+	envelope_clear(&d);
+}

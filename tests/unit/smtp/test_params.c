@@ -48,7 +48,7 @@ static enum params_error mail(const char *s, size_t len, struct mail_params *out
 static enum params_error rcpt(const char *s, size_t len, long *bad_off)
 {
 	const char *text = guard_page_end(s, len), *bad = NULL;
-	enum params_error e = params_parse_rcpt(text, len, &bad);
+	enum params_error e = params_parse_rcpt(text, len, NULL, &bad);
 
 	if (e == PARAMS_OK) {
 		*bad_off = -1;
@@ -174,7 +174,7 @@ Test(params_mail, bad_keyword_may_be_null)
 
 	cr_assert_eq(params_parse_mail(LIT(" FOO"), &p, NULL), PARAMS_ERR_UNKNOWN);
 	cr_assert_eq(params_parse_mail(LIT("  "), &p, NULL), PARAMS_ERR_SYNTAX);
-	cr_assert_eq(params_parse_rcpt(LIT(" FOO"), NULL), PARAMS_ERR_UNKNOWN);
+	cr_assert_eq(params_parse_rcpt(LIT(" FOO"), NULL, NULL), PARAMS_ERR_UNKNOWN);
 }
 
 /* --- SIZE values ------------------------------------------------------------ */
@@ -202,7 +202,9 @@ MAIL_ERROR(smtputf8_with_value, " SMTPUTF8=yes", PARAMS_ERR_VALUE, 1)
 
 MAIL_ERROR(unknown_keyword, " FOO", PARAMS_ERR_UNKNOWN, 1)
 MAIL_ERROR(unknown_after_known, " SIZE=1 AUTH=<>", PARAMS_ERR_UNKNOWN, 8)
-MAIL_ERROR(unknown_dsn_ret, " RET=FULL", PARAMS_ERR_UNKNOWN, 1)
+MAIL_ERROR(dsn_ret_bad_value, " RET=BODY", PARAMS_ERR_VALUE, 1)
+MAIL_ERROR(dsn_envid_not_xtext, " ENVID=a+zz", PARAMS_ERR_VALUE, 1)
+MAIL_ERROR(dsn_ret_twice, " RET=FULL RET=HDRS", PARAMS_ERR_DUPLICATE, 10)
 MAIL_ERROR(unknown_prefix_of_known, " SIZ=1", PARAMS_ERR_UNKNOWN, 1)
 MAIL_ERROR(unknown_with_utf8_value, " FOO=\xc3\xa9", PARAMS_ERR_UNKNOWN, 1)
 MAIL_ERROR(unknown_resets_earlier_values, " SIZE=5 SMTPUTF8 X", PARAMS_ERR_UNKNOWN, 17)
@@ -248,14 +250,31 @@ Test(params_rcpt, empty_is_ok)
 	cr_assert_eq(rcpt("", 0, &off), PARAMS_OK);
 }
 
-Test(params_rcpt, any_keyword_is_unknown)
+Test(params_rcpt, dsn_notify_and_orcpt)
+{
+	long off;
+	struct rcpt_params rp;
+	const char *bad;
+
+	cr_assert_eq(params_parse_rcpt(LIT(" NOTIFY=success,Delay ORCPT=rfc822;a+2Bb@b.example"), &rp, &bad), PARAMS_OK);
+	cr_assert_str_eq(rp.notify, "SUCCESS,DELAY");
+	cr_assert_str_eq(rp.orcpt, "rfc822;a+2Bb@b.example");
+	cr_assert_eq(rcpt(LIT(" NOTIFY=NEVER"), &off), PARAMS_OK);
+	cr_assert_eq(rcpt(LIT(" NOTIFY=NEVER,SUCCESS"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" NOTIFY=SUCCESS,SUCCESS"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" NOTIFY=SUCCESS,"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" NOTIFY=ALWAYS"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" ORCPT=a@b.example"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+zz@b"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" NOTIFY=NEVER NOTIFY=NEVER"), &off), PARAMS_ERR_DUPLICATE);
+	cr_assert_eq(off, 14);
+}
+
+Test(params_rcpt, any_other_keyword_is_unknown)
 {
 	long off;
 
-	cr_assert_eq(rcpt(LIT(" NOTIFY=NEVER"), &off), PARAMS_ERR_UNKNOWN);
-	cr_assert_eq(off, 1);
-	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a@b.example"), &off), PARAMS_ERR_UNKNOWN);
-	cr_assert_eq(off, 1);
 	/* MAIL keywords are not RCPT keywords. */
 	cr_assert_eq(rcpt(LIT(" SIZE=1"), &off), PARAMS_ERR_UNKNOWN);
 	cr_assert_eq(rcpt(LIT(" SMTPUTF8"), &off), PARAMS_ERR_UNKNOWN);

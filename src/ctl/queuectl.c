@@ -1,0 +1,109 @@
+#include "ctl/queuectl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "queue/control.h"
+#include "queue/envelope.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: mailwarden queue [-c FILE] list [--json]\n"
+			"       mailwarden queue [-c FILE] show|hold|release|delete ID\n"
+			"       mailwarden queue [-c FILE] flush [ID]\n");
+	return 2;
+}
+
+static bool arg_ok(const char *cmd, const char *arg)
+{
+	if (strcmp(cmd, "list") == 0)
+		return !arg || strcmp(arg, "--json") == 0;
+	if (strcmp(cmd, "flush") == 0)
+		return !arg || queue_id_valid(arg);
+	if (strcmp(cmd, "show") == 0 || strcmp(cmd, "hold") == 0 || strcmp(cmd, "release") == 0 ||
+	    strcmp(cmd, "delete") == 0)
+		return arg && queue_id_valid(arg);
+	return false;
+}
+
+int queuectl_main(int argc, char **argv)
+{
+	const char *path = NULL, *words[3] = { 0 };
+	size_t n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (n < 3)
+			words[n++] = argv[i];
+		else
+			return usage();
+	}
+	if (n < 1 || n > 2 || !arg_ok(words[0], words[1]))
+		return usage();
+
+	struct config_errors errs = { 0 };
+	struct config *c = config_load(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.items[i]);
+	config_errors_free(&errs);
+	if (!c)
+		return 1;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", c->state_dir, CONTROL_SOCKET);
+	config_free(c);
+	if (len < 0 || (size_t)len >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "mailwarden queue: control socket path too long\n");
+		return 1;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "mailwarden queue: cannot reach the queue at %s: %s (is the gateway running?)\n",
+			sa.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	char line[CONTROL_LINE_MAX + 2];
+	int ll = snprintf(line, sizeof(line), "%s%s%s\n", words[0], words[1] ? " " : "", words[1] ? words[1] : "");
+	if (ll < 0 || (size_t)ll >= sizeof(line) || write(fd, line, (size_t)ll) != ll) {
+		fprintf(stderr, "mailwarden queue: write failed\n");
+		close(fd);
+		return 1;
+	}
+	/* The first line is "ok" or "error"; the rest goes to stdout (ok) or stderr. */
+	char buf[8192];
+	char head[8] = "";
+	size_t hl = 0;
+	bool in_head = true, ok = false;
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		size_t start = 0;
+		if (in_head) {
+			while (start < (size_t)r && buf[start] != '\n') {
+				if (hl + 1 < sizeof(head))
+					head[hl++] = buf[start];
+				start++;
+			}
+			if (start < (size_t)r) {
+				in_head = false;
+				start++;
+				head[hl] = '\0';
+				ok = strcmp(head, "ok") == 0;
+			}
+		}
+		if (!in_head)
+			fwrite(buf + start, 1, (size_t)r - start, ok ? stdout : stderr);
+	}
+	close(fd);
+	if (in_head) {
+		fprintf(stderr, "mailwarden queue: no answer from the queue\n");
+		return 1;
+	}
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,15 @@
+/*
+ * "mailwarden queue ..." (Q-3): the command-line client of the queue's
+ * control socket (queue/control.h). Finds the socket through the
+ * configuration's state_dir (-c FILE, like serve), sends one command line
+ * and prints the answer. Runs as the administrator (root or the queue
+ * user); never touches the spool itself.
+ */
+#ifndef MW_CTL_QUEUECTL_H
+#define MW_CTL_QUEUECTL_H
+
+/* argv[0] is "queue". Returns the exit status: 0 ok, 1 the queue refused
+ * or failed, 2 usage. */
+int queuectl_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * The queue's control socket (Q-3): a unix stream socket
+ * state_dir/spool/control.sock, mode 0660, created by the queue process
+ * (as the queue user). The spool directory is the queue user's, mode
+ * 0700, so only root and the queue user reach it; on top of that only
+ * peers with uid 0 or the queue's own uid are served (SO_PEERCRED).
+ *
+ * Protocol: the client sends one line, "list", "list --json", "show ID",
+ * "flush", "flush ID", "hold ID", "release ID" or "delete ID"; the queue
+ * answers with text, the first line "ok" or "error", and closes. Every
+ * command is logged (event=control). Runs in the queue process.
+ */
+#ifndef MW_QUEUE_CONTROL_H
+#define MW_QUEUE_CONTROL_H
+
+struct event_base;
+struct scheduler;
+
+#define CONTROL_SOCKET "spool/control.sock"  /* relative to state_dir */
+#define CONTROL_LINE_MAX 256
+
+/* Listen on CONTROL_SOCKET (the queue runs in state_dir). Returns 0 or -1. */
+int control_start(struct event_base *base, struct scheduler *sch);
+
+#endif

@@ -1,0 +1,76 @@
+/* MX ordering (src/queue/mx.c): RFC 5321 5.1 and RFC 7505. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "queue/mx.h"
+
+static struct dns_mx mx(unsigned pref, const char *host)
+{
+	struct dns_mx m = { .preference = pref };
+	strncpy(m.host, host, sizeof(m.host) - 1);
+	return m;
+}
+
+Test(mx_plan, lowest_preference_first_and_stable_for_equal_ones)
+{
+	struct dns_mx in[] = { mx(20, "c.test"), mx(10, "a.test"), mx(30, "d.test"), mx(10, "b.test") };
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(in, 4, "x.test", "gw.test", &p), MX_OK);
+	cr_assert_eq(p.n, 4);
+	cr_assert_str_eq(p.hosts[0], "a.test");
+	cr_assert_str_eq(p.hosts[1], "b.test");
+	cr_assert_str_eq(p.hosts[2], "c.test");
+	cr_assert_str_eq(p.hosts[3], "d.test");
+}
+
+Test(mx_plan, no_mx_means_the_domain_itself)
+{
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(NULL, 0, "amx.test", "gw.test", &p), MX_OK);
+	cr_assert_eq(p.n, 1);
+	cr_assert_str_eq(p.hosts[0], "amx.test");
+}
+
+Test(mx_plan, null_mx_refuses_mail)
+{
+	struct dns_mx in[] = { mx(0, "") };
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(in, 1, "x.test", "gw.test", &p), MX_NULL);
+	struct dns_mx dot[] = { mx(0, ".") };
+	cr_assert_eq(mx_plan(dot, 1, "x.test", "gw.test", &p), MX_NULL);
+}
+
+Test(mx_plan, our_own_name_cuts_equal_and_worse_preferences)
+{
+	struct dns_mx in[] = { mx(10, "up.test"), mx(20, "GW.test."), mx(20, "peer.test"), mx(30, "late.test") };
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(in, 4, "x.test", "gw.test", &p), MX_OK);
+	cr_assert_eq(p.n, 1);
+	cr_assert_str_eq(p.hosts[0], "up.test");
+}
+
+Test(mx_plan, we_are_the_best_mx_is_a_loop)
+{
+	struct dns_mx in[] = { mx(10, "gw.test"), mx(20, "backup.test") };
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(in, 2, "x.test", "gw.test", &p), MX_LOOP);
+}
+
+Test(mx_plan, duplicates_once_and_at_most_the_maximum)
+{
+	struct dns_mx in[30];
+	for (unsigned i = 0; i < 30; i++)
+		in[i] = mx(i, i % 2 ? "same.test" : "SAME.test.");
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(in, 30, "x.test", NULL, &p), MX_OK);
+	cr_assert_eq(p.n, 1);
+	char names[30][16];
+	for (unsigned i = 0; i < 30; i++) {
+		snprintf(names[i], sizeof(names[i]), "h%u.test", i);
+		in[i] = mx(100 - i, names[i]);
+	}
+	cr_assert_eq(mx_plan(in, 30, "x.test", NULL, &p), MX_OK);
+	cr_assert_eq(p.n, MX_HOSTS_MAX);
+	cr_assert_str_eq(p.hosts[0], "h29.test");
+}
