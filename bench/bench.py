@@ -443,6 +443,8 @@ async def probe_main(server_port, sink_port, out_path, interval, size):
             r = await reply()
             if not r.startswith(b"250"):
                 sent_at.pop(n, None)
+            elif n == 1:
+                open(out_path + ".ready", "w").close()  # the daemon takes mail: start the clock
             delay = t_next - time.monotonic()
             if delay > 0:
                 try:
@@ -493,7 +495,9 @@ def run_point(system, work, conc, size, count, timeout):
     probe = subprocess.Popen([sys.executable, os.path.abspath(__file__), "probe", str(system.port),
                               str(PORT_PROBE), probe_out, os.environ.get("BENCH_PROBE_INTERVAL", "0.01"),
                               str(size)])
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(probe_out + ".ready") and time.monotonic() < deadline:
+        time.sleep(0.02)
     cpu0 = tree_cpu(root)
     sampler = RssSampler(root)
     sampler.start()

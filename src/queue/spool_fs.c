@@ -15,7 +15,10 @@
  * an unlink and a create. Allocating an inode is the most expensive step of
  * the whole path on ext4 when many were freed in the last seconds (the
  * allocator skips recently deleted inodes one by one). free/ is not a
- * message state: recovery empties it, and a file in it is never read.
+ * message state: a file in it is never read, only truncated and reused.
+ * Recovery keeps what free/ holds and tops it up to SPOOL_FREE_PREALLOC
+ * empty files, so that a restarted gateway does not pay the allocations
+ * during its first burst of mail.
  */
 #include "queue/spool.h"
 
@@ -36,6 +39,7 @@
 
 #define ENVELOPE_READ_MAX (4u << 20)  /* an envelope never exceeds this */
 #define SPOOL_FREE_MAX 4096            /* done files kept for reuse */
+#define SPOOL_FREE_PREALLOC 4096       /* spare files made at start-up */
 
 struct spool {
 	int dir_fd, tmp_fd, queue_fd, corrupt_fd, lock_fd, free_fd;
@@ -332,10 +336,31 @@ static void remove_tmp(const char *name, void *arg)
 	unlinkat(c->s->tmp_fd, name, 0);
 }
 
-static void remove_free(const char *name, void *arg)
+static void adopt_free(const char *name, void *arg)
 {
 	struct recover_ctx *c = arg;
-	unlinkat(c->s->free_fd, name, 0);
+	struct spool *s = c->s;
+	if (queue_id_valid(name) && s->n_free < SPOOL_FREE_MAX)
+		memcpy(s->free_names[s->n_free++], name, QUEUE_ID_LEN + 1);  /* valid: exactly QUEUE_ID_LEN */
+	else
+		unlinkat(s->free_fd, name, 0);
+}
+
+static void prealloc_free(struct spool *s)
+{
+	char name[QUEUE_ID_LEN + 1];
+	while (s->n_free < SPOOL_FREE_PREALLOC) {
+		queue_id_new(name);
+		int fd = openat(s->free_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			if (errno == EEXIST)
+				continue;
+			log_event(LOG_WARNING, "spool_error", "op", "prealloc", "msg", strerror(errno), NULL);
+			return;
+		}
+		close(fd);
+		snprintf(s->free_names[s->n_free++], QUEUE_ID_LEN + 1, "%s", name);
+	}
 }
 
 static void found_queued(const char *name, void *arg)
@@ -352,7 +377,8 @@ void spool_recover(struct spool *s, void (*found)(const char *id, void *arg), vo
 	struct recover_ctx c = { s, found, arg };
 	for_each_entry(s->tmp_fd, remove_tmp, &c);
 	fsync(s->tmp_fd);
-	for_each_entry(s->free_fd, remove_free, &c);  /* recycled files: no message state */
 	s->n_free = 0;
+	for_each_entry(s->free_fd, adopt_free, &c);  /* recycled files: no message state */
+	prealloc_free(s);
 	for_each_entry(s->queue_fd, found_queued, &c);
 }
