@@ -340,7 +340,13 @@ static void adopt_free(const char *name, void *arg)
 {
 	struct recover_ctx *c = arg;
 	struct spool *s = c->s;
-	if (queue_id_valid(name) && s->n_free < SPOOL_FREE_MAX)
+	/* Only a plain file with no other name: a crash in the middle of
+	 * spool_remove()'s rename can leave a done message under both names
+	 * (fsck keeps both links on a file system without a journal), and
+	 * reusing it would rewrite what queue/ still lists. */
+	struct stat st;
+	if (queue_id_valid(name) && s->n_free < SPOOL_FREE_MAX &&
+	    fstatat(s->free_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1)
 		memcpy(s->free_names[s->n_free++], name, QUEUE_ID_LEN + 1);  /* valid: exactly QUEUE_ID_LEN */
 	else
 		unlinkat(s->free_fd, name, 0);
