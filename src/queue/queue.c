@@ -286,8 +286,16 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 		close(fd);  /* smtpd never passes descriptors to us */
 	struct incoming *in = m->type == IPC_TXN_BEGIN ? NULL : incoming_find(q, ch, m->reqid);
 	if (in && in->committing) {
-		/* smtpd sends nothing for a transaction between COMMIT and our
-		 * answer; the answer is on its way, so refuse without a reply. */
+		/* Between COMMIT and our answer smtpd sends only ABORT (its client
+		 * went away). The commit goes on: as when it finished first, the
+		 * message is delivered and the client, who saw no 250, may send it
+		 * again (at most a duplicate). Anything else is refused without a
+		 * reply: the answer to COMMIT is on its way. */
+		if (m->type == IPC_TXN_ABORT && ipc_get_end(m)) {
+			in->orphaned = true;
+			in->from = NULL;
+			return;
+		}
 		log_event(LOG_ERR, "ipc_error", "msg", "message for a transaction being committed", "type",
 			  ipc_type_name(m->type), "reqid", log_u64(m->reqid), NULL);
 		return;
