@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all deps build build-asan run test unit system clean
+.PHONY: all deps build build-asan run test unit system clean bench
 
 all: build
 
@@ -28,6 +28,10 @@ run: build
 # sanitizer one (a sanitizer report fails the test that caused it).
 test: build build-asan
 	@scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+
+# Benchmark against Postfix on loopback (not part of test); knobs in scripts/bench.sh.
+bench: build
+	@scripts/bench.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -6,9 +6,20 @@
  *
  * It trusts smtpd no more than a client: every envelope string is checked
  * again before it is written to the spool.
+ *
+ * Commits run in a small pool of threads (COMMIT_WORKERS) so that the
+ * fsyncs of concurrent sessions overlap and share the directory fsync
+ * (group commit, see spool_fs.c) and the event loop never waits on the disk
+ * for them. A worker runs spool_commit() only; the reply, the log line and
+ * the hand-over to the scheduler happen back in the main thread, which the
+ * worker wakes through a pipe. While its commit runs, a transaction is
+ * owned by the workers: nothing else may close its descriptor.
  */
 #include "queue/queue.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +43,7 @@
 #include "util/log.h"
 
 #define SPOOL_LOCK_WAIT 15  /* seconds to wait for a previous queue process */
+#define COMMIT_WORKERS 16   /* commits in flight at once; each mostly waits on fsync */
 
 /* A transaction being received from one smtpd. */
 struct incoming {
@@ -41,6 +53,22 @@ struct incoming {
 	struct envelope env;
 	int fd;               /* our descriptor of tmp/<id>, after OPEN */
 	bool quarantine;      /* the scanner's verdict: commit into quarantine/ */
+	bool committing;      /* handed to a commit worker: fd and env are theirs */
+	bool orphaned;        /* its smtpd went away during the commit */
+	uint64_t size;        /* the size smtpd reported with COMMIT */
+	int commit_rc;        /* spool_commit()'s result, set by the worker */
+	TAILQ_ENTRY(incoming) job;
+};
+
+TAILQ_HEAD(incoming_list, incoming);
+
+/* The commit workers' shared state: jobs to run, results to hand back. */
+struct committer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct incoming_list todo, done;
+	int wake[2];          /* pipe: a worker writes, the main loop reads */
+	struct event *wake_ev;
 };
 
 struct queue {
@@ -48,7 +76,8 @@ struct queue {
 	struct event_base *base;
 	struct spool *spool;
 	struct scheduler *sch;
-	TAILQ_HEAD(, incoming) incoming;
+	struct incoming_list incoming;
+	struct committer cm;
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
 	size_t n_smtpd;
 	struct scan_watch scan_watch;
@@ -264,11 +293,25 @@ static bool on_commit(struct queue *q, struct incoming *in, struct ipc_msg *m)
 		incoming_drop(q, in);
 		return true;
 	}
-	if (spool_commit(q->spool, &in->env, in->fd, size) < 0) {
+	in->size = size;
+	in->committing = true;
+	pthread_mutex_lock(&q->cm.mu);
+	TAILQ_INSERT_TAIL(&q->cm.todo, in, job);
+	pthread_cond_signal(&q->cm.cv);
+	pthread_mutex_unlock(&q->cm.mu);
+	return true;
+}
+
+/* Main thread: a commit is over. Answer smtpd and queue the message. */
+static void commit_finish(struct queue *q, struct incoming *in)
+{
+	in->committing = false;
+	if (in->commit_rc < 0) {
 		in->fd = (close(in->fd), -1);  /* spool_commit removed the file */
-		reply(in->from, IPC_TXN_FAILED, in->reqid, "spool commit failed", -1);
+		if (!in->orphaned)
+			reply(in->from, IPC_TXN_FAILED, in->reqid, "spool commit failed", -1);
 		incoming_drop(q, in);
-		return true;
+		return;
 	}
 	char rcpts[1024] = "";
 	for (size_t i = 0; i < in->env.n_rcpts; i++) {
@@ -277,14 +320,81 @@ static bool on_commit(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	}
 	log_event(LOG_INFO, "committed", "queue_id", in->env.id, "session", in->env.session,
 		  "client", in->env.client, "from", in->env.sender, "to", rcpts,
-		  "nrcpt", log_u64(in->env.n_rcpts), "size", log_u64(size), NULL);
-	reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
+		  "nrcpt", log_u64(in->env.n_rcpts), "size", log_u64(in->size), NULL);
+	/* An orphan is on disk in queue/ all the same: deliver it (its client
+	 * never saw the 250 and may send it again: at most a duplicate). */
+	if (!in->orphaned)
+		reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
 	int fd = in->fd;
 	in->fd = -1;
 	TAILQ_REMOVE(&q->incoming, in, link);
 	scheduler_add(q->sch, &in->env, fd, false);
 	free(in);
-	return true;
+}
+
+static void *commit_worker(void *arg)
+{
+	struct queue *q = arg;
+	struct committer *cm = &q->cm;
+	pthread_mutex_lock(&cm->mu);
+	for (;;) {
+		struct incoming *in = TAILQ_FIRST(&cm->todo);
+		if (!in) {
+			pthread_cond_wait(&cm->cv, &cm->mu);
+			continue;
+		}
+		TAILQ_REMOVE(&cm->todo, in, job);
+		pthread_mutex_unlock(&cm->mu);
+		in->commit_rc = spool_commit(q->spool, &in->env, in->fd, in->size);
+		pthread_mutex_lock(&cm->mu);
+		bool was_empty = TAILQ_EMPTY(&cm->done);
+		TAILQ_INSERT_TAIL(&cm->done, in, job);
+		if (was_empty)
+			(void)!write(cm->wake[1], "", 1);
+	}
+	return NULL;
+}
+
+static void on_commits_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue *q = arg;
+	char buf[64];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	struct incoming_list done = TAILQ_HEAD_INITIALIZER(done);
+	pthread_mutex_lock(&q->cm.mu);
+	TAILQ_CONCAT(&done, &q->cm.done, job);
+	pthread_mutex_unlock(&q->cm.mu);
+	struct incoming *in;
+	while ((in = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, in, job);
+		commit_finish(q, in);
+	}
+}
+
+static bool committer_start(struct queue *q)
+{
+	struct committer *cm = &q->cm;
+	pthread_mutex_init(&cm->mu, NULL);
+	pthread_cond_init(&cm->cv, NULL);
+	TAILQ_INIT(&cm->todo);
+	TAILQ_INIT(&cm->done);
+	if (pipe2(cm->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		return false;
+	cm->wake_ev = event_new(q->base, cm->wake[0], EV_READ | EV_PERSIST, on_commits_done, q);
+	if (!cm->wake_ev || event_add(cm->wake_ev, NULL) < 0)
+		return false;
+	/* Workers take no signals: SIGTERM and SIGINT go to the event loop. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	bool ok = true;
+	for (int i = 0; i < COMMIT_WORKERS && ok; i++) {
+		pthread_t t;
+		ok = pthread_create(&t, NULL, commit_worker, q) == 0 && pthread_detach(t) == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ok;
 }
 
 static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
@@ -293,6 +403,21 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	if (fd >= 0)
 		close(fd);  /* smtpd never passes descriptors to us */
 	struct incoming *in = m->type == IPC_TXN_BEGIN ? NULL : incoming_find(q, ch, m->reqid);
+	if (in && in->committing) {
+		/* Between COMMIT and our answer smtpd sends only ABORT (its client
+		 * went away). The commit goes on: as when it finished first, the
+		 * message is delivered and the client, who saw no 250, may send it
+		 * again (at most a duplicate). Anything else is refused without a
+		 * reply: the answer to COMMIT is on its way. */
+		if (m->type == IPC_TXN_ABORT && ipc_get_end(m)) {
+			in->orphaned = true;
+			in->from = NULL;
+			return;
+		}
+		log_event(LOG_ERR, "ipc_error", "msg", "message for a transaction being committed", "type",
+			  ipc_type_name(m->type), "reqid", log_u64(m->reqid), NULL);
+		return;
+	}
 	bool ok;
 	switch (m->type) {
 	case IPC_TXN_BEGIN: ok = fd < 0 && on_begin(q, ch, m); break;
@@ -326,8 +451,14 @@ static void on_smtpd_closed(struct channel *ch, const char *why, void *arg)
 	struct incoming *in, *next;
 	for (in = TAILQ_FIRST(&q->incoming); in; in = next) {
 		next = TAILQ_NEXT(in, link);
-		if (in->from == ch)
+		if (in->from != ch)
+			continue;
+		if (in->committing) {
+			in->orphaned = true;  /* commit_finish() decides */
+			in->from = NULL;
+		} else {
 			incoming_drop(q, in);
+		}
 	}
 	for (size_t i = 0; i < q->n_smtpd; i++)
 		if (q->smtpd[i] == ch)
@@ -382,6 +513,10 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	if (!q.base)
 		return 1;
 	q.sch = scheduler_new(q.base, c, q.spool);
+	if (!committer_start(&q)) {
+		log_event(LOG_ERR, "queue_error", "msg", "commit workers could not be started", NULL);
+		return 1;
+	}
 	spool_recover(q.spool, recover_one, &q);
 	q.smtpd = xcalloc(fds->n ? fds->n : 1, sizeof(*q.smtpd));
 	if (control_start(q.base, q.sch) < 0)
