@@ -48,7 +48,7 @@ def mx_sinks(mx_port):
 def gw(make_gateway, sink, dns, mx_sinks, mx_port):
     """example.test goes to the module's sink (where bounces to
     sender@example.test arrive); everything else by MX."""
-    return make_gateway(sink=sink, dns={"servers": dns.servers},
+    return make_gateway(sink=sink, dns={"servers": [dns.servers]},
                         queue={"mx_port": mx_port, "retry_min": "1s", "retry_max": "1s"})
 
 
@@ -113,7 +113,7 @@ def test_dns_down_static_routes_deliver_and_mx_mail_waits_for_dns(make_gateway, 
     """TOP-4: the resolver is unreachable; example.test (static route) is
     delivered at once, prio.test waits and goes out once DNS is back."""
     dns_port = ports.get()
-    gw2 = make_gateway(sink=sink, dns={"servers": f"127.0.0.1:{dns_port}"},
+    gw2 = make_gateway(sink=sink, dns={"servers": [f"127.0.0.1:{dns_port}"]},
                        queue={"mx_port": mx_port, "retry_min": "1s", "retry_max": "1s"})
     static_token, mx_token = mwsys.unique("static"), mwsys.unique("waits")
     send(gw2, "sender@example.test", ["user@example.test"], _body(static_token))
