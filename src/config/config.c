@@ -118,7 +118,7 @@ static void load_mapping(struct loader *ld, struct fy_node *map, const char *pre
 		if (word) {
 			snprintf(raw, sizeof(raw), "%s%s%.*s", prefix ? prefix : "", prefix ? "." : "", (int)klen, k);
 			sk = schema_find(raw, strlen(raw));
-			coll = prefix ? NULL : lists_find(raw, strlen(raw));
+			coll = lists_find(raw, strlen(raw));  /* raw has the section: "dns.servers" */
 		}
 		if (sk) {
 			load_scalar(ld, sk, v, name, kline);

@@ -88,7 +88,8 @@ struct config {
 	struct rewrite *rewrite;  /* its rules, loaded with the configuration */
 
 	struct {
-		char *servers;        /* "127.0.0.1:5353,[::1]:53", or NULL: the system's resolver */
+		char *servers;        /* "127.0.0.1:5353,[::1]:53" (from the dns.servers list), or NULL: the system's resolver */
+		unsigned timeout;     /* seconds per try */
 	} dns;
 
 	struct {

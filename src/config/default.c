@@ -66,6 +66,8 @@ const char config_default_yaml[] =
 	"  command_timeout: 5m\n"
 	"  data_timeout: 10m\n"
 	"  errors: 10\n"
+	"dns:\n"
+	"  timeout: 2s\n"
 	"queue:\n"
 	"  retry_min: 1m\n"
 	"  retry_max: 1h\n"

@@ -1,6 +1,6 @@
 /*
  * The configuration's collections: listeners, local_domains,
- * trusted_networks and routes. See lists.h. Runs in the master, before
+ * trusted_networks, routes and dns.servers. See lists.h. Runs in the master, before
  * the privilege drop; no I/O.
  */
 #include "config/lists.h"
@@ -571,6 +571,92 @@ static void load_routes(struct loader *ld, struct fy_node *v, const char *name, 
 	ld->cfg->n_routes = count;
 }
 
+/* dns.servers: a list of resolver addresses, "127.0.0.1", "127.0.0.1:5353",
+ * "::1" or "[::1]:53", stored as the comma-separated form c-ares takes. */
+static bool dns_server_valid(const char *s, size_t len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[16];
+	const char *port = NULL;
+	size_t hlen = len;
+	if (len > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+		if (!close)
+			return false;
+		hlen = (size_t)(close - s - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return false;
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, bin) != 1)
+			return false;
+		if (close + 1 == s + len)
+			return true;
+		if (close[1] != ':')
+			return false;
+		port = close + 2;
+	} else {
+		const char *colon = memchr(s, ':', len);
+		if (colon && memchr(colon + 1, ':', len - (size_t)(colon - s) - 1)) {
+			/* bare IPv6, no port */
+			if (len >= sizeof(host))
+				return false;
+			memcpy(host, s, len);
+			host[len] = '\0';
+			return inet_pton(AF_INET6, host, bin) == 1;
+		}
+		hlen = colon ? (size_t)(colon - s) : len;
+		if (hlen == 0 || hlen >= sizeof(host))
+			return false;
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET, host, bin) != 1)
+			return false;
+		port = colon ? colon + 1 : NULL;
+	}
+	if (!port)
+		return true;
+	unsigned long long v;
+	bool overflow;
+	return schema_parse_number(port, (size_t)(s + len - port), &v, &overflow) && v >= 1 && v <= 65535;
+}
+
+static void load_dns_servers(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct fy_node *item;
+	void *it = NULL;
+	int prev = kline;
+	bool empty;
+	char joined[1024] = "";
+	size_t used = 0;
+
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of server addresses (e.g. [127.0.0.1:5353])",
+			   &empty))
+		return;
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
+		char iname[64];
+		const char *s;
+		size_t len;
+		int line;
+
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		prev = loader_line(item, prev);
+		if (!loader_scalar(ld, item, iname, prev, &s, &len, &line))
+			continue;
+		if (!dns_server_valid(s, len)) {
+			loader_err(ld, line, iname, "not a server address (e.g. 127.0.0.1, 127.0.0.1:5353, [::1]:53)");
+			continue;
+		}
+		if (used + len + 2 > sizeof(joined)) {
+			loader_err(ld, line, iname, "too many servers");
+			return;
+		}
+		used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%.*s", used ? "," : "", (int)len, s);
+	}
+	free(ld->cfg->dns.servers);
+	ld->cfg->dns.servers = used ? xstrdup(joined) : NULL;
+}
+
 static const struct lists_entry lists[] = {
 	{ "listeners", load_listeners },
 	{ "local_domains", load_local_domains },
@@ -580,6 +666,7 @@ static const struct lists_entry lists[] = {
 	{ "tls_required_domains", load_tls_required_domains },
 	{ "tls_policy", load_tls_policy },
 	{ "scan", scan_config_load },
+	{ "dns.servers", load_dns_servers },
 };
 
 const struct lists_entry *lists_find(const char *k, size_t len)

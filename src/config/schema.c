@@ -119,15 +119,6 @@ static const char *check_mailbox(const char *s, size_t len)
 	return schema_check_domain(at + 1, len - (size_t)(at - s) - 1);
 }
 
-/* c-ares server list: addresses, ports, brackets, commas. */
-static const char *check_servers(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!strchr("0123456789abcdefABCDEF.:[],", s[i]))
-			return "not a list of server addresses (e.g. 127.0.0.1:5353,[::1]:53)";
-	return NULL;
-}
-
 #define OFF(field) offsetof(struct config, field)
 
 const struct schema_key schema_keys[] = {
@@ -211,8 +202,8 @@ const struct schema_key schema_keys[] = {
 	  "keep a connection open for the next message to the same next hop" },
 	{ "rewrite_table", SCHEMA_STRING, 1, 4095, OFF(rewrite_table), NULL, check_path,
 	  "address rewriting table (FROM -> TO per line); relative to the configuration file's directory" },
-	{ "dns.servers", SCHEMA_STRING, 1, 1000, OFF(dns.servers), NULL, check_servers,
-	  "DNS servers for MX lookups, e.g. \"127.0.0.1:5353,[::1]:53\" (default: the system's resolver)" },
+	{ "dns.timeout", SCHEMA_DURATION, 1, 60, OFF(dns.timeout), NULL, NULL,
+	  "time to wait for a DNS server's answer, per try (two tries)" },
 	{ "queue.reply_timeout", SCHEMA_DURATION, 1, HOUR, OFF(queue.reply_timeout), NULL, NULL,
 	  "time allowed for each SMTP reply of a next hop" },
 };

@@ -82,9 +82,14 @@ static void on_read(struct bufferevent *bev, void *arg)
 			client_free(cc);
 		return;
 	}
+	/* Commands are printable ASCII: a NUL or control byte would cut or
+	 * disguise what gets logged, so such a line is refused as a whole. */
+	bool clean = true;
 	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = ' ';
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f) {
+			line[i] = '?';
+			clean = false;
+		}
 	char *logged = len <= CONTROL_LINE_MAX ? xstrdup(line) : xstrdup("(too long)");
 	char *text = NULL;
 	size_t tlen = 0;
@@ -93,6 +98,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 	if (out) {
 		if (len > CONTROL_LINE_MAX)
 			fputs("error: command too long\n", out);
+		else if (!clean)
+			fputs("error: command holds bytes that are not printable ASCII\n", out);
 		else
 			rc = run_command(cc->ctl->sch, line, out);
 		fclose(out);

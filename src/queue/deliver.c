@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -196,6 +197,14 @@ static void on_addr(void *arg, enum dns_status st, const struct sockaddr_storage
 		mx_addrs_done(j);
 }
 
+static unsigned random_u32(void)
+{
+	unsigned v = 0;
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (unsigned)rand();
+	return v;
+}
+
 static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n)
 {
 	struct job *j = arg;
@@ -211,7 +220,8 @@ static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t
 		return;
 	}
 	/* DNS_NODATA: no MX, the domain itself is the host (RFC 5321 5.1). */
-	switch (mx_plan(st == DNS_OK ? mx : NULL, st == DNS_OK ? n : 0, j->domain, j->c->hostname, &j->plan)) {
+	switch (mx_plan(st == DNS_OK ? mx : NULL, st == DNS_OK ? n : 0, j->domain, j->c->hostname, random_u32,
+			&j->plan)) {
 	case MX_NULL:
 		snprintf(reply, sizeof(reply), "556 5.1.10 domain %s accepts no mail (null MX, RFC 7505)", j->domain);
 		job_fail(j, 556, reply);

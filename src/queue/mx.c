@@ -22,7 +22,7 @@ static bool same_host(const char *a, const char *b)
 }
 
 enum mx_result mx_plan(const struct dns_mx *mx, size_t n, const char *domain, const char *self,
-		       struct mx_plan *out)
+		       unsigned (*rnd)(void), struct mx_plan *out)
 {
 	out->n = 0;
 	if (n == 0) {
@@ -43,6 +43,18 @@ enum mx_result mx_plan(const struct dns_mx *mx, size_t n, const char *domain, co
 			j--;
 		}
 		idx[j] = i;
+	}
+	/* Fisher-Yates within each run of equal preference. */
+	for (size_t a = 0; rnd && a < n;) {
+		size_t b = a;
+		while (b < n && mx[idx[b]].preference == mx[idx[a]].preference)
+			b++;
+		for (size_t k = b - 1; k > a; k--) {
+			size_t r = a + rnd() % (k - a + 1), t = idx[k];
+			idx[k] = idx[r];
+			idx[r] = t;
+		}
+		a = b;
 	}
 	unsigned self_pref = 0;
 	bool self_listed = false;

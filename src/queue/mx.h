@@ -6,7 +6,8 @@
  *   one host, as if it had an MX of preference 0 ("implicit MX");
  * - a null MX (one record with target "."): the domain accepts no mail,
  *   a permanent failure (RFC 7505 3.);
- * - otherwise by preference, lowest first, records of equal preference in
+ * - otherwise by preference, lowest first; records of equal preference
+ *   shuffled when rnd is given (RFC 5321 5.1 spreads the load), else in
  *   the order DNS gave them; a host listed twice is tried once;
  * - if our own name is among them, every host of that preference or a
  *   higher one is dropped (we would deliver to ourselves); if nothing is
@@ -31,8 +32,9 @@ struct mx_plan {
 };
 
 /* mx/n: records as dns_query_mx gives them (n == 0: no MX, use domain).
- * self: our hostname (case is ignored). */
+ * self: our hostname (case is ignored). rnd: a random number source for
+ * the shuffle, or NULL. */
 enum mx_result mx_plan(const struct dns_mx *mx, size_t n, const char *domain, const char *self,
-		       struct mx_plan *out);
+		       unsigned (*rnd)(void), struct mx_plan *out);
 
 #endif

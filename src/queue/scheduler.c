@@ -18,7 +18,6 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define DNS_TIMEOUT_MS 1500
 #define DNS_TRIES 2
 #define POOL_IDLE_TIMEOUT 5     /* seconds a parked connection waits for the next message */
 #define POOL_MAX_MESSAGES 100   /* messages per connection */
@@ -50,7 +49,7 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	sch->spool = s;
 	/* Without a resolver, MX-routed mail waits (451) and static routes
 	 * still work (TOP-4). */
-	sch->dns = dns_new(base, c->dns.servers, DNS_TIMEOUT_MS, DNS_TRIES);
+	sch->dns = dns_new(base, c->dns.servers, c->dns.timeout * 1000, DNS_TRIES);
 	sch->pool = smtp_client_pool_new(base, c->queue.per_destination, c->queue.connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);

@@ -134,8 +134,10 @@ void scan_start(struct event_base *base, const struct config *c)
 	if (!c->scan)
 		return;
 	process_base = base;
+	/* scan.dns_servers, else the gateway's dns.servers, else the system's. */
 	const char *servers = c->scan->dns_servers ? c->scan->dns_servers
-						   : process_resolvers[0] ? process_resolvers : NULL;
+			      : c->dns.servers       ? c->dns.servers
+			      : process_resolvers[0] ? process_resolvers : NULL;
 	process_dns = dns_new(base, servers, c->scan->dns_timeout_ms, 2);
 	if (!process_dns)
 		log_event(LOG_ERR, "scan_dns_error", "msg", "no resolver: DNS checks answer temperror", NULL);

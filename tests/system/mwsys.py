@@ -297,7 +297,7 @@ def base_config(workdir, port, sink_port=None):
         # Never the machine's own resolver (not on loopback): a closed
         # loopback port, so an MX lookup fails at once as a temporary
         # error. Modules that test DNS point this at their dnsmasq.
-        "dns": {"servers": "127.0.0.1:1"},
+        "dns": {"servers": ["127.0.0.1:1"]},
     }
     if sink_port is not None:
         cfg["routes"]["example.test"] = f"smtp://127.0.0.1:{sink_port}"

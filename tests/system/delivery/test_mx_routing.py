@@ -8,6 +8,7 @@ Every MX host listens on the same port (queue.mx_port) on its own
 127.0.0.x address; nothing leaves loopback."""
 
 import os
+import socket
 
 import pytest
 
@@ -15,9 +16,27 @@ import mwsys
 from peers import Dnsmasq, PeerSink, parse_dsn, send
 
 
+MX_ADDRESSES = ("127.0.0.41", "127.0.0.42", "127.0.0.43", "127.0.0.44", "127.0.0.45")
+
+
+def _free_everywhere(port):
+    """ports.get() checks 127.0.0.1 and ::1 only; the MX sinks listen on
+    their own addresses, which another test run may be using."""
+    for host in MX_ADDRESSES:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def mx_port(ports):
-    return ports.get()
+    while True:
+        port = ports.get()
+        if _free_everywhere(port):
+            return port
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +67,7 @@ def mx_sinks(mx_port):
 def gw(make_gateway, sink, dns, mx_sinks, mx_port):
     """example.test goes to the module's sink (where bounces to
     sender@example.test arrive); everything else by MX."""
-    return make_gateway(sink=sink, dns={"servers": dns.servers},
+    return make_gateway(sink=sink, dns={"servers": [dns.servers]},
                         queue={"mx_port": mx_port, "retry_min": "1s", "retry_max": "1s"})
 
 
@@ -113,7 +132,7 @@ def test_dns_down_static_routes_deliver_and_mx_mail_waits_for_dns(make_gateway, 
     """TOP-4: the resolver is unreachable; example.test (static route) is
     delivered at once, prio.test waits and goes out once DNS is back."""
     dns_port = ports.get()
-    gw2 = make_gateway(sink=sink, dns={"servers": f"127.0.0.1:{dns_port}"},
+    gw2 = make_gateway(sink=sink, dns={"servers": [f"127.0.0.1:{dns_port}"]},
                        queue={"mx_port": mx_port, "retry_min": "1s", "retry_max": "1s"})
     static_token, mx_token = mwsys.unique("static"), mwsys.unique("waits")
     send(gw2, "sender@example.test", ["user@example.test"], _body(static_token))

@@ -163,7 +163,7 @@ def test_smart_host_takes_everything_without_a_route(make_gateway, ports, bounce
     relay = PeerSink(ports.get()).start()
     try:
         # No DNS server at all: a smart host needs none (TOP-2, TOP-4).
-        gw2 = make_gateway(routes={"other.test": bounces.url}, dns={"servers": f"127.0.0.1:{ports.get()}"},
+        gw2 = make_gateway(routes={"other.test": bounces.url}, dns={"servers": [f"127.0.0.1:{ports.get()}"]},
                            queue={"smart_host": relay.url})
         token = mwsys.unique("smarthost")
         qid = send(gw2, SENDER, ["someone@far-away.example"], _body(token))

@@ -150,3 +150,24 @@ def test_every_command_is_logged(gw):
 def test_bad_usage_is_refused_before_reaching_the_queue(gw, args):
     p = queue_cmd(gw, *args, ok=False)
     assert p.returncode == 2 and "usage" in p.stderr
+
+
+@pytest.mark.parametrize("data", [b"x" * 5000, b"list\x00--json\n", b"\xff\xfe\n", b"show ../../../etc/passwd\n",
+                                  b"flush " + b"A" * 200 + b"\n", b"list --json extra words\n"])
+def test_hostile_control_input_is_refused_and_the_queue_survives(gw, data):
+    import socket
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(gw.path("spool", "control.sock"))
+        s.sendall(data)
+        answer = b""
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    assert not answer.startswith(b"ok\n"), answer
+    assert queue_cmd(gw, "list").returncode == 0   # still serving

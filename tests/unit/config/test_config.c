@@ -811,3 +811,26 @@ Test(config, errors_add_formats_and_grows)
 	cr_assert_eq(errs.n, 0);
 	cr_assert_null(errs.items);
 }
+
+/* dns.servers is a list; c-ares gets it joined with commas. */
+Test(config, dns_servers_list)
+{
+	load("dns:\n  servers: [127.0.0.1:5353, \"[::1]:53\", 10.0.0.1, \"::1\"]\n  timeout: 3s\n");
+	cr_assert_not_null(cfg);
+	cr_assert_str_eq(cfg->dns.servers, "127.0.0.1:5353,[::1]:53,10.0.0.1,::1");
+	cr_assert_eq(cfg->dns.timeout, 3);
+}
+
+Test(config, dns_servers_bad_entries)
+{
+	load("dns:\n  servers:\n    - 127.0.0.1:0\n    - ns.example.org\n    - \"[::1\"\n");
+	cr_assert_null(cfg);
+}
+
+Test(config, smart_host_and_rewrite_table_problems)
+{
+	load("queue:\n  smart_host: maildir:/x\n");
+	assert_only_error(2, "queue.smart_host: a smart host is smtp://host:port or lmtp://host:port");
+	load("rewrite_table: /nonexistent/mailwarden-rewrite\n");
+	cr_assert_null(cfg);
+}
