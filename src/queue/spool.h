@@ -11,6 +11,10 @@
  *                                  appends the message; spool_commit():
  *                                  fsync(file), renameat2(NOREPLACE) into
  *                                  queue/, fsync(queue/). Only then 250.
+ *                                  Concurrent commits (worker threads)
+ *                                  share the fsync(queue/) — a group
+ *                                  commit: each waits for an fsync that
+ *                                  began after its own rename.
  *   QUEUED     spool/queue/<id>    spool_mark() rewrites one recipient's status
  *                                  byte in place (pwrite + fdatasync) after
  *                                  its delivery or permanent failure (a
@@ -19,10 +23,20 @@
  *                                  spool_hold(): rename into hold/.
  *   HELD       spool/hold/<id>     never delivered; spool_release(): rename
  *                                  back into queue/ (administrator, Q-3).
- *   DONE       (none)              spool_remove(): unlink when no recipient
- *                                  is pending, or on "queue delete".
+ *   DONE       spool/free/<id>     spool_remove() when no recipient is
+ *                                  pending, or on "queue delete": rename
+ *                                  into free/ and empty the file (unlink
+ *                                  when free/ is full, and for held
+ *                                  messages). free/ is not a message state:
+ *                                  its files are never read, only reused by
+ *                                  spool_create() (renamed into tmp/ and
+ *                                  truncated), which spares the file system
+ *                                  an inode allocation per message.
  *
- * Every rename is followed by an fsync of the directories involved.
+ * Every rename into queue/, quarantine/ or hold/ is followed by an fsync of
+ * the directories involved; the step to DONE is not synced (after a crash
+ * the done message may come back and is then not delivered again, because
+ * its recipients are marked).
  *
  *   QUARANTINED spool/quarantine/<id>  spool_commit_quarantine() instead of
  *                                  spool_commit() when the scanner said so
