@@ -238,7 +238,11 @@ queue:
 """)
 
     def version(self):
-        return subprocess.run([self.bin, "version"], capture_output=True, text=True).stdout.strip()
+        v = subprocess.run([self.bin, "version"], capture_output=True, text=True).stdout.strip()
+        g = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True)
+        if g.returncode == 0 and os.path.realpath(self.bin).startswith(os.path.realpath(ROOT)):
+            v += f" (git {g.stdout.strip()})"
+        return v
 
     def start(self):
         retire(os.path.join(self.dir, "state"))
