@@ -15,8 +15,7 @@
  * an unlink and a create. Allocating an inode is the most expensive step of
  * the whole path on ext4 when many were freed in the last seconds (the
  * allocator skips recently deleted inodes one by one). free/ is not a
- * message state: a file in it is empty (truncated when it arrives), never
- * read, and only reused.
+ * message state: a file in it is never read, only truncated and reused.
  * Recovery keeps what free/ holds and tops it up to SPOOL_FREE_PREALLOC
  * empty files, so that a restarted gateway does not pay the allocations
  * during its first burst of mail.
@@ -302,12 +301,6 @@ int spool_remove(struct spool *s, const char *id)
 	if (!queue_id_valid(id))
 		return -1;
 	if (s->n_free < SPOOL_FREE_MAX && renameat2(s->queue_fd, id, s->free_fd, id, RENAME_NOREPLACE) == 0) {
-		/* Emptied at once: a delivered message does not linger on disk,
-		 * and free/ holds inodes, not data. */
-		int fd = openat(s->free_fd, id, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return unlinkat(s->free_fd, id, 0) < 0 ? -1 : 0;
-		close(fd);
 		snprintf(s->free_names[s->n_free++], QUEUE_ID_LEN + 1, "%s", id);
 		return 0;
 	}
