@@ -238,7 +238,11 @@ queue:
 """)
 
     def version(self):
-        return subprocess.run([self.bin, "version"], capture_output=True, text=True).stdout.strip()
+        v = subprocess.run([self.bin, "version"], capture_output=True, text=True).stdout.strip()
+        g = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True)
+        if g.returncode == 0 and os.path.realpath(self.bin).startswith(os.path.realpath(ROOT)):
+            v += f" (git {g.stdout.strip()})"
+        return v
 
     def start(self):
         retire(os.path.join(self.dir, "state"))
@@ -487,6 +491,11 @@ def run_point(system, work, conc, size, count, timeout):
     sink = subprocess.Popen(["smtp-sink", "-u", "nobody", "-c", "-m", "1024", "-M", str(count),
                              f"127.0.0.1:{PORT_SINK}", "1024"], stdout=sink_out, stderr=subprocess.STDOUT)
     probe_out = os.path.join(tmp, "probe.json")
+    time.sleep(0.2)
+    if sink.poll() is not None:  # e.g. the port is taken: its count would be someone else's
+        sink_out.close()
+        with open(os.path.join(tmp, "sink.out"), "rb") as f:
+            raise RuntimeError("smtp-sink did not start: " + f.read()[-300:].decode(errors="replace"))
     try:
         root = system.start()
     except Exception:
