@@ -25,9 +25,10 @@
  *                                  back into queue/ (administrator, Q-3).
  *   DONE       spool/free/<id>     spool_remove() when no recipient is
  *                                  pending, or on "queue delete": rename
- *                                  into free/ and empty the file (unlink
- *                                  when free/ is full, and for held
- *                                  messages). free/ is not a message state:
+ *                                  into free/ (unlink when free/ is full,
+ *                                  and for held messages). free/ is not a
+ *                                  message state (readable only by the
+ *                                  queue user, like queue/):
  *                                  its files are never read, only reused by
  *                                  spool_create() (renamed into tmp/ and
  *                                  truncated), which spares the file system
