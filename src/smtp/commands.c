@@ -154,7 +154,7 @@ static void ehlo_scanned(struct smtp_session *s, const char *refusal)
 static void cmd_starttls(struct smtp_session *s, const char *args, size_t len)
 {
 	if (!s->lcfg || s->lcfg->tls != LISTENER_TLS_STARTTLS) {
-		smtp_session_error(s, "502 5.5.1 Error: command not implemented");
+		smtp_session_error(s, "502 5.5.1 Error: STARTTLS is not offered on this listener");
 		return;
 	}
 	if (s->tls) {
