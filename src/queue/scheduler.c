@@ -21,6 +21,9 @@
 #define DNS_TRIES 2
 #define POOL_IDLE_TIMEOUT 5     /* seconds a parked connection waits for the next message */
 #define POOL_MAX_MESSAGES 100   /* messages per connection */
+#define KEPT_FDS_MAX 256        /* spool files kept open between commit and first round */
+
+TAILQ_HEAD(qentry_list, qentry);
 
 struct scheduler {
 	struct event_base *base;
@@ -28,7 +31,12 @@ struct scheduler {
 	struct spool *spool;
 	struct dns *dns;
 	struct smtp_client_pool *pool;
-	TAILQ_HEAD(, qentry) entries;
+	TAILQ_HEAD(, qentry) entries;   /* all of them (administration) */
+	/* The places that are walked: a run touches only entries that need
+	 * something, never the whole queue. */
+	struct qentry_list ready, waiting, settling;
+	time_t soonest;                 /* earliest next_try in waiting, 0 if empty */
+	unsigned kept_fds;              /* spool files open (entries' fd >= 0) */
 	unsigned active;
 	struct event *timer;
 	struct event *kick_ev;
@@ -53,6 +61,9 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	sch->pool = smtp_client_pool_new(base, c->queue.per_destination, c->queue.connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
+	TAILQ_INIT(&sch->ready);
+	TAILQ_INIT(&sch->waiting);
+	TAILQ_INIT(&sch->settling);
 	sch->timer = evtimer_new(base, on_timer, sch);
 	sch->kick_ev = event_new(base, -1, 0, on_timer, sch);
 	return sch;
@@ -64,6 +75,42 @@ void scheduler_kick(struct scheduler *sch)
 	event_active(sch->kick_ev, 0, 0);
 }
 
+static struct qentry_list *place_list(struct scheduler *sch, enum qentry_place p)
+{
+	switch (p) {
+	case QPLACE_READY: return &sch->ready;
+	case QPLACE_WAITING: return &sch->waiting;
+	case QPLACE_SETTLING: return &sch->settling;
+	case QPLACE_NONE:
+	case QPLACE_FLIGHT:
+	case QPLACE_HELD: break;
+	}
+	return NULL;
+}
+
+/* The one way an entry changes place. */
+static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p)
+{
+	struct qentry_list *from = place_list(sch, q->place), *to = place_list(sch, p);
+	if (from)
+		TAILQ_REMOVE(from, q, place_link);
+	if (to)
+		TAILQ_INSERT_TAIL(to, q, place_link);
+	q->place = p;
+	if (p == QPLACE_WAITING && (!sch->soonest || q->next_try < sch->soonest)) {
+		sch->soonest = q->next_try;
+		time_t now = time(NULL);
+		evtimer_del(sch->timer);
+		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest > now ? sch->soonest - now : 0 });
+	}
+}
+
+/* An entry no round runs for: held, due, or waiting for its next try. */
+static void place_idle(struct scheduler *sch, struct qentry *q)
+{
+	move_to(sch, q, q->held ? QPLACE_HELD : q->next_try <= time(NULL) ? QPLACE_READY : QPLACE_WAITING);
+}
+
 void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool held)
 {
 	struct qentry *q = xcalloc(1, sizeof(*q));
@@ -72,11 +119,21 @@ void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool hel
 	q->rs = xcalloc(q->env.n_rcpts ? q->env.n_rcpts : 1, sizeof(*q->rs));
 	struct stat st;
 	q->size = fstat(fd, &st) == 0 && st.st_size > q->env.body_offset ? (unsigned long long)(st.st_size - q->env.body_offset) : 0;
-	close(fd);   /* opened again for each delivery round */
+	/* The descriptor serves the first round, which usually starts at once;
+	 * later rounds open the file again, so the number of queued messages
+	 * is not bounded by the descriptor limit. */
 	q->fd = -1;
+	if (!held && sch->kept_fds < KEPT_FDS_MAX) {
+		q->fd = fd;
+		sch->kept_fds++;
+	} else {
+		close(fd);
+	}
 	q->held = held;
 	q->next_try = time(NULL);
+	q->place = QPLACE_NONE;
 	TAILQ_INSERT_TAIL(&sch->entries, q, link);
+	place_idle(sch, q);
 	scheduler_kick(sch);
 }
 
@@ -88,11 +145,20 @@ static bool has_pending(const struct qentry *q)
 	return false;
 }
 
+static void close_msg(struct scheduler *sch, struct qentry *q)
+{
+	if (q->fd < 0)
+		return;
+	close(q->fd);
+	q->fd = -1;
+	sch->kept_fds--;
+}
+
 static void entry_free(struct scheduler *sch, struct qentry *q)
 {
+	move_to(sch, q, QPLACE_NONE);
 	TAILQ_REMOVE(&sch->entries, q, link);
-	if (q->fd >= 0)
-		close(q->fd);
+	close_msg(sch, q);
 	for (size_t i = 0; i < q->env.n_rcpts; i++) {
 		free(q->rs[i].last_reply);
 		free(q->rs[i].last_mta);
@@ -258,8 +324,10 @@ static bool bounce_failures(struct scheduler *sch, struct qentry *q)
 		struct envelope_rcpt *er = &q->env.rcpts[i];
 		if (!q->rs[i].failing || er->status != RCPT_PENDING)
 			continue;
-		if (spool_mark(sch->spool, q->fd, er, RCPT_FAILED) == 0)
+		if (spool_mark(sch->spool, q->fd, er, RCPT_FAILED) == 0) {
 			er->status = RCPT_FAILED;
+			q->marks_unsynced = true;
+		}
 		q->rs[i].failing = false;
 		log_event(LOG_WARNING, "bounced", "queue_id", q->env.id, "to", er->addr, "reply",
 			  q->rs[i].last_reply, NULL);
@@ -301,7 +369,6 @@ static void settle(struct scheduler *sch, struct qentry *q)
 {
 	const struct config *c = sch->config;
 	time_t now = time(NULL);
-	q->round_over = false;
 	/* past the lifetime every pending recipient fails with its last error. */
 	if (now - (time_t)q->env.arrival >= (time_t)c->queue.lifetime) {
 		for (size_t i = 0; i < q->env.n_rcpts; i++) {
@@ -318,11 +385,16 @@ static void settle(struct scheduler *sch, struct qentry *q)
 	bool bounced = bounce_failures(sch, q);
 	notify_successes(sch, q);
 	if (!has_pending(q)) {
+		/* Its marks need no sync of their own: the removal is made
+		 * durable instead (spool.h). */
 		if (spool_remove(sch->spool, q->env.id, false) == 0)
 			log_event(LOG_INFO, "removed", "queue_id", q->env.id, NULL);
 		entry_free(sch, q);
 		return;
 	}
+	if (q->marks_unsynced)
+		spool_sync_marks(sch->spool, q->fd);
+	q->marks_unsynced = false;
 	warn_delay(sch, q, now);
 	unsigned delay = bounced ? retry_schedule(c->queue.retry_min, c->queue.retry_max, q->attempts)
 				 : c->queue.retry_min;
@@ -332,8 +404,53 @@ static void settle(struct scheduler *sch, struct qentry *q)
 		q->next_try = expiry > now ? expiry : now;
 	log_event(LOG_INFO, "retry_scheduled", "queue_id", q->env.id,
 		  "in", log_u64((unsigned long long)(q->next_try - now)), "attempt", log_u64(q->attempts), NULL);
-	close(q->fd);
-	q->fd = -1;
+	close_msg(sch, q);
+	place_idle(sch, q);
+}
+
+/* Waiting entries whose time has come become ready. Walks the waiting
+ * list only when its earliest entry is due. */
+static void wake_due(struct scheduler *sch, time_t now)
+{
+	if (!sch->soonest)
+		return;
+	if (sch->soonest > now) {
+		if (!evtimer_pending(sch->timer, NULL))
+			evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest - now });
+		return;
+	}
+	sch->soonest = 0;
+	struct qentry *q, *next;
+	for (q = TAILQ_FIRST(&sch->waiting); q; q = next) {
+		next = TAILQ_NEXT(q, place_link);
+		if (q->next_try <= now)
+			move_to(sch, q, QPLACE_READY);
+		else if (!sch->soonest || q->next_try < sch->soonest)
+			sch->soonest = q->next_try;
+	}
+	evtimer_del(sch->timer);
+	if (sch->soonest)
+		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest - now });
+}
+
+static void start_round(struct scheduler *sch, struct qentry *q, time_t now)
+{
+	if (q->fd < 0) {
+		q->fd = spool_open_msg(sch->spool, q->env.id, false);
+		if (q->fd < 0) {
+			log_event(LOG_ERR, "spool_error", "op", "open", "queue_id", q->env.id, "msg", strerror(errno), NULL);
+			q->next_try = now + sch->config->queue.retry_min;
+			move_to(sch, q, QPLACE_WAITING);
+			return;
+		}
+		sch->kept_fds++;
+	}
+	move_to(sch, q, QPLACE_FLIGHT);
+	q->any_deferred = false;
+	q->attempts++;
+	q->last_try = now;
+	sch->active++;
+	deliver_start(sch->base, sch->config, sch->dns, sch, q);
 }
 
 /* Runs only from the event loop (timer or kick), never from inside a
@@ -341,39 +458,14 @@ static void settle(struct scheduler *sch, struct qentry *q)
  * refuse an entry in flight), nowhere else. */
 static void scheduler_run(struct scheduler *sch)
 {
-	struct qentry *q, *next;
-	for (q = TAILQ_FIRST(&sch->entries); q; q = next) {
-		next = TAILQ_NEXT(q, link);
-		if (q->round_over)
-			settle(sch, q);
-	}
-	time_t now = time(NULL), soonest = 0;
-	TAILQ_FOREACH(q, &sch->entries, link) {
-		if (q->in_flight || q->round_over || q->held)
-			continue;
-		if (q->next_try > now) {
-			if (!soonest || q->next_try < soonest)
-				soonest = q->next_try;
-			continue;
-		}
-		if (sch->active >= sch->config->queue.delivery_concurrency)
-			break;  /* a finished delivery kicks us again */
-		q->fd = spool_open_msg(sch->spool, q->env.id, false);
-		if (q->fd < 0) {
-			log_event(LOG_ERR, "spool_error", "op", "open", "queue_id", q->env.id, "msg", strerror(errno), NULL);
-			q->next_try = now + sch->config->queue.retry_min;
-			continue;
-		}
-		q->in_flight = true;
-		q->any_deferred = false;
-		q->attempts++;
-		q->last_try = now;
-		sch->active++;
-		deliver_start(sch->base, sch->config, sch->dns, sch, q);
-	}
-	evtimer_del(sch->timer);
-	if (soonest)
-		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = soonest > now ? soonest - now : 0 });
+	struct qentry *q;
+	while ((q = TAILQ_FIRST(&sch->settling)) != NULL)
+		settle(sch, q);
+	time_t now = time(NULL);
+	wake_due(sch, now);
+	/* A finished delivery kicks us again when the limit holds us back. */
+	while (sch->active < sch->config->queue.delivery_concurrency && (q = TAILQ_FIRST(&sch->ready)) != NULL)
+		start_round(sch, q, now);
 }
 
 struct dns *scheduler_dns(struct scheduler *sch)
@@ -404,8 +496,10 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 	rs->last_mta = mta ? xstrdup(mta) : NULL;
 	if (code >= 200 && code < 300) {
 		status = "sent";
-		if (spool_mark(sch->spool, q->fd, r, RCPT_DELIVERED) == 0)
+		if (spool_mark(sch->spool, q->fd, r, RCPT_DELIVERED) == 0) {
 			r->status = RCPT_DELIVERED;
+			q->marks_unsynced = true;
+		}
 		rs->notify_success = r->dsn_notify && notify_has(r->dsn_notify, "SUCCESS") &&
 				     kind != DELIVER_DSN_PASSED;
 		rs->relayed = kind == DELIVER_RELAYED;
@@ -428,8 +522,7 @@ void scheduler_job_done(struct scheduler *sch, struct qentry *q)
 {
 	if (--q->jobs_left > 0)
 		return;
-	q->in_flight = false;
-	q->round_over = true;
+	move_to(sch, q, QPLACE_SETTLING);
 	sch->active--;
 	scheduler_kick(sch);
 }
@@ -455,7 +548,7 @@ static struct qentry *find_or_complain(struct scheduler *sch, const char *id, FI
 
 static bool busy(const struct qentry *q, FILE *out)
 {
-	if (q->in_flight || q->round_over) {
+	if (q->place == QPLACE_FLIGHT || q->place == QPLACE_SETTLING) {
 		fprintf(out, "error: %s is being delivered right now; try again in a moment\n", q->env.id);
 		return true;
 	}
@@ -490,7 +583,7 @@ static void text_str(FILE *out, const char *s)
 
 static const char *state_of(const struct qentry *q)
 {
-	return q->held ? "held" : q->in_flight ? "active" : "queued";
+	return q->held ? "held" : q->place == QPLACE_FLIGHT ? "active" : "queued";
 }
 
 int scheduler_admin_list(struct scheduler *sch, bool json, FILE *out)
@@ -504,7 +597,8 @@ int scheduler_admin_list(struct scheduler *sch, bool json, FILE *out)
 		fprintf(out, "%-16s %6s %8s %-7s %-8s %s\n", "ID", "AGE", "SIZE", "STATE", "NEXT", "SENDER / RECIPIENTS / LAST ERROR");
 	TAILQ_FOREACH(q, &sch->entries, link) {
 		long long age = (long long)(now - (time_t)q->env.arrival);
-		long long next = q->held || q->in_flight ? -1 : (long long)(q->next_try > now ? q->next_try - now : 0);
+		long long next = q->held || q->place == QPLACE_FLIGHT ? -1
+				 : (long long)(q->next_try > now ? q->next_try - now : 0);
 		if (json) {
 			fprintf(out, "%s\n {\"id\": \"%s\", \"age\": %lld, \"size\": %llu, \"state\": \"%s\", \"next_try\": %lld, "
 				     "\"attempts\": %u, \"sender\": ", first ? "" : ",", q->env.id, age, msg_size(q),
@@ -581,13 +675,11 @@ int scheduler_admin_show(struct scheduler *sch, const char *id, FILE *out)
 	}
 	size_t hlen;
 	bool opened = q->fd < 0;
-	if (opened)
-		q->fd = spool_open_msg(sch->spool, q->env.id, q->held);
+	if (opened && (q->fd = spool_open_msg(sch->spool, q->env.id, q->held)) >= 0)
+		sch->kept_fds++;
 	char *h = read_headers(q, &hlen);
-	if (opened && q->fd >= 0) {
-		close(q->fd);
-		q->fd = -1;
-	}
+	if (opened)
+		close_msg(sch, q);
 	fputs("\n", out);
 	for (size_t i = 0; i < hlen; i++)
 		if (h[i] != '\r')
@@ -608,11 +700,15 @@ int scheduler_admin_flush(struct scheduler *sch, const char *id, FILE *out)
 			return -1;
 		}
 		q->next_try = time(NULL);
+		if (q->place == QPLACE_WAITING)
+			move_to(sch, q, QPLACE_READY);
 		n = 1;
 	} else {
 		TAILQ_FOREACH(q, &sch->entries, link)
-			if (!q->held && !q->in_flight) {
+			if (q->place == QPLACE_WAITING || q->place == QPLACE_READY) {
 				q->next_try = time(NULL);
+				if (q->place == QPLACE_WAITING)
+					move_to(sch, q, QPLACE_READY);
 				n++;
 			}
 	}
@@ -635,6 +731,8 @@ int scheduler_admin_hold(struct scheduler *sch, const char *id, FILE *out)
 		return -1;
 	}
 	q->held = true;
+	close_msg(sch, q);  /* the file moved; a kept descriptor would outlive the hold */
+	place_idle(sch, q);
 	fprintf(out, "held %s\n", id);
 	return 0;
 }
@@ -654,6 +752,8 @@ int scheduler_admin_release(struct scheduler *sch, const char *id, FILE *out)
 	}
 	q->held = false;
 	q->next_try = time(NULL);
+	if (q->place == QPLACE_HELD)
+		place_idle(sch, q);
 	scheduler_kick(sch);
 	fprintf(out, "released %s\n", id);
 	return 0;

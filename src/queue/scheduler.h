@@ -43,19 +43,32 @@ struct qrcpt_state {
 	bool relayed;           /* ... to a next hop that was not told about it */
 };
 
+/* Where an entry is in the scheduler's cycle (scheduler.c keeps one list
+ * per place that has to be walked). */
+enum qentry_place {
+	QPLACE_NONE,      /* in no list: being added or freed */
+	QPLACE_READY,     /* due: waits for a delivery slot, FIFO */
+	QPLACE_WAITING,   /* next_try in the future */
+	QPLACE_FLIGHT,    /* a delivery round runs */
+	QPLACE_SETTLING,  /* the round is over; the next scheduler run settles it */
+	QPLACE_HELD,      /* in hold/: never delivered until released */
+};
+
 struct qentry {
-	TAILQ_ENTRY(qentry) link;
+	TAILQ_ENTRY(qentry) link;      /* every entry, in arrival order */
+	TAILQ_ENTRY(qentry) place_link;/* the list of its place, if it has one */
+	enum qentry_place place;
 	struct envelope env;
 	struct qrcpt_state *rs; /* one per recipient */
-	int fd;                 /* spool file (read + status marks) while a round runs, else -1 */
+	int fd;                 /* spool file (read + status marks) while a round runs, or kept
+	                           from the commit for the first round; else -1 */
 	unsigned long long size;/* of the message, without the envelope */
 	time_t next_try, last_try;
 	unsigned attempts;
-	bool held;              /* in hold/: never delivered until released */
-	bool in_flight;
+	bool held;              /* in hold/ (place HELD, or busy when it was held) */
 	unsigned jobs_left;     /* delivery jobs (one per next hop) still running */
 	bool any_deferred;      /* some recipient got a temporary failure this round */
-	bool round_over;        /* all jobs done; the next scheduler run settles it */
+	bool marks_unsynced;    /* spool_mark() ran this round; spool_sync_marks() has not */
 	char last_error[300];
 };
 

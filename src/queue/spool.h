@@ -16,28 +16,37 @@
  *                                  commit: each waits for an fsync that
  *                                  began after its own rename.
  *   QUEUED     spool/queue/<id>    spool_mark() rewrites one recipient's status
- *                                  byte in place (pwrite + fdatasync) after
- *                                  its delivery or permanent failure (a
- *                                  permanent failure only after the bounce
- *                                  for it is QUEUED itself: spool_inject).
- *                                  spool_hold(): rename into hold/.
+ *                                  byte in place (pwrite) after its delivery
+ *                                  or permanent failure (a permanent failure
+ *                                  only after the bounce for it is QUEUED
+ *                                  itself: spool_inject); spool_sync_marks()
+ *                                  makes a round's marks durable when the
+ *                                  message stays QUEUED. When it goes DONE
+ *                                  instead, the durable removal stands for
+ *                                  them. spool_hold(): rename into hold/.
  *   HELD       spool/hold/<id>     never delivered; spool_release(): rename
  *                                  back into queue/ (administrator, Q-3).
  *   DONE       spool/free/<id>     spool_remove() when no recipient is
  *                                  pending, or on "queue delete": rename
  *                                  into free/ (unlink when free/ is full,
- *                                  and for held messages). free/ is not a
- *                                  message state (readable only by the
- *                                  queue user, like queue/):
+ *                                  and for held messages). A background
+ *                                  thread fsyncs queue/ (shared with the
+ *                                  group commit) and then empties the file.
+ *                                  free/ is not a message state (readable
+ *                                  only by the queue user, like queue/):
  *                                  its files are never read, only reused by
- *                                  spool_create() (renamed into tmp/ and
- *                                  truncated), which spares the file system
- *                                  an inode allocation per message.
+ *                                  spool_create() (renamed into tmp/),
+ *                                  which spares the file system an inode
+ *                                  allocation per message.
  *
  * Every rename into queue/, quarantine/ or hold/ is followed by an fsync of
- * the directories involved; the step to DONE is not synced (after a crash
- * the done message may come back and is then not delivered again, because
- * its recipients are marked).
+ * the directories involved before the step counts as done; the step to
+ * DONE is made durable a moment later in the background (nothing waits on
+ * it). Neither a mark nor a removal can lose a message: the worst a crash
+ * can do to them is a duplicate. A process crash (kill -9) loses no mark
+ * and no removal at all (they are in the kernel's page cache); a power
+ * loss in the few milliseconds before the background fsync may bring a
+ * delivered message back, which is then delivered once more.
  *
  *   QUARANTINED spool/quarantine/<id>  spool_commit_quarantine() instead of
  *                                  spool_commit() when the scanner said so
@@ -51,8 +60,8 @@
  * acknowledged and is removed; every file in queue/ and hold/ is loaded
  * again (held ones stay held). A
  * recipient marked done is never delivered again; one delivered but not
- * yet marked when the crash came is delivered once more (at most one
- * duplicate, never a loss). A file in queue/ that does not decode is
+ * yet marked (or, after a power loss, whose mark or removal had not reached
+ * the disk) is delivered once more (at most one duplicate, never a loss). A file in queue/ that does not decode is
  * moved to corrupt/ and logged, never deleted.
  */
 #ifndef MW_QUEUE_SPOOL_H
@@ -111,8 +120,13 @@ int spool_release(struct spool *s, const char *id);
 /* Record that the delay warning went out (the 'W' byte). 0 or -1. */
 int spool_mark_warned(struct spool *s, int fd, const struct envelope *e);
 
-/* Record a recipient's final status durably. Returns 0 or -1. */
+/* Record a recipient's final status (in the page cache: it survives a
+ * crash of the process, not a power loss). Returns 0 or -1. */
 int spool_mark(struct spool *s, int fd, const struct envelope_rcpt *r, char status);
+
+/* Make the marks written so far durable (for a message that stays
+ * QUEUED after a round). Returns 0 or -1. */
+int spool_sync_marks(struct spool *s, int fd);
 
 /* QUEUED (or HELD) -> DONE. */
 int spool_remove(struct spool *s, const char *id, bool held);
