@@ -387,8 +387,7 @@ static void settle(struct scheduler *sch, struct qentry *q)
 	if (!has_pending(q)) {
 		/* Its marks need no sync of their own: the removal is made
 		 * durable instead (spool.h). */
-		if (spool_remove(sch->spool, q->env.id, false) == 0)
-			log_event(LOG_INFO, "removed", "queue_id", q->env.id, NULL);
+		spool_remove(sch->spool, q->env.id, false);  /* logs "removed" when the file is gone */
 		entry_free(sch, q);
 		return;
 	}
@@ -764,7 +763,7 @@ int scheduler_admin_delete(struct scheduler *sch, const char *id, FILE *out)
 	struct qentry *q = find_or_complain(sch, id, out);
 	if (!q || busy(q, out))
 		return -1;
-	if (spool_remove(sch->spool, id, q->held) < 0) {
+	if (spool_delete(sch->spool, id, q->held) < 0) {
 		fprintf(out, "error: %s could not be removed: %s\n", id, strerror(errno));
 		return -1;
 	}

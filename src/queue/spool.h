@@ -7,6 +7,9 @@
  *
  *   state      file                step to the next state
  *   --------   -----------------   ---------------------------------------------
+ *   (staged)   spool/tmp/<id>      empty: prepared by the pool's tidier thread
+ *                                  (spool_pool.h), not yet a message;
+ *                                  spool_create() takes it, open.
  *   RECEIVING  spool/tmp/<id>      spool_create() wrote the envelope; smtpd
  *                                  appends the message; spool_commit():
  *                                  fsync(file), renameat2(NOREPLACE) into
@@ -27,17 +30,18 @@
  *   HELD       spool/hold/<id>     never delivered; spool_release(): rename
  *                                  back into queue/ (administrator, Q-3).
  *   DONE       spool/free/<id>     spool_remove() when no recipient is
- *                                  pending, or on "queue delete": rename
- *                                  into free/ (unlink when free/ is full,
- *                                  and for held messages). A background
- *                                  thread fsyncs queue/ (shared with the
- *                                  group commit) and then empties the file.
+ *                                  pending: the tidier renames the file
+ *                                  into free/ (unlinks it when free/ is
+ *                                  full), fsyncs queue/ (usually sharing a
+ *                                  group commit's fsync), logs "removed" and
+ *                                  empties the file. A held message is
+ *                                  unlinked from hold/; "queue delete"
+ *                                  (spool_delete) unlinks and syncs at once.
  *                                  free/ is not a message state (readable
  *                                  only by the queue user, like queue/):
- *                                  its files are never read, only reused by
- *                                  spool_create() (renamed into tmp/),
- *                                  which spares the file system an inode
- *                                  allocation per message.
+ *                                  its files are never read, only staged
+ *                                  again, which spares the file system an
+ *                                  inode allocation per message.
  *
  * Every rename into queue/, quarantine/ or hold/ is followed by an fsync of
  * the directories involved before the step counts as done; the step to
@@ -57,12 +61,14 @@
  *                                  queue/ (QUEUED) and delivers it.
  *
  * Recovery (spool_recover) after any crash: every file in tmp/ was never
- * acknowledged and is removed; every file in queue/ and hold/ is loaded
+ * acknowledged and is removed (an empty one, staged, goes back to free/);
+ * every file in queue/ and hold/ is loaded
  * again (held ones stay held). A
  * recipient marked done is never delivered again; one delivered but not
  * yet marked (or, after a power loss, whose mark or removal had not reached
- * the disk) is delivered once more (at most one duplicate, never a loss). A file in queue/ that does not decode is
- * moved to corrupt/ and logged, never deleted.
+ * the disk) is delivered once more (at most one duplicate, never a loss).
+ * A file in queue/ that does not decode is moved to corrupt/ and logged,
+ * never deleted.
  */
 #ifndef MW_QUEUE_SPOOL_H
 #define MW_QUEUE_SPOOL_H
@@ -128,8 +134,13 @@ int spool_mark(struct spool *s, int fd, const struct envelope_rcpt *r, char stat
  * QUEUED after a round). Returns 0 or -1. */
 int spool_sync_marks(struct spool *s, int fd);
 
-/* QUEUED (or HELD) -> DONE. */
+/* QUEUED (or HELD) -> DONE, when no recipient is pending: the file leaves
+ * queue/ a moment later, in the background. */
 int spool_remove(struct spool *s, const char *id, bool held);
+
+/* QUEUED (or HELD) -> gone, for "queue delete": unlinked and synced
+ * before it returns. */
+int spool_delete(struct spool *s, const char *id, bool held);
 
 /* Clean tmp/ and call found() for every id in queue/ and hold/. */
 void spool_recover(struct spool *s, void (*found)(const char *id, bool held, void *arg), void *arg);

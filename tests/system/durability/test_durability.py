@@ -43,6 +43,14 @@ def _spool_entries(gw, sub):
     return sorted(os.listdir(path)) if os.path.isdir(path) else []
 
 
+def _received_in_tmp(gw):
+    """Messages in spool/tmp. The empty files there are the ones the queue
+    staged for the next messages (src/queue/spool_pool.h), not messages:
+    every message starts with its envelope."""
+    path = gw.path("spool", "tmp")
+    return sorted(n for n in _spool_entries(gw, "tmp") if os.path.getsize(os.path.join(path, n)) > 0)
+
+
 def test_message_survives_kill_of_queue_process(gw, sink):
     token = mwsys.unique("killqueue")
     start = gw.mark()
@@ -162,7 +170,7 @@ def test_half_received_message_is_never_delivered(gw, sink):
         c.close()
     # Restart the whole daemon: stale spool/tmp files are cleared at start-up.
     gw.restart()
-    assert _spool_entries(gw, "tmp") == [], "spool/tmp not empty after restart"
+    assert _received_in_tmp(gw) == [], "a message left in spool/tmp after restart"
     assert gw.events(start=start, event="queued") == []
     assert gw.events(start=start, event="committed") == []
     # A message sent afterwards arrives; the half one never does.
@@ -184,5 +192,5 @@ def test_spool_is_empty_after_clean_delivery_and_restart(gw, sink):
     gw.restart()
     assert gw.events(start=mark, event="recovered") == []
     assert _spool_entries(gw, "queue") == []
-    assert _spool_entries(gw, "tmp") == []
+    assert _received_in_tmp(gw) == []
     assert len(sink.with_token(token)) == 1

@@ -222,6 +222,20 @@ def _entries(gw, sub):
     return set(os.listdir(path)) if os.path.isdir(path) else set()
 
 
+def _receiving(gw):
+    """Messages being received: the non-empty files in spool/tmp (the empty
+    ones are staged for the next messages, src/queue/spool_pool.h)."""
+    path = gw.path("spool", "tmp")
+    found = set()
+    for name in _entries(gw, "tmp"):
+        try:
+            if os.path.getsize(os.path.join(path, name)) > 0:
+                found.add(name)
+        except FileNotFoundError:
+            pass  # committed or removed meanwhile
+    return found
+
+
 def _sink_tokens(sink):
     """token -> how many times the sink received it."""
     with sink.cond:
@@ -262,7 +276,7 @@ def _wait_every_state(gw, sink, ledger, started):
     deadline = time.monotonic() + STATES_WAIT
     seen = {}
     while True:
-        tmp = _entries(gw, "tmp")
+        tmp = _receiving(gw)
         queued = _entries(gw, "queue")
         at_sink = len(sink.messages)
         seen = {"tmp": len(tmp), "queue": len(queued), "acked": ledger.count_acked(),
@@ -383,7 +397,7 @@ def test_no_acknowledged_message_is_lost_when_killed_under_load(gw, sink, victim
     # The queue empties: whatever was acknowledged or may have been
     # committed is delivered and removed; receiving files are gone.
     def spool_empty():
-        return not _entries(gw, "queue") and not _entries(gw, "tmp")
+        return not _entries(gw, "queue") and not _receiving(gw)
 
     try:
         mwsys.wait_until(spool_empty, timeout=SPOOL_TIMEOUT, what="spool/queue and spool/tmp to empty")
