@@ -1,6 +1,8 @@
 """Connections to a next hop are reused for the next message, and no more
 than queue.per_destination of them are open at once."""
 
+import threading
+
 import pytest
 
 import mwsys
@@ -37,12 +39,19 @@ def test_one_connection_carries_many_messages(make_gateway_fn, peer):
 
 def test_without_reuse_every_message_has_its_connection_and_waits_for_a_slot(make_gateway_fn, peer):
     gw = make_gateway_fn(sink=peer, queue={"per_destination": 1, "connection_reuse": False})
-    tokens = _burst(gw, 5, "noreuse")
+    # The peer holds the first delivery in DATA, so the others are queued
+    # while its connection is the one per_destination allows.
+    peer.stall = threading.Event()
+    try:
+        tokens = _burst(gw, 5, "noreuse")
+        assert peer.stalled.wait(mwsys.TIMEOUT), "the peer never saw DATA"
+        gw.wait_event(proc="queue", event="client_wait")   # per_destination held them back
+    finally:
+        peer.stall.set()
     for t in tokens:
         peer.wait_token(t)
     assert peer.connections == 5, peer.connections
     assert not gw.events(proc="queue", event="client_reuse")
-    assert gw.events(proc="queue", event="client_wait")   # per_destination held them back
 
 
 def test_a_parked_connection_the_peer_closed_is_replaced(make_gateway_fn, peer):

@@ -12,7 +12,7 @@ from conftest import CLEAN, session
 
 @pytest.fixture(scope="module")
 def gw(make_gateway, dns):
-    return make_gateway(scan={"dns_servers": dns.servers, "greylist_delay": 1,
+    return make_gateway(scan={"dns_servers": dns.servers, "greylist_delay": 3,
                               "inbound": {"checks": {"greylist": "refuse"}}})
 
 
