@@ -1,5 +1,8 @@
 #include "net/conn.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -126,6 +129,9 @@ struct conn *conn_new(struct event_base *base, int fd, const struct conn_handler
 		free(c);
 		return NULL;
 	}
+	/* Replies are written whole; Nagle would only hold a reply back
+	 * behind a delayed ACK (fails harmlessly on a non-TCP socket). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->resume_ev = event_new(base, -1, 0, conn_resumecb, c);
 	c->h = *h;
 	c->arg = arg;
