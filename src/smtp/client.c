@@ -397,14 +397,18 @@ static void body_send_some(struct client *c)
 			bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.reply_timeout }, NULL);
 			return;
 		}
+		/* Dot-stuffing (RFC 5321 4.5.2): only line starts matter, so
+		 * hop from one LF to the next. */
 		size_t start = 0;
-		for (size_t i = 0; i < (size_t)n; i++) {
+		for (size_t i = 0; i < (size_t)n;) {
 			if (c->at_line_start && in[i] == '.') {
 				evbuffer_add(out, in + start, i - start);
 				evbuffer_add(out, ".", 1);
 				start = i;
 			}
-			c->at_line_start = in[i] == '\n';
+			const char *lf = memchr(in + i, '\n', (size_t)n - i);
+			c->at_line_start = lf != NULL;
+			i = lf ? (size_t)(lf - in) + 1 : (size_t)n;
 		}
 		evbuffer_add(out, in + start, (size_t)n - start);
 		c->last_was_lf = in[n - 1] == '\n';
