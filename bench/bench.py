@@ -235,6 +235,7 @@ limits:
   message_size: 25M
 queue:
   delivery_concurrency: 50
+  per_destination: {os.environ.get('BENCH_MW_PER_DESTINATION', '50')}
 """)
 
     def version(self):
