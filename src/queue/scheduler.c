@@ -13,6 +13,7 @@
 #include "dns/dns.h"
 #include "queue/deliver.h"
 #include "queue/dsn.h"
+#include "queue/readyq.h"
 #include "queue/spool.h"
 #include "smtp/client.h"
 #include "util/alloc.h"
@@ -34,7 +35,8 @@ struct scheduler {
 	TAILQ_HEAD(, qentry) entries;   /* all of them (administration) */
 	/* The places that are walked: a run touches only entries that need
 	 * something, never the whole queue. */
-	struct qentry_list ready, waiting, settling;
+	struct readyq *ready;
+	struct qentry_list waiting, settling;
 	time_t soonest;                 /* earliest next_try in waiting, 0 if empty */
 	unsigned kept_fds;              /* spool files open (entries' fd >= 0) */
 	unsigned active;
@@ -61,7 +63,7 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	sch->pool = smtp_client_pool_new(base, c->queue.per_destination, c->queue.connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
-	TAILQ_INIT(&sch->ready);
+	sch->ready = readyq_new();
 	TAILQ_INIT(&sch->waiting);
 	TAILQ_INIT(&sch->settling);
 	sch->timer = evtimer_new(base, on_timer, sch);
@@ -78,10 +80,10 @@ void scheduler_kick(struct scheduler *sch)
 static struct qentry_list *place_list(struct scheduler *sch, enum qentry_place p)
 {
 	switch (p) {
-	case QPLACE_READY: return &sch->ready;
 	case QPLACE_WAITING: return &sch->waiting;
 	case QPLACE_SETTLING: return &sch->settling;
 	case QPLACE_NONE:
+	case QPLACE_READY:  /* readyq.c's lists */
 	case QPLACE_FLIGHT:
 	case QPLACE_HELD: break;
 	}
@@ -94,8 +96,12 @@ static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p
 	struct qentry_list *from = place_list(sch, q->place), *to = place_list(sch, p);
 	if (from)
 		TAILQ_REMOVE(from, q, place_link);
+	else if (q->place == QPLACE_READY)
+		readyq_remove(sch->ready, q);
 	if (to)
 		TAILQ_INSERT_TAIL(to, q, place_link);
+	else if (p == QPLACE_READY)
+		readyq_push(sch->ready, q);
 	q->place = p;
 	if (p == QPLACE_WAITING && (!sch->soonest || q->next_try < sch->soonest)) {
 		sch->soonest = q->next_try;
@@ -105,9 +111,19 @@ static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p
 	}
 }
 
+static const char *rcpt_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at ? at + 1 : addr;
+}
+
 /* An entry no round runs for: held, due, or waiting for its next try. */
 static void place_idle(struct scheduler *sch, struct qentry *q)
 {
+	q->dest_key = NULL;
+	for (size_t i = 0; i < q->env.n_rcpts && !q->dest_key; i++)
+		if (q->env.rcpts[i].status == RCPT_PENDING)
+			q->dest_key = rcpt_domain(q->env.rcpts[i].addr);
 	move_to(sch, q, q->held ? QPLACE_HELD : q->next_try <= time(NULL) ? QPLACE_READY : QPLACE_WAITING);
 }
 
@@ -463,7 +479,7 @@ static void scheduler_run(struct scheduler *sch)
 	time_t now = time(NULL);
 	wake_due(sch, now);
 	/* A finished delivery kicks us again when the limit holds us back. */
-	while (sch->active < sch->config->queue.delivery_concurrency && (q = TAILQ_FIRST(&sch->ready)) != NULL)
+	while (sch->active < sch->config->queue.delivery_concurrency && (q = readyq_next(sch->ready)) != NULL)
 		start_round(sch, q, now);
 }
 

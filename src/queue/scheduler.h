@@ -47,7 +47,7 @@ struct qrcpt_state {
  * per place that has to be walked). */
 enum qentry_place {
 	QPLACE_NONE,      /* in no list: being added or freed */
-	QPLACE_READY,     /* due: waits for a delivery slot, FIFO */
+	QPLACE_READY,     /* due: waits for a delivery slot (readyq.h) */
 	QPLACE_WAITING,   /* next_try in the future */
 	QPLACE_FLIGHT,    /* a delivery round runs */
 	QPLACE_SETTLING,  /* the round is over; the next scheduler run settles it */
@@ -58,6 +58,8 @@ struct qentry {
 	TAILQ_ENTRY(qentry) link;      /* every entry, in arrival order */
 	TAILQ_ENTRY(qentry) place_link;/* the list of its place, if it has one */
 	enum qentry_place place;
+	const char *dest_key;          /* its destination (readyq.h): a recipient's domain, in env */
+	struct rq_dest *ready_dest;    /* readyq.c's, while READY */
 	struct envelope env;
 	struct qrcpt_state *rs; /* one per recipient */
 	int fd;                 /* spool file (read + status marks) while a round runs, or kept
