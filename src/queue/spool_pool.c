@@ -14,8 +14,8 @@
 #include "util/log.h"
 
 #define POOL_MAX 16384          /* empty files kept in free/ (an inode each, no data) */
-#define POOL_LOW 4096           /* below this the tidier makes new ones, ... */
-#define POOL_MAKE_BATCH 256     /* ... this many at a time */
+#define POOL_LOW 256            /* below this the tidier makes new ones, ... */
+#define POOL_MAKE_BATCH 16      /* ... this many at a time (staging must not wait long) */
 #define POOL_STAGED 64          /* files staged in tmp/ for spool_create() */
 #define POOL_RETIRED_MAX 16384  /* DONE messages waiting for the tidier */
 #define RETIRE_SYNC_WAIT_MS 20  /* a removal waits this long for a commit's fsync of queue/ */
@@ -47,9 +47,13 @@ struct spool_pool {
 
 /* --- the event loop's side ---------------------------------------------- */
 
+static int stage_one(struct spool_pool *p, const char *reuse, pool_name id);
+
 int spool_pool_take(struct spool_pool *p, char id[QUEUE_ID_LEN + 1])
 {
 	int fd = -1;
+	pool_name reuse;
+	bool have_free = false;
 	pthread_mutex_lock(&p->mu);
 	if (p->n_staged > 0) {
 		struct staged *st = &p->staged[--p->n_staged];
@@ -59,8 +63,15 @@ int spool_pool_take(struct spool_pool *p, char id[QUEUE_ID_LEN + 1])
 		 * it only when half is gone, not for every message. */
 		if (p->n_staged == POOL_STAGED / 2)
 			pthread_cond_signal(&p->wake);
+	} else if (p->recovered && p->n_free > 0) {
+		/* The tidier is behind: stage one here, from a free file (a
+		 * rename costs far less than allocating an inode). */
+		memcpy(reuse, p->free_names[--p->n_free], sizeof(pool_name));
+		have_free = true;
 	}
 	pthread_mutex_unlock(&p->mu);
+	if (have_free)
+		fd = stage_one(p, reuse, id);
 	return fd;
 }
 
