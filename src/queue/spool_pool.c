@@ -16,7 +16,7 @@
 #define POOL_MAX 16384          /* empty files kept in free/ (an inode each, no data) */
 #define POOL_LOW 256            /* below this the tidier makes new ones, ... */
 #define POOL_MAKE_BATCH 16      /* ... this many at a time (staging must not wait long) */
-#define POOL_STAGED 64          /* files staged in tmp/ for spool_create() */
+#define POOL_STAGED 256         /* files staged in tmp/ for spool_create() */
 #define POOL_RETIRED_MAX 16384  /* DONE messages waiting for the tidier */
 #define RETIRE_SYNC_WAIT_MS 20  /* a removal waits this long for a commit's fsync of queue/ */
 
@@ -48,6 +48,7 @@ struct spool_pool {
 /* --- the event loop's side ---------------------------------------------- */
 
 static int stage_one(struct spool_pool *p, const char *reuse, pool_name id);
+static void stage_some(struct spool_pool *p);
 
 int spool_pool_take(struct spool_pool *p, char id[QUEUE_ID_LEN + 1])
 {
@@ -123,7 +124,13 @@ static void retire_batch(struct spool_pool *p)
 			log_event(LOG_ERR, "spool_error", "op", "remove", "queue_id", p->batch[i], "msg", strerror(errno), NULL);
 		}
 	}
-	/* Durable before anything else: after a power loss a delivered
+	/* Staging first: the wait below may take a while, and the loop must
+	 * not run out of files meanwhile. */
+	pthread_mutex_lock(&p->mu);
+	if (p->n_staged < POOL_STAGED)
+		stage_some(p);
+	pthread_mutex_unlock(&p->mu);
+	/* Durable before the file is reused: after a power loss a delivered
 	 * message must not come back (it would be delivered again). */
 	if (dirsync_wait_lazy(p->queue_sync, dirsync_changed(p->queue_sync), RETIRE_SYNC_WAIT_MS) < 0)
 		log_event(LOG_WARNING, "spool_error", "op", "fsync_dir", "msg", "removals not yet durable", NULL);
