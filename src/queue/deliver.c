@@ -19,6 +19,7 @@
 #include "queue/maildir.h"
 #include "queue/mx.h"
 #include "queue/scheduler.h"
+#include "smtp/address.h"
 #include "smtp/client.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
@@ -58,12 +59,6 @@ struct job {
 	unsigned pending;
 	bool tempfail;
 };
-
-static const char *rcpt_domain(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-	return at ? at + 1 : "";
-}
 
 static void job_free(struct job *j)
 {
@@ -131,7 +126,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	/* TLS-5/TLS-7: the strictest policy of the recipients' domains. */
 	struct tls_requirement req = { TLS_LEVEL_NONE, 0 };
 	for (size_t i = 0; i < j->n; i++) {
-		const char *dom = rcpt_domain(j->rcpts[i]);
+		const char *dom = address_domain(j->rcpts[i]);
 		req = tls_policy_stricter(req, tls_policy_lookup(j->c, dom, strlen(dom)));
 	}
 	cj.tls_level = req.level;
@@ -258,7 +253,7 @@ static void run_mx(struct job *j)
 static void no_route(struct scheduler *sch, struct qentry *q, size_t i)
 {
 	char reply[300];
-	snprintf(reply, sizeof(reply), "451 4.4.4 no route for domain %s", rcpt_domain(q->env.rcpts[i].addr));
+	snprintf(reply, sizeof(reply), "451 4.4.4 no route for domain %s", address_domain(q->env.rcpts[i].addr));
 	scheduler_rcpt_result(sch, q, i, 451, reply, "none", NULL, DELIVER_FINAL, NULL);
 }
 
@@ -272,7 +267,7 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 	for (size_t i = 0; i < n; i++) {
 		if (e->rcpts[i].status != RCPT_PENDING || scheduler_rcpt_settled(q, i))
 			continue;
-		const char *dom = rcpt_domain(e->rcpts[i].addr);
+		const char *dom = address_domain(e->rcpts[i].addr);
 		const struct route *r = route_lookup(c->routes, c->n_routes, dom, strlen(dom));
 		if (!r && config_is_local_domain(c, dom, strlen(dom))) {
 			no_route(sch, q, i);

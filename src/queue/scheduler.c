@@ -15,6 +15,7 @@
 #include "queue/dsn.h"
 #include "queue/readyq.h"
 #include "queue/spool.h"
+#include "smtp/address.h"
 #include "smtp/client.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -90,6 +91,14 @@ static struct qentry_list *place_list(struct scheduler *sch, enum qentry_place p
 	return NULL;
 }
 
+/* The timer fires when the earliest waiting entry is due (none: off). */
+static void arm_timer(struct scheduler *sch, time_t now)
+{
+	evtimer_del(sch->timer);
+	if (sch->soonest)
+		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest > now ? sch->soonest - now : 0 });
+}
+
 /* The one way an entry changes place. */
 static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p)
 {
@@ -105,16 +114,8 @@ static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p
 	q->place = p;
 	if (p == QPLACE_WAITING && (!sch->soonest || q->next_try < sch->soonest)) {
 		sch->soonest = q->next_try;
-		time_t now = time(NULL);
-		evtimer_del(sch->timer);
-		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest > now ? sch->soonest - now : 0 });
+		arm_timer(sch, time(NULL));
 	}
-}
-
-static const char *rcpt_domain(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-	return at ? at + 1 : addr;
 }
 
 /* An entry no round runs for: held, due, or waiting for its next try. */
@@ -123,7 +124,7 @@ static void place_idle(struct scheduler *sch, struct qentry *q)
 	q->dest_key = NULL;
 	for (size_t i = 0; i < q->env.n_rcpts && !q->dest_key; i++)
 		if (q->env.rcpts[i].status == RCPT_PENDING)
-			q->dest_key = rcpt_domain(q->env.rcpts[i].addr);
+			q->dest_key = address_domain(q->env.rcpts[i].addr);
 	move_to(sch, q, q->held ? QPLACE_HELD : q->next_try <= time(NULL) ? QPLACE_READY : QPLACE_WAITING);
 }
 
@@ -431,7 +432,7 @@ static void wake_due(struct scheduler *sch, time_t now)
 		return;
 	if (sch->soonest > now) {
 		if (!evtimer_pending(sch->timer, NULL))
-			evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest - now });
+			arm_timer(sch, now);
 		return;
 	}
 	sch->soonest = 0;
@@ -443,9 +444,7 @@ static void wake_due(struct scheduler *sch, time_t now)
 		else if (!sch->soonest || q->next_try < sch->soonest)
 			sch->soonest = q->next_try;
 	}
-	evtimer_del(sch->timer);
-	if (sch->soonest)
-		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest - now });
+	arm_timer(sch, now);
 }
 
 static void start_round(struct scheduler *sch, struct qentry *q, time_t now)

@@ -133,18 +133,8 @@ static int write_all(int fd, const void *p, size_t n)
 int spool_create(struct spool *s, struct envelope *e)
 {
 	int fd = spool_pool_take(s->pool, e->id);
-	/* None staged (the tidier is behind): make one here. */
-	for (int tries = 0; tries < 8 && fd < 0; tries++) {
-		queue_id_new(e->id);
-		/* The id must be free in queue/ too; commit's NOREPLACE rename checks again. */
-		if (faccessat(s->queue_fd, e->id, F_OK, 0) == 0)
-			continue;
-		fd = openat(s->tmp_fd, e->id, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
 	if (fd < 0) {
-		log_event(LOG_ERR, "spool_error", "op", "create", "msg", strerror(errno), NULL);
+		log_event(LOG_ERR, "spool_error", "op", "create", "msg", "no spool file could be made", NULL);
 		return -1;
 	}
 	size_t len;

@@ -52,28 +52,28 @@ static void stage_some(struct spool_pool *p);
 
 int spool_pool_take(struct spool_pool *p, char id[QUEUE_ID_LEN + 1])
 {
-	int fd = -1;
 	pool_name reuse;
 	bool have_free = false;
 	pthread_mutex_lock(&p->mu);
 	if (p->n_staged > 0) {
 		struct staged *st = &p->staged[--p->n_staged];
 		memcpy(id, st->id, sizeof(pool_name));
-		fd = st->fd;
+		int fd = st->fd;
 		/* The tidier never sleeps while staging is short of full; wake
 		 * it only when half is gone, not for every message. */
 		if (p->n_staged == POOL_STAGED / 2)
 			pthread_cond_signal(&p->wake);
-	} else if (p->recovered && p->n_free > 0) {
-		/* The tidier is behind: stage one here, from a free file (a
-		 * rename costs far less than allocating an inode). */
+		pthread_mutex_unlock(&p->mu);
+		return fd;
+	}
+	if (p->recovered && p->n_free > 0) {
 		memcpy(reuse, p->free_names[--p->n_free], sizeof(pool_name));
 		have_free = true;
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (have_free)
-		fd = stage_one(p, reuse, id);
-	return fd;
+	/* The tidier is behind: stage one here, from a free file if there is
+	 * one (a rename costs far less than allocating an inode). */
+	return stage_one(p, have_free ? reuse : NULL, id);
 }
 
 bool spool_pool_retire(struct spool_pool *p, const char *id)

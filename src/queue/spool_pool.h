@@ -45,8 +45,9 @@ void spool_pool_stop(struct spool_pool *p);
 void spool_pool_adopt(struct spool_pool *p, const char *name);
 void spool_pool_recovered(struct spool_pool *p);
 
-/* A staged file: its id into id, the open descriptor (read-write, append,
- * empty) returned; -1 if none is staged right now. */
+/* A file for a new message: its id into id, the open descriptor
+ * (read-write, append, empty) returned. A staged one if there is one, else
+ * staged here and now; -1 (logged) if no file could be made. */
 int spool_pool_take(struct spool_pool *p, char id[QUEUE_ID_LEN + 1]);
 
 /* Hand over queue/<id>, whose message is DONE. false: the tidier's list is

@@ -464,3 +464,9 @@ const char *address_strerror(enum address_error e)
 	}
 	return "Bad address";
 }
+
+const char *address_domain(const char *mailbox)
+{
+	const char *at = strrchr(mailbox, '@');
+	return at ? at + 1 : "";
+}

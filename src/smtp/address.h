@@ -58,6 +58,10 @@ enum address_error {
 enum address_error address_parse_path(const char *text, size_t len, bool utf8, bool allow_null,
 				      bool allow_postmaster, struct address *out, size_t *consumed);
 
+/* The domain of a stored mailbox "local@domain" (after the last '@'), or
+ * "" if there is none. */
+const char *address_domain(const char *mailbox);
+
 /* Write "local@domain" (or "" for the null path, "Postmaster" for the
  * special recipient) into buf. Returns the length, or 0 if it does not fit. */
 size_t address_format(const struct address *a, char *buf, size_t cap);
