@@ -7,10 +7,10 @@ bool ipc_type_known(uint16_t type)
 	switch ((enum ipc_type)type) {
 	case IPC_HELLO:
 	case IPC_TXN_BEGIN: case IPC_TXN_RCPT: case IPC_TXN_OPEN:
-	case IPC_TXN_COMMIT: case IPC_TXN_ABORT:
-	case IPC_TXN_DSN: case IPC_TXN_RCPT_DSN:
+	case IPC_TXN_ABORT:
+	case IPC_TXN_DSN: case IPC_TXN_RCPT_DSN: case IPC_TXN_EOM:
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
-	case IPC_TXN_VERDICT:
+	case IPC_TXN_REFUSED: case IPC_TXN_DISCARDED:
 	case IPC_SCAN_FILE:
 		return true;
 	}
@@ -24,14 +24,15 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_BEGIN: return "txn_begin";
 	case IPC_TXN_RCPT: return "txn_rcpt";
 	case IPC_TXN_OPEN: return "txn_open";
-	case IPC_TXN_COMMIT: return "txn_commit";
 	case IPC_TXN_ABORT: return "txn_abort";
 	case IPC_TXN_DSN: return "txn_dsn";
 	case IPC_TXN_RCPT_DSN: return "txn_rcpt_dsn";
 	case IPC_TXN_OPENED: return "txn_opened";
 	case IPC_TXN_COMMITTED: return "txn_committed";
 	case IPC_TXN_FAILED: return "txn_failed";
-	case IPC_TXN_VERDICT: return "txn_verdict";
+	case IPC_TXN_EOM: return "txn_eom";
+	case IPC_TXN_REFUSED: return "txn_refused";
+	case IPC_TXN_DISCARDED: return "txn_discarded";
 	case IPC_SCAN_FILE: return "scan_file";
 	}
 	return "unknown";

@@ -15,6 +15,11 @@
  *   1..99     any direction (hello / version check)
  *   100..199  smtpd -> queue
  *   200..299  queue -> smtpd
+ *
+ * Retired numbers (never to be used again): 103 TXN_COMMIT and 105
+ * TXN_VERDICT, from when smtpd wrote the spool file and made the verdict.
+ * Messages with more than a field or two have their layout in one encoder
+ * and one decoder (ipc/txn.h), not in comments paired by hand.
  */
 #ifndef MW_IPC_MSG_H
 #define MW_IPC_MSG_H
@@ -34,20 +39,18 @@ enum ipc_type {
 	IPC_TXN_BEGIN = 100,        /* str session, str client, str helo, str sender, u64 size, u32 flags */
 	IPC_TXN_RCPT = 101,         /* str recipient */
 	IPC_TXN_OPEN = 102,         /* (empty): envelope complete, create the spool file */
-	IPC_TXN_COMMIT = 103,       /* u64 body size as written by smtpd */
 	IPC_TXN_ABORT = 104,        /* (empty): drop the spool file */
-	IPC_TXN_VERDICT = 105,      /* u32 IPC_VERDICT_F_*, str summary "action score symbols"; before OPEN */
 	IPC_TXN_DSN = 106,          /* str RET, str ENVID (RFC 3461), after BEGIN, only if given */
 	IPC_TXN_RCPT_DSN = 107,     /* str NOTIFY, str ORCPT of the RCPT just before, only if given */
+	IPC_TXN_EOM = 108,          /* end of message: struct ipc_eom (ipc/txn.h) */
 
-	IPC_TXN_OPENED = 200,       /* str queue id; carries the spool file descriptor */
-	IPC_TXN_COMMITTED = 201,    /* str queue id */
+	IPC_TXN_OPENED = 200,       /* str queue id; carries the write end of the message pipe */
+	IPC_TXN_COMMITTED = 201,    /* str queue id: accepted (queued or quarantined), answer 250 */
 	IPC_TXN_FAILED = 202,       /* str reason: the transaction is gone, answer 451 */
 	IPC_SCAN_FILE = 203,        /* u32 index, u32 total; a scanner file's read-only descriptor, or none */
+	IPC_TXN_REFUSED = 204,      /* str reply: the verdict refuses the message, answer it */
+	IPC_TXN_DISCARDED = 205,    /* str queue id: answer 250, nothing is kept (SCAN-8 delete) */
 };
-
-/* Flags of IPC_TXN_VERDICT. */
-#define IPC_VERDICT_F_QUARANTINE 0x1u   /* commit into quarantine/, not queue/ */
 
 /* Flags of IPC_TXN_BEGIN. */
 #define IPC_TXN_F_8BITMIME 0x1u

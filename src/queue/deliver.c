@@ -17,6 +17,7 @@
 #include "policy/route.h"
 #include "policy/tlspolicy.h"
 #include "queue/maildir.h"
+#include "queue/msgview.h"
 #include "queue/mx.h"
 #include "queue/scheduler.h"
 #include "smtp/address.h"
@@ -51,6 +52,7 @@ struct job {
 	char **notify, **orcpt;      /* DSN parameters per recipient (borrowed) */
 	size_t n;
 	char *sender;                /* the sender after rewriting (owned), or NULL */
+	struct msgview view;         /* what is sent: added headers, the message up to its end */
 	/* MX resolution */
 	struct mx_plan plan;
 	struct addr_query queries[2 * MX_HOSTS_MAX];
@@ -62,6 +64,7 @@ struct job {
 
 static void job_free(struct job *j)
 {
+	msgview_close(&j->view);
 	free(j->rcpts);
 	free(j->index);
 	free(j->notify);
@@ -92,11 +95,23 @@ static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, si
 	job_free(j);
 }
 
+/* The view of the message this job sends; false (job failed with a
+ * temporary error) if the spool file cannot be read. */
+static bool job_view(struct job *j)
+{
+	if (msgview_open(&j->view, j->q->fd, &j->q->env))
+		return true;
+	job_fail(j, 451, "451 4.3.0 spool read error");
+	return false;
+}
+
 static void run_maildir(struct job *j)
 {
 	char why[512];
+	if (!job_view(j))
+		return;
 	int rc = maildir_deliver(j->route->path, j->q->env.id, j->sender ? j->sender : j->q->env.sender,
-				 j->rcpts, j->n, j->q->fd, j->q->env.body_offset, why, sizeof(why));
+				 j->rcpts, j->n, j->q->fd, &j->view, why, sizeof(why));
 	char reply[600];
 	snprintf(reply, sizeof(reply), "451 4.3.0 %s", why);
 	for (size_t i = 0; i < j->n; i++)
@@ -111,12 +126,14 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 		     const char *port, bool lmtp)
 {
 	struct envelope *e = &j->q->env;
-	off_t end = lseek(j->q->fd, 0, SEEK_END);
+	if (!job_view(j))
+		return;
 	struct smtp_client_job cj = {
 		.host = host, .port = port, .addrs = addrs, .n_addrs = n_addrs, .lmtp = lmtp,
 		.helo_name = j->c->hostname, .sender = j->sender ? j->sender : e->sender,
 		.rcpts = j->rcpts, .n_rcpts = j->n,
-		.body_fd = j->q->fd, .body_offset = e->body_offset, .body_end = end,
+		.body_fd = j->q->fd, .body_offset = j->view.from, .body_end = j->view.end,
+		.prefix = j->view.prefix, .prefix_len = j->view.prefix_len,
 		.body_8bit = e->flags & ENVELOPE_F_8BITMIME, .smtputf8 = (e->flags & ENVELOPE_F_SMTPUTF8) != 0,
 		.connect_timeout = j->c->queue.connect_timeout, .reply_timeout = j->c->queue.reply_timeout,
 		.dsn_ret = e->dsn_ret, .dsn_envid = e->dsn_envid,

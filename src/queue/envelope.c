@@ -4,13 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "util/alloc.h"
 
-#define ENVELOPE_MAGIC "MWQ1"
+#define ENVELOPE_MAGIC "MWQ2"
+#define ENVELOPE_MAGIC_V1 "MWQ1"   /* no trailer: read, never written */
+#define FOOTER_MAGIC "MWT1"
 #define RECORD_HEADER 5
 #define RECORD_MAX (1u << 16)
+#define ENVELOPE_READ_MAX (4u << 20)  /* an envelope never exceeds this */
 
 void envelope_add_rcpt(struct envelope *e, const char *addr)
 {
@@ -95,8 +100,6 @@ unsigned char *envelope_encode(struct envelope *e, size_t *len)
 		if (e->rcpts[i].dsn_notify || e->rcpts[i].dsn_orcpt)
 			w_pair(&w, 'P', e->rcpts[i].dsn_notify, e->rcpts[i].dsn_orcpt);
 	}
-	if (e->verdict)
-		w_str(&w, 'V', e->verdict);
 	w_record(&w, 'E', "", 0);
 	e->body_offset = (off_t)w.len;
 	*len = w.len;
@@ -130,21 +133,43 @@ static void set_field(char **field, char *value)
 	*field = value;
 }
 
+/* One record at *pos of p[0..end): false if it does not fit. On success
+ * *pos moves past it. */
+struct record {
+	char type;
+	const unsigned char *d;
+	size_t n;
+	size_t data;   /* offset of d in p */
+};
+
+static bool next_record(const unsigned char *p, size_t end, size_t *pos, struct record *r)
+{
+	if (end < *pos || end - *pos < RECORD_HEADER)
+		return false;
+	r->type = (char)p[*pos];
+	r->n = (size_t)be(p + *pos + 1, 4);
+	r->data = *pos + RECORD_HEADER;
+	if (r->n > RECORD_MAX || r->n > end - r->data)
+		return false;
+	r->d = p + r->data;
+	*pos = r->data + r->n;
+	return true;
+}
+
 bool envelope_decode(const unsigned char *p, size_t len, struct envelope *e)
 {
-	if (len < 4 || memcmp(p, ENVELOPE_MAGIC, 4) != 0)
+	if (len < 4 || (memcmp(p, ENVELOPE_MAGIC, 4) != 0 && memcmp(p, ENVELOPE_MAGIC_V1, 4) != 0))
 		return false;
+	e->has_trailer = memcmp(p, ENVELOPE_MAGIC, 4) == 0;
 	size_t pos = 4;
 	bool ok = true;
+	struct record r;
 	while (ok) {
-		if (len - pos < RECORD_HEADER)
+		if (!next_record(p, len, &pos, &r))
 			return false;
-		char type = (char)p[pos];
-		size_t n = (size_t)be(p + pos + 1, 4);
-		size_t data = pos + RECORD_HEADER;
-		if (n > RECORD_MAX || n > len - data)
-			return false;
-		const unsigned char *d = p + data;
+		char type = r.type;
+		size_t n = r.n, data = r.data;
+		const unsigned char *d = r.d;
 		switch (type) {
 		case 'T': if (n != 8) return false; e->arrival = be(d, 8); break;
 		case 'X': if (n != 4) return false; e->flags = (uint32_t)be(d, 4); break;
@@ -192,7 +217,6 @@ bool envelope_decode(const unsigned char *p, size_t len, struct envelope *e)
 		default:
 			return false;
 		}
-		pos = data + n;
 	}
 	return false;
 }
@@ -206,6 +230,8 @@ void envelope_clear(struct envelope *e)
 	free(e->verdict);
 	free(e->dsn_ret);
 	free(e->dsn_envid);
+	free(e->add_headers);
+	free(e->subject_prefix);
 	for (size_t i = 0; i < e->n_rcpts; i++) {
 		free(e->rcpts[i].addr);
 		free(e->rcpts[i].dsn_notify);
@@ -213,6 +239,114 @@ void envelope_clear(struct envelope *e)
 	}
 	free(e->rcpts);
 	memset(e, 0, sizeof(*e));
+}
+
+unsigned char *envelope_encode_trailer(const struct envelope *e, uint64_t body_len, size_t *len)
+{
+	struct writer w = { 0 };
+	w_uint(&w, 'L', body_len, 8);
+	if (e->verdict)
+		w_str(&w, 'V', e->verdict);
+	if (e->add_headers)
+		w_str(&w, 'A', e->add_headers);
+	if (e->subject_prefix)
+		w_str(&w, 'J', e->subject_prefix);
+	w_record(&w, 'E', "", 0);
+	uint64_t at = (uint64_t)e->body_offset + body_len;
+	unsigned char foot[ENVELOPE_FOOTER_SIZE];
+	memcpy(foot, FOOTER_MAGIC, 4);
+	for (size_t i = 0; i < 8; i++)
+		foot[4 + i] = (unsigned char)(at >> (8 * (7 - i)));
+	w_bytes(&w, foot, sizeof(foot));
+	*len = w.len;
+	return w.buf;
+}
+
+/* Header lines to add: printable text and CRLF line ends only (they go
+ * onto the wire as they are). */
+static bool header_text_ok(const unsigned char *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == '\r') {
+			if (i + 1 >= n || d[i + 1] != '\n')
+				return false;
+			i++;
+		} else if (d[i] == '\n' || (d[i] < ' ' && d[i] != '\t') || d[i] == 0x7f) {
+			return false;
+		}
+	}
+	return n == 0 || (n >= 2 && d[n - 2] == '\r' && d[n - 1] == '\n');
+}
+
+bool envelope_decode_trailer(const unsigned char *p, size_t len, uint64_t tail_offset, struct envelope *e)
+{
+	if (len < ENVELOPE_FOOTER_SIZE || memcmp(p + len - ENVELOPE_FOOTER_SIZE, FOOTER_MAGIC, 4) != 0)
+		return false;
+	uint64_t at = be(p + len - 8, 8);
+	size_t end = len - ENVELOPE_FOOTER_SIZE;  /* the trailer must end here */
+	if (at < tail_offset || at - tail_offset > end || at < (uint64_t)e->body_offset)
+		return false;
+	size_t pos = (size_t)(at - tail_offset);
+	bool ok = true, have_len = false;
+	struct record r;
+	while (ok && next_record(p, end, &pos, &r)) {
+		size_t n = r.n;
+		const unsigned char *d = r.d;
+		switch (r.type) {
+		case 'L':
+			if (n != 8 || be(d, 8) != at - (uint64_t)e->body_offset)
+				return false;
+			have_len = true;
+			break;
+		case 'V': set_field(&e->verdict, dup_field(d, n, &ok)); break;
+		case 'J': set_field(&e->subject_prefix, dup_field(d, n, &ok)); break;
+		case 'A':
+			if (!header_text_ok(d, n))
+				return false;
+			set_field(&e->add_headers, dup_field(d, n, &ok));
+			break;
+		case 'E':
+			if (n != 0 || pos != end || !have_len)
+				return false;
+			e->body_end = (off_t)at;
+			return ok;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
+/* The trailer of an "MWQ2" file: where the message ends, the verdict and
+ * the headers to add. False if it is missing or torn. */
+static bool load_trailer(int fd, off_t size, struct envelope *e)
+{
+	uint64_t from = (uint64_t)size > ENVELOPE_TRAILER_MAX ? (uint64_t)size - ENVELOPE_TRAILER_MAX : 0;
+	if (from < (uint64_t)e->body_offset)
+		from = (uint64_t)e->body_offset;
+	size_t n = (size_t)((uint64_t)size - from);
+	unsigned char *buf = xmalloc(n ? n : 1);
+	bool ok = pread(fd, buf, n, (off_t)from) == (ssize_t)n && envelope_decode_trailer(buf, n, from, e);
+	free(buf);
+	return ok;
+}
+
+bool envelope_read(int fd, struct envelope *e)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0)
+		return false;
+	size_t want = (size_t)st.st_size < ENVELOPE_READ_MAX ? (size_t)st.st_size : ENVELOPE_READ_MAX;
+	unsigned char *buf = xmalloc(want);
+	ssize_t got = pread(fd, buf, want, 0);
+	memset(e, 0, sizeof(*e));
+	bool ok = got == (ssize_t)want && envelope_decode(buf, want, e);
+	free(buf);
+	if (ok && e->has_trailer)
+		ok = load_trailer(fd, st.st_size, e);
+	else if (ok)
+		e->body_end = st.st_size;  /* "MWQ1": the message runs to the end */
+	return ok;
 }
 
 bool queue_id_valid(const char *id)

@@ -1,9 +1,14 @@
 /*
  * The envelope of a queued message and its on-disk form: typed,
  * length-carrying records after a magic, ending in an END record, then the
- * raw message (Received header first, CRLF line endings, not dot-stuffed).
+ * raw message (Received header first, CRLF line endings, not dot-stuffed),
+ * then (since "MWQ2") a trailer written by the queue at the end of the
+ * message, when the verdict is known:
  *
- *   "MWQ1"  then records:  u8 type | u32 length (big endian) | data
+ *   "MWQ2"  envelope records ... 'E' | message | trailer records ... 'E' |
+ *           "MWT1" u64 trailer offset (big endian)
+ *
+ *   records:  u8 type | u32 length (big endian) | data
  *     'T' arrival time, u64 seconds     'S' smtpd session id
  *     'C' client address                'H' HELO/EHLO name
  *     'X' flags, u32 (IPC_TXN_F_*)      'F' envelope sender ("" = null sender)
@@ -16,6 +21,20 @@
  *     'W' u8: '-', or 'W' once the delay warning went out (rewritten in
  *         place like a recipient status)                 [since 0.2]
  *     'E' end of envelope, length 0
+ *
+ *   trailer records (the verdict is the queue's, never smtpd's bytes):
+ *     'L' u64 message length: the message ends exactly there
+ *     'V' verdict "action score symbols"
+ *     'A' header lines to add at delivery (Authentication-Results,
+ *         X-Spam-*), CRLF-terminated, in one record
+ *     'J' subject prefix to apply at delivery
+ *     'E' end of trailer, length 0
+ *
+ * The footer names where the trailer starts; the trailer must end exactly
+ * at the footer and hold an 'L' that matches, so a file cut anywhere (a
+ * torn body, a torn trailer) is corrupt, never a short message.
+ * "MWQ1" files (no trailer) are still read: their message runs to the end
+ * of the file and their verdict is the envelope's 'V'.
  *
  * Records marked [0.2] are optional: files written before them decode as
  * before (no DSN parameters, warning state not persisted), so the magic
@@ -67,7 +86,14 @@ struct envelope {
 	struct envelope_rcpt *rcpts;
 	size_t n_rcpts;
 	off_t body_offset;     /* first byte of the message in the file */
+	off_t body_end;        /* one past its last byte (the trailer or EOF) */
+	char *add_headers;     /* trailer 'A', or NULL */
+	char *subject_prefix;  /* trailer 'J', or NULL */
+	bool has_trailer;      /* "MWQ2": the trailer must be there */
 };
+
+#define ENVELOPE_FOOTER_SIZE 12   /* "MWT1" + u64 */
+#define ENVELOPE_TRAILER_MAX (64u << 10)
 
 void envelope_add_rcpt(struct envelope *e, const char *addr);
 
@@ -80,6 +106,21 @@ unsigned char *envelope_encode(struct envelope *e, size_t *len);
 bool envelope_decode(const unsigned char *p, size_t len, struct envelope *e);
 
 void envelope_clear(struct envelope *e);
+
+/* The trailer (records and footer) for a message of body_len bytes that
+ * starts at e->body_offset, from e->verdict, e->add_headers and
+ * e->subject_prefix. Returns a malloc'ed buffer and its length. */
+unsigned char *envelope_encode_trailer(const struct envelope *e, uint64_t body_len, size_t *len);
+
+/* Decode the trailer from the file's tail: p holds the file's bytes from
+ * offset tail_offset to the end of the file. Checks the footer, that the
+ * trailer ends at it and that its length matches the body's; on success
+ * sets e->body_end and the trailer fields. */
+bool envelope_decode_trailer(const unsigned char *p, size_t len, uint64_t tail_offset, struct envelope *e);
+
+/* Envelope and (for "MWQ2") trailer of an open spool file, read with
+ * pread. False: it does not decode (torn, cut off, not a spool file). */
+bool envelope_read(int fd, struct envelope *e);
 
 /* Valid queue id: exactly QUEUE_ID_LEN characters of [0-9A-F]. Checked
  * before an id is ever used as a file name. */

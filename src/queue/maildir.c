@@ -1,4 +1,5 @@
 #include "queue/maildir.h"
+#include "queue/msgview.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,28 +24,43 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Copy the spool message, CRLF -> LF (maildir files use Unix line ends). */
-static int copy_body(int out, int in, off_t pos)
+/* CRLF -> LF (maildir files use Unix line ends). A CR at the very end of
+ * a block is dropped: the message holds CRLF pairs only (smtpd refused
+ * bare CR), so an LF follows it in the next block. */
+static int write_lf(int out, const char *buf, size_t n)
 {
-	char buf[65536], conv[65536];
-	for (;;) {
-		ssize_t n = pread(in, buf, sizeof(buf), pos);
+	char conv[65536];
+	while (n > 0) {
+		size_t take = n < sizeof(conv) ? n : sizeof(conv), o = 0;
+		for (size_t i = 0; i < take; i++)
+			if (buf[i] != '\r')
+				conv[o++] = buf[i];
+		if (write_all(out, conv, o) < 0)
+			return -1;
+		buf += take;
+		n -= take;
+	}
+	return 0;
+}
+
+/* The view's prefix, then its range of the spool file. */
+static int copy_message(int out, int in, const struct msgview *v)
+{
+	char buf[65536];
+	if (write_lf(out, v->prefix ? v->prefix : "", v->prefix_len) < 0)
+		return -1;
+	for (off_t pos = v->from; pos < v->end;) {
+		size_t want = v->end - pos < (off_t)sizeof(buf) ? (size_t)(v->end - pos) : sizeof(buf);
+		ssize_t n = pread(in, buf, want, pos);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (n <= 0)
 			return -1;
-		if (n == 0)
-			return 0;
-		size_t o = 0;
-		for (ssize_t i = 0; i < n; i++)
-			if (!(buf[i] == '\r' && (i + 1 < n ? buf[i + 1] == '\n' : 1)))
-				conv[o++] = buf[i];
-		/* A CR at the very end of a block is dropped only if an LF follows it:
-		 * the spool holds CRLF pairs only, so that is always the case. */
-		if (write_all(out, conv, o) < 0)
+		if (write_lf(out, buf, (size_t)n) < 0)
 			return -1;
 		pos += n;
 	}
+	return 0;
 }
 
 static int ensure_dirs(const char *dir)
@@ -60,7 +76,7 @@ static int ensure_dirs(const char *dir)
 }
 
 int maildir_deliver(const char *dir, const char *queue_id, const char *sender, char *const *rcpts,
-		    size_t n_rcpts, int body_fd, off_t body_offset, char *why, size_t why_cap)
+		    size_t n_rcpts, int body_fd, const struct msgview *view, char *why, size_t why_cap)
 {
 	static unsigned counter;
 	char name[128], tmp[PATH_MAX], new[PATH_MAX], host[64] = "localhost";
@@ -88,7 +104,7 @@ int maildir_deliver(const char *dir, const char *queue_id, const char *sender, c
 		rc |= write_all(fd, head, strlen(head));
 	}
 	if (rc == 0)
-		rc = copy_body(fd, body_fd, body_offset);
+		rc = copy_message(fd, body_fd, view);
 	if (rc == 0)
 		rc = fsync(fd);
 	close(fd);

@@ -10,8 +10,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Returns 0, or -1 with a reason in why (why_cap bytes). */
+struct msgview;
+
+/* Writes view (msgview.h) of the message in body_fd. Returns 0, or -1
+ * with a reason in why (why_cap bytes). */
 int maildir_deliver(const char *dir, const char *queue_id, const char *sender, char *const *rcpts,
-		    size_t n_rcpts, int body_fd, off_t body_offset, char *why, size_t why_cap);
+		    size_t n_rcpts, int body_fd, const struct msgview *view, char *why, size_t why_cap);
 
 #endif

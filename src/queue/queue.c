@@ -1,11 +1,16 @@
 /*
  * The queue process main: receives transactions from the smtpd processes
- * (BEGIN, RCPT..., OPEN, COMMIT or ABORT), creates and commits the spool
- * files, hands committed messages to the scheduler, and recovers the spool
- * at start-up. Runs as the queue user in the state directory.
+ * (BEGIN, RCPT..., OPEN, END-OF-MESSAGE or ABORT), creates the spool files
+ * and writes the message into them, makes the verdict, commits, hands
+ * committed messages to the scheduler, and recovers the spool at start-up.
+ * Runs as the queue user in the state directory.
  *
- * It trusts smtpd no more than a client: every envelope string is checked
- * again before it is written to the spool.
+ * It trusts smtpd no more than a client (SEC-1): every envelope string is
+ * checked again before it is written to the spool; smtpd gets only the
+ * write end of a pipe per message, which this process splices into the
+ * spool file it alone holds, so smtpd can read no spool byte and nothing
+ * it keeps reaches a message after its transaction; and the verdict on the
+ * message is made here, from smtpd's SMTP-time symbols (verdict/).
  *
  * Commits run in a small pool of threads (COMMIT_WORKERS) so that the
  * fsyncs of concurrent sessions overlap and share the directory fsync
@@ -31,6 +36,7 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "ipc/txn.h"
 #include "master/child.h"
 #include "policy/rewrite.h"
 #include "queue/control.h"
@@ -41,21 +47,27 @@
 #include "smtp/params.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "verdict/verdict.h"
 
 #define SPOOL_LOCK_WAIT 15  /* seconds to wait for a previous queue process */
 #define COMMIT_WORKERS 16   /* commits in flight at once; each mostly waits on fsync */
 
 /* A transaction being received from one smtpd. */
+struct queue;
+
 struct incoming {
 	TAILQ_ENTRY(incoming) link;
+	struct queue *q;
 	struct channel *from;
 	uint32_t reqid;
 	struct envelope env;
 	int fd;               /* our descriptor of tmp/<id>, after OPEN */
-	bool quarantine;      /* the scanner's verdict: commit into quarantine/ */
+	int pipe_rd;          /* the message pipe's read end (smtpd has the write end) */
+	struct event *pipe_ev;
+	uint64_t size;        /* message bytes written into the file so far */
+	bool quarantine;      /* the verdict: commit into quarantine/ */
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
-	uint64_t size;        /* the size smtpd reported with COMMIT */
 	int commit_rc;        /* spool_commit()'s result, set by the worker */
 	TAILQ_ENTRY(incoming) job;
 };
@@ -92,8 +104,19 @@ static struct incoming *incoming_find(struct queue *q, struct channel *ch, uint3
 	return NULL;
 }
 
+static void pipe_close(struct incoming *in)
+{
+	if (in->pipe_ev)
+		event_free(in->pipe_ev);
+	in->pipe_ev = NULL;
+	if (in->pipe_rd >= 0)
+		close(in->pipe_rd);
+	in->pipe_rd = -1;
+}
+
 static void incoming_drop(struct queue *q, struct incoming *in)
 {
+	pipe_close(in);
 	if (in->fd >= 0) {
 		close(in->fd);
 		spool_abort(q->spool, in->env.id);
@@ -140,9 +163,11 @@ static bool on_begin(struct queue *q, struct channel *ch, struct ipc_msg *m)
 	if (!ipc_get_end(m) || incoming_find(q, ch, m->reqid) || !envelope_address_ok(sender, true))
 		return false;
 	struct incoming *in = xcalloc(1, sizeof(*in));
+	in->q = q;
 	in->from = ch;
 	in->reqid = m->reqid;
 	in->fd = -1;
+	in->pipe_rd = -1;
 	in->env.arrival = (uint64_t)time(NULL);
 	in->env.session = xstrdup(session);
 	in->env.client = xstrdup(client);
@@ -241,65 +266,158 @@ static bool on_rcpt_dsn(struct incoming *in, struct ipc_msg *m)
 	return true;
 }
 
+/* Move what smtpd wrote into the pipe to the spool file, at the file's
+ * own offsets (splice: no copy through user space). Returns false when
+ * smtpd wrote more than any message may hold. */
+static bool pipe_drain(struct queue *q, struct incoming *in)
+{
+	/* smtpd's limit counts the Received header too: nothing beyond it. */
+	uint64_t limit = q->config->limits.message_size;
+	while (in->pipe_rd >= 0) {
+		loff_t at = (loff_t)in->env.body_offset + (loff_t)in->size;
+		ssize_t n = splice(in->pipe_rd, NULL, in->fd, &at, 1u << 20, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			in->size += (uint64_t)n;
+			if (in->size > limit)
+				return false;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 && in->pipe_ev)
+			event_del(in->pipe_ev);  /* smtpd closed its end: nothing more comes */
+		return n == 0 || errno == EAGAIN;
+	}
+	return true;
+}
+
+static void drop_failed(struct queue *q, struct incoming *in, const char *why)
+{
+	log_event(LOG_ERR, "queue_error", "session", in->env.session, "queue_id", in->env.id, "msg", why, NULL);
+	reply(in->from, IPC_TXN_FAILED, in->reqid, why, -1);
+	incoming_drop(q, in);
+}
+
+static void on_pipe(evutil_socket_t fd, short what, void *arg)
+{
+	struct incoming *in = arg;
+	struct queue *q = in->q;
+	if (!pipe_drain(q, in))
+		drop_failed(q, in, "message larger than the limit, or the spool write failed");
+}
+
+/* OPEN: the spool file (ours alone) and a pipe; smtpd gets the pipe's
+ * write end and nothing else (SEC-1). */
 static bool on_open(struct queue *q, struct incoming *in, struct ipc_msg *m)
 {
 	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts == 0)
 		return false;
+	int p[2] = { -1, -1 };
 	in->fd = spool_create(q->spool, &in->env);
-	if (in->fd < 0) {
+	if (in->fd < 0 || pipe2(p, O_CLOEXEC) < 0 || fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
+		if (p[0] >= 0) {
+			close(p[0]);
+			close(p[1]);
+		}
 		reply(in->from, IPC_TXN_FAILED, in->reqid, "spool file could not be created", -1);
 		incoming_drop(q, in);
 		return true;
 	}
-	reply(in->from, IPC_TXN_OPENED, in->reqid, in->env.id, in->fd);
+	in->pipe_rd = p[0];
+	in->pipe_ev = event_new(q->base, p[0], EV_READ | EV_PERSIST, on_pipe, in);
+	event_add(in->pipe_ev, NULL);
+	reply(in->from, IPC_TXN_OPENED, in->reqid, in->env.id, p[1]);
+	close(p[1]);  /* smtpd has its copy; ours would keep the pipe from ending */
 	return true;
 }
 
-/* The scanner's verdict (before OPEN): kept in the envelope's 'V' record. */
-static bool on_verdict(struct queue *q, struct incoming *in, struct ipc_msg *m)
+static struct verdict_thresholds thresholds_of(const struct scan_direction *d)
 {
-	char summary[IPC_STRING_MAX + 1];
-	uint32_t flags = ipc_get_u32(m);
-	ipc_get_str(m, summary, sizeof(summary));
-	if (!ipc_get_end(m) || in->fd >= 0 || (flags & ~IPC_VERDICT_F_QUARANTINE))
-		return false;
-	for (const char *p = summary; *p; p++)
-		if (*p < ' ' || *p > '~')
-			return false;
-	free(in->env.verdict);
-	in->env.verdict = xstrdup(summary);
-	in->quarantine = flags & IPC_VERDICT_F_QUARANTINE;
-	return true;
+	return (struct verdict_thresholds){ .tag = d->tag, .quarantine = d->quarantine, .discard = d->discard,
+					    .refuse = d->refuse };
 }
 
-static bool on_commit(struct queue *q, struct incoming *in, struct ipc_msg *m)
+/* One log line per message with its verdict (the scanner's policy). */
+static void log_verdict(const struct incoming *in, const struct verdict *v, bool outbound,
+			const struct ipc_eom *e)
 {
-	uint64_t size = ipc_get_u64(m);
-	if (!ipc_get_end(m) || in->fd < 0)
-		return false;
-	if (in->quarantine) {
-		/* Held until an administrator releases or deletes it (SCAN-8). */
-		if (spool_commit_quarantine(q->spool, &in->env, in->fd, size) < 0) {
-			in->fd = (close(in->fd), -1);
-			reply(in->from, IPC_TXN_FAILED, in->reqid, "spool commit failed", -1);
-			incoming_drop(q, in);
-			return true;
-		}
-		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
-			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
-		reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
-		close(in->fd);
-		in->fd = -1;
-		incoming_drop(q, in);
-		return true;
-	}
-	in->size = size;
+	char syms[1024], score[16];
+	verdict_symbols_text(v, syms, sizeof(syms));
+	snprintf(score, sizeof(score), "%d", v->score);
+	log_event(LOG_INFO, "scan_verdict", "queue_id", in->env.id, "session", in->env.session,
+		  "client", in->env.client, "direction", outbound ? "outbound" : "inbound", "score", score,
+		  "symbols", syms[0] ? syms : "none", "action", verdict_action_name(v->action),
+		  "iprev", e->iprev[0] ? e->iprev : "none", "spf", e->spf[0] ? e->spf : "none", NULL);
+}
+
+static void commit_start(struct queue *q, struct incoming *in)
+{
+	pipe_close(in);
+	in->env.body_end = in->env.body_offset + (off_t)in->size;
 	in->committing = true;
 	pthread_mutex_lock(&q->cm.mu);
 	TAILQ_INSERT_TAIL(&q->cm.todo, in, job);
 	pthread_cond_signal(&q->cm.cv);
 	pthread_mutex_unlock(&q->cm.mu);
-	return true;
+}
+
+/* The verdict on a complete message (SCAN-2 store-and-forward): refuse,
+ * discard, or commit — into quarantine/, or into queue/ with the headers
+ * and subject prefix recorded for delivery. */
+static void decide(struct queue *q, struct incoming *in, const struct ipc_eom *e)
+{
+	const struct scan_config *sc = q->config->scan;
+	if (!sc) {
+		commit_start(q, in);  /* no scan section: nothing is scanned */
+		return;
+	}
+	const struct scan_direction *dir = e->outbound ? &sc->outbound : &sc->inbound;
+	struct verdict *v = xmalloc(sizeof(*v));
+	verdict_init(v);
+	for (uint32_t i = 0; i < e->n_symbols; i++)
+		verdict_add(v, e->symbols[i].name, e->symbols[i].points);
+	struct verdict_thresholds t = thresholds_of(dir);
+	enum verdict_action a = verdict_decide(v, &t);
+	log_verdict(in, v, e->outbound, e);
+	if (a == VERDICT_REFUSE) {
+		reply(in->from, IPC_TXN_REFUSED, in->reqid,
+		      dir->refuse_reply ? dir->refuse_reply : "550 5.7.1 Message refused: classified as spam", -1);
+		incoming_drop(q, in);
+	} else if (a == VERDICT_DISCARD) {
+		log_event(LOG_INFO, "discarded", "queue_id", in->env.id, "session", in->env.session,
+			  "from", in->env.sender, NULL);
+		reply(in->from, IPC_TXN_DISCARDED, in->reqid, in->env.id, -1);
+		incoming_drop(q, in);
+	} else {
+		char summary[1200], headers[2048];
+		verdict_summary(v, summary, sizeof(summary));
+		struct verdict_auth auth = { in->env.client, e->iprev, e->ptr, e->spf, e->spf_domain };
+		verdict_headers(v, q->config->hostname, &auth, dir->tag, headers, sizeof(headers));
+		in->env.verdict = xstrdup(summary);
+		in->env.add_headers = xstrdup(headers);
+		if (a == VERDICT_TAG && dir->subject_prefix)
+			in->env.subject_prefix = xstrdup(dir->subject_prefix);
+		in->quarantine = a == VERDICT_QUARANTINE;
+		commit_start(q, in);
+	}
+	free(v);
+}
+
+/* END-OF-MESSAGE: everything smtpd wrote is in the pipe; take the rest,
+ * check the length, decide. */
+static bool on_eom(struct queue *q, struct incoming *in, struct ipc_msg *m)
+{
+	struct ipc_eom *e = xmalloc(sizeof(*e));
+	bool ok = ipc_eom_decode(m, e) && in->fd >= 0 && in->pipe_rd >= 0;
+	if (ok && (!pipe_drain(q, in) || in->size != e->size)) {
+		drop_failed(q, in, "message length differs from what smtpd reported");
+		free(e);
+		return true;
+	}
+	if (ok)
+		decide(q, in, e);
+	free(e);
+	return ok;
 }
 
 /* Main thread: a commit is over. Answer smtpd and queue the message. */
@@ -311,6 +429,18 @@ static void commit_finish(struct queue *q, struct incoming *in)
 		if (!in->orphaned)
 			reply(in->from, IPC_TXN_FAILED, in->reqid, "spool commit failed", -1);
 		incoming_drop(q, in);
+		return;
+	}
+	if (in->quarantine) {
+		/* Held until an administrator releases or deletes it (SCAN-8). */
+		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
+			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
+		if (!in->orphaned)
+			reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
+		in->fd = (close(in->fd), -1);
+		TAILQ_REMOVE(&q->incoming, in, link);
+		envelope_clear(&in->env);
+		free(in);
 		return;
 	}
 	char rcpts[1024] = "";
@@ -345,7 +475,8 @@ static void *commit_worker(void *arg)
 		}
 		TAILQ_REMOVE(&cm->todo, in, job);
 		pthread_mutex_unlock(&cm->mu);
-		in->commit_rc = spool_commit(q->spool, &in->env, in->fd, in->size);
+		in->commit_rc = in->quarantine ? spool_commit_quarantine(q->spool, &in->env, in->fd, in->size)
+					       : spool_commit(q->spool, &in->env, in->fd, in->size);
 		pthread_mutex_lock(&cm->mu);
 		bool was_empty = TAILQ_EMPTY(&cm->done);
 		TAILQ_INSERT_TAIL(&cm->done, in, job);
@@ -404,7 +535,7 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 		close(fd);  /* smtpd never passes descriptors to us */
 	struct incoming *in = m->type == IPC_TXN_BEGIN ? NULL : incoming_find(q, ch, m->reqid);
 	if (in && in->committing) {
-		/* Between COMMIT and our answer smtpd sends only ABORT (its client
+		/* Between END-OF-MESSAGE and our answer smtpd sends only ABORT (its client
 		 * went away). The commit goes on: as when it finished first, the
 		 * message is delivered and the client, who saw no 250, may send it
 		 * again (at most a duplicate). Anything else is refused without a
@@ -425,8 +556,7 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	case IPC_TXN_OPEN: ok = in && on_open(q, in, m); break;
 	case IPC_TXN_DSN: ok = in && on_dsn(in, m); break;
 	case IPC_TXN_RCPT_DSN: ok = in && on_rcpt_dsn(in, m); break;
-	case IPC_TXN_COMMIT: ok = in && on_commit(q, in, m); break;
-	case IPC_TXN_VERDICT: ok = in && on_verdict(q, in, m); break;
+	case IPC_TXN_EOM: ok = in && on_eom(q, in, m); break;
 	case IPC_TXN_ABORT:
 		ok = ipc_get_end(m);
 		if (in)

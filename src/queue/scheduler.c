@@ -134,8 +134,7 @@ void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool hel
 	q->env = *env;
 	memset(env, 0, sizeof(*env));
 	q->rs = xcalloc(q->env.n_rcpts ? q->env.n_rcpts : 1, sizeof(*q->rs));
-	struct stat st;
-	q->size = fstat(fd, &st) == 0 && st.st_size > q->env.body_offset ? (unsigned long long)(st.st_size - q->env.body_offset) : 0;
+	q->size = q->env.body_end > q->env.body_offset ? (unsigned long long)(q->env.body_end - q->env.body_offset) : 0;
 	/* The descriptor serves the first round, which usually starts at once;
 	 * later rounds open the file again, so the number of queued messages
 	 * is not bounded by the descriptor limit. */
@@ -195,12 +194,16 @@ unsigned retry_schedule(unsigned retry_min, unsigned retry_max, unsigned attempt
 
 /* --- DSNs ----------------------------------------------------------------- */
 
+static unsigned long long msg_size(const struct qentry *q);
+
 /* The original message's header section (without the empty line). */
 static char *read_headers(const struct qentry *q, size_t *len)
 {
 	size_t cap = DSN_HEADERS_MAX + 4;
+	if ((unsigned long long)cap > msg_size(q))
+		cap = (size_t)msg_size(q);  /* never into the trailer */
 	char *buf = xmalloc(cap + 1);
-	ssize_t n = pread(q->fd, buf, cap, q->env.body_offset);
+	ssize_t n = cap ? pread(q->fd, buf, cap, q->env.body_offset) : 0;
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';
@@ -210,8 +213,6 @@ static char *read_headers(const struct qentry *q, size_t *len)
 		*len = 0;
 	return buf;
 }
-
-static unsigned long long msg_size(const struct qentry *q);
 
 /* The whole original message (the caller bounds its size). */
 static char *read_all(const struct qentry *q, size_t *len)
@@ -674,6 +675,8 @@ int scheduler_admin_show(struct scheduler *sch, const char *id, FILE *out)
 	text_str(out, q->env.client);
 	fputs("\nhelo: ", out);
 	text_str(out, q->env.helo);
+	fputs("\nverdict: ", out);
+	text_str(out, q->env.verdict ? q->env.verdict : "none");
 	fputs("\n", out);
 	for (size_t i = 0; i < q->env.n_rcpts; i++) {
 		const struct envelope_rcpt *r = &q->env.rcpts[i];

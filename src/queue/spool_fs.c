@@ -34,7 +34,6 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define ENVELOPE_READ_MAX (4u << 20)  /* an envelope never exceeds this */
 
 struct spool {
 	int dir_fd, tmp_fd, queue_fd, hold_fd, corrupt_fd, lock_fd, free_fd;
@@ -150,32 +149,38 @@ int spool_create(struct spool *s, struct envelope *e)
 	return fd;
 }
 
-static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size, int dest_fd);
+static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64_t body_len, int dest_fd);
 
 /* May run in several threads at once: touches only fd, e->id and the
  * group-commit state (dirsync.h). */
-int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size)
+int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t body_len)
 {
-	return commit_into(s, e, fd, expected_size, s->queue_fd);
+	return commit_into(s, e, fd, body_len, s->queue_fd);
 }
 
-int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size)
+int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t body_len)
 {
-	return commit_into(s, e, fd, expected_size, s->quarantine_fd);
+	return commit_into(s, e, fd, body_len, s->quarantine_fd);
 }
 
-static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size, int dest_fd)
+static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64_t body_len, int dest_fd)
 {
 	struct stat st;
 	const char *why = NULL;
-	if (fstat(fd, &st) < 0)
+	size_t tlen;
+	unsigned char *trailer = envelope_encode_trailer(e, body_len, &tlen);
+	off_t at = e->body_offset + (off_t)body_len;
+	if (pwrite(fd, trailer, tlen, at) != (ssize_t)tlen)
+		why = strerror(errno ? errno : EIO);
+	else if (fstat(fd, &st) < 0)
 		why = strerror(errno);
-	else if ((uint64_t)st.st_size != (uint64_t)e->body_offset + expected_size)
-		why = "size mismatch between smtpd and spool file";
+	else if ((uint64_t)st.st_size != (uint64_t)at + tlen)
+		why = "spool file size does not match the message";
 	else if (fsync(fd) < 0)
 		why = strerror(errno);
 	else if (renameat2(s->tmp_fd, e->id, dest_fd, e->id, RENAME_NOREPLACE) < 0)
 		why = strerror(errno);
+	free(trailer);
 	if (why) {
 		log_event(LOG_ERR, "spool_error", "op", "commit", "queue_id", e->id, "msg", why, NULL);
 		unlinkat(s->tmp_fd, e->id, 0);
@@ -186,26 +191,14 @@ static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64
 	int rc;
 	if (dest_fd == s->queue_fd)
 		rc = dirsync_wait(&s->queue_sync, dirsync_changed(&s->queue_sync));
-	else {
+	else
 		rc = fsync(dest_fd) < 0 ? -errno : 0;
-	}
 	if (rc < 0) {
 		/* The rename may not be durable; the file is in its directory and
 		 * will be delivered, but we must not claim success. */
 		log_event(LOG_ERR, "spool_error", "op", "fsync_dir", "queue_id", e->id, "msg", strerror(-rc), NULL);
 		return -1;
 	}
-	/* The file was written through a descriptor shared with smtpd and
-	 * opened O_APPEND; on Linux pwrite() on such a descriptor ignores its
-	 * offset and appends, so spool_mark() would add status bytes to the
-	 * end of the message instead of rewriting them in place. The queue
-	 * goes on with a private descriptor of its own (same fd number), so
-	 * neither the flag nor anything smtpd still holds touches it. */
-	int own = openat(dest_fd, e->id, O_RDWR | O_CLOEXEC);
-	if (own < 0 || dup3(own, fd, O_CLOEXEC) < 0)
-		log_event(LOG_ERR, "spool_error", "op", "reopen", "queue_id", e->id, "msg", strerror(errno), NULL);
-	if (own >= 0)
-		close(own);
 	return 0;
 }
 
@@ -214,7 +207,8 @@ int spool_inject(struct spool *s, struct envelope *e, const void *data, size_t l
 	int fd = spool_create(s, e);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, data, len) < 0 || spool_commit(s, e, fd, len) < 0) {
+	e->body_end = e->body_offset + (off_t)len;
+	if (pwrite(fd, data, len, e->body_offset) != (ssize_t)len || spool_commit(s, e, fd, len) < 0) {
 		log_event(LOG_ERR, "spool_error", "op", "inject", "queue_id", e->id, "msg", strerror(errno), NULL);
 		close(fd);
 		unlinkat(s->tmp_fd, e->id, 0);
@@ -281,22 +275,10 @@ int spool_load(struct spool *s, const char *id, bool held, struct envelope *e)
 	int fd = openat(dfd, id, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
-		close(fd);
-		move_to_corrupt(s, dfd, id, "empty or unreadable");
-		return -1;
-	}
-	size_t want = (size_t)st.st_size < ENVELOPE_READ_MAX ? (size_t)st.st_size : ENVELOPE_READ_MAX;
-	unsigned char *buf = xmalloc(want);
-	ssize_t got = pread(fd, buf, want, 0);
-	memset(e, 0, sizeof(*e));
-	bool ok = got == (ssize_t)want && envelope_decode(buf, want, e);
-	free(buf);
-	if (!ok) {
+	if (!envelope_read(fd, e)) {
 		envelope_clear(e);
 		close(fd);
-		move_to_corrupt(s, dfd, id, "envelope does not decode");
+		move_to_corrupt(s, dfd, id, "envelope or trailer does not decode (torn or cut-off file)");
 		return -1;
 	}
 	snprintf(e->id, sizeof(e->id), "%s", id);

@@ -166,14 +166,14 @@ static int stage_one(struct spool_pool *p, const char *reuse, pool_name id)
 				reuse = NULL;
 			} else {
 				reuse = NULL;
-				int fd = openat(p->tmp_fd, id, O_RDWR | O_APPEND | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+				int fd = openat(p->tmp_fd, id, O_RDWR | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 				if (fd >= 0)
 					return fd;
 				unlinkat(p->tmp_fd, id, 0);
 				continue;
 			}
 		}
-		int fd = openat(p->tmp_fd, id, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+		int fd = openat(p->tmp_fd, id, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST) {

@@ -18,7 +18,6 @@
 #include "queue/envelope.h"
 #include "util/alloc.h"
 
-#define ENVELOPE_READ_MAX (4u << 20)
 
 static int usage(void)
 {
@@ -27,31 +26,23 @@ static int usage(void)
 	return 2;
 }
 
-/* Read a quarantined file: the envelope, and the whole content if all
- * (else only as much as an envelope can take). */
+/* Read a quarantined file: the envelope and trailer, and the message
+ * itself if all (from the envelope's end to the trailer). */
 static unsigned char *read_message(int dir, const char *id, size_t *len, struct envelope *e, bool all)
 {
 	int fd = openat(dir, id, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+	if (!envelope_read(fd, e)) {
+		envelope_clear(e);
 		close(fd);
 		return NULL;
 	}
-	size_t n = (size_t)st.st_size, got = 0;
-	if (!all && n > ENVELOPE_READ_MAX)
-		n = ENVELOPE_READ_MAX;
-	unsigned char *buf = xmalloc(n);
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	size_t n = all ? (size_t)(e->body_end - e->body_offset) : 0;
+	unsigned char *buf = xmalloc(n + 1);
+	ssize_t got = n ? pread(fd, buf, n, e->body_offset) : 0;
 	close(fd);
-	memset(e, 0, sizeof(*e));
-	if (got != n || !envelope_decode(buf, n < ENVELOPE_READ_MAX ? n : ENVELOPE_READ_MAX, e)) {
+	if (got != (ssize_t)n) {
 		envelope_clear(e);
 		free(buf);
 		return NULL;
@@ -146,7 +137,7 @@ int quarantine_command(int argc, char **argv)
 		} else {
 			print_summary(id, &e);
 			printf("\n");
-			fwrite(buf + e.body_offset, 1, len - (size_t)e.body_offset, stdout);
+			fwrite(buf, 1, len, stdout);
 			envelope_clear(&e);
 			free(buf);
 		}

@@ -1,5 +1,5 @@
 /*
- * The scanner pipeline: stages, symbols, score and verdict. See scan.h.
+ * The scanner pipeline: stages and symbols. See scan.h.
  * Runs in smtpd. The loaded files and the resolver are per process (one
  * snapshot each, set up once before and after the privilege drop); the
  * rest is per session.
@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "dns/dns.h"
+#include "ipc/txn.h"
 #include "scan/data.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -49,8 +50,6 @@ struct scan_session {
 	scan_done_cb done;
 	void *done_arg;
 	struct scan_job job;
-	enum scan_verdict verdict;
-	int score;
 };
 
 /* Per process: loaded before the drop, used read-only after it. */
@@ -72,18 +71,6 @@ void scan_replace_data(struct scan_data *fresh)
 	}
 	scan_data_free(process_data);
 	process_data = fresh;
-}
-
-const char *scan_verdict_name(enum scan_verdict v)
-{
-	switch (v) {
-	case SCAN_ACCEPT: return "accept";
-	case SCAN_TAG: return "tag";
-	case SCAN_QUARANTINE: return "quarantine";
-	case SCAN_DISCARD: return "discard";
-	case SCAN_REFUSE: return "refuse";
-	}
-	return "invalid";
 }
 
 int scan_check_index(const char *name, size_t len)
@@ -292,115 +279,37 @@ void scan_message_reset(struct scan_session *ss)
 			ss->symbols[kept++] = ss->symbols[i];
 	ss->n_symbols = kept;
 	ss->facts.spf = NULL;
-	ss->verdict = SCAN_ACCEPT;
-	ss->score = 0;
 }
 
-static void symbol_list(const struct scan_session *ss, char *out, size_t cap)
+/* A fact that goes into a header (RFC 8601): copied as a token, anything
+ * outside it (a hostile PTR name) replaced by '?'. */
+static void copy_token(char *out, size_t cap, const char *in)
 {
-	size_t used = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < ss->n_symbols && used < cap; i++) {
-		if (ss->symbols[i].refused)
-			continue;
-		int n = snprintf(out + used, cap - used, "%s%s(%d)", used ? "," : "", ss->symbols[i].name,
-				 ss->symbols[i].points);
-		if (n < 0)
-			break;
-		used += (size_t)n;
+	size_t i = 0;
+	for (; in && in[i] && i + 1 < cap; i++) {
+		char c = in[i];
+		out[i] = c <= ' ' || c > '~' || c == ';' || c == '(' || c == ')' || c == '\\' ? '?' : c;
 	}
+	out[i] = '\0';
 }
 
-enum scan_verdict scan_decide(struct scan_session *ss)
-{
-	const struct scan_direction *d = ss->dir;
-	int score = 0;
-	for (size_t i = 0; i < ss->n_symbols; i++)
-		if (!ss->symbols[i].refused)
-			score += ss->symbols[i].points;
-	/* The action of the highest threshold reached. */
-	struct { int at; enum scan_verdict v; } t[] = {
-		{ d->tag, SCAN_TAG }, { d->quarantine, SCAN_QUARANTINE },
-		{ d->discard, SCAN_DISCARD }, { d->refuse, SCAN_REFUSE },
-	};
-	enum scan_verdict v = SCAN_ACCEPT;
-	int best = 0;
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (t[i].at > 0 && score >= t[i].at && t[i].at >= best) {
-			best = t[i].at;
-			v = t[i].v;
-		}
-	ss->score = score;
-	ss->verdict = v;
-	return v;
-}
-
-void scan_log_verdict(struct scan_session *ss, const char *queue_id)
-{
-	char syms[1024];
-	symbol_list(ss, syms, sizeof(syms));
-	char sc[16];
-	snprintf(sc, sizeof(sc), "%d", ss->score);
-	log_event(LOG_INFO, "scan_verdict", "queue_id", queue_id, "client", ss->facts.client_ip,
-		  "direction", ss->facts.outbound ? "outbound" : "inbound", "score", sc,
-		  "symbols", syms[0] ? syms : "none", "action", scan_verdict_name(ss->verdict),
-		  "iprev", ss->facts.iprev ? ss->facts.iprev : "none",
-		  "spf", ss->facts.spf ? ss->facts.spf : "none", NULL);
-}
-
-void scan_headers(struct scan_session *ss, const char *hostname, char *out, size_t cap)
+void scan_eom_facts(struct scan_session *ss, struct ipc_eom *e)
 {
 	const struct scan_facts *f = &ss->facts;
-	size_t used = 0;
-	int n;
-	/* RFC 8601: the results we checked, under our authserv-id. */
-	char results[700] = "";
-	size_t r = 0;
-	if (f->iprev) {
-		char ptr[300];
-		safe_copy(ptr, sizeof(ptr), f->ptr);
-		for (char *c = ptr; *c; c++)
-			if (*c == '(' || *c == ')' || *c == '\\')
-				*c = '?';  /* it goes into a header comment */
-		n = snprintf(results + r, sizeof(results) - r, ";\r\n\tiprev=%s policy.iprev=%s%s%s%s", f->iprev,
-			     f->client_ip, ptr[0] ? " (" : "", ptr, ptr[0] ? ")" : "");
-		r += n > 0 ? (size_t)n : 0;
-	}
-	if (f->spf && r < sizeof(results)) {
+	e->outbound = f->outbound;
+	copy_token(e->iprev, sizeof(e->iprev), f->iprev);
+	copy_token(e->ptr, sizeof(e->ptr), f->ptr);
+	copy_token(e->spf, sizeof(e->spf), f->spf);
+	if (f->spf) {
 		const char *at = strrchr(f->sender, '@');
-		char dom[256];
-		safe_copy(dom, sizeof(dom), at ? at + 1 : f->helo);
-		n = snprintf(results + r, sizeof(results) - r, ";\r\n\tspf=%s smtp.mailfrom=%s", f->spf, dom);
-		r += n > 0 ? (size_t)n : 0;
+		copy_token(e->spf_domain, sizeof(e->spf_domain), at ? at + 1 : f->helo);
 	}
-	n = snprintf(out, cap, "Authentication-Results: %s%s\r\n", hostname, r ? results : "; none");
-	used = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-	if (ss->verdict == SCAN_ACCEPT || used >= cap) {
-		out[used] = '\0';
-		return;
+	e->n_symbols = 0;
+	for (size_t i = 0; i < ss->n_symbols && e->n_symbols < IPC_SYMBOLS_MAX; i++) {
+		if (ss->symbols[i].refused)
+			continue;  /* it refused a command: not part of the message's score */
+		struct ipc_symbol *sym = &e->symbols[e->n_symbols++];
+		snprintf(sym->name, sizeof(sym->name), "%s", ss->symbols[i].name);
+		sym->points = ss->symbols[i].points;
 	}
-	char syms[900];  /* RFC 5322 2.1.1: header lines stay below 998 octets */
-	symbol_list(ss, syms, sizeof(syms));
-	snprintf(out + used, cap - used,
-		 "X-Spam-Flag: YES\r\nX-Spam-Score: %d\r\nX-Spam-Status: Yes, score=%d required=%d\r\n"
-		 "\ttests=%s\r\n", ss->score, ss->score, ss->dir->tag > 0 ? ss->dir->tag : ss->score,
-		 syms[0] ? syms : "none");
-}
-
-void scan_summary(struct scan_session *ss, char *out, size_t cap)
-{
-	char syms[1024];
-	symbol_list(ss, syms, sizeof(syms));
-	snprintf(out, cap, "%s %d %s", scan_verdict_name(ss->verdict), ss->score, syms[0] ? syms : "-");
-}
-
-const char *scan_refuse_reply(struct scan_session *ss)
-{
-	return ss->dir->refuse_reply ? ss->dir->refuse_reply
-				     : "550 5.7.1 Message refused: classified as spam";
-}
-
-const char *scan_subject_prefix(struct scan_session *ss)
-{
-	return ss->verdict == SCAN_TAG ? ss->dir->subject_prefix : NULL;
 }

@@ -10,9 +10,9 @@
  * scan_hit() and ends with scan_job_done() (now or later). A hit of a
  * check whose policy is "refuse" ends the stage with that refusal (the
  * checks after it do not run: no DNS query leaves after a local refusal);
- * under "score" it adds points. At DATA the score against the direction's
- * thresholds gives the message's action: deliver, tag, quarantine,
- * discard or refuse.
+ * under "score" it adds points. At the end of the message the symbols go
+ * to the queue, whose verdict (verdict/verdict.h) adds them to the
+ * content checks' and maps the score to an action.
  */
 #ifndef MW_SCAN_SCAN_H
 #define MW_SCAN_SCAN_H
@@ -26,6 +26,7 @@
 struct config;
 struct event_base;
 struct dns;
+struct ipc_eom;
 
 enum scan_stage {
 	SCAN_STAGE_CONNECT,
@@ -35,16 +36,6 @@ enum scan_stage {
 	SCAN_STAGE_DATA,
 	SCAN_STAGES
 };
-
-enum scan_verdict {
-	SCAN_ACCEPT,        /* deliver as is */
-	SCAN_TAG,           /* deliver with X-Spam headers (and subject prefix) */
-	SCAN_QUARANTINE,    /* commit into quarantine/ instead of queue/ */
-	SCAN_DISCARD,       /* 250, then dropped */
-	SCAN_REFUSE,        /* 5xx/4xx in the dialogue */
-};
-
-const char *scan_verdict_name(enum scan_verdict v);
 
 struct scan_session;
 struct scan_job;
@@ -123,16 +114,8 @@ void scan_run(struct scan_session *ss, enum scan_stage stage, scan_done_cb done,
  * per-message symbols go, the connection's stay. */
 void scan_message_reset(struct scan_session *ss);
 
-/* The message's action from the score so far (at DATA: every check up to
- * RCPT has run), and the log line with score and symbols, once per
- * message, when its fate is sealed. Then the headers to prepend
- * (Authentication-Results, X-Spam-*; CRLF-terminated). */
-enum scan_verdict scan_decide(struct scan_session *ss);
-void scan_log_verdict(struct scan_session *ss, const char *queue_id);
-void scan_headers(struct scan_session *ss, const char *hostname, char *out, size_t cap);
-/* "action score symbols" for the queue's envelope record. */
-void scan_summary(struct scan_session *ss, char *out, size_t cap);
-const char *scan_refuse_reply(struct scan_session *ss);
-const char *scan_subject_prefix(struct scan_session *ss);
+/* END-OF-MESSAGE: the direction, the facts for Authentication-Results
+ * and the symbols that score (not those that refused a command). */
+void scan_eom_facts(struct scan_session *ss, struct ipc_eom *e);
 
 #endif

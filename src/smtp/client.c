@@ -81,6 +81,7 @@ struct client {
 	/* body streaming */
 	off_t body_pos;
 	bool at_line_start, body_sent, last_was_lf;
+	bool body_any;          /* some of the message was sent (the final CRLF is due) */
 	/* TLS */
 	bool tls_handshaking, tls_active;
 	char tls_info[128];
@@ -375,8 +376,31 @@ static void client_refused(struct client *c)
 
 /* --- body ----------------------------------------------------------------- */
 
-/* Dot-stuffing (RFC 5321 4.5.2): a line starting with "." gets another.
- * The spool holds CRLF lines only (smtpd refused bare CR/LF). */
+/* Dot-stuffing (RFC 5321 4.5.2): a line starting with "." gets another;
+ * only line starts matter, so hop from one LF to the next. */
+static void stuff_into(struct client *c, struct evbuffer *out, const char *in, size_t n)
+{
+	if (n == 0)
+		return;
+	size_t start = 0;
+	for (size_t i = 0; i < n;) {
+		if (c->at_line_start && in[i] == '.') {
+			evbuffer_add(out, in + start, i - start);
+			evbuffer_add(out, ".", 1);
+			start = i;
+		}
+		const char *lf = memchr(in + i, '\n', n - i);
+		c->at_line_start = lf != NULL;
+		i = lf ? (size_t)(lf - in) + 1 : n;
+	}
+	evbuffer_add(out, in + start, n - start);
+	c->last_was_lf = in[n - 1] == '\n';
+	c->body_any = true;
+}
+
+/* The message: the job's prefix (headers the queue adds), then the spool
+ * file from body_offset to body_end — never further (the spool's trailer
+ * follows). The spool holds CRLF lines only (smtpd refused bare CR/LF). */
 static void body_send_some(struct client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -390,28 +414,14 @@ static void body_send_some(struct client *c)
 			return;
 		}
 		if (n == 0) {
-			if (!c->last_was_lf && c->body_pos > c->job.body_offset)
+			if (!c->last_was_lf && c->body_any)
 				evbuffer_add(out, "\r\n", 2);
 			evbuffer_add(out, ".\r\n", 3);
 			c->body_sent = true;
 			bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.reply_timeout }, NULL);
 			return;
 		}
-		/* Dot-stuffing (RFC 5321 4.5.2): only line starts matter, so
-		 * hop from one LF to the next. */
-		size_t start = 0;
-		for (size_t i = 0; i < (size_t)n;) {
-			if (c->at_line_start && in[i] == '.') {
-				evbuffer_add(out, in + start, i - start);
-				evbuffer_add(out, ".", 1);
-				start = i;
-			}
-			const char *lf = memchr(in + i, '\n', (size_t)n - i);
-			c->at_line_start = lf != NULL;
-			i = lf ? (size_t)(lf - in) + 1 : (size_t)n;
-		}
-		evbuffer_add(out, in + start, (size_t)n - start);
-		c->last_was_lf = in[n - 1] == '\n';
+		stuff_into(c, out, in, (size_t)n);
 		c->body_pos += n;
 	}
 }
@@ -777,7 +787,7 @@ static void client_enter(struct client *c, enum client_state st)
 		client_send(c, "HELO %s", j->helo_name);
 		break;
 	case CLIENT_MAIL: {
-		unsigned long long size = (unsigned long long)(j->body_end - j->body_offset);
+		unsigned long long size = (unsigned long long)(j->body_end - j->body_offset) + j->prefix_len;
 		if (j->smtputf8 && !c->peer_smtputf8) {
 			/* RFC 6531 3.4: such a message must not go to a server without SMTPUTF8. */
 			fail_remaining(c, 553, "553 5.6.7 %s does not support SMTPUTF8", j->host);
@@ -827,7 +837,9 @@ static void client_enter(struct client *c, enum client_state st)
 	case CLIENT_BODY:
 		c->body_pos = j->body_offset;
 		c->at_line_start = true;
+		c->body_any = false;
 		c->rcpt_index = 0;
+		stuff_into(c, bufferevent_get_output(c->bev), j->prefix, j->prefix_len);
 		body_send_some(c);
 		break;
 	case CLIENT_QUIT:

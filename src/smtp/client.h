@@ -34,7 +34,9 @@ struct smtp_client_job {
 	char *const *rcpts;
 	size_t n_rcpts;
 	int body_fd;                 /* the spool file; read with pread, not closed */
-	off_t body_offset, body_end;
+	off_t body_offset, body_end; /* the message's bytes in it */
+	const char *prefix;          /* sent before them (headers the queue adds); borrowed */
+	size_t prefix_len;
 	bool body_8bit, smtputf8;
 	/* RFC 3461 DSN parameters, passed on when the peer offers DSN:
 	 * ret "FULL"/"HDRS" or NULL, envid xtext or NULL, and per recipient

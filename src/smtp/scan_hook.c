@@ -101,52 +101,9 @@ void smtp_scan_session_end(struct smtp_session *s)
 	s->scan = NULL;
 }
 
-void smtp_scan_before_open(struct smtp_session *s, struct ipc_msg *m)
+void smtp_scan_eom(struct smtp_session *s, struct ipc_eom *e)
 {
 	if (!s->scan)
-		return;
-	enum scan_verdict v = scan_decide(s->scan);
-	char summary[1200];
-	scan_summary(s->scan, summary, sizeof(summary));
-	ipc_msg_init(m, IPC_TXN_VERDICT, s->txn->reqid);
-	ipc_put_u32(m, v == SCAN_QUARANTINE ? IPC_VERDICT_F_QUARANTINE : 0);
-	ipc_put_str(m, summary);
-	channel_send(s->smtpd->queue, m, -1);
-}
-
-void smtp_scan_headers(struct smtp_session *s, char *out, size_t cap)
-{
-	out[0] = '\0';
-	if (!s->scan)
-		return;
-	scan_headers(s->scan, s->smtpd->config->hostname, out, cap);
-	const char *prefix = scan_subject_prefix(s->scan);
-	if (prefix && s->txn)
-		message_set_subject_prefix(&s->txn->msg, prefix);
-}
-
-bool smtp_scan_end_of_message(struct smtp_session *s)
-{
-	if (!s->scan)
-		return false;
-	struct smtp_txn *t = s->txn;
-	scan_log_verdict(s->scan, t->msg.queue_id);
-	enum scan_verdict v = scan_decide(s->scan);
-	if (v != SCAN_REFUSE && v != SCAN_DISCARD)
-		return false;
-	if (v == SCAN_REFUSE) {
-		const char *reply = scan_refuse_reply(s->scan);
-		log_event(LOG_INFO, "reject", "session", s->id, "client", s->client_ip, "command", "DATA",
-			  "reply", reply, NULL);
-		smtp_session_reply(s, "%s", reply);
-	} else {
-		/* Accepted towards the client, dropped here (SCAN-8 "delete"). */
-		log_event(LOG_INFO, "discarded", "session", s->id, "queue_id", t->msg.queue_id,
-			  "from", t->sender_text, NULL);
-		smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", t->msg.queue_id);
-	}
-	smtp_session_txn_reset(s);  /* ABORT: the queue drops its file */
-	scan_message_reset(s->scan);
-	smtp_session_set_state(s, SMTP_STATE_READY);
-	return true;
+		return;  /* no scan section: no symbols, the queue accepts */
+	scan_eom_facts(s->scan, e);
 }

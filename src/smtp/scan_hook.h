@@ -1,8 +1,8 @@
 /*
  * Where the SMTP session meets the scanner (scan/scan.h): the connect
  * stage before the greeting, the HELO/MAIL/RCPT stages before their reply,
- * the verdict before the spool file is opened, its headers at the top of
- * the message, and its action at the end of DATA. Runs in smtpd.
+ * and the symbols handed to the queue at the end of the message (which
+ * makes the verdict). Runs in smtpd.
  * Without a "scan:" section every function lets the session go on at once.
  */
 #ifndef MW_SMTP_SCAN_HOOK_H
@@ -15,6 +15,7 @@
 #include "smtp/session.h"
 
 struct ipc_msg;
+struct ipc_eom;
 
 /* New session: run the connect stage, then greet (220) or refuse and close. */
 void smtp_scan_connect(struct smtp_session *s);
@@ -28,13 +29,8 @@ void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_th
 /* The RCPT stage for one recipient; then() gets it back. */
 void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_then then);
 
-/* Before IPC_TXN_OPEN: decide the verdict and tell the queue (VERDICT). */
-void smtp_scan_before_open(struct smtp_session *s, struct ipc_msg *m);
-/* The scanner's headers for the message top ("" without a scanner);
- * for a tagged message also arranges the Subject prefix. */
-void smtp_scan_headers(struct smtp_session *s, char *out, size_t cap);
-/* End of DATA: log the verdict; refuse or discard here (true: the
- * transaction is over and answered), or let the commit go on (false). */
-bool smtp_scan_end_of_message(struct smtp_session *s);
+/* End of the message: the SMTP-time symbols and facts (iprev, SPF) for
+ * END-OF-MESSAGE. The verdict is the queue's (SEC-1). */
+void smtp_scan_eom(struct smtp_session *s, struct ipc_eom *e);
 
 #endif

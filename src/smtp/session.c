@@ -16,6 +16,8 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "ipc/txn.h"
+#include "net/pipeout.h"
 #include "net/conn.h"
 #include "smtp/auth.h"
 #include "smtp/commands.h"
@@ -181,9 +183,33 @@ static bool read_command(struct smtp_session *s)
 	return false;
 }
 
+static void session_on_input(void *arg);
+
+/* The queue took enough of the message again: read on. */
+static void backlog_drained(void *arg, bool ok)
+{
+	struct smtp_session *s = arg;
+	conn_resume(s->conn);
+	session_on_input(s);  /* a broken pipe shows as MESSAGE_IO at the end */
+}
+
+/* Too much of the message is waiting for the queue: stop reading from the
+ * client until the pipe drains (the memory a session holds stays bounded). */
+static bool wait_for_backlog(struct smtp_session *s)
+{
+	struct message *msg = &s->txn->msg;
+	if (!message_backlogged(msg))
+		return false;
+	conn_pause(s->conn);
+	pipeout_when_drained(msg->out, backlog_drained, s);
+	return true;
+}
+
 static bool read_data(struct smtp_session *s)
 {
 	char buf[DATA_READ_SIZE];
+	if (wait_for_backlog(s))
+		return false;
 	size_t n = conn_peek(s->conn, buf, sizeof(buf));
 	if (n == 0)
 		return false;
@@ -228,6 +254,8 @@ static void chunk_done(struct smtp_session *s)
 static bool read_chunk(struct smtp_session *s)
 {
 	struct smtp_txn *t = s->txn;
+	if (wait_for_backlog(s))
+		return false;
 	if (t->chunk_left > 0) {
 		char buf[DATA_READ_SIZE];
 		size_t want = t->chunk_left < sizeof(buf) ? (size_t)t->chunk_left : sizeof(buf);
@@ -493,7 +521,6 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 			channel_send(q, m, -1);
 		}
 	}
-	smtp_scan_before_open(s, m);  /* the verdict so far, for the envelope */
 	ipc_msg_init(m, IPC_TXN_OPEN, t->reqid);
 	channel_send(q, m, -1);
 	free(m);
@@ -547,9 +574,7 @@ void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int
 	}
 	char header[4096 + ADDRESS_PATH_MAX];
 	received_header(s, queue_id, header, sizeof(header));
-	size_t used = strlen(header);
-	smtp_scan_headers(s, header + used, sizeof(header) - used);  /* Authentication-Results, X-Spam-* */
-	message_open(&t->msg, fd, queue_id, header);
+	message_open(&t->msg, s->smtpd->base, fd, queue_id, header);
 	conn_resume(s->conn);
 	if (s->wait == SMTP_WAIT_OPEN_DATA) {
 		s->wait = SMTP_WAIT_NONE;
@@ -559,6 +584,32 @@ void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int
 		s->wait = SMTP_WAIT_NONE;
 		smtp_session_set_state(s, SMTP_STATE_BDAT);
 	}
+}
+
+/* The whole message is in the pipe: END-OF-MESSAGE with what the dialogue
+ * learnt; the queue decides and answers (SEC-1: smtpd makes no verdict). */
+static void message_written(void *arg, bool ok)
+{
+	struct smtp_session *s = arg;
+	struct smtp_txn *t = s->txn;
+	if (!ok) {
+		/* The queue closed its end: it dropped the transaction, or is gone. */
+		log_event(LOG_WARNING, "queue_failed", "session", s->id, "reason", "the pipe to the queue broke", NULL);
+		smtp_session_reply(s, "451 4.3.0 Error: queue file write error, try again later");
+		smtp_session_txn_reset(s);  /* ABORT, in case the queue still knows it */
+		smtp_session_set_state(s, SMTP_STATE_READY);
+		conn_resume(s->conn);
+		return;
+	}
+	struct ipc_eom *e = xcalloc(1, sizeof(*e));
+	e->size = t->msg.size;
+	smtp_scan_eom(s, e);
+	struct ipc_msg *m = xmalloc(sizeof(*m));
+	ipc_eom_encode(m, t->reqid, e);
+	channel_send(s->smtpd->queue, m, -1);
+	free(m);
+	free(e);
+	message_discard(&t->msg);  /* the queue has every byte; close our end */
 }
 
 void smtp_session_end_of_message(struct smtp_session *s)
@@ -587,33 +638,52 @@ void smtp_session_end_of_message(struct smtp_session *s)
 		}
 		return;
 	}
-	if (smtp_scan_end_of_message(s))
-		return;  /* refused or discarded by the scanner's verdict */
-	struct ipc_msg *m = xmalloc(sizeof(*m));
-	ipc_msg_init(m, IPC_TXN_COMMIT, t->reqid);
-	ipc_put_u64(m, t->msg.size);
-	channel_send(s->smtpd->queue, m, -1);
-	free(m);
-	s->wait = SMTP_WAIT_COMMIT;
+	s->wait = SMTP_WAIT_VERDICT;
 	smtp_session_set_state(s, SMTP_STATE_QUEUE_WAIT);
+	pipeout_when_drained(t->msg.out, message_written, s);
 }
 
-void smtp_session_queue_committed(struct smtp_session *s, const char *queue_id)
+/* The transaction is over, whatever the verdict: back to READY. */
+static void verdict_answered(struct smtp_session *s)
 {
-	struct smtp_txn *t = s->txn;
-	if (!t || s->wait != SMTP_WAIT_COMMIT)
-		return;
-	t->queue_knows = false;  /* the message is the queue's now */
-	/* REL-4: every message with the client address and the AUTH identity. */
-	log_event(LOG_INFO, "queued", "session", s->id, "queue_id", queue_id, "from", t->sender_text,
-		  "nrcpt", log_u64(t->n_rcpts), "size", log_u64(t->msg.size), "client", s->client_ip,
-		  "auth", s->auth_user[0] ? s->auth_user : "-", "tls", s->tls ? "yes" : "no", NULL);
-	smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
+	s->txn->queue_knows = false;  /* the message is the queue's now, or gone */
 	smtp_session_txn_reset(s);
 	smtp_session_set_state(s, SMTP_STATE_READY);
 	conn_resume(s->conn);
 	if (s->smtpd->stopping)
 		smtp_session_shutdown(s);
+}
+
+void smtp_session_queue_committed(struct smtp_session *s, const char *queue_id)
+{
+	struct smtp_txn *t = s->txn;
+	if (!t || s->wait != SMTP_WAIT_VERDICT)
+		return;
+	/* REL-4: every message with the client address and the AUTH identity. */
+	log_event(LOG_INFO, "queued", "session", s->id, "queue_id", queue_id, "from", t->sender_text,
+		  "nrcpt", log_u64(t->n_rcpts), "size", log_u64(t->msg.size), "client", s->client_ip,
+		  "auth", s->auth_user[0] ? s->auth_user : "-", "tls", s->tls ? "yes" : "no", NULL);
+	smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
+	verdict_answered(s);
+}
+
+void smtp_session_queue_refused(struct smtp_session *s, const char *reply)
+{
+	if (!s->txn || s->wait != SMTP_WAIT_VERDICT)
+		return;
+	log_event(LOG_INFO, "reject", "session", s->id, "client", s->client_ip, "command", "DATA",
+		  "reply", reply, NULL);
+	smtp_session_reply(s, "%s", reply);
+	verdict_answered(s);
+}
+
+void smtp_session_queue_discarded(struct smtp_session *s, const char *queue_id)
+{
+	if (!s->txn || s->wait != SMTP_WAIT_VERDICT)
+		return;
+	/* Accepted towards the client, dropped by the queue (SCAN-8 "delete"). */
+	smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
+	verdict_answered(s);
 }
 
 void smtp_session_queue_failed(struct smtp_session *s, const char *reason)

@@ -2,8 +2,8 @@
  * One SMTP server session (RFC 5321) in smtpd. Every dialogue state is a
  * value of enum smtp_state and changes only through smtp_session_set_state().
  * The commands (commands.c) run in the states the command table allows;
- * the message body (message.c) streams into the spool descriptor the queue
- * handed over.
+ * the message body (message.c) streams into the pipe the queue handed
+ * over, and the queue's verdict answers the end of the message.
  */
 #ifndef MW_SMTP_SESSION_H
 #define MW_SMTP_SESSION_H
@@ -60,7 +60,7 @@ enum smtp_wait {
 	SMTP_WAIT_NONE,
 	SMTP_WAIT_OPEN_DATA,    /* spool file for DATA: then 354 */
 	SMTP_WAIT_OPEN_BDAT,    /* spool file for BDAT: then read the chunk */
-	SMTP_WAIT_COMMIT,       /* commit: then 250 queued as */
+	SMTP_WAIT_VERDICT,      /* end of message sent: the queue's verdict is the reply */
 };
 
 struct smtp_txn {
@@ -115,6 +115,10 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 /* The queue answered this session's transaction (ok false: TXN_FAILED). */
 void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int fd);
 void smtp_session_queue_committed(struct smtp_session *s, const char *queue_id);
+/* The queue's verdict refuses the message (reply: the whole reply line). */
+void smtp_session_queue_refused(struct smtp_session *s, const char *reply);
+/* The queue's verdict drops the message: the client gets 250 all the same. */
+void smtp_session_queue_discarded(struct smtp_session *s, const char *queue_id);
 void smtp_session_queue_failed(struct smtp_session *s, const char *reason);
 
 /* smtpd is stopping: close now if idle, otherwise at the end of the transaction. */

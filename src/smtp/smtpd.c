@@ -142,7 +142,8 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	char text[IPC_STRING_MAX + 1];
 	const char *str = ipc_get_str(m, text, sizeof(text));
 	bool ok = ipc_get_end(m) && (m->type != IPC_TXN_OPENED || fd >= 0) &&
-		  (m->type == IPC_TXN_OPENED || m->type == IPC_TXN_COMMITTED || m->type == IPC_TXN_FAILED);
+		  (m->type == IPC_TXN_OPENED || m->type == IPC_TXN_COMMITTED || m->type == IPC_TXN_FAILED ||
+		   m->type == IPC_TXN_REFUSED || m->type == IPC_TXN_DISCARDED);
 	if (!ok) {
 		log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
 		exit(1);
@@ -157,6 +158,10 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 		smtp_session_queue_opened(s, str, fd);
 	else if (m->type == IPC_TXN_COMMITTED)
 		smtp_session_queue_committed(s, str);
+	else if (m->type == IPC_TXN_REFUSED)
+		smtp_session_queue_refused(s, str);
+	else if (m->type == IPC_TXN_DISCARDED)
+		smtp_session_queue_discarded(s, str);
 	else
 		smtp_session_queue_failed(s, str);
 }

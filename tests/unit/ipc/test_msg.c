@@ -53,7 +53,7 @@ Test(ipc_msg, truncated_payload_is_refused)
 
 Test(ipc_msg, bytes_left_over_are_refused)
 {
-	ipc_msg_init(&m, IPC_TXN_COMMIT, 3);
+	ipc_msg_init(&m, IPC_TXN_BEGIN, 3);
 	ipc_put_u64(&m, 10);
 	ipc_put_u32(&m, 0);
 	cr_assert(ipc_msg_decode(&r, m.data, m.len));

@@ -1,6 +1,7 @@
 /* The scanner pipeline without a network: a configuration with only
  * synchronous checks (helo, iplist), the per-check policy (score vs
- * refuse), thresholds to verdicts, per-message reset, and the headers. */
+ * refuse), the symbols handed to the queue and its verdict from them,
+ * per-message reset, and the headers. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +10,30 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "ipc/txn.h"
 #include "scan/scan.h"
+#include "verdict/verdict.h"
+
+/* The queue's side: smtpd's symbols (END-OF-MESSAGE) through the one
+ * scoring function with the session's direction's thresholds. */
+static enum verdict_action decide_with(const struct config *c, struct scan_session *ss, struct verdict *v)
+{
+	struct ipc_eom e;
+	memset(&e, 0, sizeof(e));
+	scan_eom_facts(ss, &e);
+	const struct scan_direction *d = e.outbound ? &c->scan->outbound : &c->scan->inbound;
+	verdict_init(v);
+	for (uint32_t i = 0; i < e.n_symbols; i++)
+		verdict_add(v, e.symbols[i].name, e.symbols[i].points);
+	struct verdict_thresholds t = { d->tag, d->quarantine, d->discard, d->refuse };
+	return verdict_decide(v, &t);
+}
+
+static enum verdict_action decide(const struct config *c, struct scan_session *ss)
+{
+	struct verdict v;
+	return decide_with(c, ss, &v);
+}
 
 static struct config *load(const char *yaml)
 {
@@ -69,18 +93,20 @@ Test(scan, score_policy_adds_points_and_thresholds_pick_the_highest)
 	snprintf(scan_session_facts(ss)->helo, 256, "localhost");
 	run(ss, SCAN_STAGE_HELO);
 	cr_assert_not(refused);
-	cr_assert_eq(scan_decide(ss), SCAN_QUARANTINE);
+	struct verdict v;
+	cr_assert_eq(decide_with(c, ss, &v), VERDICT_QUARANTINE);
 	char h[2048];
-	scan_headers(ss, "mx.test", h, sizeof(h));
+	struct verdict_auth none = { "192.0.2.1", "", "", "", "" };
+	verdict_headers(&v, "mx.test", &none, 5, h, sizeof(h));
 	cr_assert(strstr(h, "Authentication-Results: mx.test; none\r\n"), "%s", h);
 	cr_assert(strstr(h, "X-Spam-Score: 6\r\n"), "%s", h);
 	cr_assert(strstr(h, "tests=HELO_BAD_SYNTAX(6)"), "%s", h);
 	char sum[256];
-	scan_summary(ss, sum, sizeof(sum));
+	verdict_summary(&v, sum, sizeof(sum));
 	cr_assert_str_eq(sum, "quarantine 6 HELO_BAD_SYNTAX(6)");
 	/* HELO symbols belong to the connection: a new message keeps them. */
 	scan_message_reset(ss);
-	cr_assert_eq(scan_decide(ss), SCAN_QUARANTINE);
+	cr_assert_eq(decide(c, ss), VERDICT_QUARANTINE);
 	scan_session_free(ss);
 	config_free(c);
 }
@@ -94,7 +120,7 @@ Test(scan, refuse_policy_refuses_with_the_configured_reply_and_scores_nothing)
 	run(ss, SCAN_STAGE_HELO);
 	cr_assert(refused);
 	cr_assert_str_eq(reply, "550 5.7.1 No: <mx.test>: HELO/EHLO with our own name");
-	cr_assert_eq(scan_decide(ss), SCAN_ACCEPT);
+	cr_assert_eq(decide(c, ss), VERDICT_ACCEPT);
 	snprintf(scan_session_facts(ss)->helo, 256, "[192.0.2.1]");
 	run(ss, SCAN_STAGE_HELO);
 	cr_assert_not(refused, "%s", reply);
@@ -110,7 +136,7 @@ Test(scan, off_checks_and_stages_without_checks_do_nothing)
 	for (int st = 0; st < SCAN_STAGES; st++)
 		run(ss, (enum scan_stage)st);
 	cr_assert_not(refused);
-	cr_assert_eq(scan_decide(ss), SCAN_ACCEPT);
+	cr_assert_eq(decide(c, ss), VERDICT_ACCEPT);
 	scan_session_free(ss);
 	config_free(c);
 }
@@ -137,7 +163,7 @@ Test(scan, outbound_sessions_use_the_outbound_policy)
 	snprintf(scan_session_facts(ss)->helo, 256, "localhost");
 	run(ss, SCAN_STAGE_HELO);
 	cr_assert_not(refused);
-	cr_assert_eq(scan_decide(ss), SCAN_TAG);
+	cr_assert_eq(decide(c, ss), VERDICT_TAG);
 	scan_session_free(ss);
 	config_free(c);
 }

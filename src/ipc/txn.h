@@ -1,0 +1,42 @@
+/*
+ * Layouts of the transaction messages with more than a field or two: one
+ * encoder and one decoder each, so sender and receiver cannot disagree.
+ * A decoder returns false for a message that is short, has bytes left
+ * over, or holds a value out of range: the receiver treats the peer as
+ * broken (fail closed).
+ */
+#ifndef MW_IPC_TXN_H
+#define MW_IPC_TXN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipc/msg.h"
+
+#define IPC_SYMBOLS_MAX 64
+#define IPC_SYMBOL_NAME_MAX 31
+
+struct ipc_symbol {
+	char name[IPC_SYMBOL_NAME_MAX + 1];   /* upper case, digits, '_' */
+	int32_t points;
+};
+
+/* IPC_TXN_EOM: smtpd has written the whole message into the pipe. What it
+ * learnt in the dialogue comes along for the queue's verdict; smtpd makes
+ * no decision about the message itself. */
+struct ipc_eom {
+	uint64_t size;              /* bytes written into the pipe */
+	bool outbound;              /* trusted network or AUTH: the outbound policy (SCAN-1) */
+	char iprev[16], ptr[256];   /* RFC 8601 iprev result ("" = not checked) and PTR name */
+	char spf[16], spf_domain[256];
+	uint32_t n_symbols;         /* SMTP-time hits that score (not those that refused) */
+	struct ipc_symbol symbols[IPC_SYMBOLS_MAX];
+};
+
+void ipc_eom_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_eom *e);
+bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e);
+
+/* A symbol name as the verdict accepts it. */
+bool ipc_symbol_name_ok(const char *s);
+
+#endif
