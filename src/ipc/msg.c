@@ -12,6 +12,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
 	case IPC_TXN_VERDICT:
 	case IPC_SCAN_FILE:
+	case IPC_MASTER_CHANNEL:
 		return true;
 	}
 	return false;
@@ -33,6 +34,7 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_FAILED: return "txn_failed";
 	case IPC_TXN_VERDICT: return "txn_verdict";
 	case IPC_SCAN_FILE: return "scan_file";
+	case IPC_MASTER_CHANNEL: return "master_channel";
 	}
 	return "unknown";
 }

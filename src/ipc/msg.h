@@ -15,6 +15,13 @@
  *   1..99     any direction (hello / version check)
  *   100..199  smtpd -> queue
  *   200..299  queue -> smtpd
+ *   300..399  master -> child, on the child's control channel
+ *
+ * Every channel starts with IPC_HELLO from each side (channel.c sends it
+ * and checks the peer's before anything else is delivered): a peer built
+ * from another version, or one that says anything before HELLO, is cut
+ * off (fail closed), so two processes of different builds never parse
+ * each other's layouts.
  */
 #ifndef MW_IPC_MSG_H
 #define MW_IPC_MSG_H
@@ -44,6 +51,9 @@ enum ipc_type {
 	IPC_TXN_COMMITTED = 201,    /* str queue id */
 	IPC_TXN_FAILED = 202,       /* str reason: the transaction is gone, answer 451 */
 	IPC_SCAN_FILE = 203,        /* u32 index, u32 total; a scanner file's read-only descriptor, or none */
+
+	IPC_MASTER_CHANNEL = 300,   /* str peer kind ("queue", "smtpd"); carries one end of a new
+				     * socketpair to a process of that kind (a restarted peer) */
 };
 
 /* Flags of IPC_TXN_VERDICT. */

@@ -464,6 +464,11 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 {
 	struct smtp_txn *t = s->txn;
 	struct channel *q = s->smtpd->queue;
+	if (!q) {  /* the queue is being restarted: nothing can be accepted now */
+		s->wait = bdat ? SMTP_WAIT_OPEN_BDAT : SMTP_WAIT_OPEN_DATA;
+		smtp_session_queue_failed(s, "no queue");
+		return;
+	}
 	struct ipc_msg *m = xmalloc(sizeof(*m));
 	t->reqid = ++s->smtpd->next_reqid;
 	uint32_t flags = (t->params.body == MAIL_BODY_8BITMIME ? IPC_TXN_F_8BITMIME : 0) |
@@ -589,6 +594,12 @@ void smtp_session_end_of_message(struct smtp_session *s)
 	}
 	if (smtp_scan_end_of_message(s))
 		return;  /* refused or discarded by the scanner's verdict */
+	if (!t->queue_knows || !s->smtpd->queue) {
+		/* The queue that took this message's start died meanwhile. */
+		s->wait = SMTP_WAIT_COMMIT;
+		smtp_session_queue_failed(s, "queue restarted");
+		return;
+	}
 	struct ipc_msg *m = xmalloc(sizeof(*m));
 	ipc_msg_init(m, IPC_TXN_COMMIT, t->reqid);
 	ipc_put_u64(m, t->msg.size);
@@ -614,6 +625,18 @@ void smtp_session_queue_committed(struct smtp_session *s, const char *queue_id)
 	conn_resume(s->conn);
 	if (s->smtpd->stopping)
 		smtp_session_shutdown(s);
+}
+
+void smtp_session_queue_lost(struct smtp_session *s)
+{
+	struct smtp_txn *t = s->txn;
+	if (!t || !t->queue_knows)
+		return;
+	if (s->wait != SMTP_WAIT_NONE) {
+		smtp_session_queue_failed(s, "queue restarted");
+		return;
+	}
+	t->queue_knows = false;  /* still receiving the body: 451 at its end */
 }
 
 void smtp_session_queue_failed(struct smtp_session *s, const char *reason)
