@@ -889,6 +889,29 @@ class SmtpClient:
             assert r.code == 250, f"RCPT {rcpt} got {r}"
         return self.data(body)
 
+    def up_to_data(self, mail_from="a@b.test", rcpts=("user@example.test",)):
+        """Greeting, EHLO, MAIL, RCPTs and DATA: the body may follow
+        (asserts each step, 354 last)."""
+        assert self.greeting().code == 220
+        self.ehlo()
+        for line in [f"MAIL FROM:<{mail_from}>"] + [f"RCPT TO:<{rcpt}>" for rcpt in rcpts]:
+            r = self.cmd(line)
+            assert r.code == 250, f"{line} got {r}"
+        r = self.cmd("DATA")
+        assert r.code == 354, f"DATA got {r}"
+
+
+def send_token(gw, token, rcpt="user@example.test"):
+    """One message with token in its Subject, in its own session; asserts
+    the 250 and returns the queue id."""
+    with SmtpClient(gw.port) as c:
+        assert c.greeting().code == 220
+        c.ehlo()
+        reply = c.transaction("a@b.test", [rcpt], f"Subject: {token}\r\n\r\n{token}\r\n".encode())
+        c.cmd("QUIT")
+    assert reply.code == 250, reply
+    return queue_id(reply)
+
 
 QUEUED = re.compile(r"queued as (\S+)")
 

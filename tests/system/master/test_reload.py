@@ -62,11 +62,7 @@ def test_sigterm_lets_an_open_transaction_finish(make_gateway_fn, sink):
     (within shutdown_grace), and the message is on disk."""
     gw = make_gateway_fn(sink=sink)
     with mwsys.SmtpClient(gw.port) as c:
-        c.greeting()
-        c.ehlo()
-        assert c.cmd("MAIL FROM:<a@b.test>").code == 250
-        assert c.cmd("RCPT TO:<user@example.test>").code == 250
-        assert c.cmd("DATA").code == 354
+        c.up_to_data()
         start = gw.mark()
         gw.proc.send_signal(signal.SIGTERM)
         gw.stopping = True

@@ -14,16 +14,6 @@ import signal
 import mwsys
 
 
-def _send(gw, token, rcpt="user@example.test"):
-    with mwsys.SmtpClient(gw.port) as c:
-        assert c.greeting().code == 220
-        c.ehlo()
-        reply = c.transaction("a@b.test", [rcpt], f"Subject: {token}\r\n\r\nrestart\r\n".encode())
-        c.cmd("QUIT")
-    assert reply.code == 250, reply
-    return mwsys.queue_id(reply)
-
-
 def _kill(gw, pid):
     """SIGKILL one child by pid; return the log mark from before the kill."""
     mark = gw.mark()
@@ -49,7 +39,7 @@ def test_a_killed_smtpd_is_restarted_alone(make_gateway_fn, sink):
     # Both smtpds (the survivor and the new one) reach the queue.
     tokens = [mwsys.unique("smtpdkill") for _ in range(4)]
     for token in tokens:
-        _send(gw, token)
+        mwsys.send_token(gw, token)
     for token in tokens:
         sink.wait_token(token)
 
@@ -60,7 +50,7 @@ def test_a_killed_queue_is_restarted_alone_and_loses_nothing(make_gateway_fn, ma
     mwsys.wait_until(lambda: len(gw.children("smtpd")) == 2, what="two smtpd spawned")
     smtpds = gw.children("smtpd")
     before = mwsys.unique("beforekill")
-    qid = _send(gw, before)
+    qid = mwsys.send_token(gw, before)
     old_queue = gw.pid("queue")
     mark = _kill(gw, old_queue)
     gw.wait_event(proc="master", event="restarting", child="queue", start=mark)
@@ -72,7 +62,7 @@ def test_a_killed_queue_is_restarted_alone_and_loses_nothing(make_gateway_fn, ma
     assert gw.children("smtpd") == smtpds and all(mwsys.pid_alive(p) for p in smtpds), \
         "smtpd processes must keep their pids"
     after = mwsys.unique("afterkill")
-    _send(gw, after)
+    mwsys.send_token(gw, after)
     sink.start()
     assert sink.wait_token(before).rcpt_tos == ["user@example.test"]
     sink.wait_token(after)
@@ -82,11 +72,7 @@ def test_a_transaction_taken_by_a_dead_queue_gets_451_not_250(make_gateway_fn, s
     gw = make_gateway_fn(sink=sink)
     token = mwsys.unique("halfdata")
     with mwsys.SmtpClient(gw.port) as c:
-        c.greeting()
-        c.ehlo()
-        assert c.cmd("MAIL FROM:<a@b.test>").code == 250
-        assert c.cmd("RCPT TO:<user@example.test>").code == 250
-        assert c.cmd("DATA").code == 354
+        c.up_to_data()
         c.send(f"Subject: {token}\r\n\r\nfirst half\r\n".encode())
         mark = _kill(gw, gw.pid("queue"))
         gw.wait_event(proc="smtpd", event="queue_lost", start=mark)
@@ -112,4 +98,4 @@ def test_a_child_that_keeps_dying_is_restarted_with_growing_delays(make_gateway_
         gw.wait_event(proc="master", event="spawned", child="smtpd", start=mark)
         gw.wait_event(proc="smtpd", event="ready", start=mark)
     assert delays == [1, 2, 4], delays
-    _send(gw, mwsys.unique("afterdelays"))
+    mwsys.send_token(gw, mwsys.unique("afterdelays"))
