@@ -12,7 +12,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
 	case IPC_TXN_VERDICT:
 	case IPC_SCAN_FILE:
-	case IPC_MASTER_CHANNEL:
+	case IPC_MASTER_CHANNEL: case IPC_MASTER_CONFIG:
 		return true;
 	}
 	return false;
@@ -35,6 +35,7 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_VERDICT: return "txn_verdict";
 	case IPC_SCAN_FILE: return "scan_file";
 	case IPC_MASTER_CHANNEL: return "master_channel";
+	case IPC_MASTER_CONFIG: return "master_config";
 	}
 	return "unknown";
 }

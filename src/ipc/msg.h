@@ -54,6 +54,8 @@ enum ipc_type {
 
 	IPC_MASTER_CHANNEL = 300,   /* str peer kind ("queue", "smtpd"); carries one end of a new
 				     * socketpair to a process of that kind (a restarted peer) */
+	IPC_MASTER_CONFIG = 301,    /* str path ("" = the embedded default): the master reloaded
+				     * and checked it; load it too (the queue, on SIGHUP) */
 };
 
 /* Flags of IPC_TXN_VERDICT. */

@@ -188,12 +188,20 @@ static void on_ctl_msg(struct channel *chan, struct ipc_msg *msg, int fd, void *
 	kill(ch->pid, SIGTERM);
 }
 
+/* True once pid has exited (not yet reaped: SIGCHLD is on its way). */
+static bool child_exited(pid_t pid)
+{
+	siginfo_t info = { 0 };
+	return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
 static void on_ctl_closed(struct channel *chan, const char *why, void *arg)
 {
 	struct child *ch = arg;
 	ch->ctl = NULL;
-	/* Usually the child is exiting; if not, it cannot be managed any more. */
-	if (ch->pid > 0 && !ch->retiring && !ch->m->stopping) {
+	/* Usually the child has just died; if not, it cannot be managed any
+	 * more: stop it, and it is restarted like one that died. */
+	if (ch->pid > 0 && !ch->retiring && !ch->m->stopping && !child_exited(ch->pid)) {
 		log_event(LOG_WARNING, "control_lost", "child", ch->kind->spec->name, "pid",
 			  log_u64((unsigned long long)ch->pid), "msg", why, NULL);
 		kill(ch->pid, SIGTERM);
@@ -360,10 +368,11 @@ static void on_sigterm(struct master *m, int sig)
 }
 
 /* SIGHUP: load and check the new configuration as at start-up; a bad one
- * is logged and the running one kept. A good one replaces the kinds that
- * hold listeners and TLS assets (new children first, then the old ones
- * get SIGTERM and shutdown_grace); the queue keeps running, so deliveries
- * in flight and the connection pools survive. */
+ * is logged and the running one kept. A good one goes to the queue, which
+ * loads the same file and swaps its snapshot without a restart, so
+ * deliveries in flight and the connection pool survive; the kinds that
+ * hold listeners and TLS assets are replaced (new children first, then
+ * the old ones get SIGTERM and shutdown_grace to finish their sessions). */
 static void on_sighup(struct master *m)
 {
 	if (m->stopping)
@@ -398,6 +407,13 @@ static void on_sighup(struct master *m)
 	log_init("master", fresh->log.target, fresh->log.format, fresh->log.level);
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
 
+	struct child *q = running_queue(m);
+	if (q) {  /* a queue being restarted starts with the new snapshot anyway */
+		struct ipc_msg *msg = xmalloc(sizeof(*msg));
+		ctl_put_config(msg, m->config->source[0] == '<' ? NULL : m->config->source);
+		channel_send(q->ctl, msg, -1);
+		free(msg);
+	}
 	struct child_list old;
 	TAILQ_INIT(&old);
 	struct child *ch, *next;

@@ -467,11 +467,39 @@ static void on_smtpd_closed(struct channel *ch, const char *why, void *arg)
 	log_event(LOG_INFO, "smtpd_gone", "msg", why, NULL);
 }
 
+/* SIGHUP, passed on by the master after it loaded and checked the same
+ * file: the new snapshot serves what starts from now; deliveries in
+ * flight keep the one they hold, and nothing restarts, so the connection
+ * pool and the deliveries survive (issue 10). */
+static void queue_reload(struct queue *q, const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct config *fresh = config_load(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		log_event(LOG_ERR, "config_error", "msg", errs.items[i], NULL);
+	config_errors_free(&errs);
+	if (!fresh) {
+		log_event(LOG_ERR, "reload", "result", "failed", "msg", "keeping the running configuration", NULL);
+		return;
+	}
+	const struct config *old = q->config;
+	q->config = fresh;
+	scheduler_set_config(q->sch, fresh);
+	config_unref(old);
+	log_init("queue", fresh->log.target, fresh->log.format, fresh->log.level);
+	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
+}
+
 /* The master's control channel: a channel to a newly started smtpd (at
- * our start, or when the master restarted one alone). */
+ * our start, or when the master restarted one alone), or a reload. */
 static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
 {
 	struct queue *q = arg;
+	char path[IPC_STRING_MAX + 1];
+	if (m->type == IPC_MASTER_CONFIG && ctl_get_config(m, fd, path, sizeof(path))) {
+		queue_reload(q, path[0] ? path : NULL);
+		return;
+	}
 	if (!ctl_get_channel(m, fd, "smtpd")) {
 		log_event(LOG_ERR, "ipc_error", "msg", "bad message from master", "type", ipc_type_name(m->type), NULL);
 		exit(1);

@@ -18,6 +18,7 @@ Everything a test module needs to start the real daemon and talk to it:
 No sleeps: every wait polls a condition every 20 ms up to a timeout.
 """
 
+import asyncio
 import os
 import pwd
 import re
@@ -669,6 +670,8 @@ class _SinkHandler:
 
     async def handle_DATA(self, server, session, envelope):
         self.sink.data_attempts += 1
+        if self.sink.data_delay:
+            await asyncio.sleep(self.sink.data_delay)
         reply = self.sink.replies.get("DATA")
         if reply:
             return reply
@@ -684,7 +687,8 @@ class Sink:
     """An SMTP next hop on 127.0.0.1:port that records what it receives.
 
     replies maps a stage ('MAIL', 'RCPT', 'DATA') to the reply it gives
-    instead of accepting (e.g. '451 4.3.0 try later')."""
+    instead of accepting (e.g. '451 4.3.0 try later'); data_delay stalls
+    the reply to the final dot (a delivery that stays in flight)."""
 
     def __init__(self, port, host="127.0.0.1", tls_context=None):
         self.port = port
@@ -693,6 +697,7 @@ class Sink:
         self.messages = []
         self.replies = {}
         self.data_attempts = 0
+        self.data_delay = 0      # seconds the reply to the final dot is held back
         self.cond = threading.Condition()
         self._controller = None
 
