@@ -539,10 +539,25 @@ const struct listener_cfg *config_listener(const struct config *c, const char *n
 	return NULL;
 }
 
+const struct config *config_ref(const struct config *c)
+{
+	((struct config *)c)->refs++;  /* the count is not part of the snapshot's value */
+	return c;
+}
+
+void config_unref(const struct config *c)
+{
+	config_free((struct config *)c);
+}
+
 void config_free(struct config *c)
 {
 	if (!c)
 		return;
+	if (c->refs > 0) {
+		c->refs--;
+		return;
+	}
 	free(c->source);
 	free(c->hostname);
 	free(c->state_dir);

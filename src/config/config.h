@@ -59,6 +59,7 @@ struct tls_policy_cfg {
 };
 
 struct config {
+	unsigned refs;            /* holds besides the loader's: config_ref() */
 	char *source;             /* file path, or CONFIG_DEFAULT_SOURCE */
 	char *hostname;           /* our name in the greeting, EHLO and Received */
 	char *state_dir;          /* absolute: spool/, maildir/, empty/ live here */
@@ -171,6 +172,13 @@ bool config_tls_required_domain(const struct config *c, const char *domain, size
 /* The listener called name, or NULL. */
 const struct listener_cfg *config_listener(const struct config *c, const char *name);
 
+/* A configuration is a snapshot that lives while anyone holds it (the
+ * queue swaps in a reloaded one while deliveries that started under the
+ * old one still read it): config_ref() takes one more hold, config_free()
+ * or config_unref() gives one back and frees on the last. Not thread-safe:
+ * holds are taken and given back on one thread (the event loop's). */
+const struct config *config_ref(const struct config *c);
+void config_unref(const struct config *c);
 void config_free(struct config *c);
 
 #endif

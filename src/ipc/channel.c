@@ -28,6 +28,7 @@ struct channel {
 	void *arg;
 	bool in_callback;
 	bool dead;          /* closed while a callback ran; freed when it returns */
+	bool hello_seen;    /* the peer's HELLO arrived with our IPC_VERSION */
 };
 
 static void channel_close(struct channel *ch, const char *why)
@@ -47,6 +48,23 @@ static void channel_close(struct channel *ch, const char *why)
 	if (cb)
 		cb(ch, why, arg);
 	channel_free(ch);
+}
+
+/* The first message must be HELLO with our version, and only the first
+ * (msg.h): false means the peer is another build or broken. */
+static bool hello_check(struct channel *ch, struct ipc_msg *m, int fd)
+{
+	if (ch->hello_seen)
+		return m->type != IPC_HELLO;
+	uint32_t version = m->type == IPC_HELLO ? ipc_get_u32(m) : 0;
+	if (m->type != IPC_HELLO || fd >= 0 || !ipc_get_end(m) || version != IPC_VERSION) {
+		log_event(LOG_ERR, "ipc_error", "msg", "no HELLO with our protocol version, closing channel",
+			  "type", ipc_type_name(m->type), "version", log_u64(version), "expected",
+			  log_u64(IPC_VERSION), NULL);
+		return false;
+	}
+	ch->hello_seen = true;
+	return true;
 }
 
 static void channel_readable(evutil_socket_t sock, short what, void *arg)
@@ -73,6 +91,17 @@ static void channel_readable(evutil_socket_t sock, short what, void *arg)
 			channel_close(ch, "malformed message");
 			return;
 		}
+		bool first = !ch->hello_seen;
+		if (!hello_check(ch, &m, fd)) {
+			if (fd >= 0)
+				close(fd);
+			if (!first)
+				log_event(LOG_ERR, "ipc_error", "msg", "second HELLO, closing channel", NULL);
+			channel_close(ch, "protocol error: HELLO");
+			return;
+		}
+		if (first)
+			continue;  /* HELLO is the channel's own business */
 		ch->in_callback = true;
 		ch->on_msg(ch, &m, fd, ch->arg);
 		ch->in_callback = false;
@@ -136,6 +165,11 @@ struct channel *channel_new(struct event_base *base, int sock, channel_msg_cb on
 	ch->rev = event_new(base, sock, EV_READ | EV_PERSIST, channel_readable, ch);
 	ch->wev = event_new(base, sock, EV_WRITE, channel_writable, ch);
 	event_add(ch->rev, NULL);
+	struct ipc_msg *hello = xmalloc(sizeof(*hello));
+	ipc_msg_init(hello, IPC_HELLO, 0);
+	ipc_put_u32(hello, IPC_VERSION);
+	channel_send(ch, hello, -1);
+	free(hello);
 	return ch;
 }
 

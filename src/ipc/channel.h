@@ -4,6 +4,9 @@
  * writable, so a slow peer never blocks the event loop. A received message
  * that does not decode (unknown type, reserved bits, oversized, more than
  * one descriptor) closes the channel: the peer is broken or hostile.
+ * channel_new() sends HELLO with IPC_VERSION at once; the peer's HELLO must
+ * be its first message (checked here, never passed to on_msg), else the
+ * channel closes (msg.h).
  */
 #ifndef MW_IPC_CHANNEL_H
 #define MW_IPC_CHANNEL_H

@@ -12,6 +12,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
 	case IPC_TXN_REFUSED: case IPC_TXN_DISCARDED:
 	case IPC_SCAN_FILE:
+	case IPC_MASTER_CHANNEL: case IPC_MASTER_CONFIG:
 		return true;
 	}
 	return false;
@@ -34,6 +35,8 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_REFUSED: return "txn_refused";
 	case IPC_TXN_DISCARDED: return "txn_discarded";
 	case IPC_SCAN_FILE: return "scan_file";
+	case IPC_MASTER_CHANNEL: return "master_channel";
+	case IPC_MASTER_CONFIG: return "master_config";
 	}
 	return "unknown";
 }

@@ -15,6 +15,13 @@
  *   1..99     any direction (hello / version check)
  *   100..199  smtpd -> queue
  *   200..299  queue -> smtpd
+ *   300..399  master -> child, on the child's control channel
+ *
+ * Every channel starts with IPC_HELLO from each side (channel.c sends it
+ * and checks the peer's before anything else is delivered): a peer built
+ * from another version, or one that says anything before HELLO, is cut
+ * off (fail closed), so two processes of different builds never parse
+ * each other's layouts.
  *
  * Retired numbers (never to be used again): 103 TXN_COMMIT and 105
  * TXN_VERDICT, from when smtpd wrote the spool file and made the verdict.
@@ -50,6 +57,11 @@ enum ipc_type {
 	IPC_SCAN_FILE = 203,        /* u32 index, u32 total; a scanner file's read-only descriptor, or none */
 	IPC_TXN_REFUSED = 204,      /* str reply: the verdict refuses the message, answer it */
 	IPC_TXN_DISCARDED = 205,    /* str queue id: answer 250, nothing is kept (SCAN-8 delete) */
+
+	IPC_MASTER_CHANNEL = 300,   /* str peer kind ("queue", "smtpd"); carries one end of a new
+				     * socketpair to a process of that kind (a restarted peer) */
+	IPC_MASTER_CONFIG = 301,    /* str path ("" = the embedded default): the master reloaded
+				     * and checked it; load it too (the queue, on SIGHUP) */
 };
 
 /* Flags of IPC_TXN_BEGIN. */

@@ -29,22 +29,29 @@ static void close_other_fds(const struct child_fds *fds)
 			close(fd);
 }
 
+/* Handlers first, then the mask: the master's handlers (libevent's) write
+ * to the master's own signal pipe, which a signal taken in between would
+ * reach from here. child_spawn forks with every signal blocked. */
 static void reset_signals(void)
 {
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 pid_t child_spawn(const struct config *c, const struct child_spec *spec, const struct child_fds *fds)
 {
 	pid_t master = getpid();
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	pid_t pid = fork();
 	if (pid != 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (pid < 0)
 			log_event(LOG_ERR, "spawn_error", "child", spec->name, "msg", strerror(errno), NULL);
 		return pid;

@@ -15,6 +15,9 @@
 
 struct config;
 
+/* fds[0] is always the child's control channel to the master (a
+ * SOCK_SEQPACKET socket for ipc/channel.h: IPC_MASTER_* messages); the
+ * rest depend on the kind (master.c's table). */
 struct child_fds {
 	int *fds;        /* descriptors the child keeps; all others are closed */
 	size_t n;

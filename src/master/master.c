@@ -6,12 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "config/config.h"
+#include "ipc/channel.h"
+#include "ipc/ctl.h"
 #include "master/child.h"
 #include "master/listeners.h"
 #include "master/statedir.h"
@@ -23,28 +29,11 @@
 #include "util/log.h"
 
 #define KILL_AFTER_GRACE 5   /* seconds past shutdown_grace before SIGKILL */
-#define FAST_CRASH 2         /* a generation that dies within this many seconds ... */
-#define RESTART_PAUSE 1      /* ... is restarted only after this pause */
+#define BACKOFF_FIRST 1      /* seconds before a dead child is started again, ... */
+#define BACKOFF_MAX 30       /* ... doubling per death up to this, ... */
+#define BACKOFF_RESET 60     /* ... back to the first after a life this long */
 
-enum master_state { MASTER_RUNNING, MASTER_RESTARTING, MASTER_STOPPING };
-
-struct generation {
-	pid_t queue;
-	pid_t *smtpd;
-	size_t n_smtpd;
-	time_t started;
-	time_t stop_deadline;    /* SIGKILL whatever is left after this */
-	bool smtpd_stopping, queue_stopping;
-};
-
-struct master {
-	struct config *config;
-	struct config *pending;  /* a reloaded configuration waiting for the next generation */
-	struct smtpd_assets assets, pending_assets;  /* keys, certificates, credentials */
-	struct listener_set listeners;
-	struct generation gen;
-	enum master_state state;
-};
+/* --- the table of child kinds ------------------------------------------- */
 
 static struct privdrop_target smtpd_target(const struct config *c)
 {
@@ -58,120 +47,286 @@ static struct privdrop_target queue_target(const struct config *c)
 	return (struct privdrop_target){ .user = c->user, .workdir = c->state_dir, .chroot_dir = NULL };
 }
 
+static size_t one(const struct config *c)
+{
+	return 1;
+}
+
+static size_t smtpd_count(const struct config *c)
+{
+	return c->smtpd_processes;
+}
+
 static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main, scan_prepare };
 static const struct child_spec queue_spec = { "queue", queue_target, queue_main, NULL };
 
-static void log_spawned(const char *child, pid_t pid)
+/* A kind of child: what to start, how many, and its wiring. Every child
+ * gets a control channel to the master (its fds[0]); a queue_peer also
+ * gets a channel to the queue, passed over both control channels (and
+ * again whenever either side is restarted). A kind with replace_on_reload
+ * is started anew on SIGHUP (new listeners, TLS assets); the others are
+ * kept and told about the new configuration. */
+struct child_kind {
+	const struct child_spec *spec;
+	size_t (*count)(const struct config *c);
+	bool queue_peer;
+	bool listeners;          /* inherits the listening sockets after the control channel */
+	bool replace_on_reload;
+};
+
+/* kinds[0] is the queue, the hub every queue_peer is wired to. The order
+ * is the start order; a stop goes the other way round, the queue last. */
+static const struct child_kind kinds[] = {
+	{ &queue_spec, one, false, false, false },
+	{ &smtpd_spec, smtpd_count, true, true, true },
+};
+#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define QUEUE_KIND (&kinds[0])
+
+/* --- children ------------------------------------------------------------ */
+
+struct master;
+
+struct child {
+	TAILQ_ENTRY(child) link;
+	struct master *m;
+	const struct child_kind *kind;
+	pid_t pid;                /* 0: not running (waiting for its restart) */
+	struct channel *ctl;      /* the control channel, NULL once closed */
+	time_t started;
+	unsigned delay;           /* the next restart's back-off, seconds */
+	bool retiring;            /* replaced by a reload or stopping: never restarted */
+	struct event *timer;      /* restart when waiting, SIGKILL when retiring */
+};
+
+TAILQ_HEAD(child_list, child);
+
+struct master {
+	struct config *config;
+	struct smtpd_assets assets;      /* keys, certificates, credentials */
+	struct listener_set listeners;
+	struct event_base *base;
+	struct child_list children;
+	bool stopping;
+	int rc;
+};
+
+static void child_timer_fired(evutil_socket_t fd, short what, void *arg);
+static void child_start(struct child *ch);
+
+static struct child *child_new(struct master *m, const struct child_kind *kind)
 {
-	log_event(LOG_INFO, "spawned", "child", child, "pid", log_u64((unsigned long long)pid), NULL);
+	struct child *ch = xcalloc(1, sizeof(*ch));
+	ch->m = m;
+	ch->kind = kind;
+	ch->delay = BACKOFF_FIRST;
+	ch->timer = evtimer_new(m->base, child_timer_fired, ch);
+	TAILQ_INSERT_TAIL(&m->children, ch, link);
+	return ch;
 }
 
-/* One socketpair per smtpd; the queue gets one end of each. */
-static bool generation_start(struct master *m)
+static void child_free(struct child *ch)
 {
-	const struct config *c = m->config;
-	struct generation *g = &m->gen;
-	size_t n = c->smtpd_processes;
-	/* The scanner files as the new smtpds will load them; the queue
-	 * inherits this snapshot and hands smtpd any later version. */
-	(void)scan_watch_changed(&scan_watch_at_fork, c);
-	int (*pairs)[2] = xcalloc(n, sizeof(*pairs));
-	for (size_t i = 0; i < n; i++)
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pairs[i]) < 0) {
-			log_msg(LOG_ERR, "spawn_error", "socketpair: %s", strerror(errno));
-			for (size_t j = 0; j < i; j++) {
-				close(pairs[j][0]);
-				close(pairs[j][1]);
-			}
-			free(pairs);
-			return false;
-		}
-	memset(g, 0, sizeof(*g));
-	g->started = time(NULL);
-	g->smtpd = xcalloc(n, sizeof(pid_t));
-	g->n_smtpd = n;
-
-	int *queue_fds = xcalloc(n, sizeof(int));
-	for (size_t i = 0; i < n; i++)
-		queue_fds[i] = pairs[i][0];
-	g->queue = child_spawn(c, &queue_spec, &(struct child_fds){ queue_fds, n });
-	log_spawned("queue", g->queue);
-	free(queue_fds);
-
-	size_t nl = m->listeners.n;
-	int *smtpd_fds = xcalloc(nl + 1, sizeof(int));
-	for (size_t i = 0; i < nl; i++)
-		smtpd_fds[i + 1] = m->listeners.items[i].fd;
-	smtpd_assets_use(&m->assets);
-	for (size_t i = 0; i < n; i++) {
-		smtpd_fds[0] = pairs[i][1];
-		g->smtpd[i] = child_spawn(c, &smtpd_spec, &(struct child_fds){ smtpd_fds, nl + 1 });
-		log_spawned("smtpd", g->smtpd[i]);
-	}
-	free(smtpd_fds);
-	for (size_t i = 0; i < n; i++) {
-		close(pairs[i][0]);
-		close(pairs[i][1]);
-	}
-	free(pairs);
-	return true;
+	TAILQ_REMOVE(&ch->m->children, ch, link);
+	if (ch->ctl)
+		channel_free(ch->ctl);
+	event_free(ch->timer);
+	free(ch);
 }
 
-static size_t smtpd_alive(const struct generation *g)
+static struct child *running_queue(struct master *m)
 {
-	size_t alive = 0;
-	for (size_t i = 0; i < g->n_smtpd; i++)
-		alive += g->smtpd[i] > 0;
-	return alive;
-}
-
-static bool generation_empty(const struct generation *g)
-{
-	return g->queue <= 0 && smtpd_alive(g) == 0;
-}
-
-/* Stop order: smtpd first (they may still be committing to the queue), then the queue. */
-static void generation_advance_stop(struct master *m)
-{
-	struct generation *g = &m->gen;
-	if (!g->smtpd_stopping) {
-		g->smtpd_stopping = true;
-		g->stop_deadline = time(NULL) + m->config->shutdown_grace + KILL_AFTER_GRACE;
-		for (size_t i = 0; i < g->n_smtpd; i++)
-			if (g->smtpd[i] > 0)
-				kill(g->smtpd[i], SIGTERM);
-	}
-	if (smtpd_alive(g) == 0 && !g->queue_stopping) {
-		g->queue_stopping = true;
-		if (g->queue > 0)
-			kill(g->queue, SIGTERM);
-	}
-	if (time(NULL) >= g->stop_deadline) {
-		for (size_t i = 0; i < g->n_smtpd; i++)
-			if (g->smtpd[i] > 0)
-				kill(g->smtpd[i], SIGKILL);
-		if (g->queue > 0)
-			kill(g->queue, SIGKILL);
-	}
-}
-
-static const char *child_name(const struct generation *g, pid_t pid)
-{
-	if (pid == g->queue)
-		return "queue";
-	for (size_t i = 0; i < g->n_smtpd; i++)
-		if (g->smtpd[i] == pid)
-			return "smtpd";
+	struct child *ch;
+	TAILQ_FOREACH(ch, &m->children, link)
+		if (ch->kind == QUEUE_KIND && ch->pid > 0 && ch->ctl && !ch->retiring)
+			return ch;
 	return NULL;
 }
 
-static void forget_child(struct generation *g, pid_t pid)
+/* Hand each side one end of a fresh socketpair over its control channel. */
+static void wire_to_queue(struct master *m, struct child *peer)
 {
-	if (pid == g->queue)
-		g->queue = 0;
-	for (size_t i = 0; i < g->n_smtpd; i++)
-		if (g->smtpd[i] == pid)
-			g->smtpd[i] = 0;
+	struct child *q = running_queue(m);
+	if (!q || !peer->ctl || peer->retiring)
+		return;  /* the queue's (re)start wires every peer */
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_event(LOG_ERR, "spawn_error", "msg", strerror(errno), NULL);
+		kill(peer->pid, SIGTERM);  /* restarted, and wired then */
+		return;
+	}
+	struct ipc_msg *msg = xmalloc(sizeof(*msg));
+	ctl_put_channel(msg, peer->kind->spec->name);
+	channel_send(q->ctl, msg, sp[0]);
+	ctl_put_channel(msg, QUEUE_KIND->spec->name);
+	channel_send(peer->ctl, msg, sp[1]);
+	free(msg);
+	close(sp[0]);
+	close(sp[1]);
+}
+
+static void wire_all_peers(struct master *m)
+{
+	struct child *ch;
+	TAILQ_FOREACH(ch, &m->children, link)
+		if (ch->kind->queue_peer && ch->pid > 0)
+			wire_to_queue(m, ch);
+}
+
+static void on_ctl_msg(struct channel *chan, struct ipc_msg *msg, int fd, void *arg)
+{
+	struct child *ch = arg;
+	/* Children send nothing but HELLO (handled by the channel): anything
+	 * else is a broken or compromised child. Fail closed: restart it. */
+	if (fd >= 0)
+		close(fd);
+	log_event(LOG_ERR, "ipc_error", "msg", "unexpected message on a control channel", "child",
+		  ch->kind->spec->name, "pid", log_u64((unsigned long long)ch->pid), "type",
+		  ipc_type_name(msg->type), NULL);
+	channel_free(chan);
+	ch->ctl = NULL;
+	kill(ch->pid, SIGTERM);
+}
+
+/* True once pid has exited (not yet reaped: SIGCHLD is on its way). */
+static bool child_exited(pid_t pid)
+{
+	siginfo_t info = { 0 };
+	return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
+static void on_ctl_closed(struct channel *chan, const char *why, void *arg)
+{
+	struct child *ch = arg;
+	ch->ctl = NULL;
+	/* Usually the child has just died; if not, it cannot be managed any
+	 * more: stop it, and it is restarted like one that died. */
+	if (ch->pid > 0 && !ch->retiring && !ch->m->stopping && !child_exited(ch->pid)) {
+		log_event(LOG_WARNING, "control_lost", "child", ch->kind->spec->name, "pid",
+			  log_u64((unsigned long long)ch->pid), "msg", why, NULL);
+		kill(ch->pid, SIGTERM);
+	}
+}
+
+/* Fork one child with its control channel (and listeners), then wire it. */
+static void child_start(struct child *ch)
+{
+	struct master *m = ch->m;
+	int sp[2];
+	pid_t pid = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0) {
+		size_t nl = ch->kind->listeners ? m->listeners.n : 0;
+		int *fds = xcalloc(nl + 1, sizeof(int));
+		fds[0] = sp[1];
+		for (size_t i = 0; i < nl; i++)
+			fds[i + 1] = m->listeners.items[i].fd;
+		pid = child_spawn(m->config, ch->kind->spec, &(struct child_fds){ fds, nl + 1 });
+		free(fds);
+		close(sp[1]);
+		if (pid < 0)
+			close(sp[0]);
+	} else {
+		log_event(LOG_ERR, "spawn_error", "child", ch->kind->spec->name, "msg", strerror(errno), NULL);
+	}
+	if (pid < 0) {
+		evtimer_add(ch->timer, &(struct timeval){ .tv_sec = ch->delay });
+		return;
+	}
+	ch->pid = pid;
+	ch->started = time(NULL);
+	ch->ctl = channel_new(m->base, sp[0], on_ctl_msg, on_ctl_closed, ch);
+	log_event(LOG_INFO, "spawned", "child", ch->kind->spec->name, "pid", log_u64((unsigned long long)pid),
+		  NULL);
+	if (ch->kind == QUEUE_KIND)
+		wire_all_peers(m);
+	else if (ch->kind->queue_peer)
+		wire_to_queue(m, ch);
+}
+
+/* Start the children of every kind with replace (true: the kinds a reload
+ * replaces; false: all), in table order. */
+static void start_kinds(struct master *m, bool replace_only)
+{
+	for (size_t k = 0; k < N_KINDS; k++) {
+		if (replace_only && !kinds[k].replace_on_reload)
+			continue;
+		size_t n = kinds[k].count(m->config);
+		for (size_t i = 0; i < n; i++)
+			child_start(child_new(m, &kinds[k]));
+	}
+}
+
+/* SIGTERM a child that is not to come back; SIGKILL if still there after
+ * shutdown_grace (plus a margin) has passed. */
+static void child_retire(struct child *ch)
+{
+	ch->retiring = true;
+	evtimer_del(ch->timer);
+	if (ch->pid <= 0) {
+		child_free(ch);
+		return;
+	}
+	kill(ch->pid, SIGTERM);
+	evtimer_add(ch->timer, &(struct timeval){ .tv_sec = ch->m->config->shutdown_grace + KILL_AFTER_GRACE });
+}
+
+static void child_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *ch = arg;
+	if (ch->retiring) {
+		if (ch->pid > 0)
+			kill(ch->pid, SIGKILL);
+		return;
+	}
+	if (ch->pid == 0 && !ch->m->stopping)
+		child_start(ch);
+}
+
+/* A child died unexpectedly: start it again, alone, after its back-off
+ * (doubling per quick death, so a child that keeps dying costs little). */
+static void child_schedule_restart(struct child *ch)
+{
+	if (time(NULL) - ch->started >= BACKOFF_RESET)
+		ch->delay = BACKOFF_FIRST;
+	log_event(LOG_WARNING, "restarting", "child", ch->kind->spec->name, "delay", log_u64(ch->delay), NULL);
+	evtimer_add(ch->timer, &(struct timeval){ .tv_sec = ch->delay });
+	ch->delay = ch->delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : ch->delay * 2;
+}
+
+/* --- stopping ------------------------------------------------------------ */
+
+static bool only_queue_left(const struct master *m)
+{
+	const struct child *ch;
+	TAILQ_FOREACH(ch, &m->children, link)
+		if (ch->kind != QUEUE_KIND)
+			return false;
+	return true;
+}
+
+/* Stop order: every other kind first (smtpd may still be committing to
+ * the queue), the queue once they are gone; exit when nothing is left. */
+static void stop_advance(struct master *m)
+{
+	struct child *ch, *next;
+	for (ch = TAILQ_FIRST(&m->children); ch; ch = next) {
+		next = TAILQ_NEXT(ch, link);
+		if (!ch->retiring && (ch->kind != QUEUE_KIND || only_queue_left(m)))
+			child_retire(ch);
+	}
+	if (TAILQ_EMPTY(&m->children))
+		event_base_loopbreak(m->base);
+}
+
+/* --- signals ------------------------------------------------------------- */
+
+static struct child *child_by_pid(struct master *m, pid_t pid)
+{
+	struct child *ch;
+	TAILQ_FOREACH(ch, &m->children, link)
+		if (ch->pid == pid)
+			return ch;
+	return NULL;
 }
 
 static void reap_children(struct master *m)
@@ -179,27 +334,49 @@ static void reap_children(struct master *m)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		const char *name = child_name(&m->gen, pid);
-		if (!name)
+		struct child *ch = child_by_pid(m, pid);
+		if (!ch)
 			continue;
 		char how[32];
 		if (WIFSIGNALED(status))
 			snprintf(how, sizeof(how), "signal %d", WTERMSIG(status));
 		else
 			snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(status));
-		bool expected = m->state != MASTER_RUNNING;
-		log_event(expected ? LOG_INFO : LOG_ERR, "child_exited", "child", name,
+		bool expected = ch->retiring || m->stopping;
+		log_event(expected ? LOG_INFO : LOG_ERR, "child_exited", "child", ch->kind->spec->name,
 			  "pid", log_u64((unsigned long long)pid), "status", how, NULL);
-		forget_child(&m->gen, pid);
-		if (!expected) {
-			log_event(LOG_WARNING, "restarting", "msg", "a child died; restarting all children", NULL);
-			m->state = MASTER_RESTARTING;
+		ch->pid = 0;
+		if (ch->ctl) {
+			channel_free(ch->ctl);
+			ch->ctl = NULL;
 		}
+		if (expected)
+			child_free(ch);
+		else
+			child_schedule_restart(ch);
 	}
+	if (m->stopping)
+		stop_advance(m);
 }
 
-static void reload(struct master *m)
+static void on_sigterm(struct master *m, int sig)
 {
+	if (!m->stopping)
+		log_event(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
+	m->stopping = true;
+	stop_advance(m);
+}
+
+/* SIGHUP: load and check the new configuration as at start-up; a bad one
+ * is logged and the running one kept. A good one goes to the queue, which
+ * loads the same file and swaps its snapshot without a restart, so
+ * deliveries in flight and the connection pool survive; the kinds that
+ * hold listeners and TLS assets are replaced (new children first, then
+ * the old ones get SIGTERM and shutdown_grace to finish their sessions). */
+static void on_sighup(struct master *m)
+{
+	if (m->stopping)
+		return;
 	struct config_errors errs = { 0 };
 	struct config *fresh = config_load(m->config->source[0] == '<' ? NULL : m->config->source, &errs);
 	for (size_t i = 0; i < errs.n; i++)
@@ -220,34 +397,43 @@ static void reload(struct master *m)
 			config_free(fresh);
 		return;
 	}
-	smtpd_assets_free(&m->pending_assets);
-	m->pending_assets = assets;
+	/* Forked children hold their own copies: the master's may go. */
+	smtpd_assets_free(&m->assets);
+	m->assets = assets;
+	smtpd_assets_use(&m->assets);
 	m->listeners = bound;
-	if (m->pending)
-		config_free(m->pending);
-	m->pending = fresh;
-	m->state = MASTER_RESTARTING;
+	config_free(m->config);
+	m->config = fresh;
+	log_init("master", fresh->log.target, fresh->log.format, fresh->log.level);
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
+
+	struct child *q = running_queue(m);
+	if (q) {  /* a queue being restarted starts with the new snapshot anyway */
+		struct ipc_msg *msg = xmalloc(sizeof(*msg));
+		ctl_put_config(msg, m->config->source[0] == '<' ? NULL : m->config->source);
+		channel_send(q->ctl, msg, -1);
+		free(msg);
+	}
+	struct child_list old;
+	TAILQ_INIT(&old);
+	struct child *ch, *next;
+	for (ch = TAILQ_FIRST(&m->children); ch; ch = next) {
+		next = TAILQ_NEXT(ch, link);
+		if (ch->kind->replace_on_reload && !ch->retiring) {
+			TAILQ_REMOVE(&m->children, ch, link);
+			TAILQ_INSERT_TAIL(&old, ch, link);
+		}
+	}
+	(void)scan_watch_changed(&scan_watch_at_fork, m->config);
+	start_kinds(m, true);
+	while ((ch = TAILQ_FIRST(&old)) != NULL) {
+		TAILQ_REMOVE(&old, ch, link);
+		TAILQ_INSERT_TAIL(&m->children, ch, link);
+		child_retire(ch);
+	}
 }
 
-static void next_generation(struct master *m)
-{
-	free(m->gen.smtpd);
-	m->gen.smtpd = NULL;
-	if (time(NULL) - m->gen.started < FAST_CRASH)
-		sleep(RESTART_PAUSE);
-	if (m->pending) {
-		config_free(m->config);
-		m->config = m->pending;
-		m->pending = NULL;
-		smtpd_assets_free(&m->assets);
-		m->assets = m->pending_assets;
-		memset(&m->pending_assets, 0, sizeof(m->pending_assets));
-		log_init("master", m->config->log.target, m->config->log.format, m->config->log.level);
-	}
-	m->state = MASTER_RUNNING;
-	generation_start(m);
-}
+/* --- start-up ------------------------------------------------------------ */
 
 static void daemonize(void)
 {
@@ -269,41 +455,48 @@ static void daemonize(void)
 	}
 }
 
-/* The signals the master takes synchronously (blocked, then sigtimedwait). */
-static void master_signals(sigset_t *set)
+/* The master's signals come through a signalfd, not libevent's handlers:
+ * a child forked from this loop then inherits no signal state of ours. */
+static void on_signal(evutil_socket_t fd, short what, void *arg)
 {
-	sigemptyset(set);
-	sigaddset(set, SIGCHLD);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGINT);
+	struct master *m = arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap_children(m);
+		else if (si.ssi_signo == SIGHUP)
+			on_sighup(m);
+		else
+			on_sigterm(m, (int)si.ssi_signo);
+	}
 }
 
 static int master_loop(struct master *m)
 {
 	sigset_t set;
-	master_signals(&set);
-	for (;;) {
-		siginfo_t info;
-		int sig = sigtimedwait(&set, &info, &(struct timespec){ .tv_sec = 1 });
-		if (sig == SIGTERM || sig == SIGINT) {
-			if (m->state != MASTER_STOPPING)
-				log_event(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
-			m->state = MASTER_STOPPING;
-		} else if (sig == SIGHUP && m->state == MASTER_RUNNING) {
-			reload(m);
-		}
-		reap_children(m);
-		if (m->state == MASTER_RUNNING)
-			continue;
-		if (!generation_empty(&m->gen)) {
-			generation_advance_stop(m);
-			continue;
-		}
-		if (m->state == MASTER_STOPPING)
-			return 0;
-		next_generation(m);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_event(LOG_ERR, "fatal", "msg", strerror(errno), NULL);
+		return 1;
 	}
+	struct event *sig = event_new(m->base, sfd, EV_READ | EV_PERSIST, on_signal, m);
+	event_add(sig, NULL);
+	/* The scanner files as the smtpds load them: the queue's baseline. */
+	(void)scan_watch_changed(&scan_watch_at_fork, m->config);
+	start_kinds(m, false);
+	event_base_dispatch(m->base);
+	event_free(sig);
+	close(sfd);
+	struct child *ch;
+	while ((ch = TAILQ_FIRST(&m->children)) != NULL)
+		child_free(ch);
+	return 0;
 }
 
 int master_run(const char *config_path, bool foreground)
@@ -323,10 +516,11 @@ int master_run(const char *config_path, bool foreground)
 	log_event(LOG_INFO, "started", "version", MW_VERSION, "config", c->source,
 		  "state_dir", c->state_dir, NULL);
 
-	struct master m = { .config = c, .state = MASTER_RUNNING };
+	struct master m = { .config = c };
+	TAILQ_INIT(&m.children);
 	char why[512] = "";
 	if (!statedir_prepare(c) || !smtpd_assets_load(c, &m.assets, why, sizeof(why)) ||
-	    !listeners_bind(c, NULL, &m.listeners)) {
+	    !listeners_bind(c, NULL, &m.listeners) || !(m.base = event_base_new())) {
 		if (why[0]) {
 			log_event(LOG_ERR, "config_error", "msg", why, NULL);
 			if (foreground && c->log.target != LOG_TARGET_STDERR)
@@ -336,19 +530,14 @@ int master_run(const char *config_path, bool foreground)
 		config_free(c);
 		return 1;
 	}
-	sigset_t set;
-	master_signals(&set);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	smtpd_assets_use(&m.assets);
 
-	int rc = generation_start(&m) ? master_loop(&m) : 1;
+	int rc = master_loop(&m);
 	log_event(LOG_INFO, "stopped", NULL);
 	listeners_close(&m.listeners);
-	free(m.gen.smtpd);
+	event_base_free(m.base);
 	smtpd_assets_free(&m.assets);
-	smtpd_assets_free(&m.pending_assets);
 	config_free(m.config);
-	if (m.pending)
-		config_free(m.pending);
 	return rc;
 }

@@ -70,6 +70,7 @@ static void job_free(struct job *j)
 	free(j->notify);
 	free(j->orcpt);
 	free(j->sender);
+	config_unref(j->c);
 	free(j);
 }
 
@@ -298,7 +299,8 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 				j = jobs[k];
 		if (!j) {
 			j = jobs[n_jobs++] = xcalloc(1, sizeof(*j));
-			*j = (struct job){ .sch = sch, .q = q, .base = base, .c = c, .route = r,
+			/* The job holds the snapshot: a reload may swap the queue's. */
+			*j = (struct job){ .sch = sch, .q = q, .base = base, .c = config_ref(c), .route = r,
 					   .rcpts = xcalloc(n, sizeof(char *)), .index = xcalloc(n, sizeof(size_t)),
 					   .notify = xcalloc(n, sizeof(char *)), .orcpt = xcalloc(n, sizeof(char *)) };
 			snprintf(j->domain, sizeof(j->domain), "%s", dom);

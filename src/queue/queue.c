@@ -36,6 +36,7 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "ipc/ctl.h"
 #include "ipc/txn.h"
 #include "master/child.h"
 #include "policy/rewrite.h"
@@ -91,7 +92,7 @@ struct queue {
 	struct incoming_list incoming;
 	struct committer cm;
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
-	size_t n_smtpd;
+	size_t n_smtpd, cap_smtpd;
 	struct scan_watch scan_watch;
 };
 
@@ -596,6 +597,58 @@ static void on_smtpd_closed(struct channel *ch, const char *why, void *arg)
 	log_event(LOG_INFO, "smtpd_gone", "msg", why, NULL);
 }
 
+/* SIGHUP, passed on by the master after it loaded and checked the same
+ * file: the new snapshot serves what starts from now; deliveries in
+ * flight keep the one they hold, and nothing restarts, so the connection
+ * pool and the deliveries survive (issue 10). */
+static void queue_reload(struct queue *q, const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct config *fresh = config_load(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		log_event(LOG_ERR, "config_error", "msg", errs.items[i], NULL);
+	config_errors_free(&errs);
+	if (!fresh) {
+		log_event(LOG_ERR, "reload", "result", "failed", "msg", "keeping the running configuration", NULL);
+		return;
+	}
+	const struct config *old = q->config;
+	q->config = fresh;
+	scheduler_set_config(q->sch, fresh);
+	config_unref(old);
+	log_init("queue", fresh->log.target, fresh->log.format, fresh->log.level);
+	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
+}
+
+/* The master's control channel: a channel to a newly started smtpd (at
+ * our start, or when the master restarted one alone), or a reload. */
+static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
+{
+	struct queue *q = arg;
+	char path[IPC_STRING_MAX + 1];
+	if (m->type == IPC_MASTER_CONFIG && ctl_get_config(m, fd, path, sizeof(path))) {
+		queue_reload(q, path[0] ? path : NULL);
+		return;
+	}
+	if (!ctl_get_channel(m, fd, "smtpd")) {
+		log_event(LOG_ERR, "ipc_error", "msg", "bad message from master", "type", ipc_type_name(m->type), NULL);
+		exit(1);
+	}
+	if (q->n_smtpd == q->cap_smtpd) {
+		q->cap_smtpd = q->cap_smtpd ? q->cap_smtpd * 2 : 4;
+		q->smtpd = xreallocarray(q->smtpd, q->cap_smtpd, sizeof(*q->smtpd));
+	}
+	q->smtpd[q->n_smtpd++] = channel_new(q->base, fd, on_smtpd_msg, on_smtpd_closed, q);
+}
+
+static void on_control_closed(struct channel *ch, const char *why, void *arg)
+{
+	/* The master is gone: stop as on SIGTERM (PR_SET_PDEATHSIG sends it too). */
+	struct queue *q = arg;
+	log_event(LOG_WARNING, "master_lost", "msg", why, NULL);
+	event_base_loopbreak(q->base);
+}
+
 static void recover_one(const char *id, bool held, void *arg)
 {
 	struct queue *q = arg;
@@ -648,11 +701,9 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 		return 1;
 	}
 	spool_recover(q.spool, recover_one, &q);
-	q.smtpd = xcalloc(fds->n ? fds->n : 1, sizeof(*q.smtpd));
 	if (control_start(q.base, q.sch) < 0)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
-	for (size_t i = 0; i < fds->n; i++)
-		q.smtpd[q.n_smtpd++] = channel_new(q.base, fds->fds[i], on_smtpd_msg, on_smtpd_closed, &q);
+	channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
 	q.scan_watch = scan_watch_at_fork;  /* what this generation's smtpds loaded */
 	struct event *release = event_new(q.base, -1, EV_PERSIST, on_release_tick, &q);
 	event_add(release, &(struct timeval){ .tv_sec = 1 });

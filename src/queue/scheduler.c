@@ -72,6 +72,12 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	return sch;
 }
 
+void scheduler_set_config(struct scheduler *sch, const struct config *c)
+{
+	sch->config = c;
+	scheduler_kick(sch);  /* a higher delivery_concurrency may start rounds now */
+}
+
 void scheduler_kick(struct scheduler *sch)
 {
 	/* Deferred to the loop: callers may be deep inside a delivery callback. */

@@ -77,6 +77,11 @@ struct qentry {
 struct scheduler;
 
 struct scheduler *scheduler_new(struct event_base *base, const struct config *c, struct spool *s);
+/* A reloaded configuration for the next delivery rounds (routes, retry
+ * times, concurrency); rounds in flight keep the snapshot they started
+ * with (each job holds it). The resolver and the connection pool, with
+ * their settings, stay as they are: the pool's open connections survive. */
+void scheduler_set_config(struct scheduler *sch, const struct config *c);
 /* Take over a committed or recovered message (env is moved, fd owned). */
 void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool held);
 /* Look at the queue now (after a change). */

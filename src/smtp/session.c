@@ -492,6 +492,11 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 {
 	struct smtp_txn *t = s->txn;
 	struct channel *q = s->smtpd->queue;
+	if (!q) {  /* the queue is being restarted: nothing can be accepted now */
+		s->wait = bdat ? SMTP_WAIT_OPEN_BDAT : SMTP_WAIT_OPEN_DATA;
+		smtp_session_queue_failed(s, "no queue");
+		return;
+	}
 	struct ipc_msg *m = xmalloc(sizeof(*m));
 	t->reqid = ++s->smtpd->next_reqid;
 	uint32_t flags = (t->params.body == MAIL_BODY_8BITMIME ? IPC_TXN_F_8BITMIME : 0) |
@@ -638,6 +643,12 @@ void smtp_session_end_of_message(struct smtp_session *s)
 		}
 		return;
 	}
+	if (!t->queue_knows || !s->smtpd->queue) {
+		/* The queue that took this message's start died meanwhile. */
+		s->wait = SMTP_WAIT_VERDICT;
+		smtp_session_queue_failed(s, "queue restarted");
+		return;
+	}
 	s->wait = SMTP_WAIT_VERDICT;
 	smtp_session_set_state(s, SMTP_STATE_QUEUE_WAIT);
 	pipeout_when_drained(t->msg.out, message_written, s);
@@ -684,6 +695,18 @@ void smtp_session_queue_discarded(struct smtp_session *s, const char *queue_id)
 	/* Accepted towards the client, dropped by the queue (SCAN-8 "delete"). */
 	smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
 	verdict_answered(s);
+}
+
+void smtp_session_queue_lost(struct smtp_session *s)
+{
+	struct smtp_txn *t = s->txn;
+	if (!t || !t->queue_knows)
+		return;
+	if (s->wait != SMTP_WAIT_NONE) {
+		smtp_session_queue_failed(s, "queue restarted");
+		return;
+	}
+	t->queue_knows = false;  /* still receiving the body: 451 at its end */
 }
 
 void smtp_session_queue_failed(struct smtp_session *s, const char *reason)

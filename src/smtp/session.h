@@ -120,6 +120,9 @@ void smtp_session_queue_refused(struct smtp_session *s, const char *reply);
 /* The queue's verdict drops the message: the client gets 250 all the same. */
 void smtp_session_queue_discarded(struct smtp_session *s, const char *queue_id);
 void smtp_session_queue_failed(struct smtp_session *s, const char *reason);
+/* The queue process died: a transaction it knew is answered 451 now if
+ * waiting for it, else at its end (never 250: Q-1). */
+void smtp_session_queue_lost(struct smtp_session *s);
 
 /* smtpd is stopping: close now if idle, otherwise at the end of the transaction. */
 void smtp_session_shutdown(struct smtp_session *s);

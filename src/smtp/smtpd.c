@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "ipc/ctl.h"
 #include "master/child.h"
 #include "auth/authdb.h"
 #include "auth/penalty.h"
@@ -209,14 +210,53 @@ static void smtpd_stop(struct smtpd *d, bool queue_lost)
 	}
 }
 
+/* The queue is gone (it died; the master restarts it alone and hands us
+ * a channel to the new one). What it knew of our transactions is lost:
+ * each is answered 451, never 250 (Q-1); sessions stay. A stopping
+ * smtpd has no reason to wait: every session ends now. */
+static void smtpd_queue_lost(struct smtpd *d, const char *why)
+{
+	log_event(LOG_WARNING, "queue_lost", "msg", why, NULL);
+	d->queue = NULL;
+	if (d->stopping) {
+		smtpd_stop(d, true);
+		return;
+	}
+	struct smtp_session *s, *next;
+	for (s = TAILQ_FIRST(&d->sessions); s; s = next) {
+		next = TAILQ_NEXT(s, link);
+		smtp_session_queue_lost(s);
+	}
+}
+
 static void on_queue_closed(struct channel *ch, const char *why, void *arg)
 {
-	/* Without the queue nothing can be accepted: stop; the master starts
-	 * a new generation with a new queue. */
+	smtpd_queue_lost(arg, why);  /* the channel is freed after this callback */
+}
+
+/* A channel to a (new) queue from the master: it replaces any old one,
+ * whose transactions are then lost (the old queue is dead or dying). */
+static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
+{
 	struct smtpd *d = arg;
-	log_event(LOG_WARNING, "queue_lost", "msg", why, NULL);
-	d->queue = NULL;  /* freed by the channel after this callback */
-	smtpd_stop(d, true);
+	if (!ctl_get_channel(m, fd, "queue")) {
+		log_event(LOG_ERR, "ipc_error", "msg", "bad message from master", "type", ipc_type_name(m->type), NULL);
+		exit(1);
+	}
+	if (d->queue) {
+		channel_free(d->queue);
+		smtpd_queue_lost(d, "replaced by the master");
+	}
+	d->queue = channel_new(d->base, fd, on_queue_msg, on_queue_closed, d);
+	log_event(LOG_INFO, "queue_connected", NULL);
+}
+
+static void on_control_closed(struct channel *ch, const char *why, void *arg)
+{
+	/* The master is gone (PR_SET_PDEATHSIG sends SIGTERM as well). */
+	struct smtpd *d = arg;
+	log_event(LOG_WARNING, "master_lost", "msg", why, NULL);
+	smtpd_stop(d, false);
 }
 
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
@@ -233,7 +273,7 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	d.base = event_base_new();
 	if (!d.base)
 		return 1;
-	d.queue = channel_new(d.base, fds->fds[0], on_queue_msg, on_queue_closed, &d);
+	channel_new(d.base, fds->fds[0], on_control_msg, on_control_closed, &d);
 	scan_start(d.base, c);  /* the scanner's resolver on this loop */
 	scan_reload_init(d.base, c);
 	n_listeners = fds->n - 1;

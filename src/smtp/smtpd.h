@@ -1,8 +1,11 @@
 /*
  * The smtpd process: SMTP server sessions on the inherited listening
  * sockets. Runs unprivileged and chrooted (when started as root); talks to
- * the queue over one channel. fds->fds[0] is the queue channel, then one
- * listening socket per configured listener, in configuration order.
+ * the queue over one channel. fds->fds[0] is the control channel to the
+ * master, then one listening socket per configured listener, in
+ * configuration order. The queue channel comes from the master over the
+ * control channel (IPC_MASTER_CHANNEL), and again whenever the queue is
+ * restarted; until it comes, DATA and BDAT are answered 451.
  */
 #ifndef MW_SMTP_SMTPD_H
 #define MW_SMTP_SMTPD_H

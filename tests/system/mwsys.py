@@ -18,6 +18,7 @@ Everything a test module needs to start the real daemon and talk to it:
 No sleeps: every wait polls a condition every 20 ms up to a timeout.
 """
 
+import asyncio
 import os
 import pwd
 import re
@@ -669,6 +670,8 @@ class _SinkHandler:
 
     async def handle_DATA(self, server, session, envelope):
         self.sink.data_attempts += 1
+        if self.sink.data_delay:
+            await asyncio.sleep(self.sink.data_delay)
         reply = self.sink.replies.get("DATA")
         if reply:
             return reply
@@ -684,7 +687,8 @@ class Sink:
     """An SMTP next hop on 127.0.0.1:port that records what it receives.
 
     replies maps a stage ('MAIL', 'RCPT', 'DATA') to the reply it gives
-    instead of accepting (e.g. '451 4.3.0 try later')."""
+    instead of accepting (e.g. '451 4.3.0 try later'); data_delay stalls
+    the reply to the final dot (a delivery that stays in flight)."""
 
     def __init__(self, port, host="127.0.0.1", tls_context=None):
         self.port = port
@@ -693,6 +697,7 @@ class Sink:
         self.messages = []
         self.replies = {}
         self.data_attempts = 0
+        self.data_delay = 0      # seconds the reply to the final dot is held back
         self.cond = threading.Condition()
         self._controller = None
 
@@ -888,6 +893,29 @@ class SmtpClient:
             r = self.cmd(f"RCPT TO:<{rcpt}>")
             assert r.code == 250, f"RCPT {rcpt} got {r}"
         return self.data(body)
+
+    def up_to_data(self, mail_from="a@b.test", rcpts=("user@example.test",)):
+        """Greeting, EHLO, MAIL, RCPTs and DATA: the body may follow
+        (asserts each step, 354 last)."""
+        assert self.greeting().code == 220
+        self.ehlo()
+        for line in [f"MAIL FROM:<{mail_from}>"] + [f"RCPT TO:<{rcpt}>" for rcpt in rcpts]:
+            r = self.cmd(line)
+            assert r.code == 250, f"{line} got {r}"
+        r = self.cmd("DATA")
+        assert r.code == 354, f"DATA got {r}"
+
+
+def send_token(gw, token, rcpt="user@example.test"):
+    """One message with token in its Subject, in its own session; asserts
+    the 250 and returns the queue id."""
+    with SmtpClient(gw.port) as c:
+        assert c.greeting().code == 220
+        c.ehlo()
+        reply = c.transaction("a@b.test", [rcpt], f"Subject: {token}\r\n\r\n{token}\r\n".encode())
+        c.cmd("QUIT")
+    assert reply.code == 250, reply
+    return queue_id(reply)
 
 
 QUEUED = re.compile(r"queued as (\S+)")

@@ -12,8 +12,9 @@ process gets SIGKILL:
 - master: its children follow it (PR_SET_PDEATHSIG); once every process
   of this gateway is gone the gateway is started again on the same state
   directory, while the clients keep trying;
-- queue: the master stops smtpd and starts a new generation; the clients
-  keep going through it;
+- queue: the master restarts the queue alone and hands each running smtpd
+  a channel to the new one (transactions on the old channel get 451); the
+  clients keep going through the same smtpd processes;
 - all: master, queue and smtpd at the same instant (what "systemctl kill
   -s KILL" of the whole service does), so that no process gets to stop in
   order (the master alone lets PR_SET_PDEATHSIG's SIGTERM stop its
@@ -339,7 +340,7 @@ def _kill_queue(gw):
     spawned = gw.wait_event(proc="master", event="spawned", child="queue", start=mark)
     assert int(spawned["pid"]) != old
     gw.wait_event(proc="queue", event="ready", start=mark)
-    gw.wait_event(proc="smtpd", event="ready", start=mark)
+    gw.wait_event(proc="smtpd", event="queue_connected", start=mark)
     return left_in_tmp
 
 

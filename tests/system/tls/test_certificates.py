@@ -1,6 +1,6 @@
 """Certificates from files: several chosen by SNI, the first one the
-default; a SIGHUP reload reads them again (the new generation of smtpd
-serves the new certificate); a broken key keeps the running set."""
+default; a SIGHUP reload reads them again (the new smtpd processes serve
+the new certificate); a broken key keeps the running set."""
 
 import os
 import shutil
@@ -51,10 +51,13 @@ def test_sighup_reloads_the_certificate(make_gateway_fn, cert_files, workdir):
     # Rotate the files, reload.
     shutil.copy(other_cert, live_cert)
     shutil.copy(other_key, live_key)
+    old_smtpd = gw.pid("smtpd")
     start = gw.mark()
     gw.proc.send_signal(signal.SIGHUP)
     gw.wait_event(proc="master", event="reload", result="ok", start=start)
     gw.wait_event(proc="smtpd", event="ready", start=start)
+    # The old smtpd stops after the new one started: until then either may answer.
+    mwsys.wait_until(lambda: not mwsys.pid_alive(old_smtpd), what="the old smtpd to stop")
     assert _cn(gw, None) == "mail.other.test"
     # A key that does not match: the reload fails, the running certificate stays.
     shutil.copy(main_key, live_key)

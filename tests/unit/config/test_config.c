@@ -834,3 +834,18 @@ Test(config, smart_host_and_rewrite_table_problems)
 	load("rewrite_table: /nonexistent/mailwarden-rewrite\n");
 	cr_assert_null(cfg);
 }
+
+/* Issue 10: the queue swaps in a reloaded snapshot while deliveries still
+ * hold the old one; the old one lives until the last hold is given back
+ * (freed memory here is an ASan report in the sanitizer build). */
+Test(config, a_held_snapshot_outlives_the_owner_s_free)
+{
+	struct config *c = config_load(NULL, &errs);
+	cr_assert_not_null(c);
+	const struct config *held = config_ref(c);
+	cr_assert_eq(c->refs, 1);
+	config_free(c);                 /* the owner lets go: the holder still reads it */
+	cr_assert_eq(held->refs, 0);
+	cr_assert_str_eq(held->source, CONFIG_DEFAULT_SOURCE);
+	config_unref(held);             /* the last hold: freed */
+}

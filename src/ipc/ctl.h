@@ -1,0 +1,31 @@
+/*
+ * The messages of the control channel between the master and each child
+ * (msg.h range 300..399): one encoder and one decoder per message, so the
+ * layout is written down once.
+ */
+#ifndef MW_IPC_CTL_H
+#define MW_IPC_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ipc/msg.h"
+
+/* IPC_MASTER_CHANNEL: "here is a channel to a process of kind peer"; the
+ * socket travels as the message's descriptor. */
+void ctl_put_channel(struct ipc_msg *m, const char *peer);
+
+/* True if m is an IPC_MASTER_CHANNEL for a peer of kind want that carries
+ * a descriptor, with nothing left over. Anything else from the master is a
+ * protocol error (the caller exits: it cannot be managed any more). */
+bool ctl_get_channel(struct ipc_msg *m, int fd, const char *want);
+
+/* IPC_MASTER_CONFIG: "load this configuration file" (NULL: the embedded
+ * default), sent after the master loaded and checked it on SIGHUP. */
+void ctl_put_config(struct ipc_msg *m, const char *path);
+
+/* True if m is a well-formed IPC_MASTER_CONFIG without a descriptor; the
+ * path ("" for the embedded default) is copied into path (cap bytes). */
+bool ctl_get_config(struct ipc_msg *m, int fd, char *path, size_t cap);
+
+#endif
