@@ -28,10 +28,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   }
 fi
 
-# SEC-1: when mailwarden is started as root, the queue runs as 'mailwarden'
-# and the internet-facing smtpd as 'mailwarden-smtpd'.
+# SEC-1: when mailwarden is started as root, the queue runs as 'mailwarden',
+# the internet-facing smtpd as 'mailwarden-smtpd' and the scanner, which
+# parses hostile content, as 'mailwarden-scan'.
 if [ "$(id -u)" -eq 0 ]; then
-  for u in mailwarden mailwarden-smtpd; do
+  for u in mailwarden mailwarden-smtpd mailwarden-scan; do
     id -u "$u" >/dev/null 2>&1 || useradd --system --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
   done

@@ -563,6 +563,7 @@ void config_free(struct config *c)
 	free(c->state_dir);
 	free(c->user);
 	free(c->smtpd_user);
+	free(c->scanner_user);
 	lists_free_listeners(c->listeners, c->n_listeners);
 	lists_free_domains(c->local_domains, c->n_local_domains);
 	cidr_list_free(&c->trusted_networks);

@@ -65,6 +65,7 @@ struct config {
 	char *state_dir;          /* absolute: spool/, maildir/, empty/ live here */
 	char *user;               /* queue process user when started as root */
 	char *smtpd_user;         /* smtpd process user when started as root */
+	char *scanner_user;       /* scanner process user when started as root */
 	unsigned smtpd_processes;
 	unsigned shutdown_grace;  /* seconds sessions get to finish on stop/reload */
 

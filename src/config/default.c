@@ -13,6 +13,7 @@ const char config_default_yaml[] =
 	"state_dir: ./mailwarden-data\n"
 	"user: mailwarden\n"
 	"smtpd_user: mailwarden-smtpd\n"
+	"scanner_user: mailwarden-scan\n"
 	"smtpd_processes: 1\n"
 	"shutdown_grace: 10s\n"
 	"log:\n"

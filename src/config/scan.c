@@ -10,6 +10,8 @@
  *     dns_timeout_ms: 2000
  *     greylist_delay: 300           # seconds (greylist check; state_dir/greylist.db)
  *     greylist_expiry: 3110400
+ *     scanner_timeout_ms: 60000     # the content scan's deadline (RFC 5321 allows 10 min)
+ *     scanner_failure: tempfail     # or accept: deliver unscanned, with a header saying so
  *     ip_allow: /etc/mailwarden/allow.txt     # CIDR per line
  *     ip_deny: /etc/mailwarden/deny.txt
  *     recipients: /etc/mailwarden/recipients.txt
@@ -33,6 +35,7 @@
 #include <string.h>
 
 #include "config/schema.h"
+#include "content/check.h"
 #include "scan/scan.h"
 #include "util/alloc.h"
 
@@ -58,10 +61,20 @@ void scan_config_free(struct scan_config *sc)
 	for (size_t d = 0; d < 2; d++) {
 		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
 			free(dirs[d]->checks[i].reply);
+		for (size_t i = 0; i < CONTENT_CHECKS_MAX; i++)
+			free(dirs[d]->content[i].reply);
 		free(dirs[d]->subject_prefix);
 		free(dirs[d]->refuse_reply);
 	}
 	free(sc);
+}
+
+bool scan_direction_has_content(const struct scan_direction *d)
+{
+	for (size_t i = 0; i < CONTENT_CHECKS_MAX; i++)
+		if (d->content[i].action != SCAN_CHECK_OFF)
+			return true;
+	return false;
 }
 
 size_t scan_config_files(const struct scan_config *sc, const char **out, size_t cap)
@@ -245,11 +258,12 @@ static void load_direction(struct loader *ld, struct fy_node *v, const char *nam
 				char cname[LOADER_NAME_SIZE];
 				loader_key_name(cname, sizeof(cname), kname, ck, cklen);
 				int idx = scan_check_index(ck, cklen);
-				if (idx < 0) {
+				int cidx = idx < 0 ? content_check_index(ck, cklen) : -1;
+				if (idx < 0 && cidx < 0) {
 					loader_err(ld, ckl, cname, "unknown check");
 					continue;
 				}
-				load_check(ld, cval, cname, ckl, &d->checks[idx]);
+				load_check(ld, cval, cname, ckl, idx >= 0 ? &d->checks[idx] : &d->content[cidx]);
 			}
 		} else if (loader_text_is(k, klen, "tag")) {
 			get_int(ld, val, kname, kl, 0, 100000, &d->tag);
@@ -420,6 +434,7 @@ void scan_config_load(struct loader *ld, struct fy_node *v, const char *name, in
 	sc->dns_timeout_ms = 2000;
 	sc->greylist_delay = 300;
 	sc->greylist_expiry = 36 * 86400;
+	sc->scanner_timeout_ms = 60000;
 	const char *k;
 	size_t klen;
 	int kl;

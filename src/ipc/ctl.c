@@ -8,13 +8,18 @@ void ctl_put_channel(struct ipc_msg *m, const char *peer)
 	ipc_put_str(m, peer);
 }
 
+bool ctl_get_channel_kind(struct ipc_msg *m, int fd, char *peer, size_t cap)
+{
+	if (m->type != IPC_MASTER_CHANNEL)
+		return false;
+	ipc_get_str(m, peer, cap);
+	return ipc_get_end(m) && fd >= 0;
+}
+
 bool ctl_get_channel(struct ipc_msg *m, int fd, const char *want)
 {
 	char peer[IPC_STRING_MAX + 1];
-	if (m->type != IPC_MASTER_CHANNEL)
-		return false;
-	ipc_get_str(m, peer, sizeof(peer));
-	return ipc_get_end(m) && fd >= 0 && strcmp(peer, want) == 0;
+	return ctl_get_channel_kind(m, fd, peer, sizeof(peer)) && strcmp(peer, want) == 0;
 }
 
 void ctl_put_config(struct ipc_msg *m, const char *path)

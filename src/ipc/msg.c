@@ -13,6 +13,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_TXN_REFUSED: case IPC_TXN_DISCARDED:
 	case IPC_SCAN_FILE:
 	case IPC_MASTER_CHANNEL: case IPC_MASTER_CONFIG:
+	case IPC_SCAN_REQUEST: case IPC_SCAN_RESULT:
 		return true;
 	}
 	return false;
@@ -37,6 +38,8 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_SCAN_FILE: return "scan_file";
 	case IPC_MASTER_CHANNEL: return "master_channel";
 	case IPC_MASTER_CONFIG: return "master_config";
+	case IPC_SCAN_REQUEST: return "scan_request";
+	case IPC_SCAN_RESULT: return "scan_result";
 	}
 	return "unknown";
 }

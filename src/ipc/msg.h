@@ -16,6 +16,8 @@
  *   100..199  smtpd -> queue
  *   200..299  queue -> smtpd
  *   300..399  master -> child, on the child's control channel
+ *   400..499  queue -> scanner
+ *   500..599  scanner -> queue
  *
  * Every channel starts with IPC_HELLO from each side (channel.c sends it
  * and checks the peer's before anything else is delivered): a peer built
@@ -62,6 +64,10 @@ enum ipc_type {
 				     * socketpair to a process of that kind (a restarted peer) */
 	IPC_MASTER_CONFIG = 301,    /* str path ("" = the embedded default): the master reloaded
 				     * and checked it; load it too (the queue, on SIGHUP) */
+
+	IPC_SCAN_REQUEST = 400,     /* struct ipc_scan_request (ipc/txn.h); carries the message as a
+				     * sealed read-only memfd */
+	IPC_SCAN_RESULT = 500,      /* struct ipc_scan_result (ipc/txn.h) */
 };
 
 /* Flags of IPC_TXN_BEGIN. */

@@ -29,6 +29,31 @@ static bool token_ok(const char *s)
 	return true;
 }
 
+static void put_symbols(struct ipc_msg *m, const struct ipc_symbol *s, uint32_t n)
+{
+	if (n > IPC_SYMBOLS_MAX)
+		n = IPC_SYMBOLS_MAX;
+	ipc_put_u32(m, n);
+	for (uint32_t i = 0; i < n; i++) {
+		ipc_put_str(m, s[i].name);
+		ipc_put_u32(m, (uint32_t)s[i].points);
+	}
+}
+
+static bool get_symbols(struct ipc_msg *m, struct ipc_symbol *s, uint32_t *n)
+{
+	*n = ipc_get_u32(m);
+	if (m->bad || *n > IPC_SYMBOLS_MAX)
+		return false;
+	for (uint32_t i = 0; i < *n; i++) {
+		ipc_get_str(m, s[i].name, sizeof(s[i].name));
+		s[i].points = (int32_t)ipc_get_u32(m);
+		if (m->bad || !ipc_symbol_name_ok(s[i].name))
+			return false;
+	}
+	return true;
+}
+
 void ipc_eom_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_eom *e)
 {
 	ipc_msg_init(m, IPC_TXN_EOM, reqid);
@@ -38,12 +63,7 @@ void ipc_eom_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_eom *e)
 	ipc_put_str(m, e->ptr);
 	ipc_put_str(m, e->spf);
 	ipc_put_str(m, e->spf_domain);
-	uint32_t n = e->n_symbols < IPC_SYMBOLS_MAX ? e->n_symbols : IPC_SYMBOLS_MAX;
-	ipc_put_u32(m, n);
-	for (uint32_t i = 0; i < n; i++) {
-		ipc_put_str(m, e->symbols[i].name);
-		ipc_put_u32(m, (uint32_t)e->symbols[i].points);
-	}
+	put_symbols(m, e->symbols, e->n_symbols);
 }
 
 bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e)
@@ -55,16 +75,75 @@ bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e)
 	ipc_get_str(m, e->ptr, sizeof(e->ptr));
 	ipc_get_str(m, e->spf, sizeof(e->spf));
 	ipc_get_str(m, e->spf_domain, sizeof(e->spf_domain));
-	e->n_symbols = ipc_get_u32(m);
-	if (m->bad || e->n_symbols > IPC_SYMBOLS_MAX || (flags & ~EOM_F_OUTBOUND))
+	if (!get_symbols(m, e->symbols, &e->n_symbols) || (flags & ~EOM_F_OUTBOUND))
 		return false;
 	e->outbound = flags & EOM_F_OUTBOUND;
-	for (uint32_t i = 0; i < e->n_symbols; i++) {
-		ipc_get_str(m, e->symbols[i].name, sizeof(e->symbols[i].name));
-		e->symbols[i].points = (int32_t)ipc_get_u32(m);
-		if (m->bad || !ipc_symbol_name_ok(e->symbols[i].name))
-			return false;
-	}
 	return ipc_get_end(m) && token_ok(e->iprev) && token_ok(e->ptr) && token_ok(e->spf) &&
 	       token_ok(e->spf_domain);
+}
+
+void ipc_scan_request_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_request *r)
+{
+	ipc_msg_init(m, IPC_SCAN_REQUEST, reqid);
+	ipc_put_u32(m, r->outbound ? EOM_F_OUTBOUND : 0);
+	ipc_put_u64(m, r->size);
+	ipc_put_str(m, r->queue_id);
+}
+
+bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	uint32_t flags = ipc_get_u32(m);
+	r->size = ipc_get_u64(m);
+	ipc_get_str(m, r->queue_id, sizeof(r->queue_id));
+	r->outbound = flags & EOM_F_OUTBOUND;
+	return ipc_get_end(m) && !(flags & ~EOM_F_OUTBOUND) && token_ok(r->queue_id);
+}
+
+/* Header lines to add: printable text, CRLF line ends, every line ended. */
+static bool header_lines_ok(const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\r') {
+			if (s[i + 1] != '\n')
+				return false;
+			i++;
+		} else if (s[i] == '\n' || ((unsigned char)s[i] < ' ' && s[i] != '\t') || s[i] == 0x7f) {
+			return false;
+		}
+	}
+	return n == 0 || (n >= 2 && s[n - 2] == '\r' && s[n - 1] == '\n');
+}
+
+static bool reply_ok(const char *s)
+{
+	if (strlen(s) < 4 || (s[0] != '4' && s[0] != '5') || s[3] != ' ')
+		return false;
+	for (; *s; s++)
+		if (*s < ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_result *r)
+{
+	ipc_msg_init(m, IPC_SCAN_RESULT, reqid);
+	put_symbols(m, r->symbols, r->n_symbols);
+	ipc_put_u32(m, r->refused ? 1 : 0);
+	ipc_put_str(m, r->refused ? r->reply : "");
+	ipc_put_str(m, r->headers);
+}
+
+bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!get_symbols(m, r->symbols, &r->n_symbols))
+		return false;
+	uint32_t refused = ipc_get_u32(m);
+	ipc_get_str(m, r->reply, sizeof(r->reply));
+	ipc_get_str(m, r->headers, sizeof(r->headers));
+	r->refused = refused == 1;
+	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
+	       (r->refused || !r->reply[0]) && header_lines_ok(r->headers);
 }

@@ -36,6 +36,31 @@ struct ipc_eom {
 void ipc_eom_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_eom *e);
 bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e);
 
+/* IPC_SCAN_REQUEST: scan this message (the descriptor: a sealed memfd
+ * holding exactly size bytes, as received). */
+struct ipc_scan_request {
+	bool outbound;              /* which direction's content policy applies */
+	uint64_t size;
+	char queue_id[17];          /* for the scanner's log lines */
+};
+
+void ipc_scan_request_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_request *r);
+bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r);
+
+#define IPC_SCAN_HEADERS_MAX 2048
+
+/* IPC_SCAN_RESULT: what the content checks found. */
+struct ipc_scan_result {
+	uint32_t n_symbols;
+	struct ipc_symbol symbols[IPC_SYMBOLS_MAX];
+	bool refused;               /* a check whose policy is refuse hit */
+	char reply[512];            /* its reply, when refused */
+	char headers[IPC_SCAN_HEADERS_MAX + 1];  /* header lines to add, CRLF-terminated, or "" */
+};
+
+void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_result *r);
+bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r);
+
 /* A symbol name as the verdict accepts it. */
 bool ipc_symbol_name_ok(const char *s);
 

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "config/config.h"
+#include "content/scanner.h"
 #include "ipc/channel.h"
 #include "ipc/ctl.h"
 #include "master/child.h"
@@ -35,11 +36,25 @@
 
 /* --- the table of child kinds ------------------------------------------- */
 
-static struct privdrop_target smtpd_target(const struct config *c)
+/* A kind that reads hostile bytes: its own unprivileged user, chrooted
+ * into the empty directory (SEC-1). */
+static struct privdrop_target confined(const char *user, const struct config *c)
 {
 	static char empty[4096];
 	snprintf(empty, sizeof(empty), "%s/empty", c->state_dir);
-	return (struct privdrop_target){ .user = c->smtpd_user, .workdir = empty, .chroot_dir = empty };
+	return (struct privdrop_target){ .user = user, .workdir = empty, .chroot_dir = empty };
+}
+
+static struct privdrop_target smtpd_target(const struct config *c)
+{
+	return confined(c->smtpd_user, c);
+}
+
+/* The scanner parses hostile content: confined like smtpd, with a user of
+ * its own so neither can touch the other. */
+static struct privdrop_target scanner_target(const struct config *c)
+{
+	return confined(c->scanner_user, c);
 }
 
 static struct privdrop_target queue_target(const struct config *c)
@@ -58,6 +73,7 @@ static size_t smtpd_count(const struct config *c)
 }
 
 static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main, scan_prepare };
+static const struct child_spec scanner_spec = { "scanner", scanner_target, scanner_main, NULL };
 static const struct child_spec queue_spec = { "queue", queue_target, queue_main, NULL };
 
 /* A kind of child: what to start, how many, and its wiring. Every child
@@ -78,6 +94,7 @@ struct child_kind {
  * is the start order; a stop goes the other way round, the queue last. */
 static const struct child_kind kinds[] = {
 	{ &queue_spec, one, false, false, false },
+	{ &scanner_spec, one, true, false, true },
 	{ &smtpd_spec, smtpd_count, true, true, true },
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
@@ -90,4 +94,26 @@ void msgview_close(struct msgview *v)
 unsigned long long msgview_size(const struct msgview *v)
 {
 	return (unsigned long long)v->prefix_len + (unsigned long long)(v->end - v->from);
+}
+
+int msgview_sealed_copy(int fd, off_t from, off_t end)
+{
+	int mfd = memfd_create("mailwarden-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return -1;
+	off_t pos = from;
+	while (pos < end) {
+		ssize_t n = sendfile(mfd, fd, &pos, (size_t)(end - pos));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(mfd);
+			return -1;
+		}
+	}
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		close(mfd);
+		return -1;
+	}
+	return mfd;
 }

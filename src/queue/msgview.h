@@ -30,6 +30,12 @@ void msgview_close(struct msgview *v);
 /* Bytes delivery sends (before dot-stuffing). */
 unsigned long long msgview_size(const struct msgview *v);
 
+/* The scanner's view of a message (issue 10, SEC-1): a copy of fd's bytes
+ * [from, end) in a memfd sealed against every change (write, grow, shrink,
+ * and new seals), so the descriptor handed to the scanner reaches nothing
+ * but this one message and cannot alter it. Returns the memfd or -1. */
+int msgview_sealed_copy(int fd, off_t from, off_t end);
+
 /* Offset of the first "Subject:" header line in the header section of
  * msg[0..len) (a line start before the first empty line), or -1. */
 long msgview_find_subject(const char *msg, size_t len);

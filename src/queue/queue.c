@@ -40,6 +40,7 @@
 #include "ipc/txn.h"
 #include "master/child.h"
 #include "policy/rewrite.h"
+#include "queue/content_scan.h"
 #include "queue/control.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
@@ -66,6 +67,9 @@ struct incoming {
 	int pipe_rd;          /* the message pipe's read end (smtpd has the write end) */
 	struct event *pipe_ev;
 	uint64_t size;        /* message bytes written into the file so far */
+	struct ipc_eom *eom;  /* smtpd's end of message, while the verdict is being made */
+	struct verdict *verdict;
+	struct content_scan *scan;  /* the scanner process is looking at it */
 	bool quarantine;      /* the verdict: commit into quarantine/ */
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
@@ -91,6 +95,7 @@ struct queue {
 	struct scheduler *sch;
 	struct incoming_list incoming;
 	struct committer cm;
+	struct content_client *content;  /* the scanner process */
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
 	size_t n_smtpd, cap_smtpd;
 	struct scan_watch scan_watch;
@@ -115,8 +120,19 @@ static void pipe_close(struct incoming *in)
 	in->pipe_rd = -1;
 }
 
+static void verdict_done(struct incoming *in)
+{
+	content_scan_cancel(in->scan);
+	in->scan = NULL;
+	free(in->eom);
+	in->eom = NULL;
+	free(in->verdict);
+	in->verdict = NULL;
+}
+
 static void incoming_drop(struct queue *q, struct incoming *in)
 {
+	verdict_done(in);
 	pipe_close(in);
 	if (in->fd >= 0) {
 		close(in->fd);
@@ -362,46 +378,112 @@ static void commit_start(struct queue *q, struct incoming *in)
 	pthread_mutex_unlock(&q->cm.mu);
 }
 
-/* The verdict on a complete message (SCAN-2 store-and-forward): refuse,
- * discard, or commit — into quarantine/, or into queue/ with the headers
- * and subject prefix recorded for delivery. */
-static void decide(struct queue *q, struct incoming *in, const struct ipc_eom *e)
+/* The verdict on a complete message (SCAN-2 store-and-forward), from
+ * every symbol found: refuse, discard, or commit — into quarantine/, or
+ * into queue/ with the headers and subject prefix recorded for delivery.
+ * extra_headers: lines the scanner adds, or NULL. */
+static void finish_verdict(struct queue *q, struct incoming *in, const char *extra_headers)
 {
 	const struct scan_config *sc = q->config->scan;
-	if (!sc) {
-		commit_start(q, in);  /* no scan section: nothing is scanned */
+	if (!sc) {  /* a reload dropped the scan section meanwhile */
+		verdict_done(in);
+		commit_start(q, in);
 		return;
 	}
+	const struct ipc_eom *e = in->eom;
+	struct verdict *v = in->verdict;
 	const struct scan_direction *dir = e->outbound ? &sc->outbound : &sc->inbound;
-	struct verdict *v = xmalloc(sizeof(*v));
-	verdict_init(v);
-	for (uint32_t i = 0; i < e->n_symbols; i++)
-		verdict_add(v, e->symbols[i].name, e->symbols[i].points);
 	struct verdict_thresholds t = thresholds_of(dir);
 	enum verdict_action a = verdict_decide(v, &t);
 	log_verdict(in, v, e->outbound, e);
 	if (a == VERDICT_REFUSE) {
-		reply(in->from, IPC_TXN_REFUSED, in->reqid,
-		      dir->refuse_reply ? dir->refuse_reply : "550 5.7.1 Message refused: classified as spam", -1);
+		const char *refusal = v->forced_refuse ? v->refuse_reply
+				      : dir->refuse_reply ? dir->refuse_reply
+				      : "550 5.7.1 Message refused: classified as spam";
+		reply(in->from, IPC_TXN_REFUSED, in->reqid, refusal, -1);
 		incoming_drop(q, in);
-	} else if (a == VERDICT_DISCARD) {
+		return;
+	}
+	if (a == VERDICT_DISCARD) {
 		log_event(LOG_INFO, "discarded", "queue_id", in->env.id, "session", in->env.session,
 			  "from", in->env.sender, NULL);
 		reply(in->from, IPC_TXN_DISCARDED, in->reqid, in->env.id, -1);
 		incoming_drop(q, in);
-	} else {
-		char summary[1200], headers[2048];
-		verdict_summary(v, summary, sizeof(summary));
-		struct verdict_auth auth = { in->env.client, e->iprev, e->ptr, e->spf, e->spf_domain };
-		verdict_headers(v, q->config->hostname, &auth, dir->tag, headers, sizeof(headers));
-		in->env.verdict = xstrdup(summary);
-		in->env.add_headers = xstrdup(headers);
-		if (a == VERDICT_TAG && dir->subject_prefix)
-			in->env.subject_prefix = xstrdup(dir->subject_prefix);
-		in->quarantine = a == VERDICT_QUARANTINE;
-		commit_start(q, in);
+		return;
 	}
-	free(v);
+	char summary[1200], headers[2048 + IPC_SCAN_HEADERS_MAX];
+	verdict_summary(v, summary, sizeof(summary));
+	struct verdict_auth auth = { in->env.client, e->iprev, e->ptr, e->spf, e->spf_domain };
+	verdict_headers(v, q->config->hostname, &auth, dir->tag, headers, sizeof(headers) - IPC_SCAN_HEADERS_MAX);
+	if (extra_headers)
+		snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers), "%s", extra_headers);
+	in->env.verdict = xstrdup(summary);
+	in->env.add_headers = xstrdup(headers);
+	if (a == VERDICT_TAG && dir->subject_prefix)
+		in->env.subject_prefix = xstrdup(dir->subject_prefix);
+	in->quarantine = a == VERDICT_QUARANTINE;
+	verdict_done(in);
+	commit_start(q, in);
+}
+
+/* No answer from the scanner. Fail closed (451: the client keeps the
+ * message and tries again) unless the configuration says to accept
+ * unscanned mail, which is then marked as such. */
+static void content_failed(struct queue *q, struct incoming *in, const char *why)
+{
+	bool open = q->config->scan && q->config->scan->scanner_fail_open;
+	log_event(open ? LOG_WARNING : LOG_ERR, "scan_failed", "queue_id", in->env.id, "session", in->env.session,
+		  "msg", why, "action", open ? "accept_unscanned" : "tempfail", NULL);
+	if (!open) {
+		reply(in->from, IPC_TXN_FAILED, in->reqid, "content scan failed", -1);
+		incoming_drop(q, in);
+		return;
+	}
+	char header[300];
+	snprintf(header, sizeof(header), "X-Mailwarden-Scan: not scanned (%s)\r\n", why);
+	verdict_add(in->verdict, "CONTENT_UNSCANNED", 0);
+	finish_verdict(q, in, header);
+}
+
+static void on_content_done(void *arg, const struct ipc_scan_result *r, const char *why)
+{
+	struct incoming *in = arg;
+	in->scan = NULL;
+	if (!r) {
+		content_failed(in->q, in, why);
+		return;
+	}
+	for (uint32_t i = 0; i < r->n_symbols; i++)
+		verdict_add(in->verdict, r->symbols[i].name, r->symbols[i].points);
+	if (r->refused)
+		verdict_refuse(in->verdict, r->reply);
+	finish_verdict(in->q, in, r->headers[0] ? r->headers : NULL);
+}
+
+/* smtpd's symbols first; the content checks in the scanner process when
+ * the direction's policy has any (takes e). */
+static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
+{
+	const struct scan_config *sc = q->config->scan;
+	if (!sc) {
+		free(e);
+		commit_start(q, in);  /* no scan section: nothing is scanned */
+		return;
+	}
+	in->eom = e;
+	in->verdict = xmalloc(sizeof(*in->verdict));
+	verdict_init(in->verdict);
+	for (uint32_t i = 0; i < e->n_symbols; i++)
+		verdict_add(in->verdict, e->symbols[i].name, e->symbols[i].points);
+	if (!scan_direction_has_content(e->outbound ? &sc->outbound : &sc->inbound)) {
+		finish_verdict(q, in, NULL);
+		return;
+	}
+	const char *why = NULL;
+	in->scan = content_scan_start(q->content, in->fd, in->env.body_offset, in->env.body_offset + (off_t)in->size,
+				      e->outbound, in->env.id, sc->scanner_timeout_ms, on_content_done, in, &why);
+	if (!in->scan)
+		content_failed(q, in, why);
 }
 
 /* END-OF-MESSAGE: everything smtpd wrote is in the pipe; take the rest,
@@ -415,10 +497,13 @@ static bool on_eom(struct queue *q, struct incoming *in, struct ipc_msg *m)
 		free(e);
 		return true;
 	}
-	if (ok)
-		decide(q, in, e);
-	free(e);
-	return ok;
+	if (!ok) {
+		free(e);
+		return false;
+	}
+	pipe_close(in);
+	decide(q, in, e);
+	return true;
 }
 
 /* Main thread: a commit is over. Answer smtpd and queue the message. */
@@ -630,9 +715,14 @@ static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *
 		queue_reload(q, path[0] ? path : NULL);
 		return;
 	}
-	if (!ctl_get_channel(m, fd, "smtpd")) {
+	char kind[16];
+	if (!ctl_get_channel_kind(m, fd, kind, sizeof(kind)) || (strcmp(kind, "smtpd") && strcmp(kind, "scanner"))) {
 		log_event(LOG_ERR, "ipc_error", "msg", "bad message from master", "type", ipc_type_name(m->type), NULL);
 		exit(1);
+	}
+	if (strcmp(kind, "scanner") == 0) {
+		content_client_attach(q->content, fd);
+		return;
 	}
 	if (q->n_smtpd == q->cap_smtpd) {
 		q->cap_smtpd = q->cap_smtpd ? q->cap_smtpd * 2 : 4;
@@ -696,6 +786,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	if (!q.base)
 		return 1;
 	q.sch = scheduler_new(q.base, c, q.spool);
+	q.content = content_client_new(q.base);
 	if (!committer_start(&q)) {
 		log_event(LOG_ERR, "queue_error", "msg", "commit workers could not be started", NULL);
 		return 1;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #define SCAN_CHECKS_MAX 32
+#define CONTENT_CHECKS_MAX 32
 
 enum scan_check_action {
 	SCAN_CHECK_OFF,      /* the check does not run */
@@ -33,6 +34,7 @@ struct scan_check_policy {
  * threshold the score reaches wins. */
 struct scan_direction {
 	struct scan_check_policy checks[SCAN_CHECKS_MAX];  /* indexed like scan_checks[] */
+	struct scan_check_policy content[CONTENT_CHECKS_MAX];  /* indexed like content_checks[] (content/check.h) */
 	int tag, quarantine, refuse, discard;
 	char *subject_prefix;   /* tag: prefix for the Subject (NULL: none) */
 	char *refuse_reply;     /* reply at end of DATA for the refuse threshold */
@@ -65,7 +67,17 @@ struct scan_config {
 	unsigned greylist_delay;     /* seconds before a retried triplet passes */
 	unsigned greylist_expiry;    /* seconds an idle triplet is remembered */
 	struct scan_direction inbound, outbound;
+	/* The scanner process (content checks): how long the queue waits for
+	 * its result, and what happens when it does not come (scanner down,
+	 * crashed, too slow): 451 (fail closed, the default) or accept with a
+	 * header that says the message was not scanned. */
+	unsigned scanner_timeout_ms;
+	bool scanner_fail_open;
 };
+
+/* True if any content check is on in d: only then does a message go
+ * through the scanner process. */
+bool scan_direction_has_content(const struct scan_direction *d);
 
 void scan_config_free(struct scan_config *sc);
 

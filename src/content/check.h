@@ -1,0 +1,45 @@
+/*
+ * Content checks: what the scanner process runs on a whole message (DESIGN
+ * "Scanner"; SCAN-1, SCAN-5). A check is one file (check_<name>.c)
+ * defining a struct content_check, plus one line in checks.c. It reads the
+ * message (header section and body, as received, CRLF line ends) and
+ * reports hits; the direction's policy (scan.<direction>.checks.<name>)
+ * decides whether a hit scores or refuses, like the SMTP-time checks.
+ *
+ * Checks run in the scanner's worker threads: they may take CPU time,
+ * must not block on the network, and touch nothing but the message and
+ * their own read-only data.
+ */
+#ifndef MW_CONTENT_CHECK_H
+#define MW_CONTENT_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct content_job;
+
+struct content_check {
+	const char *name;            /* the key under scan.<direction>.checks */
+	const char *default_reply;   /* when its policy refuses */
+	void (*run)(struct content_job *job, const char *msg, size_t len);
+};
+
+/* The registry (checks.c), in running order. */
+extern const struct content_check *const content_checks[];
+extern const size_t content_n_checks;
+/* Index of a check by name, or -1. */
+int content_check_index(const char *name, size_t len);
+
+/* A hit of the running check: symbol (upper case) and points (< 0: the
+ * check's configured points). */
+void content_hit(struct content_job *job, const char *symbol, int points, const char *detail);
+
+/* The message's header section: msg[0..returned) up to and including the
+ * empty line (or all of msg if there is none). */
+size_t content_header_end(const char *msg, size_t len);
+/* The first header field named name (case-insensitive) in the header
+ * section hdr[0..len): true, with its first line's value in value, vlen
+ * (continuation lines are not joined). */
+bool content_header_find(const char *hdr, size_t len, const char *name, const char **value, size_t *vlen);
+
+#endif

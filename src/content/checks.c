@@ -1,0 +1,22 @@
+/*
+ * The content checks, in running order. A new check: its file and one line here.
+ */
+#include "content/check.h"
+
+#include <string.h>
+
+extern const struct content_check content_check_headers;
+
+const struct content_check *const content_checks[] = {
+	&content_check_headers,
+};
+
+const size_t content_n_checks = sizeof(content_checks) / sizeof(content_checks[0]);
+
+int content_check_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < content_n_checks; i++)
+		if (strlen(content_checks[i]->name) == len && memcmp(content_checks[i]->name, name, len) == 0)
+			return (int)i;
+	return -1;
+}

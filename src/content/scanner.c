@@ -1,0 +1,290 @@
+/*
+ * See scanner.h. Runs in the scanner process: the main thread owns the
+ * channels and the event loop; SCAN_WORKERS threads run the checks, each
+ * on one message at a time, and hand results back through a pipe (as the
+ * queue's commit workers do).
+ */
+#include "content/scanner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "content/check.h"
+#include "ipc/channel.h"
+#include "ipc/ctl.h"
+#include "ipc/txn.h"
+#include "master/child.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define SCAN_WORKERS 2
+
+struct content_job {
+	TAILQ_ENTRY(content_job) link;
+	unsigned gen;                 /* the queue channel it came on (see struct scanner) */
+	uint32_t reqid;
+	struct ipc_scan_request req;
+	int fd;                       /* the message: a sealed memfd */
+	const struct scan_direction *dir;
+	size_t check;                 /* the check running now */
+	const char *error;            /* the message could not be read */
+	struct ipc_scan_result result;
+};
+
+TAILQ_HEAD(job_list, content_job);
+
+struct scanner {
+	const struct config *config;
+	struct event_base *base;
+	struct channel *queue;        /* NULL while the queue is away */
+	unsigned gen;                 /* bumped whenever the queue channel changes */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job_list todo, done;
+	int wake[2];
+	size_t in_flight;
+	bool stopping;
+};
+
+/* --- for checks (worker threads) -------------------------------------------- */
+
+void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
+{
+	const struct content_check *chk = content_checks[job->check];
+	const struct scan_check_policy *pol = &job->dir->content[job->check];
+	struct ipc_scan_result *r = &job->result;
+	if (pol->action == SCAN_CHECK_REFUSE) {
+		if (!r->refused) {
+			r->refused = true;
+			snprintf(r->reply, sizeof(r->reply), "%s", pol->reply ? pol->reply : chk->default_reply);
+		}
+		return;
+	}
+	if (r->n_symbols >= IPC_SYMBOLS_MAX)
+		return;
+	struct ipc_symbol *s = &r->symbols[r->n_symbols++];
+	snprintf(s->name, sizeof(s->name), "%s", symbol);
+	s->points = points >= 0 ? points : pol->points;
+}
+
+/* Map the message read-only and run every check the policy switches on. */
+static void run_checks(struct content_job *job)
+{
+	struct stat st;
+	if (fstat(job->fd, &st) < 0 || (uint64_t)st.st_size != job->req.size) {
+		job->error = "message view has the wrong size";
+		return;
+	}
+	size_t len = (size_t)st.st_size;
+	const char *msg = "";
+	void *map = NULL;
+	if (len > 0) {
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, job->fd, 0);
+		if (map == MAP_FAILED) {
+			job->error = "message view cannot be mapped";
+			return;
+		}
+		msg = map;
+	}
+	for (job->check = 0; job->check < content_n_checks; job->check++)
+		if (job->dir->content[job->check].action != SCAN_CHECK_OFF)
+			content_checks[job->check]->run(job, msg, len);
+	if (map)
+		munmap(map, len);
+}
+
+static void *worker(void *arg)
+{
+	struct scanner *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct content_job *job = TAILQ_FIRST(&s->todo);
+		if (!job) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		TAILQ_REMOVE(&s->todo, job, link);
+		pthread_mutex_unlock(&s->mu);
+		run_checks(job);
+		close(job->fd);
+		job->fd = -1;
+		pthread_mutex_lock(&s->mu);
+		bool was_empty = TAILQ_EMPTY(&s->done);
+		TAILQ_INSERT_TAIL(&s->done, job, link);
+		if (was_empty)
+			(void)!write(s->wake[1], "", 1);
+	}
+	return NULL;
+}
+
+/* --- main thread ------------------------------------------------------------- */
+
+static void log_result(const struct content_job *job)
+{
+	const struct ipc_scan_result *r = &job->result;
+	char syms[1024] = "";
+	size_t used = 0;
+	for (uint32_t i = 0; i < r->n_symbols && used < sizeof(syms); i++) {
+		int n = snprintf(syms + used, sizeof(syms) - used, "%s%s(%d)", used ? "," : "", r->symbols[i].name,
+				 r->symbols[i].points);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	log_event(LOG_INFO, "content_scanned", "queue_id", job->req.queue_id, "size", log_u64(job->req.size),
+		  "symbols", syms[0] ? syms : "none", "refused", r->refused ? "yes" : "no", NULL);
+}
+
+static void maybe_stop(struct scanner *s)
+{
+	if (s->stopping && s->in_flight == 0)
+		event_base_loopbreak(s->base);
+}
+
+static void on_results(evutil_socket_t fd, short what, void *arg)
+{
+	struct scanner *s = arg;
+	char buf[64];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	struct job_list done = TAILQ_HEAD_INITIALIZER(done);
+	pthread_mutex_lock(&s->mu);
+	TAILQ_CONCAT(&done, &s->done, link);
+	pthread_mutex_unlock(&s->mu);
+	struct ipc_msg *m = xmalloc(sizeof(*m));
+	struct content_job *job;
+	while ((job = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, job, link);
+		s->in_flight--;
+		if (job->error)
+			log_event(LOG_ERR, "scan_error", "queue_id", job->req.queue_id, "msg", job->error, NULL);
+		else
+			log_result(job);
+		/* A result for a queue that went away meanwhile is dropped: the
+		 * new queue never asked for it. An unreadable view gets no
+		 * answer: the queue's deadline decides (fail closed). */
+		if (!job->error && s->queue && job->gen == s->gen) {
+			ipc_scan_result_encode(m, job->reqid, &job->result);
+			channel_send(s->queue, m, -1);
+		}
+		free(job);
+	}
+	free(m);
+	maybe_stop(s);
+}
+
+static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
+{
+	struct scanner *s = arg;
+	struct content_job *job = xcalloc(1, sizeof(*job));
+	if (m->type != IPC_SCAN_REQUEST || fd < 0 || !ipc_scan_request_decode(m, &job->req) || !s->config->scan) {
+		log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
+		if (fd >= 0)
+			close(fd);
+		free(job);
+		return;
+	}
+	job->gen = s->gen;
+	job->reqid = m->reqid;
+	job->fd = fd;
+	job->dir = job->req.outbound ? &s->config->scan->outbound : &s->config->scan->inbound;
+	s->in_flight++;
+	pthread_mutex_lock(&s->mu);
+	TAILQ_INSERT_TAIL(&s->todo, job, link);
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void on_queue_closed(struct channel *ch, const char *why, void *arg)
+{
+	struct scanner *s = arg;
+	if (s->queue == ch) {
+		s->queue = NULL;
+		s->gen++;
+	}
+	log_event(LOG_INFO, "queue_gone", "msg", why, NULL);
+}
+
+/* The master's control channel: the channel to the (new) queue. */
+static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
+{
+	struct scanner *s = arg;
+	if (!ctl_get_channel(m, fd, "queue")) {
+		log_event(LOG_ERR, "ipc_error", "msg", "bad message from master", "type", ipc_type_name(m->type), NULL);
+		exit(1);
+	}
+	if (s->queue)
+		channel_free(s->queue);
+	s->gen++;
+	s->queue = channel_new(s->base, fd, on_queue_msg, on_queue_closed, s);
+	log_event(LOG_INFO, "queue_connected", NULL);
+}
+
+static void on_control_closed(struct channel *ch, const char *why, void *arg)
+{
+	struct scanner *s = arg;
+	log_event(LOG_WARNING, "master_lost", "msg", why, NULL);
+	event_base_loopbreak(s->base);
+}
+
+/* SIGTERM (a stop, or a reload replacing us): finish the messages in hand
+ * and answer them, then go; the master's grace period bounds the wait. */
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	struct scanner *s = arg;
+	log_event(LOG_INFO, "stopping", "in_flight", log_u64(s->in_flight), NULL);
+	s->stopping = true;
+	maybe_stop(s);
+}
+
+static bool workers_start(struct scanner *s)
+{
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	TAILQ_INIT(&s->todo);
+	TAILQ_INIT(&s->done);
+	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		return false;
+	struct event *ev = event_new(s->base, s->wake[0], EV_READ | EV_PERSIST, on_results, s);
+	if (!ev || event_add(ev, NULL) < 0)
+		return false;
+	/* Workers take no signals: SIGTERM goes to the event loop. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	bool ok = true;
+	for (int i = 0; i < SCAN_WORKERS && ok; i++) {
+		pthread_t t;
+		ok = pthread_create(&t, NULL, worker, s) == 0 && pthread_detach(t) == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ok;
+}
+
+int scanner_main(const struct config *c, const struct child_fds *fds)
+{
+	struct scanner s = { .config = c };
+	s.base = event_base_new();
+	if (!s.base || !workers_start(&s)) {
+		log_event(LOG_ERR, "scanner_error", "msg", "event loop or worker threads could not be started", NULL);
+		return 1;
+	}
+	channel_new(s.base, fds->fds[0], on_control_msg, on_control_closed, &s);
+	struct event *term = evsignal_new(s.base, SIGTERM, on_sigterm, &s);
+	struct event *intr = evsignal_new(s.base, SIGINT, on_sigterm, &s);
+	event_add(term, NULL);
+	event_add(intr, NULL);
+	log_event(LOG_INFO, "ready", "workers", log_u64(SCAN_WORKERS), NULL);
+	event_base_dispatch(s.base);
+	return 0;
+}

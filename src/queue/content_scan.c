@@ -1,0 +1,149 @@
+/*
+ * See content_scan.h. Runs in the queue process.
+ */
+#include "queue/content_scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ipc/channel.h"
+#include "ipc/txn.h"
+#include "queue/msgview.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+struct content_scan {
+	TAILQ_ENTRY(content_scan) link;
+	struct content_client *cc;
+	uint32_t reqid;
+	struct event *deadline;
+	content_scan_done done;
+	void *arg;
+};
+
+TAILQ_HEAD(scan_list, content_scan);
+
+struct content_client {
+	struct event_base *base;
+	struct channel *ch;          /* NULL while no scanner is connected */
+	struct scan_list pending;
+	uint32_t next_reqid;
+};
+
+static void scan_free(struct content_scan *cs)
+{
+	TAILQ_REMOVE(&cs->cc->pending, cs, link);
+	event_free(cs->deadline);
+	free(cs);
+}
+
+/* The one way a scan ends: its callback, then it is gone. */
+static void scan_end(struct content_scan *cs, const struct ipc_scan_result *r, const char *why)
+{
+	content_scan_done done = cs->done;
+	void *arg = cs->arg;
+	scan_free(cs);
+	done(arg, r, why);
+}
+
+static void fail_all(struct content_client *cc, const char *why)
+{
+	struct content_scan *cs;
+	while ((cs = TAILQ_FIRST(&cc->pending)) != NULL)
+		scan_end(cs, NULL, why);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	scan_end(arg, NULL, "the scanner did not answer in time");
+}
+
+static void on_scanner_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
+{
+	struct content_client *cc = arg;
+	if (fd >= 0)
+		close(fd);  /* nothing is passed back (yet): a rewritten body would come here */
+	struct ipc_scan_result *r = xmalloc(sizeof(*r));
+	bool ok = m->type == IPC_SCAN_RESULT && fd < 0 && ipc_scan_result_decode(m, r);
+	struct content_scan *cs;
+	TAILQ_FOREACH(cs, &cc->pending, link)
+		if (cs->reqid == m->reqid)
+			break;
+	if (!ok)
+		log_event(LOG_ERR, "ipc_error", "msg", "bad message from the scanner", "type",
+			  ipc_type_name(m->type), NULL);
+	if (cs)
+		scan_end(cs, ok ? r : NULL, ok ? NULL : "the scanner's answer did not decode");
+	free(r);
+}
+
+static void on_scanner_closed(struct channel *ch, const char *why, void *arg)
+{
+	struct content_client *cc = arg;
+	if (cc->ch != ch)
+		return;
+	cc->ch = NULL;
+	log_event(LOG_WARNING, "scanner_gone", "msg", why, "pending", "fail", NULL);
+	fail_all(cc, "the scanner went away");
+}
+
+struct content_client *content_client_new(struct event_base *base)
+{
+	struct content_client *cc = xcalloc(1, sizeof(*cc));
+	cc->base = base;
+	TAILQ_INIT(&cc->pending);
+	return cc;
+}
+
+void content_client_attach(struct content_client *cc, int fd)
+{
+	if (cc->ch) {
+		channel_free(cc->ch);
+		cc->ch = NULL;
+		fail_all(cc, "the scanner was replaced");
+	}
+	cc->ch = channel_new(cc->base, fd, on_scanner_msg, on_scanner_closed, cc);
+	log_event(LOG_INFO, "scanner_connected", NULL);
+}
+
+struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t from, off_t end, bool outbound,
+					const char *queue_id, unsigned timeout_ms, content_scan_done done,
+					void *arg, const char **why)
+{
+	if (!cc->ch) {
+		*why = "the scanner is not running";
+		return NULL;
+	}
+	int view = msgview_sealed_copy(fd, from, end);
+	if (view < 0) {
+		*why = "no message view for the scanner (memfd)";
+		return NULL;
+	}
+	struct content_scan *cs = xcalloc(1, sizeof(*cs));
+	cs->cc = cc;
+	cs->reqid = ++cc->next_reqid;
+	cs->done = done;
+	cs->arg = arg;
+	cs->deadline = evtimer_new(cc->base, on_deadline, cs);
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+	evtimer_add(cs->deadline, &tv);
+	TAILQ_INSERT_TAIL(&cc->pending, cs, link);
+	struct ipc_scan_request req = { .outbound = outbound, .size = (uint64_t)(end - from) };
+	snprintf(req.queue_id, sizeof(req.queue_id), "%s", queue_id);
+	struct ipc_msg *m = xmalloc(sizeof(*m));
+	ipc_scan_request_encode(m, cs->reqid, &req);
+	channel_send(cc->ch, m, view);  /* dup'ed: the scanner gets its own */
+	free(m);
+	close(view);
+	return cs;
+}
+
+void content_scan_cancel(struct content_scan *cs)
+{
+	if (cs)
+		scan_free(cs);
+}

@@ -1,0 +1,39 @@
+/*
+ * The queue's side of the scanner process (content/scanner.h): sends a
+ * committed-length copy of a message (msgview_sealed_copy) and waits, with
+ * a deadline, for the content checks' result. Runs in the queue process,
+ * on its event loop.
+ *
+ * Every scan ends exactly once in its callback: with the result, or with
+ * NULL and a reason (scanner not running, gone mid-scan, deadline passed,
+ * a result that does not decode). What a failure means (451 or accept
+ * unscanned) is the caller's policy.
+ */
+#ifndef MW_QUEUE_CONTENT_SCAN_H
+#define MW_QUEUE_CONTENT_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct event_base;
+struct ipc_scan_result;
+struct content_client;
+struct content_scan;
+
+typedef void (*content_scan_done)(void *arg, const struct ipc_scan_result *r, const char *why);
+
+struct content_client *content_client_new(struct event_base *base);
+/* A channel to a (new) scanner, from the master; replaces the old one,
+ * whose scans in flight then fail. */
+void content_client_attach(struct content_client *cc, int fd);
+
+/* Scan fd's bytes [from, end). Returns a handle, or NULL with *why set
+ * when it cannot even start (done is then not called). */
+struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t from, off_t end, bool outbound,
+					const char *queue_id, unsigned timeout_ms, content_scan_done done,
+					void *arg, const char **why);
+/* The transaction went away: done is not called. */
+void content_scan_cancel(struct content_scan *cs);
+
+#endif
