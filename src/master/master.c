@@ -113,6 +113,7 @@ struct master {
 
 static void child_timer_fired(evutil_socket_t fd, short what, void *arg);
 static void child_start(struct child *ch);
+static void child_schedule_restart(struct child *ch);
 
 static struct child *child_new(struct master *m, const struct child_kind *kind)
 {
@@ -229,7 +230,7 @@ static void child_start(struct child *ch)
 		log_event(LOG_ERR, "spawn_error", "child", ch->kind->spec->name, "msg", strerror(errno), NULL);
 	}
 	if (pid < 0) {
-		evtimer_add(ch->timer, &(struct timeval){ .tv_sec = ch->delay });
+		child_schedule_restart(ch);
 		return;
 	}
 	ch->pid = pid;
