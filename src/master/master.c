@@ -108,7 +108,6 @@ struct master {
 	struct event_base *base;
 	struct child_list children;
 	bool stopping;
-	int rc;
 };
 
 static void child_timer_fired(evutil_socket_t fd, short what, void *arg);
