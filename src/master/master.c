@@ -383,6 +383,17 @@ static void on_sigterm(struct master *m, int sig)
 	stop_advance(m);
 }
 
+/* The queue runs in the state directory: it gets the file's absolute path. */
+static void send_config(struct child *q, const struct config *c)
+{
+	char *abs = c->source[0] == '<' ? NULL : realpath(c->source, NULL);
+	struct ipc_msg *msg = xmalloc(sizeof(*msg));
+	ctl_put_config(msg, abs ? abs : c->source[0] == '<' ? NULL : c->source);
+	channel_send(q->ctl, msg, -1);
+	free(msg);
+	free(abs);
+}
+
 /* SIGHUP: load and check the new configuration as at start-up; a bad one
  * is logged and the running one kept. A good one goes to the queue, which
  * loads the same file and swaps its snapshot without a restart, so
@@ -424,12 +435,8 @@ static void on_sighup(struct master *m)
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
 
 	struct child *q = running_queue(m);
-	if (q) {  /* a queue being restarted starts with the new snapshot anyway */
-		struct ipc_msg *msg = xmalloc(sizeof(*msg));
-		ctl_put_config(msg, m->config->source[0] == '<' ? NULL : m->config->source);
-		channel_send(q->ctl, msg, -1);
-		free(msg);
-	}
+	if (q)  /* a queue being restarted starts with the new snapshot anyway */
+		send_config(q, m->config);
 	struct child_list old;
 	TAILQ_INIT(&old);
 	struct child *ch, *next;
