@@ -219,7 +219,8 @@ static void on_queue_closed(struct channel *ch, const char *why, void *arg)
 static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
 {
 	struct scanner *s = arg;
-	if (!ctl_get_channel(m, fd, "queue")) {
+	char peer[16];
+	if (!ctl_get_channel(m, fd, peer, sizeof(peer)) || strcmp(peer, "queue") != 0) {
 		log_event(LOG_ERR, "ipc_error", "msg", "bad message from master", "type", ipc_type_name(m->type), NULL);
 		exit(1);
 	}

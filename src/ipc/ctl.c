@@ -1,25 +1,17 @@
 #include "ipc/ctl.h"
 
-#include <string.h>
-
 void ctl_put_channel(struct ipc_msg *m, const char *peer)
 {
 	ipc_msg_init(m, IPC_MASTER_CHANNEL, 0);
 	ipc_put_str(m, peer);
 }
 
-bool ctl_get_channel_kind(struct ipc_msg *m, int fd, char *peer, size_t cap)
+bool ctl_get_channel(struct ipc_msg *m, int fd, char *peer, size_t cap)
 {
 	if (m->type != IPC_MASTER_CHANNEL)
 		return false;
 	ipc_get_str(m, peer, cap);
 	return ipc_get_end(m) && fd >= 0;
-}
-
-bool ctl_get_channel(struct ipc_msg *m, int fd, const char *want)
-{
-	char peer[IPC_STRING_MAX + 1];
-	return ctl_get_channel_kind(m, fd, peer, sizeof(peer)) && strcmp(peer, want) == 0;
 }
 
 void ctl_put_config(struct ipc_msg *m, const char *path)

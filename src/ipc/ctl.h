@@ -15,13 +15,11 @@
  * socket travels as the message's descriptor. */
 void ctl_put_channel(struct ipc_msg *m, const char *peer);
 
-/* True if m is an IPC_MASTER_CHANNEL for a peer of kind want that carries
- * a descriptor, with nothing left over. Anything else from the master is a
- * protocol error (the caller exits: it cannot be managed any more). */
-bool ctl_get_channel(struct ipc_msg *m, int fd, const char *want);
-/* The same for a process that takes peers of several kinds: the kind is
- * copied into peer (cap bytes). */
-bool ctl_get_channel_kind(struct ipc_msg *m, int fd, char *peer, size_t cap);
+/* True if m is an IPC_MASTER_CHANNEL that carries a descriptor, with
+ * nothing left over; the peer's kind is copied into peer (cap bytes). The
+ * caller checks the kind: anything it does not expect from the master is
+ * a protocol error (it exits: it cannot be managed any more). */
+bool ctl_get_channel(struct ipc_msg *m, int fd, char *peer, size_t cap);
 
 /* IPC_MASTER_CONFIG: "load this configuration file" (NULL: the embedded
  * default), sent after the master loaded and checked it on SIGHUP. */

@@ -104,16 +104,25 @@ static const struct child_kind kinds[] = {
 
 struct master;
 
+/* A child's life: RUNNING until it dies; then WAITING for its back-off
+ * and RUNNING again. RETIRING (replaced by a reload, or the master is
+ * stopping) has been sent SIGTERM and is forgotten once reaped. */
+enum child_state { CHILD_WAITING, CHILD_RUNNING, CHILD_RETIRING };
+
+static const char *const child_state_names[] = {
+	[CHILD_WAITING] = "waiting", [CHILD_RUNNING] = "running", [CHILD_RETIRING] = "retiring",
+};
+
 struct child {
 	TAILQ_ENTRY(child) link;
 	struct master *m;
 	const struct child_kind *kind;
-	pid_t pid;                /* 0: not running (waiting for its restart) */
+	enum child_state state;
+	pid_t pid;                /* 0 once reaped */
 	struct channel *ctl;      /* the control channel, NULL once closed */
 	time_t started;
 	unsigned delay;           /* the next restart's back-off, seconds */
-	bool retiring;            /* replaced by a reload or stopping: never restarted */
-	struct event *timer;      /* restart when waiting, SIGKILL when retiring */
+	struct event *timer;      /* WAITING: the restart; RETIRING: the SIGKILL */
 };
 
 TAILQ_HEAD(child_list, child);
@@ -125,11 +134,19 @@ struct master {
 	struct event_base *base;
 	struct child_list children;
 	bool stopping;
-	int rc;
 };
 
 static void child_timer_fired(evutil_socket_t fd, short what, void *arg);
 static void child_start(struct child *ch);
+static void child_schedule_restart(struct child *ch);
+
+static void child_set_state(struct child *ch, enum child_state st)
+{
+	log_event(LOG_DEBUG, "child_state", "child", ch->kind->spec->name, "pid",
+		  log_u64((unsigned long long)ch->pid), "from", child_state_names[ch->state], "to",
+		  child_state_names[st], NULL);
+	ch->state = st;
+}
 
 static struct child *child_new(struct master *m, const struct child_kind *kind)
 {
@@ -155,7 +172,7 @@ static struct child *running_queue(struct master *m)
 {
 	struct child *ch;
 	TAILQ_FOREACH(ch, &m->children, link)
-		if (ch->kind == QUEUE_KIND && ch->pid > 0 && ch->ctl && !ch->retiring)
+		if (ch->kind == QUEUE_KIND && ch->state == CHILD_RUNNING && ch->ctl)
 			return ch;
 	return NULL;
 }
@@ -164,7 +181,7 @@ static struct child *running_queue(struct master *m)
 static void wire_to_queue(struct master *m, struct child *peer)
 {
 	struct child *q = running_queue(m);
-	if (!q || !peer->ctl || peer->retiring)
+	if (!q || !peer->ctl || peer->state != CHILD_RUNNING)
 		return;  /* the queue's (re)start wires every peer */
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -186,7 +203,7 @@ static void wire_all_peers(struct master *m)
 {
 	struct child *ch;
 	TAILQ_FOREACH(ch, &m->children, link)
-		if (ch->kind->queue_peer && ch->pid > 0)
+		if (ch->kind->queue_peer && ch->state == CHILD_RUNNING)
 			wire_to_queue(m, ch);
 }
 
@@ -218,7 +235,7 @@ static void on_ctl_closed(struct channel *chan, const char *why, void *arg)
 	ch->ctl = NULL;
 	/* Usually the child has just died; if not, it cannot be managed any
 	 * more: stop it, and it is restarted like one that died. */
-	if (ch->pid > 0 && !ch->retiring && !ch->m->stopping && !child_exited(ch->pid)) {
+	if (ch->state == CHILD_RUNNING && !ch->m->stopping && !child_exited(ch->pid)) {
 		log_event(LOG_WARNING, "control_lost", "child", ch->kind->spec->name, "pid",
 			  log_u64((unsigned long long)ch->pid), "msg", why, NULL);
 		kill(ch->pid, SIGTERM);
@@ -246,11 +263,12 @@ static void child_start(struct child *ch)
 		log_event(LOG_ERR, "spawn_error", "child", ch->kind->spec->name, "msg", strerror(errno), NULL);
 	}
 	if (pid < 0) {
-		evtimer_add(ch->timer, &(struct timeval){ .tv_sec = ch->delay });
+		child_schedule_restart(ch);
 		return;
 	}
 	ch->pid = pid;
 	ch->started = time(NULL);
+	child_set_state(ch, CHILD_RUNNING);
 	ch->ctl = channel_new(m->base, sp[0], on_ctl_msg, on_ctl_closed, ch);
 	log_event(LOG_INFO, "spawned", "child", ch->kind->spec->name, "pid", log_u64((unsigned long long)pid),
 		  NULL);
@@ -277,12 +295,12 @@ static void start_kinds(struct master *m, bool replace_only)
  * shutdown_grace (plus a margin) has passed. */
 static void child_retire(struct child *ch)
 {
-	ch->retiring = true;
 	evtimer_del(ch->timer);
-	if (ch->pid <= 0) {
+	if (ch->state == CHILD_WAITING) {
 		child_free(ch);
 		return;
 	}
+	child_set_state(ch, CHILD_RETIRING);
 	kill(ch->pid, SIGTERM);
 	evtimer_add(ch->timer, &(struct timeval){ .tv_sec = ch->m->config->shutdown_grace + KILL_AFTER_GRACE });
 }
@@ -290,12 +308,9 @@ static void child_retire(struct child *ch)
 static void child_timer_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct child *ch = arg;
-	if (ch->retiring) {
-		if (ch->pid > 0)
-			kill(ch->pid, SIGKILL);
-		return;
-	}
-	if (ch->pid == 0 && !ch->m->stopping)
+	if (ch->state == CHILD_RETIRING)
+		kill(ch->pid, SIGKILL);
+	else if (ch->state == CHILD_WAITING && !ch->m->stopping)
 		child_start(ch);
 }
 
@@ -306,6 +321,8 @@ static void child_schedule_restart(struct child *ch)
 	if (time(NULL) - ch->started >= BACKOFF_RESET)
 		ch->delay = BACKOFF_FIRST;
 	log_event(LOG_WARNING, "restarting", "child", ch->kind->spec->name, "delay", log_u64(ch->delay), NULL);
+	child_set_state(ch, CHILD_WAITING);
+	ch->pid = 0;
 	evtimer_add(ch->timer, &(struct timeval){ .tv_sec = ch->delay });
 	ch->delay = ch->delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : ch->delay * 2;
 }
@@ -328,7 +345,7 @@ static void stop_advance(struct master *m)
 	struct child *ch, *next;
 	for (ch = TAILQ_FIRST(&m->children); ch; ch = next) {
 		next = TAILQ_NEXT(ch, link);
-		if (!ch->retiring && (ch->kind != QUEUE_KIND || only_queue_left(m)))
+		if (ch->state != CHILD_RETIRING && (ch->kind != QUEUE_KIND || only_queue_left(m)))
 			child_retire(ch);
 	}
 	if (TAILQ_EMPTY(&m->children))
@@ -359,10 +376,9 @@ static void reap_children(struct master *m)
 			snprintf(how, sizeof(how), "signal %d", WTERMSIG(status));
 		else
 			snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(status));
-		bool expected = ch->retiring || m->stopping;
+		bool expected = ch->state == CHILD_RETIRING || m->stopping;
 		log_event(expected ? LOG_INFO : LOG_ERR, "child_exited", "child", ch->kind->spec->name,
 			  "pid", log_u64((unsigned long long)pid), "status", how, NULL);
-		ch->pid = 0;
 		if (ch->ctl) {
 			channel_free(ch->ctl);
 			ch->ctl = NULL;
@@ -382,6 +398,17 @@ static void on_sigterm(struct master *m, int sig)
 		log_event(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
 	m->stopping = true;
 	stop_advance(m);
+}
+
+/* The queue runs in the state directory: it gets the file's absolute path. */
+static void send_config(struct child *q, const struct config *c)
+{
+	char *abs = c->source[0] == '<' ? NULL : realpath(c->source, NULL);
+	struct ipc_msg *msg = xmalloc(sizeof(*msg));
+	ctl_put_config(msg, abs ? abs : c->source[0] == '<' ? NULL : c->source);
+	channel_send(q->ctl, msg, -1);
+	free(msg);
+	free(abs);
 }
 
 /* SIGHUP: load and check the new configuration as at start-up; a bad one
@@ -425,18 +452,14 @@ static void on_sighup(struct master *m)
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
 
 	struct child *q = running_queue(m);
-	if (q) {  /* a queue being restarted starts with the new snapshot anyway */
-		struct ipc_msg *msg = xmalloc(sizeof(*msg));
-		ctl_put_config(msg, m->config->source[0] == '<' ? NULL : m->config->source);
-		channel_send(q->ctl, msg, -1);
-		free(msg);
-	}
+	if (q)  /* a queue being restarted starts with the new snapshot anyway */
+		send_config(q, m->config);
 	struct child_list old;
 	TAILQ_INIT(&old);
 	struct child *ch, *next;
 	for (ch = TAILQ_FIRST(&m->children); ch; ch = next) {
 		next = TAILQ_NEXT(ch, link);
-		if (ch->kind->replace_on_reload && !ch->retiring) {
+		if (ch->kind->replace_on_reload && ch->state != CHILD_RETIRING) {
 			TAILQ_REMOVE(&m->children, ch, link);
 			TAILQ_INSERT_TAIL(&old, ch, link);
 		}

@@ -705,30 +705,48 @@ static void queue_reload(struct queue *q, const char *path)
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
 }
 
-/* The master's control channel: a channel to a newly started smtpd (at
- * our start, or when the master restarted one alone), or a reload. */
-static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
+static void add_smtpd(struct queue *q, int fd)
 {
-	struct queue *q = arg;
-	char path[IPC_STRING_MAX + 1];
-	if (m->type == IPC_MASTER_CONFIG && ctl_get_config(m, fd, path, sizeof(path))) {
-		queue_reload(q, path[0] ? path : NULL);
-		return;
-	}
-	char kind[16];
-	if (!ctl_get_channel_kind(m, fd, kind, sizeof(kind)) || (strcmp(kind, "smtpd") && strcmp(kind, "scanner"))) {
-		log_event(LOG_ERR, "ipc_error", "msg", "bad message from master", "type", ipc_type_name(m->type), NULL);
-		exit(1);
-	}
-	if (strcmp(kind, "scanner") == 0) {
-		content_client_attach(q->content, fd);
-		return;
-	}
 	if (q->n_smtpd == q->cap_smtpd) {
 		q->cap_smtpd = q->cap_smtpd ? q->cap_smtpd * 2 : 4;
 		q->smtpd = xreallocarray(q->smtpd, q->cap_smtpd, sizeof(*q->smtpd));
 	}
 	q->smtpd[q->n_smtpd++] = channel_new(q->base, fd, on_smtpd_msg, on_smtpd_closed, q);
+}
+
+static void add_scanner(struct queue *q, int fd)
+{
+	content_client_attach(q->content, fd);
+}
+
+/* The kinds of process the master connects to us (its table's queue
+ * peers), and what takes over each new channel. */
+static const struct {
+	const char *kind;
+	void (*add)(struct queue *q, int fd);
+} peers[] = {
+	{ "smtpd", add_smtpd },
+	{ "scanner", add_scanner },
+};
+
+/* The master's control channel: a channel to a newly started peer (at our
+ * start, or when the master restarted one alone), or a reload. */
+static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
+{
+	struct queue *q = arg;
+	char text[IPC_STRING_MAX + 1];
+	if (m->type == IPC_MASTER_CONFIG && ctl_get_config(m, fd, text, sizeof(text))) {
+		queue_reload(q, text[0] ? text : NULL);
+		return;
+	}
+	if (ctl_get_channel(m, fd, text, sizeof(text)))
+		for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+			if (strcmp(text, peers[i].kind) == 0) {
+				peers[i].add(q, fd);
+				return;
+			}
+	log_event(LOG_ERR, "ipc_error", "msg", "bad message from master", "type", ipc_type_name(m->type), NULL);
+	exit(1);
 }
 
 static void on_control_closed(struct channel *ch, const char *why, void *arg)

@@ -83,6 +83,20 @@ def test_a_delivery_in_flight_survives_a_reload_exactly_once(make_gateway_fn, ma
     assert _queue_kept(gw, queue), "a reload must not restart the queue"
 
 
+def test_a_reload_may_change_the_number_of_smtpd_processes(make_gateway_fn, sink):
+    gw = make_gateway_fn(sink=sink)
+    queue = gw.pid("queue")
+    gw.config["smtpd_processes"] = 3
+    gw.write_config()
+    start = gw.mark()
+    os.kill(gw.master_pid, signal.SIGHUP)
+    mwsys.wait_until(lambda: len(gw.events(start=start, proc="smtpd", event="queue_connected")) == 3,
+                     what="three new smtpd connected to the queue")
+    assert len(gw.children("smtpd", start=start)) == 3
+    assert _queue_kept(gw, queue)
+    mwsys.send_token(gw, mwsys.unique("threesmtpd"))
+
+
 def test_sighup_with_a_broken_file_keeps_serving(make_gateway_fn, sink):
     gw = make_gateway_fn(sink=sink)
     smtpd = gw.pid("smtpd")
