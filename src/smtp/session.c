@@ -181,6 +181,20 @@ static bool read_command(struct smtp_session *s)
 	return false;
 }
 
+/* Issue 18 item 2 (SEC-4): NUL in the content is refused, in DATA and
+ * BDAT alike. A next hop that drops NULs would read other line ends than
+ * we did; the framing itself is intact, so the session goes on. */
+static void refuse_nul(struct smtp_session *s)
+{
+	log_event(LOG_WARNING, "reject", "session", s->id, "command", s->state == SMTP_STATE_DATA ? "DATA" : "BDAT",
+		  "reason", "NUL in message content", NULL);
+	smtp_session_error(s, "554 5.6.0 Error: NUL character in message content");
+	if (s->state != SMTP_STATE_CLOSING) {
+		smtp_session_txn_reset(s);
+		smtp_session_set_state(s, SMTP_STATE_READY);
+	}
+}
+
 static bool read_data(struct smtp_session *s)
 {
 	char buf[DATA_READ_SIZE];
@@ -196,6 +210,8 @@ static bool read_data(struct smtp_session *s)
 			  "reason", "bare CR or LF in message data", NULL);
 		smtp_session_close(s, "521 5.5.2 %s Error: bare CR or LF in message data "
 				   "(RFC 5321 2.3.8); closing connection", s->smtpd->config->hostname);
+	} else if (body_done(&msg->body) && body_has_nul(&msg->body)) {
+		refuse_nul(s);
 	} else if (body_done(&msg->body)) {
 		smtp_session_end_of_message(s);
 	}
@@ -216,6 +232,8 @@ static void chunk_done(struct smtp_session *s)
 				   (unsigned long long)t->msg.limit);
 		smtp_session_txn_reset(s);
 		smtp_session_set_state(s, SMTP_STATE_READY);
+	} else if (body_has_nul(&t->msg.body)) {
+		refuse_nul(s);
 	} else if (t->chunk_last) {
 		smtp_session_end_of_message(s);
 	} else {
@@ -234,8 +252,10 @@ static bool read_chunk(struct smtp_session *s)
 		size_t n = conn_peek(s->conn, buf, want);
 		if (n == 0)
 			return false;
-		if (!t->bdat_failed)
+		if (!t->bdat_failed) {
+			body_note_nul(&t->msg.body, buf, n);
 			message_chunk(&t->msg, buf, n);
+		}
 		conn_consume(s->conn, n);
 		t->chunk_left -= n;
 	}
