@@ -123,6 +123,17 @@ void smtp_session_close(struct smtp_session *s, const char *fmt, ...)
 	conn_after(s->conn, s->smtpd->config->limits.command_timeout, session_close_expired);
 }
 
+bool smtp_session_out_of_sync(struct smtp_session *s, const char *after)
+{
+	if (conn_input_pending(s->conn) == 0)
+		return false;
+	log_event(LOG_WARNING, "reject", "session", s->id, "client", s->client_ip, "command", after,
+		  "reason", "improper command pipelining", NULL);
+	smtp_session_close(s, "554 5.5.0 %s Error: improper command pipelining after %s; closing connection",
+			   s->smtpd->config->hostname, after);
+	return true;
+}
+
 struct smtp_txn *smtp_session_txn_new(struct smtp_session *s)
 {
 	struct smtp_txn *t = xcalloc(1, sizeof(*t));
@@ -221,6 +232,8 @@ static bool read_data(struct smtp_session *s)
 static void chunk_done(struct smtp_session *s)
 {
 	struct smtp_txn *t = s->txn;
+	if (t->chunk_last && smtp_session_out_of_sync(s, "BDAT LAST"))
+		return;  /* RFC 3030 4 + RFC 2920: the client waits for the reply to LAST */
 	if (t->bdat_failed) {
 		/* Its reply went out with the BDAT command; the chunk is now read. */
 		smtp_session_txn_reset(s);
