@@ -488,6 +488,15 @@ static void data_refused(struct smtp_session *s, const struct smtp_command *cmd)
 void smtp_command_dispatch(struct smtp_session *s, const char *line, size_t len)
 {
 	struct smtp_line l;
+	if (smtp_line_is_http(line, len)) {
+		/* ALPACA: a browser (or a script through one) sent to our port;
+		 * answering on would let it use our replies as its response. */
+		log_event(LOG_WARNING, "reject", "session", s->id, "client", s->client_ip, "command", "HTTP",
+			  "reason", "HTTP request in an SMTP session", NULL);
+		smtp_session_close(s, "554 5.7.0 %s Error: HTTP request in an SMTP session; closing connection",
+				   cfg(s)->hostname);
+		return;
+	}
 	switch (smtp_line_split(line, len, &l)) {
 	case SMTP_LINE_OK:
 		break;

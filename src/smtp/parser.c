@@ -47,3 +47,25 @@ bool smtp_verb_is(const struct smtp_line *l, const char *verb)
 {
 	return strlen(verb) == l->verb_len && strncasecmp(l->verb, verb, l->verb_len) == 0;
 }
+
+static bool is_token_char(char c)
+{
+	return is_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+bool smtp_line_is_http(const char *line, size_t len)
+{
+	static const char *const methods[] = { "GET", "POST", "CONNECT", "HEAD", "PUT", "DELETE",
+					       "OPTIONS", "TRACE", "PATCH" };
+	size_t w = 0;
+	while (w < len && is_token_char(line[w]))
+		w++;
+	if (w > 0 && w < len && line[w] == ':')
+		return true;  /* a header field: "Host:", "User-Agent:" */
+	if (w < len && line[w] != ' ')
+		return false;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strlen(methods[i]) == w && strncasecmp(line, methods[i], w) == 0)
+			return true;
+	return false;
+}
