@@ -102,6 +102,7 @@ struct config {
 		unsigned command_timeout; /* seconds */
 		unsigned data_timeout;    /* seconds, between two reads during DATA/BDAT */
 		unsigned errors;          /* bad commands before the session is closed */
+		unsigned tls_handshakes_per_minute; /* per client address, trusted networks exempt; 0: no limit */
 	} limits;
 
 	struct {

@@ -166,6 +166,11 @@ static void cmd_starttls(struct smtp_session *s, const char *args, size_t len)
 		smtp_session_error(s, "503 5.5.1 Error: TLS already active");
 		return;
 	}
+	if (!smtp_session_tls_allowed(s)) {
+		smtp_session_close(s, "421 4.7.0 %s Error: too many TLS handshakes from %s; try again later",
+				   cfg(s)->hostname, s->client_ip);
+		return;
+	}
 	smtp_session_reply(s, "220 2.0.0 Ready to start TLS");
 	if (!smtp_session_start_tls(s))
 		smtp_session_close(s, "454 4.7.0 TLS not available due to local problem");

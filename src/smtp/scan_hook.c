@@ -112,8 +112,7 @@ void smtp_scan_connect(struct smtp_session *s)
 	const struct config *c = s->smtpd->config;
 	const struct sockaddr *sa = (const struct sockaddr *)&s->client_addr;
 	/* Outbound: mail from the trusted networks (SCAN-1), with its own policy. */
-	bool outbound = cidr_list_contains(&c->trusted_networks, sa) ||
-			(s->lcfg && cidr_list_contains(&s->lcfg->trusted_networks, sa));
+	bool outbound = smtp_session_trusted(s);
 	s->scan = scan_session_new(c, sa, s->client_ip, outbound);
 	smtp_scan_stage(s, SCAN_STAGE_CONNECT, greet);
 }

@@ -16,7 +16,9 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "net/cidr.h"
 #include "net/conn.h"
+#include "net/rate.h"
 #include "smtp/auth.h"
 #include "smtp/commands.h"
 #include "smtp/smtpd.h"
@@ -335,6 +337,28 @@ static void session_on_tls_ready(void *arg)
 	session_on_input(s);
 }
 
+bool smtp_session_trusted(const struct smtp_session *s)
+{
+	const struct config *c = s->smtpd->config;
+	const struct sockaddr *sa = (const struct sockaddr *)&s->client_addr;
+	return cidr_list_contains(&c->trusted_networks, sa) ||
+	       (s->lcfg && cidr_list_contains(&s->lcfg->trusted_networks, sa));
+}
+
+bool smtp_session_tls_allowed(struct smtp_session *s)
+{
+	if (smtp_session_trusted(s))
+		return true;  /* our own servers: they may open as many as they need */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (rate_allow(s->smtpd->tls_rate, s->client_ip, now.tv_sec,
+		       s->smtpd->config->limits.tls_handshakes_per_minute, 60))
+		return true;
+	log_event(LOG_WARNING, "reject", "session", s->id, "client", s->client_ip, "command", "TLS",
+		  "reason", "too many TLS handshakes", NULL);
+	return false;
+}
+
 bool smtp_session_start_tls(struct smtp_session *s)
 {
 	const struct smtpd_assets *a = s->smtpd->assets;
@@ -451,8 +475,15 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	log_event(LOG_INFO, "connect", "session", s->id, "client", s->client_ip,
 		  "port", s->client_port, "listener", listener, NULL);
 	const struct config *c = d->config;
+	bool implicit = s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT;
 	conn_set_timeout(s->conn, c->limits.command_timeout);
-	if (smtpd_sessions_from(d, sa) > c->limits.connections_per_ip)
+	if (implicit && (smtpd_sessions_from(d, sa) > c->limits.connections_per_ip || d->stopping ||
+			 smtp_auth_client_cut_off(s) || !smtp_session_tls_allowed(s))) {
+		/* RFC 8314: not one byte in clear on this port, not even a 421:
+		 * the refusal is the closed connection (issue 18 item 4). */
+		log_event(LOG_INFO, "refused", "session", s->id, "client", s->client_ip, "listener", listener, NULL);
+		session_free(s);
+	} else if (smtpd_sessions_from(d, sa) > c->limits.connections_per_ip)
 		smtp_session_close(s, "421 4.7.0 %s Error: too many connections from %s",
 				   c->hostname, s->client_ip);
 	else if (d->stopping)
@@ -460,7 +491,7 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	else if (smtp_auth_client_cut_off(s))
 		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications from %s; try again later",
 				   c->hostname, s->client_ip);
-	else if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT) {
+	else if (implicit) {
 		/* RFC 8314: TLS from the first byte; the greeting (after the
 		 * connect-stage checks) follows the handshake. */
 		if (!smtp_session_start_tls(s)) {

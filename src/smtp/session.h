@@ -136,6 +136,11 @@ void smtp_session_end_of_message(struct smtp_session *s);
  * end the session with 554 5.5.0 naming `after` and return true: those
  * bytes are never executed (issue 18 item 1, SEC-4). */
 bool smtp_session_out_of_sync(struct smtp_session *s, const char *after);
+/* Is the client in the trusted networks (global or the listener's)? */
+bool smtp_session_trusted(const struct smtp_session *s);
+/* May the client start one more TLS handshake (limits.tls_handshakes_per_minute,
+ * issue 18 item 4)? Counts it if so; logs the refusal if not. */
+bool smtp_session_tls_allowed(struct smtp_session *s);
 /* STARTTLS (RFC 3207): the 220 is queued; discard pipelined input, start
  * the handshake. False if TLS could not be set up. */
 bool smtp_session_start_tls(struct smtp_session *s);
