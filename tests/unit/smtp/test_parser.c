@@ -62,6 +62,7 @@ Test(parser, http_lines_are_recognised)
 	static const char *const smtp[] = {
 		"EHLO client.example", "MAIL FROM:<a@b.example>", "RCPT TO:<GET@b.example>", "DATA",
 		"NOOP GET", "HELP POST", "QUIT", "GETX / HTTP/1.1", "", ":", "AUTH PLAIN AGVu",
+		"MAILFROM:<a@b.example>", "RCPTTO:<a@b.example>", "Subject: hello", "Hostname: x",
 	};
 	for (size_t i = 0; i < sizeof(http) / sizeof(http[0]); i++)
 		cr_assert(smtp_line_is_http(http[i], strlen(http[i])), "%s", http[i]);
