@@ -36,6 +36,7 @@ struct listener_cfg {
 	enum listener_tls tls;          /* default starttls (implicit for nobody by default) */
 	enum listener_auth auth;        /* default: off for mta, required for submission */
 	struct cidr_list trusted_networks; /* REL-2 per listener: added to the global list */
+	unsigned greet_delay;           /* seconds before the 220; input before it ends the session (0: off) */
 };
 
 /* Protocol versions as OpenSSL numbers them (TLS1_2_VERSION, TLS1_3_VERSION);
@@ -103,6 +104,7 @@ struct config {
 		unsigned command_timeout; /* seconds */
 		unsigned data_timeout;    /* seconds, between two reads during DATA/BDAT */
 		unsigned errors;          /* bad commands before the session is closed */
+		unsigned tls_handshakes_per_minute; /* per client address, trusted networks exempt; 0: no limit */
 	} limits;
 
 	struct {

@@ -67,6 +67,7 @@ const char config_default_yaml[] =
 	"  command_timeout: 5m\n"
 	"  data_timeout: 10m\n"
 	"  errors: 10\n"
+	"  tls_handshakes_per_minute: 60\n"
 	"dns:\n"
 	"  timeout: 2s\n"
 	"queue:\n"

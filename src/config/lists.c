@@ -88,8 +88,25 @@ static bool load_choice(struct loader *ld, struct fy_node *v, const char *name, 
 static void load_cidr_items(struct loader *ld, struct fy_node *v, const char *name, int kline,
 			    struct cidr_list *out);
 
+/* greet_delay: like postscreen's pregreet test, a pause before the 220;
+ * a client that talks into it is no SMTP client (RFC 5321 3.1, issue 18
+ * item 1). Bounded well below limits.command_timeout's minimum use. */
+static void load_greet_delay(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			     struct listener_cfg *l)
+{
+	static const struct schema_key key = { "greet_delay", SCHEMA_DURATION, 0, 60, 0, NULL, NULL, NULL };
+	const char *s;
+	size_t len;
+	int vline;
+	char problem[160];
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
+		return;
+	if (!schema_set(&key, &l->greet_delay, s, len, problem, sizeof(problem)))
+		loader_err(ld, vline, name, "%s", problem);
+}
+
 /* One listeners[i] entry: { name, address, port } required; mode, tls,
- * auth and trusted_networks optional. */
+ * auth, trusted_networks and greet_delay optional. */
 static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int iline,
 			  struct listener_cfg *all, struct bound_addr *addrs)
 {
@@ -185,6 +202,8 @@ static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int
 				l->auth = (enum listener_auth)choice;
 		} else if (loader_text_is(k, klen, "trusted_networks")) {
 			load_cidr_items(ld, v, name, kline, &l->trusted_networks);
+		} else if (loader_text_is(k, klen, "greet_delay")) {
+			load_greet_delay(ld, v, name, kline, l);
 		} else {
 			loader_err(ld, kline, name, "unknown key");
 		}

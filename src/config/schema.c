@@ -158,6 +158,8 @@ const struct schema_key schema_keys[] = {
 	  "idle time allowed between two reads of message data" },
 	{ "limits.errors", SCHEMA_UINT, 1, 1000, OFF(limits.errors), NULL, NULL,
 	  "bad commands before the session is closed" },
+	{ "limits.tls_handshakes_per_minute", SCHEMA_UINT, 0, 100000, OFF(limits.tls_handshakes_per_minute), NULL, NULL,
+	  "TLS handshakes per client address and minute (trusted networks exempt); 0: no limit" },
 	{ "tls.min_version", SCHEMA_ENUM, 0, 0, OFF(tls.min_version), tls_versions, NULL,
 	  "lowest TLS version accepted by the listeners (TLS-4)" },
 	{ "tls.ciphers", SCHEMA_STRING, 1, 1024, OFF(tls.ciphers), NULL, check_ciphers,

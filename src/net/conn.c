@@ -69,6 +69,22 @@ static void conn_under_outputcb(struct evbuffer *buf, const struct evbuffer_cb_i
 		event_active(c->drained_ev, 0, 0);
 }
 
+/* A failed handshake leaves its alert (no_application_protocol, RFC 7301
+ * 3.2) in the socket's output; the session frees the connection at once,
+ * so write it now, without blocking: the client learns why. */
+static void conn_flush_alert(struct conn *c)
+{
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	struct evbuffer_iovec v;
+	/* The socket bufferevent owns its output buffer (its start is frozen
+	 * for everyone else): the bytes are looked at in place and sent, if
+	 * they are no more than an alert record, in one piece. */
+	struct evbuffer *out = under ? bufferevent_get_output(under) : NULL;
+	size_t len = out ? evbuffer_get_length(out) : 0;
+	if (len > 0 && len <= 64 && evbuffer_peek(out, (ev_ssize_t)len, NULL, &v, 1) == 1 && v.iov_len == len)
+		(void)!send(bufferevent_getfd(under), v.iov_base, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
@@ -95,6 +111,8 @@ static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
 		} else {
 			snprintf(c->why, sizeof(c->why), c->tls && !c->tls_ready ? "TLS handshake failed" : "I/O error");
 		}
+		if (c->tls && !c->tls_ready)
+			conn_flush_alert(c);
 		c->h.on_closed(c->arg, c->why);
 	}
 }

@@ -2,7 +2,10 @@
  * HELO/EHLO name (SCAN-4, RFC 5321 4.1.1.1 and 2.3.5): a fully qualified
  * domain name or an address literal; not our own name (a forgery spammers
  * like); an address literal must be the client's own address (which
- * also refuses a literal of ours).
+ * also refuses a literal of ours). From outside (not the trusted
+ * networks), not one of our local domains or a subdomain of one either,
+ * and not a name that resolves to one of our listener addresses (issue 18
+ * item 5): an A/AAAA lookup on the event loop, never blocking.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,6 +14,7 @@
 #include <strings.h>
 
 #include "config/config.h"
+#include "dns/dns.h"
 #include "scan/scan.h"
 
 /* FQDN: two or more labels of letters, digits and inner hyphens; the
@@ -82,6 +86,88 @@ static bool same_client(const struct sockaddr_storage *lit, const struct sockadd
 	return false;
 }
 
+/* name, or a parent domain of it, is one of our local domains. */
+static bool in_local_domain(const struct config *c, const char *name)
+{
+	size_t len = strlen(name);
+	if (len > 0 && name[len - 1] == '.')
+		len--;  /* the root dot */
+	for (size_t i = 0; i < len; i++)
+		if ((i == 0 || name[i - 1] == '.') && config_is_local_domain(c, name + i, len - i))
+			return true;
+	return false;
+}
+
+/* Listener i's address, unless it is a wildcard (0.0.0.0, ::): then the
+ * address a client reached is not known here, and it is not compared. */
+static bool listener_address(const struct config *c, size_t i, int family, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ss_family = (sa_family_t)family;
+	void *bin = family == AF_INET ? (void *)&((struct sockaddr_in *)(void *)out)->sin_addr
+				      : (void *)&((struct sockaddr_in6 *)(void *)out)->sin6_addr;
+	static const unsigned char zero[16];
+	return inet_pton(family, c->listeners[i].address, bin) == 1 &&
+	       memcmp(bin, zero, family == AF_INET ? 4 : 16) != 0;
+}
+
+static bool is_listener_address(const struct config *c, const struct sockaddr_storage *a)
+{
+	struct sockaddr_storage l;
+	for (size_t i = 0; i < c->n_listeners; i++)
+		if (listener_address(c, i, a->ss_family, &l) && same_client(&l, a))
+			return true;
+	return false;
+}
+
+static bool has_listener_address(const struct config *c, int family)
+{
+	struct sockaddr_storage l;
+	for (size_t i = 0; i < c->n_listeners; i++)
+		if (listener_address(c, i, family, &l))
+			return true;
+	return false;
+}
+
+static void on_helo_aaaa(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, size_t n);
+
+/* A (then AAAA) answers for the HELO name: one of ours is a forgery. A
+ * DNS failure proves nothing and is no hit. */
+static void on_helo_addr(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, size_t n,
+			 bool last)
+{
+	struct scan_job *job = arg;
+	if (!scan_job_alive(job)) {
+		scan_job_done(job);
+		return;
+	}
+	struct scan_facts *f = scan_job_facts(job);
+	const struct config *c = scan_job_config(job);
+	for (size_t i = 0; st == DNS_OK && i < n; i++) {
+		if (is_listener_address(c, &addrs[i])) {
+			char detail[700];
+			snprintf(detail, sizeof(detail), "<%s>: HELO/EHLO name resolves to our own address", f->helo);
+			scan_hit(job, "HELO_OURS", -1, detail);
+			scan_job_done(job);
+			return;
+		}
+	}
+	if (!last && has_listener_address(c, AF_INET6))
+		dns_query_addr(scan_job_dns(job), f->helo, AF_INET6, on_helo_aaaa, job);
+	else
+		scan_job_done(job);
+}
+
+static void on_helo_a(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, size_t n)
+{
+	on_helo_addr(arg, st, addrs, n, false);
+}
+
+static void on_helo_aaaa(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, size_t n)
+{
+	on_helo_addr(arg, st, addrs, n, true);
+}
+
 static void helo_helo(struct scan_job *job)
 {
 	struct scan_facts *f = scan_job_facts(job);
@@ -103,6 +189,16 @@ static void helo_helo(struct scan_job *job)
 	} else if (strcasecmp(f->helo, c->hostname) == 0) {
 		snprintf(detail, sizeof(detail), "<%s>: HELO/EHLO with our own name", f->helo);
 		scan_hit(job, "HELO_OURS", -1, detail);
+	} else if (!f->outbound && in_local_domain(c, f->helo)) {
+		/* Our own servers (trusted networks) may well be named so. */
+		snprintf(detail, sizeof(detail), "<%s>: HELO/EHLO with our own domain", f->helo);
+		scan_hit(job, "HELO_OURS", -1, detail);
+	} else if (!f->outbound && has_listener_address(c, AF_INET)) {
+		dns_query_addr(scan_job_dns(job), f->helo, AF_INET, on_helo_a, job);
+		return;
+	} else if (!f->outbound && has_listener_address(c, AF_INET6)) {
+		dns_query_addr(scan_job_dns(job), f->helo, AF_INET6, on_helo_aaaa, job);
+		return;
 	}
 	scan_job_done(job);
 }

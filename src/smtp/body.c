@@ -16,6 +16,13 @@ static size_t run_end(const char *in, size_t i, size_t len)
 void body_decoder_init(struct body_decoder *d)
 {
 	d->state = BODY_SOL;
+	d->nul = false;
+}
+
+void body_note_nul(struct body_decoder *d, const char *p, size_t len)
+{
+	if (!d->nul && len > 0 && memchr(p, '\0', len))
+		d->nul = true;
 }
 
 size_t body_decode(struct body_decoder *d, const char *in, size_t len, char *out, size_t *used)
@@ -34,6 +41,7 @@ size_t body_decode(struct body_decoder *d, const char *in, size_t len, char *out
 				d->state = BODY_DOT;
 			else {
 				size_t end = run_end(in, i, len);  /* > i: in[i] is neither CR nor LF */
+				body_note_nul(d, in + i, end - i);
 				memcpy(out + o, in + i, end - i);
 				o += end - i;
 				i = end - 1;
@@ -56,6 +64,7 @@ size_t body_decode(struct body_decoder *d, const char *in, size_t len, char *out
 			else if (c == '\n')
 				d->state = BODY_BARE_LF;
 			else {
+				body_note_nul(d, &c, 1);  /* ".\0" */
 				out[o++] = c;
 				d->state = BODY_TEXT;
 			}

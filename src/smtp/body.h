@@ -9,11 +9,18 @@
  * refuse the message and cannot find the end of data reliably, so it
  * closes the connection after its reply.
  *
+ * A NUL byte is no error of framing: the decoder goes on to the end of
+ * data and only notes it (body_has_nul). The session refuses such a
+ * message with 554 5.6.0: a next hop that drops NULs would see other line
+ * ends than we did (issue 18 item 2, SEC-4). BDAT chunks are not decoded
+ * but checked with body_note_nul.
+ *
  * Pure logic: no I/O, no allocation. Runs in smtpd.
  */
 #ifndef MW_SMTP_BODY_H
 #define MW_SMTP_BODY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum body_state {
@@ -29,6 +36,7 @@ enum body_state {
 
 struct body_decoder {
 	enum body_state state;
+	bool nul;        /* a NUL byte was seen in the content */
 };
 
 /* Start at the beginning of the data (the DATA command's CRLF counts as the
@@ -45,6 +53,10 @@ void body_decoder_init(struct body_decoder *d);
  * of the message.
  */
 size_t body_decode(struct body_decoder *d, const char *in, size_t len, char *out, size_t *used);
+
+/* BDAT: note a NUL byte in raw chunk bytes p[0..len). */
+void body_note_nul(struct body_decoder *d, const char *p, size_t len);
+static inline bool body_has_nul(const struct body_decoder *d) { return d->nul; }
 
 static inline int body_done(const struct body_decoder *d) { return d->state == BODY_END; }
 static inline int body_failed(const struct body_decoder *d)

@@ -27,6 +27,7 @@
 #include "config/config.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 #define REPLY_LINE_MAX 4096
 #define REPLY_LINES_MAX 100
@@ -646,6 +647,36 @@ static void client_reply(struct client *c)
 	}
 }
 
+/*
+ * Issue 18 item 7: a reply line is CRLF-terminated printable text (RFC
+ * 5321 4.2: textstring is HT and 32..126; well-formed UTF-8 is let
+ * through, RFC 6531). A bare LF, a NUL or an invalid byte makes the whole
+ * reply malformed: the delivery is deferred, never taken as success or
+ * failure on a reply we might read differently from the peer. Cuts the
+ * CR off (line and *len).
+ */
+static bool reply_line_clean(char *line, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)line;
+	size_t n = *len;
+	if (n == 0 || p[n - 1] != '\r')
+		return false;
+	n--;
+	for (size_t i = 0; i < n;) {
+		if (p[i] == '\t' || (p[i] >= 0x20 && p[i] < 0x7f)) {
+			i++;
+			continue;
+		}
+		size_t k = p[i] >= 0x80 ? utf8_seq_len(p + i, n - i) : 0;
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	line[n] = '\0';
+	*len = n;
+	return true;
+}
+
 /* Reads reply lines; a complete reply goes to client_reply(). */
 static void client_readcb(struct bufferevent *bev, void *arg)
 {
@@ -653,13 +684,14 @@ static void client_readcb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	while (c->state != CLIENT_DONE && c->state != CLIENT_CONNECT) {
 		size_t len;
-		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 		if (!line) {
 			if (evbuffer_get_length(in) > REPLY_LINE_MAX)
 				client_abort(c, "reply line too long");
 			return;
 		}
-		bool valid = len >= 3 && len <= REPLY_LINE_MAX && line[0] >= '1' && line[0] <= '5' &&
+		bool valid = reply_line_clean(line, &len) && len >= 3 && len <= REPLY_LINE_MAX &&
+			     line[0] >= '1' && line[0] <= '5' &&
 			     line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9' &&
 			     (len == 3 || line[3] == ' ' || line[3] == '-');
 		int code = valid ? atoi(line) : 0;

@@ -30,6 +30,11 @@ enum command_flags {
 	CMD_NEEDS_ARGS = 1u << 1, /* missing arguments are a syntax error */
 	CMD_NEEDS_TLS = 1u << 2,  /* refused before TLS (TLS-3: AUTH never in clear) */
 	CMD_NEEDS_AUTH = 1u << 3, /* refused before AUTH on listeners with auth: required */
+	/* RFC 2920 3.1: ends a pipelining group, the client must wait for the
+	 * reply; input behind it ends the session (issue 18 item 1). */
+	CMD_LAST_IN_GROUP = 1u << 4,
+	CMD_STARTS_TXN = 1u << 5, /* refused after a refused DATA until CMD_RESYNCS */
+	CMD_RESYNCS = 1u << 6,    /* RSET, HELO, EHLO: a client that knows where it stands */
 };
 
 struct smtp_command {
@@ -159,6 +164,11 @@ static void cmd_starttls(struct smtp_session *s, const char *args, size_t len)
 	}
 	if (s->tls) {
 		smtp_session_error(s, "503 5.5.1 Error: TLS already active");
+		return;
+	}
+	if (!smtp_session_tls_allowed(s)) {
+		smtp_session_close(s, "421 4.7.0 %s Error: too many TLS handshakes from %s; try again later",
+				   cfg(s)->hostname, s->client_ip);
 		return;
 	}
 	smtp_session_reply(s, "220 2.0.0 Ready to start TLS");
@@ -435,19 +445,20 @@ static void cmd_expn(struct smtp_session *s, const char *args, size_t len)
 }
 
 static const struct smtp_command commands[] = {
-	{ "HELO", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS, "HELO hostname", cmd_helo },
-	{ "EHLO", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS, "EHLO hostname", cmd_ehlo },
-	{ "MAIL", S(READY), CMD_NEEDS_ARGS | CMD_NEEDS_AUTH, "MAIL FROM:<address>", cmd_mail },
+#define LAST CMD_LAST_IN_GROUP
+	{ "HELO", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS | LAST | CMD_RESYNCS, "HELO hostname", cmd_helo },
+	{ "EHLO", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS | LAST | CMD_RESYNCS, "EHLO hostname", cmd_ehlo },
+	{ "MAIL", S(READY), CMD_NEEDS_ARGS | CMD_NEEDS_AUTH | CMD_STARTS_TXN, "MAIL FROM:<address>", cmd_mail },
 	{ "RCPT", S(MAIL) | S(RCPT), CMD_NEEDS_ARGS, "RCPT TO:<address>", cmd_rcpt },
-	{ "DATA", S(RCPT), CMD_NO_ARGS, "DATA", cmd_data },
+	{ "DATA", S(RCPT), CMD_NO_ARGS | LAST, "DATA", cmd_data },
 	{ "BDAT", ANY_COMMAND_STATE, CMD_NEEDS_ARGS, "BDAT chunk-size [LAST]", cmd_bdat },
-	{ "RSET", ANY_COMMAND_STATE, CMD_NO_ARGS, "RSET", cmd_rset },
+	{ "RSET", ANY_COMMAND_STATE, CMD_NO_ARGS | CMD_RESYNCS, "RSET", cmd_rset },
 	{ "NOOP", ANY_COMMAND_STATE, 0, "NOOP", cmd_noop },
-	{ "QUIT", ANY_COMMAND_STATE, CMD_NO_ARGS, "QUIT", cmd_quit },
+	{ "QUIT", ANY_COMMAND_STATE, CMD_NO_ARGS | LAST, "QUIT", cmd_quit },
 	{ "HELP", ANY_COMMAND_STATE, 0, "HELP", cmd_help },
 	{ "VRFY", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS, "VRFY address", cmd_vrfy },
 	{ "EXPN", ANY_COMMAND_STATE & ~S(CHUNKING), CMD_NEEDS_ARGS, "EXPN list", cmd_expn },
-	{ "STARTTLS", S(READY), CMD_NO_ARGS, "STARTTLS", cmd_starttls },
+	{ "STARTTLS", S(READY), CMD_NO_ARGS | LAST, "STARTTLS", cmd_starttls },
 	{ "AUTH", S(READY), CMD_NEEDS_ARGS | CMD_NEEDS_TLS, "AUTH mechanism [initial-response]", cmd_auth },
 };
 
@@ -466,9 +477,31 @@ static const char *sequence_hint(const struct smtp_session *s, const struct smtp
 	return "bad sequence of commands";
 }
 
+/* A refused DATA ends the transaction (the client may already be sending
+ * its content); nothing of it may be reused by lines of that content. */
+static void data_refused(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	if (strcmp(cmd->verb, "DATA") != 0 || s->state == SMTP_STATE_CLOSING)
+		return;
+	s->data_refused = true;
+	if (s->txn && s->state != SMTP_STATE_CHUNKING) {
+		smtp_session_txn_reset(s);
+		smtp_session_set_state(s, s->helo[0] ? SMTP_STATE_READY : SMTP_STATE_CONNECTED);
+	}
+}
+
 void smtp_command_dispatch(struct smtp_session *s, const char *line, size_t len)
 {
 	struct smtp_line l;
+	if (smtp_line_is_http(line, len)) {
+		/* ALPACA: a browser (or a script through one) sent to our port;
+		 * answering on would let it use our replies as its response. */
+		log_event(LOG_WARNING, "reject", "session", s->id, "client", s->client_ip, "command", "HTTP",
+			  "reason", "HTTP request in an SMTP session", NULL);
+		smtp_session_close(s, "554 5.7.0 %s Error: HTTP request in an SMTP session; closing connection",
+				   cfg(s)->hostname);
+		return;
+	}
 	switch (smtp_line_split(line, len, &l)) {
 	case SMTP_LINE_OK:
 		break;
@@ -494,16 +527,30 @@ void smtp_command_dispatch(struct smtp_session *s, const char *line, size_t len)
 	}
 	log_event(LOG_DEBUG, "command", "session", s->id, "verb", cmd->verb, "state",
 		  smtp_state_name(s->state), NULL);
+	/* Before anything else, refused or not: what follows a refused DATA
+	 * is message content, and must never run as commands. */
+	if ((cmd->flags & CMD_LAST_IN_GROUP) && smtp_session_out_of_sync(s, cmd->verb))
+		return;
+	if (cmd->flags & CMD_RESYNCS)
+		s->data_refused = false;
+	if ((cmd->flags & CMD_STARTS_TXN) && s->data_refused) {
+		/* Lines a client sent as content after a refused DATA (without
+		 * waiting for the 354) would start a transaction here. */
+		smtp_session_error(s, "503 5.5.1 Error: DATA was refused; send RSET first");
+		return;
+	}
 	/* BDAT is checked by its handler: it must read its chunk even when refused. */
 	if (!(cmd->states & SMTP_STATE_BIT(s->state))) {
 		bool no_rcpt = strcmp(cmd->verb, "DATA") == 0 && s->state == SMTP_STATE_MAIL;
 		smtp_session_error(s, "%s %s", no_rcpt ? "554 5.5.1 Error:" : "503 5.5.1 Error:",
 				   sequence_hint(s, cmd));
+		data_refused(s, cmd);
 		return;
 	}
 	if (((cmd->flags & CMD_NO_ARGS) && l.args_len > 0) ||
 	    ((cmd->flags & CMD_NEEDS_ARGS) && l.args_len == 0)) {
 		smtp_session_error(s, "501 5.5.4 Syntax: %s", cmd->syntax);
+		data_refused(s, cmd);
 		return;
 	}
 	if ((cmd->flags & CMD_NEEDS_TLS) && !s->tls) {

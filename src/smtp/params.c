@@ -148,12 +148,23 @@ static bool is_hex_upper(unsigned char c)
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
 }
 
+static unsigned hex_value(unsigned char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'A' + 10);
+}
+
 bool params_xtext_valid(const char *text, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '+') {
 			if (i + 2 >= n || !is_hex_upper(p[i + 1]) || !is_hex_upper(p[i + 2]))
+				return false;
+			/* RFC 3461 4.2, 4.4: the decoded text is printable US-ASCII.
+			 * "+0D+0A" would put a line end into a DSN header (issue 18
+			 * item 6); NUL, other controls and 8-bit bytes go too. */
+			unsigned decoded = hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]);
+			if (decoded < 0x20 || decoded > 0x7e)
 				return false;
 			i += 2;
 		} else if (p[i] < 33 || p[i] > 126 || p[i] == '=') {

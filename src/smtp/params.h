@@ -51,7 +51,8 @@ enum params_error params_parse_rcpt(const char *text, size_t len, struct rcpt_pa
 				    const char **bad_keyword);
 
 /* xtext (RFC 3461 4.): chars 33..126 except '+' and '=', or "+" and two
- * upper-case hex digits. */
+ * upper-case hex digits that encode printable ASCII (0x20..0x7e): a
+ * decoded control (CR, LF, NUL, ...) or 8-bit byte is invalid. */
 bool params_xtext_valid(const char *p, size_t n);
 
 #endif

@@ -47,3 +47,34 @@ bool smtp_verb_is(const struct smtp_line *l, const char *verb)
 {
 	return strlen(verb) == l->verb_len && strncasecmp(l->verb, verb, l->verb_len) == 0;
 }
+
+static bool is_token_char(char c)
+{
+	return is_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+static bool word_in(const char *w, size_t len, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == len && strncasecmp(w, list[i], len) == 0)
+			return true;
+	return false;
+}
+
+bool smtp_line_is_http(const char *line, size_t len)
+{
+	static const char *const methods[] = { "GET", "POST", "CONNECT", "HEAD", "PUT", "DELETE",
+					       "OPTIONS", "TRACE", "PATCH" };
+	/* Fields a browser or an HTTP library sends with every request; any
+	 * other "word:" (a glued "MAILFROM:") stays a plain SMTP error. */
+	static const char *const fields[] = { "Host", "User-Agent", "Accept", "Accept-Encoding",
+		"Accept-Language", "Connection", "Content-Length", "Content-Type", "Cookie", "Referer",
+		"Origin", "Upgrade", "Authorization", "Cache-Control", "Pragma", "Proxy-Connection",
+		"Transfer-Encoding" };
+	size_t w = 0;
+	while (w < len && is_token_char(line[w]))
+		w++;
+	if (w < len && line[w] == ':')
+		return word_in(line, w, fields, sizeof(fields) / sizeof(fields[0]));
+	return (w == len || line[w] == ' ') && word_in(line, w, methods, sizeof(methods) / sizeof(methods[0]));
+}

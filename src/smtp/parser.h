@@ -31,4 +31,10 @@ const char *smtp_args_after_keyword(const char *args, size_t len, const char *ke
 
 bool smtp_verb_is(const struct smtp_line *l, const char *verb);
 
+/* Does the raw command line look like HTTP: a request line ("GET / ...",
+ * any case, of the methods of RFC 9110 9.3 plus PATCH) or a common request
+ * header field ("Host: ...", "User-Agent: ...")? No SMTP command does
+ * (ALPACA, issue 18 item 3). */
+bool smtp_line_is_http(const char *line, size_t len);
+
 #endif

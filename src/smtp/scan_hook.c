@@ -71,9 +71,24 @@ void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_the
 	smtp_scan_stage(s, SCAN_STAGE_RCPT, rcpt_scanned);
 }
 
+/* The 220, unless the client has already sent something (issue 18 item 1). */
+static void greet_now(struct smtp_session *s)
+{
+	if (smtp_session_out_of_sync(s, "CONNECT"))
+		return;
+	smtp_session_reply(s, "220 %s ESMTP mailwarden", s->smtpd->config->hostname);
+}
+
+static void greet_delay_over(void *arg)
+{
+	struct smtp_session *s = arg;
+	greet_now(s);
+	if (s->state != SMTP_STATE_CLOSING)
+		conn_resume(s->conn);
+}
+
 static void greet(struct smtp_session *s, const char *refusal)
 {
-	const struct config *c = s->smtpd->config;
 	if (refusal) {
 		/* RFC 5321 3.1: a 554 greeting; we do not wait for the client's QUIT. */
 		log_event(LOG_INFO, "reject", "session", s->id, "client", s->client_ip, "command", "CONNECT",
@@ -81,7 +96,15 @@ static void greet(struct smtp_session *s, const char *refusal)
 		smtp_session_close(s, "%s", refusal);
 		return;
 	}
-	smtp_session_reply(s, "220 %s ESMTP mailwarden", c->hostname);
+	if (s->lcfg && s->lcfg->greet_delay > 0) {
+		/* Like postscreen's pregreet test: a client that talks before
+		 * the greeting is no SMTP client (RFC 5321 3.1). Input is only
+		 * held back meanwhile; greet_now looks at it. */
+		conn_pause(s->conn);
+		conn_after(s->conn, s->lcfg->greet_delay, greet_delay_over);
+		return;
+	}
+	greet_now(s);
 }
 
 void smtp_scan_connect(struct smtp_session *s)
@@ -89,8 +112,7 @@ void smtp_scan_connect(struct smtp_session *s)
 	const struct config *c = s->smtpd->config;
 	const struct sockaddr *sa = (const struct sockaddr *)&s->client_addr;
 	/* Outbound: mail from the trusted networks (SCAN-1), with its own policy. */
-	bool outbound = cidr_list_contains(&c->trusted_networks, sa) ||
-			(s->lcfg && cidr_list_contains(&s->lcfg->trusted_networks, sa));
+	bool outbound = smtp_session_trusted(s);
 	s->scan = scan_session_new(c, sa, s->client_ip, outbound);
 	smtp_scan_stage(s, SCAN_STAGE_CONNECT, greet);
 }

@@ -17,8 +17,10 @@
 #include "config/config.h"
 #include "ipc/channel.h"
 #include "ipc/txn.h"
+#include "net/cidr.h"
 #include "net/pipeout.h"
 #include "net/conn.h"
+#include "net/rate.h"
 #include "smtp/auth.h"
 #include "smtp/commands.h"
 #include "smtp/smtpd.h"
@@ -125,6 +127,17 @@ void smtp_session_close(struct smtp_session *s, const char *fmt, ...)
 	conn_after(s->conn, s->smtpd->config->limits.command_timeout, session_close_expired);
 }
 
+bool smtp_session_out_of_sync(struct smtp_session *s, const char *after)
+{
+	if (conn_input_pending(s->conn) == 0)
+		return false;
+	log_event(LOG_WARNING, "reject", "session", s->id, "client", s->client_ip, "command", after,
+		  "reason", "improper command pipelining", NULL);
+	smtp_session_close(s, "554 5.5.0 %s Error: improper command pipelining after %s; closing connection",
+			   s->smtpd->config->hostname, after);
+	return true;
+}
+
 struct smtp_txn *smtp_session_txn_new(struct smtp_session *s)
 {
 	struct smtp_txn *t = xcalloc(1, sizeof(*t));
@@ -205,6 +218,20 @@ static bool wait_for_backlog(struct smtp_session *s)
 	return true;
 }
 
+/* Issue 18 item 2 (SEC-4): NUL in the content is refused, in DATA and
+ * BDAT alike. A next hop that drops NULs would read other line ends than
+ * we did; the framing itself is intact, so the session goes on. */
+static void refuse_nul(struct smtp_session *s)
+{
+	log_event(LOG_WARNING, "reject", "session", s->id, "command", s->state == SMTP_STATE_DATA ? "DATA" : "BDAT",
+		  "reason", "NUL in message content", NULL);
+	smtp_session_error(s, "554 5.6.0 Error: NUL character in message content");
+	if (s->state != SMTP_STATE_CLOSING) {
+		smtp_session_txn_reset(s);
+		smtp_session_set_state(s, SMTP_STATE_READY);
+	}
+}
+
 static bool read_data(struct smtp_session *s)
 {
 	char buf[DATA_READ_SIZE];
@@ -222,6 +249,8 @@ static bool read_data(struct smtp_session *s)
 			  "reason", "bare CR or LF in message data", NULL);
 		smtp_session_close(s, "521 5.5.2 %s Error: bare CR or LF in message data "
 				   "(RFC 5321 2.3.8); closing connection", s->smtpd->config->hostname);
+	} else if (body_done(&msg->body) && body_has_nul(&msg->body)) {
+		refuse_nul(s);
 	} else if (body_done(&msg->body)) {
 		smtp_session_end_of_message(s);
 	}
@@ -231,6 +260,8 @@ static bool read_data(struct smtp_session *s)
 static void chunk_done(struct smtp_session *s)
 {
 	struct smtp_txn *t = s->txn;
+	if (t->chunk_last && smtp_session_out_of_sync(s, "BDAT LAST"))
+		return;  /* RFC 3030 4 + RFC 2920: the client waits for the reply to LAST */
 	if (t->bdat_failed) {
 		/* Its reply went out with the BDAT command; the chunk is now read. */
 		smtp_session_txn_reset(s);
@@ -242,6 +273,8 @@ static void chunk_done(struct smtp_session *s)
 				   (unsigned long long)t->msg.limit);
 		smtp_session_txn_reset(s);
 		smtp_session_set_state(s, SMTP_STATE_READY);
+	} else if (body_has_nul(&t->msg.body)) {
+		refuse_nul(s);
 	} else if (t->chunk_last) {
 		smtp_session_end_of_message(s);
 	} else {
@@ -262,8 +295,10 @@ static bool read_chunk(struct smtp_session *s)
 		size_t n = conn_peek(s->conn, buf, want);
 		if (n == 0)
 			return false;
-		if (!t->bdat_failed)
+		if (!t->bdat_failed) {
+			body_note_nul(&t->msg.body, buf, n);
 			message_chunk(&t->msg, buf, n);
+		}
 		conn_consume(s->conn, n);
 		t->chunk_left -= n;
 	}
@@ -328,6 +363,28 @@ static void session_on_tls_ready(void *arg)
 	 * input was held back: take them now (these are TLS bytes, not the
 	 * cleartext that conn_start_tls() discarded). */
 	session_on_input(s);
+}
+
+bool smtp_session_trusted(const struct smtp_session *s)
+{
+	const struct config *c = s->smtpd->config;
+	const struct sockaddr *sa = (const struct sockaddr *)&s->client_addr;
+	return cidr_list_contains(&c->trusted_networks, sa) ||
+	       (s->lcfg && cidr_list_contains(&s->lcfg->trusted_networks, sa));
+}
+
+bool smtp_session_tls_allowed(struct smtp_session *s)
+{
+	if (smtp_session_trusted(s))
+		return true;  /* our own servers: they may open as many as they need */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (rate_allow(s->smtpd->tls_rate, s->client_ip, now.tv_sec,
+		       s->smtpd->config->limits.tls_handshakes_per_minute, 60))
+		return true;
+	log_event(LOG_WARNING, "reject", "session", s->id, "client", s->client_ip, "command", "TLS",
+		  "reason", "too many TLS handshakes", NULL);
+	return false;
 }
 
 bool smtp_session_start_tls(struct smtp_session *s)
@@ -446,8 +503,15 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	log_event(LOG_INFO, "connect", "session", s->id, "client", s->client_ip,
 		  "port", s->client_port, "listener", listener, NULL);
 	const struct config *c = d->config;
+	bool implicit = s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT;
 	conn_set_timeout(s->conn, c->limits.command_timeout);
-	if (smtpd_sessions_from(d, sa) > c->limits.connections_per_ip)
+	if (implicit && (smtpd_sessions_from(d, sa) > c->limits.connections_per_ip || d->stopping ||
+			 smtp_auth_client_cut_off(s) || !smtp_session_tls_allowed(s))) {
+		/* RFC 8314: not one byte in clear on this port, not even a 421:
+		 * the refusal is the closed connection (issue 18 item 4). */
+		log_event(LOG_INFO, "refused", "session", s->id, "client", s->client_ip, "listener", listener, NULL);
+		session_free(s);
+	} else if (smtpd_sessions_from(d, sa) > c->limits.connections_per_ip)
 		smtp_session_close(s, "421 4.7.0 %s Error: too many connections from %s",
 				   c->hostname, s->client_ip);
 	else if (d->stopping)
@@ -455,7 +519,7 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	else if (smtp_auth_client_cut_off(s))
 		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications from %s; try again later",
 				   c->hostname, s->client_ip);
-	else if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT) {
+	else if (implicit) {
 		/* RFC 8314: TLS from the first byte; the greeting (after the
 		 * connect-stage checks) follows the handshake. */
 		if (!smtp_session_start_tls(s)) {

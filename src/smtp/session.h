@@ -100,6 +100,7 @@ struct smtp_session {
 	bool esmtp;              /* EHLO (not HELO) was used */
 	char helo[256];
 	unsigned errors;
+	bool data_refused;       /* a DATA was refused: no MAIL before RSET/HELO/EHLO (RFC 2920) */
 	struct smtp_txn *txn;    /* NULL outside a transaction */
 	/* scanner (smtp/scan_hook.c); scan is NULL when no scan section is configured */
 	struct scan_session *scan;
@@ -137,6 +138,16 @@ struct smtp_txn *smtp_session_txn_new(struct smtp_session *s);
 void smtp_session_txn_reset(struct smtp_session *s);
 void smtp_session_begin_data(struct smtp_session *s, bool bdat);
 void smtp_session_end_of_message(struct smtp_session *s);
+/* RFC 2920 3.1: after a command that ends a pipelining group (and before
+ * the greeting) the client must wait for our reply. If it has sent more,
+ * end the session with 554 5.5.0 naming `after` and return true: those
+ * bytes are never executed (issue 18 item 1, SEC-4). */
+bool smtp_session_out_of_sync(struct smtp_session *s, const char *after);
+/* Is the client in the trusted networks (global or the listener's)? */
+bool smtp_session_trusted(const struct smtp_session *s);
+/* May the client start one more TLS handshake (limits.tls_handshakes_per_minute,
+ * issue 18 item 4)? Counts it if so; logs the refusal if not. */
+bool smtp_session_tls_allowed(struct smtp_session *s);
 /* STARTTLS (RFC 3207): the 220 is queued; discard pipelined input, start
  * the handshake. False if TLS could not be set up. */
 bool smtp_session_start_tls(struct smtp_session *s);

@@ -21,6 +21,7 @@
 #include "master/child.h"
 #include "auth/authdb.h"
 #include "auth/penalty.h"
+#include "net/rate.h"
 #include "scan/reload.h"
 #include "scan/scan.h"
 #include "smtp/smtpd_internal.h"
@@ -269,7 +270,8 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 
 int smtpd_main(const struct config *c, const struct child_fds *fds)
 {
-	struct smtpd d = { .config = c, .assets = &current_assets, .penalties = penalty_new() };
+	struct smtpd d = { .config = c, .assets = &current_assets, .penalties = penalty_new(),
+			  .tls_rate = rate_new() };
 	TAILQ_INIT(&d.sessions);
 	d.base = event_base_new();
 	if (!d.base)
@@ -298,5 +300,6 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	event_base_dispatch(d.base);
 	log_event(LOG_INFO, "stopped", NULL);
 	penalty_free(d.penalties);
+	rate_free(d.tls_rate);
 	return 0;
 }

@@ -16,6 +16,7 @@ struct channel;
 struct event_base;
 struct smtpd_assets;
 struct penalty_table;
+struct rate_table;
 
 struct smtpd {
 	const struct config *config;
@@ -27,6 +28,7 @@ struct smtpd {
 	bool stopping;
 	const struct smtpd_assets *assets;   /* TLS contexts and credentials */
 	struct penalty_table *penalties;     /* failed AUTHs per client address */
+	struct rate_table *tls_rate;         /* TLS handshakes per client address */
 };
 
 /* A session ended (called by session code before it frees itself). */

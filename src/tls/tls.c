@@ -55,6 +55,31 @@ static int sni_callback(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
+/*
+ * ALPACA (cross-protocol attacks, issue 18 item 3): a client that names
+ * application protocols in ALPN (RFC 7301) must name "smtp"; a handshake
+ * that offers only others (http/1.1, h2, ...) fails with the
+ * no_application_protocol alert (RFC 7301 3.2), so a browser that was
+ * sent to our port never gets a TLS session to talk HTTP over. A client
+ * that sends no ALPN at all (every MTA today) is not asked.
+ */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+		       unsigned inlen, void *arg)
+{
+	for (unsigned i = 0; i < inlen;) {
+		unsigned n = in[i];
+		if (n == 0 || n > inlen - i - 1)
+			break;  /* malformed: OpenSSL has checked it, but we read it again */
+		if (n == 4 && memcmp(in + i + 1, "smtp", 4) == 0) {
+			*out = in + i + 1;
+			*outlen = 4;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + n;
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
 /* TLS-4: no SSLv2/SSLv3/TLS 1.0/1.1 (min version), forward-secret ciphers
  * only (the configured list, ECDHE by default; TLS 1.3 suites all are),
  * no compression (CRIME), no renegotiation (client-initiated renegotiation
@@ -75,6 +100,7 @@ static SSL_CTX *server_ctx_new(const struct config *c, const char *cert, const c
 				 SSL_OP_NO_TLSv1_1);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"mailwarden", 10);
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	if (SSL_CTX_set_cipher_list(ctx, c->tls.ciphers ? c->tls.ciphers : "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
 		tls_error_text(why, sizeof(why));
 		snprintf(err, errlen, "tls.ciphers: no usable cipher: %s", why);

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/utf8.h"
+
 static struct {
 	char proc[32];
 	enum log_target target;
@@ -42,20 +44,31 @@ static bool kv_needs_quotes(const char *v)
 	return false;
 }
 
-/* Escape so that a hostile value can neither end the line nor forge a key. */
+/* Escape so that a hostile value can neither end the line nor forge a key.
+ * Well-formed UTF-8 stays as it is; any other 8-bit byte (issue 18 item 7:
+ * an 0xFF in a next hop's reply) is written as \xff, in JSON as "\\xff",
+ * so a log line is always valid UTF-8 and shows what was really sent. */
 static void line_put_escaped(struct line *l, const char *v)
 {
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+	const unsigned char *p = (const unsigned char *)v, *end = p + strlen(v);
+	while (p < end) {
+		size_t k = *p >= 0x80 ? utf8_seq_len(p, (size_t)(end - p)) : 1;
+		char hex[8];
 		if (*p == '"' || *p == '\\') {
 			line_putc(l, '\\');
 			line_putc(l, (char)*p);
 		} else if (*p < ' ' || *p == 0x7f) {
-			char hex[8];
 			snprintf(hex, sizeof(hex), "\\u%04x", *p);
 			line_puts(l, hex);
+		} else if (k == 0) {
+			snprintf(hex, sizeof(hex), "%s\\x%02x", log_cfg.format == LOG_FORMAT_JSON ? "\\" : "", *p);
+			line_puts(l, hex);
+			k = 1;
 		} else {
-			line_putc(l, (char)*p);
+			for (size_t i = 0; i < k; i++)
+				line_putc(l, (char)p[i]);
 		}
+		p += k;
 	}
 }
 

@@ -876,6 +876,17 @@ class SmtpClient:
         except socket.timeout:
             return False
 
+    def replies_until_closed(self):
+        """Every reply until the server closes the connection (or is
+        silent for the socket's timeout)."""
+        replies = []
+        try:
+            while True:
+                replies.append(self.reply())
+        except (Closed, OSError):
+            pass
+        return replies
+
     def data(self, body):
         """DATA with an already transparent (dot-stuffed) body ending in
         CRLF; returns the final reply."""

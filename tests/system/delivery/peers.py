@@ -191,6 +191,20 @@ class _LmtpHandler(socketserver.StreamRequestHandler):
                 self.reply("250 Ok")
 
 
+def _tcp_server(port, handler):
+    """A threading TCP server on 127.0.0.1:port (not yet serving)."""
+    cls = type("S", (socketserver.ThreadingMixIn, socketserver.TCPServer),
+               {"daemon_threads": True, "allow_reuse_address": True})
+    return cls(("127.0.0.1", port), handler)
+
+
+def _stop_server(peer):
+    if peer.server:
+        peer.server.shutdown()
+        peer.server.server_close()
+        peer.server = None
+
+
 class LmtpServer:
     """An LMTP server on 127.0.0.1:port or on a unix socket path; with
     smtp=True a plain SMTP server (EHLO, one reply after DATA). It records
@@ -214,18 +228,13 @@ class LmtpServer:
             self.server = cls(self.path, _LmtpHandler)
             os.chmod(self.path, 0o666)
         else:
-            cls = type("S", (socketserver.ThreadingMixIn, socketserver.TCPServer),
-                       {"daemon_threads": True, "allow_reuse_address": True})
-            self.server = cls(("127.0.0.1", self.port), _LmtpHandler)
+            self.server = _tcp_server(self.port, _LmtpHandler)
         self.server.lmtp = self
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        _stop_server(self)
 
     def wait_for(self, count, timeout=mwsys.TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -247,3 +256,57 @@ def send(gw, sender, rcpts, body, source="127.0.0.10"):
         c.cmd("QUIT")
     assert reply.code == 250, reply
     return mwsys.queue_id(reply)
+
+
+class _RawHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        peer = self.server.raw
+        script = dict(peer.script)
+        self.wfile.write(script.get("GREETING", b"220 raw.test ready\r\n"))
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            verb = line[:4].decode("ascii", "replace").upper()
+            if verb == "DATA":
+                self.wfile.write(script.get("DATA", b"354 go ahead\r\n"))
+                data = b""
+                while True:
+                    l = self.rfile.readline()
+                    if l in (b".\r\n", b""):
+                        break
+                    data += l
+                with peer.cond:
+                    peer.messages.append(data)
+                    peer.cond.notify_all()
+                verb = "DOT"
+            self.wfile.write(script.get(verb, b"250 ok\r\n"))
+            if verb == "QUIT":
+                return
+
+
+class RawPeer:
+    """A next hop on 127.0.0.1:port written on raw sockets, so that it can
+    answer with any bytes at all: script maps "GREETING", a verb ("EHLO",
+    "MAIL", "RCPT", "DATA", "QUIT") or "DOT" (the end of data) to the exact
+    bytes of its reply. Records every message body it reads (messages)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.script = {}
+        self.messages = []
+        self.cond = threading.Condition()
+        self.server = None
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.server = _tcp_server(self.port, _RawHandler)
+        self.server.raw = self
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        _stop_server(self)

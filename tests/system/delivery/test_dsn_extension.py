@@ -78,6 +78,24 @@ def test_bad_dsn_parameters_are_refused(gw):
         assert c.cmd("RCPT TO:<a@example.test> ORCPT=nosemicolon").code == 501
 
 
+# Issue 18 item 6: RFC 3461 4.2/4.4 allow only printable ASCII after xtext
+# decoding; "+0D+0A" would put a header line of the client's into the DSN.
+CONTROL_XTEXT = {"crlf": "+0D+0A", "lf": "+0A", "nul": "+00", "esc": "+1B", "del": "+7F", "8bit": "+FF"}
+
+
+@pytest.mark.parametrize("code", CONTROL_XTEXT.values(), ids=CONTROL_XTEXT.keys())
+def test_dsn_xtext_decoding_to_a_control_is_refused_with_501_5_5_4(gw, code):
+    with mwsys.SmtpClient(gw.port, source="127.0.0.10") as c:
+        c.greeting()
+        c.ehlo()
+        r = c.cmd(f"MAIL FROM:<{SENDER}> ENVID=env{code}X-Evil:+20yes")
+        assert (r.code, r.enhanced) == (501, "5.5.4"), r
+        assert c.cmd(f"MAIL FROM:<{SENDER}> ENVID=env+20ok").code == 250
+        r = c.cmd(f"RCPT TO:<a@example.test> ORCPT=rfc822;a@example.test{code}Subject:+20x")
+        assert (r.code, r.enhanced) == (501, "5.5.4"), r
+        assert c.cmd("RCPT TO:<a@example.test> ORCPT=rfc822;a+2Bb@example.test").code == 250
+
+
 def test_success_notice_for_final_delivery(gw, bounces):
     token = mwsys.unique("success")
     qid = _tx(gw, " ENVID=env+2B1", [("user@box.test", " NOTIFY=SUCCESS ORCPT=rfc822;User@box.test")], token)

@@ -57,6 +57,8 @@ RECORDS = [
     "--mx-host=spf-pass.test,mx.good.test,10",
     "--mx-host=spf-fail.test,mx.good.test,10",
     "--mx-host=spf-include.test,mx.good.test,10",
+    # a forged HELO name: it resolves to the gateway's listener (issue 18 item 5)
+    "--host-record=forged-helo.mail.test,127.0.0.1",
     # everything else under test/ and in-addr.arpa does not exist
     "--address=/test/",
     "--address=/in-addr.arpa/",

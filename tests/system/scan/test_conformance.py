@@ -57,6 +57,28 @@ def test_helo_with_our_own_name_is_refused(gw):
     assert r["helo"].code == 550 and "own name" in r["helo"].text
 
 
+# Issue 18 item 5: a client from outside greeting as one of our local
+# domains (example.test, other.test) or a subdomain of one.
+@pytest.mark.parametrize("helo", ["example.test", "mail.example.test", "A.B.Other.Test", "example.test."])
+def test_helo_with_one_of_our_local_domains_is_refused(gw, helo):
+    r = session(gw, CLEAN, helo=helo)
+    r["client"].close()
+    assert r["helo"].code == 550 and "own domain" in r["helo"].text, r["helo"]
+
+
+@pytest.mark.parametrize("helo", ["notexample.test", "example.test.evil.test", "clean.mail.test"])
+def test_helo_that_only_resembles_a_local_domain_is_accepted(gw, helo):
+    r = session(gw, CLEAN, helo=helo)
+    r["client"].close()
+    assert r["helo"].code == 250, r["helo"]
+
+
+def test_helo_name_that_resolves_to_our_listener_address_is_refused(gw):
+    r = session(gw, CLEAN, helo="forged-helo.mail.test")
+    r["client"].close()
+    assert r["helo"].code == 550 and "resolves to our own address" in r["helo"].text, r["helo"]
+
+
 def test_helo_address_literal_must_be_the_client(gw):
     r = session(gw, CLEAN, helo="[192.0.2.1]")
     assert r["helo"].code == 550 and "not your address" in r["helo"].text

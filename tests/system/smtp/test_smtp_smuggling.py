@@ -156,3 +156,66 @@ def test_end_marker_inside_bdat_never_splits_the_message(gw, sink, fake_end):
     _control_message(gw, sink)
     evil = [m for m in sink.messages if m.mail_from == "x@evil.test" or "victim@example.test" in m.rcpt_tos]
     assert evil == [], f"smuggled message reached the next hop: {evil}"
+
+
+# Issue 18 item 2 (SEC-4): a NUL byte in the content is refused. A next hop
+# that drops NULs would read "\0.\0" as a lone dot, i.e. see another end of
+# data than we did. ("\r\0\n" is a bare CR and closes the session.)
+NUL_PLACES = {
+    "nul_in_line": b"one\0two\r\n",
+    "nul_in_a_dot_line_before_smuggled_commands": b"hello\r\n\0.\0\r\n" + SMUGGLED.encode()[:-len(".\r\n")],
+    "nul_at_line_start": b"\0\r\n",
+    "nul_after_leading_dot": b".\0\r\n",
+}
+
+
+def _up_to_rcpt(c):
+    """Greeting, EHLO, MAIL and one RCPT, each accepted."""
+    c.greeting()
+    c.ehlo()
+    assert c.cmd("MAIL FROM:<a@b.test>").code == 250
+    assert c.cmd("RCPT TO:<user@example.test>").code == 250
+
+
+@pytest.mark.parametrize("text", NUL_PLACES.values(), ids=NUL_PLACES.keys())
+def test_nul_in_data_is_refused_with_554_and_the_session_goes_on(gw, sink, text):
+    token = mwsys.unique("nuldata")
+    start = gw.mark()
+    with mwsys.SmtpClient(gw.port) as c:
+        _up_to_rcpt(c)
+        assert c.cmd("DATA").code == 354
+        c.send(f"Subject: {token}\r\n\r\n".encode() + text + b"\r\n.\r\n")
+        reply = c.reply()
+        after = c.cmd("NOOP")
+        source = c.source
+    assert reply.code == 554 and reply.enhanced == "5.6.0" and "NUL" in reply.text, reply
+    assert after.code == 250, "the framing was intact: the session should go on"
+    gw.wait_event(event="reject", reason="NUL in message content", start=start)
+    session = gw.wait_session_end(source, start=start)
+    _assert_nothing_smuggled(gw, sink, token, start, session)
+
+
+@pytest.mark.parametrize("last_only", [True, False], ids=["one_chunk", "nul_in_first_of_two_chunks"])
+def test_nul_in_bdat_is_refused_with_554_and_nothing_is_relayed(gw, sink, last_only):
+    token = mwsys.unique("nulbdat")
+    start = gw.mark()
+    chunk = f"Subject: {token}\r\n\r\n".encode() + b"a\r\0\n.\r\0\nb\r\n"
+    with mwsys.SmtpClient(gw.port) as c:
+        _up_to_rcpt(c)
+        if last_only:
+            c.send(f"BDAT {len(chunk)} LAST\r\n".encode() + chunk)
+            replies = [c.reply()]
+        else:
+            c.send(f"BDAT {len(chunk)}\r\n".encode() + chunk)
+            replies = [c.reply()]
+            c.send(b"BDAT 5 LAST\r\nend\r\n")
+            replies.append(c.reply())
+        after = c.cmd("NOOP")
+        source = c.source
+    assert replies[0].code == 554 and replies[0].enhanced == "5.6.0", replies
+    assert all(500 <= r.code < 600 for r in replies), replies
+    assert after.code == 250
+    session = gw.wait_session_end(source, start=start)
+    assert gw.events(start=start, event="queued", session=session) == []
+    _control_message(gw, sink)
+    assert sink.with_token(token) == [], "a message with NUL reached the next hop"

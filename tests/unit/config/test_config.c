@@ -274,6 +274,20 @@ Test(config, empty_lists_are_allowed_except_listeners)
 	assert_only_error(1, "listeners: at least one listener is needed");
 }
 
+/* Issue 18 item 1: the pregreet delay per listener, off by default. */
+Test(config, listener_greet_delay)
+{
+	load("listeners:\n"
+	     "  - {name: mx, address: 127.0.0.1, port: 25, greet_delay: 3s}\n"
+	     "  - {name: sub, address: 127.0.0.1, port: 587}\n");
+	assert_loaded();
+	cr_assert_eq(cfg->listeners[0].greet_delay, 3);
+	cr_assert_eq(cfg->listeners[1].greet_delay, 0);
+	load("listeners:\n"
+	     "  - {name: mx, address: 127.0.0.1, port: 25, greet_delay: 2m}\n");
+	assert_only_error(2, "listeners[0].greet_delay: must be between 0 and 1m");
+}
+
 /* ---- errors: exact form, line numbers, all of them ---- */
 
 Test(config, unknown_key_with_line)

@@ -11,6 +11,7 @@ struct decoded {
 	size_t out_len;
 	size_t used;        /* input bytes consumed in total */
 	enum body_state state;
+	bool nul;
 };
 
 /* Feed the input in pieces of `step` bytes, as the network might. */
@@ -30,6 +31,7 @@ static struct decoded decode(const char *in, size_t len, size_t step)
 	}
 	d.used = pos;
 	d.state = dec.state;
+	d.nul = body_has_nul(&dec);
 	return d;
 }
 
@@ -70,13 +72,43 @@ Test(body, dot_inside_a_line_is_kept)
 	cr_assert(memcmp(d.out, "a.b\r\n a .\r\n", d.out_len) == 0);
 }
 
-Test(body, nul_bytes_pass_through)
+/* Issue 18 item 2: a NUL does not break the framing (the end of data is
+ * still found, nothing after it is consumed) but is noted, wherever it is,
+ * so that the session refuses the message. */
+Test(body, nul_anywhere_in_the_content_is_noted_and_the_end_still_found)
 {
-	const char in[] = "a\0b\r\n.\r\n";
-	struct decoded d = decode(in, sizeof(in) - 1, 1);
+	static const char *const cases[] = { "a\0b\r\n", "\0\r\n", ".\0\r\n", "x\r\n\0", "abc\r\n..\0\r\n" };
+	static const size_t lens[] = { 5, 3, 4, 4, 10 };
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		for (size_t step = 1; step <= 8; step++) {
+			char in[64];
+			memcpy(in, cases[k], lens[k]);
+			size_t n = lens[k];
+			if (in[n - 1] == '\0')
+				in[n++] = '\r', in[n++] = '\n';
+			memcpy(in + n, ".\r\nQUIT\r\n", 9);
+			struct decoded d = decode(in, n + 9, step);
+			cr_assert_eq(d.state, BODY_END, "case %zu step %zu", k, step);
+			cr_assert(d.nul, "case %zu step %zu: NUL not noted", k, step);
+			cr_assert_eq(d.used, n + 3, "case %zu step %zu", k, step);
+		}
+}
+
+Test(body, content_without_nul_is_not_flagged)
+{
+	struct decoded d = DECODE("a0b\r\n.\x01\r\n.\r\n", 1);
 	cr_assert_eq(d.state, BODY_END);
-	cr_assert_eq(d.out_len, 5);
-	cr_assert_eq(d.out[1], '\0');
+	cr_assert_not(d.nul);
+}
+
+Test(body, nul_in_bdat_chunk_bytes_is_noted)
+{
+	struct body_decoder dec;
+	body_decoder_init(&dec);
+	body_note_nul(&dec, "abc\r\n", 5);
+	cr_assert_not(body_has_nul(&dec));
+	body_note_nul(&dec, "ab\0c", 4);
+	cr_assert(body_has_nul(&dec));
 }
 
 /* Arrays, not pointers: Criterion hands parameters to a worker process. */

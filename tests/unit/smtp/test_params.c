@@ -204,6 +204,13 @@ MAIL_ERROR(unknown_keyword, " FOO", PARAMS_ERR_UNKNOWN, 1)
 MAIL_ERROR(unknown_after_known, " SIZE=1 AUTH=<>", PARAMS_ERR_UNKNOWN, 8)
 MAIL_ERROR(dsn_ret_bad_value, " RET=BODY", PARAMS_ERR_VALUE, 1)
 MAIL_ERROR(dsn_envid_not_xtext, " ENVID=a+zz", PARAMS_ERR_VALUE, 1)
+/* Issue 18 item 6: xtext that decodes to a control or 8-bit byte (RFC 3461 4.4). */
+MAIL_ERROR(dsn_envid_decoding_to_crlf, " ENVID=a+0D+0AX-Evil:+20y", PARAMS_ERR_VALUE, 1)
+MAIL_ERROR(dsn_envid_decoding_to_nul, " ENVID=a+00b", PARAMS_ERR_VALUE, 1)
+MAIL_ERROR(dsn_envid_decoding_to_tab, " ENVID=a+09b", PARAMS_ERR_VALUE, 1)
+MAIL_ERROR(dsn_envid_decoding_to_del, " ENVID=a+7Fb", PARAMS_ERR_VALUE, 1)
+MAIL_ERROR(dsn_envid_decoding_to_8bit, " ENVID=a+FFb", PARAMS_ERR_VALUE, 1)
+MAIL_ERROR(dsn_envid_control_after_size, " SIZE=10 ENVID=+1B", PARAMS_ERR_VALUE, 9)
 MAIL_ERROR(dsn_ret_twice, " RET=FULL RET=HDRS", PARAMS_ERR_DUPLICATE, 10)
 MAIL_ERROR(unknown_prefix_of_known, " SIZ=1", PARAMS_ERR_UNKNOWN, 1)
 MAIL_ERROR(unknown_with_utf8_value, " FOO=\xc3\xa9", PARAMS_ERR_UNKNOWN, 1)
@@ -267,6 +274,17 @@ Test(params_rcpt, dsn_notify_and_orcpt)
 	cr_assert_eq(rcpt(LIT(" ORCPT=a@b.example"), &off), PARAMS_ERR_VALUE);
 	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;"), &off), PARAMS_ERR_VALUE);
 	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+zz@b"), &off), PARAMS_ERR_VALUE);
+	/* Issue 18 item 6: printable ASCII after decoding, space included. */
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+20b@b"), &off), PARAMS_OK);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+7Eb@b"), &off), PARAMS_OK);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a@b+0D+0ASubject:+20x"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+0Ab@b"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+00b@b"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+1Fb@b"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+7Fb@b"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" ORCPT=rfc822;a+C3+A9b@b"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(rcpt(LIT(" NOTIFY=NEVER ORCPT=rfc822;+0D"), &off), PARAMS_ERR_VALUE);
+	cr_assert_eq(off, 14);
 	cr_assert_eq(rcpt(LIT(" NOTIFY=NEVER NOTIFY=NEVER"), &off), PARAMS_ERR_DUPLICATE);
 	cr_assert_eq(off, 14);
 }

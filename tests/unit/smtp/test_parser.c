@@ -49,3 +49,23 @@ Test(parser, keyword_with_and_without_space)
 	cr_assert_null(smtp_args_after_keyword("TO:<a@b>", 8, "FROM:", &rest));
 	cr_assert_null(smtp_args_after_keyword("FRO", 3, "FROM:", &rest));
 }
+
+/* ALPACA (issue 18 item 3): HTTP request lines and header fields are
+ * recognised, SMTP commands are not. */
+Test(parser, http_lines_are_recognised)
+{
+	static const char *const http[] = {
+		"GET / HTTP/1.1", "POST /form HTTP/1.1", "CONNECT mx.example:25 HTTP/1.1", "HEAD /",
+		"PUT /x HTTP/1.0", "get / http/1.1", "OPTIONS * HTTP/1.1", "GET",
+		"Host: mx.example.org", "User-Agent: Mozilla/5.0", "Content-Length: 10", "host:x",
+	};
+	static const char *const smtp[] = {
+		"EHLO client.example", "MAIL FROM:<a@b.example>", "RCPT TO:<GET@b.example>", "DATA",
+		"NOOP GET", "HELP POST", "QUIT", "GETX / HTTP/1.1", "", ":", "AUTH PLAIN AGVu",
+		"MAILFROM:<a@b.example>", "RCPTTO:<a@b.example>", "Subject: hello", "Hostname: x",
+	};
+	for (size_t i = 0; i < sizeof(http) / sizeof(http[0]); i++)
+		cr_assert(smtp_line_is_http(http[i], strlen(http[i])), "%s", http[i]);
+	for (size_t i = 0; i < sizeof(smtp) / sizeof(smtp[0]); i++)
+		cr_assert_not(smtp_line_is_http(smtp[i], strlen(smtp[i])), "%s", smtp[i]);
+}
