@@ -354,6 +354,13 @@ static void resolve_files(struct loader *ld, const char *path)
 	resolve_path(ld, path, &c->auth.credentials, "auth.credentials");
 	resolve_path(ld, path, &c->auth.sender_logins, "auth.sender_logins");
 	resolve_path(ld, path, &c->outbound_tls.ca_file, "outbound_tls.ca_file");
+	if (c->scan) {
+		resolve_path(ld, path, &c->scan->ip_allow, "scan.ip_allow");
+		resolve_path(ld, path, &c->scan->ip_deny, "scan.ip_deny");
+		resolve_path(ld, path, &c->scan->recipients, "scan.recipients");
+		for (size_t i = 0; i < c->scan->n_rbl_files; i++)
+			resolve_path(ld, path, &c->scan->rbl_files[i].path, "scan.rbl_files.file");
+	}
 }
 
 static void resolve_state_dir(struct loader *ld, const char *path)
