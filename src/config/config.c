@@ -368,6 +368,11 @@ static void resolve_state_dir(struct loader *ld, const char *path)
 	resolve_path(ld, path, &ld->cfg->state_dir, "state_dir");
 }
 
+static size_t key_index(const char *key)
+{
+	return (size_t)(schema_find(key, strlen(key)) - schema_keys);
+}
+
 struct table_err {
 	struct loader *ld;
 	const char *file;
@@ -390,8 +395,8 @@ static void load_rewrite_table(struct loader *ld, const char *path)
 	resolve_path(ld, path, &c->rewrite_table, "rewrite_table");
 	FILE *f = fopen(c->rewrite_table, "re");
 	if (!f) {
-		config_errors_add(ld->errs, "%s: rewrite_table: cannot read %s: %s", ld->file, c->rewrite_table,
-				  strerror(errno));
+		loader_err(ld, ld->set_line[key_index("rewrite_table")], "rewrite_table", "cannot read %s: %s",
+			   c->rewrite_table, strerror(errno));
 		return;
 	}
 	size_t cap = 1 << 16, len = 0;
@@ -451,11 +456,6 @@ static void resolve_hostname(struct loader *ld)
 	ld->cfg->hostname = xstrdup(name);
 }
 
-static size_t key_index(const char *key)
-{
-	return (size_t)(schema_find(key, strlen(key)) - schema_keys);
-}
-
 static void cross_check(struct loader *ld)
 {
 	const struct config *c = ld->cfg;
@@ -497,7 +497,7 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	load_rewrite_table(&ld, path);
 	parse_smart_host(&ld);
 	cross_check(&ld);
-	free(ld.set_line);
+	c->key_lines = ld.set_line;
 	if (errs->n != before) {
 		config_free(c);
 		return NULL;
@@ -538,6 +538,12 @@ bool config_tls_required_domain(const struct config *c, const char *domain, size
 	return domain_in(c->tls_required_domains, c->n_tls_required_domains, domain, len);
 }
 
+int config_key_line(const struct config *c, const char *key)
+{
+	const struct schema_key *k = schema_find(key, strlen(key));
+	return k && c->key_lines ? c->key_lines[k - schema_keys] : 0;
+}
+
 const struct listener_cfg *config_listener(const struct config *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_listeners; i++)
@@ -550,6 +556,7 @@ void config_free(struct config *c)
 {
 	if (!c)
 		return;
+	free(c->key_lines);
 	free(c->source);
 	free(c->hostname);
 	free(c->state_dir);

@@ -49,6 +49,7 @@ enum tls_level { TLS_LEVEL_NONE, TLS_LEVEL_MAY, TLS_LEVEL_ENCRYPT, TLS_LEVEL_VER
 struct tls_cert_cfg {
 	char *cert;         /* PEM certificate chain file (absolute) */
 	char *key;          /* PEM private key file (absolute) */
+	int line;           /* where the user's file lists it; 0: none */
 };
 
 struct tls_policy_cfg {
@@ -146,6 +147,8 @@ struct config {
 	} queue;
 
 	struct scan_config *scan;     /* the "scan:" section; NULL: no scanning */
+
+	int *key_lines;               /* per schema key: line of the user's file that set it, 0 if none */
 };
 
 /* A growing list of "file:line: key: problem" strings. */
@@ -167,6 +170,11 @@ bool config_is_local_domain(const struct config *c, const char *domain, size_t l
 
 /* TLS-6: must mail for this domain arrive over TLS? */
 bool config_tls_required_domain(const struct config *c, const char *domain, size_t len);
+
+/* The line of the user's file that set a (schema) key such as
+ * "auth.credentials", or 0 (not set there, or not a schema key): for
+ * file:line: key messages about what the key names. */
+int config_key_line(const struct config *c, const char *key);
 
 /* The listener called name, or NULL. */
 const struct listener_cfg *config_listener(const struct config *c, const char *name);

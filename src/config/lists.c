@@ -345,6 +345,7 @@ static void load_certificates(struct loader *ld, struct fy_node *v, const char *
 
 		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
 		line = loader_line(item, line);
+		e.line = ld->user ? line : 0;
 		if (!fy_node_is_mapping(item) || fy_node_is_alias(item)) {
 			loader_err(ld, line, iname, "expected a mapping with cert and key");
 			continue;

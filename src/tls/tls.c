@@ -135,6 +135,13 @@ struct tls_server *tls_server_load(const struct config *c, char *err, size_t err
 	return t;
 }
 
+bool tls_server_check(const struct config *c, size_t i, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = server_ctx_new(c, c->certificates[i].cert, c->certificates[i].key, err, errlen);
+	SSL_CTX_free(ctx);
+	return ctx != NULL;
+}
+
 void tls_server_free(struct tls_server *t)
 {
 	if (!t)

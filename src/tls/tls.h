@@ -24,6 +24,10 @@ struct tls_server;
  * self-signed one in state_dir/tls/). NULL with the reason in err. */
 struct tls_server *tls_server_load(const struct config *c, char *err, size_t errlen);
 void tls_server_free(struct tls_server *t);
+/* Can configured certificate i (with its key, the ciphers and versions)
+ * make a server context? false with the reason in err. Loads and
+ * forgets; makes no self-signed certificate. */
+bool tls_server_check(const struct config *c, size_t i, char *err, size_t errlen);
 /* The context new server connections start with (SNI may switch it). */
 struct ssl_ctx_st *tls_server_ctx(const struct tls_server *t);
 

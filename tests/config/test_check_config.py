@@ -7,6 +7,8 @@ good*.yaml must load (exit 0, report on stdout, nothing on stderr);
 bad*.yaml must fail (exit 1, errors on stderr, nothing on stdout).
 
 To add a case: write the YAML, write the .out you expect by hand, run.
+In a .out file @HERE@ stands for this directory: relative file names in a
+configuration are made absolute against it, and messages name them so.
 """
 import os
 import pathlib
@@ -43,7 +45,7 @@ def test_every_case_has_expected_output():
 @pytest.mark.parametrize("case", CASES)
 def test_golden_output(case):
     assert case.startswith(("good", "bad")), f"{case}: name must start with good or bad"
-    expected = (HERE / case).with_suffix(".out").read_text()
+    expected = (HERE / case).with_suffix(".out").read_text().replace("@HERE@", str(HERE))
     result = check_config("-c", case)
     assert result.stdout + result.stderr == expected
     if case.startswith("good"):
@@ -68,6 +70,21 @@ def test_missing_file_is_an_error(tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == "absent.yaml: cannot open: No such file or directory\n"
+
+
+def test_configuration_ok_means_serve_starts(tmp_path):
+    """Issue 16 item 1: what serve refuses, check-config refuses too."""
+    conf = tmp_path / "mw.yaml"
+    conf.write_text("hostname: mx.example.org\nstate_dir: state\n"
+                    "auth:\n  credentials: /nonexistent/credentials\n")
+    checked = check_config("-c", str(conf))
+    assert checked.returncode == 1
+    assert checked.stderr == (f"{conf}:4: auth.credentials: /nonexistent/credentials: "
+                              "cannot open: No such file or directory\n")
+    served = subprocess.run([MW_BIN, "serve", "-f", "-c", str(conf)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=30)
+    assert served.returncode == 1
+    assert checked.stderr in served.stderr
 
 
 def test_absolute_path_is_named_as_given(tmp_path):
