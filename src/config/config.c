@@ -460,6 +460,10 @@ static void cross_check(struct loader *ld)
 {
 	const struct config *c = ld->cfg;
 
+	for (size_t i = 0; i < ld->open_relay.n && !c->allow_open_relay; i++)
+		config_errors_add(ld->errs, "%s", ld->open_relay.items[i]);
+	config_errors_free(&ld->open_relay);
+
 	if (c->queue.retry_max < c->queue.retry_min) {
 		int max_line = ld->set_line[key_index("queue.retry_max")];
 		int min_line = ld->set_line[key_index("queue.retry_min")];

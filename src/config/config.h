@@ -81,6 +81,7 @@ struct config {
 	size_t n_local_domains;
 
 	struct cidr_list trusted_networks;
+	bool allow_open_relay;    /* REL-1: accept trusted networks with public space beyond a /8 */
 
 	struct route *routes;
 	size_t n_routes;

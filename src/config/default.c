@@ -14,6 +14,7 @@ const char config_default_yaml[] =
 	"user: mailwarden\n"
 	"smtpd_user: mailwarden-smtpd\n"
 	"smtpd_processes: 1\n"
+	"allow_open_relay: false\n"
 	"shutdown_grace: 10s\n"
 	"log:\n"
 	"  target: stderr\n"

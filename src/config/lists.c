@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/check.h"
 #include "config/scan.h"
 #include "config/schema.h"
 #include "util/alloc.h"
@@ -494,6 +495,14 @@ static void load_cidr_items(struct loader *ld, struct fy_node *v, const char *na
 			loader_err(ld, line, iname,
 			    "not a network (use e.g. 192.0.2.0/24 or 2001:db8::/32, with the host bits zero)");
 			continue;
+		}
+		if (config_network_opens_relay(&c)) {
+			/* Held back: allow_open_relay may come later in the file. */
+			struct config_errors *errs = ld->errs;
+			ld->errs = &ld->open_relay;
+			loader_err(ld, line, iname, "%.*s makes the gateway an open relay (public addresses beyond "
+				   "a /8 may relay); narrow it, or set allow_open_relay: true", (int)len, s);
+			ld->errs = errs;
 		}
 		cidr_list_add(&list, &c);
 	}

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/check.h"
 #include "config/config.h"
 #include "master/child.h"
 #include "master/listeners.h"
@@ -206,6 +207,7 @@ static bool preflight_passes(const struct config *c, struct config_errors *errs)
 	struct config_errors warnings = { 0 };
 	size_t before = errs->n;
 	preflight_check(c, errs, &warnings);
+	config_warnings(c, &warnings);   /* what check-config warns about, logged */
 	for (size_t i = 0; i < warnings.n; i++)
 		log_event(LOG_WARNING, "config_warning", "msg", warnings.items[i], NULL);
 	config_errors_free(&warnings);
@@ -346,6 +348,7 @@ int master_run(const char *config_path, bool foreground)
 	log_init("master", c->log.target, c->log.format, c->log.level);
 	log_event(LOG_INFO, "started", "version", MW_VERSION, "config", c->source,
 		  "state_dir", c->state_dir, NULL);
+	config_warnings(c, &warnings);   /* what check-config warns about, logged */
 	for (size_t i = 0; i < warnings.n; i++)
 		log_event(LOG_WARNING, "config_warning", "msg", warnings.items[i], NULL);
 	config_errors_free(&warnings);

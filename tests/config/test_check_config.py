@@ -59,7 +59,13 @@ def test_golden_output(case):
 def test_embedded_default_is_ok(tmp_path):
     result = check_config(cwd=tmp_path)
     assert result.returncode == 0
-    assert result.stdout == "<embedded default>: configuration ok\n"
+    # The demo's submission listeners require AUTH and it has no users.
+    assert result.stdout == (
+        "<embedded default>: configuration ok\n"
+        "<embedded default>: warning: listener submission requires AUTH but auth.credentials is not set: "
+        "nobody can log in there\n"
+        "<embedded default>: warning: listener submissions requires AUTH but auth.credentials is not set: "
+        "nobody can log in there\n")
     assert result.stderr == ""
     # checking does not create the state directory
     assert list(tmp_path.iterdir()) == []
@@ -85,6 +91,20 @@ def test_configuration_ok_means_serve_starts(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert served.returncode == 1
     assert checked.stderr in served.stderr
+
+
+def test_open_relay_stops_serve_unless_allowed(tmp_path):
+    """REL-1, issue 16 item 5: trusting 0.0.0.0/0 is an error for serve too."""
+    conf = tmp_path / "mw.yaml"
+    conf.write_text("hostname: mx.example.org\nstate_dir: state\ntrusted_networks: [0.0.0.0/0]\n")
+    served = subprocess.run([MW_BIN, "serve", "-f", "-c", str(conf)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=30)
+    assert served.returncode == 1
+    assert f"{conf}:3: trusted_networks[0]: 0.0.0.0/0 makes the gateway an open relay" in served.stderr
+    conf.write_text("hostname: mx.example.org\ntrusted_networks: [0.0.0.0/0]\nallow_open_relay: true\n")
+    checked = check_config("-c", str(conf))
+    assert checked.returncode == 0
+    assert "warning: trusted_networks contains 0.0.0.0/0" in checked.stdout
 
 
 def test_absolute_path_is_named_as_given(tmp_path):
