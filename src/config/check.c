@@ -101,7 +101,11 @@ void config_warnings(const struct config *c, struct config_errors *out)
 
 	for (size_t i = 0; i < c->n_local_domains; i++) {
 		const char *d = c->local_domains[i];
-		if (!route_lookup(c->routes, c->n_routes, d, strlen(d)))
+		/* For a ".domain" tree, "*.domain" stands for any subdomain: no
+		 * route key can name it exactly, so only a tree route matches. */
+		char probe[300];
+		snprintf(probe, sizeof(probe), "%s%s", d[0] == '.' ? "*" : "", d);
+		if (!route_lookup(c->routes, c->n_routes, probe, strlen(probe)))
 			config_errors_add(out, "%s: warning: local domain %s has no route: mail for it would be "
 					  "deferred", c->source, d);
 	}

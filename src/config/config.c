@@ -511,22 +511,32 @@ struct config *config_load(const char *path, struct config_errors *errs)
 
 /* ---- queries ----------------------------------------------------------- */
 
+/* Does domain (any case) end in the lower-case text d of dlen bytes? */
+static bool ends_in(const char *domain, size_t len, const char *d, size_t dlen)
+{
+	if (dlen > len)
+		return false;
+	const char *tail = domain + len - dlen;
+	for (size_t j = 0; j < dlen; j++) {
+		char a = tail[j];
+		if (a >= 'A' && a <= 'Z')
+			a = (char)(a - 'A' + 'a');
+		if (a != d[j])
+			return false;
+	}
+	return true;
+}
+
+/* An entry "example.org" matches that domain; ".example.org" every
+ * subdomain (at least one label before the dot). */
 static bool domain_in(char *const *list, size_t n, const char *domain, size_t len)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *d = list[i];
-		size_t j;
+		size_t dlen = strlen(d);
 
-		if (strlen(d) != len)
-			continue;
-		for (j = 0; j < len; j++) {
-			char a = domain[j];
-			if (a >= 'A' && a <= 'Z')
-				a = (char)(a - 'A' + 'a');
-			if (a != d[j])
-				break;
-		}
-		if (j == len)
+		if (d[0] == '.' ? len > dlen && ends_in(domain, len, d, dlen)
+				: len == dlen && ends_in(domain, len, d, dlen))
 			return true;
 	}
 	return false;
@@ -535,6 +545,14 @@ static bool domain_in(char *const *list, size_t n, const char *domain, size_t le
 bool config_is_local_domain(const struct config *c, const char *domain, size_t len)
 {
 	return domain_in(c->local_domains, c->n_local_domains, domain, len);
+}
+
+const char *config_postmaster_domain(const struct config *c)
+{
+	for (size_t i = 0; i < c->n_local_domains; i++)
+		if (c->local_domains[i][0] != '.')
+			return c->local_domains[i];
+	return c->hostname;
 }
 
 bool config_tls_required_domain(const struct config *c, const char *domain, size_t len)

@@ -77,7 +77,7 @@ struct config {
 	struct listener_cfg *listeners;
 	size_t n_listeners;
 
-	char **local_domains;     /* lower case */
+	char **local_domains;     /* lower case; ".domain": every subdomain of domain */
 	size_t n_local_domains;
 
 	struct cidr_list trusted_networks;
@@ -111,7 +111,7 @@ struct config {
 	} tls;
 	struct tls_cert_cfg *certificates;  /* first = default; the others chosen by SNI */
 	size_t n_certificates;
-	char **tls_required_domains;        /* TLS-6: inbound only over TLS; lower case */
+	char **tls_required_domains;        /* TLS-6: inbound only over TLS; lower case, ".domain" as above */
 	size_t n_tls_required_domains;
 
 	struct {
@@ -167,7 +167,14 @@ struct config *config_load(const char *path, struct config_errors *errs);
 /* The embedded default configuration as YAML text. */
 extern const char config_default_yaml[];
 
+/* REL-1: is the domain (len bytes, any case) local? An entry ".example.org"
+ * covers every subdomain (a.example.org, b.a.example.org), not
+ * example.org itself, like a route key. */
 bool config_is_local_domain(const struct config *c, const char *domain, size_t len);
+
+/* The domain of "postmaster" without a domain (RFC 5321 4.5.1): the first
+ * local domain that is not a ".domain" tree, else the hostname. */
+const char *config_postmaster_domain(const struct config *c);
 
 /* TLS-6: must mail for this domain arrive over TLS? */
 bool config_tls_required_domain(const struct config *c, const char *domain, size_t len);

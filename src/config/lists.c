@@ -281,7 +281,10 @@ static void load_domain_list(struct loader *ld, struct fy_node *v, const char *n
 		prev = loader_line(item, prev);
 		if (!loader_scalar(ld, item, iname, prev, &s, &len, &line))
 			continue;
-		if ((why = schema_check_domain(s, len)) != NULL) {
+		/* ".example.org": every subdomain, as in routes (TOP-1: an
+		 * internal server may own a whole tree of subdomains). */
+		bool tree = len > 1 && s[0] == '.';
+		if ((why = schema_check_domain(s + tree, len - tree)) != NULL) {
 			loader_err(ld, line, iname, "%s", why);
 			continue;
 		}

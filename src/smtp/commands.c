@@ -313,8 +313,7 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 	}
 	char text[ADDRESS_PATH_MAX + 1];
 	if (a.kind == ADDRESS_POSTMASTER)
-		snprintf(text, sizeof(text), "postmaster@%s", cfg(s)->n_local_domains ? cfg(s)->local_domains[0]
-										       : cfg(s)->hostname);
+		snprintf(text, sizeof(text), "postmaster@%s", config_postmaster_domain(cfg(s)));
 	else
 		address_format(&a, text, sizeof(text));
 	struct relay_client who = {

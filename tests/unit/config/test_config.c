@@ -81,6 +81,17 @@ static bool has_error(int line, const char *rest)
 
 #define assert_loaded() cr_assert_not_null(cfg, "errors:\n%s", all_errors())
 
+static struct config_errors warn(void)
+{
+	struct config_errors w = { 0 };
+	assert_loaded();
+	config_warnings(cfg, &w);
+	return w;
+}
+
+/* Listeners without AUTH, so that no AUTH warning joins the one tested. */
+#define ONE_MTA_LISTENER "listeners: [{name: mx, address: 127.0.0.1, port: 25}]\n"
+
 /* ---- the embedded default ---- */
 
 Test(config, embedded_default_values)
@@ -628,6 +639,35 @@ Test(config, is_local_domain)
 	cr_assert_not(config_is_local_domain(cfg, "example.org\0x", 13));
 }
 
+/* Issue 16 item 3: ".example.org" is every subdomain, as in routes. */
+Test(config, dot_local_domain_is_every_subdomain)
+{
+	load(ONE_MTA_LISTENER "local_domains: [.Example.org, example.net]\n"
+	     "tls_required_domains: [.secure.example.org]\nroutes: {.example.org: smtp://mx, example.net: smtp://mx}\n");
+	assert_loaded();
+	cr_assert(config_is_local_domain(cfg, "sub.example.org", 15));
+	cr_assert(config_is_local_domain(cfg, "a.B.EXAMPLE.org", 15));
+	cr_assert_not(config_is_local_domain(cfg, "example.org", 11));
+	cr_assert_not(config_is_local_domain(cfg, ".example.org", 12));
+	cr_assert_not(config_is_local_domain(cfg, "notexample.org", 14));
+	cr_assert_not(config_is_local_domain(cfg, "sub.example.org.evil", 20));
+	cr_assert(config_tls_required_domain(cfg, "mx.secure.example.org", 21));
+	cr_assert_not(config_tls_required_domain(cfg, "secure.example.org", 18));
+	cr_assert_str_eq(config_postmaster_domain(cfg), "example.net");
+	struct config_errors w = warn();
+	cr_assert_eq(w.n, 0, "got %s", w.n ? w.items[0] : "");
+	config_errors_free(&w);
+
+	/* An exact route for the parent does not serve the tree. */
+	load(ONE_MTA_LISTENER "local_domains: [.example.org]\nroutes: {example.org: smtp://mx}\n");
+	w = warn();
+	cr_assert_eq(w.n, 1);
+	cr_assert(strstr(w.items[0], "local domain .example.org has no route"), "got %s", w.items[0]);
+	config_errors_free(&w);
+	load("local_domains: ['.', '..example.org']\n");
+	cr_assert_null(cfg);
+}
+
 /* ---- hostile input ---- */
 
 Test(config, huge_number_is_out_of_range)
@@ -740,16 +780,7 @@ Test(config, complex_keys_are_refused)
 
 /* ---- warnings ---- */
 
-static struct config_errors warn(void)
-{
-	struct config_errors w = { 0 };
-	assert_loaded();
-	config_warnings(cfg, &w);
-	return w;
-}
 
-/* Listeners without AUTH, so that no AUTH warning joins the one tested. */
-#define ONE_MTA_LISTENER "listeners: [{name: mx, address: 127.0.0.1, port: 25}]\n"
 
 Test(config, warns_when_auth_is_required_but_nobody_can_log_in)
 {
