@@ -106,7 +106,7 @@ void config_warnings(const struct config *c, struct config_errors *out)
 		char probe[300];
 		snprintf(probe, sizeof(probe), "%s%s", d[0] == '.' ? "*" : "", d);
 		if (!route_lookup(c->routes, c->n_routes, probe, strlen(probe)))
-			config_errors_add(out, "%s: warning: local domain %s has no route: mail for it would be "
-					  "deferred", c->source, d);
+			config_errors_add(out, "%s: warning: local domain %s has no route: its recipients are "
+					  "refused at RCPT (554 5.4.4)", c->source, d);
 	}
 }
