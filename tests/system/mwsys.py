@@ -890,6 +890,24 @@ class SmtpClient:
         return self.data(body)
 
 
+def rcpt_reply(port, source, rcpt, mail_from="a@b.test"):
+    """Connect from source, EHLO, MAIL and one RCPT; the RCPT's reply."""
+    with SmtpClient(port, source=source) as c:
+        c.greeting()
+        c.ehlo()
+        r = c.cmd(f"MAIL FROM:<{mail_from}>")
+        assert r.code == 250, f"MAIL got {r}"
+        return c.cmd(f"RCPT TO:<{rcpt}>")
+
+
+def send_from(port, source, rcpts, token, mail_from="a@b.test"):
+    """One whole message from source; the final reply."""
+    with SmtpClient(port, source=source) as c:
+        c.greeting()
+        c.ehlo()
+        return c.transaction(mail_from, rcpts, f"Subject: {token}\r\n\r\nx\r\n".encode())
+
+
 QUEUED = re.compile(r"queued as (\S+)")
 
 
