@@ -222,6 +222,15 @@ def parse_line(line):
     return event
 
 
+def audit_event(stderr, command):
+    """The one audit line (event=admin) of an administration command, from
+    its stderr (it goes to syslog too), as a dict."""
+    found = [e for e in map(parse_line, stderr.splitlines())
+             if e.get("event") == "admin" and e.get("command") == command]
+    assert len(found) == 1, f"no single audit line for {command!r} in {stderr!r}"
+    return found[0]
+
+
 class LogFile:
     """The daemon's stderr, captured in a file, read as lines."""
 
