@@ -254,6 +254,19 @@ struct ssl_ctx_st *tls_client_ctx(const struct config *c)
 	return ctx;
 }
 
+bool tls_client_check_ca(const char *path, char *err, size_t errlen)
+{
+	char why[256];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	bool ok = ctx && SSL_CTX_load_verify_locations(ctx, path, NULL) == 1;
+	if (!ok) {
+		tls_error_text(why, sizeof(why));
+		snprintf(err, errlen, "%s: cannot load CA certificates: %s", path, why);
+	}
+	SSL_CTX_free(ctx);
+	return ok;
+}
+
 const char *tls_version_name(const struct ssl_st *ssl)
 {
 	return SSL_get_version(ssl);

@@ -40,6 +40,10 @@ bool tls_selfsigned_ensure(const char *hostname, const char *cert_path, const ch
  * verification data from outbound_tls.ca_file or the system store. */
 struct ssl_ctx_st *tls_client_ctx(const struct config *c);
 
+/* Can outbound_tls.ca_file (path) be loaded as trust anchors (PEM, at
+ * least one certificate)? false with the reason in err. */
+bool tls_client_check_ca(const char *path, char *err, size_t errlen);
+
 /* "TLSv1.3" and "TLS_AES_256_GCM_SHA384" of an established connection. */
 const char *tls_version_name(const struct ssl_st *ssl);
 const char *tls_cipher_name(const struct ssl_st *ssl);
