@@ -66,6 +66,27 @@ static void warn_auth_without_credentials(const struct config *c, struct config_
 	}
 }
 
+/* REL-1/REL-2: trusted networks that let far too many clients relay
+ * (owner: "" for the global list, "listener NAME: " for a listener's). */
+static void warn_networks(const struct config *c, const struct cidr_list *list, const char *owner,
+			  const struct listener_cfg *exposed, struct config_errors *out)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct cidr *n = &list->items[i];
+		unsigned wide = n->family == AF_INET ? WIDE_PREFIX_V4 : WIDE_PREFIX_V6;
+		char text[INET6_ADDRSTRLEN + 8];
+
+		cidr_text(n, text, sizeof(text));
+		if (config_network_opens_relay(n))
+			config_errors_add(out, "%s: warning: %strusted_networks contains %s: much of the internet may "
+					  "relay (open relay, allowed by allow_open_relay)", c->source, owner, text);
+		else if (n->prefix < wide && exposed)
+			config_errors_add(out, "%s: warning: %strusted_networks contains %s, wider than /%u, and "
+					  "listener %s is not on loopback (%s): far too many clients may relay",
+					  c->source, owner, text, wide, exposed->name, exposed->address);
+	}
+}
+
 void config_warnings(const struct config *c, struct config_errors *out)
 {
 	const struct listener_cfg *exposed = NULL;
@@ -74,19 +95,12 @@ void config_warnings(const struct config *c, struct config_errors *out)
 		if (!address_is_loopback(c->listeners[i].address))
 			exposed = &c->listeners[i];
 
-	for (size_t i = 0; i < c->trusted_networks.n; i++) {
-		const struct cidr *n = &c->trusted_networks.items[i];
-		unsigned wide = n->family == AF_INET ? WIDE_PREFIX_V4 : WIDE_PREFIX_V6;
-		char text[INET6_ADDRSTRLEN + 8];
-
-		cidr_text(n, text, sizeof(text));
-		if (config_network_opens_relay(n))
-			config_errors_add(out, "%s: warning: trusted_networks contains %s: much of the internet may "
-					  "relay (open relay, allowed by allow_open_relay)", c->source, text);
-		else if (n->prefix < wide && exposed)
-			config_errors_add(out, "%s: warning: trusted_networks contains %s, wider than /%u, and "
-					  "listener %s is not on loopback (%s): far too many clients may relay",
-					  c->source, text, wide, exposed->name, exposed->address);
+	warn_networks(c, &c->trusted_networks, "", exposed, out);
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		const struct listener_cfg *l = &c->listeners[i];
+		char owner[300];
+		snprintf(owner, sizeof(owner), "listener %s: ", l->name);
+		warn_networks(c, &l->trusted_networks, owner, address_is_loopback(l->address) ? NULL : l, out);
 	}
 
 	/* TLS-3: AUTH is never accepted in clear. */
