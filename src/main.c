@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "ctl/queuectl.h"
 #include "master/master.h"
+#include "master/preflight.h"
 #include "scan/quarantine.h"
 
 struct subcommand {
@@ -57,15 +58,21 @@ static int cmd_check_config(int argc, char **argv)
 		fprintf(stderr, "usage: mailwarden check-config [-c FILE]\n");
 		return 2;
 	}
-	struct config_errors errs = { 0 };
+	struct config_errors errs = { 0 }, warnings = { 0 };
 	struct config *c = config_load(path, &errs);
+	/* The files serve reads (issue 16): "ok" means it will start. */
+	if (c)
+		preflight_check(c, &errs, &warnings);
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.items[i]);
+	bool failed = !c || errs.n > 0;
 	config_errors_free(&errs);
-	if (!c)
+	if (failed) {
+		config_errors_free(&warnings);
+		config_free(c);
 		return 1;
+	}
 	printf("%s: configuration ok\n", c->source);
-	struct config_errors warnings = { 0 };
 	config_warnings(c, &warnings);
 	for (size_t i = 0; i < warnings.n; i++)
 		printf("%s\n", warnings.items[i]);

@@ -165,6 +165,14 @@ struct auth_db *auth_db_load(const struct config *c, char *err, size_t errlen)
 	return db;
 }
 
+bool auth_db_check_table(const char *path, bool senders, char *err, size_t errlen)
+{
+	struct auth_db *db = xcalloc(1, sizeof(*db));
+	bool ok = read_table(path, db, err, errlen, senders ? add_sender : add_user);
+	auth_db_free(db);
+	return ok;
+}
+
 bool auth_db_check(const struct auth_db *db, const char *user, const char *password)
 {
 	static struct crypt_data data;

@@ -18,6 +18,12 @@ struct auth_db;
 struct auth_db *auth_db_load(const struct config *c, char *err, size_t errlen);
 void auth_db_free(struct auth_db *db);
 
+/* Read one table as auth_db_load would (the sender-login table if
+ * senders, else credentials) and forget it: false with the reason
+ * ("file:line: problem") in err. For check-config and the master's
+ * preflight, so each problem names its configuration key. */
+bool auth_db_check_table(const char *path, bool senders, char *err, size_t errlen);
+
 /* Does password match the user's hash? crypt(3) runs for unknown users too
  * (against a dummy hash) and hashes compare in constant time, so the time
  * taken does not tell whether a user exists. May take tens of

@@ -16,6 +16,10 @@
 #define WIDE_PREFIX_V4 8
 #define WIDE_PREFIX_V6 16
 
+/* Wider than this, and not private, trusting a network is an error
+ * unless allow_open_relay says it is meant (REL-1, issue 16). */
+#define OPEN_RELAY_PREFIX 8
+
 static void cidr_text(const struct cidr *n, char *buf, size_t size)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -39,6 +43,50 @@ static bool address_is_loopback(const char *text)
 	return false;
 }
 
+bool config_network_opens_relay(const struct cidr *n)
+{
+	if (n->prefix >= OPEN_RELAY_PREFIX)
+		return false;
+	/* fc00::/7 (RFC 4193 unique local addresses) or a part of it. */
+	bool ula = n->family == AF_INET6 && n->prefix >= 7 && (n->addr[0] & 0xfe) == 0xfc;
+	return !ula;
+}
+
+/* Listeners that require AUTH (and take it over TLS) while nobody can log
+ * in: clients get 530 and then 535 with no hint why (RFC 4954 6). */
+static void warn_auth_without_credentials(const struct config *c, struct config_errors *out)
+{
+	if (c->auth.credentials)
+		return;
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		const struct listener_cfg *l = &c->listeners[i];
+		if (l->auth == LISTENER_AUTH_REQUIRED && l->tls != LISTENER_TLS_NONE)
+			config_errors_add(out, "%s: warning: listener %s requires AUTH but auth.credentials is not "
+					  "set: nobody can log in there", c->source, l->name);
+	}
+}
+
+/* REL-1/REL-2: trusted networks that let far too many clients relay
+ * (owner: "" for the global list, "listener NAME: " for a listener's). */
+static void warn_networks(const struct config *c, const struct cidr_list *list, const char *owner,
+			  const struct listener_cfg *exposed, struct config_errors *out)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct cidr *n = &list->items[i];
+		unsigned wide = n->family == AF_INET ? WIDE_PREFIX_V4 : WIDE_PREFIX_V6;
+		char text[INET6_ADDRSTRLEN + 8];
+
+		cidr_text(n, text, sizeof(text));
+		if (config_network_opens_relay(n))
+			config_errors_add(out, "%s: warning: %strusted_networks contains %s: much of the internet may "
+					  "relay (open relay, allowed by allow_open_relay)", c->source, owner, text);
+		else if (n->prefix < wide && exposed)
+			config_errors_add(out, "%s: warning: %strusted_networks contains %s, wider than /%u, and "
+					  "listener %s is not on loopback (%s): far too many clients may relay",
+					  c->source, owner, text, wide, exposed->name, exposed->address);
+	}
+}
+
 void config_warnings(const struct config *c, struct config_errors *out)
 {
 	const struct listener_cfg *exposed = NULL;
@@ -47,19 +95,12 @@ void config_warnings(const struct config *c, struct config_errors *out)
 		if (!address_is_loopback(c->listeners[i].address))
 			exposed = &c->listeners[i];
 
-	for (size_t i = 0; i < c->trusted_networks.n; i++) {
-		const struct cidr *n = &c->trusted_networks.items[i];
-		unsigned wide = n->family == AF_INET ? WIDE_PREFIX_V4 : WIDE_PREFIX_V6;
-		char text[INET6_ADDRSTRLEN + 8];
-
-		cidr_text(n, text, sizeof(text));
-		if (n->prefix == 0)
-			config_errors_add(out, "%s: warning: trusted_networks contains %s: every client may relay "
-					  "(open relay)", c->source, text);
-		else if (n->prefix < wide && exposed)
-			config_errors_add(out, "%s: warning: trusted_networks contains %s, wider than /%u, and "
-					  "listener %s is not on loopback (%s): far too many clients may relay",
-					  c->source, text, wide, exposed->name, exposed->address);
+	warn_networks(c, &c->trusted_networks, "", exposed, out);
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		const struct listener_cfg *l = &c->listeners[i];
+		char owner[300];
+		snprintf(owner, sizeof(owner), "listener %s: ", l->name);
+		warn_networks(c, &l->trusted_networks, owner, address_is_loopback(l->address) ? NULL : l, out);
 	}
 
 	/* TLS-3: AUTH is never accepted in clear. */
@@ -70,10 +111,16 @@ void config_warnings(const struct config *c, struct config_errors *out)
 					  "only offered over TLS, so nobody can log in there", c->source, l->name);
 	}
 
+	warn_auth_without_credentials(c, out);
+
 	for (size_t i = 0; i < c->n_local_domains; i++) {
 		const char *d = c->local_domains[i];
-		if (!route_lookup(c->routes, c->n_routes, d, strlen(d)))
-			config_errors_add(out, "%s: warning: local domain %s has no route: mail for it would be "
-					  "deferred", c->source, d);
+		/* For a ".domain" tree, "*.domain" stands for any subdomain: no
+		 * route key can name it exactly, so only a tree route matches. */
+		char probe[300];
+		snprintf(probe, sizeof(probe), "%s%s", d[0] == '.' ? "*" : "", d);
+		if (!route_lookup(c->routes, c->n_routes, probe, strlen(probe)))
+			config_errors_add(out, "%s: warning: local domain %s has no route: its recipients are "
+					  "refused at RCPT (554 5.4.4)", c->source, d);
 	}
 }

@@ -354,11 +354,23 @@ static void resolve_files(struct loader *ld, const char *path)
 	resolve_path(ld, path, &c->auth.credentials, "auth.credentials");
 	resolve_path(ld, path, &c->auth.sender_logins, "auth.sender_logins");
 	resolve_path(ld, path, &c->outbound_tls.ca_file, "outbound_tls.ca_file");
+	if (c->scan) {
+		resolve_path(ld, path, &c->scan->ip_allow, "scan.ip_allow");
+		resolve_path(ld, path, &c->scan->ip_deny, "scan.ip_deny");
+		resolve_path(ld, path, &c->scan->recipients, "scan.recipients");
+		for (size_t i = 0; i < c->scan->n_rbl_files; i++)
+			resolve_path(ld, path, &c->scan->rbl_files[i].path, "scan.rbl_files.file");
+	}
 }
 
 static void resolve_state_dir(struct loader *ld, const char *path)
 {
 	resolve_path(ld, path, &ld->cfg->state_dir, "state_dir");
+}
+
+static size_t key_index(const char *key)
+{
+	return (size_t)(schema_find(key, strlen(key)) - schema_keys);
 }
 
 struct table_err {
@@ -383,8 +395,8 @@ static void load_rewrite_table(struct loader *ld, const char *path)
 	resolve_path(ld, path, &c->rewrite_table, "rewrite_table");
 	FILE *f = fopen(c->rewrite_table, "re");
 	if (!f) {
-		config_errors_add(ld->errs, "%s: rewrite_table: cannot read %s: %s", ld->file, c->rewrite_table,
-				  strerror(errno));
+		loader_err(ld, ld->set_line[key_index("rewrite_table")], "rewrite_table", "cannot read %s: %s",
+			   c->rewrite_table, strerror(errno));
 		return;
 	}
 	size_t cap = 1 << 16, len = 0;
@@ -444,14 +456,13 @@ static void resolve_hostname(struct loader *ld)
 	ld->cfg->hostname = xstrdup(name);
 }
 
-static size_t key_index(const char *key)
-{
-	return (size_t)(schema_find(key, strlen(key)) - schema_keys);
-}
-
 static void cross_check(struct loader *ld)
 {
 	const struct config *c = ld->cfg;
+
+	for (size_t i = 0; i < ld->open_relay.n && !c->allow_open_relay; i++)
+		config_errors_add(ld->errs, "%s", ld->open_relay.items[i]);
+	config_errors_free(&ld->open_relay);
 
 	if (c->queue.retry_max < c->queue.retry_min) {
 		int max_line = ld->set_line[key_index("queue.retry_max")];
@@ -490,7 +501,7 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	load_rewrite_table(&ld, path);
 	parse_smart_host(&ld);
 	cross_check(&ld);
-	free(ld.set_line);
+	c->key_lines = ld.set_line;
 	if (errs->n != before) {
 		config_free(c);
 		return NULL;
@@ -500,22 +511,32 @@ struct config *config_load(const char *path, struct config_errors *errs)
 
 /* ---- queries ----------------------------------------------------------- */
 
+/* Does domain (any case) end in the lower-case text d of dlen bytes? */
+static bool ends_in(const char *domain, size_t len, const char *d, size_t dlen)
+{
+	if (dlen > len)
+		return false;
+	const char *tail = domain + len - dlen;
+	for (size_t j = 0; j < dlen; j++) {
+		char a = tail[j];
+		if (a >= 'A' && a <= 'Z')
+			a = (char)(a - 'A' + 'a');
+		if (a != d[j])
+			return false;
+	}
+	return true;
+}
+
+/* An entry "example.org" matches that domain; ".example.org" every
+ * subdomain (at least one label before the dot). */
 static bool domain_in(char *const *list, size_t n, const char *domain, size_t len)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *d = list[i];
-		size_t j;
+		size_t dlen = strlen(d);
 
-		if (strlen(d) != len)
-			continue;
-		for (j = 0; j < len; j++) {
-			char a = domain[j];
-			if (a >= 'A' && a <= 'Z')
-				a = (char)(a - 'A' + 'a');
-			if (a != d[j])
-				break;
-		}
-		if (j == len)
+		if (d[0] == '.' ? len > dlen && ends_in(domain, len, d, dlen)
+				: len == dlen && ends_in(domain, len, d, dlen))
 			return true;
 	}
 	return false;
@@ -526,9 +547,23 @@ bool config_is_local_domain(const struct config *c, const char *domain, size_t l
 	return domain_in(c->local_domains, c->n_local_domains, domain, len);
 }
 
+const char *config_postmaster_domain(const struct config *c)
+{
+	for (size_t i = 0; i < c->n_local_domains; i++)
+		if (c->local_domains[i][0] != '.')
+			return c->local_domains[i];
+	return c->hostname;
+}
+
 bool config_tls_required_domain(const struct config *c, const char *domain, size_t len)
 {
 	return domain_in(c->tls_required_domains, c->n_tls_required_domains, domain, len);
+}
+
+int config_key_line(const struct config *c, const char *key)
+{
+	const struct schema_key *k = schema_find(key, strlen(key));
+	return k && c->key_lines ? c->key_lines[k - schema_keys] : 0;
 }
 
 const struct listener_cfg *config_listener(const struct config *c, const char *name)
@@ -558,6 +593,7 @@ void config_free(struct config *c)
 		c->refs--;
 		return;
 	}
+	free(c->key_lines);
 	free(c->source);
 	free(c->hostname);
 	free(c->state_dir);

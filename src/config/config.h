@@ -50,6 +50,7 @@ enum tls_level { TLS_LEVEL_NONE, TLS_LEVEL_MAY, TLS_LEVEL_ENCRYPT, TLS_LEVEL_VER
 struct tls_cert_cfg {
 	char *cert;         /* PEM certificate chain file (absolute) */
 	char *key;          /* PEM private key file (absolute) */
+	int line;           /* where the user's file lists it; 0: none */
 };
 
 struct tls_policy_cfg {
@@ -79,10 +80,11 @@ struct config {
 	struct listener_cfg *listeners;
 	size_t n_listeners;
 
-	char **local_domains;     /* lower case */
+	char **local_domains;     /* lower case; ".domain": every subdomain of domain */
 	size_t n_local_domains;
 
 	struct cidr_list trusted_networks;
+	bool allow_open_relay;    /* REL-1: accept trusted networks with public space beyond a /8 */
 
 	struct route *routes;
 	size_t n_routes;
@@ -113,7 +115,7 @@ struct config {
 	} tls;
 	struct tls_cert_cfg *certificates;  /* first = default; the others chosen by SNI */
 	size_t n_certificates;
-	char **tls_required_domains;        /* TLS-6: inbound only over TLS; lower case */
+	char **tls_required_domains;        /* TLS-6: inbound only over TLS; lower case, ".domain" as above */
 	size_t n_tls_required_domains;
 
 	struct {
@@ -150,6 +152,8 @@ struct config {
 	} queue;
 
 	struct scan_config *scan;     /* the "scan:" section; NULL: no scanning */
+
+	int *key_lines;               /* per schema key: line of the user's file that set it, 0 if none */
 };
 
 /* A growing list of "file:line: key: problem" strings. */
@@ -167,10 +171,22 @@ struct config *config_load(const char *path, struct config_errors *errs);
 /* The embedded default configuration as YAML text. */
 extern const char config_default_yaml[];
 
+/* REL-1: is the domain (len bytes, any case) local? An entry ".example.org"
+ * covers every subdomain (a.example.org, b.a.example.org), not
+ * example.org itself, like a route key. */
 bool config_is_local_domain(const struct config *c, const char *domain, size_t len);
+
+/* The domain of "postmaster" without a domain (RFC 5321 4.5.1): the first
+ * local domain that is not a ".domain" tree, else the hostname. */
+const char *config_postmaster_domain(const struct config *c);
 
 /* TLS-6: must mail for this domain arrive over TLS? */
 bool config_tls_required_domain(const struct config *c, const char *domain, size_t len);
+
+/* The line of the user's file that set a (schema) key such as
+ * "auth.credentials", or 0 (not set there, or not a schema key): for
+ * file:line: key messages about what the key names. */
+int config_key_line(const struct config *c, const char *key);
 
 /* The listener called name, or NULL. */
 const struct listener_cfg *config_listener(const struct config *c, const char *name);

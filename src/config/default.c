@@ -15,6 +15,7 @@ const char config_default_yaml[] =
 	"smtpd_user: mailwarden-smtpd\n"
 	"scanner_user: mailwarden-scan\n"
 	"smtpd_processes: 1\n"
+	"allow_open_relay: false\n"
 	"shutdown_grace: 10s\n"
 	"log:\n"
 	"  target: stderr\n"

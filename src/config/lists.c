@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/check.h"
 #include "config/scan.h"
 #include "config/schema.h"
 #include "util/alloc.h"
@@ -299,7 +300,10 @@ static void load_domain_list(struct loader *ld, struct fy_node *v, const char *n
 		prev = loader_line(item, prev);
 		if (!loader_scalar(ld, item, iname, prev, &s, &len, &line))
 			continue;
-		if ((why = schema_check_domain(s, len)) != NULL) {
+		/* ".example.org": every subdomain, as in routes (TOP-1: an
+		 * internal server may own a whole tree of subdomains). */
+		bool tree = len > 1 && s[0] == '.';
+		if ((why = schema_check_domain(s + tree, len - tree)) != NULL) {
 			loader_err(ld, line, iname, "%s", why);
 			continue;
 		}
@@ -364,6 +368,7 @@ static void load_certificates(struct loader *ld, struct fy_node *v, const char *
 
 		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
 		line = loader_line(item, line);
+		e.line = ld->user ? line : 0;
 		if (!fy_node_is_mapping(item) || fy_node_is_alias(item)) {
 			loader_err(ld, line, iname, "expected a mapping with cert and key");
 			continue;
@@ -512,6 +517,14 @@ static void load_cidr_items(struct loader *ld, struct fy_node *v, const char *na
 			loader_err(ld, line, iname,
 			    "not a network (use e.g. 192.0.2.0/24 or 2001:db8::/32, with the host bits zero)");
 			continue;
+		}
+		if (config_network_opens_relay(&c)) {
+			/* Held back: allow_open_relay may come later in the file. */
+			struct config_errors *errs = ld->errs;
+			ld->errs = &ld->open_relay;
+			loader_err(ld, line, iname, "%.*s makes the gateway an open relay (public addresses beyond "
+				   "a /8 may relay); narrow it, or set allow_open_relay: true", (int)len, s);
+			ld->errs = errs;
 		}
 		cidr_list_add(&list, &c);
 	}

@@ -25,6 +25,7 @@ struct loader {
 	const char *file;  /* name used in messages */
 	int *set_line;     /* per schema key: line in the user's file that set it, 0 if none */
 	bool user;         /* reading the user's file rather than the embedded default */
+	struct config_errors open_relay; /* REL-1: errors unless allow_open_relay (known at the end) */
 };
 
 /* Report "file:line: key: problem" (or "file: key: problem" if line is 0). */

@@ -13,9 +13,12 @@
  *     scanner_timeout_ms: 60000     # the content scan's deadline (RFC 5321 allows 10 min)
  *     scanner_failure: tempfail     # or accept: deliver unscanned, with a header saying so
  *     ip_allow: /etc/mailwarden/allow.txt     # CIDR per line
- *     ip_deny: /etc/mailwarden/deny.txt
+ *     ip_deny: {file: /etc/mailwarden/deny.txt, optional: true}
  *     recipients: /etc/mailwarden/recipients.txt
  *     rbl_files: [{file: /var/lib/rbl/local.zone, name: local, points: 10, type: ip4set}]
+ *
+ * Every file must exist unless it says "optional: true" (fail closed:
+ * master/preflight.c checks them at start, scan/reload.c at a reload).
  *     dnsbl: [{zone: bl.example, points: 5, codes: {127.0.0.4: 2}}]
  *     inbound:
  *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}}
@@ -91,6 +94,15 @@ size_t scan_config_files(const struct scan_config *sc, const char **out, size_t 
 	return n;
 }
 
+void scan_config_file_key(size_t i, char *buf, size_t size)
+{
+	static const char *const names[] = { "scan.ip_allow", "scan.ip_deny", "scan.recipients" };
+	if (i < SCAN_FILE_ZONES)
+		snprintf(buf, size, "%s", names[i]);
+	else
+		snprintf(buf, size, "scan.rbl_files[%zu].file", i - SCAN_FILE_ZONES);
+}
+
 /* --- value helpers -------------------------------------------------------- */
 
 static bool get_text(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out,
@@ -115,17 +127,11 @@ static bool get_text(struct loader *ld, struct fy_node *v, const char *name, int
 	return true;
 }
 
+/* A file name; a relative one is made absolute against the configuration
+ * file's directory once the whole file is read (config.c). */
 static bool get_path(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out)
 {
-	if (!get_text(ld, v, name, kline, out, 4095))
-		return false;
-	if ((*out)[0] != '/') {
-		loader_err(ld, loader_line(v, kline), name, "must be an absolute path");
-		free(*out);
-		*out = NULL;
-		return false;
-	}
-	return true;
+	return get_text(ld, v, name, kline, out, 4095);
 }
 
 static bool get_int(struct loader *ld, struct fy_node *v, const char *name, int kline, int min, int max,
@@ -150,6 +156,21 @@ static bool get_int(struct loader *ld, struct fy_node *v, const char *name, int 
 	}
 	*out = (int)val;
 	return true;
+}
+
+static bool get_bool(struct loader *ld, struct fy_node *v, const char *name, int kline, bool *out)
+{
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return false;
+	if (loader_text_is(s, len, "true") || loader_text_is(s, len, "false")) {
+		*out = s[0] == 't';
+		return true;
+	}
+	loader_err(ld, line, name, "must be true or false");
+	return false;
 }
 
 /* An SMTP reply: "4xx x.y.z text" or "5xx x.y.z text". */
@@ -285,6 +306,46 @@ static void load_direction(struct loader *ld, struct fy_node *v, const char *nam
 
 /* --- lists ---------------------------------------------------------------- */
 
+/* The keys every scanner file mapping has: file and optional. false: k
+ * is another key. */
+static bool file_key(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
+		     int kl, char **path, struct scan_file_meta *meta)
+{
+	if (loader_text_is(k, klen, "file")) {
+		if (get_path(ld, val, kname, kl, path) && ld->user)
+			meta->line = kl;
+	} else if (loader_text_is(k, klen, "optional")) {
+		get_bool(ld, val, kname, kl, &meta->optional);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* ip_allow, ip_deny, recipients: a path, or {file: PATH, optional: true}. */
+static void load_file(struct loader *ld, struct fy_node *v, const char *name, int kline, char **path,
+		      struct scan_file_meta *meta)
+{
+	*meta = (struct scan_file_meta){ .line = ld->user ? kline : 0 };
+	if (!fy_node_is_mapping(v)) {
+		get_path(ld, v, name, kline, path);
+		return;
+	}
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		if (!file_key(ld, k, klen, val, kname, kl, path, meta))
+			loader_err(ld, kl, kname, "unknown key (file, optional)");
+	}
+	if (!*path)
+		loader_err(ld, kline, name, "file is required");
+}
+
 static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *name, int kline,
 			   struct scan_config *sc)
 {
@@ -305,6 +366,7 @@ static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *nam
 		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, "a mapping with file, name, points", &empty) || empty)
 			continue;
 		struct scan_rbl_file f = { .points = 10 };
+		struct scan_file_meta meta = { .line = ld->user ? prev : 0 };
 		const char *k;
 		size_t klen;
 		int kl;
@@ -313,8 +375,8 @@ static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *nam
 		FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
 			char kname[LOADER_NAME_SIZE];
 			loader_key_name(kname, sizeof(kname), iname, k, klen);
-			if (loader_text_is(k, klen, "file"))
-				get_path(ld, val, kname, kl, &f.path);
+			if (file_key(ld, k, klen, val, kname, kl, &f.path, &meta))
+				;
 			else if (loader_text_is(k, klen, "name"))
 				get_text(ld, val, kname, kl, &f.name, 64);
 			else if (loader_text_is(k, klen, "points"))
@@ -329,7 +391,7 @@ static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *nam
 				}
 				free(type);
 			} else
-				loader_err(ld, kl, kname, "unknown key (file, name, points, type)");
+				loader_err(ld, kl, kname, "unknown key (file, name, points, type, optional)");
 		}
 		if (!f.path) {
 			loader_err(ld, prev, iname, "file is required");
@@ -340,6 +402,7 @@ static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *nam
 			const char *slash = strrchr(f.path, '/');
 			f.name = xstrdup(slash ? slash + 1 : f.path);
 		}
+		sc->file_meta[SCAN_FILE_ZONES + sc->n_rbl_files] = meta;
 		sc->rbl_files = xreallocarray(sc->rbl_files, sc->n_rbl_files + 1, sizeof(*sc->rbl_files));
 		sc->rbl_files[sc->n_rbl_files++] = f;
 	}
@@ -457,11 +520,11 @@ void scan_config_load(struct loader *ld, struct fy_node *v, const char *name, in
 				if (get_int(ld, val, kname, kl, 3600, 1000000, &ms))
 					sc->greylist_expiry = (unsigned)ms;
 			} else if (loader_text_is(k, klen, "ip_allow"))
-				get_path(ld, val, kname, kl, &sc->ip_allow);
+				load_file(ld, val, kname, kl, &sc->ip_allow, &sc->file_meta[SCAN_FILE_ALLOW]);
 			else if (loader_text_is(k, klen, "ip_deny"))
-				get_path(ld, val, kname, kl, &sc->ip_deny);
+				load_file(ld, val, kname, kl, &sc->ip_deny, &sc->file_meta[SCAN_FILE_DENY]);
 			else if (loader_text_is(k, klen, "recipients"))
-				get_path(ld, val, kname, kl, &sc->recipients);
+				load_file(ld, val, kname, kl, &sc->recipients, &sc->file_meta[SCAN_FILE_RCPTS]);
 			else if (loader_text_is(k, klen, "rbl_files"))
 				load_rbl_files(ld, val, kname, kl, sc);
 			else if (loader_text_is(k, klen, "dnsbl"))

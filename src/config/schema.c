@@ -132,6 +132,8 @@ const struct schema_key schema_keys[] = {
 	  "user of the internet-facing smtpd processes when started as root" },
 	{ "scanner_user", SCHEMA_STRING, 1, 32, OFF(scanner_user), NULL, check_user,
 	  "user of the scanner process (content checks) when started as root" },
+	{ "allow_open_relay", SCHEMA_BOOL, 0, 0, OFF(allow_open_relay), NULL, NULL,
+	  "accept trusted_networks that let much of the internet relay (0.0.0.0/0, ::/0, public space wider than /8)" },
 	{ "smtpd_processes", SCHEMA_UINT, 1, 64, OFF(smtpd_processes), NULL, NULL,
 	  "number of smtpd processes" },
 	{ "shutdown_grace", SCHEMA_DURATION, 0, HOUR, OFF(shutdown_grace), NULL, NULL,

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "queue/control.h"
 #include "queue/envelope.h"
+#include "util/log.h"
 
 static int usage(void)
 {
@@ -31,6 +32,20 @@ static bool arg_ok(const char *cmd, const char *arg)
 		return arg && queue_id_valid(arg);
 	return false;
 }
+
+/* Q-3, issue 16: the command, who gave it and how it ended, also when
+ * the queue could not be reached (the queue logs what it ran, too). */
+static int audit(bool echo, const char *const *words, int rc, const char *why)
+{
+	char command[128];
+	snprintf(command, sizeof(command), "queue %s%s%.40s", words[0], words[1] ? " " : "", words[1] ? words[1] : "");
+	log_audit(echo, "admin", "command", command, "uid", log_u64((unsigned long long)getuid()), "result",
+		  rc == 0 ? "ok" : "error", why ? "msg" : NULL, why, NULL);
+	return rc;
+}
+
+/* Send one command line; its answer goes to stdout (ok) or stderr. */
+static int run(int fd, const char *const *words, const char **why);
 
 int queuectl_main(int argc, char **argv)
 {
@@ -54,26 +69,37 @@ int queuectl_main(int argc, char **argv)
 	config_errors_free(&errs);
 	if (!c)
 		return 1;
+	bool echo = c->log.target == LOG_TARGET_STDERR;
+	log_init("queuectl", c->log.target, c->log.format, c->log.level);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", c->state_dir, CONTROL_SOCKET);
 	config_free(c);
 	if (len < 0 || (size_t)len >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "mailwarden queue: control socket path too long\n");
-		return 1;
+		return audit(echo, words, 1, "control socket path too long");
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		const char *why = strerror(errno);
 		fprintf(stderr, "mailwarden queue: cannot reach the queue at %s: %s (is the gateway running?)\n",
-			sa.sun_path, strerror(errno));
+			sa.sun_path, why);
 		if (fd >= 0)
 			close(fd);
-		return 1;
+		return audit(echo, words, 1, why);
 	}
+	const char *why = NULL;
+	int rc = run(fd, words, &why);
+	close(fd);
+	return audit(echo, words, rc, why);
+}
+
+static int run(int fd, const char *const *words, const char **why)
+{
 	char line[CONTROL_LINE_MAX + 2];
 	int ll = snprintf(line, sizeof(line), "%s%s%s\n", words[0], words[1] ? " " : "", words[1] ? words[1] : "");
 	if (ll < 0 || (size_t)ll >= sizeof(line) || write(fd, line, (size_t)ll) != ll) {
 		fprintf(stderr, "mailwarden queue: write failed\n");
-		close(fd);
+		*why = "write failed";
 		return 1;
 	}
 	/* The first line is "ok" or "error"; the rest goes to stdout (ok) or stderr. */
@@ -100,10 +126,12 @@ int queuectl_main(int argc, char **argv)
 		if (!in_head)
 			fwrite(buf + start, 1, (size_t)r - start, ok ? stdout : stderr);
 	}
-	close(fd);
 	if (in_head) {
 		fprintf(stderr, "mailwarden queue: no answer from the queue\n");
+		*why = "no answer from the queue";
 		return 1;
 	}
+	if (!ok)
+		*why = "refused by the queue";
 	return ok ? 0 : 1;
 }

@@ -64,8 +64,8 @@ pid_t child_spawn(const struct config *c, const struct child_spec *spec, const s
 		_exit(0);
 	log_init(spec->name, c->log.target, c->log.format, c->log.level);
 	close_other_fds(fds);
-	if (spec->prepare)
-		spec->prepare(c);
+	if (spec->prepare && !spec->prepare(c))
+		_exit(2);
 	struct privdrop_target t = spec->target(c);
 	if (!privdrop_apply(&t))
 		_exit(2);

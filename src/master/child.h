@@ -8,6 +8,7 @@
 #ifndef MW_MASTER_CHILD_H
 #define MW_MASTER_CHILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -29,8 +30,9 @@ struct child_spec {
 	/* The child's main; runs after the drop; returns the exit status. */
 	int (*run)(const struct config *c, const struct child_fds *fds);
 	/* Optional: runs in the child before the drop (still root, not yet
-	 * chrooted): read what the chroot will hide. */
-	void (*prepare)(const struct config *c);
+	 * chrooted): read what the chroot will hide. false: the child exits
+	 * (status 2) without serving. */
+	bool (*prepare)(const struct config *c);
 };
 
 /* Fork a child. Returns its pid in the parent, -1 on failure. */

@@ -15,12 +15,14 @@
 
 #include <event2/event.h>
 
+#include "config/check.h"
 #include "config/config.h"
 #include "content/scanner.h"
 #include "ipc/channel.h"
 #include "ipc/ctl.h"
 #include "master/child.h"
 #include "master/listeners.h"
+#include "master/preflight.h"
 #include "master/statedir.h"
 #include "queue/queue.h"
 #include "scan/scan.h"
@@ -392,6 +394,20 @@ static void reap_children(struct master *m)
 		stop_advance(m);
 }
 
+/* The files the configuration names (preflight.h); warnings are logged
+ * at once, problems added to errs. */
+static bool preflight_passes(const struct config *c, struct config_errors *errs)
+{
+	struct config_errors warnings = { 0 };
+	size_t before = errs->n;
+	preflight_check(c, errs, &warnings);
+	config_warnings(c, &warnings);   /* what check-config warns about, logged */
+	for (size_t i = 0; i < warnings.n; i++)
+		log_event(LOG_WARNING, "config_warning", "msg", warnings.items[i], NULL);
+	config_errors_free(&warnings);
+	return errs->n == before;
+}
+
 static void on_sigterm(struct master *m, int sig)
 {
 	if (!m->stopping)
@@ -423,6 +439,10 @@ static void on_sighup(struct master *m)
 		return;
 	struct config_errors errs = { 0 };
 	struct config *fresh = config_load(m->config->source[0] == '<' ? NULL : m->config->source, &errs);
+	if (fresh && !preflight_passes(fresh, &errs)) {
+		config_free(fresh);
+		fresh = NULL;
+	}
 	for (size_t i = 0; i < errs.n; i++)
 		log_event(LOG_ERR, "config_error", "msg", errs.items[i], NULL);
 	config_errors_free(&errs);
@@ -541,13 +561,19 @@ static int master_loop(struct master *m)
 
 int master_run(const char *config_path, bool foreground)
 {
-	struct config_errors errs = { 0 };
+	struct config_errors errs = { 0 }, warnings = { 0 };
 	struct config *c = config_load(config_path, &errs);
+	if (c)
+		preflight_check(c, &errs, &warnings);
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.items[i]);
+	bool failed = !c || errs.n > 0;
 	config_errors_free(&errs);
-	if (!c)
+	if (failed) {
+		config_errors_free(&warnings);
+		config_free(c);
 		return 1;
+	}
 	if (!foreground) {
 		c->log.target = LOG_TARGET_SYSLOG;
 		daemonize();
@@ -555,6 +581,10 @@ int master_run(const char *config_path, bool foreground)
 	log_init("master", c->log.target, c->log.format, c->log.level);
 	log_event(LOG_INFO, "started", "version", MW_VERSION, "config", c->source,
 		  "state_dir", c->state_dir, NULL);
+	config_warnings(c, &warnings);   /* what check-config warns about, logged */
+	for (size_t i = 0; i < warnings.n; i++)
+		log_event(LOG_WARNING, "config_warning", "msg", warnings.items[i], NULL);
+	config_errors_free(&warnings);
 
 	struct master m = { .config = c };
 	TAILQ_INIT(&m.children);

@@ -119,14 +119,16 @@ struct ipset *scan_data_cidr_file(const char *path, const char *text, size_t len
 	return set;
 }
 
-static struct ipset *load_cidr(const char *path, int fd)
+static struct ipset *load_cidr(struct scan_data *d, size_t slot, const char *path, int fd)
 {
 	if (!path)
 		return NULL;
 	size_t len, bad;
 	char *text = read_source(path, fd, LIST_FILE_MAX, &len);
-	if (!text)
+	if (!text) {
+		d->unreadable[slot] = true;
 		return NULL;
+	}
 	struct ipset *set = scan_data_cidr_file(path, text, len, &bad);
 	free(text);
 	return set;
@@ -136,8 +138,10 @@ static void load_zone(struct scan_data *d, size_t i, const struct scan_rbl_file 
 {
 	size_t len;
 	char *text = read_source(f->path, fd, ZONE_FILE_MAX, &len);
-	if (!text)
+	if (!text) {
+		d->unreadable[SCAN_FILE_ZONES + i] = true;
 		return;
+	}
 	if (f->dnset)
 		d->dnsets[i] = dnset_parse(text, len, &d->zone_stats[i]);
 	else
@@ -162,8 +166,10 @@ static void load_rcpts(struct scan_data *d, const char *path, int fd)
 {
 	size_t len;
 	char *text = read_source(path, fd, LIST_FILE_MAX, &len);
-	if (!text)
+	if (!text) {
+		d->unreadable[SCAN_FILE_RCPTS] = true;
 		return;
+	}
 	size_t cap = 0;
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -228,8 +234,8 @@ struct scan_data *scan_data_load_fds(const struct scan_config *sc, const int *fd
 	int fd[SCAN_FILES_MAX];
 	for (size_t i = 0; i < total; i++)
 		fd[i] = fds && i < n ? fds[i] : -1;
-	d->allow = load_cidr(sc->ip_allow, fd[SCAN_FILE_ALLOW]);
-	d->deny = load_cidr(sc->ip_deny, fd[SCAN_FILE_DENY]);
+	d->allow = load_cidr(d, SCAN_FILE_ALLOW, sc->ip_allow, fd[SCAN_FILE_ALLOW]);
+	d->deny = load_cidr(d, SCAN_FILE_DENY, sc->ip_deny, fd[SCAN_FILE_DENY]);
 	d->n_zones = sc->n_rbl_files;
 	d->zones = xcalloc(d->n_zones ? d->n_zones : 1, sizeof(*d->zones));
 	d->dnsets = xcalloc(d->n_zones ? d->n_zones : 1, sizeof(*d->dnsets));
@@ -275,22 +281,62 @@ void scan_data_free(struct scan_data *d)
 	free(d);
 }
 
+bool scan_data_file_ok(const char *path, size_t i, char *why, size_t whylen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	size_t max = i >= SCAN_FILE_ZONES ? ZONE_FILE_MAX : LIST_FILE_MAX;
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= max;
+	if (!ok)
+		snprintf(why, whylen, "%s is not a regular file of at most %zu bytes", path, max);
+	close(fd);
+	return ok;
+}
+
+const char *scan_data_missing_required(const struct scan_data *d, const struct scan_config *sc)
+{
+	const char *paths[SCAN_FILES_MAX];
+	size_t total = scan_config_files(sc, paths, SCAN_FILES_MAX);
+	for (size_t i = 0; i < total; i++)
+		if (paths[i] && d->unreadable[i] && !sc->file_meta[i].optional)
+			return paths[i];
+	return NULL;
+}
+
+/* Loudly: a file that is configured but not loaded weakens the scanner. */
+static void log_unreadable(const struct scan_data *d, const struct scan_config *sc)
+{
+	const char *paths[SCAN_FILES_MAX];
+	size_t total = scan_config_files(sc, paths, SCAN_FILES_MAX);
+	for (size_t i = 0; i < total; i++) {
+		if (!paths[i] || !d->unreadable[i])
+			continue;
+		char key[64];
+		scan_config_file_key(i, key, sizeof(key));
+		log_event(sc->file_meta[i].optional ? LOG_WARNING : LOG_ERR, "scan_file_unreadable", "file", paths[i],
+			  "key", key, "optional", sc->file_meta[i].optional ? "yes" : "no", NULL);
+	}
+}
+
 void scan_data_log(const struct scan_data *d, const struct scan_config *sc)
 {
-	if (sc->ip_allow)
+	log_unreadable(d, sc);
+	if (d->allow)
 		log_event(LOG_INFO, "scan_file_loaded", "file", sc->ip_allow, "ranges",
-			  d->allow ? log_u64(ipset_ranges(d->allow)) : "unreadable", NULL);
-	if (sc->ip_deny)
+			  log_u64(ipset_ranges(d->allow)), NULL);
+	if (d->deny)
 		log_event(LOG_INFO, "scan_file_loaded", "file", sc->ip_deny, "ranges",
-			  d->deny ? log_u64(ipset_ranges(d->deny)) : "unreadable", NULL);
-	if (sc->recipients)
+			  log_u64(ipset_ranges(d->deny)), NULL);
+	if (sc->recipients && !d->unreadable[SCAN_FILE_RCPTS])
 		log_event(LOG_INFO, "scan_file_loaded", "file", sc->recipients, "recipients",
 			  log_u64(d->n_rcpts), NULL);
 	for (size_t i = 0; i < d->n_zones; i++) {
-		if (!d->zones[i] && !d->dnsets[i]) {
-			log_event(LOG_ERR, "scan_zone_unreadable", "file", sc->rbl_files[i].path, NULL);
-			continue;
-		}
+		if (!d->zones[i] && !d->dnsets[i])
+			continue;     /* logged by log_unreadable */
 		const struct zone_stats *st = &d->zone_stats[i];
 		size_t mem = d->zones[i] ? zone_memory(d->zones[i]) : dnset_memory(d->dnsets[i]);
 		log_event(LOG_INFO, "scan_zone_loaded", "file", sc->rbl_files[i].path,

@@ -32,6 +32,7 @@ struct scan_data {
 	char **rcpt_domains;       /* sorted: the domains the table speaks for */
 	size_t n_rcpt_domains;
 	struct greylist *greylist;  /* state_dir/greylist.db when the greylist check is on */
+	bool unreadable[SCAN_FILES_MAX]; /* per scan_config_files() slot: configured, not loaded */
 };
 
 /* By path, and the greylist database (state_dir: where greylist.db lives). */
@@ -40,6 +41,14 @@ struct scan_data *scan_data_load(const struct scan_config *sc, const char *state
  * no greylist. May run in a worker thread: touches nothing shared. */
 struct scan_data *scan_data_load_fds(const struct scan_config *sc, const int *fds, size_t n);
 void scan_data_free(struct scan_data *d);
+
+/* Can the file in slot i of scan_config_files() be loaded (a readable
+ * regular file within the size limit)? If not, why. Opens and closes it. */
+bool scan_data_file_ok(const char *path, size_t i, char *why, size_t whylen);
+
+/* The first file d could not load although it is not optional, or NULL:
+ * such a data set must not be used (fail closed, issue 16). */
+const char *scan_data_missing_required(const struct scan_data *d, const struct scan_config *sc);
 
 /* One log line per file loaded (main thread only). */
 void scan_data_log(const struct scan_data *d, const struct scan_config *sc);

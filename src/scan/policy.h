@@ -54,6 +54,19 @@ struct scan_dnsbl {
 	struct { unsigned char code[4]; int points; } codes[16];
 };
 
+/* The slots of scan_config_files(). */
+enum { SCAN_FILE_ALLOW, SCAN_FILE_DENY, SCAN_FILE_RCPTS, SCAN_FILE_ZONES };
+#define SCAN_FILES_MAX (SCAN_FILE_ZONES + 64)
+
+/* Per scanner file: where the configuration names it and whether the
+ * gateway may run without it. A file that is not optional fails closed
+ * (issue 16): missing at start, the gateway does not start; missing at a
+ * reload, the previous contents stay in force. */
+struct scan_file_meta {
+	int line;            /* line of the key in the user's file; 0: none */
+	bool optional;       /* "optional: true": may be missing (logged loudly) */
+};
+
 struct scan_config {
 	char *dns_servers;      /* NULL: the system resolver, read before the chroot */
 	unsigned dns_timeout_ms;
@@ -73,6 +86,7 @@ struct scan_config {
 	 * header that says the message was not scanned. */
 	unsigned scanner_timeout_ms;
 	bool scanner_fail_open;
+	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
 };
 
 /* True if any content check is on in d: only then does a message go
@@ -84,8 +98,10 @@ void scan_config_free(struct scan_config *sc);
 /* Every file the scanner reads, in a fixed layout (NULL where a file is
  * not configured): ip_allow, ip_deny, recipients, then the rbl_files.
  * Returns how many slots were filled. */
-enum { SCAN_FILE_ALLOW, SCAN_FILE_DENY, SCAN_FILE_RCPTS, SCAN_FILE_ZONES };
-#define SCAN_FILES_MAX (SCAN_FILE_ZONES + 64)
 size_t scan_config_files(const struct scan_config *sc, const char **out, size_t cap);
+
+/* The configuration key that names file slot i ("scan.ip_allow",
+ * "scan.rbl_files[2].file"), for messages. */
+void scan_config_file_key(size_t i, char *buf, size_t size);
 
 #endif

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "queue/envelope.h"
 #include "util/alloc.h"
+#include "util/log.h"
 
 
 static int usage(void)
@@ -87,6 +88,60 @@ static int cmd_list(int dir)
 	return 0;
 }
 
+/* Q-3, issue 16: every action is audited: who (the real uid), what, on
+ * which message, and how it ended. */
+static void audit(bool echo, const char *verb, const char *id, int rc, const char *why)
+{
+	char command[64];
+	snprintf(command, sizeof(command), "quarantine %.40s", verb);
+	log_audit(echo, "admin", "command", command, "queue_id", id ? id : "", "uid",
+		  log_u64((unsigned long long)getuid()), "result", rc == 0 ? "ok" : "error", why ? "msg" : NULL,
+		  why, NULL);
+}
+
+static int cmd_show(int dir, const char *id, const char **why)
+{
+	struct envelope e;
+	size_t len;
+	unsigned char *buf = read_message(dir, id, &len, &e, true);
+	if (!buf) {
+		*why = "not in the quarantine";
+		return 1;
+	}
+	print_summary(id, &e);
+	printf("\n");
+	fwrite(buf, 1, len, stdout);
+	envelope_clear(&e);
+	free(buf);
+	return 0;
+}
+
+/* Into released/, which the queue takes from once a second. */
+static int cmd_release(int dir, const char *rdir, const char *id, const char **why)
+{
+	int rd = open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+	if (rd < 0 || renameat2(dir, id, rd, id, RENAME_NOREPLACE) < 0 || fsync(rd) < 0 || fsync(dir) < 0) {
+		*why = strerror(errno);
+		rc = 1;
+	} else {
+		printf("%s: released; the queue delivers it\n", id);
+	}
+	if (rd >= 0)
+		close(rd);
+	return rc;
+}
+
+static int cmd_delete(int dir, const char *id, const char **why)
+{
+	if (unlinkat(dir, id, 0) < 0 || fsync(dir) < 0) {
+		*why = strerror(errno);
+		return 1;
+	}
+	printf("%s: deleted\n", id);
+	return 0;
+}
+
 int quarantine_command(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -102,12 +157,9 @@ int quarantine_command(int argc, char **argv)
 	const char *verb = argv[optind];
 	const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
 	bool list = strcmp(verb, "list") == 0;
-	if ((list && id) || (!list && (!id || optind + 2 != argc)))
+	if ((list && id) || (!list && (!id || optind + 2 != argc)) ||
+	    (!list && strcmp(verb, "show") != 0 && strcmp(verb, "release") != 0 && strcmp(verb, "delete") != 0))
 		return usage();
-	if (id && !queue_id_valid(id)) {
-		fprintf(stderr, "mailwarden: %s: not a queue id\n", id);
-		return 2;
-	}
 	struct config_errors errs = { 0 };
 	struct config *c = config_load(path, &errs);
 	for (size_t i = 0; i < errs.n; i++)
@@ -115,52 +167,34 @@ int quarantine_command(int argc, char **argv)
 	config_errors_free(&errs);
 	if (!c)
 		return 1;
+	bool echo = c->log.target == LOG_TARGET_STDERR;
+	log_init("quarantine", c->log.target, c->log.format, c->log.level);
 	char qdir[4200], rdir[4200];
 	snprintf(qdir, sizeof(qdir), "%s/spool/quarantine", c->state_dir);
 	snprintf(rdir, sizeof(rdir), "%s/spool/released", c->state_dir);
 	config_free(c);
+	if (id && !queue_id_valid(id)) {
+		fprintf(stderr, "mailwarden: %s: not a queue id\n", id);
+		audit(echo, verb, id, 2, "not a queue id");
+		return 2;
+	}
+	const char *why = NULL;
+	int rc = 1;
 	int dir = open(qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0) {
-		fprintf(stderr, "mailwarden: %s: %s\n", qdir, strerror(errno));
-		return 1;
-	}
-	int rc = 0;
-	if (list) {
+	if (dir < 0)
+		why = strerror(errno);
+	else if (list)
 		rc = cmd_list(dir);
-	} else if (strcmp(verb, "show") == 0) {
-		struct envelope e;
-		size_t len;
-		unsigned char *buf = read_message(dir, id, &len, &e, true);
-		if (!buf) {
-			fprintf(stderr, "mailwarden: %s: not in the quarantine\n", id);
-			rc = 1;
-		} else {
-			print_summary(id, &e);
-			printf("\n");
-			fwrite(buf, 1, len, stdout);
-			envelope_clear(&e);
-			free(buf);
-		}
-	} else if (strcmp(verb, "release") == 0) {
-		int rd = open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (rd < 0 || renameat2(dir, id, rd, id, RENAME_NOREPLACE) < 0 || fsync(rd) < 0 || fsync(dir) < 0) {
-			fprintf(stderr, "mailwarden: release %s: %s\n", id, strerror(errno));
-			rc = 1;
-		} else {
-			printf("%s: released; the queue delivers it\n", id);
-		}
-		if (rd >= 0)
-			close(rd);
-	} else if (strcmp(verb, "delete") == 0) {
-		if (unlinkat(dir, id, 0) < 0 || fsync(dir) < 0) {
-			fprintf(stderr, "mailwarden: delete %s: %s\n", id, strerror(errno));
-			rc = 1;
-		} else {
-			printf("%s: deleted\n", id);
-		}
-	} else {
-		rc = usage();
-	}
-	close(dir);
+	else if (strcmp(verb, "show") == 0)
+		rc = cmd_show(dir, id, &why);
+	else if (strcmp(verb, "release") == 0)
+		rc = cmd_release(dir, rdir, id, &why);
+	else
+		rc = cmd_delete(dir, id, &why);
+	if (why)
+		fprintf(stderr, "mailwarden: %s %s: %s\n", verb, id ? id : qdir, why);
+	audit(echo, verb, id, rc, why);
+	if (dir >= 0)
+		close(dir);
 	return rc;
 }

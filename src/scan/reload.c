@@ -74,9 +74,18 @@ static void on_built(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, &c, 1) != 1)
 		return;
 	pthread_join(worker.thread, NULL);
-	scan_replace_data(worker.result);
 	scan_data_log(worker.result, config->scan);
-	log_event(LOG_INFO, "scan_files_reloaded", "files", log_u64(worker.batch->n), NULL);
+	/* Fail closed (issue 16): a file that is not optional and cannot be
+	 * read now keeps what was loaded before in force, all of it. */
+	const char *missing = scan_data_missing_required(worker.result, config->scan);
+	if (missing) {
+		log_event(LOG_ERR, "scan_reload_failed", "file", missing, "msg",
+			  "cannot load a required scanner file; the previous contents stay in force", NULL);
+		scan_data_free(worker.result);
+	} else {
+		scan_replace_data(worker.result);
+		log_event(LOG_INFO, "scan_files_reloaded", "files", log_u64(worker.batch->n), NULL);
+	}
 	batch_close(worker.batch);
 	free(worker.batch);
 	worker.batch = NULL;

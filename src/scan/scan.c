@@ -106,14 +106,24 @@ static void read_resolvers(void)
 	fclose(f);
 }
 
-void scan_prepare(const struct config *c)
+bool scan_prepare(const struct config *c)
 {
 	if (!c->scan)
-		return;
+		return true;
 	process_data = scan_data_load(c->scan, c->state_dir);
 	scan_data_log(process_data, c->scan);
+	/* Fail closed (issue 16): the master checked the files before the
+	 * fork; one that vanished since then stops this smtpd, so no session
+	 * is served without a list the administrator relies on. */
+	const char *missing = scan_data_missing_required(process_data, c->scan);
+	if (missing) {
+		log_event(LOG_ERR, "scan_file_required", "file", missing, "msg",
+			  "cannot load a scanner file that is not optional; not serving", NULL);
+		return false;
+	}
 	if (!c->scan->dns_servers)
 		read_resolvers();
+	return true;
 }
 
 void scan_start(struct event_base *base, const struct config *c)

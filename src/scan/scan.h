@@ -89,8 +89,9 @@ bool scan_job_alive(const struct scan_job *job);
 /* --- for smtpd ------------------------------------------------------------ */
 
 /* Before the privilege drop: load the lists and zone files and note the
- * resolver. Runs in the forked smtpd child as root (or the caller). */
-void scan_prepare(const struct config *c);
+ * resolver. Runs in the forked smtpd child as root (or the caller).
+ * false: a file that is not optional cannot be loaded (fail closed). */
+bool scan_prepare(const struct config *c);
 
 /* After the drop: the process's DNS resolver on its event loop. */
 void scan_start(struct event_base *base, const struct config *c);

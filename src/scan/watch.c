@@ -4,6 +4,7 @@
  */
 #include "scan/watch.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ void scan_watch_poll(struct scan_watch *w, const struct config *c, struct channe
 	for (size_t i = 0; i < total; i++) {
 		int fd = paths[i] ? open(paths[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
 		if (paths[i] && fd < 0)
-			log_event(LOG_WARNING, "scan_file_error", "file", paths[i], "msg", "cannot open", NULL);
+			log_event(c->scan->file_meta[i].optional ? LOG_WARNING : LOG_ERR, "scan_file_error",
+				  "file", paths[i], "msg", strerror(errno), NULL);
 		ipc_msg_init(m, IPC_SCAN_FILE, 0);
 		ipc_put_u32(m, (uint32_t)i);
 		ipc_put_u32(m, (uint32_t)total);

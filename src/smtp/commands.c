@@ -15,6 +15,7 @@
 #include "auth/authdb.h"
 #include "config/config.h"
 #include "policy/relay.h"
+#include "policy/rewrite.h"
 #include "policy/route.h"
 #include "smtp/auth.h"
 #include "smtp/parser.h"
@@ -269,6 +270,39 @@ static bool rcpt_has_route(const struct config *c, const struct address *a)
 	return !a->domain_is_literal && !config_is_local_domain(c, a->domain, strlen(a->domain));
 }
 
+/* TOP-5, issue 16: the recipient as the queue will store it, rewritten by
+ * the table (queue.c rewrites the same text the same way, keeps text as
+ * the DSN original recipient, and keeps the original when the result is
+ * not a valid address: so does this). *out stays as it is otherwise. */
+static void rcpt_rewrite(const struct config *c, const char *text, struct address *out)
+{
+	char *to = rewrite_apply(c->rewrite, text);
+	if (!to)
+		return;
+	char path[ADDRESS_PATH_MAX + 3];
+	int n = snprintf(path, sizeof(path), "<%s>", to);
+	struct address parsed;
+	size_t used;
+	if (n > 0 && (size_t)n < sizeof(path) &&
+	    address_parse_path(path, (size_t)n, false, false, false, &parsed, &used) == ADDRESS_OK &&
+	    used == (size_t)n)
+		*out = parsed;
+	free(to);
+}
+
+/* TLS-6 for either form of the address: the client named one domain, the
+ * mail goes to the other; both may ask for TLS. */
+static const char *rcpt_tls_required(const struct config *c, const struct address *given,
+				     const struct address *to)
+{
+	const struct address *both[] = { given, to };
+	for (size_t i = 0; i < 2; i++)
+		if (both[i]->kind == ADDRESS_MAILBOX && !both[i]->domain_is_literal &&
+		    config_tls_required_domain(c, both[i]->domain, strlen(both[i]->domain)))
+			return both[i]->domain;
+	return NULL;
+}
+
 static void rcpt_add(struct smtp_session *s, const char *text)
 {
 	struct smtp_txn *t = s->txn;
@@ -323,8 +357,7 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 	}
 	char text[ADDRESS_PATH_MAX + 1];
 	if (a.kind == ADDRESS_POSTMASTER)
-		snprintf(text, sizeof(text), "postmaster@%s", cfg(s)->n_local_domains ? cfg(s)->local_domains[0]
-										       : cfg(s)->hostname);
+		snprintf(text, sizeof(text), "postmaster@%s", config_postmaster_domain(cfg(s)));
 	else
 		address_format(&a, text, sizeof(text));
 	struct relay_client who = {
@@ -332,20 +365,26 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 		.listener_trusted = s->lcfg ? &s->lcfg->trusted_networks : NULL,
 		.authenticated = s->auth_user[0] != '\0',
 	};
-	if (relay_decide(cfg(s), &who, &a) == RELAY_DENIED) {
+	/* Rewrite first, then judge relay and route on where the mail will
+	 * really go (issue 16): a local domain renamed by the table has its
+	 * route under the new name. */
+	struct address to = a;
+	if (a.kind == ADDRESS_MAILBOX)
+		rcpt_rewrite(cfg(s), text, &to);
+	if (relay_decide(cfg(s), &who, &to) == RELAY_DENIED) {
 		snprintf(reply, sizeof(reply), "554 5.7.1 <%s>: Relay access denied", text);
 		reject(s, "RCPT", reply);
 		return;
 	}
 	/* TLS-6: mail for this domain only over TLS. */
-	if (!s->tls && a.kind == ADDRESS_MAILBOX && !a.domain_is_literal &&
-	    config_tls_required_domain(cfg(s), a.domain, strlen(a.domain))) {
+	const char *secure = s->tls ? NULL : rcpt_tls_required(cfg(s), &a, &to);
+	if (secure) {
 		snprintf(reply, sizeof(reply), "530 5.7.0 <%s>: accepting only secure delivery (STARTTLS) for %s",
-			 text, a.domain);
+			 text, secure);
 		reject(s, "RCPT", reply);
 		return;
 	}
-	if (!rcpt_has_route(cfg(s), &a)) {
+	if (!rcpt_has_route(cfg(s), &to)) {
 		snprintf(reply, sizeof(reply), "554 5.4.4 <%s>: no route to this domain", text);
 		reject(s, "RCPT", reply);
 		return;

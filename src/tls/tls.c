@@ -161,6 +161,13 @@ struct tls_server *tls_server_load(const struct config *c, char *err, size_t err
 	return t;
 }
 
+bool tls_server_check(const struct config *c, size_t i, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = server_ctx_new(c, c->certificates[i].cert, c->certificates[i].key, err, errlen);
+	SSL_CTX_free(ctx);
+	return ctx != NULL;
+}
+
 void tls_server_free(struct tls_server *t)
 {
 	if (!t)
@@ -271,6 +278,19 @@ struct ssl_ctx_st *tls_client_ctx(const struct config *c)
 		SSL_CTX_set_default_verify_paths(ctx);
 	ERR_clear_error();
 	return ctx;
+}
+
+bool tls_client_check_ca(const char *path, char *err, size_t errlen)
+{
+	char why[256];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	bool ok = ctx && SSL_CTX_load_verify_locations(ctx, path, NULL) == 1;
+	if (!ok) {
+		tls_error_text(why, sizeof(why));
+		snprintf(err, errlen, "%s: cannot load CA certificates: %s", path, why);
+	}
+	SSL_CTX_free(ctx);
+	return ok;
 }
 
 const char *tls_version_name(const struct ssl_st *ssl)

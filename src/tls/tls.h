@@ -24,6 +24,10 @@ struct tls_server;
  * self-signed one in state_dir/tls/). NULL with the reason in err. */
 struct tls_server *tls_server_load(const struct config *c, char *err, size_t errlen);
 void tls_server_free(struct tls_server *t);
+/* Can configured certificate i (with its key, the ciphers and versions)
+ * make a server context? false with the reason in err. Loads and
+ * forgets; makes no self-signed certificate. */
+bool tls_server_check(const struct config *c, size_t i, char *err, size_t errlen);
 /* The context new server connections start with (SNI may switch it). */
 struct ssl_ctx_st *tls_server_ctx(const struct tls_server *t);
 
@@ -35,6 +39,10 @@ bool tls_selfsigned_ensure(const char *hostname, const char *cert_path, const ch
 /* The client context of this process (made on first use, kept): peer
  * verification data from outbound_tls.ca_file or the system store. */
 struct ssl_ctx_st *tls_client_ctx(const struct config *c);
+
+/* Can outbound_tls.ca_file (path) be loaded as trust anchors (PEM, at
+ * least one certificate)? false with the reason in err. */
+bool tls_client_check_ca(const char *path, char *err, size_t errlen);
 
 /* "TLSv1.3" and "TLS_AES_256_GCM_SHA384" of an established connection. */
 const char *tls_version_name(const struct ssl_st *ssl);

@@ -148,6 +148,15 @@ static void line_start(struct line *l, int level, const char *event)
 	line_put_pair(l, "event", event, false);
 }
 
+/* The (key, value) pairs of ap up to a NULL key. */
+static void line_put_pairs(struct line *l, va_list ap)
+{
+	for (const char *key; (key = va_arg(ap, const char *)) != NULL;) {
+		const char *value = va_arg(ap, const char *);
+		line_put_pair(l, key, value, false);
+	}
+}
+
 void log_event(int level, const char *event, ...)
 {
 	if (level > log_cfg.min_level)
@@ -156,12 +165,29 @@ void log_event(int level, const char *event, ...)
 	line_start(&l, level, event);
 	va_list ap;
 	va_start(ap, event);
-	for (const char *key; (key = va_arg(ap, const char *)) != NULL;) {
-		const char *value = va_arg(ap, const char *);
-		line_put_pair(&l, key, value, false);
-	}
+	line_put_pairs(&l, ap);
 	va_end(ap);
 	log_emit(level, &l);
+}
+
+void log_audit(bool also_stderr, const char *event, ...)
+{
+	struct line l;
+	line_start(&l, LOG_NOTICE, event);
+	va_list ap;
+	va_start(ap, event);
+	line_put_pairs(&l, ap);
+	va_end(ap);
+	enum log_target target = log_cfg.target;
+	struct line copy = l;   /* log_emit closes a JSON line in place */
+	openlog("mailwarden", LOG_PID, LOG_MAIL);
+	log_cfg.target = LOG_TARGET_SYSLOG;
+	log_emit(LOG_NOTICE, &copy);
+	if (also_stderr) {
+		log_cfg.target = LOG_TARGET_STDERR;
+		log_emit(LOG_NOTICE, &l);
+	}
+	log_cfg.target = target;
 }
 
 void log_msg(int level, const char *event, const char *fmt, ...)

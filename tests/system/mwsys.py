@@ -223,6 +223,15 @@ def parse_line(line):
     return event
 
 
+def audit_event(stderr, command):
+    """The one audit line (event=admin) of an administration command, from
+    its stderr (it goes to syslog too), as a dict."""
+    found = [e for e in map(parse_line, stderr.splitlines())
+             if e.get("event") == "admin" and e.get("command") == command]
+    assert len(found) == 1, f"no single audit line for {command!r} in {stderr!r}"
+    return found[0]
+
+
 class LogFile:
     """The daemon's stderr, captured in a file, read as lines."""
 
@@ -927,6 +936,24 @@ def send_token(gw, token, rcpt="user@example.test"):
         c.cmd("QUIT")
     assert reply.code == 250, reply
     return queue_id(reply)
+
+
+def rcpt_reply(port, source, rcpt, mail_from="a@b.test"):
+    """Connect from source, EHLO, MAIL and one RCPT; the RCPT's reply."""
+    with SmtpClient(port, source=source) as c:
+        c.greeting()
+        c.ehlo()
+        r = c.cmd(f"MAIL FROM:<{mail_from}>")
+        assert r.code == 250, f"MAIL got {r}"
+        return c.cmd(f"RCPT TO:<{rcpt}>")
+
+
+def send_from(port, source, rcpts, token, mail_from="a@b.test"):
+    """One whole message from source; the final reply."""
+    with SmtpClient(port, source=source) as c:
+        c.greeting()
+        c.ehlo()
+        return c.transaction(mail_from, rcpts, f"Subject: {token}\r\n\r\nx\r\n".encode())
 
 
 QUEUED = re.compile(r"queued as (\S+)")

@@ -145,6 +145,23 @@ def test_every_command_is_logged(gw):
     gw.wait_event(proc="queue", event="control", command="show 0123456789ABCDEF", result="error", start=start)
 
 
+_audit = mwsys.audit_event
+
+
+def test_every_command_is_audited_with_the_acting_uid_and_the_result(gw, make_gateway_fn):
+    """Issue 16 item 10: the acting uid, the command and its result, also
+    when the queue refuses or cannot be reached at all."""
+    listed = _audit(queue_cmd(gw, "list").stderr, "queue list")
+    assert listed["uid"] == str(os.getuid()) and listed["result"] == "ok" and listed["proc"] == "queuectl"
+    shown = _audit(queue_cmd(gw, "show", "0123456789ABCDEF", ok=False).stderr, "queue show 0123456789ABCDEF")
+    assert shown["uid"] == str(os.getuid()) and shown["result"] == "error"
+    stopped = make_gateway_fn(start=False)
+    stopped.write_config()
+    p = queue_cmd(stopped, "flush", ok=False)
+    gone = _audit(p.stderr, "queue flush")
+    assert p.returncode == 1 and gone["result"] == "error" and gone["msg"]
+
+
 @pytest.mark.parametrize("args", [[], ["list", "--xml"], ["show"], ["hold", "../../etc/passwd"],
                                   ["delete", "0123"], ["frobnicate", "0123456789ABCDEF"]])
 def test_bad_usage_is_refused_before_reaching_the_queue(gw, args):

@@ -104,6 +104,32 @@ def test_quarantined_message_survives_a_restart_and_can_be_deleted(gw, sink):
     assert not sink.with_token("verdict-delete")
 
 
+def _audit(result, command):
+    event = mwsys.audit_event(result.stderr, command)
+    assert event["uid"] == str(os.getuid()) and event["proc"] == "quarantine"
+    return event
+
+
+def test_every_quarantine_action_is_audited_with_the_acting_uid_and_the_result(gw, sink):
+    """Issue 16 item 10 (Q-3): list, show, release and delete each leave
+    a line naming the uid, the message and the result."""
+    start = gw.mark()
+    _, final = send(gw, QUARANTINE, "verdict-audit")
+    qid = queue_id(final)
+    gw.wait_event(start=start, event="quarantined", queue_id=qid)
+    assert _audit(quarantine(gw, "list"), "quarantine list")["result"] == "ok"
+    shown = _audit(quarantine(gw, "show", qid), "quarantine show")
+    assert shown["queue_id"] == qid and shown["result"] == "ok"
+    deleted = _audit(quarantine(gw, "delete", qid), "quarantine delete")
+    assert deleted["queue_id"] == qid and deleted["result"] == "ok"
+    again = _audit(quarantine(gw, "delete", qid), "quarantine delete")
+    assert again["result"] == "error" and again["msg"] == "No such file or directory"
+    released = _audit(quarantine(gw, "release", qid), "quarantine release")
+    assert released["queue_id"] == qid and released["result"] == "error"
+    refused = _audit(quarantine(gw, "delete", "../../etc/passwd"), "quarantine delete")
+    assert refused["result"] == "error" and refused["msg"] == "not a queue id"
+
+
 def test_quarantine_command_refuses_a_path_as_queue_id(gw):
     r = quarantine(gw, "delete", "../../etc/passwd")
     assert r.returncode == 2 and "not a queue id" in r.stderr

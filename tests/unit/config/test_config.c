@@ -81,6 +81,17 @@ static bool has_error(int line, const char *rest)
 
 #define assert_loaded() cr_assert_not_null(cfg, "errors:\n%s", all_errors())
 
+static struct config_errors warn(void)
+{
+	struct config_errors w = { 0 };
+	assert_loaded();
+	config_warnings(cfg, &w);
+	return w;
+}
+
+/* Listeners without AUTH, so that no AUTH warning joins the one tested. */
+#define ONE_MTA_LISTENER "listeners: [{name: mx, address: 127.0.0.1, port: 25}]\n"
+
 /* ---- the embedded default ---- */
 
 Test(config, embedded_default_values)
@@ -158,13 +169,16 @@ Test(config, embedded_default_values)
 	cr_assert_eq(cfg->queue.reply_timeout, 300);
 }
 
-Test(config, embedded_default_has_no_warnings)
+/* The demo's submission listeners require AUTH and it has no users. */
+Test(config, embedded_default_warns_only_that_nobody_can_log_in)
 {
 	struct config_errors w = { 0 };
 	cfg = config_load(NULL, &errs);
 	assert_loaded();
 	config_warnings(cfg, &w);
-	cr_assert_eq(w.n, 0, "first warning: %s", w.n ? w.items[0] : "");
+	cr_assert_eq(w.n, 2, "first warning: %s", w.n ? w.items[0] : "");
+	cr_assert_str_eq(w.items[0], "<embedded default>: warning: listener submission requires AUTH but "
+				     "auth.credentials is not set: nobody can log in there");
 	config_errors_free(&w);
 }
 
@@ -639,6 +653,35 @@ Test(config, is_local_domain)
 	cr_assert_not(config_is_local_domain(cfg, "example.org\0x", 13));
 }
 
+/* Issue 16 item 3: ".example.org" is every subdomain, as in routes. */
+Test(config, dot_local_domain_is_every_subdomain)
+{
+	load(ONE_MTA_LISTENER "local_domains: [.Example.org, example.net]\n"
+	     "tls_required_domains: [.secure.example.org]\nroutes: {.example.org: smtp://mx, example.net: smtp://mx}\n");
+	assert_loaded();
+	cr_assert(config_is_local_domain(cfg, "sub.example.org", 15));
+	cr_assert(config_is_local_domain(cfg, "a.B.EXAMPLE.org", 15));
+	cr_assert_not(config_is_local_domain(cfg, "example.org", 11));
+	cr_assert_not(config_is_local_domain(cfg, ".example.org", 12));
+	cr_assert_not(config_is_local_domain(cfg, "notexample.org", 14));
+	cr_assert_not(config_is_local_domain(cfg, "sub.example.org.evil", 20));
+	cr_assert(config_tls_required_domain(cfg, "mx.secure.example.org", 21));
+	cr_assert_not(config_tls_required_domain(cfg, "secure.example.org", 18));
+	cr_assert_str_eq(config_postmaster_domain(cfg), "example.net");
+	struct config_errors w = warn();
+	cr_assert_eq(w.n, 0, "got %s", w.n ? w.items[0] : "");
+	config_errors_free(&w);
+
+	/* An exact route for the parent does not serve the tree. */
+	load(ONE_MTA_LISTENER "local_domains: [.example.org]\nroutes: {example.org: smtp://mx}\n");
+	w = warn();
+	cr_assert_eq(w.n, 1);
+	cr_assert(strstr(w.items[0], "local domain .example.org has no route"), "got %s", w.items[0]);
+	config_errors_free(&w);
+	load("local_domains: ['.', '..example.org']\n");
+	cr_assert_null(cfg);
+}
+
 /* ---- hostile input ---- */
 
 Test(config, huge_number_is_out_of_range)
@@ -751,18 +794,31 @@ Test(config, complex_keys_are_refused)
 
 /* ---- warnings ---- */
 
-static struct config_errors warn(void)
+
+
+Test(config, warns_when_auth_is_required_but_nobody_can_log_in)
 {
-	struct config_errors w = { 0 };
-	assert_loaded();
-	config_warnings(cfg, &w);
-	return w;
+	char want[256];
+	load("listeners: [{name: sub, address: 127.0.0.1, port: 587, mode: submission}]\n");
+	struct config_errors w = warn();
+	cr_assert_eq(w.n, 1);
+	snprintf(want, sizeof(want), "%s: warning: listener sub requires AUTH but auth.credentials is not set: "
+		 "nobody can log in there", path);
+	cr_assert_str_eq(w.items[0], want);
+	config_errors_free(&w);
+
+	load("listeners: [{name: sub, address: 127.0.0.1, port: 587, mode: submission}]\n"
+	     "auth: {credentials: /etc/mailwarden/credentials}\n");
+	w = warn();
+	cr_assert_eq(w.n, 0, "got %s", w.n ? w.items[0] : "");
+	config_errors_free(&w);
 }
 
 Test(config, warns_on_local_domain_without_route)
 {
 	char want[256];
-	load("local_domains: [example.org, a.example.net, b.example.net]\n"
+	load(ONE_MTA_LISTENER
+	     "local_domains: [example.org, a.example.net, b.example.net]\n"
 	     "routes:\n"
 	     "  example.org: smtp://mx\n"
 	     "  .example.net: smtp://mx\n");
@@ -770,26 +826,51 @@ Test(config, warns_on_local_domain_without_route)
 	cr_assert_eq(w.n, 0, "got %s", w.n ? w.items[0] : "");
 	config_errors_free(&w);
 
-	load("local_domains: [example.org, sub.example.org]\n"
+	load(ONE_MTA_LISTENER
+	     "local_domains: [example.org, sub.example.org]\n"
 	     "routes:\n"
 	     "  .example.org: smtp://mx\n");
 	w = warn();
 	cr_assert_eq(w.n, 1);
 	snprintf(want, sizeof(want),
-		 "%s: warning: local domain example.org has no route: mail for it would be deferred", path);
+		 "%s: warning: local domain example.org has no route: its recipients are refused at RCPT "
+		 "(554 5.4.4)", path);
 	cr_assert_str_eq(w.items[0], want);
 	config_errors_free(&w);
 }
 
-Test(config, warns_on_open_relay)
+/* REL-1, issue 16 item 5: an open relay is an error ... */
+Test(config, open_relay_is_an_error)
+{
+	load("trusted_networks: [127.0.0.1/32, 0.0.0.0/0, '::/0']\n");
+	cr_assert_null(cfg);
+	cr_assert_eq(errs.n, 2, "got:\n%s", all_errors());
+	assert_error(1, "trusted_networks[1]: 0.0.0.0/0 makes the gateway an open relay (public addresses beyond "
+			"a /8 may relay); narrow it, or set allow_open_relay: true");
+	config_errors_free(&errs);
+	load("listeners: [{name: mx, address: 127.0.0.1, port: 25, trusted_networks: [10.0.0.0/7]}]\n");
+	assert_only_error(1, "listeners[0].trusted_networks[0]: 10.0.0.0/7 makes the gateway an open relay "
+			     "(public addresses beyond a /8 may relay); narrow it, or set allow_open_relay: true");
+}
+
+Test(config, private_networks_up_to_their_size_are_no_open_relay)
+{
+	load(ONE_MTA_LISTENER "trusted_networks: [10.0.0.0/8, 'fc00::/7', 'fd00::/8', 192.168.0.0/16]\n");
+	assert_loaded();
+}
+
+/* ... unless allow_open_relay says it is meant (set after the list). */
+Test(config, warns_on_allowed_open_relay)
 {
 	char want[256];
-	load("trusted_networks: [127.0.0.1/32, 0.0.0.0/0, '::/0']\n");
+	load(ONE_MTA_LISTENER "trusted_networks: [127.0.0.1/32, 0.0.0.0/0, '::/0']\nallow_open_relay: true\n");
 	struct config_errors w = warn();
 	cr_assert_eq(w.n, 2);
-	snprintf(want, sizeof(want), "%s: warning: trusted_networks contains 0.0.0.0/0: every client may relay (open relay)", path);
+	snprintf(want, sizeof(want), "%s: warning: trusted_networks contains 0.0.0.0/0: much of the internet may "
+		 "relay (open relay, allowed by allow_open_relay)", path);
 	cr_assert_str_eq(w.items[0], want);
-	snprintf(want, sizeof(want), "%s: warning: trusted_networks contains ::/0: every client may relay (open relay)", path);
+	snprintf(want, sizeof(want), "%s: warning: trusted_networks contains ::/0: much of the internet may "
+		 "relay (open relay, allowed by allow_open_relay)", path);
 	cr_assert_str_eq(w.items[1], want);
 	config_errors_free(&w);
 }
@@ -798,16 +879,16 @@ Test(config, warns_on_wide_trusted_network_with_public_listener)
 {
 	char want[256];
 	/* on loopback only: no warning */
-	load("trusted_networks: [10.0.0.0/7]\n");
+	load(ONE_MTA_LISTENER "trusted_networks: ['fd00::/8']\n");
 	struct config_errors w = warn();
 	cr_assert_eq(w.n, 0);
 	config_errors_free(&w);
 
 	load("listeners: [{name: mx, address: 0.0.0.0, port: 25}]\n"
-	     "trusted_networks: [10.0.0.0/8, 10.0.0.0/7]\n");
+	     "trusted_networks: [10.0.0.0/8, 'fd00::/8']\n");
 	w = warn();
 	cr_assert_eq(w.n, 1);
-	snprintf(want, sizeof(want), "%s: warning: trusted_networks contains 10.0.0.0/7, wider than /8, and listener mx "
+	snprintf(want, sizeof(want), "%s: warning: trusted_networks contains fd00::/8, wider than /16, and listener mx "
 		 "is not on loopback (0.0.0.0): far too many clients may relay", path);
 	cr_assert_str_eq(w.items[0], want);
 	config_errors_free(&w);

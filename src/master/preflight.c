@@ -1,0 +1,106 @@
+/*
+ * See preflight.h.
+ */
+#include "master/preflight.h"
+
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "auth/authdb.h"
+#include "scan/data.h"
+#include "tls/tls.h"
+
+/* "file:line: key" or, for the embedded default, "file: key". */
+static void where(const struct config *c, int line, const char *key, char *buf, size_t size)
+{
+	if (line > 0)
+		snprintf(buf, size, "%s:%d: %s", c->source, line, key);
+	else
+		snprintf(buf, size, "%s: %s", c->source, key);
+}
+
+/* SCAN-3, issue 16: a scanner file that cannot be read fails closed (the
+ * gateway does not start) unless the configuration says optional: true;
+ * then it starts without it, with a warning. */
+static void check_scan_files(const struct config *c, struct config_errors *errs, struct config_errors *warnings)
+{
+	const char *paths[SCAN_FILES_MAX];
+	size_t n = scan_config_files(c->scan, paths, SCAN_FILES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char why[4400], key[64], at[4200];
+		if (!paths[i] || scan_data_file_ok(paths[i], i, why, sizeof(why)))
+			continue;
+		scan_config_file_key(i, key, sizeof(key));
+		where(c, c->scan->file_meta[i].line, key, at, sizeof(at));
+		if (c->scan->file_meta[i].optional)
+			config_errors_add(warnings, "%s: warning: %s (optional: starting without it)", at, why);
+		else
+			config_errors_add(errs, "%s: %s", at, why);
+	}
+}
+
+/* TLS-1/TLS-2: the certificates and keys the master loads for smtpd when
+ * a listener speaks TLS (without any, serve makes a self-signed one in
+ * state_dir/tls/, which checking must not do). */
+static void check_certificates(const struct config *c, struct config_errors *errs)
+{
+	bool tls = false;
+	for (size_t i = 0; i < c->n_listeners; i++)
+		tls |= c->listeners[i].tls != LISTENER_TLS_NONE;
+	for (size_t i = 0; tls && i < c->n_certificates; i++) {
+		char why[1024], key[48], at[4200];
+		if (tls_server_check(c, i, why, sizeof(why)))
+			continue;
+		snprintf(key, sizeof(key), "certificates[%zu]", i);
+		where(c, c->certificates[i].line, key, at, sizeof(at));
+		config_errors_add(errs, "%s: %s", at, why);
+	}
+}
+
+/* TLS-7: verify-level delivery needs the CA file; without it every such
+ * message would wait in the queue until it bounces. */
+static void check_ca_file(const struct config *c, struct config_errors *errs)
+{
+	char why[4400], at[4200];
+	if (!c->outbound_tls.ca_file || tls_client_check_ca(c->outbound_tls.ca_file, why, sizeof(why)))
+		return;
+	where(c, config_key_line(c, "outbound_tls.ca_file"), "outbound_tls.ca_file", at, sizeof(at));
+	config_errors_add(errs, "%s: %s", at, why);
+}
+
+/* REL-3: the credentials and sender logins the master reads for smtpd. */
+static void check_auth_table(const struct config *c, const char *key, const char *path, bool senders,
+			     struct config_errors *errs)
+{
+	char why[4400], at[4200];
+	if (!path || auth_db_check_table(path, senders, why, sizeof(why)))
+		return;
+	where(c, config_key_line(c, key), key, at, sizeof(at));
+	config_errors_add(errs, "%s: %s", at, why);
+}
+
+/* SEC-1: started as root, serve runs its children as these users. */
+static void check_users(const struct config *c, struct config_errors *errs)
+{
+	const char *keys[] = { "user", "smtpd_user", "scanner_user" };
+	const char *users[] = { c->user, c->smtpd_user, c->scanner_user };
+	for (size_t i = 0; geteuid() == 0 && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char at[4200];
+		if (!users[i] || getpwnam(users[i]))
+			continue;
+		where(c, config_key_line(c, keys[i]), keys[i], at, sizeof(at));
+		config_errors_add(errs, "%s: no such user %s (needed when started as root)", at, users[i]);
+	}
+}
+
+void preflight_check(const struct config *c, struct config_errors *errs, struct config_errors *warnings)
+{
+	check_users(c, errs);
+	check_certificates(c, errs);
+	check_ca_file(c, errs);
+	check_auth_table(c, "auth.credentials", c->auth.credentials, false, errs);
+	check_auth_table(c, "auth.sender_logins", c->auth.sender_logins, true, errs);
+	check_scan_files(c, errs, warnings);
+}
