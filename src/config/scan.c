@@ -488,6 +488,20 @@ static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, i
 	}
 }
 
+/* What a message gets when the scanner does not answer: 451 or accept. */
+static void load_scanner_failure(struct loader *ld, struct fy_node *v, const char *name, int kline,
+				 struct scan_config *sc)
+{
+	char *word = NULL;
+	if (get_text(ld, v, name, kline, &word, 16)) {
+		if (strcmp(word, "accept") == 0)
+			sc->scanner_fail_open = true;
+		else if (strcmp(word, "tempfail") != 0)
+			loader_err(ld, loader_line(v, kline), name, "must be one of: tempfail, accept");
+	}
+	free(word);
+}
+
 void scan_config_load(struct loader *ld, struct fy_node *v, const char *name, int kline)
 {
 	bool empty;
@@ -519,6 +533,11 @@ void scan_config_load(struct loader *ld, struct fy_node *v, const char *name, in
 			} else if (loader_text_is(k, klen, "greylist_expiry")) {
 				if (get_int(ld, val, kname, kl, 3600, 1000000, &ms))
 					sc->greylist_expiry = (unsigned)ms;
+			} else if (loader_text_is(k, klen, "scanner_timeout_ms")) {
+				if (get_int(ld, val, kname, kl, 100, 300000, &ms))
+					sc->scanner_timeout_ms = (unsigned)ms;
+			} else if (loader_text_is(k, klen, "scanner_failure")) {
+				load_scanner_failure(ld, val, kname, kl, sc);
 			} else if (loader_text_is(k, klen, "ip_allow"))
 				load_file(ld, val, kname, kl, &sc->ip_allow, &sc->file_meta[SCAN_FILE_ALLOW]);
 			else if (loader_text_is(k, klen, "ip_deny"))

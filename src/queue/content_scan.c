@@ -137,6 +137,7 @@ struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t
 	struct ipc_msg *m = xmalloc(sizeof(*m));
 	ipc_scan_request_encode(m, cs->reqid, &req);
 	channel_send(cc->ch, m, view);  /* dup'ed: the scanner gets its own */
+	log_event(LOG_DEBUG, "scan_sent", "queue_id", queue_id, "size", log_u64(req.size), NULL);
 	free(m);
 	close(view);
 	return cs;
