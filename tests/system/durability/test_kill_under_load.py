@@ -1,7 +1,8 @@
 """kill -9 under load: no message answered 250 is lost (Q-1, SEC-4).
 
 Issue 6: keep durability exactly as strong as before, and prove it while
-the daemon is busy. Twelve client threads send messages continuously (a
+the daemon is busy, with the scanner process in the path of every
+message (issue 10). Twelve client threads send messages continuously (a
 unique token in the Subject of each, several per connection, bounded in
 time and count) to a gateway that routes them to an aiosmtpd sink on
 loopback. After a second, at a moment when messages are being received
@@ -15,7 +16,9 @@ process gets SIGKILL:
 - queue: the master restarts the queue alone and hands each running smtpd
   a channel to the new one (transactions on the old channel get 451); the
   clients keep going through the same smtpd processes;
-- all: master, queue and smtpd at the same instant (what "systemctl kill
+- scanner: the master restarts it alone; the messages it was scanning get
+  451 (never 250 unscanned), the next ones are scanned by the new one;
+- all: master, queue, scanner and smtpd at the same instant (what "systemctl kill
   -s KILL" of the whole service does), so that no process gets to stop in
   order (the master alone lets PR_SET_PDEATHSIG's SIGTERM stop its
   children); then restarted like the master.
@@ -299,9 +302,16 @@ def sink(make_sink_fn):
     return make_sink_fn()
 
 
+# The scanner process is in the path of every message (issue 10): a
+# content check that scores, thresholds that never act.
+SCAN_EVERYTHING = {"inbound": {"checks": {"headers": {"action": "score", "points": 1}}},
+                   "outbound": {"checks": {"headers": {"action": "score", "points": 1}}}}
+
+
 @pytest.fixture
 def gw(make_gateway_fn, sink):
-    return make_gateway_fn(sink=sink, limits={"connections": 200, "connections_per_ip": 20})
+    return make_gateway_fn(sink=sink, limits={"connections": 200, "connections_per_ip": 20},
+                           scan=SCAN_EVERYTHING)
 
 
 def _kill_master_and_restart(gw, children_too=False):
@@ -310,7 +320,8 @@ def _kill_master_and_restart(gw, children_too=False):
         # then the master), so that none runs another instruction (no
         # 421 to a client, no PR_SET_PDEATHSIG SIGTERM handled), then
         # SIGKILL them. By pid, only this gateway's processes.
-        children = [p for p in gw.children("queue") + gw.children("smtpd") if mwsys.pid_alive(p)]
+        children = [p for p in gw.children("queue") + gw.children("smtpd") + gw.children("scanner")
+                    if mwsys.pid_alive(p)]
         for pid in children + [gw.master_pid]:
             os.kill(pid, signal.SIGSTOP)
         gw.kill(signal.SIGKILL, "master")
@@ -344,7 +355,18 @@ def _kill_queue(gw):
     return left_in_tmp
 
 
-@pytest.mark.parametrize("victim", ["master", "queue", "all"])
+def _kill_scanner(gw):
+    old = gw.pid("scanner")
+    mark = gw.mark()
+    gw.kill(signal.SIGKILL, "scanner")
+    mwsys.wait_until(lambda: not mwsys.pid_alive(old), timeout=mwsys.TIMEOUT, what=f"scanner {old} to die")
+    spawned = gw.wait_event(proc="master", event="spawned", child="scanner", start=mark)
+    assert int(spawned["pid"]) != old
+    gw.wait_event(proc="queue", event="scanner_connected", start=mark)
+    return set()
+
+
+@pytest.mark.parametrize("victim", ["master", "queue", "scanner", "all"])
 def test_no_acknowledged_message_is_lost_when_killed_under_load(gw, sink, victim, request):
     request.node._mw_keep = True   # the work directory and log, unless it passes
     ledger = Ledger(f"{os.getpid()}-{time.monotonic_ns() % 10**9}")
@@ -357,6 +379,8 @@ def test_no_acknowledged_message_is_lost_when_killed_under_load(gw, sink, victim
             stale_tmp = _kill_master_and_restart(gw)
         elif victim == "all":
             stale_tmp = _kill_master_and_restart(gw, children_too=True)
+        elif victim == "scanner":
+            stale_tmp = _kill_scanner(gw)
         else:
             stale_tmp = _kill_queue(gw)
         # The queue is ready: recovery has cleaned what the kill left in tmp/.
