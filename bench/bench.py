@@ -205,9 +205,11 @@ def stop_pid(proc_or_pid, timeout=20.0):
 
 class Mailwarden:
     name = "mailwarden"
+    # Extra configuration (the scanner variant adds its scan section).
+    extra = ""
 
     def __init__(self, work, binary):
-        self.dir = os.path.join(work, "mailwarden")
+        self.dir = os.path.join(work, self.name)
         self.bin = binary
         self.port = PORT_MW
         self.proc = None
@@ -236,7 +238,7 @@ limits:
 queue:
   delivery_concurrency: 50
   per_destination: {os.environ.get('BENCH_MW_PER_DESTINATION', '50')}
-""")
+""" + self.extra)
 
     def version(self):
         v = subprocess.run([self.bin, "version"], capture_output=True, text=True).stdout.strip()
@@ -261,6 +263,18 @@ queue:
 
     def spool_dir(self):
         return os.path.join(self.dir, "state")
+
+
+class MailwardenScan(Mailwarden):
+    """The same relay with the scanner process in the path of every message
+    (issue 10): a content check that scores, no threshold that acts. The
+    bench clients are in trusted_networks, so the outbound policy applies."""
+    name = "mailwarden-scan"
+    extra = """scan:
+  outbound:
+    checks:
+      headers: {action: score, points: 1}
+"""
 
 
 MASTER_CF = """\
@@ -715,19 +729,23 @@ def write_report(out, params, points, idle, fsync, versions, notes):
              "e2e/s: messages / time until smtp-sink had them all. "
              "p50/p99: end of DATA → arrival at the next hop, in ms (probe, see notes). "
              "CPU: seconds of all daemon processes per 1000 messages. RSS: peak sum over the daemon's processes, MiB (sampled every 0.2 s; shared pages count once per process, which inflates a many-process design); PSS: the same with shared pages shared out (sampled every 1 s). "
-             "Ratio = mailwarden / Postfix (for latency, CPU and RSS lower is better).\n")
-    L.append("| size | conc | figure | mailwarden | Postfix | ratio |")
-    L.append("|---:|---:|---|---:|---:|---:|")
+             "Ratio = mailwarden / Postfix (for latency, CPU and RSS lower is better). "
+             "\"+ scanner\": the same gateway with the scanner process in the path of every message "
+             "(a content check runs on each; issue 10).\n")
+    L.append("| size | conc | figure | mailwarden | + scanner | Postfix | ratio | ratio + scanner |")
+    L.append("|---:|---:|---|---:|---:|---:|---:|---:|")
     figures = [("accepted/s", "accept_rate", ""), ("e2e/s", "e2e_rate", ""), ("p50 ms", "p50", "ms"),
                ("p99 ms", "p99", "ms"), ("CPU s/1k msg", "cpu_per_1k", ""), ("peak RSS MiB", "peak_rss", "MiB"),
                ("peak PSS MiB", "peak_pss", "MiB")]
     for size in params["sizes"]:
         for conc in params["conc"]:
             for label, key, unit in figures:
-                m = [r for r in points if r["system"] == "mailwarden" and r["size"] == size and r["conc"] == conc]
-                p = [r for r in points if r["system"] == "postfix" and r["size"] == size and r["conc"] == conc]
-                mv, pv = med(m, key) if m else float("nan"), med(p, key) if p else float("nan")
-                L.append(f"| {size // 1024} KiB | {conc} | {label} | {fmt(mv, unit)} | {fmt(pv, unit)} | {ratio(mv, pv)} |")
+                def of(system):
+                    rs = [r for r in points if r["system"] == system and r["size"] == size and r["conc"] == conc]
+                    return med(rs, key) if rs else float("nan")
+                mv, sv, pv = of("mailwarden"), of("mailwarden-scan"), of("postfix")
+                L.append(f"| {size // 1024} KiB | {conc} | {label} | {fmt(mv, unit)} | {fmt(sv, unit)} | "
+                         f"{fmt(pv, unit)} | {ratio(mv, pv)} | {ratio(sv, pv)} |")
     bad = [r for r in points if not r["complete"] or r["source_rc"] != 0]
     if bad:
         L.append("")
@@ -739,17 +757,19 @@ def write_report(out, params, points, idle, fsync, versions, notes):
              "the last is answered, or after 5 s), each sends EHLO after the greeting and then "
              "holds; memory measured 1 s after the last answer (or the time limit). "
              "RSS sums every process of the daemon (shared pages count once per process); PSS shares them out.\n")
-    L.append("| figure | mailwarden | Postfix | ratio |")
-    L.append("|---|---:|---:|---:|")
+    L.append("| figure | mailwarden | + scanner | Postfix | ratio | ratio + scanner |")
+    L.append("|---|---:|---:|---:|---:|---:|")
     im = next((r for r in idle if r["system"] == "mailwarden"), None)
+    isc = next((r for r in idle if r["system"] == "mailwarden-scan"), None)
     ip = next((r for r in idle if r["system"] == "postfix"), None)
     for label, key, unit in [("sessions answered EHLO", "answered", ""), ("processes", "procs", ""),
                              ("RSS before, MiB", "rss_before", "MiB"), ("RSS after, MiB", "rss_after", "MiB"),
                              ("RSS per session, KiB", "rss_per_session", "KiB"),
                              ("PSS per session, KiB", "pss_per_session", "KiB")]:
         mv = im[key] if im else float("nan")
+        sv = isc[key] if isc else float("nan")
         pv = ip[key] if ip else float("nan")
-        L.append(f"| {label} | {fmt(mv, unit)} | {fmt(pv, unit)} | {ratio(mv, pv)} |")
+        L.append(f"| {label} | {fmt(mv, unit)} | {fmt(sv, unit)} | {fmt(pv, unit)} | {ratio(mv, pv)} | {ratio(sv, pv)} |")
     L.append("")
     L.append("## The disk's own commit rate\n")
     L.append(f"`bench/fsync_rate` in the spool's file system ({fs_of(params['work'])}), "
@@ -815,7 +835,7 @@ def main():
     concs = [int(x) for x in env_list("BENCH_CONCURRENCY", "1 10 50 200")]
     sizes = [int(x) for x in env_list("BENCH_SIZES", "4096 102400")]
     idle_n = int(os.environ.get("BENCH_IDLE", "5000"))
-    systems_wanted = env_list("BENCH_SYSTEMS", "mailwarden postfix")
+    systems_wanted = env_list("BENCH_SYSTEMS", "mailwarden mailwarden-scan postfix")
     timeout = float(os.environ.get("BENCH_TIMEOUT", "300"))
     fsync_secs = float(os.environ.get("BENCH_FSYNC_SECONDS", "3"))
     binary = os.environ.get("MW_BIN", os.path.join(ROOT, "build", "mailwarden"))
@@ -823,6 +843,8 @@ def main():
     systems = []
     if "mailwarden" in systems_wanted:
         systems.append(Mailwarden(work, binary))
+    if "mailwarden-scan" in systems_wanted:
+        systems.append(MailwardenScan(work, binary))
     if "postfix" in systems_wanted:
         systems.append(Postfix(work))
     for s in systems:
