@@ -1,7 +1,9 @@
 /*
  * The spool: where accepted messages live until every recipient is done
- * (Q-1). Only the queue process calls this; smtpd sees nothing but the open
- * descriptor it is handed (SEC-1: the descriptor is the capability).
+ * (Q-1). Only the queue process calls this and only it holds spool
+ * descriptors: smtpd writes a message into a pipe whose other end the
+ * queue splices into the file, and the scanner sees a sealed memfd copy
+ * (SEC-1: neither can read a spool byte or reach a file later reused).
  *
  * Message states, and the single step that moves a message on:
  *
@@ -10,10 +12,14 @@
  *   (staged)   spool/tmp/<id>      empty: prepared by the pool's tidier thread
  *                                  (spool_pool.h), not yet a message;
  *                                  spool_create() takes it, open.
- *   RECEIVING  spool/tmp/<id>      spool_create() wrote the envelope; smtpd
- *                                  appends the message; spool_commit():
- *                                  fsync(file), renameat2(NOREPLACE) into
- *                                  queue/, fsync(queue/). Only then 250.
+ *   RECEIVING  spool/tmp/<id>      spool_create() wrote the envelope; the
+ *                                  queue splices what smtpd writes into the
+ *                                  pipe after it; at the end of the message
+ *                                  the verdict is made; spool_commit():
+ *                                  the trailer (length, verdict, headers;
+ *                                  envelope.h), fsync(file),
+ *                                  renameat2(NOREPLACE) into queue/,
+ *                                  fsync(queue/). Only then 250.
  *                                  Concurrent commits (worker threads)
  *                                  share the fsync(queue/) — a group
  *                                  commit: each waits for an fsync that
@@ -67,8 +73,9 @@
  * recipient marked done is never delivered again; one delivered but not
  * yet marked (or, after a power loss, whose mark or removal had not reached
  * the disk) is delivered once more (at most one duplicate, never a loss).
- * A file in queue/ that does not decode is moved to corrupt/ and logged,
- * never deleted.
+ * A file in queue/ that does not decode — envelope, or trailer: cut off,
+ * bytes missing or appended — is moved to corrupt/ and logged, never
+ * deleted and never delivered as a short message.
  */
 #ifndef MW_QUEUE_SPOOL_H
 #define MW_QUEUE_SPOOL_H
@@ -88,16 +95,17 @@ struct spool *spool_open(const char *dir, unsigned lock_wait);
 void spool_close(struct spool *s);
 
 /* RECEIVING: assign e->id, create tmp/<id>, write the envelope. Returns the
- * file descriptor (positioned after the envelope, O_APPEND) or -1. */
+ * file descriptor (the message goes at e->body_offset) or -1. */
 int spool_create(struct spool *s, struct envelope *e);
 
-/* RECEIVING -> QUEUED. fd is the queue's own descriptor of tmp/<id>.
- * expected_size is the message size smtpd reports; a mismatch with the
- * file's real size refuses the commit. Returns 0, or -1 (file removed). */
-int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size);
+/* RECEIVING -> QUEUED. fd is the queue's descriptor of tmp/<id>, which
+ * holds body_len message bytes after the envelope; the trailer (e's
+ * verdict, add_headers, subject_prefix) goes after them, and a file of any
+ * other size refuses the commit. Returns 0, or -1 (file removed). */
+int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t body_len);
 
 /* RECEIVING -> QUARANTINED: like spool_commit, into quarantine/. */
-int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t expected_size);
+int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t body_len);
 
 /* released/<id> -> QUEUED for every file there; found() as in recovery. */
 void spool_take_released(struct spool *s, void (*found)(const char *id, void *arg), void *arg);
