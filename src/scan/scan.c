@@ -17,6 +17,7 @@
 #include "scan/data.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/offload.h"
 
 #define SYMBOLS_MAX 48
 #define RESOLVERS_MAX 256
@@ -56,6 +57,7 @@ struct scan_session {
 static struct scan_data *process_data;
 static struct dns *process_dns;
 static struct event_base *process_base;
+static struct offload *process_offload;   /* blocking work (greylist's SQLite) */
 static char process_resolvers[RESOLVERS_MAX];
 
 const struct scan_data *scan_process_data(void)
@@ -138,6 +140,15 @@ void scan_start(struct event_base *base, const struct config *c)
 	process_dns = dns_new(base, servers, c->scan->dns_timeout_ms, 2);
 	if (!process_dns)
 		log_event(LOG_ERR, "scan_dns_error", "msg", "no resolver: DNS checks answer temperror", NULL);
+	/* One thread: the greylist's SQLite handle is used by it alone. */
+	process_offload = offload_new(base, 1);
+	if (!process_offload)
+		log_event(LOG_ERR, "scan_error", "msg", "no worker thread: checks that need one fail open", NULL);
+}
+
+struct offload *scan_job_offload(struct scan_job *job)
+{
+	return process_offload;
 }
 
 struct scan_session *scan_session_new(const struct config *c, const struct sockaddr *client,

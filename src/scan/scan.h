@@ -27,6 +27,7 @@ struct config;
 struct event_base;
 struct dns;
 struct ipc_eom;
+struct offload;
 
 enum scan_stage {
 	SCAN_STAGE_CONNECT,
@@ -72,6 +73,10 @@ struct scan_facts {
 
 struct scan_facts *scan_job_facts(struct scan_job *job);
 struct dns *scan_job_dns(struct scan_job *job);
+/* Where a check runs work that may block (disk, CPU): one worker thread
+ * per smtpd process, so a resource used only there needs no lock. NULL if
+ * it could not be started. */
+struct offload *scan_job_offload(struct scan_job *job);
 struct event_base *scan_job_base(struct scan_job *job);
 const struct config *scan_job_config(struct scan_job *job);
 const struct scan_config *scan_job_scan_config(struct scan_job *job);
