@@ -53,8 +53,9 @@ struct job {
 	size_t n;
 	char *sender;                /* the sender after rewriting (owned), or NULL */
 	struct msgview view;         /* what is sent: added headers, the message up to its end */
-	/* MX resolution */
+	/* Address resolution: the MX hosts, or a static route's host name */
 	struct mx_plan plan;
+	unsigned port;               /* of the resolved addresses: queue.mx_port or the route's */
 	struct addr_query queries[2 * MX_HOSTS_MAX];
 	struct sockaddr_storage addrs[MX_HOSTS_MAX][2][ADDRS_PER_HOST];
 	size_t n_addrs[MX_HOSTS_MAX][2];
@@ -172,17 +173,20 @@ static void mx_addrs_done(struct job *j)
 				all[n++] = j->addrs[h][f][k];
 	if (n == 0) {
 		char reply[400];
-		if (j->tempfail)
-			snprintf(reply, sizeof(reply), "451 4.4.3 address lookup of the MX hosts of %s failed", j->domain);
+		/* A static route's host that does not resolve is a local problem
+		 * (the administrator's table), never a bounce. */
+		if (j->tempfail || j->route)
+			snprintf(reply, sizeof(reply), "451 4.4.3 address lookup of %s%s failed",
+				 j->route ? "" : "the MX hosts of ", j->route ? j->route->host : j->domain);
 		else
 			snprintf(reply, sizeof(reply), "550 5.4.4 no address for the MX hosts of %s", j->domain);
 		free(all);
-		job_fail(j, j->tempfail ? 451 : 550, reply);
+		job_fail(j, j->tempfail || j->route ? 451 : 550, reply);
 		return;
 	}
 	char port[8];
-	snprintf(port, sizeof(port), "%u", j->c->queue.mx_port);
-	run_smtp(j, all, n, j->plan.hosts[0], port, false);
+	snprintf(port, sizeof(port), "%u", j->port);
+	run_smtp(j, all, n, j->plan.hosts[0], port, j->route && j->route->kind == ROUTE_LMTP);
 	free(all);
 }
 
@@ -194,7 +198,7 @@ static void on_addr(void *arg, enum dns_status st, const struct sockaddr_storage
 	if (st == DNS_OK) {
 		for (size_t k = 0; k < n && j->n_addrs[aq->host][f] < ADDRS_PER_HOST; k++) {
 			struct sockaddr_storage ss = addrs[k];
-			in_port_t port = htons((in_port_t)j->c->queue.mx_port);
+			in_port_t port = htons((in_port_t)j->port);
 			if (ss.ss_family == AF_INET)
 				((struct sockaddr_in *)&ss)->sin_port = port;
 			else if (ss.ss_family == AF_INET6)
@@ -217,6 +221,8 @@ static unsigned random_u32(void)
 		v = (unsigned)rand();
 	return v;
 }
+
+static void resolve_hosts(struct job *j);
 
 static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n)
 {
@@ -246,7 +252,20 @@ static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t
 	case MX_OK:
 		break;
 	}
+	j->port = j->c->queue.mx_port;
+	resolve_hosts(j);
+}
+
+/* A and AAAA of every host in j->plan, all at once on c-ares (never a
+ * blocking resolver on the queue's loop); mx_addrs_done() when all are in. */
+static void resolve_hosts(struct job *j)
+{
 	struct dns *d = scheduler_dns(j->sch);
+	if (!d) {
+		j->tempfail = true;
+		mx_addrs_done(j);
+		return;
+	}
 	j->pending = (unsigned)(2 * j->plan.n);
 	for (size_t h = 0; h < j->plan.n; h++) {
 		j->queries[2 * h] = (struct addr_query){ j, h, AF_INET };
@@ -254,6 +273,33 @@ static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t
 		dns_query_addr(d, j->plan.hosts[h], AF_INET, on_addr, &j->queries[2 * h]);
 		dns_query_addr(d, j->plan.hosts[h], AF_INET6, on_addr, &j->queries[2 * h + 1]);
 	}
+}
+
+/* A static SMTP/LMTP route: an address literal needs no DNS at all
+ * (TOP-4: internal mail flows with the internet link down); a host name is
+ * resolved with c-ares, as MX hosts are (issue 16 item 8). */
+static void run_route_host(struct job *j)
+{
+	const struct route *r = j->route;
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	unsigned port = (unsigned)strtoul(r->port, NULL, 10);
+	if (inet_pton(AF_INET, r->host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((in_port_t)port);
+	} else if (inet_pton(AF_INET6, r->host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((in_port_t)port);
+	}
+	if (ss.ss_family != 0) {
+		run_smtp(j, &ss, 1, r->host, r->port, r->kind == ROUTE_LMTP);
+		return;
+	}
+	j->plan.n = 1;
+	snprintf(j->plan.hosts[0], sizeof(j->plan.hosts[0]), "%s", r->host);
+	j->port = port;
+	resolve_hosts(j);
 }
 
 static void run_mx(struct job *j)
@@ -332,7 +378,7 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 			snprintf(su->sun_path, sizeof(su->sun_path), "%s", j->route->path);
 			run_smtp(j, &ss, 1, j->route->path, "", true);
 		} else
-			run_smtp(j, NULL, 0, j->route->host, j->route->port, j->route->kind == ROUTE_LMTP);
+			run_route_host(j);
 	}
 	free(jobs);
 	(void)dns;

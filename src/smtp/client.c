@@ -938,7 +938,8 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 	} else {
 		/* Static routes: numeric next hops resolve without DNS (TOP-4);
 		 * a name goes through the system resolver. */
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST },
+				*ai = NULL;
 		int rc = getaddrinfo(job->host, job->port, &hints, &ai);
 		if (rc != 0) {
 			fail_remaining(c, 451, "451 4.4.3 %s: host lookup failed: %s", job->host, gai_strerror(rc));

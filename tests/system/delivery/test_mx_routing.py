@@ -49,6 +49,7 @@ def dns(ports):
         "--host-record=amx.test,127.0.0.45",
         "--mx-host=nullmx.test,.,0",
         "--mx-host=v6.test,mx.v6.test,10", "--host-record=mx.v6.test,::1",
+        "--host-record=relay.named.test,127.0.0.44",
     ]).start()
     yield d
     d.stop()
@@ -148,3 +149,24 @@ def test_dns_down_static_routes_deliver_and_mx_mail_waits_for_dns(make_gateway, 
         gw2.wait_delivered(qid)
     finally:
         late.stop()
+
+
+def test_a_static_route_by_host_name_resolves_through_the_gateway_s_resolver(make_gateway, sink, dns,
+                                                                              mx_sinks, mx_port):
+    """Issue 16 item 8: a route naming a host is resolved with c-ares on the
+    configured dns.servers (the machine's resolver does not know
+    relay.named.test), never with a blocking lookup on the queue's loop; a
+    name that does not resolve defers (a local problem), it never bounces."""
+    gw2 = make_gateway(sink=sink, dns={"servers": [dns.servers]},
+                       local_domains=["example.test", "named.test", "nohost.test"],
+                       routes={"example.test": f"smtp://127.0.0.1:{sink.port}",
+                               "named.test": f"smtp://relay.named.test:{mx_port}",
+                               "nohost.test": f"smtp://nohost.named.test:{mx_port}"})
+    token = mwsys.unique("named")
+    qid = send(gw2, "sender@example.test", ["user@named.test"], _body(token))
+    gw2.wait_delivered(qid)
+    assert mx_sinks["127.0.0.44"].wait_token(token)
+    start = gw2.mark()
+    qid = send(gw2, "sender@example.test", ["user@nohost.test"], _body(mwsys.unique("nohost")))
+    ev = gw2.wait_event(start=start, proc="queue", event="delivery", queue_id=qid, status="deferred")
+    assert "451 4.4.3 address lookup of nohost.named.test failed" in ev["reply"]
