@@ -936,8 +936,9 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 		memcpy(c->addrs, job->addrs, job->n_addrs * sizeof(*c->addrs));
 		c->n_addrs = job->n_addrs;
 	} else {
-		/* Static routes: numeric next hops resolve without DNS (TOP-4);
-		 * a name goes through the system resolver. */
+		/* A numeric next hop only (TOP-4: no DNS). Names are resolved
+		 * by the caller with c-ares (queue/deliver.c): a blocking
+		 * resolver must never run on the queue's event loop. */
 		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST },
 				*ai = NULL;
 		int rc = getaddrinfo(job->host, job->port, &hints, &ai);
