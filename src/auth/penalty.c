@@ -3,11 +3,14 @@
  */
 #include "auth/penalty.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#include "util/alloc.h"
+#define LOCK_WAIT_NS (5 * 1000 * 1000)   /* 5 ms, then the check fails open */
 
 struct penalty {
 	char client[64];
@@ -17,28 +20,69 @@ struct penalty {
 };
 
 struct penalty_table {
+	pthread_mutex_t mu;
+	bool shared;
 	struct penalty e[PENALTY_ENTRIES];
 };
 
-struct penalty_table *penalty_new(void)
+struct penalty_table *penalty_new(bool shared)
 {
-	return xcalloc(1, sizeof(struct penalty_table));
+	struct penalty_table *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+				       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return NULL;
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, shared ? PTHREAD_PROCESS_SHARED : PTHREAD_PROCESS_PRIVATE);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	int rc = pthread_mutex_init(&t->mu, &a);
+	pthread_mutexattr_destroy(&a);
+	if (rc != 0) {
+		munmap(t, sizeof(*t));
+		return NULL;
+	}
+	t->shared = shared;
+	return t;
 }
 
 void penalty_free(struct penalty_table *t)
 {
-	free(t);
+	if (t)
+		munmap(t, sizeof(*t));
 }
 
-static struct penalty *find(const struct penalty_table *t, const char *client, bool create, time_t now)
+/* The lock, with a bound on the wait; a holder that died leaves the table
+ * as it was (each update is a few stores; the worst is one stale entry). */
+static bool lock(struct penalty_table *t)
 {
-	struct penalty *table = (struct penalty *)t->e;
-	struct penalty *oldest = &table[0];
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += LOCK_WAIT_NS;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	int rc = pthread_mutex_timedlock(&t->mu, &until);
+	if (rc == EOWNERDEAD) {
+		pthread_mutex_consistent(&t->mu);
+		rc = 0;
+	}
+	return rc == 0;
+}
+
+static bool same_client(const struct penalty *p, const char *client)
+{
+	return p->client[0] && strncmp(p->client, client, sizeof(p->client)) == 0;
+}
+
+static struct penalty *find(struct penalty_table *t, const char *client, bool create, time_t now)
+{
+	struct penalty *oldest = &t->e[0];
 	for (size_t i = 0; i < PENALTY_ENTRIES; i++) {
-		if (table[i].client[0] && strcmp(table[i].client, client) == 0)
-			return &table[i];
-		if (table[i].last < oldest->last || (!table[i].client[0] && oldest->client[0]))
-			oldest = &table[i];
+		if (same_client(&t->e[i], client))
+			return &t->e[i];
+		if (t->e[i].last < oldest->last || (!t->e[i].client[0] && oldest->client[0]))
+			oldest = &t->e[i];
 	}
 	if (!create)
 		return NULL;
@@ -48,15 +92,21 @@ static struct penalty *find(const struct penalty_table *t, const char *client, b
 	return oldest;
 }
 
-bool penalty_blocked(const struct penalty_table *t, const char *client, time_t now)
+bool penalty_blocked(struct penalty_table *t, const char *client, time_t now)
 {
+	if (!lock(t))
+		return false;
 	const struct penalty *p = find(t, client, false, now);
-	return p && p->until > now;
+	bool blocked = p && p->until > now;
+	pthread_mutex_unlock(&t->mu);
+	return blocked;
 }
 
 bool penalty_fail(struct penalty_table *t, const char *client, time_t now, unsigned max_failures,
 		  unsigned lockout)
 {
+	if (!lock(t))
+		return false;
 	struct penalty *p = find(t, client, true, now);
 	/* Failures long ago (older than a lock-out) no longer count. */
 	if (p->until == 0 && p->last + (time_t)lockout < now)
@@ -68,12 +118,17 @@ bool penalty_fail(struct penalty_table *t, const char *client, time_t now, unsig
 	p->last = now;
 	if (++p->failures >= max_failures)
 		p->until = now + (time_t)lockout;
-	return p->until > now;
+	bool cut_off = p->until > now;
+	pthread_mutex_unlock(&t->mu);
+	return cut_off;
 }
 
 void penalty_clear(struct penalty_table *t, const char *client)
 {
+	if (!lock(t))
+		return;
 	struct penalty *p = find(t, client, false, 0);
 	if (p)
 		memset(p, 0, sizeof(*p));
+	pthread_mutex_unlock(&t->mu);
 }

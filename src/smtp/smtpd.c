@@ -60,6 +60,13 @@ void smtpd_assets_free(struct smtpd_assets *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static struct penalty_table *shared_penalties;
+
+void smtpd_penalties_use(struct penalty_table *t)
+{
+	shared_penalties = t;
+}
+
 void smtpd_assets_use(const struct smtpd_assets *a)
 {
 	current_assets = *a;
@@ -270,8 +277,13 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 
 int smtpd_main(const struct config *c, const struct child_fds *fds)
 {
-	struct smtpd d = { .config = c, .assets = &current_assets, .penalties = penalty_new(),
+	/* The master's shared table (issue 16 item 9); a private one only if
+	 * the master could not make it. */
+	struct smtpd d = { .config = c, .assets = &current_assets,
+			  .penalties = shared_penalties ? shared_penalties : penalty_new(false),
 			  .tls_rate = rate_new() };
+	if (!d.penalties)
+		return 1;
 	TAILQ_INIT(&d.sessions);
 	d.base = event_base_new();
 	if (!d.base)
@@ -299,7 +311,8 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	log_event(LOG_INFO, "ready", "listeners", log_u64(n_listeners), NULL);
 	event_base_dispatch(d.base);
 	log_event(LOG_INFO, "stopped", NULL);
-	penalty_free(d.penalties);
+	if (d.penalties != shared_penalties)
+		penalty_free(d.penalties);
 	rate_free(d.tls_rate);
 	return 0;
 }

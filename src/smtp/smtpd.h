@@ -35,6 +35,10 @@ void smtpd_assets_free(struct smtpd_assets *a);
 /* The assets the next smtpd forked by this process uses (the master calls
  * this before child_spawn). */
 void smtpd_assets_use(const struct smtpd_assets *a);
+/* The failed-AUTH table every smtpd shares (auth/penalty.h), made by the
+ * master before it forks any. */
+struct penalty_table;
+void smtpd_penalties_use(struct penalty_table *t);
 
 int smtpd_main(const struct config *c, const struct child_fds *fds);
 

@@ -6,6 +6,7 @@ every message is logged with the client and the login (REL-4)."""
 
 import base64
 import os
+import signal
 import subprocess
 import time
 
@@ -294,3 +295,41 @@ def test_received_names_the_user_when_configured(make_gateway, ports, sink, cred
                              f"Subject: {token}\r\n\r\nx\r\n".encode()).code == 250
     header = sink.wait_token(token).data.split(b"\r\n\r\n", 1)[0].decode()
     assert "(Authenticated sender: bob)" in header, header
+
+
+def test_failures_add_up_across_smtpd_processes(make_gateway, ports, sink, credentials):
+    """Issue 16 item 9: with several smtpd processes the brake holds as
+    configured. Two failures are made in each of the two processes (the
+    other one held with SIGSTOP, so the kernel hands the connection to the
+    one that runs); counted per process neither would have reached 4."""
+    path, _ = credentials
+    gw4 = make_gateway(
+        sink=sink, smtpd_processes=2,
+        listeners=[{"name": "submission", "address": "127.0.0.1", "port": ports.get(), "mode": "submission"}],
+        auth={"credentials": path, "max_failures": 4, "lockout": "1h", "failure_delay": "1s"})
+    gw4.wait_event(proc="smtpd", event="ready", start=0)
+    mwsys.wait_until(lambda: len(gw4.events(start=0, proc="smtpd", event="ready")) == 2,
+                     what="both smtpd processes ready")
+    smtpds = gw4.children("smtpd")[-2:]
+    source = mwsys.ADDRESSES.get()
+    start = gw4.mark()
+    for held, serving in ((smtpds[0], smtpds[1]), (smtpds[1], smtpds[0])):
+        os.kill(held, signal.SIGSTOP)
+        try:
+            for _ in range(2):
+                with mwsys.SmtpClient(gw4.port, source=source) as c:
+                    assert c.greeting().code == 220
+                    c.ehlo()
+                    assert c.starttls(certs.client_context()).code == 220
+                    c.ehlo()
+                    assert c.cmd("AUTH PLAIN " + _plain("bob", "guess")).code == 535
+        finally:
+            os.kill(held, signal.SIGCONT)
+    failed = gw4.events(start=start, proc="smtpd", event="auth", result="failed")
+    per_process = {pid: sum(1 for e in failed if e["_pid"] == str(pid)) for pid in smtpds}
+    assert per_process == {smtpds[0]: 2, smtpds[1]: 2}, per_process
+    assert failed[-1].get("cut_off") == "yes", failed[-1]
+    for _ in range(3):  # whichever process takes it
+        with mwsys.SmtpClient(gw4.port, source=source) as c:
+            r = c.greeting()
+            assert r.code == 421 and r.enhanced == "4.7.0", r
