@@ -16,6 +16,8 @@
  *     ip_deny: {file: /etc/mailwarden/deny.txt, optional: true}
  *     recipients: /etc/mailwarden/recipients.txt
  *     rbl_files: [{file: /var/lib/rbl/local.zone, name: local, points: 10, type: ip4set}]
+ *                 # exempt_authenticated: true: a policy list (dynamic ranges) that
+ *                 # clients who log in are not judged by (issue 18 item 8)
  *
  * Every file must exist unless it says "optional: true" (fail closed:
  * master/preflight.c checks them at start, scan/reload.c at a reload).
@@ -390,8 +392,11 @@ static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *nam
 						loader_err(ld, kl, kname, "must be one of: ip4set, ip4tset, dnset");
 				}
 				free(type);
-			} else
-				loader_err(ld, kl, kname, "unknown key (file, name, points, type, optional)");
+			} else if (loader_text_is(k, klen, "exempt_authenticated"))
+				get_bool(ld, val, kname, kl, &f.exempt_authenticated);
+			else
+				loader_err(ld, kl, kname,
+					   "unknown key (file, name, points, type, optional, exempt_authenticated)");
 		}
 		if (!f.path) {
 			loader_err(ld, prev, iname, "file is required");

@@ -45,6 +45,10 @@ struct scan_rbl_file {
 	char *name;          /* shown in symbols and logs */
 	int points;
 	bool dnset;          /* type dnset (domain names); else ip4set/ip4tset */
+	/* A policy list (dynamic address ranges, "PBL"): a client that
+	 * authenticates is not judged by it. On a listener that offers AUTH it
+	 * is looked up at MAIL, once it is known whether the client logged in. */
+	bool exempt_authenticated;
 };
 
 struct scan_dnsbl {

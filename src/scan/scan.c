@@ -189,6 +189,7 @@ void scan_session_set_outbound(struct scan_session *ss)
 	if (!ss)
 		return;
 	ss->facts.outbound = true;
+	ss->facts.authenticated = true;
 	ss->dir = &ss->sc->outbound;
 }
 

@@ -61,7 +61,9 @@ struct scan_facts {
 	char helo[256];
 	char sender[600];          /* "" = null sender */
 	char rcpt[600];            /* during the RCPT stage */
-	bool outbound;             /* client in trusted_networks */
+	bool outbound;             /* client in trusted_networks, or authenticated */
+	bool auth_possible;        /* the listener offers AUTH */
+	bool authenticated;        /* the client logged in (AUTH) */
 	bool allowlisted;          /* on the scanner's allow list */
 	/* Reverse DNS (RFC 8601 iprev): filled by the rdns/fcrdns checks. */
 	char ptr[256];             /* first PTR name, "" if none */
@@ -108,7 +110,8 @@ struct scan_session *scan_session_new(const struct config *c, const struct socka
 void scan_session_free(struct scan_session *ss);
 struct scan_facts *scan_session_facts(struct scan_session *ss);
 /* The client authenticated (AUTH): its mail is outbound from now on and
- * goes by the outbound policy (SCAN-1). */
+ * goes by the outbound policy (SCAN-1), and policy lists that exempt
+ * logged-in clients no longer apply. */
 void scan_session_set_outbound(struct scan_session *ss);
 
 /* Run a stage. done() is called once, maybe before scan_run returns, with
