@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/headerfield.h"
+
 #define EOM_F_OUTBOUND 0x1u
 
 bool ipc_symbol_name_ok(const char *s)
@@ -100,22 +102,6 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
 	return ipc_get_end(m) && !(flags & ~EOM_F_OUTBOUND) && token_ok(r->queue_id);
 }
 
-/* Header lines to add: printable text, CRLF line ends, every line ended. */
-static bool header_lines_ok(const char *s)
-{
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\r') {
-			if (s[i + 1] != '\n')
-				return false;
-			i++;
-		} else if (s[i] == '\n' || ((unsigned char)s[i] < ' ' && s[i] != '\t') || s[i] == 0x7f) {
-			return false;
-		}
-	}
-	return n == 0 || (n >= 2 && s[n - 2] == '\r' && s[n - 1] == '\n');
-}
-
 static bool reply_ok(const char *s)
 {
 	if (strlen(s) < 4 || (s[0] != '4' && s[0] != '5') || s[3] != ' ')
@@ -145,5 +131,5 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	ipc_get_str(m, r->headers, sizeof(r->headers));
 	r->refused = refused == 1;
 	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
-	       (r->refused || !r->reply[0]) && header_lines_ok(r->headers);
+	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers));
 }

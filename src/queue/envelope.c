@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "util/alloc.h"
+#include "util/headerfield.h"
 
 #define ENVELOPE_MAGIC "MWQ2"
 #define ENVELOPE_MAGIC_V1 "MWQ1"   /* no trailer: read, never written */
@@ -262,22 +263,6 @@ unsigned char *envelope_encode_trailer(const struct envelope *e, uint64_t body_l
 	return w.buf;
 }
 
-/* Header lines to add: printable text and CRLF line ends only (they go
- * onto the wire as they are). */
-static bool header_text_ok(const unsigned char *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (d[i] == '\r') {
-			if (i + 1 >= n || d[i + 1] != '\n')
-				return false;
-			i++;
-		} else if (d[i] == '\n' || (d[i] < ' ' && d[i] != '\t') || d[i] == 0x7f) {
-			return false;
-		}
-	}
-	return n == 0 || (n >= 2 && d[n - 2] == '\r' && d[n - 1] == '\n');
-}
-
 bool envelope_decode_trailer(const unsigned char *p, size_t len, uint64_t tail_offset, struct envelope *e)
 {
 	if (len < ENVELOPE_FOOTER_SIZE || memcmp(p + len - ENVELOPE_FOOTER_SIZE, FOOTER_MAGIC, 4) != 0)
@@ -301,7 +286,7 @@ bool envelope_decode_trailer(const unsigned char *p, size_t len, uint64_t tail_o
 		case 'V': set_field(&e->verdict, dup_field(d, n, &ok)); break;
 		case 'J': set_field(&e->subject_prefix, dup_field(d, n, &ok)); break;
 		case 'A':
-			if (!header_text_ok(d, n))
+			if (memchr(d, '\0', n) || !header_block_valid((const char *)d, n))
 				return false;
 			set_field(&e->add_headers, dup_field(d, n, &ok));
 			break;

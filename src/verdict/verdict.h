@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define VERDICT_SYMBOLS_MAX 96
+#define VERDICT_SYMBOLS_MAX 160   /* smtpd and the scanner send at most 64 each */
 
 enum verdict_action {
 	VERDICT_ACCEPT,       /* deliver as is */

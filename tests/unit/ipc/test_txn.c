@@ -1,0 +1,114 @@
+/* The typed transaction messages (ipc/txn.h): one encoder and one decoder
+ * each, round trips, and what a decoder refuses from a broken or hostile
+ * peer (SEC-1: a compromised smtpd or scanner writes these). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "ipc/txn.h"
+
+static struct ipc_msg out, in;
+
+static void transmit(void)
+{
+	cr_assert_not(out.bad);
+	cr_assert(ipc_msg_decode(&in, out.data, out.len));
+}
+
+Test(ipc_txn, end_of_message_round_trip)
+{
+	struct ipc_eom e = { .size = 392, .outbound = true, .n_symbols = 2 }, d;
+	strcpy(e.iprev, "pass");
+	strcpy(e.ptr, "mail.example.org");
+	strcpy(e.spf, "fail");
+	strcpy(e.spf_domain, "example.org");
+	strcpy(e.symbols[0].name, "RBL_FILE");
+	e.symbols[0].points = 5;
+	strcpy(e.symbols[1].name, "HELO_BAD_SYNTAX");
+	e.symbols[1].points = -2;
+	ipc_eom_encode(&out, 9, &e);
+	transmit();
+	cr_assert(ipc_eom_decode(&in, &d));
+	cr_assert_eq(in.reqid, 9);
+	cr_assert_eq(d.size, 392);
+	cr_assert(d.outbound);
+	cr_assert_str_eq(d.ptr, "mail.example.org");
+	cr_assert_eq(d.n_symbols, 2);
+	cr_assert_eq(d.symbols[1].points, -2);
+}
+
+Test(ipc_txn, end_of_message_with_a_header_breaking_fact_or_bad_symbol_is_refused)
+{
+	struct ipc_eom e = { .size = 1 }, d;
+	strcpy(e.ptr, "evil (comment");
+	ipc_eom_encode(&out, 1, &e);
+	transmit();
+	cr_assert_not(ipc_eom_decode(&in, &d), "a PTR that would break Authentication-Results");
+	memset(&e, 0, sizeof(e));
+	e.n_symbols = 1;
+	strcpy(e.symbols[0].name, "lower_case");
+	ipc_eom_encode(&out, 1, &e);
+	transmit();
+	cr_assert_not(ipc_eom_decode(&in, &d));
+}
+
+Test(ipc_txn, end_of_message_with_too_many_symbols_or_bytes_left_over_is_refused)
+{
+	ipc_msg_init(&out, IPC_TXN_EOM, 1);
+	ipc_put_u64(&out, 1);
+	ipc_put_u32(&out, 0);
+	for (int i = 0; i < 4; i++)
+		ipc_put_str(&out, "");
+	ipc_put_u32(&out, IPC_SYMBOLS_MAX + 1);
+	transmit();
+	struct ipc_eom d;
+	cr_assert_not(ipc_eom_decode(&in, &d));
+	struct ipc_eom e = { .size = 1 };
+	ipc_eom_encode(&out, 1, &e);
+	ipc_put_u32(&out, 0);  /* one field too many */
+	transmit();
+	cr_assert_not(ipc_eom_decode(&in, &d));
+}
+
+Test(ipc_txn, scan_request_and_result_round_trip)
+{
+	struct ipc_scan_request r = { .outbound = true, .size = 4096 }, rd;
+	strcpy(r.queue_id, "6B15C9B9A8412927");
+	ipc_scan_request_encode(&out, 3, &r);
+	transmit();
+	cr_assert(ipc_scan_request_decode(&in, &rd));
+	cr_assert(rd.outbound);
+	cr_assert_eq(rd.size, 4096);
+	cr_assert_str_eq(rd.queue_id, "6B15C9B9A8412927");
+
+	struct ipc_scan_result s = { .n_symbols = 1, .refused = true }, sd;
+	strcpy(s.symbols[0].name, "HEADER_MISSING_DATE");
+	s.symbols[0].points = 3;
+	strcpy(s.reply, "550 5.6.0 no date");
+	strcpy(s.headers, "X-A: 1\r\nX-B: 2\r\n");
+	ipc_scan_result_encode(&out, 3, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert(sd.refused);
+	cr_assert_str_eq(sd.reply, "550 5.6.0 no date");
+	cr_assert_str_eq(sd.headers, "X-A: 1\r\nX-B: 2\r\n");
+}
+
+Test(ipc_txn, scan_result_that_could_smuggle_headers_or_a_reply_is_refused)
+{
+	const char *bad_headers[] = { "X-A: 1\nX-B: 2\r\n", "X-A: 1\r\n\r\nbody\r\n", "X-A: 1", "X-A: \x01\r\n",
+				      " folded first\r\n", "no colon\r\n", ": no name\r\n" };
+	struct ipc_scan_result s = { 0 }, sd;
+	for (size_t i = 0; i < sizeof(bad_headers) / sizeof(bad_headers[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		strcpy(s.headers, bad_headers[i]);
+		ipc_scan_result_encode(&out, 1, &s);
+		transmit();
+		cr_assert_not(ipc_scan_result_decode(&in, &sd), "headers %zu accepted", i);
+	}
+	memset(&s, 0, sizeof(s));
+	s.refused = true;
+	strcpy(s.reply, "250 ok, delivered");
+	ipc_scan_result_encode(&out, 1, &s);
+	transmit();
+	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a refusal must be a 4xx/5xx reply");
+}
