@@ -20,6 +20,7 @@
 #include "smtp/session.h"
 #include "smtp/smtpd.h"
 #include "smtp/smtpd_internal.h"
+#include "smtp/wait.h"
 #include "util/log.h"
 
 static const struct config *cfg(const struct smtp_session *s)
@@ -43,6 +44,28 @@ static void auth_done(struct smtp_session *s)
 	OPENSSL_cleanse(s->auth_login, sizeof(s->auth_login));
 }
 
+/* The failure delay is the wait's deadline: its end is the reply. */
+static void auth_delay_over(struct smtp_session *s, const struct smtp_cont *c, const struct smtp_result *r)
+{
+	if (c->u.auth.cut_off) {
+		smtp_session_reply(s, "%s", c->u.auth.reply);
+		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications; try again later",
+				   s->smtpd->config->hostname);
+		return;
+	}
+	smtp_session_set_state(s, SMTP_STATE_READY);
+	smtp_session_error(s, "%s", c->u.auth.reply);
+}
+
+/* After a failed AUTH: answer reply after the configured delay (and close
+ * if cut_off); the session reads nothing meanwhile. */
+static void auth_delay(struct smtp_session *s, const char *reply, bool cut_off)
+{
+	struct smtp_cont c = { .fn = auth_delay_over, .u.auth.cut_off = cut_off };
+	snprintf(c.u.auth.reply, sizeof(c.u.auth.reply), "%s", reply);
+	smtp_session_wait(s, SMTP_PENDING_AUTH_DELAY, &c, s->smtpd->config->auth.failure_delay);
+}
+
 /* Check the credentials; answer now on success, after the delay on failure. */
 static void auth_verify(struct smtp_session *s, const char *mech, const char *user, const char *password)
 {
@@ -64,7 +87,7 @@ static void auth_verify(struct smtp_session *s, const char *mech, const char *us
 	bool cut_off = penalty_fail(s->smtpd->penalties, s->client_ip, time(NULL), cfg(s)->auth.max_failures, cfg(s)->auth.lockout);
 	log_event(LOG_WARNING, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
 		  "user", user, "result", "failed", "cut_off", cut_off ? "yes" : "no", NULL);
-	smtp_session_auth_delay(s, "535 5.7.8 Error: authentication failed", cut_off);
+	auth_delay(s, "535 5.7.8 Error: authentication failed", cut_off);
 }
 
 /* A response that cannot be decoded ends the exchange (RFC 4954 4: 501). */

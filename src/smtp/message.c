@@ -89,3 +89,10 @@ void message_discard(struct message *m)
 	pipeout_free(m->out);
 	m->out = NULL;
 }
+
+void message_fail(struct message *m)
+{
+	message_discard(m);
+	if (m->error == MESSAGE_OK)
+		m->error = MESSAGE_IO;
+}

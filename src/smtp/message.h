@@ -56,5 +56,8 @@ bool message_backlogged(const struct message *m);
 enum message_error message_finish(struct message *m);
 /* Close the pipe and drop what was not written. */
 void message_discard(struct message *m);
+/* The queue stopped taking the message: close the pipe and fail it
+ * (MESSAGE_IO); the rest of the body is still read, and dropped. */
+void message_fail(struct message *m);
 
 #endif

@@ -8,23 +8,39 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
-#include "net/conn.h"
 #include "smtp/smtpd_internal.h"
+#include "smtp/wait.h"
 #include "util/log.h"
 
+/* The stage's result goes to the command that ran it. A stage that takes
+ * longer than the command timeout (its DNS never answers) ends the session
+ * as the client's own silence would. */
+static void stage_done(struct smtp_session *s, const struct smtp_cont *c, const struct smtp_result *r)
+{
+	if (r->status == SMTP_RESULT_EXPIRED)
+		smtp_session_timed_out(s, SMTP_PENDING_SCAN);
+	else
+		c->u.scan(s, r->status == SMTP_RESULT_REFUSED ? r->text : NULL);
+}
+
+/* From the scanner; after the session gave up (closed) it is ignored. */
 static void on_stage_done(void *arg, bool refused, const char *reply)
 {
-	struct smtp_session *s = arg;
-	smtp_scan_then then = s->scan_then;
-	s->scan_then = NULL;
-	if (s->scan_pending) {
-		s->scan_pending = false;
-		if (s->state != SMTP_STATE_SCAN_WAIT)
-			return;  /* closed meanwhile (timeout, shutdown): nothing to answer */
-		smtp_session_set_state(s, s->scan_resume);
-		conn_resume(s->conn);
+	struct smtp_result r = { .status = refused ? SMTP_RESULT_REFUSED : SMTP_RESULT_OK, .text = reply, .fd = -1 };
+	smtp_session_resume(arg, SMTP_PENDING_SCAN, &r);
+}
+
+static void run_stage(struct smtp_session *s, enum scan_stage stage, const struct smtp_cont *cont)
+{
+	struct scan_facts *f = scan_session_facts(s->scan);
+	if (stage == SCAN_STAGE_HELO)
+		snprintf(f->helo, sizeof(f->helo), "%s", s->helo);
+	if (stage == SCAN_STAGE_MAIL && s->txn) {
+		scan_message_reset(s->scan);
+		snprintf(f->sender, sizeof(f->sender), "%s", s->txn->sender_text);
 	}
-	then(s, refused ? reply : NULL);
+	smtp_session_wait(s, SMTP_PENDING_SCAN, cont, s->smtpd->config->limits.command_timeout);
+	scan_run(s->scan, stage, on_stage_done, s);  /* may answer at once */
 }
 
 void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_then then)
@@ -33,31 +49,20 @@ void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_th
 		then(s, NULL);
 		return;
 	}
-	struct scan_facts *f = scan_session_facts(s->scan);
-	if (stage == SCAN_STAGE_HELO)
-		snprintf(f->helo, sizeof(f->helo), "%s", s->helo);
-	if (stage == SCAN_STAGE_MAIL && s->txn) {
-		scan_message_reset(s->scan);
-		snprintf(f->sender, sizeof(f->sender), "%s", s->txn->sender_text);
-	}
-	s->scan_then = then;
-	s->scan_pending = false;
-	scan_run(s->scan, stage, on_stage_done, s);
-	if (s->scan_then) {  /* still running: wait without reading input */
-		s->scan_pending = true;
-		s->scan_resume = s->state;
-		smtp_session_set_state(s, SMTP_STATE_SCAN_WAIT);
-	}
+	run_stage(s, stage, &(struct smtp_cont){ .fn = stage_done, .u.scan = then });
 }
 
 /* The recipient being scanned lives in the scanner's facts meanwhile. */
-static void rcpt_scanned(struct smtp_session *s, const char *refusal)
+static void rcpt_scanned(struct smtp_session *s, const struct smtp_cont *c, const struct smtp_result *r)
 {
 	struct scan_facts *f = scan_session_facts(s->scan);
 	char rcpt[sizeof(f->rcpt)];
 	snprintf(rcpt, sizeof(rcpt), "%s", f->rcpt);
 	f->rcpt[0] = '\0';
-	s->scan_rcpt_then(s, rcpt, refusal);
+	if (r->status == SMTP_RESULT_EXPIRED)
+		smtp_session_timed_out(s, SMTP_PENDING_SCAN);
+	else
+		c->u.scan_rcpt(s, rcpt, r->status == SMTP_RESULT_REFUSED ? r->text : NULL);
 }
 
 void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_then then)
@@ -66,9 +71,8 @@ void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_the
 		then(s, rcpt, NULL);
 		return;
 	}
-	s->scan_rcpt_then = then;
 	snprintf(scan_session_facts(s->scan)->rcpt, sizeof(scan_session_facts(s->scan)->rcpt), "%s", rcpt);
-	smtp_scan_stage(s, SCAN_STAGE_RCPT, rcpt_scanned);
+	run_stage(s, SCAN_STAGE_RCPT, &(struct smtp_cont){ .fn = rcpt_scanned, .u.scan_rcpt = then });
 }
 
 /* The 220, unless the client has already sent something (issue 18 item 1). */
@@ -79,12 +83,10 @@ static void greet_now(struct smtp_session *s)
 	smtp_session_reply(s, "220 %s ESMTP mailwarden", s->smtpd->config->hostname);
 }
 
-static void greet_delay_over(void *arg)
+/* The greet delay is the wait's deadline: its end is the greeting. */
+static void greet_delay_over(struct smtp_session *s, const struct smtp_cont *c, const struct smtp_result *r)
 {
-	struct smtp_session *s = arg;
 	greet_now(s);
-	if (s->state != SMTP_STATE_CLOSING)
-		conn_resume(s->conn);
 }
 
 static void greet(struct smtp_session *s, const char *refusal)
@@ -100,8 +102,8 @@ static void greet(struct smtp_session *s, const char *refusal)
 		/* Like postscreen's pregreet test: a client that talks before
 		 * the greeting is no SMTP client (RFC 5321 3.1). Input is only
 		 * held back meanwhile; greet_now looks at it. */
-		conn_pause(s->conn);
-		conn_after(s->conn, s->lcfg->greet_delay, greet_delay_over);
+		smtp_session_wait(s, SMTP_PENDING_GREET_DELAY, &(struct smtp_cont){ .fn = greet_delay_over },
+				  s->lcfg->greet_delay);
 		return;
 	}
 	greet_now(s);

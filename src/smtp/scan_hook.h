@@ -22,9 +22,10 @@ void smtp_scan_connect(struct smtp_session *s);
 void smtp_scan_session_end(struct smtp_session *s);
 
 /* Run a stage; then(s, NULL) to go on, then(s, reply) when refused. The
- * session waits in SMTP_STATE_SCAN_WAIT (input paused) meanwhile. The
- * HELO stage takes the name from s->helo, the MAIL stage the sender from
- * the transaction (and starts a new message for the scanner). */
+ * session waits (SMTP_PENDING_SCAN, smtp/wait.h) meanwhile, for at most
+ * the command timeout. The HELO stage takes the name from s->helo, the
+ * MAIL stage the sender from the transaction (and starts a new message
+ * for the scanner). */
 void smtp_scan_stage(struct smtp_session *s, enum scan_stage stage, smtp_scan_then then);
 /* The RCPT stage for one recipient; then() gets it back. */
 void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_then then);

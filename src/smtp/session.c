@@ -1,6 +1,7 @@
 /*
- * SMTP server session: connection events, the input loop, the state
- * transitions and the conversation with the queue. Runs in smtpd.
+ * SMTP server session: connection events, the input loop and the state
+ * transitions. Waiting is wait.c's, the conversation with the queue
+ * session_queue.c's. Runs in smtpd.
  */
 #include "smtp/session.h"
 
@@ -26,6 +27,7 @@
 #include "smtp/smtpd.h"
 #include "smtp/scan_hook.h"
 #include "smtp/smtpd_internal.h"
+#include "smtp/wait.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -38,10 +40,8 @@ static const char *state_names[SMTP_STATE_COUNT] = {
 	[SMTP_STATE_CONNECTED] = "connected", [SMTP_STATE_READY] = "ready",
 	[SMTP_STATE_MAIL] = "mail",           [SMTP_STATE_RCPT] = "rcpt",
 	[SMTP_STATE_DATA] = "data",           [SMTP_STATE_BDAT] = "bdat",
-	[SMTP_STATE_CHUNKING] = "chunking",   [SMTP_STATE_QUEUE_WAIT] = "queue_wait",
-	[SMTP_STATE_CLOSING] = "closing",     [SMTP_STATE_TLS] = "tls",
-	[SMTP_STATE_AUTH] = "auth",           [SMTP_STATE_AUTH_WAIT] = "auth_wait",
-	[SMTP_STATE_SCAN_WAIT] = "scan_wait",
+	[SMTP_STATE_CHUNKING] = "chunking",   [SMTP_STATE_AUTH] = "auth",
+	[SMTP_STATE_WAIT] = "wait",           [SMTP_STATE_CLOSING] = "closing",
 };
 
 const char *smtp_state_name(enum smtp_state st)
@@ -59,12 +59,14 @@ void smtp_session_set_state(struct smtp_session *s, enum smtp_state to)
 		  "to", smtp_state_name(to), NULL);
 	s->state = to;
 	const struct config *c = s->smtpd->config;
-	if (to == SMTP_STATE_DATA || to == SMTP_STATE_BDAT)
+	if (to == SMTP_STATE_WAIT) {
+		/* The client waits for us: the wait's deadline (wait.c) bounds it. */
+		conn_set_timeout(s->conn, 0);
+		conn_pause(s->conn);
+	} else if (to == SMTP_STATE_DATA || to == SMTP_STATE_BDAT)
 		conn_set_timeout(s->conn, c->limits.data_timeout);
 	else if (to != SMTP_STATE_CLOSING)
 		conn_set_timeout(s->conn, c->limits.command_timeout);
-	if (to == SMTP_STATE_QUEUE_WAIT || to == SMTP_STATE_AUTH_WAIT || to == SMTP_STATE_SCAN_WAIT)
-		conn_pause(s->conn);
 }
 
 static void vreply(struct smtp_session *s, const char *fmt, va_list ap)
@@ -122,6 +124,7 @@ void smtp_session_close(struct smtp_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vreply(s, fmt, ap);
 	va_end(ap);
+	smtp_session_wait_cancel(s);
 	smtp_session_txn_reset(s);
 	smtp_session_set_state(s, SMTP_STATE_CLOSING);
 	conn_after(s->conn, s->smtpd->config->limits.command_timeout, session_close_expired);
@@ -163,7 +166,6 @@ void smtp_session_txn_reset(struct smtp_session *s)
 	free(t->rcpt_dsn);
 	free(t);
 	s->txn = NULL;
-	s->wait = SMTP_WAIT_NONE;
 }
 
 /* --- input ---------------------------------------------------------------- */
@@ -198,12 +200,23 @@ static bool read_command(struct smtp_session *s)
 
 static void session_on_input(void *arg);
 
-/* The queue took enough of the message again: read on. */
+/* The queue took enough of the message again: read on (a broken pipe
+ * shows as MESSAGE_IO at the end). A queue that takes nothing for the data
+ * timeout fails the message: the rest is read and dropped, and its end is
+ * answered 451 (the client cannot be answered mid-message). */
+static void backlog_done(struct smtp_session *s, const struct smtp_cont *c, const struct smtp_result *r)
+{
+	if (r->status == SMTP_RESULT_EXPIRED) {
+		log_event(LOG_WARNING, "queue_failed", "session", s->id, "reason",
+			  "the queue took nothing of the message in time", NULL);
+		message_fail(&s->txn->msg);
+	}
+	session_on_input(s);
+}
+
 static void backlog_drained(void *arg, bool ok)
 {
-	struct smtp_session *s = arg;
-	conn_resume(s->conn);
-	session_on_input(s);  /* a broken pipe shows as MESSAGE_IO at the end */
+	smtp_session_resume(arg, SMTP_PENDING_BACKLOG, &(struct smtp_result){ .status = SMTP_RESULT_OK, .fd = -1 });
 }
 
 /* Too much of the message is waiting for the queue: stop reading from the
@@ -213,7 +226,8 @@ static bool wait_for_backlog(struct smtp_session *s)
 	struct message *msg = &s->txn->msg;
 	if (!message_backlogged(msg))
 		return false;
-	conn_pause(s->conn);
+	smtp_session_wait(s, SMTP_PENDING_BACKLOG, &(struct smtp_cont){ .fn = backlog_done },
+			  s->smtpd->config->limits.data_timeout);
 	pipeout_when_drained(msg->out, backlog_drained, s);
 	return true;
 }
@@ -311,9 +325,7 @@ static void session_on_input(void *arg)
 {
 	struct smtp_session *s = arg;
 	for (;;) {
-		if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_QUEUE_WAIT ||
-		    s->state == SMTP_STATE_TLS || s->state == SMTP_STATE_AUTH_WAIT ||
-		    s->state == SMTP_STATE_SCAN_WAIT)
+		if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_WAIT)
 			return;
 		if (conn_output_pending(s->conn) > OUTPUT_MAX)
 			return;  /* resumed by session_on_drained */
@@ -335,7 +347,7 @@ static void session_on_drained(void *arg)
 	if (s->state == SMTP_STATE_CLOSING) {
 		if (conn_finish(s->conn))
 			session_free(s);
-	} else if (s->state != SMTP_STATE_QUEUE_WAIT && s->state != SMTP_STATE_SCAN_WAIT) {
+	} else if (s->state != SMTP_STATE_WAIT) {
 		session_on_input(s);
 	}
 }
@@ -343,10 +355,16 @@ static void session_on_drained(void *arg)
 /* The handshake is done. RFC 3207 4.2: the server forgets everything it
  * learnt from the client before TLS (the EHLO name, any transaction), and
  * the client must say EHLO again. On implicit TLS (RFC 8314) the greeting
- * comes only now. */
-static void session_on_tls_ready(void *arg)
+ * comes only now. A client that does not finish the handshake within the
+ * command timeout is dropped: no reply could reach it. */
+static void tls_done(struct smtp_session *s, const struct smtp_cont *c, const struct smtp_result *r)
 {
-	struct smtp_session *s = arg;
+	if (r->status == SMTP_RESULT_EXPIRED) {
+		log_event(LOG_INFO, "timeout", "session", s->id, "state", smtp_state_name(SMTP_STATE_WAIT),
+			  "wait", smtp_pending_kind_name(SMTP_PENDING_TLS), NULL);
+		session_free(s);
+		return;
+	}
 	const char *version, *cipher;
 	int bits;
 	conn_tls_info(s->conn, &version, &cipher, &bits);
@@ -363,6 +381,11 @@ static void session_on_tls_ready(void *arg)
 	 * input was held back: take them now (these are TLS bytes, not the
 	 * cleartext that conn_start_tls() discarded). */
 	session_on_input(s);
+}
+
+static void session_on_tls_ready(void *arg)
+{
+	smtp_session_resume(arg, SMTP_PENDING_TLS, &(struct smtp_result){ .status = SMTP_RESULT_OK, .fd = -1 });
 }
 
 bool smtp_session_trusted(const struct smtp_session *s)
@@ -392,56 +415,44 @@ bool smtp_session_start_tls(struct smtp_session *s)
 	const struct smtpd_assets *a = s->smtpd->assets;
 	if (!a || !a->tls || !conn_start_tls(s->conn, tls_server_ctx(a->tls)))
 		return false;
-	smtp_session_set_state(s, SMTP_STATE_TLS);
+	smtp_session_wait(s, SMTP_PENDING_TLS, &(struct smtp_cont){ .fn = tls_done },
+			  s->smtpd->config->limits.command_timeout);
 	return true;
 }
 
-static void session_auth_delay_over(void *arg)
+void smtp_session_timed_out(struct smtp_session *s, enum smtp_pending_kind kind)
 {
-	struct smtp_session *s = arg;
-	if (s->state != SMTP_STATE_AUTH_WAIT)
-		return;
-	if (s->auth_cut_off) {
-		smtp_session_reply(s, "%s", s->auth_reply);
-		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications; try again later",
-				   s->smtpd->config->hostname);
-		return;
-	}
-	smtp_session_set_state(s, SMTP_STATE_READY);
-	smtp_session_error(s, "%s", s->auth_reply);
-	conn_resume(s->conn);
+	if (kind == SMTP_PENDING_NONE)
+		log_event(LOG_INFO, "timeout", "session", s->id, "state", smtp_state_name(s->state), NULL);
+	else
+		log_event(LOG_INFO, "timeout", "session", s->id, "state", smtp_state_name(SMTP_STATE_WAIT),
+			  "wait", smtp_pending_kind_name(kind), NULL);
+	smtp_session_close(s, "421 4.4.2 %s Error: timeout exceeded", s->smtpd->config->hostname);
 }
 
-void smtp_session_auth_delay(struct smtp_session *s, const char *reply, bool cut_off)
-{
-	snprintf(s->auth_reply, sizeof(s->auth_reply), "%s", reply);
-	s->auth_cut_off = cut_off;
-	smtp_session_set_state(s, SMTP_STATE_AUTH_WAIT);
-	conn_after(s->conn, s->smtpd->config->auth.failure_delay, session_auth_delay_over);
-}
-
+/* No input for the read timeout (never while waiting: wait.c). */
 static void session_on_timeout(void *arg)
 {
 	struct smtp_session *s = arg;
-	if (s->state == SMTP_STATE_CLOSING || s->state == SMTP_STATE_TLS) {
-		/* The client does not even read its last reply, or never finished
-		 * the handshake: no reply could reach it. */
-		if (s->state == SMTP_STATE_TLS)
-			log_event(LOG_INFO, "timeout", "session", s->id, "state", "tls", NULL);
+	if (s->state == SMTP_STATE_CLOSING) {
+		/* The client does not even read its last reply. */
 		session_free(s);
 		return;
 	}
-	log_event(LOG_INFO, "timeout", "session", s->id, "state", smtp_state_name(s->state), NULL);
-	smtp_session_close(s, "421 4.4.2 %s Error: timeout exceeded", s->smtpd->config->hostname);
+	smtp_session_timed_out(s, SMTP_PENDING_NONE);
 }
 
 static void session_on_closed(void *arg, const char *why)
 {
 	struct smtp_session *s = arg;
-	if (s->state != SMTP_STATE_CLOSING && s->state != SMTP_STATE_READY &&
-	    s->state != SMTP_STATE_CONNECTED && s->state != SMTP_STATE_SCAN_WAIT)
+	enum smtp_pending_kind kind = smtp_session_waiting(s);
+	if (kind == SMTP_PENDING_SCAN || kind == SMTP_PENDING_GREET_DELAY)
+		;  /* not yet greeted, or between a command and its reply: not worth a line */
+	else if (kind != SMTP_PENDING_NONE)
 		log_event(LOG_INFO, "lost", "session", s->id, "state", smtp_state_name(s->state),
-			  "reason", why, NULL);
+			  "wait", smtp_pending_kind_name(kind), "reason", why, NULL);
+	else if (s->state != SMTP_STATE_CLOSING && s->state != SMTP_STATE_READY && s->state != SMTP_STATE_CONNECTED)
+		log_event(LOG_INFO, "lost", "session", s->id, "state", smtp_state_name(s->state), "reason", why, NULL);
 	session_free(s);
 }
 
@@ -545,251 +556,8 @@ static void session_free(struct smtp_session *s)
 
 void smtp_session_shutdown(struct smtp_session *s)
 {
-	if (s->state == SMTP_STATE_CONNECTED || s->state == SMTP_STATE_READY ||
-	    s->state == SMTP_STATE_AUTH || s->state == SMTP_STATE_AUTH_WAIT)
+	enum smtp_pending_kind kind = smtp_session_waiting(s);
+	if (s->state == SMTP_STATE_CONNECTED || s->state == SMTP_STATE_READY || s->state == SMTP_STATE_AUTH ||
+	    kind == SMTP_PENDING_AUTH_DELAY || kind == SMTP_PENDING_GREET_DELAY)
 		smtp_session_close(s, "421 4.3.2 %s Service shutting down", s->smtpd->config->hostname);
-}
-
-/* --- the transaction and the queue ------------------------------------- */
-
-void smtp_session_begin_data(struct smtp_session *s, bool bdat)
-{
-	struct smtp_txn *t = s->txn;
-	struct channel *q = s->smtpd->queue;
-	if (!q) {  /* the queue is being restarted: nothing can be accepted now */
-		s->wait = bdat ? SMTP_WAIT_OPEN_BDAT : SMTP_WAIT_OPEN_DATA;
-		smtp_session_queue_failed(s, "no queue");
-		return;
-	}
-	struct ipc_msg *m = xmalloc(sizeof(*m));
-	t->reqid = ++s->smtpd->next_reqid;
-	uint32_t flags = (t->params.body == MAIL_BODY_8BITMIME ? IPC_TXN_F_8BITMIME : 0) |
-			 (t->params.smtputf8 ? IPC_TXN_F_SMTPUTF8 : 0);
-	ipc_msg_init(m, IPC_TXN_BEGIN, t->reqid);
-	ipc_put_str(m, s->id);
-	ipc_put_str(m, s->client_ip);
-	ipc_put_str(m, s->helo);
-	ipc_put_str(m, t->sender_text);
-	ipc_put_u64(m, t->params.has_size ? t->params.size : 0);
-	ipc_put_u32(m, flags);
-	channel_send(q, m, -1);
-	if (t->params.ret[0] || t->params.envid[0]) {
-		ipc_msg_init(m, IPC_TXN_DSN, t->reqid);
-		ipc_put_str(m, t->params.ret);
-		ipc_put_str(m, t->params.envid);
-		channel_send(q, m, -1);
-	}
-	for (unsigned i = 0; i < t->n_rcpts; i++) {
-		ipc_msg_init(m, IPC_TXN_RCPT, t->reqid);
-		ipc_put_str(m, t->rcpts[i]);
-		channel_send(q, m, -1);
-		if (t->rcpt_dsn[i].notify[0] || t->rcpt_dsn[i].orcpt[0]) {
-			ipc_msg_init(m, IPC_TXN_RCPT_DSN, t->reqid);
-			ipc_put_str(m, t->rcpt_dsn[i].notify);
-			ipc_put_str(m, t->rcpt_dsn[i].orcpt);
-			channel_send(q, m, -1);
-		}
-	}
-	ipc_msg_init(m, IPC_TXN_OPEN, t->reqid);
-	channel_send(q, m, -1);
-	free(m);
-	t->queue_knows = true;
-	s->wait = bdat ? SMTP_WAIT_OPEN_BDAT : SMTP_WAIT_OPEN_DATA;
-	smtp_session_set_state(s, SMTP_STATE_QUEUE_WAIT);
-}
-
-/* RFC 5321 4.4 trace header. The HELO name is client data: commands.c
- * admitted only printable ASCII without spaces, so it cannot break the header. */
-static void received_header(struct smtp_session *s, const char *queue_id, char *out, size_t cap)
-{
-	struct smtp_txn *t = s->txn;
-	char date[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	/* RFC 3848: ESMTPS with TLS, ESMTPA with AUTH, ESMTPSA with both
-	 * (and the UTF8SMTP forms of RFC 6531). */
-	char with[16];
-	bool authed = s->auth_user[0] != '\0';
-	snprintf(with, sizeof(with), "%s%s%s", t->params.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
-		 s->tls && (s->esmtp || t->params.smtputf8) ? "S" : "",
-		 authed && (s->esmtp || t->params.smtputf8) ? "A" : "");
-	char tls_clause[200] = "", auth_clause[300] = "";
-	if (s->tls) {
-		const char *version, *cipher;
-		int bits;
-		conn_tls_info(s->conn, &version, &cipher, &bits);
-		snprintf(tls_clause, sizeof(tls_clause), "\r\n\t(using %s with cipher %s (%d bits))",
-			 version, cipher, bits);
-	}
-	/* The login is printable without spaces (sasl.c); named only if configured. */
-	if (authed && s->smtpd->config->auth.received_identity)
-		snprintf(auth_clause, sizeof(auth_clause), "\r\n\t(Authenticated sender: %s)", s->auth_user);
-	char for_clause[ADDRESS_PATH_MAX + 16] = "";
-	if (t->n_rcpts == 1)
-		snprintf(for_clause, sizeof(for_clause), "\r\n\tfor <%s>", t->rcpts[0]);
-	snprintf(out, cap, "Received: from %s ([%s])%s%s\r\n\tby %s (mailwarden) with %s id %s%s;\r\n\t%s\r\n",
-		 s->helo[0] ? s->helo : "unknown", s->client_ip, tls_clause, auth_clause,
-		 s->smtpd->config->hostname, with, queue_id, for_clause, date);
-}
-
-void smtp_session_queue_opened(struct smtp_session *s, const char *queue_id, int fd)
-{
-	struct smtp_txn *t = s->txn;
-	if (!t || (s->wait != SMTP_WAIT_OPEN_DATA && s->wait != SMTP_WAIT_OPEN_BDAT)) {
-		close(fd);
-		return;
-	}
-	char header[4096 + ADDRESS_PATH_MAX];
-	received_header(s, queue_id, header, sizeof(header));
-	message_open(&t->msg, s->smtpd->base, fd, queue_id, header);
-	conn_resume(s->conn);
-	if (s->wait == SMTP_WAIT_OPEN_DATA) {
-		s->wait = SMTP_WAIT_NONE;
-		smtp_session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-		smtp_session_set_state(s, SMTP_STATE_DATA);
-	} else {
-		s->wait = SMTP_WAIT_NONE;
-		smtp_session_set_state(s, SMTP_STATE_BDAT);
-	}
-}
-
-/* The whole message is in the pipe: END-OF-MESSAGE with what the dialogue
- * learnt; the queue decides and answers (SEC-1: smtpd makes no verdict). */
-static void message_written(void *arg, bool ok)
-{
-	struct smtp_session *s = arg;
-	struct smtp_txn *t = s->txn;
-	if (!ok) {
-		/* The queue closed its end: it dropped the transaction, or is gone. */
-		log_event(LOG_WARNING, "queue_failed", "session", s->id, "reason", "the pipe to the queue broke", NULL);
-		smtp_session_reply(s, "451 4.3.0 Error: queue file write error, try again later");
-		smtp_session_txn_reset(s);  /* ABORT, in case the queue still knows it */
-		smtp_session_set_state(s, SMTP_STATE_READY);
-		conn_resume(s->conn);
-		return;
-	}
-	struct ipc_eom *e = xcalloc(1, sizeof(*e));
-	e->size = t->msg.size;
-	smtp_scan_eom(s, e);
-	struct ipc_msg *m = xmalloc(sizeof(*m));
-	ipc_eom_encode(m, t->reqid, e);
-	channel_send(s->smtpd->queue, m, -1);
-	free(m);
-	free(e);
-	message_discard(&t->msg);  /* the queue has every byte; close our end */
-}
-
-void smtp_session_end_of_message(struct smtp_session *s)
-{
-	struct smtp_txn *t = s->txn;
-	enum message_error err = message_finish(&t->msg);
-	const char *host = s->smtpd->config->hostname;
-	switch (err) {
-	case MESSAGE_OK:
-		break;
-	case MESSAGE_TOO_BIG:
-		smtp_session_error(s, "552 5.3.4 Error: message too big (limit %llu octets)",
-				   (unsigned long long)t->msg.limit);
-		break;
-	case MESSAGE_BARE_EOL:
-		smtp_session_error(s, "550 5.5.2 %s Error: bare CR or LF in message data (RFC 5321 2.3.8)", host);
-		break;
-	case MESSAGE_IO:
-		smtp_session_reply(s, "451 4.3.0 Error: local problem writing the message, try again later");
-		break;
-	}
-	if (err != MESSAGE_OK) {
-		if (s->state != SMTP_STATE_CLOSING) {
-			smtp_session_txn_reset(s);
-			smtp_session_set_state(s, SMTP_STATE_READY);
-		}
-		return;
-	}
-	if (!t->queue_knows || !s->smtpd->queue) {
-		/* The queue that took this message's start died meanwhile. */
-		s->wait = SMTP_WAIT_VERDICT;
-		smtp_session_queue_failed(s, "queue restarted");
-		return;
-	}
-	s->wait = SMTP_WAIT_VERDICT;
-	smtp_session_set_state(s, SMTP_STATE_QUEUE_WAIT);
-	pipeout_when_drained(t->msg.out, message_written, s);
-}
-
-/* The transaction is over, whatever the verdict: back to READY. */
-static void verdict_answered(struct smtp_session *s)
-{
-	s->txn->queue_knows = false;  /* the message is the queue's now, or gone */
-	smtp_session_txn_reset(s);
-	smtp_session_set_state(s, SMTP_STATE_READY);
-	conn_resume(s->conn);
-	if (s->smtpd->stopping)
-		smtp_session_shutdown(s);
-}
-
-void smtp_session_queue_committed(struct smtp_session *s, const char *queue_id)
-{
-	struct smtp_txn *t = s->txn;
-	if (!t || s->wait != SMTP_WAIT_VERDICT)
-		return;
-	/* REL-4: every message with the client address and the AUTH identity. */
-	log_event(LOG_INFO, "queued", "session", s->id, "queue_id", queue_id, "from", t->sender_text,
-		  "nrcpt", log_u64(t->n_rcpts), "size", log_u64(t->msg.size), "client", s->client_ip,
-		  "auth", s->auth_user[0] ? s->auth_user : "-", "tls", s->tls ? "yes" : "no", NULL);
-	smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
-	verdict_answered(s);
-}
-
-void smtp_session_queue_refused(struct smtp_session *s, const char *reply)
-{
-	if (!s->txn || s->wait != SMTP_WAIT_VERDICT)
-		return;
-	log_event(LOG_INFO, "reject", "session", s->id, "client", s->client_ip, "command", "DATA",
-		  "reply", reply, NULL);
-	smtp_session_reply(s, "%s", reply);
-	verdict_answered(s);
-}
-
-void smtp_session_queue_discarded(struct smtp_session *s, const char *queue_id)
-{
-	if (!s->txn || s->wait != SMTP_WAIT_VERDICT)
-		return;
-	/* Accepted towards the client, dropped by the queue (SCAN-8 "delete"). */
-	smtp_session_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
-	verdict_answered(s);
-}
-
-void smtp_session_queue_lost(struct smtp_session *s)
-{
-	struct smtp_txn *t = s->txn;
-	if (!t || !t->queue_knows)
-		return;
-	if (s->wait != SMTP_WAIT_NONE) {
-		smtp_session_queue_failed(s, "queue restarted");
-		return;
-	}
-	t->queue_knows = false;  /* still receiving the body: 451 at its end */
-}
-
-void smtp_session_queue_failed(struct smtp_session *s, const char *reason)
-{
-	struct smtp_txn *t = s->txn;
-	if (!t || s->wait == SMTP_WAIT_NONE)
-		return;
-	log_event(LOG_WARNING, "queue_failed", "session", s->id, "reason", reason, NULL);
-	t->queue_knows = false;
-	conn_resume(s->conn);
-	if (s->wait == SMTP_WAIT_OPEN_BDAT) {
-		/* The chunk's bytes are on their way and must be read, not parsed as commands. */
-		smtp_session_reply(s, "451 4.3.0 Error: queue file write error, try again later");
-		t->bdat_failed = true;
-		s->wait = SMTP_WAIT_NONE;
-		smtp_session_set_state(s, SMTP_STATE_BDAT);
-		return;
-	}
-	smtp_session_reply(s, "451 4.3.0 Error: queue file write error, try again later");
-	smtp_session_txn_reset(s);
-	smtp_session_set_state(s, SMTP_STATE_READY);
 }

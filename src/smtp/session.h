@@ -3,7 +3,9 @@
  * value of enum smtp_state and changes only through smtp_session_set_state().
  * The commands (commands.c) run in the states the command table allows;
  * the message body (message.c) streams into the pipe the queue handed
- * over, and the queue's verdict answers the end of the message.
+ * over, and the queue's verdict answers the end of the message
+ * (session_queue.c). Whatever the session waits for, it waits in
+ * SMTP_STATE_WAIT with one pending operation (wait.h).
  */
 #ifndef MW_SMTP_SESSION_H
 #define MW_SMTP_SESSION_H
@@ -44,23 +46,64 @@ enum smtp_state {
 	SMTP_STATE_DATA,        /* reading the DATA body */
 	SMTP_STATE_BDAT,        /* reading the bytes of a BDAT chunk */
 	SMTP_STATE_CHUNKING,    /* between BDAT chunks of one transaction */
-	SMTP_STATE_QUEUE_WAIT,  /* waiting for the queue (spool open or commit); input paused */
-	SMTP_STATE_SCAN_WAIT,   /* waiting for the scanner (DNS); input paused (smtp/scan_hook.c) */
-	SMTP_STATE_CLOSING,     /* last reply queued; close when written */
-	SMTP_STATE_TLS,         /* TLS handshake (after STARTTLS, or at once on implicit TLS) */
 	SMTP_STATE_AUTH,        /* AUTH: reading the client's SASL responses */
-	SMTP_STATE_AUTH_WAIT,   /* a failed AUTH waits out the failure delay; input paused */
+	SMTP_STATE_WAIT,        /* one pending operation (s->pending); input paused (smtp/wait.h) */
+	SMTP_STATE_CLOSING,     /* last reply queued; close when written */
 	SMTP_STATE_COUNT
 };
 
 #define SMTP_STATE_BIT(s) (1u << (s))
 
-/* What the session waits for from the queue, and what to do when it comes. */
-enum smtp_wait {
-	SMTP_WAIT_NONE,
-	SMTP_WAIT_OPEN_DATA,    /* spool file for DATA: then 354 */
-	SMTP_WAIT_OPEN_BDAT,    /* spool file for BDAT: then read the chunk */
-	SMTP_WAIT_VERDICT,      /* end of message sent: the queue's verdict is the reply */
+/* What a waiting session waits for (issue 10: one wait state, typed). */
+enum smtp_pending_kind {
+	SMTP_PENDING_NONE,
+	SMTP_PENDING_GREET_DELAY, /* the listener's greet_delay before the 220 */
+	SMTP_PENDING_SCAN,        /* a scanner stage (its DNS lookups) */
+	SMTP_PENDING_TLS,         /* the TLS handshake (STARTTLS or implicit TLS) */
+	SMTP_PENDING_AUTH_DELAY,  /* the delay after a failed AUTH */
+	SMTP_PENDING_QUEUE_OPEN,  /* the queue's pipe for DATA or BDAT */
+	SMTP_PENDING_BACKLOG,     /* the queue to take what is written of the message */
+	SMTP_PENDING_DRAIN,       /* end of message: the queue to take the last bytes */
+	SMTP_PENDING_VERDICT,     /* END-OF-MESSAGE sent: the queue's verdict */
+	SMTP_PENDING_COUNT
+};
+
+/* How a wait ended. */
+enum smtp_result_status {
+	SMTP_RESULT_OK,          /* done; text: the queue id (QUEUE_OPEN, VERDICT) */
+	SMTP_RESULT_REFUSED,     /* SCAN, VERDICT: text is the reply */
+	SMTP_RESULT_DISCARDED,   /* VERDICT: accepted, then dropped; text: the queue id */
+	SMTP_RESULT_FAILED,      /* the other side failed; text says why */
+	SMTP_RESULT_EXPIRED,     /* the deadline passed first */
+};
+
+struct smtp_result {
+	enum smtp_result_status status;
+	const char *text;
+	int fd;                  /* QUEUE_OPEN, OK: the pipe's write end (taken); else -1 */
+};
+
+/* The continuation: what to do with the result, and the data it needs. */
+struct smtp_cont;
+typedef void (*smtp_cont_fn)(struct smtp_session *s, const struct smtp_cont *c, const struct smtp_result *r);
+struct smtp_cont {
+	smtp_cont_fn fn;
+	union {
+		smtp_scan_then scan;             /* SCAN: the command's next step */
+		smtp_scan_rcpt_then scan_rcpt;   /* SCAN of a RCPT */
+		struct {
+			char reply[128];         /* sent when the delay is over */
+			bool cut_off;            /* then close */
+		} auth;                          /* AUTH_DELAY */
+		bool bdat;                       /* QUEUE_OPEN: for BDAT, not DATA */
+	} u;
+};
+
+struct smtp_pending {
+	enum smtp_pending_kind kind;    /* NONE unless the state is WAIT */
+	struct smtp_cont cont;
+	unsigned deadline;              /* seconds from the start of the wait */
+	enum smtp_state from;           /* the state the wait returns to */
 };
 
 struct smtp_txn {
@@ -93,10 +136,8 @@ struct smtp_session {
 	char auth_user[256];     /* the authenticated login; "" if none (REL-3, REL-4) */
 	enum smtp_auth_step auth_step;
 	char auth_login[256];    /* LOGIN: the user name while the password is asked for */
-	char auth_reply[128];    /* AUTH_WAIT: the reply sent when the delay is over */
-	bool auth_cut_off;       /* AUTH_WAIT: close after that reply */
 	enum smtp_state state;
-	enum smtp_wait wait;
+	struct smtp_pending pending;  /* what the session waits for in SMTP_STATE_WAIT */
 	bool esmtp;              /* EHLO (not HELO) was used */
 	char helo[256];
 	unsigned errors;
@@ -104,10 +145,6 @@ struct smtp_session {
 	struct smtp_txn *txn;    /* NULL outside a transaction */
 	/* scanner (smtp/scan_hook.c); scan is NULL when no scan section is configured */
 	struct scan_session *scan;
-	smtp_scan_then scan_then;     /* pending continuation while a stage runs */
-	smtp_scan_rcpt_then scan_rcpt_then;
-	enum smtp_state scan_resume;  /* state to return to after SCAN_WAIT */
-	bool scan_pending;
 };
 
 /* Accept a new connection (fd) on a listener. */
@@ -127,6 +164,9 @@ void smtp_session_queue_lost(struct smtp_session *s);
 
 /* smtpd is stopping: close now if idle, otherwise at the end of the transaction. */
 void smtp_session_shutdown(struct smtp_session *s);
+/* No answer in time: log the timeout (kind: the wait that ran out, or
+ * SMTP_PENDING_NONE for the client's silence), 421 4.4.2 and close. */
+void smtp_session_timed_out(struct smtp_session *s, enum smtp_pending_kind kind);
 
 /* For commands.c */
 void smtp_session_set_state(struct smtp_session *s, enum smtp_state to);
@@ -151,8 +191,5 @@ bool smtp_session_tls_allowed(struct smtp_session *s);
 /* STARTTLS (RFC 3207): the 220 is queued; discard pipelined input, start
  * the handshake. False if TLS could not be set up. */
 bool smtp_session_start_tls(struct smtp_session *s);
-/* After a failed AUTH: answer reply after the configured delay (and close
- * if cut_off). Input is paused until then. */
-void smtp_session_auth_delay(struct smtp_session *s, const char *reply, bool cut_off);
 
 #endif

@@ -62,7 +62,7 @@ def test_dns_timeout_is_temperror_not_a_refusal(gw, sink):
 def test_a_session_waiting_on_dns_does_not_block_others(gw):
     waiting = mwsys.SmtpClient(gw.port, source=WAITING)
     try:
-        gw.wait_event(event="state", to="scan_wait", start=gw.mark() - 4096 if gw.mark() > 4096 else 0)
+        gw.wait_event(event="wait", kind="scan", start=gw.mark() - 4096 if gw.mark() > 4096 else 0)
         with mwsys.SmtpClient(gw.port, source=ALLOWED) as other:
             assert other.greeting().code == 220
             # the first one is still waiting for its DNS answers
@@ -85,7 +85,7 @@ def test_session_timing_out_while_waiting_on_dns_ends_cleanly(make_gateway, sink
         r = c.greeting()
         assert r.code == 421 and "timeout" in r.text
         assert c.at_eof()
-    slow.wait_event(start=start, event="timeout", state="scan_wait")
+    slow.wait_event(start=start, event="timeout", state="wait", wait="scan")
     # The DNS answers time out later, into a session that is gone.
     slow.wait_event(start=start, event="disconnect")
     with mwsys.SmtpClient(slow.port, source=ALLOWED) as c:

@@ -25,7 +25,7 @@ def test_silent_client_on_the_implicit_port_is_dropped(gw):
     start = gw.mark()
     with mwsys.SmtpClient(_port(gw, "smtps")) as c:
         session = gw.session_of(c.source, start=start)
-        gw.wait_event(proc="smtpd", event="timeout", session=session, state="tls", start=start)
+        gw.wait_event(proc="smtpd", event="timeout", session=session, wait="tls", start=start)
         gw.wait_event(proc="smtpd", event="disconnect", session=session, start=start)
         assert c.at_eof(timeout=2)
 
@@ -37,6 +37,6 @@ def test_client_silent_after_starttls_is_dropped(gw):
         c.ehlo()
         assert c.cmd("STARTTLS").code == 220
         session = gw.session_of(c.source, start=start)
-        gw.wait_event(proc="smtpd", event="timeout", session=session, state="tls", start=start)
+        gw.wait_event(proc="smtpd", event="timeout", session=session, wait="tls", start=start)
         gw.wait_event(proc="smtpd", event="disconnect", session=session, start=start)
         assert c.at_eof(timeout=2)
