@@ -175,7 +175,8 @@ bool auth_db_check_table(const char *path, bool senders, char *err, size_t errle
 
 bool auth_db_check(const struct auth_db *db, const char *user, const char *password)
 {
-	static struct crypt_data data;
+	/* Per call: checks run in several worker threads at once. */
+	struct crypt_data *data = xcalloc(1, sizeof(*data));
 	const char *hash = db->dummy;
 	bool known = false;
 	for (size_t i = 0; i < db->n_users; i++)
@@ -183,11 +184,11 @@ bool auth_db_check(const struct auth_db *db, const char *user, const char *passw
 			hash = db->users[i].hash;
 			known = true;
 		}
-	memset(&data, 0, sizeof(data));
-	const char *out = crypt_rn(password, hash, &data, sizeof(data));
+	const char *out = crypt_rn(password, hash, data, sizeof(*data));
 	size_t hlen = strlen(hash);
 	bool match = out && out[0] == '$' && strlen(out) == hlen && CRYPTO_memcmp(out, hash, hlen) == 0;
-	OPENSSL_cleanse(&data, sizeof(data));
+	OPENSSL_cleanse(data, sizeof(*data));
+	free(data);
 	return known && match;
 }
 

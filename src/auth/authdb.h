@@ -26,8 +26,9 @@ bool auth_db_check_table(const char *path, bool senders, char *err, size_t errle
 
 /* Does password match the user's hash? crypt(3) runs for unknown users too
  * (against a dummy hash) and hashes compare in constant time, so the time
- * taken does not tell whether a user exists. May take tens of
- * milliseconds (yescrypt is slow on purpose); runs in smtpd. */
+ * taken does not tell whether a user exists. Takes tens of milliseconds
+ * (yescrypt is slow on purpose): smtpd runs it on a worker thread, never
+ * on its event loop; thread-safe. */
 bool auth_db_check(const struct auth_db *db, const char *user, const char *password);
 
 /* REL-3: may login send with the envelope sender address? The null sender

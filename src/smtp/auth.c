@@ -6,6 +6,7 @@
 #include "smtp/auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -21,7 +22,9 @@
 #include "smtp/smtpd.h"
 #include "smtp/smtpd_internal.h"
 #include "smtp/wait.h"
+#include "util/alloc.h"
 #include "util/log.h"
+#include "util/offload.h"
 
 static const struct config *cfg(const struct smtp_session *s)
 {
@@ -66,12 +69,9 @@ static void auth_delay(struct smtp_session *s, const char *reply, bool cut_off)
 	smtp_session_wait(s, SMTP_PENDING_AUTH_DELAY, &c, s->smtpd->config->auth.failure_delay);
 }
 
-/* Check the credentials; answer now on success, after the delay on failure. */
-static void auth_verify(struct smtp_session *s, const char *mech, const char *user, const char *password)
+/* The check's outcome: answer now on success, after the delay on failure. */
+static void auth_finish(struct smtp_session *s, const char *mech, const char *user, bool ok)
 {
-	const struct auth_db *db = s->smtpd->assets ? s->smtpd->assets->auth : NULL;
-	bool ok = db && auth_db_check(db, user, password);
-	auth_done(s);
 	if (ok) {
 		snprintf(s->auth_user, sizeof(s->auth_user), "%s", user);
 		penalty_clear(s->smtpd->penalties, s->client_ip);
@@ -88,6 +88,78 @@ static void auth_verify(struct smtp_session *s, const char *mech, const char *us
 	log_event(LOG_WARNING, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
 		  "user", user, "result", "failed", "cut_off", cut_off ? "yes" : "no", NULL);
 	auth_delay(s, "535 5.7.8 Error: authentication failed", cut_off);
+}
+
+/* A password check on its way through a worker thread. The password is
+ * copied here and wiped as soon as the hash is computed. */
+struct auth_check {
+	struct smtpd *d;
+	char session[17];
+	uint32_t number;
+	const struct auth_db *db;
+	char user[256];
+	char password[SASL_FIELD_MAX + 1];
+	bool ok;
+};
+
+/* Worker thread: the hash only. */
+static void check_run(void *arg)
+{
+	struct auth_check *q = arg;
+	q->ok = q->db && auth_db_check(q->db, q->user, q->password);
+	OPENSSL_cleanse(q->password, sizeof(q->password));
+}
+
+/* Back on the loop: to the session, if it still waits for this very check. */
+static void check_done(void *arg)
+{
+	struct auth_check *q = arg;
+	struct smtp_session *s = smtpd_session_by_id(q->d, q->session);
+	if (s && s->auth_check == q->number) {
+		struct smtp_result r = { .status = q->ok ? SMTP_RESULT_OK : SMTP_RESULT_FAILED, .fd = -1 };
+		smtp_session_resume(s, SMTP_PENDING_AUTH_CHECK, &r);
+	}
+	OPENSSL_cleanse(q, sizeof(*q));
+	free(q);
+}
+
+static void check_answered(struct smtp_session *s, const struct smtp_cont *c, const struct smtp_result *r)
+{
+	if (r->status == SMTP_RESULT_EXPIRED) {
+		/* RFC 4954 6: a check that could not be completed. Not a failure:
+		 * the client is not penalised for our slowness. */
+		log_event(LOG_WARNING, "auth", "session", s->id, "client", s->client_ip, "mechanism", c->u.check.mech,
+			  "user", c->u.check.user, "result", "timeout", NULL);
+		smtp_session_set_state(s, SMTP_STATE_READY);
+		smtp_session_reply(s, "454 4.7.0 Temporary authentication failure");
+		return;
+	}
+	auth_finish(s, c->u.check.mech, c->u.check.user, r->status == SMTP_RESULT_OK);
+}
+
+/* Check the credentials on a worker thread (yescrypt takes tens of
+ * milliseconds: on the loop, a burst of logins would stall every session
+ * of this process); the session waits, reading nothing. */
+static void auth_verify(struct smtp_session *s, const char *mech, const char *user, const char *password)
+{
+	const struct auth_db *db = s->smtpd->assets ? s->smtpd->assets->auth : NULL;
+	auth_done(s);
+	if (!s->smtpd->auth_workers) {
+		auth_finish(s, mech, user, db && auth_db_check(db, user, password));
+		return;
+	}
+	struct auth_check *q = xcalloc(1, sizeof(*q));
+	q->d = s->smtpd;
+	snprintf(q->session, sizeof(q->session), "%s", s->id);
+	q->number = ++s->auth_check;
+	q->db = db;
+	snprintf(q->user, sizeof(q->user), "%s", user);
+	snprintf(q->password, sizeof(q->password), "%s", password);
+	struct smtp_cont c = { .fn = check_answered };
+	snprintf(c.u.check.mech, sizeof(c.u.check.mech), "%s", mech);
+	snprintf(c.u.check.user, sizeof(c.u.check.user), "%s", user);
+	smtp_session_wait(s, SMTP_PENDING_AUTH_CHECK, &c, cfg(s)->limits.command_timeout);
+	offload_run(s->smtpd->auth_workers, check_run, check_done, q);
 }
 
 /* A response that cannot be decoded ends the exchange (RFC 4954 4: 501). */

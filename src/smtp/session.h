@@ -60,6 +60,7 @@ enum smtp_pending_kind {
 	SMTP_PENDING_GREET_DELAY, /* the listener's greet_delay before the 220 */
 	SMTP_PENDING_SCAN,        /* a scanner stage (its DNS lookups) */
 	SMTP_PENDING_TLS,         /* the TLS handshake (STARTTLS or implicit TLS) */
+	SMTP_PENDING_AUTH_CHECK,  /* the password hash, on a worker thread */
 	SMTP_PENDING_AUTH_DELAY,  /* the delay after a failed AUTH */
 	SMTP_PENDING_QUEUE_OPEN,  /* the queue's pipe for DATA or BDAT */
 	SMTP_PENDING_BACKLOG,     /* the queue to take what is written of the message */
@@ -95,6 +96,10 @@ struct smtp_cont {
 			char reply[128];         /* sent when the delay is over */
 			bool cut_off;            /* then close */
 		} auth;                          /* AUTH_DELAY */
+		struct {
+			char mech[8];            /* PLAIN or LOGIN, for the log */
+			char user[256];
+		} check;                         /* AUTH_CHECK */
 		bool bdat;                       /* QUEUE_OPEN: for BDAT, not DATA */
 	} u;
 };
@@ -135,6 +140,8 @@ struct smtp_session {
 	bool tls;                /* TLS is established (STARTTLS or implicit) */
 	char auth_user[256];     /* the authenticated login; "" if none (REL-3, REL-4) */
 	enum smtp_auth_step auth_step;
+	uint32_t auth_check;     /* number of the password check in flight: a late result of
+				  * an earlier one (its wait expired) never counts for this one */
 	char auth_login[256];    /* LOGIN: the user name while the password is asked for */
 	enum smtp_state state;
 	struct smtp_pending pending;  /* what the session waits for in SMTP_STATE_WAIT */

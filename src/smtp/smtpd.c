@@ -28,6 +28,7 @@
 #include "tls/tls.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/offload.h"
 
 struct smtpd_listener {
 	struct evconnlistener *ev;
@@ -125,6 +126,15 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 		log_event(LOG_WARNING, "session_cap", "sessions", log_u64(d->n_sessions), NULL);
 		listeners_enable(false);
 	}
+}
+
+struct smtp_session *smtpd_session_by_id(struct smtpd *d, const char *id)
+{
+	struct smtp_session *s;
+	TAILQ_FOREACH(s, &d->sessions, link)
+		if (strcmp(s->id, id) == 0)
+			return s;
+	return NULL;
 }
 
 static struct smtp_session *session_by_reqid(struct smtpd *d, uint32_t reqid)
@@ -288,6 +298,11 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	d.base = event_base_new();
 	if (!d.base)
 		return 1;
+	/* Two threads: a burst of logins costs at most two cores, and the
+	 * loop keeps serving every other session (issue 16 item 8). */
+	d.auth_workers = offload_new(d.base, 2);
+	if (!d.auth_workers)
+		log_event(LOG_ERR, "auth_error", "msg", "no worker threads: password checks run on the loop", NULL);
 	channel_new(d.base, fds->fds[0], on_control_msg, on_control_closed, &d);
 	scan_start(d.base, c);  /* the scanner's resolver on this loop */
 	scan_reload_init(d.base, c);

@@ -17,6 +17,7 @@ struct event_base;
 struct smtpd_assets;
 struct penalty_table;
 struct rate_table;
+struct offload;
 
 struct smtpd {
 	const struct config *config;
@@ -29,7 +30,11 @@ struct smtpd {
 	const struct smtpd_assets *assets;   /* TLS contexts and credentials */
 	struct penalty_table *penalties;     /* failed AUTHs per client address */
 	struct rate_table *tls_rate;         /* TLS handshakes per client address */
+	struct offload *auth_workers;        /* password checks, off the event loop */
 };
+
+/* The live session with this id, or NULL (it ended meanwhile). */
+struct smtp_session *smtpd_session_by_id(struct smtpd *d, const char *id);
 
 /* A session ended (called by session code before it frees itself). */
 void smtpd_session_gone(struct smtpd *d, struct smtp_session *s);

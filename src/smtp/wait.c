@@ -11,7 +11,7 @@ static const char *kind_names[SMTP_PENDING_COUNT] = {
 	[SMTP_PENDING_GREET_DELAY] = "greet_delay",
 	[SMTP_PENDING_SCAN] = "scan",
 	[SMTP_PENDING_TLS] = "tls",
-	[SMTP_PENDING_AUTH_DELAY] = "auth_delay",
+	[SMTP_PENDING_AUTH_CHECK] = "auth_check", [SMTP_PENDING_AUTH_DELAY] = "auth_delay",
 	[SMTP_PENDING_QUEUE_OPEN] = "queue_open",
 	[SMTP_PENDING_BACKLOG] = "backlog",
 	[SMTP_PENDING_DRAIN] = "drain",

@@ -7,6 +7,7 @@ every message is logged with the client and the login (REL-4)."""
 import base64
 import os
 import signal
+import threading
 import subprocess
 import time
 
@@ -333,3 +334,48 @@ def test_failures_add_up_across_smtpd_processes(make_gateway, ports, sink, crede
         with mwsys.SmtpClient(gw4.port, source=source) as c:
             r = c.greeting()
             assert r.code == 421 and r.enhanced == "4.7.0", r
+
+
+def test_a_burst_of_logins_does_not_stall_other_sessions(make_gateway, ports, sink, credentials):
+    """Issue 16 item 8: password hashes (yescrypt, tens of ms each) run on
+    worker threads; while 20 clients log in at once, a session on the same
+    smtpd process keeps getting its replies at once."""
+    path, _ = credentials
+    gw5 = make_gateway(
+        sink=sink,
+        listeners=[{"name": "mta", "address": "127.0.0.1", "port": ports.get()},
+                   {"name": "submission", "address": "127.0.0.1", "port": ports.get(), "mode": "submission"}],
+        auth={"credentials": path, "max_failures": 1000, "failure_delay": "1s"})
+    ready = threading.Barrier(21)
+    replies, errors = [], []
+
+    def login():
+        try:
+            with _submission(gw5, source=mwsys.ADDRESSES.get()) as c:
+                c.ehlo()
+                ready.wait(timeout=30)
+                replies.append(c.cmd("AUTH PLAIN " + _plain("alice@example.test", PASSWORDS["alice@example.test"])).code)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+            ready.abort()
+
+    threads = [threading.Thread(target=login) for _ in range(20)]
+    for t in threads:
+        t.start()
+    rtts = []
+    with mwsys.SmtpClient(_port(gw5, "mta")) as probe:
+        assert probe.greeting().code == 220
+        probe.ehlo()
+        ready.wait(timeout=30)
+        burst_end = time.monotonic() + 1.5
+        while time.monotonic() < burst_end and len(replies) < 20:
+            began = time.monotonic()
+            assert probe.cmd("NOOP").code == 250
+            rtts.append(time.monotonic() - began)
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    assert replies == [235] * 20, replies
+    assert len(rtts) >= 5, rtts
+    print(f"\nNOOP round trips during 20 logins: n={len(rtts)} max={max(rtts) * 1000:.1f} ms")
+    assert max(rtts) < 0.1, f"the loop stalled: NOOP took {max(rtts) * 1000:.0f} ms"
