@@ -64,7 +64,9 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	sch->pool = smtp_client_pool_new(base, c->queue.per_destination, c->queue.connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
-	sch->ready = readyq_new();
+	/* The pool's limit, which stays as it is on reload: a round for a next
+	 * hop at its share would only wait for a connection there (item 9). */
+	sch->ready = readyq_new(c->queue.per_destination);
 	TAILQ_INIT(&sch->waiting);
 	TAILQ_INIT(&sch->settling);
 	sch->timer = evtimer_new(base, on_timer, sch);
@@ -111,8 +113,13 @@ static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p
 	struct qentry_list *from = place_list(sch, q->place), *to = place_list(sch, p);
 	if (from)
 		TAILQ_REMOVE(from, q, place_link);
-	else if (q->place == QPLACE_READY)
+	else if (q->place == QPLACE_READY && p == QPLACE_FLIGHT) {
+		if (readyq_start(sch->ready, q))
+			log_event(LOG_DEBUG, "nexthop_busy", "nexthop", q->hop_key, NULL);  /* at its share */
+	} else if (q->place == QPLACE_READY)
 		readyq_remove(sch->ready, q);
+	else if (q->place == QPLACE_FLIGHT)
+		readyq_finish(sch->ready, q);
 	if (to)
 		TAILQ_INSERT_TAIL(to, q, place_link);
 	else if (p == QPLACE_READY)
@@ -131,6 +138,7 @@ static void place_idle(struct scheduler *sch, struct qentry *q)
 	for (size_t i = 0; i < q->env.n_rcpts && !q->dest_key; i++)
 		if (q->env.rcpts[i].status == RCPT_PENDING)
 			q->dest_key = address_domain(q->env.rcpts[i].addr);
+	deliver_nexthop(sch->config, q->dest_key ? q->dest_key : "", q->hop_key, sizeof(q->hop_key));
 	move_to(sch, q, q->held ? QPLACE_HELD : q->next_try <= time(NULL) ? QPLACE_READY : QPLACE_WAITING);
 }
 

@@ -59,7 +59,9 @@ struct qentry {
 	TAILQ_ENTRY(qentry) place_link;/* the list of its place, if it has one */
 	enum qentry_place place;
 	const char *dest_key;          /* its destination (readyq.h): a recipient's domain, in env */
+	char hop_key[320];             /* ... and that domain's next hop (deliver_nexthop()) */
 	struct rq_dest *ready_dest;    /* readyq.c's, while READY */
+	struct rq_hop *flight_hop;     /* readyq.c's, while FLIGHT: the share it counts against */
 	struct envelope env;
 	struct qrcpt_state *rs; /* one per recipient */
 	int fd;                 /* spool file (read + status marks) while a round runs, or kept
