@@ -22,6 +22,7 @@
 #define MW_QUEUE_SCHEDULER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/queue.h>
 #include <time.h>
@@ -67,7 +68,9 @@ struct qentry {
 	int fd;                 /* spool file (read + status marks) while a round runs, or kept
 	                           from the commit for the first round; else -1 */
 	unsigned long long size;/* of the message, without the envelope */
-	time_t next_try, last_try;
+	/* Monotonic seconds (qclock.h), never the wall clock (item 10). */
+	int64_t since;          /* entered the queue (from the persisted arrival) */
+	int64_t next_try, last_try;
 	unsigned attempts;
 	bool held;              /* in hold/ (place HELD, or busy when it was held) */
 	unsigned jobs_left;     /* delivery jobs (one per next hop) still running */
