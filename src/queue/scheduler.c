@@ -75,6 +75,25 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	return sch;
 }
 
+static void entry_free(struct scheduler *sch, struct qentry *q);
+
+void scheduler_free(struct scheduler *sch)
+{
+	/* First the resolver: it cancels its queries, whose callbacks still
+	 * find their entries. */
+	if (sch->dns)
+		dns_free(sch->dns);
+	sch->dns = NULL;
+	struct qentry *q;
+	while ((q = TAILQ_FIRST(&sch->entries)) != NULL)
+		entry_free(sch, q);
+	readyq_free(sch->ready);
+	smtp_client_pool_free(sch->pool);
+	event_free(sch->timer);
+	event_free(sch->kick_ev);
+	free(sch);
+}
+
 void scheduler_set_config(struct scheduler *sch, const struct config *c)
 {
 	sch->config = c;
