@@ -52,13 +52,7 @@ def faked(make_gateway_fn, make_sink_fn, monkeypatch):
 
 def _deferred_once(gw):
     token = mwsys.unique("clock")
-    with mwsys.SmtpClient(gw.port, source="127.0.0.10") as c:
-        assert c.greeting().code == 220
-        c.ehlo()
-        reply = c.transaction("a@other.test", ["user@example.test"], f"Subject: {token}\r\n\r\n{token}\r\n".encode())
-        c.cmd("QUIT")
-    assert reply.code == 250, reply
-    qid = mwsys.queue_id(reply)
+    qid = mwsys.send_token(gw, token)
     gw.wait_event(proc="queue", event="retry_scheduled", queue_id=qid, attempt="1")
     return qid, token
 
