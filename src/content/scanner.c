@@ -49,6 +49,7 @@ struct scanner {
 	const struct config *config;
 	struct event_base *base;
 	struct channel *queue;        /* NULL while the queue is away */
+	struct channel *control;      /* the master's; NULL once it closed (and freed itself) */
 	unsigned gen;                 /* bumped whenever the queue channel changes */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -241,6 +242,7 @@ static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *
 static void on_control_closed(struct channel *ch, const char *why, void *arg)
 {
 	struct scanner *s = arg;
+	s->control = NULL;
 	log_event(LOG_WARNING, "master_lost", "msg", why, NULL);
 	event_base_loopbreak(s->base);
 }
@@ -321,7 +323,7 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 		log_event(LOG_ERR, "scanner_error", "msg", "event loop or worker threads could not be started", NULL);
 		return 1;
 	}
-	struct channel *control = channel_new(s.base, fds->fds[0], on_control_msg, on_control_closed, &s);
+	s.control = channel_new(s.base, fds->fds[0], on_control_msg, on_control_closed, &s);
 	struct event *term = evsignal_new(s.base, SIGTERM, on_sigterm, &s);
 	struct event *intr = evsignal_new(s.base, SIGINT, on_sigterm, &s);
 	event_add(term, NULL);
@@ -331,7 +333,8 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	workers_stop(&s);
 	if (s.queue)
 		channel_free(s.queue);
-	channel_free(control);
+	if (s.control)
+		channel_free(s.control);
 	event_free(term);
 	event_free(intr);
 	event_base_free(s.base);

@@ -99,6 +99,7 @@ struct queue {
 	struct incoming_list incoming;
 	struct committer cm;
 	struct content_client *content;  /* the scanner process */
+	struct channel *control;     /* the master's; NULL once it closed (and freed itself) */
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
 	size_t n_smtpd, cap_smtpd;
 	struct scan_watch scan_watch;
@@ -784,6 +785,7 @@ static void on_control_closed(struct channel *ch, const char *why, void *arg)
 {
 	/* The master is gone: stop as on SIGTERM (PR_SET_PDEATHSIG sends it too). */
 	struct queue *q = arg;
+	q->control = NULL;
 	log_event(LOG_WARNING, "master_lost", "msg", why, NULL);
 	event_base_loopbreak(q->base);
 }
@@ -844,7 +846,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	struct control *ctl = control_start(q.base, q.sch);
 	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
-	struct channel *control = channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
+	q.control = channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
 	q.scan_watch = scan_watch_at_fork;  /* what this generation's smtpds loaded */
 	struct event *release = event_new(q.base, -1, EV_PERSIST, on_release_tick, &q);
 	event_add(release, &(struct timeval){ .tv_sec = 1 });
@@ -866,7 +868,8 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	for (size_t i = 0; i < q.n_smtpd; i++)
 		channel_free(q.smtpd[i]);
 	free(q.smtpd);
-	channel_free(control);
+	if (q.control)
+		channel_free(q.control);
 	control_stop(ctl);
 	event_free(release);
 	event_free(term);

@@ -30,9 +30,9 @@ class WallClock:
 
     def environ(self):
         # ASan wants to be the first library; libfaketime is preloaded before it.
-        asan = mwsys.SANITIZER_ENV["ASAN_OPTIONS"] + ":verify_asan_link_order=0"
+        asan = os.environ.get("ASAN_OPTIONS", mwsys.SANITIZER_ENV["ASAN_OPTIONS"]) + ":verify_asan_link_order=0"
         return {"LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": self.path, "FAKETIME_NO_CACHE": "1",
-                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", asan)}
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "ASAN_OPTIONS": asan}
 
 
 @pytest.fixture
