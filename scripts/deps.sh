@@ -10,6 +10,7 @@ packages=(
   libevent-dev libssl-dev libfyaml-dev libc-ares-dev libcrypt-dev
   libcriterion-dev libspf2-dev libsqlite3-dev
   python3-pytest python3-aiosmtpd python3-cryptography swaks openssl testssl.sh dnsmasq-base
+  libfaketime
 )
 
 missing=()

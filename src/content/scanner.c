@@ -49,11 +49,16 @@ struct scanner {
 	const struct config *config;
 	struct event_base *base;
 	struct channel *queue;        /* NULL while the queue is away */
+	struct channel *control;      /* the master's; NULL once it closed (and freed itself) */
 	unsigned gen;                 /* bumped whenever the queue channel changes */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct job_list todo, done;
 	int wake[2];
+	struct event *wake_ev;
+	pthread_t threads[SCAN_WORKERS];
+	int n_threads;
+	bool quit;                    /* workers: return (workers_stop) */
 	size_t in_flight;
 	bool stopping;
 };
@@ -110,6 +115,8 @@ static void *worker(void *arg)
 	struct scanner *s = arg;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
+		if (s->quit)
+			break;
 		struct content_job *job = TAILQ_FIRST(&s->todo);
 		if (!job) {
 			pthread_cond_wait(&s->cv, &s->mu);
@@ -126,6 +133,7 @@ static void *worker(void *arg)
 		if (was_empty)
 			(void)!write(s->wake[1], "", 1);
 	}
+	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }
 
@@ -234,6 +242,7 @@ static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *
 static void on_control_closed(struct channel *ch, const char *why, void *arg)
 {
 	struct scanner *s = arg;
+	s->control = NULL;
 	log_event(LOG_WARNING, "master_lost", "msg", why, NULL);
 	event_base_loopbreak(s->base);
 }
@@ -254,22 +263,56 @@ static bool workers_start(struct scanner *s)
 	pthread_cond_init(&s->cv, NULL);
 	TAILQ_INIT(&s->todo);
 	TAILQ_INIT(&s->done);
+	s->wake[0] = s->wake[1] = -1;
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return false;
-	struct event *ev = event_new(s->base, s->wake[0], EV_READ | EV_PERSIST, on_results, s);
-	if (!ev || event_add(ev, NULL) < 0)
+	s->wake_ev = event_new(s->base, s->wake[0], EV_READ | EV_PERSIST, on_results, s);
+	if (!s->wake_ev || event_add(s->wake_ev, NULL) < 0)
 		return false;
 	/* Workers take no signals: SIGTERM goes to the event loop. */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	bool ok = true;
-	for (int i = 0; i < SCAN_WORKERS && ok; i++) {
-		pthread_t t;
-		ok = pthread_create(&t, NULL, worker, s) == 0 && pthread_detach(t) == 0;
-	}
+	for (int i = 0; i < SCAN_WORKERS && ok; i++)
+		if ((ok = pthread_create(&s->threads[i], NULL, worker, s) == 0))
+			s->n_threads++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ok;
+}
+
+static void jobs_free(struct job_list *l)
+{
+	struct content_job *job;
+	while ((job = TAILQ_FIRST(l)) != NULL) {
+		TAILQ_REMOVE(l, job, link);
+		if (job->fd >= 0)
+			close(job->fd);
+		free(job);
+	}
+}
+
+/* At exit (issue 18 item 12): a worker ends its current check, then every
+ * one is joined, and jobs nobody will answer are freed (the queue's
+ * deadline decides for them, fail closed). */
+static void workers_stop(struct scanner *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->quit = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < s->n_threads; i++)
+		pthread_join(s->threads[i], NULL);
+	s->n_threads = 0;
+	jobs_free(&s->todo);
+	jobs_free(&s->done);
+	if (s->wake_ev)
+		event_free(s->wake_ev);
+	for (int i = 0; i < 2; i++)
+		if (s->wake[i] >= 0)
+			close(s->wake[i]);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
 }
 
 int scanner_main(const struct config *c, const struct child_fds *fds)
@@ -280,12 +323,20 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 		log_event(LOG_ERR, "scanner_error", "msg", "event loop or worker threads could not be started", NULL);
 		return 1;
 	}
-	channel_new(s.base, fds->fds[0], on_control_msg, on_control_closed, &s);
+	s.control = channel_new(s.base, fds->fds[0], on_control_msg, on_control_closed, &s);
 	struct event *term = evsignal_new(s.base, SIGTERM, on_sigterm, &s);
 	struct event *intr = evsignal_new(s.base, SIGINT, on_sigterm, &s);
 	event_add(term, NULL);
 	event_add(intr, NULL);
 	log_event(LOG_INFO, "ready", "workers", log_u64(SCAN_WORKERS), NULL);
 	event_base_dispatch(s.base);
+	workers_stop(&s);
+	if (s.queue)
+		channel_free(s.queue);
+	if (s.control)
+		channel_free(s.control);
+	event_free(term);
+	event_free(intr);
+	event_base_free(s.base);
 	return 0;
 }

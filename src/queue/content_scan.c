@@ -99,6 +99,16 @@ struct content_client *content_client_new(struct event_base *base)
 	return cc;
 }
 
+void content_client_free(struct content_client *cc)
+{
+	struct content_scan *cs;
+	while ((cs = TAILQ_FIRST(&cc->pending)) != NULL)
+		scan_free(cs);
+	if (cc->ch)
+		channel_free(cc->ch);
+	free(cc);
+}
+
 void content_client_attach(struct content_client *cc, int fd)
 {
 	if (cc->ch) {

@@ -26,6 +26,8 @@ typedef void (*content_scan_done)(void *arg, const struct ipc_scan_result *r, co
 struct content_client *content_client_new(struct event_base *base);
 /* A channel to a (new) scanner, from the master; replaces the old one,
  * whose scans in flight then fail. */
+/* Scans still pending end without their callbacks; the channel closes. */
+void content_client_free(struct content_client *cc);
 void content_client_attach(struct content_client *cc, int fd);
 
 /* Scan fd's bytes [from, end). Returns a handle, or NULL with *why set

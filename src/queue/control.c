@@ -152,13 +152,13 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	bufferevent_enable(cc->bev, EV_READ | EV_WRITE);
 }
 
-int control_start(struct event_base *base, struct scheduler *sch)
+struct control *control_start(struct event_base *base, struct scheduler *sch)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", CONTROL_SOCKET);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return NULL;
 	unlink(CONTROL_SOCKET);  /* left by a previous queue process (we hold the spool lock) */
 	mode_t old = umask(0117);
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
@@ -166,7 +166,7 @@ int control_start(struct event_base *base, struct scheduler *sch)
 	if (rc < 0 || chmod(CONTROL_SOCKET, 0660) < 0 || listen(fd, 16) < 0) {
 		log_event(LOG_ERR, "control_error", "msg", strerror(errno), NULL);
 		close(fd);
-		return -1;
+		return NULL;
 	}
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
 	ctl->sch = sch;
@@ -174,5 +174,14 @@ int control_start(struct event_base *base, struct scheduler *sch)
 	ctl->fd = fd;
 	ctl->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_accept, ctl);
 	event_add(ctl->ev, NULL);
-	return 0;
+	return ctl;
+}
+
+void control_stop(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	event_free(ctl->ev);
+	close(ctl->fd);
+	free(ctl);
 }

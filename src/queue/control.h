@@ -19,7 +19,12 @@ struct scheduler;
 #define CONTROL_SOCKET "spool/control.sock"  /* relative to state_dir */
 #define CONTROL_LINE_MAX 256
 
-/* Listen on CONTROL_SOCKET (the queue runs in state_dir). Returns 0 or -1. */
-int control_start(struct event_base *base, struct scheduler *sch);
+struct control;
+
+/* Listen on CONTROL_SOCKET (the queue runs in state_dir). Returns the
+ * listener, or NULL. */
+struct control *control_start(struct event_base *base, struct scheduler *sch);
+/* At exit: stop listening and free (a command in progress is cut off). */
+void control_stop(struct control *ctl);
 
 #endif

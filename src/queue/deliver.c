@@ -321,6 +321,17 @@ static void no_route(struct scheduler *sch, struct qentry *q, size_t i)
 	scheduler_rcpt_result(sch, q, i, 451, reply, "none", NULL, DELIVER_FINAL, NULL);
 }
 
+void deliver_nexthop(const struct config *c, const char *domain, char *buf, size_t size)
+{
+	const struct route *r = route_lookup(c->routes, c->n_routes, domain, strlen(domain));
+	if (!r && config_is_local_domain(c, domain, strlen(domain)))
+		snprintf(buf, size, "none:%s", domain);
+	else if (r || (r = c->queue.smart_route) != NULL)
+		snprintf(buf, size, "%s", r->spec);
+	else
+		snprintf(buf, size, "mx:%s", domain);
+}
+
 void deliver_start(struct event_base *base, const struct config *c, struct dns *dns, struct scheduler *sch,
 		   struct qentry *q)
 {

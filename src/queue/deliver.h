@@ -15,11 +15,18 @@
 #ifndef MW_QUEUE_DELIVER_H
 #define MW_QUEUE_DELIVER_H
 
+#include <stddef.h>
+
 struct config;
 struct dns;
 struct event_base;
 struct qentry;
 struct scheduler;
+
+/* The next hop deliver_start() would use for a recipient domain, as it
+ * names it in logs: a route's or the smart host's spec, "mx:<domain>", or
+ * "none:<domain>" for a local domain without a route. Pure. */
+void deliver_nexthop(const struct config *c, const char *domain, char *buf, size_t size);
 
 void deliver_start(struct event_base *base, const struct config *c, struct dns *dns,
 		   struct scheduler *sch, struct qentry *q);

@@ -86,6 +86,9 @@ struct committer {
 	struct incoming_list todo, done;
 	int wake[2];          /* pipe: a worker writes, the main loop reads */
 	struct event *wake_ev;
+	pthread_t threads[COMMIT_WORKERS];
+	int n_threads;
+	bool quit;            /* stop once todo is empty (committer_stop) */
 };
 
 struct queue {
@@ -96,6 +99,7 @@ struct queue {
 	struct incoming_list incoming;
 	struct committer cm;
 	struct content_client *content;  /* the scanner process */
+	struct channel *control;     /* the master's; NULL once it closed (and freed itself) */
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
 	size_t n_smtpd, cap_smtpd;
 	struct scan_watch scan_watch;
@@ -555,6 +559,8 @@ static void *commit_worker(void *arg)
 	pthread_mutex_lock(&cm->mu);
 	for (;;) {
 		struct incoming *in = TAILQ_FIRST(&cm->todo);
+		if (!in && cm->quit)
+			break;
 		if (!in) {
 			pthread_cond_wait(&cm->cv, &cm->mu);
 			continue;
@@ -569,6 +575,7 @@ static void *commit_worker(void *arg)
 		if (was_empty)
 			(void)!write(cm->wake[1], "", 1);
 	}
+	pthread_mutex_unlock(&cm->mu);
 	return NULL;
 }
 
@@ -596,6 +603,7 @@ static bool committer_start(struct queue *q)
 	pthread_cond_init(&cm->cv, NULL);
 	TAILQ_INIT(&cm->todo);
 	TAILQ_INIT(&cm->done);
+	cm->wake[0] = cm->wake[1] = -1;
 	if (pipe2(cm->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return false;
 	cm->wake_ev = event_new(q->base, cm->wake[0], EV_READ | EV_PERSIST, on_commits_done, q);
@@ -606,12 +614,36 @@ static bool committer_start(struct queue *q)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	bool ok = true;
-	for (int i = 0; i < COMMIT_WORKERS && ok; i++) {
-		pthread_t t;
-		ok = pthread_create(&t, NULL, commit_worker, q) == 0 && pthread_detach(t) == 0;
-	}
+	for (int i = 0; i < COMMIT_WORKERS && ok; i++)
+		if ((ok = pthread_create(&cm->threads[i], NULL, commit_worker, q) == 0))
+			cm->n_threads++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ok;
+}
+
+/* At the end of queue_main: the workers finish the commits in hand (their
+ * clients wait for the answer; a commit is never cut off midway), are
+ * joined, and what they finished is answered as usual (issue 18 item 12:
+ * no thread may run into the process' exit). */
+static void committer_stop(struct queue *q)
+{
+	struct committer *cm = &q->cm;
+	pthread_mutex_lock(&cm->mu);
+	cm->quit = true;
+	pthread_cond_broadcast(&cm->cv);
+	pthread_mutex_unlock(&cm->mu);
+	for (int i = 0; i < cm->n_threads; i++)
+		pthread_join(cm->threads[i], NULL);
+	cm->n_threads = 0;
+	if (cm->wake[0] >= 0)
+		on_commits_done(cm->wake[0], EV_READ, q);
+	if (cm->wake_ev)
+		event_free(cm->wake_ev);
+	for (int i = 0; i < 2; i++)
+		if (cm->wake[i] >= 0)
+			close(cm->wake[i]);
+	pthread_mutex_destroy(&cm->mu);
+	pthread_cond_destroy(&cm->cv);
 }
 
 static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
@@ -753,6 +785,7 @@ static void on_control_closed(struct channel *ch, const char *why, void *arg)
 {
 	/* The master is gone: stop as on SIGTERM (PR_SET_PDEATHSIG sends it too). */
 	struct queue *q = arg;
+	q->control = NULL;
 	log_event(LOG_WARNING, "master_lost", "msg", why, NULL);
 	event_base_loopbreak(q->base);
 }
@@ -810,9 +843,10 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 		return 1;
 	}
 	spool_recover(q.spool, recover_one, &q);
-	if (control_start(q.base, q.sch) < 0)
+	struct control *ctl = control_start(q.base, q.sch);
+	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
-	channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
+	q.control = channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
 	q.scan_watch = scan_watch_at_fork;  /* what this generation's smtpds loaded */
 	struct event *release = event_new(q.base, -1, EV_PERSIST, on_release_tick, &q);
 	event_add(release, &(struct timeval){ .tv_sec = 1 });
@@ -822,5 +856,26 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	event_add(intr, NULL);
 	log_event(LOG_INFO, "ready", "spool", "spool", NULL);
 	event_base_dispatch(q.base);
+
+	/* A clean exit (issue 18 item 12): threads joined, what this file
+	 * allocated freed. Transactions not committed are dropped (their
+	 * clients never got a 250); committed messages stay in queue/. */
+	committer_stop(&q);
+	struct incoming *in;
+	while ((in = TAILQ_FIRST(&q.incoming)) != NULL)
+		incoming_drop(&q, in);
+	content_client_free(q.content);
+	for (size_t i = 0; i < q.n_smtpd; i++)
+		channel_free(q.smtpd[i]);
+	free(q.smtpd);
+	if (q.control)
+		channel_free(q.control);
+	control_stop(ctl);
+	event_free(release);
+	event_free(term);
+	event_free(intr);
+	scheduler_free(q.sch);
+	spool_close(q.spool);
+	event_base_free(q.base);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "dns/dns.h"
 #include "queue/deliver.h"
 #include "queue/dsn.h"
+#include "queue/qclock.h"
 #include "queue/readyq.h"
 #include "queue/spool.h"
 #include "smtp/address.h"
@@ -38,7 +39,7 @@ struct scheduler {
 	 * something, never the whole queue. */
 	struct readyq *ready;
 	struct qentry_list waiting, settling;
-	time_t soonest;                 /* earliest next_try in waiting, 0 if empty */
+	int64_t soonest;                /* earliest next_try in waiting, 0 if empty (monotonic) */
 	unsigned kept_fds;              /* spool files open (entries' fd >= 0) */
 	unsigned active;
 	struct event *timer;
@@ -64,12 +65,33 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	sch->pool = smtp_client_pool_new(base, c->queue.per_destination, c->queue.connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
-	sch->ready = readyq_new();
+	/* The pool's limit, which stays as it is on reload: a round for a next
+	 * hop at its share would only wait for a connection there (item 9). */
+	sch->ready = readyq_new(c->queue.per_destination);
 	TAILQ_INIT(&sch->waiting);
 	TAILQ_INIT(&sch->settling);
 	sch->timer = evtimer_new(base, on_timer, sch);
 	sch->kick_ev = event_new(base, -1, 0, on_timer, sch);
 	return sch;
+}
+
+static void entry_free(struct scheduler *sch, struct qentry *q);
+
+void scheduler_free(struct scheduler *sch)
+{
+	/* First the resolver: it cancels its queries, whose callbacks still
+	 * find their entries. */
+	if (sch->dns)
+		dns_free(sch->dns);
+	sch->dns = NULL;
+	struct qentry *q;
+	while ((q = TAILQ_FIRST(&sch->entries)) != NULL)
+		entry_free(sch, q);
+	readyq_free(sch->ready);
+	smtp_client_pool_free(sch->pool);
+	event_free(sch->timer);
+	event_free(sch->kick_ev);
+	free(sch);
 }
 
 void scheduler_set_config(struct scheduler *sch, const struct config *c)
@@ -98,7 +120,7 @@ static struct qentry_list *place_list(struct scheduler *sch, enum qentry_place p
 }
 
 /* The timer fires when the earliest waiting entry is due (none: off). */
-static void arm_timer(struct scheduler *sch, time_t now)
+static void arm_timer(struct scheduler *sch, int64_t now)
 {
 	evtimer_del(sch->timer);
 	if (sch->soonest)
@@ -111,8 +133,13 @@ static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p
 	struct qentry_list *from = place_list(sch, q->place), *to = place_list(sch, p);
 	if (from)
 		TAILQ_REMOVE(from, q, place_link);
-	else if (q->place == QPLACE_READY)
+	else if (q->place == QPLACE_READY && p == QPLACE_FLIGHT) {
+		if (readyq_start(sch->ready, q))
+			log_event(LOG_DEBUG, "nexthop_busy", "nexthop", q->hop_key, NULL);  /* at its share */
+	} else if (q->place == QPLACE_READY)
 		readyq_remove(sch->ready, q);
+	else if (q->place == QPLACE_FLIGHT)
+		readyq_finish(sch->ready, q);
 	if (to)
 		TAILQ_INSERT_TAIL(to, q, place_link);
 	else if (p == QPLACE_READY)
@@ -120,7 +147,7 @@ static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p
 	q->place = p;
 	if (p == QPLACE_WAITING && (!sch->soonest || q->next_try < sch->soonest)) {
 		sch->soonest = q->next_try;
-		arm_timer(sch, time(NULL));
+		arm_timer(sch, qclock_now().mono);
 	}
 }
 
@@ -131,7 +158,8 @@ static void place_idle(struct scheduler *sch, struct qentry *q)
 	for (size_t i = 0; i < q->env.n_rcpts && !q->dest_key; i++)
 		if (q->env.rcpts[i].status == RCPT_PENDING)
 			q->dest_key = address_domain(q->env.rcpts[i].addr);
-	move_to(sch, q, q->held ? QPLACE_HELD : q->next_try <= time(NULL) ? QPLACE_READY : QPLACE_WAITING);
+	deliver_nexthop(sch->config, q->dest_key ? q->dest_key : "", q->hop_key, sizeof(q->hop_key));
+	move_to(sch, q, q->held ? QPLACE_HELD : q->next_try <= qclock_now().mono ? QPLACE_READY : QPLACE_WAITING);
 }
 
 void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool held)
@@ -152,7 +180,11 @@ void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool hel
 		close(fd);
 	}
 	q->held = held;
-	q->next_try = time(NULL);
+	/* Its age counts from the persisted arrival: a recovered message keeps
+	 * the time it has already spent in the queue (item 10). */
+	struct qclock now = qclock_now();
+	q->since = qclock_since(&now, q->env.arrival);
+	q->next_try = now.mono;
 	q->place = QPLACE_NONE;
 	TAILQ_INSERT_TAIL(&sch->entries, q, link);
 	place_idle(sch, q);
@@ -373,11 +405,11 @@ static void notify_successes(struct scheduler *sch, struct qentry *q)
 	free(r);
 }
 
-static void warn_delay(struct scheduler *sch, struct qentry *q, time_t now)
+static void warn_delay(struct scheduler *sch, struct qentry *q, const struct qclock *now)
 {
 	unsigned after = sch->config->queue.delay_warning;
 	if (!after || q->env.warned || !q->env.sender[0] || (q->env.flags & ENVELOPE_F_BOUNCE) ||
-	    now - (time_t)q->env.arrival < (time_t)after)
+	    qclock_age(now, q->since) < (int64_t)after)
 		return;
 	size_t n;
 	struct dsn_rcpt *r = dsn_rcpts_for(q, want_delayed, DSN_DELAYED, &n);
@@ -392,9 +424,11 @@ static void warn_delay(struct scheduler *sch, struct qentry *q, time_t now)
 static void settle(struct scheduler *sch, struct qentry *q)
 {
 	const struct config *c = sch->config;
-	time_t now = time(NULL);
-	/* past the lifetime every pending recipient fails with its last error. */
-	if (now - (time_t)q->env.arrival >= (time_t)c->queue.lifetime) {
+	struct qclock now = qclock_now();
+	/* Q-2: past the lifetime every pending recipient fails with its last
+	 * error; the lifetime is monotonic time in the queue, so a step of the
+	 * wall clock expires nothing (item 10). */
+	if (qclock_expired(&now, q->since, c->queue.lifetime)) {
 		for (size_t i = 0; i < q->env.n_rcpts; i++) {
 			if (q->env.rcpts[i].status != RCPT_PENDING || q->rs[i].failing)
 				continue;
@@ -418,22 +452,19 @@ static void settle(struct scheduler *sch, struct qentry *q)
 	if (q->marks_unsynced)
 		spool_sync_marks(sch->spool, q->fd);
 	q->marks_unsynced = false;
-	warn_delay(sch, q, now);
+	warn_delay(sch, q, &now);
 	unsigned delay = bounced ? retry_schedule(c->queue.retry_min, c->queue.retry_max, q->attempts)
 				 : c->queue.retry_min;
-	q->next_try = now + delay;
-	time_t expiry = (time_t)q->env.arrival + (time_t)c->queue.lifetime;
-	if (q->next_try > expiry)
-		q->next_try = expiry > now ? expiry : now;
+	q->next_try = qclock_next_try(&now, q->since, delay, c->queue.lifetime);
 	log_event(LOG_INFO, "retry_scheduled", "queue_id", q->env.id,
-		  "in", log_u64((unsigned long long)(q->next_try - now)), "attempt", log_u64(q->attempts), NULL);
+		  "in", log_u64((unsigned long long)(q->next_try - now.mono)), "attempt", log_u64(q->attempts), NULL);
 	close_msg(sch, q);
 	place_idle(sch, q);
 }
 
 /* Waiting entries whose time has come become ready. Walks the waiting
  * list only when its earliest entry is due. */
-static void wake_due(struct scheduler *sch, time_t now)
+static void wake_due(struct scheduler *sch, int64_t now)
 {
 	if (!sch->soonest)
 		return;
@@ -454,7 +485,7 @@ static void wake_due(struct scheduler *sch, time_t now)
 	arm_timer(sch, now);
 }
 
-static void start_round(struct scheduler *sch, struct qentry *q, time_t now)
+static void start_round(struct scheduler *sch, struct qentry *q, int64_t now)
 {
 	if (q->fd < 0) {
 		q->fd = spool_open_msg(sch->spool, q->env.id, false);
@@ -482,7 +513,7 @@ static void scheduler_run(struct scheduler *sch)
 	struct qentry *q;
 	while ((q = TAILQ_FIRST(&sch->settling)) != NULL)
 		settle(sch, q);
-	time_t now = time(NULL);
+	int64_t now = qclock_now().mono;
 	wake_due(sch, now);
 	/* A finished delivery kicks us again when the limit holds us back. */
 	while (sch->active < sch->config->queue.delivery_concurrency && (q = readyq_next(sch->ready)) != NULL)
@@ -609,7 +640,7 @@ static const char *state_of(const struct qentry *q)
 
 int scheduler_admin_list(struct scheduler *sch, bool json, FILE *out)
 {
-	time_t now = time(NULL);
+	struct qclock now = qclock_now();
 	struct qentry *q;
 	bool first = true;
 	if (json)
@@ -617,9 +648,9 @@ int scheduler_admin_list(struct scheduler *sch, bool json, FILE *out)
 	else
 		fprintf(out, "%-16s %6s %8s %-7s %-8s %s\n", "ID", "AGE", "SIZE", "STATE", "NEXT", "SENDER / RECIPIENTS / LAST ERROR");
 	TAILQ_FOREACH(q, &sch->entries, link) {
-		long long age = (long long)(now - (time_t)q->env.arrival);
+		long long age = (long long)qclock_age(&now, q->since);
 		long long next = q->held || q->place == QPLACE_FLIGHT ? -1
-				 : (long long)(q->next_try > now ? q->next_try - now : 0);
+				 : (long long)(q->next_try > now.mono ? q->next_try - now.mono : 0);
 		if (json) {
 			fprintf(out, "%s\n {\"id\": \"%s\", \"age\": %lld, \"size\": %llu, \"state\": \"%s\", \"next_try\": %lld, "
 				     "\"attempts\": %u, \"sender\": ", first ? "" : ",", q->env.id, age, msg_size(q),
@@ -672,9 +703,9 @@ int scheduler_admin_show(struct scheduler *sch, const char *id, FILE *out)
 	struct qentry *q = find_or_complain(sch, id, out);
 	if (!q)
 		return -1;
-	time_t now = time(NULL);
+	struct qclock now = qclock_now();
 	fprintf(out, "id: %s\nstate: %s\nage: %llds\nsize: %llu\nattempts: %u\n", q->env.id, state_of(q),
-		(long long)(now - (time_t)q->env.arrival), msg_size(q), q->attempts);
+		(long long)qclock_age(&now, q->since), msg_size(q), q->attempts);
 	fputs("sender: <", out);
 	text_str(out, q->env.sender);
 	fputs(">\nclient: ", out);
@@ -722,14 +753,14 @@ int scheduler_admin_flush(struct scheduler *sch, const char *id, FILE *out)
 			fprintf(out, "error: %s is held; release it first\n", id);
 			return -1;
 		}
-		q->next_try = time(NULL);
+		q->next_try = qclock_now().mono;
 		if (q->place == QPLACE_WAITING)
 			move_to(sch, q, QPLACE_READY);
 		n = 1;
 	} else {
 		TAILQ_FOREACH(q, &sch->entries, link)
 			if (q->place == QPLACE_WAITING || q->place == QPLACE_READY) {
-				q->next_try = time(NULL);
+				q->next_try = qclock_now().mono;
 				if (q->place == QPLACE_WAITING)
 					move_to(sch, q, QPLACE_READY);
 				n++;
@@ -774,7 +805,7 @@ int scheduler_admin_release(struct scheduler *sch, const char *id, FILE *out)
 		return -1;
 	}
 	q->held = false;
-	q->next_try = time(NULL);
+	q->next_try = qclock_now().mono;
 	if (q->place == QPLACE_HELD)
 		place_idle(sch, q);
 	scheduler_kick(sch);

@@ -22,6 +22,7 @@
 #define MW_QUEUE_SCHEDULER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/queue.h>
 #include <time.h>
@@ -59,13 +60,17 @@ struct qentry {
 	TAILQ_ENTRY(qentry) place_link;/* the list of its place, if it has one */
 	enum qentry_place place;
 	const char *dest_key;          /* its destination (readyq.h): a recipient's domain, in env */
+	char hop_key[320];             /* ... and that domain's next hop (deliver_nexthop()) */
 	struct rq_dest *ready_dest;    /* readyq.c's, while READY */
+	struct rq_hop *flight_hop;     /* readyq.c's, while FLIGHT: the share it counts against */
 	struct envelope env;
 	struct qrcpt_state *rs; /* one per recipient */
 	int fd;                 /* spool file (read + status marks) while a round runs, or kept
 	                           from the commit for the first round; else -1 */
 	unsigned long long size;/* of the message, without the envelope */
-	time_t next_try, last_try;
+	/* Monotonic seconds (qclock.h), never the wall clock (item 10). */
+	int64_t since;          /* entered the queue (from the persisted arrival) */
+	int64_t next_try, last_try;
 	unsigned attempts;
 	bool held;              /* in hold/ (place HELD, or busy when it was held) */
 	unsigned jobs_left;     /* delivery jobs (one per next hop) still running */
@@ -82,6 +87,10 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
  * with (each job holds it). The resolver and the connection pool, with
  * their settings, stay as they are: the pool's open connections survive. */
 void scheduler_set_config(struct scheduler *sch, const struct config *c);
+/* At the end of the queue process, after its loop: entries, resolver,
+ * connection pool and timers are freed; rounds in flight are abandoned
+ * (their messages stay queued and are tried again after the restart). */
+void scheduler_free(struct scheduler *sch);
 /* Take over a committed or recovered message (env is moved, fd owned). */
 void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool held);
 /* Look at the queue now (after a change). */

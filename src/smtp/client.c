@@ -319,6 +319,23 @@ struct smtp_client_pool *smtp_client_pool_new(struct event_base *base, unsigned 
 	return p;
 }
 
+void smtp_client_pool_free(struct smtp_client_pool *p)
+{
+	struct idle_conn *ic;
+	while ((ic = TAILQ_FIRST(&p->idle)) != NULL) {
+		TAILQ_REMOVE(&p->idle, ic, link);
+		bufferevent_free(ic->bev);
+		event_free(ic->timer);
+		free(ic);
+	}
+	struct dest *d;
+	while ((d = TAILQ_FIRST(&p->dests)) != NULL) {
+		TAILQ_REMOVE(&p->dests, d, link);
+		free(d);
+	}
+	free(p);
+}
+
 /* Before MAIL was sent, a failing host is skipped for the next address
  * (RFC 5321 5.1: try the next MX). Returns true if another is tried. */
 static bool client_try_next(struct client *c, const char *why)

@@ -83,5 +83,8 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
  * connection. */
 struct smtp_client_pool *smtp_client_pool_new(struct event_base *base, unsigned per_destination, bool reuse,
 					      unsigned idle_timeout, unsigned max_messages);
+/* At exit: parked connections are closed, the pool is freed. Jobs still
+ * running or waiting for a slot are not touched (the caller stops). */
+void smtp_client_pool_free(struct smtp_client_pool *p);
 
 #endif
