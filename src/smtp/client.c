@@ -85,6 +85,7 @@ struct client {
 	bool body_any;          /* some of the message was sent (the final CRLF is due) */
 	/* TLS */
 	bool tls_handshaking, tls_active;
+	bool tls_failed;        /* the handshake with this address failed: no STARTTLS again */
 	char tls_info[128];
 };
 
@@ -220,7 +221,8 @@ static void client_release_slot(struct client *c)
 static void client_finish(struct client *c)
 {
 	for (size_t i = 0; i < c->job.n_rcpts; i++)
-		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s", c->tls_active ? c->tls_info : "none");
+		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s",
+			 c->tls_active ? c->tls_info : c->tls_failed ? "none (TLS handshake failed)" : "none");
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
 		bufferevent_free(c->bev);
@@ -335,6 +337,7 @@ static bool client_try_next(struct client *c, const char *why)
 	c->reply_lines = 0;
 	c->n_caps = 0;
 	c->peer_size_max = 0;
+	c->tls_failed = false;
 	client_connect(c);
 	return true;
 }
@@ -535,8 +538,8 @@ static void client_reply(struct client *c)
 			c->peer_size = cap_has(c, "SIZE");
 			c->peer_dsn = cap_has(c, "DSN");
 			c->peer_pipelining = cap_has(c, "PIPELINING");
-			if (!c->tls_active && c->job.tls_ctx && c->job.tls_level != TLS_LEVEL_NONE &&
-			    cap_has(c, "STARTTLS")) {
+			if (!c->tls_active && !c->tls_failed && c->job.tls_ctx &&
+			    c->job.tls_level != TLS_LEVEL_NONE && cap_has(c, "STARTTLS")) {
 				client_enter(c, CLIENT_STARTTLS);
 			} else if (!c->tls_active && c->job.tls_level >= TLS_LEVEL_ENCRYPT) {
 				/* TLS-7: never in clear; try again later. */
@@ -745,6 +748,32 @@ static void client_writecb(struct bufferevent *bev, void *arg)
 		body_send_some(c);
 }
 
+/*
+ * Issue 16 item 7, TLS-5: under level may, TLS is opportunistic. A peer
+ * that offers STARTTLS but cannot complete the handshake (broken key,
+ * closed after 220, no common version) would otherwise hold the mail
+ * back forever, although it takes mail in clear: connect to the same
+ * address again at once and go on without STARTTLS, as opportunistic
+ * senders (Postfix) do. Logged with the reason. Returns false (defer)
+ * under encrypt and verify, and once this address failed already.
+ */
+static bool client_tls_fallback(struct client *c, const char *why)
+{
+	if (c->job.tls_level != TLS_LEVEL_MAY || c->tls_failed)
+		return false;
+	log_event(LOG_WARNING, "client_tls_fallback", "nexthop", c->job.host, "mta", c->cur_mta, "why", why,
+		  "action", "retry in clear", NULL);
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->tls_handshaking = false;
+	c->tls_failed = true;
+	c->reply_lines = 0;
+	c->n_caps = 0;
+	c->peer_size_max = 0;
+	client_connect(c);
+	return true;
+}
+
 static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
@@ -764,7 +793,8 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->tls_handshaking) {
 		/* TLS-7: a failed handshake (version too old, certificate not
-		 * valid under verify) defers; nothing is sent in clear. */
+		 * valid under verify) defers under encrypt and verify; nothing
+		 * is sent in clear. Under may, see client_tls_fallback. */
 		char why[300], err[200] = "handshake failed";
 		unsigned long e = bufferevent_get_openssl_error(c->bev);
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
@@ -776,6 +806,8 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		while (bufferevent_get_openssl_error(c->bev))
 			;
 		snprintf(why, sizeof(why), "TLS %s", err);
+		if (client_tls_fallback(c, why))
+			return;
 		fail_remaining(c, 451, "451 4.7.5 %s:%s: %s", c->job.host, c->job.port, why);
 		client_finish(c);
 		return;
