@@ -25,6 +25,7 @@
 #include <sys/queue.h>
 
 #include "config/config.h"
+#include "smtp/downgrade.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/utf8.h"
@@ -83,6 +84,8 @@ struct client {
 	off_t body_pos;
 	bool at_line_start, body_sent, last_was_lf;
 	bool body_any;          /* some of the message was sent (the final CRLF is due) */
+	char *conv;             /* the message converted to 7 bits (prefix included), or NULL */
+	size_t conv_len;
 	/* TLS */
 	bool tls_handshaking, tls_active;
 	bool tls_failed;        /* the handshake with this address failed: no STARTTLS again */
@@ -230,6 +233,7 @@ static void client_finish(struct client *c)
 	free(c->replies);
 	free(c->accepted);
 	free(c->addrs);
+	free(c->conv);
 	free(c);
 }
 
@@ -402,17 +406,29 @@ static void stuff_into(struct client *c, struct evbuffer *out, const char *in, s
 	c->body_any = true;
 }
 
+/* Up to want bytes of the message at body_pos: from the converted copy
+ * when there is one, else from the spool file. */
+static ssize_t body_read(struct client *c, char *buf, size_t want)
+{
+	if (!c->conv)
+		return want ? pread(c->job.body_fd, buf, want, c->body_pos) : 0;
+	memcpy(buf, c->conv + c->body_pos, want);
+	return (ssize_t)want;
+}
+
 /* The message: the job's prefix (headers the queue adds), then the spool
  * file from body_offset to body_end — never further (the spool's trailer
- * follows). The spool holds CRLF lines only (smtpd refused bare CR/LF). */
+ * follows). The spool holds CRLF lines only (smtpd refused bare CR/LF).
+ * Converted to 7 bits (conv), it is sent from memory instead. */
 static void body_send_some(struct client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	static char in[BODY_CHUNK];
+	off_t end = c->conv ? (off_t)c->conv_len : c->job.body_end;
 	while (!c->body_sent && evbuffer_get_length(out) < BODY_CHUNK) {
-		off_t left = c->job.body_end - c->body_pos;
+		off_t left = end - c->body_pos;
 		size_t want = left < (off_t)sizeof(in) ? (size_t)left : sizeof(in);
-		ssize_t n = want ? pread(c->job.body_fd, in, want, c->body_pos) : 0;
+		ssize_t n = body_read(c, in, want);
 		if (n < 0 || (want > 0 && n == 0)) {
 			client_abort(c, "spool read error");
 			return;
@@ -831,6 +847,37 @@ static void send_rcpt(struct client *c, size_t i)
 		    orcpt ? " ORCPT=" : "", orcpt ? orcpt : "");
 }
 
+/*
+ * RFC 6152 3: 8-bit data must not go to a server without 8BITMIME.
+ * Issue 16 item 11: rather than bounce, convert the MIME parts to 7 bits
+ * (quoted-printable, base64; smtp/downgrade.h) and send that; the spool
+ * file stays as it is. What cannot be converted (8-bit headers) bounces
+ * with 554 5.6.3; a spool or parse failure is retried later. Returns
+ * false when the transaction ends here (QUIT entered).
+ */
+static bool client_downgrade(struct client *c)
+{
+	const struct smtp_client_job *j = &c->job;
+	if (c->conv)
+		return true;  /* converted for an earlier connection of this job */
+	char why[200];
+	enum downgrade_status st = downgrade_spool(j->body_fd, j->body_offset, j->body_end, j->prefix,
+						   j->prefix_len, &c->conv, &c->conv_len, why, sizeof(why));
+	if (st == DOWNGRADE_OK) {
+		log_event(LOG_INFO, "client_downgrade", "nexthop", j->host, "mta", c->cur_mta, "why",
+			  "no 8BITMIME", "size", log_u64((unsigned long long)c->conv_len), NULL);
+		return true;
+	}
+	if (st == DOWNGRADE_IMPOSSIBLE)
+		fail_remaining(c, 554, "554 5.6.3 %s does not support 8BITMIME and the message cannot be "
+			       "converted to 7 bits: %s", j->host, why);
+	else
+		fail_remaining(c, 451, "451 4.3.0 %s does not support 8BITMIME and converting the message "
+			       "failed: %s", j->host, why);
+	client_enter(c, CLIENT_QUIT);
+	return false;
+}
+
 static void client_enter(struct client *c, enum client_state st)
 {
 	log_event(LOG_DEBUG, "client_state", "nexthop", c->job.host, "state", client_state_names[st], NULL);
@@ -858,13 +905,10 @@ static void client_enter(struct client *c, enum client_state st)
 			client_enter(c, CLIENT_QUIT);
 			return;
 		}
-		if (j->body_8bit && !c->peer_8bitmime) {
-			/* RFC 6152 3: 8-bit data must not go to a server without
-			 * 8BITMIME; we do not downgrade, so the message bounces. */
-			fail_remaining(c, 554, "554 5.6.3 %s does not support 8BITMIME", j->host);
-			client_enter(c, CLIENT_QUIT);
+		if (j->body_8bit && !c->peer_8bitmime && !client_downgrade(c))
 			return;
-		}
+		if (c->conv)
+			size = c->conv_len;
 		if (c->peer_size && c->peer_size_max && size > c->peer_size_max) {
 			/* RFC 1870 6.: do not send what the peer refuses by size. */
 			fail_remaining(c, 552, "552 5.3.4 message size %llu exceeds the limit of %s (%llu)", size,
@@ -881,7 +925,7 @@ static void client_enter(struct client *c, enum client_state st)
 				 j->dsn_envid ? j->dsn_envid : "");
 		c->mail_sent = true;
 		client_send(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sizearg,
-			    j->body_8bit ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg);
+			    j->body_8bit && !c->conv ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg);
 		/* RFC 2920: with PIPELINING the whole envelope and DATA go in one
 		 * write; the replies are matched in order. */
 		c->pipelined = c->peer_pipelining;
@@ -899,11 +943,12 @@ static void client_enter(struct client *c, enum client_state st)
 		client_send(c, "DATA");
 		break;
 	case CLIENT_BODY:
-		c->body_pos = j->body_offset;
+		c->body_pos = c->conv ? 0 : j->body_offset;
 		c->at_line_start = true;
 		c->body_any = false;
 		c->rcpt_index = 0;
-		stuff_into(c, bufferevent_get_output(c->bev), j->prefix, j->prefix_len);
+		if (!c->conv)
+			stuff_into(c, bufferevent_get_output(c->bev), j->prefix, j->prefix_len);
 		body_send_some(c);
 		break;
 	case CLIENT_QUIT:
