@@ -25,6 +25,7 @@
 #include <sys/queue.h>
 
 #include "config/config.h"
+#include "net/srcaddr.h"
 #include "smtp/downgrade.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -962,6 +963,27 @@ static void client_enter(struct client *c, enum client_state st)
 	}
 }
 
+/* SEC-3: a socket bound to the configured source address of family, so
+ * the peer sees the address whose PTR names our hostname. -1 when none is
+ * configured for family (the kernel chooses); -1 with *err set (an errno)
+ * when it cannot be bound: never a silent fallback to another source. */
+static evutil_socket_t client_source_socket(const struct client *c, int family, int *err)
+{
+	size_t len;
+	const struct sockaddr *src = srcaddr_for(c->job.source, family, &len);
+	*err = 0;
+	if (!src)
+		return -1;
+	evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, src, (socklen_t)len) < 0) {
+		*err = errno;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void client_connect(struct client *c)
 {
 	const struct sockaddr_storage *ss = &c->addrs[c->cur_addr];
@@ -980,7 +1002,15 @@ static void client_connect(struct client *c)
 	}
 	snprintf(c->cur_mta, sizeof(c->cur_mta), "%s", host);
 	c->state = CLIENT_CONNECT;
-	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	int err = 0;
+	evutil_socket_t fd = ss->ss_family == AF_UNIX ? -1 : client_source_socket(c, ss->ss_family, &err);
+	if (err != 0) {
+		char why[200];
+		snprintf(why, sizeof(why), "cannot use queue.source_address: %s", strerror(err));
+		client_abort(c, why);
+		return;
+	}
+	c->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_CHUNK / 2, 0);
 	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.connect_timeout },
