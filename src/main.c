@@ -1,6 +1,7 @@
 /*
  * mailwarden: one binary, a table of subcommands.
  */
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "ctl/queuectl.h"
 #include "master/master.h"
 #include "master/preflight.h"
+#include "master/revdns.h"
 #include "scan/quarantine.h"
 
 struct subcommand {
@@ -51,11 +53,29 @@ static int cmd_serve(int argc, char **argv)
 	return master_run(config, foreground);
 }
 
+/* check-config [-c FILE] [--no-dns] */
+static bool parse_check_options(int argc, char **argv, const char **config, bool *dns)
+{
+	static const struct option longopts[] = { { "no-dns", no_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (opt == 'c')
+			*config = optarg;
+		else if (opt == 'n')
+			*dns = false;
+		else
+			return false;
+	}
+	return optind == argc;
+}
+
 static int cmd_check_config(int argc, char **argv)
 {
 	const char *path = NULL;
-	if (!parse_options(argc, argv, false, &path, NULL)) {
-		fprintf(stderr, "usage: mailwarden check-config [-c FILE]\n");
+	bool dns = true;
+	if (!parse_check_options(argc, argv, &path, &dns)) {
+		fprintf(stderr, "usage: mailwarden check-config [-c FILE] [--no-dns]\n");
 		return 2;
 	}
 	struct config_errors errs = { 0 }, warnings = { 0 };
@@ -74,6 +94,8 @@ static int cmd_check_config(int argc, char **argv)
 	}
 	printf("%s: configuration ok\n", c->source);
 	config_warnings(c, &warnings);
+	if (dns)  /* SEC-3: double-reverse DNS of hostname and queue.source_address */
+		revdns_check(c, &warnings);
 	for (size_t i = 0; i < warnings.n; i++)
 		printf("%s\n", warnings.items[i]);
 	config_errors_free(&warnings);
@@ -154,7 +176,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct subcommand subcommands[] = {
 	{ "serve", cmd_serve, "serve [-c FILE] [-f]   run the gateway (-f: foreground, log to stderr)" },
-	{ "check-config", cmd_check_config, "check-config [-c FILE]   check a configuration, report every problem" },
+	{ "check-config", cmd_check_config, "check-config [-c FILE] [--no-dns]   check a configuration, report every problem" },
 	{ "passwd", cmd_passwd, "passwd [-m yescrypt|bcrypt|sha512] USER   print a credentials line (password on stdin)" },
 	{ "queue", queuectl_main, "queue [-c FILE] list [--json] | show ID | flush [ID] | hold ID | release ID | delete ID" },
 	{ "version", cmd_version, "version   print the version" },

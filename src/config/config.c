@@ -617,6 +617,7 @@ void config_free(struct config *c)
 	free(c->dns.servers);
 	free(c->queue.smart_host);
 	free(c->queue.bounce_notify);
+	free(c->queue.source_address);
 	if (c->queue.smart_route) {
 		route_free(c->queue.smart_route);
 		free(c->queue.smart_route);

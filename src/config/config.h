@@ -149,6 +149,7 @@ struct config {
 		char *bounce_notify;      /* where undeliverable bounces go, or NULL: logged and dropped */
 		unsigned per_destination; /* connections to one next hop */
 		bool connection_reuse;    /* keep connections for the next message to the same next hop */
+		char *source_address;     /* "192.0.2.25 2001:db8::25" (net/srcaddr.h), or NULL: the kernel's choice */
 	} queue;
 
 	struct scan_config *scan;     /* the "scan:" section; NULL: no scanning */

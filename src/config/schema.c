@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "net/srcaddr.h"
 #include "util/alloc.h"
 
 /* ENUM values are stored as int; the log enums must be int-sized. */
@@ -105,6 +106,12 @@ static const char *check_nexthop(const char *s, size_t len)
 		why = "a smart host is smtp://host:port or lmtp://host:port";
 	route_free(&r);
 	return ok && !why ? NULL : why;
+}
+
+/* queue.source_address: one IPv4 and/or one IPv6 address (SEC-3). */
+static const char *check_source_address(const char *s, size_t len)
+{
+	return srcaddr_parse(s, len, NULL);
 }
 
 /* A plain mailbox local@domain: no spaces, controls or brackets. */
@@ -212,6 +219,8 @@ const struct schema_key schema_keys[] = {
 	  "time to wait for a DNS server's answer, per try (two tries)" },
 	{ "queue.reply_timeout", SCHEMA_DURATION, 1, HOUR, OFF(queue.reply_timeout), NULL, NULL,
 	  "time allowed for each SMTP reply of a next hop" },
+	{ "queue.source_address", SCHEMA_STRING, 1, 200, OFF(queue.source_address), NULL, check_source_address,
+	  "IPv4 and/or IPv6 address outbound connections come from (SEC-3: the one whose PTR is hostname)" },
 };
 
 const size_t schema_n_keys = sizeof(schema_keys) / sizeof(schema_keys[0]);

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "dns/dns.h"
+#include "net/srcaddr.h"
 #include "policy/rewrite.h"
 #include "policy/route.h"
 #include "policy/tlspolicy.h"
@@ -53,6 +54,7 @@ struct job {
 	size_t n;
 	char *sender;                /* the sender after rewriting (owned), or NULL */
 	struct msgview view;         /* what is sent: added headers, the message up to its end */
+	struct srcaddr source;       /* queue.source_address, parsed */
 	/* Address resolution: the MX hosts, or a static route's host name */
 	struct mx_plan plan;
 	unsigned port;               /* of the resolved addresses: queue.mx_port or the route's */
@@ -152,6 +154,10 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	cj.tls_min_version = req.min_version;
 	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(j->c) : NULL;
 	cj.tls_name = host;
+	/* SEC-3: checked when the configuration was loaded. */
+	if (j->c->queue.source_address &&
+	    !srcaddr_parse(j->c->queue.source_address, strlen(j->c->queue.source_address), &j->source))
+		cj.source = &j->source;
 	/* A parked connection is reused only by a job with the same TLS
 	 * requirement: a clear or unverified connection must never carry mail
 	 * that demands encrypt or verify (TLS-7). */

@@ -25,6 +25,8 @@
 #include <sys/queue.h>
 
 #include "config/config.h"
+#include "net/srcaddr.h"
+#include "smtp/downgrade.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/utf8.h"
@@ -83,8 +85,11 @@ struct client {
 	off_t body_pos;
 	bool at_line_start, body_sent, last_was_lf;
 	bool body_any;          /* some of the message was sent (the final CRLF is due) */
+	char *conv;             /* the message converted to 7 bits (prefix included), or NULL */
+	size_t conv_len;
 	/* TLS */
 	bool tls_handshaking, tls_active;
+	bool tls_failed;        /* the handshake with this address failed: no STARTTLS again */
 	char tls_info[128];
 };
 
@@ -220,7 +225,8 @@ static void client_release_slot(struct client *c)
 static void client_finish(struct client *c)
 {
 	for (size_t i = 0; i < c->job.n_rcpts; i++)
-		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s", c->tls_active ? c->tls_info : "none");
+		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s",
+			 c->tls_active ? c->tls_info : c->tls_failed ? "none (TLS handshake failed)" : "none");
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
 		bufferevent_free(c->bev);
@@ -228,6 +234,7 @@ static void client_finish(struct client *c)
 	free(c->replies);
 	free(c->accepted);
 	free(c->addrs);
+	free(c->conv);
 	free(c);
 }
 
@@ -352,6 +359,7 @@ static bool client_try_next(struct client *c, const char *why)
 	c->reply_lines = 0;
 	c->n_caps = 0;
 	c->peer_size_max = 0;
+	c->tls_failed = false;
 	client_connect(c);
 	return true;
 }
@@ -416,17 +424,29 @@ static void stuff_into(struct client *c, struct evbuffer *out, const char *in, s
 	c->body_any = true;
 }
 
+/* Up to want bytes of the message at body_pos: from the converted copy
+ * when there is one, else from the spool file. */
+static ssize_t body_read(struct client *c, char *buf, size_t want)
+{
+	if (!c->conv)
+		return want ? pread(c->job.body_fd, buf, want, c->body_pos) : 0;
+	memcpy(buf, c->conv + c->body_pos, want);
+	return (ssize_t)want;
+}
+
 /* The message: the job's prefix (headers the queue adds), then the spool
  * file from body_offset to body_end — never further (the spool's trailer
- * follows). The spool holds CRLF lines only (smtpd refused bare CR/LF). */
+ * follows). The spool holds CRLF lines only (smtpd refused bare CR/LF).
+ * Converted to 7 bits (conv), it is sent from memory instead. */
 static void body_send_some(struct client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	static char in[BODY_CHUNK];
+	off_t end = c->conv ? (off_t)c->conv_len : c->job.body_end;
 	while (!c->body_sent && evbuffer_get_length(out) < BODY_CHUNK) {
-		off_t left = c->job.body_end - c->body_pos;
+		off_t left = end - c->body_pos;
 		size_t want = left < (off_t)sizeof(in) ? (size_t)left : sizeof(in);
-		ssize_t n = want ? pread(c->job.body_fd, in, want, c->body_pos) : 0;
+		ssize_t n = body_read(c, in, want);
 		if (n < 0 || (want > 0 && n == 0)) {
 			client_abort(c, "spool read error");
 			return;
@@ -552,8 +572,8 @@ static void client_reply(struct client *c)
 			c->peer_size = cap_has(c, "SIZE");
 			c->peer_dsn = cap_has(c, "DSN");
 			c->peer_pipelining = cap_has(c, "PIPELINING");
-			if (!c->tls_active && c->job.tls_ctx && c->job.tls_level != TLS_LEVEL_NONE &&
-			    cap_has(c, "STARTTLS")) {
+			if (!c->tls_active && !c->tls_failed && c->job.tls_ctx &&
+			    c->job.tls_level != TLS_LEVEL_NONE && cap_has(c, "STARTTLS")) {
 				client_enter(c, CLIENT_STARTTLS);
 			} else if (!c->tls_active && c->job.tls_level >= TLS_LEVEL_ENCRYPT) {
 				/* TLS-7: never in clear; try again later. */
@@ -762,6 +782,32 @@ static void client_writecb(struct bufferevent *bev, void *arg)
 		body_send_some(c);
 }
 
+/*
+ * Issue 16 item 7, TLS-5: under level may, TLS is opportunistic. A peer
+ * that offers STARTTLS but cannot complete the handshake (broken key,
+ * closed after 220, no common version) would otherwise hold the mail
+ * back forever, although it takes mail in clear: connect to the same
+ * address again at once and go on without STARTTLS, as opportunistic
+ * senders (Postfix) do. Logged with the reason. Returns false (defer)
+ * under encrypt and verify, and once this address failed already.
+ */
+static bool client_tls_fallback(struct client *c, const char *why)
+{
+	if (c->job.tls_level != TLS_LEVEL_MAY || c->tls_failed)
+		return false;
+	log_event(LOG_WARNING, "client_tls_fallback", "nexthop", c->job.host, "mta", c->cur_mta, "why", why,
+		  "action", "retry in clear", NULL);
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->tls_handshaking = false;
+	c->tls_failed = true;
+	c->reply_lines = 0;
+	c->n_caps = 0;
+	c->peer_size_max = 0;
+	client_connect(c);
+	return true;
+}
+
 static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
@@ -781,7 +827,8 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->tls_handshaking) {
 		/* TLS-7: a failed handshake (version too old, certificate not
-		 * valid under verify) defers; nothing is sent in clear. */
+		 * valid under verify) defers under encrypt and verify; nothing
+		 * is sent in clear. Under may, see client_tls_fallback. */
 		char why[300], err[200] = "handshake failed";
 		unsigned long e = bufferevent_get_openssl_error(c->bev);
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
@@ -793,6 +840,8 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		while (bufferevent_get_openssl_error(c->bev))
 			;
 		snprintf(why, sizeof(why), "TLS %s", err);
+		if (client_tls_fallback(c, why))
+			return;
 		fail_remaining(c, 451, "451 4.7.5 %s:%s: %s", c->job.host, c->job.port, why);
 		client_finish(c);
 		return;
@@ -814,6 +863,37 @@ static void send_rcpt(struct client *c, size_t i)
 	const char *orcpt = c->peer_dsn && j->rcpt_orcpt ? j->rcpt_orcpt[i] : NULL;
 	client_send(c, "RCPT TO:<%s>%s%s%s%s", j->rcpts[i], notify ? " NOTIFY=" : "", notify ? notify : "",
 		    orcpt ? " ORCPT=" : "", orcpt ? orcpt : "");
+}
+
+/*
+ * RFC 6152 3: 8-bit data must not go to a server without 8BITMIME.
+ * Issue 16 item 11: rather than bounce, convert the MIME parts to 7 bits
+ * (quoted-printable, base64; smtp/downgrade.h) and send that; the spool
+ * file stays as it is. What cannot be converted (8-bit headers) bounces
+ * with 554 5.6.3; a spool or parse failure is retried later. Returns
+ * false when the transaction ends here (QUIT entered).
+ */
+static bool client_downgrade(struct client *c)
+{
+	const struct smtp_client_job *j = &c->job;
+	if (c->conv)
+		return true;  /* converted for an earlier connection of this job */
+	char why[200];
+	enum downgrade_status st = downgrade_spool(j->body_fd, j->body_offset, j->body_end, j->prefix,
+						   j->prefix_len, &c->conv, &c->conv_len, why, sizeof(why));
+	if (st == DOWNGRADE_OK) {
+		log_event(LOG_INFO, "client_downgrade", "nexthop", j->host, "mta", c->cur_mta, "why",
+			  "no 8BITMIME", "size", log_u64((unsigned long long)c->conv_len), NULL);
+		return true;
+	}
+	if (st == DOWNGRADE_IMPOSSIBLE)
+		fail_remaining(c, 554, "554 5.6.3 %s does not support 8BITMIME and the message cannot be "
+			       "converted to 7 bits: %s", j->host, why);
+	else
+		fail_remaining(c, 451, "451 4.3.0 %s does not support 8BITMIME and converting the message "
+			       "failed: %s", j->host, why);
+	client_enter(c, CLIENT_QUIT);
+	return false;
 }
 
 static void client_enter(struct client *c, enum client_state st)
@@ -843,13 +923,10 @@ static void client_enter(struct client *c, enum client_state st)
 			client_enter(c, CLIENT_QUIT);
 			return;
 		}
-		if (j->body_8bit && !c->peer_8bitmime) {
-			/* RFC 6152 3: 8-bit data must not go to a server without
-			 * 8BITMIME; we do not downgrade, so the message bounces. */
-			fail_remaining(c, 554, "554 5.6.3 %s does not support 8BITMIME", j->host);
-			client_enter(c, CLIENT_QUIT);
+		if (j->body_8bit && !c->peer_8bitmime && !client_downgrade(c))
 			return;
-		}
+		if (c->conv)
+			size = c->conv_len;
 		if (c->peer_size && c->peer_size_max && size > c->peer_size_max) {
 			/* RFC 1870 6.: do not send what the peer refuses by size. */
 			fail_remaining(c, 552, "552 5.3.4 message size %llu exceeds the limit of %s (%llu)", size,
@@ -866,7 +943,7 @@ static void client_enter(struct client *c, enum client_state st)
 				 j->dsn_envid ? j->dsn_envid : "");
 		c->mail_sent = true;
 		client_send(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sizearg,
-			    j->body_8bit ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg);
+			    j->body_8bit && !c->conv ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg);
 		/* RFC 2920: with PIPELINING the whole envelope and DATA go in one
 		 * write; the replies are matched in order. */
 		c->pipelined = c->peer_pipelining;
@@ -884,11 +961,12 @@ static void client_enter(struct client *c, enum client_state st)
 		client_send(c, "DATA");
 		break;
 	case CLIENT_BODY:
-		c->body_pos = j->body_offset;
+		c->body_pos = c->conv ? 0 : j->body_offset;
 		c->at_line_start = true;
 		c->body_any = false;
 		c->rcpt_index = 0;
-		stuff_into(c, bufferevent_get_output(c->bev), j->prefix, j->prefix_len);
+		if (!c->conv)
+			stuff_into(c, bufferevent_get_output(c->bev), j->prefix, j->prefix_len);
 		body_send_some(c);
 		break;
 	case CLIENT_QUIT:
@@ -900,6 +978,27 @@ static void client_enter(struct client *c, enum client_state st)
 	case CLIENT_DONE:
 		break;
 	}
+}
+
+/* SEC-3: a socket bound to the configured source address of family, so
+ * the peer sees the address whose PTR names our hostname. -1 when none is
+ * configured for family (the kernel chooses); -1 with *err set (an errno)
+ * when it cannot be bound: never a silent fallback to another source. */
+static evutil_socket_t client_source_socket(const struct client *c, int family, int *err)
+{
+	size_t len;
+	const struct sockaddr *src = srcaddr_for(c->job.source, family, &len);
+	*err = 0;
+	if (!src)
+		return -1;
+	evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, src, (socklen_t)len) < 0) {
+		*err = errno;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static void client_connect(struct client *c)
@@ -920,7 +1019,15 @@ static void client_connect(struct client *c)
 	}
 	snprintf(c->cur_mta, sizeof(c->cur_mta), "%s", host);
 	c->state = CLIENT_CONNECT;
-	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	int err = 0;
+	evutil_socket_t fd = ss->ss_family == AF_UNIX ? -1 : client_source_socket(c, ss->ss_family, &err);
+	if (err != 0) {
+		char why[200];
+		snprintf(why, sizeof(why), "cannot use queue.source_address: %s", strerror(err));
+		client_abort(c, why);
+		return;
+	}
+	c->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, client_readcb, client_writecb, client_eventcb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_CHUNK / 2, 0);
 	bufferevent_set_timeouts(c->bev, &(struct timeval){ .tv_sec = c->job.connect_timeout },

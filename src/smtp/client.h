@@ -20,6 +20,7 @@ struct event_base;
 struct ssl_ctx_st;
 struct sockaddr_storage;
 struct smtp_client_pool;
+struct srcaddr;
 
 struct smtp_client_job {
 	const char *host, *port;     /* for logs; and resolved when n_addrs is 0 */
@@ -45,6 +46,7 @@ struct smtp_client_job {
 	const char *dsn_ret, *dsn_envid;
 	char *const *rcpt_notify, *const *rcpt_orcpt;
 	unsigned connect_timeout, reply_timeout;
+	const struct srcaddr *source;  /* SEC-3: bound before connect; NULL: the kernel's choice */
 	/* TLS-5/TLS-7: tls_level is an enum tls_level (config.h). none: never
 	 * STARTTLS; may: when offered; encrypt: STARTTLS or defer; verify: as
 	 * encrypt, and the certificate must be valid for tls_name.

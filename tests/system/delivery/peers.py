@@ -281,7 +281,7 @@ class _RawHandler(socketserver.StreamRequestHandler):
                     peer.cond.notify_all()
                 verb = "DOT"
             self.wfile.write(script.get(verb, b"250 ok\r\n"))
-            if verb == "QUIT":
+            if verb == "QUIT" or verb in peer.close_after:
                 return
 
 
@@ -289,11 +289,14 @@ class RawPeer:
     """A next hop on 127.0.0.1:port written on raw sockets, so that it can
     answer with any bytes at all: script maps "GREETING", a verb ("EHLO",
     "MAIL", "RCPT", "DATA", "QUIT") or "DOT" (the end of data) to the exact
-    bytes of its reply. Records every message body it reads (messages)."""
+    bytes of its reply. Records every message body it reads (messages).
+    close_after: verbs after whose reply it closes the connection ("STAR":
+    a 220 to STARTTLS, then no handshake)."""
 
     def __init__(self, port):
         self.port = port
         self.script = {}
+        self.close_after = set()
         self.messages = []
         self.cond = threading.Condition()
         self.server = None
