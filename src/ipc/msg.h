@@ -27,8 +27,9 @@
  *
  * Retired numbers (never to be used again): 103 TXN_COMMIT and 105
  * TXN_VERDICT, from when smtpd wrote the spool file and made the verdict.
- * Messages with more than a field or two have their layout in one encoder
- * and one decoder (ipc/txn.h), not in comments paired by hand.
+ * Every message's layout is written once, as one encoder and one decoder
+ * (ipc/txn.h for transactions and scans, ipc/ctl.h for the master's
+ * control channel), not in comments paired by hand.
  */
 #ifndef MW_IPC_MSG_H
 #define MW_IPC_MSG_H
@@ -45,20 +46,21 @@
 enum ipc_type {
 	IPC_HELLO = 1,              /* u32 version */
 
-	IPC_TXN_BEGIN = 100,        /* str session, str client, str helo, str sender, u64 size, u32 flags */
-	IPC_TXN_RCPT = 101,         /* str recipient */
-	IPC_TXN_OPEN = 102,         /* (empty): envelope complete, create the spool file */
-	IPC_TXN_ABORT = 104,        /* (empty): drop the spool file */
-	IPC_TXN_DSN = 106,          /* str RET, str ENVID (RFC 3461), after BEGIN, only if given */
-	IPC_TXN_RCPT_DSN = 107,     /* str NOTIFY, str ORCPT of the RCPT just before, only if given */
+	/* The layouts: one encoder and one decoder each in ipc/txn.h. */
+	IPC_TXN_BEGIN = 100,        /* struct ipc_txn_begin: session, client, HELO, sender, SIZE, flags */
+	IPC_TXN_RCPT = 101,         /* text: the recipient */
+	IPC_TXN_OPEN = 102,         /* empty: envelope complete, create the spool file */
+	IPC_TXN_ABORT = 104,        /* empty: drop the spool file */
+	IPC_TXN_DSN = 106,          /* pair: RET, ENVID (RFC 3461), after BEGIN, only if given */
+	IPC_TXN_RCPT_DSN = 107,     /* pair: NOTIFY, ORCPT of the RCPT just before, only if given */
 	IPC_TXN_EOM = 108,          /* end of message: struct ipc_eom (ipc/txn.h) */
 
-	IPC_TXN_OPENED = 200,       /* str queue id; carries the write end of the message pipe */
-	IPC_TXN_COMMITTED = 201,    /* str queue id: accepted (queued or quarantined), answer 250 */
-	IPC_TXN_FAILED = 202,       /* str reason: the transaction is gone, answer 451 */
-	IPC_SCAN_FILE = 203,        /* u32 index, u32 total; a scanner file's read-only descriptor, or none */
-	IPC_TXN_REFUSED = 204,      /* str reply: the verdict refuses the message, answer it */
-	IPC_TXN_DISCARDED = 205,    /* str queue id: answer 250, nothing is kept (SCAN-8 delete) */
+	IPC_TXN_OPENED = 200,       /* text: queue id; carries the write end of the message pipe */
+	IPC_TXN_COMMITTED = 201,    /* text: queue id: accepted (queued or quarantined), answer 250 */
+	IPC_TXN_FAILED = 202,       /* text: reason: the transaction is gone, answer 451 */
+	IPC_SCAN_FILE = 203,        /* index, total; a scanner file's read-only descriptor, or none */
+	IPC_TXN_REFUSED = 204,      /* text: reply: the verdict refuses the message, answer it */
+	IPC_TXN_DISCARDED = 205,    /* text: queue id: answer 250, nothing is kept (SCAN-8 delete) */
 
 	IPC_MASTER_CHANNEL = 300,   /* str peer kind ("queue", "smtpd"); carries one end of a new
 				     * socketpair to a process of that kind (a restarted peer) */

@@ -133,3 +133,75 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
 	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers));
 }
+
+void ipc_txn_begin_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_txn_begin *b)
+{
+	ipc_msg_init(m, IPC_TXN_BEGIN, reqid);
+	ipc_put_str(m, b->session);
+	ipc_put_str(m, b->client);
+	ipc_put_str(m, b->helo);
+	ipc_put_str(m, b->sender);
+	ipc_put_u64(m, b->size);
+	ipc_put_u32(m, b->flags);
+}
+
+bool ipc_txn_begin_decode(struct ipc_msg *m, struct ipc_txn_begin *b)
+{
+	ipc_get_str(m, b->session, sizeof(b->session));
+	ipc_get_str(m, b->client, sizeof(b->client));
+	ipc_get_str(m, b->helo, sizeof(b->helo));
+	ipc_get_str(m, b->sender, sizeof(b->sender));
+	b->size = ipc_get_u64(m);
+	b->flags = ipc_get_u32(m);
+	return ipc_get_end(m) && !(b->flags & ~(IPC_TXN_F_8BITMIME | IPC_TXN_F_SMTPUTF8));
+}
+
+void ipc_txn_text_encode(struct ipc_msg *m, uint16_t type, uint32_t reqid, const char *text)
+{
+	ipc_msg_init(m, type, reqid);
+	ipc_put_str(m, text);
+}
+
+bool ipc_txn_text_decode(struct ipc_msg *m, char *text, size_t cap)
+{
+	ipc_get_str(m, text, cap);
+	return ipc_get_end(m);
+}
+
+void ipc_txn_pair_encode(struct ipc_msg *m, uint16_t type, uint32_t reqid, const char *a, const char *b)
+{
+	ipc_msg_init(m, type, reqid);
+	ipc_put_str(m, a);
+	ipc_put_str(m, b);
+}
+
+bool ipc_txn_pair_decode(struct ipc_msg *m, char *a, size_t acap, char *b, size_t bcap)
+{
+	ipc_get_str(m, a, acap);
+	ipc_get_str(m, b, bcap);
+	return ipc_get_end(m);
+}
+
+void ipc_txn_empty_encode(struct ipc_msg *m, uint16_t type, uint32_t reqid)
+{
+	ipc_msg_init(m, type, reqid);
+}
+
+bool ipc_txn_empty_decode(struct ipc_msg *m)
+{
+	return ipc_get_end(m);
+}
+
+void ipc_scan_file_encode(struct ipc_msg *m, uint32_t index, uint32_t total)
+{
+	ipc_msg_init(m, IPC_SCAN_FILE, 0);
+	ipc_put_u32(m, index);
+	ipc_put_u32(m, total);
+}
+
+bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total)
+{
+	*index = ipc_get_u32(m);
+	*total = ipc_get_u32(m);
+	return ipc_get_end(m) && *index < *total;
+}

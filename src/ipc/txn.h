@@ -61,6 +61,40 @@ struct ipc_scan_result {
 void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_result *r);
 bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r);
 
+/* IPC_TXN_BEGIN: a transaction's start, as smtpd saw it. The queue checks
+ * every string again before it reaches the spool. */
+struct ipc_txn_begin {
+	char session[IPC_STRING_MAX + 1];
+	char client[IPC_STRING_MAX + 1];
+	char helo[IPC_STRING_MAX + 1];
+	char sender[IPC_STRING_MAX + 1];   /* "" = the null sender */
+	uint64_t size;                     /* the client's SIZE=, 0 if none */
+	uint32_t flags;                    /* IPC_TXN_F_* */
+};
+
+void ipc_txn_begin_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_txn_begin *b);
+bool ipc_txn_begin_decode(struct ipc_msg *m, struct ipc_txn_begin *b);
+
+/* The messages that carry one string: IPC_TXN_RCPT (the recipient), and
+ * the queue's answers IPC_TXN_OPENED (queue id, with the pipe),
+ * COMMITTED / DISCARDED (queue id), FAILED (reason), REFUSED (the reply). */
+void ipc_txn_text_encode(struct ipc_msg *m, uint16_t type, uint32_t reqid, const char *text);
+bool ipc_txn_text_decode(struct ipc_msg *m, char *text, size_t cap);
+
+/* The messages that carry two strings: IPC_TXN_DSN (RET, ENVID) and
+ * IPC_TXN_RCPT_DSN (NOTIFY, ORCPT), RFC 3461. */
+void ipc_txn_pair_encode(struct ipc_msg *m, uint16_t type, uint32_t reqid, const char *a, const char *b);
+bool ipc_txn_pair_decode(struct ipc_msg *m, char *a, size_t acap, char *b, size_t bcap);
+
+/* The messages without a payload: IPC_TXN_OPEN and IPC_TXN_ABORT. */
+void ipc_txn_empty_encode(struct ipc_msg *m, uint16_t type, uint32_t reqid);
+bool ipc_txn_empty_decode(struct ipc_msg *m);
+
+/* IPC_SCAN_FILE: scanner file number index of total (with its read-only
+ * descriptor, or none when it is not configured). */
+void ipc_scan_file_encode(struct ipc_msg *m, uint32_t index, uint32_t total);
+bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total);
+
 /* A symbol name as the verdict accepts it. */
 bool ipc_symbol_name_ok(const char *s);
 

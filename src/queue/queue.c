@@ -150,8 +150,7 @@ static void incoming_drop(struct queue *q, struct incoming *in)
 static void reply(struct channel *ch, uint16_t type, uint32_t reqid, const char *text, int fd)
 {
 	struct ipc_msg *m = xmalloc(sizeof(*m));
-	ipc_msg_init(m, type, reqid);
-	ipc_put_str(m, text);
+	ipc_txn_text_encode(m, type, reqid, text);
 	channel_send(ch, m, fd);
 	free(m);
 }
@@ -173,16 +172,11 @@ static bool envelope_address_ok(const char *addr, bool allow_null)
 
 static bool on_begin(struct queue *q, struct channel *ch, struct ipc_msg *m)
 {
-	char session[IPC_STRING_MAX + 1], client[IPC_STRING_MAX + 1], helo[IPC_STRING_MAX + 1],
-		sender[IPC_STRING_MAX + 1];
-	ipc_get_str(m, session, sizeof(session));
-	ipc_get_str(m, client, sizeof(client));
-	ipc_get_str(m, helo, sizeof(helo));
-	ipc_get_str(m, sender, sizeof(sender));
-	(void)ipc_get_u64(m);
-	uint32_t flags = ipc_get_u32(m);
-	if (!ipc_get_end(m) || incoming_find(q, ch, m->reqid) || !envelope_address_ok(sender, true))
+	struct ipc_txn_begin *b = xmalloc(sizeof(*b));
+	if (!ipc_txn_begin_decode(m, b) || incoming_find(q, ch, m->reqid) || !envelope_address_ok(b->sender, true)) {
+		free(b);
 		return false;
+	}
 	struct incoming *in = xcalloc(1, sizeof(*in));
 	in->q = q;
 	in->from = ch;
@@ -190,11 +184,12 @@ static bool on_begin(struct queue *q, struct channel *ch, struct ipc_msg *m)
 	in->fd = -1;
 	in->pipe_rd = -1;
 	in->env.arrival = (uint64_t)time(NULL);
-	in->env.session = xstrdup(session);
-	in->env.client = xstrdup(client);
-	in->env.helo = xstrdup(helo);
-	in->env.sender = xstrdup(sender);
-	in->env.flags = flags;
+	in->env.session = xstrdup(b->session);
+	in->env.client = xstrdup(b->client);
+	in->env.helo = xstrdup(b->helo);
+	in->env.sender = xstrdup(b->sender);
+	in->env.flags = b->flags;
+	free(b);
 	TAILQ_INSERT_TAIL(&q->incoming, in, link);
 	return true;
 }
@@ -202,8 +197,7 @@ static bool on_begin(struct queue *q, struct channel *ch, struct ipc_msg *m)
 static bool on_rcpt(struct queue *q, struct incoming *in, struct ipc_msg *m)
 {
 	char rcpt[IPC_STRING_MAX + 1];
-	ipc_get_str(m, rcpt, sizeof(rcpt));
-	if (!ipc_get_end(m) || in->fd >= 0 || !envelope_address_ok(rcpt, false) ||
+	if (!ipc_txn_text_decode(m, rcpt, sizeof(rcpt)) || in->fd >= 0 || !envelope_address_ok(rcpt, false) ||
 	    in->env.n_rcpts >= q->config->limits.recipients)
 		return false;
 	/* TOP-5: recipients are rewritten where they enter the queue; the
@@ -254,9 +248,7 @@ static bool notify_ok(const char *s)
 static bool on_dsn(struct incoming *in, struct ipc_msg *m)
 {
 	char ret[IPC_STRING_MAX + 1], envid[IPC_STRING_MAX + 1];
-	ipc_get_str(m, ret, sizeof(ret));
-	ipc_get_str(m, envid, sizeof(envid));
-	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts > 0 || in->env.dsn_ret || in->env.dsn_envid)
+	if (!ipc_txn_pair_decode(m, ret, sizeof(ret), envid, sizeof(envid)) || in->fd >= 0 || in->env.n_rcpts > 0 || in->env.dsn_ret || in->env.dsn_envid)
 		return false;
 	if ((ret[0] && strcmp(ret, "FULL") != 0 && strcmp(ret, "HDRS") != 0) || strlen(envid) > PARAMS_ENVID_MAX ||
 	    !params_xtext_valid(envid, strlen(envid)))
@@ -269,9 +261,7 @@ static bool on_dsn(struct incoming *in, struct ipc_msg *m)
 static bool on_rcpt_dsn(struct incoming *in, struct ipc_msg *m)
 {
 	char notify[IPC_STRING_MAX + 1], orcpt[IPC_STRING_MAX + 1];
-	ipc_get_str(m, notify, sizeof(notify));
-	ipc_get_str(m, orcpt, sizeof(orcpt));
-	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts == 0)
+	if (!ipc_txn_pair_decode(m, notify, sizeof(notify), orcpt, sizeof(orcpt)) || in->fd >= 0 || in->env.n_rcpts == 0)
 		return false;
 	const char *semi = strchr(orcpt, ';');
 	if (!notify_ok(notify) || strlen(orcpt) > PARAMS_ORCPT_MAX ||
@@ -331,7 +321,7 @@ static void on_pipe(evutil_socket_t fd, short what, void *arg)
  * write end and nothing else (SEC-1). */
 static bool on_open(struct queue *q, struct incoming *in, struct ipc_msg *m)
 {
-	if (!ipc_get_end(m) || in->fd >= 0 || in->env.n_rcpts == 0)
+	if (!ipc_txn_empty_decode(m) || in->fd >= 0 || in->env.n_rcpts == 0)
 		return false;
 	int p[2] = { -1, -1 };
 	in->fd = spool_create(q->spool, &in->env);
@@ -658,7 +648,7 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 		 * message is delivered and the client, who saw no 250, may send it
 		 * again (at most a duplicate). Anything else is refused without a
 		 * reply: the answer to COMMIT is on its way. */
-		if (m->type == IPC_TXN_ABORT && ipc_get_end(m)) {
+		if (m->type == IPC_TXN_ABORT && ipc_txn_empty_decode(m)) {
 			in->orphaned = true;
 			in->from = NULL;
 			return;
@@ -676,7 +666,7 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	case IPC_TXN_RCPT_DSN: ok = in && on_rcpt_dsn(in, m); break;
 	case IPC_TXN_EOM: ok = in && on_eom(q, in, m); break;
 	case IPC_TXN_ABORT:
-		ok = ipc_get_end(m);
+		ok = ipc_txn_empty_decode(m);
 		if (in)
 			incoming_drop(q, in);
 		break;

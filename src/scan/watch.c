@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "ipc/txn.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -57,9 +58,7 @@ void scan_watch_poll(struct scan_watch *w, const struct config *c, struct channe
 		if (paths[i] && fd < 0)
 			log_event(c->scan->file_meta[i].optional ? LOG_WARNING : LOG_ERR, "scan_file_error",
 				  "file", paths[i], "msg", strerror(errno), NULL);
-		ipc_msg_init(m, IPC_SCAN_FILE, 0);
-		ipc_put_u32(m, (uint32_t)i);
-		ipc_put_u32(m, (uint32_t)total);
+		ipc_scan_file_encode(m, (uint32_t)i, (uint32_t)total);
 		for (size_t k = 0; k < n; k++)
 			channel_send(channels[k], m, fd);
 		if (fd >= 0)

@@ -156,7 +156,7 @@ void smtp_session_txn_reset(struct smtp_session *s)
 		return;
 	if (t->queue_knows && s->smtpd->queue) {
 		struct ipc_msg *m = &(struct ipc_msg){ 0 };
-		ipc_msg_init(m, IPC_TXN_ABORT, t->reqid);
+		ipc_txn_empty_encode(m, IPC_TXN_ABORT, t->reqid);
 		channel_send(s->smtpd->queue, m, -1);
 	}
 	message_discard(&t->msg);

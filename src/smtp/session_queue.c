@@ -116,34 +116,31 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 	t->reqid = ++s->smtpd->next_reqid;
 	uint32_t flags = (t->params.body == MAIL_BODY_8BITMIME ? IPC_TXN_F_8BITMIME : 0) |
 			 (t->params.smtputf8 ? IPC_TXN_F_SMTPUTF8 : 0);
-	ipc_msg_init(m, IPC_TXN_BEGIN, t->reqid);
-	ipc_put_str(m, s->id);
-	ipc_put_str(m, s->client_ip);
-	ipc_put_str(m, s->helo);
-	ipc_put_str(m, t->sender_text);
-	ipc_put_u64(m, t->params.has_size ? t->params.size : 0);
-	ipc_put_u32(m, flags);
+	struct ipc_txn_begin *b = xcalloc(1, sizeof(*b));
+	snprintf(b->session, sizeof(b->session), "%s", s->id);
+	snprintf(b->client, sizeof(b->client), "%s", s->client_ip);
+	snprintf(b->helo, sizeof(b->helo), "%s", s->helo);
+	snprintf(b->sender, sizeof(b->sender), "%s", t->sender_text);
+	b->size = t->params.has_size ? t->params.size : 0;
+	b->flags = flags;
+	ipc_txn_begin_encode(m, t->reqid, b);
+	free(b);
 	channel_send(q, m, -1);
 	if (t->params.ret[0] || t->params.envid[0]) {
-		ipc_msg_init(m, IPC_TXN_DSN, t->reqid);
-		ipc_put_str(m, t->params.ret);
-		ipc_put_str(m, t->params.envid);
+		ipc_txn_pair_encode(m, IPC_TXN_DSN, t->reqid, t->params.ret, t->params.envid);
 		channel_send(q, m, -1);
 	}
 	for (unsigned i = 0; i < t->n_rcpts; i++) {
-		ipc_msg_init(m, IPC_TXN_RCPT, t->reqid);
-		ipc_put_str(m, t->rcpts[i]);
+		ipc_txn_text_encode(m, IPC_TXN_RCPT, t->reqid, t->rcpts[i]);
 		channel_send(q, m, -1);
 		if (t->rcpt_dsn[i].notify[0] || t->rcpt_dsn[i].orcpt[0]) {
-			ipc_msg_init(m, IPC_TXN_RCPT_DSN, t->reqid);
-			ipc_put_str(m, t->rcpt_dsn[i].notify);
-			ipc_put_str(m, t->rcpt_dsn[i].orcpt);
+			ipc_txn_pair_encode(m, IPC_TXN_RCPT_DSN, t->reqid, t->rcpt_dsn[i].notify, t->rcpt_dsn[i].orcpt);
 			channel_send(q, m, -1);
 		}
 	}
 	t->queue_knows = true;
 	smtp_session_wait(s, SMTP_PENDING_QUEUE_OPEN, &cont, s->smtpd->config->limits.command_timeout);
-	ipc_msg_init(m, IPC_TXN_OPEN, t->reqid);
+	ipc_txn_empty_encode(m, IPC_TXN_OPEN, t->reqid);
 	channel_send(q, m, -1);
 	free(m);
 }

@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "ipc/txn.h"
 #include "ipc/ctl.h"
 #include "master/child.h"
 #include "auth/authdb.h"
@@ -150,8 +151,8 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 {
 	struct smtpd *d = arg;
 	if (m->type == IPC_SCAN_FILE) {  /* a scanner file changed: its new version (scan/reload.h) */
-		uint32_t index = ipc_get_u32(m), total = ipc_get_u32(m);
-		if (!ipc_get_end(m)) {
+		uint32_t index, total;
+		if (!ipc_scan_file_decode(m, &index, &total)) {
 			log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
 			exit(1);
 		}
@@ -159,8 +160,8 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 		return;
 	}
 	char text[IPC_STRING_MAX + 1];
-	const char *str = ipc_get_str(m, text, sizeof(text));
-	bool ok = ipc_get_end(m) && (m->type != IPC_TXN_OPENED || fd >= 0) &&
+	const char *str = text;
+	bool ok = ipc_txn_text_decode(m, text, sizeof(text)) && (m->type != IPC_TXN_OPENED || fd >= 0) &&
 		  (m->type == IPC_TXN_OPENED || m->type == IPC_TXN_COMMITTED || m->type == IPC_TXN_FAILED ||
 		   m->type == IPC_TXN_REFUSED || m->type == IPC_TXN_DISCARDED);
 	if (!ok) {

@@ -112,3 +112,50 @@ Test(ipc_txn, scan_result_that_could_smuggle_headers_or_a_reply_is_refused)
 	transmit();
 	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a refusal must be a 4xx/5xx reply");
 }
+
+Test(ipc_txn, begin_round_trip_and_unknown_flags_refused)
+{
+	static struct ipc_txn_begin b, d;
+	strcpy(b.session, "0123456789abcdef");
+	strcpy(b.client, "192.0.2.1");
+	strcpy(b.helo, "client.example");
+	strcpy(b.sender, "");
+	b.size = 1234;
+	b.flags = IPC_TXN_F_8BITMIME;
+	ipc_txn_begin_encode(&out, 5, &b);
+	transmit();
+	cr_assert(ipc_txn_begin_decode(&in, &d));
+	cr_assert_str_eq(d.helo, "client.example");
+	cr_assert_str_eq(d.sender, "");
+	cr_assert_eq(d.size, 1234);
+	cr_assert_eq(d.flags, IPC_TXN_F_8BITMIME);
+	b.flags = 0x80;
+	ipc_txn_begin_encode(&out, 5, &b);
+	transmit();
+	cr_assert_not(ipc_txn_begin_decode(&in, &d));
+}
+
+Test(ipc_txn, text_pair_empty_and_scan_file_layouts)
+{
+	char a[64], b[64];
+	ipc_txn_text_encode(&out, IPC_TXN_RCPT, 2, "user@example.test");
+	transmit();
+	cr_assert(ipc_txn_text_decode(&in, a, sizeof(a)));
+	cr_assert_str_eq(a, "user@example.test");
+	ipc_txn_pair_encode(&out, IPC_TXN_DSN, 2, "FULL", "id+2B1");
+	transmit();
+	cr_assert(ipc_txn_pair_decode(&in, a, sizeof(a), b, sizeof(b)));
+	cr_assert_str_eq(b, "id+2B1");
+	cr_assert_not(ipc_txn_text_decode(&in, a, sizeof(a)), "a pair read as a text has bytes left");
+	ipc_txn_empty_encode(&out, IPC_TXN_OPEN, 2);
+	transmit();
+	cr_assert(ipc_txn_empty_decode(&in));
+	uint32_t index, total;
+	ipc_scan_file_encode(&out, 3, 4);
+	transmit();
+	cr_assert(ipc_scan_file_decode(&in, &index, &total));
+	cr_assert_eq(index, 3);
+	ipc_scan_file_encode(&out, 4, 4);
+	transmit();
+	cr_assert_not(ipc_scan_file_decode(&in, &index, &total), "an index past the total");
+}
