@@ -16,7 +16,7 @@
 #include "ctl/queuectl.h"
 #include "master/master.h"
 #include "master/preflight.h"
-#include "scan/quarantine.h"
+#include "quarantine/quarantine.h"
 
 struct subcommand {
 	const char *name;

@@ -36,9 +36,9 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "ipc/child_fds.h"
 #include "ipc/ctl.h"
 #include "ipc/txn.h"
-#include "master/child.h"
 #include "policy/rewrite.h"
 #include "queue/content_scan.h"
 #include "queue/control.h"
