@@ -26,10 +26,6 @@ LAYERS=(
 ALLOW=(
   "src/config/config.h:policy/rewrite.h  # struct config embeds the rewrite rules (issue 10: owners register their sections)"
   "src/config/config.h:policy/route.h    # struct config embeds the routes and the smart host's route (issue 10)"
-  "src/config/config.h:scan/policy.h     # struct config embeds the scan section (issue 10)"
-  "src/config/scan.h:scan/policy.h       # the scan: section is parsed in config/ (issue 10)"
-  "src/config/scan.c:content/check.h     # check names of the scan: section are looked up in config/ (issue 10)"
-  "src/config/scan.c:scan/scan.h         # check names of the scan: section are looked up in config/ (issue 10)"
 )
 
 declare -A rank

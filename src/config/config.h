@@ -18,10 +18,12 @@
 #include "net/cidr.h"
 #include "policy/rewrite.h"
 #include "policy/route.h"
-#include "scan/policy.h"
 #include "util/log.h"
 
 #define CONFIG_DEFAULT_SOURCE "<embedded default>"
+
+/* Parts owned by layers above config/ (section.h): opaque here. */
+struct scan_config;     /* scan/policy.h */
 
 /* TLS-1/TLS-2/TLS-3: what a listener is for, how it speaks TLS, whether it takes AUTH. */
 enum listener_mode { LISTENER_MTA, LISTENER_SUBMISSION };
@@ -151,7 +153,7 @@ struct config {
 		bool connection_reuse;    /* keep connections for the next message to the same next hop */
 	} queue;
 
-	struct scan_config *scan;     /* the "scan:" section; NULL: no scanning */
+	struct scan_config *scan;     /* the "scan:" section (scan/config.c); NULL: no scanning */
 
 	int *key_lines;               /* per schema key: line of the user's file that set it, 0 if none */
 };

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "config/check.h"
-#include "config/scan.h"
 #include "config/schema.h"
 #include "util/alloc.h"
 
@@ -697,7 +696,6 @@ static const struct lists_entry lists[] = {
 	{ "certificates", load_certificates },
 	{ "tls_required_domains", load_tls_required_domains },
 	{ "tls_policy", load_tls_policy },
-	{ "scan", scan_config_load },
 	{ "dns.servers", load_dns_servers },
 };
 

@@ -26,6 +26,7 @@
 #include "ipc/child_fds.h"
 #include "ipc/ctl.h"
 #include "ipc/txn.h"
+#include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

@@ -44,6 +44,7 @@
 #include "queue/control.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
+#include "scan/policy.h"
 #include "scan/watch.h"
 #include "smtp/address.h"
 #include "smtp/params.h"

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

@@ -1,0 +1,13 @@
+/*
+ * The configuration sections that layers above config/ own (config/
+ * section.h): the one place that names them all, so that config/ needs
+ * none of their headers. A new section is one line here.
+ */
+#include "config/section.h"
+
+#include "scan/policy.h"
+
+const struct config_section *const config_sections[] = {
+	&scan_config_section,
+	NULL,
+};
