@@ -6,8 +6,10 @@
  * loaded first, then the user's file overrides the keys it sets: a scalar
  * replaces the default's value, a list or mapping of entries (listeners,
  * local_domains, trusted_networks, routes) replaces the default's whole
- * list. Scalar keys come from the schema table (schema.c); the four
- * collections are parsed in lists.c.
+ * list. Scalar keys come from the schema table (schema.c); the
+ * collections are parsed in lists.c; the sections other layers own
+ * (scan:, routes:, the smart host and rewriting table) are registered in
+ * master/sections.c and reached through section.h only.
  *
  * Every problem is reported, as "file:line: key: problem", and loading
  * goes on after an error so that one run shows them all. Text from the
@@ -180,6 +182,8 @@ static void load_mapping(struct loader *ld, struct fy_node *map, const char *pre
 			load_scalar(ld, sk, v, name, kline);
 		} else if (coll) {
 			coll->load(ld, v, name, kline);
+		} else if (sec && sec->load_value) {
+			sec->load_value(ld, v, name, kline);
 		} else if (sec) {
 			load_section(ld, sec, v, name, kline);
 		} else if (word && schema_is_section(raw, strlen(raw))) {
@@ -410,9 +414,6 @@ static void resolve_files(struct loader *ld, const char *path)
 	loader_resolve_path(ld, path, &c->auth.credentials, "auth.credentials");
 	loader_resolve_path(ld, path, &c->auth.sender_logins, "auth.sender_logins");
 	loader_resolve_path(ld, path, &c->outbound_tls.ca_file, "outbound_tls.ca_file");
-	for (const struct config_section *const *s = config_sections; *s; s++)
-		if ((*s)->resolve)
-			(*s)->resolve(ld, path);
 }
 
 static void resolve_state_dir(struct loader *ld, const char *path)
@@ -425,65 +426,10 @@ static size_t key_index(const char *key)
 	return (size_t)(schema_find(key, strlen(key)) - schema_keys);
 }
 
-struct table_err {
-	struct loader *ld;
-	const char *file;
-};
-
-static void rewrite_err(void *arg, unsigned line, const char *problem)
+int loader_set_line(const struct loader *ld, const char *key)
 {
-	struct table_err *t = arg;
-	config_errors_add(t->ld->errs, "%s:%u: rewrite_table: %s", t->file, line, problem);
-}
-
-/* The rewriting table is read here, in the master, like the rest of the
- * configuration: check-config reports its errors, and the queue process
- * gets the rules with its snapshot. */
-static void load_rewrite_table(struct loader *ld, const char *path)
-{
-	struct config *c = ld->cfg;
-	if (!c->rewrite_table)
-		return;
-	loader_resolve_path(ld, path, &c->rewrite_table, "rewrite_table");
-	FILE *f = fopen(c->rewrite_table, "re");
-	if (!f) {
-		loader_err(ld, ld->set_line[key_index("rewrite_table")], "rewrite_table", "cannot read %s: %s",
-			   c->rewrite_table, strerror(errno));
-		return;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *text = xmalloc(cap);
-	size_t n;
-	while ((n = fread(text + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap) {
-			if (cap >= (64u << 20)) {
-				config_errors_add(ld->errs, "%s: rewrite_table: %s is larger than 64M", ld->file,
-						  c->rewrite_table);
-				free(text);
-				fclose(f);
-				return;
-			}
-			cap *= 2;
-			text = xreallocarray(text, cap, 1);
-		}
-	}
-	fclose(f);
-	struct table_err t = { ld, c->rewrite_table };
-	c->rewrite = rewrite_parse(text, len, rewrite_err, &t);
-	free(text);
-}
-
-static void parse_smart_host(struct loader *ld)
-{
-	struct config *c = ld->cfg;
-	const char *why;
-	if (!c->queue.smart_host)
-		return;
-	c->queue.smart_route = xcalloc(1, sizeof(*c->queue.smart_route));
-	if (!route_parse_nexthop(c->queue.smart_host, c->queue.smart_route, &why))
-		config_errors_add(ld->errs, "%s: queue.smart_host: %s", ld->file, why);
-	c->queue.smart_route->domain = xstrdup("*");
+	const struct schema_key *k = schema_find(key, strlen(key));
+	return k ? ld->set_line[k - schema_keys] : 0;
 }
 
 static void resolve_hostname(struct loader *ld)
@@ -550,8 +496,9 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	resolve_hostname(&ld);
 	resolve_state_dir(&ld, path);
 	resolve_files(&ld, path);
-	load_rewrite_table(&ld, path);
-	parse_smart_host(&ld);
+	for (const struct config_section *const *s = config_sections; *s; s++)
+		if ((*s)->finish)
+			(*s)->finish(&ld, path);
 	cross_check(&ld);
 	c->key_lines = ld.set_line;
 	if (errs->n != before) {
@@ -655,7 +602,6 @@ void config_free(struct config *c)
 	lists_free_listeners(c->listeners, c->n_listeners);
 	lists_free_domains(c->local_domains, c->n_local_domains);
 	cidr_list_free(&c->trusted_networks);
-	lists_free_routes(c->routes, c->n_routes);
 	free(c->tls.ciphers);
 	lists_free_certificates(c->certificates, c->n_certificates);
 	lists_free_domains(c->tls_required_domains, c->n_tls_required_domains);
@@ -666,13 +612,8 @@ void config_free(struct config *c)
 	for (const struct config_section *const *s = config_sections; *s; s++)
 		(*s)->release(c);
 	free(c->rewrite_table);
-	rewrite_free(c->rewrite);
 	free(c->dns.servers);
 	free(c->queue.smart_host);
 	free(c->queue.bounce_notify);
-	if (c->queue.smart_route) {
-		route_free(c->queue.smart_route);
-		free(c->queue.smart_route);
-	}
 	free(c);
 }

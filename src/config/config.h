@@ -16,13 +16,13 @@
 #include <stddef.h>
 
 #include "net/cidr.h"
-#include "policy/rewrite.h"
-#include "policy/route.h"
 #include "util/log.h"
 
 #define CONFIG_DEFAULT_SOURCE "<embedded default>"
 
 /* Parts owned by layers above config/ (section.h): opaque here. */
+struct rewrite;         /* policy/rewrite.h */
+struct route;           /* policy/route.h */
 struct scan_config;     /* scan/policy.h */
 
 /* TLS-1/TLS-2/TLS-3: what a listener is for, how it speaks TLS, whether it takes AUTH. */

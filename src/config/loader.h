@@ -60,6 +60,10 @@ bool loader_expect(struct loader *ld, struct fy_node *v, enum fy_node_type type,
 bool loader_key(struct loader *ld, struct fy_node_pair *p, const char *prefix, int fallback,
 		const char **k, size_t *klen, int *kline);
 
+/* The line of the user's file that set a schema key ("rewrite_table"),
+ * or 0. */
+int loader_set_line(const struct loader *ld, const char *key);
+
 /* Make a file name (*field, replaced) absolute against the directory of
  * the configuration file path (the working directory for the embedded
  * default, path NULL); key names it in the error when that fails. */

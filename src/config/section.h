@@ -22,6 +22,7 @@
 #include "config/schema.h"
 
 struct config;
+struct config_errors;
 struct fy_node;
 struct loader;
 
@@ -37,6 +38,11 @@ struct config_key {
 
 struct config_section {
 	const char *key;                  /* top-level key: "scan" */
+	/* A section whose value is not a mapping of keys (routes: maps
+	 * domains to next hops): parse the whole value v into the owner's
+	 * part of ld->cfg, replacing it, and report every problem. When set,
+	 * keys, create, load and attach are not used. */
+	void (*load_value)(struct loader *ld, struct fy_node *v, const char *name, int kline);
 	/* Scalar keys of the section, set through schema_set(). */
 	const struct config_key *keys;
 	size_t n_keys;
@@ -50,12 +56,16 @@ struct config_section {
 	/* Make part c's section, freeing the one there (a section the user
 	 * writes replaces the default's whole section). */
 	void (*attach)(struct config *c, void *part);
-	/* Optional, after every file is read: make the section's file names
-	 * absolute (loader_resolve_path(); path is the configuration file, or
-	 * NULL for the embedded default). */
-	void (*resolve)(struct loader *ld, const char *path);
+	/* Optional, after every file is read, in config_sections[] order:
+	 * make the section's file names absolute (loader_resolve_path(); path
+	 * is the configuration file, or NULL for the embedded default), read
+	 * the tables they name, parse what depends on other keys. */
+	void (*finish)(struct loader *ld, const char *path);
 	/* Free c's part (config_free()). */
 	void (*release)(struct config *c);
+	/* Optional: append "source: warning: ..." lines about c's part to out
+	 * (config_warnings(), after its own). */
+	void (*warn)(const struct config *c, struct config_errors *out);
 };
 
 /* Every registered section, ended by NULL; defined above all owners. */

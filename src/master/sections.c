@@ -5,9 +5,11 @@
  */
 #include "config/section.h"
 
+#include "policy/route.h"
 #include "scan/policy.h"
 
 const struct config_section *const config_sections[] = {
 	&scan_config_section,
+	&policy_config_section,
 	NULL,
 };

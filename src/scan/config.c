@@ -583,6 +583,6 @@ const struct config_section scan_config_section = {
 	.create = scan_create,
 	.load = scan_load,
 	.attach = scan_attach,
-	.resolve = scan_resolve,
+	.finish = scan_resolve,
 	.release = scan_release,
 };

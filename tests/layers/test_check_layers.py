@@ -65,3 +65,20 @@ def test_a_folder_outside_the_layer_list_fails(src):
     r = check(src)
     assert r.returncode == 1
     assert "folder 'extra' is not in the layer list" in r.stdout
+
+
+def test_config_includes_nothing_above_its_layer():
+    """Issue 10: the sections above config/ register themselves
+    (config/section.h), so config/ needs no header of theirs."""
+    allowed = {"config", "util", "net", "ipc"}
+    for path in (ROOT / "src/config").iterdir():
+        for line in path.read_text().splitlines():
+            if line.startswith('#include "'):
+                folder = line.split('"')[1].split("/")[0]
+                assert folder in allowed, f"{path.name}: {line}"
+
+
+def test_no_upward_include_is_allowed_any_more():
+    text = SCRIPT.read_text()
+    allow = text.split("ALLOW=(", 1)[1].split(")", 1)[0]
+    assert not [l for l in allow.splitlines() if l.strip()], allow
