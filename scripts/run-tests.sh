@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=/usr/bin/python3   # Debian's, where python3-pytest and aiosmtpd live
 status=0
+echo "=== layer order (DESIGN.md): scripts/check-layers.sh"
+scripts/check-layers.sh || status=1
 for build in "$@"; do
   echo "=== unit tests: $build"
   (cd "$build" && ctest --output-on-failure -j 2) || status=1

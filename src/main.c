@@ -18,7 +18,7 @@
 #include "master/master.h"
 #include "master/preflight.h"
 #include "master/revdns.h"
-#include "scan/quarantine.h"
+#include "quarantine/quarantine.h"
 
 struct subcommand {
 	const char *name;

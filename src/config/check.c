@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/section.h"
+
 /* Trusted networks wider than this, reachable through a listener that is
  * not on loopback, get a warning: relaying for a quarter of the IPv4
  * internet is seldom what was meant. (IPv6 allocations are larger, so
@@ -113,14 +115,7 @@ void config_warnings(const struct config *c, struct config_errors *out)
 
 	warn_auth_without_credentials(c, out);
 
-	for (size_t i = 0; i < c->n_local_domains; i++) {
-		const char *d = c->local_domains[i];
-		/* For a ".domain" tree, "*.domain" stands for any subdomain: no
-		 * route key can name it exactly, so only a tree route matches. */
-		char probe[300];
-		snprintf(probe, sizeof(probe), "%s%s", d[0] == '.' ? "*" : "", d);
-		if (!route_lookup(c->routes, c->n_routes, probe, strlen(probe)))
-			config_errors_add(out, "%s: warning: local domain %s has no route: its recipients are "
-					  "refused at RCPT (554 5.4.4)", c->source, d);
-	}
+	for (const struct config_section *const *s = config_sections; *s; s++)
+		if ((*s)->warn)
+			(*s)->warn(c, out);
 }

@@ -6,8 +6,10 @@
  * loaded first, then the user's file overrides the keys it sets: a scalar
  * replaces the default's value, a list or mapping of entries (listeners,
  * local_domains, trusted_networks, routes) replaces the default's whole
- * list. Scalar keys come from the schema table (schema.c); the four
- * collections are parsed in lists.c.
+ * list. Scalar keys come from the schema table (schema.c); the
+ * collections are parsed in lists.c; the sections other layers own
+ * (scan:, routes:, the smart host and rewriting table) are registered in
+ * master/sections.c and reached through section.h only.
  *
  * Every problem is reported, as "file:line: key: problem", and loading
  * goes on after an error so that one run shows them all. Text from the
@@ -29,6 +31,7 @@
 #include "config/lists.h"
 #include "config/loader.h"
 #include "config/schema.h"
+#include "config/section.h"
 #include "util/alloc.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)  /* a configuration is a few KiB; refuse anything huge */
@@ -95,6 +98,59 @@ static void load_scalar(struct loader *ld, const struct schema_key *sk, struct f
 		ld->set_line[sk - schema_keys] = line;
 }
 
+static const struct config_section *section_find(const char *key, size_t len)
+{
+	for (const struct config_section *const *s = config_sections; *s; s++)
+		if (loader_text_is(key, len, (*s)->key))
+			return *s;
+	return NULL;
+}
+
+/* A section registered by its owner (section.h): a new part with the
+ * keys' defaults, then the user's keys, scalars through the schema, the
+ * rest through the owner's parser. */
+static void load_section(struct loader *ld, const struct config_section *sec, struct fy_node *map,
+			 const char *prefix, int kline)
+{
+	char problem[512];
+	struct fy_node_pair *p;
+	void *it = NULL, *part;
+	bool empty;
+
+	if (!loader_expect(ld, map, FYNT_MAPPING, prefix, kline, "a mapping", &empty))
+		return;
+	part = sec->create();
+	for (size_t i = 0; i < sec->n_keys; i++) {
+		const struct config_key *ck = &sec->keys[i];
+		/* A default the schema refuses is a bug in the owner's table. */
+		if (ck->def && !schema_set(&ck->schema, part, ck->def, strlen(ck->def), problem, sizeof(problem)))
+			loader_err(ld, 0, ck->schema.key, "internal error: default \"%s\": %s", ck->def, problem);
+	}
+	while (!empty && (p = fy_node_mapping_iterate(map, &it)) != NULL) {
+		struct fy_node *v = fy_node_pair_value(p);
+		const struct schema_key *sk = NULL;
+		char name[LOADER_NAME_SIZE];
+		const char *k, *s;
+		size_t klen, len;
+		int kl, line;
+
+		if (!loader_key(ld, p, prefix, kline, &k, &klen, &kl))
+			continue;
+		loader_key_name(name, sizeof(name), prefix, k, klen);
+		for (size_t i = 0; i < sec->n_keys && !sk; i++)
+			if (loader_text_is(k, klen, sec->keys[i].schema.key))
+				sk = &sec->keys[i].schema;
+		if (sk) {
+			if (loader_scalar(ld, v, name, kl, &s, &len, &line) &&
+			    !schema_set(sk, part, s, len, problem, sizeof(problem)))
+				loader_err(ld, line, name, "%s", problem);
+		} else if (!sec->load(ld, part, k, klen, v, name, kl)) {
+			loader_err(ld, kl, name, "unknown key");
+		}
+	}
+	sec->attach(ld->cfg, part);
+}
+
 /* A mapping of keys: the top level (prefix NULL) or a section ("limits"). */
 static void load_mapping(struct loader *ld, struct fy_node *map, const char *prefix, int fallback)
 {
@@ -106,6 +162,7 @@ static void load_mapping(struct loader *ld, struct fy_node *map, const char *pre
 		char name[LOADER_NAME_SIZE], raw[LOADER_NAME_SIZE];
 		const struct schema_key *sk = NULL;
 		const struct lists_entry *coll = NULL;
+		const struct config_section *sec = NULL;
 		const char *k;
 		size_t klen;
 		int kline;
@@ -119,11 +176,16 @@ static void load_mapping(struct loader *ld, struct fy_node *map, const char *pre
 			snprintf(raw, sizeof(raw), "%s%s%.*s", prefix ? prefix : "", prefix ? "." : "", (int)klen, k);
 			sk = schema_find(raw, strlen(raw));
 			coll = lists_find(raw, strlen(raw));  /* raw has the section: "dns.servers" */
+			sec = prefix ? NULL : section_find(raw, strlen(raw));
 		}
 		if (sk) {
 			load_scalar(ld, sk, v, name, kline);
 		} else if (coll) {
 			coll->load(ld, v, name, kline);
+		} else if (sec && sec->load_value) {
+			sec->load_value(ld, v, name, kline);
+		} else if (sec) {
+			load_section(ld, sec, v, name, kline);
 		} else if (word && schema_is_section(raw, strlen(raw))) {
 			if (loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) && !empty)
 				load_mapping(ld, v, raw, kline);
@@ -306,9 +368,7 @@ static char *path_clean(const char *p)
 	return out;
 }
 
-/* A path setting (state_dir, rewrite_table), relative to the configuration
- * file's directory (the working directory for the embedded default). */
-static void resolve_path(struct loader *ld, const char *path, char **field, const char *key)
+void loader_resolve_path(struct loader *ld, const char *path, char **field, const char *key)
 {
 	char cwd[PATH_MAX];
 	char *dir, *joined;
@@ -348,24 +408,17 @@ static void resolve_files(struct loader *ld, const char *path)
 {
 	struct config *c = ld->cfg;
 	for (size_t i = 0; i < c->n_certificates; i++) {
-		resolve_path(ld, path, &c->certificates[i].cert, "certificates.cert");
-		resolve_path(ld, path, &c->certificates[i].key, "certificates.key");
+		loader_resolve_path(ld, path, &c->certificates[i].cert, "certificates.cert");
+		loader_resolve_path(ld, path, &c->certificates[i].key, "certificates.key");
 	}
-	resolve_path(ld, path, &c->auth.credentials, "auth.credentials");
-	resolve_path(ld, path, &c->auth.sender_logins, "auth.sender_logins");
-	resolve_path(ld, path, &c->outbound_tls.ca_file, "outbound_tls.ca_file");
-	if (c->scan) {
-		resolve_path(ld, path, &c->scan->ip_allow, "scan.ip_allow");
-		resolve_path(ld, path, &c->scan->ip_deny, "scan.ip_deny");
-		resolve_path(ld, path, &c->scan->recipients, "scan.recipients");
-		for (size_t i = 0; i < c->scan->n_rbl_files; i++)
-			resolve_path(ld, path, &c->scan->rbl_files[i].path, "scan.rbl_files.file");
-	}
+	loader_resolve_path(ld, path, &c->auth.credentials, "auth.credentials");
+	loader_resolve_path(ld, path, &c->auth.sender_logins, "auth.sender_logins");
+	loader_resolve_path(ld, path, &c->outbound_tls.ca_file, "outbound_tls.ca_file");
 }
 
 static void resolve_state_dir(struct loader *ld, const char *path)
 {
-	resolve_path(ld, path, &ld->cfg->state_dir, "state_dir");
+	loader_resolve_path(ld, path, &ld->cfg->state_dir, "state_dir");
 }
 
 static size_t key_index(const char *key)
@@ -373,65 +426,10 @@ static size_t key_index(const char *key)
 	return (size_t)(schema_find(key, strlen(key)) - schema_keys);
 }
 
-struct table_err {
-	struct loader *ld;
-	const char *file;
-};
-
-static void rewrite_err(void *arg, unsigned line, const char *problem)
+int loader_set_line(const struct loader *ld, const char *key)
 {
-	struct table_err *t = arg;
-	config_errors_add(t->ld->errs, "%s:%u: rewrite_table: %s", t->file, line, problem);
-}
-
-/* The rewriting table is read here, in the master, like the rest of the
- * configuration: check-config reports its errors, and the queue process
- * gets the rules with its snapshot. */
-static void load_rewrite_table(struct loader *ld, const char *path)
-{
-	struct config *c = ld->cfg;
-	if (!c->rewrite_table)
-		return;
-	resolve_path(ld, path, &c->rewrite_table, "rewrite_table");
-	FILE *f = fopen(c->rewrite_table, "re");
-	if (!f) {
-		loader_err(ld, ld->set_line[key_index("rewrite_table")], "rewrite_table", "cannot read %s: %s",
-			   c->rewrite_table, strerror(errno));
-		return;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *text = xmalloc(cap);
-	size_t n;
-	while ((n = fread(text + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap) {
-			if (cap >= (64u << 20)) {
-				config_errors_add(ld->errs, "%s: rewrite_table: %s is larger than 64M", ld->file,
-						  c->rewrite_table);
-				free(text);
-				fclose(f);
-				return;
-			}
-			cap *= 2;
-			text = xreallocarray(text, cap, 1);
-		}
-	}
-	fclose(f);
-	struct table_err t = { ld, c->rewrite_table };
-	c->rewrite = rewrite_parse(text, len, rewrite_err, &t);
-	free(text);
-}
-
-static void parse_smart_host(struct loader *ld)
-{
-	struct config *c = ld->cfg;
-	const char *why;
-	if (!c->queue.smart_host)
-		return;
-	c->queue.smart_route = xcalloc(1, sizeof(*c->queue.smart_route));
-	if (!route_parse_nexthop(c->queue.smart_host, c->queue.smart_route, &why))
-		config_errors_add(ld->errs, "%s: queue.smart_host: %s", ld->file, why);
-	c->queue.smart_route->domain = xstrdup("*");
+	const struct schema_key *k = schema_find(key, strlen(key));
+	return k ? ld->set_line[k - schema_keys] : 0;
 }
 
 static void resolve_hostname(struct loader *ld)
@@ -498,8 +496,9 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	resolve_hostname(&ld);
 	resolve_state_dir(&ld, path);
 	resolve_files(&ld, path);
-	load_rewrite_table(&ld, path);
-	parse_smart_host(&ld);
+	for (const struct config_section *const *s = config_sections; *s; s++)
+		if ((*s)->finish)
+			(*s)->finish(&ld, path);
 	cross_check(&ld);
 	c->key_lines = ld.set_line;
 	if (errs->n != before) {
@@ -603,7 +602,6 @@ void config_free(struct config *c)
 	lists_free_listeners(c->listeners, c->n_listeners);
 	lists_free_domains(c->local_domains, c->n_local_domains);
 	cidr_list_free(&c->trusted_networks);
-	lists_free_routes(c->routes, c->n_routes);
 	free(c->tls.ciphers);
 	lists_free_certificates(c->certificates, c->n_certificates);
 	lists_free_domains(c->tls_required_domains, c->n_tls_required_domains);
@@ -611,16 +609,12 @@ void config_free(struct config *c)
 	lists_free_tls_policy(c->tls_policy, c->n_tls_policy);
 	free(c->auth.credentials);
 	free(c->auth.sender_logins);
-	scan_config_free(c->scan);
+	for (const struct config_section *const *s = config_sections; *s; s++)
+		(*s)->release(c);
 	free(c->rewrite_table);
-	rewrite_free(c->rewrite);
 	free(c->dns.servers);
 	free(c->queue.smart_host);
 	free(c->queue.bounce_notify);
 	free(c->queue.source_address);
-	if (c->queue.smart_route) {
-		route_free(c->queue.smart_route);
-		free(c->queue.smart_route);
-	}
 	free(c);
 }

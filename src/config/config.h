@@ -16,12 +16,14 @@
 #include <stddef.h>
 
 #include "net/cidr.h"
-#include "policy/rewrite.h"
-#include "policy/route.h"
-#include "scan/policy.h"
 #include "util/log.h"
 
 #define CONFIG_DEFAULT_SOURCE "<embedded default>"
+
+/* Parts owned by layers above config/ (section.h): opaque here. */
+struct rewrite;         /* policy/rewrite.h */
+struct route;           /* policy/route.h */
+struct scan_config;     /* scan/policy.h */
 
 /* TLS-1/TLS-2/TLS-3: what a listener is for, how it speaks TLS, whether it takes AUTH. */
 enum listener_mode { LISTENER_MTA, LISTENER_SUBMISSION };
@@ -152,7 +154,7 @@ struct config {
 		char *source_address;     /* "192.0.2.25 2001:db8::25" (net/srcaddr.h), or NULL: the kernel's choice */
 	} queue;
 
-	struct scan_config *scan;     /* the "scan:" section; NULL: no scanning */
+	struct scan_config *scan;     /* the "scan:" section (scan/config.c); NULL: no scanning */
 
 	int *key_lines;               /* per schema key: line of the user's file that set it, 0 if none */
 };

@@ -1,6 +1,6 @@
 /*
  * The configuration's collections: listeners, local_domains,
- * trusted_networks, routes and dns.servers. See lists.h. Runs in the master, before
+ * trusted_networks and dns.servers. See lists.h. Runs in the master, before
  * the privilege drop; no I/O.
  */
 #include "config/lists.h"
@@ -12,12 +12,11 @@
 #include <string.h>
 
 #include "config/check.h"
-#include "config/scan.h"
 #include "config/schema.h"
 #include "util/alloc.h"
 
 #define LISTENERS_MAX 32
-#define LIST_MAX 10000  /* entries in local_domains, trusted_networks, routes */
+#define LIST_MAX 10000  /* entries in local_domains, trusted_networks */
 
 static char *lower_dup(const char *s, size_t len)
 {
@@ -537,72 +536,6 @@ static void load_trusted_networks(struct loader *ld, struct fy_node *v, const ch
 	load_cidr_items(ld, v, name, kline, &ld->cfg->trusted_networks);
 }
 
-void lists_free_routes(struct route *r, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		route_free(&r[i]);
-	free(r);
-}
-
-/* routes: "domain" or ".domain" (every subdomain) -> next hop. */
-static void load_routes(struct loader *ld, struct fy_node *v, const char *name, int kline)
-{
-	struct fy_node_pair *p;
-	struct route *list;
-	void *it = NULL;
-	size_t n, count = 0;
-	bool empty;
-
-	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of domain to next hop", &empty))
-		return;
-	n = empty ? 0 : (size_t)fy_node_mapping_item_count(v);
-	if (n > LIST_MAX) {
-		loader_err(ld, kline, name, "more than %d entries", LIST_MAX);
-		return;
-	}
-	list = xcalloc(n, sizeof(*list));
-	while ((p = fy_node_mapping_iterate(v, &it)) != NULL && count < n) {
-		char rname[LOADER_NAME_SIZE];
-		const char *k, *s, *why;
-		size_t klen, len;
-		int rline, vline;
-		bool sub, dup = false;
-
-		if (!loader_key(ld, p, name, kline, &k, &klen, &rline))
-			continue;
-		loader_key_name(rname, sizeof(rname), name, k, klen);
-		sub = k[0] == '.';
-		if ((why = schema_check_domain(k + sub, klen - sub)) != NULL) {
-			loader_err(ld, rline, rname, "%s", why);
-			continue;
-		}
-		if (!loader_scalar(ld, fy_node_pair_value(p), rname, rline, &s, &len, &vline))
-			continue;
-
-		struct route r = { 0 };
-		char *spec = xstrndup(s, len);
-		bool ok = route_parse_nexthop(spec, &r, &why);
-		free(spec);
-		if (!ok) {
-			loader_err(ld, vline, rname, "%s", why);
-			continue;
-		}
-		r.domain = lower_dup(k + sub, klen - sub);
-		r.subdomains = sub;
-		for (size_t j = 0; j < count && !dup; j++)
-			dup = list[j].subdomains == sub && strcmp(list[j].domain, r.domain) == 0;
-		if (dup) {
-			loader_err(ld, rline, rname, "duplicate route (domains compare without regard to case)");
-			route_free(&r);
-			continue;
-		}
-		list[count++] = r;
-	}
-	lists_free_routes(ld->cfg->routes, ld->cfg->n_routes);
-	ld->cfg->routes = list;
-	ld->cfg->n_routes = count;
-}
-
 /* dns.servers: a list of resolver addresses, "127.0.0.1", "127.0.0.1:5353",
  * "::1" or "[::1]:53", stored as the comma-separated form c-ares takes. */
 static bool dns_server_valid(const char *s, size_t len)
@@ -693,11 +626,9 @@ static const struct lists_entry lists[] = {
 	{ "listeners", load_listeners },
 	{ "local_domains", load_local_domains },
 	{ "trusted_networks", load_trusted_networks },
-	{ "routes", load_routes },
 	{ "certificates", load_certificates },
 	{ "tls_required_domains", load_tls_required_domains },
 	{ "tls_policy", load_tls_policy },
-	{ "scan", scan_config_load },
 	{ "dns.servers", load_dns_servers },
 };
 

@@ -1,6 +1,7 @@
 /*
- * Internal to src/config: the loader's state and the YAML node helpers
- * shared by the walk (config.c) and the collection parsers (lists.c).
+ * The loader's state and the YAML node helpers shared by the walk
+ * (config.c), the collection parsers (lists.c) and the parsers of the
+ * sections other layers register (section.h).
  * Every helper that can fail reports the problem itself, as
  * "file:line: key: problem", and returns false; callers just skip the
  * entry and go on, so that one run reports every error.
@@ -58,5 +59,14 @@ bool loader_expect(struct loader *ld, struct fy_node *v, enum fy_node_type type,
 /* The key of a mapping pair: a non-empty scalar, not an alias. */
 bool loader_key(struct loader *ld, struct fy_node_pair *p, const char *prefix, int fallback,
 		const char **k, size_t *klen, int *kline);
+
+/* The line of the user's file that set a schema key ("rewrite_table"),
+ * or 0. */
+int loader_set_line(const struct loader *ld, const char *key);
+
+/* Make a file name (*field, replaced) absolute against the directory of
+ * the configuration file path (the working directory for the embedded
+ * default, path NULL); key names it in the error when that fails. */
+void loader_resolve_path(struct loader *ld, const char *path, char **field, const char *key);
 
 #endif

@@ -94,20 +94,6 @@ static const char *check_ciphers(const char *s, size_t len)
 	return NULL;
 }
 
-/* smart_host: a next hop as in routes, but only smtp:// or lmtp://. */
-static const char *check_nexthop(const char *s, size_t len)
-{
-	struct route r = { 0 };
-	const char *why = NULL;
-	char *spec = xstrndup(s, len);
-	bool ok = route_parse_nexthop(spec, &r, &why);
-	free(spec);
-	if (ok && r.kind == ROUTE_MAILDIR)
-		why = "a smart host is smtp://host:port or lmtp://host:port";
-	route_free(&r);
-	return ok && !why ? NULL : why;
-}
-
 /* queue.source_address: one IPv4 and/or one IPv6 address (SEC-3). */
 static const char *check_source_address(const char *s, size_t len)
 {
@@ -203,7 +189,7 @@ const struct schema_key schema_keys[] = {
 	  "time allowed to connect to a next hop" },
 	{ "queue.mx_port", SCHEMA_UINT, 1, 65535, OFF(queue.mx_port), NULL, NULL,
 	  "TCP port of MX hosts (25; a test setup points it at its sink)" },
-	{ "queue.smart_host", SCHEMA_STRING, 1, 300, OFF(queue.smart_host), NULL, check_nexthop,
+	{ "queue.smart_host", SCHEMA_STRING, 1, 300, OFF(queue.smart_host), NULL, NULL,
 	  "smtp:// or lmtp:// next hop for every domain without a route, instead of MX lookups (TOP-2)" },
 	{ "queue.delay_warning", SCHEMA_DURATION, 0, 30 * DAY, OFF(queue.delay_warning), NULL, NULL,
 	  "send a 'delayed' DSN to the sender after this long in the queue; 0: never" },

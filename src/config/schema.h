@@ -10,6 +10,9 @@
  * (default.c) goes through the same table, so it is checked like any
  * user file and cannot drift from it.
  *
+ * Sections owned by a layer above config/ (scan:) have key tables of
+ * their own, read by the same schema_set(): see config/section.h.
+ *
  * Pure functions, no I/O; runs in the master before the privilege drop.
  */
 #ifndef MW_CONFIG_SCHEMA_H

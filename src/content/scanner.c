@@ -23,9 +23,10 @@
 #include "config/config.h"
 #include "content/check.h"
 #include "ipc/channel.h"
+#include "ipc/child_fds.h"
 #include "ipc/ctl.h"
 #include "ipc/txn.h"
-#include "master/child.h"
+#include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

@@ -12,17 +12,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ipc/child_fds.h"
 #include "master/privdrop.h"
 
 struct config;
-
-/* fds[0] is always the child's control channel to the master (a
- * SOCK_SEQPACKET socket for ipc/channel.h: IPC_MASTER_* messages); the
- * rest depend on the kind (master.c's table). */
-struct child_fds {
-	int *fds;        /* descriptors the child keeps; all others are closed */
-	size_t n;
-};
 
 struct child_spec {
 	const char *name;                       /* "smtpd", "queue": the log's proc= */

@@ -10,6 +10,7 @@
 
 #include "auth/authdb.h"
 #include "scan/data.h"
+#include "scan/policy.h"
 #include "tls/tls.h"
 
 /* "file:line: key" or, for the embedded default, "file: key". */

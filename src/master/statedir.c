@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "master/privdrop.h"
+#include "policy/route.h"
 #include "util/log.h"
 
 static bool fail(const char *what, const char *path)

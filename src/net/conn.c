@@ -14,7 +14,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "tls/tls.h"
 #include "util/alloc.h"
 
 struct conn {
@@ -319,10 +318,12 @@ bool conn_is_tls(const struct conn *c)
 
 void conn_tls_info(const struct conn *c, const char **version, const char **cipher, int *bits)
 {
+	/* OpenSSL directly: net/ sits below tls/ and only reads what the
+	 * handshake settled. */
 	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
-	*version = ssl ? tls_version_name(ssl) : "";
-	*cipher = ssl ? tls_cipher_name(ssl) : "";
-	*bits = ssl ? tls_cipher_bits(ssl) : 0;
+	*version = ssl ? SSL_get_version(ssl) : "";
+	*cipher = ssl ? SSL_get_cipher_name(ssl) : "";
+	*bits = ssl ? SSL_get_cipher_bits(ssl, NULL) : 0;
 }
 
 void conn_after(struct conn *c, unsigned seconds, void (*fn)(void *arg))

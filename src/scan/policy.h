@@ -1,7 +1,8 @@
 /*
  * The scanner's part of the configuration (the "scan:" section), one
  * immutable snapshot per configuration load like the rest of struct
- * config. Parsed by config/scan.c; read by the scanner in smtpd and by the
+ * config. Parsed by scan/config.c, which registers the section with the
+ * loader (config/section.h); read by the scanner in smtpd and by the
  * master (which watches the files it names).
  *
  * Policy per direction (inbound: from untrusted clients; outbound: from
@@ -98,6 +99,10 @@ struct scan_config {
 bool scan_direction_has_content(const struct scan_direction *d);
 
 void scan_config_free(struct scan_config *sc);
+
+/* The "scan:" section for the loader (master/sections.c lists it). */
+struct config_section;
+extern const struct config_section scan_config_section;
 
 /* Every file the scanner reads, in a fixed layout (NULL where a file is
  * not configured): ip_allow, ip_deny, recipients, then the rbl_files.

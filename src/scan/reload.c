@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "scan/data.h"
+#include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "ipc/channel.h"
 #include "ipc/txn.h"
+#include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

@@ -17,9 +17,9 @@
 
 #include "config/config.h"
 #include "ipc/channel.h"
+#include "ipc/child_fds.h"
 #include "ipc/txn.h"
 #include "ipc/ctl.h"
-#include "master/child.h"
 #include "auth/authdb.h"
 #include "auth/penalty.h"
 #include "net/rate.h"

@@ -292,18 +292,3 @@ bool tls_client_check_ca(const char *path, char *err, size_t errlen)
 	SSL_CTX_free(ctx);
 	return ok;
 }
-
-const char *tls_version_name(const struct ssl_st *ssl)
-{
-	return SSL_get_version(ssl);
-}
-
-const char *tls_cipher_name(const struct ssl_st *ssl)
-{
-	return SSL_get_cipher_name(ssl);
-}
-
-int tls_cipher_bits(const struct ssl_st *ssl)
-{
-	return SSL_get_cipher_bits(ssl, NULL);
-}

@@ -44,11 +44,6 @@ struct ssl_ctx_st *tls_client_ctx(const struct config *c);
  * least one certificate)? false with the reason in err. */
 bool tls_client_check_ca(const char *path, char *err, size_t errlen);
 
-/* "TLSv1.3" and "TLS_AES_256_GCM_SHA384" of an established connection. */
-const char *tls_version_name(const struct ssl_st *ssl);
-const char *tls_cipher_name(const struct ssl_st *ssl);
-int tls_cipher_bits(const struct ssl_st *ssl);
-
 /* The last OpenSSL error as text (the error queue is cleared). */
 void tls_error_text(char *buf, size_t len);
 

@@ -9,6 +9,7 @@
 
 #include "config/check.h"
 #include "config/config.h"
+#include "policy/route.h"
 #include "util/alloc.h"
 
 static char path[64];

@@ -1,7 +1,7 @@
 /*
  * See quarantine.h. Runs as a command-line tool, not in the daemon.
  */
-#include "scan/quarantine.h"
+#include "quarantine/quarantine.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,8 @@
 /*
- * The "scan:" section of the configuration (scanner policy, SCAN-2..4).
- * Registered as one collection in lists.c; builds a struct scan_config
+ * The "scan:" section of the configuration (scanner policy, SCAN-2..4),
+ * registered with the loader as scan_config_section (config/section.h):
+ * its scalar keys and their defaults are a schema table, its lists and
+ * per-direction policies are parsed here. Builds a struct scan_config
  * (scan/policy.h). Check names are validated against the scanner's
  * registry, so a new check needs no change here. Runs in the master
  * before the privilege drop; no I/O (files are read by the scanner).
@@ -32,14 +34,17 @@
  *       refuse_reply: "550 5.7.1 Message refused"
  *     outbound: { ... the same keys ... }
  */
-#include "config/scan.h"
+#include "scan/policy.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
+#include "config/loader.h"
 #include "config/schema.h"
+#include "config/section.h"
 #include "content/check.h"
 #include "scan/scan.h"
 #include "util/alloc.h"
@@ -107,6 +112,16 @@ void scan_config_file_key(size_t i, char *buf, size_t size)
 
 /* --- value helpers -------------------------------------------------------- */
 
+/* Text that ends up in logs, replies and resolver settings: no control
+ * characters. */
+static const char *check_text(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "contains control characters";
+	return NULL;
+}
+
 static bool get_text(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out,
 		     size_t max)
 {
@@ -115,11 +130,11 @@ static bool get_text(struct loader *ld, struct fy_node *v, const char *name, int
 	int line;
 	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
 		return false;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			loader_err(ld, line, name, "contains control characters");
-			return false;
-		}
+	const char *why = check_text(s, len);
+	if (why) {
+		loader_err(ld, line, name, "%s", why);
+		return false;
+	}
 	if (len == 0 || len > max) {
 		loader_err(ld, line, name, "must be 1 to %zu bytes long", max);
 		return false;
@@ -507,59 +522,89 @@ static void load_scanner_failure(struct loader *ld, struct fy_node *v, const cha
 	free(word);
 }
 
-void scan_config_load(struct loader *ld, struct fy_node *v, const char *name, int kline)
+#define OFF(field) offsetof(struct scan_config, field)
+
+/* The section's scalar keys (schema.h); the scanner's failure mode is a
+ * word (scan_load). */
+static const struct config_key scan_keys[] = {
+	{ { "dns_servers", SCHEMA_STRING, 1, 512, OFF(dns_servers), NULL, check_text,
+	    "resolvers of the checks, \"127.0.0.1:53\" (default: the system's)" }, NULL },
+	{ { "dns_timeout_ms", SCHEMA_UINT, 10, 60000, OFF(dns_timeout_ms), NULL, NULL,
+	    "milliseconds a check waits for a DNS answer" }, "2000" },
+	{ { "greylist_delay", SCHEMA_UINT, 0, 86400, OFF(greylist_delay), NULL, NULL,
+	    "seconds before a retried triplet passes the greylist" }, "300" },
+	{ { "greylist_expiry", SCHEMA_UINT, 3600, 3110400, OFF(greylist_expiry), NULL, NULL,
+	    "seconds an idle triplet is remembered" }, "3110400" },
+	{ { "scanner_timeout_ms", SCHEMA_UINT, 100, 300000, OFF(scanner_timeout_ms), NULL, NULL,
+	    "milliseconds the queue waits for the scanner process's answer" }, "60000" },
+};
+
+static void *scan_create(void)
 {
-	bool empty;
-	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty))
-		return;
 	struct scan_config *sc = xcalloc(1, sizeof(*sc));
-	sc->dns_timeout_ms = 2000;
-	sc->greylist_delay = 300;
-	sc->greylist_expiry = 36 * 86400;
-	sc->scanner_timeout_ms = 60000;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	if (!empty)
-		FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-			char kname[LOADER_NAME_SIZE];
-			loader_key_name(kname, sizeof(kname), name, k, klen);
-			int ms;
-			if (loader_text_is(k, klen, "dns_servers"))
-				get_text(ld, val, kname, kl, &sc->dns_servers, 512);
-			else if (loader_text_is(k, klen, "dns_timeout_ms")) {
-				if (get_int(ld, val, kname, kl, 10, 60000, &ms))
-					sc->dns_timeout_ms = (unsigned)ms;
-			} else if (loader_text_is(k, klen, "greylist_delay")) {
-				if (get_int(ld, val, kname, kl, 0, 86400, &ms))
-					sc->greylist_delay = (unsigned)ms;
-			} else if (loader_text_is(k, klen, "greylist_expiry")) {
-				if (get_int(ld, val, kname, kl, 3600, 1000000, &ms))
-					sc->greylist_expiry = (unsigned)ms;
-			} else if (loader_text_is(k, klen, "scanner_timeout_ms")) {
-				if (get_int(ld, val, kname, kl, 100, 300000, &ms))
-					sc->scanner_timeout_ms = (unsigned)ms;
-			} else if (loader_text_is(k, klen, "scanner_failure")) {
-				load_scanner_failure(ld, val, kname, kl, sc);
-			} else if (loader_text_is(k, klen, "ip_allow"))
-				load_file(ld, val, kname, kl, &sc->ip_allow, &sc->file_meta[SCAN_FILE_ALLOW]);
-			else if (loader_text_is(k, klen, "ip_deny"))
-				load_file(ld, val, kname, kl, &sc->ip_deny, &sc->file_meta[SCAN_FILE_DENY]);
-			else if (loader_text_is(k, klen, "recipients"))
-				load_file(ld, val, kname, kl, &sc->recipients, &sc->file_meta[SCAN_FILE_RCPTS]);
-			else if (loader_text_is(k, klen, "rbl_files"))
-				load_rbl_files(ld, val, kname, kl, sc);
-			else if (loader_text_is(k, klen, "dnsbl"))
-				load_dnsbl(ld, val, kname, kl, sc);
-			else if (loader_text_is(k, klen, "inbound"))
-				load_direction(ld, val, kname, kl, &sc->inbound);
-			else if (loader_text_is(k, klen, "outbound"))
-				load_direction(ld, val, kname, kl, &sc->outbound);
-			else
-				loader_err(ld, kl, kname, "unknown key");
-		}
-	scan_config_free(ld->cfg->scan);
-	ld->cfg->scan = sc;
+	return sc;
 }
+
+/* The keys that are not scalars: the files, the lists and the policy per
+ * direction. */
+static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen, struct fy_node *val,
+		      const char *kname, int kl)
+{
+	struct scan_config *sc = part;
+
+	if (loader_text_is(k, klen, "scanner_failure"))
+		load_scanner_failure(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "ip_allow"))
+		load_file(ld, val, kname, kl, &sc->ip_allow, &sc->file_meta[SCAN_FILE_ALLOW]);
+	else if (loader_text_is(k, klen, "ip_deny"))
+		load_file(ld, val, kname, kl, &sc->ip_deny, &sc->file_meta[SCAN_FILE_DENY]);
+	else if (loader_text_is(k, klen, "recipients"))
+		load_file(ld, val, kname, kl, &sc->recipients, &sc->file_meta[SCAN_FILE_RCPTS]);
+	else if (loader_text_is(k, klen, "rbl_files"))
+		load_rbl_files(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "dnsbl"))
+		load_dnsbl(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "inbound"))
+		load_direction(ld, val, kname, kl, &sc->inbound);
+	else if (loader_text_is(k, klen, "outbound"))
+		load_direction(ld, val, kname, kl, &sc->outbound);
+	else
+		return false;
+	return true;
+}
+
+static void scan_attach(struct config *c, void *part)
+{
+	scan_config_free(c->scan);
+	c->scan = part;
+}
+
+/* The scanner's files, relative to the configuration file's directory. */
+static void scan_resolve(struct loader *ld, const char *path)
+{
+	struct scan_config *sc = ld->cfg->scan;
+	if (!sc)
+		return;
+	loader_resolve_path(ld, path, &sc->ip_allow, "scan.ip_allow");
+	loader_resolve_path(ld, path, &sc->ip_deny, "scan.ip_deny");
+	loader_resolve_path(ld, path, &sc->recipients, "scan.recipients");
+	for (size_t i = 0; i < sc->n_rbl_files; i++)
+		loader_resolve_path(ld, path, &sc->rbl_files[i].path, "scan.rbl_files.file");
+}
+
+static void scan_release(struct config *c)
+{
+	scan_config_free(c->scan);
+	c->scan = NULL;
+}
+
+const struct config_section scan_config_section = {
+	.key = "scan",
+	.keys = scan_keys,
+	.n_keys = sizeof(scan_keys) / sizeof(scan_keys[0]),
+	.create = scan_create,
+	.load = scan_load,
+	.attach = scan_attach,
+	.finish = scan_resolve,
+	.release = scan_release,
+};

@@ -6,8 +6,8 @@
  * running queue process moves it into queue/ and delivers it within a
  * second. Nothing is copied, so nothing quarantined can be lost halfway.
  */
-#ifndef MW_SCAN_QUARANTINE_H
-#define MW_SCAN_QUARANTINE_H
+#ifndef MW_QUARANTINE_QUARANTINE_H
+#define MW_QUARANTINE_QUARANTINE_H
 
 /* argv[0] is "quarantine". Returns the exit status. */
 int quarantine_command(int argc, char **argv);

@@ -1,0 +1,95 @@
+/* The "scan:" section (src/scan/config.c), registered with the loader
+ * through config/section.h and read by the same schema machinery as every
+ * other key. */
+#include <criterion/criterion.h>
+
+#include <string.h>
+
+#include "../config_file.h"
+#include "scan/policy.h"
+
+TestSuite(scan_config, .fini = config_file_teardown);
+
+#define BASE "hostname: mx.test\nstate_dir: /tmp\n"
+
+Test(scan_config, is_a_registered_section)
+{
+	const struct config_section *s = section("scan");
+	cr_assert_not_null(s);
+	cr_assert_eq(s, &scan_config_section);
+}
+
+/* Every default of every registered section of keys passes its own
+ * key's checks, and every key is documented and named once. */
+Test(scan_config, every_section_default_is_valid)
+{
+	char problem[256];
+	for (const struct config_section *const *s = config_sections; *s; s++) {
+		if ((*s)->load_value)
+			continue;  /* a whole-value section: no keys of its own */
+		void *part = (*s)->create();
+		struct config c = { 0 };
+		for (size_t i = 0; i < (*s)->n_keys; i++) {
+			const struct config_key *k = &(*s)->keys[i];
+			cr_assert(k->schema.help && k->schema.help[0], "%s.%s has no help", (*s)->key, k->schema.key);
+			for (size_t j = 0; j < i; j++)
+				cr_assert_str_neq(k->schema.key, (*s)->keys[j].schema.key);
+			if (k->def)
+				cr_assert(schema_set(&k->schema, part, k->def, strlen(k->def), problem, sizeof(problem)),
+					  "%s.%s: default %s: %s", (*s)->key, k->schema.key, k->def, problem);
+		}
+		(*s)->attach(&c, part);
+		(*s)->release(&c);
+	}
+}
+
+Test(scan_config, an_empty_section_has_the_declared_defaults)
+{
+	cr_assert_not_null(load(BASE "scan: {}\n"));
+	cr_assert_not_null(cfg->scan);
+	cr_assert_null(cfg->scan->dns_servers);
+	cr_assert_eq(cfg->scan->dns_timeout_ms, 2000);
+	cr_assert_eq(cfg->scan->greylist_delay, 300);
+	cr_assert_eq(cfg->scan->greylist_expiry, 36 * 86400);
+	cr_assert_eq(cfg->scan->scanner_timeout_ms, 60000);
+}
+
+Test(scan_config, without_the_section_there_is_no_scanning)
+{
+	cr_assert_not_null(load(BASE));
+	cr_assert_null(cfg->scan);
+}
+
+/* The default greylist_expiry (36 days) was above the old maximum, so an
+ * administrator could not write it back. */
+Test(scan_config, the_default_greylist_expiry_can_be_written)
+{
+	cr_assert_not_null(load(BASE "scan:\n  greylist_expiry: 3110400\n  dns_servers: 127.0.0.1:53\n"));
+	cr_assert_eq(cfg->scan->greylist_expiry, 3110400);
+	cr_assert_str_eq(cfg->scan->dns_servers, "127.0.0.1:53");
+}
+
+Test(scan_config, scalar_errors_name_file_line_and_key)
+{
+	cr_assert_null(load(BASE "scan:\n"
+			   "  dns_timeout_ms: -5\n"
+			   "  greylist_delay: soon\n"
+			   "  greylist_expiry: 3110401\n"
+			   "  dns_servers: \"a\\tb\"\n"
+			   "  colour: blue\n"));
+	cr_assert_eq(errs.n, 5);
+	cr_assert_str_eq(error(0), "4: scan.dns_timeout_ms: not a number (use decimal digits)");
+	cr_assert_str_eq(error(1), "5: scan.greylist_delay: not a number (use decimal digits)");
+	cr_assert_str_eq(error(2), "6: scan.greylist_expiry: must be between 3600 and 3110400");
+	cr_assert_str_eq(error(3), "7: scan.dns_servers: contains control characters");
+	cr_assert_str_eq(error(4), "8: scan.colour: unknown key");
+}
+
+/* The user's section replaces the whole previous one, scalars included. */
+Test(scan_config, a_value_overrides_only_its_key)
+{
+	cr_assert_not_null(load(BASE "scan:\n  greylist_delay: 0\n  inbound: {tag: 5}\n"));
+	cr_assert_eq(cfg->scan->greylist_delay, 0);
+	cr_assert_eq(cfg->scan->dns_timeout_ms, 2000);
+	cr_assert_eq(cfg->scan->inbound.tag, 5);
+}
