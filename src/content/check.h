@@ -30,6 +30,11 @@ extern const size_t content_n_checks;
 /* Index of a check by name, or -1. */
 int content_check_index(const char *name, size_t len);
 
+/* The envelope, the AUTH login and smtpd's symbols of the message being
+ * scanned (as the queue checked them; still data from the network). */
+struct ipc_scan_request;
+const struct ipc_scan_request *content_job_envelope(const struct content_job *job);
+
 /* A hit of the running check: symbol (upper case) and points (< 0: the
  * check's configured points). */
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail);

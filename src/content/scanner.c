@@ -66,6 +66,11 @@ struct scanner {
 
 /* --- for checks (worker threads) -------------------------------------------- */
 
+const struct ipc_scan_request *content_job_envelope(const struct content_job *job)
+{
+	return &job->req;
+}
+
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
 {
 	const struct content_check *chk = content_checks[job->check];
@@ -151,6 +156,8 @@ static void log_result(const struct content_job *job)
 		used += n > 0 ? (size_t)n : 0;
 	}
 	log_event(LOG_INFO, "content_scanned", "queue_id", job->req.queue_id, "size", log_u64(job->req.size),
+		  "from", job->req.sender, "nrcpt", log_u64(job->req.n_rcpts),
+		  "auth", job->req.auth[0] ? job->req.auth : "-", "smtp_symbols", log_u64(job->req.n_symbols),
 		  "symbols", syms[0] ? syms : "none", "refused", r->refused ? "yes" : "no", NULL);
 }
 

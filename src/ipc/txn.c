@@ -65,6 +65,7 @@ void ipc_eom_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_eom *e)
 	ipc_put_str(m, e->ptr);
 	ipc_put_str(m, e->spf);
 	ipc_put_str(m, e->spf_domain);
+	ipc_put_str(m, e->auth);
 	put_symbols(m, e->symbols, e->n_symbols);
 }
 
@@ -77,6 +78,7 @@ bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e)
 	ipc_get_str(m, e->ptr, sizeof(e->ptr));
 	ipc_get_str(m, e->spf, sizeof(e->spf));
 	ipc_get_str(m, e->spf_domain, sizeof(e->spf_domain));
+	ipc_get_str(m, e->auth, sizeof(e->auth));
 	if (!get_symbols(m, e->symbols, &e->n_symbols) || (flags & ~EOM_F_OUTBOUND))
 		return false;
 	e->outbound = flags & EOM_F_OUTBOUND;
@@ -90,6 +92,16 @@ void ipc_scan_request_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc
 	ipc_put_u32(m, r->outbound ? EOM_F_OUTBOUND : 0);
 	ipc_put_u64(m, r->size);
 	ipc_put_str(m, r->queue_id);
+	ipc_put_str(m, r->client);
+	ipc_put_str(m, r->helo);
+	ipc_put_str(m, r->sender);
+	ipc_put_str(m, r->auth);
+	ipc_put_u32(m, r->n_rcpts);
+	uint32_t listed = r->n_listed < IPC_SCAN_RCPTS_MAX ? r->n_listed : IPC_SCAN_RCPTS_MAX;
+	ipc_put_u32(m, listed);
+	for (uint32_t i = 0; i < listed; i++)
+		ipc_put_str(m, r->rcpts[i]);
+	put_symbols(m, r->symbols, r->n_symbols);
 }
 
 bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
@@ -98,8 +110,19 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
 	uint32_t flags = ipc_get_u32(m);
 	r->size = ipc_get_u64(m);
 	ipc_get_str(m, r->queue_id, sizeof(r->queue_id));
+	ipc_get_str(m, r->client, sizeof(r->client));
+	ipc_get_str(m, r->helo, sizeof(r->helo));
+	ipc_get_str(m, r->sender, sizeof(r->sender));
+	ipc_get_str(m, r->auth, sizeof(r->auth));
+	r->n_rcpts = ipc_get_u32(m);
+	r->n_listed = ipc_get_u32(m);
+	if (m->bad || r->n_listed > IPC_SCAN_RCPTS_MAX || r->n_listed > r->n_rcpts)
+		return false;
+	for (uint32_t i = 0; i < r->n_listed; i++)
+		ipc_get_str(m, r->rcpts[i], sizeof(r->rcpts[i]));
 	r->outbound = flags & EOM_F_OUTBOUND;
-	return ipc_get_end(m) && !(flags & ~EOM_F_OUTBOUND) && token_ok(r->queue_id);
+	return get_symbols(m, r->symbols, &r->n_symbols) && ipc_get_end(m) && !(flags & ~EOM_F_OUTBOUND) &&
+	       token_ok(r->queue_id);
 }
 
 static bool reply_ok(const char *s)

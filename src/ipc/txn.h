@@ -29,6 +29,7 @@ struct ipc_eom {
 	bool outbound;              /* trusted network or AUTH: the outbound policy (SCAN-1) */
 	char iprev[16], ptr[256];   /* RFC 8601 iprev result ("" = not checked) and PTR name */
 	char spf[16], spf_domain[256];
+	char auth[256];             /* the AUTH login, "" if none (REL-3) */
 	uint32_t n_symbols;         /* SMTP-time hits that score (not those that refused) */
 	struct ipc_symbol symbols[IPC_SYMBOLS_MAX];
 };
@@ -38,10 +39,21 @@ bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e);
 
 /* IPC_SCAN_REQUEST: scan this message (the descriptor: a sealed memfd
  * holding exactly size bytes, as received). */
+#define IPC_SCAN_RCPTS_MAX 32
+#define IPC_ADDRESS_MAX 512
+
 struct ipc_scan_request {
 	bool outbound;              /* which direction's content policy applies */
 	uint64_t size;
 	char queue_id[17];          /* for the scanner's log lines */
+	/* The envelope and what the dialogue found, for checks that need
+	 * them (DMARC: the sender; header binding: the login; Bayes: the
+	 * symbols). Recipients: their number, and the first few. */
+	char client[64], helo[256], sender[IPC_ADDRESS_MAX], auth[256];
+	uint32_t n_rcpts, n_listed;
+	char rcpts[IPC_SCAN_RCPTS_MAX][IPC_ADDRESS_MAX];
+	uint32_t n_symbols;
+	struct ipc_symbol symbols[IPC_SYMBOLS_MAX];
 };
 
 void ipc_scan_request_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_request *r);

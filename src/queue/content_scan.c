@@ -120,8 +120,8 @@ void content_client_attach(struct content_client *cc, int fd)
 	log_event(LOG_INFO, "scanner_connected", NULL);
 }
 
-struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t from, off_t end, bool outbound,
-					const char *queue_id, unsigned timeout_ms, content_scan_done done,
+struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t from, off_t end,
+					struct ipc_scan_request *req, unsigned timeout_ms, content_scan_done done,
 					void *arg, const char **why)
 {
 	if (!cc->ch) {
@@ -142,12 +142,11 @@ struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t
 	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
 	evtimer_add(cs->deadline, &tv);
 	TAILQ_INSERT_TAIL(&cc->pending, cs, link);
-	struct ipc_scan_request req = { .outbound = outbound, .size = (uint64_t)(end - from) };
-	snprintf(req.queue_id, sizeof(req.queue_id), "%s", queue_id);
+	req->size = (uint64_t)(end - from);
 	struct ipc_msg *m = xmalloc(sizeof(*m));
-	ipc_scan_request_encode(m, cs->reqid, &req);
+	ipc_scan_request_encode(m, cs->reqid, req);
 	channel_send(cc->ch, m, view);  /* dup'ed: the scanner gets its own */
-	log_event(LOG_DEBUG, "scan_sent", "queue_id", queue_id, "size", log_u64(req.size), NULL);
+	log_event(LOG_DEBUG, "scan_sent", "queue_id", req->queue_id, "size", log_u64(req->size), NULL);
 	free(m);
 	close(view);
 	return cs;

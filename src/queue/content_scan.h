@@ -18,6 +18,7 @@
 
 struct event_base;
 struct ipc_scan_result;
+struct ipc_scan_request;
 struct content_client;
 struct content_scan;
 
@@ -30,10 +31,11 @@ struct content_client *content_client_new(struct event_base *base);
 void content_client_free(struct content_client *cc);
 void content_client_attach(struct content_client *cc, int fd);
 
-/* Scan fd's bytes [from, end). Returns a handle, or NULL with *why set
- * when it cannot even start (done is then not called). */
-struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t from, off_t end, bool outbound,
-					const char *queue_id, unsigned timeout_ms, content_scan_done done,
+/* Scan fd's bytes [from, end), with req's envelope and symbols (its size
+ * is set here). Returns a handle, or NULL with *why set when it cannot
+ * even start (done is then not called). */
+struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t from, off_t end,
+					struct ipc_scan_request *req, unsigned timeout_ms, content_scan_done done,
 					void *arg, const char **why);
 /* The transaction went away: done is not called. */
 void content_scan_cancel(struct content_scan *cs);

@@ -455,6 +455,25 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, const ch
 	finish_verdict(in->q, in, r->headers[0] ? r->headers : NULL);
 }
 
+/* What the scanner gets beside the message: the envelope as the queue
+ * checked it, the login and smtpd's symbols. */
+static struct ipc_scan_request *scan_request_of(const struct incoming *in, const struct ipc_eom *e)
+{
+	struct ipc_scan_request *r = xcalloc(1, sizeof(*r));
+	r->outbound = e->outbound;
+	snprintf(r->queue_id, sizeof(r->queue_id), "%s", in->env.id);
+	snprintf(r->client, sizeof(r->client), "%s", in->env.client ? in->env.client : "");
+	snprintf(r->helo, sizeof(r->helo), "%s", in->env.helo ? in->env.helo : "");
+	snprintf(r->sender, sizeof(r->sender), "%s", in->env.sender);
+	snprintf(r->auth, sizeof(r->auth), "%s", e->auth);
+	r->n_rcpts = (uint32_t)in->env.n_rcpts;
+	for (size_t i = 0; i < in->env.n_rcpts && r->n_listed < IPC_SCAN_RCPTS_MAX; i++)
+		snprintf(r->rcpts[r->n_listed++], sizeof(r->rcpts[0]), "%s", in->env.rcpts[i].addr);
+	r->n_symbols = e->n_symbols;
+	memcpy(r->symbols, e->symbols, sizeof(r->symbols[0]) * e->n_symbols);
+	return r;
+}
+
 /* smtpd's symbols first; the content checks in the scanner process when
  * the direction's policy has any (takes e). */
 static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
@@ -475,8 +494,10 @@ static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 		return;
 	}
 	const char *why = NULL;
+	struct ipc_scan_request *req = scan_request_of(in, e);
 	in->scan = content_scan_start(q->content, in->fd, in->env.body_offset, in->env.body_offset + (off_t)in->size,
-				      e->outbound, in->env.id, sc->scanner_timeout_ms, on_content_done, in, &why);
+				      req, sc->scanner_timeout_ms, on_content_done, in, &why);
+	free(req);
 	if (!in->scan)
 		content_failed(q, in, why);
 }

@@ -211,6 +211,7 @@ static void message_drained(struct smtp_session *s, const struct smtp_cont *c, c
 	}
 	struct ipc_eom *e = xcalloc(1, sizeof(*e));
 	e->size = t->msg.size;
+	snprintf(e->auth, sizeof(e->auth), "%s", s->auth_user);
 	smtp_scan_eom(s, e);
 	struct ipc_msg *m = xmalloc(sizeof(*m));
 	ipc_eom_encode(m, t->reqid, e);

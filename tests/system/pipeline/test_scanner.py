@@ -48,8 +48,10 @@ def test_content_symbols_reach_the_queue_s_verdict(gw, sink):
     final = send(gw, mwsys.ADDRESSES.get(), BARE % b"content-tag")
     assert final.code == 250
     qid = mwsys.queue_id(final)
+    # The scanner sees the envelope the queue checked, beside the message.
     gw.wait_event(start=start, proc="scanner", event="content_scanned", queue_id=qid,
-                  symbols="HEADER_MISSING_DATE(3),HEADER_MISSING_MESSAGE_ID(3)")
+                  symbols="HEADER_MISSING_DATE(3),HEADER_MISSING_MESSAGE_ID(3)",
+                  nrcpt="1", auth="-", smtp_symbols="0", **{"from": "a@client.test"})
     gw.wait_event(start=start, proc="queue", event="scan_verdict", queue_id=qid, score="6", action="tag")
     msg = sink.wait_token("content-tag").data
     assert b"X-Spam-Flag: YES\r\nX-Spam-Score: 6\r\n" in msg

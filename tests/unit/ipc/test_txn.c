@@ -71,14 +71,30 @@ Test(ipc_txn, end_of_message_with_too_many_symbols_or_bytes_left_over_is_refused
 
 Test(ipc_txn, scan_request_and_result_round_trip)
 {
-	struct ipc_scan_request r = { .outbound = true, .size = 4096 }, rd;
+	static struct ipc_scan_request r = { .outbound = true, .size = 4096, .n_rcpts = 40, .n_listed = 2,
+					     .n_symbols = 1 }, rd;
 	strcpy(r.queue_id, "6B15C9B9A8412927");
+	strcpy(r.sender, "a@b.test");
+	strcpy(r.auth, "alice");
+	strcpy(r.rcpts[0], "x@example.test");
+	strcpy(r.rcpts[1], "y@example.test");
+	strcpy(r.symbols[0].name, "RDNS_NONE");
+	r.symbols[0].points = 2;
 	ipc_scan_request_encode(&out, 3, &r);
 	transmit();
 	cr_assert(ipc_scan_request_decode(&in, &rd));
 	cr_assert(rd.outbound);
 	cr_assert_eq(rd.size, 4096);
 	cr_assert_str_eq(rd.queue_id, "6B15C9B9A8412927");
+	cr_assert_str_eq(rd.auth, "alice");
+	cr_assert_eq(rd.n_rcpts, 40);
+	cr_assert_eq(rd.n_listed, 2);
+	cr_assert_str_eq(rd.rcpts[1], "y@example.test");
+	cr_assert_str_eq(rd.symbols[0].name, "RDNS_NONE");
+	r.n_rcpts = 1;  /* more listed than there are */
+	ipc_scan_request_encode(&out, 3, &r);
+	transmit();
+	cr_assert_not(ipc_scan_request_decode(&in, &rd));
 
 	struct ipc_scan_result s = { .n_symbols = 1, .refused = true }, sd;
 	strcpy(s.symbols[0].name, "HEADER_MISSING_DATE");
