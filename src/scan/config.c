@@ -598,8 +598,20 @@ static void scan_release(struct config *c)
 	c->scan = NULL;
 }
 
+/* smtpd waits for the verdict up to limits.data_timeout: a scanner
+ * deadline at or beyond it answers 451 before the queue has decided (the
+ * message is not lost, but the client's retry may make a duplicate). */
+static void scan_warn(const struct config *c, struct config_errors *out)
+{
+	if (c->scan && c->scan->scanner_timeout_ms / 1000 >= c->limits.data_timeout)
+		config_errors_add(out, "%s: warning: scan.scanner_timeout_ms (%u ms) is not below limits.data_timeout "
+				  "(%u s): sessions give up on the verdict first", c->source, c->scan->scanner_timeout_ms,
+				  c->limits.data_timeout);
+}
+
 const struct config_section scan_config_section = {
 	.key = "scan",
+	.warn = scan_warn,
 	.keys = scan_keys,
 	.n_keys = sizeof(scan_keys) / sizeof(scan_keys[0]),
 	.create = scan_create,
