@@ -1,14 +1,13 @@
 /*
  * See scanner.h. Runs in the scanner process: the main thread owns the
- * channels and the event loop; SCAN_WORKERS threads run the checks, each
- * on one message at a time, and hand results back through a pipe (as the
- * queue's commit workers do).
+ * channels and the event loop; SCAN_WORKERS threads (util/offload.h) run
+ * the checks, each on one message at a time, and the result goes back to
+ * the queue from the loop.
  */
 #include "content/scanner.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +28,12 @@
 #include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/offload.h"
 
 #define SCAN_WORKERS 2
 
 struct content_job {
-	TAILQ_ENTRY(content_job) link;
+	struct scanner *s;
 	unsigned gen;                 /* the queue channel it came on (see struct scanner) */
 	uint32_t reqid;
 	struct ipc_scan_request req;
@@ -44,22 +44,13 @@ struct content_job {
 	struct ipc_scan_result result;
 };
 
-TAILQ_HEAD(job_list, content_job);
-
 struct scanner {
 	const struct config *config;
 	struct event_base *base;
 	struct channel *queue;        /* NULL while the queue is away */
 	struct channel *control;      /* the master's; NULL once it closed (and freed itself) */
 	unsigned gen;                 /* bumped whenever the queue channel changes */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job_list todo, done;
-	int wake[2];
-	struct event *wake_ev;
-	pthread_t threads[SCAN_WORKERS];
-	int n_threads;
-	bool quit;                    /* workers: return (workers_stop) */
+	struct offload *workers;      /* the checks run there (util/offload.h) */
 	size_t in_flight;
 	bool stopping;
 };
@@ -116,31 +107,13 @@ static void run_checks(struct content_job *job)
 		munmap(map, len);
 }
 
-static void *worker(void *arg)
+/* Worker thread: the checks, then the view is closed. */
+static void job_run(void *arg)
 {
-	struct scanner *s = arg;
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		if (s->quit)
-			break;
-		struct content_job *job = TAILQ_FIRST(&s->todo);
-		if (!job) {
-			pthread_cond_wait(&s->cv, &s->mu);
-			continue;
-		}
-		TAILQ_REMOVE(&s->todo, job, link);
-		pthread_mutex_unlock(&s->mu);
-		run_checks(job);
-		close(job->fd);
-		job->fd = -1;
-		pthread_mutex_lock(&s->mu);
-		bool was_empty = TAILQ_EMPTY(&s->done);
-		TAILQ_INSERT_TAIL(&s->done, job, link);
-		if (was_empty)
-			(void)!write(s->wake[1], "", 1);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	struct content_job *job = arg;
+	run_checks(job);
+	close(job->fd);
+	job->fd = -1;
 }
 
 /* --- main thread ------------------------------------------------------------- */
@@ -167,35 +140,26 @@ static void maybe_stop(struct scanner *s)
 		event_base_loopbreak(s->base);
 }
 
-static void on_results(evutil_socket_t fd, short what, void *arg)
+/* Back on the loop: log the result and answer the queue. */
+static void job_done(void *arg)
 {
-	struct scanner *s = arg;
-	char buf[64];
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	struct job_list done = TAILQ_HEAD_INITIALIZER(done);
-	pthread_mutex_lock(&s->mu);
-	TAILQ_CONCAT(&done, &s->done, link);
-	pthread_mutex_unlock(&s->mu);
-	struct ipc_msg *m = xmalloc(sizeof(*m));
-	struct content_job *job;
-	while ((job = TAILQ_FIRST(&done)) != NULL) {
-		TAILQ_REMOVE(&done, job, link);
-		s->in_flight--;
-		if (job->error)
-			log_event(LOG_ERR, "scan_error", "queue_id", job->req.queue_id, "msg", job->error, NULL);
-		else
-			log_result(job);
-		/* A result for a queue that went away meanwhile is dropped: the
-		 * new queue never asked for it. An unreadable view gets no
-		 * answer: the queue's deadline decides (fail closed). */
-		if (!job->error && s->queue && job->gen == s->gen) {
-			ipc_scan_result_encode(m, job->reqid, &job->result);
-			channel_send(s->queue, m, -1);
-		}
-		free(job);
+	struct content_job *job = arg;
+	struct scanner *s = job->s;
+	s->in_flight--;
+	if (job->error)
+		log_event(LOG_ERR, "scan_error", "queue_id", job->req.queue_id, "msg", job->error, NULL);
+	else
+		log_result(job);
+	/* A result for a queue that went away meanwhile is dropped: the new
+	 * queue never asked for it. An unreadable view gets no answer: the
+	 * queue's deadline decides (fail closed). */
+	if (!job->error && s->queue && job->gen == s->gen) {
+		struct ipc_msg *m = xmalloc(sizeof(*m));
+		ipc_scan_result_encode(m, job->reqid, &job->result);
+		channel_send(s->queue, m, -1);
+		free(m);
 	}
-	free(m);
+	free(job);
 	maybe_stop(s);
 }
 
@@ -210,15 +174,13 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 		free(job);
 		return;
 	}
+	job->s = s;
 	job->gen = s->gen;
 	job->reqid = m->reqid;
 	job->fd = fd;
 	job->dir = job->req.outbound ? &s->config->scan->outbound : &s->config->scan->inbound;
 	s->in_flight++;
-	pthread_mutex_lock(&s->mu);
-	TAILQ_INSERT_TAIL(&s->todo, job, link);
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
+	offload_run(s->workers, job_run, job_done, job);
 }
 
 static void on_queue_closed(struct channel *ch, const char *why, void *arg)
@@ -265,69 +227,13 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	maybe_stop(s);
 }
 
-static bool workers_start(struct scanner *s)
-{
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	TAILQ_INIT(&s->todo);
-	TAILQ_INIT(&s->done);
-	s->wake[0] = s->wake[1] = -1;
-	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
-		return false;
-	s->wake_ev = event_new(s->base, s->wake[0], EV_READ | EV_PERSIST, on_results, s);
-	if (!s->wake_ev || event_add(s->wake_ev, NULL) < 0)
-		return false;
-	/* Workers take no signals: SIGTERM goes to the event loop. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	bool ok = true;
-	for (int i = 0; i < SCAN_WORKERS && ok; i++)
-		if ((ok = pthread_create(&s->threads[i], NULL, worker, s) == 0))
-			s->n_threads++;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return ok;
-}
-
-static void jobs_free(struct job_list *l)
-{
-	struct content_job *job;
-	while ((job = TAILQ_FIRST(l)) != NULL) {
-		TAILQ_REMOVE(l, job, link);
-		if (job->fd >= 0)
-			close(job->fd);
-		free(job);
-	}
-}
-
-/* At exit (issue 18 item 12): a worker ends its current check, then every
- * one is joined, and jobs nobody will answer are freed (the queue's
- * deadline decides for them, fail closed). */
-static void workers_stop(struct scanner *s)
-{
-	pthread_mutex_lock(&s->mu);
-	s->quit = true;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	for (int i = 0; i < s->n_threads; i++)
-		pthread_join(s->threads[i], NULL);
-	s->n_threads = 0;
-	jobs_free(&s->todo);
-	jobs_free(&s->done);
-	if (s->wake_ev)
-		event_free(s->wake_ev);
-	for (int i = 0; i < 2; i++)
-		if (s->wake[i] >= 0)
-			close(s->wake[i]);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
-}
-
 int scanner_main(const struct config *c, const struct child_fds *fds)
 {
 	struct scanner s = { .config = c };
 	s.base = event_base_new();
-	if (!s.base || !workers_start(&s)) {
+	if (s.base)
+		s.workers = offload_new(s.base, SCAN_WORKERS);
+	if (!s.base || !s.workers) {
 		log_event(LOG_ERR, "scanner_error", "msg", "event loop or worker threads could not be started", NULL);
 		return 1;
 	}
@@ -338,7 +244,9 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	event_add(intr, NULL);
 	log_event(LOG_INFO, "ready", "workers", log_u64(SCAN_WORKERS), NULL);
 	event_base_dispatch(s.base);
-	workers_stop(&s);
+	/* At exit (issue 18 item 12): the workers finish the messages in
+	 * hand and are joined; the answers still due go out if they can. */
+	offload_free(s.workers);
 	if (s.queue)
 		channel_free(s.queue);
 	if (s.control)

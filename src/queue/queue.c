@@ -16,15 +16,14 @@
  * fsyncs of concurrent sessions overlap and share the directory fsync
  * (group commit, see spool_fs.c) and the event loop never waits on the disk
  * for them. A worker runs spool_commit() only; the reply, the log line and
- * the hand-over to the scheduler happen back in the main thread, which the
- * worker wakes through a pipe. While its commit runs, a transaction is
+ * the hand-over to the scheduler happen back in the main thread
+ * (util/offload.h). While its commit runs, a transaction is
  * owned by the workers: nothing else may close its descriptor.
  */
 #include "queue/queue.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +49,7 @@
 #include "smtp/params.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/offload.h"
 #include "verdict/verdict.h"
 
 #define SPOOL_LOCK_WAIT 15  /* seconds to wait for a previous queue process */
@@ -75,22 +75,9 @@ struct incoming {
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
 	int commit_rc;        /* spool_commit()'s result, set by the worker */
-	TAILQ_ENTRY(incoming) job;
 };
 
 TAILQ_HEAD(incoming_list, incoming);
-
-/* The commit workers' shared state: jobs to run, results to hand back. */
-struct committer {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct incoming_list todo, done;
-	int wake[2];          /* pipe: a worker writes, the main loop reads */
-	struct event *wake_ev;
-	pthread_t threads[COMMIT_WORKERS];
-	int n_threads;
-	bool quit;            /* stop once todo is empty (committer_stop) */
-};
 
 struct queue {
 	const struct config *config;
@@ -98,7 +85,7 @@ struct queue {
 	struct spool *spool;
 	struct scheduler *sch;
 	struct incoming_list incoming;
-	struct committer cm;
+	struct offload *committers;  /* commit workers (util/offload.h) */
 	struct content_client *content;  /* the scanner process */
 	struct channel *control;     /* the master's; NULL once it closed (and freed itself) */
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
@@ -362,15 +349,30 @@ static void log_verdict(const struct incoming *in, const struct verdict *v, bool
 		  "iprev", e->iprev[0] ? e->iprev : "none", "spf", e->spf[0] ? e->spf : "none", NULL);
 }
 
+static void commit_finish(struct queue *q, struct incoming *in);
+
+/* A commit worker: spool_commit() only (fsync, rename, the group fsync of
+ * the directory); answer, log and hand-over happen back on the loop. */
+static void commit_run(void *arg)
+{
+	struct incoming *in = arg;
+	struct spool *sp = in->q->spool;
+	in->commit_rc = in->quarantine ? spool_commit_quarantine(sp, &in->env, in->fd, in->size)
+				       : spool_commit(sp, &in->env, in->fd, in->size);
+}
+
+static void commit_done(void *arg)
+{
+	struct incoming *in = arg;
+	commit_finish(in->q, in);
+}
+
 static void commit_start(struct queue *q, struct incoming *in)
 {
 	pipe_close(in);
 	in->env.body_end = in->env.body_offset + (off_t)in->size;
 	in->committing = true;
-	pthread_mutex_lock(&q->cm.mu);
-	TAILQ_INSERT_TAIL(&q->cm.todo, in, job);
-	pthread_cond_signal(&q->cm.cv);
-	pthread_mutex_unlock(&q->cm.mu);
+	offload_run(q->committers, commit_run, commit_done, in);
 }
 
 /* The verdict on a complete message (SCAN-2 store-and-forward), from
@@ -562,100 +564,6 @@ static void commit_finish(struct queue *q, struct incoming *in)
 	TAILQ_REMOVE(&q->incoming, in, link);
 	scheduler_add(q->sch, &in->env, fd, false);
 	free(in);
-}
-
-static void *commit_worker(void *arg)
-{
-	struct queue *q = arg;
-	struct committer *cm = &q->cm;
-	pthread_mutex_lock(&cm->mu);
-	for (;;) {
-		struct incoming *in = TAILQ_FIRST(&cm->todo);
-		if (!in && cm->quit)
-			break;
-		if (!in) {
-			pthread_cond_wait(&cm->cv, &cm->mu);
-			continue;
-		}
-		TAILQ_REMOVE(&cm->todo, in, job);
-		pthread_mutex_unlock(&cm->mu);
-		in->commit_rc = in->quarantine ? spool_commit_quarantine(q->spool, &in->env, in->fd, in->size)
-					       : spool_commit(q->spool, &in->env, in->fd, in->size);
-		pthread_mutex_lock(&cm->mu);
-		bool was_empty = TAILQ_EMPTY(&cm->done);
-		TAILQ_INSERT_TAIL(&cm->done, in, job);
-		if (was_empty)
-			(void)!write(cm->wake[1], "", 1);
-	}
-	pthread_mutex_unlock(&cm->mu);
-	return NULL;
-}
-
-static void on_commits_done(evutil_socket_t fd, short what, void *arg)
-{
-	struct queue *q = arg;
-	char buf[64];
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	struct incoming_list done = TAILQ_HEAD_INITIALIZER(done);
-	pthread_mutex_lock(&q->cm.mu);
-	TAILQ_CONCAT(&done, &q->cm.done, job);
-	pthread_mutex_unlock(&q->cm.mu);
-	struct incoming *in;
-	while ((in = TAILQ_FIRST(&done)) != NULL) {
-		TAILQ_REMOVE(&done, in, job);
-		commit_finish(q, in);
-	}
-}
-
-static bool committer_start(struct queue *q)
-{
-	struct committer *cm = &q->cm;
-	pthread_mutex_init(&cm->mu, NULL);
-	pthread_cond_init(&cm->cv, NULL);
-	TAILQ_INIT(&cm->todo);
-	TAILQ_INIT(&cm->done);
-	cm->wake[0] = cm->wake[1] = -1;
-	if (pipe2(cm->wake, O_CLOEXEC | O_NONBLOCK) < 0)
-		return false;
-	cm->wake_ev = event_new(q->base, cm->wake[0], EV_READ | EV_PERSIST, on_commits_done, q);
-	if (!cm->wake_ev || event_add(cm->wake_ev, NULL) < 0)
-		return false;
-	/* Workers take no signals: SIGTERM and SIGINT go to the event loop. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	bool ok = true;
-	for (int i = 0; i < COMMIT_WORKERS && ok; i++)
-		if ((ok = pthread_create(&cm->threads[i], NULL, commit_worker, q) == 0))
-			cm->n_threads++;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return ok;
-}
-
-/* At the end of queue_main: the workers finish the commits in hand (their
- * clients wait for the answer; a commit is never cut off midway), are
- * joined, and what they finished is answered as usual (issue 18 item 12:
- * no thread may run into the process' exit). */
-static void committer_stop(struct queue *q)
-{
-	struct committer *cm = &q->cm;
-	pthread_mutex_lock(&cm->mu);
-	cm->quit = true;
-	pthread_cond_broadcast(&cm->cv);
-	pthread_mutex_unlock(&cm->mu);
-	for (int i = 0; i < cm->n_threads; i++)
-		pthread_join(cm->threads[i], NULL);
-	cm->n_threads = 0;
-	if (cm->wake[0] >= 0)
-		on_commits_done(cm->wake[0], EV_READ, q);
-	if (cm->wake_ev)
-		event_free(cm->wake_ev);
-	for (int i = 0; i < 2; i++)
-		if (cm->wake[i] >= 0)
-			close(cm->wake[i]);
-	pthread_mutex_destroy(&cm->mu);
-	pthread_cond_destroy(&cm->cv);
 }
 
 static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
@@ -850,7 +758,8 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 		return 1;
 	q.sch = scheduler_new(q.base, c, q.spool);
 	q.content = content_client_new(q.base);
-	if (!committer_start(&q)) {
+	q.committers = offload_new(q.base, COMMIT_WORKERS);
+	if (!q.committers) {
 		log_event(LOG_ERR, "queue_error", "msg", "commit workers could not be started", NULL);
 		return 1;
 	}
@@ -872,7 +781,10 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	/* A clean exit (issue 18 item 12): threads joined, what this file
 	 * allocated freed. Transactions not committed are dropped (their
 	 * clients never got a 250); committed messages stay in queue/. */
-	committer_stop(&q);
+	/* The workers finish the commits in hand (their clients wait for the
+	 * answer; a commit is never cut off midway), are joined, and what they
+	 * finished is answered as usual. */
+	offload_free(q.committers);
 	struct incoming *in;
 	while ((in = TAILQ_FIRST(&q.incoming)) != NULL)
 		incoming_drop(&q, in);

@@ -327,6 +327,7 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	log_event(LOG_INFO, "ready", "listeners", log_u64(n_listeners), NULL);
 	event_base_dispatch(d.base);
 	log_event(LOG_INFO, "stopped", NULL);
+	offload_free(d.auth_workers);  /* checks in hand finish; no thread outlives main */
 	if (d.penalties != shared_penalties)
 		penalty_free(d.penalties);
 	rate_free(d.tls_rate);
