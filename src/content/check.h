@@ -34,10 +34,19 @@ int content_check_index(const char *name, size_t len);
  * scanned (as the queue checked them; still data from the network). */
 struct ipc_scan_request;
 const struct ipc_scan_request *content_job_envelope(const struct content_job *job);
+/* The configuration snapshot the scanner runs with (read-only). */
+struct config;
+const struct config *content_job_config(const struct content_job *job);
 
 /* A hit of the running check: symbol (upper case) and points (< 0: the
  * check's configured points). */
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail);
+
+/* Replace the message: later checks see msg[0..len) instead, and the
+ * queue stores it in place of what was received (a message that goes to
+ * quarantine keeps the original). Copied; at most the received size +
+ * IPC_SCAN_REWRITE_GROWTH bytes (false, nothing replaced, if larger). */
+bool content_replace(struct content_job *job, const char *msg, size_t len);
 
 /* The message's header section: msg[0..returned) up to and including the
  * empty line (or all of msg if there is none). */
@@ -46,5 +55,11 @@ size_t content_header_end(const char *msg, size_t len);
  * section hdr[0..len): true, with its first line's value in value, vlen
  * (continuation lines are not joined). */
 bool content_header_find(const char *hdr, size_t len, const char *name, const char **value, size_t *vlen);
+/* Copy msg[0..len) to out (room for len bytes) without the header fields
+ * for which drop(field, field_len, arg) is true; a field is its first line
+ * and its continuation lines, field_len counts them all. The body is
+ * copied unchanged. Returns the bytes written. */
+size_t content_header_remove(const char *msg, size_t len, bool (*drop)(const char *field, size_t flen, void *arg),
+			     void *arg, char *out);
 
 #endif

@@ -28,6 +28,7 @@
 #include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/memfd.h"
 #include "util/offload.h"
 
 #define SCAN_WORKERS 2
@@ -41,6 +42,9 @@ struct content_job {
 	const struct scan_direction *dir;
 	size_t check;                 /* the check running now */
 	const char *error;            /* the message could not be read */
+	char *rewrite;                /* the message as a check replaced it, or NULL */
+	size_t rewrite_len;
+	int rewrite_fd;               /* rewrite, sealed for the queue; -1: none */
 	struct ipc_scan_result result;
 };
 
@@ -62,6 +66,11 @@ const struct ipc_scan_request *content_job_envelope(const struct content_job *jo
 	return &job->req;
 }
 
+const struct config *content_job_config(const struct content_job *job)
+{
+	return job->s->config;
+}
+
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
 {
 	const struct content_check *chk = content_checks[job->check];
@@ -81,7 +90,35 @@ void content_hit(struct content_job *job, const char *symbol, int points, const 
 	s->points = points >= 0 ? points : pol->points;
 }
 
-/* Map the message read-only and run every check the policy switches on. */
+bool content_replace(struct content_job *job, const char *msg, size_t len)
+{
+	if (len > job->req.size + IPC_SCAN_REWRITE_GROWTH)
+		return false;
+	char *copy = xmalloc(len + 1);  /* msg may point into the rewrite it replaces */
+	memcpy(copy, msg, len);
+	free(job->rewrite);
+	job->rewrite = copy;
+	job->rewrite_len = len;
+	return true;
+}
+
+/* The rewritten message goes back as a sealed memfd (util/memfd.h): the
+ * queue reads exactly these bytes, and nothing else through it. */
+static void seal_rewrite(struct content_job *job)
+{
+	if (!job->rewrite || job->error)
+		return;
+	job->rewrite_fd = memfd_sealed_from(job->rewrite, job->rewrite_len, "mailwarden-rewrite");
+	if (job->rewrite_fd < 0)
+		job->error = "rewritten message could not be sealed";
+	job->result.rewritten = job->rewrite_fd >= 0;
+	job->result.rewritten_size = job->result.rewritten ? job->rewrite_len : 0;
+	free(job->rewrite);
+	job->rewrite = NULL;
+}
+
+/* Map the message read-only and run every check the policy switches on;
+ * a check after one that replaced the message sees the replacement. */
 static void run_checks(struct content_job *job)
 {
 	struct stat st;
@@ -102,7 +139,8 @@ static void run_checks(struct content_job *job)
 	}
 	for (job->check = 0; job->check < content_n_checks; job->check++)
 		if (job->dir->content[job->check].action != SCAN_CHECK_OFF)
-			content_checks[job->check]->run(job, msg, len);
+			content_checks[job->check]->run(job, job->rewrite ? job->rewrite : msg,
+							job->rewrite ? job->rewrite_len : len);
 	if (map)
 		munmap(map, len);
 }
@@ -112,6 +150,7 @@ static void job_run(void *arg)
 {
 	struct content_job *job = arg;
 	run_checks(job);
+	seal_rewrite(job);
 	close(job->fd);
 	job->fd = -1;
 }
@@ -150,15 +189,18 @@ static void job_done(void *arg)
 		log_event(LOG_ERR, "scan_error", "queue_id", job->req.queue_id, "msg", job->error, NULL);
 	else
 		log_result(job);
+	free(job->rewrite);
 	/* A result for a queue that went away meanwhile is dropped: the new
 	 * queue never asked for it. An unreadable view gets no answer: the
 	 * queue's deadline decides (fail closed). */
 	if (!job->error && s->queue && job->gen == s->gen) {
 		struct ipc_msg *m = xmalloc(sizeof(*m));
 		ipc_scan_result_encode(m, job->reqid, &job->result);
-		channel_send(s->queue, m, -1);
+		channel_send(s->queue, m, job->rewrite_fd);  /* dup'ed for the send */
 		free(m);
 	}
+	if (job->rewrite_fd >= 0)
+		close(job->rewrite_fd);
 	free(job);
 	maybe_stop(s);
 }
@@ -178,6 +220,7 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	job->gen = s->gen;
 	job->reqid = m->reqid;
 	job->fd = fd;
+	job->rewrite_fd = -1;
 	job->dir = job->req.outbound ? &s->config->scan->outbound : &s->config->scan->inbound;
 	s->in_flight++;
 	offload_run(s->workers, job_run, job_done, job);

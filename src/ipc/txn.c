@@ -142,6 +142,8 @@ void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_
 	ipc_put_u32(m, r->refused ? 1 : 0);
 	ipc_put_str(m, r->refused ? r->reply : "");
 	ipc_put_str(m, r->headers);
+	ipc_put_u32(m, r->rewritten ? 1 : 0);
+	ipc_put_u64(m, r->rewritten ? r->rewritten_size : 0);
 }
 
 bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
@@ -152,9 +154,13 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	uint32_t refused = ipc_get_u32(m);
 	ipc_get_str(m, r->reply, sizeof(r->reply));
 	ipc_get_str(m, r->headers, sizeof(r->headers));
+	uint32_t rewritten = ipc_get_u32(m);
+	r->rewritten_size = ipc_get_u64(m);
 	r->refused = refused == 1;
+	r->rewritten = rewritten == 1;
 	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
-	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers));
+	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers)) &&
+	       rewritten <= 1 && (r->rewritten || r->rewritten_size == 0);
 }
 
 void ipc_txn_begin_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_txn_begin *b)

@@ -61,13 +61,22 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r);
 
 #define IPC_SCAN_HEADERS_MAX 2048
 
-/* IPC_SCAN_RESULT: what the content checks found. */
+/* How much a rewritten message may grow over the one that was scanned
+ * (room for a notice that replaces a stripped part, SCAN-8). */
+#define IPC_SCAN_REWRITE_GROWTH (64 * 1024)
+
+/* IPC_SCAN_RESULT: what the content checks found. With rewritten set,
+ * the message passes a sealed memfd holding the message to store instead
+ * of the one received (rewritten_size bytes, at most the scanned size +
+ * IPC_SCAN_REWRITE_GROWTH). */
 struct ipc_scan_result {
 	uint32_t n_symbols;
 	struct ipc_symbol symbols[IPC_SYMBOLS_MAX];
 	bool refused;               /* a check whose policy is refuse hit */
 	char reply[512];            /* its reply, when refused */
 	char headers[IPC_SCAN_HEADERS_MAX + 1];  /* header lines to add, CRLF-terminated, or "" */
+	bool rewritten;
+	uint64_t rewritten_size;
 };
 
 void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_result *r);

@@ -15,11 +15,13 @@
 #include "queue/msgview.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/memfd.h"
 
 struct content_scan {
 	TAILQ_ENTRY(content_scan) link;
 	struct content_client *cc;
 	uint32_t reqid;
+	uint64_t size;               /* of the message sent */
 	struct event *deadline;
 	content_scan_done done;
 	void *arg;
@@ -42,42 +44,60 @@ static void scan_free(struct content_scan *cs)
 }
 
 /* The one way a scan ends: its callback, then it is gone. */
-static void scan_end(struct content_scan *cs, const struct ipc_scan_result *r, const char *why)
+static void scan_end(struct content_scan *cs, const struct ipc_scan_result *r, int rewrite_fd, const char *why)
 {
 	content_scan_done done = cs->done;
 	void *arg = cs->arg;
 	scan_free(cs);
-	done(arg, r, why);
+	done(arg, r, rewrite_fd, why);
 }
 
 static void fail_all(struct content_client *cc, const char *why)
 {
 	struct content_scan *cs;
 	while ((cs = TAILQ_FIRST(&cc->pending)) != NULL)
-		scan_end(cs, NULL, why);
+		scan_end(cs, NULL, -1, why);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
-	scan_end(arg, NULL, "the scanner did not answer in time");
+	scan_end(arg, NULL, -1, "the scanner did not answer in time");
+}
+
+/* A rewritten message is taken only as a sealed memfd of the size the
+ * result announces, within the growth a rewrite may add (SEC-1: the
+ * scanner is trusted with a verdict, not with the spool). */
+static bool rewrite_ok(int fd, const struct ipc_scan_result *r, uint64_t scanned)
+{
+	uint64_t size;
+	return memfd_is_sealed(fd, &size) && size == r->rewritten_size &&
+	       size <= scanned + IPC_SCAN_REWRITE_GROWTH;
 }
 
 static void on_scanner_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
 {
 	struct content_client *cc = arg;
-	if (fd >= 0)
-		close(fd);  /* nothing is passed back (yet): a rewritten body would come here */
 	struct ipc_scan_result *r = xmalloc(sizeof(*r));
-	bool ok = m->type == IPC_SCAN_RESULT && fd < 0 && ipc_scan_result_decode(m, r);
+	bool ok = m->type == IPC_SCAN_RESULT && ipc_scan_result_decode(m, r) && r->rewritten == (fd >= 0);
 	struct content_scan *cs;
 	TAILQ_FOREACH(cs, &cc->pending, link)
 		if (cs->reqid == m->reqid)
 			break;
+	const char *why = "the scanner's answer did not decode";
+	if (ok && fd >= 0 && cs && !rewrite_ok(fd, r, cs->size)) {
+		ok = false;
+		why = "the scanner's rewritten message is not a sealed view of the announced size";
+	}
 	if (!ok)
 		log_event(LOG_ERR, "ipc_error", "msg", "bad message from the scanner", "type",
-			  ipc_type_name(m->type), NULL);
-	if (cs)
-		scan_end(cs, ok ? r : NULL, ok ? NULL : "the scanner's answer did not decode");
+			  ipc_type_name(m->type), "reason", why, NULL);
+	if (cs) {
+		scan_end(cs, ok ? r : NULL, ok ? fd : -1, ok ? NULL : why);
+		if (ok)
+			fd = -1;  /* the callback's now */
+	}
+	if (fd >= 0)
+		close(fd);
 	free(r);
 }
 
@@ -136,6 +156,7 @@ struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t
 	struct content_scan *cs = xcalloc(1, sizeof(*cs));
 	cs->cc = cc;
 	cs->reqid = ++cc->next_reqid;
+	cs->size = (uint64_t)(end - from);
 	cs->done = done;
 	cs->arg = arg;
 	cs->deadline = evtimer_new(cc->base, on_deadline, cs);

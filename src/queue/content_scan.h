@@ -22,7 +22,10 @@ struct ipc_scan_request;
 struct content_client;
 struct content_scan;
 
-typedef void (*content_scan_done)(void *arg, const struct ipc_scan_result *r, const char *why);
+/* rewrite_fd: when r says the scanner rewrote the message, a sealed memfd
+ * holding exactly r->rewritten_size bytes (checked here); the callback
+ * owns it. Otherwise -1. */
+typedef void (*content_scan_done)(void *arg, const struct ipc_scan_result *r, int rewrite_fd, const char *why);
 
 struct content_client *content_client_new(struct event_base *base);
 /* A channel to a (new) scanner, from the master; replaces the old one,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "util/memfd.h"
 
 /* Where a subject prefix is looked for: a Subject header further down
  * than this is left as it is (the header section of real mail is far
@@ -111,7 +112,7 @@ int msgview_sealed_copy(int fd, off_t from, off_t end)
 			return -1;
 		}
 	}
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+	if (!memfd_seal(mfd)) {
 		close(mfd);
 		return -1;
 	}

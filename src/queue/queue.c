@@ -71,6 +71,8 @@ struct incoming {
 	struct ipc_eom *eom;  /* smtpd's end of message, while the verdict is being made */
 	struct verdict *verdict;
 	struct content_scan *scan;  /* the scanner process is looking at it */
+	int rewrite_fd;       /* the scanner's rewritten message (sealed memfd), or -1 */
+	uint64_t rewrite_size;
 	bool quarantine;      /* the verdict: commit into quarantine/ */
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
@@ -112,6 +114,15 @@ static void pipe_close(struct incoming *in)
 	in->pipe_rd = -1;
 }
 
+/* The scanner's rewritten message is not used (refused, discarded,
+ * quarantined with the original, or the transaction is gone). */
+static void rewrite_drop(struct incoming *in)
+{
+	if (in->rewrite_fd >= 0)
+		close(in->rewrite_fd);
+	in->rewrite_fd = -1;
+}
+
 static void verdict_done(struct incoming *in)
 {
 	content_scan_cancel(in->scan);
@@ -125,6 +136,7 @@ static void verdict_done(struct incoming *in)
 static void incoming_drop(struct queue *q, struct incoming *in)
 {
 	verdict_done(in);
+	rewrite_drop(in);
 	pipe_close(in);
 	if (in->fd >= 0) {
 		close(in->fd);
@@ -171,6 +183,7 @@ static bool on_begin(struct queue *q, struct channel *ch, struct ipc_msg *m)
 	in->reqid = m->reqid;
 	in->fd = -1;
 	in->pipe_rd = -1;
+	in->rewrite_fd = -1;
 	in->env.arrival = (uint64_t)time(NULL);
 	in->env.session = xstrdup(b->session);
 	in->env.client = xstrdup(b->client);
@@ -357,6 +370,14 @@ static void commit_run(void *arg)
 {
 	struct incoming *in = arg;
 	struct spool *sp = in->q->spool;
+	if (in->rewrite_fd >= 0) {
+		in->commit_rc = spool_replace_message(sp, &in->env, in->fd, in->rewrite_fd, in->rewrite_size);
+		rewrite_drop(in);
+		if (in->commit_rc < 0)
+			return;
+		in->size = in->rewrite_size;
+		in->env.body_end = in->env.body_offset + (off_t)in->size;
+	}
 	in->commit_rc = in->quarantine ? spool_commit_quarantine(sp, &in->env, in->fd, in->size)
 				       : spool_commit(sp, &in->env, in->fd, in->size);
 }
@@ -419,6 +440,11 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	if (a == VERDICT_TAG && dir->subject_prefix)
 		in->env.subject_prefix = xstrdup(dir->subject_prefix);
 	in->quarantine = a == VERDICT_QUARANTINE;
+	if (in->quarantine)
+		rewrite_drop(in);  /* quarantine keeps the message as it arrived */
+	else if (in->rewrite_fd >= 0)
+		log_event(LOG_INFO, "rewritten", "queue_id", in->env.id, "size", log_u64(in->size), "new_size",
+			  log_u64(in->rewrite_size), NULL);
 	verdict_done(in);
 	commit_start(q, in);
 }
@@ -442,10 +468,12 @@ static void content_failed(struct queue *q, struct incoming *in, const char *why
 	finish_verdict(q, in, header);
 }
 
-static void on_content_done(void *arg, const struct ipc_scan_result *r, const char *why)
+static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewrite_fd, const char *why)
 {
 	struct incoming *in = arg;
 	in->scan = NULL;
+	in->rewrite_fd = rewrite_fd;
+	in->rewrite_size = r ? r->rewritten_size : 0;
 	if (!r) {
 		content_failed(in->q, in, why);
 		return;

@@ -104,6 +104,11 @@ int spool_create(struct spool *s, struct envelope *e);
  * other size refuses the commit. Returns 0, or -1 (file removed). */
 int spool_commit(struct spool *s, const struct envelope *e, int fd, uint64_t body_len);
 
+/* RECEIVING: put the message the scanner rewrote (src, a sealed memfd of
+ * len bytes) in place of the received one in tmp/<id>, before the commit.
+ * Returns 0, or -1 (file removed, like a failed commit). */
+int spool_replace_message(struct spool *s, const struct envelope *e, int fd, int src, uint64_t len);
+
 /* RECEIVING -> QUARANTINED: like spool_commit, into quarantine/. */
 int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t body_len);
 

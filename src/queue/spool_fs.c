@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -197,6 +198,33 @@ static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64
 		/* The rename may not be durable; the file is in its directory and
 		 * will be delivered, but we must not claim success. */
 		log_event(LOG_ERR, "spool_error", "op", "fsync_dir", "queue_id", e->id, "msg", strerror(-rc), NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int spool_replace_message(struct spool *s, const struct envelope *e, int fd, int src, uint64_t len)
+{
+	const char *why = NULL;
+	void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, src, 0) : NULL;
+	if (map == MAP_FAILED) {
+		why = strerror(errno);
+	} else {
+		for (uint64_t done = 0; done < len && !why;) {
+			ssize_t n = pwrite(fd, (char *)map + done, len - done, e->body_offset + (off_t)done);
+			if (n > 0)
+				done += (uint64_t)n;
+			else if (n == 0 || errno != EINTR)
+				why = strerror(n == 0 ? EIO : errno);
+		}
+		if (!why && ftruncate(fd, e->body_offset + (off_t)len) < 0)
+			why = strerror(errno);
+		if (map)
+			munmap(map, len);
+	}
+	if (why) {
+		log_event(LOG_ERR, "spool_error", "op", "replace_message", "queue_id", e->id, "msg", why, NULL);
+		unlinkat(s->tmp_fd, e->id, 0);
 		return -1;
 	}
 	return 0;

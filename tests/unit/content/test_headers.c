@@ -28,3 +28,28 @@ Test(content_header, fields_are_found_by_name_at_line_starts_only)
 	cr_assert_not(content_header_find(h, 10, "Date", &v, &n), "X-Date is not Date");
 	cr_assert_not(content_header_find(h, sizeof(h) - 1, "From", &v, &n));
 }
+
+static bool drop_x(const char *f, size_t flen, void *arg)
+{
+	return flen > 2 && (f[0] == 'X' || f[0] == 'x') && f[1] == '-';
+}
+
+Test(content_header, removal_takes_whole_fields_and_leaves_the_body)
+{
+	const char m[] = "X-A: 1\r\n\tfolded\r\nSubject: hi\r\nx-b: 2\r\n\r\nX-C: body line\r\n";
+	char out[sizeof(m)];
+	size_t n = content_header_remove(m, sizeof(m) - 1, drop_x, NULL, out);
+	const char want[] = "Subject: hi\r\n\r\nX-C: body line\r\n";
+	cr_assert_eq(n, sizeof(want) - 1);
+	cr_assert_eq(memcmp(out, want, n), 0, "got %.*s", (int)n, out);
+}
+
+Test(content_header, removal_without_a_match_or_a_body_copies_everything)
+{
+	const char m[] = "Subject: hi\r\nFrom: a@b";
+	char out[sizeof(m)];
+	cr_assert_eq(content_header_remove(m, sizeof(m) - 1, drop_x, NULL, out), sizeof(m) - 1);
+	cr_assert_eq(memcmp(out, m, sizeof(m) - 1), 0);
+	const char last[] = "Subject: hi\r\nX-Z: cut off";
+	cr_assert_eq(content_header_remove(last, sizeof(last) - 1, drop_x, NULL, out), 13);
+}

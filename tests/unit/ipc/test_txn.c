@@ -129,6 +129,35 @@ Test(ipc_txn, scan_result_that_could_smuggle_headers_or_a_reply_is_refused)
 	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a refusal must be a 4xx/5xx reply");
 }
 
+Test(ipc_txn, scan_result_carries_a_rewritten_size_only_with_the_flag)
+{
+	struct ipc_scan_result s = { .rewritten = true, .rewritten_size = 4711 }, sd;
+	ipc_scan_result_encode(&out, 2, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert(sd.rewritten);
+	cr_assert_eq(sd.rewritten_size, 4711);
+
+	memset(&s, 0, sizeof(s));
+	ipc_scan_result_encode(&out, 2, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert_not(sd.rewritten);
+
+	/* A hand-made result with a size but no flag, or a flag that is not 0/1. */
+	for (uint32_t flag = 0; flag <= 2; flag += 2) {
+		ipc_msg_init(&out, IPC_SCAN_RESULT, 2);
+		ipc_put_u32(&out, 0);     /* no symbols */
+		ipc_put_u32(&out, 0);     /* not refused */
+		ipc_put_str(&out, "");
+		ipc_put_str(&out, "");
+		ipc_put_u32(&out, flag);
+		ipc_put_u64(&out, 99);
+		transmit();
+		cr_assert_not(ipc_scan_result_decode(&in, &sd), "flag %u with a size accepted", flag);
+	}
+}
+
 Test(ipc_txn, begin_round_trip_and_unknown_flags_refused)
 {
 	static struct ipc_txn_begin b, d;
