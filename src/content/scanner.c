@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,8 +116,12 @@ static void seal_rewrite(struct content_job *job)
 	job->rewrite = NULL;
 }
 
-/* Map the message read-only and run every check the policy switches on;
- * a check after one that replaced the message sees the replacement. */
+/* Read the message and run every check the policy switches on; a check
+ * after one that replaced the message sees the replacement. The view is
+ * read into memory rather than mapped: unmapping in a process with
+ * several threads costs a TLB shootdown on every CPU, per message (it was
+ * the largest item in the scanner's profile), and a read copies no more
+ * than the page faults of a fresh mapping would touch. */
 static void run_checks(struct content_job *job)
 {
 	struct stat st;
@@ -127,22 +130,21 @@ static void run_checks(struct content_job *job)
 		return;
 	}
 	size_t len = (size_t)st.st_size;
-	const char *msg = "";
-	void *map = NULL;
-	if (len > 0) {
-		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, job->fd, 0);
-		if (map == MAP_FAILED) {
-			job->error = "message view cannot be mapped";
+	char *msg = xmalloc(len + 1);
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(job->fd, msg + done, len - done, (off_t)done);
+		if (n <= 0 && !(n < 0 && errno == EINTR)) {
+			job->error = "message view cannot be read";
+			free(msg);
 			return;
 		}
-		msg = map;
+		done += n > 0 ? (size_t)n : 0;
 	}
 	for (job->check = 0; job->check < content_n_checks; job->check++)
 		if (job->dir->content[job->check].action != SCAN_CHECK_OFF)
 			content_checks[job->check]->run(job, job->rewrite ? job->rewrite : msg,
 							job->rewrite ? job->rewrite_len : len);
-	if (map)
-		munmap(map, len);
+	free(msg);
 }
 
 /* Worker thread: the checks, then the view is closed. */
