@@ -1,0 +1,234 @@
+/*
+ * See mime.h. GMime parses; we walk its tree with our own depth limit and
+ * read each leaf through GMime's decoding and charset filters in chunks,
+ * so that no limit can be passed by a part that decodes to more than it
+ * looked (every byte kept is counted before it is kept).
+ */
+#include "content/mime.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gmime/gmime.h>
+
+#include "util/alloc.h"
+
+const struct mime_limits mime_default_limits = {
+	.max_depth = 20,
+	.max_parts = 500,
+	.max_part_bytes = 16u << 20,
+	.max_total_bytes = 32u << 20,
+};
+
+/* The walk's state. */
+struct walk {
+	const struct mime_limits *lim;
+	struct mime_message *out;
+	size_t cap;
+	size_t total;              /* decoded bytes kept so far */
+};
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+
+static void gmime_setup(void)
+{
+	g_mime_init();
+}
+
+/* GMime's parser warnings, as our problems. */
+static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer arg)
+{
+	uint32_t *problems = arg;
+	switch (code) {
+	case GMIME_WARN_MALFORMED_MULTIPART:
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+	case GMIME_WARN_MALFORMED_MESSAGE:
+	case GMIME_WARN_PART_WITHOUT_CONTENT:
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		*problems |= MIME_MALFORMED;
+		break;
+	case GMIME_CRIT_NESTING_OVERFLOW:
+		*problems |= MIME_TOO_DEEP;
+		break;
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+		*problems |= MIME_NO_BOUNDARY;
+		break;
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+	case GMIME_CRIT_CONFLICTING_HEADER:
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+	case GMIME_WARN_DUPLICATED_HEADER:
+		*problems |= MIME_BAD_HEADER;
+		break;
+	case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:
+		*problems |= MIME_BAD_ENCODED_WORD;
+		break;
+	case GMIME_WARN_UNENCODED_8BIT_HEADER:
+		*problems |= MIME_8BIT_HEADER;
+		break;
+	case GMIME_WARN_INVALID_CONTENT_TYPE:
+	case GMIME_WARN_INVALID_PARAMETER:
+	case GMIME_WARN_DUPLICATED_PARAMETER:
+		*problems |= MIME_BAD_CONTENT_TYPE;
+		break;
+	default:
+		break;  /* address lists: the checks that read addresses judge them */
+	}
+}
+
+static void lower_copy(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+	for (; src && src[i] && i + 1 < cap; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+/* The filter chain that turns the part's stored bytes into its content:
+ * transfer decoding, then for text a charset conversion to UTF-8. */
+static GMimeStream *decoded_stream(GMimePart *part, bool text, uint32_t *problems)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *raw = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+	if (!raw)
+		return NULL;
+	g_mime_stream_reset(raw);
+	GMimeStream *f = g_mime_stream_filter_new(raw);
+	GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(w);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), dec);
+		g_object_unref(dec);
+	}
+	const char *charset = text ? g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset") : NULL;
+	if (charset && g_ascii_strcasecmp(g_mime_charset_canon_name(charset), "utf-8") != 0) {
+		GMimeFilter *conv = g_mime_filter_charset_new(charset, "UTF-8");
+		if (conv) {
+			g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), conv);
+			g_object_unref(conv);
+		} else {
+			*problems |= MIME_BAD_CHARSET;  /* kept as it came */
+		}
+	}
+	return f;
+}
+
+/* Read the decoded content into p, within the per-part and total limits. */
+static void read_content(struct walk *w, GMimePart *part, struct mime_part *p)
+{
+	GMimeStream *s = decoded_stream(part, strncmp(p->type, "text/", 5) == 0, &w->out->problems);
+	if (!s)
+		return;
+	size_t cap = 0;
+	char chunk[16384];
+	for (;;) {
+		ssize_t n = g_mime_stream_read(s, chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		size_t room = w->lim->max_part_bytes - p->len;
+		if (w->lim->max_total_bytes - w->total < room)
+			room = w->lim->max_total_bytes - w->total;
+		size_t take = (size_t)n < room ? (size_t)n : room;
+		if (p->len + take + 1 > cap) {
+			cap = (p->len + take + 1) * 2;
+			if (cap > w->lim->max_part_bytes + 1)
+				cap = w->lim->max_part_bytes + 1;
+			p->data = xreallocarray(p->data, cap, 1);
+		}
+		memcpy(p->data + p->len, chunk, take);
+		p->len += take;
+		w->total += take;
+		if (take < (size_t)n) {
+			p->truncated = true;
+			w->out->problems |= MIME_TOO_LARGE;
+			break;
+		}
+	}
+	if (p->data)
+		p->data[p->len] = '\0';
+	g_object_unref(s);
+}
+
+static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
+{
+	struct mime_message *m = w->out;
+	if (m->n_parts >= w->lim->max_parts) {
+		m->problems |= MIME_TOO_MANY_PARTS;
+		return;
+	}
+	if (m->n_parts == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 8;
+		m->parts = xreallocarray(m->parts, w->cap, sizeof(*m->parts));
+	}
+	struct mime_part *p = &m->parts[m->n_parts++];
+	memset(p, 0, sizeof(*p));
+	p->depth = depth;
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	char *type = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+	lower_copy(p->type, sizeof(p->type), type ? type : "text/plain");
+	g_free(type);
+	const char *name = g_mime_part_get_filename(part);
+	p->filename = name ? xstrdup(name) : NULL;
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(GMIME_OBJECT(part));
+	p->attachment = cd && g_mime_content_disposition_is_attachment(cd);
+	read_content(w, part, p);
+}
+
+static void walk_object(struct walk *w, GMimeObject *obj, unsigned depth)
+{
+	if (!obj)
+		return;
+	if (depth > w->lim->max_depth) {
+		w->out->problems |= MIME_TOO_DEEP;
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		if (inner)
+			walk_object(w, g_mime_message_get_mime_part(inner), depth + 1);
+	} else if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+		for (int i = 0; i < n && w->out->n_parts < w->lim->max_parts; i++)
+			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1);
+		if (n > 0 && w->out->n_parts >= w->lim->max_parts)
+			w->out->problems |= MIME_TOO_MANY_PARTS;
+	} else if (GMIME_IS_PART(obj)) {
+		add_leaf(w, GMIME_PART(obj), depth);
+	}
+}
+
+bool mime_parse(const char *msg, size_t len, const struct mime_limits *lim, struct mime_message *out)
+{
+	pthread_once(&gmime_once, gmime_setup);
+	memset(out, 0, sizeof(*out));
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(opts, on_warning, &out->problems);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(msg, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *message = g_mime_parser_construct_message(parser, opts);
+	struct walk w = { .lim = lim, .out = out };
+	if (message)
+		walk_object(&w, g_mime_message_get_mime_part(message), 0);
+	else
+		out->problems |= MIME_MALFORMED;
+	if (message)
+		g_object_unref(message);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_mime_parser_options_free(opts);
+	return message != NULL;
+}
+
+void mime_free(struct mime_message *m)
+{
+	for (size_t i = 0; i < m->n_parts; i++) {
+		free(m->parts[i].filename);
+		free(m->parts[i].data);
+	}
+	free(m->parts);
+	memset(m, 0, sizeof(*m));
+}

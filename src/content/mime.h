@@ -1,0 +1,67 @@
+/*
+ * The MIME view of a message for content checks (issue 11; issue 12's
+ * attachment and malware checks use the same view: one MIME parser).
+ * GMime 3 parses; this module flattens the tree into a list of leaf parts
+ * with their transfer encoding undone and text converted to UTF-8, and
+ * records what was wrong with the structure as problems, so a check can
+ * score them ("malformed MIME is a symbol").
+ *
+ * Bounded: nesting depth, number of parts, decoded bytes per part and in
+ * total have hard limits; what lies beyond is not decoded and the excess
+ * is a problem (never an unbounded allocation). Thread-safe: each call
+ * works on its own objects (the scanner's workers parse in parallel).
+ */
+#ifndef MW_CONTENT_MIME_H
+#define MW_CONTENT_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What was wrong with a message's MIME structure; one bit each. */
+enum mime_problem {
+	MIME_MALFORMED = 1u << 0,        /* multipart without parts or end, message/rfc822 broken, truncated */
+	MIME_NO_BOUNDARY = 1u << 1,      /* a multipart without its boundary parameter */
+	MIME_BAD_HEADER = 1u << 2,       /* invalid header name, conflicting headers or parameters */
+	MIME_BAD_ENCODED_WORD = 1u << 3, /* invalid RFC 2047 encoded word */
+	MIME_8BIT_HEADER = 1u << 4,      /* raw 8-bit bytes in a header */
+	MIME_BAD_CONTENT_TYPE = 1u << 5, /* invalid Content-Type or parameter */
+	MIME_BAD_CHARSET = 1u << 6,      /* a text part in a charset that cannot be converted */
+	MIME_TOO_DEEP = 1u << 7,         /* nesting beyond the limit */
+	MIME_TOO_MANY_PARTS = 1u << 8,   /* more parts than the limit */
+	MIME_TOO_LARGE = 1u << 9,        /* decoded content beyond a limit */
+};
+
+struct mime_limits {
+	unsigned max_depth;        /* multipart / message nesting */
+	unsigned max_parts;        /* leaf parts decoded */
+	size_t max_part_bytes;     /* decoded bytes kept per part */
+	size_t max_total_bytes;    /* decoded bytes kept in all parts */
+};
+
+/* The defaults: depth 20, 500 parts, 16 MiB per part, 32 MiB in all. */
+extern const struct mime_limits mime_default_limits;
+
+struct mime_part {
+	char type[96];             /* "text/plain", lower case */
+	char *filename;            /* as decoded (RFC 2231, RFC 2047), UTF-8; NULL if none */
+	bool attachment;           /* Content-Disposition: attachment */
+	unsigned depth;            /* 0: the message's own body */
+	char *data;                /* content, transfer encoding undone; text parts in UTF-8 */
+	size_t len;
+	bool truncated;            /* a limit cut the content short */
+};
+
+struct mime_message {
+	struct mime_part *parts;   /* leaf parts in message order */
+	size_t n_parts;
+	uint32_t problems;         /* enum mime_problem bits */
+};
+
+/* Parse msg[0..len) (a whole message, header section first). Fills out
+ * (free with mime_free) and returns true; false only if GMime could not
+ * make a message of it at all (out->problems then says MIME_MALFORMED). */
+bool mime_parse(const char *msg, size_t len, const struct mime_limits *lim, struct mime_message *out);
+void mime_free(struct mime_message *m);
+
+#endif
