@@ -46,5 +46,12 @@ size_t content_header_end(const char *msg, size_t len);
  * section hdr[0..len): true, with its first line's value in value, vlen
  * (continuation lines are not joined). */
 bool content_header_find(const char *hdr, size_t len, const char *name, const char **value, size_t *vlen);
+/* How many header fields named name hdr[0..len) has. */
+size_t content_header_count(const char *hdr, size_t len, const char *name);
+/* The value of the first field named name, unfolded (RFC 5322 2.2.3:
+ * continuation lines joined, line breaks removed) and NUL-terminated,
+ * its length in *vlen (a NUL byte from the message makes strlen shorter);
+ * NULL if there is none. Caller frees. */
+char *content_header_unfold(const char *hdr, size_t len, const char *name, size_t *vlen);
 
 #endif
