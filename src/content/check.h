@@ -16,11 +16,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "scan/policy.h"
+
 struct content_job;
 
 struct content_check {
 	const char *name;            /* the key under scan.<direction>.checks */
 	const char *default_reply;   /* when its policy refuses */
+	/* When scan.<direction>.checks does not name it (SCAN_CHECK_OFF, the
+	 * zero value, for most checks). */
+	enum scan_check_action default_action;
+	/* Runs only on mail whose client logged in (AUTH): other mail does
+	 * not even go through the scanner for it. */
+	bool auth_only;
 	void (*run)(struct content_job *job, const char *msg, size_t len);
 };
 
@@ -34,6 +42,10 @@ int content_check_index(const char *name, size_t len);
  * scanned (as the queue checked them; still data from the network). */
 struct ipc_scan_request;
 const struct ipc_scan_request *content_job_envelope(const struct content_job *job);
+/* REL-3: may the message's AUTH login use address (auth_db_sender_ok's
+ * rules, with the sender-login table the scanner loaded at start)? False
+ * when the message has no login. */
+bool content_job_sender_ok(const struct content_job *job, const char *address);
 
 /* A hit of the running check: symbol (upper case) and points (< 0: the
  * check's configured points). */
