@@ -165,6 +165,16 @@ struct auth_db *auth_db_load(const struct config *c, char *err, size_t errlen)
 	return db;
 }
 
+struct auth_db *auth_db_load_senders(const struct config *c, char *err, size_t errlen)
+{
+	struct auth_db *db = xcalloc(1, sizeof(*db));
+	if (c->auth.sender_logins && !read_table(c->auth.sender_logins, db, err, errlen, add_sender)) {
+		auth_db_free(db);
+		return NULL;
+	}
+	return db;
+}
+
 bool auth_db_check_table(const char *path, bool senders, char *err, size_t errlen)
 {
 	struct auth_db *db = xcalloc(1, sizeof(*db));
@@ -175,6 +185,8 @@ bool auth_db_check_table(const char *path, bool senders, char *err, size_t errle
 
 bool auth_db_check(const struct auth_db *db, const char *user, const char *password)
 {
+	if (!db->dummy)  /* a senders-only database (auth_db_load_senders) */
+		return false;
 	/* Per call: checks run in several worker threads at once. */
 	struct crypt_data *data = xcalloc(1, sizeof(*data));
 	const char *hash = db->dummy;

@@ -3,6 +3,8 @@
  * sender-login table (auth.sender_logins: "address login[,login...]"
  * lines), loaded by the master before the privilege drop and inherited
  * by smtpd (which is chrooted and could not read them). REL-3.
+ * The scanner, which checks the header From (content/check_from_binding.c),
+ * loads the sender-login table alone, before its own privilege drop.
  */
 #ifndef MW_AUTH_AUTHDB_H
 #define MW_AUTH_AUTHDB_H
@@ -17,6 +19,10 @@ struct auth_db;
  * auth.credentials the database is empty: every login fails. */
 struct auth_db *auth_db_load(const struct config *c, char *err, size_t errlen);
 void auth_db_free(struct auth_db *db);
+/* The sender-login table only, no credentials: for a process that
+ * checks sender addresses but has no business holding password hashes
+ * (the scanner, SEC-1). auth_db_check on it always fails. */
+struct auth_db *auth_db_load_senders(const struct config *c, char *err, size_t errlen);
 
 /* Read one table as auth_db_load would (the sender-login table if
  * senders, else credentials) and forget it: false with the reason

@@ -16,11 +16,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "scan/policy.h"
+
 struct content_job;
 
 struct content_check {
 	const char *name;            /* the key under scan.<direction>.checks */
 	const char *default_reply;   /* when its policy refuses */
+	/* When scan.<direction>.checks does not name it (SCAN_CHECK_OFF, the
+	 * zero value, for most checks). */
+	enum scan_check_action default_action;
+	/* Runs only on mail whose client logged in (AUTH): other mail does
+	 * not even go through the scanner for it. */
+	bool auth_only;
 	void (*run)(struct content_job *job, const char *msg, size_t len);
 };
 
@@ -37,6 +45,10 @@ const struct ipc_scan_request *content_job_envelope(const struct content_job *jo
 /* The configuration snapshot the scanner runs with (read-only). */
 struct config;
 const struct config *content_job_config(const struct content_job *job);
+/* REL-3: may the message's AUTH login use address (auth_db_sender_ok's
+ * rules, with the sender-login table the scanner loaded at start)? False
+ * when the message has no login. */
+bool content_job_sender_ok(const struct content_job *job, const char *address);
 
 /* A hit of the running check: symbol (upper case) and points (< 0: the
  * check's configured points). */
@@ -55,11 +67,22 @@ size_t content_header_end(const char *msg, size_t len);
  * section hdr[0..len): true, with its first line's value in value, vlen
  * (continuation lines are not joined). */
 bool content_header_find(const char *hdr, size_t len, const char *name, const char **value, size_t *vlen);
+/* Does the header line (or field) line[0..llen) have this field name
+ * (case-insensitive; white space before the colon accepted, as readers
+ * do)? The offset of its value, past the colon, in *voff. */
+bool content_field_is(const char *line, size_t llen, const char *name, size_t *voff);
 /* Copy msg[0..len) to out (room for len bytes) without the header fields
  * for which drop(field, field_len, arg) is true; a field is its first line
  * and its continuation lines, field_len counts them all. The body is
  * copied unchanged. Returns the bytes written. */
 size_t content_header_remove(const char *msg, size_t len, bool (*drop)(const char *field, size_t flen, void *arg),
 			     void *arg, char *out);
+/* How many header fields named name hdr[0..len) has. */
+size_t content_header_count(const char *hdr, size_t len, const char *name);
+/* The value of the first field named name, unfolded (RFC 5322 2.2.3:
+ * continuation lines joined, line breaks removed) and NUL-terminated,
+ * its length in *vlen (a NUL byte from the message makes strlen shorter);
+ * NULL if there is none. Caller frees. */
+char *content_header_unfold(const char *hdr, size_t len, const char *name, size_t *vlen);
 
 #endif

@@ -20,11 +20,10 @@
 #include "content/check.h"
 #include "util/alloc.h"
 
-/* Does the field (name, colon, value...) carry this name? */
 static bool field_named(const char *f, size_t flen, const char *name)
 {
-	size_t n = strlen(name);
-	return flen > n && f[n] == ':' && strncasecmp(f, name, n) == 0;
+	size_t voff;
+	return content_field_is(f, flen, name, &voff);
 }
 
 /* Skip folding white space and comments (RFC 5322 3.2.2), nested to any depth. */
@@ -49,8 +48,10 @@ static size_t skip_cfws(const char *v, size_t pos, size_t len)
  * authserv-id [CFWS authres-version] ... ";". Is the authserv-id ours? */
 static bool claims_authserv_id(const char *f, size_t flen, const char *ours)
 {
-	size_t name = strlen("Authentication-Results:");
-	size_t start = skip_cfws(f, name, flen), end = start;
+	size_t voff;
+	if (!content_field_is(f, flen, "Authentication-Results", &voff))
+		return false;
+	size_t start = skip_cfws(f, voff, flen), end = start;
 	while (end < flen && !strchr(" \t\r\n;(", f[end]))
 		end++;
 	size_t n = strlen(ours);
@@ -62,6 +63,7 @@ static bool is_ours(const char *f, size_t flen, void *arg)
 	const char *hostname = arg;
 	if (field_named(f, flen, "Authentication-Results"))
 		return claims_authserv_id(f, flen, hostname);
+	/* Names as readers see them: white space before the colon counts. */
 	return field_named(f, flen, "X-Spam-Flag") || field_named(f, flen, "X-Spam-Score") ||
 	       field_named(f, flen, "X-Spam-Status") ||
 	       (flen > 13 && strncasecmp(f, "X-Mailwarden-", 13) == 0);

@@ -1,11 +1,14 @@
 /*
  * Header-section helpers for content checks (RFC 5322 2.2). See check.h.
- * Bounded: they look at the bytes they are given and allocate nothing.
+ * Bounded: they look at the bytes they are given; only
+ * content_header_unfold allocates (its result).
  */
 #include "content/check.h"
 
 #include <string.h>
 #include <strings.h>
+
+#include "util/alloc.h"
 
 /* Length of the line at msg[pos..len), its LF included (or to len). */
 static size_t line_len(const char *msg, size_t pos, size_t len)
@@ -26,17 +29,34 @@ size_t content_header_end(const char *msg, size_t len)
 	return len;
 }
 
-bool content_header_find(const char *hdr, size_t len, const char *name, const char **value, size_t *vlen)
+/* Does the line start the field name? The offset of its value (past the
+ * colon) in *voff. White space before the colon is obsolete syntax (RFC
+ * 5322 4.5.8) that readers still accept, so it is accepted here too: a
+ * "From :" must not slip past a check that a mail client would show. */
+bool content_field_is(const char *line, size_t llen, const char *name, size_t *voff)
 {
 	size_t nlen = strlen(name);
-	for (size_t pos = 0; pos < len;) {
-		size_t line = line_len(hdr, pos, len);
-		if (line > nlen && hdr[pos + nlen] == ':' && strncasecmp(hdr + pos, name, nlen) == 0) {
-			*value = hdr + pos + nlen + 1;
-			*vlen = line - nlen - 1;
+	if (llen <= nlen || strncasecmp(line, name, nlen) != 0)
+		return false;
+	size_t i = nlen;
+	while (i < llen && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i >= llen || line[i] != ':')
+		return false;
+	*voff = i + 1;
+	return true;
+}
+
+bool content_header_find(const char *hdr, size_t len, const char *name, const char **value, size_t *vlen)
+{
+	for (size_t pos = 0, line; pos < len; pos += line) {
+		size_t voff;
+		line = line_len(hdr, pos, len);
+		if (content_field_is(hdr + pos, line, name, &voff)) {
+			*value = hdr + pos + voff;
+			*vlen = line - voff;
 			return true;
 		}
-		pos += line;
 	}
 	return false;
 }
@@ -60,4 +80,44 @@ size_t content_header_remove(const char *msg, size_t len, bool (*drop)(const cha
 	}
 	memcpy(out + used, msg + pos, len - pos);
 	return used + (len - pos);
+}
+
+size_t content_header_count(const char *hdr, size_t len, const char *name)
+{
+	size_t n = 0;
+	for (size_t pos = 0, line; pos < len; pos += line) {
+		size_t voff;
+		line = line_len(hdr, pos, len);
+		n += content_field_is(hdr + pos, line, name, &voff);
+	}
+	return n;
+}
+
+/* Unfolding (RFC 5322 2.2.3): a line break followed by white space is
+ * removed; so is the final line break. */
+static void unfold_into(char *out, size_t *olen, const char *v, size_t vlen)
+{
+	for (size_t i = 0; i < vlen; i++)
+		if (v[i] != '\r' && v[i] != '\n')
+			out[(*olen)++] = v[i];
+	out[*olen] = '\0';
+}
+
+char *content_header_unfold(const char *hdr, size_t len, const char *name, size_t *vlen)
+{
+	for (size_t pos = 0, line; pos < len; pos += line) {
+		size_t voff;
+		line = line_len(hdr, pos, len);
+		if (!content_field_is(hdr + pos, line, name, &voff))
+			continue;
+		size_t end = pos + line;
+		while (end < len && (hdr[end] == ' ' || hdr[end] == '\t'))
+			end += line_len(hdr, end, len);
+		char *out = xmalloc(end - pos - voff + 1);
+		size_t olen = 0;
+		unfold_into(out, &olen, hdr + pos + voff, end - pos - voff);
+		*vlen = olen;
+		return out;
+	}
+	return NULL;
 }

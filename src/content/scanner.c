@@ -18,7 +18,9 @@
 
 #include <event2/event.h>
 
+#include "auth/authdb.h"
 #include "config/config.h"
+#include "content/address_list.h"
 #include "content/check.h"
 #include "ipc/channel.h"
 #include "ipc/child_fds.h"
@@ -54,9 +56,16 @@ struct scanner {
 	struct channel *control;      /* the master's; NULL once it closed (and freed itself) */
 	unsigned gen;                 /* bumped whenever the queue channel changes */
 	struct offload *workers;      /* the checks run there (util/offload.h) */
+	const struct auth_db *senders;  /* the sender-login table (scanner_prepare) */
+	/* The policy when the configuration has no scan: section: every
+	 * check at its default, so REL-3's from_binding still refuses. */
+	struct scan_direction defaults;
 	size_t in_flight;
 	bool stopping;
 };
+
+/* Loaded by scanner_prepare, before the chroot hides the file. */
+static struct auth_db *prepared_senders;
 
 /* --- for checks (worker threads) -------------------------------------------- */
 
@@ -70,11 +79,20 @@ const struct config *content_job_config(const struct content_job *job)
 	return job->s->config;
 }
 
+bool content_job_sender_ok(const struct content_job *job, const char *address)
+{
+	return job->req.auth[0] && auth_db_sender_ok(job->s->senders, job->s->config, job->req.auth, address);
+}
+
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
 {
 	const struct content_check *chk = content_checks[job->check];
 	const struct scan_check_policy *pol = &job->dir->content[job->check];
 	struct ipc_scan_result *r = &job->result;
+	/* log_event writes each line at once: safe from a worker thread. */
+	log_event(LOG_INFO, "content_hit", "queue_id", job->req.queue_id, "check", chk->name, "symbol", symbol,
+		  "action", pol->action == SCAN_CHECK_REFUSE ? "refuse" : "score", "auth",
+		  job->req.auth[0] ? job->req.auth : "-", "detail", detail, NULL);
 	if (pol->action == SCAN_CHECK_REFUSE) {
 		if (!r->refused) {
 			r->refused = true;
@@ -141,7 +159,8 @@ static void run_checks(struct content_job *job)
 		done += n > 0 ? (size_t)n : 0;
 	}
 	for (job->check = 0; job->check < content_n_checks; job->check++)
-		if (job->dir->content[job->check].action != SCAN_CHECK_OFF)
+		if (job->dir->content[job->check].action != SCAN_CHECK_OFF &&
+		    (!content_checks[job->check]->auth_only || job->req.auth[0]))
 			content_checks[job->check]->run(job, job->rewrite ? job->rewrite : msg,
 							job->rewrite ? job->rewrite_len : len);
 	free(msg);
@@ -211,7 +230,7 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 {
 	struct scanner *s = arg;
 	struct content_job *job = xcalloc(1, sizeof(*job));
-	if (m->type != IPC_SCAN_REQUEST || fd < 0 || !ipc_scan_request_decode(m, &job->req) || !s->config->scan) {
+	if (m->type != IPC_SCAN_REQUEST || fd < 0 || !ipc_scan_request_decode(m, &job->req)) {
 		log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
 		if (fd >= 0)
 			close(fd);
@@ -223,7 +242,8 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	job->reqid = m->reqid;
 	job->fd = fd;
 	job->rewrite_fd = -1;
-	job->dir = job->req.outbound ? &s->config->scan->outbound : &s->config->scan->inbound;
+	const struct scan_config *sc = s->config->scan;
+	job->dir = !sc ? &s->defaults : job->req.outbound ? &sc->outbound : &sc->inbound;
 	s->in_flight++;
 	offload_run(s->workers, job_run, job_done, job);
 }
@@ -272,9 +292,27 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	maybe_stop(s);
 }
 
+/* The sender-login table comes from the file, read here in the scanner's
+ * own child before its privilege drop, not from the master's smtpd
+ * assets (inherited through fork, like smtpd's): those hold the password
+ * hashes too, which a process that parses hostile content must not have
+ * (SEC-1). A reload replaces the scanner, so the new one reads the table
+ * again; the master's preflight has checked that it loads. */
+bool scanner_prepare(const struct config *c)
+{
+	char err[512];
+	prepared_senders = auth_db_load_senders(c, err, sizeof(err));
+	if (!prepared_senders)
+		log_event(LOG_ERR, "config_error", "msg", err, NULL);
+	return prepared_senders != NULL;
+}
+
 int scanner_main(const struct config *c, const struct child_fds *fds)
 {
-	struct scanner s = { .config = c };
+	struct scanner s = { .config = c, .senders = prepared_senders };
+	scan_direction_defaults(&s.defaults);
+	/* Before the worker threads: from_binding parses with GMime. */
+	address_list_init();
 	s.base = event_base_new();
 	if (s.base)
 		s.workers = offload_new(s.base, SCAN_WORKERS);
@@ -299,5 +337,7 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	event_free(term);
 	event_free(intr);
 	event_base_free(s.base);
+	auth_db_free(prepared_senders);
+	prepared_senders = NULL;
 	return 0;
 }

@@ -11,8 +11,15 @@
 #ifndef MW_CONTENT_SCANNER_H
 #define MW_CONTENT_SCANNER_H
 
+#include <stdbool.h>
+
 struct config;
 struct child_fds;
+
+/* Child prepare hook (master/child.h): runs before the privilege drop and
+ * loads the sender-login table (auth.sender_logins) for from_binding.
+ * false: the table cannot be read (logged); the child does not start. */
+bool scanner_prepare(const struct config *c);
 
 /* Child main (master/child.h): fds->fds[0] is the control channel to the
  * master, which sends the channel to the queue. */

@@ -76,7 +76,7 @@ static size_t smtpd_count(const struct config *c)
 }
 
 static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main, scan_prepare };
-static const struct child_spec scanner_spec = { "scanner", scanner_target, scanner_main, NULL };
+static const struct child_spec scanner_spec = { "scanner", scanner_target, scanner_main, scanner_prepare };
 static const struct child_spec queue_spec = { "queue", queue_target, queue_main, NULL };
 
 /* A kind of child: what to start, how many, and its wiring. Every child

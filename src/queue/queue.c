@@ -93,6 +93,10 @@ struct queue {
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
 	size_t n_smtpd, cap_smtpd;
 	struct scan_watch scan_watch;
+	/* The policy for authenticated mail when the configuration has no
+	 * scan: section: the checks' defaults, in which from_binding refuses
+	 * (REL-3 on the header holds whatever the configuration). */
+	struct scan_direction no_scan;
 };
 
 static struct incoming *incoming_find(struct queue *q, struct channel *ch, uint32_t reqid)
@@ -403,14 +407,14 @@ static void commit_start(struct queue *q, struct incoming *in)
 static void finish_verdict(struct queue *q, struct incoming *in, const char *extra_headers)
 {
 	const struct scan_config *sc = q->config->scan;
-	if (!sc) {  /* a reload dropped the scan section meanwhile */
+	const struct ipc_eom *e = in->eom;
+	struct verdict *v = in->verdict;
+	if (!sc && !v->forced_refuse) {  /* no scan section: only REL-3's check ran, or a reload dropped it */
 		verdict_done(in);
 		commit_start(q, in);
 		return;
 	}
-	const struct ipc_eom *e = in->eom;
-	struct verdict *v = in->verdict;
-	const struct scan_direction *dir = e->outbound ? &sc->outbound : &sc->inbound;
+	const struct scan_direction *dir = !sc ? &q->no_scan : e->outbound ? &sc->outbound : &sc->inbound;
 	struct verdict_thresholds t = thresholds_of(dir);
 	enum verdict_action a = verdict_decide(v, &t);
 	log_verdict(in, v, e->outbound, e);
@@ -505,13 +509,17 @@ static struct ipc_scan_request *scan_request_of(const struct incoming *in, const
 }
 
 /* smtpd's symbols first; the content checks in the scanner process when
- * the direction's policy has any (takes e). */
+ * the direction's policy has any for this message (takes e). Without a
+ * scan: section nothing is scanned, except that authenticated mail still
+ * goes through the scanner for REL-3's from_binding (q->no_scan), and
+ * fails closed like any scan when the scanner does not answer. */
 static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 {
 	const struct scan_config *sc = q->config->scan;
-	if (!sc) {
+	bool authenticated = e->auth[0] != '\0';
+	if (!sc && !authenticated) {
 		free(e);
-		commit_start(q, in);  /* no scan section: nothing is scanned */
+		commit_start(q, in);
 		return;
 	}
 	in->eom = e;
@@ -519,14 +527,16 @@ static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 	verdict_init(in->verdict);
 	for (uint32_t i = 0; i < e->n_symbols; i++)
 		verdict_add(in->verdict, e->symbols[i].name, e->symbols[i].points);
-	if (!scan_direction_has_content(e->outbound ? &sc->outbound : &sc->inbound)) {
+	const struct scan_direction *dir = !sc ? &q->no_scan : e->outbound ? &sc->outbound : &sc->inbound;
+	if (!scan_direction_has_content(dir, authenticated)) {
 		finish_verdict(q, in, NULL);
 		return;
 	}
 	const char *why = NULL;
 	struct ipc_scan_request *req = scan_request_of(in, e);
 	in->scan = content_scan_start(q->content, in->fd, in->env.body_offset, in->env.body_offset + (off_t)in->size,
-				      req, sc->scanner_timeout_ms, on_content_done, in, &why);
+				      req, sc ? sc->scanner_timeout_ms : SCAN_SCANNER_TIMEOUT_MS, on_content_done, in,
+				      &why);
 	free(req);
 	if (!in->scan)
 		content_failed(q, in, why);
@@ -777,6 +787,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 int queue_main(const struct config *c, const struct child_fds *fds)
 {
 	struct queue q = { .config = c };
+	scan_direction_defaults(&q.no_scan);
 	TAILQ_INIT(&q.incoming);
 	q.spool = spool_open("spool", SPOOL_LOCK_WAIT);
 	if (!q.spool)

@@ -50,6 +50,8 @@
 #include "util/alloc.h"
 
 #define SCAN_LIST_MAX 64
+#define MW_STR_(x) #x
+#define MW_STR(x) MW_STR_(x)
 
 void scan_config_free(struct scan_config *sc)
 {
@@ -79,12 +81,21 @@ void scan_config_free(struct scan_config *sc)
 	free(sc);
 }
 
-bool scan_direction_has_content(const struct scan_direction *d)
+bool scan_direction_has_content(const struct scan_direction *d, bool authenticated)
 {
-	for (size_t i = 0; i < CONTENT_CHECKS_MAX; i++)
-		if (d->content[i].action != SCAN_CHECK_OFF)
+	for (size_t i = 0; i < content_n_checks; i++)
+		if (d->content[i].action != SCAN_CHECK_OFF && (authenticated || !content_checks[i]->auth_only))
 			return true;
 	return false;
+}
+
+void scan_direction_defaults(struct scan_direction *d)
+{
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; i < content_n_checks; i++) {
+		d->content[i].action = content_checks[i]->default_action;
+		d->content[i].points = 1;
+	}
 }
 
 size_t scan_config_files(const struct scan_config *sc, const char **out, size_t cap)
@@ -247,7 +258,10 @@ static void load_check(struct loader *ld, struct fy_node *v, const char *name, i
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "off, score, refuse or a mapping", &empty) || empty)
 		return;
-	pol->action = SCAN_CHECK_SCORE;
+	/* A mapping without "action" scores, or keeps a check's default
+	 * refusal (from_binding: {reply: ...} still refuses). */
+	if (pol->action == SCAN_CHECK_OFF)
+		pol->action = SCAN_CHECK_SCORE;
 	const char *k;
 	size_t klen;
 	int kl;
@@ -536,12 +550,14 @@ static const struct config_key scan_keys[] = {
 	{ { "greylist_expiry", SCHEMA_UINT, 3600, 3110400, OFF(greylist_expiry), NULL, NULL,
 	    "seconds an idle triplet is remembered" }, "3110400" },
 	{ { "scanner_timeout_ms", SCHEMA_UINT, 100, 300000, OFF(scanner_timeout_ms), NULL, NULL,
-	    "milliseconds the queue waits for the scanner process's answer" }, "60000" },
+	    "milliseconds the queue waits for the scanner process's answer" }, MW_STR(SCAN_SCANNER_TIMEOUT_MS) },
 };
 
 static void *scan_create(void)
 {
 	struct scan_config *sc = xcalloc(1, sizeof(*sc));
+	scan_direction_defaults(&sc->inbound);
+	scan_direction_defaults(&sc->outbound);
 	return sc;
 }
 

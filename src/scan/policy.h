@@ -18,6 +18,9 @@
 
 #define SCAN_CHECKS_MAX 32
 #define CONTENT_CHECKS_MAX 32
+/* scan.scanner_timeout_ms's default: also the deadline of the scans done
+ * without a scan: section (REL-3's from_binding, src/queue/queue.c). */
+#define SCAN_SCANNER_TIMEOUT_MS 60000
 
 enum scan_check_action {
 	SCAN_CHECK_OFF,      /* the check does not run */
@@ -94,9 +97,16 @@ struct scan_config {
 	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
 };
 
-/* True if any content check is on in d: only then does a message go
+/* True if any content check is on in d for a message whose client did
+ * (authenticated) or did not log in: only then does the message go
  * through the scanner process. */
-bool scan_direction_has_content(const struct scan_direction *d);
+bool scan_direction_has_content(const struct scan_direction *d, bool authenticated);
+
+/* d with every check at its default: content checks at their
+ * default_action (content/check.h; from_binding refuses, REL-3), the
+ * rest off, no thresholds. Also the scanner's and the queue's policy for
+ * authenticated mail when the configuration has no scan: section. */
+void scan_direction_defaults(struct scan_direction *d);
 
 void scan_config_free(struct scan_config *sc);
 

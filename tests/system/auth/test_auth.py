@@ -123,7 +123,7 @@ def test_auth_plain_after_starttls_relays_and_is_logged(gw, remote_sink):
         r = c.cmd("AUTH PLAIN " + _plain("alice@example.test", PASSWORDS["alice@example.test"]))
         assert r.code == 235 and r.enhanced == "2.7.0", r
         final = c.transaction("alice@example.test", ["friend@remote.test"],
-                              f"Subject: {token}\r\n\r\nsubmitted\r\n".encode())
+                              f"From: alice@example.test\r\nSubject: {token}\r\n\r\nsubmitted\r\n".encode())
         assert final.code == 250, final
         source = c.source
     msg = remote_sink.wait_token(token)
@@ -148,7 +148,7 @@ def test_auth_login_on_the_implicit_tls_port(gw, sink):
         r = c.cmd(_b64(PASSWORDS["bob"]))
         assert r.code == 235, r
         final = c.transaction("bob@example.test", ["user@example.test"],
-                              f"Subject: {token}\r\n\r\nlogin\r\n".encode())
+                              f"From: bob@example.test\r\nSubject: {token}\r\n\r\nlogin\r\n".encode())
     assert final.code == 250
     sink.wait_token(token)
 
@@ -293,7 +293,7 @@ def test_received_names_the_user_when_configured(make_gateway, ports, sink, cred
         c.ehlo()
         assert c.cmd("AUTH PLAIN " + _plain("bob", PASSWORDS["bob"])).code == 235
         assert c.transaction("bob@example.test", ["user@example.test"],
-                             f"Subject: {token}\r\n\r\nx\r\n".encode()).code == 250
+                             f"From: bob@example.test\r\nSubject: {token}\r\n\r\nx\r\n".encode()).code == 250
     header = sink.wait_token(token).data.split(b"\r\n\r\n", 1)[0].decode()
     assert "(Authenticated sender: bob)" in header, header
 

@@ -15,6 +15,7 @@ import mwsys
 
 HOSTNAME = "mx.gw.test"   # mwsys's default hostname = our authserv-id
 FORGED = (b"X-Spam-Flag: NO\r\n"
+          b"X-Spam-Score : -5\r\n"
           b"X-Spam-Status: No, score=-100\r\n"
           b"\tfolded=yes\r\n"
           b"Authentication-Results: MX.GW.TEST (forged);\r\n\tdmarc=pass header.from=bank.test\r\n"
@@ -67,7 +68,7 @@ def test_forged_verdict_fields_are_removed_and_the_rest_is_byte_exact(gw, sink):
     head = header_section(got)
     assert b"X-Spam-Flag: NO" not in head and b"X-Spam-Status: No" not in head
     assert b"folded=yes" not in head and b"dmarc=pass" not in head
-    assert b"X-Mailwarden-Scan" not in head
+    assert b"X-Mailwarden-Scan" not in head and b"X-Spam-Score : -5" not in head
     # Another host's results stay, ours (added by the queue) is the only one under our name.
     assert b"Authentication-Results: relay.other.test; spf=pass" in head
     assert head.lower().count(b"authentication-results: " + HOSTNAME.encode()) == 1

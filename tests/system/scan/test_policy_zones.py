@@ -70,7 +70,7 @@ def test_a_road_warrior_in_a_policy_zone_logs_in_and_submits(gw, sink):
         plain = base64.b64encode(f"\0alice@example.test\0{PASSWORD}".encode()).decode()
         assert c.cmd("AUTH PLAIN " + plain).code == 235
         assert c.transaction("alice@example.test", ["user@example.test"],
-                             f"Subject: {token}\r\n\r\nx\r\n".encode()).code == 250
+                             f"From: alice@example.test\r\nSubject: {token}\r\n\r\nx\r\n".encode()).code == 250
     sink.wait_token(token)
 
 

@@ -2,6 +2,7 @@
  * what they are given: the header section ends at the first empty line;
  * a field is found by its name, case-insensitively, only at a line start. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "content/check.h"
@@ -52,4 +53,45 @@ Test(content_header, removal_without_a_match_or_a_body_copies_everything)
 	cr_assert_eq(memcmp(out, m, sizeof(m) - 1), 0);
 	const char last[] = "Subject: hi\r\nX-Z: cut off";
 	cr_assert_eq(content_header_remove(last, sizeof(last) - 1, drop_x, NULL, out), 13);
+}
+
+Test(content_header, obsolete_white_space_before_the_colon_still_names_the_field)
+{
+	/* RFC 5322 4.5.8: "From :" is read as From by mail clients (REL-3). */
+	const char h[] = "From : a@b\r\nFrom\t: c@d\r\nFromage: no\r\n\r\n";
+	cr_assert_eq(content_header_count(h, sizeof(h) - 1, "From"), 2);
+	const char *v;
+	size_t n;
+	cr_assert(content_header_find(h, sizeof(h) - 1, "From", &v, &n));
+	cr_assert_eq(strncmp(v, " a@b", 4), 0);
+}
+
+Test(content_header, fields_are_counted_by_name)
+{
+	const char h[] = "From: a@b\r\nSubject: x\r\nfrom: c@d\r\nX-From: e@f\r\n\r\nFrom: body@x\r\n";
+	size_t hlen = content_header_end(h, sizeof(h) - 1);
+	cr_assert_eq(content_header_count(h, hlen, "From"), 2, "the body's From is no header");
+	cr_assert_eq(content_header_count(h, hlen, "Sender"), 0);
+}
+
+Test(content_header, unfolding_joins_continuation_lines)
+{
+	const char h[] = "Subject: x\r\nFrom: Alice\r\n <alice@example.test>,\r\n\tbob@example.test\r\nTo: t@x\r\n\r\n";
+	size_t n;
+	char *v = content_header_unfold(h, sizeof(h) - 1, "From", &n);
+	cr_assert_not_null(v);
+	cr_assert_str_eq(v, " Alice <alice@example.test>,\tbob@example.test");
+	cr_assert_eq(n, strlen(v));
+	free(v);
+	cr_assert_null(content_header_unfold(h, sizeof(h) - 1, "Sender", &n));
+}
+
+Test(content_header, unfolding_keeps_a_nul_byte_visible_in_the_length)
+{
+	const char h[] = "From: alice@example.test\0, bob@evil.test\r\n\r\n";
+	size_t n;
+	char *v = content_header_unfold(h, sizeof(h) - 1, "From", &n);
+	cr_assert_not_null(v);
+	cr_assert_gt(n, strlen(v));
+	free(v);
 }
