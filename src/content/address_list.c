@@ -14,11 +14,6 @@
  * which are walked to this depth and refused beyond it. */
 #define GROUP_DEPTH_MAX 4
 
-void address_list_init(void)
-{
-	g_mime_init();
-}
-
 static void push(struct address_list *l, const char *addr)
 {
 	l->addrs = xreallocarray(l->addrs, l->n + 1, sizeof(*l->addrs));

@@ -5,7 +5,7 @@
  * client reads them, not by a hand-made approximation. Runs in the
  * scanner's worker threads: each call builds and drops its own GMime
  * objects (GMime's objects are not shared between threads; its parser
- * functions are thread-safe once GMime is initialised).
+ * functions are thread-safe once GMime is initialised: mime_prepare()).
  */
 #ifndef MW_CONTENT_ADDRESS_LIST_H
 #define MW_CONTENT_ADDRESS_LIST_H
@@ -17,9 +17,6 @@ struct address_list {
 	char **addrs;        /* "local@domain", as written (no display names) */
 	size_t n;
 };
-
-/* Once per process, before any thread parses (g_mime_init). */
-void address_list_init(void);
 
 /* Parse the unfolded field value value[0..len): false, with *out empty,
  * if it holds no mailbox, a mailbox whose address is empty or has no

@@ -50,6 +50,11 @@ const struct config *content_job_config(const struct content_job *job);
  * when the message has no login. */
 bool content_job_sender_ok(const struct content_job *job, const char *address);
 
+/* The message's MIME view (content/mime.h), parsed once per message for
+ * every check that asks (msg, len: what the check was given). */
+struct mime_message;
+const struct mime_message *content_job_mime(struct content_job *job, const char *msg, size_t len);
+
 /* A hit of the running check: symbol (upper case) and points (< 0: the
  * check's configured points). */
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail);

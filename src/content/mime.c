@@ -7,6 +7,7 @@
 #include "content/mime.h"
 
 #include <ctype.h>
+#include <iconv.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,29 @@ struct walk {
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
+/* Charsets seen in mail, beyond what glibc converts without a module. */
+static const char *const preloaded[] = {
+	"ISO-8859-1", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5", "ISO-8859-6", "ISO-8859-7",
+	"ISO-8859-8", "ISO-8859-9", "ISO-8859-10", "ISO-8859-13", "ISO-8859-14", "ISO-8859-15", "ISO-8859-16",
+	"WINDOWS-1250", "WINDOWS-1251", "WINDOWS-1252", "WINDOWS-1253", "WINDOWS-1254", "WINDOWS-1255",
+	"WINDOWS-1256", "WINDOWS-1257", "WINDOWS-1258", "KOI8-R", "KOI8-U", "CP850", "CP866", "IBM437",
+	"MACINTOSH", "TIS-620", "GB2312", "GBK", "GB18030", "BIG5", "BIG5-HKSCS", "EUC-JP", "SHIFT_JIS",
+	"ISO-2022-JP", "EUC-KR", "ISO-2022-KR", "UTF-7", "UTF-16", "UTF-32", "VISCII",
+};
+/* Held open for the process's life: an open converter keeps its module
+ * loaded, so later opens of the same charset need no file. */
+static iconv_t held[sizeof(preloaded) / sizeof(preloaded[0])];
+
 static void gmime_setup(void)
 {
 	g_mime_init();
+	for (size_t i = 0; i < sizeof(preloaded) / sizeof(preloaded[0]); i++)
+		held[i] = iconv_open("UTF-8", preloaded[i]);
+}
+
+void mime_prepare(void)
+{
+	pthread_once(&gmime_once, gmime_setup);
 }
 
 /* GMime's parser warnings, as our problems. */
@@ -203,7 +224,7 @@ static void walk_object(struct walk *w, GMimeObject *obj, unsigned depth)
 
 bool mime_parse(const char *msg, size_t len, const struct mime_limits *lim, struct mime_message *out)
 {
-	pthread_once(&gmime_once, gmime_setup);
+	mime_prepare();
 	memset(out, 0, sizeof(*out));
 	GMimeParserOptions *opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(opts, on_warning, &out->problems);

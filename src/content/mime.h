@@ -58,6 +58,12 @@ struct mime_message {
 	uint32_t problems;         /* enum mime_problem bits */
 };
 
+/* Once per process, before threads parse and before a chroot: initialise
+ * GMime and load the charset converters mail uses (glibc's iconv loads
+ * them from /usr/lib/.../gconv, which a chrooted scanner cannot reach; a
+ * converter for a charset not loaded here makes MIME_BAD_CHARSET). */
+void mime_prepare(void);
+
 /* Parse msg[0..len) (a whole message, header section first). Fills out
  * (free with mime_free) and returns true; false only if GMime could not
  * make a message of it at all (out->problems then says MIME_MALFORMED). */

@@ -20,8 +20,8 @@
 
 #include "auth/authdb.h"
 #include "config/config.h"
-#include "content/address_list.h"
 #include "content/check.h"
+#include "content/job.h"
 #include "ipc/channel.h"
 #include "ipc/child_fds.h"
 #include "ipc/ctl.h"
@@ -34,19 +34,15 @@
 
 #define SCAN_WORKERS 2
 
-struct content_job {
+/* One message from the queue. */
+struct scan_task {
 	struct scanner *s;
 	unsigned gen;                 /* the queue channel it came on (see struct scanner) */
 	uint32_t reqid;
-	struct ipc_scan_request req;
 	int fd;                       /* the message: a sealed memfd */
-	const struct scan_direction *dir;
-	size_t check;                 /* the check running now */
 	const char *error;            /* the message could not be read */
-	char *rewrite;                /* the message as a check replaced it, or NULL */
-	size_t rewrite_len;
-	int rewrite_fd;               /* rewrite, sealed for the queue; -1: none */
-	struct ipc_scan_result result;
+	int rewrite_fd;               /* job.rewrite, sealed for the queue; -1: none */
+	struct content_job job;
 };
 
 struct scanner {
@@ -67,71 +63,20 @@ struct scanner {
 /* Loaded by scanner_prepare, before the chroot hides the file. */
 static struct auth_db *prepared_senders;
 
-/* --- for checks (worker threads) -------------------------------------------- */
-
-const struct ipc_scan_request *content_job_envelope(const struct content_job *job)
-{
-	return &job->req;
-}
-
-const struct config *content_job_config(const struct content_job *job)
-{
-	return job->s->config;
-}
-
-bool content_job_sender_ok(const struct content_job *job, const char *address)
-{
-	return job->req.auth[0] && auth_db_sender_ok(job->s->senders, job->s->config, job->req.auth, address);
-}
-
-void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
-{
-	const struct content_check *chk = content_checks[job->check];
-	const struct scan_check_policy *pol = &job->dir->content[job->check];
-	struct ipc_scan_result *r = &job->result;
-	/* log_event writes each line at once: safe from a worker thread. */
-	log_event(LOG_INFO, "content_hit", "queue_id", job->req.queue_id, "check", chk->name, "symbol", symbol,
-		  "action", pol->action == SCAN_CHECK_REFUSE ? "refuse" : "score", "auth",
-		  job->req.auth[0] ? job->req.auth : "-", "detail", detail, NULL);
-	if (pol->action == SCAN_CHECK_REFUSE) {
-		if (!r->refused) {
-			r->refused = true;
-			snprintf(r->reply, sizeof(r->reply), "%s", pol->reply ? pol->reply : chk->default_reply);
-		}
-		return;
-	}
-	if (r->n_symbols >= IPC_SYMBOLS_MAX)
-		return;
-	struct ipc_symbol *s = &r->symbols[r->n_symbols++];
-	snprintf(s->name, sizeof(s->name), "%s", symbol);
-	s->points = points >= 0 ? points : pol->points;
-}
-
-bool content_replace(struct content_job *job, const char *msg, size_t len)
-{
-	if (len > job->req.size + IPC_SCAN_REWRITE_GROWTH)
-		return false;
-	char *copy = xmalloc(len + 1);  /* msg may point into the rewrite it replaces */
-	memcpy(copy, msg, len);
-	free(job->rewrite);
-	job->rewrite = copy;
-	job->rewrite_len = len;
-	return true;
-}
+/* --- worker threads ---------------------------------------------------------- */
 
 /* The rewritten message goes back as a sealed memfd (util/memfd.h): the
  * queue reads exactly these bytes, and nothing else through it. */
-static void seal_rewrite(struct content_job *job)
+static void seal_rewrite(struct scan_task *t)
 {
-	if (!job->rewrite || job->error)
+	struct content_job *job = &t->job;
+	if (!job->rewrite || t->error)
 		return;
-	job->rewrite_fd = memfd_sealed_from(job->rewrite, job->rewrite_len, "mailwarden-rewrite");
-	if (job->rewrite_fd < 0)
-		job->error = "rewritten message could not be sealed";
-	job->result.rewritten = job->rewrite_fd >= 0;
+	t->rewrite_fd = memfd_sealed_from(job->rewrite, job->rewrite_len, "mailwarden-rewrite");
+	if (t->rewrite_fd < 0)
+		t->error = "rewritten message could not be sealed";
+	job->result.rewritten = t->rewrite_fd >= 0;
 	job->result.rewritten_size = job->result.rewritten ? job->rewrite_len : 0;
-	free(job->rewrite);
-	job->rewrite = NULL;
 }
 
 /* Read the message and run every check the policy switches on; a check
@@ -140,40 +85,37 @@ static void seal_rewrite(struct content_job *job)
  * several threads costs a TLB shootdown on every CPU, per message (it was
  * the largest item in the scanner's profile), and a read copies no more
  * than the page faults of a fresh mapping would touch. */
-static void run_checks(struct content_job *job)
+static void run_checks(struct scan_task *t)
 {
 	struct stat st;
-	if (fstat(job->fd, &st) < 0 || (uint64_t)st.st_size != job->req.size) {
-		job->error = "message view has the wrong size";
+	if (fstat(t->fd, &st) < 0 || (uint64_t)st.st_size != t->job.req.size) {
+		t->error = "message view has the wrong size";
 		return;
 	}
 	size_t len = (size_t)st.st_size;
 	char *msg = xmalloc(len + 1);
 	for (size_t done = 0; done < len;) {
-		ssize_t n = pread(job->fd, msg + done, len - done, (off_t)done);
+		ssize_t n = pread(t->fd, msg + done, len - done, (off_t)done);
 		if (n <= 0 && !(n < 0 && errno == EINTR)) {
-			job->error = "message view cannot be read";
+			t->error = "message view cannot be read";
 			free(msg);
 			return;
 		}
 		done += n > 0 ? (size_t)n : 0;
 	}
-	for (job->check = 0; job->check < content_n_checks; job->check++)
-		if (job->dir->content[job->check].action != SCAN_CHECK_OFF &&
-		    (!content_checks[job->check]->auth_only || job->req.auth[0]))
-			content_checks[job->check]->run(job, job->rewrite ? job->rewrite : msg,
-							job->rewrite ? job->rewrite_len : len);
+	content_job_run(&t->job, msg, len);
 	free(msg);
 }
 
 /* Worker thread: the checks, then the view is closed. */
-static void job_run(void *arg)
+static void task_run(void *arg)
 {
-	struct content_job *job = arg;
-	run_checks(job);
-	seal_rewrite(job);
-	close(job->fd);
-	job->fd = -1;
+	struct scan_task *t = arg;
+	run_checks(t);
+	seal_rewrite(t);
+	content_job_clear(&t->job);
+	close(t->fd);
+	t->fd = -1;
 }
 
 /* --- main thread ------------------------------------------------------------- */
@@ -201,51 +143,53 @@ static void maybe_stop(struct scanner *s)
 }
 
 /* Back on the loop: log the result and answer the queue. */
-static void job_done(void *arg)
+static void task_done(void *arg)
 {
-	struct content_job *job = arg;
-	struct scanner *s = job->s;
+	struct scan_task *t = arg;
+	struct scanner *s = t->s;
 	s->in_flight--;
-	if (job->error)
-		log_event(LOG_ERR, "scan_error", "queue_id", job->req.queue_id, "msg", job->error, NULL);
+	if (t->error)
+		log_event(LOG_ERR, "scan_error", "queue_id", t->job.req.queue_id, "msg", t->error, NULL);
 	else
-		log_result(job);
-	free(job->rewrite);
+		log_result(&t->job);
 	/* A result for a queue that went away meanwhile is dropped: the new
 	 * queue never asked for it. An unreadable view gets no answer: the
 	 * queue's deadline decides (fail closed). */
-	if (!job->error && s->queue && job->gen == s->gen) {
+	if (!t->error && s->queue && t->gen == s->gen) {
 		struct ipc_msg *m = xmalloc(sizeof(*m));
-		ipc_scan_result_encode(m, job->reqid, &job->result);
-		channel_send(s->queue, m, job->rewrite_fd);  /* dup'ed for the send */
+		ipc_scan_result_encode(m, t->reqid, &t->job.result);
+		channel_send(s->queue, m, t->rewrite_fd);  /* dup'ed for the send */
 		free(m);
 	}
-	if (job->rewrite_fd >= 0)
-		close(job->rewrite_fd);
-	free(job);
+	if (t->rewrite_fd >= 0)
+		close(t->rewrite_fd);
+	free(t);
 	maybe_stop(s);
 }
 
 static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
 {
 	struct scanner *s = arg;
-	struct content_job *job = xcalloc(1, sizeof(*job));
+	struct scan_task *t = xcalloc(1, sizeof(*t));
+	struct content_job *job = &t->job;
 	if (m->type != IPC_SCAN_REQUEST || fd < 0 || !ipc_scan_request_decode(m, &job->req)) {
 		log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
 		if (fd >= 0)
 			close(fd);
-		free(job);
+		free(t);
 		return;
 	}
-	job->s = s;
-	job->gen = s->gen;
-	job->reqid = m->reqid;
-	job->fd = fd;
-	job->rewrite_fd = -1;
+	t->s = s;
+	t->gen = s->gen;
+	t->reqid = m->reqid;
+	t->fd = fd;
+	t->rewrite_fd = -1;
 	const struct scan_config *sc = s->config->scan;
+	job->config = s->config;
+	job->senders = s->senders;
 	job->dir = !sc ? &s->defaults : job->req.outbound ? &sc->outbound : &sc->inbound;
 	s->in_flight++;
-	offload_run(s->workers, job_run, job_done, job);
+	offload_run(s->workers, task_run, task_done, t);
 }
 
 static void on_queue_closed(struct channel *ch, const char *why, void *arg)
@@ -301,6 +245,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 bool scanner_prepare(const struct config *c)
 {
 	char err[512];
+	mime_prepare();  /* GMime and its charset converters, while the files are in reach */
 	prepared_senders = auth_db_load_senders(c, err, sizeof(err));
 	if (!prepared_senders)
 		log_event(LOG_ERR, "config_error", "msg", err, NULL);
@@ -311,8 +256,6 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 {
 	struct scanner s = { .config = c, .senders = prepared_senders };
 	scan_direction_defaults(&s.defaults);
-	/* Before the worker threads: from_binding parses with GMime. */
-	address_list_init();
 	s.base = event_base_new();
 	if (s.base)
 		s.workers = offload_new(s.base, SCAN_WORKERS);

@@ -5,10 +5,11 @@
 #include <string.h>
 
 #include "content/address_list.h"
+#include "content/mime.h"
 
 static void init(void)
 {
-	address_list_init();
+	mime_prepare();
 }
 
 TestSuite(address_list, .init = init);

@@ -1,0 +1,98 @@
+/*
+ * See job.h; the functions content/check.h gives checks are here.
+ */
+#include "content/job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/authdb.h"
+#include "content/check.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+const struct ipc_scan_request *content_job_envelope(const struct content_job *job)
+{
+	return &job->req;
+}
+
+const struct config *content_job_config(const struct content_job *job)
+{
+	return job->config;
+}
+
+bool content_job_sender_ok(const struct content_job *job, const char *address)
+{
+	return job->req.auth[0] && job->senders && auth_db_sender_ok(job->senders, job->config, job->req.auth, address);
+}
+
+const struct mime_message *content_job_mime(struct content_job *job, const char *msg, size_t len)
+{
+	if (!job->mime_parsed) {
+		mime_parse(msg, len, &mime_default_limits, &job->mime);
+		job->mime_parsed = true;
+	}
+	return &job->mime;
+}
+
+void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
+{
+	const struct content_check *chk = content_checks[job->check];
+	const struct scan_check_policy *pol = &job->dir->content[job->check];
+	struct ipc_scan_result *r = &job->result;
+	bool refuse = pol->action == SCAN_CHECK_REFUSE;
+	int scored = points >= 0 ? points : pol->points;
+	/* log_event writes each line at once: safe from a worker thread. */
+	log_event(LOG_INFO, "content_hit", "queue_id", job->req.queue_id, "check", chk->name, "symbol", symbol,
+		  "action", refuse ? "refuse" : "score", "auth", job->req.auth[0] ? job->req.auth : "-", "detail",
+		  detail, NULL);
+	if (job->on_hit)
+		job->on_hit(job->on_hit_arg, chk->name, symbol, refuse ? -1 : scored, detail);
+	if (refuse) {
+		if (!r->refused) {
+			r->refused = true;
+			snprintf(r->reply, sizeof(r->reply), "%s", pol->reply ? pol->reply : chk->default_reply);
+		}
+		return;
+	}
+	if (r->n_symbols >= IPC_SYMBOLS_MAX)
+		return;
+	struct ipc_symbol *s = &r->symbols[r->n_symbols++];
+	snprintf(s->name, sizeof(s->name), "%s", symbol);
+	s->points = scored;
+}
+
+bool content_replace(struct content_job *job, const char *msg, size_t len)
+{
+	if (len > job->req.size + IPC_SCAN_REWRITE_GROWTH)
+		return false;
+	char *copy = xmalloc(len + 1);  /* msg may point into the rewrite it replaces */
+	memcpy(copy, msg, len);
+	free(job->rewrite);
+	job->rewrite = copy;
+	job->rewrite_len = len;
+	if (job->mime_parsed) {  /* the view was of the message replaced */
+		mime_free(&job->mime);
+		job->mime_parsed = false;
+	}
+	return true;
+}
+
+void content_job_run(struct content_job *job, const char *msg, size_t len)
+{
+	for (job->check = 0; job->check < content_n_checks; job->check++)
+		if (job->dir->content[job->check].action != SCAN_CHECK_OFF &&
+		    (!content_checks[job->check]->auth_only || job->req.auth[0]))
+			content_checks[job->check]->run(job, job->rewrite ? job->rewrite : msg,
+							job->rewrite ? job->rewrite_len : len);
+}
+
+void content_job_clear(struct content_job *job)
+{
+	free(job->rewrite);
+	job->rewrite = NULL;
+	if (job->mime_parsed)
+		mime_free(&job->mime);
+	job->mime_parsed = false;
+}

@@ -1,0 +1,50 @@
+/*
+ * One message going through the content checks (content/check.h): the
+ * policy, the envelope, what the checks found, the message as a check
+ * replaced it, and the MIME view they share. The scanner process runs a
+ * job per message on its worker threads (scanner.c); `mailwarden scan`
+ * runs one per file, without a gateway (scancmd.c). A job is used by one
+ * thread at a time.
+ */
+#ifndef MW_CONTENT_JOB_H
+#define MW_CONTENT_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "content/mime.h"
+#include "ipc/txn.h"
+
+struct auth_db;
+struct config;
+struct scan_direction;
+
+struct content_job {
+	/* Set by the caller before content_job_run(). */
+	const struct config *config;
+	const struct auth_db *senders;     /* REL-3's sender-login table; NULL: none */
+	const struct scan_direction *dir;  /* whose checks and policy apply */
+	struct ipc_scan_request req;       /* envelope, login, smtpd's symbols; req.size = the message's */
+	/* Optional: told of every hit (check, symbol, points as scored, or -1
+	 * if the policy refuses; the check's detail). */
+	void (*on_hit)(void *arg, const char *check, const char *symbol, int points, const char *detail);
+	void *on_hit_arg;
+
+	/* The outcome. */
+	struct ipc_scan_result result;     /* symbols, refusal; rewritten: see rewrite */
+	char *rewrite;                     /* the message as a check replaced it, or NULL */
+	size_t rewrite_len;
+
+	/* Private to job.c. */
+	size_t check;                      /* the check running now */
+	struct mime_message mime;
+	bool mime_parsed;
+};
+
+/* Run every check the policy switches on over msg[0..len); a check after
+ * one that replaced the message sees the replacement. */
+void content_job_run(struct content_job *job, const char *msg, size_t len);
+/* Free what the run allocated (the rewrite, the MIME view). */
+void content_job_clear(struct content_job *job);
+
+#endif
