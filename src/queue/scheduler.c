@@ -19,6 +19,7 @@
 #include "smtp/address.h"
 #include "smtp/client.h"
 #include "util/alloc.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #define DNS_TRIES 2
@@ -612,20 +613,6 @@ static unsigned long long msg_size(const struct qentry *q)
 	return q->size;
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 /* Printable for the text listing: controls become '?'. */
 static void text_str(FILE *out, const char *s)
 {
@@ -655,19 +642,19 @@ int scheduler_admin_list(struct scheduler *sch, bool json, FILE *out)
 			fprintf(out, "%s\n {\"id\": \"%s\", \"age\": %lld, \"size\": %llu, \"state\": \"%s\", \"next_try\": %lld, "
 				     "\"attempts\": %u, \"sender\": ", first ? "" : ",", q->env.id, age, msg_size(q),
 				state_of(q), next, q->attempts);
-			json_str(out, q->env.sender);
+			json_put_str(out, q->env.sender);
 			fputs(", \"recipients\": [", out);
 			for (size_t i = 0; i < q->env.n_rcpts; i++) {
 				fputs(i ? ", {\"address\": " : "{\"address\": ", out);
-				json_str(out, q->env.rcpts[i].addr);
+				json_put_str(out, q->env.rcpts[i].addr);
 				fprintf(out, ", \"status\": \"%s\", \"last_reply\": ",
 					q->env.rcpts[i].status == RCPT_DELIVERED ? "delivered"
 					: q->env.rcpts[i].status == RCPT_FAILED ? "failed" : "pending");
-				json_str(out, q->rs[i].last_reply);
+				json_put_str(out, q->rs[i].last_reply);
 				fputc('}', out);
 			}
 			fputs("], \"last_error\": ", out);
-			json_str(out, q->last_error);
+			json_put_str(out, q->last_error);
 			fputc('}', out);
 		} else {
 			char nexts[24];

@@ -1,0 +1,91 @@
+"""`mailwarden scan` (issue 11): the content checks on saved messages,
+without a running gateway, under the configuration's policy; prints score,
+action and every hit with points, check and what it means (and --json),
+so an administrator can see why a message scored."""
+
+import json
+import subprocess
+
+import pytest
+
+
+BROKEN = (b"Subject: hi\r\nX-Spam-Flag: NO\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
+          b"--x\r\n\r\nhi\r\n--x--\r\n")
+PROPER = (b"Date: Sun, 06 Dec 2026 20:00:00 +0000\r\nMessage-ID: <a@client.test>\r\nFrom: bob@example.test\r\n"
+          b"Subject: ok\r\n\r\nhello\r\n")
+CONFIG = """hostname: mx.gw.test
+scan:
+  inbound:
+    checks:
+      headers: {action: score, points: 3}
+      mime: refuse
+    tag: 3
+  outbound:
+    checks:
+      headers: {action: score, points: 2}
+    quarantine: 4
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    paths = {}
+    for name, data in (("broken.eml", BROKEN), ("proper.eml", PROPER)):
+        paths[name] = tmp_path / name
+        paths[name].write_bytes(data)
+    paths["config"] = tmp_path / "mailwarden.yaml"
+    paths["config"].write_text(CONFIG)
+    return paths
+
+
+@pytest.fixture
+def scan(mw_bin):
+    def run(*args):
+        return subprocess.run([mw_bin, "scan", *map(str, args)], capture_output=True, text=True, timeout=30)
+    return run
+
+
+def test_report_names_each_hit_with_points_check_and_detail(scan, files):
+    r = scan("-c", files["config"], files["broken.eml"], files["proper.eml"])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == (f"{files['broken.eml']}: score 6, action refuse: "
+                        "554 5.6.0 Message refused: malformed MIME structure")
+    assert lines[1].split() == ["HEADER_MISSING_DATE", "3", "headers", "no", "Date", "header", "(RFC", "5322",
+                                "3.6.1)"]
+    assert any(line.split()[:3] == ["MIME_NO_BOUNDARY", "refuse", "mime"] for line in lines)
+    assert f"{files['proper.eml']}: score 0, action accept" in lines
+
+
+def test_direction_and_json(scan, files):
+    r = scan("-c", files["config"], "--outbound", "--json", files["broken.eml"])
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["score"] == 4 and report["action"] == "quarantine"
+    assert [s["symbol"] for s in report["symbols"]] == ["HEADER_MISSING_DATE", "HEADER_MISSING_MESSAGE_ID"]
+    assert all(s["points"] == 2 and s["check"] == "headers" for s in report["symbols"])
+
+
+def test_all_switches_every_check_on_and_shows_a_rewrite(scan, files):
+    r = scan("-c", files["config"], "--outbound", "--all", "--json", files["broken.eml"])
+    report = json.loads(r.stdout)
+    symbols = {s["symbol"] for s in report["symbols"]}
+    assert {"HEADER_FORGED_VERDICT", "MIME_NO_BOUNDARY", "HEADER_MISSING_DATE"} <= symbols
+    assert report["rewritten"] is True
+
+
+def test_auth_login_runs_the_header_from_binding(scan, files):
+    """REL-3: with --auth the scan judges the header From as for a login."""
+    r = scan("-c", files["config"], "--auth", "alice", files["proper.eml"])
+    assert r.returncode == 0, r.stderr
+    assert "action refuse: 550 5.7.1" in r.stdout
+    assert "FROM_NOT_OWNED" in r.stdout and "bob@example.test" in r.stdout
+
+
+def test_unreadable_file_and_usage(scan, files, tmp_path):
+    r = scan("-c", files["config"], tmp_path / "missing.eml", files["proper.eml"])
+    assert r.returncode == 1
+    assert "missing.eml: No such file or directory" in r.stderr
+    assert "proper.eml: score 0" in r.stdout, "the other files are still scanned"
+    assert scan().returncode == 2
+    assert scan("--bogus", files["proper.eml"]).returncode == 2
