@@ -71,14 +71,5 @@ const char config_default_yaml[] =
 	"  tls_handshakes_per_minute: 60\n"
 	"dns:\n"
 	"  timeout: 2s\n"
-	"queue:\n"
-	"  retry_min: 1m\n"
-	"  retry_max: 1h\n"
-	"  lifetime: 5d\n"
-	"  delivery_concurrency: 20\n"
-	"  connect_timeout: 30s\n"
-	"  reply_timeout: 5m\n"
-	"  mx_port: 25\n"
-	"  delay_warning: 4h\n"
-	"  per_destination: 10\n"
-	"  connection_reuse: true\n";
+	"# queue: every key has its default (queue/config.c)\n"
+	"queue: {}\n";

@@ -1,10 +1,10 @@
 /*
  * policy/'s part of the configuration, registered with the loader as
- * policy_config_section (config/section.h): the routes: mapping (TOP-1),
- * the smart host's next hop (TOP-2) and the address rewriting table
- * (TOP-5) that queue.smart_host and rewrite_table name. The two keys
- * themselves stay in the schema table; their values are parsed here,
- * where next hops and rewriting rules are understood.
+ * policy_config_section (config/section.h): the routes: mapping (TOP-1)
+ * and the address rewriting table (TOP-5) that rewrite_table names. The
+ * key itself stays in the schema table; the table is parsed here, where
+ * rewriting rules are understood. (queue.smart_host, a next hop too, is
+ * parsed by its owner, queue/config.c, with route_parse_nexthop().)
  *
  * Runs in the master, before the privilege drop; reads one file (the
  * rewriting table), so that check-config reports its errors and the queue
@@ -160,29 +160,6 @@ static void load_rewrite_table(struct loader *ld, const char *path)
 	free(text);
 }
 
-/* queue.smart_host: a next hop as in routes, but only smtp:// or lmtp://. */
-static void parse_smart_host(struct loader *ld)
-{
-	struct config *c = ld->cfg;
-	const char *why = NULL;
-	if (!c->queue.smart_host)
-		return;
-	c->queue.smart_route = xcalloc(1, sizeof(*c->queue.smart_route));
-	if (!route_parse_nexthop(c->queue.smart_host, c->queue.smart_route, &why))
-		;
-	else if (c->queue.smart_route->kind == ROUTE_MAILDIR)
-		why = "a smart host is smtp://host:port or lmtp://host:port";
-	if (why)
-		loader_err(ld, loader_set_line(ld, "queue.smart_host"), "queue.smart_host", "%s", why);
-	c->queue.smart_route->domain = xstrdup("*");
-}
-
-static void policy_finish(struct loader *ld, const char *path)
-{
-	load_rewrite_table(ld, path);
-	parse_smart_host(ld);
-}
-
 static void policy_release(struct config *c)
 {
 	free_routes(c->routes, c->n_routes);
@@ -190,11 +167,6 @@ static void policy_release(struct config *c)
 	c->n_routes = 0;
 	rewrite_free(c->rewrite);
 	c->rewrite = NULL;
-	if (c->queue.smart_route) {
-		route_free(c->queue.smart_route);
-		free(c->queue.smart_route);
-		c->queue.smart_route = NULL;
-	}
 }
 
 /* REL-1/TOP-1: a local domain without a route has its recipients refused. */
@@ -215,7 +187,7 @@ static void policy_warn(const struct config *c, struct config_errors *out)
 const struct config_section policy_config_section = {
 	.key = "routes",
 	.load_value = load_routes,
-	.finish = policy_finish,
+	.finish = load_rewrite_table,
 	.release = policy_release,
 	.warn = policy_warn,
 };
