@@ -8,7 +8,7 @@
  * local_domains, trusted_networks, routes) replaces the default's whole
  * list. Scalar keys come from the schema table (schema.c); the
  * collections are parsed in lists.c; the sections other layers own
- * (scan:, routes:, queue:, the rewriting table) are
+ * (scan:, routes:, tls_policy:, queue:, the rewriting table) are
  * registered in master/sections.c and reached through section.h only.
  *
  * Every problem is reported, as "file:line: key: problem", and loading
@@ -627,7 +627,6 @@ void config_free(struct config *c)
 	lists_free_certificates(c->certificates, c->n_certificates);
 	lists_free_domains(c->tls_required_domains, c->n_tls_required_domains);
 	free(c->outbound_tls.ca_file);
-	lists_free_tls_policy(c->tls_policy, c->n_tls_policy);
 	free(c->auth.credentials);
 	free(c->auth.sender_logins);
 	for (const struct config_section *const *s = config_sections; *s; s++)

@@ -25,6 +25,7 @@ struct queue_config;    /* queue/config.h */
 struct rewrite;         /* policy/rewrite.h */
 struct route;           /* policy/route.h */
 struct scan_config;     /* scan/policy.h */
+struct tls_policy_cfg;  /* policy/tlspolicy.h */
 
 /* TLS-1/TLS-2/TLS-3: what a listener is for, how it speaks TLS, whether it takes AUTH. */
 enum listener_mode { LISTENER_MTA, LISTENER_SUBMISSION };
@@ -54,13 +55,6 @@ struct tls_cert_cfg {
 	char *cert;         /* PEM certificate chain file (absolute) */
 	char *key;          /* PEM private key file (absolute) */
 	int line;           /* where the user's file lists it; 0: none */
-};
-
-struct tls_policy_cfg {
-	char *domain;       /* lower case */
-	bool subdomains;    /* ".domain": every subdomain */
-	enum tls_level level;
-	int min_version;    /* CONFIG_TLS_1_2 / _1_3; 0: outbound_tls.min_version */
 };
 
 struct config {
@@ -126,7 +120,7 @@ struct config {
 		int min_version;
 		char *ca_file;            /* for verify; NULL: the system store */
 	} outbound_tls;
-	struct tls_policy_cfg *tls_policy;  /* TLS-7: per destination domain */
+	struct tls_policy_cfg *tls_policy;  /* TLS-7: per destination domain (the "tls_policy:" section, policy/config.c) */
 	size_t n_tls_policy;
 
 	struct {

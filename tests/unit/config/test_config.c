@@ -10,6 +10,7 @@
 #include "config/check.h"
 #include "config/config.h"
 #include "policy/route.h"
+#include "policy/tlspolicy.h"
 #include "queue/config.h"
 #include "util/alloc.h"
 

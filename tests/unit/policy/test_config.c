@@ -1,6 +1,6 @@
-/* policy/'s sections of the configuration (src/policy/config.c): routes:
- * and the value of rewrite_table, registered with the loader through
- * config/section.h. */
+/* policy/'s sections of the configuration (src/policy/config.c): routes:,
+ * tls_policy: and the value of rewrite_table, registered with the loader
+ * through config/section.h. */
 #include <criterion/criterion.h>
 
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "config/check.h"
 #include "policy/rewrite.h"
 #include "policy/route.h"
+#include "policy/tlspolicy.h"
 
 TestSuite(policy_config, .fini = config_file_teardown);
 
@@ -19,6 +20,26 @@ Test(policy_config, routes_is_a_registered_section)
 	const struct config_section *found = section("routes");
 	cr_assert_eq(found, &policy_config_section);
 	cr_assert_not_null(found->load_value);
+}
+
+Test(policy_config, tls_policy_is_a_registered_section)
+{
+	const struct config_section *found = section("tls_policy");
+	cr_assert_eq(found, &tls_policy_config_section);
+	cr_assert_not_null(found->load_value);
+}
+
+/* A user's tls_policy: replaces the one before; each entry is checked
+ * like a route's key, then its level. */
+Test(policy_config, tls_policy_errors_name_file_line_and_key)
+{
+	cr_assert_null(load(BASE "tls_policy:\n  bad_domain: verify\n  Bank.TEST: verify TLSv1.3\n"
+			   "  .example.test: encrypt TLSv1.1\n  x.test: [verify]\n"));
+	cr_assert_eq(errs.n, 3, "%zu errors: %s", errs.n, errs.items[0]);
+	cr_assert_str_eq(error(0), "4: tls_policy.bad_domain: not a domain name (letters, digits, '-' and '.')");
+	cr_assert_str_eq(error(1), "6: tls_policy..example.test: must be none, may, encrypt or verify, "
+			 "optionally followed by TLSv1.2 or TLSv1.3");
+	cr_assert_str_eq(error(2), "7: tls_policy.x.test: expected a single value, not a list");
 }
 
 Test(policy_config, routes_and_rewriting_are_loaded)
