@@ -2,8 +2,11 @@
  * The embedded default configuration: a demo gateway on 127.0.0.1 with an
  * unprivileged port and local delivery into a maildir under the state
  * directory. It is loaded first on every start, and a configuration file
- * overrides the keys it sets, so this text also defines every default
- * value. It goes through the same loader and schema as any user file.
+ * overrides the keys it sets, so this text also defines the default of
+ * every key of the schema. The keys of a registered section (scan:,
+ * queue:) have their defaults in the owner's table (config/section.h):
+ * a user's section replaces the whole part, so they cannot live here.
+ * It goes through the same loader and schema as any user file.
  */
 #include "config/config.h"
 
