@@ -8,8 +8,8 @@
  * local_domains, trusted_networks, routes) replaces the default's whole
  * list. Scalar keys come from the schema table (schema.c); the
  * collections are parsed in lists.c; the sections other layers own
- * (scan:, routes:, the smart host and rewriting table) are registered in
- * master/sections.c and reached through section.h only.
+ * (scan:, routes:, tls_policy:, queue:, the rewriting table) are
+ * registered in master/sections.c and reached through section.h only.
  *
  * Every problem is reported, as "file:line: key: problem", and loading
  * goes on after an error so that one run shows them all. Text from the
@@ -106,6 +106,34 @@ static const struct config_section *section_find(const char *key, size_t len)
 	return NULL;
 }
 
+/* Lines that set keys are kept in one array (loader.h set_line): a slot
+ * per schema key, then the keys of each section in config_sections[]
+ * order. The first slot of sec's keys, or with sec NULL the size. */
+static size_t section_slot(const struct config_section *sec)
+{
+	size_t slot = schema_n_keys;
+	for (const struct config_section *const *s = config_sections; *s && *s != sec; s++)
+		slot += (*s)->n_keys;
+	return slot;
+}
+
+/* The slot of a dotted key ("limits.recipients", "queue.lifetime"), or -1. */
+static long key_slot(const char *key)
+{
+	const struct schema_key *k = schema_find(key, strlen(key));
+	const char *dot = strchr(key, '.');
+	const struct config_section *sec;
+
+	if (k)
+		return k - schema_keys;
+	if (!dot || !(sec = section_find(key, (size_t)(dot - key))))
+		return -1;
+	for (size_t i = 0; i < sec->n_keys; i++)
+		if (strcmp(dot + 1, sec->keys[i].schema.key) == 0)
+			return (long)(section_slot(sec) + i);
+	return -1;
+}
+
 /* A section registered by its owner (section.h): a new part with the
  * keys' defaults, then the user's keys, scalars through the schema, the
  * rest through the owner's parser. */
@@ -128,23 +156,27 @@ static void load_section(struct loader *ld, const struct config_section *sec, st
 	}
 	while (!empty && (p = fy_node_mapping_iterate(map, &it)) != NULL) {
 		struct fy_node *v = fy_node_pair_value(p);
-		const struct schema_key *sk = NULL;
+		const struct schema_key *sk;
 		char name[LOADER_NAME_SIZE];
 		const char *k, *s;
-		size_t klen, len;
+		size_t klen, len, i;
 		int kl, line;
 
 		if (!loader_key(ld, p, prefix, kline, &k, &klen, &kl))
 			continue;
 		loader_key_name(name, sizeof(name), prefix, k, klen);
-		for (size_t i = 0; i < sec->n_keys && !sk; i++)
+		for (i = 0; i < sec->n_keys; i++)
 			if (loader_text_is(k, klen, sec->keys[i].schema.key))
-				sk = &sec->keys[i].schema;
+				break;
+		sk = i < sec->n_keys ? &sec->keys[i].schema : NULL;
 		if (sk) {
-			if (loader_scalar(ld, v, name, kl, &s, &len, &line) &&
-			    !schema_set(sk, part, s, len, problem, sizeof(problem)))
+			if (!loader_scalar(ld, v, name, kl, &s, &len, &line))
+				continue;
+			if (!schema_set(sk, part, s, len, problem, sizeof(problem)))
 				loader_err(ld, line, name, "%s", problem);
-		} else if (!sec->load(ld, part, k, klen, v, name, kl)) {
+			else if (ld->user)
+				ld->set_line[section_slot(sec) + i] = line;
+		} else if (!sec->load || !sec->load(ld, part, k, klen, v, name, kl)) {
 			loader_err(ld, kl, name, "unknown key");
 		}
 	}
@@ -421,15 +453,10 @@ static void resolve_state_dir(struct loader *ld, const char *path)
 	loader_resolve_path(ld, path, &ld->cfg->state_dir, "state_dir");
 }
 
-static size_t key_index(const char *key)
-{
-	return (size_t)(schema_find(key, strlen(key)) - schema_keys);
-}
-
 int loader_set_line(const struct loader *ld, const char *key)
 {
-	const struct schema_key *k = schema_find(key, strlen(key));
-	return k ? ld->set_line[k - schema_keys] : 0;
+	long slot = key_slot(key);
+	return slot >= 0 ? ld->set_line[slot] : 0;
 }
 
 static void resolve_hostname(struct loader *ld)
@@ -454,6 +481,8 @@ static void resolve_hostname(struct loader *ld)
 	ld->cfg->hostname = xstrdup(name);
 }
 
+/* What is known only once everything is read: REL-1's open-relay errors
+ * (unless allow_open_relay), then each section's own checks. */
 static void cross_check(struct loader *ld)
 {
 	const struct config *c = ld->cfg;
@@ -461,17 +490,9 @@ static void cross_check(struct loader *ld)
 	for (size_t i = 0; i < ld->open_relay.n && !c->allow_open_relay; i++)
 		config_errors_add(ld->errs, "%s", ld->open_relay.items[i]);
 	config_errors_free(&ld->open_relay);
-
-	if (c->queue.retry_max < c->queue.retry_min) {
-		int max_line = ld->set_line[key_index("queue.retry_max")];
-		int min_line = ld->set_line[key_index("queue.retry_min")];
-
-		/* Blame the key the administrator wrote; retry_max if both. */
-		if (max_line || !min_line)
-			loader_err(ld, max_line, "queue.retry_max", "must not be shorter than queue.retry_min");
-		else
-			loader_err(ld, min_line, "queue.retry_min", "must not be longer than queue.retry_max");
-	}
+	for (const struct config_section *const *s = config_sections; *s; s++)
+		if ((*s)->check)
+			(*s)->check(ld);
 }
 
 struct config *config_load(const char *path, struct config_errors *errs)
@@ -482,7 +503,7 @@ struct config *config_load(const char *path, struct config_errors *errs)
 		.cfg = c,
 		.errs = errs,
 		.file = CONFIG_DEFAULT_SOURCE,
-		.set_line = xcalloc(schema_n_keys, sizeof(int)),
+		.set_line = xcalloc(section_slot(NULL), sizeof(int)),
 		.user = false,
 	};
 
@@ -561,8 +582,8 @@ bool config_tls_required_domain(const struct config *c, const char *domain, size
 
 int config_key_line(const struct config *c, const char *key)
 {
-	const struct schema_key *k = schema_find(key, strlen(key));
-	return k && c->key_lines ? c->key_lines[k - schema_keys] : 0;
+	long slot = key_slot(key);
+	return slot >= 0 && c->key_lines ? c->key_lines[slot] : 0;
 }
 
 const struct listener_cfg *config_listener(const struct config *c, const char *name)
@@ -606,15 +627,11 @@ void config_free(struct config *c)
 	lists_free_certificates(c->certificates, c->n_certificates);
 	lists_free_domains(c->tls_required_domains, c->n_tls_required_domains);
 	free(c->outbound_tls.ca_file);
-	lists_free_tls_policy(c->tls_policy, c->n_tls_policy);
 	free(c->auth.credentials);
 	free(c->auth.sender_logins);
 	for (const struct config_section *const *s = config_sections; *s; s++)
 		(*s)->release(c);
 	free(c->rewrite_table);
 	free(c->dns.servers);
-	free(c->queue.smart_host);
-	free(c->queue.bounce_notify);
-	free(c->queue.source_address);
 	free(c);
 }

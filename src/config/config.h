@@ -21,9 +21,11 @@
 #define CONFIG_DEFAULT_SOURCE "<embedded default>"
 
 /* Parts owned by layers above config/ (section.h): opaque here. */
+struct queue_config;    /* queue/config.h */
 struct rewrite;         /* policy/rewrite.h */
 struct route;           /* policy/route.h */
 struct scan_config;     /* scan/policy.h */
+struct tls_policy_cfg;  /* policy/tlspolicy.h */
 
 /* TLS-1/TLS-2/TLS-3: what a listener is for, how it speaks TLS, whether it takes AUTH. */
 enum listener_mode { LISTENER_MTA, LISTENER_SUBMISSION };
@@ -53,13 +55,6 @@ struct tls_cert_cfg {
 	char *cert;         /* PEM certificate chain file (absolute) */
 	char *key;          /* PEM private key file (absolute) */
 	int line;           /* where the user's file lists it; 0: none */
-};
-
-struct tls_policy_cfg {
-	char *domain;       /* lower case */
-	bool subdomains;    /* ".domain": every subdomain */
-	enum tls_level level;
-	int min_version;    /* CONFIG_TLS_1_2 / _1_3; 0: outbound_tls.min_version */
 };
 
 struct config {
@@ -125,7 +120,7 @@ struct config {
 		int min_version;
 		char *ca_file;            /* for verify; NULL: the system store */
 	} outbound_tls;
-	struct tls_policy_cfg *tls_policy;  /* TLS-7: per destination domain */
+	struct tls_policy_cfg *tls_policy;  /* TLS-7: per destination domain (the "tls_policy:" section, policy/config.c) */
 	size_t n_tls_policy;
 
 	struct {
@@ -137,26 +132,11 @@ struct config {
 		bool received_identity;   /* name the AUTH identity in Received */
 	} auth;
 
-	struct {
-		unsigned retry_min;       /* seconds: first retry delay, doubled each time */
-		unsigned retry_max;       /* seconds: longest delay between two tries */
-		unsigned lifetime;        /* seconds a message may stay queued */
-		unsigned delivery_concurrency;
-		unsigned connect_timeout; /* seconds */
-		unsigned reply_timeout;   /* seconds, per SMTP reply from the next hop */
-		unsigned mx_port;         /* port of MX hosts (25; tests use their sink's) */
-		char *smart_host;         /* smtp://host:port for every domain without a route, or NULL */
-		struct route *smart_route;/* smart_host parsed */
-		unsigned delay_warning;   /* seconds until a "delayed" DSN; 0: none */
-		char *bounce_notify;      /* where undeliverable bounces go, or NULL: logged and dropped */
-		unsigned per_destination; /* connections to one next hop */
-		bool connection_reuse;    /* keep connections for the next message to the same next hop */
-		char *source_address;     /* "192.0.2.25 2001:db8::25" (net/srcaddr.h), or NULL: the kernel's choice */
-	} queue;
+	struct queue_config *queue;   /* the "queue:" section (queue/config.c); never NULL once loaded */
 
 	struct scan_config *scan;     /* the "scan:" section (scan/config.c); NULL: no scanning */
 
-	int *key_lines;               /* per schema key: line of the user's file that set it, 0 if none */
+	int *key_lines;               /* per key (loader.h set_line): line of the user's file that set it, 0 if none */
 };
 
 /* A growing list of "file:line: key: problem" strings. */
@@ -186,9 +166,10 @@ const char *config_postmaster_domain(const struct config *c);
 /* TLS-6: must mail for this domain arrive over TLS? */
 bool config_tls_required_domain(const struct config *c, const char *domain, size_t len);
 
-/* The line of the user's file that set a (schema) key such as
- * "auth.credentials", or 0 (not set there, or not a schema key): for
- * file:line: key messages about what the key names. */
+/* The line of the user's file that set a key of the schema such as
+ * "auth.credentials" or of a registered section ("queue.bounce_notify"),
+ * or 0 (not set there, or no such key): for file:line: key messages
+ * about what the key names. */
 int config_key_line(const struct config *c, const char *key);
 
 /* The listener called name, or NULL. */

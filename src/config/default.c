@@ -2,8 +2,11 @@
  * The embedded default configuration: a demo gateway on 127.0.0.1 with an
  * unprivileged port and local delivery into a maildir under the state
  * directory. It is loaded first on every start, and a configuration file
- * overrides the keys it sets, so this text also defines every default
- * value. It goes through the same loader and schema as any user file.
+ * overrides the keys it sets, so this text also defines the default of
+ * every key of the schema. The keys of a registered section (scan:,
+ * queue:) have their defaults in the owner's table (config/section.h):
+ * a user's section replaces the whole part, so they cannot live here.
+ * It goes through the same loader and schema as any user file.
  */
 #include "config/config.h"
 
@@ -71,14 +74,5 @@ const char config_default_yaml[] =
 	"  tls_handshakes_per_minute: 60\n"
 	"dns:\n"
 	"  timeout: 2s\n"
-	"queue:\n"
-	"  retry_min: 1m\n"
-	"  retry_max: 1h\n"
-	"  lifetime: 5d\n"
-	"  delivery_concurrency: 20\n"
-	"  connect_timeout: 30s\n"
-	"  reply_timeout: 5m\n"
-	"  mx_port: 25\n"
-	"  delay_warning: 4h\n"
-	"  per_destination: 10\n"
-	"  connection_reuse: true\n";
+	"# queue: every key has its default (queue/config.c)\n"
+	"queue: {}\n";

@@ -408,82 +408,6 @@ static void load_certificates(struct loader *ld, struct fy_node *v, const char *
 	ld->cfg->n_certificates = count;
 }
 
-void lists_free_tls_policy(struct tls_policy_cfg *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(p[i].domain);
-	free(p);
-}
-
-/* tls_policy: "domain" or ".domain" -> "LEVEL [TLSv1.2|TLSv1.3]" (TLS-7). */
-static void load_tls_policy(struct loader *ld, struct fy_node *v, const char *name, int kline)
-{
-	static const struct { const char *name; enum tls_level level; } levels[] = {
-		{ "none", TLS_LEVEL_NONE }, { "may", TLS_LEVEL_MAY },
-		{ "encrypt", TLS_LEVEL_ENCRYPT }, { "verify", TLS_LEVEL_VERIFY },
-	};
-	struct fy_node_pair *p;
-	void *it = NULL;
-	size_t n, count = 0;
-	bool empty;
-
-	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of domain to TLS level", &empty))
-		return;
-	n = empty ? 0 : (size_t)fy_node_mapping_item_count(v);
-	if (n > LIST_MAX) {
-		loader_err(ld, kline, name, "more than %d entries", LIST_MAX);
-		return;
-	}
-	struct tls_policy_cfg *list = xcalloc(n ? n : 1, sizeof(*list));
-	while ((p = fy_node_mapping_iterate(v, &it)) != NULL && count < n) {
-		char rname[LOADER_NAME_SIZE];
-		const char *k, *s, *why;
-		size_t klen, len;
-		int rline, vline;
-
-		if (!loader_key(ld, p, name, kline, &k, &klen, &rline))
-			continue;
-		loader_key_name(rname, sizeof(rname), name, k, klen);
-		bool sub = k[0] == '.';
-		if ((why = schema_check_domain(k + sub, klen - sub)) != NULL) {
-			loader_err(ld, rline, rname, "%s", why);
-			continue;
-		}
-		if (!loader_scalar(ld, fy_node_pair_value(p), rname, rline, &s, &len, &vline))
-			continue;
-		size_t wlen = 0;
-		while (wlen < len && s[wlen] != ' ')
-			wlen++;
-		struct tls_policy_cfg e = { .subdomains = sub };
-		bool level_ok = false;
-		for (size_t j = 0; j < sizeof(levels) / sizeof(levels[0]); j++)
-			if (loader_text_is(s, wlen, levels[j].name)) {
-				e.level = levels[j].level;
-				level_ok = true;
-			}
-		const char *ver = s + wlen + (wlen < len);
-		size_t vlen = len - (size_t)(ver - s);
-		if (vlen == 0)
-			e.min_version = 0;
-		else if (loader_text_is(ver, vlen, "TLSv1.2"))
-			e.min_version = CONFIG_TLS_1_2;
-		else if (loader_text_is(ver, vlen, "TLSv1.3"))
-			e.min_version = CONFIG_TLS_1_3;
-		else
-			level_ok = false;
-		if (!level_ok) {
-			loader_err(ld, vline, rname, "must be none, may, encrypt or verify, "
-				   "optionally followed by TLSv1.2 or TLSv1.3");
-			continue;
-		}
-		e.domain = lower_dup(k + sub, klen - sub);
-		list[count++] = e;
-	}
-	lists_free_tls_policy(ld->cfg->tls_policy, ld->cfg->n_tls_policy);
-	ld->cfg->tls_policy = list;
-	ld->cfg->n_tls_policy = count;
-}
-
 static void load_cidr_items(struct loader *ld, struct fy_node *v, const char *name, int kline,
 			    struct cidr_list *out)
 {
@@ -628,7 +552,6 @@ static const struct lists_entry lists[] = {
 	{ "trusted_networks", load_trusted_networks },
 	{ "certificates", load_certificates },
 	{ "tls_required_domains", load_tls_required_domains },
-	{ "tls_policy", load_tls_policy },
 	{ "dns.servers", load_dns_servers },
 };
 

@@ -22,6 +22,5 @@ const struct lists_entry *lists_find(const char *key, size_t len);
 void lists_free_listeners(struct listener_cfg *l, size_t n);
 void lists_free_domains(char **d, size_t n);
 void lists_free_certificates(struct tls_cert_cfg *c, size_t n);
-void lists_free_tls_policy(struct tls_policy_cfg *p, size_t n);
 
 #endif

@@ -24,7 +24,7 @@ struct loader {
 	struct config *cfg;
 	struct config_errors *errs;
 	const char *file;  /* name used in messages */
-	int *set_line;     /* per schema key: line in the user's file that set it, 0 if none */
+	int *set_line;     /* per key (the schema's, then each section's): line in the user's file that set it, 0 if none */
 	bool user;         /* reading the user's file rather than the embedded default */
 	struct config_errors open_relay; /* REL-1: errors unless allow_open_relay (known at the end) */
 };
@@ -60,7 +60,8 @@ bool loader_expect(struct loader *ld, struct fy_node *v, enum fy_node_type type,
 bool loader_key(struct loader *ld, struct fy_node_pair *p, const char *prefix, int fallback,
 		const char **k, size_t *klen, int *kline);
 
-/* The line of the user's file that set a schema key ("rewrite_table"),
+/* The line of the user's file that set a key of the schema
+ * ("rewrite_table") or of a registered section ("queue.smart_host"),
  * or 0. */
 int loader_set_line(const struct loader *ld, const char *key);
 

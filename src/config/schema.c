@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "net/srcaddr.h"
 #include "util/alloc.h"
 
 /* ENUM values are stored as int; the log enums must be int-sized. */
@@ -94,24 +93,6 @@ static const char *check_ciphers(const char *s, size_t len)
 	return NULL;
 }
 
-/* queue.source_address: one IPv4 and/or one IPv6 address (SEC-3). */
-static const char *check_source_address(const char *s, size_t len)
-{
-	return srcaddr_parse(s, len, NULL);
-}
-
-/* A plain mailbox local@domain: no spaces, controls or brackets. */
-static const char *check_mailbox(const char *s, size_t len)
-{
-	const char *at = memchr(s, '@', len);
-	if (!at || at == s)
-		return "not a mailbox (local@domain)";
-	for (const char *p = s; p < at; p++)
-		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == 0x7f)
-			return "not a mailbox (local@domain)";
-	return schema_check_domain(at + 1, len - (size_t)(at - s) - 1);
-}
-
 #define OFF(field) offsetof(struct config, field)
 
 const struct schema_key schema_keys[] = {
@@ -177,36 +158,10 @@ const struct schema_key schema_keys[] = {
 	  "delay before a failed AUTH attempt is answered" },
 	{ "auth.received_identity", SCHEMA_BOOL, 0, 0, OFF(auth.received_identity), NULL, NULL,
 	  "name the authenticated user in the Received header" },
-	{ "queue.retry_min", SCHEMA_DURATION, 1, DAY, OFF(queue.retry_min), NULL, NULL,
-	  "first retry delay, doubled after each failed try" },
-	{ "queue.retry_max", SCHEMA_DURATION, 1, 7 * DAY, OFF(queue.retry_max), NULL, NULL,
-	  "longest delay between two tries; at least queue.retry_min" },
-	{ "queue.lifetime", SCHEMA_DURATION, 1, 30 * DAY, OFF(queue.lifetime), NULL, NULL,
-	  "time a message may stay queued before it bounces" },
-	{ "queue.delivery_concurrency", SCHEMA_UINT, 1, 1000, OFF(queue.delivery_concurrency), NULL, NULL,
-	  "simultaneous outbound deliveries" },
-	{ "queue.connect_timeout", SCHEMA_DURATION, 1, 10 * MINUTE, OFF(queue.connect_timeout), NULL, NULL,
-	  "time allowed to connect to a next hop" },
-	{ "queue.mx_port", SCHEMA_UINT, 1, 65535, OFF(queue.mx_port), NULL, NULL,
-	  "TCP port of MX hosts (25; a test setup points it at its sink)" },
-	{ "queue.smart_host", SCHEMA_STRING, 1, 300, OFF(queue.smart_host), NULL, NULL,
-	  "smtp:// or lmtp:// next hop for every domain without a route, instead of MX lookups (TOP-2)" },
-	{ "queue.delay_warning", SCHEMA_DURATION, 0, 30 * DAY, OFF(queue.delay_warning), NULL, NULL,
-	  "send a 'delayed' DSN to the sender after this long in the queue; 0: never" },
-	{ "queue.bounce_notify", SCHEMA_STRING, 1, 254, OFF(queue.bounce_notify), NULL, check_mailbox,
-	  "address that gets bounces which cannot be delivered (default: log and drop them)" },
-	{ "queue.per_destination", SCHEMA_UINT, 1, 1000, OFF(queue.per_destination), NULL, NULL,
-	  "simultaneous connections to one next hop" },
-	{ "queue.connection_reuse", SCHEMA_BOOL, 0, 0, OFF(queue.connection_reuse), NULL, NULL,
-	  "keep a connection open for the next message to the same next hop" },
 	{ "rewrite_table", SCHEMA_STRING, 1, 4095, OFF(rewrite_table), NULL, check_path,
 	  "address rewriting table (FROM -> TO per line); relative to the configuration file's directory" },
 	{ "dns.timeout", SCHEMA_DURATION, 1, 60, OFF(dns.timeout), NULL, NULL,
 	  "time to wait for a DNS server's answer, per try (two tries)" },
-	{ "queue.reply_timeout", SCHEMA_DURATION, 1, HOUR, OFF(queue.reply_timeout), NULL, NULL,
-	  "time allowed for each SMTP reply of a next hop" },
-	{ "queue.source_address", SCHEMA_STRING, 1, 200, OFF(queue.source_address), NULL, check_source_address,
-	  "IPv4 and/or IPv6 address outbound connections come from (SEC-3: the one whose PTR is hostname)" },
 };
 
 const size_t schema_n_keys = sizeof(schema_keys) / sizeof(schema_keys[0]);

@@ -10,7 +10,7 @@
  * (default.c) goes through the same table, so it is checked like any
  * user file and cannot drift from it.
  *
- * Sections owned by a layer above config/ (scan:) have key tables of
+ * Sections owned by a layer above config/ (scan:, queue:) have key tables of
  * their own, read by the same schema_set(): see config/section.h.
  *
  * Pure functions, no I/O; runs in the master before the privilege drop.

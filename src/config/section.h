@@ -48,9 +48,10 @@ struct config_section {
 	size_t n_keys;
 	/* A new, zeroed part; the loader then sets the keys' defaults. */
 	void *(*create)(void);
-	/* A key of the section that is not in keys (a list, a mapping):
-	 * parse v into part and report every problem; false: no such key
-	 * (the loader reports "unknown key"). */
+	/* Optional: a key of the section that is not in keys (a list, a
+	 * mapping): parse v into part and report every problem; false: no
+	 * such key (the loader reports "unknown key", as it does when load
+	 * is NULL). */
 	bool (*load)(struct loader *ld, void *part, const char *k, size_t klen, struct fy_node *v,
 		     const char *name, int kline);
 	/* Make part c's section, freeing the one there (a section the user
@@ -61,6 +62,10 @@ struct config_section {
 	 * is the configuration file, or NULL for the embedded default), read
 	 * the tables they name, parse what depends on other keys. */
 	void (*finish)(struct loader *ld, const char *path);
+	/* Optional, last, after config/'s own cross-checks: problems that
+	 * depend on several keys of the section (queue.retry_max against
+	 * queue.retry_min); loader_set_line() names the lines to blame. */
+	void (*check)(struct loader *ld);
 	/* Free c's part (config_free()). */
 	void (*release)(struct config *c);
 	/* Optional: append "source: warning: ..." lines about c's part to out

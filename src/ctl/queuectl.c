@@ -39,8 +39,7 @@ static int audit(bool echo, const char *const *words, int rc, const char *why)
 {
 	char command[128];
 	snprintf(command, sizeof(command), "queue %s%s%.40s", words[0], words[1] ? " " : "", words[1] ? words[1] : "");
-	log_audit(echo, "admin", "command", command, "uid", log_u64((unsigned long long)getuid()), "result",
-		  rc == 0 ? "ok" : "error", why ? "msg" : NULL, why, NULL);
+	log_audit_admin(echo, command, NULL, rc, why);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "dns/dns.h"
 #include "net/srcaddr.h"
+#include "queue/config.h"
 
 #define REVDNS_ADDRS_MAX 16
 #define REVDNS_NAMES_MAX 4
@@ -79,7 +80,7 @@ static void on_ptr(void *arg, enum dns_status st, char *const *names, size_t n)
 static void revdns_reverse(struct revdns *r)
 {
 	struct srcaddr src;
-	const char *sa_text = r->c->queue.source_address;
+	const char *sa_text = r->c->queue->source_address;
 	r->n_forward = r->n_addrs;
 	if (sa_text && !srcaddr_parse(sa_text, strlen(sa_text), &src)) {
 		for (int f = 0; f < 2; f++) {
@@ -147,7 +148,7 @@ static void revdns_report(const struct revdns *r, struct config_errors *w)
 				  dns_status_name(r->forward_st[0]));
 	for (size_t i = 0; i < r->n_addrs; i++) {
 		const struct revdns_addr *a = &r->addrs[i];
-		if (c->queue.source_address && !a->is_source)
+		if (c->queue->source_address && !a->is_source)
 			continue;
 		if (a->is_source && i >= r->n_forward && r->n_forward > 0)
 			config_errors_add(w, "%s: warning: queue.source_address %s is not an address of hostname %s "

@@ -6,10 +6,14 @@
 #include "config/section.h"
 
 #include "policy/route.h"
+#include "policy/tlspolicy.h"
+#include "queue/config.h"
 #include "scan/policy.h"
 
 const struct config_section *const config_sections[] = {
 	&scan_config_section,
 	&policy_config_section,
+	&tls_policy_config_section,
+	&queue_config_section,
 	NULL,
 };

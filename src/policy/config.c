@@ -1,10 +1,12 @@
 /*
  * policy/'s part of the configuration, registered with the loader as
- * policy_config_section (config/section.h): the routes: mapping (TOP-1),
- * the smart host's next hop (TOP-2) and the address rewriting table
- * (TOP-5) that queue.smart_host and rewrite_table name. The two keys
- * themselves stay in the schema table; their values are parsed here,
- * where next hops and rewriting rules are understood.
+ * policy_config_section and tls_policy_config_section (config/section.h):
+ * the routes: mapping (TOP-1), the tls_policy: mapping (outbound TLS per
+ * destination domain, TLS-7; policy/tlspolicy.c looks it up) and the
+ * address rewriting table (TOP-5) that rewrite_table names. The
+ * key itself stays in the schema table; the table is parsed here, where
+ * rewriting rules are understood. (queue.smart_host, a next hop too, is
+ * parsed by its owner, queue/config.c, with route_parse_nexthop().)
  *
  * Runs in the master, before the privilege drop; reads one file (the
  * rewriting table), so that check-config reports its errors and the queue
@@ -22,9 +24,10 @@
 #include "config/schema.h"
 #include "config/section.h"
 #include "policy/rewrite.h"
+#include "policy/tlspolicy.h"
 #include "util/alloc.h"
 
-#define ROUTES_MAX 10000
+#define DOMAIN_MAP_MAX 10000  /* entries of routes:, tls_policy: */
 #define REWRITE_TABLE_MAX (64u << 20)
 
 static void free_routes(struct route *r, size_t n)
@@ -43,34 +46,72 @@ static char *lower_dup(const char *s, size_t len)
 	return d;
 }
 
-/* One "domain: next hop" pair into r; false (reported) if it is unusable. */
-static bool load_route(struct loader *ld, struct fy_node_pair *p, const char *name, int kline,
-		       struct route *r, char *rname, size_t rsize, int *rline)
-{
-	const char *k, *s, *why;
-	size_t klen, len;
+/* One pair of a mapping keyed by domain (routes:, tls_policy:). */
+struct domain_pair {
+	char name[LOADER_NAME_SIZE];  /* "routes.example.org", for messages */
+	int line;                     /* of the key */
+	const char *domain;           /* the key without its leading dot */
+	size_t dlen;
+	bool subdomains;              /* the key was ".domain": every subdomain */
+	const char *value;            /* the scalar value, vlen bytes, on vline */
+	size_t vlen;
 	int vline;
-	bool sub, ok;
+};
 
-	if (!loader_key(ld, p, name, kline, &k, &klen, rline))
+/* The number of pairs of a mapping keyed by domain (routes:, tls_policy:;
+ * expected names it in the message when v is something else), at most
+ * DOMAIN_MAP_MAX. false: reported, leave the old value. */
+static bool domain_map_size(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			    const char *expected, size_t *n)
+{
+	bool empty;
+
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, expected, &empty))
 		return false;
-	loader_key_name(rname, rsize, name, k, klen);
-	sub = k[0] == '.';
-	if ((why = schema_check_domain(k + sub, klen - sub)) != NULL) {
-		loader_err(ld, *rline, rname, "%s", why);
+	*n = empty ? 0 : (size_t)fy_node_mapping_item_count(v);
+	if (*n > DOMAIN_MAP_MAX) {
+		loader_err(ld, kline, name, "more than %d entries", DOMAIN_MAP_MAX);
 		return false;
 	}
-	if (!loader_scalar(ld, fy_node_pair_value(p), rname, *rline, &s, &len, &vline))
+	return true;
+}
+
+/* Read pair p of the mapping name into *e: a key that is a domain name,
+ * optionally with a leading dot, and a scalar value. false: reported,
+ * skip the pair. */
+static bool domain_pair(struct loader *ld, struct fy_node_pair *p, const char *name, int kline,
+			struct domain_pair *e)
+{
+	const char *k, *why;
+	size_t klen;
+
+	if (!loader_key(ld, p, name, kline, &k, &klen, &e->line))
 		return false;
-	char *spec = xstrndup(s, len);
-	ok = route_parse_nexthop(spec, r, &why);
+	loader_key_name(e->name, sizeof(e->name), name, k, klen);
+	e->subdomains = k[0] == '.';
+	e->domain = k + e->subdomains;
+	e->dlen = klen - e->subdomains;
+	if ((why = schema_check_domain(e->domain, e->dlen)) != NULL) {
+		loader_err(ld, e->line, e->name, "%s", why);
+		return false;
+	}
+	return loader_scalar(ld, fy_node_pair_value(p), e->name, e->line, &e->value, &e->vlen, &e->vline);
+}
+
+/* One "domain: next hop" pair into r; false (reported) if it is unusable. */
+static bool load_route(struct loader *ld, const struct domain_pair *e, struct route *r)
+{
+	const char *why;
+	char *spec = xstrndup(e->value, e->vlen);
+	bool ok = route_parse_nexthop(spec, r, &why);
+
 	free(spec);
 	if (!ok) {
-		loader_err(ld, vline, rname, "%s", why);
+		loader_err(ld, e->vline, e->name, "%s", why);
 		return false;
 	}
-	r->domain = lower_dup(k + sub, klen - sub);
-	r->subdomains = sub;
+	r->domain = lower_dup(e->domain, e->dlen);
+	r->subdomains = e->subdomains;
 	return true;
 }
 
@@ -82,28 +123,21 @@ static void load_routes(struct loader *ld, struct fy_node *v, const char *name, 
 	struct route *list;
 	void *it = NULL;
 	size_t n, count = 0;
-	bool empty;
 
-	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of domain to next hop", &empty))
+	if (!domain_map_size(ld, v, name, kline, "a mapping of domain to next hop", &n))
 		return;
-	n = empty ? 0 : (size_t)fy_node_mapping_item_count(v);
-	if (n > ROUTES_MAX) {
-		loader_err(ld, kline, name, "more than %d entries", ROUTES_MAX);
-		return;
-	}
 	list = xcalloc(n, sizeof(*list));
 	while ((p = fy_node_mapping_iterate(v, &it)) != NULL && count < n) {
-		char rname[LOADER_NAME_SIZE];
+		struct domain_pair e;
 		struct route r = { 0 };
-		int rline;
 		bool dup = false;
 
-		if (!load_route(ld, p, name, kline, &r, rname, sizeof(rname), &rline))
+		if (!domain_pair(ld, p, name, kline, &e) || !load_route(ld, &e, &r))
 			continue;
 		for (size_t j = 0; j < count && !dup; j++)
 			dup = list[j].subdomains == r.subdomains && strcmp(list[j].domain, r.domain) == 0;
 		if (dup) {
-			loader_err(ld, rline, rname, "duplicate route (domains compare without regard to case)");
+			loader_err(ld, e.line, e.name, "duplicate route (domains compare without regard to case)");
 			route_free(&r);
 			continue;
 		}
@@ -112,6 +146,81 @@ static void load_routes(struct loader *ld, struct fy_node *v, const char *name, 
 	free_routes(ld->cfg->routes, ld->cfg->n_routes);
 	ld->cfg->routes = list;
 	ld->cfg->n_routes = count;
+}
+
+static void free_tls_policy(struct tls_policy_cfg *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i].domain);
+	free(p);
+}
+
+/* One "domain: LEVEL [TLSv1.2|TLSv1.3]" pair into t; false (reported) if
+ * it is unusable. */
+static bool load_tls_entry(struct loader *ld, const struct domain_pair *e, struct tls_policy_cfg *t)
+{
+	static const struct { const char *name; enum tls_level level; } levels[] = {
+		{ "none", TLS_LEVEL_NONE }, { "may", TLS_LEVEL_MAY },
+		{ "encrypt", TLS_LEVEL_ENCRYPT }, { "verify", TLS_LEVEL_VERIFY },
+	};
+	const char *s = e->value;
+	size_t len = e->vlen, wlen = 0;
+	bool level_ok = false;
+
+	while (wlen < len && s[wlen] != ' ')
+		wlen++;
+	*t = (struct tls_policy_cfg){ .subdomains = e->subdomains };
+	for (size_t j = 0; j < sizeof(levels) / sizeof(levels[0]); j++)
+		if (loader_text_is(s, wlen, levels[j].name)) {
+			t->level = levels[j].level;
+			level_ok = true;
+		}
+	const char *ver = s + wlen + (wlen < len);
+	size_t vlen = len - (size_t)(ver - s);
+	if (vlen == 0)
+		t->min_version = 0;
+	else if (loader_text_is(ver, vlen, "TLSv1.2"))
+		t->min_version = CONFIG_TLS_1_2;
+	else if (loader_text_is(ver, vlen, "TLSv1.3"))
+		t->min_version = CONFIG_TLS_1_3;
+	else
+		level_ok = false;
+	if (!level_ok) {
+		loader_err(ld, e->vline, e->name, "must be none, may, encrypt or verify, "
+			   "optionally followed by TLSv1.2 or TLSv1.3");
+		return false;
+	}
+	t->domain = lower_dup(e->domain, e->dlen);
+	return true;
+}
+
+/* tls_policy: "domain" or ".domain" -> "LEVEL [TLSv1.2|TLSv1.3]" (TLS-7);
+ * replaces the policy there was. */
+static void load_tls_policy(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+	size_t n, count = 0;
+
+	if (!domain_map_size(ld, v, name, kline, "a mapping of domain to TLS level", &n))
+		return;
+	struct tls_policy_cfg *list = xcalloc(n ? n : 1, sizeof(*list));
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL && count < n) {
+		struct domain_pair e;
+
+		if (domain_pair(ld, p, name, kline, &e) && load_tls_entry(ld, &e, &list[count]))
+			count++;
+	}
+	free_tls_policy(ld->cfg->tls_policy, ld->cfg->n_tls_policy);
+	ld->cfg->tls_policy = list;
+	ld->cfg->n_tls_policy = count;
+}
+
+static void tls_policy_release(struct config *c)
+{
+	free_tls_policy(c->tls_policy, c->n_tls_policy);
+	c->tls_policy = NULL;
+	c->n_tls_policy = 0;
 }
 
 struct table_err {
@@ -160,29 +269,6 @@ static void load_rewrite_table(struct loader *ld, const char *path)
 	free(text);
 }
 
-/* queue.smart_host: a next hop as in routes, but only smtp:// or lmtp://. */
-static void parse_smart_host(struct loader *ld)
-{
-	struct config *c = ld->cfg;
-	const char *why = NULL;
-	if (!c->queue.smart_host)
-		return;
-	c->queue.smart_route = xcalloc(1, sizeof(*c->queue.smart_route));
-	if (!route_parse_nexthop(c->queue.smart_host, c->queue.smart_route, &why))
-		;
-	else if (c->queue.smart_route->kind == ROUTE_MAILDIR)
-		why = "a smart host is smtp://host:port or lmtp://host:port";
-	if (why)
-		loader_err(ld, loader_set_line(ld, "queue.smart_host"), "queue.smart_host", "%s", why);
-	c->queue.smart_route->domain = xstrdup("*");
-}
-
-static void policy_finish(struct loader *ld, const char *path)
-{
-	load_rewrite_table(ld, path);
-	parse_smart_host(ld);
-}
-
 static void policy_release(struct config *c)
 {
 	free_routes(c->routes, c->n_routes);
@@ -190,11 +276,6 @@ static void policy_release(struct config *c)
 	c->n_routes = 0;
 	rewrite_free(c->rewrite);
 	c->rewrite = NULL;
-	if (c->queue.smart_route) {
-		route_free(c->queue.smart_route);
-		free(c->queue.smart_route);
-		c->queue.smart_route = NULL;
-	}
 }
 
 /* REL-1/TOP-1: a local domain without a route has its recipients refused. */
@@ -215,7 +296,13 @@ static void policy_warn(const struct config *c, struct config_errors *out)
 const struct config_section policy_config_section = {
 	.key = "routes",
 	.load_value = load_routes,
-	.finish = policy_finish,
+	.finish = load_rewrite_table,
 	.release = policy_release,
 	.warn = policy_warn,
+};
+
+const struct config_section tls_policy_config_section = {
+	.key = "tls_policy",
+	.load_value = load_tls_policy,
+	.release = tls_policy_release,
 };

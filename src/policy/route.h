@@ -37,7 +37,7 @@ const struct route *route_lookup(const struct route *routes, size_t n, const cha
 
 void route_free(struct route *r);
 
-/* routes:, queue.smart_host and rewrite_table for the loader
+/* routes: and rewrite_table for the loader
  * (policy/config.c; master/sections.c lists it). */
 struct config_section;
 extern const struct config_section policy_config_section;

@@ -94,9 +94,7 @@ static void audit(bool echo, const char *verb, const char *id, int rc, const cha
 {
 	char command[64];
 	snprintf(command, sizeof(command), "quarantine %.40s", verb);
-	log_audit(echo, "admin", "command", command, "queue_id", id ? id : "", "uid",
-		  log_u64((unsigned long long)getuid()), "result", rc == 0 ? "ok" : "error", why ? "msg" : NULL,
-		  why, NULL);
+	log_audit_admin(echo, command, id ? id : "", rc, why);
 }
 
 static int cmd_show(int dir, const char *id, const char **why)

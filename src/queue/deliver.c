@@ -17,6 +17,7 @@
 #include "policy/rewrite.h"
 #include "policy/route.h"
 #include "policy/tlspolicy.h"
+#include "queue/config.h"
 #include "queue/maildir.h"
 #include "queue/msgview.h"
 #include "queue/mx.h"
@@ -139,7 +140,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 		.body_fd = j->q->fd, .body_offset = j->view.from, .body_end = j->view.end,
 		.prefix = j->view.prefix, .prefix_len = j->view.prefix_len,
 		.body_8bit = e->flags & ENVELOPE_F_8BITMIME, .smtputf8 = (e->flags & ENVELOPE_F_SMTPUTF8) != 0,
-		.connect_timeout = j->c->queue.connect_timeout, .reply_timeout = j->c->queue.reply_timeout,
+		.connect_timeout = j->c->queue->connect_timeout, .reply_timeout = j->c->queue->reply_timeout,
 		.dsn_ret = e->dsn_ret, .dsn_envid = e->dsn_envid,
 		.rcpt_notify = j->notify, .rcpt_orcpt = j->orcpt,
 		.pool = scheduler_pool(j->sch), .pool_key = j->nexthop,
@@ -155,8 +156,8 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(j->c) : NULL;
 	cj.tls_name = host;
 	/* SEC-3: checked when the configuration was loaded. */
-	if (j->c->queue.source_address &&
-	    !srcaddr_parse(j->c->queue.source_address, strlen(j->c->queue.source_address), &j->source))
+	if (j->c->queue->source_address &&
+	    !srcaddr_parse(j->c->queue->source_address, strlen(j->c->queue->source_address), &j->source))
 		cj.source = &j->source;
 	/* A parked connection is reused only by a job with the same TLS
 	 * requirement: a clear or unverified connection must never carry mail
@@ -258,7 +259,7 @@ static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t
 	case MX_OK:
 		break;
 	}
-	j->port = j->c->queue.mx_port;
+	j->port = j->c->queue->mx_port;
 	resolve_hosts(j);
 }
 
@@ -332,7 +333,7 @@ void deliver_nexthop(const struct config *c, const char *domain, char *buf, size
 	const struct route *r = route_lookup(c->routes, c->n_routes, domain, strlen(domain));
 	if (!r && config_is_local_domain(c, domain, strlen(domain)))
 		snprintf(buf, size, "none:%s", domain);
-	else if (r || (r = c->queue.smart_route) != NULL)
+	else if (r || (r = c->queue->smart_route) != NULL)
 		snprintf(buf, size, "%s", r->spec);
 	else
 		snprintf(buf, size, "mx:%s", domain);
@@ -355,7 +356,7 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 			continue;
 		}
 		if (!r)
-			r = c->queue.smart_route;  /* NULL: MX */
+			r = c->queue->smart_route;  /* NULL: MX */
 		struct job *j = NULL;
 		for (size_t k = 0; k < n_jobs && !j; k++)
 			if (jobs[k]->route == r && (r || strcasecmp(jobs[k]->domain, dom) == 0))

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "dns/dns.h"
+#include "queue/config.h"
 #include "queue/deliver.h"
 #include "queue/dsn.h"
 #include "queue/qclock.h"
@@ -63,12 +64,12 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	/* Without a resolver, MX-routed mail waits (451) and static routes
 	 * still work (TOP-4). */
 	sch->dns = dns_new(base, c->dns.servers, c->dns.timeout * 1000, DNS_TRIES);
-	sch->pool = smtp_client_pool_new(base, c->queue.per_destination, c->queue.connection_reuse,
+	sch->pool = smtp_client_pool_new(base, c->queue->per_destination, c->queue->connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
 	/* The pool's limit, which stays as it is on reload: a round for a next
 	 * hop at its share would only wait for a connection there (item 9). */
-	sch->ready = readyq_new(c->queue.per_destination);
+	sch->ready = readyq_new(c->queue->per_destination);
 	TAILQ_INIT(&sch->waiting);
 	TAILQ_INIT(&sch->settling);
 	sch->timer = evtimer_new(base, on_timer, sch);
@@ -366,9 +367,9 @@ static bool bounce_failures(struct scheduler *sch, struct qentry *q)
 	if (n > 0) {
 		if (q->env.sender[0]) {
 			rc = dsn_send(sch, q, q->env.sender, 0, r, n);
-		} else if (sch->config->queue.bounce_notify && !(q->env.flags & ENVELOPE_F_DOUBLE_BOUNCE)) {
+		} else if (sch->config->queue->bounce_notify && !(q->env.flags & ENVELOPE_F_DOUBLE_BOUNCE)) {
 			/* Never bounce a bounce: the postmaster gets it, once. */
-			rc = dsn_send(sch, q, sch->config->queue.bounce_notify, ENVELOPE_F_DOUBLE_BOUNCE, r, n);
+			rc = dsn_send(sch, q, sch->config->queue->bounce_notify, ENVELOPE_F_DOUBLE_BOUNCE, r, n);
 		} else {
 			log_event(LOG_WARNING, "bounce_dropped", "queue_id", q->env.id,
 				  "msg", "undeliverable message from the null sender, not bounced", NULL);
@@ -408,7 +409,7 @@ static void notify_successes(struct scheduler *sch, struct qentry *q)
 
 static void warn_delay(struct scheduler *sch, struct qentry *q, const struct qclock *now)
 {
-	unsigned after = sch->config->queue.delay_warning;
+	unsigned after = sch->config->queue->delay_warning;
 	if (!after || q->env.warned || !q->env.sender[0] || (q->env.flags & ENVELOPE_F_BOUNCE) ||
 	    qclock_age(now, q->since) < (int64_t)after)
 		return;
@@ -429,13 +430,13 @@ static void settle(struct scheduler *sch, struct qentry *q)
 	/* Q-2: past the lifetime every pending recipient fails with its last
 	 * error; the lifetime is monotonic time in the queue, so a step of the
 	 * wall clock expires nothing (item 10). */
-	if (qclock_expired(&now, q->since, c->queue.lifetime)) {
+	if (qclock_expired(&now, q->since, c->queue->lifetime)) {
 		for (size_t i = 0; i < q->env.n_rcpts; i++) {
 			if (q->env.rcpts[i].status != RCPT_PENDING || q->rs[i].failing)
 				continue;
 			char reply[700];
 			snprintf(reply, sizeof(reply), "451 4.4.7 gave up after %u seconds in the queue; last error: %s",
-				 c->queue.lifetime, q->rs[i].last_reply ? q->rs[i].last_reply : "none");
+				 c->queue->lifetime, q->rs[i].last_reply ? q->rs[i].last_reply : "none");
 			free(q->rs[i].last_reply);
 			q->rs[i].last_reply = xstrdup(reply);
 			q->rs[i].failing = true;
@@ -454,9 +455,9 @@ static void settle(struct scheduler *sch, struct qentry *q)
 		spool_sync_marks(sch->spool, q->fd);
 	q->marks_unsynced = false;
 	warn_delay(sch, q, &now);
-	unsigned delay = bounced ? retry_schedule(c->queue.retry_min, c->queue.retry_max, q->attempts)
-				 : c->queue.retry_min;
-	q->next_try = qclock_next_try(&now, q->since, delay, c->queue.lifetime);
+	unsigned delay = bounced ? retry_schedule(c->queue->retry_min, c->queue->retry_max, q->attempts)
+				 : c->queue->retry_min;
+	q->next_try = qclock_next_try(&now, q->since, delay, c->queue->lifetime);
 	log_event(LOG_INFO, "retry_scheduled", "queue_id", q->env.id,
 		  "in", log_u64((unsigned long long)(q->next_try - now.mono)), "attempt", log_u64(q->attempts), NULL);
 	close_msg(sch, q);
@@ -492,7 +493,7 @@ static void start_round(struct scheduler *sch, struct qentry *q, int64_t now)
 		q->fd = spool_open_msg(sch->spool, q->env.id, false);
 		if (q->fd < 0) {
 			log_event(LOG_ERR, "spool_error", "op", "open", "queue_id", q->env.id, "msg", strerror(errno), NULL);
-			q->next_try = now + sch->config->queue.retry_min;
+			q->next_try = now + sch->config->queue->retry_min;
 			move_to(sch, q, QPLACE_WAITING);
 			return;
 		}
@@ -517,7 +518,7 @@ static void scheduler_run(struct scheduler *sch)
 	int64_t now = qclock_now().mono;
 	wake_due(sch, now);
 	/* A finished delivery kicks us again when the limit holds us back. */
-	while (sch->active < sch->config->queue.delivery_concurrency && (q = readyq_next(sch->ready)) != NULL)
+	while (sch->active < sch->config->queue->delivery_concurrency && (q = readyq_next(sch->ready)) != NULL)
 		start_round(sch, q, now);
 }
 

@@ -377,11 +377,22 @@ static void load_file(struct loader *ld, struct fy_node *v, const char *name, in
 		loader_err(ld, kline, name, "file is required");
 }
 
-static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_config *sc)
+/* rbl_files:, dnsbl: a list of mappings (expected says so in the
+ * message when v is not a list). Each item is named "name[i]" in messages
+ * and reported at its own line, one without a line of its own ("- {}") at
+ * the line of the one before; an item that is not a mapping is reported
+ * (item_expected), a null one skipped, every other goes to load_item().
+ * Once *count (the caller's list, which grows as items load) has
+ * SCAN_LIST_MAX entries, the next item is refused with "more than
+ * SCAN_LIST_MAX what" and the rest is not read. */
+static void load_mapping_list(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			      const char *expected, const char *item_expected, const size_t *count,
+			      const char *what, struct scan_config *sc,
+			      void (*load_item)(struct loader *ld, struct fy_node *item, const char *iname, int iline,
+						struct scan_config *sc))
 {
 	bool empty;
-	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of {file, name, points}", &empty) || empty)
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, expected, &empty) || empty)
 		return;
 	void *it = NULL;
 	struct fy_node *item;
@@ -390,136 +401,141 @@ static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *nam
 		char iname[LOADER_NAME_SIZE + 24];
 		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
 		prev = loader_line(item, prev);
-		if (sc->n_rbl_files >= SCAN_LIST_MAX) {
-			loader_err(ld, prev, iname, "more than %d zone files", SCAN_LIST_MAX);
+		if (*count >= SCAN_LIST_MAX) {
+			loader_err(ld, prev, iname, "more than %d %s", SCAN_LIST_MAX, what);
 			return;
 		}
-		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, "a mapping with file, name, points", &empty) || empty)
+		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, item_expected, &empty) || empty)
 			continue;
-		struct scan_rbl_file f = { .points = 10 };
-		struct scan_file_meta meta = { .line = ld->user ? prev : 0 };
-		const char *k;
-		size_t klen;
-		int kl;
-		struct fy_node *val;
-		void *it_ = NULL;
-		FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
-			char kname[LOADER_NAME_SIZE];
-			loader_key_name(kname, sizeof(kname), iname, k, klen);
-			if (file_key(ld, k, klen, val, kname, kl, &f.path, &meta))
-				;
-			else if (loader_text_is(k, klen, "name"))
-				get_text(ld, val, kname, kl, &f.name, 64);
-			else if (loader_text_is(k, klen, "points"))
-				get_int(ld, val, kname, kl, -1000, 1000, &f.points);
-			else if (loader_text_is(k, klen, "type")) {
-				char *type = NULL;
-				if (get_text(ld, val, kname, kl, &type, 16)) {
-					if (strcmp(type, "dnset") == 0)
-						f.dnset = true;
-					else if (strcmp(type, "ip4set") != 0 && strcmp(type, "ip4tset") != 0)
-						loader_err(ld, kl, kname, "must be one of: ip4set, ip4tset, dnset");
-				}
-				free(type);
-			} else if (loader_text_is(k, klen, "exempt_authenticated"))
-				get_bool(ld, val, kname, kl, &f.exempt_authenticated);
-			else
-				loader_err(ld, kl, kname,
-					   "unknown key (file, name, points, type, optional, exempt_authenticated)");
-		}
-		if (!f.path) {
-			loader_err(ld, prev, iname, "file is required");
-			free(f.name);
-			continue;
-		}
-		if (!f.name) {
-			const char *slash = strrchr(f.path, '/');
-			f.name = xstrdup(slash ? slash + 1 : f.path);
-		}
-		sc->file_meta[SCAN_FILE_ZONES + sc->n_rbl_files] = meta;
-		sc->rbl_files = xreallocarray(sc->rbl_files, sc->n_rbl_files + 1, sizeof(*sc->rbl_files));
-		sc->rbl_files[sc->n_rbl_files++] = f;
+		load_item(ld, item, iname, prev, sc);
 	}
+}
+
+/* One rbl_files: entry, {file, name, points, type, optional, exempt_authenticated}. */
+static void load_rbl_file(struct loader *ld, struct fy_node *item, const char *iname, int prev,
+			  struct scan_config *sc)
+{
+	struct scan_rbl_file f = { .points = 10 };
+	struct scan_file_meta meta = { .line = ld->user ? prev : 0 };
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), iname, k, klen);
+		if (file_key(ld, k, klen, val, kname, kl, &f.path, &meta))
+			;
+		else if (loader_text_is(k, klen, "name"))
+			get_text(ld, val, kname, kl, &f.name, 64);
+		else if (loader_text_is(k, klen, "points"))
+			get_int(ld, val, kname, kl, -1000, 1000, &f.points);
+		else if (loader_text_is(k, klen, "type")) {
+			char *type = NULL;
+			if (get_text(ld, val, kname, kl, &type, 16)) {
+				if (strcmp(type, "dnset") == 0)
+					f.dnset = true;
+				else if (strcmp(type, "ip4set") != 0 && strcmp(type, "ip4tset") != 0)
+					loader_err(ld, kl, kname, "must be one of: ip4set, ip4tset, dnset");
+			}
+			free(type);
+		} else if (loader_text_is(k, klen, "exempt_authenticated"))
+			get_bool(ld, val, kname, kl, &f.exempt_authenticated);
+		else
+			loader_err(ld, kl, kname,
+				   "unknown key (file, name, points, type, optional, exempt_authenticated)");
+	}
+	if (!f.path) {
+		loader_err(ld, prev, iname, "file is required");
+		free(f.name);
+		return;
+	}
+	if (!f.name) {
+		const char *slash = strrchr(f.path, '/');
+		f.name = xstrdup(slash ? slash + 1 : f.path);
+	}
+	sc->file_meta[SCAN_FILE_ZONES + sc->n_rbl_files] = meta;
+	sc->rbl_files = xreallocarray(sc->rbl_files, sc->n_rbl_files + 1, sizeof(*sc->rbl_files));
+	sc->rbl_files[sc->n_rbl_files++] = f;
+}
+
+/* One dnsbl: entry, {zone, points, codes}. */
+static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char *iname, int prev,
+			    struct scan_config *sc)
+{
+	struct scan_dnsbl bl = { .points = 10 };
+	bool zone_given = false, empty;
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), iname, k, klen);
+		if (loader_text_is(k, klen, "zone")) {
+			zone_given = true;
+			if (get_text(ld, val, kname, kl, &bl.zone, 253) &&
+			    schema_check_domain(bl.zone, strlen(bl.zone))) {
+				loader_err(ld, kl, kname, "%s", schema_check_domain(bl.zone, strlen(bl.zone)));
+				free(bl.zone);
+				bl.zone = NULL;
+			}
+		} else if (loader_text_is(k, klen, "points")) {
+			get_int(ld, val, kname, kl, -1000, 1000, &bl.points);
+		} else if (loader_text_is(k, klen, "codes")) {
+			if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of 127.0.0.x to points", &empty) || empty)
+				continue;
+			void *it2 = NULL;
+			for (struct fy_node_pair *p2; (p2 = fy_node_mapping_iterate(val, &it2)) != NULL;) {
+				const char *ck;
+				size_t cklen;
+				int ckl;
+				if (!loader_key(ld, p2, kname, kl, &ck, &cklen, &ckl))
+					continue;
+				char cname[LOADER_NAME_SIZE], code[32];
+				loader_key_name(cname, sizeof(cname), kname, ck, cklen);
+				snprintf(code, sizeof(code), "%.*s", (int)(cklen < 31 ? cklen : 31), ck);
+				struct in_addr a;
+				if (inet_pton(AF_INET, code, &a) != 1) {
+					loader_err(ld, ckl, cname, "not an IPv4 address");
+					continue;
+				}
+				if (bl.n_codes >= 16) {
+					loader_err(ld, ckl, cname, "more than 16 codes");
+					continue;
+				}
+				memcpy(bl.codes[bl.n_codes].code, &a, 4);
+				if (get_int(ld, fy_node_pair_value(p2), cname, ckl, -1000, 1000,
+					    &bl.codes[bl.n_codes].points))
+					bl.n_codes++;
+			}
+		} else {
+			loader_err(ld, kl, kname, "unknown key (zone, points, codes)");
+		}
+	}
+	if (!bl.zone) {
+		if (!zone_given)
+			loader_err(ld, prev, iname, "zone is required");
+		return;
+	}
+	sc->dnsbls = xreallocarray(sc->dnsbls, sc->n_dnsbls + 1, sizeof(*sc->dnsbls));
+	sc->dnsbls[sc->n_dnsbls++] = bl;
+}
+
+static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			   struct scan_config *sc)
+{
+	load_mapping_list(ld, v, name, kline, "a list of {file, name, points}", "a mapping with file, name, points",
+			  &sc->n_rbl_files, "zone files", sc, load_rbl_file);
 }
 
 static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, int kline,
 		       struct scan_config *sc)
 {
-	bool empty;
-	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of {zone, points, codes}", &empty) || empty)
-		return;
-	void *it = NULL;
-	struct fy_node *item;
-	int prev = kline;
-	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
-		char iname[LOADER_NAME_SIZE + 24];
-		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
-		prev = loader_line(item, prev);
-		if (sc->n_dnsbls >= SCAN_LIST_MAX) {
-			loader_err(ld, prev, iname, "more than %d zones", SCAN_LIST_MAX);
-			return;
-		}
-		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, "a mapping with zone, points, codes", &empty) || empty)
-			continue;
-		struct scan_dnsbl bl = { .points = 10 };
-		bool zone_given = false;
-		const char *k;
-		size_t klen;
-		int kl;
-		struct fy_node *val;
-		void *it_ = NULL;
-		FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
-			char kname[LOADER_NAME_SIZE];
-			loader_key_name(kname, sizeof(kname), iname, k, klen);
-			if (loader_text_is(k, klen, "zone")) {
-				zone_given = true;
-				if (get_text(ld, val, kname, kl, &bl.zone, 253) &&
-				    schema_check_domain(bl.zone, strlen(bl.zone))) {
-					loader_err(ld, kl, kname, "%s", schema_check_domain(bl.zone, strlen(bl.zone)));
-					free(bl.zone);
-					bl.zone = NULL;
-				}
-			} else if (loader_text_is(k, klen, "points")) {
-				get_int(ld, val, kname, kl, -1000, 1000, &bl.points);
-			} else if (loader_text_is(k, klen, "codes")) {
-				if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of 127.0.0.x to points", &empty) || empty)
-					continue;
-				void *it2 = NULL;
-				for (struct fy_node_pair *p2; (p2 = fy_node_mapping_iterate(val, &it2)) != NULL;) {
-					const char *ck;
-					size_t cklen;
-					int ckl;
-					if (!loader_key(ld, p2, kname, kl, &ck, &cklen, &ckl))
-						continue;
-					char cname[LOADER_NAME_SIZE], code[32];
-					loader_key_name(cname, sizeof(cname), kname, ck, cklen);
-					snprintf(code, sizeof(code), "%.*s", (int)(cklen < 31 ? cklen : 31), ck);
-					struct in_addr a;
-					if (inet_pton(AF_INET, code, &a) != 1) {
-						loader_err(ld, ckl, cname, "not an IPv4 address");
-						continue;
-					}
-					if (bl.n_codes >= 16) {
-						loader_err(ld, ckl, cname, "more than 16 codes");
-						continue;
-					}
-					memcpy(bl.codes[bl.n_codes].code, &a, 4);
-					if (get_int(ld, fy_node_pair_value(p2), cname, ckl, -1000, 1000,
-						    &bl.codes[bl.n_codes].points))
-						bl.n_codes++;
-				}
-			} else {
-				loader_err(ld, kl, kname, "unknown key (zone, points, codes)");
-			}
-		}
-		if (!bl.zone) {
-			if (!zone_given)
-				loader_err(ld, prev, iname, "zone is required");
-			continue;
-		}
-		sc->dnsbls = xreallocarray(sc->dnsbls, sc->n_dnsbls + 1, sizeof(*sc->dnsbls));
-		sc->dnsbls[sc->n_dnsbls++] = bl;
-	}
+	load_mapping_list(ld, v, name, kline, "a list of {zone, points, codes}", "a mapping with zone, points, codes",
+			  &sc->n_dnsbls, "zones", sc, load_dnsbl_zone);
 }
 
 /* What a message gets when the scanner does not answer: 451 or accept. */

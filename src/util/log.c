@@ -170,14 +170,18 @@ void log_event(int level, const char *event, ...)
 	log_emit(level, &l);
 }
 
-void log_audit(bool also_stderr, const char *event, ...)
+void log_audit_admin(bool also_stderr, const char *command, const char *queue_id, int rc, const char *why)
 {
 	struct line l;
-	line_start(&l, LOG_NOTICE, event);
-	va_list ap;
-	va_start(ap, event);
-	line_put_pairs(&l, ap);
-	va_end(ap);
+	line_start(&l, LOG_NOTICE, "admin");
+	line_put_pair(&l, "command", command, false);
+	if (queue_id)
+		line_put_pair(&l, "queue_id", queue_id, false);
+	line_put_pair(&l, "uid", log_u64((unsigned long long)getuid()), false);
+	line_put_pair(&l, "result", rc == 0 ? "ok" : "error", false);
+	if (why)
+		line_put_pair(&l, "msg", why, false);
+
 	enum log_target target = log_cfg.target;
 	struct line copy = l;   /* log_emit closes a JSON line in place */
 	openlog("mailwarden", LOG_PID, LOG_MAIL);

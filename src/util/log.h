@@ -24,11 +24,14 @@ void log_init(const char *proc, enum log_target target, enum log_format format, 
  * ended by NULL. A NULL value is written as an empty string. */
 void log_event(int level, const char *event, ...) __attribute__((sentinel));
 
-/* The audit trail of an administration command (quarantine, queue): one
- * event, written to syslog (facility mail, where the detached gateway
- * logs) whatever the target, and to stderr as well if also_stderr. Never
- * filtered by level. Pairs as for log_event. */
-void log_audit(bool also_stderr, const char *event, ...) __attribute__((sentinel));
+/* The audit trail of an administration command (quarantine, queue, Q-3):
+ * one event,
+ *   event=admin command=COMMAND [queue_id=ID] uid=REAL-UID result=ok|error [msg=WHY]
+ * written to syslog (facility mail, where the detached gateway logs)
+ * whatever the target, and to stderr as well if also_stderr. Never
+ * filtered by level. command as typed ("quarantine release", "queue flush
+ * ID"); queue_id NULL: no such key; rc 0: ok; why NULL: no msg. */
+void log_audit_admin(bool also_stderr, const char *command, const char *queue_id, int rc, const char *why);
 
 /* Convenience: an event with a single free-text "msg" (for errors of the process itself). */
 void log_msg(int level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

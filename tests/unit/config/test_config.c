@@ -10,6 +10,8 @@
 #include "config/check.h"
 #include "config/config.h"
 #include "policy/route.h"
+#include "policy/tlspolicy.h"
+#include "queue/config.h"
 #include "util/alloc.h"
 
 static char path[64];
@@ -162,12 +164,12 @@ Test(config, embedded_default_values)
 	cr_assert_eq(cfg->limits.data_timeout, 600);
 	cr_assert_eq(cfg->limits.errors, 10);
 
-	cr_assert_eq(cfg->queue.retry_min, 60);
-	cr_assert_eq(cfg->queue.retry_max, 3600);
-	cr_assert_eq(cfg->queue.lifetime, 5 * 86400);
-	cr_assert_eq(cfg->queue.delivery_concurrency, 20);
-	cr_assert_eq(cfg->queue.connect_timeout, 30);
-	cr_assert_eq(cfg->queue.reply_timeout, 300);
+	cr_assert_eq(cfg->queue->retry_min, 60);
+	cr_assert_eq(cfg->queue->retry_max, 3600);
+	cr_assert_eq(cfg->queue->lifetime, 5 * 86400);
+	cr_assert_eq(cfg->queue->delivery_concurrency, 20);
+	cr_assert_eq(cfg->queue->connect_timeout, 30);
+	cr_assert_eq(cfg->queue->reply_timeout, 300);
 }
 
 /* The demo's submission listeners require AUTH and it has no users. */
@@ -203,7 +205,7 @@ Test(config, empty_file_is_the_default)
 	load("# nothing here\n");
 	assert_loaded();
 	cr_assert_eq(cfg->n_listeners, 3);
-	cr_assert_eq(cfg->queue.lifetime, 5 * 86400);
+	cr_assert_eq(cfg->queue->lifetime, 5 * 86400);
 }
 
 Test(config, all_scalar_types)
@@ -234,9 +236,9 @@ Test(config, all_scalar_types)
 	cr_assert_eq(cfg->limits.message_size, 2ULL * 1024 * 1024 * 1024);
 	cr_assert_eq(cfg->limits.command_timeout, 90);
 	cr_assert_eq(cfg->limits.data_timeout, 3600);
-	cr_assert_eq(cfg->queue.retry_min, 1);
-	cr_assert_eq(cfg->queue.retry_max, 7 * 86400);
-	cr_assert_eq(cfg->queue.lifetime, 60);
+	cr_assert_eq(cfg->queue->retry_min, 1);
+	cr_assert_eq(cfg->queue->retry_max, 7 * 86400);
+	cr_assert_eq(cfg->queue->lifetime, 60);
 }
 
 Test(config, log_levels_map_to_syslog)

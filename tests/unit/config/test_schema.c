@@ -38,7 +38,7 @@ Test(schema, find_and_sections)
 	cr_assert_null(schema_find("limits.message_siz", 18));
 	cr_assert_null(schema_find("limits", 6));
 	cr_assert(schema_is_section("limits", 6));
-	cr_assert(schema_is_section("queue", 5));
+	cr_assert(schema_is_section("auth", 4));
 	cr_assert(schema_is_section("log", 3));
 	cr_assert_not(schema_is_section("limit", 5));
 	cr_assert_not(schema_is_section("limits.message_size", 19));
@@ -73,20 +73,20 @@ Test(schema, sizes)
 Test(schema, durations)
 {
 	struct config c = { 0 };
-	cr_assert(set("queue.lifetime", &c, "2d"));
-	cr_assert_eq(c.queue.lifetime, 2 * 86400);
-	cr_assert(set("queue.lifetime", &c, "3h"));
-	cr_assert_eq(c.queue.lifetime, 3 * 3600);
-	cr_assert(set("queue.lifetime", &c, "90m"));
-	cr_assert_eq(c.queue.lifetime, 90 * 60);
-	cr_assert(set("queue.lifetime", &c, "600s"));
-	cr_assert_eq(c.queue.lifetime, 600);
-	cr_assert(set("queue.lifetime", &c, "601"));
-	cr_assert_eq(c.queue.lifetime, 601);
-	cr_assert_not(set("queue.lifetime", &c, "5M"));
+	cr_assert(set("auth.lockout", &c, "1d"));
+	cr_assert_eq(c.auth.lockout, 86400);
+	cr_assert(set("auth.lockout", &c, "3h"));
+	cr_assert_eq(c.auth.lockout, 3 * 3600);
+	cr_assert(set("auth.lockout", &c, "90m"));
+	cr_assert_eq(c.auth.lockout, 90 * 60);
+	cr_assert(set("auth.lockout", &c, "600s"));
+	cr_assert_eq(c.auth.lockout, 600);
+	cr_assert(set("auth.lockout", &c, "601"));
+	cr_assert_eq(c.auth.lockout, 601);
+	cr_assert_not(set("auth.lockout", &c, "5M"));
 	cr_assert_str_eq(problem, "not a duration (use e.g. 30s, 5m, 1h, 2d or a number of seconds)");
-	cr_assert_not(set("queue.lifetime", &c, "31d"));
-	cr_assert_str_eq(problem, "must be between 1s and 30d");  /* seconds: tests expire mail quickly */
+	cr_assert_not(set("auth.lockout", &c, "2d"));
+	cr_assert_str_eq(problem, "must be between 1s and 1d");
 	cr_assert(set("shutdown_grace", &c, "0"));
 	cr_assert_eq(c.shutdown_grace, 0);
 	cr_assert_not(set("shutdown_grace", &c, "61m"));

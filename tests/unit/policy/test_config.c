@@ -1,6 +1,6 @@
 /* policy/'s sections of the configuration (src/policy/config.c): routes:,
- * and the values of queue.smart_host and rewrite_table, registered with the
- * loader through config/section.h. */
+ * tls_policy: and the value of rewrite_table, registered with the loader
+ * through config/section.h. */
 #include <criterion/criterion.h>
 
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "config/check.h"
 #include "policy/rewrite.h"
 #include "policy/route.h"
+#include "policy/tlspolicy.h"
 
 TestSuite(policy_config, .fini = config_file_teardown);
 
@@ -21,7 +22,27 @@ Test(policy_config, routes_is_a_registered_section)
 	cr_assert_not_null(found->load_value);
 }
 
-Test(policy_config, routes_smart_host_and_rewriting_are_loaded)
+Test(policy_config, tls_policy_is_a_registered_section)
+{
+	const struct config_section *found = section("tls_policy");
+	cr_assert_eq(found, &tls_policy_config_section);
+	cr_assert_not_null(found->load_value);
+}
+
+/* A user's tls_policy: replaces the one before; each entry is checked
+ * like a route's key, then its level. */
+Test(policy_config, tls_policy_errors_name_file_line_and_key)
+{
+	cr_assert_null(load(BASE "tls_policy:\n  bad_domain: verify\n  Bank.TEST: verify TLSv1.3\n"
+			   "  .example.test: encrypt TLSv1.1\n  x.test: [verify]\n"));
+	cr_assert_eq(errs.n, 3, "%zu errors: %s", errs.n, errs.items[0]);
+	cr_assert_str_eq(error(0), "4: tls_policy.bad_domain: not a domain name (letters, digits, '-' and '.')");
+	cr_assert_str_eq(error(1), "6: tls_policy..example.test: must be none, may, encrypt or verify, "
+			 "optionally followed by TLSv1.2 or TLSv1.3");
+	cr_assert_str_eq(error(2), "7: tls_policy.x.test: expected a single value, not a list");
+}
+
+Test(policy_config, routes_and_rewriting_are_loaded)
 {
 	char table[64];
 	snprintf(table, sizeof(table), "/tmp/mw-test-policy-rw-XXXXXX");
@@ -33,7 +54,7 @@ Test(policy_config, routes_smart_host_and_rewriting_are_loaded)
 	char yaml[512];
 	snprintf(yaml, sizeof(yaml),
 		 BASE "routes:\n  Example.TEST: smtp://10.0.0.1:2525\n  .example.test: lmtp://10.0.0.2\n"
-		 "queue:\n  smart_host: smtp://10.0.0.9:25\nrewrite_table: %s\n", table);
+		 "rewrite_table: %s\n", table);
 	load(yaml);
 	unlink(table);
 	cr_assert_not_null(cfg, "%s", errs.n ? errs.items[0] : "");
@@ -41,19 +62,7 @@ Test(policy_config, routes_smart_host_and_rewriting_are_loaded)
 	cr_assert_str_eq(cfg->routes[0].domain, "example.test");
 	cr_assert(cfg->routes[1].subdomains);
 	cr_assert_eq(cfg->routes[1].kind, ROUTE_LMTP);
-	cr_assert_not_null(cfg->queue.smart_route);
-	cr_assert_str_eq(cfg->queue.smart_route->host, "10.0.0.9");
-	cr_assert_str_eq(cfg->queue.smart_route->domain, "*");
 	cr_assert_not_null(cfg->rewrite);
-}
-
-/* The smart host is parsed by policy/ after the walk; its problem still
- * names the line that set it. */
-Test(policy_config, a_bad_smart_host_names_its_line)
-{
-	cr_assert_null(load(BASE "queue:\n  retry_min: 1m\n  smart_host: smtp://\n"));
-	cr_assert_eq(errs.n, 1);
-	cr_assert(strncmp(error(0), "5: queue.smart_host: ", 21) == 0, "%s", error(0));
 }
 
 Test(policy_config, route_errors_name_file_line_and_key)

@@ -93,3 +93,62 @@ Test(scan_config, a_value_overrides_only_its_key)
 	cr_assert_eq(cfg->scan->dns_timeout_ms, 2000);
 	cr_assert_eq(cfg->scan->inbound.tag, 5);
 }
+
+/* rbl_files: and dnsbl: are lists of mappings: each item is named by its
+ * index, one that is not a mapping is reported (one without a line of its
+ * own, "{}", at the line before), a null one skipped, and more than 64 are
+ * refused at the first one too many. */
+Test(scan_config, list_items_are_named_by_index)
+{
+	cr_assert_null(load(BASE "scan:\n"
+			   "  rbl_files:\n"
+			   "    - 5\n"
+			   "    - {}\n"
+			   "    - {name: a}\n"
+			   "    - {file: /x/zone, colour: blue}\n"
+			   "  dnsbl:\n"
+			   "    - [zone]\n"
+			   "    - {points: 1}\n"
+			   "    - {zone: \"bad..zone\"}\n"
+			   "    - {zone: bl.test}\n"
+			   "    - ~\n"
+			   "  ip_allow: x\n"
+			   "  recipients: 7\n"
+			   "  inbound: 5\n"
+			   "  outbound: {tag: 1}\n"
+			   "  scanner_failure: accept\n"
+			   "  ip_deny: {file: /d, optional: true}\n"));
+	cr_assert_eq(errs.n, 8, "%zu errors", errs.n);
+	cr_assert_str_eq(error(0), "5: scan.rbl_files[0]: expected a mapping with file, name, points");
+	cr_assert_str_eq(error(1), "5: scan.rbl_files[1]: file is required");
+	cr_assert_str_eq(error(2), "7: scan.rbl_files[2]: file is required");
+	cr_assert_str_eq(error(3), "8: scan.rbl_files[3].colour: unknown key (file, name, points, type, optional, "
+			 "exempt_authenticated)");
+	cr_assert_str_eq(error(4), "10: scan.dnsbl[0]: expected a mapping with zone, points, codes");
+	cr_assert_str_eq(error(5), "11: scan.dnsbl[1]: zone is required");
+	cr_assert_str_eq(error(6), "12: scan.dnsbl[2].zone: empty label in domain name");
+	cr_assert_str_eq(error(7), "17: scan.inbound: expected a mapping");
+}
+
+Test(scan_config, lists_that_are_not_lists_are_reported)
+{
+	cr_assert_null(load(BASE "scan:\n  rbl_files: x\n  dnsbl: {zone: bl.test}\n"));
+	cr_assert_eq(errs.n, 2, "%zu errors", errs.n);
+	cr_assert_str_eq(error(0), "4: scan.rbl_files: expected a list of {file, name, points}");
+	cr_assert_str_eq(error(1), "5: scan.dnsbl: expected a list of {zone, points, codes}");
+}
+
+Test(scan_config, more_than_64_list_items_are_refused)
+{
+	static char yaml[16384];
+	size_t n = (size_t)snprintf(yaml, sizeof(yaml), BASE "scan:\n  rbl_files:\n");
+	for (int i = 0; i < 66; i++)
+		n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "    - {file: /z/%d}\n", i);
+	n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "  dnsbl:\n");
+	for (int i = 0; i < 66; i++)
+		n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "    - {zone: z%d.test}\n", i);
+	cr_assert_null(load(yaml));
+	cr_assert_eq(errs.n, 2, "%zu errors", errs.n);
+	cr_assert_str_eq(error(0), "69: scan.rbl_files[64]: more than 64 zone files");
+	cr_assert_str_eq(error(1), "136: scan.dnsbl[64]: more than 64 zones");
+}

@@ -1,0 +1,148 @@
+/*
+ * The "queue:" section of the configuration (see queue/config.h): the
+ * keys, their bounds and defaults, the smart host parsed into a next hop,
+ * and the check of the retry delays against each other. Runs in the
+ * master, before the privilege drop; no I/O.
+ */
+#include "queue/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/loader.h"
+#include "config/schema.h"
+#include "config/section.h"
+#include "net/srcaddr.h"
+#include "policy/route.h"
+#include "util/alloc.h"
+
+#define MINUTE 60ULL
+#define HOUR (60ULL * MINUTE)
+#define DAY (24ULL * HOUR)
+
+static void queue_config_free(struct queue_config *q)
+{
+	if (!q)
+		return;
+	free(q->smart_host);
+	free(q->bounce_notify);
+	free(q->source_address);
+	if (q->smart_route) {
+		route_free(q->smart_route);
+		free(q->smart_route);
+	}
+	free(q);
+}
+
+/* queue.source_address: one IPv4 and/or one IPv6 address (SEC-3). */
+static const char *check_source_address(const char *s, size_t len)
+{
+	return srcaddr_parse(s, len, NULL);
+}
+
+/* A plain mailbox local@domain: no spaces, controls or brackets. */
+static const char *check_mailbox(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+	if (!at || at == s)
+		return "not a mailbox (local@domain)";
+	for (const char *p = s; p < at; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == 0x7f)
+			return "not a mailbox (local@domain)";
+	return schema_check_domain(at + 1, len - (size_t)(at - s) - 1);
+}
+
+#define OFF(field) offsetof(struct queue_config, field)
+
+static const struct config_key queue_keys[] = {
+	{ { "retry_min", SCHEMA_DURATION, 1, DAY, OFF(retry_min), NULL, NULL,
+	    "first retry delay, doubled after each failed try" }, "1m" },
+	{ { "retry_max", SCHEMA_DURATION, 1, 7 * DAY, OFF(retry_max), NULL, NULL,
+	    "longest delay between two tries; at least queue.retry_min" }, "1h" },
+	{ { "lifetime", SCHEMA_DURATION, 1, 30 * DAY, OFF(lifetime), NULL, NULL,
+	    "time a message may stay queued before it bounces" }, "5d" },
+	{ { "delivery_concurrency", SCHEMA_UINT, 1, 1000, OFF(delivery_concurrency), NULL, NULL,
+	    "simultaneous outbound deliveries" }, "20" },
+	{ { "connect_timeout", SCHEMA_DURATION, 1, 10 * MINUTE, OFF(connect_timeout), NULL, NULL,
+	    "time allowed to connect to a next hop" }, "30s" },
+	{ { "reply_timeout", SCHEMA_DURATION, 1, HOUR, OFF(reply_timeout), NULL, NULL,
+	    "time allowed for each SMTP reply of a next hop" }, "5m" },
+	{ { "mx_port", SCHEMA_UINT, 1, 65535, OFF(mx_port), NULL, NULL,
+	    "TCP port of MX hosts (25; a test setup points it at its sink)" }, "25" },
+	{ { "smart_host", SCHEMA_STRING, 1, 300, OFF(smart_host), NULL, NULL,
+	    "smtp:// or lmtp:// next hop for every domain without a route, instead of MX lookups (TOP-2)" }, NULL },
+	{ { "delay_warning", SCHEMA_DURATION, 0, 30 * DAY, OFF(delay_warning), NULL, NULL,
+	    "send a 'delayed' DSN to the sender after this long in the queue; 0: never" }, "4h" },
+	{ { "bounce_notify", SCHEMA_STRING, 1, 254, OFF(bounce_notify), NULL, check_mailbox,
+	    "address that gets bounces which cannot be delivered (default: log and drop them)" }, NULL },
+	{ { "per_destination", SCHEMA_UINT, 1, 1000, OFF(per_destination), NULL, NULL,
+	    "simultaneous connections to one next hop" }, "10" },
+	{ { "connection_reuse", SCHEMA_BOOL, 0, 0, OFF(connection_reuse), NULL, NULL,
+	    "keep a connection open for the next message to the same next hop" }, "true" },
+	{ { "source_address", SCHEMA_STRING, 1, 200, OFF(source_address), NULL, check_source_address,
+	    "IPv4 and/or IPv6 address outbound connections come from (SEC-3: the one whose PTR is hostname)" }, NULL },
+};
+
+static void *queue_create(void)
+{
+	struct queue_config *q = xcalloc(1, sizeof(*q));
+	return q;
+}
+
+static void queue_attach(struct config *c, void *part)
+{
+	queue_config_free(c->queue);
+	c->queue = part;
+}
+
+/* queue.smart_host: a next hop as in routes, but only smtp:// or lmtp://. */
+static void queue_finish(struct loader *ld, const char *path)
+{
+	struct queue_config *q = ld->cfg->queue;
+	const char *why = NULL;
+
+	if (!q || !q->smart_host)
+		return;
+	q->smart_route = xcalloc(1, sizeof(*q->smart_route));
+	if (!route_parse_nexthop(q->smart_host, q->smart_route, &why))
+		;
+	else if (q->smart_route->kind == ROUTE_MAILDIR)
+		why = "a smart host is smtp://host:port or lmtp://host:port";
+	if (why)
+		loader_err(ld, loader_set_line(ld, "queue.smart_host"), "queue.smart_host", "%s", why);
+	q->smart_route->domain = xstrdup("*");
+}
+
+static void queue_check(struct loader *ld)
+{
+	const struct queue_config *q = ld->cfg->queue;
+
+	if (q && q->retry_max < q->retry_min) {
+		int max_line = loader_set_line(ld, "queue.retry_max");
+		int min_line = loader_set_line(ld, "queue.retry_min");
+
+		/* Blame the key the administrator wrote; retry_max if both. */
+		if (max_line || !min_line)
+			loader_err(ld, max_line, "queue.retry_max", "must not be shorter than queue.retry_min");
+		else
+			loader_err(ld, min_line, "queue.retry_min", "must not be longer than queue.retry_max");
+	}
+}
+
+static void queue_release(struct config *c)
+{
+	queue_config_free(c->queue);
+	c->queue = NULL;
+}
+
+const struct config_section queue_config_section = {
+	.key = "queue",
+	.keys = queue_keys,
+	.n_keys = sizeof(queue_keys) / sizeof(queue_keys[0]),
+	.create = queue_create,
+	.attach = queue_attach,
+	.finish = queue_finish,
+	.check = queue_check,
+	.release = queue_release,
+};
