@@ -9,12 +9,14 @@ extern const struct content_check content_check_headers;
 extern const struct content_check content_check_verdict_headers;
 extern const struct content_check content_check_from_binding;
 extern const struct content_check content_check_mime;
+extern const struct content_check content_check_gtube;
 
 const struct content_check *const content_checks[] = {
 	&content_check_headers,
 	&content_check_verdict_headers,
 	&content_check_from_binding,
 	&content_check_mime,
+	&content_check_gtube,
 };
 
 const size_t content_n_checks = sizeof(content_checks) / sizeof(content_checks[0]);
