@@ -11,7 +11,10 @@ user, which runs every process unconfined as that user (README)."""
 
 import os
 import pwd
+import socketserver
 import stat
+import threading
+import time
 
 import pytest
 
@@ -65,3 +68,117 @@ def test_every_process_stops_without_a_leak_report(leak_checked, make_gateway_fn
     exits = gw.events(start=mark, proc="master", event="child_exited")
     assert exits and all(e.get("status") == "exit 0" for e in exits), exits
 
+
+
+class _StallingHop:
+    """A next hop on raw sockets that stalls a delivery mid-session: it
+    accepts the connection and then, at `stall_at`, stops answering (the
+    session stays open, as behind a slow or wedged peer). "GREETING": it
+    never says 220; "DOT": it takes the whole message, then never answers
+    its end. stalled is set when a session reached that point."""
+
+    def __init__(self, port, stall_at):
+        self.port = port
+        self.stall_at = stall_at
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+        hop = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                hop._session(self.rfile, self.wfile)
+
+        cls = type("S", (socketserver.ThreadingMixIn, socketserver.TCPServer),
+                   {"daemon_threads": True, "allow_reuse_address": True})
+        self.server = cls(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def _stall(self):
+        self.stalled.set()
+        self.release.wait(60)
+
+    def _session(self, rfile, wfile):
+        if self.stall_at == "GREETING":
+            return self._stall()
+        wfile.write(b"220 stall.test ready\r\n")
+        while True:
+            line = rfile.readline()
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                wfile.write(b"250-stall.test\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                wfile.write(b"354 go ahead\r\n")
+                wfile.flush()
+                while rfile.readline() not in (b".\r\n", b""):
+                    pass
+                return self._stall()
+            elif verb == b"QUIT":
+                wfile.write(b"221 bye\r\n")
+                return
+            else:
+                wfile.write(b"250 ok\r\n")
+            wfile.flush()
+
+    def stop(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SHUTDOWN_GRACE = 3   # seconds (the master's shutdown_grace in these tests)
+
+STALLS = {
+    "before_the_greeting": "GREETING",
+    "after_the_end_of_data": "DOT",
+}
+
+
+@pytest.mark.parametrize("stall_at", STALLS.values(), ids=STALLS.keys())
+def test_stop_during_a_stalled_delivery_leaks_nothing_and_loses_nothing(leak_checked, make_gateway_fn,
+                                                                        make_sink_fn, ports, stall_at):
+    """Issue 18 item 12: SIGTERM while an outbound SMTP session hangs on a
+    slow next hop. The queue cuts the session (socket closed, buffers
+    freed) without waiting for the peer, leaves the message queued, and
+    exits within the shutdown grace without a leak report; started again
+    on the same spool with a healthy next hop, it delivers the message."""
+    hop = _StallingHop(ports.get(), stall_at)
+    healthy = make_sink_fn()
+    try:
+        # The stall must outlast the test: no reply timeout cuts it first.
+        gw = make_gateway_fn(start=False, routes={"example.test": hop.url}, shutdown_grace=f"{SHUTDOWN_GRACE}s",
+                             queue={"reply_timeout": "60s", "connect_timeout": "60s"})
+        _as_user(gw, "mailwarden")
+        gw.start()
+        token = mwsys.unique("inflight")
+        qid = mwsys.send_token(gw, token)
+        assert hop.stalled.wait(mwsys.TIMEOUT), "the delivery never reached the stall"
+        mark = gw.mark()
+        began = time.monotonic()
+        gw.stop(timeout=SHUTDOWN_GRACE + 10)
+        took = time.monotonic() - began
+        print(f"stopped in {took:.2f}s with the delivery stalled at {stall_at}")
+        text = gw.log.text(mark)
+        assert "Sanitizer" not in text, text[-6000:]   # LeakSanitizer, or a crash at exit
+        exits = gw.events(start=mark, proc="master", event="child_exited")
+        assert exits and all(e.get("status") == "exit 0" for e in exits), exits
+        assert took < SHUTDOWN_GRACE, f"the daemon took {took:.1f}s to stop"
+        # The attempt ended as a temporary failure: the recipient stays pending.
+        cut = gw.events(start=mark, proc="queue", event="delivery", queue_id=qid)
+        assert [e["status"] for e in cut] == ["deferred"], cut
+        assert not gw.events(start=0, proc="queue", event="delivery", queue_id=qid, status="sent")
+        assert os.path.exists(gw.path("spool", "queue", qid)), "the message left the spool"
+
+        # The same spool, now routed to a healthy next hop: nothing was lost.
+        gw.config["routes"]["example.test"] = healthy.url
+        gw.start()
+        gw.wait_event(proc="queue", event="recovered", queue_id=qid, start=gw.start_offset)
+        assert token.encode() in healthy.wait_token(token).data
+        gw.wait_delivered(qid, start=gw.start_offset)
+    finally:
+        hop.stop()
