@@ -139,6 +139,50 @@ STALLS = {
 }
 
 
+def _gateway_with_stalling_hop(make_gateway_fn, hop, **changes):
+    """A gateway, run as an unprivileged user, that routes example.test to
+    hop; the stall must outlast the test: no timeout cuts it first."""
+    gw = make_gateway_fn(start=False, routes={"example.test": hop.url, "other.test": "maildir:maildir/other.test"},
+                         shutdown_grace=f"{SHUTDOWN_GRACE}s",
+                         queue={"reply_timeout": "60s", "connect_timeout": "60s", **changes})
+    _as_user(gw, "mailwarden")
+    gw.start()
+    return gw
+
+
+def _stop_cuts_then_restart_delivers(gw, healthy, sent, what):
+    """Stop gw while its deliveries to user@example.test (sent: queue id ->
+    token) are in flight: no leak report, every child exits 0 within the
+    grace, each attempt ends deferred with its message still in the spool.
+    Then start it on the same spool with example.test routed to healthy:
+    every message arrives there."""
+    mark = gw.mark()
+    began = time.monotonic()
+    gw.stop(timeout=SHUTDOWN_GRACE + 10)
+    took = time.monotonic() - began
+    print(f"stopped in {took:.2f}s with {what}")
+    text = gw.log.text(mark)
+    assert "Sanitizer" not in text, text[-6000:]   # LeakSanitizer, or a crash at exit
+    exits = gw.events(start=mark, proc="master", event="child_exited")
+    assert exits and all(e.get("status") == "exit 0" for e in exits), exits
+    assert took < SHUTDOWN_GRACE, f"the daemon took {took:.1f}s to stop"
+    for qid in sent:
+        # The attempt ended as a temporary failure: the recipient stays pending.
+        cut = gw.events(start=mark, proc="queue", event="delivery", queue_id=qid, to="user@example.test")
+        assert [e["status"] for e in cut] == ["deferred"], cut
+        assert not gw.events(start=0, proc="queue", event="delivery", queue_id=qid, to="user@example.test",
+                             status="sent")
+        assert os.path.exists(gw.path("spool", "queue", qid)), f"{qid} left the spool"
+
+    # The same spool, now routed to a healthy next hop: nothing was lost.
+    gw.config["routes"]["example.test"] = healthy.url
+    gw.start()
+    for qid, token in sent.items():
+        gw.wait_event(proc="queue", event="recovered", queue_id=qid, start=gw.start_offset)
+        assert token.encode() in healthy.wait_token(token).data
+        gw.wait_delivered(qid, to="user@example.test", start=gw.start_offset)
+
+
 @pytest.mark.parametrize("stall_at", STALLS.values(), ids=STALLS.keys())
 def test_stop_during_a_stalled_delivery_leaks_nothing_and_loses_nothing(leak_checked, make_gateway_fn,
                                                                         make_sink_fn, ports, stall_at):
@@ -150,35 +194,40 @@ def test_stop_during_a_stalled_delivery_leaks_nothing_and_loses_nothing(leak_che
     hop = _StallingHop(ports.get(), stall_at)
     healthy = make_sink_fn()
     try:
-        # The stall must outlast the test: no reply timeout cuts it first.
-        gw = make_gateway_fn(start=False, routes={"example.test": hop.url}, shutdown_grace=f"{SHUTDOWN_GRACE}s",
-                             queue={"reply_timeout": "60s", "connect_timeout": "60s"})
-        _as_user(gw, "mailwarden")
-        gw.start()
+        gw = _gateway_with_stalling_hop(make_gateway_fn, hop)
         token = mwsys.unique("inflight")
         qid = mwsys.send_token(gw, token)
         assert hop.stalled.wait(mwsys.TIMEOUT), "the delivery never reached the stall"
-        mark = gw.mark()
-        began = time.monotonic()
-        gw.stop(timeout=SHUTDOWN_GRACE + 10)
-        took = time.monotonic() - began
-        print(f"stopped in {took:.2f}s with the delivery stalled at {stall_at}")
-        text = gw.log.text(mark)
-        assert "Sanitizer" not in text, text[-6000:]   # LeakSanitizer, or a crash at exit
-        exits = gw.events(start=mark, proc="master", event="child_exited")
-        assert exits and all(e.get("status") == "exit 0" for e in exits), exits
-        assert took < SHUTDOWN_GRACE, f"the daemon took {took:.1f}s to stop"
-        # The attempt ended as a temporary failure: the recipient stays pending.
-        cut = gw.events(start=mark, proc="queue", event="delivery", queue_id=qid)
-        assert [e["status"] for e in cut] == ["deferred"], cut
-        assert not gw.events(start=0, proc="queue", event="delivery", queue_id=qid, status="sent")
-        assert os.path.exists(gw.path("spool", "queue", qid)), "the message left the spool"
+        _stop_cuts_then_restart_delivers(gw, healthy, {qid: token}, f"the delivery stalled at {stall_at}")
+    finally:
+        hop.stop()
 
-        # The same spool, now routed to a healthy next hop: nothing was lost.
-        gw.config["routes"]["example.test"] = healthy.url
-        gw.start()
-        gw.wait_event(proc="queue", event="recovered", queue_id=qid, start=gw.start_offset)
-        assert token.encode() in healthy.wait_token(token).data
-        gw.wait_delivered(qid, start=gw.start_offset)
+
+def test_stop_with_a_delivery_waiting_for_a_connection_leaks_nothing(leak_checked, make_gateway_fn, make_sink_fn,
+                                                                     ports):
+    """The same for a job that waits in the connection pool for a slot of
+    its next hop (queue.per_destination) while another message's session
+    there stalls: it is ended too, never started by the slot the stop
+    frees. The first message's other recipient (a maildir) gives it a
+    different next hop in the scheduler, so both rounds run."""
+    hop = _StallingHop(ports.get(), "DOT")
+    healthy = make_sink_fn()
+    try:
+        gw = _gateway_with_stalling_hop(make_gateway_fn, hop, per_destination=1)
+        first, second = mwsys.unique("holding"), mwsys.unique("waiting")
+        with mwsys.SmtpClient(gw.port) as c:
+            assert c.greeting().code == 220
+            c.ehlo()
+            reply = c.transaction("a@b.test", ["user@other.test", "user@example.test"],
+                                  f"Subject: {first}\r\n\r\n{first}\r\n".encode())
+            c.cmd("QUIT")
+        assert reply.code == 250, reply
+        holding = mwsys.queue_id(reply)
+        assert hop.stalled.wait(mwsys.TIMEOUT), "the first delivery never reached the stall"
+        mark = gw.mark()
+        waiting = mwsys.send_token(gw, second)
+        gw.wait_event(proc="queue", event="client_wait", start=mark)
+        _stop_cuts_then_restart_delivers(gw, healthy, {holding: first, waiting: second},
+                                         "one delivery stalled and one waiting for its connection")
     finally:
         hop.stop()
