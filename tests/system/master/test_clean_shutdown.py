@@ -11,7 +11,9 @@ user, which runs every process unconfined as that user (README)."""
 
 import os
 import pwd
+import socket
 import socketserver
+import struct
 import stat
 import threading
 import time
@@ -131,6 +133,45 @@ class _StallingHop:
         self.server.server_close()
 
 
+class _StallingDns:
+    """A DNS server on 127.0.0.1:port (UDP) that answers A queries with
+    127.0.0.1 when answer_a is set, and never answers anything else: a
+    delivery that resolves its next hop's name stays in flight. stalled
+    is set once an unanswered query came in after every A was answered."""
+
+    def __init__(self, port, answer_a):
+        self.port = port
+        self.answer_a = answer_a
+        self.stalled = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def servers(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _serve(self):
+        while True:
+            try:
+                query, peer = self.sock.recvfrom(512)
+            except OSError:
+                return   # closed
+            end = 12     # the question: labels, a zero byte, type and class
+            while end < len(query) and query[end]:
+                end += 1 + query[end]
+            qtype = int.from_bytes(query[end + 1:end + 3], "big")
+            if qtype == 1 and self.answer_a:   # A: one record, its name a pointer to the question
+                answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 1])
+                self.sock.sendto(query[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00"
+                                 + query[12:end + 5] + answer, peer)
+            else:
+                self.stalled.set()
+
+    def stop(self):
+        self.sock.close()
+
+
 SHUTDOWN_GRACE = 3   # seconds (the master's shutdown_grace in these tests)
 
 STALLS = {
@@ -231,3 +272,39 @@ def test_stop_with_a_delivery_waiting_for_a_connection_leaks_nothing(leak_checke
                                          "one delivery stalled and one waiting for its connection")
     finally:
         hop.stop()
+
+
+DNS_STALLS = {
+    "no_address_yet": False,
+    "ipv4_address_in_ipv6_pending": True,
+}
+
+
+@pytest.mark.parametrize("answer_a", DNS_STALLS.values(), ids=DNS_STALLS.keys())
+def test_stop_while_a_delivery_resolves_its_next_hop_leaks_nothing(leak_checked, make_gateway_fn, make_sink_fn,
+                                                                   ports, answer_a):
+    """The same while the delivery still looks up the address of its next
+    hop (a static route by host name, resolved with c-ares). The stop
+    cancels the lookups; a job whose IPv4 answer is in by then goes on to
+    the client pool, which is stopped already and ends it at once: no
+    connection is made at shutdown."""
+    resolver = _StallingDns(ports.get(), answer_a)
+    healthy = make_sink_fn()
+    try:
+        gw = make_gateway_fn(start=False, shutdown_grace=f"{SHUTDOWN_GRACE}s",
+                             dns={"servers": [resolver.servers], "timeout": "60s"},
+                             routes={"example.test": f"smtp://relay.stall.test:{healthy.port}"})
+        _as_user(gw, "mailwarden")
+        gw.start()
+        token = mwsys.unique("resolving")
+        qid = mwsys.send_token(gw, token)
+        assert resolver.stalled.wait(mwsys.TIMEOUT), "the delivery never asked for the next hop's address"
+        mark = gw.mark()
+        _stop_cuts_then_restart_delivers(gw, healthy, {qid: token}, "the next hop's address lookup stalled")
+        # The master stops the queue only after smtpd exited, long after
+        # the A answer was in: the job met the stopped pool.
+        cut = gw.events(start=mark, proc="queue", event="client_cut")
+        assert [e["state"] for e in cut] == (["connect"] if answer_a else []), cut
+        assert not healthy.with_token(token)[1:], "delivered twice"
+    finally:
+        resolver.stop()
