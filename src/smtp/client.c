@@ -408,10 +408,11 @@ static void client_abort(struct client *c, const char *why)
 }
 
 /* Our side ends the session (the pool is stopping): no next address, no
- * retry and no wait for the peer. The socket is closed in the middle of
- * whatever the session was doing, which the peer must take as a failed
- * transaction (RFC 5321 3.8); recipients without a final reply get a
- * temporary failure, so their message stays queued. */
+ * retry, no QUIT and no wait for the peer; the socket is closed in the
+ * middle of whatever the session was doing. Recipients without a final
+ * reply get a temporary failure, so their message stays queued. A peer
+ * that had the whole message but not yet answered may deliver it: then
+ * the retry after the restart is a duplicate, never a loss. */
 static void client_cut(struct client *c, const char *why)
 {
 	if (c->waiting_for) {
