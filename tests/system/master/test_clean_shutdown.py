@@ -71,7 +71,6 @@ def test_every_process_stops_without_a_leak_report(leak_checked, make_gateway_fn
     assert exits and all(e.get("status") == "exit 0" for e in exits), exits
 
 
-
 class _StallingHop:
     """A next hop on raw sockets that stalls a delivery mid-session: it
     accepts the connection and then, at `stall_at`, stops answering (the
@@ -137,7 +136,7 @@ class _StallingDns:
     """A DNS server on 127.0.0.1:port (UDP) that answers A queries with
     127.0.0.1 when answer_a is set, and never answers anything else: a
     delivery that resolves its next hop's name stays in flight. stalled
-    is set once an unanswered query came in after every A was answered."""
+    is set when a query it leaves unanswered comes in."""
 
     def __init__(self, port, answer_a):
         self.port = port
