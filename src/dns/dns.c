@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/event.h>
 
@@ -24,11 +25,14 @@ struct dns_sock {
 	struct dns *d;
 };
 
+struct query;
+
 struct dns {
 	struct event_base *base;
 	ares_channel channel;
 	struct dns_sock *socks;
 	struct event *timer;
+	TAILQ_HEAD(, query) deferred;   /* answered in the call, callback not yet run */
 };
 
 enum query_kind { Q_MX, Q_ADDR, Q_PTR, Q_TXT };
@@ -46,6 +50,8 @@ struct query {
 	void *arg;
 	bool in_call;           /* c-ares answered synchronously: defer the callback */
 	enum dns_status early;  /* ... with this status */
+	struct event *ev;       /* ... to this event, in d->deferred until it runs */
+	TAILQ_ENTRY(query) link;
 };
 
 const char *dns_status_name(enum dns_status st)
@@ -143,14 +149,27 @@ struct dns *dns_new(struct event_base *base, const char *servers, unsigned timeo
 		return NULL;
 	}
 	d->timer = evtimer_new(base, on_timer, d);
+	TAILQ_INIT(&d->deferred);
 	return d;
 }
+
+static void deliver_empty(struct query *q, enum dns_status st);
 
 void dns_free(struct dns *d)
 {
 	if (!d)
 		return;
 	ares_destroy(d->channel);  /* calls pending callbacks with ARES_EDESTRUCTION */
+	/* Answers deferred to a loop that will not run again are delivered
+	 * now, as a temporary failure like the others: whoever waits for them
+	 * (a delivery) must not be forgotten at exit (issue 18 item 12). */
+	struct query *q;
+	while ((q = TAILQ_FIRST(&d->deferred)) != NULL) {
+		TAILQ_REMOVE(&d->deferred, q, link);
+		event_free(q->ev);
+		deliver_empty(q, DNS_TEMPFAIL);
+		free(q);
+	}
 	while (d->socks) {
 		struct dns_sock *s = d->socks;
 		d->socks = s->next;
@@ -175,6 +194,8 @@ static void deliver_empty(struct query *q, enum dns_status st)
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
 {
 	struct query *q = arg;
+	TAILQ_REMOVE(&q->d->deferred, q, link);
+	event_free(q->ev);
 	deliver_empty(q, q->early);
 	free(q);
 }
@@ -185,7 +206,9 @@ static bool deferred(struct query *q, int status)
 	if (!q->in_call)
 		return false;
 	q->early = status == ARES_SUCCESS ? DNS_TEMPFAIL : map_status(status);
-	event_base_once(q->d->base, -1, EV_TIMEOUT, on_deferred, q, &(struct timeval){ 0 });
+	q->ev = evtimer_new(q->d->base, on_deferred, q);
+	evtimer_add(q->ev, &(struct timeval){ 0 });
+	TAILQ_INSERT_TAIL(&q->d->deferred, q, link);
 	return true;
 }
 

@@ -35,6 +35,9 @@ struct dns_mx {
 
 /* servers NULL: the system's resolver configuration. timeout_ms per try. */
 struct dns *dns_new(struct event_base *base, const char *servers, unsigned timeout_ms, unsigned tries);
+/* Every query still pending gets its callback, DNS_TEMPFAIL, before this
+ * returns (the one exception to "from the event loop"); a callback must
+ * not start another query on d then. */
 void dns_free(struct dns *d);
 
 /* MX records sorted by preference (lowest first); a null MX (RFC 7505) is

@@ -778,7 +778,8 @@ static void on_release_tick(evutil_socket_t fd, short what, void *arg)
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 {
 	struct queue *q = arg;
-	/* Committed messages are on disk; a delivery in flight is repeated
+	/* Committed messages are on disk; a delivery in flight is cut after
+	 * the loop (scheduler_free: no wait for a slow next hop) and repeated
 	 * after the restart (at most one duplicate, never a loss). */
 	log_event(LOG_INFO, "stopping", NULL);
 	event_base_loopbreak(q->base);

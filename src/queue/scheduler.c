@@ -81,8 +81,15 @@ static void entry_free(struct scheduler *sch, struct qentry *q);
 
 void scheduler_free(struct scheduler *sch)
 {
-	/* First the resolver: it cancels its queries, whose callbacks still
-	 * find their entries. */
+	/* First the SMTP/LMTP sessions in flight (issue 18 item 12): each is
+	 * cut at once, without waiting for its next hop, and reports a 451 for
+	 * its recipients, so deliver.c frees its job and the round ends as
+	 * usual (scheduler_job_done) while the entries are still here; nothing
+	 * is marked delivered that was not (an LMTP recipient already accepted
+	 * is). Then the resolver: it cancels its queries, whose callbacks still
+	 * find their entries; a job that resolved its addresses meanwhile meets
+	 * the stopped pool and ends at once the same way. */
+	smtp_client_pool_stop(sch->pool);
 	if (sch->dns)
 		dns_free(sch->dns);
 	sch->dns = NULL;

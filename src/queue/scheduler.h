@@ -87,9 +87,11 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
  * with (each job holds it). The resolver and the connection pool, with
  * their settings, stay as they are: the pool's open connections survive. */
 void scheduler_set_config(struct scheduler *sch, const struct config *c);
-/* At the end of the queue process, after its loop: entries, resolver,
- * connection pool and timers are freed; rounds in flight are abandoned
- * (their messages stay queued and are tried again after the restart). */
+/* At the end of the queue process, after its loop: rounds in flight are
+ * cut short (their SMTP sessions closed without waiting for the next hop,
+ * their DNS queries cancelled; their recipients stay pending, so the
+ * messages stay queued and are tried again after the restart); then
+ * entries, resolver, connection pool and timers are freed. */
 void scheduler_free(struct scheduler *sch);
 /* Take over a committed or recovered message (env is moved, fd owned). */
 void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool held);

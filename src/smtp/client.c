@@ -49,7 +49,9 @@ static const char *client_state_names[] = {
 struct client {
 	struct smtp_client_job job;
 	struct event_base *base;
+	TAILQ_ENTRY(client) pool_link;  /* the pool's running clients, from start to finish */
 	TAILQ_ENTRY(client) wait_link;
+	struct dest *waiting_for;   /* in its waiting list: no slot yet */
 	struct dest *dest;          /* holds one of its slots while connected */
 	unsigned messages;          /* on this connection, this one included */
 	bool reused;                /* started on a parked connection */
@@ -122,6 +124,8 @@ struct smtp_client_pool {
 	struct event_base *base;
 	unsigned per_destination, idle_timeout, max_messages;
 	bool reuse;
+	bool stopped;                   /* smtp_client_pool_stop() ran: no new session */
+	TAILQ_HEAD(, client) clients;   /* every job started and not yet finished */
 	TAILQ_HEAD(, idle_conn) idle;
 	TAILQ_HEAD(, dest) dests;
 };
@@ -200,13 +204,15 @@ static void client_adopt(struct client *c, struct idle_conn *ic)
 
 static void idle_free(struct idle_conn *ic, bool quit);
 
-/* A slot of d came free (a connection closed): start a waiting job. */
-static void dest_wake(struct dest *d)
+/* A slot of d came free (a connection closed): start a waiting job,
+ * unless the pool is stopping (it ends the waiting jobs itself). */
+static void dest_wake(struct smtp_client_pool *p, struct dest *d)
 {
 	struct client *w = TAILQ_FIRST(&d->waiting);
-	if (!w)
+	if (!w || p->stopped)
 		return;
 	TAILQ_REMOVE(&d->waiting, w, wait_link);
+	w->waiting_for = NULL;
 	d->open++;
 	w->dest = d;
 	client_connect(w);
@@ -219,7 +225,7 @@ static void client_release_slot(struct client *c)
 		return;
 	c->dest = NULL;
 	d->open--;
-	dest_wake(d);
+	dest_wake(c->job.pool, d);
 }
 
 static void client_finish(struct client *c)
@@ -230,6 +236,7 @@ static void client_finish(struct client *c)
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
 		bufferevent_free(c->bev);
+	TAILQ_REMOVE(&c->job.pool->clients, c, pool_link);
 	client_release_slot(c);
 	free(c->replies);
 	free(c->accepted);
@@ -267,7 +274,7 @@ static void idle_free(struct idle_conn *ic, bool quit)
 	struct dest *d = dest_get(p, ic->key);
 	d->open--;
 	free(ic);
-	dest_wake(d);
+	dest_wake(p, d);
 }
 
 /* After a complete transaction: hand the connection to a job waiting for
@@ -276,7 +283,7 @@ static void idle_free(struct idle_conn *ic, bool quit)
 static void client_end(struct client *c)
 {
 	struct smtp_client_pool *p = c->job.pool;
-	if (!p || !p->reuse || c->messages >= p->max_messages || !c->dest) {
+	if (!p->reuse || c->messages >= p->max_messages || !c->dest) {
 		client_enter(c, CLIENT_QUIT);
 		return;
 	}
@@ -299,6 +306,7 @@ static void client_end(struct client *c)
 	struct client *w = TAILQ_FIRST(&d->waiting);
 	if (w) {
 		TAILQ_REMOVE(&d->waiting, w, wait_link);
+		w->waiting_for = NULL;
 		w->dest = d;
 		client_adopt(w, ic);
 		free(ic);
@@ -321,20 +329,30 @@ struct smtp_client_pool *smtp_client_pool_new(struct event_base *base, unsigned 
 	p->reuse = reuse;
 	p->idle_timeout = idle_timeout;
 	p->max_messages = max_messages;
+	TAILQ_INIT(&p->clients);
 	TAILQ_INIT(&p->idle);
 	TAILQ_INIT(&p->dests);
 	return p;
 }
 
+static void client_cut(struct client *c, const char *why);
+
+void smtp_client_pool_stop(struct smtp_client_pool *p)
+{
+	if (p->stopped)
+		return;
+	p->stopped = true;
+	struct client *c;
+	while ((c = TAILQ_FIRST(&p->clients)) != NULL)
+		client_cut(c, "the queue is stopping");
+	struct idle_conn *ic;
+	while ((ic = TAILQ_FIRST(&p->idle)) != NULL)
+		idle_free(ic, true);
+}
+
 void smtp_client_pool_free(struct smtp_client_pool *p)
 {
-	struct idle_conn *ic;
-	while ((ic = TAILQ_FIRST(&p->idle)) != NULL) {
-		TAILQ_REMOVE(&p->idle, ic, link);
-		bufferevent_free(ic->bev);
-		event_free(ic->timer);
-		free(ic);
-	}
+	smtp_client_pool_stop(p);
 	struct dest *d;
 	while ((d = TAILQ_FIRST(&p->dests)) != NULL) {
 		TAILQ_REMOVE(&p->dests, d, link);
@@ -386,6 +404,25 @@ static void client_abort(struct client *c, const char *why)
 	if (client_try_next(c, what))
 		return;
 	fail_remaining(c, 451, "451 4.4.2 %s[%s]: %s", c->job.host, c->cur_mta, what);
+	client_finish(c);
+}
+
+/* Our side ends the session (the pool is stopping): no next address, no
+ * retry, no QUIT and no wait for the peer; the socket is closed in the
+ * middle of whatever the session was doing. Recipients without a final
+ * reply get a temporary failure, so their message stays queued. A peer
+ * that had the whole message but not yet answered may deliver it: then
+ * the retry after the restart is a duplicate, never a loss. */
+static void client_cut(struct client *c, const char *why)
+{
+	if (c->waiting_for) {
+		TAILQ_REMOVE(&c->waiting_for->waiting, c, wait_link);
+		c->waiting_for = NULL;
+	}
+	log_event(LOG_INFO, "client_cut", "nexthop", c->job.host, "mta", c->cur_mta, "state",
+		  client_state_names[c->state], "why", why, NULL);
+	fail_remaining(c, 451, "451 4.3.0 %s[%s]: delivery cut short in state %s: %s", c->job.host,
+		       c->cur_mta[0] ? c->cur_mta : "-", client_state_names[c->state], why);
 	client_finish(c);
 }
 
@@ -1054,6 +1091,12 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 	c->replies = xcalloc(job->n_rcpts, sizeof(*c->replies));
 	c->accepted = xcalloc(job->n_rcpts, sizeof(*c->accepted));
 	c->state = CLIENT_CONNECT;
+	struct smtp_client_pool *p = job->pool;
+	TAILQ_INSERT_TAIL(&p->clients, c, pool_link);
+	if (p->stopped) {
+		client_cut(c, "the queue is stopping");
+		return;
+	}
 
 	if (job->n_addrs > 0) {
 		c->addrs = xcalloc(job->n_addrs, sizeof(*c->addrs));
@@ -1071,12 +1114,12 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 			client_finish(c);
 			return;
 		}
-		for (struct addrinfo *p = ai; p; p = p->ai_next) {
-			if (p->ai_addrlen > sizeof(struct sockaddr_storage) || c->n_addrs >= 16)
+		for (struct addrinfo *a = ai; a; a = a->ai_next) {
+			if (a->ai_addrlen > sizeof(struct sockaddr_storage) || c->n_addrs >= 16)
 				continue;
 			c->addrs = xreallocarray(c->addrs, c->n_addrs + 1, sizeof(*c->addrs));
 			memset(&c->addrs[c->n_addrs], 0, sizeof(*c->addrs));
-			memcpy(&c->addrs[c->n_addrs++], p->ai_addr, p->ai_addrlen);
+			memcpy(&c->addrs[c->n_addrs++], a->ai_addr, a->ai_addrlen);
 		}
 		freeaddrinfo(ai);
 		if (c->n_addrs == 0) {
@@ -1086,8 +1129,7 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 		}
 	}
 	c->messages = 1;
-	struct smtp_client_pool *p = job->pool;
-	if (!p || !job->pool_key) {
+	if (!job->pool_key) {
 		client_connect(c);
 		return;
 	}
@@ -1107,6 +1149,7 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 	if (d->open >= p->per_destination) {
 		log_event(LOG_DEBUG, "client_wait", "nexthop", job->pool_key, "open", log_u64(d->open), NULL);
 		TAILQ_INSERT_TAIL(&d->waiting, c, wait_link);
+		c->waiting_for = d;
 		return;
 	}
 	d->open++;

@@ -55,11 +55,13 @@ struct smtp_client_job {
 	int tls_min_version;
 	struct ssl_ctx_st *tls_ctx;  /* NULL: no TLS at all */
 	const char *tls_name;        /* the name (or address) to verify */
-	/* Connection reuse and the per-destination limit: with a pool, jobs
-	 * with the same pool_key (the next hop) share at most the pool's
-	 * per-destination number of connections; after a transaction the
-	 * connection is parked for the next job instead of closed. NULL: a
-	 * new connection per job, no limit. */
+	/* Required: the pool tracks the job from start to finish, so that
+	 * none outlives the process (smtp_client_pool_stop()). Connection
+	 * reuse and the per-destination limit: jobs with the same pool_key
+	 * (the next hop) share at most the pool's per-destination number of
+	 * connections; after a transaction the connection is parked for the
+	 * next job instead of closed. pool_key NULL: a new connection for
+	 * this job, no limit. */
 	struct smtp_client_pool *pool;
 	const char *pool_key;
 };
@@ -73,7 +75,8 @@ struct smtp_client_reply {
 };
 
 /* Called once; replies[i] belongs to job->rcpts[i]. The job's strings must
- * live until then. */
+ * live until then. May be called before smtp_client_start() returns (a
+ * failure found at once, or a pool that is stopped). */
 typedef void (*smtp_client_done_cb)(void *arg, const struct smtp_client_reply *replies, size_t n);
 
 void smtp_client_start(struct event_base *base, const struct smtp_client_job *job,
@@ -85,8 +88,16 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
  * connection. */
 struct smtp_client_pool *smtp_client_pool_new(struct event_base *base, unsigned per_destination, bool reuse,
 					      unsigned idle_timeout, unsigned max_messages);
-/* At exit: parked connections are closed, the pool is freed. Jobs still
- * running or waiting for a slot are not touched (the caller stops). */
+/* At shutdown (issue 18 item 12), without waiting for any peer: every
+ * job still running or waiting for a slot is cut short (its socket
+ * closed, its memory freed) and its done callback called, before this
+ * returns, with a 451 for each recipient that has no final reply yet (an
+ * LMTP recipient the peer already accepted keeps its 250); parked
+ * connections get a best-effort QUIT and are closed. Jobs started
+ * afterwards end at once the same way. Runs on the loop's thread; the
+ * loop need not run. */
+void smtp_client_pool_stop(struct smtp_client_pool *p);
+/* At exit: stops the pool (if not yet), then frees it. */
 void smtp_client_pool_free(struct smtp_client_pool *p);
 
 #endif

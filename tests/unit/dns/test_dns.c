@@ -163,15 +163,34 @@ Test(dns, unreachable_server_is_a_temporary_failure)
 	event_base_free(base);
 }
 
-Test(dns, bad_name_is_answered_asynchronously, .init = setup, .fini = teardown)
+/* A name c-ares refuses at once (EBADNAME, inside the query call): its
+ * answer is deferred to the loop. */
+static void query_bad_name(void)
 {
 	char name[400];
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	dns_query_mx(dns, name, on_mx, NULL);
 	cr_assert_not(called);
+}
+
+Test(dns, bad_name_is_answered_asynchronously, .init = setup, .fini = teardown)
+{
+	query_bad_name();
 	run();
 	cr_assert_neq(got_status, DNS_OK);
+}
+
+/* Issue 18 item 12: an answer deferred to the loop is not lost when the
+ * resolver is freed before the loop runs again (the queue stopping): its
+ * caller, a delivery waiting for it, hears TEMPFAIL and can end. */
+Test(dns, free_delivers_an_answer_still_deferred, .init = setup, .fini = teardown)
+{
+	query_bad_name();
+	dns_free(dns);
+	dns = NULL;
+	cr_assert(called);
+	cr_assert_eq(got_status, DNS_TEMPFAIL, "got %s", dns_status_name(got_status));
 }
 
 /* A resolver that never answers: PTR must say TEMPFAIL, not "no PTR"
