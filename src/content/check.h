@@ -58,6 +58,9 @@ const struct mime_message *content_job_mime(struct content_job *job, const char 
 /* A hit of the running check: symbol (upper case) and points (< 0: the
  * check's configured points). */
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail);
+/* The same with points as given, negative ones included (rules that
+ * speak for a message, "nice" in SpamAssassin's words). */
+void content_hit_points(struct content_job *job, const char *symbol, int points, const char *detail);
 
 /* Replace the message: later checks see msg[0..len) instead, and the
  * queue stores it in place of what was received (a message that goes to

@@ -10,6 +10,7 @@ extern const struct content_check content_check_verdict_headers;
 extern const struct content_check content_check_from_binding;
 extern const struct content_check content_check_mime;
 extern const struct content_check content_check_gtube;
+extern const struct content_check content_check_rules;
 
 const struct content_check *const content_checks[] = {
 	&content_check_headers,
@@ -17,6 +18,7 @@ const struct content_check *const content_checks[] = {
 	&content_check_from_binding,
 	&content_check_mime,
 	&content_check_gtube,
+	&content_check_rules,
 };
 
 const size_t content_n_checks = sizeof(content_checks) / sizeof(content_checks[0]);

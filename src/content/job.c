@@ -38,17 +38,21 @@ const struct mime_message *content_job_mime(struct content_job *job, const char 
 
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
 {
+	content_hit_points(job, symbol, points >= 0 ? points : job->dir->content[job->check].points, detail);
+}
+
+void content_hit_points(struct content_job *job, const char *symbol, int scored, const char *detail)
+{
 	const struct content_check *chk = content_checks[job->check];
 	const struct scan_check_policy *pol = &job->dir->content[job->check];
 	struct ipc_scan_result *r = &job->result;
 	bool refuse = pol->action == SCAN_CHECK_REFUSE;
-	int scored = points >= 0 ? points : pol->points;
 	/* log_event writes each line at once: safe from a worker thread. */
 	log_event(LOG_INFO, "content_hit", "queue_id", job->req.queue_id, "check", chk->name, "symbol", symbol,
 		  "action", refuse ? "refuse" : "score", "auth", job->req.auth[0] ? job->req.auth : "-", "detail",
 		  detail, NULL);
 	if (job->on_hit)
-		job->on_hit(job->on_hit_arg, chk->name, symbol, refuse ? -1 : scored, detail);
+		job->on_hit(job->on_hit_arg, chk->name, symbol, scored, refuse, detail);
 	if (refuse) {
 		if (!r->refused) {
 			r->refused = true;

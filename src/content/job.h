@@ -16,6 +16,7 @@
 #include "ipc/txn.h"
 
 struct auth_db;
+struct rule_set;
 struct config;
 struct scan_direction;
 
@@ -23,11 +24,12 @@ struct content_job {
 	/* Set by the caller before content_job_run(). */
 	const struct config *config;
 	const struct auth_db *senders;     /* REL-3's sender-login table; NULL: none */
+	const struct rule_set *rules;      /* scan.rules (content/rules.h); NULL: none */
 	const struct scan_direction *dir;  /* whose checks and policy apply */
 	struct ipc_scan_request req;       /* envelope, login, smtpd's symbols; req.size = the message's */
-	/* Optional: told of every hit (check, symbol, points as scored, or -1
-	 * if the policy refuses; the check's detail). */
-	void (*on_hit)(void *arg, const char *check, const char *symbol, int points, const char *detail);
+	/* Optional: told of every hit (check, symbol, points as scored, whether
+	 * the check's policy refuses, the check's detail). */
+	void (*on_hit)(void *arg, const char *check, const char *symbol, int points, bool refuse, const char *detail);
 	void *on_hit_arg;
 
 	/* The outcome. */

@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "content/check.h"
 #include "content/job.h"
+#include "content/rules.h"
 #include "ipc/channel.h"
 #include "ipc/child_fds.h"
 #include "ipc/ctl.h"
@@ -53,6 +54,7 @@ struct scanner {
 	unsigned gen;                 /* bumped whenever the queue channel changes */
 	struct offload *workers;      /* the checks run there (util/offload.h) */
 	const struct auth_db *senders;  /* the sender-login table (scanner_prepare) */
+	const struct rule_set *rules;   /* scan.rules (scanner_prepare) */
 	/* The policy when the configuration has no scan: section: every
 	 * check at its default, so REL-3's from_binding still refuses. */
 	struct scan_direction defaults;
@@ -62,6 +64,8 @@ struct scanner {
 
 /* Loaded by scanner_prepare, before the chroot hides the file. */
 static struct auth_db *prepared_senders;
+/* scan.rules, compiled before the chroot hides the files; NULL: none. */
+static struct rule_set *prepared_rules;
 
 /* --- worker threads ---------------------------------------------------------- */
 
@@ -187,6 +191,7 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	const struct scan_config *sc = s->config->scan;
 	job->config = s->config;
 	job->senders = s->senders;
+	job->rules = s->rules;
 	job->dir = !sc ? &s->defaults : job->req.outbound ? &sc->outbound : &sc->inbound;
 	s->in_flight++;
 	offload_run(s->workers, task_run, task_done, t);
@@ -247,14 +252,25 @@ bool scanner_prepare(const struct config *c)
 	char err[512];
 	mime_prepare();  /* GMime and its charset converters, while the files are in reach */
 	prepared_senders = auth_db_load_senders(c, err, sizeof(err));
-	if (!prepared_senders)
+	if (!prepared_senders) {
 		log_event(LOG_ERR, "config_error", "msg", err, NULL);
-	return prepared_senders != NULL;
+		return false;
+	}
+	if (c->scan && c->scan->n_rules) {
+		prepared_rules = rules_load((const char *const *)c->scan->rules, c->scan->n_rules, err, sizeof(err));
+		if (!prepared_rules) {
+			log_event(LOG_ERR, "config_error", "key", "scan.rules", "msg", err, NULL);
+			return false;
+		}
+		log_event(LOG_INFO, "rules_loaded", "rules", log_u64(rules_count(prepared_rules)), "not_supported",
+			  log_u64(rules_unsupported(prepared_rules)), NULL);
+	}
+	return true;
 }
 
 int scanner_main(const struct config *c, const struct child_fds *fds)
 {
-	struct scanner s = { .config = c, .senders = prepared_senders };
+	struct scanner s = { .config = c, .senders = prepared_senders, .rules = prepared_rules };
 	scan_direction_defaults(&s.defaults);
 	s.base = event_base_new();
 	if (s.base)
@@ -282,5 +298,7 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	event_base_free(s.base);
 	auth_db_free(prepared_senders);
 	prepared_senders = NULL;
+	rules_free(prepared_rules);
+	prepared_rules = NULL;
 	return 0;
 }

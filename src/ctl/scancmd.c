@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "content/check.h"
 #include "content/job.h"
+#include "content/rules.h"
 #include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -35,7 +36,8 @@ struct options {
 struct hit {
 	const char *check;
 	char symbol[32];
-	int points;          /* -1: the check's policy refuses */
+	int points;
+	bool refuse;         /* the check's policy refuses */
 	char detail[200];
 };
 
@@ -72,7 +74,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
 	return optind < argc && (!o->auth || strlen(o->auth) < sizeof(((struct ipc_scan_request *)0)->auth));
 }
 
-static void on_hit(void *arg, const char *check, const char *symbol, int points, const char *detail)
+static void on_hit(void *arg, const char *check, const char *symbol, int points, bool refuse, const char *detail)
 {
 	struct hits *h = arg;
 	if (h->n >= IPC_SYMBOLS_MAX)
@@ -82,6 +84,7 @@ static void on_hit(void *arg, const char *check, const char *symbol, int points,
 	snprintf(x->symbol, sizeof(x->symbol), "%s", symbol);
 	snprintf(x->detail, sizeof(x->detail), "%s", detail ? detail : "");
 	x->points = points;
+	x->refuse = refuse;
 }
 
 /* The policy the scan runs under: the configuration's for the direction
@@ -128,7 +131,7 @@ static void print_text(const char *path, const struct verdict *v, const struct h
 	       v->forced_refuse ? ": " : "", v->forced_refuse ? v->refuse_reply : "");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct hit *x = &h->items[i];
-		if (x->points < 0)
+		if (x->refuse)
 			printf("  %-26s refuse  %-16s %s\n", x->symbol, x->check, x->detail);
 		else
 			printf("  %-26s %6d  %-16s %s\n", x->symbol, x->points, x->check, x->detail);
@@ -150,8 +153,8 @@ static void print_json(const char *path, const struct verdict *v, const struct h
 		json_put_str(stdout, x->symbol);
 		fputs(", \"check\": ", stdout);
 		json_put_str(stdout, x->check);
-		printf(", \"points\": %d, \"refuse\": %s, \"detail\": ", x->points < 0 ? 0 : x->points,
-		       x->points < 0 ? "true" : "false");
+		printf(", \"points\": %d, \"refuse\": %s, \"detail\": ", x->refuse ? 0 : x->points,
+		       x->refuse ? "true" : "false");
 		json_put_str(stdout, x->detail);
 		fputc('}', stdout);
 	}
@@ -160,7 +163,7 @@ static void print_json(const char *path, const struct verdict *v, const struct h
 
 /* One message: the checks, the verdict, the report. */
 static bool scan_one(const char *path, const struct config *c, const struct auth_db *senders,
-		     const struct scan_direction *dir, const struct options *o)
+		     const struct rule_set *rules, const struct scan_direction *dir, const struct options *o)
 {
 	const char *why = NULL;
 	size_t len = 0;
@@ -173,6 +176,7 @@ static bool scan_one(const char *path, const struct config *c, const struct auth
 	struct content_job *job = xcalloc(1, sizeof(*job));
 	job->config = c;
 	job->senders = senders;
+	job->rules = rules;
 	job->dir = dir;
 	job->req.outbound = o->outbound;
 	job->req.size = len;
@@ -216,13 +220,22 @@ int scancmd_main(int argc, char **argv)
 		config_free(c);
 		return 1;
 	}
+	struct rule_set *rules = NULL;
+	if (c->scan && c->scan->n_rules &&
+	    !(rules = rules_load((const char *const *)c->scan->rules, c->scan->n_rules, err, sizeof(err)))) {
+		fprintf(stderr, "mailwarden: scan: scan.rules: %s\n", err);
+		auth_db_free(senders);
+		config_free(c);
+		return 1;
+	}
 	mime_prepare();
 	struct scan_direction dir;
 	policy_of(c, &o, &dir);
 	int rc = 0;
 	for (int i = optind; i < argc; i++)
-		if (!scan_one(argv[i], c, senders, &dir, &o))
+		if (!scan_one(argv[i], c, senders, rules, &dir, &o))
 			rc = 1;
+	rules_free(rules);
 	auth_db_free(senders);
 	config_free(c);
 	return rc;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "auth/authdb.h"
+#include "content/rules.h"
 #include "scan/data.h"
 #include "scan/policy.h"
 #include "tls/tls.h"
@@ -40,6 +41,31 @@ static void check_scan_files(const struct config *c, struct config_errors *errs,
 		else
 			config_errors_add(errs, "%s: %s", at, why);
 	}
+}
+
+/* scan.rules (issue 11): a rule file that cannot be read stops the
+ * start; rules and lines we cannot run are warnings, each with the
+ * rule file's line, so the administrator sees what is left out. */
+static void check_rules(const struct config *c, struct config_errors *errs, struct config_errors *warnings)
+{
+	if (!c->scan || !c->scan->n_rules)
+		return;
+	char err[1024], at[4200];
+	where(c, c->scan->rules_line, "scan.rules", at, sizeof(at));
+	struct rule_set *rs = rules_load((const char *const *)c->scan->rules, c->scan->n_rules, err, sizeof(err));
+	if (!rs) {
+		config_errors_add(errs, "%s: %s", at, err);
+		return;
+	}
+	if (rules_unsupported(rs)) {
+		config_errors_add(warnings, "%s: warning: %zu rules run, %zu lines or rules not supported:", at,
+				  rules_count(rs), rules_unsupported(rs));
+		for (size_t i = 0; i < rules_notes(rs); i++)
+			config_errors_add(warnings, "  %s", rules_note(rs, i));
+		if (rules_notes(rs) < rules_unsupported(rs))
+			config_errors_add(warnings, "  (and %zu more)", rules_unsupported(rs) - rules_notes(rs));
+	}
+	rules_free(rs);
 }
 
 /* TLS-1/TLS-2: the certificates and keys the master loads for smtpd when
@@ -104,4 +130,5 @@ void preflight_check(const struct config *c, struct config_errors *errs, struct 
 	check_auth_table(c, "auth.credentials", c->auth.credentials, false, errs);
 	check_auth_table(c, "auth.sender_logins", c->auth.sender_logins, true, errs);
 	check_scan_files(c, errs, warnings);
+	check_rules(c, errs, warnings);
 }

@@ -24,6 +24,7 @@
  * Every file must exist unless it says "optional: true" (fail closed:
  * master/preflight.c checks them at start, scan/reload.c at a reload).
  *     dnsbl: [{zone: bl.example, points: 5, codes: {127.0.0.4: 2}}]
+ *     rules: [/usr/share/spamassassin, /etc/mailwarden/rules]   # SpamAssassin-format rules
  *     inbound:
  *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}}
  *       tag: 5
@@ -69,6 +70,9 @@ void scan_config_free(struct scan_config *sc)
 	for (size_t i = 0; i < sc->n_dnsbls; i++)
 		free(sc->dnsbls[i].zone);
 	free(sc->dnsbls);
+	for (size_t i = 0; i < sc->n_rules; i++)
+		free(sc->rules[i]);
+	free(sc->rules);
 	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
 	for (size_t d = 0; d < 2; d++) {
 		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
@@ -569,6 +573,38 @@ static const struct config_key scan_keys[] = {
 	    "milliseconds the queue waits for the scanner process's answer" }, MW_STR(SCAN_SCANNER_TIMEOUT_MS) },
 };
 
+/* rules: [path, ...] (files or directories of *.cf) or one path. */
+static void load_rules(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+{
+	sc->rules_line = kline;
+	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
+		sc->rules = xreallocarray(sc->rules, sc->n_rules + 1, sizeof(*sc->rules));
+		sc->rules[sc->n_rules] = NULL;
+		get_text(ld, v, name, kline, &sc->rules[sc->n_rules], 4095);
+		if (sc->rules[sc->n_rules])
+			sc->n_rules++;
+		return;
+	}
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a path or a list of paths", &empty) || empty)
+		return;
+	void *it = NULL;
+	struct fy_node *item;
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
+		char iname[LOADER_NAME_SIZE + 24];
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		if (sc->n_rules >= SCAN_LIST_MAX) {
+			loader_err(ld, loader_line(item, kline), iname, "more than %d rule paths", SCAN_LIST_MAX);
+			return;
+		}
+		sc->rules = xreallocarray(sc->rules, sc->n_rules + 1, sizeof(*sc->rules));
+		sc->rules[sc->n_rules] = NULL;
+		get_text(ld, item, iname, loader_line(item, kline), &sc->rules[sc->n_rules], 4095);
+		if (sc->rules[sc->n_rules])
+			sc->n_rules++;
+	}
+}
+
 static void *scan_create(void)
 {
 	struct scan_config *sc = xcalloc(1, sizeof(*sc));
@@ -596,6 +632,8 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		load_rbl_files(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "dnsbl"))
 		load_dnsbl(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "rules"))
+		load_rules(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "inbound"))
 		load_direction(ld, val, kname, kl, &sc->inbound);
 	else if (loader_text_is(k, klen, "outbound"))
@@ -622,6 +660,8 @@ static void scan_resolve(struct loader *ld, const char *path)
 	loader_resolve_path(ld, path, &sc->recipients, "scan.recipients");
 	for (size_t i = 0; i < sc->n_rbl_files; i++)
 		loader_resolve_path(ld, path, &sc->rbl_files[i].path, "scan.rbl_files.file");
+	for (size_t i = 0; i < sc->n_rules; i++)
+		loader_resolve_path(ld, path, &sc->rules[i], "scan.rules");
 }
 
 static void scan_release(struct config *c)

@@ -94,6 +94,11 @@ struct scan_config {
 	 * header that says the message was not scanned. */
 	unsigned scanner_timeout_ms;
 	bool scanner_fail_open;
+	/* Rule files and directories in SpamAssassin's format (content check
+	 * "rules"), loaded by the scanner before its chroot. */
+	char **rules;
+	size_t n_rules;
+	int rules_line;         /* of the key; 0: none */
 	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
 };
 

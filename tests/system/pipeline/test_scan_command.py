@@ -89,3 +89,15 @@ def test_unreadable_file_and_usage(scan, files, tmp_path):
     assert "proper.eml: score 0" in r.stdout, "the other files are still scanned"
     assert scan().returncode == 2
     assert scan("--bogus", files["proper.eml"]).returncode == 2
+
+
+def test_rules_hits_are_shown_with_their_descriptions(scan, tmp_path):
+    rules = tmp_path / "local.cf"
+    rules.write_text("body MW_HELLO /hello/\ndescribe MW_HELLO Says hello\nscore MW_HELLO 1.6\n")
+    config = tmp_path / "rules.yaml"
+    config.write_text(f"hostname: mx.gw.test\nscan:\n  rules: [{rules}]\n  inbound:\n    checks: {{rules: score}}\n")
+    msg = tmp_path / "m.eml"
+    msg.write_bytes(PROPER)
+    r = scan("-c", config, msg)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1].split() == ["MW_HELLO", "2", "rules", "Says", "hello"]

@@ -1,0 +1,552 @@
+/*
+ * See rules.h. Loading: the rule files' lines into struct rule (one per
+ * name: a score or describe line may come before its rule), regexes
+ * compiled with PCRE2 (JIT where it can), meta expressions compiled to
+ * postfix. Matching is in rules_match.c.
+ */
+#include "content/rules_impl.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "util/alloc.h"
+
+#define INCLUDE_DEPTH_MAX 8
+#define LINE_MAX_LEN 8192
+#define COND_DEPTH_MAX 32
+
+/* --- the table of rules by name ---------------------------------------------- */
+
+static unsigned long name_hash(const char *s)
+{
+	unsigned long h = 5381;
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static void table_grow(struct rule_set *rs)
+{
+	size_t cap = rs->table_cap ? rs->table_cap * 2 : 1024;
+	size_t *table = xcalloc(cap, sizeof(*table));
+	for (size_t i = 0; i < rs->n; i++) {
+		size_t h = name_hash(rs->rules[i].name) & (cap - 1);
+		while (table[h])
+			h = (h + 1) & (cap - 1);
+		table[h] = i + 1;
+	}
+	free(rs->table);
+	rs->table = table;
+	rs->table_cap = cap;
+}
+
+/* Index of the rule named name, or SIZE_MAX. */
+size_t rules_find(const struct rule_set *rs, const char *name)
+{
+	if (!rs->table_cap)
+		return SIZE_MAX;
+	for (size_t h = name_hash(name) & (rs->table_cap - 1); rs->table[h]; h = (h + 1) & (rs->table_cap - 1))
+		if (strcmp(rs->rules[rs->table[h] - 1].name, name) == 0)
+			return rs->table[h] - 1;
+	return SIZE_MAX;
+}
+
+/* The rule named name, made if new (with SpamAssassin's default score:
+ * 1, or 0 for a sub-rule "__X", 0.01 for a test rule "T_X"). */
+static struct rule *rule_of(struct rule_set *rs, const char *name)
+{
+	size_t i = rules_find(rs, name);
+	if (i != SIZE_MAX)
+		return &rs->rules[i];
+	if ((rs->n + 1) * 2 > rs->table_cap)
+		table_grow(rs);
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 256;
+		rs->rules = xreallocarray(rs->rules, rs->cap, sizeof(*rs->rules));
+	}
+	struct rule *r = &rs->rules[rs->n];
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(name);
+	r->points = strncmp(name, "__", 2) == 0 ? 0 : strncmp(name, "T_", 2) == 0 ? 1 : 100;
+	size_t h = name_hash(name) & (rs->table_cap - 1);
+	while (rs->table[h])
+		h = (h + 1) & (rs->table_cap - 1);
+	rs->table[h] = ++rs->n;
+	return r;
+}
+
+/* --- notes ------------------------------------------------------------------- */
+
+struct source {
+	const char *file;
+	int line;
+};
+
+void rules_noted(struct rule_set *rs, const char *file, int line, const char *fmt, ...)
+{
+	rs->unsupported++;
+	if (rs->n_notes >= RULES_NOTES_MAX)
+		return;
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	char *s = xmalloc(strlen(file) + strlen(text) + 24);
+	sprintf(s, "%s:%d: %s", file, line, text);
+	rs->notes[rs->n_notes++] = s;
+}
+
+/* --- regexes ----------------------------------------------------------------- */
+
+/* A Perl match operator: /re/flags, m{re}flags, m!re!flags ... into a
+ * PCRE2 pattern. NULL (why set) if it is not one. */
+static pcre2_code *compile_regex(const char *text, const char **why)
+{
+	const char *p = text;
+	char open = *p, close;
+	if (open == 'm' && p[1] && !isalnum((unsigned char)p[1]) && !isspace((unsigned char)p[1]))
+		open = *++p;
+	else if (open != '/') {
+		*why = "not a /regex/";
+		return NULL;
+	}
+	close = open == '{' ? '}' : open == '(' ? ')' : open == '[' ? ']' : open == '<' ? '>' : open;
+	const char *start = ++p;
+	const char *end = strrchr(start, close);
+	if (!end) {
+		*why = "regex not closed";
+		return NULL;
+	}
+	uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	for (const char *f = end + 1; *f && !isspace((unsigned char)*f); f++) {
+		switch (*f) {
+		case 'i': options |= PCRE2_CASELESS; break;
+		case 'm': options |= PCRE2_MULTILINE; break;
+		case 's': options |= PCRE2_DOTALL; break;
+		case 'x': options |= PCRE2_EXTENDED; break;
+		case 'g': case 'o': break;  /* no meaning for a test */
+		default:
+			*why = "unknown regex modifier";
+			return NULL;
+		}
+	}
+	int code;
+	PCRE2_SIZE at;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)start, (PCRE2_SIZE)(end - start), options, &code, &at, NULL);
+	if (!re) {
+		static __thread char msg[160];
+		PCRE2_UCHAR buf[120];
+		pcre2_get_error_message(code, buf, sizeof(buf));
+		snprintf(msg, sizeof(msg), "regex does not compile: %s (at %zu)", (char *)buf, (size_t)at);
+		*why = msg;
+		return NULL;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  /* interpreted if JIT is not available */
+	return re;
+}
+
+/* --- rule lines ---------------------------------------------------------------- */
+
+/* Next word of *s (space-separated), NUL-terminated in place; "" at the end. */
+static char *word(char **s)
+{
+	char *p = *s;
+	while (isspace((unsigned char)*p))
+		p++;
+	char *w = p;
+	while (*p && !isspace((unsigned char)*p))
+		p++;
+	if (*p)
+		*p++ = '\0';
+	*s = p;
+	return w;
+}
+
+static char *rest(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static bool rule_name_ok(const char *name)
+{
+	if (!*name || strlen(name) > RULE_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	return true;
+}
+
+/* A new definition of r replaces the old one (later files override). */
+static void rule_reset_test(struct rule *r)
+{
+	if (r->re)
+		pcre2_code_free(r->re);
+	r->re = NULL;
+	free(r->header);
+	r->header = NULL;
+	free(r->if_unset);
+	r->if_unset = NULL;
+	free(r->meta);
+	r->meta = NULL;
+	r->n_meta = 0;
+	r->defined = false;
+}
+
+static bool define_regex_rule(struct rule_set *rs, const struct source *src, enum rule_kind kind, char *name,
+			      char *def)
+{
+	if (strncmp(def, "eval:", 5) == 0) {
+		rules_noted(rs, src->file, src->line, "%s: eval test not supported", name);
+		return false;
+	}
+	const char *why = NULL;
+	pcre2_code *re = compile_regex(def, &why);
+	if (!re) {
+		rules_noted(rs, src->file, src->line, "%s: %s", name, why);
+		return false;
+	}
+	struct rule *r = rule_of(rs, name);
+	rule_reset_test(r);
+	r->kind = kind;
+	r->re = re;
+	r->defined = true;
+	return true;
+}
+
+/* header NAME Header =~ /re/ [if-unset: X] | Header !~ /re/ | exists:Header */
+static void define_header_rule(struct rule_set *rs, const struct source *src, char *name, char *def)
+{
+	if (strncmp(def, "eval:", 5) == 0) {
+		rules_noted(rs, src->file, src->line, "%s: eval test not supported", name);
+		return;
+	}
+	if (strncmp(def, "exists:", 7) == 0) {
+		struct rule *r = rule_of(rs, name);
+		rule_reset_test(r);
+		r->kind = RULE_HEADER;
+		r->exists = true;
+		r->header = xstrdup(rest(def + 7));
+		r->defined = true;
+		return;
+	}
+	char *hdr = word(&def);
+	char *op = word(&def);
+	if (strcmp(op, "=~") != 0 && strcmp(op, "!~") != 0) {
+		rules_noted(rs, src->file, src->line, "%s: header test without =~ or !~", name);
+		return;
+	}
+	char *unset = strstr(def, "[if-unset:");
+	if (unset) {
+		*unset = '\0';
+		unset += strlen("[if-unset:");
+		char *endb = strchr(unset, ']');
+		if (endb)
+			*endb = '\0';
+	}
+	enum header_mode mode = HDR_DECODED;
+	char *colon = strchr(hdr, ':');
+	if (colon) {
+		*colon++ = '\0';
+		if (strcmp(colon, "raw") == 0)
+			mode = HDR_RAW;
+		else if (strcmp(colon, "addr") == 0)
+			mode = HDR_ADDR;
+		else if (strcmp(colon, "name") == 0)
+			mode = HDR_NAME;
+		else {
+			rules_noted(rs, src->file, src->line, "%s: header modifier :%s not supported", name, colon);
+			return;
+		}
+	}
+	if (!define_regex_rule(rs, src, RULE_HEADER, name, rest(def)))
+		return;
+	struct rule *r = rule_of(rs, name);
+	r->header = xstrdup(hdr);
+	r->mode = mode;
+	r->negate = op[0] == '!';
+	r->if_unset = unset ? xstrdup(rest(unset)) : NULL;
+}
+
+/* score NAME s1 [s2 s3 s4]: we run without network tests and (yet)
+ * without Bayes, SpamAssassin's score set 0: the first value. */
+static void set_score(struct rule_set *rs, const struct source *src, char *name, char *vals)
+{
+	char *first = word(&vals), *end;
+	double v = strtod(first, &end);
+	if (end == first || *end || v < -1000 || v > 1000) {
+		rules_noted(rs, src->file, src->line, "%s: score is not a number", name);
+		return;
+	}
+	struct rule *r = rule_of(rs, name);
+	r->points = (int)(v * 100 + (v < 0 ? -0.5 : 0.5));
+	r->has_score = true;
+}
+
+static void set_tflags(struct rule *r, char *flags)
+{
+	for (char *f; *(f = word(&flags));) {
+		if (strcmp(f, "multiple") == 0)
+			r->multiple = true;
+		else if (strncmp(f, "maxhits=", 8) == 0)
+			r->maxhits = (unsigned)strtoul(f + 8, NULL, 10);
+		else if (strcmp(f, "net") == 0)
+			r->net = true;
+		/* nice, learn, userconf, noautolearn, publish...: nothing to do here */
+	}
+}
+
+static void load_file(struct rule_set *rs, const char *path, int depth, char *err, size_t errlen);
+
+/* "if" / "ifplugin" conditions: true only for what we have. */
+static bool condition_true(const char *kind, const char *cond)
+{
+	if (strcmp(kind, "ifplugin") == 0)
+		return false;  /* no SpamAssassin plugins here */
+	/* if (version >= N): we read SpamAssassin 4.0's format. */
+	const char *v = strstr(cond, "version");
+	if (v && !strstr(cond, "can(") && !strstr(cond, "plugin(")) {
+		const char *num = v + 7;
+		while (*num && !isdigit((unsigned char)*num))
+			num++;
+		double need = strtod(num, NULL);
+		if (strstr(cond, ">="))
+			return 4.000000 >= need;
+		if (strstr(cond, "<"))
+			return 4.000000 < need;
+	}
+	return false;
+}
+
+struct cond_stack {
+	bool active[COND_DEPTH_MAX + 1];
+	int depth;
+};
+
+/* ifplugin / if / else / endif; true if the line was one of them. */
+static bool conditional(struct rule_set *rs, const struct source *src, const char *kw, char *args,
+			struct cond_stack *cs)
+{
+	bool outer = cs->active[cs->depth];
+	if (strcmp(kw, "ifplugin") == 0 || strcmp(kw, "if") == 0) {
+		if (cs->depth == COND_DEPTH_MAX) {
+			rules_noted(rs, src->file, src->line, "conditionals nested too deep");
+			return true;
+		}
+		cs->active[++cs->depth] = outer && condition_true(kw, args);
+	} else if (strcmp(kw, "else") == 0) {
+		if (cs->depth > 0)
+			cs->active[cs->depth] = cs->active[cs->depth - 1] && !cs->active[cs->depth];
+	} else if (strcmp(kw, "endif") == 0) {
+		if (cs->depth > 0)
+			cs->depth--;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void parse_line(struct rule_set *rs, const struct source *src, const char *kw, char *line, int depth,
+		       char *err, size_t errlen)
+{
+	if (strcmp(kw, "include") == 0) {
+		char path[4096];
+		const char *inc = rest(line);
+		if (inc[0] == '/')
+			snprintf(path, sizeof(path), "%s", inc);
+		else {
+			const char *slash = strrchr(src->file, '/');
+			int dirlen = slash ? (int)(slash - src->file) : 1;
+			snprintf(path, sizeof(path), "%.*s/%s", dirlen, slash ? src->file : ".", inc);
+		}
+		load_file(rs, path, depth + 1, err, errlen);
+		return;
+	}
+	char *name = word(&line);
+	char *def = rest(line);
+	bool defines = strcmp(kw, "header") == 0 || strcmp(kw, "body") == 0 || strcmp(kw, "rawbody") == 0 ||
+		       strcmp(kw, "full") == 0 || strcmp(kw, "meta") == 0 || strcmp(kw, "uri") == 0;
+	bool about = strcmp(kw, "score") == 0 || strcmp(kw, "describe") == 0 || strcmp(kw, "tflags") == 0 ||
+		     strcmp(kw, "priority") == 0;
+	if (!defines && !about) {
+		rules_noted(rs, src->file, src->line, "%s: not supported", kw);
+		return;
+	}
+	if (!rule_name_ok(name)) {
+		rules_noted(rs, src->file, src->line, "%s: bad rule name", kw);
+		return;
+	}
+	if (strcmp(kw, "header") == 0)
+		define_header_rule(rs, src, name, def);
+	else if (strcmp(kw, "body") == 0)
+		define_regex_rule(rs, src, RULE_BODY, name, def);
+	else if (strcmp(kw, "rawbody") == 0)
+		define_regex_rule(rs, src, RULE_RAWBODY, name, def);
+	else if (strcmp(kw, "full") == 0)
+		define_regex_rule(rs, src, RULE_FULL, name, def);
+	else if (strcmp(kw, "uri") == 0)
+		rules_noted(rs, src->file, src->line, "%s: uri rules not supported yet", name);
+	else if (strcmp(kw, "meta") == 0)
+		rules_define_meta(rs, rule_of(rs, name), def, src->file, src->line);
+	else if (strcmp(kw, "score") == 0)
+		set_score(rs, src, name, def);
+	else if (strcmp(kw, "describe") == 0) {
+		struct rule *r = rule_of(rs, name);
+		free(r->describe);
+		r->describe = xstrdup(def);
+	} else if (strcmp(kw, "tflags") == 0)
+		set_tflags(rule_of(rs, name), def);
+	/* priority: we run every rule before any meta rule needs it. */
+}
+
+static void load_file(struct rule_set *rs, const char *path, int depth, char *err, size_t errlen)
+{
+	if (err[0])
+		return;
+	if (depth > INCLUDE_DEPTH_MAX) {
+		snprintf(err, errlen, "%s: includes nested deeper than %d", path, INCLUDE_DEPTH_MAX);
+		return;
+	}
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return;
+	}
+	struct source src = { path, 0 };
+	struct cond_stack cs = { .active = { true }, .depth = 0 };
+	char *line = xmalloc(LINE_MAX_LEN);
+	while (fgets(line, LINE_MAX_LEN, f) && !err[0]) {
+		src.line++;
+		size_t n = strlen(line);
+		if (n == LINE_MAX_LEN - 1 && line[n - 1] != '\n') {
+			rules_noted(rs, src.file, src.line, "line too long");
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		/* Comments: '#' not escaped (SpamAssassin's rule); blank lines. */
+		for (char *h = line; (h = strchr(h, '#')) != NULL; h++)
+			if (h == line || h[-1] != '\\') {
+				*h = '\0';
+				break;
+			}
+		char *text = rest(line);
+		if (!*text)
+			continue;
+		char *args = text;
+		char *kw = word(&args);
+		if (conditional(rs, &src, kw, args, &cs) || !cs.active[cs.depth])
+			continue;
+		if (strcmp(kw, "lang") == 0) {
+			rules_noted(rs, src.file, src.line, "lang: language-specific lines not supported");
+			continue;
+		}
+		parse_line(rs, &src, kw, args, depth, err, errlen);
+	}
+	free(line);
+	fclose(f);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.cf in dir, in name order (SpamAssassin's order: later overrides). */
+static void load_dir(struct rule_set *rs, const char *dir, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		size_t len = strlen(e->d_name);
+		if (len > 3 && strcmp(e->d_name + len - 3, ".cf") == 0) {
+			names = xreallocarray(names, n + 1, sizeof(*names));
+			names[n++] = xstrdup(e->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		load_file(rs, path, 0, err, errlen);
+		free(names[i]);
+	}
+	free(names);
+}
+
+struct rule_set *rules_load(const char *const *paths, size_t n, char *err, size_t errlen)
+{
+	struct rule_set *rs = xcalloc(1, sizeof(*rs));
+	err[0] = '\0';
+	for (size_t i = 0; i < n && !err[0]; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			load_dir(rs, paths[i], err, errlen);
+		else
+			load_file(rs, paths[i], 0, err, errlen);
+	}
+	if (!err[0])
+		rules_finish(rs);
+	if (err[0]) {
+		rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+void rules_free(struct rule_set *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->n; i++) {
+		rule_reset_test(&rs->rules[i]);
+		free(rs->rules[i].name);
+		free(rs->rules[i].describe);
+	}
+	for (size_t i = 0; i < rs->n_notes; i++)
+		free(rs->notes[i]);
+	free(rs->order);
+	free(rs->rules);
+	free(rs->table);
+	free(rs);
+}
+
+size_t rules_count(const struct rule_set *rs)
+{
+	return rs->n_active;
+}
+
+size_t rules_unsupported(const struct rule_set *rs)
+{
+	return rs->unsupported;
+}
+
+size_t rules_notes(const struct rule_set *rs)
+{
+	return rs->n_notes;
+}
+
+const char *rules_note(const struct rule_set *rs, size_t i)
+{
+	return i < rs->n_notes ? rs->notes[i] : NULL;
+}

@@ -1,0 +1,64 @@
+/*
+ * Rules in SpamAssassin's file format (issue 11), so that rule sets
+ * administrators already have work: header (with exists:, ALL, :raw,
+ * :addr, :name, [if-unset: ...]), body, rawbody, full, meta (boolean and
+ * arithmetic), score (1 or 4 values), describe, tflags (nice, multiple,
+ * maxhits=N, net), priority, include, ifplugin/if/else/endif. What we do
+ * not support (uri rules for now, eval: tests, plugins' own keywords) is
+ * counted and noted with file:line, never fatal: a rule we cannot run is
+ * left out, and so is every meta rule that needs it.
+ *
+ * Loaded once (the scanner before its chroot, `mailwarden scan` at start)
+ * and then read-only: the scanner's worker threads match with it at the
+ * same time (each match uses its own PCRE2 match data).
+ */
+#ifndef MW_CONTENT_RULES_H
+#define MW_CONTENT_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rule_set;
+
+/* Notes on lines not taken, for check-config and the log. */
+#define RULES_NOTES_MAX 200
+
+/* Load the files and directories (every *.cf in a directory, in name
+ * order) in paths[0..n). NULL, with the reason ("file:line: problem" or
+ * "file: why") in err, only if a file cannot be read; unsupported or
+ * broken rules are noted, not fatal. */
+struct rule_set *rules_load(const char *const *paths, size_t n, char *err, size_t errlen);
+void rules_free(struct rule_set *rs);
+
+/* Rules that will run, and lines/rules left out. */
+size_t rules_count(const struct rule_set *rs);
+size_t rules_unsupported(const struct rule_set *rs);
+/* The i-th note ("file:line: what was not taken"), i < rules_notes(rs). */
+size_t rules_notes(const struct rule_set *rs);
+const char *rules_note(const struct rule_set *rs, size_t i);
+
+/* What a message offers the rules: the raw message, its header section,
+ * and the rendered text of its body (Subject first, then each text part's
+ * paragraphs, lines joined) and the decoded text parts (rawbody). */
+struct rules_input {
+	const char *full;
+	size_t full_len;
+	const char *header;          /* raw header section */
+	size_t header_len;
+	const char *const *body;     /* rendered paragraphs */
+	const size_t *body_len;
+	size_t n_body;
+	const char *const *rawbody;  /* decoded text parts */
+	const size_t *rawbody_len;
+	size_t n_rawbody;
+};
+
+/* Called for every rule that hit and scores (names starting "__" are
+ * sub-rules: they feed meta rules and are not reported). points in
+ * hundredths, as the score line gives them. */
+typedef void (*rules_hit_fn)(void *arg, const char *name, int points, const char *describe);
+
+/* Run every rule over in; returns the number of reported hits. */
+size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rules_hit_fn hit, void *arg);
+
+#endif

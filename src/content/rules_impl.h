@@ -1,0 +1,88 @@
+/*
+ * The rule set's insides, shared by its loader (rules.c), its meta
+ * expressions (rules_meta.c) and its matcher (rules_match.c). Nothing
+ * outside content/rules*.c includes this.
+ */
+#ifndef MW_CONTENT_RULES_IMPL_H
+#define MW_CONTENT_RULES_IMPL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "content/rules.h"
+
+#define RULE_NAME_MAX 64
+#define META_TERMS_MAX 256
+
+enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_META };
+enum header_mode { HDR_DECODED, HDR_RAW, HDR_ADDR, HDR_NAME };
+
+/* One term of a meta expression in postfix order. */
+enum meta_op {
+	M_RULE, M_NUM,                       /* operands */
+	M_NOT, M_NEG,                        /* unary */
+	M_AND, M_OR, M_ADD, M_SUB, M_MUL, M_DIV,
+	M_GT, M_GE, M_LT, M_LE, M_EQ, M_NE,
+};
+
+struct meta_term {
+	enum meta_op op;
+	double num;         /* M_NUM */
+	size_t rule;        /* M_RULE: index into the rule set */
+};
+
+struct rule {
+	char *name;
+	enum rule_kind kind;
+	bool defined;       /* a test line was taken (score/describe alone define nothing) */
+	bool active;        /* runs: defined, and every rule a meta needs is active */
+	/* header */
+	char *header;       /* field name, or ALL */
+	enum header_mode mode;
+	bool exists, negate;
+	char *if_unset;
+	/* header, body, rawbody, full */
+	pcre2_code *re;
+	/* meta */
+	struct meta_term *meta;
+	size_t n_meta;
+	/* about it */
+	int points;         /* hundredths */
+	bool has_score;
+	char *describe;
+	bool multiple, net;
+	unsigned maxhits;
+};
+
+struct rule_set {
+	struct rule *rules;
+	size_t n, cap;
+	size_t *table;      /* name hash: index + 1, 0 = empty */
+	size_t table_cap;
+	size_t *order;      /* active rules, meta rules after what they need */
+	size_t n_active;
+	size_t unsupported;
+	char *notes[RULES_NOTES_MAX];
+	size_t n_notes;
+	/* Meta rules are defined before the rules they name may be: their
+	 * names are resolved in rules_finish(). */
+	struct pending_meta *pending;
+	size_t n_pending, cap_pending;
+};
+
+size_t rules_find(const struct rule_set *rs, const char *name);
+/* A line or rule not taken: counted, and kept as "file:line: text". */
+void rules_noted(struct rule_set *rs, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* meta NAME expr: kept until rules_finish() resolves its names. */
+void rules_define_meta(struct rule_set *rs, struct rule *r, const char *expr, const char *file, int line);
+/* After loading: resolve meta names, leave out what cannot run (noted),
+ * order the active rules. */
+void rules_finish(struct rule_set *rs);
+/* A meta expression's value from the hit counts of the rules it names. */
+double rules_meta_eval(const struct rule *r, const unsigned *hits);
+
+#endif

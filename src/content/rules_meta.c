@@ -1,0 +1,283 @@
+/*
+ * Meta rules (SpamAssassin's "meta NAME expression"): boolean and
+ * arithmetic expressions over other rules' hit counts, e.g.
+ * "(__A && !__B) || (__C + __D + __E > 1)". Parsed with the usual
+ * precedence (unary ! and -, then * /, + -, comparisons, ==/!=, &&, ||)
+ * into postfix terms, evaluated on a small stack. Then the whole set is
+ * settled: a meta rule runs only if every rule it names runs; cycles are
+ * left out; metas are ordered after what they need.
+ */
+#include "content/rules_impl.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+
+struct pending_meta {
+	size_t rule;
+	char *expr;
+	char *file;
+	int line;
+};
+
+void rules_define_meta(struct rule_set *rs, struct rule *r, const char *expr, const char *file, int line)
+{
+	size_t idx = (size_t)(r - rs->rules);
+	if (rs->n_pending == rs->cap_pending) {
+		rs->cap_pending = rs->cap_pending ? rs->cap_pending * 2 : 64;
+		rs->pending = xreallocarray(rs->pending, rs->cap_pending, sizeof(*rs->pending));
+	}
+	/* A later definition replaces an earlier one: the last pending wins. */
+	rs->pending[rs->n_pending++] = (struct pending_meta){ idx, xstrdup(expr), xstrdup(file), line };
+	free(r->meta);
+	r->meta = NULL;
+	r->n_meta = 0;
+	if (r->re)
+		pcre2_code_free(r->re);
+	r->re = NULL;
+	r->kind = RULE_META;
+	r->defined = true;
+}
+
+/* --- parsing ------------------------------------------------------------------ */
+
+struct parser {
+	const struct rule_set *rs;
+	const char *p;
+	struct meta_term out[META_TERMS_MAX];
+	size_t n;
+	const char *error;
+	int depth;
+};
+
+static void emit(struct parser *ps, struct meta_term t)
+{
+	if (ps->n == META_TERMS_MAX) {
+		ps->error = "expression too long";
+		return;
+	}
+	ps->out[ps->n++] = t;
+}
+
+static void skip_space(struct parser *ps)
+{
+	while (isspace((unsigned char)*ps->p))
+		ps->p++;
+}
+
+static bool take(struct parser *ps, const char *tok)
+{
+	skip_space(ps);
+	size_t n = strlen(tok);
+	if (strncmp(ps->p, tok, n) != 0)
+		return false;
+	/* "!" must not take the first character of "!=", nor "<" of "<=". */
+	if (n == 1 && (tok[0] == '!' || tok[0] == '<' || tok[0] == '>' || tok[0] == '=') && ps->p[1] == '=')
+		return false;
+	ps->p += n;
+	return true;
+}
+
+static void parse_or(struct parser *ps);
+
+static void parse_primary(struct parser *ps)
+{
+	skip_space(ps);
+	if (ps->error)
+		return;
+	if (++ps->depth > 64) {
+		ps->error = "expression nested too deep";
+		return;
+	}
+	if (take(ps, "(")) {
+		parse_or(ps);
+		if (!take(ps, ")"))
+			ps->error = "missing )";
+	} else if (take(ps, "!")) {
+		parse_primary(ps);
+		emit(ps, (struct meta_term){ .op = M_NOT });
+	} else if (take(ps, "-")) {
+		parse_primary(ps);
+		emit(ps, (struct meta_term){ .op = M_NEG });
+	} else if (isdigit((unsigned char)*ps->p) || *ps->p == '.') {
+		char *end;
+		double v = strtod(ps->p, &end);
+		ps->p = end;
+		emit(ps, (struct meta_term){ .op = M_NUM, .num = v });
+	} else if (isalpha((unsigned char)*ps->p) || *ps->p == '_') {
+		char name[RULE_NAME_MAX + 1];
+		size_t n = 0;
+		while ((isalnum((unsigned char)*ps->p) || *ps->p == '_') && n < RULE_NAME_MAX)
+			name[n++] = *ps->p++;
+		name[n] = '\0';
+		size_t idx = rules_find(ps->rs, name);
+		if (idx == SIZE_MAX) {
+			static __thread char msg[120];
+			snprintf(msg, sizeof(msg), "needs rule %s, which is not defined", name);
+			ps->error = msg;
+			return;
+		}
+		emit(ps, (struct meta_term){ .op = M_RULE, .rule = idx });
+	} else {
+		ps->error = "unexpected character";
+	}
+	ps->depth--;
+}
+
+/* One binary level: operands from next, joined by any of ops. */
+struct level {
+	const char *tok[4];
+	enum meta_op op[4];
+};
+
+static void parse_level(struct parser *ps, int lvl);
+
+static const struct level levels[] = {
+	{ { "||" }, { M_OR } },
+	{ { "&&" }, { M_AND } },
+	{ { "==", "!=" }, { M_EQ, M_NE } },
+	{ { ">=", "<=", ">", "<" }, { M_GE, M_LE, M_GT, M_LT } },
+	{ { "+", "-" }, { M_ADD, M_SUB } },
+	{ { "*", "/" }, { M_MUL, M_DIV } },
+};
+#define N_LEVELS (sizeof(levels) / sizeof(levels[0]))
+
+static void parse_next(struct parser *ps, int lvl)
+{
+	if (lvl + 1 < (int)N_LEVELS)
+		parse_level(ps, lvl + 1);
+	else
+		parse_primary(ps);
+}
+
+static void parse_level(struct parser *ps, int lvl)
+{
+	parse_next(ps, lvl);
+	for (bool more = true; more && !ps->error;) {
+		more = false;
+		for (int i = 0; i < 4 && levels[lvl].tok[i]; i++) {
+			if (take(ps, levels[lvl].tok[i])) {
+				parse_next(ps, lvl);
+				emit(ps, (struct meta_term){ .op = levels[lvl].op[i] });
+				more = true;
+				break;
+			}
+		}
+	}
+}
+
+static void parse_or(struct parser *ps)
+{
+	parse_level(ps, 0);
+}
+
+/* --- evaluation ------------------------------------------------------------------ */
+
+double rules_meta_eval(const struct rule *r, const unsigned *hits)
+{
+	double st[META_TERMS_MAX];
+	size_t sp = 0;
+	for (size_t i = 0; i < r->n_meta; i++) {
+		const struct meta_term *t = &r->meta[i];
+		if (t->op == M_RULE) {
+			st[sp++] = hits[t->rule];
+			continue;
+		}
+		if (t->op == M_NUM) {
+			st[sp++] = t->num;
+			continue;
+		}
+		if (t->op == M_NOT || t->op == M_NEG) {
+			st[sp - 1] = t->op == M_NOT ? !st[sp - 1] : -st[sp - 1];
+			continue;
+		}
+		double b = st[--sp], a = st[sp - 1], v = 0;
+		switch (t->op) {
+		case M_AND: v = a && b; break;
+		case M_OR: v = a || b; break;
+		case M_ADD: v = a + b; break;
+		case M_SUB: v = a - b; break;
+		case M_MUL: v = a * b; break;
+		case M_DIV: v = b != 0 ? a / b : 0; break;
+		case M_GT: v = a > b; break;
+		case M_GE: v = a >= b; break;
+		case M_LT: v = a < b; break;
+		case M_LE: v = a <= b; break;
+		case M_EQ: v = a == b; break;
+		case M_NE: v = a != b; break;
+		default: break;
+		}
+		st[sp - 1] = v;
+	}
+	return sp == 1 ? st[0] : 0;
+}
+
+/* --- settling the set -------------------------------------------------------------- */
+
+static void compile_pending(struct rule_set *rs)
+{
+	for (size_t i = 0; i < rs->n_pending; i++) {
+		struct pending_meta *pm = &rs->pending[i];
+		struct rule *r = &rs->rules[pm->rule];
+		bool superseded = false;
+		for (size_t j = i + 1; j < rs->n_pending; j++)
+			superseded |= rs->pending[j].rule == pm->rule;
+		if (!superseded && r->kind == RULE_META) {
+			struct parser ps = { .rs = rs, .p = pm->expr };
+			parse_or(&ps);
+			skip_space(&ps);
+			if (!ps.error && *ps.p)
+				ps.error = "unexpected text after the expression";
+			if (ps.error) {
+				rules_noted(rs, pm->file, pm->line, "%s: %s", r->name, ps.error);
+				r->defined = false;
+			} else {
+				r->meta = xreallocarray(NULL, ps.n, sizeof(*r->meta));
+				memcpy(r->meta, ps.out, ps.n * sizeof(*r->meta));
+				r->n_meta = ps.n;
+			}
+		}
+		free(pm->expr);
+		free(pm->file);
+	}
+	free(rs->pending);
+	rs->pending = NULL;
+	rs->n_pending = rs->cap_pending = 0;
+}
+
+/* Depth-first: a rule is active if it is defined, needs no network, and
+ * (a meta) everything it names is active; post-order gives the order. */
+static bool settle(struct rule_set *rs, size_t i, unsigned char *state)
+{
+	struct rule *r = &rs->rules[i];
+	if (state[i] == 2)
+		return r->active;
+	if (state[i] == 1)
+		return false;  /* a cycle: left out */
+	state[i] = 1;
+	/* "score X 0" switches a rule off (SpamAssassin's convention); a
+	 * sub-rule "__X" has no score of its own and runs for the metas. */
+	bool off = r->has_score && r->points == 0 && strncmp(r->name, "__", 2) != 0;
+	bool ok = r->defined && !r->net && !off && r->kind != RULE_NONE;
+	for (size_t t = 0; ok && t < r->n_meta; t++)
+		if (r->meta[t].op == M_RULE)
+			ok = settle(rs, r->meta[t].rule, state);
+	state[i] = 2;
+	r->active = ok;
+	if (ok)
+		rs->order[rs->n_active++] = i;
+	return ok;
+}
+
+void rules_finish(struct rule_set *rs)
+{
+	compile_pending(rs);
+	unsigned char *state = xcalloc(rs->n ? rs->n : 1, 1);
+	rs->order = xreallocarray(NULL, rs->n ? rs->n : 1, sizeof(*rs->order));
+	for (size_t i = 0; i < rs->n; i++)
+		settle(rs, i, state);
+	free(state);
+}

@@ -1,0 +1,110 @@
+"""Rules in SpamAssassin's format in the scanner (issue 11; SCAN-5):
+scan.rules names rule files and directories; each rule that hits is a
+symbol with the rule's score in the verdict; a rule set edited while the
+gateway runs takes effect with the next reload (the scanner is replaced
+and compiles the files again); lines we cannot run are reported by
+check-config with the rule file's line, and a rule file that cannot be
+read keeps the gateway from starting (fail closed)."""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+import mwsys
+
+RULES = """# test rules
+header   MW_SUBJ_MONEY  Subject =~ /win money/i
+describe MW_SUBJ_MONEY  Subject promises money
+score    MW_SUBJ_MONEY  2.5
+body     MW_BODY_PILLS  /cheap\\s+pills/i
+score    MW_BODY_PILLS  6
+body     __MW_URGENT    /urgent/i
+meta     MW_URGENT_PILLS  MW_BODY_PILLS && __MW_URGENT
+score    MW_URGENT_PILLS  4
+body     MW_EVAL        eval:check_stuff()
+"""
+HEAD = b"Date: Sun, 06 Dec 2026 20:00:00 +0000\r\nMessage-ID: <%s@client.test>\r\nSubject: %s\r\n"
+
+
+def message(token, subject=b"", body=b"hello"):
+    return HEAD % (token, token + b" " + subject) + b"\r\n" + body + b"\r\n"
+
+
+@pytest.fixture
+def rules_dir(tmp_path):
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "50_test.cf").write_text(RULES)
+    os.chmod(tmp_path, 0o755)
+    os.chmod(d, 0o755)
+    os.chmod(d / "50_test.cf", 0o644)
+    return d
+
+
+@pytest.fixture
+def gw(make_gateway_fn, make_sink_fn, rules_dir):
+    sink = make_sink_fn()
+    scan = {"rules": [str(rules_dir)],
+            "inbound": {"checks": {"rules": "score"}, "tag": 4, "refuse": 10}}
+    g = make_gateway_fn(sink=sink, scan=scan)
+    g.sink = sink
+    return g
+
+
+def send(gw, body):
+    with mwsys.SmtpClient(gw.port, source=mwsys.ADDRESSES.get()) as c:
+        assert c.greeting().code == 220
+        assert c.ehlo().code == 250
+        return c.transaction("a@client.test", ["user@example.test"], body)
+
+
+def verdict(gw, final, start):
+    assert final.code == 250, final
+    return gw.wait_event(start=start, proc="queue", event="scan_verdict", queue_id=mwsys.queue_id(final))
+
+
+def test_rule_hits_are_symbols_with_their_scores(gw):
+    start = gw.mark()
+    v = verdict(gw, send(gw, message(b"r-tag", b"WIN MONEY today")), start)
+    assert v["symbols"] == "MW_SUBJ_MONEY(3)" and v["action"] == "accept"
+    v = verdict(gw, send(gw, message(b"r-pills", body=b"cheap   pills")), start)
+    assert v["symbols"] == "MW_BODY_PILLS(6)" and v["action"] == "tag"
+    assert b"MW_BODY_PILLS(6)" in gw.sink.wait_token("r-pills").data
+
+
+def test_a_meta_rule_adds_up_to_a_refusal(gw):
+    final = send(gw, message(b"r-meta", b"win money", b"URGENT: cheap pills"))
+    assert final.code == 550, final  # 3 + 6 + 4 >= 10
+
+
+def test_an_edited_rule_file_changes_the_next_verdict_after_a_reload(gw, rules_dir):
+    start = gw.mark()
+    v = verdict(gw, send(gw, message(b"r-before", body=b"cheap pills")), start)
+    assert v["symbols"] == "MW_BODY_PILLS(6)"
+    (rules_dir / "50_test.cf").write_text(RULES.replace("score    MW_BODY_PILLS  6", "score    MW_BODY_PILLS  1"))
+    scanner = gw.pid("scanner")
+    start = gw.mark()
+    os.kill(gw.master_pid, signal.SIGHUP)
+    gw.wait_event(start=start, proc="scanner", event="rules_loaded", rules="4")
+    mwsys.wait_until(lambda: gw.pid("scanner") != scanner, what="a new scanner")
+    gw.wait_event(start=start, proc="scanner", event="queue_connected")
+    v = verdict(gw, send(gw, message(b"r-after", body=b"cheap pills")), start)
+    assert v["symbols"] == "MW_BODY_PILLS(1)"
+
+
+def test_check_config_names_unsupported_rules_with_their_line(gw, rules_dir, mw_bin):
+    r = subprocess.run([mw_bin, "check-config", "--no-dns", "-c", gw.config_path], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert "4 rules run, 1 lines or rules not supported" in out
+    assert f"{rules_dir}/50_test.cf:10: MW_EVAL: eval test not supported" in out
+
+
+def test_a_missing_rule_file_is_a_configuration_error(make_gateway_fn, make_sink_fn, tmp_path, mw_bin):
+    gw = make_gateway_fn(sink=make_sink_fn(), scan={"rules": [str(tmp_path / "nope.cf")]}, start=False)
+    gw.write_config()
+    r = subprocess.run([mw_bin, "check-config", "--no-dns", "-c", gw.config_path], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert f"scan.rules: {tmp_path}/nope.cf: No such file or directory" in r.stdout + r.stderr

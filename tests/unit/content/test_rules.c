@@ -1,0 +1,197 @@
+/* Rules in SpamAssassin's format (content/rules.h; issue 11): the rule
+ * kinds, meta expressions, scores, conditionals, include, and what is
+ * not supported being noted with file:line instead of failing. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "content/mime.h"
+#include "content/rules.h"
+
+static char dir[] = "/tmp/mw-rules-XXXXXX";
+static struct rule_set *rs;
+
+struct seen {
+	char names[32][64];
+	int points[32];
+	size_t n;
+};
+
+static void on_hit(void *arg, const char *name, int points, const char *describe)
+{
+	struct seen *s = arg;
+	if (s->n < 32) {
+		snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
+		s->points[s->n++] = points;
+	}
+}
+
+static int points_of(const struct seen *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->names[i], name) == 0)
+			return s->points[i];
+	return -99999;
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	mime_prepare();
+}
+
+static void teardown(void)
+{
+	rules_free(rs);
+	rs = NULL;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	strcpy(dir, "/tmp/mw-rules-XXXXXX");
+}
+
+TestSuite(rules, .init = setup, .fini = teardown);
+
+static void load(const char *text)
+{
+	const char *path = write_file("50_test.cf", text);
+	char err[512];
+	rs = rules_load(&path, 1, err, sizeof(err));
+	cr_assert_not_null(rs, "%s", err);
+}
+
+static struct seen match(const char *header, const char *body)
+{
+	char full[4096];
+	snprintf(full, sizeof(full), "%s\r\n%s", header, body);
+	const char *paras[] = { body };
+	size_t plen[] = { strlen(body) };
+	struct rules_input in = { full, strlen(full), header, strlen(header), paras, plen, 1, paras, plen, 1 };
+	struct seen s = { .n = 0 };
+	rules_match(rs, &in, on_hit, &s);
+	return s;
+}
+
+Test(rules, header_body_full_and_scores)
+{
+	load("header SUBJ_FREE Subject =~ /\\bfree\\b/i\n"
+	     "describe SUBJ_FREE Subject talks about free things\n"
+	     "score SUBJ_FREE 2.5\n"
+	     "header NO_DATE Date !~ /./\n"
+	     "header HAS_XMAILER exists:X-Mailer\n"
+	     "body BODY_VIAGRA /v[i1]agra/i\n"
+	     "full FULL_BOUNDARY /^--=_NextPart/m\n"
+	     "score FULL_BOUNDARY 1 2 3 4\n");
+	cr_assert_eq(rules_count(rs), 5);
+	struct seen s = match("Subject: FREE stuff\r\nX-Mailer: x\r\n", "buy v1agra now");
+	cr_assert_eq(points_of(&s, "SUBJ_FREE"), 250);
+	cr_assert_eq(points_of(&s, "NO_DATE"), 100, "no Date: the default score 1");
+	cr_assert_eq(points_of(&s, "HAS_XMAILER"), 100);
+	cr_assert_eq(points_of(&s, "BODY_VIAGRA"), 100);
+	cr_assert_eq(points_of(&s, "FULL_BOUNDARY"), -99999);
+	s = match("Subject: freedom\r\nDate: today\r\n", "nothing");
+	cr_assert_eq(s.n, 0);
+}
+
+Test(rules, header_decoding_raw_and_if_unset)
+{
+	load("header SUBJ_DEC Subject =~ /Grüße/\n"
+	     "header SUBJ_RAW Subject:raw =~ /=\\?utf-8\\?/i\n"
+	     "header UNSET_FOO X-Foo =~ /^none$/ [if-unset: none]\n"
+	     "header FROM_ADDR From:addr =~ /^a\\@b\\.example$/\n");
+	struct seen s = match("Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\nFrom: Someone <a@b.example>\r\n", "x");
+	cr_assert_eq(points_of(&s, "SUBJ_DEC"), 100);
+	cr_assert_eq(points_of(&s, "SUBJ_RAW"), 100);
+	cr_assert_eq(points_of(&s, "UNSET_FOO"), 100);
+	cr_assert_eq(points_of(&s, "FROM_ADDR"), 100);
+}
+
+Test(rules, meta_rules_boolean_and_arithmetic)
+{
+	load("body __A /alpha/\nbody __B /beta/\nbody __C /gamma/\n"
+	     "meta META_AND __A && !__B\n"
+	     "meta META_SUM (__A + __B + __C) >= 2\n"
+	     "meta META_META META_SUM || META_AND\n"
+	     "score META_SUM 3\n");
+	struct seen s = match("Subject: x\r\n", "alpha gamma");
+	cr_assert_eq(points_of(&s, "META_AND"), 100);
+	cr_assert_eq(points_of(&s, "META_SUM"), 300);
+	cr_assert_eq(points_of(&s, "META_META"), 100);
+	cr_assert_eq(points_of(&s, "__A"), -99999, "sub-rules are not reported");
+	s = match("Subject: x\r\n", "alpha beta");
+	cr_assert_eq(points_of(&s, "META_AND"), -99999);
+	cr_assert_eq(points_of(&s, "META_SUM"), 300);
+}
+
+Test(rules, unsupported_lines_are_noted_and_metas_on_them_left_out)
+{
+	load("loadplugin Mail::SpamAssassin::Plugin::Foo\n"
+	     "body EVAL_ONE eval:check_for_stuff()\n"
+	     "uri URI_ONE /example\\.com/\n"
+	     "meta NEEDS_EVAL EVAL_ONE && BODY_OK\n"
+	     "meta NEEDS_NOTHING_KNOWN NO_SUCH_RULE\n"
+	     "body BODY_OK /ok/\n"
+	     "body BAD_RE /(unclosed/\n"
+	     "ifplugin Mail::SpamAssassin::Plugin::Bar\n"
+	     "body IN_PLUGIN /ok/\n"
+	     "endif\n"
+	     "if (version >= 3.004000)\n"
+	     "body IN_VERSION /ok/\n"
+	     "endif\n"
+	     "score BODY_OFF 0\nbody BODY_OFF /ok/\n");
+	cr_assert_eq(rules_count(rs), 2, "BODY_OK and IN_VERSION run");
+	cr_assert_geq(rules_unsupported(rs), 5);
+	bool saw_eval = false, saw_line = false;
+	for (size_t i = 0; i < rules_notes(rs); i++) {
+		saw_eval |= strstr(rules_note(rs, i), "EVAL_ONE: eval test not supported") != NULL;
+		saw_line |= strstr(rules_note(rs, i), "50_test.cf:7: BAD_RE: regex does not compile") != NULL;
+	}
+	cr_assert(saw_eval);
+	cr_assert(saw_line, "notes name file and line");
+	struct seen s = match("Subject: x\r\n", "ok");
+	cr_assert_eq(s.n, 2);
+}
+
+Test(rules, include_and_directories_in_name_order)
+{
+	write_file("inc.cf", "body INCLUDED /inc/\n");
+	write_file("10_a.cf", "body ORDER /first/\ninclude inc.cf\n");
+	write_file("20_b.cf", "body ORDER /second/\nscore ORDER 5\n");
+	write_file("ignored.txt", "body IGNORED /x/\n");
+	const char *paths[] = { dir };
+	char err[512];
+	rs = rules_load(paths, 1, err, sizeof(err));
+	cr_assert_not_null(rs, "%s", err);
+	struct seen s = match("Subject: x\r\n", "second inc first");
+	cr_assert_eq(points_of(&s, "ORDER"), 500, "the later file's definition wins");
+	cr_assert_eq(points_of(&s, "INCLUDED"), 100);
+	cr_assert_eq(points_of(&s, "IGNORED"), -99999);
+}
+
+Test(rules, missing_file_is_an_error_and_catastrophic_regex_is_bounded)
+{
+	const char *missing = "/nonexistent/rules.cf";
+	char err[512];
+	cr_assert_null(rules_load(&missing, 1, err, sizeof(err)));
+	cr_assert(strstr(err, "/nonexistent/rules.cf: No such file") != NULL, "%s", err);
+	load("body SLOW /^(a+)+$/\n");
+	char body[5000];
+	memset(body, 'a', sizeof(body) - 2);
+	body[sizeof(body) - 2] = 'b';
+	body[sizeof(body) - 1] = '\0';
+	struct seen s = match("Subject: x\r\n", body);
+	cr_assert_eq(s.n, 0, "a match limit ends it: no hit");
+}
