@@ -30,6 +30,7 @@
 #include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/stopsig.h"
 #include "util/memfd.h"
 #include "util/offload.h"
 
@@ -284,6 +285,7 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	struct event *intr = evsignal_new(s.base, SIGINT, on_sigterm, &s);
 	event_add(term, NULL);
 	event_add(intr, NULL);
+	stopsig_release();
 	log_event(LOG_INFO, "ready", "workers", log_u64(SCAN_WORKERS), NULL);
 	event_base_dispatch(s.base);
 	/* At exit (issue 18 item 12): the workers finish the messages in

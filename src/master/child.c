@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "util/log.h"
+#include "util/stopsig.h"
 
 static bool fd_kept(const struct child_fds *fds, int fd)
 {
@@ -41,6 +42,7 @@ static void reset_signals(void)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	stopsig_block();  /* until the child's loop handles them (util/stopsig.h) */
 }
 
 pid_t child_spawn(const struct config *c, const struct child_spec *spec, const struct child_fds *fds)

@@ -49,6 +49,7 @@
 #include "smtp/params.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/stopsig.h"
 #include "util/offload.h"
 #include "verdict/verdict.h"
 
@@ -815,6 +816,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	struct event *intr = evsignal_new(q.base, SIGINT, on_sigterm, &q);
 	event_add(term, NULL);
 	event_add(intr, NULL);
+	stopsig_release();
 	log_event(LOG_INFO, "ready", "spool", "spool", NULL);
 	event_base_dispatch(q.base);
 

@@ -29,6 +29,7 @@
 #include "tls/tls.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/stopsig.h"
 #include "util/offload.h"
 
 struct smtpd_listener {
@@ -324,6 +325,7 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	struct event *intr = evsignal_new(d.base, SIGINT, on_sigterm, &d);
 	event_add(term, NULL);
 	event_add(intr, NULL);
+	stopsig_release();
 	log_event(LOG_INFO, "ready", "listeners", log_u64(n_listeners), NULL);
 	event_base_dispatch(d.base);
 	log_event(LOG_INFO, "stopped", NULL);
