@@ -3,7 +3,8 @@
  * what the MIME view offers: the raw message (full), the header section
  * (header), the decoded text parts (rawbody) and the rendered body —
  * Subject first, then each text part's paragraphs with their lines joined,
- * HTML with its tags taken out (body). Each rule that hits is a symbol
+ * HTML with its tags taken out (body), and the URLs in the text parts
+ * (uri, content/uri.h). Each rule that hits is a symbol
  * with the rule's score. Policy key scan.<direction>.checks.rules; its
  * points are not used (the rules carry their own).
  *
@@ -20,6 +21,7 @@
 #include "content/job.h"
 #include "content/mime.h"
 #include "content/rules.h"
+#include "content/uri.h"
 #include "util/alloc.h"
 
 /* The pieces the rules match, kept in one growing list of strings. */
@@ -132,11 +134,13 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		g_free(decoded);
 		free(subject);
 	}
+	struct uri_list uris = { 0 };
 	for (size_t i = 0; i < m->n_parts; i++) {
 		const struct mime_part *p = &m->parts[i];
 		if (strncmp(p->type, "text/", 5) != 0 || !p->data)
 			continue;
 		texts_add(&raw, p->data, p->len);
+		uri_extract(p->data, p->len, strcmp(p->type, "text/html") == 0, &uris);
 		if (strcmp(p->type, "text/html") == 0) {
 			size_t tl;
 			char *text = strip_html(p->data, p->len, &tl);
@@ -151,7 +155,15 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		.body = (const char *const *)body.s, .body_len = body.len, .n_body = body.n,
 		.rawbody = (const char *const *)raw.s, .rawbody_len = raw.len, .n_rawbody = raw.n,
 	};
+	size_t *uri_len = xreallocarray(NULL, uris.n ? uris.n : 1, sizeof(*uri_len));
+	for (size_t i = 0; i < uris.n; i++)
+		uri_len[i] = strlen(uris.uris[i]);
+	in.uri = (const char *const *)uris.uris;
+	in.uri_len = uri_len;
+	in.n_uri = uris.n;
 	rules_match(job->rules, &in, on_rule, job);
+	free(uri_len);
+	uri_list_free(&uris);
 	texts_free(&body, true);
 	texts_free(&raw, false);
 }

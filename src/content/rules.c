@@ -398,7 +398,7 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 	else if (strcmp(kw, "full") == 0)
 		define_regex_rule(rs, src, RULE_FULL, name, def);
 	else if (strcmp(kw, "uri") == 0)
-		rules_noted(rs, src->file, src->line, "%s: uri rules not supported yet", name);
+		define_regex_rule(rs, src, RULE_URI, name, def);
 	else if (strcmp(kw, "meta") == 0)
 		rules_define_meta(rs, rule_of(rs, name), def, src->file, src->line);
 	else if (strcmp(kw, "score") == 0)

@@ -2,9 +2,9 @@
  * Rules in SpamAssassin's file format (issue 11), so that rule sets
  * administrators already have work: header (with exists:, ALL, :raw,
  * :addr, :name, [if-unset: ...]), body, rawbody, full, meta (boolean and
- * arithmetic), score (1 or 4 values), describe, tflags (nice, multiple,
- * maxhits=N, net), priority, include, ifplugin/if/else/endif. What we do
- * not support (uri rules for now, eval: tests, plugins' own keywords) is
+ * arithmetic), uri, score (1 or 4 values), describe, tflags (nice,
+ * multiple, maxhits=N, net), priority, include, ifplugin/if/else/endif.
+ * What we do not support (eval: tests, plugins' own keywords) is
  * counted and noted with file:line, never fatal: a rule we cannot run is
  * left out, and so is every meta rule that needs it.
  *
@@ -51,6 +51,9 @@ struct rules_input {
 	const char *const *rawbody;  /* decoded text parts */
 	const size_t *rawbody_len;
 	size_t n_rawbody;
+	const char *const *uri;      /* URLs found in the text parts (content/uri.h) */
+	const size_t *uri_len;
+	size_t n_uri;
 };
 
 /* Called for every rule that hit and scores (names starting "__" are

@@ -17,7 +17,7 @@
 #define RULE_NAME_MAX 64
 #define META_TERMS_MAX 256
 
-enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_META };
+enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_URI, RULE_META };
 enum header_mode { HDR_DECODED, HDR_RAW, HDR_ADDR, HDR_NAME };
 
 /* One term of a meta expression in postfix order. */

@@ -153,6 +153,8 @@ static unsigned run_rule(const struct matcher *m, const struct rule *r, const st
 		return run_each(m, r, in->rawbody, in->rawbody_len, in->n_rawbody);
 	case RULE_FULL:
 		return count_matches(m, r->re, in->full, in->full_len, max_hits(r));
+	case RULE_URI:
+		return run_each(m, r, in->uri, in->uri_len, in->n_uri);
 	default:
 		return 0;
 	}

@@ -24,6 +24,8 @@ body     __MW_URGENT    /urgent/i
 meta     MW_URGENT_PILLS  MW_BODY_PILLS && __MW_URGENT
 score    MW_URGENT_PILLS  4
 body     MW_EVAL        eval:check_stuff()
+uri      MW_URI_EVIL    m{^https?://[^/]*evil\\.example}i
+score    MW_URI_EVIL    5
 """
 HEAD = b"Date: Sun, 06 Dec 2026 20:00:00 +0000\r\nMessage-ID: <%s@client.test>\r\nSubject: %s\r\n"
 
@@ -87,7 +89,7 @@ def test_an_edited_rule_file_changes_the_next_verdict_after_a_reload(gw, rules_d
     scanner = gw.pid("scanner")
     start = gw.mark()
     os.kill(gw.master_pid, signal.SIGHUP)
-    gw.wait_event(start=start, proc="scanner", event="rules_loaded", rules="4")
+    gw.wait_event(start=start, proc="scanner", event="rules_loaded", rules="5")
     mwsys.wait_until(lambda: gw.pid("scanner") != scanner, what="a new scanner")
     gw.wait_event(start=start, proc="scanner", event="queue_connected")
     v = verdict(gw, send(gw, message(b"r-after", body=b"cheap pills")), start)
@@ -98,7 +100,7 @@ def test_check_config_names_unsupported_rules_with_their_line(gw, rules_dir, mw_
     r = subprocess.run([mw_bin, "check-config", "--no-dns", "-c", gw.config_path], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout + r.stderr
-    assert "4 rules run, 1 lines or rules not supported" in out
+    assert "5 rules run, 1 lines or rules not supported" in out
     assert f"{rules_dir}/50_test.cf:10: MW_EVAL: eval test not supported" in out
 
 
@@ -108,3 +110,14 @@ def test_a_missing_rule_file_is_a_configuration_error(make_gateway_fn, make_sink
     r = subprocess.run([mw_bin, "check-config", "--no-dns", "-c", gw.config_path], capture_output=True, text=True)
     assert r.returncode != 0
     assert f"scan.rules: {tmp_path}/nope.cf: No such file or directory" in r.stdout + r.stderr
+
+
+def test_uri_rules_see_links_in_html_and_behind_redirectors(gw):
+    start = gw.mark()
+    html = (b"MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+            b"<p>Your <a href=3D\"http://redirect.example/r?u=3Dhttps%3A%2F%2FEvil.example%2Fpay\">invoice</a></p>\r\n")
+    token = b"r-uri"
+    body = HEAD % (token, token) + html
+    v = verdict(gw, send(gw, body), start)
+    assert v["symbols"] == "MW_URI_EVIL(5)" and v["action"] == "tag"

@@ -79,7 +79,9 @@ static struct seen match(const char *header, const char *body)
 	snprintf(full, sizeof(full), "%s\r\n%s", header, body);
 	const char *paras[] = { body };
 	size_t plen[] = { strlen(body) };
-	struct rules_input in = { full, strlen(full), header, strlen(header), paras, plen, 1, paras, plen, 1 };
+	struct rules_input in = { .full = full, .full_len = strlen(full), .header = header, .header_len = strlen(header),
+				  .body = paras, .body_len = plen, .n_body = 1, .rawbody = paras, .rawbody_len = plen,
+				  .n_rawbody = 1 };
 	struct seen s = { .n = 0 };
 	rules_match(rs, &in, on_hit, &s);
 	return s;
@@ -140,7 +142,6 @@ Test(rules, unsupported_lines_are_noted_and_metas_on_them_left_out)
 {
 	load("loadplugin Mail::SpamAssassin::Plugin::Foo\n"
 	     "body EVAL_ONE eval:check_for_stuff()\n"
-	     "uri URI_ONE /example\\.com/\n"
 	     "meta NEEDS_EVAL EVAL_ONE && BODY_OK\n"
 	     "meta NEEDS_NOTHING_KNOWN NO_SUCH_RULE\n"
 	     "body BODY_OK /ok/\n"
@@ -157,7 +158,7 @@ Test(rules, unsupported_lines_are_noted_and_metas_on_them_left_out)
 	bool saw_eval = false, saw_line = false;
 	for (size_t i = 0; i < rules_notes(rs); i++) {
 		saw_eval |= strstr(rules_note(rs, i), "EVAL_ONE: eval test not supported") != NULL;
-		saw_line |= strstr(rules_note(rs, i), "50_test.cf:7: BAD_RE: regex does not compile") != NULL;
+		saw_line |= strstr(rules_note(rs, i), "50_test.cf:6: BAD_RE: regex does not compile") != NULL;
 	}
 	cr_assert(saw_eval);
 	cr_assert(saw_line, "notes name file and line");
@@ -179,6 +180,22 @@ Test(rules, include_and_directories_in_name_order)
 	cr_assert_eq(points_of(&s, "ORDER"), 500, "the later file's definition wins");
 	cr_assert_eq(points_of(&s, "INCLUDED"), 100);
 	cr_assert_eq(points_of(&s, "IGNORED"), -99999);
+}
+
+Test(rules, uri_rules_match_each_url)
+{
+	load("uri MW_URI_EVIL m{^https?://[^/]*evil\\.example}i\nscore MW_URI_EVIL 3\n");
+	const char *uris[] = { "http://good.example/", "https://EVIL.example/pay" };
+	size_t ulen[] = { strlen(uris[0]), strlen(uris[1]) };
+	struct rules_input in = { .full = "x", .full_len = 1, .header = "", .header_len = 0,
+				  .uri = uris, .uri_len = ulen, .n_uri = 2 };
+	struct seen s = { .n = 0 };
+	rules_match(rs, &in, on_hit, &s);
+	cr_assert_eq(points_of(&s, "MW_URI_EVIL"), 300);
+	in.n_uri = 1;
+	s.n = 0;
+	rules_match(rs, &in, on_hit, &s);
+	cr_assert_eq(s.n, 0);
 }
 
 Test(rules, missing_file_is_an_error_and_catastrophic_regex_is_bounded)
