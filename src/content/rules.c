@@ -100,7 +100,10 @@ void rules_noted(struct rule_set *rs, const char *file, int line, const char *fm
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	char *s = xmalloc(strlen(file) + strlen(text) + 24);
-	sprintf(s, "%s:%d: %s", file, line, text);
+	if (file[0])
+		sprintf(s, "%s:%d: %s", file, line, text);
+	else
+		sprintf(s, "%s", text);  /* the text names its place itself */
 	rs->notes[rs->n_notes++] = s;
 }
 
@@ -125,7 +128,9 @@ static pcre2_code *compile_regex(const char *text, const char **why)
 		*why = "regex not closed";
 		return NULL;
 	}
-	uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	/* Bytes, as SpamAssassin matches by default: rule files hold Latin-1
+	 * bytes in patterns, and the text is UTF-8 that byte patterns match. */
+	uint32_t options = 0;
 	for (const char *f = end + 1; *f && !isspace((unsigned char)*f); f++) {
 		switch (*f) {
 		case 'i': options |= PCRE2_CASELESS; break;
@@ -334,7 +339,42 @@ static bool condition_true(const char *kind, const char *cond)
 struct cond_stack {
 	bool active[COND_DEPTH_MAX + 1];
 	int depth;
+	char why[COND_DEPTH_MAX + 1][160];   /* the false condition at each depth, "file:line: ifplugin X" */
+	size_t skipped[COND_DEPTH_MAX + 1];  /* rule lines under it */
 };
+
+static bool defines_rule(const char *kw)
+{
+	static const char *const kinds[] = { "header", "body", "rawbody", "full", "uri", "meta", "mimeheader" };
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kw, kinds[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A line under a false condition: rules there are left out (for the
+ * plugin we do not have); counted, and noted once per block at its end. */
+static void skipped_by_condition(struct rule_set *rs, struct cond_stack *cs, const char *kw)
+{
+	if (defines_rule(kw))
+		cs->skipped[cs->depth]++;
+}
+
+static bool outer_of(const struct cond_stack *cs)
+{
+	return cs->active[cs->depth - 1];
+}
+
+static void block_ended(struct rule_set *rs, struct cond_stack *cs)
+{
+	size_t n = cs->skipped[cs->depth];
+	if (n && cs->why[cs->depth][0]) {
+		rs->unsupported += n - 1;  /* rules_noted counts one */
+		rules_noted(rs, "", 0, "%s: %zu rules left out", cs->why[cs->depth], n);
+	}
+	cs->skipped[cs->depth] = 0;
+	cs->why[cs->depth][0] = '\0';
+}
 
 /* ifplugin / if / else / endif; true if the line was one of them. */
 static bool conditional(struct rule_set *rs, const struct source *src, const char *kw, char *args,
@@ -347,16 +387,47 @@ static bool conditional(struct rule_set *rs, const struct source *src, const cha
 			return true;
 		}
 		cs->active[++cs->depth] = outer && condition_true(kw, args);
+		cs->skipped[cs->depth] = 0;
+		cs->why[cs->depth][0] = '\0';
+		if (outer && !cs->active[cs->depth])
+			snprintf(cs->why[cs->depth], sizeof(cs->why[0]), "%s:%d: %s %.100s", src->file, src->line, kw,
+				 rest(args));
 	} else if (strcmp(kw, "else") == 0) {
-		if (cs->depth > 0)
-			cs->active[cs->depth] = cs->active[cs->depth - 1] && !cs->active[cs->depth];
+		if (cs->depth > 0) {
+			block_ended(rs, cs);
+			bool was = cs->active[cs->depth];
+			cs->active[cs->depth] = outer_of(cs) && !was;
+			if (outer_of(cs) && was)
+				snprintf(cs->why[cs->depth], sizeof(cs->why[0]), "%s:%d: else", src->file, src->line);
+		}
 	} else if (strcmp(kw, "endif") == 0) {
-		if (cs->depth > 0)
+		if (cs->depth > 0) {
+			block_ended(rs, cs);
 			cs->depth--;
+		}
 	} else {
 		return false;
 	}
 	return true;
+}
+
+/* A line that configures something else than a rule (report templates,
+ * lists for plugins we do not have, ...): counted per keyword, one note
+ * per keyword with the first place it appeared. */
+static void setting_ignored(struct rule_set *rs, const struct source *src, const char *kw)
+{
+	rs->ignored++;
+	for (size_t i = 0; i < rs->n_settings; i++)
+		if (strcmp(rs->settings[i].kw, kw) == 0) {
+			rs->settings[i].count++;
+			return;
+		}
+	if (rs->n_settings == RULES_SETTINGS_MAX)
+		return;
+	struct ignored_setting *st = &rs->settings[rs->n_settings++];
+	snprintf(st->kw, sizeof(st->kw), "%s", kw);
+	snprintf(st->first, sizeof(st->first), "%s:%d", src->file, src->line);
+	st->count = 1;
 }
 
 static void parse_line(struct rule_set *rs, const struct source *src, const char *kw, char *line, int depth,
@@ -382,7 +453,10 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 	bool about = strcmp(kw, "score") == 0 || strcmp(kw, "describe") == 0 || strcmp(kw, "tflags") == 0 ||
 		     strcmp(kw, "priority") == 0;
 	if (!defines && !about) {
-		rules_noted(rs, src->file, src->line, "%s: not supported", kw);
+		if (strcmp(kw, "mimeheader") == 0)  /* a rule kind we cannot run yet */
+			rules_noted(rs, src->file, src->line, "%s %s: not supported", kw, name);
+		else
+			setting_ignored(rs, src, kw);
 		return;
 	}
 	if (!rule_name_ok(name)) {
@@ -449,10 +523,14 @@ static void load_file(struct rule_set *rs, const char *path, int depth, char *er
 			continue;
 		char *args = text;
 		char *kw = word(&args);
-		if (conditional(rs, &src, kw, args, &cs) || !cs.active[cs.depth])
+		if (conditional(rs, &src, kw, args, &cs))
 			continue;
-		if (strcmp(kw, "lang") == 0) {
-			rules_noted(rs, src.file, src.line, "lang: language-specific lines not supported");
+		if (!cs.active[cs.depth]) {
+			skipped_by_condition(rs, &cs, kw);
+			continue;
+		}
+		if (strcmp(kw, "lang") == 0 || strcmp(kw, "test") == 0) {
+			rs->ignored++;  /* translated descriptions, test vectors: nothing to run */
 			continue;
 		}
 		parse_line(rs, &src, kw, args, depth, err, errlen);
@@ -539,6 +617,20 @@ size_t rules_count(const struct rule_set *rs)
 size_t rules_unsupported(const struct rule_set *rs)
 {
 	return rs->unsupported;
+}
+
+size_t rules_ignored(const struct rule_set *rs)
+{
+	return rs->ignored;
+}
+
+size_t rules_settings(const struct rule_set *rs, size_t i, const char **kw, const char **first)
+{
+	if (i >= rs->n_settings)
+		return 0;
+	*kw = rs->settings[i].kw;
+	*first = rs->settings[i].first;
+	return rs->settings[i].count;
 }
 
 size_t rules_notes(const struct rule_set *rs)

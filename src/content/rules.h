@@ -33,6 +33,12 @@ void rules_free(struct rule_set *rs);
 /* Rules that will run, and lines/rules left out. */
 size_t rules_count(const struct rule_set *rs);
 size_t rules_unsupported(const struct rule_set *rs);
+/* Lines that configure something else than rules (report templates,
+ * plugin lists, translated descriptions): ignored, counted per keyword.
+ * rules_settings: the i-th keyword's count (0 past the end), with the
+ * keyword and the file:line of its first line. */
+size_t rules_ignored(const struct rule_set *rs);
+size_t rules_settings(const struct rule_set *rs, size_t i, const char **kw, const char **first);
 /* The i-th note ("file:line: what was not taken"), i < rules_notes(rs). */
 size_t rules_notes(const struct rule_set *rs);
 const char *rules_note(const struct rule_set *rs, size_t i);

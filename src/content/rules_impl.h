@@ -57,6 +57,14 @@ struct rule {
 	unsigned maxhits;
 };
 
+#define RULES_SETTINGS_MAX 64
+
+struct ignored_setting {
+	char kw[40];
+	char first[300];    /* file:line of its first line */
+	size_t count;
+};
+
 struct rule_set {
 	struct rule *rules;
 	size_t n, cap;
@@ -64,7 +72,10 @@ struct rule_set {
 	size_t table_cap;
 	size_t *order;      /* active rules, meta rules after what they need */
 	size_t n_active;
-	size_t unsupported;
+	size_t unsupported;  /* rules (and rule lines) that cannot run */
+	size_t ignored;      /* setting lines that are not rules */
+	struct ignored_setting settings[RULES_SETTINGS_MAX];
+	size_t n_settings;
 	char *notes[RULES_NOTES_MAX];
 	size_t n_notes;
 	/* Meta rules are defined before the rules they name may be: their

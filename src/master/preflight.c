@@ -65,6 +65,12 @@ static void check_rules(const struct config *c, struct config_errors *errs, stru
 		if (rules_notes(rs) < rules_unsupported(rs))
 			config_errors_add(warnings, "  (and %zu more)", rules_unsupported(rs) - rules_notes(rs));
 	}
+	if (rules_ignored(rs)) {
+		config_errors_add(warnings, "%s: warning: %zu lines that are not rules ignored:", at, rules_ignored(rs));
+		const char *kw, *first;
+		for (size_t i = 0, n; (n = rules_settings(rs, i, &kw, &first)) > 0; i++)
+			config_errors_add(warnings, "  %s: %s: %zu lines", first, kw, n);
+	}
 	rules_free(rs);
 }
 

@@ -166,6 +166,25 @@ Test(rules, unsupported_lines_are_noted_and_metas_on_them_left_out)
 	cr_assert_eq(s.n, 2);
 }
 
+Test(rules, settings_and_plugin_blocks_are_counted_apart_from_rules)
+{
+	load("report _SUMMARY_\nreport more\nrequired_score 5\nlang de describe X Beschreibung\n"
+	     "ifplugin Mail::SpamAssassin::Plugin::HTMLEval\nbody H1 eval:html_test('x')\nbody H2 /y/\nendif\n"
+	     "body LATIN1 /caf\xe9/\n");
+	cr_assert_eq(rules_count(rs), 1, "LATIN1: rule files hold Latin-1 bytes, matched as bytes");
+	cr_assert_eq(rules_unsupported(rs), 2, "the two rules under the plugin we lack");
+	bool block = false;
+	for (size_t i = 0; i < rules_notes(rs); i++)
+		block |= strstr(rules_note(rs, i), "50_test.cf:5: ifplugin Mail::SpamAssassin::Plugin::HTMLEval: 2 rules "
+					       "left out") != NULL;
+	cr_assert(block);
+	cr_assert_eq(rules_ignored(rs), 4);
+	const char *kw, *first;
+	cr_assert_eq(rules_settings(rs, 0, &kw, &first), 2);
+	cr_assert_str_eq(kw, "report");
+	cr_assert(strstr(first, "50_test.cf:1") != NULL);
+}
+
 Test(rules, include_and_directories_in_name_order)
 {
 	write_file("inc.cf", "body INCLUDED /inc/\n");
