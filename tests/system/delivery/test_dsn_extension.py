@@ -9,23 +9,9 @@ queue.delay_warning (Q-2)."""
 import pytest
 
 import mwsys
-from peers import LmtpServer, PeerSink, parse_dsn
+from peers import LmtpServer, parse_dsn
 
 SENDER = "sender@other.test"
-
-
-@pytest.fixture(scope="module")
-def peer(ports):
-    s = PeerSink(ports.get()).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def bounces(ports):
-    s = PeerSink(ports.get()).start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,23 +7,9 @@ written on raw sockets (peers.RawPeer) so that it can send any bytes."""
 import pytest
 
 import mwsys
-from peers import PeerSink, RawPeer, send
+from peers import send
 
 SENDER = "sender@other.test"
-
-
-@pytest.fixture(scope="module")
-def raw(ports):
-    s = RawPeer(ports.get()).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def bounces(ports):
-    s = PeerSink(ports.get()).start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -21,21 +21,6 @@ def _body(token, extra=""):
 
 
 @pytest.fixture(scope="module")
-def peer(ports):
-    s = PeerSink(ports.get()).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def bounces(ports):
-    """Where bounces to SENDER arrive (other.test routed here)."""
-    s = PeerSink(ports.get()).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
 def lmtp(ports):
     s = LmtpServer(port=ports.get()).start()
     yield s
