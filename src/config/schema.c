@@ -272,13 +272,14 @@ static bool parse_with_unit(const char *text, size_t len, const struct unit *uni
 	return true;
 }
 
+static const struct unit duration_units[] = {
+	{ 's', 1 }, { 'm', MINUTE }, { 'h', HOUR }, { 'd', DAY }, { 0, 0 },
+};
+
 static const struct unit size_units[] = {
 	{ 'k', KIB }, { 'K', KIB }, { 'm', MIB }, { 'M', MIB }, { 'g', GIB }, { 'G', GIB }, { 0, 0 },
 };
 
-static const struct unit duration_units[] = {
-	{ 's', 1 }, { 'm', MINUTE }, { 'h', HOUR }, { 'd', DAY }, { 0, 0 },
-};
 
 /* A bound as the administrator would write it: "2G", "1h", "1000". */
 static void format_bound(enum schema_type type, unsigned long long v, char *buf, size_t size)
@@ -410,4 +411,10 @@ bool schema_set(const struct schema_key *k, void *base, const char *text, size_t
 		memcpy(field, &u, sizeof(u));
 	}
 	return true;
+}
+
+bool schema_parse_duration(const char *text, unsigned long long *seconds)
+{
+	bool overflow = false;
+	return parse_with_unit(text, strlen(text), duration_units, seconds, &overflow) && !overflow;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "quarantine/listing.h"
 #include "queue/envelope.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -22,7 +23,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: mailwarden quarantine [-c FILE] list\n"
+	fprintf(stderr, "usage: mailwarden quarantine [-c FILE] list [--json] [--from S] [--to S] [--since DURATION] "
+			"[--min-score N]\n"
 			"       mailwarden quarantine [-c FILE] show|release|delete QUEUE-ID\n");
 	return 2;
 }
@@ -63,29 +65,6 @@ static void print_summary(const char *id, const struct envelope *e)
 	for (size_t i = 0; i < e->n_rcpts; i++)
 		printf("%s<%s>", i ? "," : "", e->rcpts[i].addr);
 	printf(" verdict=\"%s\"\n", e->verdict ? e->verdict : "");
-}
-
-static int cmd_list(int dir)
-{
-	DIR *d = fdopendir(dup(dir));
-	if (!d)
-		return 1;
-	for (struct dirent *de; (de = readdir(d)) != NULL;) {
-		if (!queue_id_valid(de->d_name))
-			continue;
-		struct envelope e;
-		size_t len;
-		unsigned char *buf = read_message(dir, de->d_name, &len, &e, false);
-		if (!buf) {
-			printf("%s (unreadable)\n", de->d_name);
-			continue;
-		}
-		print_summary(de->d_name, &e);
-		envelope_clear(&e);
-		free(buf);
-	}
-	closedir(d);
-	return 0;
 }
 
 /* Q-3, issue 16: every action is audited: who (the real uid), what, on
@@ -145,17 +124,21 @@ int quarantine_command(int argc, char **argv)
 	const char *path = NULL;
 	int opt;
 	optind = 1;
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
+	while ((opt = getopt(argc, argv, "+c:")) != -1) {  /* "+": the verb's options are its own */
 		if (opt != 'c')
 			return usage();
 		path = optarg;
 	}
 	if (optind >= argc)
 		return usage();
-	const char *verb = argv[optind];
-	const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
+	int at = optind;  /* listing_options() moves optind */
+	const char *verb = argv[at];
+	const char *id = at + 1 < argc ? argv[at + 1] : NULL;
 	bool list = strcmp(verb, "list") == 0;
-	if ((list && id) || (!list && (!id || optind + 2 != argc)) ||
+	struct listing_filter filter;
+	if (list && !listing_options(argc - at, argv + at, &filter))
+		return usage();
+	if ((!list && (!id || at + 2 != argc)) ||
 	    (!list && strcmp(verb, "show") != 0 && strcmp(verb, "release") != 0 && strcmp(verb, "delete") != 0))
 		return usage();
 	struct config_errors errs = { 0 };
@@ -171,6 +154,8 @@ int quarantine_command(int argc, char **argv)
 	snprintf(qdir, sizeof(qdir), "%s/spool/quarantine", c->state_dir);
 	snprintf(rdir, sizeof(rdir), "%s/spool/released", c->state_dir);
 	config_free(c);
+	if (list)
+		id = NULL;
 	if (id && !queue_id_valid(id)) {
 		fprintf(stderr, "mailwarden: %s: not a queue id\n", id);
 		audit(echo, verb, id, 2, "not a queue id");
@@ -182,7 +167,7 @@ int quarantine_command(int argc, char **argv)
 	if (dir < 0)
 		why = strerror(errno);
 	else if (list)
-		rc = cmd_list(dir);
+		rc = listing_print(dir, &filter);
 	else if (strcmp(verb, "show") == 0)
 		rc = cmd_show(dir, id, &why);
 	else if (strcmp(verb, "release") == 0)

@@ -82,6 +82,9 @@ static const struct config_key queue_keys[] = {
 	    "keep a connection open for the next message to the same next hop" }, "true" },
 	{ { "source_address", SCHEMA_STRING, 1, 200, OFF(source_address), NULL, check_source_address,
 	    "IPv4 and/or IPv6 address outbound connections come from (SEC-3: the one whose PTR is hostname)" }, NULL },
+	{ { "quarantine_expiry", SCHEMA_DURATION, 0, 3650 * DAY, OFF(quarantine_expiry), NULL, NULL,
+	    "time a quarantined message is kept after its arrival, then deleted (logged); 0: until deleted by hand" },
+	  "30d" },
 };
 
 static void *queue_create(void)

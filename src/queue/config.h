@@ -30,6 +30,7 @@ struct queue_config {
 	unsigned per_destination; /* connections to one next hop */
 	bool connection_reuse;    /* keep connections for the next message to the same next hop */
 	char *source_address;     /* "192.0.2.25 2001:db8::25" (net/srcaddr.h), or NULL: the kernel's choice */
+	unsigned quarantine_expiry; /* seconds a quarantined message is kept; 0: until deleted */
 };
 
 struct config_section;

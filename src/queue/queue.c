@@ -39,6 +39,7 @@
 #include "ipc/ctl.h"
 #include "ipc/txn.h"
 #include "policy/rewrite.h"
+#include "queue/config.h"
 #include "queue/content_scan.h"
 #include "queue/control.h"
 #include "queue/scheduler.h"
@@ -94,6 +95,9 @@ struct queue {
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
 	size_t n_smtpd, cap_smtpd;
 	struct scan_watch scan_watch;
+	unsigned expiry_ticks;       /* seconds since the last quarantine expiry run */
+	bool expiring;               /* one is running on a commit worker */
+	uint64_t expire_age;         /* its queue.quarantine_expiry */
 	/* The policy for authenticated mail when the configuration has no
 	 * scan: section: the checks' defaults, in which from_binding refuses
 	 * (REL-3 on the header holds whatever the configuration). */
@@ -767,13 +771,42 @@ static void released_one(const char *id, void *arg)
 	recover_one(id, false, arg);
 }
 
+/* Quarantine expiry on a commit worker (it reads every quarantined
+ * file's envelope: no such I/O on the loop). */
+static void expire_run(void *arg)
+{
+	struct queue *q = arg;
+	spool_expire_quarantine(q->spool, (uint64_t)time(NULL), q->expire_age);
+}
+
+static void expire_done(void *arg)
+{
+	struct queue *q = arg;
+	q->expiring = false;
+}
+
+/* Every quarter of the expiry, at most every 10 minutes. */
+static void maybe_expire(struct queue *q)
+{
+	unsigned expiry = q->config->queue->quarantine_expiry;
+	unsigned every = expiry / 4 < 1 ? 1 : expiry / 4 > 600 ? 600 : expiry / 4;
+	if (!expiry || q->expiring || ++q->expiry_ticks < every)
+		return;
+	q->expiry_ticks = 0;
+	q->expiring = true;
+	q->expire_age = expiry;  /* the worker must not read a snapshot a reload may free */
+	offload_run(q->committers, expire_run, expire_done, q);
+}
+
 /* Once a second: `mailwarden quarantine release` puts files into
- * released/: take them; and hand smtpd changed scanner files. */
+ * released/: take them; hand smtpd changed scanner files; expire what
+ * has been in quarantine long enough. */
 static void on_release_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct queue *q = arg;
 	spool_take_released(q->spool, released_one, q);
 	scan_watch_poll(&q->scan_watch, q->config, q->smtpd, q->n_smtpd);
+	maybe_expire(q);
 }
 
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)

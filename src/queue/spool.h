@@ -112,6 +112,11 @@ int spool_replace_message(struct spool *s, const struct envelope *e, int fd, int
 /* RECEIVING -> QUARANTINED: like spool_commit, into quarantine/. */
 int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t body_len);
 
+/* Delete every quarantined message that arrived max_age seconds or more
+ * before now (wall clock: arrival is stored as such), each logged
+ * `quarantine_expired`. Returns how many. May run on a worker thread. */
+size_t spool_expire_quarantine(struct spool *s, uint64_t now, uint64_t max_age);
+
 /* released/<id> -> QUEUED for every file there; found() as in recovery. */
 void spool_take_released(struct spool *s, void (*found)(const char *id, void *arg), void *arg);
 

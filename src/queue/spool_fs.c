@@ -449,6 +449,43 @@ static void take_one(const char *name, void *arg)
 	c->found(name, c->arg);
 }
 
+struct expire_ctx {
+	struct spool *s;
+	uint64_t now, max_age;
+	size_t removed;
+};
+
+static void expire_one(const char *name, void *arg)
+{
+	struct expire_ctx *c = arg;
+	if (!queue_id_valid(name))
+		return;
+	int fd = openat(c->s->quarantine_fd, name, O_RDONLY | O_CLOEXEC);
+	struct envelope e;
+	if (fd < 0)
+		return;
+	bool ok = envelope_read(fd, &e);
+	close(fd);
+	if (!ok)
+		return;  /* unreadable: left for the administrator, never deleted unseen */
+	uint64_t age = c->now > e.arrival ? c->now - e.arrival : 0;
+	if (age >= c->max_age && unlinkat(c->s->quarantine_fd, name, 0) == 0) {
+		c->removed++;
+		log_event(LOG_INFO, "quarantine_expired", "queue_id", name, "age", log_u64(age), "from", e.sender,
+			  NULL);
+	}
+	envelope_clear(&e);
+}
+
+size_t spool_expire_quarantine(struct spool *s, uint64_t now, uint64_t max_age)
+{
+	struct expire_ctx c = { s, now, max_age, 0 };
+	for_each_entry(s->quarantine_fd, expire_one, &c);
+	if (c.removed && fsync(s->quarantine_fd) < 0)
+		log_event(LOG_ERR, "spool_error", "op", "expire", "msg", strerror(errno), NULL);
+	return c.removed;
+}
+
 void spool_take_released(struct spool *s, void (*found)(const char *id, void *arg), void *arg)
 {
 	struct release_ctx c = { s, found, arg };
