@@ -16,6 +16,7 @@
 #include "config/check.h"
 #include "config/config.h"
 #include "ctl/queuectl.h"
+#include "ctl/learncmd.h"
 #include "ctl/scancmd.h"
 #include "master/master.h"
 #include "master/preflight.h"
@@ -182,6 +183,7 @@ static const struct subcommand subcommands[] = {
 	{ "passwd", cmd_passwd, "passwd [-m yescrypt|bcrypt|sha512] USER   print a credentials line (password on stdin)" },
 	{ "queue", queuectl_main, "queue [-c FILE] list [--json] | show ID | flush [ID] | hold ID | release ID | delete ID" },
 	{ "version", cmd_version, "version   print the version" },
+	{ "learn", learncmd_main, "learn [-c FILE] --spam|--ham|--forget MESSAGE|MBOX|DIRECTORY...   train Bayes" },
 	{ "scan", scancmd_main, "scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] MESSAGE...   content checks on saved messages" },
 	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete [ID]   held messages" },
 };

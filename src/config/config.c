@@ -635,3 +635,13 @@ void config_free(struct config *c)
 	free(c->dns.servers);
 	free(c);
 }
+
+struct config *config_load_or_report(const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct config *c = config_load(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.items[i]);
+	config_errors_free(&errs);
+	return c;
+}

@@ -150,6 +150,8 @@ void config_errors_free(struct config_errors *e);
 /* Load a file (path) or, with path == NULL, the embedded default.
  * Returns NULL if there was any error; every error is in *errs. */
 struct config *config_load(const char *path, struct config_errors *errs);
+/* The same for the command-line tools: every error printed to stderr. */
+struct config *config_load_or_report(const char *path);
 
 /* The embedded default configuration as YAML text. */
 extern const char config_default_yaml[];

@@ -11,6 +11,7 @@ extern const struct content_check content_check_from_binding;
 extern const struct content_check content_check_mime;
 extern const struct content_check content_check_gtube;
 extern const struct content_check content_check_rules;
+extern const struct content_check content_check_bayes;
 
 const struct content_check *const content_checks[] = {
 	&content_check_headers,
@@ -19,6 +20,7 @@ const struct content_check *const content_checks[] = {
 	&content_check_mime,
 	&content_check_gtube,
 	&content_check_rules,
+	&content_check_bayes,
 };
 
 const size_t content_n_checks = sizeof(content_checks) / sizeof(content_checks[0]);

@@ -17,6 +17,7 @@
 
 struct auth_db;
 struct rule_set;
+struct bayes_model;
 struct config;
 struct scan_direction;
 
@@ -25,6 +26,7 @@ struct content_job {
 	const struct config *config;
 	const struct auth_db *senders;     /* REL-3's sender-login table; NULL: none */
 	const struct rule_set *rules;      /* scan.rules (content/rules.h); NULL: none */
+	const struct bayes_model *bayes;   /* state_dir/bayes.db as learnt (content/bayes.h); NULL: none */
 	const struct scan_direction *dir;  /* whose checks and policy apply */
 	struct ipc_scan_request req;       /* envelope, login, smtpd's symbols; req.size = the message's */
 	/* Optional: told of every hit (check, symbol, points as scored, whether

@@ -20,6 +20,7 @@
 
 #include "auth/authdb.h"
 #include "config/config.h"
+#include "content/bayes.h"
 #include "content/check.h"
 #include "content/job.h"
 #include "content/rules.h"
@@ -56,6 +57,7 @@ struct scanner {
 	struct offload *workers;      /* the checks run there (util/offload.h) */
 	const struct auth_db *senders;  /* the sender-login table (scanner_prepare) */
 	const struct rule_set *rules;   /* scan.rules (scanner_prepare) */
+	const struct bayes_model *bayes;  /* state_dir/bayes.db (scanner_prepare) */
 	/* The policy when the configuration has no scan: section: every
 	 * check at its default, so REL-3's from_binding still refuses. */
 	struct scan_direction defaults;
@@ -67,6 +69,8 @@ struct scanner {
 static struct auth_db *prepared_senders;
 /* scan.rules, compiled before the chroot hides the files; NULL: none. */
 static struct rule_set *prepared_rules;
+/* state_dir/bayes.db, read whole before the chroot; NULL: not trained. */
+static struct bayes_model *prepared_bayes;
 
 /* --- worker threads ---------------------------------------------------------- */
 
@@ -193,6 +197,7 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	job->config = s->config;
 	job->senders = s->senders;
 	job->rules = s->rules;
+	job->bayes = s->bayes;
 	job->dir = !sc ? &s->defaults : job->req.outbound ? &sc->outbound : &sc->inbound;
 	s->in_flight++;
 	offload_run(s->workers, task_run, task_done, t);
@@ -242,6 +247,26 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	maybe_stop(s);
 }
 
+/* What `mailwarden learn` taught, read whole (no file access after the
+ * chroot); no store yet: no Bayes. A store that cannot be read is an
+ * error: the scanner would run with less than the administrator set up. */
+static bool load_bayes(const struct config *c)
+{
+	char path[4200], err[512];
+	snprintf(path, sizeof(path), "%s/%s", c->state_dir, BAYES_DB_NAME);
+	prepared_bayes = bayes_model_load(path, err, sizeof(err));
+	if (!prepared_bayes && err[0]) {
+		log_event(LOG_ERR, "bayes_error", "msg", err, NULL);
+		return false;
+	}
+	if (prepared_bayes) {
+		unsigned long spam, ham;
+		bayes_model_counts(prepared_bayes, &spam, &ham);
+		log_event(LOG_INFO, "bayes_loaded", "spam", log_u64(spam), "ham", log_u64(ham), NULL);
+	}
+	return true;
+}
+
 /* The sender-login table comes from the file, read here in the scanner's
  * own child before its privilege drop, not from the master's smtpd
  * assets (inherited through fork, like smtpd's): those hold the password
@@ -266,12 +291,12 @@ bool scanner_prepare(const struct config *c)
 		log_event(LOG_INFO, "rules_loaded", "rules", log_u64(rules_count(prepared_rules)), "not_supported",
 			  log_u64(rules_unsupported(prepared_rules)), NULL);
 	}
-	return true;
+	return load_bayes(c);
 }
 
 int scanner_main(const struct config *c, const struct child_fds *fds)
 {
-	struct scanner s = { .config = c, .senders = prepared_senders, .rules = prepared_rules };
+	struct scanner s = { .config = c, .senders = prepared_senders, .rules = prepared_rules, .bayes = prepared_bayes };
 	scan_direction_defaults(&s.defaults);
 	s.base = event_base_new();
 	if (s.base)
@@ -302,5 +327,7 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	prepared_senders = NULL;
 	rules_free(prepared_rules);
 	prepared_rules = NULL;
+	bayes_model_free(prepared_bayes);
+	prepared_bayes = NULL;
 	return 0;
 }

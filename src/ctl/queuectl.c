@@ -61,11 +61,7 @@ int queuectl_main(int argc, char **argv)
 	if (n < 1 || n > 2 || !arg_ok(words[0], words[1]))
 		return usage();
 
-	struct config_errors errs = { 0 };
-	struct config *c = config_load(path, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.items[i]);
-	config_errors_free(&errs);
+	struct config *c = config_load_or_report(path);
 	if (!c)
 		return 1;
 	bool echo = c->log.target == LOG_TARGET_STDERR;

@@ -14,6 +14,7 @@
 
 #include "auth/authdb.h"
 #include "config/config.h"
+#include "content/bayes.h"
 #include "content/check.h"
 #include "content/job.h"
 #include "content/rules.h"
@@ -163,7 +164,8 @@ static void print_json(const char *path, const struct verdict *v, const struct h
 
 /* One message: the checks, the verdict, the report. */
 static bool scan_one(const char *path, const struct config *c, const struct auth_db *senders,
-		     const struct rule_set *rules, const struct scan_direction *dir, const struct options *o)
+		     const struct rule_set *rules, const struct bayes_model *bayes, const struct scan_direction *dir,
+		     const struct options *o)
 {
 	const char *why = NULL;
 	size_t len = 0;
@@ -177,6 +179,7 @@ static bool scan_one(const char *path, const struct config *c, const struct auth
 	job->config = c;
 	job->senders = senders;
 	job->rules = rules;
+	job->bayes = bayes;
 	job->dir = dir;
 	job->req.outbound = o->outbound;
 	job->req.size = len;
@@ -204,11 +207,7 @@ int scancmd_main(int argc, char **argv)
 	struct options o = { 0 };
 	if (!parse_options(argc, argv, &o))
 		return usage();
-	struct config_errors errs = { 0 };
-	struct config *c = config_load(o.config, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.items[i]);
-	config_errors_free(&errs);
+	struct config *c = config_load_or_report(o.config);
 	if (!c)
 		return 1;
 	/* The report is the output; the scanner's log lines would only repeat it. */
@@ -228,13 +227,19 @@ int scancmd_main(int argc, char **argv)
 		config_free(c);
 		return 1;
 	}
+	char store[4200];
+	snprintf(store, sizeof(store), "%s/%s", c->state_dir, BAYES_DB_NAME);
+	struct bayes_model *bayes = bayes_model_load(store, err, sizeof(err));
+	if (!bayes && err[0])
+		fprintf(stderr, "mailwarden: scan: %s (scanning without Bayes)\n", err);
 	mime_prepare();
 	struct scan_direction dir;
 	policy_of(c, &o, &dir);
 	int rc = 0;
 	for (int i = optind; i < argc; i++)
-		if (!scan_one(argv[i], c, senders, rules, &dir, &o))
+		if (!scan_one(argv[i], c, senders, rules, bayes, &dir, &o))
 			rc = 1;
+	bayes_model_free(bayes);
 	rules_free(rules);
 	auth_db_free(senders);
 	config_free(c);

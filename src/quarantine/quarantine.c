@@ -141,11 +141,7 @@ int quarantine_command(int argc, char **argv)
 	if ((!list && (!id || at + 2 != argc)) ||
 	    (!list && strcmp(verb, "show") != 0 && strcmp(verb, "release") != 0 && strcmp(verb, "delete") != 0))
 		return usage();
-	struct config_errors errs = { 0 };
-	struct config *c = config_load(path, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.items[i]);
-	config_errors_free(&errs);
+	struct config *c = config_load_or_report(path);
 	if (!c)
 		return 1;
 	bool echo = c->log.target == LOG_TARGET_STDERR;

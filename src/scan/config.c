@@ -571,6 +571,8 @@ static const struct config_key scan_keys[] = {
 	    "seconds an idle triplet is remembered" }, "3110400" },
 	{ { "scanner_timeout_ms", SCHEMA_UINT, 100, 300000, OFF(scanner_timeout_ms), NULL, NULL,
 	    "milliseconds the queue waits for the scanner process's answer" }, MW_STR(SCAN_SCANNER_TIMEOUT_MS) },
+	{ { "bayes_min_learned", SCHEMA_UINT, 1, 1000000, OFF(bayes_min_learned), NULL, NULL,
+	    "spam and ham messages each that must be learnt before the bayes check answers" }, "200" },
 };
 
 /* rules: [path, ...] (files or directories of *.cf) or one path. */

@@ -99,6 +99,7 @@ struct scan_config {
 	char **rules;
 	size_t n_rules;
 	int rules_line;         /* of the key; 0: none */
+	unsigned bayes_min_learned;  /* spam and ham messages learnt before Bayes answers */
 	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
 };
 

@@ -1,0 +1,17 @@
+/*
+ * The tokens of one message for Bayes (content/bayes.h): the same for
+ * learning (`mailwarden learn`) and for classifying (the scanner's
+ * "bayes" check) — the decoded Subject, each decoded text part's words
+ * (HTML tags and all: markup tells too), and the host of each URL.
+ */
+#ifndef MW_CONTENT_BAYES_MESSAGE_H
+#define MW_CONTENT_BAYES_MESSAGE_H
+
+#include <stddef.h>
+
+struct bayes_tokens;
+struct mime_message;
+
+void bayes_message_tokens(const char *msg, size_t len, const struct mime_message *m, struct bayes_tokens *out);
+
+#endif
