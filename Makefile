@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all deps build build-asan run test unit system clean bench
+.PHONY: all deps build build-asan run test unit system clean bench eval
 
 all: build
 
@@ -32,6 +32,11 @@ test: build build-asan
 # Benchmark against Postfix on loopback (not part of test); knobs in scripts/bench.sh.
 bench: build
 	@scripts/bench.sh
+
+# Spam detection against SpamAssassin on a corpus (not part of test):
+# EVAL_CORPUS=/path/to/corpus.tar.xz make eval (scripts/eval.sh).
+eval: build
+	@scripts/eval.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
