@@ -55,8 +55,8 @@ bool content_job_sender_ok(const struct content_job *job, const char *address);
 struct mime_message;
 const struct mime_message *content_job_mime(struct content_job *job, const char *msg, size_t len);
 
-/* A hit of the running check: symbol (upper case) and points (< 0: the
- * check's configured points). */
+/* A hit of the running check: symbol (upper case) and points in
+ * hundredths (verdict/points.h; < 0: the check's configured points). */
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail);
 /* The same with points as given, negative ones included (rules that
  * speak for a message, "nice" in SpamAssassin's words). */

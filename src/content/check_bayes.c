@@ -38,8 +38,7 @@ static void hit(struct content_job *job, const char *name, double p)
 {
 	char detail[64];
 	snprintf(detail, sizeof(detail), "Bayes spam probability %.4f", p);
-	int h = points_of(name);
-	content_hit_points(job, name, h >= 0 ? (h + 50) / 100 : -((-h + 50) / 100), detail);
+	content_hit_points(job, name, points_of(name), detail);
 }
 
 static void run(struct content_job *job, const char *msg, size_t len)

@@ -8,9 +8,9 @@
  * with the rule's score. Policy key scan.<direction>.checks.rules; its
  * points are not used (the rules carry their own).
  *
- * Scores: SpamAssassin's are decimals and ours whole points, so a score
- * is rounded to the nearest point (2.5 -> 3, 0.5 -> 1, 0.4 -> 0: a hit
- * that then counts nothing).
+ * Scores: SpamAssassin's are decimals and so are ours: a rule's score,
+ * read in hundredths (content/rules.h), is the symbol's points as it is
+ * (2.5 counts 2.5, -1.9 counts -1.9).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,8 +115,7 @@ static void add_paragraphs(struct texts *body, const char *s, size_t len)
 static void on_rule(void *arg, const char *name, int points, const char *describe)
 {
 	struct content_job *job = arg;
-	int whole = points >= 0 ? (points + 50) / 100 : -((-points + 50) / 100);
-	content_hit_points(job, name, whole, describe ? describe : name);
+	content_hit_points(job, name, points, describe ? describe : name);
 }
 
 static void run(struct content_job *job, const char *msg, size_t len)

@@ -29,8 +29,8 @@ struct content_job {
 	const struct bayes_model *bayes;   /* state_dir/bayes.db as learnt (content/bayes.h); NULL: none */
 	const struct scan_direction *dir;  /* whose checks and policy apply */
 	struct ipc_scan_request req;       /* envelope, login, smtpd's symbols; req.size = the message's */
-	/* Optional: told of every hit (check, symbol, points as scored, whether
-	 * the check's policy refuses, the check's detail). */
+	/* Optional: told of every hit (check, symbol, points as scored in
+	 * hundredths, whether the check's policy refuses, the check's detail). */
 	void (*on_hit)(void *arg, const char *check, const char *symbol, int points, bool refuse, const char *detail);
 	void *on_hit_arg;
 

@@ -34,6 +34,7 @@
 #include "util/stopsig.h"
 #include "util/memfd.h"
 #include "util/offload.h"
+#include "verdict/points.h"
 
 #define SCAN_WORKERS 2
 
@@ -135,8 +136,9 @@ static void log_result(const struct content_job *job)
 	char syms[1024] = "";
 	size_t used = 0;
 	for (uint32_t i = 0; i < r->n_symbols && used < sizeof(syms); i++) {
-		int n = snprintf(syms + used, sizeof(syms) - used, "%s%s(%d)", used ? "," : "", r->symbols[i].name,
-				 r->symbols[i].points);
+		char pts[POINTS_TEXT_MAX];
+		int n = snprintf(syms + used, sizeof(syms) - used, "%s%s(%s)", used ? "," : "", r->symbols[i].name,
+				 points_format(r->symbols[i].points, pts, sizeof(pts)));
 		used += n > 0 ? (size_t)n : 0;
 	}
 	log_event(LOG_INFO, "content_scanned", "queue_id", job->req.queue_id, "size", log_u64(job->req.size),

@@ -22,6 +22,7 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "verdict/points.h"
 #include "verdict/verdict.h"
 
 /* Read no message larger than the gateway would accept (plus room for
@@ -37,7 +38,7 @@ struct options {
 struct hit {
 	const char *check;
 	char symbol[32];
-	int points;
+	int points;          /* hundredths */
 	bool refuse;         /* the check's policy refuses */
 	char detail[200];
 };
@@ -100,7 +101,7 @@ static void policy_of(const struct config *c, const struct options *o, struct sc
 	for (size_t i = 0; o->all && i < content_n_checks; i++) {
 		if (d->content[i].action == SCAN_CHECK_OFF) {
 			d->content[i].action = SCAN_CHECK_SCORE;
-			d->content[i].points = 1;
+			d->content[i].points = POINTS_ONE;
 		}
 	}
 }
@@ -135,14 +136,16 @@ static char *read_message(const char *path, size_t *len, const char **why)
 
 static void print_text(const char *path, const struct verdict *v, const struct hits *h, const struct content_job *job)
 {
-	printf("%s: score %d, action %s%s%s\n", path, v->score, verdict_action_name(v->action),
-	       v->forced_refuse ? ": " : "", v->forced_refuse ? v->refuse_reply : "");
+	char pts[POINTS_TEXT_MAX];
+	printf("%s: score %s, action %s%s%s\n", path, points_format(v->score, pts, sizeof(pts)),
+	       verdict_action_name(v->action), v->forced_refuse ? ": " : "", v->forced_refuse ? v->refuse_reply : "");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct hit *x = &h->items[i];
 		if (x->refuse)
 			printf("  %-26s refuse  %-16s %s\n", x->symbol, x->check, x->detail);
 		else
-			printf("  %-26s %6d  %-16s %s\n", x->symbol, x->points, x->check, x->detail);
+			printf("  %-26s %6s  %-16s %s\n", x->symbol, points_format(x->points, pts, sizeof(pts)), x->check,
+			       x->detail);
 	}
 	if (job->rewrite)
 		printf("  (rewritten: %zu bytes would be stored)\n", job->rewrite_len);
@@ -150,9 +153,11 @@ static void print_text(const char *path, const struct verdict *v, const struct h
 
 static void print_json(const char *path, const struct verdict *v, const struct hits *h, const struct content_job *job)
 {
+	char pts[POINTS_TEXT_MAX];  /* points_format(): a JSON number, 2.5 */
 	fputs("{\"file\": ", stdout);
 	json_put_str(stdout, path);
-	printf(", \"score\": %d, \"action\": \"%s\", \"refuse_reply\": ", v->score, verdict_action_name(v->action));
+	printf(", \"score\": %s, \"action\": \"%s\", \"refuse_reply\": ", points_format(v->score, pts, sizeof(pts)),
+	       verdict_action_name(v->action));
 	json_put_str(stdout, v->forced_refuse ? v->refuse_reply : "");
 	printf(", \"rewritten\": %s, \"symbols\": [", job->rewrite ? "true" : "false");
 	for (size_t i = 0; i < h->n; i++) {
@@ -161,8 +166,8 @@ static void print_json(const char *path, const struct verdict *v, const struct h
 		json_put_str(stdout, x->symbol);
 		fputs(", \"check\": ", stdout);
 		json_put_str(stdout, x->check);
-		printf(", \"points\": %d, \"refuse\": %s, \"detail\": ", x->refuse ? 0 : x->points,
-		       x->refuse ? "true" : "false");
+		printf(", \"points\": %s, \"refuse\": %s, \"detail\": ",
+		       points_format(x->refuse ? 0 : x->points, pts, sizeof(pts)), x->refuse ? "true" : "false");
 		json_put_str(stdout, x->detail);
 		fputc('}', stdout);
 	}

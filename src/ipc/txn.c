@@ -50,7 +50,8 @@ static bool get_symbols(struct ipc_msg *m, struct ipc_symbol *s, uint32_t *n)
 	for (uint32_t i = 0; i < *n; i++) {
 		ipc_get_str(m, s[i].name, sizeof(s[i].name));
 		s[i].points = (int32_t)ipc_get_u32(m);
-		if (m->bad || !ipc_symbol_name_ok(s[i].name))
+		if (m->bad || !ipc_symbol_name_ok(s[i].name) || s[i].points > IPC_SYMBOL_POINTS_MAX ||
+		    s[i].points < -IPC_SYMBOL_POINTS_MAX)
 			return false;
 	}
 	return true;

@@ -16,9 +16,15 @@
 #define IPC_SYMBOLS_MAX 64
 #define IPC_SYMBOL_NAME_MAX 31
 
+/* A symbol's points are in hundredths of a point (verdict/points.h:
+ * 250 = 2.5 points), within +-IPC_SYMBOL_POINTS_MAX (1000 points, the
+ * configuration's and the rules' limit); the decoders refuse more, so no
+ * sum of symbols can overflow. */
+#define IPC_SYMBOL_POINTS_MAX 100000
+
 struct ipc_symbol {
 	char name[IPC_SYMBOL_NAME_MAX + 1];   /* upper case, digits, '_' */
-	int32_t points;
+	int32_t points;                       /* hundredths */
 };
 
 /* IPC_TXN_EOM: smtpd has written the whole message into the pipe. What it

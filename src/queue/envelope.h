@@ -24,7 +24,10 @@
  *
  *   trailer records (the verdict is the queue's, never smtpd's bytes):
  *     'L' u64 message length: the message ends exactly there
- *     'V' verdict "action score symbols"
+ *     'V' verdict "action score symbols", points written as decimals
+ *         ("tag 5.5 SUBJ_FREE(2.5),RDNS_NONE(3)"; before points had
+ *         hundredths, whole numbers only, which read the same): text for
+ *         people (queue show, quarantine list), never parsed back
  *     'A' header lines to add at delivery (Authentication-Results,
  *         X-Spam-*), CRLF-terminated, in one record
  *     'J' subject prefix to apply at delivery

@@ -52,6 +52,7 @@
 #include "util/log.h"
 #include "util/stopsig.h"
 #include "util/offload.h"
+#include "verdict/points.h"
 #include "verdict/verdict.h"
 
 #define SPOOL_LOCK_WAIT 15  /* seconds to wait for a previous queue process */
@@ -362,9 +363,9 @@ static struct verdict_thresholds thresholds_of(const struct scan_direction *d)
 static void log_verdict(const struct incoming *in, const struct verdict *v, bool outbound,
 			const struct ipc_eom *e)
 {
-	char syms[1024], score[16];
+	char syms[1024], score[POINTS_TEXT_MAX];
 	verdict_symbols_text(v, syms, sizeof(syms));
-	snprintf(score, sizeof(score), "%d", v->score);
+	points_format(v->score, score, sizeof(score));
 	log_event(LOG_INFO, "scan_verdict", "queue_id", in->env.id, "session", in->env.session,
 		  "client", in->env.client, "direction", outbound ? "outbound" : "inbound", "score", score,
 		  "symbols", syms[0] ? syms : "none", "action", verdict_action_name(v->action),

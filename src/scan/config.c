@@ -34,6 +34,9 @@
  *       refuse: 15
  *       refuse_reply: "550 5.7.1 Message refused"
  *     outbound: { ... the same keys ... }
+ *
+ * Points and thresholds are numbers with at most two decimals (2.5,
+ * -1.25, 3), kept in hundredths (verdict/points.h).
  */
 #include "scan/policy.h"
 
@@ -49,6 +52,7 @@
 #include "content/check.h"
 #include "scan/scan.h"
 #include "util/alloc.h"
+#include "verdict/points.h"
 
 #define SCAN_LIST_MAX 64
 #define MW_STR_(x) #x
@@ -98,7 +102,7 @@ void scan_direction_defaults(struct scan_direction *d)
 	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; i < content_n_checks; i++) {
 		d->content[i].action = content_checks[i]->default_action;
-		d->content[i].points = 1;
+		d->content[i].points = POINTS_ONE;
 	}
 }
 
@@ -166,27 +170,31 @@ static bool get_path(struct loader *ld, struct fy_node *v, const char *name, int
 	return get_text(ld, v, name, kline, out, 4095);
 }
 
-static bool get_int(struct loader *ld, struct fy_node *v, const char *name, int kline, int min, int max,
-		    int *out)
+/* Points or a threshold: a number of points with at most two decimals
+ * between min and max (whole points), stored in hundredths. */
+static bool get_points(struct loader *ld, struct fy_node *v, const char *name, int kline, int min, int max,
+		       int *out)
 {
 	const char *s;
 	size_t len;
 	int line;
 	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
 		return false;
-	bool neg = len > 0 && s[0] == '-';
-	unsigned long long n;
-	bool overflow;
-	if (!schema_parse_number(s + neg, len - neg, &n, &overflow) || n > 1000000) {
-		loader_err(ld, line, name, "not a whole number between %d and %d", min, max);
+	int val;
+	enum points_parsed r = points_parse(s, len, &val);
+	if (r == POINTS_TOO_PRECISE) {
+		loader_err(ld, line, name, "more than two decimals (points count in hundredths: e.g. 2.5 or 1.25)");
 		return false;
 	}
-	long long val = neg ? -(long long)n : (long long)n;
-	if (val < min || val > max) {
+	if (r != POINTS_OK) {
+		loader_err(ld, line, name, "not a number between %d and %d (at most two decimals, e.g. 2.5)", min, max);
+		return false;
+	}
+	if (val < min * POINTS_ONE || val > max * POINTS_ONE) {
 		loader_err(ld, line, name, "must be between %d and %d", min, max);
 		return false;
 	}
-	*out = (int)val;
+	*out = val;
 	return true;
 }
 
@@ -254,7 +262,7 @@ static bool get_action(struct loader *ld, struct fy_node *v, const char *name, i
 static void load_check(struct loader *ld, struct fy_node *v, const char *name, int kline,
 		       struct scan_check_policy *pol)
 {
-	pol->points = 1;
+	pol->points = POINTS_ONE;
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
 		get_action(ld, v, name, kline, &pol->action);
 		return;
@@ -277,7 +285,7 @@ static void load_check(struct loader *ld, struct fy_node *v, const char *name, i
 		if (loader_text_is(k, klen, "action"))
 			get_action(ld, val, kname, kl, &pol->action);
 		else if (loader_text_is(k, klen, "points"))
-			get_int(ld, val, kname, kl, -1000, 1000, &pol->points);
+			get_points(ld, val, kname, kl, -1000, 1000, &pol->points);
 		else if (loader_text_is(k, klen, "reply"))
 			get_reply(ld, val, kname, kl, &pol->reply);
 		else
@@ -322,13 +330,13 @@ static void load_direction(struct loader *ld, struct fy_node *v, const char *nam
 				load_check(ld, cval, cname, ckl, idx >= 0 ? &d->checks[idx] : &d->content[cidx]);
 			}
 		} else if (loader_text_is(k, klen, "tag")) {
-			get_int(ld, val, kname, kl, 0, 100000, &d->tag);
+			get_points(ld, val, kname, kl, 0, 100000, &d->tag);
 		} else if (loader_text_is(k, klen, "quarantine")) {
-			get_int(ld, val, kname, kl, 0, 100000, &d->quarantine);
+			get_points(ld, val, kname, kl, 0, 100000, &d->quarantine);
 		} else if (loader_text_is(k, klen, "refuse")) {
-			get_int(ld, val, kname, kl, 0, 100000, &d->refuse);
+			get_points(ld, val, kname, kl, 0, 100000, &d->refuse);
 		} else if (loader_text_is(k, klen, "discard")) {
-			get_int(ld, val, kname, kl, 0, 100000, &d->discard);
+			get_points(ld, val, kname, kl, 0, 100000, &d->discard);
 		} else if (loader_text_is(k, klen, "subject_prefix")) {
 			get_text(ld, val, kname, kl, &d->subject_prefix, 64);
 		} else if (loader_text_is(k, klen, "refuse_reply")) {
@@ -419,7 +427,7 @@ static void load_mapping_list(struct loader *ld, struct fy_node *v, const char *
 static void load_rbl_file(struct loader *ld, struct fy_node *item, const char *iname, int prev,
 			  struct scan_config *sc)
 {
-	struct scan_rbl_file f = { .points = 10 };
+	struct scan_rbl_file f = { .points = 10 * POINTS_ONE };
 	struct scan_file_meta meta = { .line = ld->user ? prev : 0 };
 	const char *k;
 	size_t klen;
@@ -434,7 +442,7 @@ static void load_rbl_file(struct loader *ld, struct fy_node *item, const char *i
 		else if (loader_text_is(k, klen, "name"))
 			get_text(ld, val, kname, kl, &f.name, 64);
 		else if (loader_text_is(k, klen, "points"))
-			get_int(ld, val, kname, kl, -1000, 1000, &f.points);
+			get_points(ld, val, kname, kl, -1000, 1000, &f.points);
 		else if (loader_text_is(k, klen, "type")) {
 			char *type = NULL;
 			if (get_text(ld, val, kname, kl, &type, 16)) {
@@ -468,7 +476,7 @@ static void load_rbl_file(struct loader *ld, struct fy_node *item, const char *i
 static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char *iname, int prev,
 			    struct scan_config *sc)
 {
-	struct scan_dnsbl bl = { .points = 10 };
+	struct scan_dnsbl bl = { .points = 10 * POINTS_ONE };
 	bool zone_given = false, empty;
 	const char *k;
 	size_t klen;
@@ -487,7 +495,7 @@ static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char 
 				bl.zone = NULL;
 			}
 		} else if (loader_text_is(k, klen, "points")) {
-			get_int(ld, val, kname, kl, -1000, 1000, &bl.points);
+			get_points(ld, val, kname, kl, -1000, 1000, &bl.points);
 		} else if (loader_text_is(k, klen, "codes")) {
 			if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of 127.0.0.x to points", &empty) || empty)
 				continue;
@@ -511,7 +519,7 @@ static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char 
 					continue;
 				}
 				memcpy(bl.codes[bl.n_codes].code, &a, 4);
-				if (get_int(ld, fy_node_pair_value(p2), cname, ckl, -1000, 1000,
+				if (get_points(ld, fy_node_pair_value(p2), cname, ckl, -1000, 1000,
 					    &bl.codes[bl.n_codes].points))
 					bl.n_codes++;
 			}

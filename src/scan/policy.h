@@ -8,7 +8,9 @@
  * Policy per direction (inbound: from untrusted clients; outbound: from
  * trusted_networks): for every check an action (off / score / refuse),
  * its points and the reply used when it refuses; then score thresholds
- * that map the message's total to an action (SCAN-2, SCAN-8).
+ * that map the message's total to an action (SCAN-2, SCAN-8). Every
+ * points value and threshold is in hundredths of a point
+ * (verdict/points.h: "points: 2.5" is 250).
  */
 #ifndef MW_SCAN_POLICY_H
 #define MW_SCAN_POLICY_H
@@ -30,12 +32,12 @@ enum scan_check_action {
 
 struct scan_check_policy {
 	enum scan_check_action action;
-	int points;
+	int points;          /* hundredths */
 	char *reply;         /* "550 5.7.1 text"; NULL: the check's default */
 };
 
-/* Score thresholds; 0 = that action is not used. The action of the highest
- * threshold the score reaches wins. */
+/* Score thresholds in hundredths; 0 = that action is not used. The action
+ * of the highest threshold the score reaches wins. */
 struct scan_direction {
 	struct scan_check_policy checks[SCAN_CHECKS_MAX];  /* indexed like scan_checks[] */
 	struct scan_check_policy content[CONTENT_CHECKS_MAX];  /* indexed like content_checks[] (content/check.h) */
@@ -47,7 +49,7 @@ struct scan_direction {
 struct scan_rbl_file {
 	char *path;          /* rbldnsd zone file */
 	char *name;          /* shown in symbols and logs */
-	int points;
+	int points;          /* hundredths */
 	bool dnset;          /* type dnset (domain names); else ip4set/ip4tset */
 	/* A policy list (dynamic address ranges, "PBL"): a client that
 	 * authenticates is not judged by it. On a listener that offers AUTH it
@@ -57,7 +59,7 @@ struct scan_rbl_file {
 
 struct scan_dnsbl {
 	char *zone;          /* queried as reversed-ip.zone */
-	int points;          /* for any 127.0.0.x answer not in codes */
+	int points;          /* hundredths, for any 127.0.0.x answer not in codes */
 	size_t n_codes;
 	struct { unsigned char code[4]; int points; } codes[16];
 };

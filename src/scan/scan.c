@@ -18,13 +18,14 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/offload.h"
+#include "verdict/points.h"
 
 #define SYMBOLS_MAX 48
 #define RESOLVERS_MAX 256
 
 struct scan_symbol {
 	char name[32];
-	int points;
+	int points;          /* hundredths */
 	bool message;        /* per message (MAIL and later), dropped by scan_message_reset */
 	bool refused;        /* it refused a command: not part of the message's score */
 };
@@ -228,8 +229,8 @@ void scan_hit(struct scan_job *job, const char *symbol, int points, const char *
 		sym->message = ss->stage >= SCAN_STAGE_MAIL;
 		sym->refused = refuse;
 	}
-	char pbuf[16];
-	snprintf(pbuf, sizeof(pbuf), "%d", pts);
+	char pbuf[POINTS_TEXT_MAX];
+	points_format(pts, pbuf, sizeof(pbuf));
 	log_event(LOG_INFO, "scan_hit", "check", chk->name, "symbol", symbol, "points", pbuf,
 		  "action", refuse ? "refuse" : "score", "client", ss->facts.client_ip, "detail", shown, NULL);
 	if (refuse && !ss->refused) {

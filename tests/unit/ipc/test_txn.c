@@ -51,6 +51,26 @@ Test(ipc_txn, end_of_message_with_a_header_breaking_fact_or_bad_symbol_is_refuse
 	cr_assert_not(ipc_eom_decode(&in, &d));
 }
 
+/* Points are hundredths within +-1000 points: a peer sending more is
+ * broken (and could otherwise make the verdict's sum overflow). */
+Test(ipc_txn, symbols_with_points_out_of_range_are_refused)
+{
+	struct ipc_eom e = { .size = 1, .n_symbols = 1 }, d;
+	strcpy(e.symbols[0].name, "RBL_FILE");
+	e.symbols[0].points = IPC_SYMBOL_POINTS_MAX;
+	ipc_eom_encode(&out, 1, &e);
+	transmit();
+	cr_assert(ipc_eom_decode(&in, &d));
+	cr_assert_eq(d.symbols[0].points, 100000, "1000 points");
+	int32_t bad[] = { IPC_SYMBOL_POINTS_MAX + 1, -IPC_SYMBOL_POINTS_MAX - 1, INT32_MIN, INT32_MAX };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e.symbols[0].points = bad[i];
+		ipc_eom_encode(&out, 1, &e);
+		transmit();
+		cr_assert_not(ipc_eom_decode(&in, &d), "%d", bad[i]);
+	}
+}
+
 Test(ipc_txn, end_of_message_with_too_many_symbols_or_bytes_left_over_is_refused)
 {
 	ipc_msg_init(&out, IPC_TXN_EOM, 1);

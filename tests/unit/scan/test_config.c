@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "../config_file.h"
+#include "content/check.h"
 #include "scan/policy.h"
+#include "scan/scan.h"
 
 TestSuite(scan_config, .fini = config_file_teardown);
 
@@ -91,7 +93,78 @@ Test(scan_config, a_value_overrides_only_its_key)
 	cr_assert_not_null(load(BASE "scan:\n  greylist_delay: 0\n  inbound: {tag: 5}\n"));
 	cr_assert_eq(cfg->scan->greylist_delay, 0);
 	cr_assert_eq(cfg->scan->dns_timeout_ms, 2000);
-	cr_assert_eq(cfg->scan->inbound.tag, 5);
+	cr_assert_eq(cfg->scan->inbound.tag, 500, "thresholds are kept in hundredths");
+}
+
+/* Points and thresholds take up to two decimals and are kept in
+ * hundredths (verdict/points.h); whole numbers mean what they did. */
+Test(scan_config, points_and_thresholds_take_two_decimals)
+{
+	cr_assert_not_null(load(BASE "scan:\n"
+				"  rbl_files: [{file: /z/local.zone, points: 2.5}]\n"
+				"  dnsbl: [{zone: bl.test, points: -1.25, codes: {127.0.0.4: 0.05}}]\n"
+				"  inbound:\n"
+				"    checks: {rdns: {action: score, points: 3}, headers: {points: 1.5}}\n"
+				"    tag: 4.5\n"
+				"    quarantine: 10\n"
+				"    discard: 99.99\n"
+				"    refuse: 0\n"
+				"  outbound: {tag: \"2.50\"}\n"));
+	const struct scan_config *sc = cfg->scan;
+	cr_assert_eq(sc->rbl_files[0].points, 250);
+	cr_assert_eq(sc->dnsbls[0].points, -125);
+	cr_assert_eq(sc->dnsbls[0].codes[0].points, 5);
+	cr_assert_eq(sc->inbound.checks[scan_check_index("rdns", 4)].points, 300);
+	cr_assert_eq(sc->inbound.content[content_check_index("headers", 7)].points, 150);
+	cr_assert_eq(sc->inbound.tag, 450);
+	cr_assert_eq(sc->inbound.quarantine, 1000);
+	cr_assert_eq(sc->inbound.discard, 9999);
+	cr_assert_eq(sc->inbound.refuse, 0, "0: not used");
+	cr_assert_eq(sc->outbound.tag, 250);
+}
+
+Test(scan_config, unset_points_default_to_whole_points_in_hundredths)
+{
+	cr_assert_not_null(load(BASE "scan:\n"
+				"  rbl_files: [{file: /z/local.zone}]\n"
+				"  dnsbl: [{zone: bl.test}]\n"
+				"  inbound: {checks: {rdns: score}}\n"));
+	cr_assert_eq(cfg->scan->rbl_files[0].points, 1000);
+	cr_assert_eq(cfg->scan->dnsbls[0].points, 1000);
+	cr_assert_eq(cfg->scan->inbound.checks[scan_check_index("rdns", 4)].points, 100);
+	cr_assert_eq(cfg->scan->inbound.content[content_check_index("headers", 7)].points, 100);
+}
+
+/* More than two decimals or anything that is not such a number is an
+ * error naming file, line and key; every one is reported. */
+Test(scan_config, bad_decimals_are_errors_with_file_and_line)
+{
+	cr_assert_null(load(BASE "scan:\n"
+			   "  rbl_files: [{file: /z/local.zone, points: 2.125}]\n"
+			   "  dnsbl: [{zone: bl.test, points: 2.5.1, codes: {127.0.0.4: abc}}]\n"
+			   "  inbound:\n"
+			   "    checks: {rdns: {points: 0.001}}\n"
+			   "    tag: \"4,5\"\n"
+			   "    quarantine: 100000.01\n"
+			   "    refuse: -0.5\n"
+			   "    discard: 1e3\n"));
+	cr_assert_eq(errs.n, 8, "%zu errors", errs.n);
+	for (size_t i = 0; i < errs.n; i++)
+		cr_assert(strncmp(errs.items[i], "/tmp/mw-test-config-file-", 25) == 0, "%s", errs.items[i]);
+	cr_assert_str_eq(error(0), "4: scan.rbl_files[0].points: more than two decimals (points count in "
+			 "hundredths: e.g. 2.5 or 1.25)");
+	cr_assert_str_eq(error(1), "5: scan.dnsbl[0].points: not a number between -1000 and 1000 (at most two "
+			 "decimals, e.g. 2.5)");
+	cr_assert_str_eq(error(2), "5: scan.dnsbl[0].codes.127.0.0.4: not a number between -1000 and 1000 (at most "
+			 "two decimals, e.g. 2.5)");
+	cr_assert_str_eq(error(3), "7: scan.inbound.checks.rdns.points: more than two decimals (points count in "
+			 "hundredths: e.g. 2.5 or 1.25)");
+	cr_assert_str_eq(error(4), "8: scan.inbound.tag: not a number between 0 and 100000 (at most two decimals, "
+			 "e.g. 2.5)");
+	cr_assert_str_eq(error(5), "9: scan.inbound.quarantine: must be between 0 and 100000");
+	cr_assert_str_eq(error(6), "10: scan.inbound.refuse: must be between 0 and 100000");
+	cr_assert_str_eq(error(7), "11: scan.inbound.discard: not a number between 0 and 100000 (at most two "
+			 "decimals, e.g. 2.5)");
 }
 
 /* rbl_files: and dnsbl: are lists of mappings: each item is named by its

@@ -97,7 +97,7 @@ Test(scan, score_policy_adds_points_and_thresholds_pick_the_highest)
 	cr_assert_eq(decide_with(c, ss, &v), VERDICT_QUARANTINE);
 	char h[2048];
 	struct verdict_auth none = { "192.0.2.1", "", "", "", "" };
-	verdict_headers(&v, "mx.test", &none, 5, h, sizeof(h));
+	verdict_headers(&v, "mx.test", &none, 500, h, sizeof(h));
 	cr_assert(strstr(h, "Authentication-Results: mx.test; none\r\n"), "%s", h);
 	cr_assert(strstr(h, "X-Spam-Score: 6\r\n"), "%s", h);
 	cr_assert(strstr(h, "tests=HELO_BAD_SYNTAX(6)"), "%s", h);

@@ -1,13 +1,16 @@
 /* The one scoring function (src/verdict/): symbols add up, the highest
  * threshold reached decides, a hard refusal wins, and the headers a
- * verdict adds are a valid header block whatever the symbols are. */
+ * verdict adds are a valid header block whatever the symbols are. Points
+ * and thresholds are hundredths (verdict/points.h). */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "util/headerfield.h"
 #include "verdict/verdict.h"
 
-static const struct verdict_thresholds t = { .tag = 5, .quarantine = 10, .discard = 20, .refuse = 30 };
+#define P(n) ((n) * 100)  /* whole points in hundredths */
+
+static const struct verdict_thresholds t = { .tag = P(5), .quarantine = P(10), .discard = P(20), .refuse = P(30) };
 
 static enum verdict_action score(int points)
 {
@@ -19,29 +22,78 @@ static enum verdict_action score(int points)
 
 Test(verdict, the_highest_threshold_reached_decides)
 {
-	cr_assert_eq(score(4), VERDICT_ACCEPT);
-	cr_assert_eq(score(5), VERDICT_TAG);
-	cr_assert_eq(score(12), VERDICT_QUARANTINE);
-	cr_assert_eq(score(20), VERDICT_DISCARD);
-	cr_assert_eq(score(31), VERDICT_REFUSE);
-	cr_assert_eq(score(-3), VERDICT_ACCEPT);
+	cr_assert_eq(score(P(4)), VERDICT_ACCEPT);
+	cr_assert_eq(score(P(5)), VERDICT_TAG);
+	cr_assert_eq(score(P(12)), VERDICT_QUARANTINE);
+	cr_assert_eq(score(P(20)), VERDICT_DISCARD);
+	cr_assert_eq(score(P(31)), VERDICT_REFUSE);
+	cr_assert_eq(score(P(-3)), VERDICT_ACCEPT);
 }
 
 Test(verdict, unused_thresholds_never_act_and_symbols_add_up)
 {
-	struct verdict_thresholds only_tag = { .tag = 3 };
+	struct verdict_thresholds only_tag = { .tag = P(3) };
 	struct verdict v;
 	verdict_init(&v);
-	verdict_add(&v, "RDNS_NONE", 2);
-	verdict_add(&v, "HEADER_MISSING_DATE", 2);
-	verdict_add(&v, "ALLOWED", -2);
+	verdict_add(&v, "RDNS_NONE", P(2));
+	verdict_add(&v, "HEADER_MISSING_DATE", P(2));
+	verdict_add(&v, "ALLOWED", P(-2));
 	cr_assert_eq(verdict_decide(&v, &only_tag), VERDICT_ACCEPT);
-	cr_assert_eq(v.score, 2);
-	verdict_add(&v, "X", 50);
+	cr_assert_eq(v.score, P(2));
+	verdict_add(&v, "X", P(50));
 	cr_assert_eq(verdict_decide(&v, &only_tag), VERDICT_TAG, "no quarantine/discard/refuse configured");
 	char sum[256];
 	verdict_summary(&v, sum, sizeof(sum));
 	cr_assert_str_eq(sum, "tag 52 RDNS_NONE(2),HEADER_MISSING_DATE(2),ALLOWED(-2),X(50)");
+}
+
+/* Hundredths add up exactly: two 2.5 rules reach a threshold of 5, 2.5
+ * and 2.49 stay below it. */
+Test(verdict, decimal_points_add_up_exactly_against_a_threshold)
+{
+	struct verdict_thresholds five = { .tag = 500 };
+	struct verdict v;
+	verdict_init(&v);
+	verdict_add(&v, "SUBJ_FREE", 250);
+	verdict_add(&v, "BODY_FREE", 249);
+	cr_assert_eq(verdict_decide(&v, &five), VERDICT_ACCEPT);
+	cr_assert_eq(v.score, 499);
+	verdict_init(&v);
+	verdict_add(&v, "SUBJ_FREE", 250);
+	verdict_add(&v, "BODY_FREE", 250);
+	cr_assert_eq(verdict_decide(&v, &five), VERDICT_TAG);
+	cr_assert_eq(v.score, 500);
+	struct verdict_thresholds four_and_a_half = { .tag = 450 };
+	verdict_init(&v);
+	verdict_add(&v, "A", 449);
+	cr_assert_eq(verdict_decide(&v, &four_and_a_half), VERDICT_ACCEPT);
+	verdict_add(&v, "B", 1);
+	cr_assert_eq(verdict_decide(&v, &four_and_a_half), VERDICT_TAG);
+}
+
+/* Every text writes points as people do: whole numbers exactly as before,
+ * decimals as the shortest exact decimal. */
+Test(verdict, texts_write_points_as_decimals)
+{
+	struct verdict v;
+	verdict_init(&v);
+	verdict_add(&v, "SUBJ_FREE", 250);
+	verdict_add(&v, "RDNS_NONE", 300);
+	verdict_add(&v, "NICE", -125);
+	verdict_add(&v, "TINY", 1);
+	struct verdict_thresholds tag = { .tag = 450 };
+	cr_assert_eq(verdict_decide(&v, &tag), VERDICT_ACCEPT, "4.26 < 4.5");
+	verdict_add(&v, "MORE", 24);
+	cr_assert_eq(verdict_decide(&v, &tag), VERDICT_TAG);
+	char sum[256];
+	verdict_summary(&v, sum, sizeof(sum));
+	cr_assert_str_eq(sum, "tag 4.5 SUBJ_FREE(2.5),RDNS_NONE(3),NICE(-1.25),TINY(0.01),MORE(0.24)");
+	char h[2048];
+	struct verdict_auth none = { "192.0.2.1", "", "", "", "" };
+	verdict_headers(&v, "mx.test", &none, 450, h, sizeof(h));
+	cr_assert(strstr(h, "X-Spam-Score: 4.5\r\n"), "%s", h);
+	cr_assert(strstr(h, "X-Spam-Status: Yes, score=4.5 required=4.5\r\n"
+			 "\ttests=SUBJ_FREE(2.5),RDNS_NONE(3),NICE(-1.25),TINY(0.01),MORE(0.24)\r\n"), "%s", h);
 }
 
 Test(verdict, a_hard_refusal_wins_whatever_the_score)
@@ -60,10 +112,10 @@ Test(verdict, added_headers_are_a_valid_header_block)
 		struct verdict v;
 		verdict_init(&v);
 		for (int i = 0; i < VERDICT_SYMBOLS_MAX + 5; i++)
-			verdict_add(&v, "A_LONG_SYMBOL_NAME_FOR_TESTS", points ? 1 : 0);
+			verdict_add(&v, "A_LONG_SYMBOL_NAME_FOR_TESTS", points ? P(1) : 0);
 		verdict_decide(&v, &t);
 		char h[4096];
-		verdict_headers(&v, "mx.example.org", &auth, 5, h, sizeof(h));
+		verdict_headers(&v, "mx.example.org", &auth, P(5), h, sizeof(h));
 		cr_assert(strncmp(h, "Authentication-Results: mx.example.org;\r\n\tiprev=pass", 52) == 0, "%s", h);
 		cr_assert(header_block_valid(h, strlen(h)), "not a header block: %s", h);
 		for (char *line = h; (line = strstr(line, "\r\n")) != NULL; line += 2)
