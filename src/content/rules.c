@@ -298,6 +298,8 @@ static void set_score(struct rule_set *rs, const struct source *src, char *name,
 	}
 	struct rule *r = rule_of(rs, name);
 	r->points = (int)(v * 100 + (v < 0 ? -0.5 : 0.5));
+	if (r->points == 0 && v != 0)
+		r->points = v < 0 ? -1 : 1;  /* "score X 0.001" (informational) still hits; only 0 is off */
 	r->has_score = true;
 }
 

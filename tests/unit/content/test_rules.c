@@ -108,6 +108,25 @@ Test(rules, header_body_full_and_scores)
 	cr_assert_eq(s.n, 0);
 }
 
+/* Scores are kept in hundredths as written: decimals count exactly, and
+ * a score below a hundredth (SpamAssassin's informational 0.001) still
+ * hits with the smallest weight instead of switching the rule off as
+ * "score X 0" does. */
+Test(rules, decimal_scores_count_in_hundredths)
+{
+	load("body HALF /half/\nscore HALF 2.5\n"
+	     "body NICE /nice/\nscore NICE -1.9\n"
+	     "body TINY /tiny/\nscore TINY 0.001\n"
+	     "body TINY_NICE /tiny/\nscore TINY_NICE -0.001\n"
+	     "body OFF /tiny/\nscore OFF 0\n");
+	struct seen s = match("Subject: x\r\n", "half nice tiny");
+	cr_assert_eq(points_of(&s, "HALF"), 250);
+	cr_assert_eq(points_of(&s, "NICE"), -190);
+	cr_assert_eq(points_of(&s, "TINY"), 1);
+	cr_assert_eq(points_of(&s, "TINY_NICE"), -1);
+	cr_assert_eq(points_of(&s, "OFF"), -99999, "score 0 switches a rule off");
+}
+
 Test(rules, header_decoding_raw_and_if_unset)
 {
 	load("header SUBJ_DEC Subject =~ /Grüße/\n"
