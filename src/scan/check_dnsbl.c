@@ -78,7 +78,7 @@ static void on_answer(void *arg, enum dns_status st, const struct sockaddr_stora
 			char detail[400];
 			snprintf(detail, sizeof(detail), "client [%s] listed in %s (%u.%u.%u.%u)",
 				 scan_job_facts(job)->client_ip, bl->zone, a[0], a[1], a[2], a[3]);
-			scan_hit(job, "DNSBL", points, detail);
+			scan_hit_points(job, "DNSBL", points, detail);
 			break;  /* one hit per zone */
 		}
 	}

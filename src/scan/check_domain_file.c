@@ -24,7 +24,7 @@ static void check_name(struct scan_job *job, const char *what, const char *symbo
 		char detail[700];
 		snprintf(detail, sizeof(detail), "%s %s listed in %s%s%s", what, name, sc->rbl_files[i].name,
 			 txt ? ": " : "", txt ? txt : "");
-		scan_hit(job, symbol, sc->rbl_files[i].points, detail);
+		scan_hit_points(job, symbol, sc->rbl_files[i].points, detail);
 	}
 }
 

@@ -51,7 +51,7 @@ static void rbl_file_lookup(struct scan_job *job, enum scan_stage stage)
 		}
 		snprintf(detail, sizeof(detail), "client [%s] listed in %s%s%s", f->client_ip,
 			 sc->rbl_files[i].name, text[0] ? ": " : "", text);
-		scan_hit(job, "RBL_FILE", sc->rbl_files[i].points, detail);
+		scan_hit_points(job, "RBL_FILE", sc->rbl_files[i].points, detail);
 	}
 	scan_job_done(job);
 }

@@ -213,12 +213,17 @@ static void safe_copy(char *out, size_t cap, const char *in)
 
 void scan_hit(struct scan_job *job, const char *symbol, int points, const char *detail)
 {
+	if (!job->ss->dead)
+		scan_hit_points(job, symbol, points >= 0 ? points : job->ss->dir->checks[job->check].points, detail);
+}
+
+void scan_hit_points(struct scan_job *job, const char *symbol, int pts, const char *detail)
+{
 	struct scan_session *ss = job->ss;
 	if (ss->dead)
 		return;
 	const struct scan_check *chk = scan_checks[job->check];
 	const struct scan_check_policy *pol = &ss->dir->checks[job->check];
-	int pts = points >= 0 ? points : pol->points;
 	bool refuse = pol->action == SCAN_CHECK_REFUSE;
 	char shown[300];
 	safe_copy(shown, sizeof(shown), detail);

@@ -83,9 +83,13 @@ struct event_base *scan_job_base(struct scan_job *job);
 const struct config *scan_job_config(struct scan_job *job);
 const struct scan_config *scan_job_scan_config(struct scan_job *job);
 /* A hit: symbol (an upper-case word) and a detail for the reply and log.
- * points < 0: the check's configured points, else these points (scaled
- * lists: DNSBL return codes, zone weights), in hundredths. */
+ * points < 0: the check's configured points, else these points, in
+ * hundredths. */
 void scan_hit(struct scan_job *job, const char *symbol, int points, const char *detail);
+/* The same with points as given, negative ones included: the lists that
+ * carry their own weights (DNSBL zones and return codes, zone files),
+ * where -2 is a list that speaks for the client. */
+void scan_hit_points(struct scan_job *job, const char *symbol, int points, const char *detail);
 /* The check is finished with this stage (exactly once per call of its
  * stage function). May be called inside the stage function or later. */
 void scan_job_done(struct scan_job *job);

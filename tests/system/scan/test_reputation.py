@@ -101,6 +101,34 @@ def test_dnsbl_return_code_weights_the_points(gw_score):
                         action="accept")
 
 
+@pytest.fixture(scope="module")
+def gw_weights(make_gateway, dns, files, sink):
+    """Lists with their own weights in decimals, one of them negative (a
+    return code that speaks for the client)."""
+    config = scan_config(dns, files, "score")
+    config["dnsbl"] = [{"zone": "bl.test", "points": "2.75", "codes": {"127.0.0.4": "-1.5"}}]
+    return make_gateway(sink=sink, scan=config)
+
+
+def test_dnsbl_points_with_decimals_are_scored_as_written(gw_weights, sink):
+    start = gw_weights.mark()
+    _, final = send(gw_weights, LISTED, "dnsbl-decimal")
+    assert final.code == 250
+    assert b"X-Spam-" not in sink.wait_token("dnsbl-decimal").data
+    gw_weights.wait_event(start=start, event="scan_hit", symbol="DNSBL", points="2.75")
+    gw_weights.wait_event(start=start, event="scan_verdict", client=LISTED, score="2.75", symbols="DNSBL(2.75)",
+                          action="accept")
+
+
+def test_a_negative_return_code_weight_counts_as_negative(gw_weights):
+    """It used to be taken for "the check's configured points" (1)."""
+    start = gw_weights.mark()
+    _, final = send(gw_weights, LISTED_CODE4, "dnsbl-negative")
+    assert final.code == 250
+    gw_weights.wait_event(start=start, event="scan_verdict", client=LISTED_CODE4, score="-1.5",
+                          symbols="DNSBL(-1.5)", action="accept")
+
+
 def test_local_zone_hit_refuses_without_any_dns_query(gw, dns):
     before = len(dns.queries())
     r = session(gw, ZONE_LISTED)
