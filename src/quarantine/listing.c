@@ -21,6 +21,7 @@
 #include "queue/envelope.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "verdict/points.h"
 
 /* Where a Subject is looked for: the first 64 KiB of the message. */
 #define HEAD_MAX (64u << 10)
@@ -30,7 +31,7 @@ struct entry {
 	char id[QUEUE_ID_LEN + 1];
 	struct envelope env;
 	char subject[SUBJECT_MAX + 1];
-	double score;
+	int score;               /* hundredths */
 	bool readable;
 };
 
@@ -57,11 +58,18 @@ static void read_subject(int fd, const struct envelope *e, char *out)
 	free(head);
 }
 
-/* The verdict record is "ACTION SCORE SYMBOLS": its score. */
-static double score_of(const char *verdict)
+/* The verdict record is "ACTION SCORE SYMBOLS": its score, in hundredths.
+ * Records written before points had decimals hold whole numbers, which
+ * read the same; one that does not parse counts 0. */
+static int score_of(const char *verdict)
 {
 	const char *sp = verdict ? strchr(verdict, ' ') : NULL;
-	return sp ? strtod(sp + 1, NULL) : 0;
+	int score = 0;  /* points_parse() leaves it alone on failure */
+	if (sp) {
+		const char *end = strchr(sp + 1, ' ');
+		points_parse(sp + 1, end ? (size_t)(end - sp - 1) : strlen(sp + 1), &score);
+	}
+	return score;
 }
 
 static void load_entry(int dir, const char *id, struct entry *x)
@@ -134,7 +142,8 @@ static void print_json(const struct entry *x, bool first)
 			fputs(i ? ", " : "", stdout);
 			json_put_str(stdout, x->env.rcpts[i].addr);
 		}
-		printf("], \"score\": %g, \"verdict\": ", x->score);
+		char score[POINTS_TEXT_MAX];
+		printf("], \"score\": %s, \"verdict\": ", points_format(x->score, score, sizeof(score)));
 		json_put_str(stdout, x->env.verdict);
 		fputs(", \"subject\": ", stdout);
 		json_put_str(stdout, x->subject);
@@ -189,7 +198,6 @@ bool listing_options(int argc, char **argv, struct listing_filter *f)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		unsigned long long secs;
-		char *end;
 		switch (opt) {
 		case 'j': f->json = true; break;
 		case 'f': f->from = optarg; break;
@@ -203,9 +211,9 @@ bool listing_options(int argc, char **argv, struct listing_filter *f)
 			f->since = (uint64_t)time(NULL) - secs;
 			break;
 		case 'm':
-			f->min_score = strtod(optarg, &end);
-			if (end == optarg || *end) {
-				fprintf(stderr, "mailwarden: quarantine list: --min-score %s: not a number\n", optarg);
+			if (points_parse(optarg, strlen(optarg), &f->min_score) != POINTS_OK) {
+				fprintf(stderr, "mailwarden: quarantine list: --min-score %s: not a number (at most two "
+					"decimals, e.g. 4.5)\n", optarg);
 				return false;
 			}
 			f->has_min_score = true;

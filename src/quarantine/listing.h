@@ -17,7 +17,7 @@ struct listing_filter {
 	const char *to;          /* substring of a recipient; NULL: any */
 	uint64_t since;          /* arrived at or after (Unix time); 0: any */
 	bool has_min_score;
-	double min_score;
+	int min_score;           /* hundredths (verdict/points.h) */
 	bool json;
 };
 

@@ -27,7 +27,8 @@
  *     'V' verdict "action score symbols", points written as decimals
  *         ("tag 5.5 SUBJ_FREE(2.5),RDNS_NONE(3)"; before points had
  *         hundredths, whole numbers only, which read the same): text for
- *         people (queue show, quarantine list), never parsed back
+ *         people (queue show, quarantine list); only `quarantine list`
+ *         reads the score back (points_parse(), either form)
  *     'A' header lines to add at delivery (Authentication-Results,
  *         X-Spam-*), CRLF-terminated, in one record
  *     'J' subject prefix to apply at delivery

@@ -5,7 +5,7 @@ text or --json; quarantined messages are deleted after
 queue.quarantine_expiry (logged `quarantine_expired`).
 
 Scores come from a local zone: 127.52.0.1 scores 12 (quarantine at 10),
-127.52.0.2 scores 20."""
+127.52.0.2 scores 20, 127.52.0.3 12.5 (points have two decimals)."""
 
 import json
 import os
@@ -16,7 +16,7 @@ import pytest
 
 import mwsys
 
-TWELVE, TWENTY = "127.52.0.1", "127.52.0.2"
+TWELVE, TWENTY, TWELVE_AND_A_HALF = "127.52.0.1", "127.52.0.2", "127.52.0.3"
 
 
 def zone(workdir, name, addr):
@@ -29,7 +29,9 @@ def zone(workdir, name, addr):
 
 def scan_section(workdir):
     return {"rbl_files": [{"file": zone(workdir, "z12.zone", TWELVE), "name": "twelve", "points": 12},
-                          {"file": zone(workdir, "z20.zone", TWENTY), "name": "twenty", "points": 20}],
+                          {"file": zone(workdir, "z20.zone", TWENTY), "name": "twenty", "points": 20},
+                          {"file": zone(workdir, "z12.5.zone", TWELVE_AND_A_HALF), "name": "half",
+                           "points": "12.5"}],
             "inbound": {"checks": {"rbl_file": "score"}, "quarantine": 10}}
 
 
@@ -79,6 +81,20 @@ def test_list_shows_subject_and_score_and_filters(gw):
     assert ids("--since", "1h") == {a, b}
     r = quarantine(gw, "list", "--since", "soon")
     assert r.returncode == 2 and "not a duration" in r.stderr
+
+
+def test_decimal_scores_are_listed_and_filtered_exactly(gw):
+    c = hold(gw, TWELVE_AND_A_HALF, "carol@sender.test", "user@example.test", b"half")
+    listed = {m["id"]: m for m in json.loads(quarantine(gw, "list", "--json").stdout)}
+    assert listed[c]["score"] == 12.5 and listed[c]["verdict"] == "quarantine 12.5 RBL_FILE(12.5)"
+    assert f'{c} ' in quarantine(gw, "list").stdout
+
+    def ids(*args):
+        return {m["id"] for m in json.loads(quarantine(gw, "list", "--json", *args).stdout)}
+    assert c in ids("--min-score", "12.5") and c not in ids("--min-score", "12.51")
+    assert all(listed[i]["score"] >= 12.5 for i in ids("--min-score", "12.5"))
+    r = quarantine(gw, "list", "--min-score", "12.505")
+    assert r.returncode == 2 and "--min-score 12.505: not a number (at most two decimals" in r.stderr
 
 
 def test_held_mail_expires_after_the_configured_time(make_gateway_fn, make_sink_fn, tmp_path):
