@@ -262,3 +262,33 @@ Test(rules, header_fields_are_indexed_once_and_bounded)
 	cr_assert_eq(points_of(&s, "XA_COUNT"), -99999, "the values are cut with the fields");
 	free(hdr);
 }
+
+/* What one header rule decodes and matches is bounded: at most 100 KiB of
+ * values (Postfix's header_size_limit), and for :addr the first value's
+ * first 4 KiB (a From: of 70 000 addresses was parsed whole by each of
+ * Debian's 29 From:addr rules). */
+Test(rules, header_text_per_rule_is_bounded)
+{
+	load("header SUBJ_TAIL Subject =~ /tail/\n"
+	     "header SUBJ_HEAD Subject =~ /^a{1000}/\n"
+	     "header FROM_FIRST From:addr =~ /^first\\@a\\.example$/\n");
+	size_t n = 200000, used = 0;
+	char *hdr = malloc(2 * n + 200);
+	used += (size_t)sprintf(hdr, "Subject: ");
+	memset(hdr + used, 'a', n);
+	used += n;
+	used += (size_t)sprintf(hdr + used, " tail\r\nFrom: first@a.example");
+	for (size_t i = 0; i < n / 27; i++)  /* 4 KiB ends inside a local part: cut at the comma before */
+		used += (size_t)sprintf(hdr + used, ",\r\n abcdefghijklmnop@b.ex");
+	used += (size_t)sprintf(hdr + used, "\r\n");
+	const char *paras[] = { "" };
+	size_t plen[] = { 0 };
+	struct rules_input in = { .full = hdr, .full_len = used, .header = hdr, .header_len = used,
+				  .body = paras, .body_len = plen, .n_body = 1 };
+	struct seen s = { .n = 0 };
+	rules_match(rs, &in, on_hit, &s);
+	cr_assert_eq(points_of(&s, "SUBJ_HEAD"), 100);
+	cr_assert_eq(points_of(&s, "SUBJ_TAIL"), -99999, "past 100 KiB of the value");
+	cr_assert_eq(points_of(&s, "FROM_FIRST"), 100, "the first address of a cut list");
+	free(hdr);
+}
