@@ -292,3 +292,16 @@ Test(rules, header_text_per_rule_is_bounded)
 	cr_assert_eq(points_of(&s, "FROM_FIRST"), 100, "the first address of a cut list");
 	free(hdr);
 }
+
+/* A later definition replaces an earlier one whole (later files override
+ * Debian's): an "exists:" test redefined as a regex test is a regex test. */
+Test(rules, a_redefined_header_rule_keeps_nothing_of_the_old_one)
+{
+	load("header MW_X exists:X-Foo\n"
+	     "header MW_X Subject =~ /^never$/\n"
+	     "header MW_Y Subject !~ /x/\n"
+	     "header MW_Y Subject =~ /hello/\n");
+	struct seen s = match("Subject: hello\r\nX-Foo: 1\r\n", "x");
+	cr_assert_eq(points_of(&s, "MW_X"), -99999, "not an exists: test any more");
+	cr_assert_eq(points_of(&s, "MW_Y"), 100);
+}
