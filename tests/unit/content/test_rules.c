@@ -87,6 +87,18 @@ static struct seen match(const char *header, const char *body)
 	return s;
 }
 
+/* A message of only a header section hdr[0..len) (too large for match()). */
+static struct seen match_header(const char *hdr, size_t len)
+{
+	const char *paras[] = { "" };
+	size_t plen[] = { 0 };
+	struct rules_input in = { .full = hdr, .full_len = len, .header = hdr, .header_len = len,
+				  .body = paras, .body_len = plen, .n_body = 1 };
+	struct seen s = { .n = 0 };
+	rules_match(rs, &in, on_hit, &s);
+	return s;
+}
+
 Test(rules, header_body_full_and_scores)
 {
 	load("header SUBJ_FREE Subject =~ /\\bfree\\b/i\n"
@@ -249,12 +261,7 @@ Test(rules, header_fields_are_indexed_once_and_bounded)
 	for (size_t i = 0; i < n; i++)
 		used += (size_t)sprintf(hdr + used, "X-A: b\r\n");
 	used += (size_t)sprintf(hdr + used, "Subject: late\r\n");
-	const char *paras[] = { "" };
-	size_t plen[] = { 0 };
-	struct rules_input in = { .full = hdr, .full_len = used, .header = hdr, .header_len = used,
-				  .body = paras, .body_len = plen, .n_body = 1 };
-	struct seen s = { .n = 0 };
-	rules_match(rs, &in, on_hit, &s);
+	struct seen s = match_header(hdr, used);
 	cr_assert_eq(points_of(&s, "SUBJ_EARLY"), 100);
 	cr_assert_eq(points_of(&s, "TOCC_X"), 100, "white space before the colon");
 	cr_assert_eq(points_of(&s, "MID_ABC"), 100, "a folded value");
@@ -281,12 +288,7 @@ Test(rules, header_text_per_rule_is_bounded)
 	for (size_t i = 0; i < n / 27; i++)  /* 4 KiB ends inside a local part: cut at the comma before */
 		used += (size_t)sprintf(hdr + used, ",\r\n abcdefghijklmnop@b.ex");
 	used += (size_t)sprintf(hdr + used, "\r\n");
-	const char *paras[] = { "" };
-	size_t plen[] = { 0 };
-	struct rules_input in = { .full = hdr, .full_len = used, .header = hdr, .header_len = used,
-				  .body = paras, .body_len = plen, .n_body = 1 };
-	struct seen s = { .n = 0 };
-	rules_match(rs, &in, on_hit, &s);
+	struct seen s = match_header(hdr, used);
 	cr_assert_eq(points_of(&s, "SUBJ_HEAD"), 100);
 	cr_assert_eq(points_of(&s, "SUBJ_TAIL"), -99999, "past 100 KiB of the value");
 	cr_assert_eq(points_of(&s, "FROM_FIRST"), 100, "the first address of a cut list");
