@@ -307,3 +307,17 @@ Test(rules, a_redefined_header_rule_keeps_nothing_of_the_old_one)
 	cr_assert_eq(points_of(&s, "MW_X"), -99999, "not an exists: test any more");
 	cr_assert_eq(points_of(&s, "MW_Y"), 100);
 }
+
+/* ALL is the header section as it came, matched in place: all of it, a
+ * NUL byte included (a copy read with strlen ended there). */
+Test(rules, all_is_the_whole_header_section)
+{
+	load("header MSGID_FIRST ALL =~ /^Message-Id:.*?^Received:/msi\n"
+	     "header ALL_TAIL ALL =~ /Subject: tail/\n"
+	     "header NOT_ALL ALL !~ /X-A/\n");
+	static const char hdr[] = "Message-ID: <a@b>\r\nX-A: a\0b\r\nReceived: from x\r\nSubject: tail\r\n";
+	struct seen s = match_header(hdr, sizeof(hdr) - 1);
+	cr_assert_eq(points_of(&s, "MSGID_FIRST"), 100);
+	cr_assert_eq(points_of(&s, "ALL_TAIL"), 100, "past the NUL byte");
+	cr_assert_eq(points_of(&s, "NOT_ALL"), -99999);
+}
