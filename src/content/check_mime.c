@@ -22,7 +22,7 @@ static const struct {
 	{ MIME_BAD_CONTENT_TYPE, "MIME_BAD_CONTENT_TYPE", "invalid Content-Type or parameter" },
 	{ MIME_BAD_CHARSET, "MIME_BAD_CHARSET", "text in a charset that cannot be converted" },
 	{ MIME_TOO_DEEP, "MIME_TOO_DEEP", "nesting beyond the limit: deeper parts not scanned" },
-	{ MIME_TOO_MANY_PARTS, "MIME_TOO_MANY_PARTS", "more parts than the limit: the rest not scanned" },
+	{ MIME_TOO_MANY_PARTS, "MIME_TOO_MANY_PARTS", "more parts (or header field or boundary lines) than the limits: the rest not scanned" },
 	{ MIME_TOO_LARGE, "MIME_TOO_LARGE", "decoded content beyond the limit: the rest not scanned" },
 };
 

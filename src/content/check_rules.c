@@ -3,7 +3,8 @@
  * what the MIME view offers: the raw message (full), the header section
  * (header), the decoded text parts (rawbody) and the rendered body —
  * Subject first, then each text part's paragraphs with their lines joined,
- * HTML with its tags taken out (body), and the URLs in the text parts
+ * HTML with its tags taken out, within limits (body, content/body_text.h),
+ * and the URLs in the text parts
  * (uri, content/uri.h). Each rule that hits is a symbol
  * with the rule's score. Policy key scan.<direction>.checks.rules; its
  * points are not used (the rules carry their own).
@@ -17,6 +18,7 @@
 
 #include <gmime/gmime.h>
 
+#include "content/body_text.h"
 #include "content/check.h"
 #include "content/job.h"
 #include "content/mime.h"
@@ -42,74 +44,10 @@ static void texts_add(struct texts *t, char *s, size_t len)
 	t->len[t->n++] = len;
 }
 
-static void texts_free(struct texts *t, bool owned)
+static void texts_free(struct texts *t)
 {
-	for (size_t i = 0; owned && i < t->n; i++)
-		free(t->s[i]);
 	free(t->s);
 	free(t->len);
-}
-
-/* HTML to text, roughly: tags out, a few entities in (a real renderer
- * with links and hidden text comes later). Returns a new string. */
-static char *strip_html(const char *s, size_t len, size_t *out_len)
-{
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&nbsp;", ' ' }, { "&#39;", '\'' },
-	};
-	char *out = xmalloc(len + 1);
-	size_t o = 0;
-	bool in_tag = false;
-	for (size_t i = 0; i < len; i++) {
-		if (in_tag) {
-			in_tag = s[i] != '>';
-			continue;
-		}
-		if (s[i] == '<') {
-			in_tag = true;
-			out[o++] = ' ';
-			continue;
-		}
-		size_t e = 0;
-		for (; s[i] == '&' && e < sizeof(ents) / sizeof(ents[0]); e++)
-			if (len - i >= strlen(ents[e].ent) && strncasecmp(s + i, ents[e].ent, strlen(ents[e].ent)) == 0)
-				break;
-		if (s[i] == '&' && e < sizeof(ents) / sizeof(ents[0])) {
-			out[o++] = ents[e].c;
-			i += strlen(ents[e].ent) - 1;
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	*out_len = o;
-	return out;
-}
-
-/* Paragraphs of text (split at empty lines), lines joined by a space. */
-static void add_paragraphs(struct texts *body, const char *s, size_t len)
-{
-	char *para = xmalloc(len + 1);
-	size_t p = 0;
-	for (size_t i = 0; i <= len; i++) {
-		bool end = i == len;
-		bool blank_line = !end && s[i] == '\n' && (i + 1 == len || s[i + 1] == '\n' ||
-							  (s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n'));
-		if (end || blank_line) {
-			while (p && para[p - 1] == ' ')
-				p--;
-			if (p) {
-				para[p] = '\0';
-				texts_add(body, xstrdup(para), p);
-			}
-			p = 0;
-			continue;
-		}
-		if (s[i] == '\r')
-			continue;
-		para[p++] = s[i] == '\n' ? ' ' : s[i];
-	}
-	free(para);
 }
 
 static void on_rule(void *arg, const char *name, int points, const char *describe)
@@ -124,12 +62,13 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		return;
 	const struct mime_message *m = content_job_mime(job, msg, len);
 	size_t hlen = content_header_end(msg, len);
-	struct texts body = { 0 }, raw = { 0 };
+	struct body_text body = { 0 };
+	struct texts raw = { 0 };
 	size_t vlen;
 	char *subject = content_header_unfold(msg, hlen, "Subject", &vlen);
 	if (subject) {
 		char *decoded = g_mime_utils_header_decode_text(NULL, subject);
-		texts_add(&body, xstrdup(decoded ? decoded : subject), strlen(decoded ? decoded : subject));
+		body_text_add(&body, decoded ? decoded : subject, strlen(decoded ? decoded : subject));
 		g_free(decoded);
 		free(subject);
 	}
@@ -140,14 +79,7 @@ static void run(struct content_job *job, const char *msg, size_t len)
 			continue;
 		texts_add(&raw, p->data, p->len);
 		uri_extract(p->data, p->len, strcmp(p->type, "text/html") == 0, &uris);
-		if (strcmp(p->type, "text/html") == 0) {
-			size_t tl;
-			char *text = strip_html(p->data, p->len, &tl);
-			add_paragraphs(&body, text, tl);
-			free(text);
-		} else {
-			add_paragraphs(&body, p->data, p->len);
-		}
+		body_text_add_part(&body, p->data, p->len, strcmp(p->type, "text/html") == 0);
 	}
 	struct rules_input in = {
 		.full = msg, .full_len = len, .header = msg, .header_len = hlen,
@@ -163,8 +95,8 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	rules_match(job->rules, &in, on_rule, job);
 	free(uri_len);
 	uri_list_free(&uris);
-	texts_free(&body, true);
-	texts_free(&raw, false);
+	body_text_free(&body);
+	texts_free(&raw);
 }
 
 const struct content_check content_check_rules = {

@@ -22,6 +22,8 @@ const struct mime_limits mime_default_limits = {
 	.max_parts = 500,
 	.max_part_bytes = 16u << 20,
 	.max_total_bytes = 32u << 20,
+	.max_field_lines = 50000,
+	.max_dash_lines = 10000,
 };
 
 /* The walk's state. */
@@ -222,13 +224,46 @@ static void walk_object(struct walk *w, GMimeObject *obj, unsigned depth)
 	}
 }
 
+/* Could the line be a header field to GMime? A name of any bytes but
+ * controls, space and ':' (GMime takes an empty or 8-bit name too), white
+ * space, then ':'. Lines that are not, GMime skips without an object. */
+static bool field_like(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (unsigned char)s[i] > ' ' && s[i] != ':' && s[i] != 0x7f)
+		i++;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i < n && s[i] == ':';
+}
+
+/* How much of msg[0..len) GMime gets (see max_field_lines in mime.h):
+ * the start of the first line past either count's limit, or len. */
+static size_t parse_extent(const char *msg, size_t len, const struct mime_limits *lim)
+{
+	size_t fields = 0, dashes = 0;
+	for (size_t pos = 0; pos < len;) {
+		const char *lf = memchr(msg + pos, '\n', len - pos);
+		size_t n = lf ? (size_t)(lf - (msg + pos)) + 1 : len - pos;
+		if (field_like(msg + pos, n) && ++fields > lim->max_field_lines)
+			return pos;
+		if (n >= 2 && msg[pos] == '-' && msg[pos + 1] == '-' && ++dashes > lim->max_dash_lines)
+			return pos;
+		pos += n;
+	}
+	return len;
+}
+
 bool mime_parse(const char *msg, size_t len, const struct mime_limits *lim, struct mime_message *out)
 {
 	mime_prepare();
 	memset(out, 0, sizeof(*out));
+	size_t extent = parse_extent(msg, len, lim);
+	if (extent < len)
+		out->problems |= MIME_TOO_MANY_PARTS;
 	GMimeParserOptions *opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(opts, on_warning, &out->problems);
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(msg, len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(msg, extent);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	GMimeMessage *message = g_mime_parser_construct_message(parser, opts);
 	struct walk w = { .lim = lim, .out = out };

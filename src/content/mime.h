@@ -28,7 +28,7 @@ enum mime_problem {
 	MIME_BAD_CONTENT_TYPE = 1u << 5, /* invalid Content-Type or parameter */
 	MIME_BAD_CHARSET = 1u << 6,      /* a text part in a charset that cannot be converted */
 	MIME_TOO_DEEP = 1u << 7,         /* nesting beyond the limit */
-	MIME_TOO_MANY_PARTS = 1u << 8,   /* more parts than the limit */
+	MIME_TOO_MANY_PARTS = 1u << 8,   /* more parts (or field or boundary lines) than the limits */
 	MIME_TOO_LARGE = 1u << 9,        /* decoded content beyond a limit */
 };
 
@@ -37,9 +37,18 @@ struct mime_limits {
 	unsigned max_parts;        /* leaf parts decoded */
 	size_t max_part_bytes;     /* decoded bytes kept per part */
 	size_t max_total_bytes;    /* decoded bytes kept in all parts */
+	/* GMime makes an object of every header field and every part it
+	 * meets, some hundreds of bytes each, before the limits above see
+	 * any of it (25 MB of "a:b" lines would cost gigabytes). It gets the
+	 * message only up to the line where one of these counts passes its
+	 * limit; the rest is not parsed (MIME_TOO_MANY_PARTS). */
+	size_t max_field_lines;    /* lines that could be a header field ("name:") */
+	size_t max_dash_lines;     /* lines that could be a boundary ("--...") */
 };
 
-/* The defaults: depth 20, 500 parts, 16 MiB per part, 32 MiB in all. */
+/* The defaults: depth 20, 500 parts, 16 MiB per part, 32 MiB in all;
+ * 50 000 field-like and 10 000 boundary-like lines (some 25 and 13 MB of
+ * GMime objects at most). */
 extern const struct mime_limits mime_default_limits;
 
 struct mime_part {

@@ -208,6 +208,8 @@ static void rule_reset_test(struct rule *r)
 	free(r->meta);
 	r->meta = NULL;
 	r->n_meta = 0;
+	r->exists = r->negate = false;  /* an earlier "exists:" must not turn a regex test into one */
+	r->mode = HDR_DECODED;
 	r->defined = false;
 }
 

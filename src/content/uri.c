@@ -6,6 +6,7 @@
 #include "content/uri.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,12 +21,22 @@ static bool url_byte(unsigned char c)
 	return c > ' ' && c != '<' && c != '>' && c != '"' && c != '\'' && c != '`' && c != 0x7f;
 }
 
-static bool seen(const struct uri_list *l, const char *u)
+/* The hash of uris[]: open addressing, at most half full. */
+#define SLOTS 2048
+_Static_assert(SLOTS >= 2 * URI_MAX, "the URL hash must stay at most half full");
+
+/* The slot that holds u, or the empty one where it belongs. */
+static size_t *slot_of(struct uri_list *l, const char *u)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->uris[i], u) == 0)
-			return true;
-	return false;
+	if (!l->slots)
+		l->slots = xcalloc(SLOTS, sizeof(*l->slots));
+	uint32_t h = 2166136261u;  /* FNV-1a */
+	for (const char *p = u; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	size_t i = h & (SLOTS - 1);
+	while (l->slots[i] && strcmp(l->uris[l->slots[i] - 1], u) != 0)
+		i = (i + 1) & (SLOTS - 1);
+	return &l->slots[i];
 }
 
 /* Trailing punctuation of the sentence around a URL is not part of it. */
@@ -86,12 +97,14 @@ static void add(struct uri_list *l, const char *prefix, const char *s, size_t n,
 	memcpy(u, prefix, plen);
 	memcpy(u + plen, s, n);
 	u[plen + n] = '\0';
-	if (seen(l, u)) {
+	size_t *slot = slot_of(l, u);
+	if (*slot) {
 		free(u);
 		return;
 	}
 	l->uris = xreallocarray(l->uris, l->n + 1, sizeof(*l->uris));
 	l->uris[l->n++] = u;
+	*slot = l->n;
 	if (depth < REDIRECT_DEPTH_MAX)
 		add_redirect_target(l, u, plen + n, depth);
 }
@@ -118,7 +131,14 @@ found:;
 	return n;
 }
 
-/* HTML: attr = "value" | 'value' | value, for the attributes that hold URLs. */
+/* Raw bytes of one attribute value looked at: "&amp;" is 5 bytes for one
+ * and white space is dropped, but a value longer than this is no URL we
+ * keep. Without the bound, "href=href=href=..." or an unclosed quote made
+ * every attribute scan to the end of the part: quadratic. */
+#define VALUE_SCAN_MAX (8 * URI_LEN_MAX)
+
+/* HTML: attr = "value" | 'value' | value, for the attributes that hold URLs.
+ * Each value is read once: the scan goes on after it. */
 static void html_attributes(const char *text, size_t len, struct uri_list *out)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -135,23 +155,28 @@ static void html_attributes(const char *text, size_t len, struct uri_list *out)
 			for (j++; j < len && isspace((unsigned char)text[j]); j++)
 				;
 			char quote = j < len && (text[j] == '"' || text[j] == '\'') ? text[j++] : 0;
-			size_t start = j;
-			while (j < len && (quote ? text[j] != quote : url_byte((unsigned char)text[j])))
+			size_t start = j, stop = len - j > VALUE_SCAN_MAX ? j + VALUE_SCAN_MAX : len;
+			while (j < stop && (quote ? text[j] != quote : url_byte((unsigned char)text[j])))
 				j++;
 			/* &amp; in an attribute is "&". */
 			char val[URI_LEN_MAX + 1];
-			size_t v = 0;
-			for (size_t k = start; k < j && v < URI_LEN_MAX; k++) {
-				if (strncasecmp(text + k, "&amp;", 5) == 0 && k + 5 <= j) {
+			size_t v = 0, k = start;
+			for (; k < j && v < URI_LEN_MAX; k++) {
+				if (j - k >= 5 && strncasecmp(text + k, "&amp;", 5) == 0) {
 					val[v++] = '&';
 					k += 4;
 				} else if (!isspace((unsigned char)text[k])) {
 					val[v++] = text[k];
 				}
 			}
+			/* A value cut by a bound is an overlong URL: not kept
+			 * (as in the text, add()). */
+			bool whole = k == j && (j < stop || stop == len);
 			const char *prefix;
-			if (v && url_at(val, v, 0, &prefix))
+			if (whole && v && url_at(val, v, 0, &prefix))
 				add(out, prefix, val, v, 0);
+			i = j > i ? j - 1 : i;  /* the loop's i++ then looks past the value */
+			break;
 		}
 	}
 }
@@ -175,5 +200,6 @@ void uri_list_free(struct uri_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->uris[i]);
 	free(l->uris);
+	free(l->slots);
 	memset(l, 0, sizeof(*l));
 }

@@ -20,6 +20,8 @@ struct uri_list {
 	char **uris;
 	size_t n;
 	bool truncated;      /* more than URI_MAX were found */
+	size_t *slots;       /* private: a hash of uris[] (index + 1), so a
+			      * repeated URL costs one look-up, not URI_MAX */
 };
 
 /* Add the URLs in text[0..len) to out; html: it is an HTML part. */

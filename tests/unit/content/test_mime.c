@@ -145,3 +145,48 @@ Test(mime, garbage_is_survived)
 		mime_free(&m);
 	}
 }
+
+/* GMime builds an object per header field and per part (hundreds of bytes
+ * each) before our limits apply: 25 MB of "a:b" lines or "--b" lines cost
+ * gigabytes. GMime gets the message only up to the limits' line. */
+Test(mime, field_and_boundary_lines_beyond_a_limit_are_not_given_to_gmime)
+{
+	struct mime_limits lim = mime_default_limits;
+	lim.max_field_lines = 10;
+	char *s = malloc(64 * 1024);
+	size_t used = 0;
+	for (int i = 0; i < 30; i++)
+		used += (size_t)sprintf(s + used, "X-%d: v\r\n", i);
+	sprintf(s + used, "\r\nbody\r\n");
+	parse(s, &lim);
+	cr_assert(m.problems & MIME_TOO_MANY_PARTS, "30 fields, 10 allowed");
+	mime_free(&m);
+	/* An empty name, 8-bit names and white space before the colon are
+	 * fields to GMime: they count. */
+	parse(":a\r\n:b\r\n\xc3\xa9:c\r\nx :d\r\nX-1: v\r\nX-2: v\r\nX-3: v\r\nX-4: v\r\nX-5: v\r\nX-6: v\r\n"
+	      "X-7: v\r\n\r\nbody\r\n", &lim);
+	cr_assert(m.problems & MIME_TOO_MANY_PARTS);
+	mime_free(&m);
+
+	lim = mime_default_limits;
+	lim.max_dash_lines = 5;
+	used = (size_t)sprintf(s, "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n");
+	for (int i = 0; i < 20; i++)
+		used += (size_t)sprintf(s + used, "--b\r\n\r\npart %d\r\n", i);
+	sprintf(s + used, "--b--\r\n");
+	parse(s, &lim);
+	cr_assert_leq(m.n_parts, 5);
+	cr_assert(m.problems & MIME_TOO_MANY_PARTS);
+	mime_free(&m);
+
+	/* Under the default limits, text with some "--" and "word:" lines is
+	 * parsed whole. */
+	used = (size_t)sprintf(s, "Subject: x\r\n\r\n");
+	for (int i = 0; i < 1000; i++)
+		used += (size_t)sprintf(s + used, "-- \r\nNote: %d\r\n", i);
+	parse(s, NULL);
+	cr_assert_not(m.problems & MIME_TOO_MANY_PARTS);
+	cr_assert_eq(m.n_parts, 1);
+	cr_assert_eq(m.parts[0].len, used - 14);
+	free(s);
+}

@@ -77,3 +77,65 @@ Test(uri, bounded)
 	cr_assert_eq(l.n, 0, "an overlong URL is not kept");
 	free(long_url);
 }
+
+/* "href=href=href=..." (or an unclosed quote) made every attribute scan
+ * to the end of the part: 1 MB took hours. Each value is read once now. */
+Test(uri, attributes_without_end_cost_linear_time, .timeout = 30)
+{
+	size_t n = 1 << 20;
+	char *text = malloc(n + 1);
+	for (size_t i = 0; i < n; i += 5)
+		memcpy(text + i, "href=", n - i < 5 ? n - i : 5);
+	text[n] = '\0';
+	extract(text, true);
+	cr_assert_eq(l.n, 0);
+	uri_list_free(&l);
+	memset(text, 'a', n);
+	memcpy(text, "<a href=\"http://x.example/", 26);
+	for (size_t i = 100; i + 7 < n; i += 50)
+		memcpy(text + i, " src='", 6);
+	extract(text, false);
+	size_t in_text = l.n;
+	uri_list_free(&l);
+	extract(text, true);
+	cr_assert_eq(l.n, in_text, "no closing quote within the bound: no URL from the attribute");
+	free(text);
+}
+
+Test(uri, a_value_after_another_attribute_is_still_found)
+{
+	extract("<a href=\"http://a.example/\" src=\"www.b.example\"><img background='http://c.example/?x=http://d'>",
+		true);
+	cr_assert(has("http://a.example/"));
+	cr_assert(has("http://www.b.example"));
+	cr_assert(has("http://c.example/?x=http://d"));
+}
+
+/* The text is (p, len): nothing past len is read, even where "&amp;" is
+ * cut short by the end (the buffer here has no NUL after it). */
+Test(uri, an_entity_cut_by_the_end_is_not_read_past_it)
+{
+	static const char src[] = "<a href=\"http://x.example/?a&am";
+	size_t n = sizeof(src) - 1;
+	char *text = malloc(n);
+	memcpy(text, src, n);
+	uri_extract(text, n, true, &l);
+	cr_assert(has("http://x.example/?a&am"));
+	free(text);
+}
+
+/* A repeated URL costs one hash look-up, not a comparison with each of
+ * the up to URI_MAX kept; duplicates still never count towards the limit. */
+Test(uri, many_duplicates_are_dropped_cheaply, .timeout = 30)
+{
+	size_t distinct = URI_MAX - 1, repeats = 200000;
+	char *text = malloc((distinct + repeats) * 40 + 1), *p = text;
+	for (size_t i = 0; i < distinct; i++)
+		p += sprintf(p, "http://h%zu.example/ ", i);
+	for (size_t i = 0; i < repeats; i++)
+		p += sprintf(p, "http://h%zu.example/ ", i % distinct);
+	extract(text, false);
+	cr_assert_eq(l.n, distinct);
+	cr_assert_not(l.truncated);
+	free(text);
+}
