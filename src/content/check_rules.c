@@ -26,6 +26,8 @@
 #include "content/uri.h"
 #include "util/alloc.h"
 
+#define RAWBODY_PART_MAX 500000
+
 /* The pieces the rules match, kept in one growing list of strings. */
 struct texts {
 	char **s;
@@ -77,7 +79,10 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		const struct mime_part *p = &m->parts[i];
 		if (strncmp(p->type, "text/", 5) != 0 || !p->data)
 			continue;
-		texts_add(&raw, p->data, p->len);
+		/* rawbody rules see at most RAWBODY_PART_MAX bytes of a part
+		 * (SpamAssassin's rawbody_part_scan_size): cost stays linear in
+		 * a bound, not in a 16 MiB text part per rule. */
+		texts_add(&raw, p->data, p->len < RAWBODY_PART_MAX ? p->len : RAWBODY_PART_MAX);
 		uri_extract(p->data, p->len, strcmp(p->type, "text/html") == 0, &uris);
 		body_text_add_part(&body, p->data, p->len, strcmp(p->type, "text/html") == 0);
 	}

@@ -101,3 +101,18 @@ def test_rules_hits_are_shown_with_their_descriptions(scan, tmp_path):
     r = scan("-c", config, msg)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[1].split() == ["MW_HELLO", "1.6", "rules", "Says", "hello"]  # as scored
+
+
+def test_rawbody_rules_see_the_first_500000_bytes_of_a_part(scan, tmp_path):
+    rules = tmp_path / "raw.cf"
+    rules.write_text("rawbody MW_MARK /marker-xyz/\nscore MW_MARK 1\n")
+    config = tmp_path / "raw.yaml"
+    config.write_text(f"hostname: mx.gw.test\nscan:\n  rules: [{rules}]\n  inbound:\n    checks: {{rules: score}}\n")
+    filler = b"lorem ipsum dolor sit amet\r\n" * 20000   # 560 000 bytes
+    early, late = tmp_path / "early.eml", tmp_path / "late.eml"
+    early.write_bytes(b"Subject: x\r\n\r\nmarker-xyz\r\n" + filler)
+    late.write_bytes(b"Subject: x\r\n\r\n" + filler + b"marker-xyz\r\n")
+    r = scan("-c", config, "--json", early, late)
+    reports = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [s["symbol"] for s in reports[0]["symbols"]] == ["MW_MARK"]
+    assert reports[1]["symbols"] == [], "past the rawbody scan size"
