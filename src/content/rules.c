@@ -208,17 +208,62 @@ static void rule_reset_test(struct rule *r)
 	free(r->meta);
 	r->meta = NULL;
 	r->n_meta = 0;
+	for (size_t i = 0; i < r->n_eval_args; i++)
+		free(r->eval_args[i]);
+	r->n_eval_args = 0;
+	r->eval = NULL;
 	r->exists = r->negate = false;  /* an earlier "exists:" must not turn a regex test into one */
 	r->mode = HDR_DECODED;
 	r->defined = false;
+}
+
+/* eval:name(arg, 'arg', "arg") -> one of our eval tests, or noted. */
+static void define_eval_rule(struct rule_set *rs, const struct source *src, char *name, char *def)
+{
+	char *open = strchr(def, '('), *close = strrchr(def, ')');
+	char *args[EVAL_ARGS_MAX];
+	size_t n = 0;
+	if (!open || !close || close < open) {
+		rules_noted(rs, src->file, src->line, "%s: eval test without (arguments)", name);
+		return;
+	}
+	*open = *close = '\0';
+	char *fn = rest(def + 5);
+	for (char *p = open + 1, *comma; *rest(p) && n < EVAL_ARGS_MAX; p = comma + 1) {
+		comma = strchr(p, ',');
+		if (comma)
+			*comma = '\0';
+		char *a = rest(p);
+		size_t len = strlen(a);
+		if (len >= 2 && (a[0] == '\'' || a[0] == '"') && a[len - 1] == a[0]) {
+			a[len - 1] = '\0';
+			a++;
+		}
+		args[n++] = a;
+		if (!comma)
+			break;
+	}
+	const struct rules_eval *ev = rules_eval_find(fn, n);
+	if (!ev) {
+		rules_noted(rs, src->file, src->line, "%s: eval:%s not supported", name, fn);
+		return;
+	}
+	struct rule *r = rule_of(rs, name);
+	rule_reset_test(r);
+	r->kind = RULE_EVAL;
+	r->eval = ev;
+	for (size_t i = 0; i < n; i++)
+		r->eval_args[i] = xstrdup(args[i]);
+	r->n_eval_args = n;
+	r->defined = true;
 }
 
 static bool define_regex_rule(struct rule_set *rs, const struct source *src, enum rule_kind kind, char *name,
 			      char *def)
 {
 	if (strncmp(def, "eval:", 5) == 0) {
-		rules_noted(rs, src->file, src->line, "%s: eval test not supported", name);
-		return false;
+		define_eval_rule(rs, src, name, def);
+		return false;  /* nothing more to set up for the caller */
 	}
 	const char *why = NULL;
 	pcre2_code *re = compile_regex(def, &why);
@@ -238,7 +283,7 @@ static bool define_regex_rule(struct rule_set *rs, const struct source *src, enu
 static void define_header_rule(struct rule_set *rs, const struct source *src, char *name, char *def)
 {
 	if (strncmp(def, "eval:", 5) == 0) {
-		rules_noted(rs, src->file, src->line, "%s: eval test not supported", name);
+		define_eval_rule(rs, src, name, def);
 		return;
 	}
 	if (strncmp(def, "exists:", 7) == 0) {
@@ -323,8 +368,12 @@ static void load_file(struct rule_set *rs, const char *path, int depth, char *er
 /* "if" / "ifplugin" conditions: true only for what we have. */
 static bool condition_true(const char *kind, const char *cond)
 {
-	if (strcmp(kind, "ifplugin") == 0)
-		return false;  /* no SpamAssassin plugins here */
+	if (strcmp(kind, "ifplugin") == 0) {
+		char plugin[200];
+		snprintf(plugin, sizeof(plugin), "%s", cond + strspn(cond, " \t"));
+		plugin[strcspn(plugin, " \t\r\n")] = '\0';
+		return rules_plugin_provided(plugin);  /* the tests of the others are not here */
+	}
 	/* if (version >= N): we read SpamAssassin 4.0's format. */
 	const char *v = strstr(cond, "version");
 	if (v && !strstr(cond, "can(") && !strstr(cond, "plugin(")) {

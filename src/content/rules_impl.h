@@ -17,7 +17,21 @@
 #define RULE_NAME_MAX 64
 #define META_TERMS_MAX 256
 
-enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_URI, RULE_META };
+enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_URI, RULE_EVAL, RULE_META };
+
+#define EVAL_ARGS_MAX 8
+
+/* An eval: test of ours (rules_eval.c). */
+struct rules_eval {
+	const char *name;
+	size_t min_args, max_args;
+	unsigned (*run)(const struct rules_input *in, const char *const *args, size_t n_args);
+};
+
+/* The eval test name taking n_args arguments, or NULL (not done). */
+const struct rules_eval *rules_eval_find(const char *name, size_t n_args);
+/* Is an "ifplugin PLUGIN" block read (we do its tests, or some)? */
+bool rules_plugin_provided(const char *plugin);
 enum header_mode { HDR_DECODED, HDR_RAW, HDR_ADDR, HDR_NAME };
 
 /* One term of a meta expression in postfix order. */
@@ -46,6 +60,10 @@ struct rule {
 	char *if_unset;
 	/* header, body, rawbody, full */
 	pcre2_code *re;
+	/* eval: */
+	const struct rules_eval *eval;
+	char *eval_args[EVAL_ARGS_MAX];
+	size_t n_eval_args;
 	/* meta */
 	struct meta_term *meta;
 	size_t n_meta;

@@ -123,7 +123,9 @@ static char *header_values(const struct header_index *x, const char *want)
 {
 	char *out = NULL;
 	size_t used = 0, cap = 0, wlen = strlen(want);
-	int pseudo = strcasecmp(want, "ToCc") == 0 ? 1 : strcasecmp(want, "MESSAGEID") == 0 ? 2 : 0;
+	/* Pseudo-header names are case-sensitive in SpamAssassin: "MessageId" is
+	 * an ordinary (never present) field, not MESSAGEID. */
+	int pseudo = strcmp(want, "ToCc") == 0 ? 1 : strcmp(want, "MESSAGEID") == 0 ? 2 : 0;
 	for (size_t i = 0; i < x->n && used < HEADER_TEXT_MAX; i++) {
 		const struct field *f = &x->f[i];
 		if (!header_wanted(want, wlen, pseudo, x->hdr + f->start, f->nlen))
@@ -215,6 +217,8 @@ static unsigned run_rule(const struct matcher *m, const struct rule *r, const st
 		return count_matches(m, r->re, in->full, in->full_len, max_hits(r));
 	case RULE_URI:
 		return run_each(m, r, in->uri, in->uri_len, in->n_uri);
+	case RULE_EVAL:
+		return r->eval->run(in, (const char *const *)r->eval_args, r->n_eval_args);
 	default:
 		return 0;
 	}

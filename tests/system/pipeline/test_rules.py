@@ -134,7 +134,7 @@ def test_check_config_names_unsupported_rules_with_their_line(gw, rules_dir, mw_
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout + r.stderr
     assert "5 rules run, 1 lines or rules not supported" in out
-    assert f"{rules_dir}/50_test.cf:10: MW_EVAL: eval test not supported" in out
+    assert f"{rules_dir}/50_test.cf:10: MW_EVAL: eval:check_stuff not supported" in out
 
 
 def test_a_missing_rule_file_is_a_configuration_error(make_gateway_fn, make_sink_fn, tmp_path, mw_bin):

@@ -188,7 +188,7 @@ Test(rules, unsupported_lines_are_noted_and_metas_on_them_left_out)
 	cr_assert_geq(rules_unsupported(rs), 5);
 	bool saw_eval = false, saw_line = false;
 	for (size_t i = 0; i < rules_notes(rs); i++) {
-		saw_eval |= strstr(rules_note(rs, i), "EVAL_ONE: eval test not supported") != NULL;
+		saw_eval |= strstr(rules_note(rs, i), "EVAL_ONE: eval:check_for_stuff not supported") != NULL;
 		saw_line |= strstr(rules_note(rs, i), "50_test.cf:6: BAD_RE: regex does not compile") != NULL;
 	}
 	cr_assert(saw_eval);
@@ -339,4 +339,57 @@ Test(rules, all_is_the_whole_header_section)
 	cr_assert_eq(points_of(&s, "MSGID_FIRST"), 100);
 	cr_assert_eq(points_of(&s, "ALL_TAIL"), 100, "past the NUL byte");
 	cr_assert_eq(points_of(&s, "NOT_ALL"), -99999);
+}
+
+Test(rules, eval_tests_of_the_plugins_we_provide)
+{
+	load("ifplugin Mail::SpamAssassin::Plugin::HeaderEval\n"
+	     "header TWO_CTYPES eval:check_header_count_range('Content-Type','2','999')\n"
+	     "header FROM_8BIT eval:check_illegal_chars('From', '0.20', '2')\n"
+	     "header DATE_FUTURE eval:check_for_shifted_date('3', '6')\n"
+	     "header DATE_PAST eval:check_for_shifted_date('undef', '-96')\n"
+	     "header NOT_DONE eval:check_for_something_else()\n"
+	     "endif\n"
+	     "ifplugin Mail::SpamAssassin::Plugin::MIMEEval\n"
+	     "body SHOUTING eval:check_for_uppercase('75', '100')\n"
+	     "header NO_SEP eval:check_msg_parse_flags('missing_head_body_separator')\n"
+	     "endif\n");
+	cr_assert_eq(rules_count(rs), 6);
+	cr_assert_eq(rules_unsupported(rs), 1, "NOT_DONE");
+	const char *hdr = "Received: from x by mx; Sun, 06 Dec 2026 20:00:00 +0000\r\n"
+			  "Date: Mon, 07 Dec 2026 00:30:00 +0000\r\n"
+			  "From: \xc3\xa4\xc3\xb6 <a@b>\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\n\r\n";
+	char shout[400];
+	memset(shout, 'A', sizeof(shout) - 1);
+	shout[sizeof(shout) - 1] = '\0';
+	const char *paras[] = { "subject", shout };
+	size_t plen[] = { 7, strlen(shout) };
+	char full[1024];
+	snprintf(full, sizeof(full), "%s%s", hdr, shout);
+	struct rules_input in = { .full = full, .full_len = strlen(full), .header = hdr, .header_len = strlen(hdr),
+				  .body = paras, .body_len = plen, .n_body = 2 };
+	struct seen s = { .n = 0 };
+	rules_match(rs, &in, on_hit, &s);
+	cr_assert_eq(points_of(&s, "TWO_CTYPES"), 100);
+	cr_assert_eq(points_of(&s, "FROM_8BIT"), 100, "4 of 15 bytes 8-bit");
+	cr_assert_eq(points_of(&s, "DATE_FUTURE"), 100, "Date 4.5 h after the arrival");
+	cr_assert_eq(points_of(&s, "DATE_PAST"), -99999);
+	cr_assert_eq(points_of(&s, "SHOUTING"), 100);
+	cr_assert_eq(points_of(&s, "NO_SEP"), -99999);
+	in.full = "Subject: x\r\nFrom: a@b\r\n";
+	in.full_len = strlen(in.full);
+	s.n = 0;
+	rules_match(rs, &in, on_hit, &s);
+	cr_assert_eq(points_of(&s, "NO_SEP"), 100, "no empty line after the header");
+}
+
+Test(rules, pseudo_headers_are_case_sensitive_like_spamassassins)
+{
+	/* Debian's 72_active.cf has "header __HAS_MESSAGEID exists:MessageId":
+	 * an ordinary field name that never occurs, not the MESSAGEID pseudo-
+	 * header; taken as MESSAGEID it fired on every message. */
+	load("header HAS_ODD exists:MessageId\nheader HAS_PSEUDO exists:MESSAGEID\n");
+	struct seen s = match("Message-Id: <a@b>\r\n", "x");
+	cr_assert_eq(points_of(&s, "HAS_ODD"), -99999);
+	cr_assert_eq(points_of(&s, "HAS_PSEUDO"), 100);
 }
