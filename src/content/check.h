@@ -50,6 +50,9 @@ const struct config *content_job_config(const struct content_job *job);
  * when the message has no login. */
 bool content_job_sender_ok(const struct content_job *job, const char *address);
 
+/* Has Bayes learnt enough to answer (scan.bayes_min_learned of each)? */
+bool content_job_bayes_ready(const struct content_job *job);
+
 /* The message's MIME view (content/mime.h), parsed once per message for
  * every check that asks (msg, len: what the check was given). */
 struct mime_message;

@@ -43,11 +43,7 @@ static void hit(struct content_job *job, const char *name, double p)
 
 static void run(struct content_job *job, const char *msg, size_t len)
 {
-	if (!job->bayes)
-		return;
-	unsigned long nspam, nham, min = job->config->scan ? job->config->scan->bayes_min_learned : 200;
-	bayes_model_counts(job->bayes, &nspam, &nham);
-	if (nspam < min || nham < min)
+	if (!content_job_bayes_ready(job))
 		return;
 	struct bayes_tokens t;
 	bayes_message_tokens(msg, len, content_job_mime(job, msg, len), &t);

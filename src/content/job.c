@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "auth/authdb.h"
+#include "config/config.h"
+#include "content/bayes.h"
+#include "scan/policy.h"
 #include "content/check.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -34,6 +37,15 @@ const struct mime_message *content_job_mime(struct content_job *job, const char 
 		job->mime_parsed = true;
 	}
 	return &job->mime;
+}
+
+bool content_job_bayes_ready(const struct content_job *job)
+{
+	if (!job->bayes)
+		return false;
+	unsigned long nspam, nham, min = job->config->scan ? job->config->scan->bayes_min_learned : 200;
+	bayes_model_counts(job->bayes, &nspam, &nham);
+	return nspam >= min && nham >= min;
 }
 
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)

@@ -74,7 +74,9 @@ static struct rule *rule_of(struct rule_set *rs, const char *name)
 	struct rule *r = &rs->rules[rs->n];
 	memset(r, 0, sizeof(*r));
 	r->name = xstrdup(name);
-	r->points = strncmp(name, "__", 2) == 0 ? 0 : strncmp(name, "T_", 2) == 0 ? 1 : 100;
+	int points = strncmp(name, "__", 2) == 0 ? 0 : strncmp(name, "T_", 2) == 0 ? 1 : 100;
+	for (size_t set = 0; set < 4; set++)
+		r->points[set] = points;
 	size_t h = name_hash(name) & (rs->table_cap - 1);
 	while (rs->table[h])
 		h = (h + 1) & (rs->table_cap - 1);
@@ -335,18 +337,35 @@ static void define_header_rule(struct rule_set *rs, const struct source *src, ch
 
 /* score NAME s1 [s2 s3 s4]: we run without network tests and (yet)
  * without Bayes, SpamAssassin's score set 0: the first value. */
+/* One score in hundredths: "score X 0.001" (informational) still counts
+ * 0.01; only 0 is 0. */
+static int hundredths(double v)
+{
+	int h = (int)(v * 100 + (v < 0 ? -0.5 : 0.5));
+	return h == 0 && v != 0 ? (v < 0 ? -1 : 1) : h;
+}
+
+/* score NAME s [s1 s2 s3]: one value for every score set, or four. */
 static void set_score(struct rule_set *rs, const struct source *src, char *name, char *vals)
 {
-	char *first = word(&vals), *end;
-	double v = strtod(first, &end);
-	if (end == first || *end || v < -1000 || v > 1000) {
-		rules_noted(rs, src->file, src->line, "%s: score is not a number", name);
+	double v[4];
+	size_t n = 0;
+	for (char *w; n < 4 && *(w = word(&vals));) {
+		char *end;
+		v[n] = strtod(w, &end);
+		if (end == w || *end || v[n] < -1000 || v[n] > 1000) {
+			rules_noted(rs, src->file, src->line, "%s: score is not a number", name);
+			return;
+		}
+		n++;
+	}
+	if (n != 1 && n != 4) {
+		rules_noted(rs, src->file, src->line, "%s: score needs one value or four", name);
 		return;
 	}
 	struct rule *r = rule_of(rs, name);
-	r->points = (int)(v * 100 + (v < 0 ? -0.5 : 0.5));
-	if (r->points == 0 && v != 0)
-		r->points = v < 0 ? -1 : 1;  /* "score X 0.001" (informational) still hits; only 0 is off */
+	for (size_t i = 0; i < 4; i++)
+		r->points[i] = hundredths(v[n == 4 ? i : 0]);
 	r->has_score = true;
 }
 

@@ -60,11 +60,14 @@ struct rules_input {
 	const char *const *uri;      /* URLs found in the text parts (content/uri.h) */
 	const size_t *uri_len;
 	size_t n_uri;
+	/* SpamAssassin's score set: 0 without Bayes, 2 with a trained Bayes
+	 * (both without network tests); a "score" line's values 1 and 3. */
+	unsigned score_set;
 };
 
 /* Called for every rule that hit and scores (names starting "__" are
  * sub-rules: they feed meta rules and are not reported). points in
- * hundredths, as the score line gives them. */
+ * hundredths, as the score line gives them for in->score_set. */
 typedef void (*rules_hit_fn)(void *arg, const char *name, int points, const char *describe);
 
 /* Run every rule over in; returns the number of reported hits. */

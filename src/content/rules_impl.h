@@ -68,7 +68,7 @@ struct rule {
 	struct meta_term *meta;
 	size_t n_meta;
 	/* about it */
-	int points;         /* hundredths */
+	int points[4];      /* hundredths, per SpamAssassin score set (rules.h) */
 	bool has_score;
 	char *describe;
 	bool multiple, net;

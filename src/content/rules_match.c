@@ -236,8 +236,9 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 		size_t i = rs->order[k];
 		const struct rule *r = &rs->rules[i];
 		hits[i] = r->kind == RULE_META ? rules_meta_eval(r, hits) != 0 : run_rule(&m, r, in);
-		if (hits[i] && strncmp(r->name, "__", 2) != 0 && r->points != 0) {
-			hit(arg, r->name, r->points, r->describe);  /* once, however often it matched */
+		int points = r->points[in->score_set < 4 ? in->score_set : 0];
+		if (hits[i] && strncmp(r->name, "__", 2) != 0 && points != 0) {
+			hit(arg, r->name, points, r->describe);  /* once, however often it matched */
 			reported++;
 		}
 	}

@@ -260,7 +260,8 @@ static bool settle(struct rule_set *rs, size_t i, unsigned char *state)
 	state[i] = 1;
 	/* "score X 0" switches a rule off (SpamAssassin's convention); a
 	 * sub-rule "__X" has no score of its own and runs for the metas. */
-	bool off = r->has_score && r->points == 0 && strncmp(r->name, "__", 2) != 0;
+	bool off = r->has_score && !r->points[0] && !r->points[1] && !r->points[2] && !r->points[3] &&
+		   strncmp(r->name, "__", 2) != 0;
 	bool ok = r->defined && !r->net && !off && r->kind != RULE_NONE;
 	for (size_t t = 0; ok && t < r->n_meta; t++)
 		if (r->meta[t].op == M_RULE)

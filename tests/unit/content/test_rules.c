@@ -393,3 +393,21 @@ Test(rules, pseudo_headers_are_case_sensitive_like_spamassassins)
 	cr_assert_eq(points_of(&s, "HAS_ODD"), -99999);
 	cr_assert_eq(points_of(&s, "HAS_PSEUDO"), 100);
 }
+
+Test(rules, four_scores_follow_the_score_set)
+{
+	load("body FOUR /x/\nscore FOUR 1.0 2.0 3.5 4.0\nbody OFF_IN_ALL /x/\nscore OFF_IN_ALL 0 0 0 0\n"
+	     "body OFF_IN_SET0 /x/\nscore OFF_IN_SET0 0 0 1.5 1.5\n");
+	cr_assert_eq(rules_count(rs), 2, "only a rule scored 0 in every set is off");
+	struct seen s = match("Subject: y\r\n", "x");
+	cr_assert_eq(points_of(&s, "FOUR"), 100);
+	cr_assert_eq(points_of(&s, "OFF_IN_SET0"), -99999, "0 in set 0: hits, counts nothing, not reported");
+	const char *paras[] = { "x" };
+	size_t plen[] = { 1 };
+	struct rules_input in = { .full = "x", .full_len = 1, .header = "", .header_len = 0, .body = paras,
+				  .body_len = plen, .n_body = 1, .score_set = 2 };
+	s.n = 0;
+	rules_match(rs, &in, on_hit, &s);
+	cr_assert_eq(points_of(&s, "FOUR"), 350, "set 2: Bayes without network tests");
+	cr_assert_eq(points_of(&s, "OFF_IN_SET0"), 150);
+}
