@@ -100,6 +100,7 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	/* The scores SpamAssassin's rule sets were tuned with for a setup like
 	 * ours: without network tests, with Bayes once it answers (set 2). */
 	in.score_set = content_job_bayes_ready(job) ? 2 : 0;
+	in.envelope_from = content_job_envelope(job)->sender;  /* "" in `mailwarden scan`: Return-Path */
 	rules_match(job->rules, &in, on_rule, job);
 	free(uri_len);
 	uri_list_free(&uris);

@@ -63,6 +63,9 @@ struct rules_input {
 	/* SpamAssassin's score set: 0 without Bayes, 2 with a trained Bayes
 	 * (both without network tests); a "score" line's values 1 and 3. */
 	unsigned score_set;
+	/* The envelope sender for the pseudo-header EnvelopeFrom (NULL: the
+	 * Return-Path field, as SpamAssassin falls back to). */
+	const char *envelope_from;
 };
 
 /* Called for every rule that hit and scores (names starting "__" are

@@ -148,10 +148,27 @@ static char *header_values(const struct header_index *x, const char *want)
 	return out;
 }
 
-/* The text a header rule matches, per its mode; NULL: the field is absent. */
-static char *header_text(const struct rule *r, const struct header_index *x)
+/* SpamAssassin's EnvelopeFrom: the envelope sender where we know it (the
+ * gateway), else the Return-Path field without its angle brackets. */
+static char *envelope_from(const struct rules_input *in, const struct header_index *x)
 {
-	char *raw = header_values(x, r->header);
+	if (in->envelope_from && in->envelope_from[0])
+		return xstrdup(in->envelope_from);
+	char *rp = header_values(x, "Return-Path");
+	if (!rp)
+		return NULL;
+	rp[strcspn(rp, "\n")] = '\0';
+	char *start = rp + strspn(rp, " \t<");
+	start[strcspn(start, "> \t")] = '\0';
+	char *out = xstrdup(start);
+	free(rp);
+	return out;
+}
+
+/* The text a header rule matches, per its mode; NULL: the field is absent. */
+static char *header_text(const struct rule *r, const struct header_index *x, const struct rules_input *in)
+{
+	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? envelope_from(in, x) : header_values(x, r->header);
 	if (!raw || r->mode == HDR_RAW)
 		return raw;
 	if (r->mode == HDR_ADDR) {
@@ -183,7 +200,7 @@ static unsigned run_header(const struct matcher *m, const struct rule *r, const 
 	/* ALL: the header section as it came, matched in place (Debian's set
 	 * has 44 such rules: a copy each was up to 44 x the section). */
 	bool all = strcmp(r->header, "ALL") == 0;
-	char *text = all ? NULL : header_text(r, &m->fields);
+	char *text = all ? NULL : header_text(r, &m->fields, in);
 	if (r->exists) {
 		free(text);
 		return all || text != NULL;

@@ -411,3 +411,17 @@ Test(rules, four_scores_follow_the_score_set)
 	cr_assert_eq(points_of(&s, "FOUR"), 350, "set 2: Bayes without network tests");
 	cr_assert_eq(points_of(&s, "OFF_IN_SET0"), 150);
 }
+
+Test(rules, envelope_from_is_the_envelope_sender_or_the_return_path)
+{
+	load("header ENV_SPAMMY EnvelopeFrom =~ /\\@bulk\\.example$/\n");
+	const char *hdr = "Return-Path: <x@bulk.example>\r\nFrom: a@b\r\n\r\n";
+	struct rules_input in = { .full = hdr, .full_len = strlen(hdr), .header = hdr, .header_len = strlen(hdr) };
+	struct seen s = { .n = 0 };
+	rules_match(rs, &in, on_hit, &s);
+	cr_assert_eq(points_of(&s, "ENV_SPAMMY"), 100, "Return-Path without <>");
+	in.envelope_from = "y@fine.example";
+	s.n = 0;
+	rules_match(rs, &in, on_hit, &s);
+	cr_assert_eq(s.n, 0, "the envelope sender the gateway saw wins");
+}
