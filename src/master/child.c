@@ -39,10 +39,11 @@ static void reset_signals(void)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	stopsig_block();  /* until the child's loop handles them (util/stopsig.h) */
+	/* Every signal but the stop signals unblocked in one step: a SIGTERM
+	 * the master sent since the fork (pending, blocked) must not slip
+	 * through between an unblock-all and a block. The stop signals wait
+	 * for the child's loop (util/stopsig.h). */
+	stopsig_only();
 }
 
 pid_t child_spawn(const struct config *c, const struct child_spec *spec, const struct child_fds *fds)

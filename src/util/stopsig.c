@@ -13,11 +13,11 @@ static void stop_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 }
 
-void stopsig_block(void)
+void stopsig_only(void)
 {
 	sigset_t set;
 	stop_signals(&set);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
 }
 
 void stopsig_release(void)

@@ -9,9 +9,10 @@
 #ifndef MW_UTIL_STOPSIG_H
 #define MW_UTIL_STOPSIG_H
 
-/* In the child, right after fork (threads started later inherit the
- * block, so the signal goes to the loop's thread). */
-void stopsig_block(void);
+/* In the child, right after fork: the signal mask becomes exactly the
+ * stop signals, in one step (threads started later inherit it, so the
+ * signal goes to the loop's thread). */
+void stopsig_only(void);
 /* Once the loop's handlers are installed: a pending stop arrives now. */
 void stopsig_release(void);
 
