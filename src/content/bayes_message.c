@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gmime/gmime.h>
-
 #include "content/bayes.h"
 #include "content/check.h"
 #include "content/mime.h"
@@ -29,35 +27,30 @@ static void host_of(const char *uri, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-void bayes_message_tokens(const char *msg, size_t len, const struct mime_message *m, struct bayes_tokens *out)
+void bayes_message_tokens(const char *msg, size_t len, const struct mime_message *m, const struct uri_list *uris,
+			  struct bayes_tokens *out)
 {
-	size_t hlen = content_header_end(msg, len), vlen;
-	char *subject = content_header_unfold(msg, hlen, "Subject", &vlen);
-	char *decoded = subject ? g_mime_utils_header_decode_text(NULL, subject) : NULL;
+	char *subject = mime_header_text(msg, content_header_end(msg, len), "Subject");
 	const char **text = xreallocarray(NULL, m->n_parts ? m->n_parts : 1, sizeof(*text));
 	size_t *tlen = xreallocarray(NULL, m->n_parts ? m->n_parts : 1, sizeof(*tlen));
 	size_t n = 0;
-	struct uri_list uris = { 0 };
 	for (size_t i = 0; i < m->n_parts; i++) {
 		const struct mime_part *p = &m->parts[i];
 		if (strncmp(p->type, "text/", 5) != 0 || !p->data)
 			continue;
 		text[n] = p->data;
 		tlen[n++] = p->len;
-		uri_extract(p->data, p->len, strcmp(p->type, "text/html") == 0, &uris);
 	}
-	char **hosts = xreallocarray(NULL, uris.n ? uris.n : 1, sizeof(*hosts));
-	for (size_t i = 0; i < uris.n; i++) {
+	char **hosts = xreallocarray(NULL, uris->n ? uris->n : 1, sizeof(*hosts));
+	for (size_t i = 0; i < uris->n; i++) {
 		hosts[i] = xmalloc(256);
-		host_of(uris.uris[i], hosts[i], 256);
+		host_of(uris->uris[i], hosts[i], 256);
 	}
-	bayes_tokenize(text, tlen, n, decoded ? decoded : subject, (const char *const *)hosts, uris.n, out);
-	for (size_t i = 0; i < uris.n; i++)
+	bayes_tokenize(text, tlen, n, subject, (const char *const *)hosts, uris->n, out);
+	for (size_t i = 0; i < uris->n; i++)
 		free(hosts[i]);
 	free(hosts);
-	uri_list_free(&uris);
 	free(text);
 	free(tlen);
-	g_free(decoded);
 	free(subject);
 }

@@ -11,7 +11,11 @@
 
 struct bayes_tokens;
 struct mime_message;
+struct uri_list;
 
-void bayes_message_tokens(const char *msg, size_t len, const struct mime_message *m, struct bayes_tokens *out);
+/* m: the message's MIME view; uris: the URLs of its text parts
+ * (uri_extract_message). */
+void bayes_message_tokens(const char *msg, size_t len, const struct mime_message *m, const struct uri_list *uris,
+			  struct bayes_tokens *out);
 
 #endif

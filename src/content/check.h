@@ -58,6 +58,10 @@ bool content_job_bayes_ready(const struct content_job *job);
 struct mime_message;
 const struct mime_message *content_job_mime(struct content_job *job, const char *msg, size_t len);
 
+/* The URLs of its text parts (content/uri.h), found once per message. */
+struct uri_list;
+const struct uri_list *content_job_uris(struct content_job *job, const char *msg, size_t len);
+
 /* A hit of the running check: symbol (upper case) and points in
  * hundredths (verdict/points.h; < 0: the check's configured points). */
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail);

@@ -46,7 +46,7 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	if (!content_job_bayes_ready(job))
 		return;
 	struct bayes_tokens t;
-	bayes_message_tokens(msg, len, content_job_mime(job, msg, len), &t);
+	bayes_message_tokens(msg, len, content_job_mime(job, msg, len), content_job_uris(job, msg, len), &t);
 	double p = bayes_classify(job->bayes, &t);
 	bayes_tokens_free(&t);
 	const char *name = bayes_symbol(p);

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gmime/gmime.h>
-
 #include "content/body_text.h"
 #include "content/check.h"
 #include "content/job.h"
@@ -66,15 +64,11 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	size_t hlen = content_header_end(msg, len);
 	struct body_text body = { 0 };
 	struct texts raw = { 0 };
-	size_t vlen;
-	char *subject = content_header_unfold(msg, hlen, "Subject", &vlen);
+	char *subject = mime_header_text(msg, hlen, "Subject");
 	if (subject) {
-		char *decoded = g_mime_utils_header_decode_text(NULL, subject);
-		body_text_add(&body, decoded ? decoded : subject, strlen(decoded ? decoded : subject));
-		g_free(decoded);
+		body_text_add(&body, subject, strlen(subject));
 		free(subject);
 	}
-	struct uri_list uris = { 0 };
 	for (size_t i = 0; i < m->n_parts; i++) {
 		const struct mime_part *p = &m->parts[i];
 		if (strncmp(p->type, "text/", 5) != 0 || !p->data)
@@ -83,7 +77,6 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		 * (SpamAssassin's rawbody_part_scan_size): cost stays linear in
 		 * a bound, not in a 16 MiB text part per rule. */
 		texts_add(&raw, p->data, p->len < RAWBODY_PART_MAX ? p->len : RAWBODY_PART_MAX);
-		uri_extract(p->data, p->len, strcmp(p->type, "text/html") == 0, &uris);
 		body_text_add_part(&body, p->data, p->len, strcmp(p->type, "text/html") == 0);
 	}
 	struct rules_input in = {
@@ -91,19 +84,19 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		.body = (const char *const *)body.s, .body_len = body.len, .n_body = body.n,
 		.rawbody = (const char *const *)raw.s, .rawbody_len = raw.len, .n_rawbody = raw.n,
 	};
-	size_t *uri_len = xreallocarray(NULL, uris.n ? uris.n : 1, sizeof(*uri_len));
-	for (size_t i = 0; i < uris.n; i++)
-		uri_len[i] = strlen(uris.uris[i]);
-	in.uri = (const char *const *)uris.uris;
+	const struct uri_list *uris = content_job_uris(job, msg, len);
+	size_t *uri_len = xreallocarray(NULL, uris->n ? uris->n : 1, sizeof(*uri_len));
+	for (size_t i = 0; i < uris->n; i++)
+		uri_len[i] = strlen(uris->uris[i]);
+	in.uri = (const char *const *)uris->uris;
 	in.uri_len = uri_len;
-	in.n_uri = uris.n;
+	in.n_uri = uris->n;
 	/* The scores SpamAssassin's rule sets were tuned with for a setup like
 	 * ours: without network tests, with Bayes once it answers (set 2). */
 	in.score_set = content_job_bayes_ready(job) ? 2 : 0;
 	in.envelope_from = content_job_envelope(job)->sender;  /* "" in `mailwarden scan`: Return-Path */
 	rules_match(job->rules, &in, on_rule, job);
 	free(uri_len);
-	uri_list_free(&uris);
 	body_text_free(&body);
 	texts_free(&raw);
 }

@@ -48,6 +48,27 @@ bool content_job_bayes_ready(const struct content_job *job)
 	return nspam >= min && nham >= min;
 }
 
+const struct uri_list *content_job_uris(struct content_job *job, const char *msg, size_t len)
+{
+	if (!job->uris_found) {
+		uri_extract_message(content_job_mime(job, msg, len), &job->uris);
+		job->uris_found = true;
+	}
+	return &job->uris;
+}
+
+/* The views were of the message as it was: a replacement or the end of
+ * the job drops them. */
+static void views_drop(struct content_job *job)
+{
+	if (job->mime_parsed)
+		mime_free(&job->mime);
+	job->mime_parsed = false;
+	if (job->uris_found)
+		uri_list_free(&job->uris);
+	job->uris_found = false;
+}
+
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
 {
 	content_hit_points(job, symbol, points >= 0 ? points : job->dir->content[job->check].points, detail);
@@ -88,10 +109,7 @@ bool content_replace(struct content_job *job, const char *msg, size_t len)
 	free(job->rewrite);
 	job->rewrite = copy;
 	job->rewrite_len = len;
-	if (job->mime_parsed) {  /* the view was of the message replaced */
-		mime_free(&job->mime);
-		job->mime_parsed = false;
-	}
+	views_drop(job);
 	return true;
 }
 
@@ -108,7 +126,5 @@ void content_job_clear(struct content_job *job)
 {
 	free(job->rewrite);
 	job->rewrite = NULL;
-	if (job->mime_parsed)
-		mime_free(&job->mime);
-	job->mime_parsed = false;
+	views_drop(job);
 }

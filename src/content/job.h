@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "content/mime.h"
+#include "content/uri.h"
 #include "ipc/txn.h"
 
 struct auth_db;
@@ -43,6 +44,8 @@ struct content_job {
 	size_t check;                      /* the check running now */
 	struct mime_message mime;
 	bool mime_parsed;
+	struct uri_list uris;              /* of the MIME view, when uris_found */
+	bool uris_found;
 };
 
 /* Run every check the policy switches on over msg[0..len); a check after

@@ -15,6 +15,7 @@
 
 #include <gmime/gmime.h>
 
+#include "content/check.h"
 #include "util/alloc.h"
 
 const struct mime_limits mime_default_limits = {
@@ -287,4 +288,19 @@ void mime_free(struct mime_message *m)
 	}
 	free(m->parts);
 	memset(m, 0, sizeof(*m));
+}
+
+char *mime_header_text(const char *hdr, size_t len, const char *name)
+{
+	size_t vlen;
+	char *raw = content_header_unfold(hdr, len, name, &vlen);
+	if (!raw)
+		return NULL;
+	mime_prepare();
+	char *decoded = g_mime_utils_header_decode_text(NULL, raw);
+	const char *s = decoded ? decoded : raw;
+	char *text = xstrdup(s + strspn(s, " \t"));
+	g_free(decoded);
+	free(raw);
+	return text;
 }

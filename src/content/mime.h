@@ -79,4 +79,9 @@ void mime_prepare(void);
 bool mime_parse(const char *msg, size_t len, const struct mime_limits *lim, struct mime_message *out);
 void mime_free(struct mime_message *m);
 
+/* The first field named name in the header section hdr[0..len), unfolded,
+ * RFC 2047 decoded and without leading white space; NULL if there is
+ * none. Caller frees. */
+char *mime_header_text(const char *hdr, size_t len, const char *name);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "content/mime.h"
 #include "util/alloc.h"
 
 static const char *const schemes[] = { "http://", "https://", "ftp://", "mailto:" };
@@ -193,6 +194,15 @@ void uri_extract(const char *text, size_t len, bool html, struct uri_list *out)
 	}
 	if (html)
 		html_attributes(text, len, out);
+}
+
+void uri_extract_message(const struct mime_message *m, struct uri_list *out)
+{
+	for (size_t i = 0; i < m->n_parts; i++) {
+		const struct mime_part *p = &m->parts[i];
+		if (strncmp(p->type, "text/", 5) == 0 && p->data)
+			uri_extract(p->data, p->len, strcmp(p->type, "text/html") == 0, out);
+	}
 }
 
 void uri_list_free(struct uri_list *l)

@@ -26,6 +26,9 @@ struct uri_list {
 
 /* Add the URLs in text[0..len) to out; html: it is an HTML part. */
 void uri_extract(const char *text, size_t len, bool html, struct uri_list *out);
+/* The URLs of every text part of a message's MIME view. */
+struct mime_message;
+void uri_extract_message(const struct mime_message *m, struct uri_list *out);
 void uri_list_free(struct uri_list *l);
 
 #endif

@@ -18,6 +18,7 @@
 #include "content/bayes_message.h"
 #include "content/check.h"
 #include "content/mime.h"
+#include "content/uri.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -61,8 +62,11 @@ static void learn_one(struct learning *l, const char *msg, size_t len)
 {
 	struct mime_message m;
 	mime_parse(msg, len, &mime_default_limits, &m);
+	struct uri_list uris = { 0 };
+	uri_extract_message(&m, &uris);
 	struct bayes_tokens t;
-	bayes_message_tokens(msg, len, &m, &t);
+	bayes_message_tokens(msg, len, &m, &uris, &t);
+	uri_list_free(&uris);
 	char id[512];
 	identity(msg, len, id, sizeof(id));
 	bool changed = false;

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gmime/gmime.h>
 
 #include "config/schema.h"
 #include "content/check.h"
@@ -43,17 +42,10 @@ static void read_subject(int fd, const struct envelope *e, char *out)
 	char *head = xmalloc(want + 1);
 	ssize_t got = pread(fd, head, want, e->body_offset);
 	if (got > 0) {
-		size_t hlen = content_header_end(head, (size_t)got), vlen;
-		char *raw = content_header_unfold(head, hlen, "Subject", &vlen);
-		if (raw) {
-			char *text = g_mime_utils_header_decode_text(NULL, raw);
-			const char *s = text ? text : raw;
-			while (*s == ' ' || *s == '\t')
-				s++;
-			snprintf(out, SUBJECT_MAX + 1, "%s", s);
-			g_free(text);
-			free(raw);
-		}
+		char *text = mime_header_text(head, content_header_end(head, (size_t)got), "Subject");
+		if (text)
+			snprintf(out, SUBJECT_MAX + 1, "%s", text);
+		free(text);
 	}
 	free(head);
 }
@@ -156,7 +148,6 @@ int listing_print(int dir, const struct listing_filter *f)
 	DIR *d = fdopendir(dup(dir));
 	if (!d)
 		return 1;
-	mime_prepare();  /* GMime, for the Subject's encoded words */
 	struct entry *list = NULL;
 	size_t n = 0;
 	for (struct dirent *de; (de = readdir(d)) != NULL;) {
