@@ -86,6 +86,9 @@ bool content_header_find(const char *hdr, size_t len, const char *name, const ch
  * (case-insensitive; white space before the colon accepted, as readers
  * do)? The offset of its value, past the colon, in *voff. */
 bool content_field_is(const char *line, size_t llen, const char *name, size_t *voff);
+/* Is the line at line[0..len) an mbox separator ("From " sender and an
+ * asctime date), not just a body line that starts with "From "? */
+bool content_mbox_separator(const char *line, size_t len);
 /* Copy msg[0..len) to out (room for len bytes) without the header fields
  * for which drop(field, field_len, arg) is true; a field is its first line
  * and its continuation lines, field_len counts them all. The body is

@@ -5,6 +5,7 @@
  */
 #include "content/check.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -120,4 +121,20 @@ char *content_header_unfold(const char *hdr, size_t len, const char *name, size_
 		return out;
 	}
 	return NULL;
+}
+
+/* A separator line of an mbox: "From " sender, then the asctime date
+ * ("From a@b Thu Aug 22 13:17:22 2002"), not just any body line that
+ * starts with "From " (many single-message files are not escaped). */
+bool content_mbox_separator(const char *line, size_t len)
+{
+	const char *nl = memchr(line, '\n', len);
+	size_t n = nl ? (size_t)(nl - line) : len;
+	if (n < 5 || strncmp(line, "From ", 5) != 0)
+		return false;
+	for (size_t i = 5; i + 8 <= n; i++)
+		if (line[i + 2] == ':' && line[i + 5] == ':' && isdigit((unsigned char)line[i]) &&
+		    isdigit((unsigned char)line[i + 7]))
+			return true;  /* hh:mm:ss */
+	return false;
 }

@@ -3,7 +3,6 @@
  */
 #include "ctl/learncmd.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -78,22 +77,6 @@ static void learn_one(struct learning *l, const char *msg, size_t len)
 	mime_free(&m);
 }
 
-/* A separator line of an mbox: "From " sender, then the asctime date
- * ("From a@b Thu Aug 22 13:17:22 2002"), not just any body line that
- * starts with "From " (many single-message files are not escaped). */
-static bool mbox_separator(const char *line, size_t len)
-{
-	const char *nl = memchr(line, '\n', len);
-	size_t n = nl ? (size_t)(nl - line) : len;
-	if (n < 5 || strncmp(line, "From ", 5) != 0)
-		return false;
-	for (size_t i = 5; i + 8 <= n; i++)
-		if (line[i + 2] == ':' && line[i + 5] == ':' && isdigit((unsigned char)line[i]) &&
-		    isdigit((unsigned char)line[i + 7]))
-			return true;  /* hh:mm:ss */
-	return false;
-}
-
 /* An mbox: messages start at separator lines (the first line included);
  * ">From " lines inside are unescaped as mboxrd writes them. */
 static void learn_mbox(struct learning *l, char *data, size_t len)
@@ -103,7 +86,7 @@ static void learn_mbox(struct learning *l, char *data, size_t len)
 		char *nl = memchr(data + start, '\n', len - start);
 		size_t body = nl ? (size_t)(nl - data) + 1 : len;  /* past the separator */
 		size_t end = body;
-		while (end < len && !(data[end - 1] == '\n' && mbox_separator(data + end, len - end))) {
+		while (end < len && !(data[end - 1] == '\n' && content_mbox_separator(data + end, len - end))) {
 			char *next = memchr(data + end, '\n', len - end);
 			end = next ? (size_t)(next - data) + 1 : len;
 		}
@@ -139,7 +122,7 @@ static void learn_file(struct learning *l, const char *path, const struct stat *
 	size_t len = fread(data, 1, (size_t)st->st_size, f);
 	data[len] = '\0';  /* the mbox scan compares past a line start */
 	fclose(f);
-	if (mbox_separator(data, len))
+	if (content_mbox_separator(data, len))
 		learn_mbox(l, data, len);
 	else
 		learn_one(l, data, len);

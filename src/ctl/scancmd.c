@@ -125,7 +125,7 @@ static char *read_message(const char *path, size_t *len, const char **why)
 	*len = fread(buf, 1, (size_t)st.st_size, f);
 	fclose(f);
 	/* A saved message often starts with an mbox "From " line: not a header. */
-	char *nl = *len > 5 && strncmp(buf, "From ", 5) == 0 ? memchr(buf, '\n', *len) : NULL;
+	char *nl = content_mbox_separator(buf, *len) ? memchr(buf, '\n', *len) : NULL;
 	if (nl) {
 		size_t skip = (size_t)(nl - buf) + 1;
 		memmove(buf, buf + skip, *len - skip);

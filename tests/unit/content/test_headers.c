@@ -95,3 +95,12 @@ Test(content_header, unfolding_keeps_a_nul_byte_visible_in_the_length)
 	cr_assert_gt(n, strlen(v));
 	free(v);
 }
+
+Test(content_header, mbox_separators_carry_an_asctime_date)
+{
+	const char sep[] = "From a@b.example  Thu Aug 22 13:17:22 2002\nReturn-Path: x\n";
+	cr_assert(content_mbox_separator(sep, sizeof(sep) - 1));
+	const char body[] = "From the desk of the director\n";
+	cr_assert_not(content_mbox_separator(body, sizeof(body) - 1), "a body line, not a separator");
+	cr_assert_not(content_mbox_separator("Subject: x\n", 11));
+}
