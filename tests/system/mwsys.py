@@ -938,6 +938,15 @@ def send_token(gw, token, rcpt="user@example.test"):
     return queue_id(reply)
 
 
+def send_message(gw, body, source=None, rcpt="user@example.test", sender="a@client.test"):
+    """One message (bytes, dot-stuffed, ending in CRLF) in its own session
+    from source (default: a fresh loopback address); the final reply."""
+    with SmtpClient(gw.port, source=source or ADDRESSES.get()) as c:
+        assert c.greeting().code == 220
+        assert c.ehlo().code == 250
+        return c.transaction(sender, [rcpt], body)
+
+
 def rcpt_reply(port, source, rcpt, mail_from="a@b.test"):
     """Connect from source, EHLO, MAIL and one RCPT; the RCPT's reply."""
     with SmtpClient(port, source=source) as c:

@@ -37,11 +37,7 @@ def gw(make_gateway, sink):
     return make_gateway(sink=sink, scan=scan)
 
 
-def send(gw, body, source=None, rcpt="user@example.test"):
-    with mwsys.SmtpClient(gw.port, source=source or mwsys.ADDRESSES.get()) as c:
-        assert c.greeting().code == 220
-        assert c.ehlo().code == 250
-        return c.transaction("a@client.test", [rcpt], body)
+send = mwsys.send_message
 
 
 @pytest.mark.parametrize("make", [plain, base64_part])

@@ -43,10 +43,7 @@ def gw(make_gateway, sink):
 
 
 def send(gw, token, body, source=None, rcpt="user@example.test"):
-    with mwsys.SmtpClient(gw.port, source=source or mwsys.ADDRESSES.get()) as c:
-        assert c.greeting().code == 220
-        assert c.ehlo().code == 250
-        return c.transaction("a@client.test", [rcpt], HEAD % (token, token) + body)
+    return mwsys.send_message(gw, HEAD % (token, token) + body, source=source, rcpt=rcpt)
 
 
 def verdict(gw, start, final):
