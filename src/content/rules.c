@@ -113,7 +113,7 @@ void rules_noted(struct rule_set *rs, const char *file, int line, const char *fm
 
 /* A Perl match operator: /re/flags, m{re}flags, m!re!flags ... into a
  * PCRE2 pattern. NULL (why set) if it is not one. */
-static pcre2_code *compile_regex(const char *text, const char **why)
+pcre2_code *rules_compile_regex(const char *text, const char **why)
 {
 	const char *p = text;
 	char open = *p, close;
@@ -203,6 +203,8 @@ static void rule_reset_test(struct rule *r)
 	if (r->re)
 		pcre2_code_free(r->re);
 	r->re = NULL;
+	free(r->regex);
+	r->regex = NULL;
 	free(r->header);
 	r->header = NULL;
 	free(r->if_unset);
@@ -268,7 +270,7 @@ static bool define_regex_rule(struct rule_set *rs, const struct source *src, enu
 		return false;  /* nothing more to set up for the caller */
 	}
 	const char *why = NULL;
-	pcre2_code *re = compile_regex(def, &why);
+	pcre2_code *re = rules_compile_regex(def, &why);
 	if (!re) {
 		rules_noted(rs, src->file, src->line, "%s: %s", name, why);
 		return false;
@@ -277,6 +279,7 @@ static bool define_regex_rule(struct rule_set *rs, const struct source *src, enu
 	rule_reset_test(r);
 	r->kind = kind;
 	r->re = re;
+	r->regex = xstrdup(def);
 	r->defined = true;
 	return true;
 }
@@ -518,6 +521,8 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 		load_file(rs, path, depth + 1, err, errlen);
 		return;
 	}
+	if (rules_replace_setting(rs, src->file, src->line, kw, line))
+		return;
 	char *name = word(&line);
 	char *def = rest(line);
 	bool defines = strcmp(kw, "header") == 0 || strcmp(kw, "body") == 0 || strcmp(kw, "rawbody") == 0 ||
@@ -655,8 +660,10 @@ struct rule_set *rules_load(const char *const *paths, size_t n, char *err, size_
 		else
 			load_file(rs, paths[i], 0, err, errlen);
 	}
-	if (!err[0])
+	if (!err[0]) {
+		rules_replace_apply(rs);
 		rules_finish(rs);
+	}
 	if (err[0]) {
 		rules_free(rs);
 		return NULL;
@@ -675,6 +682,7 @@ void rules_free(struct rule_set *rs)
 	}
 	for (size_t i = 0; i < rs->n_notes; i++)
 		free(rs->notes[i]);
+	rules_replace_free(rs->replace);
 	free(rs->order);
 	free(rs->rules);
 	free(rs->table);

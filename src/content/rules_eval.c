@@ -22,6 +22,7 @@ static const char *const provided[] = {
 	"Mail::SpamAssassin::Plugin::HeaderEval",
 	"Mail::SpamAssassin::Plugin::BodyEval",
 	"Mail::SpamAssassin::Plugin::MIMEEval",
+	"Mail::SpamAssassin::Plugin::ReplaceTags",  /* rules_replace.c */
 };
 
 bool rules_plugin_provided(const char *plugin)

@@ -58,8 +58,9 @@ struct rule {
 	enum header_mode mode;
 	bool exists, negate;
 	char *if_unset;
-	/* header, body, rawbody, full */
+	/* header, body, rawbody, full, uri */
 	pcre2_code *re;
+	char *regex;        /* as written ("/re/flags"), tags replaced (rules_replace.c) */
 	/* eval: */
 	const struct rules_eval *eval;
 	char *eval_args[EVAL_ARGS_MAX];
@@ -100,9 +101,23 @@ struct rule_set {
 	 * names are resolved in rules_finish(). */
 	struct pending_meta *pending;
 	size_t n_pending, cap_pending;
+	struct replace_tags *replace;  /* rules_replace.c; NULL: no replace_* line */
 };
 
 size_t rules_find(const struct rule_set *rs, const char *name);
+/* A Perl match operator (/re/flags, m{re}flags ...) compiled with PCRE2;
+ * NULL, with why set, if it is not one or does not compile. */
+pcre2_code *rules_compile_regex(const char *text, const char **why);
+
+/* ReplaceTags (rules_replace.c). A replace_* line: taken (true) or not
+ * one of them (false). */
+bool rules_replace_setting(struct rule_set *rs, const char *file, int line, const char *kw, char *args);
+/* Once every file is read: compile the rules named in replace_rules again
+ * with their tags replaced (a rule that then fails is left out, noted). */
+void rules_replace_apply(struct rule_set *rs);
+/* re with the tags of t replaced; NULL if it grows beyond 256 KiB. */
+char *rules_replace_expand(const struct replace_tags *t, const char *re);
+void rules_replace_free(struct replace_tags *t);
 /* A line or rule not taken: counted, and kept as "file:line: text". */
 void rules_noted(struct rule_set *rs, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

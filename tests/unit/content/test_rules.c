@@ -425,3 +425,44 @@ Test(rules, envelope_from_is_the_envelope_sender_or_the_return_path)
 	rules_match(rs, &in, on_hit, &s);
 	cr_assert_eq(s.n, 0, "the envelope sender the gateway saw wins");
 }
+
+/* ReplaceTags: <TAG> in the rules named by replace_rules becomes the
+ * tag's regex, with <pre>, <post> and <inter> pieces where the rule asks
+ * for them; tags may use tags; the order of the lines does not matter
+ * (the tag and replace_rules lines come after the rule here, as in
+ * Debian's 72_active.cf). A rule not in replace_rules keeps "<V>". */
+Test(rules, replace_tags_build_the_regex_once_every_file_is_read)
+{
+	load("body FUZZY_VIAGRA /<inter W1><post P2><V><I><A><G><R><A>/i\n"
+	     "body PLAIN_TAG /<V>x/\n"
+	     "header SUBJ_NESTED Subject =~ /\\b<VI>agra\\b/i\n"
+	     "ifplugin Mail::SpamAssassin::Plugin::ReplaceTags\n"
+	     "replace_tag V (?:[vu]|\\\\\\/)\nreplace_tag I [i1!|l]\nreplace_tag A [a@4]\n"
+	     "replace_tag G [gq]\nreplace_tag R [r]\nreplace_tag VI <V><I>\n"
+	     "replace_inter W1 \\W?\nreplace_post P2 {1,2}\n"
+	     "replace_rules FUZZY_VIAGRA SUBJ_NESTED\n"
+	     "endif\n");
+	cr_assert_eq(rules_count(rs), 3);
+	struct seen s = match("Subject: cheap v1agra\r\n", "get \\/-1-a-g-r-@ and vviaggra today");
+	cr_assert_neq(points_of(&s, "FUZZY_VIAGRA"), -99999, "tags, inter and post replaced");
+	cr_assert_neq(points_of(&s, "SUBJ_NESTED"), -99999, "a tag made of tags");
+	cr_assert_eq(points_of(&s, "PLAIN_TAG"), -99999);
+	s = match("Subject: x\r\n", "a <V>x here");
+	cr_assert_neq(points_of(&s, "PLAIN_TAG"), -99999, "not in replace_rules: matched as written");
+	cr_assert_eq(points_of(&s, "FUZZY_VIAGRA"), -99999);
+	s = match("Subject: x\r\n", "v - i a g r a");
+	cr_assert_eq(points_of(&s, "FUZZY_VIAGRA"), -99999, "inter W1 allows one non-word character, not three");
+}
+
+/* A rule whose regex does not compile once its tags are replaced is left
+ * out and noted; the others still run. */
+Test(rules, replace_tags_that_break_a_regex_leave_the_rule_out)
+{
+	load("body BROKEN /<OPEN>x/\nbody FINE /fine/\n"
+	     "replace_tag OPEN (\nreplace_rules BROKEN\n");
+	cr_assert_eq(rules_count(rs), 1);
+	bool noted = false;
+	for (size_t i = 0; i < rules_notes(rs); i++)
+		noted |= strstr(rules_note(rs, i), "BROKEN") != NULL;
+	cr_assert(noted);
+}
