@@ -72,32 +72,47 @@ static char *strip_html(const char *s, size_t len, size_t max, size_t *out_len, 
 	return out;
 }
 
-/* Paragraphs of s[0..len) (split at empty lines), lines joined by a space. */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\n';
+}
+
+static void flush_paragraph(struct body_text *t, char *para, size_t *p)
+{
+	while (*p && para[*p - 1] == ' ')
+		(*p)--;
+	if (*p)
+		body_text_add(t, para, *p);
+	*p = 0;
+}
+
+/* Paragraphs of s[0..len), split at empty (or blank) lines, each run of
+ * white space in them one space, as SpamAssassin renders text for body
+ * rules: "click \nhere" is "click here", and a paragraph starts at its
+ * first other byte (rules anchored with ^ would miss indentation). */
 static void add_paragraphs(struct body_text *t, const char *s, size_t len)
 {
 	char *para = xmalloc(len + 1);
 	size_t p = 0;
-	for (size_t i = 0; i <= len; i++) {
-		bool end = i == len;
-		bool blank_line = !end && s[i] == '\n' && (i + 1 == len || s[i + 1] == '\n' ||
-							  (s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n'));
-		if (end || blank_line) {
-			while (p && para[p - 1] == ' ')
-				p--;
-			if (p)
-				body_text_add(t, para, p);
-			p = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n') {
+			size_t j = i + 1;
+			while (j < len && s[j] != '\n' && blank(s[j]))
+				j++;
+			if (j < len && s[j] == '\n') {
+				flush_paragraph(t, para, &p);
+				i = j;
+				continue;
+			}
+		}
+		if (blank(s[i])) {
+			if (p && para[p - 1] != ' ')
+				para[p++] = ' ';
 			continue;
 		}
-		if (s[i] == '\r')
-			continue;
-		/* A paragraph starts at its first other byte: a line break left
-		 * over from the empty line before it, or indentation, would make
-		 * rules anchored with ^ miss. */
-		if (p == 0 && (s[i] == '\n' || s[i] == ' '))
-			continue;
-		para[p++] = s[i] == '\n' ? ' ' : s[i];
+		para[p++] = s[i];
 	}
+	flush_paragraph(t, para, &p);
 	free(para);
 }
 

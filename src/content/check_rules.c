@@ -18,6 +18,7 @@
 
 #include "content/body_text.h"
 #include "content/check.h"
+#include "content/html.h"
 #include "content/job.h"
 #include "content/mime.h"
 #include "content/rules.h"
@@ -64,11 +65,11 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	size_t hlen = content_header_end(msg, len);
 	struct body_text body = { 0 };
 	struct texts raw = { 0 };
+	struct html_view *html = xmalloc(sizeof(*html));
+	html_view_init(html);
 	char *subject = mime_header_text(msg, hlen, "Subject");
-	if (subject) {
+	if (subject)
 		body_text_add(&body, subject, strlen(subject));
-		free(subject);
-	}
 	for (size_t i = 0; i < m->n_parts; i++) {
 		const struct mime_part *p = &m->parts[i];
 		if (strncmp(p->type, "text/", 5) != 0 || !p->data)
@@ -77,12 +78,16 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		 * (SpamAssassin's rawbody_part_scan_size): cost stays linear in
 		 * a bound, not in a 16 MiB text part per rule. */
 		texts_add(&raw, p->data, p->len < RAWBODY_PART_MAX ? p->len : RAWBODY_PART_MAX);
-		body_text_add_part(&body, p->data, p->len, strcmp(p->type, "text/html") == 0);
+		bool is_html = strcmp(p->type, "text/html") == 0;
+		body_text_add_part(&body, p->data, p->len, is_html);
+		if (is_html)
+			html_scan(html, p->data, p->len);
 	}
 	struct rules_input in = {
 		.full = msg, .full_len = len, .header = msg, .header_len = hlen,
 		.body = (const char *const *)body.s, .body_len = body.len, .n_body = body.n,
 		.rawbody = (const char *const *)raw.s, .rawbody_len = raw.len, .n_rawbody = raw.n,
+		.mime = m, .html = html, .subject = subject,
 	};
 	const struct uri_list *uris = content_job_uris(job, msg, len);
 	size_t *uri_len = xreallocarray(NULL, uris->n ? uris->n : 1, sizeof(*uri_len));
@@ -97,6 +102,8 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	in.envelope_from = content_job_envelope(job)->sender;  /* "" in `mailwarden scan`: Return-Path */
 	rules_match(job->rules, &in, on_rule, job);
 	free(uri_len);
+	free(subject);
+	free(html);
 	body_text_free(&body);
 	texts_free(&raw);
 }

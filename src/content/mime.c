@@ -198,6 +198,12 @@ static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
 	p->filename = name ? xstrdup(name) : NULL;
 	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(GMIME_OBJECT(part));
 	p->attachment = cd && g_mime_content_disposition_is_attachment(cd);
+	switch (g_mime_part_get_content_encoding(part)) {
+	case GMIME_CONTENT_ENCODING_BASE64: p->encoding = MIME_ENC_BASE64; break;
+	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: p->encoding = MIME_ENC_QP; break;
+	case GMIME_CONTENT_ENCODING_UUENCODE: p->encoding = MIME_ENC_OTHER; break;
+	default: p->encoding = MIME_ENC_NONE; break;  /* 7bit, 8bit, binary: nothing to undo */
+	}
 	read_content(w, part, p);
 }
 

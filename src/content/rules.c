@@ -221,6 +221,18 @@ static void rule_reset_test(struct rule *r)
 	r->defined = false;
 }
 
+/* The comma after the argument at p, or NULL: a quoted argument ('a,b'
+ * or "a,b", as regexes in eval arguments are) ends at its closing quote. */
+static char *arg_end(char *p)
+{
+	if (*p == '\'' || *p == '"') {
+		char *q = strchr(p + 1, *p);
+		if (q)
+			p = q;
+	}
+	return strchr(p, ',');
+}
+
 /* eval:name(arg, 'arg', "arg") -> one of our eval tests, or noted. */
 static void define_eval_rule(struct rule_set *rs, const struct source *src, char *name, char *def)
 {
@@ -234,7 +246,7 @@ static void define_eval_rule(struct rule_set *rs, const struct source *src, char
 	*open = *close = '\0';
 	char *fn = rest(def + 5);
 	for (char *p = open + 1, *comma; *rest(p) && n < EVAL_ARGS_MAX; p = comma + 1) {
-		comma = strchr(p, ',');
+		comma = arg_end(rest(p));
 		if (comma)
 			*comma = '\0';
 		char *a = rest(p);
@@ -250,6 +262,10 @@ static void define_eval_rule(struct rule_set *rs, const struct source *src, char
 	const struct rules_eval *ev = rules_eval_find(fn, n);
 	if (!ev) {
 		rules_noted(rs, src->file, src->line, "%s: eval:%s not supported", name, fn);
+		return;
+	}
+	if (ev->args_ok && !ev->args_ok((const char *const *)args, n)) {
+		rules_noted(rs, src->file, src->line, "%s: eval:%s('%s') not supported", name, fn, n ? args[0] : "");
 		return;
 	}
 	struct rule *r = rule_of(rs, name);
@@ -379,9 +395,9 @@ static void set_tflags(struct rule *r, char *flags)
 			r->multiple = true;
 		else if (strncmp(f, "maxhits=", 8) == 0)
 			r->maxhits = (unsigned)strtoul(f + 8, NULL, 10);
-		else if (strcmp(f, "net") == 0)
-			r->net = true;
-		/* nice, learn, userconf, noautolearn, publish...: nothing to do here */
+		/* nice, learn, userconf, noautolearn, publish...: nothing to do
+		 * here; net neither: SpamAssassin runs such rules without network
+		 * tests too (their DNS lookups are what it leaves out). */
 	}
 }
 

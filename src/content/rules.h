@@ -19,6 +19,8 @@
 #include <stddef.h>
 
 struct rule_set;
+struct mime_message;
+struct html_view;
 
 /* Notes on lines not taken, for check-config and the log. */
 #define RULES_NOTES_MAX 200
@@ -66,6 +68,11 @@ struct rules_input {
 	/* The envelope sender for the pseudo-header EnvelopeFrom (NULL: the
 	 * Return-Path field, as SpamAssassin falls back to). */
 	const char *envelope_from;
+	/* The MIME view and the HTML figures of its text/html parts (for the
+	 * eval tests on them; NULL: none, as for a header-only test). */
+	const struct mime_message *mime;
+	const struct html_view *html;
+	const char *subject;         /* decoded; NULL if none */
 };
 
 /* Called for every rule that hit and scores (names starting "__" are

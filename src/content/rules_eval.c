@@ -23,6 +23,7 @@ static const char *const provided[] = {
 	"Mail::SpamAssassin::Plugin::BodyEval",
 	"Mail::SpamAssassin::Plugin::MIMEEval",
 	"Mail::SpamAssassin::Plugin::ReplaceTags",  /* rules_replace.c */
+	"Mail::SpamAssassin::Plugin::HTMLEval",     /* rules_eval_html.c */
 };
 
 bool rules_plugin_provided(const char *plugin)
@@ -180,18 +181,26 @@ static unsigned parse_flags(const struct rules_input *in, const char *const *a, 
 }
 
 static const struct rules_eval evals[] = {
-	{ "check_header_count_range", 3, 3, header_count_range },
-	{ "check_illegal_chars", 3, 3, illegal_chars },
-	{ "check_for_shifted_date", 2, 2, shifted_date },
-	{ "check_body_length", 1, 1, body_length },
-	{ "check_for_uppercase", 2, 2, uppercase },
-	{ "check_msg_parse_flags", 1, 1, parse_flags },
+	{ "check_header_count_range", 3, 3, header_count_range, NULL },
+	{ "check_illegal_chars", 3, 3, illegal_chars, NULL },
+	{ "check_for_shifted_date", 2, 2, shifted_date, NULL },
+	{ "check_body_length", 1, 1, body_length, NULL },
+	{ "check_for_uppercase", 2, 2, uppercase, NULL },
+	{ "check_msg_parse_flags", 1, 1, parse_flags, NULL },
 };
+
+static const struct rules_eval *find_in(const struct rules_eval *table, size_t n, const char *name, size_t n_args)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return n_args >= table[i].min_args && n_args <= table[i].max_args ? &table[i] : NULL;
+	return NULL;
+}
 
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args)
 {
-	for (size_t i = 0; i < sizeof(evals) / sizeof(evals[0]); i++)
-		if (strcmp(evals[i].name, name) == 0)
-			return n_args >= evals[i].min_args && n_args <= evals[i].max_args ? &evals[i] : NULL;
-	return NULL;
+	const struct rules_eval *ev = find_in(evals, sizeof(evals) / sizeof(evals[0]), name, n_args);
+	if (!ev)
+		ev = find_in(rules_evals_html, rules_n_evals_html, name, n_args);
+	return ev;
 }

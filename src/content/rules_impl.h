@@ -26,10 +26,16 @@ struct rules_eval {
 	const char *name;
 	size_t min_args, max_args;
 	unsigned (*run)(const struct rules_input *in, const char *const *args, size_t n_args);
+	/* Are these arguments ones the test knows (NULL: any)? A rule with
+	 * others is left out and noted, not run to never hit. */
+	bool (*args_ok)(const char *const *args, size_t n_args);
 };
 
 /* The eval test name taking n_args arguments, or NULL (not done). */
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args);
+/* The tests on the MIME structure and the HTML (rules_eval_html.c). */
+extern const struct rules_eval rules_evals_html[];
+extern const size_t rules_n_evals_html;
 /* Is an "ifplugin PLUGIN" block read (we do its tests, or some)? */
 bool rules_plugin_provided(const char *plugin);
 enum header_mode { HDR_DECODED, HDR_RAW, HDR_ADDR, HDR_NAME };
@@ -72,7 +78,7 @@ struct rule {
 	int points[4];      /* hundredths, per SpamAssassin score set (rules.h) */
 	bool has_score;
 	char *describe;
-	bool multiple, net;
+	bool multiple;
 	unsigned maxhits;
 };
 

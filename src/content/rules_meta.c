@@ -114,13 +114,10 @@ static void parse_primary(struct parser *ps)
 			name[n++] = *ps->p++;
 		name[n] = '\0';
 		size_t idx = rules_find(ps->rs, name);
-		if (idx == SIZE_MAX) {
-			static __thread char msg[120];
-			snprintf(msg, sizeof(msg), "needs rule %s, which is not defined", name);
-			ps->error = msg;
-			return;
-		}
-		emit(ps, (struct meta_term){ .op = M_RULE, .rule = idx });
+		if (idx == SIZE_MAX)  /* never defined (a plugin's eval we lack): not hit */
+			emit(ps, (struct meta_term){ .op = M_NUM, .num = 0 });
+		else
+			emit(ps, (struct meta_term){ .op = M_RULE, .rule = idx });
 	} else {
 		ps->error = "unexpected character";
 	}
@@ -248,8 +245,12 @@ static void compile_pending(struct rule_set *rs)
 	rs->n_pending = rs->cap_pending = 0;
 }
 
-/* Depth-first: a rule is active if it is defined, needs no network, and
- * (a meta) everything it names is active; post-order gives the order. */
+/* Depth-first: a rule is active if it is defined and not switched off;
+ * post-order gives the order (what a meta names runs before it). A meta
+ * naming a rule that does not run (a plugin we lack, a typo) still runs
+ * and counts that rule as not hit, as SpamAssassin 4 does: the rule sets
+ * are tuned that way ("!__DKIM_EXISTS" is true where DKIM is not
+ * checked). Only a meta in a cycle is left out. */
 static bool settle(struct rule_set *rs, size_t i, unsigned char *state)
 {
 	struct rule *r = &rs->rules[i];
@@ -262,10 +263,11 @@ static bool settle(struct rule_set *rs, size_t i, unsigned char *state)
 	 * sub-rule "__X" has no score of its own and runs for the metas. */
 	bool off = r->has_score && !r->points[0] && !r->points[1] && !r->points[2] && !r->points[3] &&
 		   strncmp(r->name, "__", 2) != 0;
-	bool ok = r->defined && !r->net && !off && r->kind != RULE_NONE;
+	bool ok = r->defined && !off && r->kind != RULE_NONE;
 	for (size_t t = 0; ok && t < r->n_meta; t++)
-		if (r->meta[t].op == M_RULE)
-			ok = settle(rs, r->meta[t].rule, state);
+		if (r->meta[t].op == M_RULE && !settle(rs, r->meta[t].rule, state) &&
+		    state[r->meta[t].rule] == 1)
+			ok = false;  /* the rule named is one we are settling: a cycle */
 	state[i] = 2;
 	r->active = ok;
 	if (ok)

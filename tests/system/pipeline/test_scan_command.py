@@ -116,3 +116,39 @@ def test_rawbody_rules_see_the_first_500000_bytes_of_a_part(scan, tmp_path):
     reports = [json.loads(line) for line in r.stdout.splitlines()]
     assert [s["symbol"] for s in reports[0]["symbols"]] == ["MW_MARK"]
     assert reports[1]["symbols"] == [], "past the rawbody scan size"
+
+
+HTML_ONLY = (b"From: shop@example.test\r\nSubject: offer\r\nMIME-Version: 1.0\r\n"
+             b"Content-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+             __import__("base64").encodebytes(
+                 b"<center><a href=http://x.test/><img src=x.gif></a> Buy</center></center><foo></foo>")
+             .replace(b"\n", b"\r\n"))
+HTML_RULES = """ifplugin Mail::SpamAssassin::Plugin::HTMLEval
+body T_HTML eval:html_test('html')
+body T_CENTER_BALANCE eval:html_tag_balance('center', '!= 0')
+body T_LINK_IMAGE eval:html_text_match('anchor', '<img>')
+body T_IMAGE_ONLY eval:html_image_only('0', '400')
+body T_BAD_TAGS eval:html_range('bad_tag_ratio', '0.1', '1')
+endif
+body T_HTML_ONLY eval:check_for_mime_html_only()
+rawbody T_BASE64_TEXT eval:check_for_mime('mime_base64_encoded_text')
+body T_NOT_THERE eval:html_test('font_low_contrast')
+"""
+
+
+def test_html_and_mime_evals_see_the_message(scan, mw_bin, tmp_path):
+    """Issue 11: SpamAssassin's HTMLEval and MIMEEval tests run on the
+    decoded HTML part of a saved message; a figure we do not compute is
+    reported by check-config instead of never hitting."""
+    (tmp_path / "html.eml").write_bytes(HTML_ONLY)
+    (tmp_path / "html.cf").write_text(HTML_RULES)
+    conf = tmp_path / "mw.yaml"
+    conf.write_text(f"hostname: mx.gw.test\nscan:\n  rules: [{tmp_path / 'html.cf'}]\n"
+                    "  inbound:\n    checks: {rules: score}\n")
+    r = scan("-c", conf, "--json", tmp_path / "html.eml")
+    assert r.returncode == 0, r.stderr
+    hits = {s["symbol"] for s in json.loads(r.stdout)["symbols"]}
+    assert hits == {"T_HTML", "T_CENTER_BALANCE", "T_LINK_IMAGE", "T_IMAGE_ONLY", "T_BAD_TAGS", "T_HTML_ONLY",
+                    "T_BASE64_TEXT"}
+    check = subprocess.run([mw_bin, "check-config", "-c", str(conf)], capture_output=True, text=True, timeout=30)
+    assert "html.cf:10: T_NOT_THERE: eval:html_test('font_low_contrast') not supported" in check.stdout + check.stderr

@@ -37,6 +37,18 @@ Test(body_text, paragraphs_start_at_their_first_word)
 	cr_assert_not(t.truncated);
 }
 
+/* SpamAssassin renders body text with each run of white space as one
+ * space: "click \nhere" is "click here" for the rules written for it,
+ * and a line of blanks ends a paragraph like an empty one. */
+Test(body_text, white_space_runs_are_one_space)
+{
+	const char *s = "simply click \r\nhere\tnow  \r\n \t\r\nnext\x0b  one";
+	part(s, strlen(s), false);
+	cr_assert_eq(t.n, 2);
+	cr_assert(para_is(0, "simply click here now", 21));
+	cr_assert(para_is(1, "next one", 8));
+}
+
 Test(body_text, nul_bytes_are_kept_with_the_length)
 {
 	/* A text part may hold NUL bytes: the copy must be as long as the
