@@ -84,10 +84,22 @@ start=$(date +%s.%N)
 for class in spam ham; do
   : > "$W/sa-$class.txt"
   find "$W/split/test/$class" -type f -print0 | while IFS= read -r -d '' f; do
-    printf '%s %s\n' "$(spamc -d 127.0.0.1 -p $PORT -c < "$f" || true)" "$f" >> "$W/sa-$class.txt"
+    # X-Spam-Status, unfolded: "score=S required=R tests=A,B,..." -> "S/R A,B,... FILE"
+    status=$(spamc -d 127.0.0.1 -p $PORT < "$f" 2>/dev/null | awk '
+      /^\r?$/ { exit }
+      /^X-Spam-Status:/ { on = 1; s = $0; next }
+      on && /^[ \t]/ { s = s " " $0; next }
+      { on = 0 }
+      END { gsub(/[\r\t]/, " ", s); print s }') || true
+    score=$(sed -n 's/.*score=\([-0-9.]*\) required=\([-0-9.]*\).*/\1\/\2/p' <<< "$status")
+    tests=$(sed -n 's/.*tests=\([A-Za-z0-9_, ]*\) autolearn=.*/\1/p; s/.*tests=\([A-Za-z0-9_,]*\).*/\1/p' <<< "$status" | head -1 | tr -d ' ')
+    printf '%s %s %s\n' "${score:-none}" "${tests:-none}" "$f" >> "$W/sa-$class.txt"
   done
 done
 sa_secs=$($PY -c "import time; print(time.time() - $start)")
 kill "$(cat "$W/spamd.pid")"
 
 $PY "$ROOT/bench/eval_report.py" "$W" "$mw_secs" "$sa_secs"
+echo
+"$MW" check-config -c "$W/mw.yaml" > "$W/check-config.txt" 2>&1 || true
+$PY "$ROOT/bench/eval_compat.py" "$W"
