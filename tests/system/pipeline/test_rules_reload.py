@@ -183,3 +183,28 @@ def test_a_message_the_old_scanner_holds_is_answered_not_refused(gw, rules_dir):
     gw.wait_event(start=start, proc="master", event="child_exited", child="scanner", pid=str(scanner))
     assert not gw.events(start=start, proc="queue", event="scan_failed")
     gw.sink.wait_token("held")
+
+
+def test_a_request_the_replaced_scanner_never_read_goes_to_the_new_one(gw, rules_dir):
+    """The old scanner leaves (here: killed while stopped) with the request
+    unread in its socket: the queue sends it once to the scanner that
+    replaced it, which answers; the client never sees 451."""
+    scanner = gw.pid("scanner")
+    start = gw.mark()
+    os.kill(scanner, signal.SIGSTOP)
+    c = mwsys.SmtpClient(gw.port)
+    try:
+        c.up_to_data(mail_from="a@client.test")
+        c.send(message(b"unread", b"frobnicate") + b".\r\n")
+        gw.wait_event(start=start, proc="queue", event="scan_sent")
+        write(rules_dir / "50_local.cf", RULES.replace("score    MW_WORD  1", "score    MW_WORD  5"))
+        gw.wait_event(start=start, proc="master", event="rules_reloaded")
+        new_scanner_ready(gw, start, scanner)
+        os.kill(scanner, signal.SIGKILL)
+        final = c.reply()
+    finally:
+        c.close()
+    gone = gw.wait_event(start=start, proc="queue", event="scanner_gone", replaced="yes")
+    assert (gone["resent"], gone["failed"]) == ("1", "0"), gone
+    v = verdict(gw, final, start)
+    assert v["symbols"] == "MW_WORD(5)" and v["action"] == "tag"  # judged by the new scanner's rules
