@@ -158,27 +158,35 @@ def test_an_included_file_is_watched_too(make_gateway_fn, make_sink_fn, tmp_path
     assert v["symbols"] == "MW_WORD(3)"
 
 
-def test_a_message_the_old_scanner_holds_is_answered_not_refused(gw, rules_dir):
-    """The old scanner is stopped while a message waits for it and the
-    rules change: whether it takes the request before its SIGTERM or
-    leaves without reading it (then the queue sends it to the new
-    scanner), the client gets 250, not 451."""
+def held_across_a_reload(gw, rules_dir, token, body, score, then):
+    """A message waits at the final dot for a stopped scanner while the
+    rule's score changes to score; once the new scanner is connected,
+    then(old scanner pid) runs and the final reply is returned."""
     scanner = gw.pid("scanner")
     start = gw.mark()
     os.kill(scanner, signal.SIGSTOP)
     c = mwsys.SmtpClient(gw.port)
     try:
         c.up_to_data(mail_from="a@client.test")
-        c.send(message(b"held") + b".\r\n")
+        c.send(message(token, body) + b".\r\n")
         gw.wait_event(start=start, proc="queue", event="scan_sent")
-        write(rules_dir / "50_local.cf", RULES.replace("score    MW_WORD  1", "score    MW_WORD  2"))
+        write(rules_dir / "50_local.cf", RULES.replace("score    MW_WORD  1", f"score    MW_WORD  {score}"))
         gw.wait_event(start=start, proc="master", event="rules_reloaded")
-        gw.wait_event(start=start, proc="queue", event="scanner_connected")
-        os.kill(scanner, signal.SIGCONT)
-        final = c.reply()
+        new_scanner_ready(gw, start, scanner)
+        then(scanner)
+        return c.reply(), scanner, start
     finally:
-        os.kill(scanner, signal.SIGCONT) if mwsys.pid_alive(scanner) else None
+        if mwsys.pid_alive(scanner):
+            os.kill(scanner, signal.SIGCONT)
         c.close()
+
+
+def test_a_message_the_old_scanner_holds_is_answered_not_refused(gw, rules_dir):
+    """Whether the old scanner takes the request before its SIGTERM or
+    leaves without reading it (then the queue sends it to the new
+    scanner), the client gets 250, not 451."""
+    final, scanner, start = held_across_a_reload(gw, rules_dir, b"held", b"hello", 2,
+                                                 lambda old: os.kill(old, signal.SIGCONT))
     assert final.code == 250, final
     gw.wait_event(start=start, proc="master", event="child_exited", child="scanner", pid=str(scanner))
     assert not gw.events(start=start, proc="queue", event="scan_failed")
@@ -189,21 +197,8 @@ def test_a_request_the_replaced_scanner_never_read_goes_to_the_new_one(gw, rules
     """The old scanner leaves (here: killed while stopped) with the request
     unread in its socket: the queue sends it once to the scanner that
     replaced it, which answers; the client never sees 451."""
-    scanner = gw.pid("scanner")
-    start = gw.mark()
-    os.kill(scanner, signal.SIGSTOP)
-    c = mwsys.SmtpClient(gw.port)
-    try:
-        c.up_to_data(mail_from="a@client.test")
-        c.send(message(b"unread", b"frobnicate") + b".\r\n")
-        gw.wait_event(start=start, proc="queue", event="scan_sent")
-        write(rules_dir / "50_local.cf", RULES.replace("score    MW_WORD  1", "score    MW_WORD  5"))
-        gw.wait_event(start=start, proc="master", event="rules_reloaded")
-        new_scanner_ready(gw, start, scanner)
-        os.kill(scanner, signal.SIGKILL)
-        final = c.reply()
-    finally:
-        c.close()
+    final, scanner, start = held_across_a_reload(gw, rules_dir, b"unread", b"frobnicate", 5,
+                                                 lambda old: os.kill(old, signal.SIGKILL))
     gone = gw.wait_event(start=start, proc="queue", event="scanner_gone", replaced="yes")
     assert (gone["resent"], gone["failed"]) == ("1", "0"), gone
     v = verdict(gw, final, start)
