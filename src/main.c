@@ -96,6 +96,10 @@ static int cmd_check_config(int argc, char **argv)
 		return 1;
 	}
 	printf("%s: configuration ok\n", c->source);
+	if (!path) {  /* issue 11: the demo's rule set depends on what is installed */
+		const char *what, *rules = config_default_rules(&what);
+		printf("%s: scan.rules: %s (%s)\n", c->source, rules ? rules : "none", what);
+	}
 	config_warnings(c, &warnings);
 	if (dns)  /* SEC-3: double-reverse DNS of hostname and queue.source_address */
 		revdns_check(c, &warnings);

@@ -513,6 +513,10 @@ struct config *config_load(const char *path, struct config_errors *errs)
 		ld.file = path;
 		ld.user = true;
 		load_file(&ld, path);
+	} else {
+		char *scan = config_default_scan_yaml();
+		load_text(&ld, scan, strlen(scan));
+		free(scan);
 	}
 	resolve_hostname(&ld);
 	resolve_state_dir(&ld, path);

@@ -155,6 +155,16 @@ struct config *config_load_or_report(const char *path);
 
 /* The embedded default configuration as YAML text. */
 extern const char config_default_yaml[];
+/* The embedded default's scan: section (only without a configuration
+ * file): the demo scans content with config_default_rules(). Free it. */
+char *config_default_scan_yaml(void);
+/* The rules the demo scans with: Debian's spamassassin rules when that
+ * package is installed, else mailwarden's built-in file, else NULL (no
+ * rules; the other content checks still run). *what says which, in a few
+ * words, for the log and check-config. config_default_rules_in() is the
+ * same choice between given places. */
+const char *config_default_rules(const char **what);
+const char *config_default_rules_in(const char *debian_dir, const char *builtin_file, const char **what);
 
 /* REL-1: is the domain (len bytes, any case) local? An entry ".example.org"
  * covers every subdomain (a.example.org, b.a.example.org), not

@@ -7,8 +7,30 @@
  * queue:) have their defaults in the owner's table (config/section.h):
  * a user's section replaces the whole part, so they cannot live here.
  * It goes through the same loader and schema as any user file.
+ *
+ * The demo also scans content (issue 11): config_default_scan_yaml() is
+ * its scan: section, loaded only when no configuration file is given. A
+ * file without a scan: section keeps scanning nothing, as it always did:
+ * a gateway that an administrator configured must not start judging
+ * mail with rules nobody chose.
  */
 #include "config/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+
+/* The rules of Debian's spamassassin package. */
+#define DEFAULT_RULES_DEBIAN "/usr/share/spamassassin"
+/* mailwarden's own small set, in the source tree (CMakeLists.txt). */
+#ifndef MW_RULES_DIR
+#define MW_RULES_DIR "rules"
+#endif
+#define DEFAULT_RULES_BUILTIN MW_RULES_DIR "/mailwarden-base.cf"
 
 const char config_default_yaml[] =
 	"# mailwarden embedded default configuration\n"
@@ -76,3 +98,77 @@ const char config_default_yaml[] =
 	"  timeout: 2s\n"
 	"# queue: every key has its default (queue/config.c)\n"
 	"queue: {}\n";
+
+/* The demo's content policy, the same checks for both directions: mail of
+ * the demo's own clients (trusted_networks, outbound) is tagged, never
+ * held, so a newcomer sees the X-Spam headers in the maildir; mail from
+ * anyone else is tagged, quarantined or refused as the README's example
+ * does. Bayes stays silent until `mailwarden learn` has taught it. The
+ * GTUBE test string scores 1000 through the gtube check, or through
+ * SpamAssassin's own GTUBE rule when its rules are used (not both). */
+static const char demo_checks_yaml[] =
+	"    checks:\n"
+	"      headers: score\n"
+	"      verdict_headers: score\n"
+	"      mime: score\n"
+	"      rules: score\n"
+	"      bayes: score\n";
+static const char demo_gtube_yaml[] = "      gtube: {action: score, points: 1000}\n";
+static const char demo_inbound_yaml[] = "    tag: 5\n    quarantine: 10\n    refuse: 15\n";
+static const char demo_outbound_yaml[] = "    tag: 5\n";
+
+const char *config_default_rules_in(const char *debian_dir, const char *builtin_file, const char **what)
+{
+	struct stat st;
+	if (stat(debian_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*what = "Debian's spamassassin package";
+		return debian_dir;
+	}
+	if (access(builtin_file, R_OK) == 0) {
+		*what = "mailwarden's built-in set (apt install spamassassin for SpamAssassin's)";
+		return builtin_file;
+	}
+	*what = "none found (apt install spamassassin)";
+	return NULL;
+}
+
+const char *config_default_rules(const char **what)
+{
+	return config_default_rules_in(DEFAULT_RULES_DEBIAN, DEFAULT_RULES_BUILTIN, what);
+}
+
+/* Append text to the buffer at *p (room checked by the caller's sizing). */
+static void put(char **p, const char *end, const char *text)
+{
+	int n = snprintf(*p, (size_t)(end - *p), "%s", text);
+	*p += n > 0 && *p + n < end ? n : 0;
+}
+
+char *config_default_scan_yaml(void)
+{
+	const char *what, *rules = config_default_rules(&what);
+	bool spamassassin = rules && strcmp(rules, DEFAULT_RULES_DEBIAN) == 0;
+	size_t cap = (rules ? 2 * strlen(rules) : 0) + 2 * sizeof(demo_checks_yaml) + 2 * sizeof(demo_gtube_yaml) +
+		     sizeof(demo_inbound_yaml) + sizeof(demo_outbound_yaml) + 128;
+	char *yaml = xmalloc(cap), *p = yaml, *end = yaml + cap;
+	put(&p, end, "scan:\n");
+	if (rules) {  /* a YAML single-quoted scalar: a quote is written twice */
+		put(&p, end, "  rules: ['");
+		for (const char *r = rules; *r && p + 2 < end; r++) {
+			if (*r == '\'')
+				*p++ = '\'';
+			*p++ = *r;
+		}
+		put(&p, end, "']\n");
+	}
+	const char *const directions[] = { "  inbound:\n", "  outbound:\n" };
+	const char *const thresholds[] = { demo_inbound_yaml, demo_outbound_yaml };
+	for (size_t d = 0; d < 2; d++) {
+		put(&p, end, directions[d]);
+		put(&p, end, demo_checks_yaml);
+		if (!spamassassin)
+			put(&p, end, demo_gtube_yaml);
+		put(&p, end, thresholds[d]);
+	}
+	return yaml;
+}

@@ -109,6 +109,32 @@ void rules_noted(struct rule_set *rs, const char *file, int line, const char *fm
 	rs->notes[rs->n_notes++] = s;
 }
 
+void rules_broken_line(struct rule_set *rs, const char *file, int line, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	rules_noted(rs, file, line, "%s", text);
+	if (rs->n_broken < RULES_BROKEN_MAX) {
+		rs->broken[rs->n_broken].file = xstrdup(file);
+		rs->broken[rs->n_broken].line = line;
+		rs->broken[rs->n_broken].why = xstrdup(text);
+	}
+	rs->n_broken++;
+}
+
+/* A file or directory read, stamped as it was when opened (fd). */
+static void source_read(struct rule_set *rs, const char *path, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return;  /* then it is not watched; it was read all the same */
+	rs->sources = xreallocarray(rs->sources, rs->n_sources + 1, sizeof(*rs->sources));
+	rs->sources[rs->n_sources++] = (struct rules_source){ xstrdup(path), file_stamp_of(&st) };
+}
+
 /* --- regexes ----------------------------------------------------------------- */
 
 /* A Perl match operator: /re/flags, m{re}flags, m!re!flags ... into a
@@ -288,7 +314,7 @@ static bool define_regex_rule(struct rule_set *rs, const struct source *src, enu
 	const char *why = NULL;
 	pcre2_code *re = rules_compile_regex(def, &why);
 	if (!re) {
-		rules_noted(rs, src->file, src->line, "%s: %s", name, why);
+		rules_broken_line(rs, src->file, src->line, "%s: %s", name, why);
 		return false;
 	}
 	struct rule *r = rule_of(rs, name);
@@ -319,7 +345,7 @@ static void define_header_rule(struct rule_set *rs, const struct source *src, ch
 	char *hdr = word(&def);
 	char *op = word(&def);
 	if (strcmp(op, "=~") != 0 && strcmp(op, "!~") != 0) {
-		rules_noted(rs, src->file, src->line, "%s: header test without =~ or !~", name);
+		rules_broken_line(rs, src->file, src->line, "%s: header test without =~ or !~", name);
 		return;
 	}
 	char *unset = strstr(def, "[if-unset:");
@@ -373,13 +399,13 @@ static void set_score(struct rule_set *rs, const struct source *src, char *name,
 		char *end;
 		v[n] = strtod(w, &end);
 		if (end == w || *end || v[n] < -1000 || v[n] > 1000) {
-			rules_noted(rs, src->file, src->line, "%s: score is not a number", name);
+			rules_broken_line(rs, src->file, src->line, "%s: score is not a number", name);
 			return;
 		}
 		n++;
 	}
 	if (n != 1 && n != 4) {
-		rules_noted(rs, src->file, src->line, "%s: score needs one value or four", name);
+		rules_broken_line(rs, src->file, src->line, "%s: score needs one value or four", name);
 		return;
 	}
 	struct rule *r = rule_of(rs, name);
@@ -553,7 +579,7 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 		return;
 	}
 	if (!rule_name_ok(name)) {
-		rules_noted(rs, src->file, src->line, "%s: bad rule name", kw);
+		rules_broken_line(rs, src->file, src->line, "%s: bad rule name", kw);
 		return;
 	}
 	if (strcmp(kw, "header") == 0)
@@ -592,6 +618,7 @@ static void load_file(struct rule_set *rs, const char *path, int depth, char *er
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return;
 	}
+	source_read(rs, path, fileno(f));
 	struct source src = { path, 0 };
 	struct cond_stack cs = { .active = { true }, .depth = 0 };
 	char *line = xmalloc(LINE_MAX_LEN);
@@ -645,6 +672,7 @@ static void load_dir(struct rule_set *rs, const char *dir, char *err, size_t err
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return;
 	}
+	source_read(rs, dir, dirfd(d));  /* its time changes when a file comes or goes */
 	char **names = NULL;
 	size_t n = 0;
 	for (struct dirent *e; (e = readdir(d)) != NULL;) {
@@ -699,6 +727,13 @@ void rules_free(struct rule_set *rs)
 	for (size_t i = 0; i < rs->n_notes; i++)
 		free(rs->notes[i]);
 	rules_replace_free(rs->replace);
+	for (size_t i = 0; i < rs->n_sources; i++)
+		free(rs->sources[i].path);
+	free(rs->sources);
+	for (size_t i = 0; i < rs->n_broken && i < RULES_BROKEN_MAX; i++) {
+		free(rs->broken[i].file);
+		free(rs->broken[i].why);
+	}
 	free(rs->order);
 	free(rs->rules);
 	free(rs->table);
@@ -737,4 +772,20 @@ size_t rules_notes(const struct rule_set *rs)
 const char *rules_note(const struct rule_set *rs, size_t i)
 {
 	return i < rs->n_notes ? rs->notes[i] : NULL;
+}
+
+size_t rules_sources(const struct rule_set *rs, const struct rules_source **sources)
+{
+	*sources = rs->sources;
+	return rs->n_sources;
+}
+
+size_t rules_broken(const struct rule_set *rs, size_t i, const char **file, int *line, const char **why)
+{
+	if (i < rs->n_broken && i < RULES_BROKEN_MAX) {
+		*file = rs->broken[i].file;
+		*line = rs->broken[i].line;
+		*why = rs->broken[i].why;
+	}
+	return rs->n_broken;
 }

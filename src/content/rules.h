@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/filestamp.h"
+
 struct rule_set;
 struct mime_message;
 struct html_view;
@@ -44,6 +46,24 @@ size_t rules_settings(const struct rule_set *rs, size_t i, const char **kw, cons
 /* The i-th note ("file:line: what was not taken"), i < rules_notes(rs). */
 size_t rules_notes(const struct rule_set *rs);
 const char *rules_note(const struct rule_set *rs, size_t i);
+
+/* The files and directories a load read (included files and every *.cf of
+ * a directory too), each with its stamp as it was opened: a set is stale
+ * once any of them changed (content/rules_watch.h). Owned by rs. */
+struct rules_source {
+	char *path;
+	struct file_stamp stamp;
+};
+size_t rules_sources(const struct rule_set *rs, const struct rules_source **sources);
+
+/* Broken lines: a rule that does not parse (a regex that does not
+ * compile, a header test without an operator, a bad score or name, a meta
+ * expression that does not parse), as opposed to one we do not support.
+ * Both are left out and noted; a reload refuses an edit that breaks a
+ * line. Returns how many there are; for i below that (and below
+ * RULES_BROKEN_MAX), *file, *line and *why describe the i-th. */
+#define RULES_BROKEN_MAX 32
+size_t rules_broken(const struct rule_set *rs, size_t i, const char **file, int *line, const char **why);
 
 /* What a message offers the rules: the raw message, its header section,
  * and the rendered text of its body (Subject first, then each text part's

@@ -103,6 +103,10 @@ struct rule_set {
 	size_t n_settings;
 	char *notes[RULES_NOTES_MAX];
 	size_t n_notes;
+	struct rules_source *sources;  /* files and directories read */
+	size_t n_sources;
+	struct { char *file, *why; int line; } broken[RULES_BROKEN_MAX];
+	size_t n_broken;
 	/* Meta rules are defined before the rules they name may be: their
 	 * names are resolved in rules_finish(). */
 	struct pending_meta *pending;
@@ -126,6 +130,9 @@ char *rules_replace_expand(const struct replace_tags *t, const char *re);
 void rules_replace_free(struct replace_tags *t);
 /* A line or rule not taken: counted, and kept as "file:line: text". */
 void rules_noted(struct rule_set *rs, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* A line that does not parse: noted like the above, and kept as broken. */
+void rules_broken_line(struct rule_set *rs, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* meta NAME expr: kept until rules_finish() resolves its names. */
 void rules_define_meta(struct rule_set *rs, struct rule *r, const char *expr, const char *file, int line);

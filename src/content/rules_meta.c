@@ -229,7 +229,7 @@ static void compile_pending(struct rule_set *rs)
 			if (!ps.error && *ps.p)
 				ps.error = "unexpected text after the expression";
 			if (ps.error) {
-				rules_noted(rs, pm->file, pm->line, "%s: %s", r->name, ps.error);
+				rules_broken_line(rs, pm->file, pm->line, "%s: %s", r->name, ps.error);
 				r->defined = false;
 			} else {
 				r->meta = xreallocarray(NULL, ps.n, sizeof(*r->meta));

@@ -68,8 +68,9 @@ struct scanner {
 
 /* Loaded by scanner_prepare, before the chroot hides the file. */
 static struct auth_db *prepared_senders;
-/* scan.rules, compiled before the chroot hides the files; NULL: none. */
-static struct rule_set *prepared_rules;
+/* scan.rules as the master compiled and checked it (content/rules_watch.h),
+ * inherited through fork: the scanner reads no rule file. NULL: none. */
+static const struct rule_set *inherited_rules;
 /* state_dir/bayes.db, read whole before the chroot; NULL: not trained. */
 static struct bayes_model *prepared_bayes;
 
@@ -285,20 +286,24 @@ bool scanner_prepare(const struct config *c)
 		return false;
 	}
 	if (c->scan && c->scan->n_rules) {
-		prepared_rules = rules_load((const char *const *)c->scan->rules, c->scan->n_rules, err, sizeof(err));
-		if (!prepared_rules) {
-			log_event(LOG_ERR, "config_error", "key", "scan.rules", "msg", err, NULL);
+		if (!inherited_rules) {  /* the master always hands one over: a bug, not a setup */
+			log_event(LOG_ERR, "config_error", "key", "scan.rules", "msg", "no compiled rule set", NULL);
 			return false;
 		}
-		log_event(LOG_INFO, "rules_loaded", "rules", log_u64(rules_count(prepared_rules)), "not_supported",
-			  log_u64(rules_unsupported(prepared_rules)), NULL);
+		log_event(LOG_INFO, "rules_loaded", "rules", log_u64(rules_count(inherited_rules)), "not_supported",
+			  log_u64(rules_unsupported(inherited_rules)), NULL);
 	}
 	return load_bayes(c);
 }
 
+void scanner_rules_use(const struct rule_set *rs)
+{
+	inherited_rules = rs;
+}
+
 int scanner_main(const struct config *c, const struct child_fds *fds)
 {
-	struct scanner s = { .config = c, .senders = prepared_senders, .rules = prepared_rules, .bayes = prepared_bayes };
+	struct scanner s = { .config = c, .senders = prepared_senders, .rules = inherited_rules, .bayes = prepared_bayes };
 	scan_direction_defaults(&s.defaults);
 	s.base = event_base_new();
 	if (s.base)
@@ -327,8 +332,7 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	event_base_free(s.base);
 	auth_db_free(prepared_senders);
 	prepared_senders = NULL;
-	rules_free(prepared_rules);
-	prepared_rules = NULL;
+	/* inherited_rules is the master's (our copy goes with the process). */
 	bayes_model_free(prepared_bayes);
 	prepared_bayes = NULL;
 	return 0;

@@ -15,6 +15,11 @@
 
 struct config;
 struct child_fds;
+struct rule_set;
+
+/* In the master: the compiled scan.rules the scanners it forks from now
+ * on run with (content/rules_watch.h); it must live until the next call. */
+void scanner_rules_use(const struct rule_set *rs);
 
 /* Child prepare hook (master/child.h): runs before the privilege drop and
  * loads the sender-login table (auth.sender_logins) for from_binding.

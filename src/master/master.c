@@ -18,6 +18,7 @@
 #include "config/check.h"
 #include "auth/penalty.h"
 #include "config/config.h"
+#include "content/rules_watch.h"
 #include "content/scanner.h"
 #include "ipc/channel.h"
 #include "ipc/ctl.h"
@@ -36,6 +37,7 @@
 #define BACKOFF_FIRST 1      /* seconds before a dead child is started again, ... */
 #define BACKOFF_MAX 30       /* ... doubling per death up to this, ... */
 #define BACKOFF_RESET 60     /* ... back to the first after a life this long */
+#define RULES_POLL_SECONDS 1 /* how often the rule files are checked for changes */
 
 /* --- the table of child kinds ------------------------------------------- */
 
@@ -102,6 +104,7 @@ static const struct child_kind kinds[] = {
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 #define QUEUE_KIND (&kinds[0])
+#define SCANNER_KIND (&kinds[1])
 
 /* --- children ------------------------------------------------------------ */
 
@@ -136,6 +139,8 @@ struct master {
 	struct listener_set listeners;
 	struct event_base *base;
 	struct child_list children;
+	struct rules_watch *rules;       /* scan.rules, compiled; scanners inherit it */
+	struct event *rules_timer;
 	bool stopping;
 };
 
@@ -281,12 +286,12 @@ static void child_start(struct child *ch)
 		wire_to_queue(m, ch);
 }
 
-/* Start the children of every kind with replace (true: the kinds a reload
- * replaces; false: all), in table order. */
-static void start_kinds(struct master *m, bool replace_only)
+/* Start the children of one kind, or (kind NULL) of every kind that a
+ * reload replaces (replace_only) or of all, in table order. */
+static void start_kinds(struct master *m, const struct child_kind *kind, bool replace_only)
 {
 	for (size_t k = 0; k < N_KINDS; k++) {
-		if (replace_only && !kinds[k].replace_on_reload)
+		if ((kind && kind != &kinds[k]) || (replace_only && !kinds[k].replace_on_reload))
 			continue;
 		size_t n = kinds[k].count(m->config);
 		for (size_t i = 0; i < n; i++)
@@ -428,6 +433,42 @@ static void send_config(struct child *q, const struct config *c)
 	free(abs);
 }
 
+/* Start new children of one kind (NULL: every kind with replace_on_reload)
+ * first, then retire the ones they replace: SIGTERM, and shutdown_grace
+ * to finish what they hold (sessions, scans in hand). */
+static void replace_children(struct master *m, const struct child_kind *kind)
+{
+	struct child_list old;
+	TAILQ_INIT(&old);
+	struct child *ch, *next;
+	for (ch = TAILQ_FIRST(&m->children); ch; ch = next) {
+		next = TAILQ_NEXT(ch, link);
+		bool replaced = kind ? ch->kind == kind : ch->kind->replace_on_reload;
+		if (replaced && ch->state != CHILD_RETIRING) {
+			TAILQ_REMOVE(&m->children, ch, link);
+			TAILQ_INSERT_TAIL(&old, ch, link);
+		}
+	}
+	start_kinds(m, kind, kind == NULL);
+	while ((ch = TAILQ_FIRST(&old)) != NULL) {
+		TAILQ_REMOVE(&old, ch, link);
+		TAILQ_INSERT_TAIL(&m->children, ch, link);
+		child_retire(ch);
+	}
+}
+
+/* Once a second (issue 11): a changed rule file that compiles into a
+ * good set starts a new scanner with it, the way SIGHUP does; nothing
+ * else is touched. Messages the old scanner holds finish there. */
+static void on_rules_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	if (m->stopping || !rules_watch_poll(m->rules))
+		return;
+	scanner_rules_use(rules_watch_set(m->rules));
+	replace_children(m, SCANNER_KIND);
+}
+
 /* SIGHUP: load and check the new configuration as at start-up; a bad one
  * is logged and the running one kept. A good one goes to the queue, which
  * loads the same file and swaps its snapshot without a restart, so
@@ -449,15 +490,17 @@ static void on_sighup(struct master *m)
 	config_errors_free(&errs);
 	struct listener_set bound;
 	struct smtpd_assets assets = { 0 };
-	char why[512] = "";
-	/* Certificates and credentials are read again on every reload (TLS
-	 * keys rotate without a restart); a bad file keeps the running set. */
+	struct rules_watch *rules = NULL;
+	char why[1024] = "";
+	/* Certificates, credentials and rules are read again on every reload
+	 * (TLS keys rotate without a restart); a bad file keeps the running set. */
 	if (!fresh || !statedir_prepare(fresh) || !smtpd_assets_load(fresh, &assets, why, sizeof(why)) ||
-	    !listeners_bind(fresh, &m->listeners, &bound)) {
+	    !(rules = rules_watch_new(fresh, why, sizeof(why))) || !listeners_bind(fresh, &m->listeners, &bound)) {
 		if (why[0])
 			log_event(LOG_ERR, "config_error", "msg", why, NULL);
 		log_event(LOG_ERR, "reload", "result", "failed", "msg", "keeping the running configuration", NULL);
 		smtpd_assets_free(&assets);
+		rules_watch_free(rules);
 		if (fresh)
 			config_free(fresh);
 		return;
@@ -466,6 +509,9 @@ static void on_sighup(struct master *m)
 	smtpd_assets_free(&m->assets);
 	m->assets = assets;
 	smtpd_assets_use(&m->assets);
+	rules_watch_free(m->rules);
+	m->rules = rules;
+	scanner_rules_use(rules_watch_set(m->rules));
 	m->listeners = bound;
 	config_free(m->config);
 	m->config = fresh;
@@ -475,23 +521,8 @@ static void on_sighup(struct master *m)
 	struct child *q = running_queue(m);
 	if (q)  /* a queue being restarted starts with the new snapshot anyway */
 		send_config(q, m->config);
-	struct child_list old;
-	TAILQ_INIT(&old);
-	struct child *ch, *next;
-	for (ch = TAILQ_FIRST(&m->children); ch; ch = next) {
-		next = TAILQ_NEXT(ch, link);
-		if (ch->kind->replace_on_reload && ch->state != CHILD_RETIRING) {
-			TAILQ_REMOVE(&m->children, ch, link);
-			TAILQ_INSERT_TAIL(&old, ch, link);
-		}
-	}
 	(void)scan_watch_changed(&scan_watch_at_fork, m->config);
-	start_kinds(m, true);
-	while ((ch = TAILQ_FIRST(&old)) != NULL) {
-		TAILQ_REMOVE(&old, ch, link);
-		TAILQ_INSERT_TAIL(&m->children, ch, link);
-		child_retire(ch);
-	}
+	replace_children(m, NULL);
 }
 
 /* --- start-up ------------------------------------------------------------ */
@@ -548,11 +579,14 @@ static int master_loop(struct master *m)
 	}
 	struct event *sig = event_new(m->base, sfd, EV_READ | EV_PERSIST, on_signal, m);
 	event_add(sig, NULL);
+	m->rules_timer = event_new(m->base, -1, EV_PERSIST, on_rules_tick, m);
+	event_add(m->rules_timer, &(struct timeval){ .tv_sec = RULES_POLL_SECONDS });
 	/* The scanner files as the smtpds load them: the queue's baseline. */
 	(void)scan_watch_changed(&scan_watch_at_fork, m->config);
-	start_kinds(m, false);
+	start_kinds(m, NULL, false);
 	event_base_dispatch(m->base);
 	event_free(sig);
+	event_free(m->rules_timer);
 	close(sfd);
 	struct child *ch;
 	while ((ch = TAILQ_FIRST(&m->children)) != NULL)
@@ -586,23 +620,30 @@ int master_run(const char *config_path, bool foreground)
 	for (size_t i = 0; i < warnings.n; i++)
 		log_event(LOG_WARNING, "config_warning", "msg", warnings.items[i], NULL);
 	config_errors_free(&warnings);
+	if (strcmp(c->source, CONFIG_DEFAULT_SOURCE) == 0) {  /* the demo: say which rules it scans with */
+		const char *what, *rules = config_default_rules(&what);
+		log_event(LOG_INFO, "default_rules", "rules", rules ? rules : "none", "set", what, NULL);
+	}
 
 	struct master m = { .config = c };
 	TAILQ_INIT(&m.children);
-	char why[512] = "";
+	char why[1024] = "";
 	if (!statedir_prepare(c) || !smtpd_assets_load(c, &m.assets, why, sizeof(why)) ||
-	    !listeners_bind(c, NULL, &m.listeners) || !(m.base = event_base_new())) {
+	    !(m.rules = rules_watch_new(c, why, sizeof(why))) || !listeners_bind(c, NULL, &m.listeners) ||
+	    !(m.base = event_base_new())) {
 		if (why[0]) {
 			log_event(LOG_ERR, "config_error", "msg", why, NULL);
 			if (foreground && c->log.target != LOG_TARGET_STDERR)
 				fprintf(stderr, "mailwarden: %s\n", why);
 		}
 		smtpd_assets_free(&m.assets);
+		rules_watch_free(m.rules);
 		config_free(c);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	smtpd_assets_use(&m.assets);
+	scanner_rules_use(rules_watch_set(m.rules));
 	/* One brake on failed logins for every smtpd, restarted or reloaded
 	 * ones included (issue 16 item 9): mapped before any fork. */
 	struct penalty_table *penalties = penalty_new(true);
@@ -616,6 +657,7 @@ int master_run(const char *config_path, bool foreground)
 	listeners_close(&m.listeners);
 	event_base_free(m.base);
 	smtpd_assets_free(&m.assets);
+	rules_watch_free(m.rules);
 	config_free(m.config);
 	return rc;
 }

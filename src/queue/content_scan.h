@@ -28,10 +28,12 @@ struct content_scan;
 typedef void (*content_scan_done)(void *arg, const struct ipc_scan_result *r, int rewrite_fd, const char *why);
 
 struct content_client *content_client_new(struct event_base *base);
-/* A channel to a (new) scanner, from the master; replaces the old one,
- * whose scans in flight then fail. */
-/* Scans still pending end without their callbacks; the channel closes. */
+/* Scans still pending end without their callbacks; the channels close. */
 void content_client_free(struct content_client *cc);
+/* A channel to a (new) scanner, from the master: new scans go there. The
+ * scanner it replaces answers the scans it has; one it leaves unanswered
+ * (a request that reached it after it began to stop) is sent once to the
+ * new one. */
 void content_client_attach(struct content_client *cc, int fd);
 
 /* Scan fd's bytes [from, end), with req's envelope and symbols (its size

@@ -586,7 +586,7 @@ static const struct config_key scan_keys[] = {
 /* rules: [path, ...] (files or directories of *.cf) or one path. */
 static void load_rules(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
 {
-	sc->rules_line = kline;
+	sc->rules_line = ld->user ? kline : 0;  /* the embedded default's has no line to name */
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
 		sc->rules = xreallocarray(sc->rules, sc->n_rules + 1, sizeof(*sc->rules));
 		sc->rules[sc->n_rules] = NULL;

@@ -15,6 +15,7 @@
 #include "ipc/txn.h"
 #include "scan/policy.h"
 #include "util/alloc.h"
+#include "util/filestamp.h"
 #include "util/log.h"
 
 struct scan_watch scan_watch_at_fork;
@@ -25,21 +26,10 @@ bool scan_watch_changed(struct scan_watch *w, const struct config *c)
 	size_t n = scan_config_files(c->scan, paths, SCAN_FILES_MAX);
 	bool fresh = w->config != c || w->n != n, changed = false;
 	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		bool exists = paths[i] && stat(paths[i], &st) == 0;
-		if (!fresh && (exists != w->file[i].exists ||
-			       (exists && (st.st_dev != w->file[i].dev || st.st_ino != w->file[i].ino ||
-					   st.st_size != w->file[i].size ||
-					   st.st_mtim.tv_sec != w->file[i].mtime.tv_sec ||
-					   st.st_mtim.tv_nsec != w->file[i].mtime.tv_nsec))))
+		struct file_stamp now = file_stamp_take(paths[i]);
+		if (!fresh && !file_stamp_same(&now, &w->file[i]))
 			changed = true;
-		w->file[i].exists = exists;
-		if (exists) {
-			w->file[i].dev = st.st_dev;
-			w->file[i].ino = st.st_ino;
-			w->file[i].size = st.st_size;
-			w->file[i].mtime = st.st_mtim;
-		}
+		w->file[i] = now;
 	}
 	w->config = c;
 	w->n = n;

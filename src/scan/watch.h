@@ -16,9 +16,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/stat.h>
 
 #include "scan/policy.h"
+#include "util/filestamp.h"
 
 struct config;
 struct channel;
@@ -26,13 +26,7 @@ struct channel;
 struct scan_watch {
 	const struct config *config;   /* the snapshot below belongs to this config */
 	size_t n;
-	struct {
-		bool exists;
-		dev_t dev;
-		ino_t ino;
-		off_t size;
-		struct timespec mtime;
-	} file[SCAN_FILES_MAX];
+	struct file_stamp file[SCAN_FILES_MAX];
 };
 
 /* Taken by the master before each generation's fork (master.c). */

@@ -346,18 +346,24 @@ class Gateway:
 
     # -- config and paths
 
+    # config None: the embedded default (no -c, as `make run`), whose
+    # first listener is 127.0.0.1:2525 and state directory
+    # ./mailwarden-data below the working directory.
+
     @property
     def port(self):
-        return int(self.config["listeners"][0]["port"])
+        return 2525 if self.config is None else int(self.config["listeners"][0]["port"])
 
     @property
     def state_dir(self):
-        return self.config["state_dir"]
+        return os.path.join(self.workdir, "mailwarden-data") if self.config is None else self.config["state_dir"]
 
     def path(self, *parts):
         return os.path.join(self.state_dir, *parts)
 
     def write_config(self):
+        if self.config is None:
+            return
         with open(self.config_path, "w") as f:
             f.write(to_yaml(self.config) + "\n")
         os.chmod(self.config_path, 0o644)
@@ -376,7 +382,7 @@ class Gateway:
         logf = open(self.log.path, "ab")
         try:
             self.proc = subprocess.Popen(
-                [self.binary, "serve", "-c", self.config_path, "-f"],
+                [self.binary, "serve", "-f"] + ([] if self.config is None else ["-c", self.config_path]),
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                 cwd=self.workdir, env=env, start_new_session=True)
         finally:

@@ -1,8 +1,9 @@
 """Rules in SpamAssassin's format in the scanner (issue 11; SCAN-5):
 scan.rules names rule files and directories; each rule that hits is a
 symbol with the rule's score in the verdict; a rule set edited while the
-gateway runs takes effect with the next reload (the scanner is replaced
-and compiles the files again); lines we cannot run are reported by
+gateway runs takes effect at once (test_rules_reload.py) and with a
+SIGHUP reload too (the scanner is replaced with the newly compiled set);
+lines we cannot run are reported by
 check-config with the rule file's line, and a rule file that cannot be
 read keeps the gateway from starting (fail closed).
 

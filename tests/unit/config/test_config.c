@@ -9,9 +9,11 @@
 
 #include "config/check.h"
 #include "config/config.h"
+#include "content/check.h"
 #include "policy/route.h"
 #include "policy/tlspolicy.h"
 #include "queue/config.h"
+#include "scan/policy.h"
 #include "util/alloc.h"
 
 static char path[64];
@@ -183,6 +185,64 @@ Test(config, embedded_default_warns_only_that_nobody_can_log_in)
 	cr_assert_str_eq(w.items[0], "<embedded default>: warning: listener submission requires AUTH but "
 				     "auth.credentials is not set: nobody can log in there");
 	config_errors_free(&w);
+}
+
+/* Issue 11: the demo scans content with a rule set that depends on what
+ * is installed; a configuration file without scan: scans nothing. */
+Test(config, embedded_default_scans_content_both_ways)
+{
+	const char *what, *rules = config_default_rules(&what);
+	cfg = config_load(NULL, &errs);
+	assert_loaded();
+	cr_assert_not_null(cfg->scan);
+	if (rules) {
+		cr_assert_eq(cfg->scan->n_rules, 1);
+		cr_assert_str_eq(cfg->scan->rules[0], rules);
+		cr_assert_eq(cfg->scan->rules_line, 0);  /* no line of a user's file to name */
+	}
+	const char *checks[] = { "headers", "verdict_headers", "mime", "rules", "bayes" };
+	const struct scan_direction *dirs[] = { &cfg->scan->inbound, &cfg->scan->outbound };
+	/* GTUBE scores through the gtube check, or SpamAssassin's own rule. */
+	bool spamassassin = rules && strcmp(rules, "/usr/share/spamassassin") == 0;
+	int gtube = content_check_index("gtube", 5);
+	for (size_t d = 0; d < 2; d++) {
+		for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+			int k = content_check_index(checks[i], strlen(checks[i]));
+			cr_assert_geq(k, 0);
+			cr_assert_eq(dirs[d]->content[k].action, SCAN_CHECK_SCORE, "%s", checks[i]);
+		}
+		cr_assert_eq(dirs[d]->content[gtube].action, spamassassin ? SCAN_CHECK_OFF : SCAN_CHECK_SCORE);
+	}
+	cr_assert_eq(cfg->scan->outbound.tag, 500);
+	cr_assert_eq(cfg->scan->outbound.quarantine, 0);  /* the demo's own mail is tagged, never held */
+	cr_assert_eq(cfg->scan->inbound.refuse, 1500);
+}
+
+Test(config, a_file_without_scan_section_scans_nothing)
+{
+	load("limits:\n  message_size: 10M\n");
+	assert_loaded();
+	cr_assert_null(cfg->scan);
+}
+
+Test(config, default_rules_fall_back_to_the_built_in_set_without_spamassassin)
+{
+	char dir[] = "/tmp/mw-test-rules-XXXXXX", file[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/base.cf", dir);
+	const char *what;
+	/* Debian's directory missing: the built-in file, while it exists ... */
+	cr_assert_null(config_default_rules_in("/nonexistent/spamassassin", file, &what));
+	FILE *f = fopen(file, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_assert_str_eq(config_default_rules_in("/nonexistent/spamassassin", file, &what), file);
+	cr_assert_not_null(strstr(what, "built-in"));
+	/* ... and Debian's rules first when they are there. */
+	cr_assert_str_eq(config_default_rules_in(dir, file, &what), dir);
+	cr_assert_str_eq(what, "Debian's spamassassin package");
+	unlink(file);
+	rmdir(dir);
 }
 
 /* ---- overriding ---- */
