@@ -172,18 +172,21 @@ int quarantine_command(int argc, char **argv)
 	const char *id = with_id && at + 1 < argc ? argv[at + 1] : NULL;
 	if (with_id && !id)
 		return usage();
-	if (id && !queue_id_valid(id)) {
-		fprintf(stderr, "mailwarden: %s: not a queue id\n", id);
-		return 2;
-	}
 	char line[CONTROL_LINE_MAX + 1];
-	if (show ? at + 2 != argc : !control_line(argc - at, argv + at, line, sizeof(line)))
+	bool bad_id = id && !queue_id_valid(id);
+	if (!bad_id && (show ? at + 2 != argc : !control_line(argc - at, argv + at, line, sizeof(line))))
 		return usage();
 	struct config *c = config_load_or_report(path);
 	if (!c)
 		return 1;
 	bool echo = c->log.target == LOG_TARGET_STDERR;
 	log_init("quarantine", c->log.target, c->log.format, c->log.level);
+	if (bad_id) {
+		fprintf(stderr, "mailwarden: %s: not a queue id\n", id);
+		config_free(c);
+		audit(echo, verb, id, 2, "not a queue id");
+		return 2;
+	}
 	const char *why = NULL;
 	int rc = 1;
 	if (show) {
