@@ -140,12 +140,15 @@ static void reconcile(struct keeper *k)
 	qsort(files.ids, files.n, sizeof(*files.ids), id_cmp);
 	qsort(rows.ids, rows.n, sizeof(*rows.ids), id_cmp);
 	size_t added = 0, removed = 0;
+	bool batch = qindex_batch_begin(k->index);
 	for (size_t i = 0; i < files.n; i++)
 		if (!id_set_has(&rows, files.ids[i]) && index_file(k, files.ids[i]))
 			added++;
 	for (size_t i = 0; i < rows.n; i++)
 		if (!id_set_has(&files, rows.ids[i]) && qindex_remove(k->index, rows.ids[i]))
 			removed++;
+	if (batch)
+		qindex_batch_end(k->index);
 	log_event(LOG_INFO, "quarantine_index_synced", "held", log_u64(files.n), "added", log_u64(added), "removed",
 		  log_u64(removed), NULL);
 	free(files.ids);

@@ -108,9 +108,29 @@ static bool exec_plain(struct qindex *x, const char *sql, const char *op)
 	return sqlite3_exec(x->db, sql, NULL, NULL, NULL) == SQLITE_OK || fail(x, op);
 }
 
+/* Keep the savepoint's changes (ok) or undo them; then leave it. */
+static bool end_savepoint(struct qindex *x, bool ok)
+{
+	if (!ok)
+		exec_plain(x, "ROLLBACK TO row", "rollback");
+	return exec_plain(x, "RELEASE row", "commit") && ok;
+}
+
+bool qindex_batch_begin(struct qindex *x)
+{
+	return exec_plain(x, "BEGIN IMMEDIATE", "begin");
+}
+
+bool qindex_batch_end(struct qindex *x)
+{
+	return exec_plain(x, "COMMIT", "commit");
+}
+
 bool qindex_add(struct qindex *x, const struct qindex_msg *m)
 {
-	if (!exec_plain(x, "BEGIN IMMEDIATE", "begin"))
+	/* A savepoint: alone it is a transaction of its own, inside
+	 * qindex_batch_begin() it joins the batch. */
+	if (!exec_plain(x, "SAVEPOINT row", "begin"))
 		return false;
 	bool ok = exec2(x, "DELETE FROM held_rcpt WHERE id = ?1", m->id, NULL, "add");
 	sqlite3_stmt *st = ok ? prepare(x, "INSERT OR REPLACE INTO held (id, arrival, direction, client, sender, "
@@ -130,16 +150,16 @@ bool qindex_add(struct qindex *x, const struct qindex_msg *m)
 	for (size_t i = 0; ok && i < m->n_rcpts; i++)
 		ok = exec2(x, "INSERT OR IGNORE INTO held_rcpt (id, rcpt) VALUES (?1, ?2)", m->id, m->rcpts[i],
 			   "add");
-	return exec_plain(x, ok ? "COMMIT" : "ROLLBACK", "commit") && ok;
+	return end_savepoint(x, ok);
 }
 
 bool qindex_remove(struct qindex *x, const char *id)
 {
-	if (!exec_plain(x, "BEGIN IMMEDIATE", "begin"))
+	if (!exec_plain(x, "SAVEPOINT row", "begin"))
 		return false;
 	bool ok = exec2(x, "DELETE FROM held_rcpt WHERE id = ?1", id, NULL, "remove") &&
 		  exec2(x, "DELETE FROM held WHERE id = ?1", id, NULL, "remove");
-	return exec_plain(x, ok ? "COMMIT" : "ROLLBACK", "commit") && ok;
+	return end_savepoint(x, ok);
 }
 
 bool qindex_mark_released(struct qindex *x, const char *id, const char *rcpt)

@@ -38,6 +38,11 @@ struct qindex_msg {
 struct qindex *qindex_open(const char *path);
 void qindex_close(struct qindex *x);
 
+/* Many changes in one transaction (the rebuild at start): the adds and
+ * removes between begin and end are committed together. */
+bool qindex_batch_begin(struct qindex *x);
+bool qindex_batch_end(struct qindex *x);
+
 /* Add or replace the row of m (and its recipients) in one transaction. */
 bool qindex_add(struct qindex *x, const struct qindex_msg *m);
 /* The message is gone from quarantine/: drop its rows. */
