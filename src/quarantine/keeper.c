@@ -105,6 +105,12 @@ static int id_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+static void id_set_sort(struct id_set *s)
+{
+	if (s->n > 1)  /* an empty set has no array: qsort must not see NULL */
+		qsort(s->ids, s->n, sizeof(*s->ids), id_cmp);
+}
+
 static bool id_set_has(const struct id_set *s, const char *id)
 {
 	return s->n && bsearch(id, s->ids, s->n, sizeof(*s->ids), id_cmp) != NULL;
@@ -137,8 +143,8 @@ static void reconcile(struct keeper *k)
 		free(files.ids);
 		return;
 	}
-	qsort(files.ids, files.n, sizeof(*files.ids), id_cmp);
-	qsort(rows.ids, rows.n, sizeof(*rows.ids), id_cmp);
+	id_set_sort(&files);
+	id_set_sort(&rows);
 	size_t added = 0, removed = 0;
 	bool batch = qindex_batch_begin(k->index);
 	for (size_t i = 0; i < files.n; i++)
