@@ -1,4 +1,4 @@
-"""Working the quarantine (issue 11; SCAN-8): release delivers the held
+"""Working the quarantine (issue 11; SCAN-8, Q-3): release delivers the held
 message byte for byte as it was received (to all its recipients, or to
 some of them), delete removes it, every action is logged and stored with
 the Unix user who gave it (and the name given with --by), the index
@@ -143,9 +143,11 @@ def test_delete_removes_the_message_and_records_who(gw, sink):
     assert not sink.with_token(token)
 
 
-def test_a_bad_by_name_is_a_usage_error(gw):
+def test_by_takes_one_word_and_an_unknown_id_is_refused_by_the_queue(gw):
     r = quarantine(gw, "delete", "0123456789ABCDEF", "--by", "two words")
-    assert r.returncode == 2
+    assert r.returncode == 2 and b"usage" in r.stderr
+    r = quarantine(gw, "delete", "0123456789ABCDEF", "--by", "carol")
+    assert r.returncode == 1 and b"0123456789ABCDEF: not in the quarantine" in r.stderr
 
 
 def digests_to(sink, rcpt, after):
