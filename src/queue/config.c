@@ -99,7 +99,7 @@ static const struct config_key queue_keys[] = {
 	  "30d" },
 	{ { "quarantine_digest", SCHEMA_BOOL, 0, 0, OFF(quarantine_digest), NULL, NULL,
 	    "send each recipient of held inbound mail a list of it every quarantine_digest_interval" }, "false" },
-	{ { "quarantine_digest_interval", SCHEMA_DURATION, 60, 30 * DAY, OFF(quarantine_digest_interval), NULL, NULL,
+	{ { "quarantine_digest_interval", SCHEMA_DURATION, 1, 30 * DAY, OFF(quarantine_digest_interval), NULL, NULL,
 	    "time between two quarantine digests" }, "1d" },
 	{ { "quarantine_digest_from", SCHEMA_STRING, 1, 254, OFF(quarantine_digest_from), NULL, check_mailbox,
 	    "envelope sender and From: of the digest (default: postmaster@ the hostname)" }, NULL },

@@ -221,3 +221,16 @@ def test_expiry_removes_file_and_index_row(make_gateway_fn, make_sink_fn, tmp_pa
     assert ev["by"] == "expiry"
     assert not os.path.exists(gw.path("spool", "quarantine", qid)) and qid not in listed(gw)
     assert actions(gw, qid) == [("expire", "expiry", None, None)]
+
+
+def test_the_digest_goes_out_on_its_schedule(make_gateway_fn, make_sink_fn, tmp_path):
+    tmp_path.chmod(0o755)
+    sink = make_sink_fn()
+    gw = make_gateway_fn(sink=sink, scan=scan_section(str(tmp_path)),
+                         queue={"quarantine_digest": True, "quarantine_digest_interval": "2s"})
+    qid = hold(gw, ["sched@example.test"], b"Subject: on schedule\r\n\r\nbody\r\n")
+    ev = gw.wait_event(proc="queue", event="quarantine_digest", to="sched@example.test", timeout=15)
+    assert ev["by"] == "schedule" and ev["listed"] == "1"
+    got = sink.wait_for(lambda m: m.rcpt_tos == ["sched@example.test"])[0]
+    assert qid.encode() in got.data and b"Subject: on schedule" in got.data
+    assert got.mail_from == "postmaster@mx.gw.test"

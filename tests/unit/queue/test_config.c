@@ -94,11 +94,11 @@ Test(queue_config, errors_name_file_line_and_key)
 }
 
 /* The quarantine digest (issue 11): its sender is a mailbox, its subject
- * one printable ASCII line, its interval at least a minute. */
+ * one printable ASCII line, its interval at most 30 days. */
 Test(queue_config, digest_errors_name_line_and_key)
 {
 	cr_assert_null(load(BASE "queue:\n  quarantine_digest: true\n  quarantine_digest_from: nobody\n"
-			   "  quarantine_digest_subject: \"caf\u00e9\"\n  quarantine_digest_interval: 10s\n"
+			   "  quarantine_digest_subject: \"caf\u00e9\"\n  quarantine_digest_interval: 31d\n"
 			   "  quarantine_digest_max: 0\n"));
 	cr_assert_eq(errs.n, 4);
 	cr_assert(strncmp(error(0), "5: queue.quarantine_digest_from: not a mailbox", 46) == 0, "%s", error(0));
