@@ -3,7 +3,6 @@
  */
 #include "ctl/quarantinectl.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,15 +97,6 @@ static int cmd_show(int dir, const char *id, const char **why)
 	return 0;
 }
 
-/* A word for the control line: printable ASCII, no spaces. */
-static bool word_ok(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
-			return false;
-	return true;
-}
-
 /* The options of release, delete and digest, appended to line as
  * control words (to=ADDR, by=NAME). False on a usage error. */
 static bool action_options(int argc, char **argv, const char *verb, char *line, size_t cap)
@@ -123,7 +112,7 @@ static bool action_options(int argc, char **argv, const char *verb, char *line, 
 		size_t used = strlen(line);
 		if (opt == 'n' && digest)
 			now = true;
-		else if (((opt == 't' && release) || opt == 'b') && word_ok(optarg) && *optarg)
+		else if (((opt == 't' && release) || opt == 'b') && listing_word_ok(optarg) && *optarg)
 			snprintf(line + used, cap - used, " %s=%s", opt == 't' ? "to" : "by", optarg);
 		else
 			return false;

@@ -14,9 +14,7 @@
 #include "util/json.h"
 #include "verdict/points.h"
 
-/* A filter string travels as one word of a control line: printable
- * ASCII without spaces (addresses and their parts are). */
-static bool word_ok(const char *s)
+bool listing_word_ok(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
@@ -61,8 +59,8 @@ bool listing_options(int argc, char **argv, struct qindex_filter *f, bool *json)
 		bool ok = true;
 		switch (opt) {
 		case 'j': *json = true; break;
-		case 'f': f->from = optarg; ok = word_ok(optarg); break;
-		case 't': f->to = optarg; ok = word_ok(optarg); break;
+		case 'f': f->from = optarg; ok = listing_word_ok(optarg); break;
+		case 't': f->to = optarg; ok = listing_word_ok(optarg); break;
 		case 's': ok = option_since(optarg, f); break;
 		case 'm': ok = option_min_score(optarg, f); break;
 		default: return false;

@@ -22,6 +22,11 @@
  * stderr). */
 bool listing_options(int argc, char **argv, struct qindex_filter *f, bool *json);
 
+/* A string that travels as one word of a control line (a filter, an
+ * address, a --by name): printable ASCII without spaces, as addresses
+ * and login names are. */
+bool listing_word_ok(const char *s);
+
 /* The control line for f: "quarantine list [json] [from=S] ...". False
  * if it does not fit into cap. */
 bool listing_encode(const struct qindex_filter *f, bool json, char *line, size_t cap);
