@@ -21,7 +21,7 @@
 #include "master/master.h"
 #include "master/preflight.h"
 #include "master/revdns.h"
-#include "quarantine/quarantine.h"
+#include "ctl/quarantinectl.h"
 
 struct subcommand {
 	const char *name;
@@ -189,7 +189,7 @@ static const struct subcommand subcommands[] = {
 	{ "version", cmd_version, "version   print the version" },
 	{ "learn", learncmd_main, "learn [-c FILE] --spam|--ham|--forget MESSAGE|MBOX|DIRECTORY...   train Bayes" },
 	{ "scan", scancmd_main, "scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] MESSAGE...   content checks on saved messages" },
-	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete [ID]   held messages" },
+	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete|digest ...   held messages" },
 };
 
 static int usage(void)

@@ -44,7 +44,7 @@ static int audit(bool echo, const char *const *words, int rc, const char *why)
 }
 
 /* Send one command line; its answer goes to stdout (ok) or stderr. */
-static int run(int fd, const char *const *words, const char **why);
+static int run(int fd, const char *cmd, const char **why);
 
 int queuectl_main(int argc, char **argv)
 {
@@ -66,32 +66,41 @@ int queuectl_main(int argc, char **argv)
 		return 1;
 	bool echo = c->log.target == LOG_TARGET_STDERR;
 	log_init("queuectl", c->log.target, c->log.format, c->log.level);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", c->state_dir, CONTROL_SOCKET);
-	config_free(c);
-	if (len < 0 || (size_t)len >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "mailwarden queue: control socket path too long\n");
-		return audit(echo, words, 1, "control socket path too long");
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		const char *why = strerror(errno);
-		fprintf(stderr, "mailwarden queue: cannot reach the queue at %s: %s (is the gateway running?)\n",
-			sa.sun_path, why);
-		if (fd >= 0)
-			close(fd);
-		return audit(echo, words, 1, why);
-	}
+	char line[CONTROL_LINE_MAX + 2];
+	snprintf(line, sizeof(line), "%s%s%s", words[0], words[1] ? " " : "", words[1] ? words[1] : "");
 	const char *why = NULL;
-	int rc = run(fd, words, &why);
-	close(fd);
+	int rc = queuectl_send(c->state_dir, line, "queue", &why);
+	config_free(c);
 	return audit(echo, words, rc, why);
 }
 
-static int run(int fd, const char *const *words, const char **why)
+int queuectl_send(const char *state_dir, const char *line, const char *tool, const char **why)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", state_dir, CONTROL_SOCKET);
+	if (len < 0 || (size_t)len >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "mailwarden %s: control socket path too long\n", tool);
+		*why = "control socket path too long";
+		return 1;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		*why = strerror(errno);
+		fprintf(stderr, "mailwarden %s: cannot reach the queue at %s: %s (is the gateway running?)\n", tool,
+			sa.sun_path, *why);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	int rc = run(fd, line, why);
+	close(fd);
+	return rc;
+}
+
+static int run(int fd, const char *cmd, const char **why)
 {
 	char line[CONTROL_LINE_MAX + 2];
-	int ll = snprintf(line, sizeof(line), "%s%s%s\n", words[0], words[1] ? " " : "", words[1] ? words[1] : "");
+	int ll = snprintf(line, sizeof(line), "%s\n", cmd);
 	if (ll < 0 || (size_t)ll >= sizeof(line) || write(fd, line, (size_t)ll) != ll) {
 		fprintf(stderr, "mailwarden queue: write failed\n");
 		*why = "write failed";

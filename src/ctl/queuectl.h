@@ -12,4 +12,9 @@
  * or failed, 2 usage. */
 int queuectl_main(int argc, char **argv);
 
+/* Send one control line (without its line end) to the queue of
+ * state_dir; the answer goes to stdout (ok) or stderr (error). tool
+ * names the command in messages. Returns 0, or 1 with *why set. */
+int queuectl_send(const char *state_dir, const char *line, const char *tool, const char **why);
+
 #endif

@@ -3,181 +3,48 @@
  */
 #include "quarantine/listing.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <stdio.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
-
 
 #include "config/schema.h"
-#include "content/check.h"
-#include "content/mime.h"
-#include "queue/envelope.h"
-#include "util/alloc.h"
 #include "util/json.h"
 #include "verdict/points.h"
 
-/* Where a Subject is looked for: the first 64 KiB of the message. */
-#define HEAD_MAX (64u << 10)
-#define SUBJECT_MAX 200
-
-struct entry {
-	char id[QUEUE_ID_LEN + 1];
-	struct envelope env;
-	char subject[SUBJECT_MAX + 1];
-	int score;               /* hundredths */
-	bool readable;
-};
-
-/* The decoded Subject of the message in fd, cut to SUBJECT_MAX bytes. */
-static void read_subject(int fd, const struct envelope *e, char *out)
+bool listing_word_ok(const char *s)
 {
-	out[0] = '\0';
-	size_t want = (size_t)(e->body_end - e->body_offset) < HEAD_MAX ? (size_t)(e->body_end - e->body_offset) : HEAD_MAX;
-	char *head = xmalloc(want + 1);
-	ssize_t got = pread(fd, head, want, e->body_offset);
-	if (got > 0) {
-		char *text = mime_header_text(head, content_header_end(head, (size_t)got), "Subject");
-		if (text)
-			snprintf(out, SUBJECT_MAX + 1, "%s", text);
-		free(text);
-	}
-	free(head);
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
 }
 
-/* The verdict record is "ACTION SCORE SYMBOLS": its score, in hundredths.
- * Records written before points had decimals hold whole numbers, which
- * read the same; one that does not parse counts 0. */
-static int score_of(const char *verdict)
+static bool option_since(const char *arg, struct qindex_filter *f)
 {
-	const char *sp = verdict ? strchr(verdict, ' ') : NULL;
-	int score = 0;  /* points_parse() leaves it alone on failure */
-	if (sp) {
-		const char *end = strchr(sp + 1, ' ');
-		points_parse(sp + 1, end ? (size_t)(end - sp - 1) : strlen(sp + 1), &score);
-	}
-	return score;
-}
-
-static void load_entry(int dir, const char *id, struct entry *x)
-{
-	memset(x, 0, sizeof(*x));
-	snprintf(x->id, sizeof(x->id), "%.*s", QUEUE_ID_LEN, id);
-	int fd = openat(dir, id, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (envelope_read(fd, &x->env)) {
-		x->readable = true;
-		x->score = score_of(x->env.verdict);
-		read_subject(fd, &x->env, x->subject);
-	} else {
-		envelope_clear(&x->env);
-	}
-	close(fd);
-}
-
-static bool wanted(const struct entry *x, const struct listing_filter *f)
-{
-	if (!x->readable)
-		return !f->from && !f->to && !f->since && !f->has_min_score;
-	if (f->from && !strcasestr(x->env.sender, f->from))
+	unsigned long long secs;
+	if (!schema_parse_duration(arg, &secs) || secs > (unsigned long long)time(NULL)) {
+		fprintf(stderr, "mailwarden: quarantine list: --since %s: not a duration (90s, 15m, 2h, 30d)\n", arg);
 		return false;
-	bool to = !f->to;
-	for (size_t i = 0; !to && i < x->env.n_rcpts; i++)
-		to = strcasestr(x->env.rcpts[i].addr, f->to) != NULL;
-	return to && x->env.arrival >= f->since && (!f->has_min_score || x->score >= f->min_score);
-}
-
-static int by_arrival(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-	if (x->env.arrival != y->env.arrival)
-		return x->env.arrival < y->env.arrival ? -1 : 1;
-	return strcmp(x->id, y->id);
-}
-
-static void print_text(const struct entry *x)
-{
-	if (!x->readable) {
-		printf("%s (unreadable)\n", x->id);
-		return;
 	}
-	char when[32];
-	time_t t = (time_t)x->env.arrival;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%s %s client=%s from=<%s> to=", x->id, when, x->env.client ? x->env.client : "", x->env.sender);
-	for (size_t i = 0; i < x->env.n_rcpts; i++)
-		printf("%s<%s>", i ? "," : "", x->env.rcpts[i].addr);
-	printf(" verdict=\"%s\" subject=\"", x->env.verdict ? x->env.verdict : "");
-	for (const unsigned char *p = (const unsigned char *)x->subject; *p; p++)
-		putchar(*p < 0x20 || *p == 0x7f || *p == '"' ? '?' : *p);  /* one line per message */
-	printf("\"\n");
+	f->since = (uint64_t)time(NULL) - secs;
+	return true;
 }
 
-static void print_json(const struct entry *x, bool first)
+static bool option_min_score(const char *arg, struct qindex_filter *f)
 {
-	printf("%s\n {\"id\": \"%s\", \"readable\": %s", first ? "" : ",", x->id, x->readable ? "true" : "false");
-	if (x->readable) {
-		printf(", \"arrival\": %llu, \"client\": ", (unsigned long long)x->env.arrival);
-		json_put_str(stdout, x->env.client);
-		fputs(", \"sender\": ", stdout);
-		json_put_str(stdout, x->env.sender);
-		fputs(", \"recipients\": [", stdout);
-		for (size_t i = 0; i < x->env.n_rcpts; i++) {
-			fputs(i ? ", " : "", stdout);
-			json_put_str(stdout, x->env.rcpts[i].addr);
-		}
-		char score[POINTS_TEXT_MAX];
-		printf("], \"score\": %s, \"verdict\": ", points_format(x->score, score, sizeof(score)));
-		json_put_str(stdout, x->env.verdict);
-		fputs(", \"subject\": ", stdout);
-		json_put_str(stdout, x->subject);
+	if (points_parse(arg, strlen(arg), &f->min_score) != POINTS_OK) {
+		fprintf(stderr, "mailwarden: quarantine list: --min-score %s: not a number (at most two decimals, "
+				"e.g. 4.5)\n", arg);
+		return false;
 	}
-	fputc('}', stdout);
+	f->has_min_score = true;
+	return true;
 }
 
-int listing_print(int dir, const struct listing_filter *f)
-{
-	DIR *d = fdopendir(dup(dir));
-	if (!d)
-		return 1;
-	struct entry *list = NULL;
-	size_t n = 0;
-	for (struct dirent *de; (de = readdir(d)) != NULL;) {
-		if (!queue_id_valid(de->d_name))
-			continue;
-		list = xreallocarray(list, n + 1, sizeof(*list));
-		load_entry(dir, de->d_name, &list[n++]);
-	}
-	closedir(d);
-	qsort(list, n, sizeof(*list), by_arrival);
-	if (f->json)
-		fputs("[", stdout);
-	bool first = true;
-	for (size_t i = 0; i < n; i++) {
-		if (wanted(&list[i], f)) {
-			if (f->json)
-				print_json(&list[i], first);
-			else
-				print_text(&list[i]);
-			first = false;
-		}
-		envelope_clear(&list[i].env);
-	}
-	if (f->json)
-		fputs(first ? "]\n" : "\n]\n", stdout);
-	free(list);
-	return 0;
-}
-
-bool listing_options(int argc, char **argv, struct listing_filter *f)
+bool listing_options(int argc, char **argv, struct qindex_filter *f, bool *json)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },       { "from", required_argument, NULL, 'f' },
@@ -185,33 +52,159 @@ bool listing_options(int argc, char **argv, struct listing_filter *f)
 		{ "min-score", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 },
 	};
 	memset(f, 0, sizeof(*f));
+	*json = false;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		unsigned long long secs;
+		bool ok = true;
 		switch (opt) {
-		case 'j': f->json = true; break;
-		case 'f': f->from = optarg; break;
-		case 't': f->to = optarg; break;
-		case 's':
-			if (!schema_parse_duration(optarg, &secs) || secs > (unsigned long long)time(NULL)) {
-				fprintf(stderr, "mailwarden: quarantine list: --since %s: not a duration (90s, 15m, 2h, 30d)\n",
-					optarg);
-				return false;
-			}
-			f->since = (uint64_t)time(NULL) - secs;
-			break;
-		case 'm':
-			if (points_parse(optarg, strlen(optarg), &f->min_score) != POINTS_OK) {
-				fprintf(stderr, "mailwarden: quarantine list: --min-score %s: not a number (at most two "
-					"decimals, e.g. 4.5)\n", optarg);
-				return false;
-			}
-			f->has_min_score = true;
-			break;
-		default:
-			return false;
+		case 'j': *json = true; break;
+		case 'f': f->from = optarg; ok = listing_word_ok(optarg); break;
+		case 't': f->to = optarg; ok = listing_word_ok(optarg); break;
+		case 's': ok = option_since(optarg, f); break;
+		case 'm': ok = option_min_score(optarg, f); break;
+		default: return false;
 		}
+		if (!ok && (opt == 'f' || opt == 't'))
+			fprintf(stderr, "mailwarden: quarantine list: %s: spaces and control characters are not "
+					"searched for\n", optarg);
+		if (!ok)
+			return false;
 	}
 	return optind == argc;
+}
+
+bool listing_encode(const struct qindex_filter *f, bool json, char *line, size_t cap)
+{
+	char min[24] = "";
+	if (f->has_min_score)
+		snprintf(min, sizeof(min), " min=%d", f->min_score);
+	int n = snprintf(line, cap, "quarantine list%s%s%s%s%s since=%" PRIu64 "%s", json ? " json" : "",
+			 f->from ? " from=" : "", f->from ? f->from : "", f->to ? " to=" : "", f->to ? f->to : "",
+			 f->since, min);
+	return n > 0 && (size_t)n < cap;
+}
+
+/* A whole decimal number, no sign, within max. */
+static bool number_of(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return false;
+	*out = strtoull(s, &end, 10);
+	return *end == '\0' && *out <= max;
+}
+
+/* Hundredths as an int, signed. */
+static bool score_of(const char *s, int *out)
+{
+	bool neg = *s == '-';
+	unsigned long long v;
+	if (!number_of(s + neg, INT_MAX, &v))
+		return false;
+	*out = neg ? -(int)v : (int)v;
+	return true;
+}
+
+bool listing_decode(char **words, size_t n, struct qindex_filter *f, bool *json)
+{
+	memset(f, 0, sizeof(*f));
+	*json = false;
+	for (size_t i = 0; i < n; i++) {
+		const char *w = words[i];
+		unsigned long long v;
+		if (strcmp(w, "json") == 0)
+			*json = true;
+		else if (strncmp(w, "from=", 5) == 0)
+			f->from = w + 5;
+		else if (strncmp(w, "to=", 3) == 0)
+			f->to = w + 3;
+		else if (strncmp(w, "since=", 6) == 0 && number_of(w + 6, UINT64_MAX / 2, &v))
+			f->since = v;
+		else if (strncmp(w, "min=", 4) == 0 && score_of(w + 4, &f->min_score))
+			f->has_min_score = true;
+		else
+			return false;
+	}
+	return true;
+}
+
+struct writer {
+	FILE *out;
+	bool json, first;
+};
+
+static void put_list(FILE *out, const char *csv)
+{
+	fputc('[', out);
+	for (const char *p = csv; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char *one = strndup(p, len);
+		fputs(p == csv ? "" : ", ", out);
+		json_put_str(out, one ? one : "");
+		free(one);
+		p += len + (comma != NULL);
+	}
+	fputc(']', out);
+}
+
+static void write_json(const struct qindex_row *r, struct writer *w)
+{
+	FILE *out = w->out;
+	fprintf(out, "%s\n {\"id\": \"%s\", \"arrival\": %" PRIu64 ", \"direction\": \"%s\", \"client\": ",
+		w->first ? "" : ",", r->id, r->arrival, r->direction);
+	json_put_str(out, r->client);
+	fputs(", \"sender\": ", out);
+	json_put_str(out, r->sender);
+	fputs(", \"recipients\": ", out);
+	put_list(out, r->rcpts);
+	fputs(", \"released_to\": ", out);
+	put_list(out, r->released);
+	char score[POINTS_TEXT_MAX];
+	fprintf(out, ", \"score\": %s, \"verdict\": ", points_format(r->score, score, sizeof(score)));
+	json_put_str(out, r->verdict);
+	fputs(", \"subject\": ", out);
+	json_put_str(out, r->subject);
+	fputc('}', out);
+}
+
+static void write_text(const struct qindex_row *r, FILE *out)
+{
+	char when[32];
+	time_t t = (time_t)r->arrival;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(out, "%s %s %s client=%s from=<%s> to=<", r->id, when, r->direction, r->client, r->sender);
+	for (const char *p = r->rcpts; *p; p++)
+		fputs(*p == ',' ? ">,<" : (char[2]){ *p, 0 }, out);
+	fputc('>', out);
+	if (r->released[0])
+		fprintf(out, " released_to=%s", r->released);
+	fprintf(out, " verdict=\"%s\" subject=\"", r->verdict);
+	for (const unsigned char *p = (const unsigned char *)r->subject; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f || *p == '"' ? '?' : *p, out);  /* one line per message */
+	fputs("\"\n", out);
+}
+
+static void write_row(const struct qindex_row *r, void *arg)
+{
+	struct writer *w = arg;
+	if (w->json)
+		write_json(r, w);
+	else
+		write_text(r, w->out);
+	w->first = false;
+}
+
+bool listing_write(struct qindex *x, const struct qindex_filter *f, bool json, FILE *out)
+{
+	struct writer w = { out, json, true };
+	if (json)
+		fputc('[', out);
+	bool ok = qindex_list(x, f, write_row, &w);
+	if (json)
+		fputs(w.first ? "]\n" : "\n]\n", out);
+	return ok;
 }

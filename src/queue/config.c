@@ -28,6 +28,8 @@ static void queue_config_free(struct queue_config *q)
 	free(q->smart_host);
 	free(q->bounce_notify);
 	free(q->source_address);
+	free(q->quarantine_digest_from);
+	free(q->quarantine_digest_subject);
 	if (q->smart_route) {
 		route_free(q->smart_route);
 		free(q->smart_route);
@@ -51,6 +53,16 @@ static const char *check_mailbox(const char *s, size_t len)
 		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == 0x7f)
 			return "not a mailbox (local@domain)";
 	return schema_check_domain(at + 1, len - (size_t)(at - s) - 1);
+}
+
+/* A Subject written into a header line as it is: printable ASCII only
+ * (no line break can end up in the digest's header section). */
+static const char *check_subject(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f)
+			return "printable ASCII only";
+	return NULL;
 }
 
 #define OFF(field) offsetof(struct queue_config, field)
@@ -85,6 +97,16 @@ static const struct config_key queue_keys[] = {
 	{ { "quarantine_expiry", SCHEMA_DURATION, 0, 3650 * DAY, OFF(quarantine_expiry), NULL, NULL,
 	    "time a quarantined message is kept after its arrival, then deleted (logged); 0: until deleted by hand" },
 	  "30d" },
+	{ { "quarantine_digest", SCHEMA_BOOL, 0, 0, OFF(quarantine_digest), NULL, NULL,
+	    "send each recipient of held inbound mail a list of it every quarantine_digest_interval" }, "false" },
+	{ { "quarantine_digest_interval", SCHEMA_DURATION, 1, 30 * DAY, OFF(quarantine_digest_interval), NULL, NULL,
+	    "time between two quarantine digests" }, "1d" },
+	{ { "quarantine_digest_from", SCHEMA_STRING, 1, 254, OFF(quarantine_digest_from), NULL, check_mailbox,
+	    "envelope sender and From: of the digest (default: postmaster@ the hostname)" }, NULL },
+	{ { "quarantine_digest_subject", SCHEMA_STRING, 1, 200, OFF(quarantine_digest_subject), NULL,
+	    check_subject, "Subject: of the digest (printable ASCII)" }, "Messages held in quarantine" },
+	{ { "quarantine_digest_max", SCHEMA_UINT, 1, 1000, OFF(quarantine_digest_max), NULL, NULL,
+	    "messages listed in one digest (the rest are counted)" }, "50" },
 };
 
 static void *queue_create(void)

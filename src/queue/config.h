@@ -31,6 +31,13 @@ struct queue_config {
 	bool connection_reuse;    /* keep connections for the next message to the same next hop */
 	char *source_address;     /* "192.0.2.25 2001:db8::25" (net/srcaddr.h), or NULL: the kernel's choice */
 	unsigned quarantine_expiry; /* seconds a quarantined message is kept; 0: until deleted */
+	/* The quarantine digest (quarantine/digest.h): one mail per recipient
+	 * of inbound mail held since the last one, every digest_interval. */
+	bool quarantine_digest;
+	unsigned quarantine_digest_interval; /* seconds */
+	char *quarantine_digest_from;        /* sender and From:, or NULL: postmaster@hostname */
+	char *quarantine_digest_subject;
+	unsigned quarantine_digest_max;      /* entries listed in one digest */
 };
 
 struct config_section;

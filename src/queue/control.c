@@ -14,6 +14,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "quarantine/keeper.h"
 #include "queue/scheduler.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -22,6 +23,8 @@
 
 struct control {
 	struct scheduler *sch;
+	struct keeper *quarantine;
+	const struct config *const *config;  /* the queue's current snapshot */
 	struct event_base *base;
 	struct event *ev;
 	int fd;
@@ -31,6 +34,7 @@ struct ctl_client {
 	struct control *ctl;
 	struct bufferevent *bev;
 	bool answered;
+	uid_t uid;
 	char peer[32];
 };
 
@@ -40,9 +44,12 @@ static void client_free(struct ctl_client *cc)
 	free(cc);
 }
 
-/* Run one command line; the answer goes into out. */
-static int run_command(struct scheduler *sch, char *line, FILE *out)
+/* Run one command line for cc's peer; the answer goes into out. */
+static int run_command(struct ctl_client *cc, char *line, FILE *out)
 {
+	struct scheduler *sch = cc->ctl->sch;
+	if (strncmp(line, "quarantine ", 11) == 0)
+		return keeper_command(cc->ctl->quarantine, *cc->ctl->config, line + 11, cc->uid, out);
 	char *words[3] = { 0 };
 	size_t n = 0;
 	for (char *save = NULL, *w = strtok_r(line, " ", &save); w && n < 3; w = strtok_r(NULL, " ", &save))
@@ -65,7 +72,8 @@ static int run_command(struct scheduler *sch, char *line, FILE *out)
 	if (strcmp(cmd, "delete") == 0)
 		return scheduler_admin_delete(sch, arg, out);
 usage:
-	fputs("error: commands: list [--json], show ID, flush [ID], hold ID, release ID, delete ID\n", out);
+	fputs("error: commands: list [--json], show ID, flush [ID], hold ID, release ID, delete ID, quarantine ...\n",
+	      out);
 	return -1;
 }
 
@@ -101,7 +109,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 		else if (!clean)
 			fputs("error: command holds bytes that are not printable ASCII\n", out);
 		else
-			rc = run_command(cc->ctl->sch, line, out);
+			rc = run_command(cc, line, out);
 		fclose(out);
 	}
 	log_event(rc == 0 ? LOG_INFO : LOG_WARNING, "control", "command", logged, "peer", cc->peer, "result",
@@ -144,6 +152,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 	struct ctl_client *cc = xcalloc(1, sizeof(*cc));
 	cc->ctl = ctl;
+	cc->uid = cred.uid;
 	snprintf(cc->peer, sizeof(cc->peer), "uid:%u", (unsigned)cred.uid);
 	cc->bev = bufferevent_socket_new(ctl->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(cc->bev, on_read, on_write, on_event, cc);
@@ -152,7 +161,8 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	bufferevent_enable(cc->bev, EV_READ | EV_WRITE);
 }
 
-struct control *control_start(struct event_base *base, struct scheduler *sch)
+struct control *control_start(struct event_base *base, struct scheduler *sch, struct keeper *quarantine,
+			      const struct config *const *config)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", CONTROL_SOCKET);
@@ -170,6 +180,8 @@ struct control *control_start(struct event_base *base, struct scheduler *sch)
 	}
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
 	ctl->sch = sch;
+	ctl->quarantine = quarantine;
+	ctl->config = config;
 	ctl->base = base;
 	ctl->fd = fd;
 	ctl->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_accept, ctl);

@@ -6,24 +6,29 @@
  * peers with uid 0 or the queue's own uid are served (SO_PEERCRED).
  *
  * Protocol: the client sends one line, "list", "list --json", "show ID",
- * "flush", "flush ID", "hold ID", "release ID" or "delete ID"; the queue
+ * "flush", "flush ID", "hold ID", "release ID" or "delete ID", or
+ * "quarantine ..." (quarantine/keeper.h, with the peer's uid); the queue
  * answers with text, the first line "ok" or "error", and closes. Every
  * command is logged (event=control). Runs in the queue process.
  */
 #ifndef MW_QUEUE_CONTROL_H
 #define MW_QUEUE_CONTROL_H
 
+struct config;
 struct event_base;
+struct keeper;
 struct scheduler;
 
 #define CONTROL_SOCKET "spool/control.sock"  /* relative to state_dir */
-#define CONTROL_LINE_MAX 256
+#define CONTROL_LINE_MAX 2048  /* a release to many recipients is one line */
 
 struct control;
 
-/* Listen on CONTROL_SOCKET (the queue runs in state_dir). Returns the
- * listener, or NULL. */
-struct control *control_start(struct event_base *base, struct scheduler *sch);
+/* Listen on CONTROL_SOCKET (the queue runs in state_dir). config points
+ * at the queue's current configuration (it changes on reload). Returns
+ * the listener, or NULL. */
+struct control *control_start(struct event_base *base, struct scheduler *sch, struct keeper *quarantine,
+			      const struct config *const *config);
 /* At exit: stop listening and free (a command in progress is cut off). */
 void control_stop(struct control *ctl);
 

@@ -69,6 +69,7 @@ enum rcpt_status {
 #define ENVELOPE_F_SMTPUTF8 0x2u
 #define ENVELOPE_F_BOUNCE 0x100u        /* a DSN we generated */
 #define ENVELOPE_F_DOUBLE_BOUNCE 0x200u /* a failed DSN sent to queue.bounce_notify: never bounced */
+#define ENVELOPE_F_OUTBOUND 0x400u      /* judged by the outbound policy (the quarantine index's direction) */
 
 struct envelope_rcpt {
 	char *addr;

@@ -39,6 +39,7 @@
 #include "ipc/ctl.h"
 #include "ipc/txn.h"
 #include "policy/rewrite.h"
+#include "quarantine/keeper.h"
 #include "queue/config.h"
 #include "queue/content_scan.h"
 #include "queue/control.h"
@@ -96,9 +97,7 @@ struct queue {
 	struct channel **smtpd;      /* live smtpd channels (scanner file updates go to all) */
 	size_t n_smtpd, cap_smtpd;
 	struct scan_watch scan_watch;
-	unsigned expiry_ticks;       /* seconds since the last quarantine expiry run */
-	bool expiring;               /* one is running on a commit worker */
-	uint64_t expire_age;         /* its queue.quarantine_expiry */
+	struct keeper *quarantine;   /* quarantine/ and its index (quarantine/keeper.h) */
 	/* The policy for authenticated mail when the configuration has no
 	 * scan: section: the checks' defaults, in which from_binding refuses
 	 * (REL-3 on the header holds whatever the configuration). */
@@ -450,6 +449,8 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	if (a == VERDICT_TAG && dir->subject_prefix)
 		in->env.subject_prefix = xstrdup(dir->subject_prefix);
 	in->quarantine = a == VERDICT_QUARANTINE;
+	if (e->outbound)
+		in->env.flags |= ENVELOPE_F_OUTBOUND;
 	if (in->quarantine)
 		rewrite_drop(in);  /* quarantine keeps the message as it arrived */
 	else if (in->rewrite_fd >= 0)
@@ -580,7 +581,9 @@ static void commit_finish(struct queue *q, struct incoming *in)
 		return;
 	}
 	if (in->quarantine) {
-		/* Held until an administrator releases or deletes it (SCAN-8). */
+		/* Held until an administrator releases or deletes it (SCAN-8);
+		 * indexed once the file is durably in quarantine/. */
+		keeper_add(q->quarantine, &in->env, in->fd);
 		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
 			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
 		if (!in->orphaned)
@@ -772,42 +775,15 @@ static void released_one(const char *id, void *arg)
 	recover_one(id, false, arg);
 }
 
-/* Quarantine expiry on a commit worker (it reads every quarantined
- * file's envelope: no such I/O on the loop). */
-static void expire_run(void *arg)
-{
-	struct queue *q = arg;
-	spool_expire_quarantine(q->spool, (uint64_t)time(NULL), q->expire_age);
-}
-
-static void expire_done(void *arg)
-{
-	struct queue *q = arg;
-	q->expiring = false;
-}
-
-/* Every quarter of the expiry, at most every 10 minutes. */
-static void maybe_expire(struct queue *q)
-{
-	unsigned expiry = q->config->queue->quarantine_expiry;
-	unsigned every = expiry / 4 < 1 ? 1 : expiry / 4 > 600 ? 600 : expiry / 4;
-	if (!expiry || q->expiring || ++q->expiry_ticks < every)
-		return;
-	q->expiry_ticks = 0;
-	q->expiring = true;
-	q->expire_age = expiry;  /* the worker must not read a snapshot a reload may free */
-	offload_run(q->committers, expire_run, expire_done, q);
-}
-
-/* Once a second: `mailwarden quarantine release` puts files into
- * released/: take them; hand smtpd changed scanner files; expire what
- * has been in quarantine long enough. */
+/* Once a second: take what an earlier version's `quarantine release`
+ * left in released/; hand smtpd changed scanner files; expire what has
+ * been in quarantine long enough and send a digest when one is due. */
 static void on_release_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct queue *q = arg;
 	spool_take_released(q->spool, released_one, q);
 	scan_watch_poll(&q->scan_watch, q->config, q->smtpd, q->n_smtpd);
-	maybe_expire(q);
+	keeper_tick(q->quarantine, q->config);
 }
 
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
@@ -839,7 +815,8 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 		return 1;
 	}
 	spool_recover(q.spool, recover_one, &q);
-	struct control *ctl = control_start(q.base, q.sch);
+	q.quarantine = keeper_open(q.spool, q.sch);
+	struct control *ctl = control_start(q.base, q.sch, q.quarantine, &q.config);
 	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
 	q.control = channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
@@ -874,6 +851,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	event_free(release);
 	event_free(term);
 	event_free(intr);
+	keeper_close(q.quarantine);
 	scheduler_free(q.sch);
 	spool_close(q.spool);
 	event_base_free(q.base);

@@ -61,10 +61,15 @@
  *   QUARANTINED spool/quarantine/<id>  spool_commit_quarantine() instead of
  *                                  spool_commit() when the scanner said so
  *                                  (same fsync+rename, other directory).
- *                                  `mailwarden quarantine release` renames
- *                                  it into released/; the queue's
- *                                  spool_take_released() renames it into
- *                                  queue/ (QUEUED) and delivers it.
+ *                                  `mailwarden quarantine release` asks
+ *                                  the queue, which copies the message
+ *                                  unchanged into a new QUEUED file
+ *                                  (spool_inject) for the chosen
+ *                                  recipients, marks them done in the
+ *                                  quarantined file, and unlinks that
+ *                                  when none is left (quarantine/keeper.h).
+ *                                  A crash between copy and mark can
+ *                                  only lead to a duplicate.
  *
  * Recovery (spool_recover) after any crash: every file in tmp/ was never
  * acknowledged and is removed (an empty one, staged, goes back to free/);
@@ -112,10 +117,17 @@ int spool_replace_message(struct spool *s, const struct envelope *e, int fd, int
 /* RECEIVING -> QUARANTINED: like spool_commit, into quarantine/. */
 int spool_commit_quarantine(struct spool *s, const struct envelope *e, int fd, uint64_t body_len);
 
-/* Delete every quarantined message that arrived max_age seconds or more
- * before now (wall clock: arrival is stored as such), each logged
- * `quarantine_expired`. Returns how many. May run on a worker thread. */
-size_t spool_expire_quarantine(struct spool *s, uint64_t now, uint64_t max_age);
+/* QUARANTINED: open quarantine/<id> (read-only, or for writing the
+ * recipients' status bytes when a release hands some of them on).
+ * Returns the fd or -1. */
+int spool_open_quarantined(struct spool *s, const char *id, bool writable);
+
+/* QUARANTINED -> gone (delete, expiry, release to every recipient):
+ * unlinked and quarantine/ synced before it returns. 0 or -1. */
+int spool_delete_quarantined(struct spool *s, const char *id);
+
+/* found(id, arg) for every file in quarantine/ (the index's truth). */
+void spool_each_quarantined(struct spool *s, void (*found)(const char *id, void *arg), void *arg);
 
 /* released/<id> -> QUEUED for every file there; found() as in recovery. */
 void spool_take_released(struct spool *s, void (*found)(const char *id, void *arg), void *arg);

@@ -449,41 +449,36 @@ static void take_one(const char *name, void *arg)
 	c->found(name, c->arg);
 }
 
-struct expire_ctx {
-	struct spool *s;
-	uint64_t now, max_age;
-	size_t removed;
-};
-
-static void expire_one(const char *name, void *arg)
+int spool_open_quarantined(struct spool *s, const char *id, bool writable)
 {
-	struct expire_ctx *c = arg;
-	if (!queue_id_valid(name))
-		return;
-	int fd = openat(c->s->quarantine_fd, name, O_RDONLY | O_CLOEXEC);
-	struct envelope e;
-	if (fd < 0)
-		return;
-	bool ok = envelope_read(fd, &e);
-	close(fd);
-	if (!ok)
-		return;  /* unreadable: left for the administrator, never deleted unseen */
-	uint64_t age = c->now > e.arrival ? c->now - e.arrival : 0;
-	if (age >= c->max_age && unlinkat(c->s->quarantine_fd, name, 0) == 0) {
-		c->removed++;
-		log_event(LOG_INFO, "quarantine_expired", "queue_id", name, "age", log_u64(age), "from", e.sender,
-			  NULL);
-	}
-	envelope_clear(&e);
+	if (!queue_id_valid(id))
+		return -1;
+	return openat(s->quarantine_fd, id, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 }
 
-size_t spool_expire_quarantine(struct spool *s, uint64_t now, uint64_t max_age)
+int spool_delete_quarantined(struct spool *s, const char *id)
 {
-	struct expire_ctx c = { s, now, max_age, 0 };
-	for_each_entry(s->quarantine_fd, expire_one, &c);
-	if (c.removed && fsync(s->quarantine_fd) < 0)
-		log_event(LOG_ERR, "spool_error", "op", "expire", "msg", strerror(errno), NULL);
-	return c.removed;
+	if (!queue_id_valid(id) || unlinkat(s->quarantine_fd, id, 0) < 0 || fsync(s->quarantine_fd) < 0)
+		return -1;
+	return 0;
+}
+
+struct quarantined_ctx {
+	void (*found)(const char *id, void *arg);
+	void *arg;
+};
+
+static void found_quarantined(const char *name, void *arg)
+{
+	struct quarantined_ctx *c = arg;
+	if (queue_id_valid(name))
+		c->found(name, c->arg);
+}
+
+void spool_each_quarantined(struct spool *s, void (*found)(const char *id, void *arg), void *arg)
+{
+	struct quarantined_ctx c = { found, arg };
+	for_each_entry(s->quarantine_fd, found_quarantined, &c);
 }
 
 void spool_take_released(struct spool *s, void (*found)(const char *id, void *arg), void *arg)

@@ -35,6 +35,11 @@ static void assert_defaults(const struct queue_config *q)
 	cr_assert_null(q->smart_route);
 	cr_assert_null(q->bounce_notify);
 	cr_assert_null(q->source_address);
+	cr_assert_not(q->quarantine_digest);
+	cr_assert_eq(q->quarantine_digest_interval, 86400);
+	cr_assert_null(q->quarantine_digest_from);
+	cr_assert_str_eq(q->quarantine_digest_subject, "Messages held in quarantine");
+	cr_assert_eq(q->quarantine_digest_max, 50);
 }
 
 /* The embedded default writes "queue: {}": every snapshot has the part. */
@@ -86,6 +91,30 @@ Test(queue_config, errors_name_file_line_and_key)
 	cr_assert_str_eq(error(0), "4: queue.lifetime: must be between 1s and 30d");
 	cr_assert_str_eq(error(1), "5: queue.colour: unknown key");
 	cr_assert(strncmp(error(2), "6: queue.source_address: ", 25) == 0, "%s", error(2));
+}
+
+/* The quarantine digest (issue 11): its sender is a mailbox, its subject
+ * one printable ASCII line, its interval at most 30 days. */
+Test(queue_config, digest_errors_name_line_and_key)
+{
+	cr_assert_null(load(BASE "queue:\n  quarantine_digest: true\n  quarantine_digest_from: nobody\n"
+			   "  quarantine_digest_subject: \"caf\u00e9\"\n  quarantine_digest_interval: 31d\n"
+			   "  quarantine_digest_max: 0\n"));
+	cr_assert_eq(errs.n, 4);
+	cr_assert(strncmp(error(0), "5: queue.quarantine_digest_from: not a mailbox", 46) == 0, "%s", error(0));
+	cr_assert(strncmp(error(1), "6: queue.quarantine_digest_subject: printable ASCII only", 56) == 0, "%s", error(1));
+	cr_assert(strncmp(error(2), "7: queue.quarantine_digest_interval: ", 37) == 0, "%s", error(2));
+	cr_assert(strncmp(error(3), "8: queue.quarantine_digest_max: ", 32) == 0, "%s", error(3));
+}
+
+Test(queue_config, digest_keys_are_read)
+{
+	cr_assert_not_null(load(BASE "queue:\n  quarantine_digest: true\n  quarantine_digest_from: qd@example.test\n"
+				 "  quarantine_digest_interval: 12h\n  quarantine_digest_max: 5\n"));
+	cr_assert(cfg->queue->quarantine_digest);
+	cr_assert_str_eq(cfg->queue->quarantine_digest_from, "qd@example.test");
+	cr_assert_eq(cfg->queue->quarantine_digest_interval, 12 * 3600);
+	cr_assert_eq(cfg->queue->quarantine_digest_max, 5);
 }
 
 /* The retry check comes after config/'s own (open relay) errors, and
