@@ -112,8 +112,10 @@ void rules_noted(struct rule_set *rs, const char *file, int line, const char *fm
 /* --- regexes ----------------------------------------------------------------- */
 
 /* A Perl match operator: /re/flags, m{re}flags, m!re!flags ... into a
- * PCRE2 pattern. NULL (why set) if it is not one. */
-static pcre2_code *compile_regex(const char *text, const char **why)
+ * PCRE2 pattern. NULL (why set) if it is not one. The pattern's text and
+ * options go to *pattern and *options too, for the Hyperscan databases
+ * (rules_fast.c). */
+static pcre2_code *compile_regex(const char *text, char **pattern, uint32_t *options_out, const char **why)
 {
 	const char *p = text;
 	char open = *p, close;
@@ -157,6 +159,8 @@ static pcre2_code *compile_regex(const char *text, const char **why)
 		return NULL;
 	}
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  /* interpreted if JIT is not available */
+	*pattern = xstrndup(start, (size_t)(end - start));
+	*options_out = options;
 	return re;
 }
 
@@ -203,6 +207,9 @@ static void rule_reset_test(struct rule *r)
 	if (r->re)
 		pcre2_code_free(r->re);
 	r->re = NULL;
+	free(r->pattern);
+	r->pattern = NULL;
+	r->re_options = 0;
 	free(r->header);
 	r->header = NULL;
 	free(r->if_unset);
@@ -268,7 +275,9 @@ static bool define_regex_rule(struct rule_set *rs, const struct source *src, enu
 		return false;  /* nothing more to set up for the caller */
 	}
 	const char *why = NULL;
-	pcre2_code *re = compile_regex(def, &why);
+	char *pattern = NULL;
+	uint32_t options = 0;
+	pcre2_code *re = compile_regex(def, &pattern, &options, &why);
 	if (!re) {
 		rules_noted(rs, src->file, src->line, "%s: %s", name, why);
 		return false;
@@ -277,6 +286,8 @@ static bool define_regex_rule(struct rule_set *rs, const struct source *src, enu
 	rule_reset_test(r);
 	r->kind = kind;
 	r->re = re;
+	r->pattern = pattern;
+	r->re_options = options;
 	r->defined = true;
 	return true;
 }
@@ -675,6 +686,7 @@ void rules_free(struct rule_set *rs)
 	}
 	for (size_t i = 0; i < rs->n_notes; i++)
 		free(rs->notes[i]);
+	rules_fast_free(rs->fast);
 	free(rs->order);
 	free(rs->rules);
 	free(rs->table);

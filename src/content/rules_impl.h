@@ -58,8 +58,10 @@ struct rule {
 	enum header_mode mode;
 	bool exists, negate;
 	char *if_unset;
-	/* header, body, rawbody, full */
+	/* header, body, rawbody, full, uri */
 	pcre2_code *re;
+	char *pattern;        /* re's text and PCRE2 options, for Hyperscan (rules_fast.c) */
+	uint32_t re_options;
 	/* eval: */
 	const struct rules_eval *eval;
 	char *eval_args[EVAL_ARGS_MAX];
@@ -100,6 +102,10 @@ struct rule_set {
 	 * names are resolved in rules_finish(). */
 	struct pending_meta *pending;
 	size_t n_pending, cap_pending;
+	/* The Hyperscan databases (rules_fast.c), NULL: PCRE2 alone; and the
+	 * switch that runs PCRE2 alone even with them. */
+	struct rules_fast *fast;
+	bool pcre_only;
 };
 
 size_t rules_find(const struct rule_set *rs, const char *name);
@@ -113,5 +119,7 @@ void rules_define_meta(struct rule_set *rs, struct rule *r, const char *expr, co
 void rules_finish(struct rule_set *rs);
 /* A meta expression's value from the hit counts of the rules it names. */
 double rules_meta_eval(const struct rule *r, const unsigned *hits);
+/* Frees what rules_compile_fast() built (NULL: nothing). */
+void rules_fast_free(struct rules_fast *f);
 
 #endif
