@@ -106,10 +106,10 @@ struct message {
 static const struct message MESSAGES[] = {
 	{ "Subject: Re: FREE stuff now!\r\nFrom: Bob <bob@example.org>\r\nTo: carol@x\r\nX-A: 1\r\nX-A: 2\r\n"
 	  "Received: from a.example (b [1.2.3.4])\r\n",
-	  "buy v1agra c l i c k start\nend $1 $2. $3. $4 $5 $6 $7 money back caf\xe9 win",
+	  "buy v1agra click start\nend $1 $2. $3. $4 $5 $6 $7 money back caf\xe9 win",
 	  "<FONT  color=red>\nline 1\nline 2\n", { "http://1.2.3.4/x", "https://www.EXAMPLE.com/", NULL } },
 	{ "Subject: freedom\r\nDate: Mon, 7 Dec 2026\r\nFrom: =?utf-8?q?Bob?= <eve@example.com>\r\nX-Mailer: none\r\n",
-	  "startXend money talks, abcabcabc, $1.", "line\n--=_NextPart\n", { "http://example.net/", NULL, NULL } },
+	  "startXend money talks, abcabcabc, $1.\n--=_NextPart", "line\n", { "http://example.net/", NULL, NULL } },
 	{ "Subject: \r\nX-Mailer: \r\nCc: Carol <carol@y>\r\n", "", "", { NULL, NULL, NULL } },
 	{ "From: x\r\n", "xxx winner $10 $20", "linear\n", { NULL, NULL, NULL } },
 };
