@@ -34,12 +34,7 @@ def message(token, subject, body):
 
 @pytest.fixture
 def gw(make_gateway_fn, make_sink_fn, tmp_path):
-    d = tmp_path / "rules"
-    d.mkdir()
-    (d / "50_test.cf").write_text(RULES)
-    os.chmod(tmp_path, 0o755)
-    os.chmod(d, 0o755)
-    os.chmod(d / "50_test.cf", 0o644)
+    d = mwsys.write_rule_dir(tmp_path, RULES)
     return make_gateway_fn(sink=make_sink_fn(), scan={"rules": [str(d)], "inbound": {"checks": {"rules": "score"}}})
 
 
