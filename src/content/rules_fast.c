@@ -203,10 +203,10 @@ static hs_database_t *compile_group(struct group *g)
 	return db;
 }
 
-/* The group's database from the cache, or compiled (and cached). */
-static hs_database_t *group_database(struct group *g, const char *cache_dir, bool *cached)
+/* The group's database from the cache, or compiled (and cached under key). */
+static hs_database_t *group_database(struct group *g, const char *cache_dir, char key[FAST_CACHE_KEY_HEX],
+				     bool *cached)
 {
-	char key[FAST_CACHE_KEY_HEX];
 	rules_fast_cache_key((const char *const *)g->expr, g->flags, g->d.n, key);
 	hs_database_t *db = cache_dir ? rules_fast_cache_load(cache_dir, key, g->tier, g->d.n) : NULL;
 	*cached = db != NULL;
@@ -254,9 +254,10 @@ bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, s
 	size_t n_groups = 0;
 	struct group *groups = groups_of(rs, &n_groups);
 	f->dbs = xcalloc(n_groups ? n_groups : 1, sizeof(*f->dbs));
+	char (*keys)[FAST_CACHE_KEY_HEX] = xcalloc(n_groups ? n_groups : 1, sizeof(*keys));
 	for (size_t j = 0; j < n_groups; j++) {
 		bool cached = false;
-		hs_database_t *db = group_database(&groups[j], cache_dir, &cached);
+		hs_database_t *db = group_database(&groups[j], cache_dir, keys[j], &cached);
 		f->counts.cached += cached;
 		if (db && hs_alloc_scratch(db, &f->proto) != HS_SUCCESS) {
 			hs_free_database(db);
@@ -266,6 +267,9 @@ bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, s
 		group_free(&groups[j]);
 	}
 	free(groups);
+	if (cache_dir)
+		rules_fast_cache_prune(cache_dir, (const char (*)[FAST_CACHE_KEY_HEX])keys, n_groups);
+	free(keys);
 	rs->fast = f;
 	return true;
 }

@@ -6,6 +6,7 @@
  */
 #include "content/rules_fast_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -153,4 +154,23 @@ bool rules_fast_cache_save(const char *dir, const char *key, const hs_database_t
 		unlink(tmp);
 	free(bytes);
 	return ok;
+}
+
+void rules_fast_cache_prune(const char *dir, const char (*keys)[FAST_CACHE_KEY_HEX], size_t n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		size_t len = strlen(e->d_name);
+		if (len != 3 + FAST_CACHE_KEY_HEX - 1 + 3 || strncmp(e->d_name, "hs-", 3) != 0 ||
+		    strcmp(e->d_name + len - 3, ".db") != 0)
+			continue;
+		bool used = false;
+		for (size_t i = 0; i < n && !used; i++)
+			used = strncmp(e->d_name + 3, keys[i], FAST_CACHE_KEY_HEX - 1) == 0;
+		if (!used)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
 }

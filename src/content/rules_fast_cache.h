@@ -31,4 +31,9 @@ hs_database_t *rules_fast_cache_load(const char *dir, const char *key, unsigned 
 bool rules_fast_cache_save(const char *dir, const char *key, const hs_database_t *db, const unsigned char *tiers,
 			   size_t n);
 
+/* Remove the databases in dir whose key is not one of keys[0..n) (made
+ * for rules since changed): a daily rule update would otherwise leave
+ * megabytes behind every day. */
+void rules_fast_cache_prune(const char *dir, const char (*keys)[FAST_CACHE_KEY_HEX], size_t n);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "content/mime.h"
 #include "content/rules.h"
@@ -216,7 +217,18 @@ Test(rules_fast, databases_come_from_the_cache)
 	assert_same(rs, &MESSAGES[0], &before);
 	rules_free(rs);
 
+	/* A database of rules no longer loaded goes; other files stay. */
+	char stale[400], other[400];
+	snprintf(stale, sizeof(stale), "%s/hs-%064d.db", cache, 0);
+	snprintf(other, sizeof(other), "%s/notes.txt", cache);
+	for (const char *p = stale; p; p = p == stale ? other : NULL) {
+		FILE *f = fopen(p, "w");
+		cr_assert_not_null(f);
+		fclose(f);
+	}
 	rs = load(cache);
+	cr_assert_neq(access(stale, F_OK), 0, "the stale database is removed");
+	cr_assert_eq(access(other, F_OK), 0);
 	size_t exact2, prefilter2, pcre2, dbs2, cached2;
 	rules_fast_report(rs, &exact2, &prefilter2, &pcre2, &dbs2, &cached2);
 	cr_assert_eq(cached2, dbs);
