@@ -209,6 +209,11 @@ static hs_database_t *group_database(struct group *g, const char *cache_dir, cha
 {
 	rules_fast_cache_key((const char *const *)g->expr, g->flags, g->d.n, key);
 	hs_database_t *db = cache_dir ? rules_fast_cache_load(cache_dir, key, g->tier, g->d.n) : NULL;
+	for (size_t k = 0; db && k < g->d.n; k++)
+		if (g->tier[k] > TIER_PREFILTER) {  /* not a file we wrote: compile */
+			hs_free_database(db);
+			db = NULL;
+		}
 	*cached = db != NULL;
 	if (db)
 		return db;
