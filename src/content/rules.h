@@ -10,7 +10,8 @@
  *
  * Loaded once (the scanner before its chroot, `mailwarden scan` at start)
  * and then read-only: the scanner's worker threads match with it at the
- * same time (each match uses its own PCRE2 match data).
+ * same time (each match uses its own PCRE2 match data, and a Hyperscan
+ * scratch space from the set's pool).
  */
 #ifndef MW_CONTENT_RULES_H
 #define MW_CONTENT_RULES_H
