@@ -41,6 +41,7 @@ void rules_fast_cache_key(const char *const *expressions, const unsigned *flags,
 	const char *version = hs_version();
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	digest_add(ctx, CACHE_MAGIC, CACHE_MAGIC_LEN);  /* a new record format or tiering: new names */
 	digest_add(ctx, version, strlen(version));
 	digest_add(ctx, &plat.tune, sizeof(plat.tune));
 	digest_add(ctx, &plat.cpu_features, sizeof(plat.cpu_features));
