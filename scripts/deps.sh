@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libevent-dev libssl-dev libfyaml-dev libc-ares-dev libcrypt-dev
-  libcriterion-dev libspf2-dev libsqlite3-dev libgmime-3.0-dev libpcre2-dev
+  libcriterion-dev libspf2-dev libsqlite3-dev libgmime-3.0-dev libpcre2-dev libhyperscan-dev
   python3-pytest python3-aiosmtpd python3-cryptography swaks openssl testssl.sh dnsmasq-base
   libfaketime
 )

@@ -138,8 +138,10 @@ static void source_read(struct rule_set *rs, const char *path, int fd)
 /* --- regexes ----------------------------------------------------------------- */
 
 /* A Perl match operator: /re/flags, m{re}flags, m!re!flags ... into a
- * PCRE2 pattern. NULL (why set) if it is not one. */
-pcre2_code *rules_compile_regex(const char *text, const char **why)
+ * PCRE2 pattern. NULL (why set) if it is not one. The pattern's text and
+ * options go to *pattern and *options too, for the Hyperscan databases
+ * (rules_fast.c). */
+pcre2_code *rules_compile_regex(const char *text, char **pattern, uint32_t *options_out, const char **why)
 {
 	const char *p = text;
 	char open = *p, close;
@@ -183,6 +185,8 @@ pcre2_code *rules_compile_regex(const char *text, const char **why)
 		return NULL;
 	}
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  /* interpreted if JIT is not available */
+	*pattern = xstrndup(start, (size_t)(end - start));
+	*options_out = options;
 	return re;
 }
 
@@ -231,6 +235,9 @@ static void rule_reset_test(struct rule *r)
 	r->re = NULL;
 	free(r->regex);
 	r->regex = NULL;
+	free(r->pattern);
+	r->pattern = NULL;
+	r->re_options = 0;
 	free(r->header);
 	r->header = NULL;
 	free(r->if_unset);
@@ -312,7 +319,9 @@ static bool define_regex_rule(struct rule_set *rs, const struct source *src, enu
 		return false;  /* nothing more to set up for the caller */
 	}
 	const char *why = NULL;
-	pcre2_code *re = rules_compile_regex(def, &why);
+	char *pattern = NULL;
+	uint32_t options = 0;
+	pcre2_code *re = rules_compile_regex(def, &pattern, &options, &why);
 	if (!re) {
 		rules_broken_line(rs, src->file, src->line, "%s: %s", name, why);
 		return false;
@@ -322,6 +331,8 @@ static bool define_regex_rule(struct rule_set *rs, const struct source *src, enu
 	r->kind = kind;
 	r->re = re;
 	r->regex = xstrdup(def);
+	r->pattern = pattern;
+	r->re_options = options;
 	r->defined = true;
 	return true;
 }
@@ -734,6 +745,7 @@ void rules_free(struct rule_set *rs)
 		free(rs->broken[i].file);
 		free(rs->broken[i].why);
 	}
+	rules_fast_free(rs->fast);
 	free(rs->order);
 	free(rs->rules);
 	free(rs->table);

@@ -10,7 +10,8 @@
  *
  * Loaded once (the scanner before its chroot, `mailwarden scan` at start)
  * and then read-only: the scanner's worker threads match with it at the
- * same time (each match uses its own PCRE2 match data).
+ * same time (each match uses its own PCRE2 match data, and a Hyperscan
+ * scratch space from the set's pool).
  */
 #ifndef MW_CONTENT_RULES_H
 #define MW_CONTENT_RULES_H
@@ -94,6 +95,24 @@ struct rules_input {
 	const struct html_view *html;
 	const char *subject;         /* decoded; NULL if none */
 };
+
+/* Fast matching (issue 11): compile the rule set's regexes into Hyperscan
+ * databases (content/rules_fast.h), read from and written to cache_dir
+ * (NULL: no cache) so that loading the same rules again does not compile
+ * them again. Before the rule set is shared with other threads. false,
+ * with the reason in err, if Hyperscan cannot run here (it needs SSSE3):
+ * the rules then match with PCRE2 alone, with the same results. */
+bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, size_t errlen);
+/* The cache's folder under state_dir. */
+#define RULES_CACHE_DIR "rules-cache"
+/* What rules_compile_fast() did: rules matched exactly by Hyperscan, as a
+ * prefilter confirmed by PCRE2, by PCRE2 alone; databases, and how many of
+ * them came from the cache. */
+void rules_fast_report(const struct rule_set *rs, size_t *exact, size_t *prefilter, size_t *pcre, size_t *databases,
+		       size_t *cached);
+/* Match with PCRE2 alone even where there are databases (the comparison
+ * of the two paths; a fallback). Not while matches run. */
+void rules_pcre_only(struct rule_set *rs, bool on);
 
 /* Called for every rule that hit and scores (names starting "__" are
  * sub-rules: they feed meta rules and are not reported). points in

@@ -67,6 +67,8 @@ struct rule {
 	/* header, body, rawbody, full, uri */
 	pcre2_code *re;
 	char *regex;        /* as written ("/re/flags"), tags replaced (rules_replace.c) */
+	char *pattern;        /* re's text and PCRE2 options, for Hyperscan (rules_fast.c) */
+	uint32_t re_options;
 	/* eval: */
 	const struct rules_eval *eval;
 	char *eval_args[EVAL_ARGS_MAX];
@@ -112,12 +114,16 @@ struct rule_set {
 	struct pending_meta *pending;
 	size_t n_pending, cap_pending;
 	struct replace_tags *replace;  /* rules_replace.c; NULL: no replace_* line */
+	/* The Hyperscan databases (rules_fast.c), NULL: PCRE2 alone; and the
+	 * switch that runs PCRE2 alone even with them. */
+	struct rules_fast *fast;
+	bool pcre_only;
 };
 
 size_t rules_find(const struct rule_set *rs, const char *name);
 /* A Perl match operator (/re/flags, m{re}flags ...) compiled with PCRE2;
  * NULL, with why set, if it is not one or does not compile. */
-pcre2_code *rules_compile_regex(const char *text, const char **why);
+pcre2_code *rules_compile_regex(const char *text, char **pattern, uint32_t *options, const char **why);
 
 /* ReplaceTags (rules_replace.c). A replace_* line: taken (true) or not
  * one of them (false). */
@@ -141,5 +147,7 @@ void rules_define_meta(struct rule_set *rs, struct rule *r, const char *expr, co
 void rules_finish(struct rule_set *rs);
 /* A meta expression's value from the hit counts of the rules it names. */
 double rules_meta_eval(const struct rule *r, const unsigned *hits);
+/* Frees what rules_compile_fast() built (NULL: nothing). */
+void rules_fast_free(struct rules_fast *f);
 
 #endif

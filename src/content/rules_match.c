@@ -7,6 +7,7 @@
  */
 #include "content/rules_impl.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,7 @@
 #include <gmime/gmime.h>
 
 #include "content/address_list.h"
+#include "content/rules_fast.h"
 #include "util/alloc.h"
 
 #define MATCH_LIMIT 200000
@@ -195,21 +197,27 @@ static char *header_text(const struct rule *r, const struct header_index *x, con
 	return text;
 }
 
-static unsigned run_header(const struct matcher *m, const struct rule *r, const struct rules_input *in)
+/* A header rule's answer on text, its field's values (NULL: absent). */
+static unsigned match_header_text(const struct matcher *m, const struct rule *r, const struct rules_input *in,
+				  const char *text)
 {
 	/* ALL: the header section as it came, matched in place (Debian's set
 	 * has 44 such rules: a copy each was up to 44 x the section). */
 	bool all = strcmp(r->header, "ALL") == 0;
-	char *text = all ? NULL : header_text(r, &m->fields, in);
-	if (r->exists) {
-		free(text);
+	if (r->exists)
 		return all || text != NULL;
-	}
 	const char *subject = all ? in->header : text ? text : r->if_unset ? r->if_unset : "";
 	size_t len = all ? in->header_len : strlen(subject);
 	unsigned n = count_matches(m, r->re, subject, len, r->negate ? 1 : max_hits(r));
-	free(text);
 	return r->negate ? n == 0 : n;
+}
+
+static unsigned run_header(const struct matcher *m, const struct rule *r, const struct rules_input *in)
+{
+	char *text = strcmp(r->header, "ALL") == 0 ? NULL : header_text(r, &m->fields, in);
+	unsigned n = match_header_text(m, r, in, text);
+	free(text);
+	return n;
 }
 
 static unsigned run_each(const struct matcher *m, const struct rule *r, const char *const *s, const size_t *len,
@@ -241,6 +249,125 @@ static unsigned run_rule(const struct matcher *m, const struct rule *r, const st
 	}
 }
 
+/* --- with the Hyperscan databases (rules_fast.h) ----------------------------- */
+
+struct fast_match {
+	struct rules_fast *f;
+	hs_scratch_t *scratch;
+	unsigned *ids;         /* room for the largest database */
+	unsigned char *seen;
+};
+
+/* Rule r matched piece s[0..len): one hit, or PCRE2's count where the
+ * database only filters (prefilter) or the rule counts (multiple). */
+static void fast_hit(const struct matcher *m, const struct rule *r, bool confirm, const char *s, size_t len,
+		     unsigned *hit)
+{
+	unsigned max = r->negate ? 1 : max_hits(r);
+	if (*hit < max)
+		*hit += confirm ? count_matches(m, r->re, s, len, max - *hit) : 1;
+}
+
+static void fast_piece(const struct matcher *m, const struct rule_set *rs, const struct fast_db *d,
+		       const struct fast_match *fm, const char *s, size_t len, unsigned *hits)
+{
+	size_t n = rules_fast_scan(d, fm->scratch, s, len, fm->ids, fm->seen);
+	if (n == SIZE_MAX) {  /* the scan failed: PCRE2 answers for each of its rules */
+		for (size_t p = 0; p < d->n; p++)
+			if (rules_fast_has(fm->f, d->rule[p]))
+				fast_hit(m, &rs->rules[d->rule[p]], true, s, len, &hits[d->rule[p]]);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t i = d->rule[fm->ids[k]];
+		fast_hit(m, &rs->rules[i], d->confirm[fm->ids[k]], s, len, &hits[i]);
+	}
+}
+
+/* A header database: its field's values made once for all its rules. */
+static void fast_header(const struct matcher *m, const struct rule_set *rs, const struct fast_db *d,
+			const struct fast_match *fm, const struct rules_input *in, unsigned *hits)
+{
+	char *text = d->all_headers ? NULL : header_text(&rs->rules[d->like], &m->fields, in);
+	bool absent = !d->all_headers && !text;
+	if (!absent)
+		fast_piece(m, rs, d, fm, d->all_headers ? in->header : text, d->all_headers ? in->header_len : strlen(text),
+			   hits);
+	for (size_t p = 0; p < d->n; p++) {
+		size_t i = d->rule[p];
+		const struct rule *r = &rs->rules[i];
+		if (!rules_fast_has(fm->f, i))
+			continue;
+		if (absent)  /* [if-unset: ...] differs per rule; matching "" costs nothing */
+			hits[i] = match_header_text(m, r, in, NULL);
+		else if (r->negate)
+			hits[i] = hits[i] == 0;
+	}
+	free(text);
+}
+
+static void fast_pieces(const struct matcher *m, const struct rule_set *rs, const struct fast_db *d,
+			const struct fast_match *fm, const char *const *s, const size_t *len, size_t n, unsigned *hits)
+{
+	for (size_t k = 0; k < n; k++)
+		fast_piece(m, rs, d, fm, s[k], len[k], hits);
+}
+
+static void fast_run(const struct matcher *m, const struct rule_set *rs, const struct fast_match *fm,
+		     const struct rules_input *in, unsigned *hits)
+{
+	size_t n_dbs;
+	const struct fast_db *dbs = rules_fast_dbs(fm->f, &n_dbs);
+	for (size_t j = 0; j < n_dbs; j++) {
+		const struct fast_db *d = &dbs[j];
+		switch (d->kind) {
+		case RULE_HEADER:
+			fast_header(m, rs, d, fm, in, hits);
+			break;
+		case RULE_BODY:
+			fast_pieces(m, rs, d, fm, in->body, in->body_len, in->n_body, hits);
+			break;
+		case RULE_RAWBODY:
+			fast_pieces(m, rs, d, fm, in->rawbody, in->rawbody_len, in->n_rawbody, hits);
+			break;
+		case RULE_URI:
+			fast_pieces(m, rs, d, fm, in->uri, in->uri_len, in->n_uri, hits);
+			break;
+		case RULE_FULL:
+			fast_piece(m, rs, d, fm, in->full, in->full_len, hits);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Set up fm for a match with the databases; false: PCRE2 alone (none, the
+ * switch says so, or no scratch space). */
+static bool fast_begin(const struct rule_set *rs, struct fast_match *fm)
+{
+	if (!rs->fast || rs->pcre_only)
+		return false;
+	fm->f = rs->fast;
+	fm->scratch = rules_fast_scratch_take(rs->fast);
+	if (!fm->scratch)
+		return false;
+	size_t n_dbs, most = 1;
+	const struct fast_db *dbs = rules_fast_dbs(fm->f, &n_dbs);
+	for (size_t j = 0; j < n_dbs; j++)
+		most = dbs[j].n > most ? dbs[j].n : most;
+	fm->ids = xcalloc(most, sizeof(*fm->ids));
+	fm->seen = xcalloc(most, 1);
+	return true;
+}
+
+static void fast_end(struct fast_match *fm)
+{
+	rules_fast_scratch_put(fm->f, fm->scratch);
+	free(fm->ids);
+	free(fm->seen);
+}
+
 size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rules_hit_fn hit, void *arg)
 {
 	struct matcher m = { pcre2_match_data_create(1, NULL), pcre2_match_context_create(NULL), { 0 } };
@@ -248,17 +375,26 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	pcre2_set_match_limit(m.mc, MATCH_LIMIT);
 	pcre2_set_depth_limit(m.mc, DEPTH_LIMIT);
 	unsigned *hits = xcalloc(rs->n ? rs->n : 1, sizeof(*hits));
+	struct fast_match fm = { 0 };
+	bool fast = fast_begin(rs, &fm);
+	if (fast)
+		fast_run(&m, rs, &fm, in, hits);
 	size_t reported = 0;
 	for (size_t k = 0; k < rs->n_active; k++) {
 		size_t i = rs->order[k];
 		const struct rule *r = &rs->rules[i];
-		hits[i] = r->kind == RULE_META ? rules_meta_eval(r, hits) != 0 : run_rule(&m, r, in);
+		if (r->kind == RULE_META)
+			hits[i] = rules_meta_eval(r, hits) != 0;
+		else if (!fast || !rules_fast_has(fm.f, i))
+			hits[i] = run_rule(&m, r, in);
 		int points = r->points[in->score_set < 4 ? in->score_set : 0];
 		if (hits[i] && strncmp(r->name, "__", 2) != 0 && points != 0) {
 			hit(arg, r->name, points, r->describe);  /* once, however often it matched */
 			reported++;
 		}
 	}
+	if (fast)
+		fast_end(&fm);
 	free(hits);
 	free(m.fields.f);
 	pcre2_match_context_free(m.mc);

@@ -245,7 +245,9 @@ void rules_replace_apply(struct rule_set *rs)
 			continue;  /* not a regex rule (or not defined): nothing to replace */
 		char *expanded = rules_replace_expand(t, r->regex);
 		const char *why = "longer than 256 KiB once its tags are replaced";
-		pcre2_code *re = expanded ? rules_compile_regex(expanded, &why) : NULL;
+		char *pattern = NULL;
+		uint32_t options = 0;
+		pcre2_code *re = expanded ? rules_compile_regex(expanded, &pattern, &options, &why) : NULL;
 		if (!re) {
 			rules_noted(rs, "", 0, "%s: %s", r->name, why);
 			pcre2_code_free(r->re);
@@ -257,6 +259,9 @@ void rules_replace_apply(struct rule_set *rs)
 			free(r->regex);
 			r->regex = expanded;
 			expanded = NULL;
+			free(r->pattern);
+			r->pattern = pattern;  /* what Hyperscan compiles (rules_fast.c) */
+			r->re_options = options;
 		}
 		free(expanded);
 	}

@@ -270,6 +270,23 @@ static bool load_bayes(const struct config *c)
 	return true;
 }
 
+/* The rules' Hyperscan databases (issue 11), from the cache under
+ * state_dir where they were compiled before; PCRE2 alone where Hyperscan
+ * cannot run. Before the privilege drop (the cache is root's). */
+static void prepare_fast_rules(const struct config *c, struct rule_set *rs)
+{
+	char cache[4200], err[256];
+	size_t exact, prefilter, pcre, dbs, cached;
+	snprintf(cache, sizeof(cache), "%s/%s", c->state_dir, RULES_CACHE_DIR);
+	if (!rules_compile_fast(rs, cache, err, sizeof(err))) {
+		log_event(LOG_WARNING, "rules_fast_unavailable", "msg", err, NULL);
+		return;
+	}
+	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs, &cached);
+	log_event(LOG_INFO, "rules_fast", "exact", log_u64(exact), "prefilter", log_u64(prefilter), "pcre_only",
+		  log_u64(pcre), "databases", log_u64(dbs), "cached", log_u64(cached), NULL);
+}
+
 /* The sender-login table comes from the file, read here in the scanner's
  * own child before its privilege drop, not from the master's smtpd
  * assets (inherited through fork, like smtpd's): those hold the password
@@ -292,6 +309,8 @@ bool scanner_prepare(const struct config *c)
 		}
 		log_event(LOG_INFO, "rules_loaded", "rules", log_u64(rules_count(inherited_rules)), "not_supported",
 			  log_u64(rules_unsupported(inherited_rules)), NULL);
+		/* Our copy of the master's set (fork): its databases are ours. */
+		prepare_fast_rules(c, (struct rule_set *)inherited_rules);
 	}
 	return load_bayes(c);
 }

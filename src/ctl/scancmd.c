@@ -32,7 +32,7 @@
 struct options {
 	const char *config;
 	const char *auth;
-	bool outbound, all, json;
+	bool outbound, all, json, pcre_only;
 };
 
 struct hit {
@@ -50,7 +50,7 @@ struct hits {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: mailwarden scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] MESSAGE...\n");
+	fprintf(stderr, "usage: mailwarden scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] [--pcre-only] MESSAGE...\n");
 	return 2;
 }
 
@@ -59,7 +59,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "outbound", no_argument, NULL, 'o' }, { "auth", required_argument, NULL, 'a' },
 		{ "all", no_argument, NULL, 'A' },      { "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{ "pcre-only", no_argument, NULL, 'P' }, { NULL, 0, NULL, 0 },
 	};
 	int opt;
 	optind = 1;
@@ -70,6 +70,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
 		case 'a': o->auth = optarg; break;
 		case 'A': o->all = true; break;
 		case 'j': o->json = true; break;
+		case 'P': o->pcre_only = true; break;
 		default: return false;
 		}
 	}
@@ -240,6 +241,11 @@ int scancmd_main(int argc, char **argv)
 		return 1;
 	}
 	char store[4200];
+	/* Hyperscan as the scanner runs them (issue 11), with its cache; or
+	 * PCRE2 alone with --pcre-only, to compare the two. */
+	snprintf(store, sizeof(store), "%s/%s", c->state_dir, RULES_CACHE_DIR);
+	if (rules && !o.pcre_only && !rules_compile_fast(rules, store, err, sizeof(err)))
+		fprintf(stderr, "mailwarden: scan: %s\n", err);
 	snprintf(store, sizeof(store), "%s/%s", c->state_dir, BAYES_DB_NAME);
 	struct bayes_model *bayes = bayes_model_load(store, err, sizeof(err));
 	if (!bayes && err[0])

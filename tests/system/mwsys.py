@@ -944,6 +944,18 @@ def send_token(gw, token, rcpt="user@example.test"):
     return queue_id(reply)
 
 
+def write_rule_dir(tmp_path, text):
+    """tmp_path/rules/50_test.cf holding text, readable by the scanner's
+    unprivileged user; the folder, for scan.rules."""
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "50_test.cf").write_text(text)
+    os.chmod(tmp_path, 0o755)
+    os.chmod(d, 0o755)
+    os.chmod(d / "50_test.cf", 0o644)
+    return d
+
+
 def send_message(gw, body, source=None, rcpt="user@example.test", sender="a@client.test"):
     """One message (bytes, dot-stuffed, ending in CRLF) in its own session
     from source (default: a fresh loopback address); the final reply."""

@@ -57,14 +57,7 @@ def message(token, subject=b"", body=b"hello", date=True):
     return head + b"\r\n" + body + b"\r\n"
 
 
-def write_rules(tmp_path, text):
-    d = tmp_path / "rules"
-    d.mkdir()
-    (d / "50_test.cf").write_text(text)
-    os.chmod(tmp_path, 0o755)
-    os.chmod(d, 0o755)
-    os.chmod(d / "50_test.cf", 0o644)
-    return d
+write_rules = mwsys.write_rule_dir
 
 
 @pytest.fixture

@@ -71,6 +71,22 @@ static void load(const char *text)
 	char err[512];
 	rs = rules_load(&path, 1, err, sizeof(err));
 	cr_assert_not_null(rs, "%s", err);
+	cr_assert(rules_compile_fast(rs, NULL, err, sizeof(err)), "%s", err);
+}
+
+/* Match with the Hyperscan databases, after asserting that PCRE2 alone
+ * gives the same hits (issue 11, fast matching: every test here compares
+ * the two paths). */
+static void match_both(const struct rules_input *in, struct seen *s)
+{
+	struct seen pcre = { .n = 0 };
+	rules_pcre_only(rs, true);
+	rules_match(rs, in, on_hit, &pcre);
+	rules_pcre_only(rs, false);
+	rules_match(rs, in, on_hit, s);
+	cr_assert_eq(s->n, pcre.n, "Hyperscan %zu hits, PCRE2 alone %zu", s->n, pcre.n);
+	for (size_t i = 0; i < s->n; i++)
+		cr_assert(strcmp(s->names[i], pcre.names[i]) == 0 && s->points[i] == pcre.points[i], "%s", s->names[i]);
 }
 
 static struct seen match(const char *header, const char *body)
@@ -83,7 +99,7 @@ static struct seen match(const char *header, const char *body)
 				  .body = paras, .body_len = plen, .n_body = 1, .rawbody = paras, .rawbody_len = plen,
 				  .n_rawbody = 1 };
 	struct seen s = { .n = 0 };
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	return s;
 }
 
@@ -95,7 +111,7 @@ static struct seen match_header(const char *hdr, size_t len)
 	struct rules_input in = { .full = hdr, .full_len = len, .header = hdr, .header_len = len,
 				  .body = paras, .body_len = plen, .n_body = 1 };
 	struct seen s = { .n = 0 };
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	return s;
 }
 
@@ -245,11 +261,11 @@ Test(rules, uri_rules_match_each_url)
 	struct rules_input in = { .full = "x", .full_len = 1, .header = "", .header_len = 0,
 				  .uri = uris, .uri_len = ulen, .n_uri = 2 };
 	struct seen s = { .n = 0 };
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	cr_assert_eq(points_of(&s, "MW_URI_EVIL"), 300);
 	in.n_uri = 1;
 	s.n = 0;
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	cr_assert_eq(s.n, 0);
 }
 
@@ -374,7 +390,7 @@ Test(rules, eval_tests_of_the_plugins_we_provide)
 	struct rules_input in = { .full = full, .full_len = strlen(full), .header = hdr, .header_len = strlen(hdr),
 				  .body = paras, .body_len = plen, .n_body = 2 };
 	struct seen s = { .n = 0 };
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	cr_assert_eq(points_of(&s, "TWO_CTYPES"), 100);
 	cr_assert_eq(points_of(&s, "FROM_8BIT"), 100, "4 of 15 bytes 8-bit");
 	cr_assert_eq(points_of(&s, "DATE_FUTURE"), 100, "Date 4.5 h after the arrival");
@@ -384,7 +400,7 @@ Test(rules, eval_tests_of_the_plugins_we_provide)
 	in.full = "Subject: x\r\nFrom: a@b\r\n";
 	in.full_len = strlen(in.full);
 	s.n = 0;
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	cr_assert_eq(points_of(&s, "NO_SEP"), 100, "no empty line after the header");
 }
 
@@ -412,7 +428,7 @@ Test(rules, four_scores_follow_the_score_set)
 	struct rules_input in = { .full = "x", .full_len = 1, .header = "", .header_len = 0, .body = paras,
 				  .body_len = plen, .n_body = 1, .score_set = 2 };
 	s.n = 0;
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	cr_assert_eq(points_of(&s, "FOUR"), 350, "set 2: Bayes without network tests");
 	cr_assert_eq(points_of(&s, "OFF_IN_SET0"), 150);
 }
@@ -423,11 +439,11 @@ Test(rules, envelope_from_is_the_envelope_sender_or_the_return_path)
 	const char *hdr = "Return-Path: <x@bulk.example>\r\nFrom: a@b\r\n\r\n";
 	struct rules_input in = { .full = hdr, .full_len = strlen(hdr), .header = hdr, .header_len = strlen(hdr) };
 	struct seen s = { .n = 0 };
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	cr_assert_eq(points_of(&s, "ENV_SPAMMY"), 100, "Return-Path without <>");
 	in.envelope_from = "y@fine.example";
 	s.n = 0;
-	rules_match(rs, &in, on_hit, &s);
+	match_both(&in, &s);
 	cr_assert_eq(s.n, 0, "the envelope sender the gateway saw wins");
 }
 

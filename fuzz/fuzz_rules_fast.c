@@ -1,0 +1,88 @@
+/*
+ * libFuzzer target: the two ways of matching rules (issue 11, fast
+ * matching; content/rules_fast.h) on a hostile message. A fixed rule set
+ * with a pattern of each kind Hyperscan takes exactly, as a prefilter and
+ * not at all, counted rules and metas on the counts, is matched with its
+ * Hyperscan databases and with PCRE2 alone over the input (header section
+ * up to the first empty line, the rest as one body paragraph, rawbody,
+ * and URI); the target aborts when the two disagree on any reported rule.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "content/mime.h"
+#include "content/rules.h"
+
+static const char RULES[] =
+	"header H_SUBJ Subject =~ /\\bfree\\b/i\n"
+	"header H_NEG From !~ /\\@/\n"
+	"header H_UNSET X-M =~ /^u/ [if-unset: unset]\n"
+	"header H_ADDR From:addr =~ /\\@example\\.(?:com|org)$/\n"
+	"header H_ALL ALL =~ /^X-\\w+:\\s*\\d+$/m\n"
+	"header H_ALL_BACKREF ALL =~ /^(\\w+):.*\\n\\1:/m\n"
+	"body B_WORD /\\bwin(?:ner)?\\b/i\n"
+	"body B_DOT /a.b/s\n"
+	"body B_LOOK /money(?! back)/\n"
+	"body B_REF /(\\w)\\1\\1/\n"
+	"body B_EMPTY /z*/\n"
+	"body __B_NUM /\\d+/\n"
+	"tflags __B_NUM multiple maxhits=9\n"
+	"meta B_NUMS __B_NUM > 3\n"
+	"body __B_NUM_LOOK /\\d(?=x)/\n"
+	"tflags __B_NUM_LOOK multiple\n"
+	"meta B_NUMS_LOOK __B_NUM_LOOK == 2\n"
+	"rawbody R_TAG /<\\s*a\\s[^>]{0,50}href/i\n"
+	"full F_END /\\n\\.\\r?\\n/\n"
+	"uri U_IP /^https?:\\/\\/\\d+\\.\\d+/\n";
+
+static struct rule_set *rules;
+
+static void on_hit(void *arg, const char *name, int points, const char *describe)
+{
+	(void)points;
+	(void)describe;
+	char *list = arg;
+	size_t used = strlen(list);
+	snprintf(list + used, 1024 - used, "%s ", name);
+}
+
+static void load(void)
+{
+	mime_prepare();  /* header rules decode RFC 2047 with GMime */
+	char path[] = "/tmp/fuzz_rules_fast-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, RULES, sizeof(RULES) - 1) != (ssize_t)(sizeof(RULES) - 1))
+		abort();
+	close(fd);
+	char err[512];
+	const char *p = path;
+	rules = rules_load(&p, 1, err, sizeof(err));
+	unlink(path);
+	if (!rules || !rules_compile_fast(rules, NULL, err, sizeof(err)))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!rules)
+		load();
+	const char *msg = (const char *)data;
+	const char *blank = memmem(msg, size, "\n\n", 2);
+	size_t hlen = blank ? (size_t)(blank - msg) + 1 : size;
+	const char *body[] = { msg + hlen };
+	size_t body_len[] = { size - hlen };
+	struct rules_input in = { .full = msg, .full_len = size, .header = msg, .header_len = hlen,
+				  .body = body, .body_len = body_len, .n_body = 1, .rawbody = body,
+				  .rawbody_len = body_len, .n_rawbody = 1, .uri = body, .uri_len = body_len, .n_uri = 1 };
+	char fast[1024] = "", pcre[1024] = "";
+	rules_pcre_only(rules, false);
+	rules_match(rules, &in, on_hit, fast);
+	rules_pcre_only(rules, true);
+	rules_match(rules, &in, on_hit, pcre);
+	if (strcmp(fast, pcre) != 0)
+		abort();
+	return 0;
+}

@@ -1,0 +1,388 @@
+/*
+ * See rules_fast.h. Building: the active regex rules are grouped (one
+ * group per rule kind, header rules per field name and mode, one for
+ * header ALL), each pattern is tried exactly, then as a prefilter, then
+ * left to PCRE2; each group becomes one block-mode database, taken from
+ * the cache when its patterns were compiled before (rules_fast_cache.h).
+ */
+#include "content/rules_fast.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "content/rules_fast_cache.h"
+#include "util/alloc.h"
+
+enum fast_tier { TIER_PCRE, TIER_EXACT, TIER_PREFILTER };
+
+struct rules_fast {
+	struct fast_db *dbs;
+	size_t n_dbs;
+	bool *has;                 /* per rule index: matched through a database */
+	struct fast_counts counts;
+	hs_scratch_t *proto;       /* big enough for every database; cloned per concurrent match */
+	pthread_mutex_t lock;
+	hs_scratch_t **pool;
+	size_t n_pool, cap_pool;
+};
+
+/* One group's patterns while it is built. */
+struct group {
+	struct fast_db d;
+	char **expr;
+	unsigned *flags;
+	unsigned char *tier;
+	size_t cap;
+};
+
+/* --- grouping ------------------------------------------------------------------ */
+
+static bool takes_part(const struct rule *r)
+{
+	switch (r->kind) {
+	case RULE_BODY: case RULE_RAWBODY: case RULE_FULL: case RULE_URI:
+		return r->re != NULL;
+	case RULE_HEADER:
+		return r->re != NULL && !r->exists;
+	default:
+		return false;
+	}
+}
+
+static bool same_group(const struct rule_set *rs, const struct group *g, const struct rule *r)
+{
+	if (g->d.kind != r->kind)
+		return false;
+	if (r->kind != RULE_HEADER)
+		return true;
+	if (g->d.all_headers || strcmp(r->header, "ALL") == 0)
+		return g->d.all_headers && strcmp(r->header, "ALL") == 0;
+	const struct rule *like = &rs->rules[g->d.like];
+	return like->mode == r->mode && strcmp(like->header, r->header) == 0;
+}
+
+/* PCRE2's options as Hyperscan flags; /x as Hyperscan's (?x) in the text. */
+static char *expression_of(const struct rule *r, unsigned *flags)
+{
+	*flags = HS_FLAG_SINGLEMATCH;  /* whether it matches: a count is PCRE2's (rules_fast.h) */
+	if (r->re_options & PCRE2_CASELESS)
+		*flags |= HS_FLAG_CASELESS;
+	if (r->re_options & PCRE2_MULTILINE)
+		*flags |= HS_FLAG_MULTILINE;
+	if (r->re_options & PCRE2_DOTALL)
+		*flags |= HS_FLAG_DOTALL;
+	if (!(r->re_options & PCRE2_EXTENDED))
+		return xstrdup(r->pattern);
+	size_t len = strlen(r->pattern);
+	char *e = xmalloc(len + 5);
+	memcpy(e, "(?x)", 4);
+	memcpy(e + 4, r->pattern, len + 1);
+	return e;
+}
+
+static void group_add(struct group *g, const struct rule *r, size_t i)
+{
+	if (g->d.n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 16;
+		g->d.rule = xreallocarray(g->d.rule, g->cap, sizeof(*g->d.rule));
+		g->d.confirm = xreallocarray(g->d.confirm, g->cap, sizeof(*g->d.confirm));
+		g->expr = xreallocarray(g->expr, g->cap, sizeof(*g->expr));
+		g->flags = xreallocarray(g->flags, g->cap, sizeof(*g->flags));
+		g->tier = xreallocarray(g->tier, g->cap, sizeof(*g->tier));
+	}
+	size_t k = g->d.n++;
+	g->d.rule[k] = i;
+	g->expr[k] = expression_of(r, &g->flags[k]);
+	g->tier[k] = TIER_PCRE;
+	/* A rule that counts is counted by PCRE2 (a negated header test only
+	 * asks whether it matches at all). */
+	g->d.confirm[k] = r->multiple && !r->negate;
+}
+
+static struct group *groups_of(const struct rule_set *rs, size_t *n_groups)
+{
+	struct group *g = NULL;
+	size_t n = 0;
+	for (size_t k = 0; k < rs->n_active; k++) {
+		size_t i = rs->order[k];
+		const struct rule *r = &rs->rules[i];
+		if (!takes_part(r))
+			continue;
+		size_t j = 0;
+		while (j < n && !same_group(rs, &g[j], r))
+			j++;
+		if (j == n) {
+			g = xreallocarray(g, n + 1, sizeof(*g));
+			memset(&g[n], 0, sizeof(*g));
+			g[n].d.kind = r->kind;
+			g[n].d.like = i;
+			g[n].d.all_headers = r->kind == RULE_HEADER && strcmp(r->header, "ALL") == 0;
+			n++;
+		}
+		group_add(&g[j], r, i);
+	}
+	*n_groups = n;
+	return g;
+}
+
+static void group_free(struct group *g)
+{
+	for (size_t k = 0; k < g->d.n; k++)
+		free(g->expr[k]);
+	free(g->expr);
+	free(g->flags);
+	free(g->tier);
+}
+
+/* --- compiling ------------------------------------------------------------------ */
+
+/* Can Hyperscan take the expression with these flags, never matching the
+ * empty string (PCRE2 would report that match; Hyperscan does not)? Not
+ * one whose bounded repeats allow a match longer than WIDTH_MAX: Debian's
+ * __SPOOFED_URL (72_active.cf, nested {0,1024}s, up to 207 117 bytes)
+ * took 44 s of its database's compile alone; PCRE2 runs it on the few
+ * parts there are. */
+#define WIDTH_MAX 65536
+
+static bool hs_takes(const char *expr, unsigned flags)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *err = NULL;
+	bool ok = hs_expression_info(expr, flags, &info, &err) == HS_SUCCESS && info && info->min_width > 0 &&
+		  (info->max_width <= WIDTH_MAX || info->max_width == UINT_MAX);
+	free(info);
+	hs_free_compile_error(err);
+	return ok;
+}
+
+static void classify(struct group *g)
+{
+	for (size_t k = 0; k < g->d.n; k++)
+		g->tier[k] = hs_takes(g->expr[k], g->flags[k]) ? TIER_EXACT
+			     : hs_takes(g->expr[k], g->flags[k] | HS_FLAG_PREFILTER) ? TIER_PREFILTER
+										: TIER_PCRE;
+}
+
+/* The group's database of its tiered patterns; a pattern the whole
+ * compile rejects (a resource limit hs_expression_info does not see)
+ * moves down a tier and the rest are compiled again. NULL: none left. */
+static hs_database_t *compile_group(struct group *g)
+{
+	const char **expr = xreallocarray(NULL, g->d.n, sizeof(*expr));
+	unsigned *flags = xreallocarray(NULL, g->d.n, sizeof(*flags));
+	unsigned *ids = xreallocarray(NULL, g->d.n, sizeof(*ids));
+	hs_database_t *db = NULL;
+	for (;;) {
+		unsigned m = 0;
+		for (size_t k = 0; k < g->d.n; k++)
+			if (g->tier[k] != TIER_PCRE) {
+				expr[m] = g->expr[k];
+				flags[m] = g->flags[k] | (g->tier[k] == TIER_PREFILTER ? HS_FLAG_PREFILTER : 0);
+				ids[m++] = (unsigned)k;
+			}
+		if (m == 0)
+			break;
+		hs_compile_error_t *err = NULL;
+		if (hs_compile_multi(expr, flags, ids, m, HS_MODE_BLOCK, NULL, &db, &err) == HS_SUCCESS)
+			break;
+		db = NULL;
+		int bad = err ? err->expression : -1;
+		hs_free_compile_error(err);
+		if (bad < 0 || (unsigned)bad >= m) {  /* not one pattern's fault: the group runs in PCRE2 */
+			memset(g->tier, TIER_PCRE, g->d.n);
+			break;
+		}
+		g->tier[ids[bad]] = g->tier[ids[bad]] == TIER_EXACT ? TIER_PREFILTER : TIER_PCRE;
+	}
+	free(expr);
+	free(flags);
+	free(ids);
+	return db;
+}
+
+/* The group's database from the cache, or compiled (and cached under key). */
+static hs_database_t *group_database(struct group *g, const char *cache_dir, char key[FAST_CACHE_KEY_HEX],
+				     bool *cached)
+{
+	rules_fast_cache_key((const char *const *)g->expr, g->flags, g->d.n, key);
+	hs_database_t *db = cache_dir ? rules_fast_cache_load(cache_dir, key, g->tier, g->d.n) : NULL;
+	for (size_t k = 0; db && k < g->d.n; k++)
+		if (g->tier[k] > TIER_PREFILTER) {  /* not a file we wrote: compile */
+			hs_free_database(db);
+			db = NULL;
+		}
+	*cached = db != NULL;
+	if (db)
+		return db;
+	classify(g);
+	db = compile_group(g);
+	if (db && cache_dir)
+		rules_fast_cache_save(cache_dir, key, db, g->tier, g->d.n);
+	return db;
+}
+
+/* g's database into f (or its rules to PCRE2), g's patterns counted. */
+static void group_done(struct rules_fast *f, struct group *g, hs_database_t *db)
+{
+	for (size_t k = 0; k < g->d.n; k++) {
+		enum fast_tier t = db ? g->tier[k] : TIER_PCRE;
+		f->counts.exact += t == TIER_EXACT;
+		f->counts.prefilter += t == TIER_PREFILTER;
+		f->counts.pcre += t == TIER_PCRE;
+		if (t == TIER_PREFILTER)
+			g->d.confirm[k] = true;
+		f->has[g->d.rule[k]] = t != TIER_PCRE;
+	}
+	if (!db) {
+		free(g->d.rule);
+		free(g->d.confirm);
+		return;
+	}
+	g->d.db = db;
+	f->dbs[f->n_dbs++] = g->d;
+	f->counts.databases++;
+}
+
+bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, size_t errlen)
+{
+	if (hs_valid_platform() != HS_SUCCESS) {
+		snprintf(err, errlen, "Hyperscan does not run on this CPU (it needs SSSE3): rules use PCRE2 alone");
+		return false;
+	}
+	rules_fast_free(rs->fast);
+	struct rules_fast *f = xcalloc(1, sizeof(*f));
+	pthread_mutex_init(&f->lock, NULL);
+	f->has = xcalloc(rs->n ? rs->n : 1, sizeof(*f->has));
+	size_t n_groups = 0;
+	struct group *groups = groups_of(rs, &n_groups);
+	f->dbs = xcalloc(n_groups ? n_groups : 1, sizeof(*f->dbs));
+	char (*keys)[FAST_CACHE_KEY_HEX] = xcalloc(n_groups ? n_groups : 1, sizeof(*keys));
+	for (size_t j = 0; j < n_groups; j++) {
+		bool cached = false;
+		hs_database_t *db = group_database(&groups[j], cache_dir, keys[j], &cached);
+		f->counts.cached += cached;
+		if (db && hs_alloc_scratch(db, &f->proto) != HS_SUCCESS) {
+			hs_free_database(db);
+			db = NULL;
+		}
+		group_done(f, &groups[j], db);
+		group_free(&groups[j]);
+	}
+	free(groups);
+	if (cache_dir)
+		rules_fast_cache_prune(cache_dir, (const char (*)[FAST_CACHE_KEY_HEX])keys, n_groups);
+	free(keys);
+	rs->fast = f;
+	return true;
+}
+
+void rules_fast_free(struct rules_fast *f)
+{
+	if (!f)
+		return;
+	for (size_t j = 0; j < f->n_dbs; j++) {
+		hs_free_database(f->dbs[j].db);
+		free(f->dbs[j].rule);
+		free(f->dbs[j].confirm);
+	}
+	for (size_t k = 0; k < f->n_pool; k++)
+		hs_free_scratch(f->pool[k]);
+	hs_free_scratch(f->proto);
+	pthread_mutex_destroy(&f->lock);
+	free(f->pool);
+	free(f->dbs);
+	free(f->has);
+	free(f);
+}
+
+void rules_fast_report(const struct rule_set *rs, size_t *exact, size_t *prefilter, size_t *pcre, size_t *databases,
+		       size_t *cached)
+{
+	struct fast_counts c = rs->fast ? rs->fast->counts : (struct fast_counts){ 0 };
+	*exact = c.exact;
+	*prefilter = c.prefilter;
+	*pcre = c.pcre;
+	*databases = c.databases;
+	*cached = c.cached;
+}
+
+void rules_pcre_only(struct rule_set *rs, bool on)
+{
+	rs->pcre_only = on;
+}
+
+/* --- matching -------------------------------------------------------------------- */
+
+const struct fast_db *rules_fast_dbs(const struct rules_fast *f, size_t *n)
+{
+	*n = f->n_dbs;
+	return f->dbs;
+}
+
+bool rules_fast_has(const struct rules_fast *f, size_t i)
+{
+	return f->has[i];
+}
+
+hs_scratch_t *rules_fast_scratch_take(struct rules_fast *f)
+{
+	hs_scratch_t *s = NULL;
+	pthread_mutex_lock(&f->lock);
+	if (f->n_pool)
+		s = f->pool[--f->n_pool];
+	pthread_mutex_unlock(&f->lock);
+	if (!s && f->proto && hs_clone_scratch(f->proto, &s) != HS_SUCCESS)
+		s = NULL;
+	return s;
+}
+
+void rules_fast_scratch_put(struct rules_fast *f, hs_scratch_t *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&f->lock);
+	if (f->n_pool == f->cap_pool) {
+		f->cap_pool = f->cap_pool ? f->cap_pool * 2 : 4;
+		f->pool = xreallocarray(f->pool, f->cap_pool, sizeof(*f->pool));
+	}
+	f->pool[f->n_pool++] = s;
+	pthread_mutex_unlock(&f->lock);
+}
+
+struct scan_state {
+	unsigned *ids;
+	unsigned char *seen;
+	size_t n, cap;
+};
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *arg)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	struct scan_state *st = arg;
+	/* Single-match patterns report once; seen keeps an id once even so,
+	 * at a constant cost per match. */
+	if (id < st->cap && !st->seen[id]) {
+		st->seen[id] = 1;
+		st->ids[st->n++] = id;
+	}
+	return 0;
+}
+
+size_t rules_fast_scan(const struct fast_db *d, hs_scratch_t *scratch, const char *s, size_t len, unsigned *ids,
+		       unsigned char *seen)
+{
+	struct scan_state st = { ids, seen, 0, d->n };
+	if (len == 0)
+		return 0;  /* no pattern in a database matches the empty string */
+	if (len > UINT_MAX)
+		return SIZE_MAX;
+	hs_error_t rc = hs_scan(d->db, s, (unsigned)len, 0, scratch, on_match, &st);
+	for (size_t k = 0; k < st.n; k++)
+		seen[ids[k]] = 0;
+	return rc == HS_SUCCESS ? st.n : SIZE_MAX;
+}
