@@ -10,6 +10,7 @@
 
 #include "auth/authdb.h"
 #include "content/rules.h"
+#include "content/signkeys.h"
 #include "scan/data.h"
 #include "scan/policy.h"
 #include "tls/tls.h"
@@ -128,6 +129,21 @@ static void check_users(const struct config *c, struct config_errors *errs)
 	}
 }
 
+/* scan.dkim_sign: every key must load, as the scanner will load it. */
+static void check_signing_keys(const struct config *c, struct config_errors *errs)
+{
+	char err[1024], key[64], at[4200];
+	size_t bad = 0;
+	struct signkeys *ks = signkeys_load(c->scan, &bad, err, sizeof(err));
+	if (ks) {
+		signkeys_free(ks);
+		return;
+	}
+	snprintf(key, sizeof(key), "scan.dkim_sign[%zu].key", bad);
+	where(c, c->scan->dkim_sign[bad].line, key, at, sizeof(at));
+	config_errors_add(errs, "%s: %s", at, err);
+}
+
 void preflight_check(const struct config *c, struct config_errors *errs, struct config_errors *warnings)
 {
 	check_users(c, errs);
@@ -137,4 +153,5 @@ void preflight_check(const struct config *c, struct config_errors *errs, struct 
 	check_auth_table(c, "auth.sender_logins", c->auth.sender_logins, true, errs);
 	check_scan_files(c, errs, warnings);
 	check_rules(c, errs, warnings);
+	check_signing_keys(c, errs);
 }
