@@ -322,8 +322,7 @@ static bool load_bayes(const struct config *c)
 static bool load_signing_keys(const struct config *c)
 {
 	char err[512];
-	size_t bad = 0;
-	prepared_signkeys = signkeys_load(c->scan, &bad, err, sizeof(err));
+	prepared_signkeys = signkeys_load(c->scan, err, sizeof(err));
 	if (!prepared_signkeys) {
 		log_event(LOG_ERR, "config_error", "key", "scan.dkim_sign", "msg", err, NULL);
 		return false;

@@ -56,7 +56,24 @@ static bool key_usable(const char *pem, const char *path, char *err, size_t errc
 	return ok;
 }
 
-struct signkeys *signkeys_load(const struct scan_config *sc, size_t *bad, char *err, size_t errcap)
+void signkeys_discard(char *pem)
+{
+	if (pem)
+		OPENSSL_cleanse(pem, strlen(pem));
+	free(pem);
+}
+
+char *signkeys_read(const char *path, char *err, size_t errcap)
+{
+	char *pem = read_key_file(path, err, errcap);
+	if (pem && !key_usable(pem, path, err, errcap)) {
+		signkeys_discard(pem);
+		return NULL;
+	}
+	return pem;
+}
+
+struct signkeys *signkeys_load(const struct scan_config *sc, char *err, size_t errcap)
 {
 	struct signkeys *ks = xcalloc(1, sizeof(*ks));
 	size_t n = sc ? sc->n_dkim_sign : 0;
@@ -64,10 +81,8 @@ struct signkeys *signkeys_load(const struct scan_config *sc, size_t *bad, char *
 		ks->keys = xcalloc(n, sizeof(*ks->keys));
 	for (size_t i = 0; i < n; i++) {
 		const struct scan_dkim_key *k = &sc->dkim_sign[i];
-		char *pem = read_key_file(k->key, err, errcap);
-		if (!pem || !key_usable(pem, k->key, err, errcap)) {
-			free(pem);
-			*bad = i;
+		char *pem = signkeys_read(k->key, err, errcap);
+		if (!pem) {
 			signkeys_free(ks);
 			return NULL;
 		}
@@ -91,9 +106,7 @@ void signkeys_free(struct signkeys *ks)
 	for (size_t i = 0; i < ks->n; i++) {
 		free(ks->keys[i].domain);
 		free(ks->keys[i].selector);
-		if (ks->keys[i].pem)
-			OPENSSL_cleanse(ks->keys[i].pem, strlen(ks->keys[i].pem));
-		free(ks->keys[i].pem);
+		signkeys_discard(ks->keys[i].pem);
 	}
 	free(ks->keys);
 	free(ks);

@@ -22,10 +22,16 @@ struct signkeys {
 	struct signkey *keys;
 };
 
-/* Every key of sc->dkim_sign; NULL, with *bad the failing entry's index
- * and the reason in err, if one cannot be used. An empty set when there
- * are none. */
-struct signkeys *signkeys_load(const struct scan_config *sc, size_t *bad, char *err, size_t errcap);
+/* The private key file at path as text, if it holds an RSA key of at
+ * least 1024 bits (RFC 8301 3.2); NULL with the reason in err. Caller frees. */
+char *signkeys_read(const char *path, char *err, size_t errcap);
+/* Wipe and free what signkeys_read returned: the master forks the
+ * internet-facing processes after its checks, and they must not inherit
+ * a private key in freed memory. */
+void signkeys_discard(char *pem);
+/* Every key of sc->dkim_sign; NULL, with the reason in err, if one
+ * cannot be used. An empty set when there are none. */
+struct signkeys *signkeys_load(const struct scan_config *sc, char *err, size_t errcap);
 /* The key for mail from domain (any case), or NULL. */
 const struct signkey *signkeys_find(const struct signkeys *ks, const char *domain);
 void signkeys_free(struct signkeys *ks);

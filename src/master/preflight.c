@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "auth/authdb.h"
@@ -132,16 +133,17 @@ static void check_users(const struct config *c, struct config_errors *errs)
 /* scan.dkim_sign: every key must load, as the scanner will load it. */
 static void check_signing_keys(const struct config *c, struct config_errors *errs)
 {
-	char err[1024], key[64], at[4200];
-	size_t bad = 0;
-	struct signkeys *ks = signkeys_load(c->scan, &bad, err, sizeof(err));
-	if (ks) {
-		signkeys_free(ks);
-		return;
+	for (size_t i = 0; c->scan && i < c->scan->n_dkim_sign; i++) {
+		char err[1024], key[64], at[4200];
+		char *pem = signkeys_read(c->scan->dkim_sign[i].key, err, sizeof(err));
+		if (pem) {
+			signkeys_discard(pem);
+			continue;
+		}
+		snprintf(key, sizeof(key), "scan.dkim_sign[%zu].key", i);
+		where(c, c->scan->dkim_sign[i].line, key, at, sizeof(at));
+		config_errors_add(errs, "%s: %s", at, err);
 	}
-	snprintf(key, sizeof(key), "scan.dkim_sign[%zu].key", bad);
-	where(c, c->scan->dkim_sign[bad].line, key, at, sizeof(at));
-	config_errors_add(errs, "%s: %s", at, err);
 }
 
 void preflight_check(const struct config *c, struct config_errors *errs, struct config_errors *warnings)

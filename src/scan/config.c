@@ -567,6 +567,7 @@ static void load_dkim_key(struct loader *ld, struct fy_node *item, const char *i
 			  struct scan_config *sc)
 {
 	struct scan_dkim_key k = { .line = ld->user ? prev : 0 };
+	unsigned seen = 0;  /* 1 domain, 2 selector, 4 key: a bad value is reported once, as bad */
 	const char *key;
 	size_t klen;
 	int kl;
@@ -575,17 +576,18 @@ static void load_dkim_key(struct loader *ld, struct fy_node *item, const char *i
 	FOR_EACH_PAIR(ld, item, iname, prev, key, klen, kl, val) {
 		char kname[LOADER_NAME_SIZE];
 		loader_key_name(kname, sizeof(kname), iname, key, klen);
-		if (loader_text_is(key, klen, "domain"))
+		if (loader_text_is(key, klen, "domain") && (seen |= 1))
 			get_domain(ld, val, kname, kl, &k.domain);
-		else if (loader_text_is(key, klen, "selector"))
+		else if (loader_text_is(key, klen, "selector") && (seen |= 2))
 			get_domain(ld, val, kname, kl, &k.selector);  /* RFC 6376 3.1: dot-separated labels */
-		else if (loader_text_is(key, klen, "key"))
+		else if (loader_text_is(key, klen, "key") && (seen |= 4))
 			get_text(ld, val, kname, kl, &k.key, 4095);
 		else
 			loader_err(ld, kl, kname, "unknown key (domain, selector, key)");
 	}
 	if (!k.domain || !k.selector || !k.key) {
-		loader_err(ld, prev, iname, "domain, selector and key are required");
+		if (seen != 7)
+			loader_err(ld, prev, iname, "domain, selector and key are required");
 		free(k.domain);
 		free(k.selector);
 		free(k.key);
