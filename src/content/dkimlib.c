@@ -126,6 +126,18 @@ static enum dkimlib_result result_of(DKIM_SIGINFO *sig, const struct authdns *dn
 	}
 }
 
+/* The reason a signature did not pass, for the log and the header. */
+static const char *why_not(DKIM_SIGINFO *sig, enum dkimlib_result r)
+{
+	if (r == DKIMLIB_PASS)
+		return "";
+	if (r == DKIMLIB_TEMPERROR)
+		return "key lookup failed or timed out";
+	if (dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH)
+		return "body hash mismatch";
+	return dkim_sig_geterrorstr(dkim_sig_geterror(sig));
+}
+
 static void copy_name(char *out, size_t cap, const unsigned char *name)
 {
 	out[0] = '\0';
@@ -151,8 +163,7 @@ void dkimlib_verify(const char *msg, size_t len, const struct authdns *dns, stru
 			copy_name(s->domain, sizeof(s->domain), dkim_sig_getdomain(sigs[i]));
 			copy_name(s->selector, sizeof(s->selector), dkim_sig_getselector(sigs[i]));
 			s->result = result_of(sigs[i], dns);
-			if (s->result != DKIMLIB_PASS)
-				snprintf(s->why, sizeof(s->why), "%s", dkim_sig_geterrorstr(dkim_sig_geterror(sigs[i])));
+			snprintf(s->why, sizeof(s->why), "%s", why_not(sigs[i], s->result));
 		}
 	}
 	dkim_free(dkim);

@@ -137,7 +137,7 @@ def test_a_changed_body_fails_and_scores(gw, sink, keys):
     final = mwsys.send_message(gw, msg)
     assert final.code == 250, final
     ar = authentication_results(sink.wait_token("dkim-changed").data)
-    assert f"dkim=fail" in ar and f"header.d={NOPOLICY} header.s=sel1" in ar, ar
+    assert f"dkim=fail (body hash mismatch) header.d={NOPOLICY} header.s=sel1" in ar, ar
     symbols = verdict_of(gw, start, final)["symbols"]
     assert "DKIM_INVALID(3)" in symbols and "DKIM_VALID" not in symbols, symbols
 
@@ -179,7 +179,7 @@ def test_dns_down_is_a_temporary_error_never_a_refusal(gw_nodns, sink, keys):
     final = mwsys.send_message(gw_nodns, signed("dkim-nodns", SIGNED, keys))
     assert final.code == 250, final
     ar = authentication_results(sink.wait_token("dkim-nodns").data)
-    assert f"dkim=temperror" in ar and f"header.d={SIGNED}" in ar, ar
+    assert f"dkim=temperror (key lookup failed or timed out) header.d={SIGNED}" in ar, ar
     assert f"dmarc=temperror header.from={SIGNED}" in ar, ar
 
 
