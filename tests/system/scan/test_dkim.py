@@ -23,7 +23,7 @@ TRUSTED = "127.0.0.10"
 SIGNED = "signed.test"        # publishes sel1's key and p=reject
 NOPOLICY = "plain.test"       # publishes a key, no DMARC record
 REJECT = "reject.test"        # p=reject, no key
-QUARANTINE = "quar.test"      # p=quarantine
+QUARANTINE = "quar.test"      # p=quarantine, sp=reject for its subdomains
 OUR = "corp.test"             # the gateway signs for it
 
 
@@ -56,7 +56,7 @@ def dns(workdir, ports, keys):
     extra = [txt(f"sel1._domainkey.{d}", keys[d][1]) for d in (SIGNED, NOPOLICY)]
     extra += [txt(f"_dmarc.{SIGNED}", "v=DMARC1; p=reject"),
               txt(f"_dmarc.{REJECT}", "v=DMARC1; p=reject"),
-              txt(f"_dmarc.{QUARANTINE}", "v=DMARC1; p=quarantine")]
+              txt(f"_dmarc.{QUARANTINE}", "v=DMARC1; p=quarantine; sp=reject")]
     server = DnsServer(workdir, ports.get(), extra)
     server.start()
     yield server
@@ -173,6 +173,19 @@ def test_dmarc_quarantine_policy_adds_the_checks_points(gw_scoring):
     final = mwsys.send_message(gw_scoring, message("dmarc-quar", QUARANTINE))
     assert final.code == 250, final
     assert "DMARC_QUAR(7)" in verdict_of(gw_scoring, start, final)["symbols"]
+
+
+def test_a_subdomain_without_a_record_gets_its_organizational_domains_sp(gw_scoring, sink, dns):
+    """RFC 7489 6.6.3: no _dmarc.sub.quar.test, so quar.test's record, and
+    its sp= for subdomains."""
+    start = gw_scoring.mark()
+    final = mwsys.send_message(gw_scoring, message("dmarc-sub", f"sub.{QUARANTINE}"))
+    assert final.code == 250, final
+    assert "DMARC_REJECT(7)" in verdict_of(gw_scoring, start, final)["symbols"]
+    ar = authentication_results(sink.wait_token("dmarc-sub").data)
+    assert f"dmarc=fail (p=reject) header.from=sub.{QUARANTINE}" in ar, ar
+    log = open(dns.log).read()
+    assert f"query[TXT] _dmarc.sub.{QUARANTINE} " in log and f"query[TXT] _dmarc.{QUARANTINE} " in log
 
 
 def test_dns_down_is_a_temporary_error_never_a_refusal(gw_nodns, sink, keys):
