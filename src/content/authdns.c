@@ -40,7 +40,7 @@ bool authdns_tag(const char *list, size_t len, const char *tag, char *out, size_
 		for (size_t k = value; k < end; k++) {
 			if (is_wsp(list[k]))
 				continue;
-			if (o + 1 >= cap)
+			if (o + 1 >= cap || list[k] == '\0')  /* a NUL would cut the name short */
 				return false;
 			out[o++] = list[k];
 		}

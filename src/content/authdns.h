@@ -70,7 +70,7 @@ const struct authdns_record *authdns_find(const struct authdns *a, const char *n
 
 /* The value of tag in a DKIM-style tag list (RFC 6376 3.2: "a=x; b=y",
  * white space anywhere around tags) into out without white space; false
- * if it is missing, empty or does not fit. */
+ * if it is missing, empty, holds a NUL byte or does not fit. */
 bool authdns_tag(const char *list, size_t len, const char *tag, char *out, size_t cap);
 
 /* The domain of the header section's From address, lower case, into out:

@@ -43,6 +43,7 @@ Test(authdns, tags_are_read_with_white_space_anywhere)
 	cr_assert_not(authdns_tag("d=; s=x", 7, "d", out, sizeof(out)), "empty");
 	cr_assert_not(authdns_tag("d=abcdef", 8, "d", out, 4), "does not fit");
 	cr_assert_not(authdns_tag("bd=x", 4, "d", out, sizeof(out)), "another tag's suffix");
+	cr_assert_not(authdns_tag("d=\0example.org", 15, "d", out, sizeof(out)), "a NUL byte (found by fuzz_authdns)");
 }
 
 Test(authdns, names_that_could_break_a_query_or_a_header_are_refused)
