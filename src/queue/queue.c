@@ -406,6 +406,20 @@ static void commit_start(struct queue *q, struct incoming *in)
 	offload_run(q->committers, commit_run, commit_done, in);
 }
 
+/* The scanner's header lines (a DKIM signature) were made over the
+ * message as it returned it: quarantine keeps the original instead of a
+ * rewrite, and a subject prefix changes a signed field. Then they would
+ * not match what is delivered, and are left out (logged). */
+static bool scanner_headers_void(const struct incoming *in, enum verdict_action a, const struct scan_direction *dir)
+{
+	const char *why = a == VERDICT_QUARANTINE && in->rewrite_fd >= 0 ? "quarantine keeps the original message"
+			  : a == VERDICT_TAG && dir->subject_prefix ? "the subject prefix changes the message"
+								    : NULL;
+	if (why)
+		log_event(LOG_INFO, "scanner_headers_dropped", "queue_id", in->env.id, "msg", why, NULL);
+	return why != NULL;
+}
+
 /* The verdict on a complete message (SCAN-2 store-and-forward), from
  * every symbol found: refuse, discard, or commit — into quarantine/, or
  * into queue/ with the headers and subject prefix recorded for delivery.
@@ -444,7 +458,7 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	verdict_summary(v, summary, sizeof(summary));
 	struct verdict_auth auth = { in->env.client, e->iprev, e->ptr, e->spf, e->spf_domain, scanned };
 	verdict_headers(v, q->config->hostname, &auth, dir->tag, headers, sizeof(headers) - IPC_SCAN_HEADERS_MAX);
-	if (extra_headers)
+	if (extra_headers && !(scanned && scanner_headers_void(in, a, dir)))
 		snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers), "%s", extra_headers);
 	in->env.verdict = xstrdup(summary);
 	in->env.add_headers = xstrdup(headers);

@@ -214,6 +214,26 @@ def test_outbound_mail_is_signed_and_an_independent_verifier_accepts_it(gw, sink
     assert not dkim.verify(data.replace(b"Hello", b"HELLO"), dnsfunc=dnsfunc)
 
 
+@pytest.fixture(scope="module")
+def gw_tagging(make_gateway, dns, sink, keys):
+    """Signs corp.test, and tags outbound GTUBE mail with a subject prefix."""
+    cfg = scan_config(dns.servers, "refuse", keys)
+    cfg["outbound"] = {"checks": {"gtube": {"action": "score", "points": 10}}, "tag": 5, "subject_prefix": "[SPAM]"}
+    return make_gateway(sink=sink, scan=cfg)
+
+
+def test_a_subject_prefix_would_break_the_signature_so_it_is_left_out(gw_tagging, sink):
+    start = gw_tagging.mark()
+    gtube = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n"
+    final = mwsys.send_message(gw_tagging, message("dkim-tagged", OUR, body=gtube), source=TRUSTED)
+    assert final.code == 250, final
+    data = sink.wait_token("dkim-tagged").data
+    assert b"Subject: [SPAM] dkim-tagged" in data
+    assert b"DKIM-Signature" not in data
+    gw_tagging.wait_event(start=start, proc="queue", event="scanner_headers_dropped",
+                          queue_id=mwsys.queue_id(final))
+
+
 def test_inbound_mail_is_not_signed(gw, sink):
     final = mwsys.send_message(gw, message("dkim-in-unsigned", OUR))
     assert final.code == 250, final
