@@ -96,11 +96,7 @@ static void plan_signatures(struct authdns *a, const char *hdr, size_t len)
 {
 	size_t seen = 0;
 	for (size_t i = 0; i < len && seen < AUTHDNS_SIGNATURES_MAX;) {
-		size_t end = i;
-		do {  /* the field: its line and the continuation lines */
-			const char *nl = memchr(hdr + end, '\n', len - end);
-			end = nl ? (size_t)(nl - hdr) + 1 : len;
-		} while (end < len && (hdr[end] == ' ' || hdr[end] == '\t'));
+		size_t end = i + content_field_len(hdr, len, i);
 		size_t voff;
 		if (content_field_is(hdr + i, end - i, "DKIM-Signature", &voff)) {
 			plan_signature(a, hdr + i + voff, end - i - voff);

@@ -115,6 +115,9 @@ bool content_field_is(const char *line, size_t llen, const char *name, size_t *v
 /* Is the line at line[0..len) an mbox separator ("From " sender and an
  * asctime date), not just a body line that starts with "From "? */
 bool content_mbox_separator(const char *line, size_t len);
+/* The length of the header field at hdr[pos..len): its line and its
+ * continuation lines (RFC 5322 2.2.3), line breaks included. */
+size_t content_field_len(const char *hdr, size_t len, size_t pos);
 /* Copy msg[0..len) to out (room for len bytes) without the header fields
  * for which drop(field, field_len, arg) is true; a field is its first line
  * and its continuation lines, field_len counts them all. The body is

@@ -81,11 +81,7 @@ static DKIM_STAT feed(DKIM *dkim, const char *msg, size_t len)
 {
 	size_t hend = content_header_end(msg, len);
 	for (size_t i = 0; i < hend;) {
-		size_t end = i;
-		do {
-			const char *nl = memchr(msg + end, '\n', hend - end);
-			end = nl ? (size_t)(nl - msg) + 1 : hend;
-		} while (end < hend && (msg[end] == ' ' || msg[end] == '\t'));
+		size_t end = i + content_field_len(msg, hend, i);
 		size_t flen = end - i;
 		while (flen > 0 && (msg[i + flen - 1] == '\n' || msg[i + flen - 1] == '\r'))
 			flen--;
