@@ -10,7 +10,7 @@ packages=(
   libevent-dev libssl-dev libfyaml-dev libc-ares-dev libcrypt-dev
   libcriterion-dev libspf2-dev libsqlite3-dev libgmime-3.0-dev libpcre2-dev libhyperscan-dev
   python3-pytest python3-aiosmtpd python3-cryptography swaks openssl testssl.sh dnsmasq-base
-  libfaketime
+  libfaketime libopendkim-dev libopendmarc-dev publicsuffix python3-dkim
 )
 
 missing=()

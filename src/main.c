@@ -16,6 +16,7 @@
 #include "config/check.h"
 #include "config/config.h"
 #include "ctl/queuectl.h"
+#include "ctl/dkimkeygen.h"
 #include "ctl/learncmd.h"
 #include "ctl/scancmd.h"
 #include "master/master.h"
@@ -189,6 +190,7 @@ static const struct subcommand subcommands[] = {
 	{ "version", cmd_version, "version   print the version" },
 	{ "learn", learncmd_main, "learn [-c FILE] --spam|--ham|--forget MESSAGE|MBOX|DIRECTORY...   train Bayes" },
 	{ "scan", scancmd_main, "scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] MESSAGE...   content checks on saved messages" },
+	{ "dkim-keygen", dkimkeygen_main, "dkim-keygen DOMAIN SELECTOR [--bits N] [--out FILE]   make a DKIM signing key, print its DNS record" },
 	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete|digest ...   held messages" },
 };
 

@@ -62,6 +62,32 @@ const struct mime_message *content_job_mime(struct content_job *job, const char 
 struct uri_list;
 const struct uri_list *content_job_uris(struct content_job *job, const char *msg, size_t len);
 
+/* The DKIM and DMARC records fetched for the message (content/authdns.h),
+ * or NULL when none were (`mailwarden scan`). */
+struct authdns;
+const struct authdns *content_job_authdns(const struct content_job *job);
+/* The message's DKIM signatures verified, once per message for every
+ * check that asks; NULL when no records were fetched. */
+struct dkimlib_verdict;
+const struct dkimlib_verdict *content_job_dkim(struct content_job *job, const char *msg, size_t len);
+/* scan.dkim_sign's signing keys (content/signkeys.h), or NULL. */
+struct signkeys;
+const struct signkeys *content_job_dkim_keys(const struct content_job *job);
+
+/* One RFC 8601 result of the running check ("dkim=pass header.d=x"),
+ * for the Authentication-Results field the queue writes: no ';', else as
+ * ipc_auth_results_ok (ipc/txn.h) accepts; dropped if it is not or does
+ * not fit. */
+void content_auth_result(struct content_job *job, const char *result);
+/* Header lines to add at delivery (CRLF-terminated fields), after those
+ * of earlier checks; false, nothing added, if they do not fit. */
+bool content_add_headers(struct content_job *job, const char *fields);
+/* The running check's configured points (hundredths). */
+int content_check_points(const struct content_job *job);
+/* A symbol that only informs (DKIM_VALID, DMARC_PASS): points as given,
+ * never a refusal, whatever the check's policy. */
+void content_symbol(struct content_job *job, const char *symbol, int points, const char *detail);
+
 /* A hit of the running check: symbol (upper case) and points in
  * hundredths (verdict/points.h; < 0: the check's configured points). */
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail);
@@ -89,6 +115,9 @@ bool content_field_is(const char *line, size_t llen, const char *name, size_t *v
 /* Is the line at line[0..len) an mbox separator ("From " sender and an
  * asctime date), not just a body line that starts with "From "? */
 bool content_mbox_separator(const char *line, size_t len);
+/* The length of the header field at hdr[pos..len): its line and its
+ * continuation lines (RFC 5322 2.2.3), line breaks included. */
+size_t content_field_len(const char *hdr, size_t len, size_t pos);
 /* Copy msg[0..len) to out (room for len bytes) without the header fields
  * for which drop(field, field_len, arg) is true; a field is its first line
  * and its continuation lines, field_len counts them all. The body is

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+extern const struct content_check content_check_dkim;
+extern const struct content_check content_check_dmarc;
 extern const struct content_check content_check_headers;
 extern const struct content_check content_check_verdict_headers;
 extern const struct content_check content_check_from_binding;
@@ -12,8 +14,13 @@ extern const struct content_check content_check_mime;
 extern const struct content_check content_check_gtube;
 extern const struct content_check content_check_rules;
 extern const struct content_check content_check_bayes;
+extern const struct content_check content_check_dkim_sign;
 
+/* DKIM and DMARC first, on the message as received; signing last, over
+ * the message as the others leave it. */
 const struct content_check *const content_checks[] = {
+	&content_check_dkim,
+	&content_check_dmarc,
 	&content_check_headers,
 	&content_check_verdict_headers,
 	&content_check_from_binding,
@@ -21,6 +28,7 @@ const struct content_check *const content_checks[] = {
 	&content_check_gtube,
 	&content_check_rules,
 	&content_check_bayes,
+	&content_check_dkim_sign,
 };
 
 const size_t content_n_checks = sizeof(content_checks) / sizeof(content_checks[0]);

@@ -62,6 +62,14 @@ bool content_header_find(const char *hdr, size_t len, const char *name, const ch
 	return false;
 }
 
+size_t content_field_len(const char *hdr, size_t len, size_t pos)
+{
+	size_t flen = line_len(hdr, pos, len);
+	while (pos + flen < len && (hdr[pos + flen] == ' ' || hdr[pos + flen] == '\t'))
+		flen += line_len(hdr, pos + flen, len);
+	return flen;
+}
+
 size_t content_header_remove(const char *msg, size_t len, bool (*drop)(const char *field, size_t flen, void *arg),
 			     void *arg, char *out)
 {
@@ -71,8 +79,7 @@ size_t content_header_remove(const char *msg, size_t len, bool (*drop)(const cha
 		size_t flen = line_len(msg, pos, hlen);
 		if (flen == 1 || (flen == 2 && msg[pos] == '\r'))
 			break;  /* the empty line: the body follows */
-		while (pos + flen < hlen && (msg[pos + flen] == ' ' || msg[pos + flen] == '\t'))
-			flen += line_len(msg, pos + flen, hlen);
+		flen = content_field_len(msg, hlen, pos);
 		if (!drop(msg + pos, flen, arg)) {
 			memcpy(out + used, msg + pos, flen);
 			used += flen;
@@ -111,9 +118,7 @@ char *content_header_unfold(const char *hdr, size_t len, const char *name, size_
 		line = line_len(hdr, pos, len);
 		if (!content_field_is(hdr + pos, line, name, &voff))
 			continue;
-		size_t end = pos + line;
-		while (end < len && (hdr[end] == ' ' || hdr[end] == '\t'))
-			end += line_len(hdr, end, len);
+		size_t end = pos + content_field_len(hdr, len, pos);
 		char *out = xmalloc(end - pos - voff + 1);
 		size_t olen = 0;
 		unfold_into(out, &olen, hdr + pos + voff, end - pos - voff);

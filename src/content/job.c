@@ -15,6 +15,15 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
+static void add_symbol(struct ipc_scan_result *r, const char *symbol, int points)
+{
+	if (r->n_symbols >= IPC_SYMBOLS_MAX)
+		return;
+	struct ipc_symbol *s = &r->symbols[r->n_symbols++];
+	snprintf(s->name, sizeof(s->name), "%s", symbol);
+	s->points = points;
+}
+
 const struct ipc_scan_request *content_job_envelope(const struct content_job *job)
 {
 	return &job->req;
@@ -69,6 +78,68 @@ static void views_drop(struct content_job *job)
 	job->uris_found = false;
 }
 
+const struct authdns *content_job_authdns(const struct content_job *job)
+{
+	return job->authdns;
+}
+
+const struct signkeys *content_job_dkim_keys(const struct content_job *job)
+{
+	return job->dkim_keys;
+}
+
+const struct dkimlib_verdict *content_job_dkim(struct content_job *job, const char *msg, size_t len)
+{
+	if (!job->authdns)
+		return NULL;
+	if (!job->dkim_verified) {
+		dkimlib_verify(msg, len, job->authdns, &job->dkim);
+		job->dkim_verified = true;
+	}
+	return &job->dkim;
+}
+
+void content_auth_result(struct content_job *job, const char *result)
+{
+	char *out = job->result.auth_results;
+	size_t used = strlen(out), n = strlen(result), cap = sizeof(job->result.auth_results);
+	if (n == 0 || strchr(result, ';') || !ipc_auth_results_ok(result) || used + n + 2 >= cap)
+		return;
+	snprintf(out + used, cap - used, "%s%s", used ? "; " : "", result);
+}
+
+bool content_add_headers(struct content_job *job, const char *fields)
+{
+	char *out = job->result.headers;
+	size_t used = strlen(out), n = strlen(fields);
+	if (used + n >= sizeof(job->result.headers))
+		return false;
+	memcpy(out + used, fields, n + 1);
+	return true;
+}
+
+/* Log a hit of the running check and tell job->on_hit. */
+static void report(struct content_job *job, const char *symbol, int points, bool refuse, const char *detail)
+{
+	const char *check = content_checks[job->check]->name;
+	/* log_event writes each line at once: safe from a worker thread. */
+	log_event(LOG_INFO, "content_hit", "queue_id", job->req.queue_id, "check", check, "symbol", symbol, "action",
+		  refuse ? "refuse" : "score", "auth", job->req.auth[0] ? job->req.auth : "-", "detail", detail, NULL);
+	if (job->on_hit)
+		job->on_hit(job->on_hit_arg, check, symbol, points, refuse, detail);
+}
+
+int content_check_points(const struct content_job *job)
+{
+	return job->dir->content[job->check].points;
+}
+
+void content_symbol(struct content_job *job, const char *symbol, int points, const char *detail)
+{
+	report(job, symbol, points, false, detail);
+	add_symbol(&job->result, symbol, points);
+}
+
 void content_hit(struct content_job *job, const char *symbol, int points, const char *detail)
 {
 	content_hit_points(job, symbol, points >= 0 ? points : job->dir->content[job->check].points, detail);
@@ -80,24 +151,13 @@ void content_hit_points(struct content_job *job, const char *symbol, int scored,
 	const struct scan_check_policy *pol = &job->dir->content[job->check];
 	struct ipc_scan_result *r = &job->result;
 	bool refuse = pol->action == SCAN_CHECK_REFUSE;
-	/* log_event writes each line at once: safe from a worker thread. */
-	log_event(LOG_INFO, "content_hit", "queue_id", job->req.queue_id, "check", chk->name, "symbol", symbol,
-		  "action", refuse ? "refuse" : "score", "auth", job->req.auth[0] ? job->req.auth : "-", "detail",
-		  detail, NULL);
-	if (job->on_hit)
-		job->on_hit(job->on_hit_arg, chk->name, symbol, scored, refuse, detail);
-	if (refuse) {
-		if (!r->refused) {
-			r->refused = true;
-			snprintf(r->reply, sizeof(r->reply), "%s", pol->reply ? pol->reply : chk->default_reply);
-		}
-		return;
+	report(job, symbol, scored, refuse, detail);
+	if (!refuse) {
+		add_symbol(r, symbol, scored);
+	} else if (!r->refused) {
+		r->refused = true;
+		snprintf(r->reply, sizeof(r->reply), "%s", pol->reply ? pol->reply : chk->default_reply);
 	}
-	if (r->n_symbols >= IPC_SYMBOLS_MAX)
-		return;
-	struct ipc_symbol *s = &r->symbols[r->n_symbols++];
-	snprintf(s->name, sizeof(s->name), "%s", symbol);
-	s->points = scored;
 }
 
 bool content_replace(struct content_job *job, const char *msg, size_t len)

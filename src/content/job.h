@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "content/authdns.h"
+#include "content/dkimlib.h"
 #include "content/mime.h"
 #include "content/uri.h"
 #include "ipc/txn.h"
@@ -21,6 +23,7 @@ struct rule_set;
 struct bayes_model;
 struct config;
 struct scan_direction;
+struct signkeys;
 
 struct content_job {
 	/* Set by the caller before content_job_run(). */
@@ -29,6 +32,10 @@ struct content_job {
 	const struct rule_set *rules;      /* scan.rules (content/rules.h); NULL: none */
 	const struct bayes_model *bayes;   /* state_dir/bayes.db as learnt (content/bayes.h); NULL: none */
 	const struct scan_direction *dir;  /* whose checks and policy apply */
+	/* The DNS records DKIM and DMARC need, fetched before the run; NULL:
+	 * none fetched (the dkim and dmarc checks then stay silent). */
+	const struct authdns *authdns;
+	const struct signkeys *dkim_keys;  /* scan.dkim_sign's keys (content/signkeys.h); NULL: none */
 	struct ipc_scan_request req;       /* envelope, login, smtpd's symbols; req.size = the message's */
 	/* Optional: told of every hit (check, symbol, points as scored in
 	 * hundredths, whether the check's policy refuses, the check's detail). */
@@ -46,6 +53,8 @@ struct content_job {
 	bool mime_parsed;
 	struct uri_list uris;              /* of the MIME view, when uris_found */
 	bool uris_found;
+	struct dkimlib_verdict dkim;       /* of the message as received, when dkim_verified */
+	bool dkim_verified;
 };
 
 /* Run every check the policy switches on over msg[0..len); a check after

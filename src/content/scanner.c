@@ -20,10 +20,14 @@
 
 #include "auth/authdb.h"
 #include "config/config.h"
+#include "content/authdns.h"
 #include "content/bayes.h"
 #include "content/check.h"
+#include "content/dmarclib.h"
 #include "content/job.h"
 #include "content/rules.h"
+#include "content/signkeys.h"
+#include "dns/dns.h"
 #include "ipc/channel.h"
 #include "ipc/child_fds.h"
 #include "ipc/ctl.h"
@@ -47,6 +51,7 @@ struct scan_task {
 	const char *error;            /* the message could not be read */
 	int rewrite_fd;               /* job.rewrite, sealed for the queue; -1: none */
 	struct content_job job;
+	struct authdns authdns;       /* DKIM keys and DMARC records, fetched before the checks */
 };
 
 struct scanner {
@@ -59,6 +64,8 @@ struct scanner {
 	const struct auth_db *senders;  /* the sender-login table (scanner_prepare) */
 	const struct rule_set *rules;   /* scan.rules (scanner_prepare) */
 	const struct bayes_model *bayes;  /* state_dir/bayes.db (scanner_prepare) */
+	const struct signkeys *signkeys;  /* scan.dkim_sign (scanner_prepare) */
+	struct dns *dns;                /* for DKIM and DMARC records; NULL: none (temperror) */
 	/* The policy when the configuration has no scan: section: every
 	 * check at its default, so REL-3's from_binding still refuses. */
 	struct scan_direction defaults;
@@ -73,6 +80,10 @@ static struct auth_db *prepared_senders;
 static const struct rule_set *inherited_rules;
 /* state_dir/bayes.db, read whole before the chroot; NULL: not trained. */
 static struct bayes_model *prepared_bayes;
+/* scan.dkim_sign's keys, read before the chroot. */
+static struct signkeys *prepared_signkeys;
+/* /etc/resolv.conf's servers, read before the chroot ("": none). */
+static char prepared_resolvers[1024];
 
 /* --- worker threads ---------------------------------------------------------- */
 
@@ -179,6 +190,42 @@ static void task_done(void *arg)
 	maybe_stop(s);
 }
 
+/* The records are in (or failed): on to the workers. */
+static void records_fetched(void *arg)
+{
+	struct scan_task *t = arg;
+	t->job.authdns = &t->authdns;
+	offload_run(t->s->workers, task_run, task_done, t);
+}
+
+/* Is check name on in the job's policy? */
+static bool check_on(const struct content_job *job, const char *name)
+{
+	int i = content_check_index(name, strlen(name));
+	return i >= 0 && job->dir->content[i].action != SCAN_CHECK_OFF;
+}
+
+/* DKIM and DMARC need DNS records, which the checks may not fetch
+ * themselves (check.h): the main thread reads the header section (a
+ * bounded read of the sealed view), looks the names up on the loop and
+ * hands the message to the workers when all have answered. */
+static void fetch_records(struct scan_task *t)
+{
+	bool dmarc = check_on(&t->job, "dmarc");
+	if (!dmarc && !check_on(&t->job, "dkim")) {
+		offload_run(t->s->workers, task_run, task_done, t);
+		return;
+	}
+	size_t want = t->job.req.size < AUTHDNS_HEADER_MAX ? (size_t)t->job.req.size : AUTHDNS_HEADER_MAX;
+	char *head = xmalloc(want + 1);
+	ssize_t got = pread(t->fd, head, want, 0);
+	size_t len = got > 0 ? (size_t)got : 0;
+	/* dmarc needs the DKIM results, so its keys too */
+	authdns_plan(&t->authdns, head, content_header_end(head, len), true, dmarc, dmarclib_org_domain);
+	free(head);
+	authdns_fetch(&t->authdns, t->s->dns, records_fetched, t);
+}
+
 static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
 {
 	struct scanner *s = arg;
@@ -202,8 +249,9 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	job->rules = s->rules;
 	job->bayes = s->bayes;
 	job->dir = !sc ? &s->defaults : job->req.outbound ? &sc->outbound : &sc->inbound;
+	job->dkim_keys = s->signkeys;
 	s->in_flight++;
-	offload_run(s->workers, task_run, task_done, t);
+	fetch_records(t);
 }
 
 static void on_queue_closed(struct channel *ch, const char *why, void *arg)
@@ -287,6 +335,34 @@ static void prepare_fast_rules(const struct config *c, struct rule_set *rs)
 		  log_u64(pcre), "databases", log_u64(dbs), "cached", log_u64(cached), NULL);
 }
 
+/* scan.dkim_sign's private keys, before the chroot; the master's
+ * preflight has checked that they load. */
+static bool load_signing_keys(const struct config *c)
+{
+	char err[512];
+	prepared_signkeys = signkeys_load(c->scan, err, sizeof(err));
+	if (!prepared_signkeys) {
+		log_event(LOG_ERR, "config_error", "key", "scan.dkim_sign", "msg", err, NULL);
+		return false;
+	}
+	return true;
+}
+
+/* The resolver of the DKIM and DMARC lookups: scan.dns_servers, else the
+ * gateway's dns.servers, else the system's (as smtpd's checks do). */
+static struct dns *records_resolver(struct event_base *base, const struct config *c)
+{
+	if (!c->scan)
+		return NULL;
+	const char *servers = c->scan->dns_servers ? c->scan->dns_servers
+			      : c->dns.servers       ? c->dns.servers
+			      : prepared_resolvers[0] ? prepared_resolvers : NULL;
+	struct dns *d = dns_new(base, servers, c->scan->dns_timeout_ms, 2);
+	if (!d)
+		log_event(LOG_ERR, "scan_dns_error", "msg", "no resolver: DKIM and DMARC answer temperror", NULL);
+	return d;
+}
+
 /* The sender-login table comes from the file, read here in the scanner's
  * own child before its privilege drop, not from the master's smtpd
  * assets (inherited through fork, like smtpd's): those hold the password
@@ -312,7 +388,14 @@ bool scanner_prepare(const struct config *c)
 		/* Our copy of the master's set (fork): its databases are ours. */
 		prepare_fast_rules(c, (struct rule_set *)inherited_rules);
 	}
-	return load_bayes(c);
+	if (!load_bayes(c) || !load_signing_keys(c))
+		return false;
+	if (!dmarclib_prepare(DMARCLIB_SUFFIX_FILE))
+		log_event(LOG_WARNING, "dmarc_suffixes", "file", DMARCLIB_SUFFIX_FILE, "msg",
+			  "public suffix list not read: organizational domains are the last two labels", NULL);
+	if (c->scan && !c->scan->dns_servers && !c->dns.servers)
+		dns_system_servers(prepared_resolvers, sizeof(prepared_resolvers));
+	return true;
 }
 
 void scanner_rules_use(const struct rule_set *rs)
@@ -322,11 +405,14 @@ void scanner_rules_use(const struct rule_set *rs)
 
 int scanner_main(const struct config *c, const struct child_fds *fds)
 {
-	struct scanner s = { .config = c, .senders = prepared_senders, .rules = inherited_rules, .bayes = prepared_bayes };
+	struct scanner s = { .config = c, .senders = prepared_senders, .rules = inherited_rules, .bayes = prepared_bayes,
+			     .signkeys = prepared_signkeys };
 	scan_direction_defaults(&s.defaults);
 	s.base = event_base_new();
-	if (s.base)
+	if (s.base) {
 		s.workers = offload_new(s.base, SCAN_WORKERS);
+		s.dns = records_resolver(s.base, c);
+	}
 	if (!s.base || !s.workers) {
 		log_event(LOG_ERR, "scanner_error", "msg", "event loop or worker threads could not be started", NULL);
 		return 1;
@@ -340,7 +426,11 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	log_event(LOG_INFO, "ready", "workers", log_u64(SCAN_WORKERS), NULL);
 	event_base_dispatch(s.base);
 	/* At exit (issue 18 item 12): the workers finish the messages in
-	 * hand and are joined; the answers still due go out if they can. */
+	 * hand and are joined; the answers still due go out if they can.
+	 * Lookups still open end first (temperror), so their messages reach
+	 * the workers before these stop. */
+	if (s.dns)
+		dns_free(s.dns);
 	offload_free(s.workers);
 	if (s.queue)
 		channel_free(s.queue);
@@ -354,5 +444,7 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	/* inherited_rules is the master's (our copy goes with the process). */
 	bayes_model_free(prepared_bayes);
 	prepared_bayes = NULL;
+	signkeys_free(prepared_signkeys);
+	prepared_signkeys = NULL;
 	return 0;
 }

@@ -403,3 +403,26 @@ void dns_query_ptr(struct dns *d, const struct sockaddr *sa, dns_text_cb cb, voi
 	q->in_call = false;
 	rearm_timer(d);
 }
+
+void dns_system_servers(char *out, size_t cap)
+{
+	out[0] = '\0';
+	FILE *f = fopen("/etc/resolv.conf", "re");
+	if (!f)
+		return;
+	char line[512];
+	size_t used = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char addr[128];
+		if (sscanf(line, " nameserver %127s", addr) != 1)
+			continue;
+		bool v6 = strchr(addr, ':') != NULL;
+		int n = snprintf(out + used, cap - used, "%s%s%s%s", used ? "," : "", v6 ? "[" : "", addr, v6 ? "]" : "");
+		if (n < 0 || (size_t)n >= cap - used) {
+			out[used] = '\0';
+			break;
+		}
+		used += (size_t)n;
+	}
+	fclose(f);
+}

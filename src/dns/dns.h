@@ -33,6 +33,10 @@ struct dns_mx {
 	char host[256];
 };
 
+/* The "nameserver" lines of /etc/resolv.conf as "a,[b],c" for dns_new,
+ * "" if there are none: read before a chroot hides the file. */
+void dns_system_servers(char *out, size_t cap);
+
 /* servers NULL: the system's resolver configuration. timeout_ms per try. */
 struct dns *dns_new(struct event_base *base, const char *servers, unsigned timeout_ms, unsigned tries);
 /* Every query still pending gets its callback, DNS_TEMPFAIL, before this

@@ -31,6 +31,21 @@ static bool token_ok(const char *s)
 	return true;
 }
 
+bool ipc_auth_results_ok(const char *s)
+{
+	bool in_comment = false;
+	for (; *s; s++) {
+		if (*s < ' ' || *s > '~' || *s == '\\' || *s == '"')
+			return false;
+		if (*s == '(' || *s == ')') {
+			if (in_comment != (*s == ')'))
+				return false;
+			in_comment = *s == '(';
+		}
+	}
+	return !in_comment;
+}
+
 static void put_symbols(struct ipc_msg *m, const struct ipc_symbol *s, uint32_t n)
 {
 	if (n > IPC_SYMBOLS_MAX)
@@ -97,6 +112,8 @@ void ipc_scan_request_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc
 	ipc_put_str(m, r->helo);
 	ipc_put_str(m, r->sender);
 	ipc_put_str(m, r->auth);
+	ipc_put_str(m, r->spf);
+	ipc_put_str(m, r->spf_domain);
 	ipc_put_u32(m, r->n_rcpts);
 	uint32_t listed = r->n_listed < IPC_SCAN_RCPTS_MAX ? r->n_listed : IPC_SCAN_RCPTS_MAX;
 	ipc_put_u32(m, listed);
@@ -115,6 +132,8 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
 	ipc_get_str(m, r->helo, sizeof(r->helo));
 	ipc_get_str(m, r->sender, sizeof(r->sender));
 	ipc_get_str(m, r->auth, sizeof(r->auth));
+	ipc_get_str(m, r->spf, sizeof(r->spf));
+	ipc_get_str(m, r->spf_domain, sizeof(r->spf_domain));
 	r->n_rcpts = ipc_get_u32(m);
 	r->n_listed = ipc_get_u32(m);
 	if (m->bad || r->n_listed > IPC_SCAN_RCPTS_MAX || r->n_listed > r->n_rcpts)
@@ -123,7 +142,7 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
 		ipc_get_str(m, r->rcpts[i], sizeof(r->rcpts[i]));
 	r->outbound = flags & EOM_F_OUTBOUND;
 	return get_symbols(m, r->symbols, &r->n_symbols) && ipc_get_end(m) && !(flags & ~EOM_F_OUTBOUND) &&
-	       token_ok(r->queue_id);
+	       token_ok(r->queue_id) && token_ok(r->spf) && token_ok(r->spf_domain);
 }
 
 static bool reply_ok(const char *s)
@@ -143,6 +162,7 @@ void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_
 	ipc_put_u32(m, r->refused ? 1 : 0);
 	ipc_put_str(m, r->refused ? r->reply : "");
 	ipc_put_str(m, r->headers);
+	ipc_put_str(m, r->auth_results);
 	ipc_put_u32(m, r->rewritten ? 1 : 0);
 	ipc_put_u64(m, r->rewritten ? r->rewritten_size : 0);
 }
@@ -155,13 +175,14 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	uint32_t refused = ipc_get_u32(m);
 	ipc_get_str(m, r->reply, sizeof(r->reply));
 	ipc_get_str(m, r->headers, sizeof(r->headers));
+	ipc_get_str(m, r->auth_results, sizeof(r->auth_results));
 	uint32_t rewritten = ipc_get_u32(m);
 	r->rewritten_size = ipc_get_u64(m);
 	r->refused = refused == 1;
 	r->rewritten = rewritten == 1;
 	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
 	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers)) &&
-	       rewritten <= 1 && (r->rewritten || r->rewritten_size == 0);
+	       ipc_auth_results_ok(r->auth_results) && rewritten <= 1 && (r->rewritten || r->rewritten_size == 0);
 }
 
 void ipc_txn_begin_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_txn_begin *b)

@@ -56,6 +56,7 @@ struct ipc_scan_request {
 	 * them (DMARC: the sender; header binding: the login; Bayes: the
 	 * symbols). Recipients: their number, and the first few. */
 	char client[64], helo[256], sender[IPC_ADDRESS_MAX], auth[256];
+	char spf[16], spf_domain[256];  /* smtpd's SPF result, for DMARC (tokens, "" = not checked) */
 	uint32_t n_rcpts, n_listed;
 	char rcpts[IPC_SCAN_RCPTS_MAX][IPC_ADDRESS_MAX];
 	uint32_t n_symbols;
@@ -66,6 +67,8 @@ void ipc_scan_request_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc
 bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r);
 
 #define IPC_SCAN_HEADERS_MAX 2048
+/* The scanner's results for Authentication-Results (DKIM, DMARC). */
+#define IPC_SCAN_AUTH_MAX 1024
 
 /* How much a rewritten message may grow over the one that was scanned
  * (room for a notice that replaces a stripped part, SCAN-8). */
@@ -81,6 +84,12 @@ struct ipc_scan_result {
 	bool refused;               /* a check whose policy is refuse hit */
 	char reply[512];            /* its reply, when refused */
 	char headers[IPC_SCAN_HEADERS_MAX + 1];  /* header lines to add, CRLF-terminated, or "" */
+	/* RFC 8601 results the scanner checked, "method=result prop=value"
+	 * each, separated by ";" ("dkim=pass header.d=example.org; dmarc=pass
+	 * header.from=example.org"), or "": printable ASCII, no line breaks and
+	 * no comment characters but the "(p=...)" the encoder writes; the
+	 * queue folds them into its one Authentication-Results field. */
+	char auth_results[IPC_SCAN_AUTH_MAX + 1];
 	bool rewritten;
 	uint64_t rewritten_size;
 };
@@ -121,6 +130,12 @@ bool ipc_txn_empty_decode(struct ipc_msg *m);
  * descriptor, or none when it is not configured). */
 void ipc_scan_file_encode(struct ipc_msg *m, uint32_t index, uint32_t total);
 bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total);
+
+/* ipc_scan_result.auth_results as the decoder accepts it: printable
+ * ASCII and spaces; parentheses only as comments without nesting, no
+ * quotes or backslashes, so nothing in it can end the header field or
+ * open a comment that swallows the rest. */
+bool ipc_auth_results_ok(const char *s);
 
 /* A symbol name as the verdict accepts it. */
 bool ipc_symbol_name_ok(const char *s);

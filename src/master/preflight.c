@@ -6,11 +6,13 @@
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "auth/authdb.h"
 #include "content/rules.h"
+#include "content/signkeys.h"
 #include "scan/data.h"
 #include "scan/policy.h"
 #include "tls/tls.h"
@@ -136,6 +138,22 @@ static void check_users(const struct config *c, struct config_errors *errs)
 	}
 }
 
+/* scan.dkim_sign: every key must load, as the scanner will load it. */
+static void check_signing_keys(const struct config *c, struct config_errors *errs)
+{
+	for (size_t i = 0; c->scan && i < c->scan->n_dkim_sign; i++) {
+		char err[1024], key[64], at[4200];
+		char *pem = signkeys_read(c->scan->dkim_sign[i].key, err, sizeof(err));
+		if (pem) {
+			signkeys_discard(pem);
+			continue;
+		}
+		snprintf(key, sizeof(key), "scan.dkim_sign[%zu].key", i);
+		where(c, c->scan->dkim_sign[i].line, key, at, sizeof(at));
+		config_errors_add(errs, "%s: %s", at, err);
+	}
+}
+
 void preflight_check(const struct config *c, struct config_errors *errs, struct config_errors *warnings)
 {
 	check_users(c, errs);
@@ -145,4 +163,5 @@ void preflight_check(const struct config *c, struct config_errors *errs, struct 
 	check_auth_table(c, "auth.sender_logins", c->auth.sender_logins, true, errs);
 	check_scan_files(c, errs, warnings);
 	check_rules(c, errs, warnings);
+	check_signing_keys(c, errs);
 }

@@ -405,11 +405,26 @@ static void commit_start(struct queue *q, struct incoming *in)
 	offload_run(q->committers, commit_run, commit_done, in);
 }
 
+/* The scanner's header lines (a DKIM signature) were made over the
+ * message as it returned it: quarantine keeps the original instead of a
+ * rewrite, and a subject prefix changes a signed field. Then they would
+ * not match what is delivered, and are left out (logged). */
+static bool scanner_headers_void(const struct incoming *in, enum verdict_action a, const struct scan_direction *dir)
+{
+	const char *why = a == VERDICT_QUARANTINE && in->rewrite_fd >= 0 ? "quarantine keeps the original message"
+			  : a == VERDICT_TAG && dir->subject_prefix ? "the subject prefix changes the message"
+								    : NULL;
+	if (why)
+		log_event(LOG_INFO, "scanner_headers_dropped", "queue_id", in->env.id, "msg", why, NULL);
+	return why != NULL;
+}
+
 /* The verdict on a complete message (SCAN-2 store-and-forward), from
  * every symbol found: refuse, discard, or commit — into quarantine/, or
  * into queue/ with the headers and subject prefix recorded for delivery.
- * extra_headers: lines the scanner adds, or NULL. */
-static void finish_verdict(struct queue *q, struct incoming *in, const char *extra_headers)
+ * extra_headers: lines the scanner adds, or NULL; scanned: the scanner's
+ * Authentication-Results (DKIM, DMARC), or NULL. */
+static void finish_verdict(struct queue *q, struct incoming *in, const char *extra_headers, const char *scanned)
 {
 	const struct scan_config *sc = q->config->scan;
 	const struct ipc_eom *e = in->eom;
@@ -438,11 +453,11 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 		incoming_drop(q, in);
 		return;
 	}
-	char summary[1200], headers[2048 + IPC_SCAN_HEADERS_MAX];
+	char summary[1200], headers[4096 + IPC_SCAN_HEADERS_MAX];
 	verdict_summary(v, summary, sizeof(summary));
-	struct verdict_auth auth = { in->env.client, e->iprev, e->ptr, e->spf, e->spf_domain };
+	struct verdict_auth auth = { in->env.client, e->iprev, e->ptr, e->spf, e->spf_domain, scanned };
 	verdict_headers(v, q->config->hostname, &auth, dir->tag, headers, sizeof(headers) - IPC_SCAN_HEADERS_MAX);
-	if (extra_headers)
+	if (extra_headers && !(scanned && scanner_headers_void(in, a, dir)))
 		snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers), "%s", extra_headers);
 	in->env.verdict = xstrdup(summary);
 	in->env.add_headers = xstrdup(headers);
@@ -476,7 +491,7 @@ static void content_failed(struct queue *q, struct incoming *in, const char *why
 	char header[300];
 	snprintf(header, sizeof(header), "X-Mailwarden-Scan: not scanned (%s)\r\n", why);
 	verdict_add(in->verdict, "CONTENT_UNSCANNED", 0);
-	finish_verdict(q, in, header);
+	finish_verdict(q, in, header, NULL);
 }
 
 static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewrite_fd, const char *why)
@@ -493,7 +508,7 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 		verdict_add(in->verdict, r->symbols[i].name, r->symbols[i].points);
 	if (r->refused)
 		verdict_refuse(in->verdict, r->reply);
-	finish_verdict(in->q, in, r->headers[0] ? r->headers : NULL);
+	finish_verdict(in->q, in, r->headers[0] ? r->headers : NULL, r->auth_results);
 }
 
 /* What the scanner gets beside the message: the envelope as the queue
@@ -507,6 +522,8 @@ static struct ipc_scan_request *scan_request_of(const struct incoming *in, const
 	snprintf(r->helo, sizeof(r->helo), "%s", in->env.helo ? in->env.helo : "");
 	snprintf(r->sender, sizeof(r->sender), "%s", in->env.sender);
 	snprintf(r->auth, sizeof(r->auth), "%s", e->auth);
+	snprintf(r->spf, sizeof(r->spf), "%s", e->spf);
+	snprintf(r->spf_domain, sizeof(r->spf_domain), "%s", e->spf_domain);
 	r->n_rcpts = (uint32_t)in->env.n_rcpts;
 	for (size_t i = 0; i < in->env.n_rcpts && r->n_listed < IPC_SCAN_RCPTS_MAX; i++)
 		snprintf(r->rcpts[r->n_listed++], sizeof(r->rcpts[0]), "%s", in->env.rcpts[i].addr);
@@ -536,7 +553,7 @@ static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 		verdict_add(in->verdict, e->symbols[i].name, e->symbols[i].points);
 	const struct scan_direction *dir = !sc ? &q->no_scan : e->outbound ? &sc->outbound : &sc->inbound;
 	if (!scan_direction_has_content(dir, authenticated)) {
-		finish_verdict(q, in, NULL);
+		finish_verdict(q, in, NULL, NULL);
 		return;
 	}
 	const char *why = NULL;

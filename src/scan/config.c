@@ -25,6 +25,7 @@
  * master/preflight.c checks them at start, scan/reload.c at a reload).
  *     dnsbl: [{zone: bl.example, points: 5, codes: {127.0.0.4: 2}}]
  *     rules: [/usr/share/spamassassin, /etc/mailwarden/rules]   # SpamAssassin-format rules
+ *     dkim_sign: [{domain: example.org, selector: mw1, key: /etc/mailwarden/dkim/example.org.pem}]
  *     inbound:
  *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}}
  *       tag: 5
@@ -77,6 +78,12 @@ void scan_config_free(struct scan_config *sc)
 	for (size_t i = 0; i < sc->n_rules; i++)
 		free(sc->rules[i]);
 	free(sc->rules);
+	for (size_t i = 0; i < sc->n_dkim_sign; i++) {
+		free(sc->dkim_sign[i].domain);
+		free(sc->dkim_sign[i].selector);
+		free(sc->dkim_sign[i].key);
+	}
+	free(sc->dkim_sign);
 	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
 	for (size_t d = 0; d < 2; d++) {
 		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
@@ -389,6 +396,16 @@ static void load_file(struct loader *ld, struct fy_node *v, const char *name, in
 		loader_err(ld, kline, name, "file is required");
 }
 
+/* A domain name into *out, or an error at kname. */
+static void get_domain(struct loader *ld, struct fy_node *val, const char *kname, int kl, char **out)
+{
+	if (get_text(ld, val, kname, kl, out, 253) && schema_check_domain(*out, strlen(*out))) {
+		loader_err(ld, kl, kname, "%s", schema_check_domain(*out, strlen(*out)));
+		free(*out);
+		*out = NULL;
+	}
+}
+
 /* rbl_files:, dnsbl: a list of mappings (expected says so in the
  * message when v is not a list). Each item is named "name[i]" in messages
  * and reported at its own line, one without a line of its own ("- {}") at
@@ -488,12 +505,7 @@ static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char 
 		loader_key_name(kname, sizeof(kname), iname, k, klen);
 		if (loader_text_is(k, klen, "zone")) {
 			zone_given = true;
-			if (get_text(ld, val, kname, kl, &bl.zone, 253) &&
-			    schema_check_domain(bl.zone, strlen(bl.zone))) {
-				loader_err(ld, kl, kname, "%s", schema_check_domain(bl.zone, strlen(bl.zone)));
-				free(bl.zone);
-				bl.zone = NULL;
-			}
+			get_domain(ld, val, kname, kl, &bl.zone);
 		} else if (loader_text_is(k, klen, "points")) {
 			get_points(ld, val, kname, kl, -1000, 1000, &bl.points);
 		} else if (loader_text_is(k, klen, "codes")) {
@@ -548,6 +560,48 @@ static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, i
 {
 	load_mapping_list(ld, v, name, kline, "a list of {zone, points, codes}", "a mapping with zone, points, codes",
 			  &sc->n_dnsbls, "zones", sc, load_dnsbl_zone);
+}
+
+/* One dkim_sign: entry, {domain, selector, key}. */
+static void load_dkim_key(struct loader *ld, struct fy_node *item, const char *iname, int prev,
+			  struct scan_config *sc)
+{
+	struct scan_dkim_key k = { .line = ld->user ? prev : 0 };
+	unsigned seen = 0;  /* 1 domain, 2 selector, 4 key: a bad value is reported once, as bad */
+	const char *key;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, item, iname, prev, key, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), iname, key, klen);
+		if (loader_text_is(key, klen, "domain") && (seen |= 1))
+			get_domain(ld, val, kname, kl, &k.domain);
+		else if (loader_text_is(key, klen, "selector") && (seen |= 2))
+			get_domain(ld, val, kname, kl, &k.selector);  /* RFC 6376 3.1: dot-separated labels */
+		else if (loader_text_is(key, klen, "key") && (seen |= 4))
+			get_text(ld, val, kname, kl, &k.key, 4095);
+		else
+			loader_err(ld, kl, kname, "unknown key (domain, selector, key)");
+	}
+	if (!k.domain || !k.selector || !k.key) {
+		if (seen != 7)
+			loader_err(ld, prev, iname, "domain, selector and key are required");
+		free(k.domain);
+		free(k.selector);
+		free(k.key);
+		return;
+	}
+	sc->dkim_sign = xreallocarray(sc->dkim_sign, sc->n_dkim_sign + 1, sizeof(*sc->dkim_sign));
+	sc->dkim_sign[sc->n_dkim_sign++] = k;
+}
+
+static void load_dkim_sign(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			   struct scan_config *sc)
+{
+	load_mapping_list(ld, v, name, kline, "a list of {domain, selector, key}",
+			  "a mapping with domain, selector, key", &sc->n_dkim_sign, "signing keys", sc, load_dkim_key);
 }
 
 /* What a message gets when the scanner does not answer: 451 or accept. */
@@ -644,6 +698,8 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		load_dnsbl(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "rules"))
 		load_rules(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "dkim_sign"))
+		load_dkim_sign(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "inbound"))
 		load_direction(ld, val, kname, kl, &sc->inbound);
 	else if (loader_text_is(k, klen, "outbound"))
@@ -672,6 +728,12 @@ static void scan_resolve(struct loader *ld, const char *path)
 		loader_resolve_path(ld, path, &sc->rbl_files[i].path, "scan.rbl_files.file");
 	for (size_t i = 0; i < sc->n_rules; i++)
 		loader_resolve_path(ld, path, &sc->rules[i], "scan.rules");
+	for (size_t i = 0; i < sc->n_dkim_sign; i++)
+		loader_resolve_path(ld, path, &sc->dkim_sign[i].key, "scan.dkim_sign.key");
+	/* Keys to sign with switch signing on for outbound mail. */
+	int sign = content_check_index("dkim_sign", strlen("dkim_sign"));
+	if (sc->n_dkim_sign && sign >= 0 && sc->outbound.content[sign].action == SCAN_CHECK_OFF)
+		sc->outbound.content[sign].action = SCAN_CHECK_SCORE;
 }
 
 static void scan_release(struct config *c)

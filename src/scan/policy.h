@@ -64,6 +64,14 @@ struct scan_dnsbl {
 	struct { unsigned char code[4]; int points; } codes[16];
 };
 
+/* scan.dkim_sign: outbound mail from domain is signed with selector and
+ * the private key in file key (content/check_dkim_sign.c). */
+struct scan_dkim_key {
+	char *domain, *selector;
+	char *key;           /* PEM private key file */
+	int line;            /* of the entry in the user's file; 0: none */
+};
+
 /* The slots of scan_config_files(). */
 enum { SCAN_FILE_ALLOW, SCAN_FILE_DENY, SCAN_FILE_RCPTS, SCAN_FILE_ZONES };
 #define SCAN_FILES_MAX (SCAN_FILE_ZONES + 64)
@@ -102,6 +110,8 @@ struct scan_config {
 	size_t n_rules;
 	int rules_line;         /* of the key; 0: none */
 	unsigned bayes_min_learned;  /* spam and ham messages learnt before Bayes answers */
+	struct scan_dkim_key *dkim_sign;  /* signing keys, read by the scanner before its chroot */
+	size_t n_dkim_sign;
 	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
 };
 

@@ -84,31 +84,6 @@ int scan_check_index(const char *name, size_t len)
 	return -1;
 }
 
-/* "nameserver" lines of /etc/resolv.conf as "a,b,c" for dns_new: read
- * before the chroot hides the file. */
-static void read_resolvers(void)
-{
-	FILE *f = fopen("/etc/resolv.conf", "re");
-	if (!f)
-		return;
-	char line[512];
-	size_t used = 0;
-	while (fgets(line, sizeof(line), f)) {
-		char addr[128];
-		if (sscanf(line, " nameserver %127s", addr) != 1)
-			continue;
-		bool v6 = strchr(addr, ':') != NULL;
-		int n = snprintf(process_resolvers + used, sizeof(process_resolvers) - used, "%s%s%s%s",
-				 used ? "," : "", v6 ? "[" : "", addr, v6 ? "]" : "");
-		if (n < 0 || (size_t)n >= sizeof(process_resolvers) - used) {
-			process_resolvers[used] = '\0';
-			break;
-		}
-		used += (size_t)n;
-	}
-	fclose(f);
-}
-
 bool scan_prepare(const struct config *c)
 {
 	if (!c->scan)
@@ -125,7 +100,7 @@ bool scan_prepare(const struct config *c)
 		return false;
 	}
 	if (!c->scan->dns_servers)
-		read_resolvers();
+		dns_system_servers(process_resolvers, sizeof(process_resolvers));
 	return true;
 }
 

@@ -95,10 +95,32 @@ static bool given(const char *s)
 	return s && s[0];
 }
 
+/* The scanner's results, "a; b; c", as ";\r\n\ta;\r\n\tb..." after
+ * results[0..r): each whole or not at all. */
+static void add_scanned(const char *scanned, char *results, size_t r, size_t cap)
+{
+	while (given(scanned)) {
+		while (*scanned == ' ' || *scanned == ';')
+			scanned++;
+		size_t len = strcspn(scanned, ";");
+		while (len > 0 && scanned[len - 1] == ' ')
+			len--;
+		if (len > 0) {
+			int n = snprintf(results + r, cap - r, ";\r\n\t%.*s", (int)len, scanned);
+			if (n < 0 || (size_t)n >= cap - r) {
+				results[r] = '\0';
+				return;
+			}
+			r += (size_t)n;
+		}
+		scanned += strcspn(scanned, ";");
+	}
+}
+
 void verdict_headers(const struct verdict *v, const char *hostname, const struct verdict_auth *a,
 		     int required, char *out, size_t cap)
 {
-	char results[700] = "";
+	char results[2000] = "";
 	size_t r = 0;
 	int n;
 	/* RFC 8601: the results we checked, under our authserv-id. */
@@ -113,7 +135,9 @@ void verdict_headers(const struct verdict *v, const char *hostname, const struct
 			     given(a->spf_domain) ? a->spf_domain : "unknown");
 		if (n < 0 || (size_t)n >= sizeof(results) - r)
 			results[r] = '\0';
+		r = strlen(results);
 	}
+	add_scanned(a->scanned, results, r, sizeof(results));
 	n = snprintf(out, cap, "Authentication-Results: %s%s\r\n", hostname, results[0] ? results : "; none");
 	size_t used = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	out[used] = '\0';

@@ -66,6 +66,9 @@ void verdict_summary(const struct verdict *v, char *out, size_t cap);
  * decoder (no spaces, no comment characters). */
 struct verdict_auth {
 	const char *client_ip, *iprev, *ptr, *spf, *spf_domain;
+	/* The scanner's results (DKIM, DMARC): "dkim=pass header.d=x; dmarc=..."
+	 * as ipc_scan_result.auth_results, each put on a line of its own. */
+	const char *scanned;
 };
 
 /* The header lines to add at delivery, CRLF-terminated: always

@@ -60,7 +60,9 @@ def test_the_demo_scans_with_the_rules_it_names_and_tags_gtube(demo):
     else:
         assert chosen["rules"].endswith("/rules/mailwarden-base.cf"), chosen
     demo.wait_event(proc="scanner", event="rules_loaded")
-    demo.wait_event(proc="scanner", event="queue_connected")
+    # Debian's rules into Hyperscan databases: ~10 s of CPU on the first
+    # start with an empty cache (state_dir/rules-cache), as here.
+    demo.wait_event(proc="scanner", event="queue_connected", timeout=180)
     for token, body in ((b"plain", b"Hello, this is a test."), (b"gtube", GTUBE)):
         final = mwsys.send_message(demo, HEAD % (token, token) + body + b"\r\n", source="127.0.0.1",
                                    sender="you@example.org")

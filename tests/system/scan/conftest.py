@@ -94,10 +94,12 @@ def private_network():
 
 
 class DnsServer:
-    """dnsmasq on 127.0.0.1:port with RECORDS and a query log."""
+    """dnsmasq on 127.0.0.1:port with RECORDS (and a module's extra ones,
+    dnsmasq options such as "--txt-record=name,text") and a query log."""
 
-    def __init__(self, workdir, port):
+    def __init__(self, workdir, port, extra=()):
         self.port = port
+        self.extra = list(extra)
         self.log = os.path.join(workdir, "dnsmasq.log")
         self.proc = None
 
@@ -110,7 +112,7 @@ class DnsServer:
             ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-daemon",
              "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={self.port}",
              "--user=root", "--pid-file=", "--log-queries", f"--log-facility={self.log}",
-             "--cache-size=0", *RECORDS],
+             "--cache-size=0", *self.extra, *RECORDS],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         mwsys.wait_until(lambda: os.path.exists(self.log) and "started" in open(self.log).read(),
                          what="dnsmasq start")

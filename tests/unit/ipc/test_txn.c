@@ -149,6 +149,46 @@ Test(ipc_txn, scan_result_that_could_smuggle_headers_or_a_reply_is_refused)
 	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a refusal must be a 4xx/5xx reply");
 }
 
+/* The scanner's Authentication-Results part (DKIM, DMARC) goes into a
+ * header the queue writes: nothing in it may end the field or open a
+ * comment that swallows what follows. */
+Test(ipc_txn, scan_result_auth_results_are_checked)
+{
+	struct ipc_scan_result s = { 0 }, sd;
+	strcpy(s.auth_results, "dkim=pass header.d=example.org header.s=s1; dmarc=fail (p=reject) header.from=x.test");
+	ipc_scan_result_encode(&out, 1, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert_str_eq(sd.auth_results, s.auth_results);
+	const char *bad[] = { "dkim=pass\r\nX-Spam-Flag: NO", "dmarc=fail (p=reject", "dmarc=fail p=reject)",
+			      "dkim=fail ((nested))", "dkim=pass header.d=\"x\"", "dkim=fail (a\\) b)", "dkim=\x80" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		strcpy(s.auth_results, bad[i]);
+		ipc_scan_result_encode(&out, 1, &s);
+		transmit();
+		cr_assert_not(ipc_scan_result_decode(&in, &sd), "auth_results %zu accepted", i);
+	}
+}
+
+/* smtpd's SPF result reaches the scanner for DMARC. */
+Test(ipc_txn, scan_request_carries_the_spf_result)
+{
+	struct ipc_scan_request r = { .size = 1 }, rd;
+	strcpy(r.queue_id, "6B15C9B9A8412927");
+	strcpy(r.spf, "pass");
+	strcpy(r.spf_domain, "example.org");
+	ipc_scan_request_encode(&out, 1, &r);
+	transmit();
+	cr_assert(ipc_scan_request_decode(&in, &rd));
+	cr_assert_str_eq(rd.spf, "pass");
+	cr_assert_str_eq(rd.spf_domain, "example.org");
+	strcpy(r.spf_domain, "example.org (forged)");
+	ipc_scan_request_encode(&out, 1, &r);
+	transmit();
+	cr_assert_not(ipc_scan_request_decode(&in, &rd));
+}
+
 Test(ipc_txn, scan_result_carries_a_rewritten_size_only_with_the_flag)
 {
 	struct ipc_scan_result s = { .rewritten = true, .rewritten_size = 4711 }, sd;
@@ -169,8 +209,9 @@ Test(ipc_txn, scan_result_carries_a_rewritten_size_only_with_the_flag)
 		ipc_msg_init(&out, IPC_SCAN_RESULT, 2);
 		ipc_put_u32(&out, 0);     /* no symbols */
 		ipc_put_u32(&out, 0);     /* not refused */
-		ipc_put_str(&out, "");
-		ipc_put_str(&out, "");
+		ipc_put_str(&out, "");    /* reply */
+		ipc_put_str(&out, "");    /* headers */
+		ipc_put_str(&out, "");    /* auth_results */
 		ipc_put_u32(&out, flag);
 		ipc_put_u64(&out, 99);
 		transmit();

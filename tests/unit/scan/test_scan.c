@@ -96,7 +96,7 @@ Test(scan, score_policy_adds_points_and_thresholds_pick_the_highest)
 	struct verdict v;
 	cr_assert_eq(decide_with(c, ss, &v), VERDICT_QUARANTINE);
 	char h[2048];
-	struct verdict_auth none = { "192.0.2.1", "", "", "", "" };
+	struct verdict_auth none = { "192.0.2.1", "", "", "", "", NULL };
 	verdict_headers(&v, "mx.test", &none, 500, h, sizeof(h));
 	cr_assert(strstr(h, "Authentication-Results: mx.test; none\r\n"), "%s", h);
 	cr_assert(strstr(h, "X-Spam-Score: 6\r\n"), "%s", h);

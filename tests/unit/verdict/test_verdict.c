@@ -89,7 +89,7 @@ Test(verdict, texts_write_points_as_decimals)
 	verdict_summary(&v, sum, sizeof(sum));
 	cr_assert_str_eq(sum, "tag 4.5 SUBJ_FREE(2.5),RDNS_NONE(3),NICE(-1.25),TINY(0.01),MORE(0.24)");
 	char h[2048];
-	struct verdict_auth none = { "192.0.2.1", "", "", "", "" };
+	struct verdict_auth none = { "192.0.2.1", "", "", "", "", NULL };
 	verdict_headers(&v, "mx.test", &none, 450, h, sizeof(h));
 	cr_assert(strstr(h, "X-Spam-Score: 4.5\r\n"), "%s", h);
 	cr_assert(strstr(h, "X-Spam-Status: Yes, score=4.5 required=4.5\r\n"
@@ -107,7 +107,7 @@ Test(verdict, a_hard_refusal_wins_whatever_the_score)
 
 Test(verdict, added_headers_are_a_valid_header_block)
 {
-	struct verdict_auth auth = { "192.0.2.1", "pass", "mail.example.org", "fail", "example.org" };
+	struct verdict_auth auth = { "192.0.2.1", "pass", "mail.example.org", "fail", "example.org", NULL };
 	for (int points = 0; points < 40; points += 6) {
 		struct verdict v;
 		verdict_init(&v);
@@ -121,4 +121,24 @@ Test(verdict, added_headers_are_a_valid_header_block)
 		for (char *line = h; (line = strstr(line, "\r\n")) != NULL; line += 2)
 			cr_assert_lt((size_t)(strstr(line + 2, "\r\n") ? strstr(line + 2, "\r\n") - line : 0), 998);
 	}
+}
+
+/* The scanner's DKIM and DMARC results join iprev and spf in the one
+ * Authentication-Results field (RFC 8601), each on a line of its own. */
+Test(verdict, scanner_results_join_the_one_authentication_results_field)
+{
+	struct verdict_auth auth = { "192.0.2.1", "pass", "mail.example.org", "pass", "example.org",
+				     "dkim=pass header.d=example.org header.s=s1; dmarc=fail (p=reject) header.from=x.test" };
+	struct verdict v;
+	verdict_init(&v);
+	verdict_decide(&v, &t);
+	char h[4096];
+	verdict_headers(&v, "mx.example.org", &auth, P(5), h, sizeof(h));
+	cr_assert_str_eq(h, "Authentication-Results: mx.example.org;\r\n"
+			    "\tiprev=pass policy.iprev=192.0.2.1 (mail.example.org);\r\n"
+			    "\tspf=pass smtp.mailfrom=example.org;\r\n"
+			    "\tdkim=pass header.d=example.org header.s=s1;\r\n"
+			    "\tdmarc=fail (p=reject) header.from=x.test\r\n");
+	cr_assert_eq(strstr(h, "Authentication-Results") , h);
+	cr_assert_null(strstr(h + 1, "Authentication-Results"), "one field only");
 }
