@@ -146,9 +146,16 @@ static void group_free(struct group *g)
  * took 44 s of its database's compile alone; PCRE2 runs it on the few
  * parts there are. */
 #define WIDTH_MAX 65536
+/* Nor a very long one: ReplaceTags expands a rule such as FUZZY_CLICK_HERE
+ * into kilobytes of alternatives per letter (every look-alike in UTF-8),
+ * which made Debian's body database compile for minutes; PCRE2 JIT runs
+ * the few of them fast enough. */
+#define EXPRESSION_MAX 2048
 
 static bool hs_takes(const char *expr, unsigned flags)
 {
+	if (strlen(expr) > EXPRESSION_MAX)
+		return false;
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *err = NULL;
 	bool ok = hs_expression_info(expr, flags, &info, &err) == HS_SUCCESS && info && info->min_width > 0 &&
