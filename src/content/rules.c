@@ -521,7 +521,8 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 		load_file(rs, path, depth + 1, err, errlen);
 		return;
 	}
-	if (rules_replace_setting(rs, src->file, src->line, kw, line))
+	if (rules_replace_setting(rs, src->file, src->line, kw, line) ||
+	    rules_freemail_setting(rs, src->file, src->line, kw, line))
 		return;
 	char *name = word(&line);
 	char *def = rest(line);
@@ -683,6 +684,7 @@ void rules_free(struct rule_set *rs)
 	for (size_t i = 0; i < rs->n_notes; i++)
 		free(rs->notes[i]);
 	rules_replace_free(rs->replace);
+	rules_freemail_free(rs->freemail);
 	free(rs->order);
 	free(rs->rules);
 	free(rs->table);

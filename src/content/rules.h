@@ -66,6 +66,9 @@ struct rules_input {
 	/* The envelope sender for the pseudo-header EnvelopeFrom (NULL: the
 	 * Return-Path field, as SpamAssassin falls back to). */
 	const char *envelope_from;
+	/* Set by rules_match (callers leave it NULL): the rule set being run,
+	 * whose plugin settings some eval tests read. */
+	const struct rule_set *rules;
 };
 
 /* Called for every rule that hit and scores (names starting "__" are

@@ -23,6 +23,7 @@ static const char *const provided[] = {
 	"Mail::SpamAssassin::Plugin::BodyEval",
 	"Mail::SpamAssassin::Plugin::MIMEEval",
 	"Mail::SpamAssassin::Plugin::ReplaceTags",  /* rules_replace.c */
+	"Mail::SpamAssassin::Plugin::FreeMail",     /* rules_eval_freemail.c */
 };
 
 bool rules_plugin_provided(const char *plugin)
@@ -186,12 +187,21 @@ static const struct rules_eval evals[] = {
 	{ "check_body_length", 1, 1, body_length },
 	{ "check_for_uppercase", 2, 2, uppercase },
 	{ "check_msg_parse_flags", 1, 1, parse_flags },
+	{ NULL },
+};
+
+/* Every table of eval tests, each ending with a NULL name. */
+static const struct rules_eval *const tables[] = {
+	evals,
+	rules_eval_freemail,
+	rules_eval_header,
 };
 
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args)
 {
-	for (size_t i = 0; i < sizeof(evals) / sizeof(evals[0]); i++)
-		if (strcmp(evals[i].name, name) == 0)
-			return n_args >= evals[i].min_args && n_args <= evals[i].max_args ? &evals[i] : NULL;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct rules_eval *e = tables[t]; e->name; e++)
+			if (strcmp(e->name, name) == 0)
+				return n_args >= e->min_args && n_args <= e->max_args ? e : NULL;
 	return NULL;
 }

@@ -21,12 +21,18 @@ enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RUL
 
 #define EVAL_ARGS_MAX 8
 
-/* An eval: test of ours (rules_eval.c). */
+/* An eval: test of ours (rules_eval*.c); its table ends with a NULL name.
+ * A test that needs the rule set's own settings (a plugin's lists, such
+ * as freemail_domains) finds them in in->rules. */
 struct rules_eval {
 	const char *name;
 	size_t min_args, max_args;
 	unsigned (*run)(const struct rules_input *in, const char *const *args, size_t n_args);
 };
+
+/* The tables of rules_eval_freemail.c and rules_eval_header.c. */
+extern const struct rules_eval rules_eval_freemail[];
+extern const struct rules_eval rules_eval_header[];
 
 /* The eval test name taking n_args arguments, or NULL (not done). */
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args);
@@ -102,6 +108,7 @@ struct rule_set {
 	struct pending_meta *pending;
 	size_t n_pending, cap_pending;
 	struct replace_tags *replace;  /* rules_replace.c; NULL: no replace_* line */
+	struct freemail *freemail;     /* rules_eval_freemail.c; NULL: no freemail_* line */
 };
 
 size_t rules_find(const struct rule_set *rs, const char *name);
@@ -118,6 +125,24 @@ void rules_replace_apply(struct rule_set *rs);
 /* re with the tags of t replaced; NULL if it grows beyond 256 KiB. */
 char *rules_replace_expand(const struct replace_tags *t, const char *re);
 void rules_replace_free(struct replace_tags *t);
+/* FreeMail (rules_eval_freemail.c). A freemail_* line: taken (true) or
+ * not one of those we use (false: counted as an ignored setting). */
+bool rules_freemail_setting(struct rule_set *rs, const char *file, int line, const char *kw, char *args);
+void rules_freemail_free(struct freemail *fm);
+
+/* Header access for eval tests (rules_eval_header.c), bounded: the
+ * unfolded values of the fields named name, at most cap of them, each cut
+ * at RULES_VALUE_MAX bytes, into out (caller frees each); returns how many. */
+#define RULES_VALUE_MAX 4096
+size_t rules_header_values(const struct rules_input *in, const char *name, char **out, size_t cap);
+/* The mailbox addresses in those fields (SpamAssassin's "Name:addr" in
+ * list context), lower-cased, at most cap; returns how many. */
+size_t rules_header_addrs(const struct rules_input *in, const char *name, char **out, size_t cap);
+/* SpamAssassin's EnvelopeFrom: the envelope sender where we know it, else
+ * the Return-Path's address; NULL if neither. Caller frees. */
+char *rules_envelope_from(const struct rules_input *in);
+void rules_strings_free(char **s, size_t n);
+
 /* A line or rule not taken: counted, and kept as "file:line: text". */
 void rules_noted(struct rule_set *rs, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -248,11 +248,13 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	pcre2_set_match_limit(m.mc, MATCH_LIMIT);
 	pcre2_set_depth_limit(m.mc, DEPTH_LIMIT);
 	unsigned *hits = xcalloc(rs->n ? rs->n : 1, sizeof(*hits));
+	struct rules_input with_rules = *in;
+	with_rules.rules = rs;
 	size_t reported = 0;
 	for (size_t k = 0; k < rs->n_active; k++) {
 		size_t i = rs->order[k];
 		const struct rule *r = &rs->rules[i];
-		hits[i] = r->kind == RULE_META ? rules_meta_eval(r, hits) != 0 : run_rule(&m, r, in);
+		hits[i] = r->kind == RULE_META ? rules_meta_eval(r, hits) != 0 : run_rule(&m, r, &with_rules);
 		int points = r->points[in->score_set < 4 ? in->score_set : 0];
 		if (hits[i] && strncmp(r->name, "__", 2) != 0 && points != 0) {
 			hit(arg, r->name, points, r->describe);  /* once, however often it matched */

@@ -1,0 +1,380 @@
+/*
+ * More of SpamAssassin's HeaderEval tests, in our own code (issue 11),
+ * and the bounded header access the eval tests share (rules_impl.h).
+ *
+ *   check_outlook_message_id()      a Message-Id in Outlook's form whose
+ *                                   time stamp fits neither Date nor the
+ *                                   first relay's time: made up by ratware
+ *   subject_is_all_caps()           a Subject of several words, 10 bytes or
+ *                                   more, with letters and none in lower
+ *                                   case (reply prefixes left aside)
+ *   check_for_missing_to_header()   neither To nor Apparently-To has a value
+ *   check_for_to_in_subject(how)    the Subject names the recipient: 'user'
+ *                                   the local part of To, as a greeting or
+ *                                   alone; 'address' the whole address
+ *   check_ratware_envelope_from()   the envelope sender is made of the
+ *                                   recipient's domain and user name
+ *                                   ("example.com.joe@..." for joe@example.com)
+ *   check_for_matching_env_and_hdr_from()
+ *                                   the envelope sender is the From address
+ *
+ * Each runs in the scanner's worker threads on one message; nothing here
+ * keeps state between messages.
+ */
+#include "content/rules_impl.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gmime/gmime.h>
+
+#include "content/address_list.h"
+#include "content/check.h"
+#include "util/alloc.h"
+
+#define VALUES_MAX 64
+#define MATCH_LIMIT 100000
+
+/* --- header access ------------------------------------------------------------ */
+
+/* The end of the field starting at pos: past its continuation lines. */
+static size_t field_end(const char *h, size_t len, size_t pos)
+{
+	const char *lf = memchr(h + pos, '\n', len - pos);
+	size_t end = lf ? (size_t)(lf - h) + 1 : len;
+	while (end < len && (h[end] == ' ' || h[end] == '\t')) {
+		lf = memchr(h + end, '\n', len - end);
+		end = lf ? (size_t)(lf - h) + 1 : len;
+	}
+	return end;
+}
+
+/* v[0..len) without line breaks and leading blanks, at most RULES_VALUE_MAX bytes. */
+static char *unfolded(const char *v, size_t len)
+{
+	char *out = xmalloc(RULES_VALUE_MAX + 1);
+	size_t n = 0, i = 0;
+	while (i < len && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	for (; i < len && n < RULES_VALUE_MAX; i++)
+		if (v[i] != '\r' && v[i] != '\n')
+			out[n++] = v[i];
+	out[n] = '\0';
+	return out;
+}
+
+size_t rules_header_values(const struct rules_input *in, const char *name, char **out, size_t cap)
+{
+	const char *h = in->header;
+	size_t len = in->header_len, n = 0, voff;
+	for (size_t pos = 0; pos < len && n < cap;) {
+		size_t end = field_end(h, len, pos);
+		if (content_field_is(h + pos, end - pos, name, &voff))
+			out[n++] = unfolded(h + pos + voff, end - pos - voff);
+		pos = end;
+	}
+	return n;
+}
+
+void rules_strings_free(char **s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i]);
+}
+
+static void lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+size_t rules_header_addrs(const struct rules_input *in, const char *name, char **out, size_t cap)
+{
+	char *values[VALUES_MAX];
+	size_t nv = rules_header_values(in, name, values, VALUES_MAX), n = 0;
+	for (size_t i = 0; i < nv; i++) {
+		struct address_list l = { 0 };
+		if (address_list_parse(values[i], strlen(values[i]), &l))
+			for (size_t j = 0; j < l.n && n < cap; j++) {
+				out[n] = xstrdup(l.addrs[j]);
+				lower(out[n++]);
+			}
+		address_list_free(&l);
+	}
+	rules_strings_free(values, nv);
+	return n;
+}
+
+/* The first value of name (NULL: none). */
+static char *first_value(const struct rules_input *in, const char *name)
+{
+	char *v = NULL;
+	return rules_header_values(in, name, &v, 1) ? v : NULL;
+}
+
+/* The first address of name (NULL: none). */
+static char *first_addr(const struct rules_input *in, const char *name)
+{
+	char *addrs[1];
+	return rules_header_addrs(in, name, addrs, 1) ? addrs[0] : NULL;
+}
+
+char *rules_envelope_from(const struct rules_input *in)
+{
+	if (in->envelope_from && in->envelope_from[0])
+		return xstrdup(in->envelope_from);
+	char *rp = first_value(in, "Return-Path");
+	if (!rp)
+		return NULL;
+	char *start = rp + strspn(rp, " \t<");
+	start[strcspn(start, "> \t")] = '\0';
+	char *out = *start ? xstrdup(start) : NULL;
+	free(rp);
+	return out;
+}
+
+/* --- the tests --------------------------------------------------------------- */
+
+static bool blank(const char *s)
+{
+	return !s || !s[strspn(s, " \t\r\n")];
+}
+
+static unsigned missing_to(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *to = first_value(in, "To");
+	char *apparently = blank(to) ? first_value(in, "Apparently-To") : NULL;
+	bool missing = blank(to) && blank(apparently);
+	free(to);
+	free(apparently);
+	return missing;
+}
+
+/* The Subject, RFC 2047 words decoded; NULL if there is none. */
+static char *subject_text(const struct rules_input *in, char **raw_out)
+{
+	char *raw = first_value(in, "Subject");
+	if (!raw)
+		return NULL;
+	char *decoded = g_mime_utils_header_decode_text(NULL, raw);
+	char *text = xstrdup(decoded ? decoded : raw);
+	g_free(decoded);
+	*raw_out = raw;
+	return text;
+}
+
+static bool re_search(const char *pattern, uint32_t flags, const char *s)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &code, &off, NULL);
+	if (!re)
+		return false;
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	pcre2_match_context *mc = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(mc, MATCH_LIMIT);
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, mc);
+	pcre2_match_context_free(mc);
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+	return rc >= 0;
+}
+
+/* Capitals only, in a subject of several words: shouting, unless the
+ * subject is in a charset whose words look like capitals once read as
+ * Latin letters (Cyrillic, Japanese, Chinese, Thai, Georgian encodings). */
+static unsigned subject_all_caps(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *raw = NULL, *s = subject_text(in, &raw);
+	if (!s)
+		return 0;
+	const char *p = s + strspn(s, " \t");
+	size_t len = strlen(p);
+	while (len && isspace((unsigned char)p[len - 1]))
+		len--;
+	char *subject = xstrndup(p, len);
+	/* drop the reply and forward prefixes (in the languages whose
+	 * clients add them): "Re: " is no part of the shouting */
+	char *body = subject;
+	for (;;) {
+		static const char *const prefixes[] = { "re", "fwd", "fw", "aw", "antwort", "wg", "sv", "vb", "vs", "vl" };
+		bool dropped = false;
+		for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && !dropped; i++) {
+			size_t pl = strlen(prefixes[i]);
+			if (strncasecmp(body, prefixes[i], pl) == 0 && body[pl] == ':') {
+				body += pl + 1;
+				body += strspn(body, " \t");
+				dropped = true;
+			}
+		}
+		if (!dropped)
+			break;
+	}
+	bool several_words = strpbrk(body, " \t") != NULL && strlen(body) >= 10;
+	size_t letters = 0, lowercase = 0;
+	for (const char *c = body; *c; c++) {
+		letters += isalpha((unsigned char)*c) && !((unsigned char)*c & 0x80);
+		lowercase += *c >= 'a' && *c <= 'z';
+	}
+	bool caps_charset = re_search("=\\?[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|cp1251|windows-1251|georgianps"
+				      "|pt154|tis)[-_a-z0-9]*\\?",
+				      PCRE2_CASELESS, raw);
+	free(subject);
+	free(s);
+	free(raw);
+	return several_words && !caps_charset && letters && !lowercase;
+}
+
+/* A pattern matching s literally. */
+static void quote(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (; *s && n + 3 < cap; s++) {
+		if (!isalnum((unsigned char)*s))
+			out[n++] = '\\';
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+}
+
+/* The recipient's name or address in the Subject: ratware personalising. */
+static unsigned to_in_subject(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *to = first_addr(in, "To"), *raw = NULL, *subject = to ? subject_text(in, &raw) : NULL;
+	bool hit = false;
+	char q[600], pattern[2600];
+	if (subject && strcmp(a[0], "address") == 0) {
+		quote(to, q, sizeof(q));
+		snprintf(pattern, sizeof(pattern), "\\b%s\\b", q);
+		hit = re_search(pattern, PCRE2_CASELESS, subject);
+	} else if (subject && strcmp(a[0], "user") == 0) {
+		to[strcspn(to, "@")] = '\0';
+		quote(to, q, sizeof(q));
+		/* "Re: joe", "joe, ...", "joe" alone, ", joe!" */
+		snprintf(pattern, sizeof(pattern),
+			 "^(?:(?:re|fw):\\s*(?:\\w+\\s+)?%s$|(?-i:%s)\\s*[,:;!?-](?:$|\\s)|%s$|,\\s*%s[,:;!?-]$)", q, q, q,
+			 q);
+		hit = re_search(pattern, PCRE2_CASELESS, subject);
+	}
+	free(to);
+	free(raw);
+	free(subject);
+	return hit;
+}
+
+/* The registered-looking part of a domain: the last two labels, three
+ * under a two-letter country code with a short second level (co.uk,
+ * com.au); NULL if it has no dot or its top label is not letters. */
+static const char *base_domain(const char *d)
+{
+	const char *last = strrchr(d, '.');
+	if (!last || last == d || !last[1])
+		return NULL;
+	for (const char *c = last + 1; *c; c++)
+		if (!isalpha((unsigned char)*c))
+			return NULL;
+	const char *p = last, *second = NULL;
+	while (p > d && p[-1] != '.')
+		p--;
+	second = p;
+	if (strlen(last + 1) == 2 && (size_t)(last - second) <= 3 && second > d) {
+		p = second - 1;
+		while (p > d && p[-1] != '.')
+			p--;
+		return p;
+	}
+	return second;
+}
+
+static unsigned ratware_envelope_from(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *to = first_addr(in, "To"), *env = rules_envelope_from(in);
+	bool hit = false;
+	char *at = to ? strrchr(to, '@') : NULL;
+	if (at && env && *env && !re_search("^SRS\\d[=+-]", PCRE2_CASELESS, env)) {
+		*at = '\0';
+		const char *dom = base_domain(at + 1);
+		char qd[600], qu[600], pattern[1300];
+		if (dom && *to) {
+			quote(dom, qd, sizeof(qd));
+			quote(to, qu, sizeof(qu));
+			snprintf(pattern, sizeof(pattern), "\\b%s.%s@", qd, qu);
+			hit = re_search(pattern, PCRE2_CASELESS, env);
+		}
+	}
+	free(to);
+	free(env);
+	return hit;
+}
+
+/* Both empty counts as the same, as in SpamAssassin. */
+static unsigned env_matches_from(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *from = first_addr(in, "From"), *env = rules_envelope_from(in);
+	struct address_list l = { 0 };
+	char *env_addr = env && address_list_parse(env, strlen(env), &l) ? xstrdup(l.addrs[0]) : NULL;
+	address_list_free(&l);
+	bool same = strcasecmp(env_addr ? env_addr : "", from ? from : "") == 0;
+	free(env_addr);
+	free(env);
+	free(from);
+	return same;
+}
+
+/* Outlook's Message-Id "<4 hex + 8 hex time $8 hex$8 hex@...>": the time
+ * part counts units of about 430 seconds; a value that fits neither the
+ * Date nor the earliest Received (within 250 units) was forged. */
+#define OUTLOOK_SCALE 0.0023283064365387
+#define OUTLOOK_OFFSET 27111902.8329849
+#define OUTLOOK_FUDGE 250
+
+static long long outlook_expected(const char *date_text)
+{
+	GDateTime *t = date_text ? g_mime_utils_header_decode_date(date_text) : NULL;
+	gint64 unix_time = t ? g_date_time_to_unix(t) : 0;
+	if (t)
+		g_date_time_unref(t);
+	return (long long)((double)unix_time * OUTLOOK_SCALE + OUTLOOK_OFFSET);
+}
+
+static unsigned outlook_message_id(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *id = first_value(in, "Message-Id");
+	if (!id)
+		id = first_value(in, "Resent-Message-Id");
+	char hex[9] = "";
+	bool outlook = id && strlen(id) > 32 && id[0] == '<' && strspn(id + 1, "0123456789abcdef") == 12 &&
+		       id[13] == '$' && strspn(id + 14, "0123456789abcdef") == 8 && id[22] == '$' &&
+		       strspn(id + 23, "0123456789abcdef") == 8 && id[31] == '@';
+	if (outlook)
+		memcpy(hex, id + 5, 8);
+	free(id);
+	if (!outlook)
+		return 0;
+	long long token = strtoll(hex, NULL, 16);
+	char *date = first_value(in, "Date");
+	long long diff = token - outlook_expected(date);
+	free(date);
+	if (llabs(diff) < OUTLOOK_FUDGE)
+		return 0;
+	/* the earliest relay: the last Received field, its date after ';' */
+	char *rcvd[VALUES_MAX];
+	size_t nr = rules_header_values(in, "Received", rcvd, VALUES_MAX);
+	const char *semi = nr ? strrchr(rcvd[nr - 1], ';') : NULL;
+	diff = token - outlook_expected(semi ? semi + 1 : NULL);
+	rules_strings_free(rcvd, nr);
+	return llabs(diff) >= OUTLOOK_FUDGE;
+}
+
+const struct rules_eval rules_eval_header[] = {
+	{ "check_outlook_message_id", 0, 0, outlook_message_id },
+	{ "subject_is_all_caps", 0, 0, subject_all_caps },
+	{ "check_for_missing_to_header", 0, 0, missing_to },
+	{ "check_for_to_in_subject", 1, 1, to_in_subject },
+	{ "check_ratware_envelope_from", 0, 0, ratware_envelope_from },
+	{ "check_for_matching_env_and_hdr_from", 0, 0, env_matches_from },
+	{ NULL },
+};
