@@ -66,7 +66,7 @@
 #define DOMAIN_MAX 255
 #define ADDRS_MAX 32          /* addresses per message part we look at */
 #define BODY_EMAILS_MAX 40    /* addresses taken from the body, at most */
-#define MAILTO_MAX 20         /* of which from mailto: links */
+#define MAILTO_MAX 20         /* mailto: links looked at */
 #define MATCH_LIMIT 100000
 #define DEPTH_LIMIT 10000
 
@@ -476,16 +476,19 @@ static bool quoted_after(const char *s)
 }
 
 struct body_addrs {
-	char *a[BODY_EMAILS_MAX];
+	char *a[BODY_EMAILS_MAX];      /* offered: what the tests use */
 	size_t n;
+	char *written[BODY_EMAILS_MAX]; /* every address written in the text */
+	size_t n_written;
 };
 
-static void body_add(struct body_addrs *b, const char *s, size_t len)
+/* s[0..len), lower-cased, into list[0..cap) unless it is there or full. */
+static void body_add(char **list, size_t *n, size_t cap, const char *s, size_t len)
 {
 	char *e = xstrndup(s, len);
 	lower(e);
-	if (b->n < BODY_EMAILS_MAX && !listed(b->a, b->n, e))
-		b->a[b->n++] = e;
+	if (*n < cap && !listed(list, *n, e))
+		list[(*n)++] = e;
 	else
 		free(e);
 }
@@ -497,27 +500,37 @@ static void scan_text(const struct freemail *fm, struct body_addrs *b, const cha
 		if (pcre2_match(fm->email_re, (PCRE2_SPTR)text, len, at, 0, md, mc) < 0)
 			return;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		body_add(b->written, &b->n_written, BODY_EMAILS_MAX, text + ov[0], ov[1] - ov[0]);
 		if (!in_web_link(text, ov[0]) && !quoted_after(text + ov[1]))
-			body_add(b, text + ov[0], ov[1] - ov[0]);
+			body_add(b->a, &b->n, BODY_EMAILS_MAX, text + ov[0], ov[1] - ov[0]);
 		at = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
 	}
 }
 
-/* The body's addresses: mailto: links first, then the rendered text. */
+/* The body's addresses: those of the rendered text, then those of
+ * mailto: links whose address the text does not show (a link shown as
+ * its address is judged where the text shows it, quotes skipped). */
 static void body_addresses(const struct freemail *fm, const struct rules_input *in, struct body_addrs *b)
 {
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	pcre2_match_context *mc = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(mc, MATCH_LIMIT);
 	pcre2_set_depth_limit(mc, DEPTH_LIMIT);
-	for (size_t i = 0; i < in->n_uri && b->n < MAILTO_MAX; i++)
+	for (size_t i = 0; i < in->n_body; i++)
+		scan_text(fm, b, in->body[i], in->body_len[i], md, mc);
+	char *links[MAILTO_MAX];
+	size_t n_links = 0;
+	for (size_t i = 0; i < in->n_uri && n_links < MAILTO_MAX; i++)
 		if (in->uri_len[i] > 7 && strncasecmp(in->uri[i], "mailto:", 7) == 0 &&
 		    pcre2_match(fm->email_re, (PCRE2_SPTR)in->uri[i], in->uri_len[i], 7, PCRE2_ANCHORED, md, mc) >= 0) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-			body_add(b, in->uri[i] + ov[0], ov[1] - ov[0]);
+			body_add(links, &n_links, MAILTO_MAX, in->uri[i] + ov[0], ov[1] - ov[0]);
 		}
-	for (size_t i = 0; i < in->n_body; i++)
-		scan_text(fm, b, in->body[i], in->body_len[i], md, mc);
+	for (size_t i = 0; i < n_links; i++)
+		if (!listed(b->written, b->n_written, links[i]))
+			body_add(b->a, &b->n, BODY_EMAILS_MAX, links[i], strlen(links[i]));
+	rules_strings_free(links, n_links);
+	rules_strings_free(b->written, b->n_written);
 	pcre2_match_context_free(mc);
 	pcre2_match_data_free(md);
 }
@@ -527,7 +540,7 @@ static void body_addresses(const struct freemail *fm, const struct rules_input *
  * person's invitation to write (a list digest, a newsletter). */
 static bool body_freemails(const struct freemail *fm, const struct rules_input *in, struct body_addrs *free_out)
 {
-	struct body_addrs b = { .n = 0 };
+	struct body_addrs b = { .n = 0, .n_written = 0 };
 	body_addresses(fm, in, &b);
 	bool ok = true;
 	long all = 0, fms = 0;
@@ -581,7 +594,7 @@ static unsigned freemail_header(const struct rules_input *in, const char *const 
 static unsigned freemail_body(const struct rules_input *in, const char *const *a, size_t n)
 {
 	const struct freemail *fm = usable(in->rules);
-	struct body_addrs found = { .n = 0 };
+	struct body_addrs found = { .n = 0, .n_written = 0 };
 	if (!fm || !body_freemails(fm, in, &found))
 		return 0;
 	bool hit = false;
@@ -604,7 +617,7 @@ static bool bulk_sender(const struct freemail *fm, const struct rules_input *in)
  * addresses: the reader is asked to write somewhere else. */
 static bool body_differs(const struct freemail *fm, const struct rules_input *in, char *const *reply, size_t nr)
 {
-	struct body_addrs found = { .n = 0 };
+	struct body_addrs found = { .n = 0, .n_written = 0 };
 	if (!body_freemails(fm, in, &found))
 		return false;
 	bool hit = false;

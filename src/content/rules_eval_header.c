@@ -17,6 +17,8 @@
  *                                   ("example.com.joe@..." for joe@example.com)
  *   check_for_matching_env_and_hdr_from()
  *                                   the envelope sender is the From address
+ *   check_equal_from_domains()      the envelope sender's and From's domains
+ *                                   differ in their last two labels
  *
  * Each runs in the scanner's worker threads on one message; nothing here
  * keeps state between messages.
@@ -324,6 +326,31 @@ static unsigned env_matches_from(const struct rules_input *in, const char *const
 	return same;
 }
 
+/* The last two labels of addr's domain ("" if it has none). */
+static const char *last_two_labels(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	if (!at)
+		return "";
+	const char *d = at + 1, *end = d + strlen(d), *p = end;
+	int dots = 0;
+	while (p > d && !(p[-1] == '.' && ++dots == 2))
+		p--;
+	return p;
+}
+
+/* The sender's mail domain is not the author's (sent through someone
+ * else's service, or forged); both must be known. */
+static unsigned from_domains_differ(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *from = first_addr(in, "From"), *env = rules_envelope_from(in);
+	const char *fd = last_two_labels(from), *ed = last_two_labels(env);
+	bool differ = *fd && *ed && strcasecmp(fd, ed) != 0;
+	free(from);
+	free(env);
+	return differ;
+}
+
 /* Outlook's Message-Id "<4 hex + 8 hex time $8 hex$8 hex@...>": the time
  * part counts units of about 430 seconds; a value that fits neither the
  * Date nor the earliest Received (within 250 units) was forged. */
@@ -376,5 +403,6 @@ const struct rules_eval rules_eval_header[] = {
 	{ "check_for_to_in_subject", 1, 1, to_in_subject },
 	{ "check_ratware_envelope_from", 0, 0, ratware_envelope_from },
 	{ "check_for_matching_env_and_hdr_from", 0, 0, env_matches_from },
+	{ "check_equal_from_domains", 0, 0, from_domains_differ },
 	{ NULL },
 };

@@ -173,6 +173,9 @@ Test(freemail, replyto_to_another_free_mailbox)
 		  "reply: without Reply-To, From against the body");
 	cr_assert(fires_with("FM_REPLY", "From: a@gmail.com\r\n", "click", "mailto:c@hotmail.com", NULL),
 		  "a mailto: link counts as a body address");
+	cr_assert_not(fires_with("FM_REPLY", "From: a@gmail.com\r\n", "c@hotmail.com Http://example.com",
+				 "mailto:c@hotmail.com", NULL),
+		      "a link shown as its address counts where the text shows it (here before a word and colon)");
 	cr_assert_not(fires_with("FM_REPLYTO", "From: a@gmail.com\r\nReply-To: b@hotmail.com\r\n", "hi", NULL,
 				 "owner-list@lists.example.org"),
 		      "mail from a list or bounce sender is skipped");
@@ -207,7 +210,8 @@ Test(freemail, body_addresses_that_are_quotes_or_too_many_do_not_count)
 	"header TO_USER eval:check_for_to_in_subject('user')\nscore TO_USER 1\n"      \
 	"header TO_ADDR eval:check_for_to_in_subject('address')\nscore TO_ADDR 1\n"   \
 	"header RATWARE eval:check_ratware_envelope_from()\nscore RATWARE 1\n"        \
-	"header ENV_IS_FROM eval:check_for_matching_env_and_hdr_from()\nscore ENV_IS_FROM 1\n"
+	"header ENV_IS_FROM eval:check_for_matching_env_and_hdr_from()\nscore ENV_IS_FROM 1\n" \
+	"header DIFF_DOMAINS eval:check_equal_from_domains()\nscore DIFF_DOMAINS 1\n"
 
 /* 01dd85ee: the time part Outlook writes for this Date. */
 #define OUTLOOK_DATE "Date: Mon, 07 Dec 2026 02:00:00 +0000\r\n"
@@ -267,4 +271,7 @@ Test(freemail, envelope_sender_made_of_the_recipient_or_equal_to_from)
 	cr_assert(fires_with("ENV_IS_FROM", to, "x", NULL, "JOE@example.org"));
 	cr_assert_not(fires_with("ENV_IS_FROM", to, "x", NULL, "bounce@example.org"));
 	cr_assert(fires("ENV_IS_FROM", "From: a@example.org\r\nReturn-Path: <a@example.org>\r\n", "x"));
+	cr_assert(fires_with("DIFF_DOMAINS", to, "x", NULL, "bounce@mail.example.net"));
+	cr_assert_not(fires_with("DIFF_DOMAINS", to, "x", NULL, "bounce@lists.EXAMPLE.org"), "same last two labels");
+	cr_assert_not(fires("DIFF_DOMAINS", to, "x"), "no envelope sender known");
 }
