@@ -63,8 +63,9 @@ struct rules_input {
 	/* SpamAssassin's score set: 0 without Bayes, 2 with a trained Bayes
 	 * (both without network tests); a "score" line's values 1 and 3. */
 	unsigned score_set;
-	/* The envelope sender for the pseudo-header EnvelopeFrom (NULL: the
-	 * Return-Path field, as SpamAssassin falls back to). */
+	/* The envelope sender for the pseudo-header EnvelopeFrom (NULL: from
+	 * the header as SpamAssassin falls back to: X-Envelope-From,
+	 * Envelope-Sender or Return-Path above the Received fields). */
 	const char *envelope_from;
 	/* Set by rules_match (callers leave it NULL): the rule set being run,
 	 * whose plugin settings some eval tests read. */

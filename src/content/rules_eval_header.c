@@ -93,7 +93,8 @@ static void lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-size_t rules_header_addrs(const struct rules_input *in, const char *name, char **out, size_t cap)
+/* The addresses in the fields named name, at most cap, lower-cased if fold. */
+static size_t addrs_of(const struct rules_input *in, const char *name, char **out, size_t cap, bool fold)
 {
 	char *values[VALUES_MAX];
 	size_t nv = rules_header_values(in, name, values, VALUES_MAX), n = 0;
@@ -102,12 +103,19 @@ size_t rules_header_addrs(const struct rules_input *in, const char *name, char *
 		if (address_list_parse(values[i], strlen(values[i]), &l))
 			for (size_t j = 0; j < l.n && n < cap; j++) {
 				out[n] = xstrdup(l.addrs[j]);
-				lower(out[n++]);
+				if (fold)
+					lower(out[n]);
+				n++;
 			}
 		address_list_free(&l);
 	}
 	rules_strings_free(values, nv);
 	return n;
+}
+
+size_t rules_header_addrs(const struct rules_input *in, const char *name, char **out, size_t cap)
+{
+	return addrs_of(in, name, out, cap, true);
 }
 
 /* The first value of name (NULL: none). */
@@ -117,25 +125,68 @@ static char *first_value(const struct rules_input *in, const char *name)
 	return rules_header_values(in, name, &v, 1) ? v : NULL;
 }
 
-/* The first address of name (NULL: none). */
+/* The first address of name, lower-cased (NULL: none). */
 static char *first_addr(const struct rules_input *in, const char *name)
 {
 	char *addrs[1];
 	return rules_header_addrs(in, name, addrs, 1) ? addrs[0] : NULL;
 }
 
+/* Does a field named name come before every Received field? A field
+ * below a Received one was there before the last relay: another hop's
+ * envelope, not ours. */
+static bool above_received(const struct rules_input *in, const char *name)
+{
+	const char *h = in->header;
+	size_t len = in->header_len, voff;
+	for (size_t pos = 0; pos < len;) {
+		size_t end = field_end(h, len, pos);
+		if (content_field_is(h + pos, end - pos, "Received", &voff))
+			return false;
+		if (content_field_is(h + pos, end - pos, name, &voff))
+			return true;
+		pos = end;
+	}
+	return false;
+}
+
+/* Fetched by fetchmail, which writes a guessed envelope from X-Sender
+ * (a list's original sender): no header tells the envelope then. */
+static bool fetchmail_guess(const struct rules_input *in)
+{
+	char *sender = first_value(in, "X-Sender"), *rcvd[VALUES_MAX];
+	bool guess = false;
+	if (sender && strchr(sender, '@')) {
+		size_t nr = rules_header_values(in, "Received", rcvd, VALUES_MAX);
+		for (size_t i = 0; i < nr && !guess; i++)
+			guess = strstr(rcvd[i], "(fetchmail") != NULL;
+		rules_strings_free(rcvd, nr);
+	}
+	free(sender);
+	return guess;
+}
+
+/* Without the SMTP envelope (a saved message), SpamAssassin's order:
+ * X-Envelope-From, Envelope-Sender, then Return-Path, each only where it
+ * stands above the Received fields (written by the final delivery). */
 char *rules_envelope_from(const struct rules_input *in)
 {
 	if (in->envelope_from && in->envelope_from[0])
 		return xstrdup(in->envelope_from);
-	char *rp = first_value(in, "Return-Path");
-	if (!rp)
+	if (fetchmail_guess(in))
 		return NULL;
-	char *start = rp + strspn(rp, " \t<");
-	start[strcspn(start, "> \t")] = '\0';
-	char *out = *start ? xstrdup(start) : NULL;
-	free(rp);
-	return out;
+	static const char *const fields[] = { "X-Envelope-From", "Envelope-Sender", "Return-Path" };
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char *addr[1];
+		if (!addrs_of(in, fields[i], addr, 1, false))
+			continue;
+		if (above_received(in, fields[i]))
+			return addr[0];
+		free(addr[0]);
+		if (i == 0)
+			return NULL;  /* an X-Envelope-From from an earlier hop hides the others */
+	}
+	return NULL;
 }
 
 /* --- the tests --------------------------------------------------------------- */

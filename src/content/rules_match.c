@@ -148,27 +148,10 @@ static char *header_values(const struct header_index *x, const char *want)
 	return out;
 }
 
-/* SpamAssassin's EnvelopeFrom: the envelope sender where we know it (the
- * gateway), else the Return-Path field without its angle brackets. */
-static char *envelope_from(const struct rules_input *in, const struct header_index *x)
-{
-	if (in->envelope_from && in->envelope_from[0])
-		return xstrdup(in->envelope_from);
-	char *rp = header_values(x, "Return-Path");
-	if (!rp)
-		return NULL;
-	rp[strcspn(rp, "\n")] = '\0';
-	char *start = rp + strspn(rp, " \t<");
-	start[strcspn(start, "> \t")] = '\0';
-	char *out = xstrdup(start);
-	free(rp);
-	return out;
-}
-
 /* The text a header rule matches, per its mode; NULL: the field is absent. */
 static char *header_text(const struct rule *r, const struct header_index *x, const struct rules_input *in)
 {
-	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? envelope_from(in, x) : header_values(x, r->header);
+	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? rules_envelope_from(in) : header_values(x, r->header);
 	if (!raw || r->mode == HDR_RAW)
 		return raw;
 	if (r->mode == HDR_ADDR) {

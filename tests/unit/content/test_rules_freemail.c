@@ -275,3 +275,22 @@ Test(freemail, envelope_sender_made_of_the_recipient_or_equal_to_from)
 	cr_assert_not(fires_with("DIFF_DOMAINS", to, "x", NULL, "bounce@lists.EXAMPLE.org"), "same last two labels");
 	cr_assert_not(fires("DIFF_DOMAINS", to, "x"), "no envelope sender known");
 }
+
+/* A saved message: the envelope is read from the header as SpamAssassin
+ * does, only from fields the final delivery wrote above the Received ones. */
+Test(freemail, envelope_of_a_saved_message_comes_from_above_the_received_fields)
+{
+	load(HEADER_EVALS);
+	const char *rcvd = "Received: from a by b; Mon, 07 Dec 2026 02:00:00 +0000\r\n";
+	char hdr[1024];
+	snprintf(hdr, sizeof(hdr), "Return-Path: <b@other.net>\r\n%sFrom: a@example.org\r\n", rcvd);
+	cr_assert(fires("DIFF_DOMAINS", hdr, "x"));
+	snprintf(hdr, sizeof(hdr), "%sReturn-Path: <b@other.net>\r\nFrom: a@example.org\r\n", rcvd);
+	cr_assert_not(fires("DIFF_DOMAINS", hdr, "x"), "below a Received: an earlier hop's");
+	snprintf(hdr, sizeof(hdr), "X-Envelope-From: <b@other.net>\r\nReturn-Path: <a@example.org>\r\n%s"
+		 "From: a@example.org\r\n", rcvd);
+	cr_assert(fires("DIFF_DOMAINS", hdr, "x"), "X-Envelope-From first");
+	snprintf(hdr, sizeof(hdr), "Return-Path: <b@other.net>\r\nX-Sender: c@list.example\r\n"
+		 "Received: from x by y with ESMTP (fetchmail-5.9.0)\r\nFrom: a@example.org\r\n");
+	cr_assert_not(fires("DIFF_DOMAINS", hdr, "x"), "fetched by fetchmail: no envelope known");
+}
