@@ -19,6 +19,19 @@
  *                                   the envelope sender is the From address
  *   check_equal_from_domains()      the envelope sender's and From's domains
  *                                   differ in their last two labels
+ *   check_unresolved_template()     a header line holds a mail merge
+ *                                   placeholder left unfilled ("%FROM_NAME")
+ *   check_ratware_name_id()         Message-Id "<28 capitals.X>" with From
+ *                                   '"Name" <X>': one spam tool's signature
+ *   gated_through_received_hdr_remover()
+ *                                   no Received field (or a gateway known to
+ *                                   strip them: ezmlm lists, MSN groups), so
+ *                                   tests of the relays cannot judge
+ *   sorted_recipients()             7 or more To/Cc addresses in sorted order
+ *   similar_recipients(min, max)    of 5 or more To/Cc addresses, the share
+ *                                   of pairs alike (same first two letters of
+ *                                   user or host) in min..max: a list harvested
+ *                                   in alphabetical order
  *
  * Each runs in the scanner's worker threads on one message; nothing here
  * keeps state between messages.
@@ -447,6 +460,146 @@ static unsigned outlook_message_id(const struct rules_input *in, const char *con
 	return llabs(diff) >= OUTLOOK_FUDGE;
 }
 
+/* Header lines where a '%' and capitals are normal (encoded names,
+ * message ids, face images). */
+#define TEMPLATE_FREE_FIELDS \
+	"^(?:X-VMS-To|X-UIDL|X-Face|To|Cc|From|Subject|References|In-Reply-To|(?:X-|Resent-|X-Original-)?Message-Id):"
+
+static unsigned unresolved_template(const struct rules_input *in, const char *const *a, size_t n)
+{
+	const char *h = in->header;
+	size_t len = in->header_len;
+	bool hit = false;
+	for (size_t pos = 0; pos < len && !hit;) {
+		const char *lf = memchr(h + pos, '\n', len - pos);
+		size_t end = lf ? (size_t)(lf - h) + 1 : len, n_line = end - pos;
+		char line[1024];
+		if (n_line >= sizeof(line))
+			n_line = sizeof(line) - 1;  /* a placeholder sits early enough; the rest is not needed */
+		memcpy(line, h + pos, n_line);
+		line[n_line] = '\0';
+		hit = memchr(line, '%', n_line) && re_search("%[A-Z][A-Z_-]", 0, line) &&
+		      !re_search(TEMPLATE_FREE_FIELDS, PCRE2_CASELESS, line);
+		pos = end;
+	}
+	return hit;
+}
+
+/* Right before at (blanks aside) a quoted, non-empty display name. */
+static bool quoted_name_before(const char *from, const char *at)
+{
+	const char *p = at;
+	while (p > from && (p[-1] == ' ' || p[-1] == '\t'))
+		p--;
+	if (p == from || p[-1] != '"')
+		return false;
+	const char *close = p - 1, *open = close;
+	while (open > from && open[-1] != '"')
+		open--;
+	return open > from && close > open;
+}
+
+/* Message-Id "<" 28 capitals "." X ">" and From '"Name" <X>'. */
+static unsigned ratware_name_id(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *id = first_value(in, "Message-Id"), *from = first_value(in, "From");
+	bool hit = false;
+	for (const char *lt = id && from ? strchr(id, '<') : NULL; lt && !hit; lt = strchr(lt + 1, '<')) {
+		const char *dot = lt + 1 + 28, *gt = strchr(lt, '>');
+		if (strspn(lt + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 28 || *dot != '.' || !gt || gt <= dot + 1 ||
+		    gt - dot > 500)
+			continue;
+		char want[600];
+		snprintf(want, sizeof(want), "<%.*s>", (int)(gt - dot - 1), dot + 1);
+		const char *at = strstr(from, want);
+		hit = at && quoted_name_before(from, at);
+	}
+	free(id);
+	free(from);
+	return hit;
+}
+
+/* Relays cannot be judged: no Received field, or the message came through
+ * a gateway that removes them (ezmlm lists run by qmail, MSN groups). */
+static unsigned received_removed(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *rcvd[VALUES_MAX];
+	size_t nr = rules_header_values(in, "Received", rcvd, VALUES_MAX);
+	bool gated = nr == 0;
+	char *list = first_value(in, "Mailing-List"), *dlto = first_value(in, "Delivered-To");
+	bool ezmlm = list && dlto && re_search("^contact \\S+@\\S+; run by ezmlm$", 0, list) &&
+		     re_search("^mailing list \\S+@\\S+", 0, dlto);
+	for (size_t i = 0; i < nr && !gated; i++)
+		gated = (ezmlm && re_search("qmail \\d+ invoked (?:from network|by .{3,20})\\); \\d+ ... \\d+", 0, rcvd[i])) ||
+			re_search("from groups\\.msn\\.com \\(\\S+\\.msn\\.com ", 0, rcvd[i]);
+	rules_strings_free(rcvd, nr);
+	free(list);
+	free(dlto);
+	return gated;
+}
+
+/* The recipients of To and Cc (Bcc too if they are fewer than 5), repeats
+ * next to each other dropped, at most 256. */
+#define RECIPIENTS_MAX 256
+static size_t recipients(const struct rules_input *in, char **out)
+{
+	char *got[RECIPIENTS_MAX];
+	size_t n = 0, ng = addrs_of(in, "To", got, RECIPIENTS_MAX, false);
+	ng += addrs_of(in, "Cc", got + ng, RECIPIENTS_MAX - ng, false);
+	if (ng < 5)
+		ng += addrs_of(in, "Bcc", got + ng, RECIPIENTS_MAX - ng, false);
+	for (size_t i = 0; i < ng; i++) {
+		if (n && strcasecmp(out[n - 1], got[i]) == 0)
+			free(got[i]);
+		else
+			out[n++] = got[i];
+	}
+	return n;
+}
+
+static int byte_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static unsigned sorted_recipients(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *r[RECIPIENTS_MAX], *sorted[RECIPIENTS_MAX];
+	size_t nr = recipients(in, r);
+	memcpy(sorted, r, nr * sizeof(*r));
+	qsort(sorted, nr, sizeof(*sorted), byte_cmp);
+	bool in_order = nr >= 7;
+	for (size_t i = 0; i < nr && in_order; i++)
+		in_order = strcmp(r[i], sorted[i]) == 0;
+	rules_strings_free(r, nr);
+	return in_order;
+}
+
+/* Share of address pairs alike: same first two bytes of the address, or
+ * different hosts with the same first two bytes. */
+static double similarity(char *const *r, size_t nr)
+{
+	size_t hits = 0, pairs = 0;
+	for (size_t i = 0; i < nr; i++)
+		for (size_t j = i + 1; j < nr; j++, pairs++) {
+			const char *hi = strchr(r[i], '@'), *hj = strchr(r[j], '@');
+			hits += strncmp(r[i], r[j], 2) == 0;
+			hits += hi && hj && strncmp(hi + 1, hj + 1, 2) == 0 && strcmp(hi + 1, hj + 1) != 0;
+		}
+	return pairs ? (double)hits / (double)pairs : 0;
+}
+
+static unsigned similar_recipients(const struct rules_input *in, const char *const *a, size_t n)
+{
+	char *r[RECIPIENTS_MAX];
+	size_t nr = recipients(in, r);
+	double share = nr >= 5 ? similarity(r, nr) : 0, lo, hi;
+	rules_strings_free(r, nr);
+	bool low_ok = strcmp(a[0], "undef") == 0 || (sscanf(a[0], "%lf", &lo) == 1 && share >= lo);
+	bool high_ok = strcmp(a[1], "undef") == 0 || (sscanf(a[1], "%lf", &hi) == 1 && share < hi);
+	return low_ok && high_ok;
+}
+
 const struct rules_eval rules_eval_header[] = {
 	{ "check_outlook_message_id", 0, 0, outlook_message_id },
 	{ "subject_is_all_caps", 0, 0, subject_all_caps },
@@ -455,5 +608,10 @@ const struct rules_eval rules_eval_header[] = {
 	{ "check_ratware_envelope_from", 0, 0, ratware_envelope_from },
 	{ "check_for_matching_env_and_hdr_from", 0, 0, env_matches_from },
 	{ "check_equal_from_domains", 0, 0, from_domains_differ },
+	{ "check_unresolved_template", 0, 0, unresolved_template },
+	{ "check_ratware_name_id", 0, 0, ratware_name_id },
+	{ "gated_through_received_hdr_remover", 0, 0, received_removed },
+	{ "sorted_recipients", 0, 0, sorted_recipients },
+	{ "similar_recipients", 2, 2, similar_recipients },
 	{ NULL },
 };

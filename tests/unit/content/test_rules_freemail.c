@@ -211,7 +211,12 @@ Test(freemail, body_addresses_that_are_quotes_or_too_many_do_not_count)
 	"header TO_ADDR eval:check_for_to_in_subject('address')\nscore TO_ADDR 1\n"   \
 	"header RATWARE eval:check_ratware_envelope_from()\nscore RATWARE 1\n"        \
 	"header ENV_IS_FROM eval:check_for_matching_env_and_hdr_from()\nscore ENV_IS_FROM 1\n" \
-	"header DIFF_DOMAINS eval:check_equal_from_domains()\nscore DIFF_DOMAINS 1\n"
+	"header DIFF_DOMAINS eval:check_equal_from_domains()\nscore DIFF_DOMAINS 1\n" \
+	"header TEMPLATE eval:check_unresolved_template()\nscore TEMPLATE 1\n" \
+	"header NAME_ID eval:check_ratware_name_id()\nscore NAME_ID 1\n" \
+	"header NO_RCVD eval:gated_through_received_hdr_remover()\nscore NO_RCVD 1\n" \
+	"header SORTED eval:sorted_recipients()\nscore SORTED 1\n" \
+	"header SIMILAR eval:similar_recipients('0.65', 'undef')\nscore SIMILAR 1\n"
 
 /* 01dd85ee: the time part Outlook writes for this Date. */
 #define OUTLOOK_DATE "Date: Mon, 07 Dec 2026 02:00:00 +0000\r\n"
@@ -293,4 +298,37 @@ Test(freemail, envelope_of_a_saved_message_comes_from_above_the_received_fields)
 	snprintf(hdr, sizeof(hdr), "Return-Path: <b@other.net>\r\nX-Sender: c@list.example\r\n"
 		 "Received: from x by y with ESMTP (fetchmail-5.9.0)\r\nFrom: a@example.org\r\n");
 	cr_assert_not(fires("DIFF_DOMAINS", hdr, "x"), "fetched by fetchmail: no envelope known");
+}
+
+Test(freemail, templates_ratware_ids_and_removed_received_fields)
+{
+	load(HEADER_EVALS);
+	const char *rcvd = "Received: from a by b; Mon, 07 Dec 2026 02:00:00 +0000\r\n";
+	char hdr[1024];
+	snprintf(hdr, sizeof(hdr), "%sX-Mailer: %%MAILER_NAME\r\n", rcvd);
+	cr_assert(fires("TEMPLATE", hdr, "x"));
+	snprintf(hdr, sizeof(hdr), "%sSubject: 100%%FREE\r\nX-Mailer: 50%%off\r\n", rcvd);
+	cr_assert_not(fires("TEMPLATE", hdr, "x"), "Subject is exempt; lower case is no placeholder");
+	snprintf(hdr, sizeof(hdr), "%sMessage-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@spam.test>\r\n"
+		 "From: \"Joe\" <joe@spam.test>\r\n", rcvd);
+	cr_assert(fires("NAME_ID", hdr, "x"));
+	snprintf(hdr, sizeof(hdr), "%sMessage-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@spam.test>\r\n"
+		 "From: joe@spam.test\r\n", rcvd);
+	cr_assert_not(fires("NAME_ID", hdr, "x"), "no quoted name");
+	cr_assert(fires("NO_RCVD", "From: a@example.org\r\n", "x"));
+	cr_assert_not(fires("NO_RCVD", rcvd, "x"));
+	cr_assert(fires("NO_RCVD", "Received: from groups.msn.com (x.msn.com [10.0.0.1]) by y\r\n", "x"));
+}
+
+Test(freemail, recipients_in_order_or_alike)
+{
+	load(HEADER_EVALS);
+	cr_assert(fires("SORTED", "To: a@x.test, b@y.test, c@x.test, d@z.test\r\nCc: e@w.test, f@v.test, g@u.test\r\n",
+			"x"));
+	cr_assert_not(fires("SORTED", "To: a@x.test, c@y.test, b@x.test, d@z.test, e@w.test, f@v.test, g@u.test\r\n",
+			    "x"));
+	cr_assert_not(fires("SORTED", "To: a@x.test, b@y.test, c@x.test\r\n", "x"), "fewer than 7");
+	cr_assert(fires("SIMILAR", "To: joe@mail1.test, ann@mail2.test, bob@mail3.test, kim@mail4.test, lee@mail5.test\r\n",
+			"x"), "hosts alike but not the same: a harvested list");
+	cr_assert_not(fires("SIMILAR", "To: joe@aa.test, bob@mail.test, kim@x.test, lee@pp.test, sue@zz.test\r\n", "x"));
 }
