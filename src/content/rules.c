@@ -574,7 +574,8 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 		load_file(rs, path, depth + 1, err, errlen);
 		return;
 	}
-	if (rules_replace_setting(rs, src->file, src->line, kw, line))
+	if (rules_replace_setting(rs, src->file, src->line, kw, line) ||
+	    rules_freemail_setting(rs, src->file, src->line, kw, line))
 		return;
 	char *name = word(&line);
 	char *def = rest(line);
@@ -746,6 +747,7 @@ void rules_free(struct rule_set *rs)
 		free(rs->broken[i].why);
 	}
 	rules_fast_free(rs->fast);
+	rules_freemail_free(rs->freemail);
 	free(rs->order);
 	free(rs->rules);
 	free(rs->table);

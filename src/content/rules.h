@@ -86,14 +86,18 @@ struct rules_input {
 	/* SpamAssassin's score set: 0 without Bayes, 2 with a trained Bayes
 	 * (both without network tests); a "score" line's values 1 and 3. */
 	unsigned score_set;
-	/* The envelope sender for the pseudo-header EnvelopeFrom (NULL: the
-	 * Return-Path field, as SpamAssassin falls back to). */
+	/* The envelope sender for the pseudo-header EnvelopeFrom (NULL: from
+	 * the header as SpamAssassin falls back to: X-Envelope-From,
+	 * Envelope-Sender or Return-Path above the Received fields). */
 	const char *envelope_from;
 	/* The MIME view and the HTML figures of its text/html parts (for the
 	 * eval tests on them; NULL: none, as for a header-only test). */
 	const struct mime_message *mime;
 	const struct html_view *html;
 	const char *subject;         /* decoded; NULL if none */
+	/* Set by rules_match (callers leave it NULL): the rule set being run,
+	 * whose plugin settings some eval tests read. */
+	const struct rule_set *rules;
 };
 
 /* Fast matching (issue 11): compile the rule set's regexes into Hyperscan

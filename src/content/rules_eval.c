@@ -24,6 +24,7 @@ static const char *const provided[] = {
 	"Mail::SpamAssassin::Plugin::MIMEEval",
 	"Mail::SpamAssassin::Plugin::ReplaceTags",  /* rules_replace.c */
 	"Mail::SpamAssassin::Plugin::HTMLEval",     /* rules_eval_html.c */
+	"Mail::SpamAssassin::Plugin::FreeMail",     /* rules_eval_freemail.c */
 };
 
 bool rules_plugin_provided(const char *plugin)
@@ -187,20 +188,22 @@ static const struct rules_eval evals[] = {
 	{ "check_body_length", 1, 1, body_length, NULL },
 	{ "check_for_uppercase", 2, 2, uppercase, NULL },
 	{ "check_msg_parse_flags", 1, 1, parse_flags, NULL },
+	{ NULL, 0, 0, NULL, NULL },
 };
 
-static const struct rules_eval *find_in(const struct rules_eval *table, size_t n, const char *name, size_t n_args)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(table[i].name, name) == 0)
-			return n_args >= table[i].min_args && n_args <= table[i].max_args ? &table[i] : NULL;
-	return NULL;
-}
+/* Every table of eval tests, each ending with a NULL name. */
+static const struct rules_eval *const tables[] = {
+	evals,
+	rules_eval_freemail,
+	rules_eval_header,
+	rules_evals_html,
+};
 
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args)
 {
-	const struct rules_eval *ev = find_in(evals, sizeof(evals) / sizeof(evals[0]), name, n_args);
-	if (!ev)
-		ev = find_in(rules_evals_html, rules_n_evals_html, name, n_args);
-	return ev;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct rules_eval *e = tables[t]; e->name; e++)
+			if (strcmp(e->name, name) == 0)
+				return n_args >= e->min_args && n_args <= e->max_args ? e : NULL;
+	return NULL;
 }

@@ -313,6 +313,5 @@ const struct rules_eval rules_evals_html[] = {
 	{ "check_for_mime_html_only", 0, 0, mime_html_only, NULL },
 	{ "check_mime_multipart_ratio", 2, 2, mime_multipart_ratio, NULL },
 	{ "check_for_mime", 1, 1, mime_figure, mime_figure_ok },
+	{ NULL, 0, 0, NULL, NULL },
 };
-
-const size_t rules_n_evals_html = sizeof(rules_evals_html) / sizeof(rules_evals_html[0]);

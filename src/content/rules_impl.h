@@ -21,7 +21,9 @@ enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RUL
 
 #define EVAL_ARGS_MAX 8
 
-/* An eval: test of ours (rules_eval.c). */
+/* An eval: test of ours (rules_eval*.c); its table ends with a NULL name.
+ * A test that needs the rule set's own settings (a plugin's lists, such
+ * as freemail_domains) finds them in in->rules. */
 struct rules_eval {
 	const char *name;
 	size_t min_args, max_args;
@@ -31,11 +33,14 @@ struct rules_eval {
 	bool (*args_ok)(const char *const *args, size_t n_args);
 };
 
+/* The tables of rules_eval_freemail.c and rules_eval_header.c. */
+extern const struct rules_eval rules_eval_freemail[];
+extern const struct rules_eval rules_eval_header[];
+
 /* The eval test name taking n_args arguments, or NULL (not done). */
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args);
 /* The tests on the MIME structure and the HTML (rules_eval_html.c). */
 extern const struct rules_eval rules_evals_html[];
-extern const size_t rules_n_evals_html;
 /* Is an "ifplugin PLUGIN" block read (we do its tests, or some)? */
 bool rules_plugin_provided(const char *plugin);
 enum header_mode { HDR_DECODED, HDR_RAW, HDR_ADDR, HDR_NAME };
@@ -118,6 +123,7 @@ struct rule_set {
 	 * switch that runs PCRE2 alone even with them. */
 	struct rules_fast *fast;
 	bool pcre_only;
+	struct freemail *freemail;     /* rules_eval_freemail.c; NULL: no freemail_* line */
 };
 
 size_t rules_find(const struct rule_set *rs, const char *name);
@@ -134,6 +140,24 @@ void rules_replace_apply(struct rule_set *rs);
 /* re with the tags of t replaced; NULL if it grows beyond 256 KiB. */
 char *rules_replace_expand(const struct replace_tags *t, const char *re);
 void rules_replace_free(struct replace_tags *t);
+/* FreeMail (rules_eval_freemail.c). A freemail_* line: taken (true) or
+ * not one of those we use (false: counted as an ignored setting). */
+bool rules_freemail_setting(struct rule_set *rs, const char *file, int line, const char *kw, char *args);
+void rules_freemail_free(struct freemail *fm);
+
+/* Header access for eval tests (rules_eval_header.c), bounded: the
+ * unfolded values of the fields named name, at most cap of them, each cut
+ * at RULES_VALUE_MAX bytes, into out (caller frees each); returns how many. */
+#define RULES_VALUE_MAX 4096
+size_t rules_header_values(const struct rules_input *in, const char *name, char **out, size_t cap);
+/* The mailbox addresses in those fields (SpamAssassin's "Name:addr" in
+ * list context), lower-cased, at most cap; returns how many. */
+size_t rules_header_addrs(const struct rules_input *in, const char *name, char **out, size_t cap);
+/* SpamAssassin's EnvelopeFrom: the envelope sender where we know it, else
+ * the Return-Path's address; NULL if neither. Caller frees. */
+char *rules_envelope_from(const struct rules_input *in);
+void rules_strings_free(char **s, size_t n);
+
 /* A line or rule not taken: counted, and kept as "file:line: text". */
 void rules_noted(struct rule_set *rs, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -150,27 +150,10 @@ static char *header_values(const struct header_index *x, const char *want)
 	return out;
 }
 
-/* SpamAssassin's EnvelopeFrom: the envelope sender where we know it (the
- * gateway), else the Return-Path field without its angle brackets. */
-static char *envelope_from(const struct rules_input *in, const struct header_index *x)
-{
-	if (in->envelope_from && in->envelope_from[0])
-		return xstrdup(in->envelope_from);
-	char *rp = header_values(x, "Return-Path");
-	if (!rp)
-		return NULL;
-	rp[strcspn(rp, "\n")] = '\0';
-	char *start = rp + strspn(rp, " \t<");
-	start[strcspn(start, "> \t")] = '\0';
-	char *out = xstrdup(start);
-	free(rp);
-	return out;
-}
-
 /* The text a header rule matches, per its mode; NULL: the field is absent. */
 static char *header_text(const struct rule *r, const struct header_index *x, const struct rules_input *in)
 {
-	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? envelope_from(in, x) : header_values(x, r->header);
+	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? rules_envelope_from(in) : header_values(x, r->header);
 	if (!raw || r->mode == HDR_RAW)
 		return raw;
 	if (r->mode == HDR_ADDR) {
@@ -375,10 +358,12 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	pcre2_set_match_limit(m.mc, MATCH_LIMIT);
 	pcre2_set_depth_limit(m.mc, DEPTH_LIMIT);
 	unsigned *hits = xcalloc(rs->n ? rs->n : 1, sizeof(*hits));
+	struct rules_input with_rules = *in;
+	with_rules.rules = rs;
 	struct fast_match fm = { 0 };
 	bool fast = fast_begin(rs, &fm);
 	if (fast)
-		fast_run(&m, rs, &fm, in, hits);
+		fast_run(&m, rs, &fm, &with_rules, hits);
 	size_t reported = 0;
 	for (size_t k = 0; k < rs->n_active; k++) {
 		size_t i = rs->order[k];
@@ -386,7 +371,7 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 		if (r->kind == RULE_META)
 			hits[i] = rules_meta_eval(r, hits) != 0;
 		else if (!fast || !rules_fast_has(fm.f, i))
-			hits[i] = run_rule(&m, r, in);
+			hits[i] = run_rule(&m, r, &with_rules);
 		int points = r->points[in->score_set < 4 ? in->score_set : 0];
 		if (hits[i] && strncmp(r->name, "__", 2) != 0 && points != 0) {
 			hit(arg, r->name, points, r->describe);  /* once, however often it matched */
