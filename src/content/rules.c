@@ -59,7 +59,8 @@ size_t rules_find(const struct rule_set *rs, const char *name)
 }
 
 /* The rule named name, made if new (with SpamAssassin's default score:
- * 1, or 0 for a sub-rule "__X", 0.01 for a test rule "T_X"). */
+ * 1, or 0 for a sub-rule "__X", 0.01 for a test rule "T_X"; negative for
+ * a "nice" one, set_tflags). */
 static struct rule *rule_of(struct rule_set *rs, const char *name)
 {
 	size_t i = rules_find(rs, name);
@@ -432,7 +433,12 @@ static void set_tflags(struct rule *r, char *flags)
 			r->multiple = true;
 		else if (strncmp(f, "maxhits=", 8) == 0)
 			r->maxhits = (unsigned)strtoul(f + 8, NULL, 10);
-		/* nice, learn, userconf, noautolearn, publish...: nothing to do
+		else if (strcmp(f, "nice") == 0 && !r->has_score)
+			/* A rule that speaks for a message: without a score line its
+			 * default is negative (-1, SpamAssassin's), not +1. */
+			for (size_t set = 0; set < 4; set++)
+				r->points[set] = -abs(r->points[set]);
+		/* learn, userconf, noautolearn, publish...: nothing to do
 		 * here; net neither: SpamAssassin runs such rules without network
 		 * tests too (their DNS lookups are what it leaves out). */
 	}

@@ -487,3 +487,17 @@ Test(rules, replace_tags_that_break_a_regex_leave_the_rule_out)
 		noted |= strstr(rules_note(rs, i), "BROKEN") != NULL;
 	cr_assert(noted);
 }
+
+/* A "nice" rule without a score line speaks for the message: its default
+ * is -1, not +1 (Debian's MAILING_LIST_MULTI has no score and must not
+ * add a point to mailing-list ham); a score line still decides. */
+Test(rules, nice_rules_default_to_a_negative_score)
+{
+	load("body LIST /list/\ntflags LIST nice\n"
+	     "body SCORED_NICE /list/\ntflags SCORED_NICE nice\nscore SCORED_NICE -0.5\n"
+	     "body PLAIN /list/\n");
+	struct seen s = match("Subject: x\r\n", "a list");
+	cr_assert_eq(points_of(&s, "LIST"), -100);
+	cr_assert_eq(points_of(&s, "SCORED_NICE"), -50);
+	cr_assert_eq(points_of(&s, "PLAIN"), 100);
+}
