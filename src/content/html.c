@@ -67,6 +67,14 @@ static struct html_tag_count *tag_count(struct html_view *v, const char *name)
 	return c;
 }
 
+unsigned html_tag_open(const struct html_view *v, const char *name)
+{
+	for (size_t i = 0; i < v->n_tags; i++)
+		if (strcasecmp(v->tags[i].name, name) == 0)
+			return v->tags[i].inside;
+	return 0;
+}
+
 void html_tag_counts(const struct html_view *v, const char *name, unsigned *opened, unsigned *closed)
 {
 	*opened = *closed = 0;
@@ -300,10 +308,12 @@ static void tag(struct scan *sc)
 	}
 	struct html_tag_count *c = tag_count(v, name);
 	if (closing) {
-		if (c && c->opened <= c->closed)
+		if (c && !c->inside)
 			v->extra_closes++;
-		if (c)
+		if (c) {
 			c->closed++;
+			c->inside -= c->inside > 0;
+		}
 		if (strcmp(name, "title") == 0 && sc->in_title)
 			sc->in_title--;
 		else if (strcmp(name, "a") == 0 && sc->in_anchor) {
@@ -312,8 +322,10 @@ static void tag(struct scan *sc)
 		}
 		return;
 	}
-	if (c)
+	if (c) {
 		c->opened++;
+		c->inside++;
+	}
 	start_tag(v, name, s + j, end > j ? end - j : 0);
 	if (strcmp(name, "script") == 0 || strcmp(name, "style") == 0)
 		skip_raw_text(sc, name);

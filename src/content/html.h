@@ -23,6 +23,7 @@
 struct html_tag_count {
 	char name[16];                 /* lower case; longer names are not HTML elements */
 	unsigned opened, closed;
+	unsigned inside;               /* open now: +1 per start tag, -1 per end tag, never below 0 */
 };
 
 /* A piece of kept text: at most HTML_TEXT_KEPT_MAX bytes, NUL-terminated. */
@@ -56,7 +57,10 @@ struct html_view {
 void html_view_init(struct html_view *v);
 /* Add one text/html part's content s[0..len). */
 void html_scan(struct html_view *v, const char *s, size_t len);
-/* How often a tag was opened and closed (0, 0 if never seen). */
+/* How often a tag was opened and closed (0, 0 if never seen), and how
+ * many are open at the end (an end tag with none open counts as an extra
+ * close, not as -1: "</center><center>" leaves one open). */
 void html_tag_counts(const struct html_view *v, const char *name, unsigned *opened, unsigned *closed);
+unsigned html_tag_open(const struct html_view *v, const char *name);
 
 #endif

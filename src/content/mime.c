@@ -198,6 +198,10 @@ static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
 	p->filename = name ? xstrdup(name) : NULL;
 	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(GMIME_OBJECT(part));
 	p->attachment = cd && g_mime_content_disposition_is_attachment(cd);
+	const char *disp = cd ? g_mime_content_disposition_get_disposition(cd) : NULL;
+	p->disposition = disp && (g_ascii_strcasecmp(disp, "attachment") == 0 || g_ascii_strcasecmp(disp, "inline") == 0);
+	const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	lower_copy(p->charset, sizeof(p->charset), charset ? charset : "");
 	switch (g_mime_part_get_content_encoding(part)) {
 	case GMIME_CONTENT_ENCODING_BASE64: p->encoding = MIME_ENC_BASE64; break;
 	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: p->encoding = MIME_ENC_QP; break;

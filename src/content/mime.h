@@ -55,6 +55,8 @@ struct mime_part {
 	char type[96];             /* "text/plain", lower case */
 	char *filename;            /* as decoded (RFC 2231, RFC 2047), UTF-8; NULL if none */
 	bool attachment;           /* Content-Disposition: attachment */
+	bool disposition;          /* a Content-Disposition of attachment or inline was given */
+	char charset[48];          /* the charset parameter as sent, lower case ("" if none) */
 	enum mime_encoding { MIME_ENC_NONE, MIME_ENC_BASE64, MIME_ENC_QP, MIME_ENC_OTHER } encoding;  /* as sent */
 	unsigned depth;            /* 0: the message's own body */
 	char *data;                /* content, transfer encoding undone; text parts in UTF-8 */

@@ -150,7 +150,7 @@ static unsigned html_tag_exists(const struct rules_input *in, const char *const 
 	return opened + closed > 0;
 }
 
-/* html_tag_balance(tag, "!= 0"): start tags less end tags. */
+/* html_tag_balance(tag, "!= 0"): how many are left open (of a tag seen). */
 static unsigned html_tag_balance(const struct rules_input *in, const char *const *a, size_t n)
 {
 	const struct html_view *h = html_of(in);
@@ -158,7 +158,7 @@ static unsigned html_tag_balance(const struct rules_input *in, const char *const
 	if (!h)
 		return 0;
 	html_tag_counts(h, a[0], &opened, &closed);
-	return compare((double)opened - (double)closed, a[1]);
+	return opened + closed > 0 && compare((double)html_tag_open(h, a[0]), a[1]);
 }
 
 static bool balance_ok(const char *const *a, size_t n)
@@ -267,16 +267,17 @@ static unsigned mime_multipart_ratio(const struct rules_input *in, const char *c
 static const char *const mime_figures[] = { "mime_base64_count", "mime_qp_count", "mime_attachment",
 					    "mime_base64_encoded_text", NULL };
 
-static bool seven_bit(const char *s, size_t len)
+/* No charset, or a name of US-ASCII: text that never needed base64. */
+static bool ascii_charset(const char *cs)
 {
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
-	return true;
+	static const char *const ascii[] = { "us-ascii", "ansi_x3.4-1968", "iso-ir-6", "ansi_x3.4-1986",
+					     "iso_646.irv:1991", "ascii", "iso646-us", "us", "ibm367", "cp367",
+					     "csascii", NULL };
+	return !cs[0] || one_of(cs, ascii);
 }
 
 /* check_for_mime(figure): base64 or quoted-printable parts, an attachment,
- * plain ASCII text sent base64 (nothing that needed the encoding). */
+ * text in US-ASCII sent base64 (nothing that needed the encoding). */
 static unsigned mime_figure(const struct rules_input *in, const char *const *a, size_t n)
 {
 	unsigned hits = 0;
@@ -288,9 +289,9 @@ static unsigned mime_figure(const struct rules_input *in, const char *const *a, 
 			hits += p->encoding == MIME_ENC_QP;
 		else if (strcmp(a[0], "mime_attachment") == 0)
 			hits += p->attachment || p->filename;
-		else
-			hits += p->encoding == MIME_ENC_BASE64 && strncmp(p->type, "text/", 5) == 0 && !p->attachment &&
-				p->data && seven_bit(p->data, p->len);
+		else  /* base64 text in US-ASCII, not marked as an attachment or inline part */
+			hits += p->encoding == MIME_ENC_BASE64 && strncmp(p->type, "text/", 5) == 0 && !p->disposition &&
+				ascii_charset(p->charset);
 	}
 	return hits > 0;
 }

@@ -121,7 +121,7 @@ def test_rawbody_rules_see_the_first_500000_bytes_of_a_part(scan, tmp_path):
 HTML_ONLY = (b"From: shop@example.test\r\nSubject: offer\r\nMIME-Version: 1.0\r\n"
              b"Content-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
              __import__("base64").encodebytes(
-                 b"<center><a href=http://x.test/><img src=x.gif></a> Buy</center></center><foo></foo>")
+                 b"</center><center><a href=http://x.test/><img src=x.gif></a> Buy<foo></foo>")
              .replace(b"\n", b"\r\n"))
 HTML_RULES = """ifplugin Mail::SpamAssassin::Plugin::HTMLEval
 body T_HTML eval:html_test('html')

@@ -28,6 +28,10 @@ Test(html, tags_are_counted_as_written_not_repaired)
 	cr_assert_eq(v.unknown_elements, 2, "<foo> and </foo>");
 	cr_assert_eq(v.extra_closes, 1, "the second </center>");
 	cr_assert_eq(v.source_len, strlen("<center><p>Hi</center></center><blink>x</blink><foo>y</foo><BODY>"));
+	cr_assert_eq(html_tag_open(&v, "center"), 0, "an extra close does not go below none open");
+	cr_assert_eq(html_tag_open(&v, "body"), 1);
+	scan("</center><center>");
+	cr_assert_eq(html_tag_open(&v, "center"), 1, "the close before any open is an extra one, not -1");
 }
 
 Test(html, visible_text_skips_script_style_and_title)
