@@ -21,6 +21,7 @@ import pwd
 import random
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import subprocess
@@ -304,8 +305,9 @@ class PostfixRspamd(PostfixMilter):
             for cls in ("spam", "ham"):
                 out = run_logged(["rspamc", "-h", f"127.0.0.1:{PORT_RS_CONTROLLER}", "-n", "2", "-t", "60",
                                   f"learn_{cls}", corpus.train[cls]], "rspamc learn")
+                errors = re.findall(r'error = "?([^"\n]*)', out)
                 log(f"{self.name}: rspamc learn_{cls}: {out.count('success = true')} learnt, "
-                    f"{out.count('already learned')} already known")
+                    f"{len(errors)} not: {sorted(set(errors))[:3]}")
         finally:
             self.stop_scanner(keep_redis=True)
 
@@ -488,6 +490,7 @@ def run_point(system, mixfile, conc, count, timeout, work):
            "e2e_s": t_end - cl["t_start"], "e2e_rate": arrived / (t_end - cl["t_start"]),
            "cpu_ms": 1000 * (sum(cpu1[0]) - sum(cpu0[0])) / max(scanned, 1),
            "scan_cpu_ms": 1000 * (sum(cpu1[1]) - sum(cpu0[1])) / max(scanned, 1),
+           "client_cpu_ms": 1000 * cl["client_cpu_s"] / max(cl["sent"], 1),
            "peak_rss": sampler.peak, "scan_peak_rss": scan_sampler.peak, "scan_peak_pss": scan_sampler.peak_pss}
     log(f"{system.name} c={conc}: {arrived}/{count} at the sink, {res['e2e_rate']:.0f} msg/s e2e, "
         f"refused {cl['refused']}, tempfail {cl['tempfailed']}, scanner {res['scan_cpu_ms']:.2f} ms CPU/msg, "
@@ -521,6 +524,8 @@ def section(params, points, checks, versions):
          f"sessions {', '.join(map(str, params['conc']))}, {params['runs']} run(s) per point (median shown), "
          f"at most {params['timeout']:.0f} s each",
          f"- command: `{params['command']}`",
+         f"- load average (1 min) before / after: {params['load'][0]:.1f} / {params['load'][1]:.1f} "
+         "(other work on the machine takes CPU from every system alike)",
          "- checked before measuring: " + "; ".join(
              f"{labels[n]}: GTUBE {checks[n]['gtube']}, a learnt spam message hits {checks[n]['bayes']}" for n in names)]
     if params.get("note"):
@@ -535,6 +540,7 @@ def section(params, points, checks, versions):
           "|---:|---|" + "---:|" * len(names) + "---:|---:|"]
     figures = [("msg/s end to end", "e2e_rate", ""), ("refused / tempfailed", None, ""),
                ("scanner CPU ms/msg", "scan_cpu_ms", ""), ("all CPU ms/msg", "cpu_ms", ""),
+               ("client CPU ms/msg", "client_cpu_ms", ""),
                ("scanner peak RSS MiB", "scan_peak_rss", "MiB"), ("scanner peak PSS MiB", "scan_peak_pss", "MiB"),
                ("all peak RSS MiB", "peak_rss", "MiB")]
     for conc in params["conc"]:
@@ -578,7 +584,7 @@ CAVEATS = """Setup and caveats:
   phishing, whitelist). Its default actions apply: a score of 15 is refused at SMTP (counted as
   refused; such messages never reach the sink, and the rate counts what did).
 - **2 cores** are shared by the client, the sink, the MTA and the scanner; the client's own CPU is
-  in `bench-content.json`. Figures from a busy machine are preliminary.
+  in `benchmarks-content.json`. Figures from a busy machine are preliminary.
 """
 
 
@@ -605,12 +611,14 @@ SYSTEMS = {"mailwarden-content": lambda w, b: MailwardenContent(w, b),
 
 
 def main():
+    out = os.environ.get("BENCH_OUT", os.path.join(ROOT, "docs", "benchmarks.md"))
+    if sys.argv[1:] == ["report"]:
+        return report_only(out)
     corpus_src = os.environ.get("BENCH_CORPUS")
     if not corpus_src:
         log("content point skipped: set BENCH_CORPUS to a corpus (.tar.xz or directory, as for make eval)")
         return 0
     work = os.path.join(os.environ.get("BENCH_DIR", "/var/tmp/mailwarden-bench"), "content")
-    out = os.environ.get("BENCH_OUT", os.path.join(ROOT, "docs", "benchmarks.md"))
     count = int(os.environ.get("BENCH_CONTENT_MESSAGES", "5000"))
     runs = int(os.environ.get("BENCH_RUNS", "3"))
     concs = [int(x) for x in bench.env_list("BENCH_CONTENT_CONCURRENCY", "10 50")]
@@ -625,7 +633,8 @@ def main():
         f.write("\n".join(corpus.mix(count, spam_share)) + "\n")
     params = {"corpus": corpus_src, "messages": count, "runs": runs, "conc": concs, "timeout": timeout,
               "spam_share": spam_share, "train": corpus.counts, "systems": wanted,
-              "command": os.environ.get("BENCH_COMMAND", "make bench"), "note": os.environ.get("BENCH_NOTE")}
+              "command": os.environ.get("BENCH_COMMAND", "make bench"), "note": os.environ.get("BENCH_NOTE"),
+              "load": [os.getloadavg()[0]]}
     points, checks, versions = [], {}, {}
     for name in wanted:
         system = SYSTEMS[name](work, binary)
@@ -641,12 +650,29 @@ def main():
         finally:
             system.stop()
             system.stop_scanner()
-    write_section(out, section(params, points, checks, versions))
-    with open(os.path.join(os.path.dirname(out), "bench-content.json"), "w") as f:
+    params["load"].append(os.getloadavg()[0])
+    with open(json_of(out), "w") as f:
         json.dump({"params": params, "points": points, "checks": checks, "versions": versions}, f, indent=1)
+    write_section(out, section(params, points, checks, versions))
     log("wrote the content section of", out)
     return 0
 
 
+def json_of(out):
+    return os.path.join(os.path.dirname(out), "benchmarks-content.json")
+
+
+def report_only(out):
+    """Write the section again from the figures of the last run (after a
+    change of the report's text)."""
+    with open(json_of(out)) as f:
+        d = json.load(f)
+    write_section(out, section(d["params"], d["points"], d["checks"], d["versions"]))
+    return 0
+
+
 if __name__ == "__main__":
+    # SIGTERM (timeout(1), a stopped make) unwinds like Ctrl-C, so that the
+    # finally blocks stop every daemon this script started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())

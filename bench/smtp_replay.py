@@ -24,10 +24,12 @@ REPLY_TIMEOUT = 300
 
 def encode(raw):
     """A saved message as DATA: CRLF lines, leading dots doubled, the
-    terminating dot line appended."""
+    terminating dot line appended. A bare CR (a few old messages have one)
+    ends a line too: RFC 5321 2.3.8 forbids sending it, and mailwarden
+    refuses such mail and closes the session."""
     if raw.startswith(b"From "):
         raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
-    lines = raw.replace(b"\r\n", b"\n").split(b"\n")
+    lines = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     return b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n" for l in lines) + b".\r\n"
@@ -46,13 +48,26 @@ class Replay:
         self.next += 1
         return self.messages[self.next - 1]
 
-    async def session(self):
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        except OSError:
-            self.stats["errors"] += 1
-            return
+    def more(self):
+        return self.next < len(self.messages) and time.monotonic() < self.deadline
 
+    async def session(self):
+        """One client session after the other while there is work: a session
+        the server closes (after a refusal, say) is replaced, so that the
+        concurrency stays what was asked; a failed connect ends it."""
+        while self.more():
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                self.stats["errors"] += 1
+                return
+            try:
+                await self.converse(reader, writer)
+            except (OSError, ConnectionError, asyncio.TimeoutError, ValueError):
+                self.stats["errors"] += 1
+            writer.close()
+
+    async def converse(self, reader, writer):
         async def reply():
             """One whole reply, multi-line joined: (code, its lines' texts)."""
             texts = []
@@ -64,17 +79,13 @@ class Replay:
                 if line[3:4] != b"-":
                     return int(line[:3]), texts
 
-        try:
-            await reply()
-            writer.write(b"EHLO replay.src.test\r\n")
-            pipelining = b"PIPELINING" in (await reply())[1]
-            while (body := self.take()) is not None:
-                await self.transaction(writer, reply, body, pipelining)
-            writer.write(b"QUIT\r\n")
-            await writer.drain()
-        except (OSError, ConnectionError, asyncio.TimeoutError, ValueError):
-            self.stats["errors"] += 1
-        writer.close()
+        await reply()
+        writer.write(b"EHLO replay.src.test\r\n")
+        pipelining = b"PIPELINING" in (await reply())[1]
+        while (body := self.take()) is not None:
+            await self.transaction(writer, reply, body, pipelining)
+        writer.write(b"QUIT\r\n")
+        await writer.drain()
 
     async def transaction(self, writer, reply, body, pipelining):
         """MAIL, RCPT, DATA, the message; counts the outcome by the first
