@@ -591,7 +591,8 @@ CAVEATS = """Setup and caveats:
   message, no rejection. Messages over spamc's 500 KB default go through unscanned (rare here).
 - **rspamd**: Debian's 3.4 with its own default rules (it cannot read SpamAssassin's files without
   its `spamassassin` module and a rule copy; that is not how it is deployed), proxy worker in milter
-  mode, 2 normal workers (one per core), Bayes in a private Redis (`rspamc learn_spam/learn_ham`),
+  mode, 2 normal workers (one per core), Bayes in a private Redis (`rspamc learn_spam/learn_ham`
+  with `Learn-Type: bulk`: every message learnt, as by the others, not only those it misjudges),
   logging at `warning` (as mailwarden's `log.level`). No query leaves the machine: its resolver is
   a dead loopback port, and the modules that need DNS or remote data are off (rbl, surbl, emails,
   spf, dkim, dmarc, arc, asn, fuzzy_check, dcc, mx_check, hfilter, rspamd_update, url_redirector,
