@@ -117,16 +117,20 @@ def tree_pss(root):
 
 
 class RssSampler(threading.Thread):
-    def __init__(self, root):
+    """Peak RSS and PSS of one process tree, or of the sum of several
+    (roots: a pid or a list of pids)."""
+
+    def __init__(self, roots):
         super().__init__(daemon=True)
-        self.root, self.peak, self.peak_pss, self.stop_ev = root, 0, 0, threading.Event()
+        self.roots = roots if isinstance(roots, list) else [roots]
+        self.peak, self.peak_pss, self.stop_ev = 0, 0, threading.Event()
 
     def run(self):
         n = 0
         while not self.stop_ev.is_set():
-            self.peak = max(self.peak, tree_rss(self.root)[0])
+            self.peak = max(self.peak, sum(tree_rss(r)[0] for r in self.roots))
             if n % 5 == 0:  # PSS walks page tables: once a second is enough
-                self.peak_pss = max(self.peak_pss, tree_pss(self.root))
+                self.peak_pss = max(self.peak_pss, sum(tree_pss(r) for r in self.roots))
             n += 1
             self.stop_ev.wait(0.2)
 
@@ -207,6 +211,9 @@ class Mailwarden:
     name = "mailwarden"
     # Extra configuration (the scanner variant adds its scan section).
     extra = ""
+    # The bench clients relay as trusted hosts (outbound policy); the
+    # content point (bench/content_bench.py) receives as from the internet.
+    trusted = "trusted_networks: [127.0.0.0/8]\n"
 
     def __init__(self, work, binary):
         self.dir = os.path.join(work, self.name)
@@ -227,8 +234,7 @@ listeners:
     address: 127.0.0.1
     port: {self.port}
 local_domains: [bench.test, probe.test]
-trusted_networks: [127.0.0.0/8]
-routes:
+{self.trusted}routes:
   bench.test: smtp://127.0.0.1:{PORT_SINK}
   probe.test: smtp://127.0.0.1:{PORT_PROBE}
 limits:
@@ -249,11 +255,15 @@ queue:
 
     def start(self):
         retire(os.path.join(self.dir, "state"))
+        self.prepare_state(os.path.join(self.dir, "state"))
         self.logf = open(os.path.join(self.dir, "mailwarden.log"), "ab")
         self.proc = subprocess.Popen([self.bin, "serve", "-c", os.path.join(self.dir, "mailwarden.yaml"), "-f"],
                                      stdout=self.logf, stderr=self.logf)
         wait_port(self.port)
         return self.proc.pid
+
+    def prepare_state(self, state_dir):
+        """Called with the fresh (absent) state_dir before each start."""
 
     def stop(self):
         if self.proc:
@@ -304,9 +314,11 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
 class Postfix:
     name = "postfix"
+    # More main.cf lines (the content point adds its milter).
+    extra_main_cf = ""
 
     def __init__(self, work):
-        self.dir = os.path.join(work, "postfix")
+        self.dir = os.path.join(work, self.name)
         self.etc = os.path.join(self.dir, "etc")
         self.port = PORT_PF
         self.master = None
@@ -349,7 +361,7 @@ message_size_limit = 26214400
 smtp_tls_security_level = none
 smtpd_tls_security_level = none
 maillog_file = {self.dir}/maillog
-""")
+""" + self.extra_main_cf)
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(port=f"127.0.0.1:{self.port}"))
         os.makedirs(os.path.join(self.dir, "data"))
@@ -694,14 +706,21 @@ def fs_of(path):
     return " ".join(lines[-1].split()) if len(lines) > 1 else "?"
 
 
+CONTENT_BEGIN, CONTENT_END = "<!-- content-scanning -->", "<!-- /content-scanning -->"
+
+
 def write_report(out, params, points, idle, fsync, versions, notes):
-    head = ""
+    head, content = "", ""
     if os.path.exists(out):
         with open(out) as f:
             old = f.read()
         # Keep a hand-written preamble above the generated part, if any.
         if "<!-- generated -->" in old:
             head = old.split("<!-- generated -->")[0]
+        # Keep the content point's section (bench/content_bench.py), which
+        # only a run with BENCH_CORPUS rewrites.
+        if CONTENT_BEGIN in old and CONTENT_END in old:
+            content = old[old.index(CONTENT_BEGIN):old.index(CONTENT_END) + len(CONTENT_END)] + "\n"
     L = []
     if not head:
         L.append("# Benchmarks: mailwarden against Postfix\n")
@@ -787,7 +806,7 @@ def write_report(out, params, points, idle, fsync, versions, notes):
     L.extend(notes)
     text = "\n".join(L) + "\n"
     with open(out, "w") as f:
-        f.write(head + ("<!-- generated -->\n" if head else "") + text)
+        f.write(head + ("<!-- generated -->\n" if head else "") + text + ("\n" + content if content else ""))
     with open(out.replace(".md", ".json") if out.endswith(".md") else out + ".json", "w") as f:
         json.dump({"params": params, "points": points, "idle": idle, "fsync": fsync}, f, indent=1)
 

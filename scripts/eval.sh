@@ -30,9 +30,7 @@ for c in spamassassin:spamassassin sa-learn:spamassassin spamd:spamd spamc:spamc
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "eval: installing ${need[*]} (Debian packages; their services are not started)"
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  rm -f /usr/sbin/policy-rc.d
+  scripts/apt-install-stopped.sh "${need[@]}"
 fi
 
 echo "eval: work directory $W"
