@@ -107,6 +107,11 @@ struct rules_input {
  * with the reason in err, if Hyperscan cannot run here (it needs SSSE3):
  * the rules then match with PCRE2 alone, with the same results. */
 bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, size_t errlen);
+/* The same, from the cache alone: what is not there runs in PCRE2 (the
+ * scanner, which must start at once and must not spend seconds
+ * compiling where a stop cannot reach it; the master has the missing
+ * databases compiled in a process of their own, then replaces it). */
+bool rules_load_fast(struct rule_set *rs, const char *cache_dir, char *err, size_t errlen);
 /* The cache's folder under state_dir. */
 #define RULES_CACHE_DIR "rules-cache"
 /* What rules_compile_fast() did: rules matched exactly by Hyperscan, as a

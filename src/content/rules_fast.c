@@ -211,8 +211,8 @@ static hs_database_t *compile_group(struct group *g)
 }
 
 /* The group's database from the cache, or compiled (and cached under key). */
-static hs_database_t *group_database(struct group *g, const char *cache_dir, char key[FAST_CACHE_KEY_HEX],
-				     bool *cached)
+static hs_database_t *group_database(struct group *g, const char *cache_dir, bool compile,
+				     char key[FAST_CACHE_KEY_HEX], bool *cached)
 {
 	rules_fast_cache_key((const char *const *)g->expr, g->flags, g->d.n, key);
 	hs_database_t *db = cache_dir ? rules_fast_cache_load(cache_dir, key, g->tier, g->d.n) : NULL;
@@ -222,8 +222,8 @@ static hs_database_t *group_database(struct group *g, const char *cache_dir, cha
 			db = NULL;
 		}
 	*cached = db != NULL;
-	if (db)
-		return db;
+	if (db || !compile)
+		return db;  /* not compiling: a group not in the cache runs in PCRE2 */
 	classify(g);
 	db = compile_group(g);
 	if (db && cache_dir)
@@ -253,7 +253,7 @@ static void group_done(struct rules_fast *f, struct group *g, hs_database_t *db)
 	f->counts.databases++;
 }
 
-bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, size_t errlen)
+static bool build_fast(struct rule_set *rs, const char *cache_dir, bool compile, char *err, size_t errlen)
 {
 	if (hs_valid_platform() != HS_SUCCESS) {
 		snprintf(err, errlen, "Hyperscan does not run on this CPU (it needs SSSE3): rules use PCRE2 alone");
@@ -269,7 +269,7 @@ bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, s
 	char (*keys)[FAST_CACHE_KEY_HEX] = xcalloc(n_groups ? n_groups : 1, sizeof(*keys));
 	for (size_t j = 0; j < n_groups; j++) {
 		bool cached = false;
-		hs_database_t *db = group_database(&groups[j], cache_dir, keys[j], &cached);
+		hs_database_t *db = group_database(&groups[j], cache_dir, compile, keys[j], &cached);
 		f->counts.cached += cached;
 		if (db && hs_alloc_scratch(db, &f->proto) != HS_SUCCESS) {
 			hs_free_database(db);
@@ -279,11 +279,21 @@ bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, s
 		group_free(&groups[j]);
 	}
 	free(groups);
-	if (cache_dir)
+	if (cache_dir && compile)
 		rules_fast_cache_prune(cache_dir, (const char (*)[FAST_CACHE_KEY_HEX])keys, n_groups);
 	free(keys);
 	rs->fast = f;
 	return true;
+}
+
+bool rules_compile_fast(struct rule_set *rs, const char *cache_dir, char *err, size_t errlen)
+{
+	return build_fast(rs, cache_dir, true, err, errlen);
+}
+
+bool rules_load_fast(struct rule_set *rs, const char *cache_dir, char *err, size_t errlen)
+{
+	return build_fast(rs, cache_dir, false, err, errlen);
 }
 
 void rules_fast_free(struct rules_fast *f)

@@ -319,14 +319,16 @@ static bool load_bayes(const struct config *c)
 }
 
 /* The rules' Hyperscan databases (issue 11), from the cache under
- * state_dir where they were compiled before; PCRE2 alone where Hyperscan
- * cannot run. Before the privilege drop (the cache is root's). */
+ * state_dir where the master's rules compiler wrote them; what is not
+ * there yet runs in PCRE2 until the compiler is done and the master
+ * starts a scanner that finds it. Before the privilege drop (the cache
+ * is root's, and nothing that parses mail writes it). */
 static void prepare_fast_rules(const struct config *c, struct rule_set *rs)
 {
 	char cache[4200], err[256];
 	size_t exact, prefilter, pcre, dbs, cached;
 	snprintf(cache, sizeof(cache), "%s/%s", c->state_dir, RULES_CACHE_DIR);
-	if (!rules_compile_fast(rs, cache, err, sizeof(err))) {
+	if (!rules_load_fast(rs, cache, err, sizeof(err))) {
 		log_event(LOG_WARNING, "rules_fast_unavailable", "msg", err, NULL);
 		return;
 	}

@@ -25,6 +25,7 @@
 #include "master/child.h"
 #include "master/listeners.h"
 #include "master/preflight.h"
+#include "master/rules_compiler.h"
 #include "master/statedir.h"
 #include "queue/queue.h"
 #include "scan/scan.h"
@@ -140,6 +141,7 @@ struct master {
 	struct event_base *base;
 	struct child_list children;
 	struct rules_watch *rules;       /* scan.rules, compiled; scanners inherit it */
+	pid_t rules_compiler;            /* compiling its Hyperscan databases (0: none) */
 	struct event *rules_timer;
 	bool stopping;
 };
@@ -371,14 +373,19 @@ static struct child *child_by_pid(struct master *m, pid_t pid)
 	return NULL;
 }
 
+static void rules_compiler_exited(struct master *m, pid_t pid, int status);
+
 static void reap_children(struct master *m)
 {
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child *ch = child_by_pid(m, pid);
-		if (!ch)
+		if (!ch) {
+			if (pid == m->rules_compiler)
+				rules_compiler_exited(m, pid, status);
 			continue;
+		}
 		char how[32];
 		if (WIFSIGNALED(status))
 			snprintf(how, sizeof(how), "signal %d", WTERMSIG(status));
@@ -419,6 +426,8 @@ static void on_sigterm(struct master *m, int sig)
 	if (!m->stopping)
 		log_event(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
 	m->stopping = true;
+	if (m->rules_compiler > 0)
+		kill(m->rules_compiler, SIGTERM);
 	stop_advance(m);
 }
 
@@ -457,6 +466,30 @@ static void replace_children(struct master *m, const struct child_kind *kind)
 	}
 }
 
+/* Have the current rule set's Hyperscan databases compiled into the
+ * cache (master/rules_compiler.h); a compiler still at work on an older
+ * set is stopped. */
+static void compile_rules(struct master *m)
+{
+	if (m->rules_compiler > 0)
+		kill(m->rules_compiler, SIGTERM);
+	m->rules_compiler = 0;
+	const struct rule_set *rs = rules_watch_set(m->rules);
+	if (rs && m->config->scan && m->config->scan->n_rules) {
+		pid_t pid = rules_compiler_start(rs, m->config->state_dir);
+		m->rules_compiler = pid > 0 ? pid : 0;
+	}
+}
+
+/* The compiler is done: if it added databases, a new scanner finds them
+ * (the running one keeps serving until it has). */
+static void rules_compiler_exited(struct master *m, pid_t pid, int status)
+{
+	m->rules_compiler = 0;
+	if (rules_compiler_added(pid, status) && !m->stopping)
+		replace_children(m, SCANNER_KIND);
+}
+
 /* Once a second (issue 11): a changed rule file that compiles into a
  * good set starts a new scanner with it, the way SIGHUP does; nothing
  * else is touched. Messages the old scanner holds finish there. */
@@ -467,6 +500,7 @@ static void on_rules_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	scanner_rules_use(rules_watch_set(m->rules));
 	replace_children(m, SCANNER_KIND);
+	compile_rules(m);
 }
 
 /* SIGHUP: load and check the new configuration as at start-up; a bad one
@@ -523,6 +557,7 @@ static void on_sighup(struct master *m)
 		send_config(q, m->config);
 	(void)scan_watch_changed(&scan_watch_at_fork, m->config);
 	replace_children(m, NULL);
+	compile_rules(m);
 }
 
 /* --- start-up ------------------------------------------------------------ */
@@ -584,6 +619,7 @@ static int master_loop(struct master *m)
 	/* The scanner files as the smtpds load them: the queue's baseline. */
 	(void)scan_watch_changed(&scan_watch_at_fork, m->config);
 	start_kinds(m, NULL, false);
+	compile_rules(m);  /* the scanner starts with what the cache has */
 	event_base_dispatch(m->base);
 	event_free(sig);
 	event_free(m->rules_timer);

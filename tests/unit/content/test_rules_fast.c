@@ -250,3 +250,40 @@ Test(rules_fast, databases_come_from_the_cache)
 	cr_assert_eq(after.n, before.n);
 	rules_free(rs);
 }
+
+/* The scanner's way (rules_load_fast): the cache only, never a compile;
+ * what is not cached runs in PCRE2 with the same hits, and nothing in
+ * the cache is written or removed. */
+Test(rules_fast, loading_reads_the_cache_and_never_compiles)
+{
+	char cache[300], path[256], err[512];
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	struct rule_set *rs = load(NULL);
+	struct seen compiled;
+	assert_same(rs, &MESSAGES[0], &compiled);
+	rules_free(rs);
+
+	snprintf(path, sizeof(path), "%s/50_test.cf", dir);
+	const char *p = path;
+	rs = rules_load(&p, 1, err, sizeof(err));
+	cr_assert(rules_load_fast(rs, cache, err, sizeof(err)), "%s", err);
+	size_t exact, prefilter, pcre, dbs, cached;
+	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs, &cached);
+	cr_assert_eq(dbs, 0, "an empty cache: no database, nothing compiled");
+	cr_assert_eq(exact + prefilter, 0);
+	cr_assert_neq(access(cache, F_OK), 0, "nothing written");
+	struct seen loaded;
+	assert_same(rs, &MESSAGES[0], &loaded);
+	cr_assert_eq(loaded.n, compiled.n, "PCRE2 alone: the same hits");
+	rules_free(rs);
+
+	rs = load(cache);  /* the compiler's way fills the cache */
+	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs, &cached);
+	rules_free(rs);
+	rs = rules_load(&p, 1, err, sizeof(err));
+	cr_assert(rules_load_fast(rs, cache, err, sizeof(err)), "%s", err);
+	size_t dbs2, cached2;
+	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs2, &cached2);
+	cr_assert(dbs2 == dbs && cached2 == dbs, "every database from the cache");
+	rules_free(rs);
+}
