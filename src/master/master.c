@@ -142,6 +142,7 @@ struct master {
 	struct child_list children;
 	struct rules_watch *rules;       /* scan.rules, compiled; scanners inherit it */
 	pid_t rules_compiler;            /* compiling its Hyperscan databases (0: none) */
+	bool rules_changed;              /* a new set waits for the compiler before scanners take it */
 	struct event *rules_timer;
 	bool stopping;
 };
@@ -479,27 +480,36 @@ static void compile_rules(struct master *m)
 		pid_t pid = rules_compiler_start(rs, m->config->state_dir);
 		m->rules_compiler = pid > 0 ? pid : 0;
 	}
+	if (!m->rules_compiler && m->rules_changed) {  /* nothing to wait for */
+		m->rules_changed = false;
+		replace_children(m, SCANNER_KIND);
+	}
 }
 
-/* The compiler is done: if it added databases, a new scanner finds them
- * (the running one keeps serving until it has). */
+/* The compiler is done: a changed rule set goes to a new scanner now,
+ * with its databases (the old one served the old rules meanwhile); the
+ * same set does too when the compiler added databases it lacked. */
 static void rules_compiler_exited(struct master *m, pid_t pid, int status)
 {
 	m->rules_compiler = 0;
-	if (rules_compiler_added(pid, status) && !m->stopping)
+	bool added = rules_compiler_added(pid, status);
+	if ((added || m->rules_changed) && !m->stopping)
 		replace_children(m, SCANNER_KIND);
+	m->rules_changed = false;
 }
 
 /* Once a second (issue 11): a changed rule file that compiles into a
- * good set starts a new scanner with it, the way SIGHUP does; nothing
- * else is touched. Messages the old scanner holds finish there. */
+ * good set goes to the rules compiler, and once its databases are there
+ * a new scanner starts with it, the way SIGHUP does; nothing else is
+ * touched. The old scanner serves the old rules until then, and finishes
+ * the messages it holds. */
 static void on_rules_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct master *m = arg;
 	if (m->stopping || !rules_watch_poll(m->rules))
 		return;
 	scanner_rules_use(rules_watch_set(m->rules));
-	replace_children(m, SCANNER_KIND);
+	m->rules_changed = true;  /* a new scanner takes it once its databases are compiled */
 	compile_rules(m);
 }
 

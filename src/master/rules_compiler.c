@@ -54,8 +54,11 @@ bool rules_compiler_added(pid_t pid, int status)
 			  code == COMPILED_NEW ? "yes" : "no", NULL);
 		return code == COMPILED_NEW;
 	}
-	if (code != COMPILE_FAILED)
+	if (code == COMPILE_FAILED)  /* no Hyperscan on this CPU: PCRE2 it is (the scanner says so too) */
+		log_event(LOG_INFO, "rules_compiled", "pid", log_u64((unsigned long long)pid), "new", "no", "hyperscan",
+			  "unavailable", NULL);
+	else
 		log_event(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM ? LOG_INFO : LOG_ERR, "rules_compiled",
-			  "pid", log_u64((unsigned long long)pid), "status", "not finished", NULL);
+			  "pid", log_u64((unsigned long long)pid), "new", "no", "status", "not finished", NULL);
 	return false;
 }

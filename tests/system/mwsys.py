@@ -398,6 +398,20 @@ class Gateway:
         last start)."""
         self.wait_event(proc="queue", event="ready", start=self.start_offset, timeout=timeout)
         self.wait_event(proc="smtpd", event="ready", start=self.start_offset, timeout=timeout)
+        if self.has_rules():
+            # The rules' Hyperscan databases are compiled beside the first
+            # scanner; when that added some, a second scanner takes over.
+            # A test starts once that is settled (Debian's set: ~15 s).
+            done = self.wait_event(proc="master", event="rules_compiled", start=self.start_offset, timeout=180)
+            if done.get("new") == "yes":
+                wait_until(lambda: len(self.events(start=self.start_offset, proc="scanner",
+                                                   event="queue_connected")) >= 2,
+                           timeout, what="the scanner with the compiled rules")
+
+    def has_rules(self):
+        """Does this gateway run content rules (scan.rules, or the embedded
+        default's, which always has the built-in set at hand)?"""
+        return self.config is None or bool((self.config.get("scan") or {}).get("rules"))
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
