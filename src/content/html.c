@@ -55,11 +55,21 @@ static void keep(struct html_text *t, const char *s, size_t len)
 	t->s[t->len] = '\0';
 }
 
-static struct html_tag_count *tag_count(struct html_view *v, const char *name)
+/* The counts of a tag (names are kept lower case), NULL if never seen. */
+static const struct html_tag_count *find_tag(const struct html_view *v, const char *name)
 {
 	for (size_t i = 0; i < v->n_tags; i++)
-		if (strcmp(v->tags[i].name, name) == 0)
+		if (strcasecmp(v->tags[i].name, name) == 0)
 			return &v->tags[i];
+	return NULL;
+}
+
+/* The same, made when new (NULL once HTML_TAG_NAMES_MAX names are counted). */
+static struct html_tag_count *tag_count(struct html_view *v, const char *name)
+{
+	const struct html_tag_count *known = find_tag(v, name);
+	if (known)
+		return &v->tags[known - v->tags];
 	if (v->n_tags == HTML_TAG_NAMES_MAX)
 		return NULL;
 	struct html_tag_count *c = &v->tags[v->n_tags++];
@@ -69,20 +79,15 @@ static struct html_tag_count *tag_count(struct html_view *v, const char *name)
 
 unsigned html_tag_open(const struct html_view *v, const char *name)
 {
-	for (size_t i = 0; i < v->n_tags; i++)
-		if (strcasecmp(v->tags[i].name, name) == 0)
-			return v->tags[i].inside;
-	return 0;
+	const struct html_tag_count *c = find_tag(v, name);
+	return c ? c->inside : 0;
 }
 
 void html_tag_counts(const struct html_view *v, const char *name, unsigned *opened, unsigned *closed)
 {
-	*opened = *closed = 0;
-	for (size_t i = 0; i < v->n_tags; i++)
-		if (strcasecmp(v->tags[i].name, name) == 0) {
-			*opened = v->tags[i].opened;
-			*closed = v->tags[i].closed;
-		}
+	const struct html_tag_count *c = find_tag(v, name);
+	*opened = c ? c->opened : 0;
+	*closed = c ? c->closed : 0;
 }
 
 /* --- one tag ----------------------------------------------------------------------- */

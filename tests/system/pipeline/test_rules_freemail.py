@@ -6,7 +6,6 @@ EnvelopeFrom of check_freemail_header, and `mailwarden scan` falls back
 to the Return-Path written above the Received fields."""
 
 import json
-import os
 import subprocess
 
 import pytest
@@ -33,13 +32,7 @@ def message(token, head=b""):
 
 @pytest.fixture
 def rules_dir(tmp_path):
-    d = tmp_path / "rules"
-    d.mkdir()
-    (d / "20_freemail.cf").write_text(FREEMAIL_RULES)
-    os.chmod(tmp_path, 0o755)
-    os.chmod(d, 0o755)
-    os.chmod(d / "20_freemail.cf", 0o644)
-    return d
+    return mwsys.write_rule_dir(tmp_path, FREEMAIL_RULES)
 
 
 @pytest.fixture
