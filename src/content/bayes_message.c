@@ -3,6 +3,7 @@
  */
 #include "content/bayes_message.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,4 +54,22 @@ void bayes_message_tokens(const char *msg, size_t len, const struct mime_message
 	free(text);
 	free(tlen);
 	free(subject);
+}
+
+void bayes_message_identity(const char *msg, size_t len, char *out, size_t cap)
+{
+	size_t vlen;
+	char *id = content_header_unfold(msg, content_header_end(msg, len), "Message-ID", &vlen);
+	const char *v = id;
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
+	if (v && *v) {
+		snprintf(out, cap, "%s", v);
+	} else {
+		unsigned long long h = 1469598103934665603ull;  /* FNV-1a */
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)msg[i]) * 1099511628211ull;
+		snprintf(out, cap, "digest:%016llx", h);
+	}
+	free(id);
 }

@@ -18,4 +18,8 @@ struct uri_list;
 void bayes_message_tokens(const char *msg, size_t len, const struct mime_message *m, const struct uri_list *uris,
 			  struct bayes_tokens *out);
 
+/* The identity a message is learnt under (bayes_learn's id): its
+ * Message-ID, else a digest of its bytes, in out (cap bytes). */
+void bayes_message_identity(const char *msg, size_t len, char *out, size_t cap);
+
 #endif

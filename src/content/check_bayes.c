@@ -41,18 +41,36 @@ static void hit(struct content_job *job, const char *name, double p)
 	content_hit_points(job, name, points_of(name), detail);
 }
 
-static void run(struct content_job *job, const char *msg, size_t len)
+static void classify(struct content_job *job, const struct bayes_tokens *t)
 {
-	if (!content_job_bayes_ready(job))
-		return;
-	struct bayes_tokens t;
-	bayes_message_tokens(msg, len, content_job_mime(job, msg, len), content_job_uris(job, msg, len), &t);
-	double p = bayes_classify(job->bayes, &t);
-	bayes_tokens_free(&t);
+	double p = bayes_classify(job->bayes, t);
 	const char *name = bayes_symbol(p);
 	if (strcmp(name, "BAYES_999") == 0)
 		hit(job, "BAYES_99", p);  /* SpamAssassin: both ranges hit */
 	hit(job, name, p);
+}
+
+/* Auto-learning keeps the tokens for the scanner, which sends them to
+ * the master once every check has scored (bayes_autolearn.h); it also
+ * learns while Bayes is too young to answer, which is how it grows up. */
+static void run(struct content_job *job, const char *msg, size_t len)
+{
+	const struct scan_config *sc = content_job_config(job)->scan;
+	bool learn = sc && sc->autolearn.on;
+	bool ready = content_job_bayes_ready(job);
+	if (!ready && !learn)
+		return;
+	struct bayes_tokens t;
+	bayes_message_tokens(msg, len, content_job_mime(job, msg, len), content_job_uris(job, msg, len), &t);
+	if (ready)
+		classify(job, &t);
+	if (!learn) {
+		bayes_tokens_free(&t);
+		return;
+	}
+	bayes_tokens_free(&job->learn_tokens);
+	job->learn_tokens = t;
+	bayes_message_identity(msg, len, job->learn_id, sizeof(job->learn_id));
 }
 
 const struct content_check content_check_bayes = {

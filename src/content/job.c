@@ -186,5 +186,6 @@ void content_job_clear(struct content_job *job)
 {
 	free(job->rewrite);
 	job->rewrite = NULL;
+	bayes_tokens_free(&job->learn_tokens);
 	views_drop(job);
 }

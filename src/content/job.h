@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "content/authdns.h"
+#include "content/bayes.h"
 #include "content/dkimlib.h"
 #include "content/mime.h"
 #include "content/uri.h"
@@ -46,6 +47,10 @@ struct content_job {
 	struct ipc_scan_result result;     /* symbols, refusal; rewritten: see rewrite */
 	char *rewrite;                     /* the message as a check replaced it, or NULL */
 	size_t rewrite_len;
+	/* scan.bayes_autolearn: the tokens the bayes check took and the
+	 * identity to learn them under (bayes_autolearn.h judges the class). */
+	struct bayes_tokens learn_tokens;
+	char learn_id[512];
 
 	/* Private to job.c. */
 	size_t check;                      /* the check running now */

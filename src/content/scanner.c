@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "content/authdns.h"
 #include "content/bayes.h"
+#include "content/bayes_autolearn.h"
 #include "content/check.h"
 #include "content/dmarclib.h"
 #include "content/job.h"
@@ -50,6 +51,7 @@ struct scan_task {
 	int fd;                       /* the message: a sealed memfd */
 	const char *error;            /* the message could not be read */
 	int rewrite_fd;               /* job.rewrite, sealed for the queue; -1: none */
+	struct ipc_msg *sample;       /* for the master to learn (scan.bayes_autolearn), or NULL */
 	struct content_job job;
 	struct authdns authdns;       /* DKIM keys and DMARC records, fetched before the checks */
 };
@@ -129,11 +131,27 @@ static void run_checks(struct scan_task *t)
 	free(msg);
 }
 
+/* A message the checks judged clearly spam or ham goes to the master's
+ * Bayes learner (bayes_autolearn.h), with the tokens the bayes check took. */
+static void take_sample(struct scan_task *t)
+{
+	struct content_job *job = &t->job;
+	if (t->error || !job->learn_tokens.n || !job->config->scan)
+		return;
+	enum bayes_autolearn_class cls = bayes_autolearn_judge(&job->config->scan->autolearn, &job->req, &job->result);
+	if (cls == BAYES_AUTOLEARN_NONE)
+		return;
+	t->sample = xmalloc(sizeof(*t->sample));
+	ctl_put_bayes_sample(t->sample, cls == BAYES_AUTOLEARN_SPAM, job->learn_id, job->learn_tokens.h,
+			     job->learn_tokens.n);
+}
+
 /* Worker thread: the checks, then the view is closed. */
 static void task_run(void *arg)
 {
 	struct scan_task *t = arg;
 	run_checks(t);
+	take_sample(t);
 	seal_rewrite(t);
 	content_job_clear(&t->job);
 	close(t->fd);
@@ -186,6 +204,9 @@ static void task_done(void *arg)
 	}
 	if (t->rewrite_fd >= 0)
 		close(t->rewrite_fd);
+	if (t->sample && s->control)
+		channel_send(s->control, t->sample, -1);
+	free(t->sample);
 	free(t);
 	maybe_stop(s);
 }

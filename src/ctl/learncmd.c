@@ -38,25 +38,6 @@ static int usage(void)
 	return 2;
 }
 
-/* The message's identity: its Message-ID, else a digest of its bytes. */
-static void identity(const char *msg, size_t len, char *out, size_t cap)
-{
-	size_t vlen;
-	char *id = content_header_unfold(msg, content_header_end(msg, len), "Message-ID", &vlen);
-	const char *v = id;
-	while (v && (*v == ' ' || *v == '\t'))
-		v++;
-	if (v && *v) {
-		snprintf(out, cap, "%s", v);
-	} else {
-		unsigned long long h = 1469598103934665603ull;
-		for (size_t i = 0; i < len; i++)
-			h = (h ^ (unsigned char)msg[i]) * 1099511628211ull;
-		snprintf(out, cap, "digest:%016llx", h);
-	}
-	free(id);
-}
-
 static void learn_one(struct learning *l, const char *msg, size_t len)
 {
 	struct mime_message m;
@@ -67,7 +48,7 @@ static void learn_one(struct learning *l, const char *msg, size_t len)
 	bayes_message_tokens(msg, len, &m, &uris, &t);
 	uri_list_free(&uris);
 	char id[512];
-	identity(msg, len, id, sizeof(id));
+	bayes_message_identity(msg, len, id, sizeof(id));
 	bool changed = false;
 	if (!bayes_learn(l->db, id, &t, l->mode == LEARN_SPAM, l->mode == LEARN_FORGET, &changed))
 		l->failed = true;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ipc/msg.h"
 
@@ -28,5 +29,18 @@ void ctl_put_config(struct ipc_msg *m, const char *path);
 /* True if m is a well-formed IPC_MASTER_CONFIG without a descriptor; the
  * path ("" for the embedded default) is copied into path (cap bytes). */
 bool ctl_get_config(struct ipc_msg *m, int fd, char *path, size_t cap);
+
+/* IPC_BAYES_SAMPLE: the scanner's "learn this message" (scan.bayes_autolearn):
+ * spam or ham, its identity (Message-ID or a digest) and its n token
+ * hashes (content/bayes.h), at most CTL_SAMPLE_TOKENS_MAX of them. */
+#define CTL_SAMPLE_TOKENS_MAX 4096
+#define CTL_SAMPLE_ID_MAX 512
+void ctl_put_bayes_sample(struct ipc_msg *m, bool spam, const char *id, const uint64_t *h, size_t n);
+
+/* True if m is a well-formed IPC_BAYES_SAMPLE without a descriptor, with
+ * at most cap hashes (copied into h, *n of them) and an id that fits
+ * idcap bytes. */
+bool ctl_get_bayes_sample(struct ipc_msg *m, int fd, bool *spam, char *id, size_t idcap, uint64_t *h, size_t cap,
+			  size_t *n);
 
 #endif

@@ -12,7 +12,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
 	case IPC_TXN_REFUSED: case IPC_TXN_DISCARDED:
 	case IPC_SCAN_FILE:
-	case IPC_MASTER_CHANNEL: case IPC_MASTER_CONFIG:
+	case IPC_MASTER_CHANNEL: case IPC_MASTER_CONFIG: case IPC_BAYES_SAMPLE:
 	case IPC_SCAN_REQUEST: case IPC_SCAN_RESULT:
 		return true;
 	}
@@ -38,6 +38,7 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_SCAN_FILE: return "scan_file";
 	case IPC_MASTER_CHANNEL: return "master_channel";
 	case IPC_MASTER_CONFIG: return "master_config";
+	case IPC_BAYES_SAMPLE: return "bayes_sample";
 	case IPC_SCAN_REQUEST: return "scan_request";
 	case IPC_SCAN_RESULT: return "scan_result";
 	}

@@ -66,6 +66,8 @@ enum ipc_type {
 				     * socketpair to a process of that kind (a restarted peer) */
 	IPC_MASTER_CONFIG = 301,    /* str path ("" = the embedded default): the master reloaded
 				     * and checked it; load it too (the queue, on SIGHUP) */
+	IPC_BAYES_SAMPLE = 302,     /* scanner to master: u32 spam, str id, u32 n, n x u64 token
+				     * hashes: a message for Bayes to learn (scan.bayes_autolearn) */
 
 	IPC_SCAN_REQUEST = 400,     /* struct ipc_scan_request (ipc/txn.h); carries the message as a
 				     * sealed read-only memfd */

@@ -78,3 +78,18 @@ pid_t child_spawn(const struct config *c, const struct child_spec *spec, const s
 		_exit(0);
 	exit(spec->run(c, fds));
 }
+
+pid_t child_fork_task(const char *what)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		log_event(LOG_ERR, "spawn_error", "child", what, "msg", strerror(errno), NULL);
+	if (pid != 0)
+		return pid;
+	sigset_t none;
+	sigemptyset(&none);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);  /* the master's signalfd set stays behind */
+	return 0;
+}

@@ -31,4 +31,12 @@ struct child_spec {
 /* Fork a child. Returns its pid in the parent, -1 on failure. */
 pid_t child_spawn(const struct config *c, const struct child_spec *spec, const struct child_fds *fds);
 
+/* Fork a short-lived task of the master (the rules compiler, the Bayes
+ * learner): it keeps the master's privileges and files, and a stop of
+ * the master ends it with SIGTERM's default action, so its work must be
+ * safe to cut short (written to a temporary file and renamed, or one
+ * database transaction). Returns 0 in the task, its pid in the master,
+ * -1 on failure (logged with what). */
+pid_t child_fork_task(const char *what);
+
 #endif

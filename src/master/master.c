@@ -25,6 +25,7 @@
 #include "master/child.h"
 #include "master/listeners.h"
 #include "master/preflight.h"
+#include "master/bayes_store.h"
 #include "master/rules_compiler.h"
 #include "master/statedir.h"
 #include "queue/queue.h"
@@ -144,6 +145,7 @@ struct master {
 	pid_t rules_compiler;            /* compiling its Hyperscan databases (0: none) */
 	bool rules_changed;              /* a new set waits for the compiler before scanners take it */
 	struct event *rules_timer;
+	struct bayes_store *bayes;       /* reload on new training; auto-learning */
 	bool stopping;
 };
 
@@ -221,8 +223,11 @@ static void wire_all_peers(struct master *m)
 static void on_ctl_msg(struct channel *chan, struct ipc_msg *msg, int fd, void *arg)
 {
 	struct child *ch = arg;
-	/* Children send nothing but HELLO (handled by the channel): anything
-	 * else is a broken or compromised child. Fail closed: restart it. */
+	/* Children send nothing but HELLO (handled by the channel) and the
+	 * scanner's Bayes samples: anything else is a broken or compromised
+	 * child. Fail closed: restart it. */
+	if (ch->kind == SCANNER_KIND && fd < 0 && msg->type == IPC_BAYES_SAMPLE && bayes_store_sample(ch->m->bayes, msg))
+		return;
 	if (fd >= 0)
 		close(fd);
 	log_event(LOG_ERR, "ipc_error", "msg", "unexpected message on a control channel", "child",
@@ -385,6 +390,8 @@ static void reap_children(struct master *m)
 		if (!ch) {
 			if (pid == m->rules_compiler)
 				rules_compiler_exited(m, pid, status);
+			else
+				bayes_store_reaped(m->bayes, pid, status);
 			continue;
 		}
 		char how[32];
@@ -429,6 +436,7 @@ static void on_sigterm(struct master *m, int sig)
 	m->stopping = true;
 	if (m->rules_compiler > 0)
 		kill(m->rules_compiler, SIGTERM);
+	bayes_store_stop(m->bayes);
 	stop_advance(m);
 }
 
@@ -502,11 +510,16 @@ static void rules_compiler_exited(struct master *m, pid_t pid, int status)
  * good set goes to the rules compiler, and once its databases are there
  * a new scanner starts with it, the way SIGHUP does; nothing else is
  * touched. The old scanner serves the old rules until then, and finishes
- * the messages it holds. */
+ * the messages it holds. New Bayes training also goes to a new scanner,
+ * at once unless one waits for the rules compiler anyway. */
 static void on_rules_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct master *m = arg;
-	if (m->stopping || !rules_watch_poll(m->rules))
+	if (m->stopping)
+		return;
+	if (bayes_store_poll(m->bayes, m->config, time(NULL)) && !m->rules_changed)
+		replace_children(m, SCANNER_KIND);
+	if (!rules_watch_poll(m->rules))
 		return;
 	scanner_rules_use(rules_watch_set(m->rules));
 	m->rules_changed = true;  /* a new scanner takes it once its databases are compiled */
@@ -671,7 +684,7 @@ int master_run(const char *config_path, bool foreground)
 		log_event(LOG_INFO, "default_rules", "rules", rules ? rules : "none", "set", what, NULL);
 	}
 
-	struct master m = { .config = c };
+	struct master m = { .config = c, .bayes = bayes_store_new(c) };
 	TAILQ_INIT(&m.children);
 	char why[1024] = "";
 	if (!statedir_prepare(c) || !smtpd_assets_load(c, &m.assets, why, sizeof(why)) ||
@@ -684,6 +697,7 @@ int master_run(const char *config_path, bool foreground)
 		}
 		smtpd_assets_free(&m.assets);
 		rules_watch_free(m.rules);
+		bayes_store_free(m.bayes);
 		config_free(c);
 		return 1;
 	}
@@ -704,6 +718,7 @@ int master_run(const char *config_path, bool foreground)
 	event_base_free(m.base);
 	smtpd_assets_free(&m.assets);
 	rules_watch_free(m.rules);
+	bayes_store_free(m.bayes);
 	config_free(m.config);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "content/rules.h"
+#include "master/child.h"
 #include "util/log.h"
 
 enum { COMPILED_NOTHING_NEW = 0, COMPILED_NEW = 10, COMPILE_FAILED = 11 };
@@ -28,21 +29,13 @@ static int compile(struct rule_set *rs, const char *state_dir)
 
 pid_t rules_compiler_start(const struct rule_set *rs, const char *state_dir)
 {
-	pid_t pid = fork();
-	if (pid < 0) {
+	pid_t pid = child_fork_task("rules_compiler");
+	if (pid < 0)
 		log_event(LOG_ERR, "rules_compiler", "msg", "cannot fork: rules run in PCRE2 alone", NULL);
-		return -1;
-	}
-	if (pid > 0)
+	if (pid != 0)
 		return pid;
-	/* A stop of the master ends us with the default action of SIGTERM:
-	 * the cache is written to a temporary file and renamed, so a compile
-	 * cut short leaves no half database. */
-	sigset_t none;
-	sigemptyset(&none);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &none, NULL);  /* the master's signalfd set stays behind */
+	/* The cache is written to a temporary file and renamed: a compile cut
+	 * short by a stop leaves no half database. */
 	_exit(compile((struct rule_set *)rs, state_dir));  /* our copy of the set (fork) */
 }
 

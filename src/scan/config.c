@@ -220,6 +220,27 @@ static bool get_bool(struct loader *ld, struct fy_node *v, const char *name, int
 	return false;
 }
 
+/* A duration ("90", "15m", "2h") in seconds, between min and max. */
+static bool get_duration(struct loader *ld, struct fy_node *v, const char *name, int kline, unsigned min,
+			 unsigned max, unsigned *out)
+{
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return false;
+	char text[32] = "";
+	unsigned long long secs = 0;
+	if (len < sizeof(text))
+		memcpy(text, s, len);
+	if (len >= sizeof(text) || !schema_parse_duration(text, &secs) || secs < min || secs > max) {
+		loader_err(ld, line, name, "must be a duration from %u to %u seconds (e.g. 90, 15m, 2h)", min, max);
+		return false;
+	}
+	*out = (unsigned)secs;
+	return true;
+}
+
 /* An SMTP reply: "4xx x.y.z text" or "5xx x.y.z text". */
 static bool get_reply(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out)
 {
@@ -604,6 +625,42 @@ static void load_dkim_sign(struct loader *ld, struct fy_node *v, const char *nam
 			  "a mapping with domain, selector, key", &sc->n_dkim_sign, "signing keys", sc, load_dkim_key);
 }
 
+/* bayes_autolearn: true (SpamAssassin's thresholds, every 10 minutes),
+ * false, or {spam: POINTS, ham: POINTS, interval: DURATION}. */
+static void load_autolearn(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			   struct scan_config *sc)
+{
+	struct scan_autolearn *al = &sc->autolearn;
+	*al = (struct scan_autolearn){ .spam = 12 * POINTS_ONE, .ham = POINTS_ONE / 10, .interval = 600 };
+	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
+		get_bool(ld, v, name, kline, &al->on);
+		return;
+	}
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "true, false or a mapping", &empty) || empty)
+		return;
+	al->on = true;
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		if (loader_text_is(k, klen, "spam"))
+			get_points(ld, val, kname, kl, -1000, 1000, &al->spam);
+		else if (loader_text_is(k, klen, "ham"))
+			get_points(ld, val, kname, kl, -1000, 1000, &al->ham);
+		else if (loader_text_is(k, klen, "interval"))
+			get_duration(ld, val, kname, kl, 1, 86400, &al->interval);
+		else
+			loader_err(ld, kl, kname, "unknown key (spam, ham, interval)");
+	}
+	if (al->ham >= al->spam)
+		loader_err(ld, kline, name, "ham must be below spam");
+}
+
 /* What a message gets when the scanner does not answer: 451 or accept. */
 static void load_scanner_failure(struct loader *ld, struct fy_node *v, const char *name, int kline,
 				 struct scan_config *sc)
@@ -700,6 +757,8 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		load_rules(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "dkim_sign"))
 		load_dkim_sign(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "bayes_autolearn"))
+		load_autolearn(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "inbound"))
 		load_direction(ld, val, kname, kl, &sc->inbound);
 	else if (loader_text_is(k, klen, "outbound"))

@@ -85,6 +85,16 @@ struct scan_file_meta {
 	bool optional;       /* "optional: true": may be missing (logged loudly) */
 };
 
+/* scan.bayes_autolearn: Bayes learns from clear verdicts on its own.
+ * A message scoring at least spam points (Bayes' own left out) is learnt
+ * as spam, one at most ham points as ham; the samples are applied in a
+ * batch every interval seconds. */
+struct scan_autolearn {
+	bool on;
+	int spam, ham;       /* hundredths */
+	unsigned interval;   /* seconds */
+};
+
 struct scan_config {
 	char *dns_servers;      /* NULL: the system resolver, read before the chroot */
 	unsigned dns_timeout_ms;
@@ -110,6 +120,7 @@ struct scan_config {
 	size_t n_rules;
 	int rules_line;         /* of the key; 0: none */
 	unsigned bayes_min_learned;  /* spam and ham messages learnt before Bayes answers */
+	struct scan_autolearn autolearn;  /* scan.bayes_autolearn */
 	struct scan_dkim_key *dkim_sign;  /* signing keys, read by the scanner before its chroot */
 	size_t n_dkim_sign;
 	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
