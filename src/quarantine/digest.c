@@ -4,6 +4,7 @@
 #include "quarantine/digest.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "state/quarantine_index.h"
 #include "verdict/points.h"
@@ -54,4 +55,40 @@ void digest_write_tail(FILE *out, size_t listed, size_t total)
 		fprintf(out, "... and %zu more not listed here.\r\n\r\n", total - listed);
 	fputs("To have one of them delivered, ask your mail administrator to release it,\r\n"
 	      "quoting its id. Held mail is deleted after a while.\r\n", out);
+}
+
+int digest_time_of_day(const char *text)
+{
+	if (!text || strlen(text) != 5 || text[2] != ':')
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (i != 2 && (text[i] < '0' || text[i] > '9'))
+			return -1;
+	int hour = (text[0] - '0') * 10 + (text[1] - '0'), minute = (text[3] - '0') * 10 + (text[4] - '0');
+	return hour < 24 && minute < 60 ? hour * 60 + minute : -1;
+}
+
+/* The latest moment at or before now whose local time is at_minute. */
+static time_t last_slot(time_t now, int at_minute)
+{
+	struct tm tm;
+	localtime_r(&now, &tm);
+	tm.tm_hour = at_minute / 60;
+	tm.tm_min = at_minute % 60;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;  /* the rules of that day, across a DST change */
+	time_t slot = mktime(&tm);
+	if (slot > now) {
+		tm.tm_mday--;  /* mktime normalises the day before the 1st */
+		tm.tm_isdst = -1;
+		slot = mktime(&tm);
+	}
+	return slot;
+}
+
+bool digest_due(time_t now, time_t last, int at_minute, unsigned interval)
+{
+	if (at_minute >= 0)
+		return last < last_slot(now, at_minute);
+	return now - last >= (time_t)interval;
 }

@@ -9,6 +9,7 @@
 #ifndef MW_QUARANTINE_DIGEST_H
 #define MW_QUARANTINE_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,5 +33,14 @@ void digest_write_entry(FILE *out, const struct qindex_row *r);
 /* The closing lines: how many were not listed (total - listed), and
  * how to get one released. */
 void digest_write_tail(FILE *out, size_t listed, size_t total);
+
+/* "HH:MM" (00:00 to 23:59) as minutes after midnight, or -1. */
+int digest_time_of_day(const char *text);
+
+/* Is a digest due at now, the last one sent at last? With at_minute >= 0
+ * (queue.quarantine_digest_at) once a day at that local time: due when
+ * that time has come since last (a gateway that was down at the time
+ * sends it when it is back); otherwise every interval seconds after last. */
+bool digest_due(time_t now, time_t last, int at_minute, unsigned interval);
 
 #endif

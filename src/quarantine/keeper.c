@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "content/check.h"
 #include "content/mime.h"
+#include "quarantine/digest.h"
 #include "quarantine/listing.h"
 #include "queue/config.h"
 #include "queue/envelope.h"
@@ -222,7 +223,8 @@ static void maybe_digest(struct keeper *k, const struct config *c)
 		qindex_set_last_digest(k->index, now);
 		return;
 	}
-	if (now - last < q->quarantine_digest_interval)
+	if (!digest_due((time_t)now, (time_t)last, digest_time_of_day(q->quarantine_digest_at),
+			q->quarantine_digest_interval))
 		return;
 	struct keeper_actor who = { .user = "schedule" };
 	keeper_digest(k, c, &who);

@@ -15,6 +15,7 @@
 #include "config/section.h"
 #include "net/srcaddr.h"
 #include "policy/route.h"
+#include "quarantine/digest.h"
 #include "util/alloc.h"
 
 #define MINUTE 60ULL
@@ -29,6 +30,7 @@ static void queue_config_free(struct queue_config *q)
 	free(q->bounce_notify);
 	free(q->source_address);
 	free(q->quarantine_digest_from);
+	free(q->quarantine_digest_at);
 	free(q->quarantine_digest_subject);
 	if (q->smart_route) {
 		route_free(q->smart_route);
@@ -63,6 +65,16 @@ static const char *check_subject(const char *s, size_t len)
 		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f)
 			return "printable ASCII only";
 	return NULL;
+}
+
+static const char *check_time_of_day(const char *s, size_t len)
+{
+	char text[8];
+	if (len != 5)
+		return "must be HH:MM (00:00 to 23:59)";
+	memcpy(text, s, len);
+	text[len] = '\0';
+	return digest_time_of_day(text) < 0 ? "must be HH:MM (00:00 to 23:59)" : NULL;
 }
 
 #define OFF(field) offsetof(struct queue_config, field)
@@ -101,6 +113,8 @@ static const struct config_key queue_keys[] = {
 	    "send each recipient of held inbound mail a list of it every quarantine_digest_interval" }, "false" },
 	{ { "quarantine_digest_interval", SCHEMA_DURATION, 1, 30 * DAY, OFF(quarantine_digest_interval), NULL, NULL,
 	    "time between two quarantine digests" }, "1d" },
+	{ { "quarantine_digest_at", SCHEMA_STRING, 5, 5, OFF(quarantine_digest_at), NULL, check_time_of_day,
+	    "send the digest once a day at this local time, \"HH:MM\", instead of every interval" }, NULL },
 	{ { "quarantine_digest_from", SCHEMA_STRING, 1, 254, OFF(quarantine_digest_from), NULL, check_mailbox,
 	    "envelope sender and From: of the digest (default: postmaster@ the hostname)" }, NULL },
 	{ { "quarantine_digest_subject", SCHEMA_STRING, 1, 200, OFF(quarantine_digest_subject), NULL,

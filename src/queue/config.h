@@ -35,6 +35,7 @@ struct queue_config {
 	 * of inbound mail held since the last one, every digest_interval. */
 	bool quarantine_digest;
 	unsigned quarantine_digest_interval; /* seconds */
+	char *quarantine_digest_at;          /* "HH:MM" local time, daily; NULL: every interval */
 	char *quarantine_digest_from;        /* sender and From:, or NULL: postmaster@hostname */
 	char *quarantine_digest_subject;
 	unsigned quarantine_digest_max;      /* entries listed in one digest */

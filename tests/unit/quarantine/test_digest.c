@@ -52,3 +52,38 @@ Test(digest, all_listed_says_nothing_more)
 	free(text);
 	text = NULL;
 }
+
+/* queue.quarantine_digest_at: local time, in a zone with daylight saving. */
+static time_t local(int y, int mo, int d, int h, int mi)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_isdst = -1 };
+	return mktime(&tm);
+}
+
+Test(digest, time_of_day_parses_hh_mm_only)
+{
+	cr_assert_eq(digest_time_of_day("07:30"), 450);
+	cr_assert_eq(digest_time_of_day("00:00"), 0);
+	cr_assert_eq(digest_time_of_day("23:59"), 1439);
+	const char *bad[] = { "24:00", "7:30", "07:60", "07-30", "0730", "07:3x", "", NULL };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(digest_time_of_day(bad[i]), -1, "%s", bad[i] ? bad[i] : "NULL");
+}
+
+Test(digest, due_once_a_day_at_the_time)
+{
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	int at = digest_time_of_day("07:30");
+	time_t last = local(2026, 12, 6, 7, 30);  /* yesterday's digest */
+	cr_assert_not(digest_due(local(2026, 12, 7, 7, 29), last, at, 60), "a minute early");
+	cr_assert(digest_due(local(2026, 12, 7, 7, 30), last, at, 60), "on time");
+	cr_assert(digest_due(local(2026, 12, 7, 23, 0), last, at, 60), "late, after a stop");
+	cr_assert_not(digest_due(local(2026, 12, 7, 23, 0), local(2026, 12, 7, 7, 31), at, 60), "sent today");
+	/* Across the change to summer time (29 March 2026): still 07:30 local. */
+	cr_assert(digest_due(local(2026, 3, 29, 7, 30), local(2026, 3, 28, 7, 30), at, 60));
+	cr_assert_not(digest_due(local(2026, 3, 29, 7, 29), local(2026, 3, 28, 7, 30), at, 60));
+	/* Without a time of day: every interval. */
+	cr_assert(digest_due(1000 + 86400, 1000, -1, 86400));
+	cr_assert_not(digest_due(999 + 86400, 1000, -1, 86400));
+}

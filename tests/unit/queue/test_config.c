@@ -99,18 +99,21 @@ Test(queue_config, digest_errors_name_line_and_key)
 {
 	cr_assert_null(load(BASE "queue:\n  quarantine_digest: true\n  quarantine_digest_from: nobody\n"
 			   "  quarantine_digest_subject: \"caf\u00e9\"\n  quarantine_digest_interval: 31d\n"
-			   "  quarantine_digest_max: 0\n"));
-	cr_assert_eq(errs.n, 4);
+			   "  quarantine_digest_max: 0\n  quarantine_digest_at: \"24:00\"\n"));
+	cr_assert_eq(errs.n, 5);
 	cr_assert(strncmp(error(0), "5: queue.quarantine_digest_from: not a mailbox", 46) == 0, "%s", error(0));
 	cr_assert(strncmp(error(1), "6: queue.quarantine_digest_subject: printable ASCII only", 56) == 0, "%s", error(1));
 	cr_assert(strncmp(error(2), "7: queue.quarantine_digest_interval: ", 37) == 0, "%s", error(2));
 	cr_assert(strncmp(error(3), "8: queue.quarantine_digest_max: ", 32) == 0, "%s", error(3));
+	cr_assert_str_eq(error(4), "9: queue.quarantine_digest_at: must be HH:MM (00:00 to 23:59)");
 }
 
 Test(queue_config, digest_keys_are_read)
 {
 	cr_assert_not_null(load(BASE "queue:\n  quarantine_digest: true\n  quarantine_digest_from: qd@example.test\n"
-				 "  quarantine_digest_interval: 12h\n  quarantine_digest_max: 5\n"));
+				 "  quarantine_digest_interval: 12h\n  quarantine_digest_max: 5\n"
+				 "  quarantine_digest_at: \"07:30\"\n"));
+	cr_assert_str_eq(cfg->queue->quarantine_digest_at, "07:30");
 	cr_assert(cfg->queue->quarantine_digest);
 	cr_assert_str_eq(cfg->queue->quarantine_digest_from, "qd@example.test");
 	cr_assert_eq(cfg->queue->quarantine_digest_interval, 12 * 3600);
