@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all deps build build-asan run test unit system clean bench eval
+.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval
 
 all: build
 
@@ -14,12 +14,17 @@ deps:
 	@scripts/deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMW_WERROR=ON >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMW_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMW_SANITIZE=ON -DMW_WERROR=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# The builds packagers make: GCC and clang, Release, RelWithDebInfo and
+# Debug, each with -Werror (MATRIX_COMPILERS, MATRIX_TYPES narrow it).
+build-matrix: deps
+	@scripts/build-matrix.sh
 
 run: build
 	./$(BUILD)/mailwarden serve -f

@@ -49,8 +49,8 @@ enum mx_result mx_plan(const struct dns_mx *mx, size_t n, const char *domain, co
 		size_t b = a;
 		while (b < n && mx[idx[b]].preference == mx[idx[a]].preference)
 			b++;
-		for (size_t k = b - 1; k > a; k--) {
-			size_t r = a + rnd() % (k - a + 1), t = idx[k];
+		for (size_t left = b - a; left > 1; left--) {  /* the run's last `left` slots */
+			size_t k = a + left - 1, r = a + rnd() % left, t = idx[k];
 			idx[k] = idx[r];
 			idx[r] = t;
 		}

@@ -67,7 +67,8 @@ static void cache_put(const char *rcpt, bool known, const char *reply)
 {
 	size_t i = cache_next++ % CACHE_SLOTS;
 	snprintf(cache[i].rcpt, sizeof(cache[i].rcpt), "%s", rcpt);
-	snprintf(cache[i].reply, sizeof(cache[i].reply), "%s", reply);
+	/* A long reply is cut: the cache keeps its start, enough to quote. */
+	snprintf(cache[i].reply, sizeof(cache[i].reply), "%.*s", (int)sizeof(cache[i].reply) - 1, reply);
 	cache[i].known = known;
 	cache[i].expires = time(NULL) + (known ? TTL_KNOWN : TTL_UNKNOWN);
 }

@@ -130,7 +130,7 @@ struct smtp_client_pool {
 	TAILQ_HEAD(, dest) dests;
 };
 
-static void client_send(struct client *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void client_send(struct client *c, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -145,7 +145,7 @@ static void client_send(struct client *c, const char *fmt, ...)
 }
 
 /* Every recipient without a final reply (code 0) gets this one. */
-static void fail_remaining(struct client *c, int code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fail_remaining(struct client *c, int code, const char *fmt, ...)
 {
 	char text[512];
 	va_list ap;
@@ -365,7 +365,8 @@ void smtp_client_pool_free(struct smtp_client_pool *p)
  * (RFC 5321 5.1: try the next MX). Returns true if another is tried. */
 static bool client_try_next(struct client *c, const char *why)
 {
-	snprintf(c->last_error, sizeof(c->last_error), "%s: %s", c->cur_mta, why);
+	/* cut to fit: the start of the reason is what the log needs */
+	snprintf(c->last_error, sizeof(c->last_error), "%.63s: %.*s", c->cur_mta, (int)sizeof(c->last_error) - 66, why);
 	if (c->mail_sent || c->cur_addr + 1 >= c->n_addrs)
 		return false;
 	log_event(LOG_INFO, "client_next_host", "nexthop", c->job.host, "failed", c->cur_mta, "why", why, NULL);

@@ -69,7 +69,7 @@ void smtp_session_set_state(struct smtp_session *s, enum smtp_state to)
 		conn_set_timeout(s->conn, c->limits.command_timeout);
 }
 
-static void vreply(struct smtp_session *s, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vreply(struct smtp_session *s, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n = vsnprintf(line, sizeof(line) - 2, fmt, ap);

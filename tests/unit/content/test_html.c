@@ -52,7 +52,7 @@ Test(html, images_comments_anchors_and_attributes)
 	     "<img width=\"100\" height=50><img width=50%><font size=+3 face='Arial, Helvetica'>"
 	     "<font face=\"@#$ bad\"><form action=' MAILTO:a@b'><embed src=x>");
 	cr_assert_eq(v.images, 3);
-	cr_assert_eq(v.image_area, 200ULL * 200 + 100ULL * 50 + 400ULL * 200, "200 x 200 when not given, % of 800 x 600");
+	cr_assert_eq(v.image_area, 200ULL * 200 + 100ULL * 50 + 400ULL * 200, "200 x 200 when not given, %% of 800 x 600");
 	cr_assert(strstr(v.comments.s, "<!DOCTYPE html>\n") != NULL);
 	cr_assert(strstr(v.comments.s, "<!-- saved from url=(0022)http://x/ -->") != NULL);
 	cr_assert_str_eq(v.anchors.s, "Click <img>\n");
