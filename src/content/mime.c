@@ -176,6 +176,35 @@ static void read_content(struct walk *w, GMimePart *part, struct mime_part *p)
 	g_object_unref(s);
 }
 
+/* Does the part's stored (still encoded) content have a line longer than
+ * QP_LINE_MAX bytes, line end not counted? Read at most limit bytes. */
+#define QP_LINE_MAX 78
+static bool has_long_line(GMimePart *part, size_t limit)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *raw = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+	if (!raw)
+		return false;
+	g_mime_stream_reset(raw);
+	char chunk[16384];
+	size_t line = 0, read = 0;
+	bool long_line = false;
+	while (!long_line && read < limit) {
+		ssize_t n = g_mime_stream_read(raw, chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		read += (size_t)n;
+		for (ssize_t i = 0; i < n && !long_line; i++) {
+			if (chunk[i] == '\n')
+				line = 0;
+			else if (chunk[i] != '\r')
+				long_line = ++line > QP_LINE_MAX;
+		}
+	}
+	g_mime_stream_reset(raw);
+	return long_line;
+}
+
 static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
 {
 	struct mime_message *m = w->out;
@@ -208,6 +237,7 @@ static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
 	case GMIME_CONTENT_ENCODING_UUENCODE: p->encoding = MIME_ENC_OTHER; break;
 	default: p->encoding = MIME_ENC_NONE; break;  /* 7bit, 8bit, binary: nothing to undo */
 	}
+	p->qp_long_line = p->encoding == MIME_ENC_QP && has_long_line(part, w->lim->max_part_bytes);
 	read_content(w, part, p);
 }
 

@@ -62,6 +62,10 @@ struct mime_part {
 	char *data;                /* content, transfer encoding undone; text parts in UTF-8 */
 	size_t len;
 	bool truncated;            /* a limit cut the content short */
+	/* Quoted-printable with an encoded line longer than 78 bytes (RFC
+	 * 5322 2.1.1's limit; RFC 2045's 76 is exceeded by common clients by
+	 * two, so SpamAssassin's MIME_QP_LONG_LINE uses 78 too). */
+	bool qp_long_line;
 };
 
 struct mime_message {
