@@ -33,9 +33,11 @@ struct rules_eval {
 	bool (*args_ok)(const char *const *args, size_t n_args);
 };
 
-/* The tables of rules_eval_freemail.c and rules_eval_header.c. */
+/* The tables of rules_eval_freemail.c, rules_eval_header.c and
+ * rules_eval_dkim.c. */
 extern const struct rules_eval rules_eval_freemail[];
 extern const struct rules_eval rules_eval_header[];
+extern const struct rules_eval rules_eval_dkim[];
 
 /* The eval test name taking n_args arguments, or NULL (not done). */
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args);

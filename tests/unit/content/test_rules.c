@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "content/dkimlib.h"
 #include "content/mime.h"
 #include "content/rules.h"
 
@@ -500,4 +501,59 @@ Test(rules, nice_rules_default_to_a_negative_score)
 	cr_assert_eq(points_of(&s, "LIST"), -100);
 	cr_assert_eq(points_of(&s, "SCORED_NICE"), -50);
 	cr_assert_eq(points_of(&s, "PLAIN"), 100);
+}
+
+/* SpamAssassin's DKIM plugin's tests (SCAN-5), from our verifier's
+ * verdict: DKIM_SIGNED on any signature, DKIM_VALID on one that passed,
+ * DKIM_VALID_AU of the From domain, DKIM_VALID_EF of the envelope
+ * sender's; without a verdict (no keys fetched) none, as SpamAssassin -L. */
+Test(rules, dkim_tests_answer_from_the_verdict)
+{
+	load("ifplugin Mail::SpamAssassin::Plugin::DKIM\n"
+	     "full DKIM_SIGNED eval:check_dkim_signed()\n"
+	     "full DKIM_VALID eval:check_dkim_valid()\n"
+	     "full DKIM_VALID_AU eval:check_dkim_valid_author_sig()\n"
+	     "full DKIM_VALID_EF eval:check_dkim_valid_envelopefrom()\n"
+	     "full SIGNED_BY_LIST eval:check_dkim_signed('*.example.net', 'other.org')\n"
+	     "full VALID_BY_LIST eval:check_dkim_valid('.example.net')\n"
+	     "meta DKIM_INVALID DKIM_SIGNED && !DKIM_VALID\n"
+	     "header ADSP eval:check_dkim_adsp('N')\n"
+	     "endif\n");
+	cr_assert_eq(rules_count(rs), 7);
+	cr_assert_eq(rules_unsupported(rs), 1, "check_dkim_adsp is not done");
+	const char *hdr = "From: a@example.com\r\nReturn-Path: <b@mail.example.net>\r\n\r\n";
+	const char *paras[] = { "" };
+	size_t plen[] = { 0 };
+	struct dkimlib_verdict v = { .n = 2 };
+	snprintf(v.sig[0].domain, sizeof(v.sig[0].domain), "mail.example.net");
+	v.sig[0].result = DKIMLIB_FAIL;
+	snprintf(v.sig[1].domain, sizeof(v.sig[1].domain), "example.com");
+	v.sig[1].result = DKIMLIB_PASS;
+	struct rules_input in = { .full = hdr, .full_len = strlen(hdr), .header = hdr, .header_len = strlen(hdr),
+				  .body = paras, .body_len = plen, .n_body = 1 };
+	struct seen s = { .n = 0 };
+	match_both(&in, &s);
+	cr_assert_eq(s.n, 0, "no verdict: nothing, not even DKIM_SIGNED (SpamAssassin without DNS)");
+	in.dkim = &v;
+	in.dkim_from_domain = "example.com";
+	match_both(&in, &s);
+	cr_assert_eq(points_of(&s, "DKIM_SIGNED"), 100);
+	cr_assert_eq(points_of(&s, "DKIM_VALID"), 100);
+	cr_assert_eq(points_of(&s, "DKIM_VALID_AU"), 100);
+	cr_assert_eq(points_of(&s, "DKIM_VALID_EF"), -99999, "the envelope domain's signature failed");
+	cr_assert_eq(points_of(&s, "SIGNED_BY_LIST"), 100, "a subdomain of example.net signed");
+	cr_assert_eq(points_of(&s, "VALID_BY_LIST"), -99999, "but that signature failed");
+	cr_assert_eq(points_of(&s, "DKIM_INVALID"), -99999);
+	v.sig[1].result = DKIMLIB_TEMPERROR;
+	v.sig[0].result = DKIMLIB_PASS;
+	in.dkim_from_domain = "";
+	s.n = 0;
+	match_both(&in, &s);
+	cr_assert_eq(points_of(&s, "DKIM_VALID_AU"), -99999, "no single From domain");
+	cr_assert_eq(points_of(&s, "DKIM_VALID_EF"), 100);
+	cr_assert_eq(points_of(&s, "VALID_BY_LIST"), 100);
+	v.sig[0].result = DKIMLIB_PERMERROR;
+	s.n = 0;
+	match_both(&in, &s);
+	cr_assert_eq(points_of(&s, "DKIM_INVALID"), 100, "signed, none valid");
 }
