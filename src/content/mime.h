@@ -72,7 +72,17 @@ struct mime_message {
 	struct mime_part *parts;   /* leaf parts in message order */
 	size_t n_parts;
 	uint32_t problems;         /* enum mime_problem bits */
+	/* The header section of every MIME entity below the message's own
+	 * (for SpamAssassin's mimeheader rules), in its part order: depth
+	 * first, a multipart before its parts, an attached message's part,
+	 * then that message's header, then its parts. Each as GMime writes
+	 * it (folding kept, LF line ends), cut at MIME_ENTITY_HEADER_MAX
+	 * bytes; at most max_parts of them. */
+	char **entity_headers;
+	size_t n_entity_headers;
 };
+
+#define MIME_ENTITY_HEADER_MAX 65536
 
 /* Once per process, before threads parse and before a chroot: initialise
  * GMime and load the charset converters mail uses (glibc's iconv loads

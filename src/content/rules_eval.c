@@ -26,6 +26,7 @@ static const char *const provided[] = {
 	"Mail::SpamAssassin::Plugin::HTMLEval",     /* rules_eval_html.c */
 	"Mail::SpamAssassin::Plugin::FreeMail",     /* rules_eval_freemail.c */
 	"Mail::SpamAssassin::Plugin::DKIM",         /* rules_eval_dkim.c */
+	"Mail::SpamAssassin::Plugin::MIMEHeader",   /* mimeheader rules (rules.c, rules_match.c) */
 };
 
 bool rules_plugin_provided(const char *plugin)

@@ -17,7 +17,9 @@
 #define RULE_NAME_MAX 64
 #define META_TERMS_MAX 256
 
-enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_URI, RULE_EVAL, RULE_META };
+/* RULE_MIMEHEADER: a header rule on each MIME entity's header section
+ * (PCRE2 only: rules_fast.c leaves it out). */
+enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_URI, RULE_EVAL, RULE_META, RULE_MIMEHEADER };
 
 #define EVAL_ARGS_MAX 8
 

@@ -557,3 +557,42 @@ Test(rules, dkim_tests_answer_from_the_verdict)
 	match_both(&in, &s);
 	cr_assert_eq(points_of(&s, "DKIM_INVALID"), 100, "signed, none valid");
 }
+
+/* mimeheader (SpamAssassin's MIMEHeader plugin, SCAN-5): a header test on
+ * each MIME entity's header section, the message's own first; :raw keeps
+ * the folds; !~ hits when no section matches. */
+Test(rules, mimeheader_rules_test_every_mime_entity)
+{
+	load("ifplugin Mail::SpamAssassin::Plugin::MIMEHeader\n"
+	     "mimeheader GIF_8SPACE Content-Type:raw =~ /^image\\/gif;\\n {8}name=\".+?\"$/s\n"
+	     "mimeheader GIF_UNFOLDED Content-Type =~ /^image\\/gif; {8}name=/\n"
+	     "mimeheader ROOT_MIXED Content-Type =~ /^multipart\\/mixed/\n"
+	     "mimeheader NO_PDF Content-Type !~ /application\\/pdf/\n"
+	     "mimeheader NO_IMAGE Content-Type !~ /image/\n"
+	     "mimeheader CID_UNSET Content-ID =~ /^none$/ [if-unset: none]\n"
+	     "mimeheader NAME_CT Content-Type:name =~ /x/\n"
+	     "endif\n");
+	cr_assert_eq(rules_count(rs), 6);
+	cr_assert_eq(rules_unsupported(rs), 1, "the :name form is noted");
+	const char *msg = "From: a@b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+			  "--b\r\nContent-Type: text/plain\r\nContent-ID: <1@x>\r\n\r\nhi\r\n"
+			  "--b\r\nContent-Type: image/gif;\r\n        name=\"a.gif\"\r\nContent-ID: <2@x>\r\n"
+			  "Content-Transfer-Encoding: base64\r\n\r\nR0lGODlh\r\n--b--\r\n";
+	struct mime_message mm;
+	mime_parse(msg, strlen(msg), &mime_default_limits, &mm);
+	cr_assert_eq(mm.n_entity_headers, 2);
+	size_t hlen = (size_t)(strstr(msg, "\r\n\r\n") + 4 - msg);
+	const char *paras[] = { "" };
+	size_t plen[] = { 0 };
+	struct rules_input in = { .full = msg, .full_len = strlen(msg), .header = msg, .header_len = hlen,
+				  .body = paras, .body_len = plen, .n_body = 1, .mime = &mm };
+	struct seen s = { .n = 0 };
+	match_both(&in, &s);
+	cr_assert_eq(points_of(&s, "GIF_8SPACE"), 100, "the raw value keeps its fold");
+	cr_assert_eq(points_of(&s, "GIF_UNFOLDED"), 100, "the decoded value is unfolded");
+	cr_assert_eq(points_of(&s, "ROOT_MIXED"), 100, "the message's own header is the first section");
+	cr_assert_eq(points_of(&s, "NO_PDF"), 100, "no section matches the negated pattern");
+	cr_assert_eq(points_of(&s, "NO_IMAGE"), -99999, "one section has an image");
+	cr_assert_eq(points_of(&s, "CID_UNSET"), 100, "the root has no Content-ID: its if-unset value");
+	mime_free(&mm);
+}
