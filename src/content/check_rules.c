@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "content/authdns.h"
 #include "content/body_text.h"
 #include "content/check.h"
 #include "content/html.h"
@@ -100,6 +101,8 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	 * ours: without network tests, with Bayes once it answers (set 2). */
 	in.score_set = content_job_bayes_ready(job) ? 2 : 0;
 	in.envelope_from = content_job_envelope(job)->sender;  /* "" in `mailwarden scan`: Return-Path */
+	in.dkim = content_job_dkim(job, msg, len);             /* NULL unless keys were fetched */
+	in.dkim_from_domain = in.dkim ? content_job_authdns(job)->from_domain : "";
 	rules_match(job->rules, &in, on_rule, job);
 	free(uri_len);
 	free(subject);

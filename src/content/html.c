@@ -5,6 +5,7 @@
  * one search for its end tag, a comment by one search for "-->".
  */
 #include "content/html.h"
+#include "content/html_color.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -112,9 +113,7 @@ static size_t tag_end(const char *s, size_t len)
 	return len;
 }
 
-/* The value of attribute name in the attributes a[0..len), unquoted, into
- * out (cut to cap - 1 bytes); false if the tag does not have it. */
-static bool attribute(const char *a, size_t len, const char *name, char *out, size_t cap)
+bool html_attribute(const char *a, size_t len, const char *name, char *out, size_t cap)
 {
 	size_t nlen = strlen(name);
 	for (size_t i = 0; i + nlen < len; i++) {
@@ -145,7 +144,7 @@ static bool attribute(const char *a, size_t len, const char *name, char *out, si
 static unsigned long long image_side(const char *a, size_t len, const char *name, unsigned screen)
 {
 	char v[24];
-	if (!attribute(a, len, name, v, sizeof(v)) || !isdigit((unsigned char)v[0]))
+	if (!html_attribute(a, len, name, v, sizeof(v)) || !isdigit((unsigned char)v[0]))
 		return 200;
 	char *end;
 	unsigned long long n = strtoull(v, &end, 10);
@@ -194,7 +193,7 @@ static bool font_face_ok(const char *f)
 static void font_size(struct html_view *v, const char *a, size_t len)
 {
 	char sz[16];
-	if (!attribute(a, len, "size", sz, sizeof(sz)))
+	if (!html_attribute(a, len, "size", sz, sizeof(sz)))
 		return;
 	int n = atoi(sz[0] == '+' || sz[0] == '-' ? sz + 1 : sz);
 	if (n > 7)
@@ -212,14 +211,14 @@ static void start_tag(struct html_view *v, const char *name, const char *a, size
 	} else if (strcmp(name, "font") == 0) {
 		char face[256];
 		font_size(v, a, len);
-		if (attribute(a, len, "face", face, sizeof(face)) && !font_face_ok(face))
+		if (html_attribute(a, len, "face", face, sizeof(face)) && !font_face_ok(face))
 			v->font_face_bad = true;
 	}
 	else if (strcmp(name, "embed") == 0 || strcmp(name, "object") == 0 || strcmp(name, "applet") == 0)
 		v->embeds = true;
 	else if (strcmp(name, "form") == 0) {
 		char action[16];
-		if (attribute(a, len, "action", action, sizeof(action)) &&
+		if (html_attribute(a, len, "action", action, sizeof(action)) &&
 		    strncasecmp(action + strspn(action, " \t"), "mailto:", 7) == 0)
 			v->form_action_mailto = true;
 	}
@@ -233,11 +232,37 @@ struct scan {
 	size_t len, i;
 	bool space;          /* the last visible byte was white space */
 	unsigned in_title, in_anchor;
+	struct html_colors colors;
 };
+
+/* Anything but white space (a UTF-8 no-break space is white space too)? */
+static bool shows_something(const char *t, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (k + 1 < n && (unsigned char)t[k] == 0xc2 && (unsigned char)t[k + 1] == 0xa0)
+			k++;
+		else if (!strchr(" \t\n\r\f\v", t[k]) || t[k] == '\0')
+			return true;
+	}
+	return false;
+}
+
+/* Text that shows: in what colours (SpamAssassin judges each piece of
+ * text between tags, the title's too). */
+static void judge_colors(struct scan *sc, const char *t, size_t n)
+{
+	bool low, invalid;
+	if (!shows_something(t, n))
+		return;
+	html_colors_judge(&sc->colors, &low, &invalid);
+	sc->v->font_low_contrast |= low;
+	sc->v->font_invalid_color |= invalid;
+}
 
 static void visible(struct scan *sc, const char *t, size_t n)
 {
 	struct html_view *v = sc->v;
+	judge_colors(sc, t, n);
 	if (sc->in_title) {
 		keep(&v->title, t, n);
 		return;
@@ -312,6 +337,7 @@ static void tag(struct scan *sc)
 			return;
 	}
 	struct html_tag_count *c = tag_count(v, name);
+	html_colors_tag(&sc->colors, name, closing, s + j, end > j ? end - j : 0);
 	if (closing) {
 		if (c && !c->inside)
 			v->extra_closes++;
@@ -345,6 +371,7 @@ static void tag(struct scan *sc)
 void html_scan(struct html_view *v, const char *s, size_t len)
 {
 	struct scan sc = { .v = v, .s = s, .len = len, .space = true };
+	html_colors_init(&sc.colors);  /* each part starts black on white */
 	v->html = true;
 	v->source_len += len;
 	while (sc.i < len) {

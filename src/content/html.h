@@ -49,6 +49,8 @@ struct html_view {
 	bool embeds;                   /* <embed>, <object>, <applet> */
 	bool form_action_mailto;       /* <form action="mailto:..."> */
 	bool font_face_bad;            /* <font face> that is no list of font names */
+	bool font_low_contrast;        /* text shown in a colour (near) its background's (html_color.h) */
+	bool font_invalid_color;       /* text shown in or on a colour that is none */
 	struct html_text title;        /* the text in <title> */
 	struct html_text comments;     /* "<!-- ... -->" and "<!...>" as written, one per line */
 	struct html_text anchors;      /* the text of each <a>, one per line; an image in it as "<img>" */
@@ -62,5 +64,8 @@ void html_scan(struct html_view *v, const char *s, size_t len);
  * close, not as -1: "</center><center>" leaves one open). */
 void html_tag_counts(const struct html_view *v, const char *name, unsigned *opened, unsigned *closed);
 unsigned html_tag_open(const struct html_view *v, const char *name);
+/* The value of attribute name among a tag's attributes a[0..len),
+ * unquoted, into out (cut to cap - 1 bytes); false if the tag lacks it. */
+bool html_attribute(const char *a, size_t len, const char *name, char *out, size_t cap);
 
 #endif

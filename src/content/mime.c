@@ -33,6 +33,7 @@ struct walk {
 	struct mime_message *out;
 	size_t cap;
 	size_t total;              /* decoded bytes kept so far */
+	size_t headers_cap;
 };
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
@@ -176,6 +177,35 @@ static void read_content(struct walk *w, GMimePart *part, struct mime_part *p)
 	g_object_unref(s);
 }
 
+/* Does the part's stored (still encoded) content have a line longer than
+ * QP_LINE_MAX bytes, line end not counted? Read at most limit bytes. */
+#define QP_LINE_MAX 78
+static bool has_long_line(GMimePart *part, size_t limit)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *raw = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+	if (!raw)
+		return false;
+	g_mime_stream_reset(raw);
+	char chunk[16384];
+	size_t line = 0, read = 0;
+	bool long_line = false;
+	while (!long_line && read < limit) {
+		ssize_t n = g_mime_stream_read(raw, chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		read += (size_t)n;
+		for (ssize_t i = 0; i < n && !long_line; i++) {
+			if (chunk[i] == '\n')
+				line = 0;
+			else if (chunk[i] != '\r')
+				long_line = ++line > QP_LINE_MAX;
+		}
+	}
+	g_mime_stream_reset(raw);
+	return long_line;
+}
+
 static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
 {
 	struct mime_message *m = w->out;
@@ -208,10 +238,34 @@ static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
 	case GMIME_CONTENT_ENCODING_UUENCODE: p->encoding = MIME_ENC_OTHER; break;
 	default: p->encoding = MIME_ENC_NONE; break;  /* 7bit, 8bit, binary: nothing to undo */
 	}
+	p->qp_long_line = p->encoding == MIME_ENC_QP && has_long_line(part, w->lim->max_part_bytes);
 	read_content(w, part, p);
 }
 
-static void walk_object(struct walk *w, GMimeObject *obj, unsigned depth)
+/* Keep an entity's header section (see mime.h). */
+static void add_headers(struct walk *w, GMimeObject *obj)
+{
+	struct mime_message *m = w->out;
+	if (m->n_entity_headers >= w->lim->max_parts)
+		return;
+	char *text = g_mime_object_get_headers(obj, NULL);
+	if (!text)
+		return;
+	if (m->n_entity_headers == w->headers_cap) {
+		w->headers_cap = w->headers_cap ? w->headers_cap * 2 : 8;
+		m->entity_headers = xreallocarray(m->entity_headers, w->headers_cap, sizeof(*m->entity_headers));
+	}
+	size_t n = strnlen(text, MIME_ENTITY_HEADER_MAX);
+	char *copy = xmalloc(n + 1);
+	memcpy(copy, text, n);
+	copy[n] = '\0';
+	m->entity_headers[m->n_entity_headers++] = copy;
+	g_free(text);
+}
+
+/* own_headers: false for a message's top part, whose fields are the
+ * message's own (kept by the caller, or the attached message's header). */
+static void walk_object(struct walk *w, GMimeObject *obj, unsigned depth, bool own_headers)
 {
 	if (!obj)
 		return;
@@ -219,15 +273,19 @@ static void walk_object(struct walk *w, GMimeObject *obj, unsigned depth)
 		w->out->problems |= MIME_TOO_DEEP;
 		return;
 	}
+	if (own_headers)
+		add_headers(w, obj);
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-		if (inner)
-			walk_object(w, g_mime_message_get_mime_part(inner), depth + 1);
+		if (inner) {
+			add_headers(w, GMIME_OBJECT(inner));
+			walk_object(w, g_mime_message_get_mime_part(inner), depth + 1, false);
+		}
 	} else if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int n = g_mime_multipart_get_count(mp);
 		for (int i = 0; i < n && w->out->n_parts < w->lim->max_parts; i++)
-			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1);
+			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1, true);
 		if (n > 0 && w->out->n_parts >= w->lim->max_parts)
 			w->out->problems |= MIME_TOO_MANY_PARTS;
 	} else if (GMIME_IS_PART(obj)) {
@@ -279,7 +337,7 @@ bool mime_parse(const char *msg, size_t len, const struct mime_limits *lim, stru
 	GMimeMessage *message = g_mime_parser_construct_message(parser, opts);
 	struct walk w = { .lim = lim, .out = out };
 	if (message)
-		walk_object(&w, g_mime_message_get_mime_part(message), 0);
+		walk_object(&w, g_mime_message_get_mime_part(message), 0, false);
 	else
 		out->problems |= MIME_MALFORMED;
 	if (message)
@@ -297,6 +355,9 @@ void mime_free(struct mime_message *m)
 		free(m->parts[i].data);
 	}
 	free(m->parts);
+	for (size_t i = 0; i < m->n_entity_headers; i++)
+		free(m->entity_headers[i]);
+	free(m->entity_headers);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -62,13 +62,27 @@ struct mime_part {
 	char *data;                /* content, transfer encoding undone; text parts in UTF-8 */
 	size_t len;
 	bool truncated;            /* a limit cut the content short */
+	/* Quoted-printable with an encoded line longer than 78 bytes (RFC
+	 * 5322 2.1.1's limit; RFC 2045's 76 is exceeded by common clients by
+	 * two, so SpamAssassin's MIME_QP_LONG_LINE uses 78 too). */
+	bool qp_long_line;
 };
 
 struct mime_message {
 	struct mime_part *parts;   /* leaf parts in message order */
 	size_t n_parts;
 	uint32_t problems;         /* enum mime_problem bits */
+	/* The header section of every MIME entity below the message's own
+	 * (for SpamAssassin's mimeheader rules), in its part order: depth
+	 * first, a multipart before its parts, an attached message's part,
+	 * then that message's header, then its parts. Each as GMime writes
+	 * it (folding kept, LF line ends), cut at MIME_ENTITY_HEADER_MAX
+	 * bytes; at most max_parts of them. */
+	char **entity_headers;
+	size_t n_entity_headers;
 };
+
+#define MIME_ENTITY_HEADER_MAX 65536
 
 /* Once per process, before threads parse and before a chroot: initialise
  * GMime and load the charset converters mail uses (glibc's iconv loads

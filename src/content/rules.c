@@ -392,6 +392,24 @@ static void define_header_rule(struct rule_set *rs, const struct source *src, ch
 	r->if_unset = unset ? xstrdup(rest(unset)) : NULL;
 }
 
+/* mimeheader NAME Field[:raw] =~ /re/ [if-unset: X] (or !~): a header
+ * test on the header section of each MIME entity, the message's own
+ * first (SpamAssassin's MIMEHeader plugin). Its other forms are noted. */
+static void define_mimeheader_rule(struct rule_set *rs, const struct source *src, char *name, char *def)
+{
+	size_t field = strcspn(def, " \t");
+	const char *colon = memchr(def, ':', field);
+	if (strncmp(def, "eval:", 5) == 0 || strncmp(def, "exists:", 7) == 0 ||
+	    (colon && ((size_t)(def + field - colon) != 4 || strncmp(colon, ":raw", 4) != 0))) {
+		rules_noted(rs, src->file, src->line, "%s: mimeheader form not supported", name);
+		return;
+	}
+	define_header_rule(rs, src, name, def);
+	size_t i = rules_find(rs, name);
+	if (i != SIZE_MAX && rs->rules[i].defined && rs->rules[i].kind == RULE_HEADER)
+		rs->rules[i].kind = RULE_MIMEHEADER;
+}
+
 /* score NAME s1 [s2 s3 s4]: we run without network tests and (yet)
  * without Bayes, SpamAssassin's score set 0: the first value. */
 /* One score in hundredths: "score X 0.001" (informational) still counts
@@ -585,15 +603,11 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 		return;
 	char *name = word(&line);
 	char *def = rest(line);
-	bool defines = strcmp(kw, "header") == 0 || strcmp(kw, "body") == 0 || strcmp(kw, "rawbody") == 0 ||
-		       strcmp(kw, "full") == 0 || strcmp(kw, "meta") == 0 || strcmp(kw, "uri") == 0;
+	bool defines = defines_rule(kw);
 	bool about = strcmp(kw, "score") == 0 || strcmp(kw, "describe") == 0 || strcmp(kw, "tflags") == 0 ||
 		     strcmp(kw, "priority") == 0;
 	if (!defines && !about) {
-		if (strcmp(kw, "mimeheader") == 0)  /* a rule kind we cannot run yet */
-			rules_noted(rs, src->file, src->line, "%s %s: not supported", kw, name);
-		else
-			setting_ignored(rs, src, kw);
+		setting_ignored(rs, src, kw);
 		return;
 	}
 	if (!rule_name_ok(name)) {
@@ -610,6 +624,8 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 		define_regex_rule(rs, src, RULE_FULL, name, def);
 	else if (strcmp(kw, "uri") == 0)
 		define_regex_rule(rs, src, RULE_URI, name, def);
+	else if (strcmp(kw, "mimeheader") == 0)
+		define_mimeheader_rule(rs, src, name, def);
 	else if (strcmp(kw, "meta") == 0)
 		rules_define_meta(rs, rule_of(rs, name), def, src->file, src->line);
 	else if (strcmp(kw, "score") == 0)

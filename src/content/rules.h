@@ -24,6 +24,7 @@
 struct rule_set;
 struct mime_message;
 struct html_view;
+struct dkimlib_verdict;
 
 /* Notes on lines not taken, for check-config and the log. */
 #define RULES_NOTES_MAX 200
@@ -95,6 +96,12 @@ struct rules_input {
 	const struct mime_message *mime;
 	const struct html_view *html;
 	const char *subject;         /* decoded; NULL if none */
+	/* The DKIM verdict of the message (content/dkimlib.h), NULL when its
+	 * keys were not fetched (`mailwarden scan`, or neither the dkim nor
+	 * the dmarc check on): then no DKIM rule hits, as SpamAssassin's
+	 * without DNS. from_domain: the From address's domain ("" if not one). */
+	const struct dkimlib_verdict *dkim;
+	const char *dkim_from_domain;
 	/* Set by rules_match (callers leave it NULL): the rule set being run,
 	 * whose plugin settings some eval tests read. */
 	const struct rule_set *rules;

@@ -79,7 +79,8 @@ static const struct html_view *html_of(const struct rules_input *in)
 	return in->html && in->html->html ? in->html : NULL;
 }
 
-static const char *const html_tests[] = { "html", "embeds", "form_action_mailto", "font_face_bad", NULL };
+static const char *const html_tests[] = { "html", "embeds", "form_action_mailto", "font_face_bad",
+					  "font_low_contrast", "font_invalid_color", NULL };
 
 /* html_test(name): a yes/no figure of the HTML. */
 static unsigned html_test(const struct rules_input *in, const char *const *a, size_t n)
@@ -93,6 +94,10 @@ static unsigned html_test(const struct rules_input *in, const char *const *a, si
 		return h->embeds;
 	if (strcmp(a[0], "font_face_bad") == 0)
 		return h->font_face_bad;
+	if (strcmp(a[0], "font_low_contrast") == 0)
+		return h->font_low_contrast;
+	if (strcmp(a[0], "font_invalid_color") == 0)
+		return h->font_invalid_color;
 	return strcmp(a[0], "form_action_mailto") == 0 && h->form_action_mailto;
 }
 
@@ -265,7 +270,7 @@ static unsigned mime_multipart_ratio(const struct rules_input *in, const char *c
 }
 
 static const char *const mime_figures[] = { "mime_base64_count", "mime_qp_count", "mime_attachment",
-					    "mime_base64_encoded_text", NULL };
+					    "mime_base64_encoded_text", "mime_qp_long_line", NULL };
 
 /* No charset, or a name of US-ASCII: text that never needed base64. */
 static bool ascii_charset(const char *cs)
@@ -277,7 +282,8 @@ static bool ascii_charset(const char *cs)
 }
 
 /* check_for_mime(figure): base64 or quoted-printable parts, an attachment,
- * text in US-ASCII sent base64 (nothing that needed the encoding). */
+ * text in US-ASCII sent base64 (nothing that needed the encoding), a
+ * quoted-printable line too long (content/mime.h). */
 static unsigned mime_figure(const struct rules_input *in, const char *const *a, size_t n)
 {
 	unsigned hits = 0;
@@ -289,6 +295,8 @@ static unsigned mime_figure(const struct rules_input *in, const char *const *a, 
 			hits += p->encoding == MIME_ENC_QP;
 		else if (strcmp(a[0], "mime_attachment") == 0)
 			hits += p->attachment || p->filename;
+		else if (strcmp(a[0], "mime_qp_long_line") == 0)
+			hits += p->qp_long_line;
 		else  /* base64 text in US-ASCII, not marked as an attachment or inline part */
 			hits += p->encoding == MIME_ENC_BASE64 && strncmp(p->type, "text/", 5) == 0 && !p->disposition &&
 				ascii_charset(p->charset);

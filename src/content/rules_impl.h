@@ -17,7 +17,9 @@
 #define RULE_NAME_MAX 64
 #define META_TERMS_MAX 256
 
-enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_URI, RULE_EVAL, RULE_META };
+/* RULE_MIMEHEADER: a header rule on each MIME entity's header section
+ * (PCRE2 only: rules_fast.c leaves it out). */
+enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RULE_URI, RULE_EVAL, RULE_META, RULE_MIMEHEADER };
 
 #define EVAL_ARGS_MAX 8
 
@@ -33,9 +35,11 @@ struct rules_eval {
 	bool (*args_ok)(const char *const *args, size_t n_args);
 };
 
-/* The tables of rules_eval_freemail.c and rules_eval_header.c. */
+/* The tables of rules_eval_freemail.c, rules_eval_header.c and
+ * rules_eval_dkim.c. */
 extern const struct rules_eval rules_eval_freemail[];
 extern const struct rules_eval rules_eval_header[];
+extern const struct rules_eval rules_eval_dkim[];
 
 /* The eval test name taking n_args arguments, or NULL (not done). */
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args);

@@ -15,6 +15,7 @@
 #include <gmime/gmime.h>
 
 #include "content/address_list.h"
+#include "content/mime.h"
 #include "content/rules_fast.h"
 #include "util/alloc.h"
 
@@ -116,12 +117,12 @@ static void header_index_build(struct header_index *x, const char *hdr, size_t l
 	}
 }
 
-/* Every value of the wanted field(s), unfolded, leading space dropped,
- * one per line, at most HEADER_TEXT_MAX bytes (Postfix's
- * header_size_limit: a rule decodes and matches this per message, and
- * Debian's set has dozens of rules per common field); NULL if there is
- * none. */
-static char *header_values(const struct header_index *x, const char *want)
+/* Every value of the wanted field(s), leading space dropped, one per
+ * line, at most HEADER_TEXT_MAX bytes (Postfix's header_size_limit: a
+ * rule decodes and matches this per message, and Debian's set has dozens
+ * of rules per common field); unfolded, or with its folds kept as "\n"
+ * (SpamAssassin's raw value in mimeheader rules). NULL if there is none. */
+static char *header_values(const struct header_index *x, const char *want, bool keep_folds)
 {
 	char *out = NULL;
 	size_t used = 0, cap = 0, wlen = strlen(want);
@@ -133,6 +134,8 @@ static char *header_values(const struct header_index *x, const char *want)
 		if (!header_wanted(want, wlen, pseudo, x->hdr + f->start, f->nlen))
 			continue;
 		const char *v = x->hdr + f->colon + 1, *end = x->hdr + f->end;
+		while (end > v && (end[-1] == '\r' || end[-1] == '\n'))
+			end--;  /* the field's own line end */
 		if ((size_t)(end - v) > HEADER_TEXT_MAX - used)
 			end = v + (HEADER_TEXT_MAX - used);
 		if (used + (size_t)(end - v) + 2 > cap) {
@@ -142,7 +145,7 @@ static char *header_values(const struct header_index *x, const char *want)
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
 		for (; v < end; v++)
-			if (*v != '\r' && *v != '\n')
+			if (*v != '\r' && (keep_folds || *v != '\n'))
 				out[used++] = *v;
 		out[used++] = '\n';
 		out[used] = '\0';
@@ -153,7 +156,8 @@ static char *header_values(const struct header_index *x, const char *want)
 /* The text a header rule matches, per its mode; NULL: the field is absent. */
 static char *header_text(const struct rule *r, const struct header_index *x, const struct rules_input *in)
 {
-	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? rules_envelope_from(in) : header_values(x, r->header);
+	bool folds = r->kind == RULE_MIMEHEADER && r->mode == HDR_RAW;
+	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? rules_envelope_from(in) : header_values(x, r->header, folds);
 	if (!raw || r->mode == HDR_RAW)
 		return raw;
 	if (r->mode == HDR_ADDR) {
@@ -203,6 +207,28 @@ static unsigned run_header(const struct matcher *m, const struct rule *r, const 
 	return n;
 }
 
+/* mimeheader: each MIME entity's header section, the message's own first;
+ * a hit on the first that matches; negated, a hit when none does. */
+static unsigned run_mimeheader(const struct matcher *m, const struct rule *r, const struct rules_input *in)
+{
+	size_t n = 1 + (in->mime ? in->mime->n_entity_headers : 0);
+	unsigned hits = 0, max = r->negate ? 1 : max_hits(r);
+	bool all = strcmp(r->header, "ALL") == 0;
+	for (size_t i = 0; i < n && hits < max; i++) {
+		const char *h = i ? in->mime->entity_headers[i - 1] : in->header;
+		size_t hlen = i ? strlen(h) : in->header_len;
+		struct header_index own = { 0 };
+		if (i && !all)
+			header_index_build(&own, h, hlen);
+		char *text = all ? NULL : header_text(r, i ? &own : &m->fields, in);
+		const char *s = all ? h : text ? text : r->if_unset ? r->if_unset : "";
+		hits += count_matches(m, r->re, s, all ? hlen : strlen(s), max - hits);
+		free(text);
+		free(own.f);
+	}
+	return r->negate ? hits == 0 : hits;
+}
+
 static unsigned run_each(const struct matcher *m, const struct rule *r, const char *const *s, const size_t *len,
 			 size_t n)
 {
@@ -225,6 +251,8 @@ static unsigned run_rule(const struct matcher *m, const struct rule *r, const st
 		return count_matches(m, r->re, in->full, in->full_len, max_hits(r));
 	case RULE_URI:
 		return run_each(m, r, in->uri, in->uri_len, in->n_uri);
+	case RULE_MIMEHEADER:
+		return run_mimeheader(m, r, in);
 	case RULE_EVAL:
 		return r->eval->run(in, (const char *const *)r->eval_args, r->n_eval_args);
 	default:

@@ -132,7 +132,7 @@ body T_BAD_TAGS eval:html_range('bad_tag_ratio', '0.1', '1')
 endif
 body T_HTML_ONLY eval:check_for_mime_html_only()
 rawbody T_BASE64_TEXT eval:check_for_mime('mime_base64_encoded_text')
-body T_NOT_THERE eval:html_test('font_low_contrast')
+body T_NOT_THERE eval:html_range('obfuscation_ratio', '.1', '.2')
 """
 
 
@@ -151,4 +151,4 @@ def test_html_and_mime_evals_see_the_message(scan, mw_bin, tmp_path):
     assert hits == {"T_HTML", "T_CENTER_BALANCE", "T_LINK_IMAGE", "T_IMAGE_ONLY", "T_BAD_TAGS", "T_HTML_ONLY",
                     "T_BASE64_TEXT"}
     check = subprocess.run([mw_bin, "check-config", "-c", str(conf)], capture_output=True, text=True, timeout=30)
-    assert "html.cf:10: T_NOT_THERE: eval:html_test('font_low_contrast') not supported" in check.stdout + check.stderr
+    assert "html.cf:10: T_NOT_THERE: eval:html_range('obfuscation_ratio') not supported" in check.stdout + check.stderr

@@ -7,6 +7,7 @@ outbound mail signed by the gateway so that an independent verifier
 The keys are made by `mailwarden dkim-keygen`; the test signs its inbound
 messages with dkimpy, so signer and verifier are never the same code."""
 
+import json
 import os
 import subprocess
 import sys
@@ -238,3 +239,71 @@ def test_inbound_mail_is_not_signed(gw, sink):
     final = mwsys.send_message(gw, message("dkim-in-unsigned", OUR))
     assert final.code == 250, final
     assert b"DKIM-Signature" not in sink.wait_token("dkim-in-unsigned").data
+
+
+# SpamAssassin's DKIM plugin's tests in content rules (SCAN-5, issue 11):
+# answered from the scanner's own verification; names of our own so that
+# they cannot be confused with the dkim check's symbols.
+DKIM_RULES = """ifplugin Mail::SpamAssassin::Plugin::DKIM
+full R_SIGNED eval:check_dkim_signed()
+score R_SIGNED 0.1
+full R_VALID eval:check_dkim_valid()
+score R_VALID 0.2
+full R_VALID_AU eval:check_dkim_valid_author_sig()
+score R_VALID_AU 0.3
+full R_VALID_EF eval:check_dkim_valid_envelopefrom()
+score R_VALID_EF 0.4
+meta R_INVALID R_SIGNED && !R_VALID
+score R_INVALID 1.5
+full BLOCK_READ /^DKIM-Signature:/m
+endif
+"""
+
+
+@pytest.fixture(scope="module")
+def dkim_rules(tmp_path_factory):
+    return mwsys.write_rule_dir(tmp_path_factory.mktemp("dkimrules"), DKIM_RULES)
+
+
+@pytest.fixture(scope="module")
+def gw_rules(make_gateway, dns, sink, dkim_rules):
+    cfg = scan_config(dns.servers, {"action": "score", "points": 0})
+    cfg["rules"] = [str(dkim_rules)]
+    cfg["inbound"]["checks"]["rules"] = "score"
+    return make_gateway(sink=sink, scan=cfg)
+
+
+def rule_hits(symbols):
+    """The hits of DKIM_RULES in a verdict's "A(1),B(2)" list, sorted."""
+    return sorted(s for s in symbols.split(",") if s.startswith("R_"))
+
+
+def test_dkim_rules_hit_on_a_verified_signature(gw_rules, keys):
+    start = gw_rules.mark()
+    final = mwsys.send_message(gw_rules, signed("dkim-rules-good", NOPOLICY, keys), sender=f"bounce@{NOPOLICY}")
+    assert final.code == 250, final
+    symbols = verdict_of(gw_rules, start, final)["symbols"]
+    assert rule_hits(symbols) == ["R_SIGNED(0.1)", "R_VALID(0.2)", "R_VALID_AU(0.3)", "R_VALID_EF(0.4)"], symbols
+
+
+def test_dkim_rules_see_a_broken_signature_as_signed_not_valid(gw_rules, keys):
+    start = gw_rules.mark()
+    msg = signed("dkim-rules-bad", NOPOLICY, keys).replace(b"Hello from", b"Hullo from")
+    final = mwsys.send_message(gw_rules, msg)
+    assert final.code == 250, final
+    symbols = verdict_of(gw_rules, start, final)["symbols"]
+    assert rule_hits(symbols) == ["R_INVALID(1.5)", "R_SIGNED(0.1)"], symbols
+
+
+def test_dkim_rules_stay_quiet_in_the_scan_command_like_spamassassin_without_dns(mw_bin, dkim_rules, keys,
+                                                                                tmp_path):
+    """`mailwarden scan` fetches no keys; SpamAssassin -L then does not
+    look at signatures at all: not even the signed rule hits."""
+    config = tmp_path / "scan.yaml"
+    config.write_text(f"hostname: mx.gw.test\nscan:\n  rules: [{dkim_rules}]\n  inbound:\n    checks: {{rules: score}}\n")
+    path = tmp_path / "signed.eml"
+    path.write_bytes(signed("dkim-rules-cli", NOPOLICY, keys))
+    r = subprocess.run([mw_bin, "scan", "-c", str(config), "--json", str(path)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert [s["symbol"] for s in json.loads(r.stdout)["symbols"]] == ["BLOCK_READ"], "the block is read, no eval hits"

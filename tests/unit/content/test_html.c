@@ -2,9 +2,11 @@
  * SpamAssassin's HTML rules test: tags as written (not as a browser would
  * repair them), visible text, images, title, comments, link texts. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "content/html.h"
+#include "content/html_color.h"
 
 static struct html_view v;
 
@@ -86,4 +88,83 @@ Test(html, broken_markup_is_bounded)
 	cr_assert_eq(v.elements, 0);
 	scan("<p");
 	cr_assert_eq(v.elements, 1);
+}
+
+/* --- colours (content/html_color.h): SpamAssassin's font_low_contrast
+ * and font_invalid_color (HTML_FONT_LOW_CONTRAST, T_KAM_HTML_FONT_INVALID;
+ * SCAN-5) --- */
+
+Test(html_color, colour_forms_parse_as_browsers_of_old_read_them)
+{
+	cr_assert_eq(html_color_parse(" White ", 7), 0xffffff, "names in any case, spaces around");
+	cr_assert_eq(html_color_parse("lightgoldenrodyellow", 20), 0xfafad2);
+	cr_assert_eq(html_color_parse("#abc", 4), 0xaabbcc, "three digits stand for six");
+	cr_assert_eq(html_color_parse("#12345678", 9), 0x123456, "cut to six");
+	cr_assert_eq(html_color_parse("#1234", 5), 0x112233, "four digits cut to three");
+	cr_assert_eq(html_color_parse("#12", 3), 0x112200, "padded with 0 to three");
+	cr_assert_eq(html_color_parse("rgb(255, 0, 16)", 15), 0xff0010);
+	cr_assert_eq(html_color_parse("rgb(50%, 100%, 0%)", 18), 0x7fff00);
+	cr_assert_eq(html_color_parse("#", 1), HTML_COLOR_EMPTY);
+	cr_assert_eq(html_color_parse("ffffff", 6), HTML_COLOR_INVALID, "hex without '#' is no colour");
+	cr_assert_eq(html_color_parse("whyte", 5), HTML_COLOR_INVALID);
+	cr_assert_eq(html_color_parse("rebeccapurple", 13), HTML_COLOR_INVALID, "CSS 4 names are not known");
+	cr_assert_eq(html_color_parse("rgb(1,2)", 8), HTML_COLOR_INVALID);
+	cr_assert_eq(html_color_parse("", 0), HTML_COLOR_INVALID);
+}
+
+Test(html_color, white_on_white_is_low_contrast)
+{
+	scan("<html><body><p>Hello</p><font color=\"#ffffff\">hidden words</font></body></html>");
+	cr_assert(v.font_low_contrast, "white text on the default white page");
+	cr_assert_not(v.font_invalid_color);
+	scan("<div style=\"background-color: #000000\"><span style='color:#0a0a0a'>x</span></div>");
+	cr_assert(v.font_low_contrast, "near-black on black: distance under 12");
+	scan("<table><tr><td style=\"background: url('a,b.png') no-repeat, #ff0000 center\">"
+	     "<font color=red>x</font></td></tr></table>");
+	cr_assert(v.font_low_contrast, "the bottom layer of background: gives the colour");
+	scan("<p style=\"color: transparent\">x</p>");
+	cr_assert(v.font_low_contrast, "transparent text takes the background's colour");
+}
+
+Test(html_color, readable_colours_and_closed_tags_are_not)
+{
+	scan("<font color=\"#ffffff\"></font><font color=\"#ffffff\">   &nbsp; </font><p>Black on white</p>");
+	cr_assert_not(v.font_low_contrast, "white text that shows nothing, then ordinary text");
+	scan("<div style=\"background-color:black\"><font color=white>x</font></div><font color=gray>y</font>");
+	cr_assert_not(v.font_low_contrast);
+	scan("<body bgcolor=\"#ffffff\" text=\"#000000\"><font color=\"#202020\">x</font>");
+	cr_assert_not(v.font_low_contrast, "distance about 23");
+	scan("<body bgcolor=black><font color=black>x</font>");
+	cr_assert_not(v.font_low_contrast, "bgcolor= is not applied (as SpamAssassin 4)");
+	scan("<font color=white><b>bold</b></font>x");
+	cr_assert(v.font_low_contrast, "white text inside");
+	scan("<font color=white></font>x<table><tr><td><font color=white><td>y</td></tr></table>");
+	cr_assert_not(v.font_low_contrast, "a new cell closes the font left open in the one before");
+}
+
+Test(html_color, invalid_colours_are_flagged_when_text_shows)
+{
+	scan("<font color=\"ffffff\">x</font>");
+	cr_assert(v.font_invalid_color, "hex without '#'");
+	cr_assert_not(v.font_low_contrast);
+	scan("<span style=\"color: blak\">x</span>");
+	cr_assert(v.font_invalid_color);
+	scan("<span style=\"color: red !important; background-color: inherit\">x</span>");
+	cr_assert_not(v.font_invalid_color, "!important and inherit are valid CSS");
+	scan("<font color=\"bad\"></font>text");
+	cr_assert_not(v.font_invalid_color, "no text shown in it");
+	scan("<div style=\"background-color: nocolour\"><font color=bad>x</font></div>");
+	cr_assert(v.font_low_contrast, "two invalid colours count as the same colour");
+}
+
+Test(html_color, deep_nesting_is_bounded)
+{
+	static char page[64 * 1024];
+	size_t n = 0;
+	for (int i = 0; i < 2000; i++)
+		n += (size_t)snprintf(page + n, sizeof(page) - n, "<font color=%s>", i % 2 ? "red" : "blue");
+	n += (size_t)snprintf(page + n, sizeof(page) - n, "<font color=white>x");
+	html_view_init(&v);
+	html_scan(&v, page, n);
+	cr_assert(v.font_low_contrast, "the innermost colour holds past the stack's depth");
 }

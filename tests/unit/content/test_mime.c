@@ -190,3 +190,24 @@ Test(mime, field_and_boundary_lines_beyond_a_limit_are_not_given_to_gmime)
 	cr_assert_eq(m.parts[0].len, used - 14);
 	free(s);
 }
+
+/* MIME_QP_LONG_LINE (check_for_mime('mime_qp_long_line'), SCAN-5): an
+ * encoded quoted-printable line over 78 bytes, line end not counted. */
+Test(mime, quoted_printable_lines_over_78_bytes_are_long)
+{
+	char msg[1024], line[100];
+	memset(line, 'a', 79);
+	line[79] = '\0';
+	snprintf(msg, sizeof(msg),
+		 "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+		 "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+		 "short\r\n%.78s\r\n"
+		 "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n%s\r\n"
+		 "--b\r\nContent-Type: text/plain\r\n\r\n%s%s\r\n--b--\r\n",
+		 line, line, line, line);
+	parse(msg, NULL);
+	cr_assert_eq(m.n_parts, 3);
+	cr_assert_not(m.parts[0].qp_long_line, "78 bytes and a CRLF are within the limit");
+	cr_assert(m.parts[1].qp_long_line, "79 bytes");
+	cr_assert_not(m.parts[2].qp_long_line, "not quoted-printable");
+}

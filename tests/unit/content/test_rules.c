@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "content/dkimlib.h"
 #include "content/mime.h"
 #include "content/rules.h"
 
@@ -500,4 +501,98 @@ Test(rules, nice_rules_default_to_a_negative_score)
 	cr_assert_eq(points_of(&s, "LIST"), -100);
 	cr_assert_eq(points_of(&s, "SCORED_NICE"), -50);
 	cr_assert_eq(points_of(&s, "PLAIN"), 100);
+}
+
+/* SpamAssassin's DKIM plugin's tests (SCAN-5), from our verifier's
+ * verdict: DKIM_SIGNED on any signature, DKIM_VALID on one that passed,
+ * DKIM_VALID_AU of the From domain, DKIM_VALID_EF of the envelope
+ * sender's; without a verdict (no keys fetched) none, as SpamAssassin -L. */
+Test(rules, dkim_tests_answer_from_the_verdict)
+{
+	load("ifplugin Mail::SpamAssassin::Plugin::DKIM\n"
+	     "full DKIM_SIGNED eval:check_dkim_signed()\n"
+	     "full DKIM_VALID eval:check_dkim_valid()\n"
+	     "full DKIM_VALID_AU eval:check_dkim_valid_author_sig()\n"
+	     "full DKIM_VALID_EF eval:check_dkim_valid_envelopefrom()\n"
+	     "full SIGNED_BY_LIST eval:check_dkim_signed('*.example.net', 'other.org')\n"
+	     "full VALID_BY_LIST eval:check_dkim_valid('.example.net')\n"
+	     "meta DKIM_INVALID DKIM_SIGNED && !DKIM_VALID\n"
+	     "header ADSP eval:check_dkim_adsp('N')\n"
+	     "endif\n");
+	cr_assert_eq(rules_count(rs), 7);
+	cr_assert_eq(rules_unsupported(rs), 1, "check_dkim_adsp is not done");
+	const char *hdr = "From: a@example.com\r\nReturn-Path: <b@mail.example.net>\r\n\r\n";
+	const char *paras[] = { "" };
+	size_t plen[] = { 0 };
+	struct dkimlib_verdict v = { .n = 2 };
+	snprintf(v.sig[0].domain, sizeof(v.sig[0].domain), "mail.example.net");
+	v.sig[0].result = DKIMLIB_FAIL;
+	snprintf(v.sig[1].domain, sizeof(v.sig[1].domain), "example.com");
+	v.sig[1].result = DKIMLIB_PASS;
+	struct rules_input in = { .full = hdr, .full_len = strlen(hdr), .header = hdr, .header_len = strlen(hdr),
+				  .body = paras, .body_len = plen, .n_body = 1 };
+	struct seen s = { .n = 0 };
+	match_both(&in, &s);
+	cr_assert_eq(s.n, 0, "no verdict: nothing, not even DKIM_SIGNED (SpamAssassin without DNS)");
+	in.dkim = &v;
+	in.dkim_from_domain = "example.com";
+	match_both(&in, &s);
+	cr_assert_eq(points_of(&s, "DKIM_SIGNED"), 100);
+	cr_assert_eq(points_of(&s, "DKIM_VALID"), 100);
+	cr_assert_eq(points_of(&s, "DKIM_VALID_AU"), 100);
+	cr_assert_eq(points_of(&s, "DKIM_VALID_EF"), -99999, "the envelope domain's signature failed");
+	cr_assert_eq(points_of(&s, "SIGNED_BY_LIST"), 100, "a subdomain of example.net signed");
+	cr_assert_eq(points_of(&s, "VALID_BY_LIST"), -99999, "but that signature failed");
+	cr_assert_eq(points_of(&s, "DKIM_INVALID"), -99999);
+	v.sig[1].result = DKIMLIB_TEMPERROR;
+	v.sig[0].result = DKIMLIB_PASS;
+	in.dkim_from_domain = "";
+	s.n = 0;
+	match_both(&in, &s);
+	cr_assert_eq(points_of(&s, "DKIM_VALID_AU"), -99999, "no single From domain");
+	cr_assert_eq(points_of(&s, "DKIM_VALID_EF"), 100);
+	cr_assert_eq(points_of(&s, "VALID_BY_LIST"), 100);
+	v.sig[0].result = DKIMLIB_PERMERROR;
+	s.n = 0;
+	match_both(&in, &s);
+	cr_assert_eq(points_of(&s, "DKIM_INVALID"), 100, "signed, none valid");
+}
+
+/* mimeheader (SpamAssassin's MIMEHeader plugin, SCAN-5): a header test on
+ * each MIME entity's header section, the message's own first; :raw keeps
+ * the folds; !~ hits when no section matches. */
+Test(rules, mimeheader_rules_test_every_mime_entity)
+{
+	load("ifplugin Mail::SpamAssassin::Plugin::MIMEHeader\n"
+	     "mimeheader GIF_8SPACE Content-Type:raw =~ /^image\\/gif;\\n {8}name=\".+?\"$/s\n"
+	     "mimeheader GIF_UNFOLDED Content-Type =~ /^image\\/gif; {8}name=/\n"
+	     "mimeheader ROOT_MIXED Content-Type =~ /^multipart\\/mixed/\n"
+	     "mimeheader NO_PDF Content-Type !~ /application\\/pdf/\n"
+	     "mimeheader NO_IMAGE Content-Type !~ /image/\n"
+	     "mimeheader CID_UNSET Content-ID =~ /^none$/ [if-unset: none]\n"
+	     "mimeheader NAME_CT Content-Type:name =~ /x/\n"
+	     "endif\n");
+	cr_assert_eq(rules_count(rs), 6);
+	cr_assert_eq(rules_unsupported(rs), 1, "the :name form is noted");
+	const char *msg = "From: a@b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+			  "--b\r\nContent-Type: text/plain\r\nContent-ID: <1@x>\r\n\r\nhi\r\n"
+			  "--b\r\nContent-Type: image/gif;\r\n        name=\"a.gif\"\r\nContent-ID: <2@x>\r\n"
+			  "Content-Transfer-Encoding: base64\r\n\r\nR0lGODlh\r\n--b--\r\n";
+	struct mime_message mm;
+	mime_parse(msg, strlen(msg), &mime_default_limits, &mm);
+	cr_assert_eq(mm.n_entity_headers, 2);
+	size_t hlen = (size_t)(strstr(msg, "\r\n\r\n") + 4 - msg);
+	const char *paras[] = { "" };
+	size_t plen[] = { 0 };
+	struct rules_input in = { .full = msg, .full_len = strlen(msg), .header = msg, .header_len = hlen,
+				  .body = paras, .body_len = plen, .n_body = 1, .mime = &mm };
+	struct seen s = { .n = 0 };
+	match_both(&in, &s);
+	cr_assert_eq(points_of(&s, "GIF_8SPACE"), 100, "the raw value keeps its fold");
+	cr_assert_eq(points_of(&s, "GIF_UNFOLDED"), 100, "the decoded value is unfolded");
+	cr_assert_eq(points_of(&s, "ROOT_MIXED"), 100, "the message's own header is the first section");
+	cr_assert_eq(points_of(&s, "NO_PDF"), 100, "no section matches the negated pattern");
+	cr_assert_eq(points_of(&s, "NO_IMAGE"), -99999, "one section has an image");
+	cr_assert_eq(points_of(&s, "CID_UNSET"), 100, "the root has no Content-ID: its if-unset value");
+	mime_free(&mm);
 }
