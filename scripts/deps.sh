@@ -11,6 +11,7 @@ packages=(
   libcriterion-dev libspf2-dev libsqlite3-dev libgmime-3.0-dev libpcre2-dev libhyperscan-dev
   python3-pytest python3-aiosmtpd python3-cryptography swaks openssl testssl.sh dnsmasq-base
   libfaketime libopendkim-dev libopendmarc-dev publicsuffix python3-dkim
+  libyara-dev clamav-daemon
 )
 
 missing=()

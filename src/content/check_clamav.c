@@ -1,0 +1,38 @@
+/*
+ * ClamAV (issue 12, SCAN-6, BSI M 5.109's first engine) through clamd
+ * (content/clamd.h), when scan.clamd names it. The raw message goes to
+ * clamd once, then every decoded leaf part of the MIME view: clamd's own
+ * mail parser and its mail-specific signatures see the message as sent,
+ * and the parts as our MIME view decoded them are scanned too, so a
+ * part that clamd's parser reads differently from ours (broken MIME) is
+ * not missed by either view. Symbol CLAM_VIRUS_<name>; policy key
+ * scan.<direction>.checks.clamav (refuse when scan.clamd is set).
+ */
+#include "config/config.h"
+#include "content/check.h"
+#include "content/clamd.h"
+#include "content/malware.h"
+#include "scan/policy.h"
+
+static void run(struct content_job *job, const char *msg, size_t len)
+{
+	const struct scan_config *sc = content_job_config(job)->scan;
+	if (!sc || !sc->clamd)
+		return;
+	const struct malware_engine clamd = {
+		.name = "clamav",
+		.symbol_prefix = "CLAM_VIRUS_",
+		.unscanned_symbol = "CLAM_UNSCANNED",
+		.scan = clamd_scan,
+		.ctx = &sc->clamd->target,
+		.fail_open = sc->clamd->fail_open,
+		.whole_message = true,
+	};
+	malware_check_message(job, msg, len, &clamd);
+}
+
+const struct content_check content_check_clamav = {
+	.name = "clamav",
+	.default_reply = "554 5.7.0 Message refused: malware found",
+	.run = run,
+};
