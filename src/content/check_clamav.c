@@ -23,6 +23,7 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		.name = "clamav",
 		.symbol_prefix = "CLAM_VIRUS_",
 		.unscanned_symbol = "CLAM_UNSCANNED",
+		.symbol_drop_suffix = ".UNOFFICIAL",
 		.scan = clamd_scan,
 		.ctx = &sc->clamd->target,
 		.fail_open = sc->clamd->fail_open,
