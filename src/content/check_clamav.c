@@ -30,6 +30,7 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		.scan = clamd_scan,
 		.ctx = &sc->clamd->target,
 		.fail_open = sc->clamd->fail_open,
+		.budget_ms = sc->clamd->target.timeout_ms,
 		.whole_message = true,
 	};
 	malware_check_message(job, msg, len, &clamd);

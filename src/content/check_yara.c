@@ -27,6 +27,7 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		.scan = yara_engine_scan,
 		.ctx = y,
 		.fail_open = sc && sc->yara && sc->yara->fail_open,
+		.budget_ms = YARA_SCAN_TIMEOUT_S * 1000,
 		.whole_message = false,
 	};
 	malware_check_message(job, msg, len, &yara);

@@ -13,9 +13,6 @@
 
 #include "util/alloc.h"
 
-/* Seconds one buffer may take: a rule set that backtracks badly must not
- * hold a worker for ever (an error, so the message is tried again). */
-#define SCAN_TIMEOUT_S 10
 /* Rule files per directory. */
 #define FILES_MAX 1000
 
@@ -180,7 +177,7 @@ void yara_engine_scan(const void *ctx, const char *buf, size_t len, const char *
 	out->status = MALWARE_CLEAN;
 	out->text[0] = '\0';
 	int rc = yr_rules_scan_mem(y->rules, (const uint8_t *)buf, len, SCAN_FLAGS_FAST_MODE, on_scan_message, out,
-				   SCAN_TIMEOUT_S);
+				   YARA_SCAN_TIMEOUT_S);
 	if (rc == ERROR_SUCCESS || out->status == MALWARE_FOUND)
 		return;
 	char why[64] = "yara scan timed out";

@@ -16,6 +16,11 @@
 
 struct yara_engine;
 
+/* Seconds one buffer may take (libyara's scan timeout), and one message
+ * in all: a rule set that backtracks badly must not hold a worker for
+ * ever (an error, so the message is tried again later). */
+#define YARA_SCAN_TIMEOUT_S 10
+
 /* Compile the rules at path (a directory: its *.yar and *.yara files in
  * name order; or one file). NULL on failure, with the reason in err:
  * "file:line: message" for the first compile errors. */
