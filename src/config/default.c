@@ -31,6 +31,9 @@
 #define MW_RULES_DIR "rules"
 #endif
 #define DEFAULT_RULES_BUILTIN MW_RULES_DIR "/mailwarden-base.cf"
+/* mailwarden's YARA rules (issue 12: the EICAR test file), so the demo
+ * finds the test virus without clamd. */
+#define DEFAULT_YARA_RULES MW_RULES_DIR "/yara"
 
 const char config_default_yaml[] =
 	"# mailwarden embedded default configuration\n"
@@ -144,22 +147,37 @@ static void put(char **p, const char *end, const char *text)
 	*p += n > 0 && *p + n < end ? n : 0;
 }
 
+/* text as a YAML single-quoted scalar: a quote is written twice. */
+static void put_quoted(char **p, const char *end, const char *text)
+{
+	put(p, end, "'");
+	for (const char *r = text; *r && *p + 2 < end; r++) {
+		if (*r == '\'')
+			*(*p)++ = '\'';
+		*(*p)++ = *r;
+	}
+	put(p, end, "'");
+}
+
 char *config_default_scan_yaml(void)
 {
 	const char *what, *rules = config_default_rules(&what);
 	bool spamassassin = rules && strcmp(rules, DEFAULT_RULES_DEBIAN) == 0;
-	size_t cap = (rules ? 2 * strlen(rules) : 0) + 2 * sizeof(demo_checks_yaml) + 2 * sizeof(demo_gtube_yaml) +
-		     sizeof(demo_inbound_yaml) + sizeof(demo_outbound_yaml) + 128;
+	struct stat st;
+	bool yara = stat(DEFAULT_YARA_RULES, &st) == 0 && S_ISDIR(st.st_mode);
+	size_t cap = (rules ? 2 * strlen(rules) : 0) + 2 * sizeof(DEFAULT_YARA_RULES) + 2 * sizeof(demo_checks_yaml) +
+		     2 * sizeof(demo_gtube_yaml) + sizeof(demo_inbound_yaml) + sizeof(demo_outbound_yaml) + 160;
 	char *yaml = xmalloc(cap), *p = yaml, *end = yaml + cap;
 	put(&p, end, "scan:\n");
-	if (rules) {  /* a YAML single-quoted scalar: a quote is written twice */
-		put(&p, end, "  rules: ['");
-		for (const char *r = rules; *r && p + 2 < end; r++) {
-			if (*r == '\'')
-				*p++ = '\'';
-			*p++ = *r;
-		}
-		put(&p, end, "']\n");
+	if (rules) {
+		put(&p, end, "  rules: [");
+		put_quoted(&p, end, rules);
+		put(&p, end, "]\n");
+	}
+	if (yara) {  /* its check refuses in both directions (scan/config.c) */
+		put(&p, end, "  yara: {rules: ");
+		put_quoted(&p, end, DEFAULT_YARA_RULES);
+		put(&p, end, "}\n");
 	}
 	const char *const directions[] = { "  inbound:\n", "  outbound:\n" };
 	const char *const thresholds[] = { demo_inbound_yaml, demo_outbound_yaml };

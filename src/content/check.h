@@ -50,6 +50,10 @@ const struct config *content_job_config(const struct content_job *job);
  * when the message has no login. */
 bool content_job_sender_ok(const struct content_job *job, const char *address);
 
+/* scan.yara's compiled rules (content/yara.h), or NULL: none. */
+struct yara_engine;
+const struct yara_engine *content_job_yara(const struct content_job *job);
+
 /* Has Bayes learnt enough to answer (scan.bayes_min_learned of each)? */
 bool content_job_bayes_ready(const struct content_job *job);
 
@@ -94,6 +98,16 @@ void content_hit(struct content_job *job, const char *symbol, int points, const 
 /* The same with points as given, negative ones included (rules that
  * speak for a message, "nice" in SpamAssassin's words). */
 void content_hit_points(struct content_job *job, const char *symbol, int points, const char *detail);
+
+/* A hit as content_hit, whose refusal (when the policy refuses and names
+ * no reply of its own) is reply, e.g. one that names the finding
+ * ("554 5.7.0 ..."; an SMTP reply as ipc_scan_result accepts it). */
+void content_hit_reply(struct content_job *job, const char *symbol, int points, const char *detail, const char *reply);
+/* The running check could not judge the message (an engine down): the
+ * message is refused with reply, a 4xx, whatever the check's policy, so
+ * the client keeps it and tries again. A refusal by a hit (5xx), before
+ * or after, wins over it. */
+void content_tempfail(struct content_job *job, const char *reply);
 
 /* Replace the message: later checks see msg[0..len) instead, and the
  * queue stores it in place of what was received (a message that goes to

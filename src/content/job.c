@@ -83,6 +83,11 @@ const struct authdns *content_job_authdns(const struct content_job *job)
 	return job->authdns;
 }
 
+const struct yara_engine *content_job_yara(const struct content_job *job)
+{
+	return job->yara;
+}
+
 const struct signkeys *content_job_dkim_keys(const struct content_job *job)
 {
 	return job->dkim_keys;
@@ -145,19 +150,43 @@ void content_hit(struct content_job *job, const char *symbol, int points, const 
 	content_hit_points(job, symbol, points >= 0 ? points : job->dir->content[job->check].points, detail);
 }
 
-void content_hit_points(struct content_job *job, const char *symbol, int scored, const char *detail)
+/* A hit of the running check; reply: its refusal when the policy names
+ * none. */
+static void hit(struct content_job *job, const char *symbol, int scored, const char *detail, const char *reply)
 {
-	const struct content_check *chk = content_checks[job->check];
 	const struct scan_check_policy *pol = &job->dir->content[job->check];
 	struct ipc_scan_result *r = &job->result;
 	bool refuse = pol->action == SCAN_CHECK_REFUSE;
 	report(job, symbol, scored, refuse, detail);
 	if (!refuse) {
 		add_symbol(r, symbol, scored);
-	} else if (!r->refused) {
+	} else if (!r->refused || job->tempfailed) {
 		r->refused = true;
-		snprintf(r->reply, sizeof(r->reply), "%s", pol->reply ? pol->reply : chk->default_reply);
+		job->tempfailed = false;
+		snprintf(r->reply, sizeof(r->reply), "%s", pol->reply ? pol->reply : reply);
 	}
+}
+
+void content_hit_points(struct content_job *job, const char *symbol, int scored, const char *detail)
+{
+	hit(job, symbol, scored, detail, content_checks[job->check]->default_reply);
+}
+
+void content_hit_reply(struct content_job *job, const char *symbol, int points, const char *detail, const char *reply)
+{
+	hit(job, symbol, points >= 0 ? points : job->dir->content[job->check].points, detail, reply);
+}
+
+void content_tempfail(struct content_job *job, const char *reply)
+{
+	struct ipc_scan_result *r = &job->result;
+	log_event(LOG_WARNING, "content_tempfail", "queue_id", job->req.queue_id, "check",
+		  content_checks[job->check]->name, "reply", reply, NULL);
+	if (r->refused)
+		return;
+	r->refused = true;
+	job->tempfailed = true;
+	snprintf(r->reply, sizeof(r->reply), "%s", reply);
 }
 
 bool content_replace(struct content_job *job, const char *msg, size_t len)

@@ -25,6 +25,7 @@ struct bayes_model;
 struct config;
 struct scan_direction;
 struct signkeys;
+struct yara_engine;
 
 struct content_job {
 	/* Set by the caller before content_job_run(). */
@@ -37,6 +38,7 @@ struct content_job {
 	 * none fetched (the dkim and dmarc checks then stay silent). */
 	const struct authdns *authdns;
 	const struct signkeys *dkim_keys;  /* scan.dkim_sign's keys (content/signkeys.h); NULL: none */
+	const struct yara_engine *yara;    /* scan.yara's rules (content/yara.h); NULL: none */
 	struct ipc_scan_request req;       /* envelope, login, smtpd's symbols; req.size = the message's */
 	/* Optional: told of every hit (check, symbol, points as scored in
 	 * hundredths, whether the check's policy refuses, the check's detail). */
@@ -54,6 +56,7 @@ struct content_job {
 
 	/* Private to job.c. */
 	size_t check;                      /* the check running now */
+	bool tempfailed;                   /* result.reply is content_tempfail's 4xx */
 	struct mime_message mime;
 	bool mime_parsed;
 	struct uri_list uris;              /* of the MIME view, when uris_found */

@@ -28,6 +28,7 @@
 #include "content/job.h"
 #include "content/rules.h"
 #include "content/signkeys.h"
+#include "content/yara.h"
 #include "dns/dns.h"
 #include "ipc/channel.h"
 #include "ipc/child_fds.h"
@@ -67,6 +68,7 @@ struct scanner {
 	const struct rule_set *rules;   /* scan.rules (scanner_prepare) */
 	const struct bayes_model *bayes;  /* state_dir/bayes.db (scanner_prepare) */
 	const struct signkeys *signkeys;  /* scan.dkim_sign (scanner_prepare) */
+	const struct yara_engine *yara;   /* scan.yara (scanner_prepare) */
 	struct dns *dns;                /* for DKIM and DMARC records; NULL: none (temperror) */
 	/* The policy when the configuration has no scan: section: every
 	 * check at its default, so REL-3's from_binding still refuses. */
@@ -84,6 +86,8 @@ static const struct rule_set *inherited_rules;
 static struct bayes_model *prepared_bayes;
 /* scan.dkim_sign's keys, read before the chroot. */
 static struct signkeys *prepared_signkeys;
+/* scan.yara's rules, compiled before the chroot; NULL: none. */
+static struct yara_engine *prepared_yara;
 /* /etc/resolv.conf's servers, read before the chroot ("": none). */
 static char prepared_resolvers[1024];
 
@@ -271,6 +275,7 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	job->bayes = s->bayes;
 	job->dir = !sc ? &s->defaults : job->req.outbound ? &sc->outbound : &sc->inbound;
 	job->dkim_keys = s->signkeys;
+	job->yara = s->yara;
 	s->in_flight++;
 	fetch_records(t);
 }
@@ -371,6 +376,25 @@ static bool load_signing_keys(const struct config *c)
 	return true;
 }
 
+/* scan.yara's rules, compiled once here, before the chroot hides them
+ * (issue 12); the master's preflight has compiled them too, so an error
+ * here means they changed since. A changed rule file takes effect with
+ * the next scanner (a reload). */
+static bool load_yara(const struct config *c)
+{
+	if (!c->scan || !c->scan->yara)
+		return true;
+	char err[1200];
+	prepared_yara = yara_engine_load(c->scan->yara->rules, err, sizeof(err));
+	if (!prepared_yara) {
+		log_event(LOG_ERR, "config_error", "key", "scan.yara.rules", "msg", err, NULL);
+		return false;
+	}
+	log_event(LOG_INFO, "yara_loaded", "rules", log_u64(yara_engine_rules(prepared_yara)), "files",
+		  log_u64(yara_engine_files(prepared_yara)), "path", c->scan->yara->rules, NULL);
+	return true;
+}
+
 /* The resolver of the DKIM and DMARC lookups: scan.dns_servers, else the
  * gateway's dns.servers, else the system's (as smtpd's checks do). */
 static struct dns *records_resolver(struct event_base *base, const struct config *c)
@@ -411,7 +435,7 @@ bool scanner_prepare(const struct config *c)
 		/* Our copy of the master's set (fork): its databases are ours. */
 		prepare_fast_rules(c, (struct rule_set *)inherited_rules);
 	}
-	if (!load_bayes(c) || !load_signing_keys(c))
+	if (!load_bayes(c) || !load_signing_keys(c) || !load_yara(c))
 		return false;
 	if (!dmarclib_prepare(DMARCLIB_SUFFIX_FILE))
 		log_event(LOG_WARNING, "dmarc_suffixes", "file", DMARCLIB_SUFFIX_FILE, "msg",
@@ -429,7 +453,7 @@ void scanner_rules_use(const struct rule_set *rs)
 int scanner_main(const struct config *c, const struct child_fds *fds)
 {
 	struct scanner s = { .config = c, .senders = prepared_senders, .rules = inherited_rules, .bayes = prepared_bayes,
-			     .signkeys = prepared_signkeys };
+			     .signkeys = prepared_signkeys, .yara = prepared_yara };
 	scan_direction_defaults(&s.defaults);
 	s.base = event_base_new();
 	if (s.base) {
@@ -469,5 +493,7 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	prepared_bayes = NULL;
 	signkeys_free(prepared_signkeys);
 	prepared_signkeys = NULL;
+	yara_engine_free(prepared_yara);
+	prepared_yara = NULL;
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "content/check.h"
 #include "content/job.h"
 #include "content/rules.h"
+#include "content/yara.h"
 #include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -175,10 +176,17 @@ static void print_json(const char *path, const struct verdict *v, const struct h
 	fputs("]}\n", stdout);
 }
 
+/* What the checks read beside the message, loaded once for all files. */
+struct scan_assets {
+	const struct auth_db *senders;
+	const struct rule_set *rules;
+	const struct bayes_model *bayes;
+	const struct yara_engine *yara;
+};
+
 /* One message: the checks, the verdict, the report. */
-static bool scan_one(const char *path, const struct config *c, const struct auth_db *senders,
-		     const struct rule_set *rules, const struct bayes_model *bayes, const struct scan_direction *dir,
-		     const struct options *o)
+static bool scan_one(const char *path, const struct config *c, const struct scan_assets *a,
+		     const struct scan_direction *dir, const struct options *o)
 {
 	const char *why = NULL;
 	size_t len = 0;
@@ -190,9 +198,10 @@ static bool scan_one(const char *path, const struct config *c, const struct auth
 	struct hits hits = { .n = 0 };
 	struct content_job *job = xcalloc(1, sizeof(*job));
 	job->config = c;
-	job->senders = senders;
-	job->rules = rules;
-	job->bayes = bayes;
+	job->senders = a->senders;
+	job->rules = a->rules;
+	job->bayes = a->bayes;
+	job->yara = a->yara;
 	job->dir = dir;
 	job->req.outbound = o->outbound;
 	job->req.size = len;
@@ -250,13 +259,18 @@ int scancmd_main(int argc, char **argv)
 	struct bayes_model *bayes = bayes_model_load(store, err, sizeof(err));
 	if (!bayes && err[0])
 		fprintf(stderr, "mailwarden: scan: %s (scanning without Bayes)\n", err);
+	struct yara_engine *yara = NULL;
+	if (c->scan && c->scan->yara && !(yara = yara_engine_load(c->scan->yara->rules, err, sizeof(err))))
+		fprintf(stderr, "mailwarden: scan: scan.yara.rules: %s (scanning without YARA)\n", err);
 	mime_prepare();
 	struct scan_direction dir;
 	policy_of(c, &o, &dir);
+	struct scan_assets assets = { senders, rules, bayes, yara };
 	int rc = 0;
 	for (int i = optind; i < argc; i++)
-		if (!scan_one(argv[i], c, senders, rules, bayes, &dir, &o))
+		if (!scan_one(argv[i], c, &assets, &dir, &o))
 			rc = 1;
+	yara_engine_free(yara);
 	bayes_model_free(bayes);
 	rules_free(rules);
 	auth_db_free(senders);

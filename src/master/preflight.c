@@ -13,6 +13,7 @@
 #include "auth/authdb.h"
 #include "content/rules.h"
 #include "content/signkeys.h"
+#include "content/yara.h"
 #include "scan/data.h"
 #include "scan/policy.h"
 #include "tls/tls.h"
@@ -154,6 +155,22 @@ static void check_signing_keys(const struct config *c, struct config_errors *err
 	}
 }
 
+/* scan.yara (issue 12): the rules compile, as the scanner will compile
+ * them; a compile error names the rule file and its line. */
+static void check_yara(const struct config *c, struct config_errors *errs)
+{
+	if (!c->scan || !c->scan->yara)
+		return;
+	char err[1200], at[4200];
+	struct yara_engine *y = yara_engine_load(c->scan->yara->rules, err, sizeof(err));
+	if (y) {
+		yara_engine_free(y);
+		return;
+	}
+	where(c, c->scan->yara->line, "scan.yara.rules", at, sizeof(at));
+	config_errors_add(errs, "%s: %s", at, err);
+}
+
 void preflight_check(const struct config *c, struct config_errors *errs, struct config_errors *warnings)
 {
 	check_users(c, errs);
@@ -164,4 +181,5 @@ void preflight_check(const struct config *c, struct config_errors *errs, struct 
 	check_scan_files(c, errs, warnings);
 	check_rules(c, errs, warnings);
 	check_signing_keys(c, errs);
+	check_yara(c, errs);
 }

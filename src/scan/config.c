@@ -26,6 +26,8 @@
  *     dnsbl: [{zone: bl.example, points: 5, codes: {127.0.0.4: 2}}]
  *     rules: [/usr/share/spamassassin, /etc/mailwarden/rules]   # SpamAssassin-format rules
  *     dkim_sign: [{domain: example.org, selector: mw1, key: /etc/mailwarden/dkim/example.org.pem}]
+ *     clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false}   # issue 12
+ *     yara: {rules: /etc/mailwarden/yara, fail_open: false}
  *     inbound:
  *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}}
  *       tag: 5
@@ -84,6 +86,12 @@ void scan_config_free(struct scan_config *sc)
 		free(sc->dkim_sign[i].key);
 	}
 	free(sc->dkim_sign);
+	if (sc->clamd)
+		free(sc->clamd->address);
+	free(sc->clamd);
+	if (sc->yara)
+		free(sc->yara->rules);
+	free(sc->yara);
 	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
 	for (size_t d = 0; d < 2; d++) {
 		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
@@ -675,6 +683,93 @@ static void load_scanner_failure(struct loader *ld, struct fy_node *v, const cha
 	free(word);
 }
 
+/* clamd's timeout_ms: milliseconds per scanned buffer. */
+static bool get_timeout_ms(struct loader *ld, struct fy_node *v, const char *name, int kline, unsigned *out)
+{
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return false;
+	char buf[16];
+	unsigned long ms = 0;
+	bool ok = len > 0 && len < sizeof(buf) && strspn(s, "0123456789") >= len;
+	if (ok) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		ms = strtoul(buf, NULL, 10);
+	}
+	if (!ok || ms < 100 || ms > 300000) {
+		loader_err(ld, line, name, "must be a number of milliseconds from 100 to 300000");
+		return false;
+	}
+	*out = (unsigned)ms;
+	return true;
+}
+
+/* clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false} */
+static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with address, timeout_ms, fail_open", &empty) ||
+	    empty)
+		return;
+	struct scan_clamd *c = xcalloc(1, sizeof(*c));
+	c->line = ld->user ? kline : 0;
+	c->target.timeout_ms = 30000;
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE], why[200];
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		if (loader_text_is(k, klen, "address")) {
+			if (get_text(ld, val, kname, kl, &c->address, 128) &&
+			    !clamd_target_parse(c->address, &c->target, why, sizeof(why)))
+				loader_err(ld, loader_line(val, kl), kname, "%s", why);
+		} else if (loader_text_is(k, klen, "timeout_ms")) {
+			get_timeout_ms(ld, val, kname, kl, &c->target.timeout_ms);
+		} else if (loader_text_is(k, klen, "fail_open")) {
+			get_bool(ld, val, kname, kl, &c->fail_open);
+		} else {
+			loader_err(ld, kl, kname, "unknown key (address, timeout_ms, fail_open)");
+		}
+	}
+	if (!c->address)
+		loader_err(ld, kline, name, "address is required (clamd's TCPSocket, e.g. \"127.0.0.1:3310\")");
+	sc->clamd = c;  /* a key given twice is refused by the YAML parser */
+}
+
+/* yara: {rules: DIR, fail_open: false} */
+static void load_yara(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with rules, fail_open", &empty) || empty)
+		return;
+	struct scan_yara *y = xcalloc(1, sizeof(*y));
+	y->line = ld->user ? kline : 0;
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		if (loader_text_is(k, klen, "rules"))
+			get_path(ld, val, kname, kl, &y->rules);
+		else if (loader_text_is(k, klen, "fail_open"))
+			get_bool(ld, val, kname, kl, &y->fail_open);
+		else
+			loader_err(ld, kl, kname, "unknown key (rules, fail_open)");
+	}
+	if (!y->rules)
+		loader_err(ld, kline, name, "rules is required (a directory of *.yar files)");
+	sc->yara = y;
+}
+
 #define OFF(field) offsetof(struct scan_config, field)
 
 /* The section's scalar keys (schema.h); the scanner's failure mode is a
@@ -759,6 +854,10 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		load_dkim_sign(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "bayes_autolearn"))
 		load_autolearn(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "clamd"))
+		load_clamd(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "yara"))
+		load_yara(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "inbound"))
 		load_direction(ld, val, kname, kl, &sc->inbound);
 	else if (loader_text_is(k, klen, "outbound"))
@@ -772,6 +871,16 @@ static void scan_attach(struct config *c, void *part)
 {
 	scan_config_free(c->scan);
 	c->scan = part;
+}
+
+/* A configured engine's check refuses in a direction that leaves it off. */
+static void engine_switches_on(struct scan_config *sc, const char *check, bool configured)
+{
+	int i = content_check_index(check, strlen(check));
+	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
+	for (size_t d = 0; configured && i >= 0 && d < 2; d++)
+		if (dirs[d]->content[i].action == SCAN_CHECK_OFF)
+			dirs[d]->content[i].action = SCAN_CHECK_REFUSE;
 }
 
 /* The scanner's files, relative to the configuration file's directory. */
@@ -789,10 +898,15 @@ static void scan_resolve(struct loader *ld, const char *path)
 		loader_resolve_path(ld, path, &sc->rules[i], "scan.rules");
 	for (size_t i = 0; i < sc->n_dkim_sign; i++)
 		loader_resolve_path(ld, path, &sc->dkim_sign[i].key, "scan.dkim_sign.key");
+	if (sc->yara)
+		loader_resolve_path(ld, path, &sc->yara->rules, "scan.yara.rules");
 	/* Keys to sign with switch signing on for outbound mail. */
 	int sign = content_check_index("dkim_sign", strlen("dkim_sign"));
 	if (sc->n_dkim_sign && sign >= 0 && sc->outbound.content[sign].action == SCAN_CHECK_OFF)
 		sc->outbound.content[sign].action = SCAN_CHECK_SCORE;
+	/* A malware engine configured is one meant to run (SCAN-6). */
+	engine_switches_on(sc, "clamav", sc->clamd != NULL);
+	engine_switches_on(sc, "yara", sc->yara != NULL);
 }
 
 static void scan_release(struct config *c)

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "content/clamd.h"
+
 #define SCAN_CHECKS_MAX 32
 #define CONTENT_CHECKS_MAX 32
 /* scan.scanner_timeout_ms's default: also the deadline of the scans done
@@ -95,6 +97,21 @@ struct scan_autolearn {
 	unsigned interval;   /* seconds */
 };
 
+/* scan.clamd (content/clamd.h): clamd's TCP address, parsed at load. */
+struct scan_clamd {
+	char *address;          /* as written, for logs */
+	struct clamd_target target;
+	bool fail_open;         /* clamd down or slow: pass the message, loudly */
+	int line;
+};
+
+/* scan.yara (content/yara.h): the rules the scanner compiles at start. */
+struct scan_yara {
+	char *rules;            /* a directory of *.yar / *.yara, or one file */
+	bool fail_open;
+	int line;
+};
+
 struct scan_config {
 	char *dns_servers;      /* NULL: the system resolver, read before the chroot */
 	unsigned dns_timeout_ms;
@@ -124,6 +141,11 @@ struct scan_config {
 	struct scan_dkim_key *dkim_sign;  /* signing keys, read by the scanner before its chroot */
 	size_t n_dkim_sign;
 	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
+	/* The malware engines (issue 12); NULL: not used. Configuring one
+	 * switches its check (clamav, yara) on at refuse in a direction
+	 * whose checks leave it off. */
+	struct scan_clamd *clamd;
+	struct scan_yara *yara;
 };
 
 /* True if any content check is on in d for a message whose client did

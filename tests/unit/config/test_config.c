@@ -218,6 +218,38 @@ Test(config, embedded_default_scans_content_both_ways)
 	cr_assert_eq(cfg->scan->inbound.refuse, 1500);
 }
 
+/* Issue 12: the demo refuses the EICAR test file through the project's
+ * YARA rules (rules/yara), in both directions, with no clamd. */
+Test(config, embedded_default_runs_the_shipped_yara_rules)
+{
+	cfg = config_load(NULL, &errs);
+	assert_loaded();
+	cr_assert_not_null(cfg->scan->yara);
+	const char *dir = cfg->scan->yara->rules;
+	cr_assert(strlen(dir) >= 10 && strcmp(dir + strlen(dir) - 10, "rules/yara") == 0, "%s", dir);
+	cr_assert_null(cfg->scan->clamd);
+	int yara = content_check_index("yara", 4), clamav = content_check_index("clamav", 6);
+	cr_assert_eq(cfg->scan->inbound.content[yara].action, SCAN_CHECK_REFUSE);
+	cr_assert_eq(cfg->scan->outbound.content[yara].action, SCAN_CHECK_REFUSE);
+	cr_assert_eq(cfg->scan->inbound.content[clamav].action, SCAN_CHECK_OFF);
+}
+
+/* A configured engine switches its check on at refuse where a direction
+ * leaves it off, and keeps what a direction chose. */
+Test(config, configuring_an_engine_switches_its_check_on)
+{
+	load("scan:\n  clamd: {address: \"127.0.0.1:3310\", timeout_ms: 500, fail_open: true}\n"
+	     "  outbound:\n    checks: {clamav: {action: score, points: 7}}\n");
+	assert_loaded();
+	int clamav = content_check_index("clamav", 6);
+	cr_assert_eq(cfg->scan->inbound.content[clamav].action, SCAN_CHECK_REFUSE);
+	cr_assert_eq(cfg->scan->outbound.content[clamav].action, SCAN_CHECK_SCORE);
+	cr_assert_eq(cfg->scan->outbound.content[clamav].points, 700);
+	cr_assert_eq(cfg->scan->clamd->target.timeout_ms, 500);
+	cr_assert(cfg->scan->clamd->fail_open);
+	cr_assert_str_eq(cfg->scan->clamd->address, "127.0.0.1:3310");
+}
+
 Test(config, a_file_without_scan_section_scans_nothing)
 {
 	load("limits:\n  message_size: 10M\n");
