@@ -25,6 +25,7 @@ static const char *const provided[] = {
 	"Mail::SpamAssassin::Plugin::ReplaceTags",  /* rules_replace.c */
 	"Mail::SpamAssassin::Plugin::HTMLEval",     /* rules_eval_html.c */
 	"Mail::SpamAssassin::Plugin::FreeMail",     /* rules_eval_freemail.c */
+	"Mail::SpamAssassin::Plugin::RelayEval",    /* rules_eval_relay.c */
 };
 
 bool rules_plugin_provided(const char *plugin)
@@ -197,6 +198,7 @@ static const struct rules_eval *const tables[] = {
 	rules_eval_freemail,
 	rules_eval_header,
 	rules_evals_html,
+	rules_eval_relay,
 };
 
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args)

@@ -15,6 +15,7 @@
 #include <gmime/gmime.h>
 
 #include "content/address_list.h"
+#include "content/relays.h"
 #include "content/rules_fast.h"
 #include "util/alloc.h"
 
@@ -153,7 +154,9 @@ static char *header_values(const struct header_index *x, const char *want)
 /* The text a header rule matches, per its mode; NULL: the field is absent. */
 static char *header_text(const struct rule *r, const struct header_index *x, const struct rules_input *in)
 {
-	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? rules_envelope_from(in) : header_values(x, r->header);
+	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? rules_envelope_from(in) :
+		    strncmp(r->header, "X-Spam-Relays-", 14) == 0 ? rules_relays_header(in, r->header) :
+								     header_values(x, r->header);
 	if (!raw || r->mode == HDR_RAW)
 		return raw;
 	if (r->mode == HDR_ADDR) {
@@ -360,6 +363,8 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	unsigned *hits = xcalloc(rs->n ? rs->n : 1, sizeof(*hits));
 	struct rules_input with_rules = *in;
 	with_rules.rules = rs;
+	struct relays *relays = rules_relays_build(in, rs);
+	with_rules.relays = relays;
 	struct fast_match fm = { 0 };
 	bool fast = fast_begin(rs, &fm);
 	if (fast)
@@ -381,6 +386,7 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	if (fast)
 		fast_end(&fm);
 	free(hits);
+	free(relays);
 	free(m.fields.f);
 	pcre2_match_context_free(m.mc);
 	pcre2_match_data_free(m.md);

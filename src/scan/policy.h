@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "net/cidr.h"
+
 #define SCAN_CHECKS_MAX 32
 #define CONTENT_CHECKS_MAX 32
 /* scan.scanner_timeout_ms's default: also the deadline of the scans done
@@ -112,6 +114,10 @@ struct scan_config {
 	unsigned bayes_min_learned;  /* spam and ham messages learnt before Bayes answers */
 	struct scan_dkim_key *dkim_sign;  /* signing keys, read by the scanner before its chroot */
 	size_t n_dkim_sign;
+	/* Relay analysis (content/relays.h): where the trusted part of a
+	 * message's Received chain ends; empty: the rule files' lines, else
+	 * inferred. */
+	struct cidr_list trusted_networks, internal_networks;
 	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
 };
 
