@@ -193,7 +193,10 @@ static bool take_ip(const char *p, size_t n, char *ip, size_t cap)
 	ip[n] = '\0';
 	if (strncasecmp(ip, "::ffff:", 7) == 0 && strchr(ip + 7, '.'))  /* IPv4-mapped: the IPv4 form */
 		memmove(ip, ip + 7, strlen(ip + 7) + 1);
-	return ip_valid(ip);
+	if (ip_valid(ip))
+		return true;
+	ip[0] = '\0';
+	return false;
 }
 
 /* The from part's first word (name) and what its comments hold: the
@@ -203,6 +206,7 @@ struct from_part {
 	char name[256];
 	bool bare_ip;        /* the address was in parentheses without brackets */
 	bool name_before_ip; /* a host name stood before the bracketed address */
+	bool bare_bracket;   /* "([IP])": Sendmail's way of saying it found no name */
 };
 
 static void copy_word(char *out, size_t cap, const char *p, size_t n)
@@ -231,8 +235,10 @@ static void read_comment(const char *c, size_t n, struct relay *r, struct from_p
 			wn -= (size_t)(at - w) + 1;
 			w = at + 1;
 		}
+		/* Postfix's "unknown [IP]": the MTA looked and found no name. */
 		if (wn == 7 && strncasecmp(w, "unknown", 7) == 0)
 			r->rdns_looked_up = true;
+		fp->bare_bracket = wn == 0;
 		if (wn && !memchr(w, ' ', wn)) {
 			copy_word(r->rdns, sizeof(r->rdns), w, wn);
 			fp->name_before_ip = true;
@@ -265,7 +271,7 @@ static void read_from(const char *s, size_t n, struct relay *r, struct from_part
 		read_comment(s + i + 1, cn, r, fp);
 		i += cn;
 	}
-	if (!r->ip[0] && fp->name[0] == '[')
+	if (!r->ip[0] && (fp->name[0] == '[' || ip_valid(fp->name)))  /* "from [IP]", qmail's "from IP (HELO x)" */
 		take_ip(fp->name, strlen(fp->name), r->ip, sizeof(r->ip));
 	if (!r->ip[0]) {  /* Exim's "[IP]:port" or a bracket outside any comment */
 		const char *open = memchr(s, '[', n);
@@ -335,8 +341,9 @@ enum relay_parse relays_parse_line(const char *v, size_t len, struct relay *out)
 		return RELAY_LOCAL;
 	const char *by = strcasestr(from, " by ");
 	size_t from_len = by ? (size_t)(by - from) : strlen(from);
-	if (by)
-		token_after(by, " by ", true, " ();", out->by, sizeof(out->by));
+	bool by_comment = false;  /* "by HOST (" as Sendmail writes it */
+	if (by && token_after(by, " by ", true, " ();", out->by, sizeof(out->by)))
+		by_comment = strncmp(by + 4 + strlen(out->by), " (", 2) == 0;
 	char id[sizeof(out->id)];
 	if (token_after(s, " id ", false, " ;", id, sizeof(id))) {
 		const char *p = id + (id[0] == '<');
@@ -348,6 +355,7 @@ enum relay_parse relays_parse_line(const char *v, size_t len, struct relay *out)
 	find_envfrom(s, out);
 	struct from_part fp = { 0 };
 	read_from(from, from_len, out, &fp);
+	out->rdns_looked_up |= fp.bare_bracket && by_comment;
 	bool exim = strstr(s, "Exim ") != NULL, qmail = fp.bare_ip && strstr(s, "qmail") != NULL;
 	assign_names(out, &fp, explicit_helo, !fp.name_before_ip && (exim || qmail));
 	if (!out->ip[0] || !out->by[0])

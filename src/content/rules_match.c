@@ -142,9 +142,22 @@ static char *header_values(const struct header_index *x, const char *want)
 		}
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		for (; v < end; v++)
-			if (*v != '\r' && *v != '\n')
+		/* Unfolded as SpamAssassin does: a line break and the blanks
+		 * after it become one space ("by \S+ \(Lotus Domino" must match
+		 * across a fold). */
+		for (; v < end; v++) {
+			if (*v == '\r')
+				continue;
+			if (*v != '\n') {
 				out[used++] = *v;
+				continue;
+			}
+			if (v + 1 < end && (v[1] == ' ' || v[1] == '\t')) {
+				out[used++] = ' ';
+				while (v + 1 < end && (v[1] == ' ' || v[1] == '\t'))
+					v++;
+			}
+		}
 		out[used++] = '\n';
 		out[used] = '\0';
 	}
