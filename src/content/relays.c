@@ -493,27 +493,31 @@ bool relays_view_named(const char *name, enum relays_view *view)
 
 /* --- trusted_networks lines --------------------------------------------------- */
 
-/* "10." / "10" / "192.168" (SpamAssassin's short forms): the network of
- * the octets given. */
+/* SpamAssassin's short IPv4 forms: "10.", "192.168" (the network of
+ * the octets given) and "192.168/16", "127/8" (octets left out are 0). */
 static bool dotted_prefix(const char *w, size_t n, struct cidr *c)
 {
-	char buf[64];
-	unsigned octets = 0;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
+	const char *slash = memchr(w, '/', n);
+	size_t an = slash ? (size_t)(slash - w) : n;
+	if (an && w[an - 1] == '.')
+		an--;
+	unsigned octets = an ? 1 : 0;
+	for (size_t i = 0; i < an; i++)
 		if (w[i] == '.')
 			octets++;
 		else if (!isdigit((unsigned char)w[i]))
 			return false;
-	if (n == 0 || w[n - 1] != '.')
-		octets++;
-	if (octets == 0 || octets > 3 || n + 16 > sizeof(buf))
+	if (octets == 0 || octets > 4 || an > 15)
 		return false;
-	k = (size_t)snprintf(buf, sizeof(buf), "%.*s", (int)(w[n - 1] == '.' ? n - 1 : n), w);
+	char buf[48];
+	size_t k = (size_t)snprintf(buf, sizeof(buf), "%.*s", (int)an, w);
 	for (unsigned i = octets; i < 4; i++)
 		k += (size_t)snprintf(buf + k, sizeof(buf) - k, ".0");
-	snprintf(buf + k, sizeof(buf) - k, "/%u", octets * 8);
-	return cidr_parse(buf, strlen(buf), c);
+	if (slash)
+		snprintf(buf + k, sizeof(buf) - k, "%.*s", (int)(n - an), w + an);
+	else
+		snprintf(buf + k, sizeof(buf) - k, "/%u", octets * 8);
+	return n - an < 8 && cidr_parse(buf, strlen(buf), c);
 }
 
 bool relays_parse_networks(const char *text, struct cidr_list *out, char *bad, size_t badlen)
