@@ -199,6 +199,7 @@ static const struct rules_eval *const tables[] = {
 	rules_eval_header,
 	rules_evals_html,
 	rules_eval_relay,
+	rules_eval_forged,
 };
 
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args)

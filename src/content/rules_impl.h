@@ -157,6 +157,8 @@ struct relays *rules_relays_build(const struct rules_input *in, const struct rul
  * in->relays (caller frees); NULL if name is not one of them. */
 char *rules_relays_header(const struct rules_input *in, const char *name);
 extern const struct rules_eval rules_eval_relay[];
+/* HeaderEval's tests of free-mail senders against the Received chain (rules_eval_forged.c). */
+extern const struct rules_eval rules_eval_forged[];
 
 /* Header access for eval tests (rules_eval_header.c), bounded: the
  * unfolded values of the fields named name, at most cap of them, each cut
@@ -170,6 +172,12 @@ size_t rules_header_addrs(const struct rules_input *in, const char *name, char *
  * the Return-Path's address; NULL if neither. Caller frees. */
 char *rules_envelope_from(const struct rules_input *in);
 void rules_strings_free(char **s, size_t n);
+/* Does the PCRE2 pattern match s (with a match limit)? false if it does
+ * not compile. */
+bool rules_re_search(const char *pattern, uint32_t flags, const char *s);
+/* gated_through_received_hdr_remover: no Received field, or a gateway
+ * known to remove them (rules_eval_header.c). */
+bool rules_received_removed(const struct rules_input *in);
 
 /* A line or rule not taken: counted, and kept as "file:line: text". */
 void rules_noted(struct rule_set *rs, const char *file, int line, const char *fmt, ...)

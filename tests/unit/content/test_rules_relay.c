@@ -136,3 +136,27 @@ Test(relay_rules, folded_fields_unfold_to_one_space)
 	cr_expect(fires("DOMINO", "Received: from x ([192.0.2.1]) by relay.example\r\n    (Lotus Domino Release 5.0.5) "
 				  "with SMTP id 1; Mon\r\n", NULL, false));
 }
+
+/* HeaderEval's free-mail forgery tests: the provider's own marks clear a
+ * From address of theirs; without them it is forged. */
+Test(relay_rules, forged_free_mail_received_headers)
+{
+	load("header FORGED_YAHOO_RCVD eval:check_for_forged_yahoo_received_headers()\nscore FORGED_YAHOO_RCVD 1\n"
+	     "header FORGED_HOTMAIL_RCVD2 eval:check_for_no_hotmail_received_headers()\nscore FORGED_HOTMAIL_RCVD2 1\n"
+	     "header __FORGED_HOTMAIL_RCVD eval:check_for_forged_hotmail_received_headers()\n"
+	     "meta FORGED_HOTMAIL_CLAIM __FORGED_HOTMAIL_RCVD\nscore FORGED_HOTMAIL_CLAIM 1\n"
+	     "header FORGED_GMAIL_RCVD eval:check_for_forged_gmail_received_headers()\nscore FORGED_GMAIL_RCVD 1\n");
+	cr_expect(fires("FORGED_YAHOO_RCVD", NAMED "From: joe@yahoo.com\r\n", NULL, false));
+	cr_expect_not(fires("FORGED_YAHOO_RCVD", "Received: from [192.0.2.1] by web12.mail.sc5.yahoo.com via HTTP; Mon\r\n"
+						 NAMED "From: joe@yahoo.com\r\n", NULL, false));
+	cr_expect_not(fires("FORGED_YAHOO_RCVD", NAMED "From: joe@example.org\r\n", NULL, false));
+	cr_expect(fires("FORGED_HOTMAIL_RCVD2", NAMED "From: joe@hotmail.com\r\n", NULL, false));
+	cr_expect(fires("FORGED_HOTMAIL_CLAIM", "Received: from mx12.hotmail.com ([198.51.100.9]) by mx.example.net "
+						"(8.17) id 1; Mon\r\nFrom: joe@example.org\r\n", NULL, false));
+	cr_expect_not(fires("FORGED_HOTMAIL_RCVD2", "Received: from BAY4-F12.hotmail.com (bay4-f12.bay4.hotmail.com "
+						"[65.54.171.12]) by mx.example.net (Postfix) id 1; Mon\r\n"
+						"X-Originating-IP: [192.0.2.7]\r\nFrom: joe@hotmail.com\r\n", NULL, false));
+	cr_expect(fires("FORGED_GMAIL_RCVD", NAMED "From: joe@gmail.com\r\n", NULL, false));
+	cr_expect_not(fires("FORGED_GMAIL_RCVD", "X-Received: by 10.1.2.3 with SMTP id a1mr; Mon\r\n" NAMED
+						 "From: joe@gmail.com\r\n", NULL, false));
+}
