@@ -271,14 +271,14 @@ static void read_from(const char *s, size_t n, struct relay *r, struct from_part
 		read_comment(s + i + 1, cn, r, fp);
 		i += cn;
 	}
-	if (!r->ip[0] && (fp->name[0] == '[' || ip_valid(fp->name)))  /* "from [IP]", qmail's "from IP (HELO x)" */
-		take_ip(fp->name, strlen(fp->name), r->ip, sizeof(r->ip));
-	if (!r->ip[0]) {  /* Exim's "[IP]:port" or a bracket outside any comment */
+	if (!r->ip[0]) {  /* "from [IP]", Exim's "[IP]:port", "from HELO [IP] by" */
 		const char *open = memchr(s, '[', n);
 		const char *close = open ? memchr(open, ']', n - (size_t)(open - s)) : NULL;
 		if (close)
 			take_ip(open, (size_t)(close - open) + 1, r->ip, sizeof(r->ip));
 	}
+	if (!r->ip[0] && ip_valid(fp->name))  /* qmail's "from IP (HELO x)" */
+		take_ip(fp->name, strlen(fp->name), r->ip, sizeof(r->ip));
 	char *ident = strstr(s, "ident=");
 	if (ident && (size_t)(ident - s) < n)
 		copy_word(r->ident, sizeof(r->ident), ident + 6, strcspn(ident + 6, NAME_STOP));

@@ -41,6 +41,9 @@ static const struct form forms[] = {
 	{ "qmail_rdns", "from client.example.org (HELO desktop) (203.0.113.45) by mail.example.net with SMTP; "
 			"7 Dec 2026 04:00:00 -0000",
 	  "203.0.113.45", "client.example.org", "desktop", "mail.example.net", "" },
+	{ "smtpd32", "from 192.0.2.50 [198.51.100.60] by mail.example.net (SMTPD32-7.06) id A4F; "
+		     "Fri, 02 Aug 2002 02:18:18 -0400",
+	  "198.51.100.60", "", "192.0.2.50", "mail.example.net", "A4F" },
 	{ "exchange", "from EXCH01.corp.example.com (10.1.2.3) by EXCH02.corp.example.com (10.1.2.4) with Microsoft "
 		      "SMTP Server (version=TLS1_2) id 15.1.2507.27; Mon, 7 Dec 2026 04:00:00 +0000",
 	  "10.1.2.3", "", "EXCH01.corp.example.com", "EXCH02.corp.example.com", "15.1.2507.27" },
