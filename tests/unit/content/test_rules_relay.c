@@ -10,38 +10,29 @@
 #include "content/mime.h"
 #include "content/rules.h"
 
-static char dir[] = "/tmp/mw-relayrules-XXXXXX";
 static struct rule_set *rs;
 
-static void setup(void)
-{
-	cr_assert_not_null(mkdtemp(dir));
-	mime_prepare();
-}
-
-static void teardown(void)
+static void free_rules(void)
 {
 	rules_free(rs);
 	rs = NULL;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
-	strcpy(dir, "/tmp/mw-relayrules-XXXXXX");
 }
 
-TestSuite(relay_rules, .init = setup, .fini = teardown);
+TestSuite(relay_rules, .init = mime_prepare, .fini = free_rules);
 
+/* The rule file text, loaded from a file of its own that is gone again
+ * once read. */
 static void load(const char *text)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/20_relay.cf", dir);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
+	char path[] = "/tmp/mw-relayrules-XXXXXX.cf";
+	int fd = mkstemps(path, 3);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
 	const char *p = path;
 	char err[512];
 	rs = rules_load(&p, 1, err, sizeof(err));
+	unlink(path);
 	cr_assert_not_null(rs, "%s", err);
 }
 
