@@ -410,6 +410,23 @@ static void judge(struct trust_walk *w, struct relay *r, bool gateway_hop, const
 	}
 }
 
+/* Is the relay's address the SMTP client's? smtpd may write an IPv4
+ * client in its mapped IPv6 form; the relay holds the IPv4 form. */
+static bool is_client(const char *ip, const char *client_ip)
+{
+	char norm[64];
+	struct sockaddr_storage a, b;
+	if (!client_ip || !take_ip(client_ip, strlen(client_ip), norm, sizeof(norm)))
+		return false;
+	if (!ip_sockaddr(ip, &a) || !ip_sockaddr(norm, &b) || a.ss_family != b.ss_family)
+		return false;
+	if (a.ss_family == AF_INET)
+		return memcmp(&((struct sockaddr_in *)(void *)&a)->sin_addr, &((struct sockaddr_in *)(void *)&b)->sin_addr,
+			      4) == 0;
+	return memcmp(&((struct sockaddr_in6 *)(void *)&a)->sin6_addr, &((struct sockaddr_in6 *)(void *)&b)->sin6_addr,
+		      16) == 0;
+}
+
 void relays_build(struct relays *out, const char *hdr, size_t len, const struct relay_trust *t)
 {
 	memset(out, 0, sizeof(*out));
@@ -425,8 +442,7 @@ void relays_build(struct relays *out, const char *hdr, size_t len, const struct 
 			if (p == RELAY_FETCHER && (out->n == 0 || out->r[out->n - 1].trusted))
 				out->n = 0;
 			if (p == RELAY_PARSED) {
-				bool gateway_hop = first && t->client_ip && t->client_ip[0] &&
-						   strcmp(r->ip, t->client_ip) == 0;
+				bool gateway_hop = first && is_client(r->ip, t->client_ip);
 				judge(&w, r, gateway_hop, t);
 				r->trusted = w.in_trusted;
 				r->internal = w.in_internal;

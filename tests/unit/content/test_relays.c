@@ -208,6 +208,11 @@ Test(relays, judges_the_gateway_hop_by_smtpd)
 	t.client_trusted = false;
 	build(&rs, HOP_OURS, &(struct relay_trust){ NULL, NULL, "198.51.100.7", false });
 	cr_expect(!rs.r[0].trusted);
+	/* smtpd's mapped form of an IPv4 client is the same client */
+	const char *mapped = "Received: from c (unknown [::ffff:10.9.9.9]) by mx.gw.test (mailwarden) id 1; Mon\r\n";
+	build(&rs, mapped, &(struct relay_trust){ NULL, NULL, "::ffff:10.9.9.9", false });
+	cr_expect_str_eq(rs.r[0].ip, "10.9.9.9");
+	cr_expect(!rs.r[0].trusted, "judged as the gateway's hop, not inferred from 10/8");
 }
 
 /* A fetchmail hop in the trusted part: the hops above it are forgotten. */
