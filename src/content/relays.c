@@ -319,7 +319,11 @@ static bool local_form(const char *s)
 {
 	/* "from user by host (Postfix, from userid 0)", Exim's "with local",
 	 * and "from X by Y" with nothing else: nothing on the network to judge. */
-	if (strstr(s, " with local ") || strstr(s, "@localhost) by ") || strncasecmp(s, "from userid ", 12) == 0)
+	if (strstr(s, " with local ") || strstr(s, "@localhost) by ") || strncasecmp(s, "from userid ", 12) == 0 ||
+	    strstr(s, " with qmail-scanner"))  /* a scanner's note on the hop below, not a hop */
+		return true;
+	size_t first = strcspn(s + 5, " ");
+	if (memchr(s + 5, '@', first) && strncmp(s + 5 + first, " by ", 4) == 0)  /* "from user@host by" */
 		return true;
 	const char *by = strcasestr(s, " by ");
 	return by && !memchr(s, '(', (size_t)(by - s)) && !memchr(s, '[', (size_t)(by - s)) &&
@@ -356,8 +360,13 @@ enum relay_parse relays_parse_line(const char *v, size_t len, struct relay *out)
 	struct from_part fp = { 0 };
 	read_from(from, from_len, out, &fp);
 	out->rdns_looked_up |= fp.bare_bracket && by_comment;
-	bool exim = strstr(s, "Exim ") != NULL, qmail = fp.bare_ip && strstr(s, "qmail") != NULL;
+	/* A bare address in parentheses: Exchange's "from HELO (IP)", else
+	 * qmail's "from NAME (IP)" where the name it found is the HELO too. */
+	bool exchange = strstr(s, " with Microsoft SMTP Server") || strstr(s, " with mapi id ");
+	bool exim = strstr(s, "Exim ") != NULL, qmail = fp.bare_ip && !exchange;
 	assign_names(out, &fp, explicit_helo, !fp.name_before_ip && (exim || qmail));
+	if (exchange)
+		out->id[0] = '\0';  /* its "id" is the server's version, as SpamAssassin reads it */
 	if (!out->ip[0] || !out->by[0])
 		return RELAY_UNPARSEABLE;
 	make_safe(out->rdns);

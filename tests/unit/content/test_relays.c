@@ -46,7 +46,9 @@ static const struct form forms[] = {
 	  "198.51.100.60", "", "192.0.2.50", "mail.example.net", "A4F" },
 	{ "exchange", "from EXCH01.corp.example.com (10.1.2.3) by EXCH02.corp.example.com (10.1.2.4) with Microsoft "
 		      "SMTP Server (version=TLS1_2) id 15.1.2507.27; Mon, 7 Dec 2026 04:00:00 +0000",
-	  "10.1.2.3", "", "EXCH01.corp.example.com", "EXCH02.corp.example.com", "15.1.2507.27" },
+	  "10.1.2.3", "", "EXCH01.corp.example.com", "EXCH02.corp.example.com", "" },
+	{ "qmail_same", "from relay.example.org (198.51.100.31) by mx.example.net with SMTP; 7 Dec 2026 04:00:00 -0000",
+	  "198.51.100.31", "relay.example.org", "relay.example.org", "mx.example.net", "" },
 	{ "gmail", "from mail-wr1-f41.google.com (mail-wr1-f41.google.com. [209.85.221.41])\r\n        by mx.google.com "
 		   "with SMTPS id v12si;\r\n        Mon, 07 Dec 2026 04:00:00 -0800 (PST)",
 	  "209.85.221.41", "mail-wr1-f41.google.com", "mail-wr1-f41.google.com", "mx.google.com", "v12si" },
@@ -100,6 +102,7 @@ Test(relays, tells_local_and_unparseable_fields_apart)
 		"(qmail 1234 invoked by uid 0); 7 Dec 2026 04:00:00 -0000",
 		"from www-data by web.example.net with local (Exim 4.96) id 1r; Mon, 7 Dec 2026 04:00:00 +0000",
 		"from virtual.example by relay.example.net ; Mon, 7 Dec 2026 04:00:00 +0000",
+		"from joe@example.org by mail.example.net by uid 502 with qmail-scanner-1.10 (Clear:0.); 7 May 2002",
 	};
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
 		cr_expect_eq(relays_parse_line(local[i], strlen(local[i]), &r), RELAY_LOCAL, "%s", local[i]);
