@@ -24,6 +24,8 @@
 #include "content/mime.h"
 #include "content/rules.h"
 #include "content/uri.h"
+#include "config/config.h"
+#include "scan/policy.h"
 #include "util/alloc.h"
 
 #define RAWBODY_PART_MAX 500000
@@ -100,9 +102,18 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	/* The scores SpamAssassin's rule sets were tuned with for a setup like
 	 * ours: without network tests, with Bayes once it answers (set 2). */
 	in.score_set = content_job_bayes_ready(job) ? 2 : 0;
-	in.envelope_from = content_job_envelope(job)->sender;  /* "" in `mailwarden scan`: Return-Path */
+	const struct ipc_scan_request *req = content_job_envelope(job);
+	in.envelope_from = req->sender;  /* "" in `mailwarden scan`: Return-Path */
 	in.dkim = content_job_dkim(job, msg, len);             /* NULL unless keys were fetched */
 	in.dkim_from_domain = in.dkim ? content_job_authdns(job)->from_domain : "";
+	/* The gateway's own hand-over is judged by what smtpd knew of the client. */
+	in.client_ip = req->client;
+	in.client_trusted = req->outbound;
+	const struct scan_config *sc = job->config ? job->config->scan : NULL;
+	if (sc) {
+		in.trusted_networks = &sc->trusted_networks;
+		in.internal_networks = &sc->internal_networks;
+	}
 	rules_match(job->rules, &in, on_rule, job);
 	free(uri_len);
 	free(subject);

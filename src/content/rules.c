@@ -599,7 +599,8 @@ static void parse_line(struct rule_set *rs, const struct source *src, const char
 		return;
 	}
 	if (rules_replace_setting(rs, src->file, src->line, kw, line) ||
-	    rules_freemail_setting(rs, src->file, src->line, kw, line))
+	    rules_freemail_setting(rs, src->file, src->line, kw, line) ||
+	    rules_relay_setting(rs, src->file, src->line, kw, line))
 		return;
 	char *name = word(&line);
 	char *def = rest(line);
@@ -770,6 +771,8 @@ void rules_free(struct rule_set *rs)
 	}
 	rules_fast_free(rs->fast);
 	rules_freemail_free(rs->freemail);
+	cidr_list_free(&rs->trusted_networks);
+	cidr_list_free(&rs->internal_networks);
 	free(rs->order);
 	free(rs->rules);
 	free(rs->table);

@@ -25,6 +25,8 @@ struct rule_set;
 struct mime_message;
 struct html_view;
 struct dkimlib_verdict;
+struct cidr_list;
+struct relays;
 
 /* Notes on lines not taken, for check-config and the log. */
 #define RULES_NOTES_MAX 200
@@ -102,6 +104,16 @@ struct rules_input {
 	 * without DNS. from_domain: the From address's domain ("" if not one). */
 	const struct dkimlib_verdict *dkim;
 	const char *dkim_from_domain;
+	/* Relay analysis (content/relays.h): scan.trusted_networks and
+	 * scan.internal_networks (NULL or empty: the rule files' lines, else
+	 * inferred), and the SMTP client that handed the message to us
+	 * (client_ip NULL or "": not from the gateway) with smtpd's trust in
+	 * it (in the gateway's trusted_networks, or logged in). */
+	const struct cidr_list *trusted_networks, *internal_networks;
+	const char *client_ip;
+	bool client_trusted;
+	/* Set by rules_match (callers leave it NULL): the relays of the message. */
+	const struct relays *relays;
 	/* Set by rules_match (callers leave it NULL): the rule set being run,
 	 * whose plugin settings some eval tests read. */
 	const struct rule_set *rules;

@@ -27,6 +27,7 @@ static const char *const provided[] = {
 	"Mail::SpamAssassin::Plugin::FreeMail",     /* rules_eval_freemail.c */
 	"Mail::SpamAssassin::Plugin::DKIM",         /* rules_eval_dkim.c */
 	"Mail::SpamAssassin::Plugin::MIMEHeader",   /* mimeheader rules (rules.c, rules_match.c) */
+	"Mail::SpamAssassin::Plugin::RelayEval",    /* rules_eval_relay.c */
 };
 
 bool rules_plugin_provided(const char *plugin)
@@ -200,6 +201,8 @@ static const struct rules_eval *const tables[] = {
 	rules_eval_header,
 	rules_evals_html,
 	rules_eval_dkim,
+	rules_eval_relay,
+	rules_eval_forged,
 };
 
 const struct rules_eval *rules_eval_find(const char *name, size_t n_args)

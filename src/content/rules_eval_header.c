@@ -249,6 +249,11 @@ static bool re_search(const char *pattern, uint32_t flags, const char *s)
 	return rc >= 0;
 }
 
+bool rules_re_search(const char *pattern, uint32_t flags, const char *s)
+{
+	return re_search(pattern, flags, s);
+}
+
 /* Capitals only, in a subject of several words: shouting, unless the
  * subject is in a charset whose words look like capitals once read as
  * Latin letters (Cyrillic, Japanese, Chinese, Thai, Georgian encodings). */
@@ -538,7 +543,7 @@ static unsigned ratware_name_id(const struct rules_input *in, const char *const 
 
 /* Relays cannot be judged: no Received field, or the message came through
  * a gateway that removes them (ezmlm lists run by qmail, MSN groups). */
-static unsigned received_removed(const struct rules_input *in, const char *const *a, size_t n)
+bool rules_received_removed(const struct rules_input *in)
 {
 	char *rcvd[VALUES_MAX];
 	size_t nr = rules_header_values(in, "Received", rcvd, VALUES_MAX);
@@ -554,6 +559,11 @@ static unsigned received_removed(const struct rules_input *in, const char *const
 	free(list);
 	free(dlto);
 	return gated;
+}
+
+static unsigned received_removed(const struct rules_input *in, const char *const *a, size_t n)
+{
+	return rules_received_removed(in);
 }
 
 /* The recipients of To and Cc (Bcc too if they are fewer than 5), repeats

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "content/rules.h"
+#include "net/cidr.h"
 
 #define RULE_NAME_MAX 64
 #define META_TERMS_MAX 256
@@ -128,6 +129,9 @@ struct rule_set {
 	struct rules_fast *fast;
 	bool pcre_only;
 	struct freemail *freemail;     /* rules_eval_freemail.c; NULL: no freemail_* line */
+	/* The rule files' trusted_networks and internal_networks lines
+	 * (rules_eval_relay.c); empty: none. */
+	struct cidr_list trusted_networks, internal_networks;
 };
 
 size_t rules_find(const struct rule_set *rs, const char *name);
@@ -148,6 +152,17 @@ void rules_replace_free(struct replace_tags *t);
  * not one of those we use (false: counted as an ignored setting). */
 bool rules_freemail_setting(struct rule_set *rs, const char *file, int line, const char *kw, char *args);
 void rules_freemail_free(struct freemail *fm);
+/* Relays (rules_eval_relay.c, content/relays.h). A trusted_networks or
+ * internal_networks line: taken (true) or not one of them (false). */
+bool rules_relay_setting(struct rule_set *rs, const char *file, int line, const char *kw, char *args);
+/* The message's relays judged by in's networks, else rs's (caller frees). */
+struct relays *rules_relays_build(const struct rules_input *in, const struct rule_set *rs);
+/* The value of the pseudo-header name (X-Spam-Relays-External, ...) from
+ * in->relays (caller frees); NULL if name is not one of them. */
+char *rules_relays_header(const struct rules_input *in, const char *name);
+extern const struct rules_eval rules_eval_relay[];
+/* HeaderEval's tests of free-mail senders against the Received chain (rules_eval_forged.c). */
+extern const struct rules_eval rules_eval_forged[];
 
 /* Header access for eval tests (rules_eval_header.c), bounded: the
  * unfolded values of the fields named name, at most cap of them, each cut
@@ -161,6 +176,12 @@ size_t rules_header_addrs(const struct rules_input *in, const char *name, char *
  * the Return-Path's address; NULL if neither. Caller frees. */
 char *rules_envelope_from(const struct rules_input *in);
 void rules_strings_free(char **s, size_t n);
+/* Does the PCRE2 pattern match s (with a match limit)? false if it does
+ * not compile. */
+bool rules_re_search(const char *pattern, uint32_t flags, const char *s);
+/* gated_through_received_hdr_remover: no Received field, or a gateway
+ * known to remove them (rules_eval_header.c). */
+bool rules_received_removed(const struct rules_input *in);
 
 /* A line or rule not taken: counted, and kept as "file:line: text". */
 void rules_noted(struct rule_set *rs, const char *file, int line, const char *fmt, ...)

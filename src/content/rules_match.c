@@ -16,6 +16,7 @@
 
 #include "content/address_list.h"
 #include "content/mime.h"
+#include "content/relays.h"
 #include "content/rules_fast.h"
 #include "util/alloc.h"
 
@@ -144,9 +145,22 @@ static char *header_values(const struct header_index *x, const char *want, bool 
 		}
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		for (; v < end; v++)
-			if (*v != '\r' && (keep_folds || *v != '\n'))
+		/* Unfolded as SpamAssassin does: a line break and the blanks
+		 * after it become one space ("by \S+ \(Lotus Domino" must match
+		 * across a fold); a raw mimeheader value keeps them. */
+		for (; v < end; v++) {
+			if (*v == '\r')
+				continue;
+			if (*v != '\n' || keep_folds) {
 				out[used++] = *v;
+				continue;
+			}
+			if (v + 1 < end && (v[1] == ' ' || v[1] == '\t')) {
+				out[used++] = ' ';
+				while (v + 1 < end && (v[1] == ' ' || v[1] == '\t'))
+					v++;
+			}
+		}
 		out[used++] = '\n';
 		out[used] = '\0';
 	}
@@ -157,7 +171,9 @@ static char *header_values(const struct header_index *x, const char *want, bool 
 static char *header_text(const struct rule *r, const struct header_index *x, const struct rules_input *in)
 {
 	bool folds = r->kind == RULE_MIMEHEADER && r->mode == HDR_RAW;
-	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? rules_envelope_from(in) : header_values(x, r->header, folds);
+	char *raw = strcmp(r->header, "EnvelopeFrom") == 0 ? rules_envelope_from(in) :
+		    strncmp(r->header, "X-Spam-Relays-", 14) == 0 ? rules_relays_header(in, r->header) :
+								     header_values(x, r->header, folds);
 	if (!raw || r->mode == HDR_RAW)
 		return raw;
 	if (r->mode == HDR_ADDR) {
@@ -388,6 +404,8 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	unsigned *hits = xcalloc(rs->n ? rs->n : 1, sizeof(*hits));
 	struct rules_input with_rules = *in;
 	with_rules.rules = rs;
+	struct relays *relays = rules_relays_build(in, rs);
+	with_rules.relays = relays;
 	struct fast_match fm = { 0 };
 	bool fast = fast_begin(rs, &fm);
 	if (fast)
@@ -409,6 +427,7 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	if (fast)
 		fast_end(&fm);
 	free(hits);
+	free(relays);
 	free(m.fields.f);
 	pcre2_match_context_free(m.mc);
 	pcre2_match_data_free(m.md);

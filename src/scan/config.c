@@ -25,6 +25,8 @@
  * master/preflight.c checks them at start, scan/reload.c at a reload).
  *     dnsbl: [{zone: bl.example, points: 5, codes: {127.0.0.4: 2}}]
  *     rules: [/usr/share/spamassassin, /etc/mailwarden/rules]   # SpamAssassin-format rules
+ *     trusted_networks: [192.0.2.0/24]   # relay analysis: our own relays (SpamAssassin's sense)
+ *     internal_networks: [192.0.2.0/24]
  *     dkim_sign: [{domain: example.org, selector: mw1, key: /etc/mailwarden/dkim/example.org.pem}]
  *     clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false}   # issue 12
  *     yara: {rules: /etc/mailwarden/yara, fail_open: false}
@@ -58,6 +60,7 @@
 #include "verdict/points.h"
 
 #define SCAN_LIST_MAX 64
+#define SCAN_NETWORKS_MAX 1000
 #define MW_STR_(x) #x
 #define MW_STR(x) MW_STR_(x)
 
@@ -80,6 +83,8 @@ void scan_config_free(struct scan_config *sc)
 	for (size_t i = 0; i < sc->n_rules; i++)
 		free(sc->rules[i]);
 	free(sc->rules);
+	cidr_list_free(&sc->trusted_networks);
+	cidr_list_free(&sc->internal_networks);
 	for (size_t i = 0; i < sc->n_dkim_sign; i++) {
 		free(sc->dkim_sign[i].domain);
 		free(sc->dkim_sign[i].selector);
@@ -821,6 +826,37 @@ static void load_rules(struct loader *ld, struct fy_node *v, const char *name, i
 	}
 }
 
+/* trusted_networks / internal_networks: relays counted as ours when the
+ * rules read a message's Received chain (content/relays.h). Not the
+ * gateway's relay permission: no open-relay check applies. */
+static void load_networks(struct loader *ld, struct fy_node *v, const char *name, int kline, struct cidr_list *out)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of networks", &empty) || empty)
+		return;
+	void *it = NULL;
+	struct fy_node *item;
+	cidr_list_free(out);
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
+		char iname[LOADER_NAME_SIZE + 24];
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		const char *s;
+		size_t len;
+		int line;
+		struct cidr c;
+		if (i >= SCAN_NETWORKS_MAX) {
+			loader_err(ld, loader_line(item, kline), name, "more than %d networks", SCAN_NETWORKS_MAX);
+			return;
+		}
+		if (!loader_scalar(ld, item, iname, loader_line(item, kline), &s, &len, &line))
+			continue;
+		if (cidr_parse(s, len, &c))
+			cidr_list_add(out, &c);
+		else
+			loader_err(ld, line, iname, "not a network (e.g. 192.0.2.0/24 or 2001:db8::/32, host bits zero)");
+	}
+}
+
 static void *scan_create(void)
 {
 	struct scan_config *sc = xcalloc(1, sizeof(*sc));
@@ -850,6 +886,10 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		load_dnsbl(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "rules"))
 		load_rules(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "trusted_networks"))
+		load_networks(ld, val, kname, kl, &sc->trusted_networks);
+	else if (loader_text_is(k, klen, "internal_networks"))
+		load_networks(ld, val, kname, kl, &sc->internal_networks);
 	else if (loader_text_is(k, klen, "dkim_sign"))
 		load_dkim_sign(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "bayes_autolearn"))

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "content/clamd.h"
+#include "net/cidr.h"
 
 #define SCAN_CHECKS_MAX 32
 #define CONTENT_CHECKS_MAX 32
@@ -140,6 +141,10 @@ struct scan_config {
 	struct scan_autolearn autolearn;  /* scan.bayes_autolearn */
 	struct scan_dkim_key *dkim_sign;  /* signing keys, read by the scanner before its chroot */
 	size_t n_dkim_sign;
+	/* Relay analysis (content/relays.h): where the trusted part of a
+	 * message's Received chain ends; empty: the rule files' lines, else
+	 * inferred. */
+	struct cidr_list trusted_networks, internal_networks;
 	struct scan_file_meta file_meta[SCAN_FILES_MAX];  /* in scan_config_files() order */
 	/* The malware engines (issue 12); NULL: not used. Configuring one
 	 * switches its check (clamav, yara) on at refuse in a direction

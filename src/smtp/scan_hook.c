@@ -127,6 +127,29 @@ void smtp_scan_session_end(struct smtp_session *s)
 	s->scan = NULL;
 }
 
+static bool host_name_ok(const char *name)
+{
+	if (!name[0])
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '.' || *p == '_'))
+			return false;
+	return true;
+}
+
+const char *smtp_scan_client_name(struct smtp_session *s)
+{
+	if (!s->scan)
+		return NULL;
+	const struct scan_facts *f = scan_session_facts(s->scan);
+	if (!f->iprev && !f->ptr[0])
+		return NULL;
+	if (f->iprev && strcmp(f->iprev, "pass") == 0 && host_name_ok(f->ptr))
+		return f->ptr;
+	return "unknown";
+}
+
 void smtp_scan_eom(struct smtp_session *s, struct ipc_eom *e)
 {
 	if (!s->scan)

@@ -34,4 +34,12 @@ void smtp_scan_rcpt(struct smtp_session *s, const char *rcpt, smtp_scan_rcpt_the
  * END-OF-MESSAGE. The verdict is the queue's (SEC-1). */
 void smtp_scan_eom(struct smtp_session *s, struct ipc_eom *e);
 
+/* The client's name for our Received field, as Postfix writes it: the
+ * PTR name once forward-confirmed (iprev pass, the fcrdns check), "unknown"
+ * when the checks looked it up and it did not hold (or did not answer),
+ * NULL when nothing was looked up (no scan section, or neither the rdns
+ * nor the fcrdns check ran). A name with other bytes than a host name
+ * may hold counts as "unknown": it goes into a header field. */
+const char *smtp_scan_client_name(struct smtp_session *s);
+
 #endif

@@ -70,8 +70,13 @@ static void received_header(struct smtp_session *s, const char *queue_id, char *
 	char for_clause[ADDRESS_PATH_MAX + 16] = "";
 	if (t->n_rcpts == 1)
 		snprintf(for_clause, sizeof(for_clause), "\r\n\tfor <%s>", t->rcpts[0]);
-	snprintf(out, cap, "Received: from %s ([%s])%s%s\r\n\tby %s (mailwarden) with %s id %s%s;\r\n\t%s\r\n",
-		 s->helo[0] ? s->helo : "unknown", s->client_ip, tls_clause, auth_clause,
+	/* The client's verified name as Postfix writes it, so that filters
+	 * after us (and our own rules' X-Spam-Relays-*) see the reverse DNS:
+	 * "(NAME [IP])" once forward-confirmed, "(unknown [IP])" when looked
+	 * up in vain, "([IP])" when not looked up. */
+	const char *name = smtp_scan_client_name(s);
+	snprintf(out, cap, "Received: from %s (%s%s[%s])%s%s\r\n\tby %s (mailwarden) with %s id %s%s;\r\n\t%s\r\n",
+		 s->helo[0] ? s->helo : "unknown", name ? name : "", name ? " " : "", s->client_ip, tls_clause, auth_clause,
 		 s->smtpd->config->hostname, with, queue_id, for_clause, date);
 }
 
