@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from conftest import BADFC, CLEAN, NOPTR, send, session, write
+from scan_env import BADFC, CLEAN, NOPTR, send, session, write
 
 
 @pytest.fixture(scope="module")

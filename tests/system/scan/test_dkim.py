@@ -15,7 +15,7 @@ import sys
 import pytest
 
 import mwsys
-from conftest import DnsServer
+from scan_env import DnsServer
 
 sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-dkim
 import dkim  # noqa: E402

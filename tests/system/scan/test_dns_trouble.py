@@ -9,7 +9,7 @@ import socket
 import pytest
 
 import mwsys
-from conftest import write
+from scan_env import write
 
 WAITING = "127.50.3.1"
 ALLOWED = "127.50.3.2"

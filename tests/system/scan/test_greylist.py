@@ -7,7 +7,7 @@ import os
 import pytest
 
 import mwsys
-from conftest import CLEAN, session
+from scan_env import CLEAN, session
 
 
 @pytest.fixture(scope="module")

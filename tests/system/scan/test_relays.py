@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 import mwsys
-from conftest import BADFC, CLEAN, NOPTR, send
+from scan_env import BADFC, CLEAN, NOPTR, send
 
 # Our own rules in the form of Debian's __RDNS_NONE, and one on the
 # exact text of a relay with a verified name.

@@ -7,7 +7,7 @@ import os
 import pytest
 
 import mwsys
-from conftest import CLEAN, LISTED, LISTED_CODE4, session, send, write
+from scan_env import CLEAN, LISTED, LISTED_CODE4, session, send, write
 
 ZONE_LISTED = "127.50.1.9"
 ZONE_EXCLUDED = "127.50.1.10"

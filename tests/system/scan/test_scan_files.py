@@ -9,7 +9,7 @@ import re
 import pytest
 
 import mwsys
-from conftest import CLEAN, session, write
+from scan_env import CLEAN, session, write
 
 LISTED = "127.50.2.9"
 ZONE = ":127.0.0.2:Listed locally\n127.50.2.0/28\n"

@@ -7,7 +7,7 @@ and the client all live there, and nothing leaves it."""
 
 import pytest
 
-from conftest import send, session
+from scan_env import send, session
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 import mwsys
-from conftest import send, write
+from scan_env import send, write
 
 TAG, QUARANTINE, DISCARD, REFUSE, CLEAN = (f"127.50.2.{i}" for i in range(1, 6))
 TRUSTED = "127.0.0.10"
