@@ -196,7 +196,29 @@ static bool directive_at(const struct replace_tags *t, const char *name, size_t 
 	return false;
 }
 
-char *rules_replace_expand(const struct replace_tags *t, const char *re)
+/* A tag's value, expanded, into o: as it is, or (superset) as the cheaper
+ * superset rules_superset() gives for a long look-alike tag. */
+static void put_tag(const struct replace_tags *t, const char *val, bool superset, struct out *o)
+{
+	if (!superset) {
+		expand_value(t, val, 1, o);
+		return;
+	}
+	struct out v = { 0 };
+	put(&v, "", 0);
+	expand_value(t, val, 1, &v);
+	char *loose = v.too_long ? NULL : rules_superset(v.buf);
+	if (loose)
+		put(o, loose, strlen(loose));
+	else if (v.too_long)
+		o->too_long = true;
+	else
+		put(o, v.buf, v.len);
+	free(loose);
+	free(v.buf);
+}
+
+static char *expand(const struct replace_tags *t, const char *re, bool superset)
 {
 	const char *piece[TAG_KINDS] = { NULL };
 	struct out o = { 0 };
@@ -220,7 +242,7 @@ char *rules_replace_expand(const struct replace_tags *t, const char *re)
 			put(&o, piece[TAG_INTER], strlen(piece[TAG_INTER]));
 		if (piece[TAG_PRE])
 			put(&o, piece[TAG_PRE], strlen(piece[TAG_PRE]));
-		expand_value(t, val, 1, &o);
+		put_tag(t, val, superset, &o);
 		if (piece[TAG_POST])
 			put(&o, piece[TAG_POST], strlen(piece[TAG_POST]));
 		after_tag = true;
@@ -231,6 +253,28 @@ char *rules_replace_expand(const struct replace_tags *t, const char *re)
 		return NULL;
 	}
 	return o.buf;
+}
+
+char *rules_replace_expand(const struct replace_tags *t, const char *re)
+{
+	return expand(t, re, false);
+}
+
+/* The pattern for Hyperscan's prefilter of a rule whose tags, as written
+ * in regex, expand into expanded: NULL when no tag had a cheaper
+ * superset (or /x, where whitespace in a tag would change meaning). */
+static char *prefilter_of(const struct replace_tags *t, const char *regex, const char *expanded, uint32_t options)
+{
+	if (options & PCRE2_EXTENDED)
+		return NULL;
+	char *loose = expand(t, regex, true), *pattern = NULL;
+	uint32_t loose_options = 0;
+	const char *why = NULL;
+	pcre2_code *re = loose && strcmp(loose, expanded) != 0 ? rules_compile_regex(loose, &pattern, &loose_options, &why)
+							       : NULL;
+	pcre2_code_free(re);
+	free(loose);
+	return pattern;
 }
 
 void rules_replace_apply(struct rule_set *rs)
@@ -256,6 +300,8 @@ void rules_replace_apply(struct rule_set *rs)
 		} else {
 			pcre2_code_free(r->re);
 			r->re = re;
+			free(r->prefilter);
+			r->prefilter = prefilter_of(t, r->regex, expanded, options);
 			free(r->regex);
 			r->regex = expanded;
 			expanded = NULL;
