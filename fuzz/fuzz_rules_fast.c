@@ -6,6 +6,8 @@
  * Hyperscan databases and with PCRE2 alone over the input (header section
  * up to the first empty line, the rest as one body paragraph, rawbody,
  * and URI); the target aborts when the two disagree on any reported rule.
+ * Look-alike ReplaceTags rules run through their supersets
+ * (content/rules_superset.c): a miss of the superset would show here too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +40,25 @@ static const char RULES[] =
 	"full F_END /\\n\\.\\r?\\n/\n"
 	"uri U_IP /^https?:\\/\\/\\d+\\.\\d+/\n";
 
+/* A look-alike tag over 256 bytes, as Debian's <A> ... <Z> are. */
+static void write_tag(FILE *f, char letter, char digit, unsigned latin1)
+{
+	fprintf(f, "replace_tag %c (?:[%c%c%c\\x%02x]|[\\xc3][\\xa0-\\xa5]", letter - 32, letter, letter - 32, digit,
+		latin1);
+	for (unsigned k = 0x80; k < 0x98; k++)
+		fprintf(f, "|[\\xf0][\\x9d](?:[\\x%02x][\\x%02x])", k, 0x80 + (letter - 'a'));
+	fprintf(f, "|&\\#(?:%u|x%x);)\n", (unsigned)letter, (unsigned)letter);
+}
+
+static const char LOOK_ALIKE_RULES[] =
+	"replace_inter W1 \\W?\n"
+	"body L_ABC /(?:^|\\s)<inter W1><A><B><C>\\b/i\n"
+	"header L_SUBJ Subject =~ /<C><A><B>/\n"
+	"rawbody __L_COUNT /<A>\\d/\n"
+	"tflags __L_COUNT multiple\n"
+	"meta L_COUNTS __L_COUNT == 2\n"
+	"replace_rules L_ABC L_SUBJ __L_COUNT\n";
+
 static struct rule_set *rules;
 
 static void on_hit(void *arg, const char *name, int points, const char *describe)
@@ -54,9 +75,16 @@ static void load(void)
 	mime_prepare();  /* header rules decode RFC 2047 with GMime */
 	char path[] = "/tmp/fuzz_rules_fast-XXXXXX";
 	int fd = mkstemp(path);
-	if (fd < 0 || write(fd, RULES, sizeof(RULES) - 1) != (ssize_t)(sizeof(RULES) - 1))
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f)
 		abort();
-	close(fd);
+	fputs(RULES, f);
+	write_tag(f, 'a', '4', 0xe4);
+	write_tag(f, 'b', '8', 0xdf);
+	write_tag(f, 'c', '(', 0xe7);
+	fputs(LOOK_ALIKE_RULES, f);
+	if (fclose(f) != 0)
+		abort();
 	char err[512];
 	const char *p = path;
 	rules = rules_load(&p, 1, err, sizeof(err));

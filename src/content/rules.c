@@ -238,6 +238,8 @@ static void rule_reset_test(struct rule *r)
 	r->regex = NULL;
 	free(r->pattern);
 	r->pattern = NULL;
+	free(r->prefilter);
+	r->prefilter = NULL;
 	r->re_options = 0;
 	free(r->header);
 	r->header = NULL;

@@ -78,6 +78,7 @@ struct rule {
 	pcre2_code *re;
 	char *regex;        /* as written ("/re/flags"), tags replaced (rules_replace.c) */
 	char *pattern;        /* re's text and PCRE2 options, for Hyperscan (rules_fast.c) */
+	char *prefilter;      /* NULL, or a cheaper superset of pattern for Hyperscan's prefilter (rules_superset.c) */
 	uint32_t re_options;
 	/* eval: */
 	const struct rules_eval *eval;
@@ -148,6 +149,11 @@ void rules_replace_apply(struct rule_set *rs);
 /* re with the tags of t replaced; NULL if it grows beyond 256 KiB. */
 char *rules_replace_expand(const struct replace_tags *t, const char *re);
 void rules_replace_free(struct replace_tags *t);
+/* A regex matching at least what re matches, much shorter (a class of
+ * every byte re can consume, repeated as long as re's matches are), for a
+ * long look-alike tag; NULL when re is short, its matches long, or it
+ * uses a construct rules_superset.c does not read. Allocated. */
+char *rules_superset(const char *re);
 /* FreeMail (rules_eval_freemail.c). A freemail_* line: taken (true) or
  * not one of those we use (false: counted as an ignored setting). */
 bool rules_freemail_setting(struct rule_set *rs, const char *file, int line, const char *kw, char *args);

@@ -196,7 +196,51 @@ static bool directive_at(const struct replace_tags *t, const char *name, size_t 
 	return false;
 }
 
-char *rules_replace_expand(const struct replace_tags *t, const char *re)
+/* The supersets worked out so far, by tag value (a tag is used by many
+ * rules, and working one out takes a Hyperscan call). */
+struct superset_memo {
+	const char **value;
+	char **loose;  /* NULL: none for that tag */
+	size_t n;
+};
+
+static const char *superset_of(const struct replace_tags *t, const char *val, struct superset_memo *memo)
+{
+	for (size_t i = 0; i < memo->n; i++)
+		if (memo->value[i] == val)
+			return memo->loose[i];
+	struct out v = { 0 };
+	put(&v, "", 0);
+	expand_value(t, val, 1, &v);
+	char *loose = v.too_long ? NULL : rules_superset(v.buf);
+	free(v.buf);
+	memo->value = xreallocarray(memo->value, memo->n + 1, sizeof(*memo->value));
+	memo->loose = xreallocarray(memo->loose, memo->n + 1, sizeof(*memo->loose));
+	memo->value[memo->n] = val;
+	memo->loose[memo->n++] = loose;
+	return loose;
+}
+
+static void superset_memo_free(struct superset_memo *memo)
+{
+	for (size_t i = 0; i < memo->n; i++)
+		free(memo->loose[i]);
+	free(memo->value);
+	free(memo->loose);
+}
+
+/* A tag's value, expanded, into o: as it is, or (with a memo) as the
+ * cheaper superset rules_superset() gives for a long look-alike tag. */
+static void put_tag(const struct replace_tags *t, const char *val, struct superset_memo *memo, struct out *o)
+{
+	const char *loose = memo ? superset_of(t, val, memo) : NULL;
+	if (loose)
+		put(o, loose, strlen(loose));
+	else
+		expand_value(t, val, 1, o);
+}
+
+static char *expand(const struct replace_tags *t, const char *re, struct superset_memo *memo)
 {
 	const char *piece[TAG_KINDS] = { NULL };
 	struct out o = { 0 };
@@ -220,7 +264,7 @@ char *rules_replace_expand(const struct replace_tags *t, const char *re)
 			put(&o, piece[TAG_INTER], strlen(piece[TAG_INTER]));
 		if (piece[TAG_PRE])
 			put(&o, piece[TAG_PRE], strlen(piece[TAG_PRE]));
-		expand_value(t, val, 1, &o);
+		put_tag(t, val, memo, &o);
 		if (piece[TAG_POST])
 			put(&o, piece[TAG_POST], strlen(piece[TAG_POST]));
 		after_tag = true;
@@ -233,11 +277,35 @@ char *rules_replace_expand(const struct replace_tags *t, const char *re)
 	return o.buf;
 }
 
+char *rules_replace_expand(const struct replace_tags *t, const char *re)
+{
+	return expand(t, re, NULL);
+}
+
+/* The pattern for Hyperscan's prefilter of a rule whose tags, as written
+ * in regex, expand into expanded: NULL when no tag had a cheaper
+ * superset (or /x, where whitespace in a tag would change meaning). */
+static char *prefilter_of(const struct replace_tags *t, const char *regex, const char *expanded, uint32_t options,
+			  struct superset_memo *memo)
+{
+	if (options & PCRE2_EXTENDED)
+		return NULL;
+	char *loose = expand(t, regex, memo), *pattern = NULL;
+	uint32_t loose_options = 0;
+	const char *why = NULL;
+	pcre2_code *re = loose && strcmp(loose, expanded) != 0 ? rules_compile_regex(loose, &pattern, &loose_options, &why)
+							       : NULL;
+	pcre2_code_free(re);
+	free(loose);
+	return pattern;
+}
+
 void rules_replace_apply(struct rule_set *rs)
 {
 	struct replace_tags *t = rs->replace;
 	if (!t)
 		return;
+	struct superset_memo memo = { 0 };
 	for (size_t i = 0; i < t->n_rules; i++) {
 		size_t at = rules_find(rs, t->rules[i]);
 		struct rule *r = at == SIZE_MAX ? NULL : &rs->rules[at];
@@ -256,6 +324,8 @@ void rules_replace_apply(struct rule_set *rs)
 		} else {
 			pcre2_code_free(r->re);
 			r->re = re;
+			free(r->prefilter);
+			r->prefilter = prefilter_of(t, r->regex, expanded, options, &memo);
 			free(r->regex);
 			r->regex = expanded;
 			expanded = NULL;
@@ -265,6 +335,7 @@ void rules_replace_apply(struct rule_set *rs)
 		}
 		free(expanded);
 	}
+	superset_memo_free(&memo);
 }
 
 void rules_replace_free(struct replace_tags *t)

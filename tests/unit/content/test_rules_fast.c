@@ -2,7 +2,9 @@
  * the same rule set matched with its Hyperscan databases and with PCRE2
  * alone gives the same hits, for patterns Hyperscan takes exactly, as a
  * prefilter, and not at all; counts (tflags multiple) stay PCRE2's; the
- * compiled databases come back from the cache. */
+ * compiled databases come back from the cache. ReplaceTags rules with long
+ * look-alike tags run as prefilters through a cheaper superset
+ * (content/rules_superset.c, issue 11 speed target) with PCRE2's hits. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,5 +287,99 @@ Test(rules_fast, loading_reads_the_cache_and_never_compiles)
 	size_t dbs2, cached2;
 	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs2, &cached2);
 	cr_assert(dbs2 == dbs && cached2 == dbs, "every database from the cache");
+	rules_free(rs);
+}
+
+/* --- ReplaceTags supersets ---------------------------------------------------- */
+
+/* A look-alike tag as Debian writes them, over 256 bytes: the letter in
+ * both cases and a digit, a Latin-1 byte, UTF-8 pairs, a run of 4-byte
+ * UTF-8 letters, and HTML entities. */
+static void write_tag(FILE *f, char lower, char digit, unsigned latin1, unsigned entity)
+{
+	fprintf(f, "replace_tag %c (?:[%c%c%c\\x%02x]|[\\xc3][\\xa0-\\xa5]|[\\xce][\\xb1]", lower - 32, lower, lower - 32,
+		digit, latin1);
+	for (unsigned k = 0x80; k < 0x98; k++)
+		fprintf(f, "|[\\xf0][\\x9d](?:[\\x%02x][\\x%02x])", k, 0x80 + (lower - 'a'));
+	fprintf(f, "|&\\#(?:%u|x%x);)\n", entity, entity);
+}
+
+static struct rule_set *load_tags(void)
+{
+	char path[256], err[512];
+	snprintf(path, sizeof(path), "%s/50_tags.cf", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	write_tag(f, 'a', '4', 0xe4, 97);
+	write_tag(f, 'b', '8', 0xdf, 98);
+	write_tag(f, 'c', '(', 0xe7, 99);
+	fputs("replace_tag SHORT (?:x|y)\n"
+	      "replace_inter W1 \\W?\n"
+	      "body LOOK_ABC /(?:^|\\s)<A><B><C>(?:\\s|$)/i\n"
+	      "body LOOK_SPACED /<inter W1><A><B><C>/\n"
+	      "body LOOK_SHORT /<SHORT><A>/\n"
+	      "header SUBJ_LOOK Subject =~ /<C><A><B>/\n"
+	      "rawbody RAW_LOOK /<A>\\d<B>/\n"
+	      "tflags RAW_LOOK multiple\n"
+	      "meta RAW_LOOK_TWICE RAW_LOOK == 2\n"
+	      "replace_rules LOOK_ABC LOOK_SPACED LOOK_SHORT SUBJ_LOOK RAW_LOOK\n",
+	      f);
+	fclose(f);
+	const char *p = path;
+	struct rule_set *rs = rules_load(&p, 1, err, sizeof(err));
+	cr_assert_not_null(rs, "%s", err);
+	cr_assert(rules_compile_fast(rs, NULL, err, sizeof(err)), "%s", err);
+	return rs;
+}
+
+static struct seen match_text(struct rule_set *rs, const char *subject, const char *body, const char *raw)
+{
+	char header[512];
+	snprintf(header, sizeof(header), "Subject: %s\r\n", subject);
+	const char *bodies[] = { body }, *raws[] = { raw };
+	size_t body_len[] = { strlen(body) }, raw_len[] = { strlen(raw) };
+	struct rules_input in = { .full = body, .full_len = strlen(body), .header = header, .header_len = strlen(header),
+				  .body = bodies, .body_len = body_len, .n_body = 1, .rawbody = raws,
+				  .rawbody_len = raw_len, .n_rawbody = 1 };
+	struct seen s = { .n = 0 };
+	rules_match(rs, &in, on_hit, &s);
+	return s;
+}
+
+/* assert_same() for a subject, a body and a rawbody piece. */
+static struct seen same(struct rule_set *rs, const char *subject, const char *body, const char *raw)
+{
+	rules_pcre_only(rs, true);
+	struct seen pcre = match_text(rs, subject, body, raw);
+	rules_pcre_only(rs, false);
+	struct seen fast = match_text(rs, subject, body, raw);
+	cr_assert_eq(fast.n, pcre.n, "Hyperscan %zu hits, PCRE2 %zu (%s)", fast.n, pcre.n, body);
+	for (size_t i = 0; i < pcre.n; i++)
+		cr_assert_str_eq(fast.names[i], pcre.names[i]);
+	return fast;
+}
+
+Test(rules_fast, look_alike_rules_are_prefilters_with_pcre2s_hits)
+{
+	struct rule_set *rs = load_tags();
+	size_t exact, prefilter, pcre, dbs, cached;
+	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs, &cached);
+	/* The four with long tags through their supersets; LOOK_SHORT's tags
+	 * include the long <A> too. None left to PCRE2 alone. */
+	cr_assert_eq(prefilter, 5, "prefilter %zu", prefilter);
+	cr_assert_eq(pcre, 0, "pcre %zu", pcre);
+
+	struct seen s = same(rs, "cab", "see abc now", "a1b a2b");
+	cr_assert(has(&s, "LOOK_ABC") && has(&s, "LOOK_SPACED") && has(&s, "SUBJ_LOOK") && has(&s, "RAW_LOOK_TWICE"));
+	cr_assert(!has(&s, "LOOK_SHORT"));
+	/* Look-alikes: a digit, Latin-1, UTF-8 (2 and 4 bytes), an entity. */
+	s = same(rs, "(48", "see 4&#98;\xc3\xa2 now", "\xf0\x9d\x80\x80" "9" "&#x62;");
+	cr_assert(has(&s, "LOOK_ABC") && has(&s, "LOOK_SPACED") && has(&s, "SUBJ_LOOK"));
+	cr_assert(has(&s, "RAW_LOOK") && !has(&s, "RAW_LOOK_TWICE"));
+	/* Near misses: a letter between, a non-space after, no digit between. */
+	s = same(rs, "abc", "see abxc now; a-bxc a1bc", "ab1");
+	cr_assert(s.n == 0, "%zu hits, first %s", s.n, s.n ? s.names[0] : "");
+	s = same(rs, "", "xa ya y\xc3\xa0 -a-b-c", "");
+	cr_assert(has(&s, "LOOK_SHORT") && has(&s, "LOOK_SPACED") && !has(&s, "LOOK_ABC"));
 	rules_free(rs);
 }
