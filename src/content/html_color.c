@@ -96,7 +96,8 @@ static int32_t hex_color(const char *s)
 		n = 3;
 	if (n == 0)
 		return HTML_COLOR_EMPTY;
-	while (n % 3)
+	size_t want = n <= 3 ? 3 : 6;  /* padded to a multiple of three */
+	while (n < want)
 		d[n++] = '0';
 	if (n == 3) {
 		d[5] = d[4] = d[2];
