@@ -85,13 +85,19 @@ static void add_words(struct bayes_tokens *t, const char *prefix, const char *s,
 void bayes_tokenize(const char *const *text, const size_t *len, size_t n_text, const char *subject,
 		    const char *const *hosts, size_t n_hosts, struct bayes_tokens *out)
 {
-	memset(out, 0, sizeof(*out));
 	if (subject)
 		add_words(out, "S:", subject, strlen(subject));
 	for (size_t i = 0; i < n_hosts; i++)
 		add_token(out, fnv1a("U:", hosts[i], strlen(hosts[i])));
 	for (size_t i = 0; i < n_text; i++)
 		add_words(out, "", text[i], len[i]);
+}
+
+void bayes_tokenize_header(const char *name, const char *value, struct bayes_tokens *t)
+{
+	char prefix[40];
+	snprintf(prefix, sizeof(prefix), "H%.32s:", name);
+	add_words(t, prefix, value, strlen(value));
 }
 
 void bayes_tokens_free(struct bayes_tokens *t)

@@ -25,10 +25,15 @@ struct bayes_tokens {
 	size_t n;
 };
 
-/* The message's tokens, distinct. text: the rendered paragraphs; subject
- * may be NULL; hosts: URL host names. */
+/* The message's tokens, distinct, added to out (empty, { 0 }, or holding
+ * the header tokens already: what comes first is kept when a long message
+ * reaches BAYES_TOKENS_MAX). text: the rendered paragraphs; subject may
+ * be NULL; hosts: URL host names. */
 void bayes_tokenize(const char *const *text, const size_t *len, size_t n_text, const char *subject,
 		    const char *const *hosts, size_t n_hosts, struct bayes_tokens *out);
+/* Add the words of one header field's value, marked with its name so
+ * that "example" in From: and in the text are different tokens. */
+void bayes_tokenize_header(const char *name, const char *value, struct bayes_tokens *t);
 void bayes_tokens_free(struct bayes_tokens *t);
 
 /* --- the store (learn) ------------------------------------------------------- */

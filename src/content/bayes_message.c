@@ -28,6 +28,28 @@ static void host_of(const char *uri, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* The header fields whose words tell, as SpamAssassin's and bogofilter's
+ * Bayes take header tokens too: who wrote it, with what, to whom, in
+ * what form. Not Received (it names this gateway and its hops, the same
+ * for spam and ham), not Date (noise), not X-Spam-* (our own verdict,
+ * which learning from a mailbox must not learn). */
+static const char *const told_by[] = {
+	"From", "To", "Cc", "Reply-To", "Sender", "Return-Path", "Message-ID", "In-Reply-To",
+	"X-Mailer", "User-Agent", "Content-Type", "X-Priority", "X-MSMail-Priority", "X-MimeOLE",
+	"Organization", "List-Id", "List-Unsubscribe", "Precedence", "Mailing-List", "X-Originating-IP",
+};
+
+static void header_tokens(const char *msg, size_t len, struct bayes_tokens *out)
+{
+	size_t hlen = content_header_end(msg, len);
+	for (size_t i = 0; i < sizeof(told_by) / sizeof(told_by[0]); i++) {
+		char *v = mime_header_text(msg, hlen, told_by[i]);
+		if (v)
+			bayes_tokenize_header(told_by[i], v, out);
+		free(v);
+	}
+}
+
 void bayes_message_tokens(const char *msg, size_t len, const struct mime_message *m, const struct uri_list *uris,
 			  struct bayes_tokens *out)
 {
@@ -47,6 +69,8 @@ void bayes_message_tokens(const char *msg, size_t len, const struct mime_message
 		hosts[i] = xmalloc(256);
 		host_of(uris->uris[i], hosts[i], 256);
 	}
+	*out = (struct bayes_tokens){ 0 };
+	header_tokens(msg, len, out);  /* first: a long text must not crowd them out */
 	bayes_tokenize(text, tlen, n, subject, (const char *const *)hosts, uris->n, out);
 	for (size_t i = 0; i < uris->n; i++)
 		free(hosts[i]);

@@ -2,7 +2,9 @@
  * The tokens of one message for Bayes (content/bayes.h): the same for
  * learning (`mailwarden learn`) and for classifying (the scanner's
  * "bayes" check) — the decoded Subject, each decoded text part's words
- * (HTML tags and all: markup tells too), and the host of each URL.
+ * (HTML tags and all: markup tells too), the host of each URL, and the
+ * words of the header fields that tell who sent it with what (From,
+ * X-Mailer, Content-Type, ...; not Received, Date or X-Spam-*).
  */
 #ifndef MW_CONTENT_BAYES_MESSAGE_H
 #define MW_CONTENT_BAYES_MESSAGE_H

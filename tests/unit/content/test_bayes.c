@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include "content/bayes.h"
+#include "content/bayes_message.h"
+#include "content/mime.h"
+#include "content/uri.h"
 
 static char dir[] = "/tmp/mw-bayes-XXXXXX";
 static char path[128];
@@ -32,7 +35,7 @@ static struct bayes_tokens tokens_of(const char *text, const char *subject)
 {
 	const char *t[] = { text };
 	size_t l[] = { strlen(text) };
-	struct bayes_tokens out;
+	struct bayes_tokens out = { 0 };
 	bayes_tokenize(t, l, 1, subject, NULL, 0, &out);
 	return out;
 }
@@ -113,4 +116,34 @@ Test(bayes, symbols_follow_spamassassins_ranges_and_no_store_is_no_model)
 	char why[256];
 	cr_assert_null(bayes_model_load("/nonexistent/bayes.db", why, sizeof(why)));
 	cr_assert_str_eq(why, "", "no store is no error");
+}
+
+static size_t message_token_count(const char *msg)
+{
+	struct mime_message m;
+	mime_parse(msg, strlen(msg), &mime_default_limits, &m);
+	struct uri_list uris = { 0 };
+	uri_extract_message(&m, &uris);
+	struct bayes_tokens t;
+	bayes_message_tokens(msg, strlen(msg), &m, &uris, &t);
+	size_t n = t.n;
+	bayes_tokens_free(&t);
+	uri_list_free(&uris);
+	mime_free(&m);
+	return n;
+}
+
+/* Header fields that tell who sent a message with what give tokens of
+ * their own ("alice" in From: is not "alice" in the text); Received and
+ * our own X-Spam-* verdict give none. */
+Test(bayes, telling_header_fields_give_tokens_of_their_own)
+{
+	const char *plain = "From: alice@example.org\r\n\r\nalice wrote this text\r\n";
+	size_t base = message_token_count(plain);
+	cr_assert_eq(base, 3 + 4, "From:'s alice, example, org and the text's alice, wrote, this, text");
+	cr_assert_eq(message_token_count("From: alice@example.org\r\nX-Mailer: SuperMailer\r\n\r\n"
+					 "alice wrote this text\r\n"), base + 1);
+	cr_assert_eq(message_token_count("From: alice@example.org\r\nX-Spam-Status: Yes, score=20.0 required=5\r\n"
+					 "Received: from spammer.example (unknown [192.0.2.1])\r\n\r\n"
+					 "alice wrote this text\r\n"), base);
 }
