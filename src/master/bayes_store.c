@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "master/child.h"
 #include "scan/policy.h"
 #include "util/alloc.h"
+#include "util/filestamp.h"
 #include "util/log.h"
 
 enum { LEARNT_NOTHING_NEW = 0, LEARNT_NEW = 10, LEARN_FAILED = 11 };
@@ -27,23 +27,14 @@ struct sample {
 	struct bayes_tokens tokens;
 };
 
-/* What stat says of the store file; equal stamps: unchanged. */
-struct stamp {
-	bool exists;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
 struct bayes_store {
 	struct sample *samples;
 	size_t n;
 	unsigned long dropped;        /* beyond BAYES_BATCH_MAX since the last batch */
 	pid_t learner;                /* 0: none at work */
 	time_t last_batch;
-	struct stamp seen;            /* what the running scanner read */
-	struct stamp changed;         /* a change seen at the last poll, waiting to settle */
+	struct file_stamp seen;       /* what the running scanner read */
+	struct file_stamp changed;    /* a change seen at the last poll, waiting to settle */
 	bool changing;
 };
 
@@ -52,14 +43,12 @@ static void store_path(const struct config *c, char *out, size_t cap)
 	snprintf(out, cap, "%s/%s", c->state_dir, BAYES_DB_NAME);
 }
 
-static struct stamp stamp_of(const char *path);
-
 struct bayes_store *bayes_store_new(const struct config *c)
 {
 	struct bayes_store *bs = xcalloc(1, sizeof(struct bayes_store));
 	char path[4200];
 	store_path(c, path, sizeof(path));
-	bs->seen = stamp_of(path);
+	bs->seen = file_stamp_take(path);
 	return bs;
 }
 
@@ -166,32 +155,18 @@ void bayes_store_stop(struct bayes_store *bs)
 
 /* --- the watch ------------------------------------------------------------- */
 
-static struct stamp stamp_of(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return (struct stamp){ 0 };
-	return (struct stamp){ true, st.st_dev, st.st_ino, st.st_size, st.st_mtim };
-}
-
-static bool same(const struct stamp *a, const struct stamp *b)
-{
-	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
 /* True once a change has stayed put for one poll (a `mailwarden learn`
  * over a big mbox commits many times) and no learner is still writing. */
 static bool store_settled(struct bayes_store *bs, const struct config *c)
 {
 	char path[4200];
 	store_path(c, path, sizeof(path));
-	struct stamp now = stamp_of(path);
-	if (same(&now, &bs->seen)) {
+	struct file_stamp now = file_stamp_take(path);
+	if (file_stamp_same(&now, &bs->seen)) {
 		bs->changing = false;
 		return false;
 	}
-	if (!bs->changing || !same(&now, &bs->changed) || bs->learner) {
+	if (!bs->changing || !file_stamp_same(&now, &bs->changed) || bs->learner) {
 		bs->changing = true;
 		bs->changed = now;
 		return false;

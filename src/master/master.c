@@ -27,6 +27,7 @@
 #include "master/preflight.h"
 #include "master/bayes_store.h"
 #include "master/rules_compiler.h"
+#include "master/yara_watch.h"
 #include "master/statedir.h"
 #include "queue/queue.h"
 #include "scan/scan.h"
@@ -146,6 +147,7 @@ struct master {
 	bool rules_changed;              /* a new set waits for the compiler before scanners take it */
 	struct event *rules_timer;
 	struct bayes_store *bayes;       /* reload on new training; auto-learning */
+	struct yara_watch *yara;         /* scan.yara's rules, reloaded when edited */
 	bool stopping;
 };
 
@@ -517,7 +519,9 @@ static void on_rules_tick(evutil_socket_t fd, short what, void *arg)
 	struct master *m = arg;
 	if (m->stopping)
 		return;
-	if (bayes_store_poll(m->bayes, m->config, time(NULL)) && !m->rules_changed)
+	bool bayes = bayes_store_poll(m->bayes, m->config, time(NULL));
+	bool yara = yara_watch_poll(m->yara, m->config);
+	if ((bayes || yara) && !m->rules_changed)
 		replace_children(m, SCANNER_KIND);
 	if (!rules_watch_poll(m->rules))
 		return;
@@ -572,6 +576,8 @@ static void on_sighup(struct master *m)
 	m->listeners = bound;
 	config_free(m->config);
 	m->config = fresh;
+	yara_watch_free(m->yara);  /* the new scanners read the new file's rules */
+	m->yara = yara_watch_new(m->config);
 	log_init("master", fresh->log.target, fresh->log.format, fresh->log.level);
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
 
@@ -684,7 +690,7 @@ int master_run(const char *config_path, bool foreground)
 		log_event(LOG_INFO, "default_rules", "rules", rules ? rules : "none", "set", what, NULL);
 	}
 
-	struct master m = { .config = c, .bayes = bayes_store_new(c) };
+	struct master m = { .config = c, .bayes = bayes_store_new(c), .yara = yara_watch_new(c) };
 	TAILQ_INIT(&m.children);
 	char why[1024] = "";
 	if (!statedir_prepare(c) || !smtpd_assets_load(c, &m.assets, why, sizeof(why)) ||
@@ -698,6 +704,7 @@ int master_run(const char *config_path, bool foreground)
 		smtpd_assets_free(&m.assets);
 		rules_watch_free(m.rules);
 		bayes_store_free(m.bayes);
+		yara_watch_free(m.yara);
 		config_free(c);
 		return 1;
 	}
@@ -719,6 +726,7 @@ int master_run(const char *config_path, bool foreground)
 	smtpd_assets_free(&m.assets);
 	rules_watch_free(m.rules);
 	bayes_store_free(m.bayes);
+	yara_watch_free(m.yara);
 	config_free(m.config);
 	return rc;
 }
