@@ -62,6 +62,11 @@ bool content_job_bayes_ready(const struct content_job *job);
 struct mime_message;
 const struct mime_message *content_job_mime(struct content_job *job, const char *msg, size_t len);
 
+/* The salvage view of the message (content/salvage.h): blocks a lenient
+ * reader would decode that the MIME view does not hold; made once. */
+struct salvage;
+const struct salvage *content_job_salvage(struct content_job *job, const char *msg, size_t len);
+
 /* The URLs of its text parts (content/uri.h), found once per message. */
 struct uri_list;
 const struct uri_list *content_job_uris(struct content_job *job, const char *msg, size_t len);

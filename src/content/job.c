@@ -57,6 +57,15 @@ bool content_job_bayes_ready(const struct content_job *job)
 	return nspam >= min && nham >= min;
 }
 
+const struct salvage *content_job_salvage(struct content_job *job, const char *msg, size_t len)
+{
+	if (!job->salvaged) {
+		salvage_collect(msg, len, content_job_mime(job, msg, len), &job->salvage);
+		job->salvaged = true;
+	}
+	return &job->salvage;
+}
+
 const struct uri_list *content_job_uris(struct content_job *job, const char *msg, size_t len)
 {
 	if (!job->uris_found) {
@@ -73,6 +82,9 @@ static void views_drop(struct content_job *job)
 	if (job->mime_parsed)
 		mime_free(&job->mime);
 	job->mime_parsed = false;
+	if (job->salvaged)
+		salvage_free(&job->salvage);
+	job->salvaged = false;
 	if (job->uris_found)
 		uri_list_free(&job->uris);
 	job->uris_found = false;

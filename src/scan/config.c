@@ -947,6 +947,8 @@ static void scan_resolve(struct loader *ld, const char *path)
 	/* A malware engine configured is one meant to run (SCAN-6). */
 	engine_switches_on(sc, "clamav", sc->clamd != NULL);
 	engine_switches_on(sc, "yara", sc->yara != NULL);
+	/* ...and with it the judgement of what no engine could see. */
+	engine_switches_on(sc, "hidden", sc->clamd || sc->yara);
 }
 
 static void scan_release(struct config *c)
