@@ -37,6 +37,8 @@ struct run {
 	size_t lineno;      /* of the first line, from 1 */
 	size_t lines;
 	bool soft;          /* qp: the last line ended with a soft break */
+	bool junk;          /* base64: some line carries characters outside the alphabet */
+	bool long_line;     /* base64: some line is of the alphabet alone, 16 or more long */
 };
 
 struct ctx {
@@ -57,6 +59,20 @@ static size_t line_at(const char *msg, size_t len, size_t pos, struct line *l)
 		n--;
 	*l = (struct line){ msg + pos, n };
 	return next;
+}
+
+/* A line that starts like base64 but carries other characters too
+ * ("UEs#abce0123"): some readers cut it there, some skip them. Without
+ * blanks, and mostly of the alphabet, or it is a line of text. */
+static bool is_b64_junk_line(const struct line *l)
+{
+	size_t alpha = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->p[i] == ' ' || l->p[i] == '\t')
+			return false;
+		alpha += base64_value((unsigned char)l->p[i]) >= 0;
+	}
+	return l->n >= 4 && base64_value((unsigned char)l->p[0]) >= 0 && alpha * 4 >= l->n * 3;
 }
 
 /* A line of base64 characters; a line of '=' alone longer than padding
@@ -227,11 +243,12 @@ enum b64_way {
 	B64_SEGMENTS,       /* each '='-ended piece a stream of its own */
 	B64_PER_LINE,       /* each line's whole groups, its tail dropped */
 	B64_PAST_FIRST,     /* as B64_SKIP_EQ without the run's first line */
+	B64_CUT_AT_JUNK,    /* each line up to its first character outside the alphabet */
 };
 
 static const char *const b64_way_name[] = {
 	"base64 run, '=' ignored", "base64 run, decoded by segment", "base64 run, line by line",
-	"base64 run past its first line",
+	"base64 run past its first line", "base64 run, lines cut at junk",
 };
 
 static char *b64_decode(const char *msg, const struct run *r, enum b64_way way, size_t *outlen)
@@ -247,16 +264,18 @@ static char *b64_decode(const char *msg, const struct run *r, enum b64_way way, 
 		if (way == B64_PER_LINE) {
 			size_t k = 0;
 			for (size_t i = 0; i < l.n; i++)
-				k += l.p[i] != '=';
+				k += base64_value((unsigned char)l.p[i]) >= 0;
 			take = k / 4 * 4;
 		}
 		for (size_t i = 0, used = 0; i < l.n && used < take; i++) {
-			if (l.p[i] == '=') {
-				if (way == B64_SEGMENTS)
-					b64_flush(&d);
+			int v = base64_value((unsigned char)l.p[i]);
+			if (l.p[i] == '=' && way == B64_SEGMENTS)
+				b64_flush(&d);
+			if (v < 0 && l.p[i] != '=' && way == B64_CUT_AT_JUNK)
+				break;
+			if (v < 0)
 				continue;
-			}
-			b64_put(&d, base64_value((unsigned char)l.p[i]));
+			b64_put(&d, v);
 			used++;
 		}
 	}
@@ -294,23 +313,26 @@ static void salvage_b64(struct ctx *c, const char *msg, const struct run *r)
 	size_t chars = 0;
 	for (size_t i = r->start; i < r->end; i++)
 		chars += base64_value((unsigned char)msg[i]) >= 0;
-	if (chars < B64_RUN_MIN)
+	/* Lines with junk are data only beside a long line of pure base64;
+	 * alone they are text (a list of links, settings). */
+	if (chars < B64_RUN_MIN || (r->junk && !r->long_line))
 		return;
 	size_t n;
 	char *plain = b64_decode(msg, r, B64_SKIP_EQ, &n);
 	/* One character past whole groups cannot be base64 (it carries no
-	 * byte): a junk line shifted the stream, and readers differ on it. */
-	bool misaligned = chars % 4 == 1;
+	 * byte): a junk line shifted the stream, and readers differ on it;
+	 * as they do on junk inside lines. */
+	bool misaligned = chars % 4 == 1 || r->junk;
 	if (!misaligned && same_as_view(c, plain, n)) {
 		free(plain);
 		return;  /* the view decoded it the same: the common case */
 	}
 	keep(c, plain, n, b64_way_name[B64_SKIP_EQ], r->lineno);
-	if (n >= SALVAGE_BLOB_MIN && b64_ambiguous(msg, r))
+	if (n >= SALVAGE_BLOB_MIN && !r->junk && b64_ambiguous(msg, r))
 		c->out->ambiguous = true;
-	for (enum b64_way w = B64_SEGMENTS; w <= B64_PAST_FIRST; w++) {
-		if (w == B64_PAST_FIRST && r->lines < 2)
-			break;
+	for (enum b64_way w = B64_SEGMENTS; w <= B64_CUT_AT_JUNK; w++) {
+		if ((w == B64_PAST_FIRST && r->lines < 2) || (w == B64_CUT_AT_JUNK && !r->junk))
+			continue;
 		char *data = b64_decode(msg, r, w, &n);
 		keep(c, data, n, b64_way_name[w], r->lineno);
 	}
@@ -468,7 +490,7 @@ static void run_end(struct ctx *c, const char *msg, enum run_kind k, struct run 
 static bool line_is(enum run_kind k, const struct line *l, const struct run *r)
 {
 	if (k == RUN_B64)
-		return is_b64_line(l) && !is_qp_line(l);  /* "=09=09=09" is QP */
+		return (is_b64_line(l) || is_b64_junk_line(l)) && !is_qp_line(l);  /* "=09=09=09" is QP */
 	if (k == RUN_QP)
 		return is_qp_line(l) || (r->lines && r->soft);
 	return is_uu_line(l);
@@ -500,6 +522,10 @@ static void salvage_text(struct ctx *c, const char *text, size_t len)
 				r->end = next;
 				r->lines++;
 				r->soft = l.n && l.p[l.n - 1] == '=';
+				if (k == RUN_B64 && !is_b64_line(&l))
+					r->junk = true;
+				else if (k == RUN_B64 && l.n >= 16)
+					r->long_line = true;
 			}
 		}
 		pos = next;

@@ -75,6 +75,21 @@ Test(salvage, a_junk_first_line_is_read_past)
 	cr_assert(holds(SECRET));
 }
 
+Test(salvage, junk_after_base64_on_a_line_is_cut_off)
+{
+	/* "TUF#junk": readers that stop at the first character outside the
+	 * alphabet read TUF, then the next line. */
+	char msg[4096] = "MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
+			 "Content-Transfer-Encoding: base64\r\n\r\n";
+	const char *b64 = SECRET_B64;
+	for (size_t i = 0; b64[i]; i += 20)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%.3s#abce0123fghj\r\n%.17s\r\n", b64 + i,
+			 strlen(b64 + i) > 3 ? b64 + i + 3 : "");
+	salvage(msg);
+	cr_assert(holds(SECRET));
+	cr_assert(!s.ambiguous);
+}
+
 Test(salvage, quoted_printable_with_blanks_after_soft_breaks_is_decoded)
 {
 	/* "=4D= " : an escape, then a soft break with a blank behind it */
