@@ -56,8 +56,9 @@ void alarm_write(FILE *out, const struct alarm_mail *m)
 		     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
 		     "Content-Transfer-Encoding: 8bit\r\n\r\n", date, m->message_id);
 	fprintf(out, "%s found malware in a message sent from inside the organisation.\r\n"
-		     "The sending machine or account is probably infected.\r\n"
-		     "The message is held in quarantine and was not delivered.\r\n\r\n", m->hostname);
+		     "The sending machine or account is probably infected.\r\n%s\r\n\r\n", m->hostname,
+		m->held ? "The message is held in quarantine and was not delivered."
+			: "The message was refused by another check and was not delivered.");
 	put_line(out, "Finding:", m->finding);
 	put_line(out, "Queue id:", m->queue_id);
 	put_line(out, "Client IP:", m->client);
@@ -65,6 +66,7 @@ void alarm_write(FILE *out, const struct alarm_mail *m)
 	put_line(out, "Login:", m->login);
 	put_line(out, "Sender:", m->sender && *m->sender ? m->sender : "<>");
 	fprintf(out, "\r\nFurther infected mail from this sender is held as well; the next alarm\r\n"
-		     "for it comes %u minute(s) after this one at the earliest.\r\n"
-		     "See it with: mailwarden quarantine list\r\n", (m->interval + 59) / 60);
+		     "for it comes %u minute(s) after this one at the earliest.\r\n", (m->interval + 59) / 60);
+	if (m->held)
+		fputs("See it with: mailwarden quarantine list\r\n", out);
 }

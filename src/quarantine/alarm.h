@@ -43,6 +43,7 @@ struct alarm_mail {
 	/* The held message; from the network, written with controls (and,
 	 * in the header section, non-ASCII) replaced by '?'. */
 	const char *queue_id, *client, *helo, *login, *sender, *finding;
+	bool held;                      /* in quarantine; false: refused at the final dot */
 };
 
 /* The whole mail, header section and text; CRLF line ends. */

@@ -41,7 +41,7 @@ static bool queue_alarm(struct keeper *k, const struct config *c, const struct s
 	struct alarm_mail m = { .hostname = c->hostname, .from = from, .to = cfg->to, .message_id = msgid,
 				.now = time(NULL), .interval = cfg->interval, .queue_id = a->queue_id,
 				.client = a->client, .helo = a->helo, .login = a->login, .sender = a->sender,
-				.finding = a->finding };
+				.finding = a->finding, .held = a->held };
 	alarm_write(out, &m);
 	bool ok = fclose(out) == 0;
 	struct envelope e = { 0 };
@@ -67,7 +67,7 @@ void keeper_outbound_malware(struct keeper *k, const struct config *c, const str
 {
 	log_event(LOG_WARNING, "outbound_malware", "queue_id", a->queue_id, "client", a->client, "helo", a->helo,
 		  "login", a->login[0] ? a->login : "-", "from", a->sender[0] ? a->sender : "<>", "finding",
-		  a->finding, "action", "held", NULL);
+		  a->finding, "action", a->held ? "held" : "refused", NULL);
 	const struct scan_malware_alarm *cfg = c->scan ? c->scan->malware_alarm : NULL;
 	if (!cfg || !cfg->to)
 		return;

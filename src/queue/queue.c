@@ -152,6 +152,19 @@ static void alarm_clear(struct incoming *in)
 	in->alarm_finding = in->alarm_login = NULL;
 }
 
+/* SCAN-9: tell the keeper of the malware an engine found in this
+ * outbound message, held or refused (quarantine/keeper.h). */
+static void outbound_malware(struct queue *q, struct incoming *in, bool held)
+{
+	if (in->alarm_finding) {
+		const struct keeper_alarm a = { in->env.id, in->env.client ? in->env.client : "",
+						in->env.helo ? in->env.helo : "", in->alarm_login, in->env.sender,
+						in->alarm_finding, held };
+		keeper_outbound_malware(q->quarantine, q->config, &a);
+	}
+	alarm_clear(in);
+}
+
 static void incoming_drop(struct queue *q, struct incoming *in)
 {
 	alarm_clear(in);
@@ -453,6 +466,8 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 		const char *refusal = v->forced_refuse ? v->refuse_reply
 				      : dir->refuse_reply ? dir->refuse_reply
 				      : "550 5.7.1 Message refused: classified as spam";
+		if (refusal[0] == '5')  /* a 4xx comes back: the hold and alarm then */
+			outbound_malware(q, in, false);
 		reply(in->from, IPC_TXN_REFUSED, in->reqid, refusal, -1);
 		incoming_drop(q, in);
 		return;
@@ -620,13 +635,7 @@ static void commit_finish(struct queue *q, struct incoming *in)
 		keeper_add(q->quarantine, &in->env, in->fd);
 		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
 			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
-		if (in->alarm_finding) {
-			const struct keeper_alarm a = { in->env.id, in->env.client ? in->env.client : "",
-							in->env.helo ? in->env.helo : "", in->alarm_login,
-							in->env.sender, in->alarm_finding };
-			keeper_outbound_malware(q->quarantine, q->config, &a);
-		}
-		alarm_clear(in);
+		outbound_malware(q, in, true);
 		if (!in->orphaned)
 			reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
 		in->fd = (close(in->fd), -1);

@@ -55,7 +55,7 @@ Test(alarm, mail_names_the_client_and_keeps_its_header_clean)
 				.message_id = "<1.alarm@mx.gw.test>", .now = 0, .interval = 3600,
 				.queue_id = "ABCDEF0123456789", .client = "127.0.0.10", .helo = "pc17.lan",
 				.login = "", .sender = "eve@inside.test\r\nBcc: x@evil.test",
-				.finding = "clamav found Eicar-Test-Signature in part 2" };
+				.finding = "clamav found Eicar-Test-Signature in part 2", .held = true };
 	alarm_write(out, &m);
 	fclose(out);
 	char *body = strstr(text, "\r\n\r\n");
@@ -71,5 +71,7 @@ Test(alarm, mail_names_the_client_and_keeps_its_header_clean)
 	cr_assert_not_null(strstr(body, "Login:        -\r\n"));
 	cr_assert_not_null(strstr(body, "Finding:      clamav found Eicar-Test-Signature in part 2\r\n"));
 	cr_assert_not_null(strstr(body, "60 minute(s)"));
+	cr_assert_not_null(strstr(body, "held in quarantine"));
+	cr_assert_not_null(strstr(body, "mailwarden quarantine list"));
 	free(text);
 }
