@@ -70,24 +70,25 @@ static void apply(struct content_job *job, enum encryption_kind k, enum scan_enc
 static void run(struct content_job *job, const char *msg, size_t len)
 {
 	const struct mime_message *m = content_job_mime(job, msg, len);
-	bool seen[ENCRYPTION_KINDS] = { false };
-	char names[128] = "";
+	bool seen[ENCRYPTION_KINDS] = { false }, decided = false;
+	char names[128] = "";  /* the kinds found, for the tag's header */
 	enum scan_encryption_action a = SCAN_ENCRYPTION_TAG;
 	for (size_t i = 0; i < m->n_parts; i++) {
 		const struct mime_part *p = &m->parts[i];
 		enum encryption_kind k = encryption_of_part(p->type, p->filename, p->data, p->len);
 		if (k == ENCRYPTION_NONE || seen[k])
 			continue;
-		if (!names[0])
-			a = policy_of(job);
 		seen[k] = true;
+		if (!decided)  /* the envelope is looked at only for mail that has something encrypted */
+			a = policy_of(job);
+		decided = true;
 		char where[160];
 		snprintf(where, sizeof(where), "part %zu (%s)", i + 1, p->type);
 		apply(job, k, a, where);
 		size_t used = strlen(names);
 		snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", encryption_name(k));
 	}
-	if (names[0] && a == SCAN_ENCRYPTION_TAG) {
+	if (decided && a == SCAN_ENCRYPTION_TAG) {
 		char field[200];
 		snprintf(field, sizeof(field), "X-Mailwarden-Encrypted: %s (content not scanned)\r\n", names);
 		content_add_headers(job, field);
