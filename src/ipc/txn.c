@@ -145,14 +145,17 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
 	       token_ok(r->queue_id) && token_ok(r->spf) && token_ok(r->spf_domain);
 }
 
-static bool reply_ok(const char *s)
+static bool printable(const char *s)
 {
-	if (strlen(s) < 4 || (s[0] != '4' && s[0] != '5') || s[3] != ' ')
-		return false;
 	for (; *s; s++)
 		if (*s < ' ' || *s > '~')
 			return false;
 	return true;
+}
+
+static bool reply_ok(const char *s)
+{
+	return strlen(s) >= 4 && (s[0] == '4' || s[0] == '5') && s[3] == ' ' && printable(s);
 }
 
 void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_result *r)
@@ -165,7 +168,10 @@ void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_
 	ipc_put_str(m, r->auth_results);
 	ipc_put_u32(m, r->rewritten ? 1 : 0);
 	ipc_put_u64(m, r->rewritten ? r->rewritten_size : 0);
+	ipc_put_u32(m, r->hold);
+	ipc_put_str(m, r->hold ? r->hold_detail : "");
 }
+
 
 bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 {
@@ -178,11 +184,14 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	ipc_get_str(m, r->auth_results, sizeof(r->auth_results));
 	uint32_t rewritten = ipc_get_u32(m);
 	r->rewritten_size = ipc_get_u64(m);
+	r->hold = ipc_get_u32(m);
+	ipc_get_str(m, r->hold_detail, sizeof(r->hold_detail));
 	r->refused = refused == 1;
 	r->rewritten = rewritten == 1;
 	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
 	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers)) &&
-	       ipc_auth_results_ok(r->auth_results) && rewritten <= 1 && (r->rewritten || r->rewritten_size == 0);
+	       ipc_auth_results_ok(r->auth_results) && rewritten <= 1 && (r->rewritten || r->rewritten_size == 0) &&
+	       r->hold <= IPC_HOLD_MALWARE && (r->hold || !r->hold_detail[0]) && printable(r->hold_detail);
 }
 
 void ipc_txn_begin_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_txn_begin *b)

@@ -73,6 +73,7 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r);
 /* How much a rewritten message may grow over the one that was scanned
  * (room for a notice that replaces a stripped part, SCAN-8). */
 #define IPC_SCAN_REWRITE_GROWTH (64 * 1024)
+#define IPC_HOLD_DETAIL_MAX 255
 
 /* IPC_SCAN_RESULT: what the content checks found. With rewritten set,
  * the message passes a sealed memfd holding the message to store instead
@@ -92,7 +93,15 @@ struct ipc_scan_result {
 	char auth_results[IPC_SCAN_AUTH_MAX + 1];
 	bool rewritten;
 	uint64_t rewritten_size;
+	/* Hold in quarantine whatever the score (IPC_HOLD_*): a check's own
+	 * policy says so (scan.encryption, SCAN-10), or a malware engine
+	 * found something in outbound mail (SCAN-9: held, and the queue
+	 * raises the alarm). A refusal by another check still wins. */
+	uint32_t hold;
+	char hold_detail[IPC_HOLD_DETAIL_MAX + 1];  /* what was found, printable ASCII; "" without hold */
 };
+
+enum { IPC_HOLD_NONE, IPC_HOLD_POLICY, IPC_HOLD_MALWARE };
 
 void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_result *r);
 bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r);

@@ -78,6 +78,9 @@ struct incoming {
 	int rewrite_fd;       /* the scanner's rewritten message (sealed memfd), or -1 */
 	uint64_t rewrite_size;
 	bool quarantine;      /* the verdict: commit into quarantine/ */
+	/* SCAN-9: what a malware engine found in this outbound message and
+	 * its AUTH login, for the alarm once it is held; NULL: nothing. */
+	char *alarm_finding, *alarm_login;
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
 	int commit_rc;        /* spool_commit()'s result, set by the worker */
@@ -142,8 +145,29 @@ static void verdict_done(struct incoming *in)
 	in->verdict = NULL;
 }
 
+static void alarm_clear(struct incoming *in)
+{
+	free(in->alarm_finding);
+	free(in->alarm_login);
+	in->alarm_finding = in->alarm_login = NULL;
+}
+
+/* SCAN-9: tell the keeper of the malware an engine found in this
+ * outbound message, held or refused (quarantine/keeper.h). */
+static void outbound_malware(struct queue *q, struct incoming *in, bool held)
+{
+	if (in->alarm_finding) {
+		const struct keeper_alarm a = { in->env.id, in->env.client ? in->env.client : "",
+						in->env.helo ? in->env.helo : "", in->alarm_login, in->env.sender,
+						in->alarm_finding, held };
+		keeper_outbound_malware(q->quarantine, q->config, &a);
+	}
+	alarm_clear(in);
+}
+
 static void incoming_drop(struct queue *q, struct incoming *in)
 {
+	alarm_clear(in);
 	verdict_done(in);
 	rewrite_drop(in);
 	pipe_close(in);
@@ -442,6 +466,8 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 		const char *refusal = v->forced_refuse ? v->refuse_reply
 				      : dir->refuse_reply ? dir->refuse_reply
 				      : "550 5.7.1 Message refused: classified as spam";
+		if (refusal[0] == '5')  /* a 4xx comes back: the hold and alarm then */
+			outbound_malware(q, in, false);
 		reply(in->from, IPC_TXN_REFUSED, in->reqid, refusal, -1);
 		incoming_drop(q, in);
 		return;
@@ -508,6 +534,12 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 		verdict_add(in->verdict, r->symbols[i].name, r->symbols[i].points);
 	if (r->refused)
 		verdict_refuse(in->verdict, r->reply);
+	if (r->hold)
+		verdict_hold(in->verdict);
+	if (r->hold == IPC_HOLD_MALWARE && in->eom->outbound) {
+		in->alarm_finding = xstrdup(r->hold_detail);
+		in->alarm_login = xstrdup(in->eom->auth);
+	}
 	finish_verdict(in->q, in, r->headers[0] ? r->headers : NULL, r->auth_results);
 }
 
@@ -603,6 +635,7 @@ static void commit_finish(struct queue *q, struct incoming *in)
 		keeper_add(q->quarantine, &in->env, in->fd);
 		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
 			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
+		outbound_malware(q, in, true);
 		if (!in->orphaned)
 			reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
 		in->fd = (close(in->fd), -1);
@@ -625,6 +658,7 @@ static void commit_finish(struct queue *q, struct incoming *in)
 		reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
 	int fd = in->fd;
 	in->fd = -1;
+	alarm_clear(in);
 	TAILQ_REMOVE(&q->incoming, in, link);
 	scheduler_add(q->sch, &in->env, fd, false);
 	free(in);

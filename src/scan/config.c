@@ -97,6 +97,7 @@ void scan_config_free(struct scan_config *sc)
 	if (sc->yara)
 		free(sc->yara->rules);
 	free(sc->yara);
+	scan_config_encryption_free(sc);
 	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
 	for (size_t d = 0; d < 2; d++) {
 		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
@@ -898,6 +899,8 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		load_clamd(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "yara"))
 		load_yara(ld, val, kname, kl, sc);
+	else if (scan_config_encryption_load(ld, sc, k, klen, val, kname, kl))
+		;  /* encryption, malware_alarm (issue 12) */
 	else if (loader_text_is(k, klen, "inbound"))
 		load_direction(ld, val, kname, kl, &sc->inbound);
 	else if (loader_text_is(k, klen, "outbound"))
@@ -949,6 +952,7 @@ static void scan_resolve(struct loader *ld, const char *path)
 	engine_switches_on(sc, "yara", sc->yara != NULL);
 	/* ...and with it the judgement of what no engine could see. */
 	engine_switches_on(sc, "hidden", sc->clamd || sc->yara);
+	scan_encryption_switch_on(sc);
 }
 
 static void scan_release(struct config *c)

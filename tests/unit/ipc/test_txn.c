@@ -149,6 +149,28 @@ Test(ipc_txn, scan_result_that_could_smuggle_headers_or_a_reply_is_refused)
 	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a refusal must be a 4xx/5xx reply");
 }
 
+/* A hold (SCAN-9, SCAN-10) travels with its detail; an unknown kind, a
+ * detail without a hold or one with a line break is refused. */
+Test(ipc_txn, scan_result_hold_is_checked)
+{
+	struct ipc_scan_result s = { .hold = IPC_HOLD_MALWARE }, sd;
+	strcpy(s.hold_detail, "clamav found Eicar-Test-Signature in part 2");
+	ipc_scan_result_encode(&out, 1, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert_eq(sd.hold, IPC_HOLD_MALWARE);
+	cr_assert_str_eq(sd.hold_detail, s.hold_detail);
+	s.hold = 3;
+	ipc_scan_result_encode(&out, 1, &s);
+	transmit();
+	cr_assert_not(ipc_scan_result_decode(&in, &sd), "unknown hold");
+	s.hold = IPC_HOLD_POLICY;
+	strcpy(s.hold_detail, "a\r\nX-Evil: 1");
+	ipc_scan_result_encode(&out, 1, &s);
+	transmit();
+	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a line break in the detail");
+}
+
 /* The scanner's Authentication-Results part (DKIM, DMARC) goes into a
  * header the queue writes: nothing in it may end the field or open a
  * comment that swallows what follows. */
