@@ -949,6 +949,37 @@ static void scan_resolve(struct loader *ld, const char *path)
 	engine_switches_on(sc, "yara", sc->yara != NULL);
 }
 
+/* SCAN-11: an emergency level's scan: changes the policy of a direction
+ * over the one loaded: the keys it writes replace those of the section
+ * (a check's entry as a whole), the rest stays. Nothing else of scan:
+ * can change with a level (files and engines are loaded at start). */
+static void scan_level_merge(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct scan_config *sc = ld->cfg->scan;
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping (inbound, outbound)", &empty) || empty)
+		return;
+	if (!sc) {
+		loader_err(ld, kline, name, "the configuration has no scan: section for a level to change");
+		return;
+	}
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		if (loader_text_is(k, klen, "inbound"))
+			load_direction(ld, val, kname, kl, &sc->inbound);
+		else if (loader_text_is(k, klen, "outbound"))
+			load_direction(ld, val, kname, kl, &sc->outbound);
+		else
+			loader_err(ld, kl, kname, "a level changes only scan.inbound and scan.outbound");
+	}
+}
+
 static void scan_release(struct config *c)
 {
 	scan_config_free(c->scan);
@@ -975,5 +1006,7 @@ const struct config_section scan_config_section = {
 	.load = scan_load,
 	.attach = scan_attach,
 	.finish = scan_resolve,
+	.level_merge = scan_level_merge,
+	.level_describe = scan_level_describe,
 	.release = scan_release,
 };
