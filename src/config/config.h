@@ -153,7 +153,7 @@ struct config {
 	 * and checked at load time with the level's overrides applied, so
 	 * that switching is choosing a pointer (config_level()). */
 	struct {
-		char *state_file;         /* absolute; default state_dir/emergency.state */
+		char *state_file;         /* absolute; default state_dir/spool/emergency.state (the queue writes it) */
 		struct config_level *levels;
 		size_t n_levels;          /* at least 1 once loaded */
 	} emergency;

@@ -4,7 +4,7 @@
  * only the keys it changes:
  *
  *   emergency:
- *     state_file: emergency.state       # relative: to state_dir
+ *     state_file: spool/emergency.state # the default; relative: to state_dir; the queue user writes it
  *     levels:
  *       - name: normal                  # a first entry without overrides names level 0
  *       - name: flood
@@ -30,7 +30,7 @@
 #include "util/alloc.h"
 
 #define LEVEL_NAME_MAX 32
-#define LEVEL_STATE_FILE "emergency.state"
+#define LEVEL_STATE_FILE "spool/emergency.state"  /* the queue writes it: its own directory */
 
 static const struct schema_enum partners_values[] = {
 	{ "inbound", PARTNERS_ONLY_INBOUND }, { "outbound", PARTNERS_ONLY_OUTBOUND },

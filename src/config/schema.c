@@ -161,7 +161,7 @@ const struct schema_key schema_keys[] = {
 	{ "rewrite_table", SCHEMA_STRING, 1, 4095, OFF(rewrite_table), NULL, check_path,
 	  "address rewriting table (FROM -> TO per line); relative to the configuration file's directory" },
 	{ "emergency.state_file", SCHEMA_STRING, 1, 4095, OFF(emergency.state_file), NULL, check_path,
-	  "the emergency level in force (SCAN-11), kept across restarts; relative to state_dir" },
+	  "the emergency level in force (SCAN-11), kept across restarts; relative to state_dir; written by the queue user" },
 	{ "dns.timeout", SCHEMA_DURATION, 1, 60, OFF(dns.timeout), NULL, NULL,
 	  "time to wait for a DNS server's answer, per try (two tries)" },
 };

@@ -52,7 +52,7 @@ struct smtp_command {
 
 static const struct config *cfg(const struct smtp_session *s)
 {
-	return s->smtpd->config;
+	return s->cfg;
 }
 
 static void reject(struct smtp_session *s, const char *command, const char *reply)

@@ -130,6 +130,12 @@ struct smtp_txn {
 struct smtp_session {
 	TAILQ_ENTRY(smtp_session) link;
 	struct smtpd *smtpd;
+	/* SCAN-11: the snapshot of the emergency level in force when the
+	 * session began, and its number: the session finishes under it even
+	 * if the level changes meanwhile. Owned by the smtpd's configuration,
+	 * which outlives every session. */
+	const struct config *cfg;
+	uint32_t level;
 	struct conn *conn;
 	char id[17];
 	char client_ip[64];

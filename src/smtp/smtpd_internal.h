@@ -20,7 +20,9 @@ struct rate_table;
 struct offload;
 
 struct smtpd {
-	const struct config *config;
+	const struct config *config;         /* as loaded: level 0, and the list of levels */
+	const struct config *active;         /* SCAN-11: the emergency level new sessions start under */
+	uint32_t level;                      /* its number */
 	struct event_base *base;
 	struct channel *queue;
 	TAILQ_HEAD(, smtp_session) sessions;

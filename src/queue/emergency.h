@@ -1,0 +1,40 @@
+/*
+ * Switching emergency levels at runtime (SCAN-11), in the queue process:
+ * the commands "level" and "status" of the queue's control socket
+ * (queue/control.h), the level's state file (state/levelstate.h), the
+ * end of a level switched on "--for" a while, and telling every smtpd
+ * (IPC_LEVEL) which level its new sessions start under. Nothing is
+ * restarted: sessions in progress finish under the level they began
+ * with, the queue and the scanner judge each message by the level its
+ * session gave (ipc_eom.level). Runs on the queue's event loop; the
+ * state file is written on a switch (a small file, fsync'd).
+ */
+#ifndef MW_QUEUE_EMERGENCY_H
+#define MW_QUEUE_EMERGENCY_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct config;
+struct event_base;
+struct emergency;
+
+/* Called on every switch with the new level's number (arg: the queue). */
+typedef void emergency_tell_fn(void *arg, uint32_t level);
+
+/* Read the state file of *config (which changes on reload); a level whose
+ * time is over ends now. */
+struct emergency *emergency_new(struct event_base *base, const struct config *const *config,
+				emergency_tell_fn *tell, void *arg);
+void emergency_free(struct emergency *em);
+
+/* The level new sessions start under now (for an smtpd just connected). */
+uint32_t emergency_level(const struct emergency *em);
+
+/* A control command: "status", or "level [N|NAME] [--for DURATION]
+ * [--reason TEXT]" from the peer uid; the answer goes to out. 0: done;
+ * -1: refused (the reason in out). */
+int emergency_command(struct emergency *em, const char *line, uid_t uid, FILE *out);
+
+#endif
