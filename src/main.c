@@ -203,7 +203,7 @@ static const struct subcommand subcommands[] = {
 	{ "check-config", cmd_check_config, "check-config [-c FILE] [--no-dns] [--levels]   check a configuration, report every problem (--levels: what each emergency level changes)" },
 	{ "passwd", cmd_passwd, "passwd [-m yescrypt|bcrypt|sha512] USER   print a credentials line (password on stdin)" },
 	{ "queue", queuectl_main, "queue [-c FILE] list [--json] | show ID | flush [ID] | hold ID | release ID | delete ID" },
-	{ "ctl", levelctl_main, "ctl [-c FILE] status | level [N|NAME] [--for DURATION] [--reason TEXT]   the emergency level (SCAN-11)" },
+	{ "ctl", levelctl_main, "ctl [-c FILE] status | level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]   the emergency level (SCAN-11)" },
 	{ "version", cmd_version, "version   print the version" },
 	{ "learn", learncmd_main, "learn [-c FILE] --spam|--ham|--forget MESSAGE|MBOX|DIRECTORY...   train Bayes" },
 	{ "scan", scancmd_main, "scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] [--pcre-only] MESSAGE...   content checks on saved messages" },

@@ -16,7 +16,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: mailwarden ctl [-c FILE] status\n"
-			"       mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--reason TEXT]\n");
+			"       mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]\n");
 	return 2;
 }
 
@@ -38,6 +38,7 @@ static void list_levels(const struct config *c)
 
 struct level_args {
 	const char *level, *duration, *reason;
+	bool rehearse;
 };
 
 /* level's words (argv[from..]); false: a usage error. */
@@ -46,6 +47,8 @@ static bool parse_level(int argc, char **argv, int from, struct level_args *a)
 	for (int i = from; i < argc; i++) {
 		if (strcmp(argv[i], "--for") == 0 && i + 1 < argc && !a->duration)
 			a->duration = argv[++i];
+		else if (strcmp(argv[i], "--rehearse") == 0 && !a->rehearse)
+			a->rehearse = true;
 		else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc && !a->reason)
 			a->reason = argv[++i];
 		else if (argv[i][0] != '-' && !a->level)
@@ -66,6 +69,10 @@ static int level_line(const struct config *c, const struct level_args *a, char *
 		list_levels(c);
 		return 2;
 	}
+	if (a->rehearse && (!a->level || a->duration)) {
+		fprintf(stderr, "mailwarden ctl: --rehearse takes a level (0 ends the rehearsal), without --for\n");
+		return 2;
+	}
 	if (a->duration && (!a->level || !schema_parse_duration(a->duration, &secs) || secs == 0)) {
 		fprintf(stderr, "mailwarden ctl: --for takes a duration (e.g. 90s, 15m, 2h) after a level\n");
 		return 2;
@@ -74,9 +81,9 @@ static int level_line(const struct config *c, const struct level_args *a, char *
 		fprintf(stderr, "mailwarden ctl: --reason must be printable ASCII text\n");
 		return 2;
 	}
-	int n = snprintf(line, size, "level%s%s%s%s%s%s", a->level ? " " : "", a->level ? a->level : "",
-			 a->duration ? " --for " : "", a->duration ? a->duration : "", a->reason ? " --reason " : "",
-			 a->reason ? a->reason : "");
+	int n = snprintf(line, size, "level%s%s%s%s%s%s%s", a->level ? " " : "", a->level ? a->level : "",
+			 a->duration ? " --for " : "", a->duration ? a->duration : "", a->rehearse ? " --rehearse" : "",
+			 a->reason ? " --reason " : "", a->reason ? a->reason : "");
 	if (n < 0 || (size_t)n >= size) {
 		fprintf(stderr, "mailwarden ctl: the command is too long\n");
 		return 2;

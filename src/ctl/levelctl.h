@@ -3,7 +3,7 @@
  * queue's control socket (queue/control.h, queue/emergency.h):
  *
  *   mailwarden ctl [-c FILE] status
- *   mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--reason TEXT]
+ *   mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]
  *
  * The level and the duration are checked against the configuration
  * first, so a typo never reaches the gateway. Runs as the administrator

@@ -24,7 +24,16 @@ struct emergency {
 	void *arg;
 	struct level_state st;   /* the level in force, as saved */
 	struct event *timer;     /* ends a level switched on --for a while */
+	struct {                 /* the level being rehearsed */
+		char name[LEVELSTATE_NAME_MAX + 1];   /* "": none */
+		long long since;
+		unsigned long long messages, differ;  /* judged; with another action */
+		unsigned long long would[5];          /* refuse, discard, quarantine, tag, accept */
+		char by[LEVELSTATE_BY_MAX + 1];
+	} rehearsal;
 };
+
+static const char *const would_names[] = { "refuse", "discard", "quarantine", "tag", "accept" };
 
 static const struct config *cfg(const struct emergency *em)
 {
@@ -52,6 +61,44 @@ static void iso_time(long long t, char *buf, size_t size)
 
 static void on_expiry(evutil_socket_t fd, short what, void *arg);
 
+uint32_t emergency_rehearsing(const struct emergency *em)
+{
+	long n = em->rehearsal.name[0] ? config_level_find(cfg(em), em->rehearsal.name) : 0;
+	return n > 0 ? (uint32_t)n : 0;
+}
+
+void emergency_rehearsed(struct emergency *em, const char *would)
+{
+	em->rehearsal.messages++;
+	if (!would)
+		return;
+	em->rehearsal.differ++;
+	for (size_t i = 0; i < sizeof(would_names) / sizeof(would_names[0]); i++)
+		if (strcmp(would, would_names[i]) == 0)
+			em->rehearsal.would[i]++;
+}
+
+/* Rehearse level n (0: end the rehearsal): told to every smtpd, logged;
+ * the counts start again. */
+static void rehearse(struct emergency *em, size_t n, const char *by, FILE *out)
+{
+	const struct config *c = cfg(em);
+	memset(&em->rehearsal, 0, sizeof(em->rehearsal));
+	if (n > 0) {
+		snprintf(em->rehearsal.name, sizeof(em->rehearsal.name), "%s", level_name(c, n));
+		em->rehearsal.since = time(NULL);
+		snprintf(em->rehearsal.by, sizeof(em->rehearsal.by), "%s", by);
+	}
+	log_event(LOG_WARNING, "rehearsal", "name", n ? level_name(c, n) : "none", "emergency_level", log_u64(n),
+		  "by", by, NULL);
+	em->tell(em->arg, emergency_level(em), (uint32_t)n);
+	if (n)
+		fprintf(out, "rehearsing: %zu %s (level in force: %u %s)\n", n, level_name(c, n), emergency_level(em),
+			level_name(c, emergency_level(em)));
+	else
+		fputs("rehearsing: nothing\n", out);
+}
+
 /* Make level n the one in force: saved, logged, told to every smtpd, and
  * ended by the timer after secs seconds (0: until switched by hand). out
  * (or NULL) gets the answer. */
@@ -73,7 +120,7 @@ static void switch_to(struct emergency *em, size_t n, unsigned long long secs, c
 		evtimer_add(em->timer, &(struct timeval){ .tv_sec = (time_t)secs });
 	log_event(LOG_WARNING, "level_switch", "from", level_name(c, from), "to", st.name, "emergency_level", log_u64(n), "by",
 		  by, "for", log_u64(secs), "reason", st.reason, NULL);
-	em->tell(em->arg, (uint32_t)n);
+	em->tell(em->arg, (uint32_t)n, emergency_rehearsing(em));
 	if (!level_state_write(c->emergency.state_file, &st, why, sizeof(why))) {
 		log_event(LOG_ERR, "level_state_error", "msg", why, NULL);
 		if (out)
@@ -155,6 +202,16 @@ static int status(const struct emergency *em, FILE *out)
 		fprintf(out, "by: %s\n", em->st.by);
 	if (em->st.reason[0])
 		fprintf(out, "reason: %s\n", em->st.reason);
+	if (emergency_rehearsing(em)) {
+		iso_time(em->rehearsal.since, t, sizeof(t));
+		fprintf(out, "rehearsing: %u %s since %s by %s\n", emergency_rehearsing(em), em->rehearsal.name, t,
+			em->rehearsal.by);
+		fprintf(out, "rehearsal: %llu messages, %llu would have fared otherwise:", em->rehearsal.messages,
+			em->rehearsal.differ);
+		for (size_t i = 0; i < sizeof(would_names) / sizeof(would_names[0]); i++)
+			fprintf(out, "%s %s %llu", i ? "," : "", would_names[i], em->rehearsal.would[i]);
+		fputc('\n', out);
+	}
 	list_levels(c, out);
 	return 0;
 }
@@ -166,6 +223,7 @@ static int level_command(struct emergency *em, char *args, uid_t uid, FILE *out)
 	const struct config *c = cfg(em);
 	const char *word = NULL, *reason = NULL;
 	unsigned long long secs = 0;
+	bool rehearsal = false;
 	char *save = NULL, by[LEVELSTATE_BY_MAX + 1];
 
 	for (char *w = strtok_r(args, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
@@ -173,7 +231,9 @@ static int level_command(struct emergency *em, char *args, uid_t uid, FILE *out)
 			reason = save && *save ? save : NULL;
 			break;
 		}
-		if (strcmp(w, "--for") == 0) {
+		if (strcmp(w, "--rehearse") == 0) {
+			rehearsal = true;
+		} else if (strcmp(w, "--for") == 0) {
 			const char *d = strtok_r(NULL, " ", &save);
 			if (!d || !schema_parse_duration(d, &secs) || secs == 0 || secs > LEVEL_FOR_MAX) {
 				fputs("error: --for takes a duration from 1s to 365d (e.g. 90s, 15m, 2h)\n", out);
@@ -182,7 +242,7 @@ static int level_command(struct emergency *em, char *args, uid_t uid, FILE *out)
 		} else if (!word && w[0] != '-') {
 			word = w;
 		} else {
-			fprintf(out, "error: usage: level [N|NAME] [--for DURATION] [--reason TEXT]\n");
+			fprintf(out, "error: usage: level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]\n");
 			return -1;
 		}
 	}
@@ -198,11 +258,19 @@ static int level_command(struct emergency *em, char *args, uid_t uid, FILE *out)
 		fprintf(out, "error: --reason is longer than %d characters\n", LEVELSTATE_REASON_MAX);
 		return -1;
 	}
+	snprintf(by, sizeof(by), "uid:%u", (unsigned)uid);
+	if (rehearsal && secs) {
+		fputs("error: a rehearsal runs until ended (level 0 --rehearse): --for does not go with it\n", out);
+		return -1;
+	}
+	if (rehearsal) {
+		rehearse(em, (size_t)n, by, out);
+		return 0;
+	}
 	if (n == 0 && secs) {
 		fputs("error: --for ends a level, and level 0 is where every level ends\n", out);
 		return -1;
 	}
-	snprintf(by, sizeof(by), "uid:%u", (unsigned)uid);
 	switch_to(em, (size_t)n, secs, reason, by, out);
 	return 0;
 }
@@ -213,7 +281,8 @@ int emergency_command(struct emergency *em, const char *line, uid_t uid, FILE *o
 	if (strcmp(line, "status") == 0)
 		return status(em, out);
 	if (strncmp(line, "level", 5) != 0 || (line[5] != '\0' && line[5] != ' ') || strlen(line) >= sizeof(buf)) {
-		fputs("error: emergency commands: status, level [N|NAME] [--for DURATION] [--reason TEXT]\n", out);
+		fputs("error: emergency commands: status, level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]\n",
+		      out);
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%s", line + 5);

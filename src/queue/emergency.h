@@ -20,8 +20,9 @@ struct config;
 struct event_base;
 struct emergency;
 
-/* Called on every switch with the new level's number (arg: the queue). */
-typedef void emergency_tell_fn(void *arg, uint32_t level);
+/* Called on every switch with the new level's number and the level
+ * being rehearsed (0: none) (arg: the queue). */
+typedef void emergency_tell_fn(void *arg, uint32_t level, uint32_t rehearse);
 
 /* Read the state file of *config (which changes on reload); a level whose
  * time is over ends now. */
@@ -32,9 +33,20 @@ void emergency_free(struct emergency *em);
 /* The level new sessions start under now (for an smtpd just connected). */
 uint32_t emergency_level(const struct emergency *em);
 
+/* The level being rehearsed (0: none): judged on live traffic, logged
+ * and counted, never acted on. Not kept across a restart. */
+uint32_t emergency_rehearsing(const struct emergency *em);
+
+/* A message judged under the rehearsed level: would is the verdict
+ * action it would have had ("refuse", "quarantine", ...), or NULL if the
+ * same as the one it had. Counted for "status". */
+void emergency_rehearsed(struct emergency *em, const char *would);
+
 /* A control command: "status", or "level [N|NAME] [--for DURATION]
- * [--reason TEXT]" from the peer uid; the answer goes to out. 0: done;
- * -1: refused (the reason in out). */
+ * [--reason TEXT] [--rehearse]" from the peer uid; the answer goes to
+ * out. 0: done; -1: refused (the reason in out). "level N --rehearse"
+ * rehearses level N instead of switching to it; "level 0 --rehearse"
+ * ends the rehearsal. */
 int emergency_command(struct emergency *em, const char *line, uid_t uid, FILE *out);
 
 #endif

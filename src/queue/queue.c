@@ -437,6 +437,35 @@ static const struct scan_config *level_scan(const struct queue *q, const struct 
 	return lv->scan;
 }
 
+/* SCAN-11 rehearsal: what the level the message's session rehearsed
+ * would have done with it, beside what was done (acted, by the level in
+ * force): a limit smtpd found it over, else the verdict under that
+ * level's thresholds. Logged, appended to the verdict summary (the
+ * spool's verdict record, `queue show`), counted for `ctl status`. */
+static void rehearse_verdict(struct queue *q, struct incoming *in, const struct ipc_eom *e,
+			     enum verdict_action acted, char *summary, size_t size)
+{
+	const struct config *rv = e->rehearse ? config_level(q->config, e->rehearse) : NULL;
+	if (!rv)
+		return;
+	const char *would = e->rehearsal[0] ? "refuse" : NULL, *by = e->rehearsal[0] ? e->rehearsal : "thresholds";
+	if (!would && rv->scan && in->verdict) {
+		const struct scan_direction *dir = e->outbound ? &rv->scan->outbound : &rv->scan->inbound;
+		struct verdict_thresholds t = thresholds_of(dir);
+		struct verdict *copy = xmalloc(sizeof(*copy));
+		*copy = *in->verdict;
+		enum verdict_action a = verdict_decide(copy, &t);
+		free(copy);
+		would = a != acted ? verdict_action_name(a) : NULL;
+	}
+	const char *name = q->config->emergency.levels[e->rehearse].name;
+	log_event(LOG_INFO, "rehearsal", "queue_id", in->env.id, "session", in->env.session, "name", name, "acted",
+		  verdict_action_name(acted), "would", would ? would : "same", "by", would ? by : "none", NULL);
+	if (would && summary)
+		snprintf(summary + strlen(summary), size - strlen(summary), "; rehearsal %s: %s (%s)", name, would, by);
+	emergency_rehearsed(q->levels, would);
+}
+
 /* The verdict on a complete message (SCAN-2 store-and-forward), from
  * every symbol found: refuse, discard, or commit — into quarantine/, or
  * into queue/ with the headers and subject prefix recorded for delivery.
@@ -448,6 +477,7 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	const struct scan_config *sc = level_scan(q, e);
 	struct verdict *v = in->verdict;
 	if (!sc && !v->forced_refuse) {  /* no scan section: only REL-3's check ran, or a reload dropped it */
+		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
 		verdict_done(in);
 		commit_start(q, in);
 		return;
@@ -456,6 +486,9 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	struct verdict_thresholds t = thresholds_of(dir);
 	enum verdict_action a = verdict_decide(v, &t);
 	log_verdict(in, v, e->outbound, e);
+	char summary[1200], headers[4096 + IPC_SCAN_HEADERS_MAX];
+	verdict_summary(v, summary, sizeof(summary));
+	rehearse_verdict(q, in, e, a, summary, sizeof(summary));
 	if (a == VERDICT_REFUSE) {
 		const char *refusal = v->forced_refuse ? v->refuse_reply
 				      : dir->refuse_reply ? dir->refuse_reply
@@ -471,8 +504,6 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 		incoming_drop(q, in);
 		return;
 	}
-	char summary[1200], headers[4096 + IPC_SCAN_HEADERS_MAX];
-	verdict_summary(v, summary, sizeof(summary));
 	struct verdict_auth auth = { in->env.client, e->iprev, e->ptr, e->spf, e->spf_domain, scanned };
 	verdict_headers(v, q->config->hostname, &auth, dir->tag, headers, sizeof(headers) - IPC_SCAN_HEADERS_MAX);
 	if (extra_headers && !(scanned && scanner_headers_void(in, a, dir)))
@@ -561,6 +592,7 @@ static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 	const struct scan_config *sc = level_scan(q, e);
 	bool authenticated = e->auth[0] != '\0';
 	if (!sc && !authenticated) {
+		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
 		free(e);
 		commit_start(q, in);
 		return;
@@ -740,20 +772,20 @@ static void queue_reload(struct queue *q, const char *path)
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
 }
 
-static void tell_level(struct channel *ch, uint32_t level)
+static void tell_level(struct channel *ch, uint32_t level, uint32_t rehearse)
 {
 	struct ipc_msg *m = xmalloc(sizeof(*m));
-	ipc_level_encode(m, level);
+	ipc_level_encode(m, level, rehearse);
 	channel_send(ch, m, -1);
 	free(m);
 }
 
 /* SCAN-11: a switch of the emergency level goes to every smtpd. */
-static void tell_smtpds_level(void *arg, uint32_t level)
+static void tell_smtpds_level(void *arg, uint32_t level, uint32_t rehearse)
 {
 	struct queue *q = arg;
 	for (size_t i = 0; i < q->n_smtpd; i++)
-		tell_level(q->smtpd[i], level);
+		tell_level(q->smtpd[i], level, rehearse);
 }
 
 static void add_smtpd(struct queue *q, int fd)
@@ -765,7 +797,7 @@ static void add_smtpd(struct queue *q, int fd)
 	q->smtpd[q->n_smtpd++] = channel_new(q->base, fd, on_smtpd_msg, on_smtpd_closed, q);
 	/* It started with the level its master read from the state file;
 	 * a switch since then must not be missed. */
-	tell_level(q->smtpd[q->n_smtpd - 1], emergency_level(q->levels));
+	tell_level(q->smtpd[q->n_smtpd - 1], emergency_level(q->levels), emergency_rehearsing(q->levels));
 }
 
 static void add_scanner(struct queue *q, int fd)

@@ -3,6 +3,7 @@
  * transitions. Waiting is wait.c's, the conversation with the queue
  * session_queue.c's. Runs in smtpd.
  */
+#include "smtp/rehearsal.h"
 #include "smtp/session.h"
 
 #include <arpa/inet.h>
@@ -500,6 +501,8 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	s->smtpd = d;
 	s->cfg = d->active;
 	s->level = d->level;
+	s->rehearse_cfg = d->rehearse_cfg;
+	s->rehearse = d->rehearse;
 	s->listener = listener;
 	s->lcfg = config_listener(d->config, listener);
 	s->state = SMTP_STATE_CONNECTED;
@@ -539,8 +542,10 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 			log_event(LOG_ERR, "tls_error", "session", s->id, "msg", "cannot start TLS", NULL);
 			session_free(s);
 		}
-	} else
+	} else {
+		smtp_rehearse_connect(s, smtpd_sessions_from(d, sa));
 		smtp_scan_connect(s);  /* the greeting, after the connect-stage checks */
+	}
 }
 
 static void session_free(struct smtp_session *s)

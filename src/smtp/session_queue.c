@@ -5,6 +5,7 @@
  * the session (wait.h), and so does the deadline when the queue does not
  * answer (issue 10). Runs in smtpd.
  */
+#include "smtp/rehearsal.h"
 #include "smtp/session.h"
 
 #include <stdio.h>
@@ -217,6 +218,7 @@ static void message_drained(struct smtp_session *s, const struct smtp_cont *c, c
 	struct ipc_eom *e = xcalloc(1, sizeof(*e));
 	e->size = t->msg.size;
 	e->level = s->level;
+	smtp_rehearse_eom(s, e);
 	snprintf(e->auth, sizeof(e->auth), "%s", s->auth_user);
 	smtp_scan_eom(s, e);
 	struct ipc_msg *m = xmalloc(sizeof(*m));

@@ -157,11 +157,17 @@ static struct smtp_session *session_by_reqid(struct smtpd *d, uint32_t reqid)
 /* SCAN-11: new sessions start under level n (one the configuration has:
  * anything else is a broken queue, as any bad message is); sessions in
  * progress keep theirs. The session cap follows the level at once. */
-static bool smtpd_set_level(struct smtpd *d, uint32_t n)
+static bool smtpd_set_level(struct smtpd *d, uint32_t n, uint32_t rehearse)
 {
 	const struct config *lv = config_level(d->config, n);
-	if (!lv)
+	const struct config *rv = rehearse ? config_level(d->config, rehearse) : NULL;
+	if (!lv || (rehearse && !rv))
 		return false;
+	if (rehearse != d->rehearse)
+		log_event(LOG_INFO, "rehearsal", "emergency_level", log_u64(rehearse), "name",
+			  d->config->emergency.levels[rehearse].name, NULL);
+	d->rehearse = rehearse;
+	d->rehearse_cfg = rv;
 	if (n != d->level)
 		log_event(LOG_INFO, "level", "emergency_level", log_u64(n), "name", d->config->emergency.levels[n].name,
 			  "sessions", log_u64(d->n_sessions), NULL);
@@ -176,8 +182,8 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 {
 	struct smtpd *d = arg;
 	if (m->type == IPC_LEVEL) {
-		uint32_t n;
-		if (fd >= 0 || !ipc_level_decode(m, &n) || !smtpd_set_level(d, n)) {
+		uint32_t n, rehearse;
+		if (fd >= 0 || !ipc_level_decode(m, &n, &rehearse) || !smtpd_set_level(d, n, rehearse)) {
 			log_event(LOG_ERR, "ipc_error", "msg", "bad level from queue", NULL);
 			exit(1);
 		}

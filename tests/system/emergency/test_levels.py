@@ -219,3 +219,50 @@ def test_an_unknown_level_is_refused_with_a_clear_error(gw):
         answer = s.makefile().read()
     assert answer.startswith('error\nerror: no emergency level "7"'), answer
     assert status(gw)["level"] == "0 normal"
+
+
+# --- rehearsal: judge a level on live traffic without acting on it ------------
+
+def test_a_rehearsal_changes_no_reply_but_logs_and_counts_what_the_level_would_have_done(gw):
+    start = gw.mark()
+    p = ctl(gw, "level", "outbreak", "--rehearse")
+    assert p.returncode == 0, p.stderr
+    gw.wait_event(proc="smtpd", event="rehearsal", name="outbreak", start=start)
+    assert helo_check(gw) == 250, "a rehearsal must not refuse"
+    assert third_rcpt(gw) == 250
+    would = gw.wait_event(proc="queue", event="rehearsal", name="outbreak", would="refuse", start=start)
+    assert would["acted"] == "accept" and would["by"] == "thresholds"
+    st = status(gw)
+    assert st["level"] == "0 normal", "a rehearsal is not a switch"
+    assert st["rehearsing"].startswith("2 outbreak since ")
+    assert st["rehearsal"] == ("1 messages, 1 would have fared otherwise: refuse 1, discard 0, quarantine 0, "
+                               "tag 0, accept 0")
+
+
+def test_a_rehearsed_limit_is_logged_by_smtpd_and_noted_in_the_verdict_record(gw):
+    start = gw.mark()
+    assert ctl(gw, "level", "flood", "--rehearse").returncode == 0
+    gw.wait_event(proc="smtpd", event="rehearsal", name="flood", start=start)
+    with mwsys.SmtpClient(gw.port) as c:
+        c.greeting()
+        c.ehlo()
+        reply = c.transaction("a@b.test", [f"u{i}@example.test" for i in range(3)],
+                              b"Subject: many\r\n\r\nbody\r\n")
+    assert reply.code == 250
+    gw.wait_event(proc="smtpd", event="rehearsal", would="refuse", by="limits.recipients", start=start)
+    qid = mwsys.queue_id(reply)
+    gw.wait_event(proc="queue", event="rehearsal", queue_id=qid, would="refuse", by="limits.recipients",
+                  start=start)
+    shown = subprocess.run([gw.binary, "queue", "-c", gw.config_path, "show", qid],
+                           capture_output=True, text=True, timeout=10).stdout
+    assert "rehearsal flood: refuse (limits.recipients)" in shown
+
+
+def test_level_0_rehearse_ends_the_rehearsal(gw):
+    assert ctl(gw, "level", "flood", "--rehearse").returncode == 0
+    start = gw.mark()
+    assert ctl(gw, "level", "0", "--rehearse").returncode == 0
+    gw.wait_event(proc="smtpd", event="rehearsal", name="normal", start=start)
+    assert "rehearsing" not in status(gw)
+    assert third_rcpt(gw) == 250
+    assert not gw.events(proc="smtpd", event="rehearsal", would="refuse", start=start)
