@@ -63,6 +63,7 @@ static void setup(void)
 	cfg = load_default();
 	memset(&d, 0, sizeof(d));
 	d.config = cfg;
+	d.active = cfg;
 	d.base = base;
 	TAILQ_INIT(&d.sessions);
 	int sv[2];
