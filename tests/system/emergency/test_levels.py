@@ -25,6 +25,7 @@ EMERGENCY = {
         {"name": "outbreak",
          "scan": {"inbound": {"refuse": 3}},
          "partners_only": "inbound"},
+        {"name": "grey", "scan": {"inbound": {"checks": {"greylist": "refuse"}}}},
     ],
 }
 BAD_HELO = "nodots"   # not a fully qualified name: the helo check hits
@@ -98,6 +99,14 @@ def helo_check(gw):
         return c.reply().code
 
 
+def first_rcpt_of_a_new_triplet(gw):
+    with mwsys.SmtpClient(gw.port) as c:
+        c.greeting()
+        c.ehlo()
+        assert c.cmd(f"MAIL FROM:<{mwsys.unique('grey')}@b.test>").code == 250
+        return c.cmd("RCPT TO:<user@example.test>").code
+
+
 OVERRIDES = [
     # (name, probe, at level 0, at the level, level)
     ("limits.recipients", third_rcpt, 250, 452, "flood"),
@@ -105,6 +114,9 @@ OVERRIDES = [
     ("limits.connections_per_ip", second_connection, 220, 421, "flood"),
     ("scan.inbound.checks.helo", helo_check, 250, 550, "flood"),
     ("scan.inbound.refuse", helo_check, 250, 550, "outbreak"),
+    # greylisting off as configured, on in a level: its database is
+    # opened at start for the level's sake
+    ("scan.inbound.checks.greylist", first_rcpt_of_a_new_triplet, 250, 451, "grey"),
 ]
 
 
@@ -161,7 +173,7 @@ def test_status_says_which_level_since_when_why_and_who(gw):
     assert st["reason"] == "mail flood from 192.0.2.0/24"
     assert st["by"] == f"uid:{os.getuid()}"
     assert st["since"].endswith("Z") and "until" not in st
-    assert st["levels"] == "0 normal, 1 flood, 2 outbreak"
+    assert st["levels"] == "0 normal, 1 flood, 2 outbreak, 3 grey"
 
 
 def test_every_switch_is_logged_with_who_and_why(gw):
