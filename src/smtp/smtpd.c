@@ -154,15 +154,20 @@ static struct smtp_session *session_by_reqid(struct smtpd *d, uint32_t reqid)
 	return NULL;
 }
 
-/* SCAN-11: new sessions start under level n (one the configuration has:
- * anything else is a broken queue, as any bad message is); sessions in
- * progress keep theirs. The session cap follows the level at once. */
-static bool smtpd_set_level(struct smtpd *d, uint32_t n, uint32_t rehearse)
+/* SCAN-11: new sessions start under level n and rehearse level rehearse
+ * (0: none); sessions in progress keep theirs. The session cap follows
+ * the level at once. A level this smtpd's configuration lacks is not a
+ * broken queue: a reloaded queue may know more levels than an smtpd that
+ * is finishing its sessions under the old file; it keeps its level. */
+static void smtpd_set_level(struct smtpd *d, uint32_t n, uint32_t rehearse)
 {
 	const struct config *lv = config_level(d->config, n);
 	const struct config *rv = rehearse ? config_level(d->config, rehearse) : NULL;
-	if (!lv || (rehearse && !rv))
-		return false;
+	if (!lv || (rehearse && !rv)) {
+		log_event(LOG_WARNING, "level_unknown", "emergency_level", log_u64(n), "rehearse", log_u64(rehearse),
+			  "msg", "not a level of this configuration: keeping the one in force", NULL);
+		return;
+	}
 	if (rehearse != d->rehearse)
 		log_event(LOG_INFO, "rehearsal", "emergency_level", log_u64(rehearse), "name",
 			  d->config->emergency.levels[rehearse].name, NULL);
@@ -175,7 +180,6 @@ static bool smtpd_set_level(struct smtpd *d, uint32_t n, uint32_t rehearse)
 	d->active = lv;
 	if (!d->stopping)
 		listeners_enable(d->n_sessions < lv->limits.connections);
-	return true;
 }
 
 static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
@@ -183,10 +187,11 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	struct smtpd *d = arg;
 	if (m->type == IPC_LEVEL) {
 		uint32_t n, rehearse;
-		if (fd >= 0 || !ipc_level_decode(m, &n, &rehearse) || !smtpd_set_level(d, n, rehearse)) {
-			log_event(LOG_ERR, "ipc_error", "msg", "bad level from queue", NULL);
+		if (fd >= 0 || !ipc_level_decode(m, &n, &rehearse)) {
+			log_event(LOG_ERR, "ipc_error", "msg", "bad level message from queue", NULL);
 			exit(1);
 		}
+		smtpd_set_level(d, n, rehearse);
 		return;
 	}
 	if (m->type == IPC_SCAN_FILE) {  /* a scanner file changed: its new version (scan/reload.h) */
