@@ -26,6 +26,7 @@ EMERGENCY = {
          "scan": {"inbound": {"refuse": 3}},
          "partners_only": "inbound"},
         {"name": "grey", "scan": {"inbound": {"checks": {"greylist": "refuse"}}}},
+        {"name": "tiny", "limits": {"connections": 1}},
     ],
 }
 BAD_HELO = "nodots"   # not a fully qualified name: the helo check hits
@@ -107,6 +108,19 @@ def first_rcpt_of_a_new_triplet(gw):
         return c.cmd("RCPT TO:<user@example.test>").code
 
 
+def second_session_from_elsewhere(gw):
+    """Whether a second client is greeted while a first one holds a
+    session (limits.connections: at the cap the listener pauses, so the
+    second waits unanswered rather than being refused)."""
+    with mwsys.SmtpClient(gw.port) as first:
+        assert first.greeting().code == 220
+        with mwsys.SmtpClient(gw.port, timeout=1.0) as second:
+            try:
+                return second.greeting().code
+            except (TimeoutError, OSError):
+                return "no greeting"
+
+
 OVERRIDES = [
     # (name, probe, at level 0, at the level, level)
     ("limits.recipients", third_rcpt, 250, 452, "flood"),
@@ -117,6 +131,7 @@ OVERRIDES = [
     # greylisting off as configured, on in a level: its database is
     # opened at start for the level's sake
     ("scan.inbound.checks.greylist", first_rcpt_of_a_new_triplet, 250, 451, "grey"),
+    ("limits.connections", second_session_from_elsewhere, 220, "no greeting", "tiny"),
 ]
 
 
@@ -173,7 +188,7 @@ def test_status_says_which_level_since_when_why_and_who(gw):
     assert st["reason"] == "mail flood from 192.0.2.0/24"
     assert st["by"] == f"uid:{os.getuid()}"
     assert st["since"].endswith("Z") and "until" not in st
-    assert st["levels"] == "0 normal, 1 flood, 2 outbreak, 3 grey"
+    assert st["levels"] == "0 normal, 1 flood, 2 outbreak, 3 grey, 4 tiny"
 
 
 def test_every_switch_is_logged_with_who_and_why(gw):
