@@ -949,10 +949,32 @@ static void scan_resolve(struct loader *ld, const char *path)
 	engine_switches_on(sc, "yara", sc->yara != NULL);
 }
 
+/* A scalar key of scan: that a level may set over the section's value:
+ * the content scan's deadline, which the queue reads per message. */
+static bool level_scalar(struct loader *ld, struct scan_config *sc, const char *k, size_t klen, struct fy_node *val,
+			 const char *kname, int kl)
+{
+	const struct config_key *ck = NULL;
+	char problem[512];
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_text_is(k, klen, "scanner_timeout_ms"))
+		return false;
+	for (size_t i = 0; i < sizeof(scan_keys) / sizeof(scan_keys[0]); i++)
+		if (strcmp(scan_keys[i].schema.key, "scanner_timeout_ms") == 0)
+			ck = &scan_keys[i];
+	if (loader_scalar(ld, val, kname, kl, &s, &len, &line) &&
+	    !schema_set(&ck->schema, sc, s, len, problem, sizeof(problem)))
+		loader_err(ld, line, kname, "%s", problem);
+	return true;
+}
+
 /* SCAN-11: an emergency level's scan: changes the policy of a direction
  * over the one loaded: the keys it writes replace those of the section
- * (a check's entry as a whole), the rest stays. Nothing else of scan:
- * can change with a level (files and engines are loaded at start). */
+ * (a check's entry as a whole), the rest stays; and the content scan's
+ * deadline. Nothing else of scan: can change with a level (files and
+ * engines are loaded at start). */
 static void scan_level_merge(struct loader *ld, struct fy_node *v, const char *name, int kline)
 {
 	struct scan_config *sc = ld->cfg->scan;
@@ -975,8 +997,8 @@ static void scan_level_merge(struct loader *ld, struct fy_node *v, const char *n
 			load_direction(ld, val, kname, kl, &sc->inbound);
 		else if (loader_text_is(k, klen, "outbound"))
 			load_direction(ld, val, kname, kl, &sc->outbound);
-		else
-			loader_err(ld, kl, kname, "a level changes only scan.inbound and scan.outbound");
+		else if (!level_scalar(ld, sc, k, klen, val, kname, kl))
+			loader_err(ld, kl, kname, "a level changes only scan.inbound, scan.outbound and scan.scanner_timeout_ms");
 	}
 }
 

@@ -55,6 +55,9 @@ void scan_level_describe(const struct config *base, const struct config *lv, str
 {
 	if (!base->scan || !lv->scan)
 		return;
+	if (base->scan->scanner_timeout_ms != lv->scan->scanner_timeout_ms)
+		config_errors_add(out, "  scan.scanner_timeout_ms: %u -> %u", base->scan->scanner_timeout_ms,
+				  lv->scan->scanner_timeout_ms);
 	describe_direction("inbound", &base->scan->inbound, &lv->scan->inbound, out);
 	describe_direction("outbound", &base->scan->outbound, &lv->scan->outbound, out);
 }

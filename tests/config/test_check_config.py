@@ -144,6 +144,7 @@ def test_levels_option_shows_what_each_emergency_level_changes():
         "  scan.inbound.quarantine: off -> 6",
         "  scan.inbound.refuse: 15 -> 8",
         "level 2 outbreak:",
+        "  scan.scanner_timeout_ms: 60000 -> 20000",
         "  scan.inbound.checks.clamav: off -> refuse",
         "level 3 partners:",
         "  partners_only: both (not in effect yet: it comes with the partners store)",

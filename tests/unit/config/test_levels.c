@@ -77,3 +77,16 @@ Test(levels, a_bad_override_names_file_line_and_key)
 	cr_assert_eq(errs.n, 1);
 	cr_assert_str_eq(error(0), "4: emergency.levels[0].limits.recipients: must be between 1 and 100000");
 }
+
+Test(levels, a_level_sets_the_content_scans_deadline_within_its_bounds)
+{
+	cr_assert_not_null(load("scan: {inbound: {tag: 5}}\nemergency:\n  levels:\n    - name: outbreak\n"
+				"      scan: {scanner_timeout_ms: 20000}\n"));
+	cr_assert_eq(config_level(cfg, 1)->scan->scanner_timeout_ms, 20000);
+	cr_assert_null(load("scan: {inbound: {tag: 5}}\nemergency:\n  levels:\n    - name: outbreak\n"
+			    "      scan: {scanner_timeout_ms: 5, rules: [x]}\n"));
+	cr_assert_eq(errs.n, 2);
+	cr_assert_str_eq(error(0), "5: emergency.levels[0].scan.scanner_timeout_ms: must be between 100 and 300000");
+	cr_assert_str_eq(error(1), "5: emergency.levels[0].scan.rules: a level changes only scan.inbound, scan.outbound "
+				   "and scan.scanner_timeout_ms");
+}
