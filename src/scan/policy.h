@@ -223,6 +223,13 @@ bool scan_encryption_exempt(const struct scan_encryption *e, const char *address
 struct config_section;
 extern const struct config_section scan_config_section;
 
+/* check-config --levels (config/section.h level_describe): the lines
+ * "  scan.inbound.checks.rdns: off -> refuse", "  scan.inbound.refuse:
+ * 15 -> 8" for what level lv changes against base (scan/config_levels.c). */
+struct config;
+struct config_errors;
+void scan_level_describe(const struct config *base, const struct config *lv, struct config_errors *out);
+
 /* Every file the scanner reads, in a fixed layout (NULL where a file is
  * not configured): ip_allow, ip_deny, recipients, then the rbl_files.
  * Returns how many slots were filled. */
