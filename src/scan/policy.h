@@ -113,6 +113,8 @@ struct scan_yara {
 	int line;
 };
 
+struct scan_attachments;
+
 struct scan_config {
 	char *dns_servers;      /* NULL: the system resolver, read before the chroot */
 	unsigned dns_timeout_ms;
@@ -151,6 +153,7 @@ struct scan_config {
 	 * whose checks leave it off. */
 	struct scan_clamd *clamd;
 	struct scan_yara *yara;
+	struct scan_attachments *attachments;  /* scan/config_attachments.h; NULL: the defaults */
 };
 
 /* True if any content check is on in d for a message whose client did
