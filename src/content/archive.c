@@ -199,9 +199,11 @@ static bool read_entry(struct walk *w, struct archive *a, size_t archive_len, si
 			if (d->cap < d->len + want + 1)
 				d->cap = d->len + want + 1;
 			d->data = xreallocarray(d->data, d->cap, 1);
+			d->data[d->len] = '\0';  /* terminated should the first read fail */
 		}
 		la_ssize_t n = archive_read_data(a, d->data + d->len, want);
 		if (n < 0) {
+			d->data[d->len] = '\0';  /* the failed read may have written past it */
 			w->found |= ARCHIVE_FOUND_BROKEN;
 			return false;
 		}
