@@ -24,7 +24,8 @@ bool filetype_prepare(void);
 
 /* The enum attach_class bits of buf[0..len) by content (archive and
  * encrypted are the archive walker's to say, content/archive.h: not
- * here), and libmagic's MIME type into mime (cap bytes; "" if unknown). */
+ * here), and libmagic's MIME type into mime (cap bytes; "" if unknown or
+ * not asked: PDF, images and archives are known by their first bytes). */
 uint32_t filetype_classes(const char *buf, size_t len, char *mime, size_t cap);
 
 /* Is buf an OLE2 compound file (MS Office 97-2003, MSI) holding a VBA
