@@ -130,10 +130,17 @@ static bool extension(const char *base, size_t n, char *out, size_t cap)
 }
 
 /* The visible name: bidi controls taken out, as Explorer would still
- * treat the bytes; the tricks met on the way in *tricks. */
+ * treat the bytes; the tricks met on the way in *tricks. A name longer
+ * than out keeps its end (where the extension is). */
 static size_t visible_name(const char *name, char *out, size_t cap, uint32_t *tricks)
 {
-	size_t n = 0;
+	size_t len = strlen(name), n = 0;
+	const unsigned char *keep = (const unsigned char *)name;
+	if (len >= cap) {
+		keep += len - (cap - 1);
+		while ((*keep & 0xc0) == 0x80)  /* not in the middle of a character */
+			keep++;
+	}
 	for (const unsigned char *p = (const unsigned char *)name; *p;) {
 		size_t b = bidi_len(p);
 		if (b) {
@@ -143,11 +150,20 @@ static size_t visible_name(const char *name, char *out, size_t cap, uint32_t *tr
 		}
 		if (control_at(p))
 			*tricks |= FILENAME_CONTROL;
-		if (n + 1 < cap)
+		if (p >= keep && n + 1 < cap)
 			out[n++] = (char)*p;
 		p++;
 	}
 	out[n] = '\0';
+	return n;
+}
+
+/* Code points of the UTF-8 name (continuation bytes not counted). */
+static size_t characters(const char *name)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		n += (*p & 0xc0) != 0x80;
 	return n;
 }
 
@@ -156,9 +172,9 @@ void filename_analyze(const char *name, struct filename_info *out)
 	memset(out, 0, sizeof(*out));
 	if (!name || !*name)
 		return;
-	if (strlen(name) > FILENAME_MAX_BYTES)
+	if (characters(name) > FILENAME_MAX_CHARS)
 		out->tricks |= FILENAME_LONG;
-	char buf[FILENAME_MAX_BYTES * 4 + 1];
+	char buf[FILENAME_MAX_CHARS * 4 + 1];
 	size_t n = visible_name(name, buf, sizeof(buf), &out->tricks);
 	const char *base = buf;
 	for (size_t i = 0; i < n; i++)  /* the last path component */

@@ -19,11 +19,11 @@ enum filename_trick {
 	FILENAME_DOUBLE_EXT = 1u << 1, /* "invoice.pdf.exe", "photo.jpg      .scr": a harmless extension before a dangerous one */
 	FILENAME_TRAILING = 1u << 2,   /* trailing dots or spaces, which Windows drops ("run.exe.") */
 	FILENAME_CLSID = 1u << 3,      /* a CLSID extension (".{3050F4D8-98B5-11CF-BB82-00AA00BDCE0B}") */
-	FILENAME_LONG = 1u << 4,       /* longer than FILENAME_MAX_BYTES (hides the end in most views) */
+	FILENAME_LONG = 1u << 4,       /* over FILENAME_MAX_CHARS characters (NTFS's limit; hides the end in views) */
 	FILENAME_CONTROL = 1u << 5,    /* a control character (C0, DEL, C1) */
 };
 
-#define FILENAME_MAX_BYTES 255
+#define FILENAME_MAX_CHARS 255
 #define FILENAME_EXT_MAX 16
 
 struct filename_info {

@@ -85,6 +85,17 @@ Test(filename, overlong_and_control)
 	struct filename_info fi = analyze(name);
 	cr_assert(fi.tricks & FILENAME_LONG);
 	cr_assert_str_eq(fi.ext, "exe");
+	char cjk[400 * 3 + 8] = "";
+	for (int i = 0; i < 100; i++)
+		strcat(cjk, "\xe6\x96\x87");  /* 100 characters, 300 bytes */
+	strcat(cjk, ".pdf");
+	cr_assert_eq(analyze(cjk).tricks & FILENAME_LONG, 0, "characters count, not bytes");
+	char huge[3000];
+	memset(huge, 'b', 2990);
+	strcpy(huge + 2990, ".exe");
+	fi = analyze(huge);
+	cr_assert(fi.tricks & FILENAME_LONG);
+	cr_assert_eq(fi.ext_class, ATTACH_CLASS_EXECUTABLE, "the end of an overlong name is judged");
 	cr_assert(analyze("a\tb.txt").tricks & FILENAME_CONTROL);
 	cr_assert(analyze("a\xc2\x85" "b.txt").tricks & FILENAME_CONTROL);
 }
