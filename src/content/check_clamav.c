@@ -32,6 +32,10 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		.fail_open = sc->clamd->fail_open,
 		.budget_ms = sc->clamd->target.timeout_ms,
 		.whole_message = true,
+		/* clamd unpacks zip, 7z, rar, tar, cab, ... itself (its
+		 * ScanArchive, on by default, with its own size and recursion
+		 * limits): the parts go to it packed. */
+		.unpacks_archives = true,
 	};
 	malware_check_message(job, msg, len, &clamd);
 }

@@ -16,6 +16,7 @@ extern const struct content_check content_check_clamav;
 extern const struct content_check content_check_yara;
 extern const struct content_check content_check_hidden;
 extern const struct content_check content_check_encryption;
+extern const struct content_check content_check_attachments;
 extern const struct content_check content_check_rules;
 extern const struct content_check content_check_bayes;
 extern const struct content_check content_check_dkim_sign;
@@ -34,6 +35,7 @@ const struct content_check *const content_checks[] = {
 	&content_check_yara,
 	&content_check_hidden,
 	&content_check_encryption,
+	&content_check_attachments,
 	&content_check_rules,
 	&content_check_bayes,
 	&content_check_dkim_sign,

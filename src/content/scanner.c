@@ -28,6 +28,7 @@
 #include "content/job.h"
 #include "content/rules.h"
 #include "content/signkeys.h"
+#include "content/filetype.h"
 #include "content/yara.h"
 #include "dns/dns.h"
 #include "ipc/channel.h"
@@ -422,6 +423,7 @@ bool scanner_prepare(const struct config *c)
 {
 	char err[512];
 	mime_prepare();  /* GMime and its charset converters, while the files are in reach */
+	filetype_prepare();  /* libmagic's database, before the chroot hides it */
 	prepared_senders = auth_db_load_senders(c, err, sizeof(err));
 	if (!prepared_senders) {
 		log_event(LOG_ERR, "config_error", "msg", err, NULL);

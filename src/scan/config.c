@@ -30,6 +30,7 @@
  *     dkim_sign: [{domain: example.org, selector: mw1, key: /etc/mailwarden/dkim/example.org.pem}]
  *     clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false}   # issue 12
  *     yara: {rules: /etc/mailwarden/yara, fail_open: false}
+ *     attachments: {forbid_classes: [executable, script, macro, shortcut], forbid_extensions: [zip]}
  *     inbound:
  *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}}
  *       tag: 5
@@ -55,6 +56,7 @@
 #include "config/schema.h"
 #include "config/section.h"
 #include "content/check.h"
+#include "scan/config_attachments.h"
 #include "scan/scan.h"
 #include "util/alloc.h"
 #include "verdict/points.h"
@@ -98,6 +100,7 @@ void scan_config_free(struct scan_config *sc)
 		free(sc->yara->rules);
 	free(sc->yara);
 	scan_config_encryption_free(sc);
+	config_attachments_free(sc->attachments);
 	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
 	for (size_t d = 0; d < 2; d++) {
 		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
@@ -901,6 +904,8 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		load_yara(ld, val, kname, kl, sc);
 	else if (scan_config_encryption_load(ld, sc, k, klen, val, kname, kl))
 		;  /* encryption, malware_alarm (issue 12) */
+	else if (loader_text_is(k, klen, "attachments"))
+		config_attachments_load(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "inbound"))
 		load_direction(ld, val, kname, kl, &sc->inbound);
 	else if (loader_text_is(k, klen, "outbound"))

@@ -142,6 +142,7 @@ struct scan_malware_alarm {
 	char *from;                  /* NULL: postmaster@ the hostname */
 	unsigned interval;           /* seconds: one alarm per sender per interval */
 };
+struct scan_attachments;
 
 struct scan_config {
 	char *dns_servers;      /* NULL: the system resolver, read before the chroot */
@@ -183,6 +184,7 @@ struct scan_config {
 	struct scan_yara *yara;
 	struct scan_encryption *encryption;       /* NULL: tag in both directions, nobody exempt */
 	struct scan_malware_alarm *malware_alarm; /* NULL: outbound malware is held and logged, no mail */
+	struct scan_attachments *attachments;  /* scan/config_attachments.h; NULL: the defaults */
 };
 
 /* True if any content check is on in d for a message whose client did
