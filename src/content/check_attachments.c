@@ -32,7 +32,9 @@
 #include "content/check.h"
 #include "content/filename.h"
 #include "content/filetype.h"
+#include "content/hidden_names.h"
 #include "content/mime.h"
+#include "content/salvage.h"
 #include "ipc/txn.h"
 #include "scan/config_attachments.h"
 #include "scan/policy.h"
@@ -125,7 +127,18 @@ static void report_classes(struct attach_run *r, uint32_t classes, const char *s
 	}
 }
 
-/* What the name says: tricks, a forbidden extension, a forbidden class. */
+/* What the name says the file is: a forbidden extension, a forbidden class. */
+static void judge_name_kind(struct attach_run *r, const struct filename_info *fi, const char *shown)
+{
+	if (extension_forbidden(r->policy, fi->ext)) {
+		char why[64];
+		snprintf(why, sizeof(why), "extension .%s forbidden", fi->ext);
+		report(r, "ATTACH_EXTENSION", shown, why);
+	}
+	report_classes(r, fi->ext_class, shown, "by its name");
+}
+
+/* What the name says: tricks, then its kind. */
 static void judge_name(struct attach_run *r, const struct filename_info *fi, const char *shown)
 {
 	for (uint32_t bit = 1; fi->tricks && bit <= FILENAME_CONTROL; bit <<= 1) {
@@ -135,12 +148,7 @@ static void judge_name(struct attach_run *r, const struct filename_info *fi, con
 		snprintf(symbol, sizeof(symbol), "ATTACH_%s", filename_trick_symbol(bit));
 		report(r, symbol, shown, filename_trick_text(bit));
 	}
-	if (extension_forbidden(r->policy, fi->ext)) {
-		char why[64];
-		snprintf(why, sizeof(why), "extension .%s forbidden", fi->ext);
-		report(r, "ATTACH_EXTENSION", shown, why);
-	}
-	report_classes(r, fi->ext_class, shown, "by its name");
+	judge_name_kind(r, fi, shown);
 }
 
 /* One file (a part, or a file inside an archive): name and content.
@@ -217,20 +225,48 @@ static bool inline_text(const struct mime_part *p)
 	return strncmp(p->type, "text/", 5) == 0 && !p->attachment && !p->filename;
 }
 
-static void judge_part(struct attach_run *r, const struct mime_part *p, size_t i)
+/* A buffer named name ("" for none; label stands in for it in replies):
+ * its content, its name, and the files inside when it is an archive. */
+static void judge_buffer(struct attach_run *r, const char *name, const char *label, const char *data, size_t len)
 {
-	char fallback[32], shown[SHOWN_MAX + 1];
-	snprintf(fallback, sizeof(fallback), "part %zu", i + 1);
-	const char *name = p->filename ? p->filename : "";
-	shown_name(p->filename ? p->filename : fallback, shown, sizeof(shown));
+	char shown[SHOWN_MAX + 1];
+	shown_name(*name ? name : label, shown, sizeof(shown));
 	uint32_t extra = 0;
-	if (p->data && archive_detect(p->data, p->len)) {
+	if (data && archive_detect(data, len)) {
 		r->office = r->macros = false;
-		uint32_t found = archive_walk(p->data, p->len, p->filename ? p->filename : fallback,
-					      &archive_default_limits, judge_archive_file, r);
+		uint32_t found = archive_walk(data, len, *name ? name : label, &archive_default_limits, judge_archive_file, r);
 		extra = report_walk(r, found, shown);
 	}
-	judge_file(r, name, p->filename ? p->filename : fallback, p->data, p->len, extra);
+	judge_file(r, name, *name ? name : label, data, len, extra);
+}
+
+static void judge_part(struct attach_run *r, const struct mime_part *p, size_t i)
+{
+	char label[32];
+	snprintf(label, sizeof(label), "part %zu", i + 1);
+	judge_buffer(r, p->filename ? p->filename : "", label, p->data, p->len);
+}
+
+/* What broken MIME hides from the view: every name a lenient reader
+ * could give an attachment (content/hidden_names.h), judged by what it
+ * says the file is (its tricks are the view's names' business: the
+ * readings of a broken parameter are no names anyone chose), and every
+ * block a lenient reader would decode (content/salvage.h), by content. */
+static void judge_hidden(struct attach_run *r, const char *msg, size_t len)
+{
+	struct hidden_names *hn = xmalloc(sizeof(*hn));
+	hidden_names_collect(msg, len, hn);
+	for (size_t i = 0; i < hn->n; i++) {
+		struct filename_info fi;
+		char shown[SHOWN_MAX + 1];
+		filename_analyze(hn->names[i], &fi);
+		shown_name(hn->names[i], shown, sizeof(shown));
+		judge_name_kind(r, &fi, shown);
+	}
+	free(hn);
+	const struct salvage *s = content_job_salvage(r->job, msg, len);
+	for (size_t i = 0; i < s->n; i++)
+		judge_buffer(r, "", s->blobs[i].how, s->blobs[i].data, s->blobs[i].len);
 }
 
 static void run(struct content_job *job, const char *msg, size_t len)
@@ -243,6 +279,7 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	for (size_t i = 0; i < m->n_parts; i++)
 		if (!inline_text(&m->parts[i]))
 			judge_part(r, &m->parts[i], i);
+	judge_hidden(r, msg, len);
 	free(r);
 }
 

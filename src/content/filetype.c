@@ -186,6 +186,12 @@ uint32_t filetype_classes(const char *buf, size_t len, char *mime, size_t cap)
 	else
 		magic_mime(buf, len, mime, cap);
 	uint32_t c = mime_class(mime);
+	/* libmagic calls bytes that decode as a plausible first x86
+	 * instruction a DOS COM program, and random data (a compressed or
+	 * encrypted file, a signature block) often does. A COM file has no
+	 * signature to go by (its name, .com, is judged); an MZ header is. */
+	if (strcmp(mime, "application/x-dosexec") == 0 && !starts(buf, len, "MZ", 2))
+		c &= ~ATTACH_CLASS_EXECUTABLE;
 	if (is_pe(buf, len) || starts(buf, len, "\x7f" "ELF", 4) || is_macho(buf, len))
 		c |= ATTACH_CLASS_EXECUTABLE;
 	if (starts(buf, len, "#!", 2) || is_hta(buf, len))
