@@ -46,7 +46,7 @@ size_t conn_output_pending(const struct conn *c);
  * RUNAWAY once CONN_DISCARD_MAX bytes of it were dropped without an LF. */
 /* An overlong line is discarded up to its LF; a "line" that runs on for
  * this long is no command at all (a flood without line ends). */
-#define CONN_DISCARD_MAX (64u * 1024)
+#define CONN_DISCARD_MAX (256u * 1024)
 
 enum conn_line conn_read_line(struct conn *c, char *buf, size_t cap, size_t *len);
 
