@@ -307,3 +307,89 @@ def session_queued(gw, start, source):
     sessions = {e["session"] for e in gw.events(start=start, proc="smtpd", event="connect", client=source)}
     return [e.get("queue_id") for e in gw.events(start=start, proc="smtpd", event="queued")
             if e.get("session") in sessions]
+
+
+# --------------------------------------------------------------------------
+# A scripted hostile next hop (section 6: the gateway as the client)
+
+
+class HostileNextHop:
+    """A line-level SMTP server on loopback that answers from a script:
+    replies maps a command verb (EHLO, HELO, STARTTLS, ...) to the raw
+    reply text; other verbs get 250 (354 for DATA). It records every
+    command line it received, so a test can show what was (not) sent."""
+
+    GREETING = "220 hostile.test ESMTP\r\n"
+
+    def __init__(self, port, replies):
+        import threading
+        self.port = port
+        self.replies = replies
+        self.commands = []
+        self.messages = []     # the DATA content of each message, unstuffed
+        self._lock = threading.Lock()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))
+        self._sock.listen(16)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def verbs(self):
+        with self._lock:
+            return [c.split(b" ", 1)[0].split(b":", 1)[0].upper().decode("ascii", "replace")
+                    for c in self.commands]
+
+    def stop(self):
+        self._sock.close()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                try:
+                    self._session(conn)
+                except OSError:
+                    pass
+
+    def _session(self, conn):
+        conn.sendall(self.GREETING.encode())
+        buf = b""
+        in_data = False
+        data = []
+        while True:
+            while b"\r\n" not in buf:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+            line, _, buf = buf.partition(b"\r\n")
+            if in_data:
+                if line == b".":
+                    in_data = False
+                    with self._lock:
+                        self.messages.append(b"".join(data))
+                    data = []
+                    conn.sendall(b"250 2.0.0 taken\r\n")
+                else:
+                    data.append((line[1:] if line.startswith(b".") else line) + b"\r\n")
+                continue
+            with self._lock:
+                self.commands.append(line)
+            verb = line.split(b" ", 1)[0].split(b":", 1)[0].upper().decode("ascii", "replace")
+            reply = self.replies.get(verb)
+            if reply is None:
+                reply = {"DATA": "354 go on", "QUIT": "221 bye"}.get(verb, "250 ok")
+            conn.sendall(reply.encode() + b"\r\n")
+            if verb == "DATA" and reply.startswith("354"):
+                in_data = True
+            if verb == "QUIT" or reply.startswith("421"):
+                return
