@@ -3,12 +3,15 @@ against hostile next hops (cases 104-108, TLS-7, TLS-8, Q-1, SEC-4).
 Every case also checks U1-U4 (attack_env)."""
 
 import json
+import os
 import signal
+import ssl
 import subprocess
 
 import pytest
 
 import attack_env as env
+import certs
 import mwsys
 
 EHLO_TLS = "250-hostile.test\r\n250-PIPELINING\r\n250 STARTTLS"
@@ -46,11 +49,41 @@ def _domain(case):
 
 
 @pytest.fixture(scope="module")
-def gw(make_gateway, ports, internal, outbound, hops):
+def ca(workdir):
+    return certs.CA(os.path.join(workdir, "ca"))
+
+
+def _tls_sink(make_sink, cert, key, maximum_version=None):
+    sink = mwsys.Sink(mwsys.PORTS.get(), tls_context=certs.server_context(cert, key, maximum_version))
+    make_sink.sinks.append(sink)
+    return sink.start()
+
+
+@pytest.fixture(scope="module")
+def bad_tls(make_sink, workdir, ca):
+    """case id: (TLS next hop, policy) for case 105."""
+    other_ca = certs.CA(os.path.join(workdir, "other-ca"), name="unknown CA")
+    good = ["DNS:peer.test", "IP:127.0.0.1"]
+    return {
+        "105-self-signed": (_tls_sink(make_sink, *certs.make_cert(os.path.join(workdir, "self"), "peer.test", good)),
+                            "verify"),
+        "105-wrong-name": (_tls_sink(make_sink, *ca.issue("wrong.test", ["DNS:wrong.test"])), "verify"),
+        "105-unknown-ca": (_tls_sink(make_sink, *other_ca.issue("peer.test", good)), "verify"),
+        "105-version-below-minimum": (_tls_sink(make_sink, *ca.issue("old.test", good),
+                                                maximum_version=ssl.TLSVersion.TLSv1_2), "encrypt TLSv1.3"),
+    }
+
+
+@pytest.fixture(scope="module")
+def gw(make_gateway, ports, internal, outbound, hops, bad_tls, ca):
     cfg = env.gateway_config(ports, internal, outbound)
     for case, server in hops.items():
         cfg["routes"][_domain(case)] = server.url
     cfg["tls_policy"] = {_domain(case): "encrypt" for case in hops}
+    for case, (sink, policy) in bad_tls.items():
+        cfg["routes"][f"{case}.test"] = sink.url
+        cfg["tls_policy"][f"{case}.test"] = policy
+    cfg["outbound_tls"] = {"level": "may", "min_version": "TLSv1.2", "ca_file": ca.cert}
     cfg["queue"] = {"retry_min": "1h", "retry_max": "1h"}
     return make_gateway(**cfg)
 
@@ -68,6 +101,25 @@ def test_case_104_starttls_failure_under_mandatory_tls(gw, hops, case):
         gw.wait_event(proc="queue", event="retry_scheduled", queue_id=qid, start=a.start)
         verbs = hops[case].verbs()
         assert verbs and "MAIL" not in verbs and "AUTH" not in verbs, verbs
+        assert gw.events(start=a.start, proc="queue", event="delivery", queue_id=qid, status="sent") == []
+
+
+@pytest.mark.parametrize("case", ["105-self-signed", "105-wrong-name", "105-unknown-ca",
+                                  "105-version-below-minimum"])
+def test_case_105_outbound_certificate_and_version_checks(gw, bad_tls, case):
+    """Deferred, never delivered with a bad certificate or below the
+    minimum version; the reason is logged. (Expired certificates and DANE
+    are not covered here.)"""
+    sink, _ = bad_tls[case]
+    token = mwsys.unique("badtls")
+    with env.Attack(gw) as a:
+        c = a.client(source=env.TRUSTED)
+        c.ehlo("a.test")
+        r = c.transaction("a@local.test", [f"x@{case}.test"], f"Subject: {token}\r\n\r\nx\r\n".encode())
+        assert r.code == 250, r
+        qid = mwsys.queue_id(r)
+        event = gw.wait_event(proc="queue", event="retry_scheduled", queue_id=qid, start=a.start)
+        assert sink.with_token(token) == [], f"delivered over bad TLS: {event}"
         assert gw.events(start=a.start, proc="queue", event="delivery", queue_id=qid, status="sent") == []
 
 
