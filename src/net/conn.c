@@ -28,6 +28,7 @@ struct conn {
 	void (*timer_fn)(void *arg);
 	bool paused;
 	bool discarding;           /* skipping the rest of an overlong line */
+	size_t discarded;          /* bytes of it skipped so far */
 	bool tls;                  /* bev is the TLS filter over the socket */
 	bool tls_ready;
 	bool tls_notified;         /* close_notify sent (conn_finish) */
@@ -214,8 +215,9 @@ enum conn_line conn_read_line(struct conn *c, char *buf, size_t cap, size_t *len
 		struct evbuffer_ptr lf = evbuffer_search(in, "\n", 1, NULL);
 		if (c->discarding) {
 			if (lf.pos < 0) {
+				c->discarded += evbuffer_get_length(in);
 				evbuffer_drain(in, evbuffer_get_length(in));
-				return CONN_LINE_NONE;
+				return c->discarded > CONN_DISCARD_MAX ? CONN_LINE_RUNAWAY : CONN_LINE_NONE;
 			}
 			evbuffer_drain(in, (size_t)lf.pos + 1);
 			c->discarding = false;
@@ -227,6 +229,7 @@ enum conn_line conn_read_line(struct conn *c, char *buf, size_t cap, size_t *len
 				return CONN_LINE_NONE;
 			/* Longer than allowed, whether or not its end has arrived. */
 			c->discarding = true;
+			c->discarded = 0;
 			*len = 0;
 			buf[0] = '\0';
 			return CONN_LINE_TOO_LONG;

@@ -31,6 +31,7 @@ enum conn_line {
 	CONN_LINE_OK,        /* a line without its line ending */
 	CONN_LINE_NONE,      /* no complete line yet */
 	CONN_LINE_TOO_LONG,  /* longer than cap: the rest up to the next LF is discarded */
+	CONN_LINE_RUNAWAY,   /* still no LF CONN_DISCARD_MAX bytes into a discarded line */
 };
 
 struct conn *conn_new(struct event_base *base, int fd, const struct conn_handlers *h, void *arg);
@@ -41,7 +42,12 @@ size_t conn_output_pending(const struct conn *c);
 
 /* Read one line ending in LF (an optional CR before it is removed) into
  * buf (cap bytes, NUL-terminated; the line may contain NUL bytes, *len
- * tells the real length). A line longer than cap - 1 is TOO_LONG. */
+ * tells the real length). A line longer than cap - 1 is TOO_LONG, and
+ * RUNAWAY once CONN_DISCARD_MAX bytes of it were dropped without an LF. */
+/* An overlong line is discarded up to its LF; a "line" that runs on for
+ * this long is no command at all (a flood without line ends). */
+#define CONN_DISCARD_MAX (256u * 1024)
+
 enum conn_line conn_read_line(struct conn *c, char *buf, size_t cap, size_t *len);
 
 /* Raw input: copy up to cap bytes without consuming them, then consume n. */

@@ -587,6 +587,19 @@ static void client_expect(struct client *c, enum client_state st)
 	c->state = st;
 }
 
+/* TLS-7: under encrypt or verify nothing goes in clear. True when the
+ * session has no TLS but needs it: the rest is deferred (451 4.7.5, tried
+ * again later) and the client quits. */
+static bool refuse_cleartext(struct client *c, const char *why)
+{
+	if (c->tls_active || c->job.tls_level < TLS_LEVEL_ENCRYPT)
+		return false;
+	fail_remaining(c, 451, "451 4.7.5 %s:%s %s; TLS is required for this destination", c->job.host,
+		       c->job.port, why);
+	client_enter(c, CLIENT_QUIT);
+	return true;
+}
+
 static void client_reply(struct client *c)
 {
 	int code = c->reply_code;
@@ -613,12 +626,7 @@ static void client_reply(struct client *c)
 			if (!c->tls_active && !c->tls_failed && c->job.tls_ctx &&
 			    c->job.tls_level != TLS_LEVEL_NONE && cap_has(c, "STARTTLS")) {
 				client_enter(c, CLIENT_STARTTLS);
-			} else if (!c->tls_active && c->job.tls_level >= TLS_LEVEL_ENCRYPT) {
-				/* TLS-7: never in clear; try again later. */
-				fail_remaining(c, 451, "451 4.7.5 %s:%s does not offer STARTTLS; TLS is required "
-					       "for this destination", c->job.host, c->job.port);
-				client_enter(c, CLIENT_QUIT);
-			} else {
+			} else if (!refuse_cleartext(c, "does not offer STARTTLS")) {
 				client_enter(c, CLIENT_MAIL);
 			}
 		} else if (!c->job.lmtp && code >= 500) {
@@ -628,9 +636,10 @@ static void client_reply(struct client *c)
 		}
 		break;
 	case CLIENT_HELO:
-		if (ok)
+		/* A peer without ESMTP has no STARTTLS either (attack case 104 D_1). */
+		if (ok && !refuse_cleartext(c, "does not speak ESMTP (no STARTTLS)"))
 			client_enter(c, CLIENT_MAIL);
-		else
+		else if (!ok)
 			client_refused(c);
 		break;
 	case CLIENT_MAIL:

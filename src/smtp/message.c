@@ -23,6 +23,11 @@ static void append(struct message *m, const char *p, size_t len)
 		return;
 	}
 	m->size += len;
+	hops_feed(&m->hops, p, len);
+	if (hops_loop(&m->hops)) {
+		m->error = MESSAGE_LOOP;  /* the rest is read and dropped */
+		return;
+	}
 	if (!m->out)
 		return;  /* no pipe (a refused chunk being read to its end) */
 	if (len > 0 && !pipeout_write(m->out, p, len))

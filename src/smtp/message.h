@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "smtp/body.h"
+#include "smtp/hops.h"
 
 struct event_base;
 struct pipeout;
@@ -23,6 +24,7 @@ enum message_error {
 	MESSAGE_TOO_BIG,     /* past the size limit: the rest is read and dropped */
 	MESSAGE_BARE_EOL,    /* bare CR or LF in the data (RFC 5321 2.3.8) */
 	MESSAGE_IO,          /* the pipe to the queue broke */
+	MESSAGE_LOOP,        /* more trace fields than HOPS_MAX: a mail loop */
 };
 
 /* Above this many bytes not yet taken by the queue, the session stops
@@ -37,6 +39,7 @@ struct message {
 	enum message_error error;
 	struct body_decoder body;
 	bool chunk_cr;           /* BDAT: the last byte was a CR */
+	struct hops hops;        /* trace fields of the header block, ours included */
 };
 
 void message_init(struct message *m, uint64_t limit);

@@ -189,6 +189,9 @@ static bool read_command(struct smtp_session *s)
 		}
 		smtp_session_error(s, "500 5.5.2 Error: line too long (limit %zu octets)", cap);
 		return true;
+	case CONN_LINE_RUNAWAY:  /* read on, it would only be dropped: cut it off */
+		smtp_session_close(s, "500 5.5.2 Error: line without end; closing connection");
+		return false;
 	case CONN_LINE_OK:
 		if (s->state == SMTP_STATE_AUTH)
 			smtp_auth_response(s, line, len);

@@ -255,6 +255,10 @@ void smtp_session_end_of_message(struct smtp_session *s)
 	case MESSAGE_BARE_EOL:
 		smtp_session_error(s, "550 5.5.2 %s Error: bare CR or LF in message data (RFC 5321 2.3.8)", host);
 		break;
+	case MESSAGE_LOOP:
+		smtp_session_error(s, "554 5.4.6 %s Error: too many hops (more than %d Received or Delivered-To fields), "
+				   "mail loop?", host, HOPS_MAX);
+		break;
 	case MESSAGE_IO:
 		smtp_session_reply(s, "451 4.3.0 Error: local problem writing the message, try again later");
 		break;
