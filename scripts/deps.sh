@@ -13,6 +13,7 @@ packages=(
   libfaketime libopendkim-dev libopendmarc-dev publicsuffix python3-dkim
   clang
   libyara-dev clamav-daemon
+  libcurl4-openssl-dev
 )
 
 missing=()
