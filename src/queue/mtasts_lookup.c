@@ -175,7 +175,9 @@ static void decided(void *arg)
 	struct request *q = arg;
 	if (!q->r.found)
 		q->r.origin = "none";
-	log_event(LOG_DEBUG, "mta_sts_policy", "domain", q->domain, "origin", q->r.origin, "mode",
+	/* A fetch (done or failed) is news; a policy from the cache is not. */
+	bool news = strcmp(q->r.origin, "fetched") == 0 || (q->have_txt && q->r.why[0]);
+	log_event(news ? LOG_INFO : LOG_DEBUG, "mta_sts_policy", "domain", q->domain, "origin", q->r.origin, "mode",
 		  q->r.found ? mtasts_mode_name(q->r.policy.mode) : "none", "id", q->r.id, "why", q->r.why, NULL);
 	request_end(q);
 }
