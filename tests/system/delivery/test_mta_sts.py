@@ -26,7 +26,7 @@ import pytest
 
 import certs
 import mwsys
-from peers import Dnsmasq, send
+from peers import Dnsmasq, parse_dsn, send
 
 MX = {"enf": "127.0.0.51", "enfmx": "127.0.0.52", "enfcert": "127.0.0.53", "testing": "127.0.0.54",
       "pinned": "127.0.0.55", "change": "127.0.0.56"}
@@ -258,6 +258,24 @@ def test_same_id_uses_the_cache_new_id_fetches_again(gw, dns, mx_sinks, policy_h
     assert policy_host.requests["change.test"] == fetched + 1
     gw.wait_event(proc="queue", event="mta_sts_policy", domain="change.test", origin="fetched", id="2",
                   start=start)
+
+
+def test_enforce_failure_bounces_with_the_reason_when_it_expires(make_gateway, sink, dns, mx_sinks, mx_port,
+                                                                 policy_host, ca):
+    """A message refused by enforce waits, then (queue.lifetime) bounces to
+    its sender naming the policy; it was never sent."""
+    gw2 = make_gateway(sink=sink, dns={"servers": [dns.servers]},
+                       queue={"mx_port": mx_port, "retry_min": "1s", "retry_max": "1s", "lifetime": "3s"},
+                       outbound_tls={"level": "may", "ca_file": ca.cert,
+                                     "mta_sts": {"enabled": True, "ca_file": ca.cert,
+                                                 "https_port": policy_host.port}})
+    token, qid, start = _send(gw2, "enfcert.test")
+    dsn = sink.wait_for(lambda m: m.mail_from in ("", "<>") and token.encode() in m.data)[0]
+    msg, rcpts, per_msg = parse_dsn(dsn)
+    assert rcpts[0]["Final-Recipient"] == "rfc822; user@enfcert.test"
+    assert rcpts[0]["Action"] == "failed"
+    assert "MTA-STS policy of enfcert.test (enforce)" in rcpts[0]["Diagnostic-Code"]
+    assert not mx_sinks["enfcert"].with_token(token)
 
 
 def test_cached_policy_survives_an_unreachable_policy_host(gw, dns, mx_sinks, policy_host):
