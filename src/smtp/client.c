@@ -899,6 +899,12 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), "TLS %s", err);
 		if (client_tls_fallback(c, why))
 			return;
+		/* Under encrypt and verify (and MTA-STS enforce, RFC 8461 5.1)
+		 * a host that fails TLS is skipped like one that is down: the
+		 * next MX may have a valid certificate. */
+		c->tls_handshaking = false;
+		if (client_try_next(c, why))
+			return;
 		fail_remaining(c, 451, "451 4.7.5 %s:%s: %s", c->job.host, c->job.port, why);
 		client_finish(c);
 		return;

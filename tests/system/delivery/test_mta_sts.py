@@ -29,7 +29,7 @@ import mwsys
 from peers import Dnsmasq, parse_dsn, send
 
 MX = {"enf": "127.0.0.51", "enfmx": "127.0.0.52", "enfcert": "127.0.0.53", "testing": "127.0.0.54",
-      "pinned": "127.0.0.55", "change": "127.0.0.56"}
+      "pinned": "127.0.0.55", "change": "127.0.0.56", "twomx": "127.0.0.57"}
 
 
 def _policy(mode, *mx, max_age=86400):
@@ -45,6 +45,7 @@ POLICIES = {
     "testing.test": _policy("testing", "mx.testing.test"),
     "pinned.test": _policy("enforce", "nothing.pinned.test"),
     "change.test": _policy("enforce", "mx.change.test"),
+    "twomx.test": _policy("enforce", "*.twomx.test"),
 }
 
 
@@ -58,6 +59,8 @@ def _records(ids):
         domain = f"{name}.test"
         recs += [f"--mx-host={domain},mx.{domain},10", f"--host-record=mx.{domain},{addr}",
                  f"--host-record=mta-sts.{domain},127.0.0.1", _txt(domain, ids.get(domain, "1"))]
+    # twomx.test's first MX shows a certificate for another name (enfcert's sink)
+    recs += ["--mx-host=twomx.test,mx0.twomx.test,5", f"--host-record=mx0.twomx.test,{MX['enfcert']}"]
     return recs
 
 
@@ -207,6 +210,16 @@ def test_enforce_with_certificate_for_another_name_defers_never_in_clear(gw, mx_
     assert event["tls_verified"] == "no"
     # a retry (retry_min 1s) defers again: nothing ever went out in clear
     gw.wait_event(proc="queue", event="delivery", queue_id=qid, status="deferred", attempt="2", start=start)
+    assert not mx_sinks["enfcert"].with_token(token)
+
+
+def test_enforce_skips_an_mx_with_a_bad_certificate_for_the_next(gw, mx_sinks):
+    token, qid, start = _send(gw, "twomx.test")
+    mx_sinks["twomx"].wait_token(token)
+    event = gw.wait_delivered(qid, start=start)
+    assert event["mta"] == MX["twomx"]
+    assert event["tls_verified"] == "yes"
+    gw.wait_event(proc="queue", event="client_next_host", failed=MX["enfcert"], start=start)
     assert not mx_sinks["enfcert"].with_token(token)
 
 
