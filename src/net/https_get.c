@@ -100,8 +100,10 @@ static bool check_reply(CURL *h, CURLcode rc, const struct https_get_req *r, con
 	long status = 0;
 	char *type = NULL;
 	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "%s", b->too_big ? "policy larger than the limit" : err[0] ? err
-					    : curl_easy_strerror(rc));
+		/* Content-Length over the limit (curl refuses it), or a body
+		 * without one that grows past it (on_data) */
+		bool big = b->too_big || rc == CURLE_FILESIZE_EXCEEDED;
+		snprintf(why, whylen, "%s", big ? "body larger than the limit" : err[0] ? err : curl_easy_strerror(rc));
 		return false;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

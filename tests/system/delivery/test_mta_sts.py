@@ -29,7 +29,12 @@ import mwsys
 from peers import Dnsmasq, parse_dsn, send
 
 MX = {"enf": "127.0.0.51", "enfmx": "127.0.0.52", "enfcert": "127.0.0.53", "testing": "127.0.0.54",
-      "pinned": "127.0.0.55", "change": "127.0.0.56", "twomx": "127.0.0.57"}
+      "pinned": "127.0.0.55", "change": "127.0.0.56", "twomx": "127.0.0.57",
+      "redirect": "127.0.0.58", "html": "127.0.0.59", "huge": "127.0.0.60", "badhost": "127.0.0.61"}
+
+# Policy hosts that break RFC 8461 3.3 (served by PolicyHost below); the
+# certificate of the policy host does not name mta-sts.badhost.test.
+BROKEN = {"redirect.test", "html.test", "huge.test", "badhost.test"}
 
 
 def _policy(mode, *mx, max_age=86400):
@@ -46,6 +51,10 @@ POLICIES = {
     "pinned.test": _policy("enforce", "nothing.pinned.test"),
     "change.test": _policy("enforce", "mx.change.test"),
     "twomx.test": _policy("enforce", "*.twomx.test"),
+    "redirect.test": _policy("enforce", "nothing.redirect.test"),
+    "html.test": _policy("enforce", "nothing.html.test"),
+    "huge.test": _policy("enforce", "nothing.huge.test") + "x" * (70 * 1024),
+    "badhost.test": _policy("enforce", "nothing.badhost.test"),
 }
 
 
@@ -80,10 +89,17 @@ class PolicyHost:
                 if self.path != "/.well-known/mta-sts.txt" or body is None:
                     self.send_error(404)
                     return
+                if domain == "redirect.test":
+                    self.send_response(301)
+                    self.send_header("Location", "https://mta-sts.enf.test/.well-known/mta-sts.txt")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 data = body.encode()
                 self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Type", "text/html" if domain == "html.test" else "text/plain")
+                if domain != "huge.test":   # huge: no length, the body's end is the close
+                    self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -134,7 +150,7 @@ def dns(ports):
 
 @pytest.fixture(scope="module")
 def policy_host(ports, ca):
-    names = [f"DNS:mta-sts.{name}.test" for name in MX]
+    names = [f"DNS:mta-sts.{name}.test" for name in MX if f"{name}.test" != "badhost.test"]
     cert, key = ca.issue("mta-sts.test", names)
     host = PolicyHost(ports.get(), cert, key)
     yield host
@@ -221,6 +237,24 @@ def test_enforce_skips_an_mx_with_a_bad_certificate_for_the_next(gw, mx_sinks):
     assert event["tls_verified"] == "yes"
     gw.wait_event(proc="queue", event="client_next_host", failed=MX["enfcert"], start=start)
     assert not mx_sinks["enfcert"].with_token(token)
+
+
+@pytest.mark.parametrize("domain,why", [
+    ("redirect.test", "HTTP status 301"),
+    ("html.test", "Content-Type text/html, not text/plain"),
+    ("huge.test", "body larger than the limit"),
+    ("badhost.test", "SSL"),
+])
+def test_a_policy_host_that_breaks_the_rules_gives_no_policy(gw, mx_sinks, domain, why):
+    """RFC 8461 3.3: no redirects, text/plain, a bounded size, a certificate
+    valid for mta-sts.<domain>. Each policy here would refuse the MX; it is
+    not taken, so the mail goes as under may."""
+    token, qid, start = _send(gw, domain)
+    mx_sinks[domain.split(".")[0]].wait_token(token)
+    assert gw.wait_delivered(qid, start=start)["tls_policy"] == "may"
+    event = gw.wait_event(proc="queue", event="mta_sts_policy", domain=domain, start=start)
+    assert event["origin"] == "none"
+    assert why in event["why"], event["why"]
 
 
 def test_testing_mode_delivers_and_logs_the_failure(gw, mx_sinks):
