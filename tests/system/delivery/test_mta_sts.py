@@ -21,6 +21,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 
@@ -323,6 +324,54 @@ def test_enforce_failure_bounces_with_the_reason_when_it_expires(make_gateway, s
     assert rcpts[0]["Action"] == "failed"
     assert "MTA-STS policy of enfcert.test (enforce)" in rcpts[0]["Diagnostic-Code"]
     assert not mx_sinks["enfcert"].with_token(token)
+
+
+class StallingHost:
+    """Accepts TCP connections on 127.0.0.1:port and never answers (a
+    policy host that hangs in the TLS handshake)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.sock = socket.create_server(("127.0.0.1", port))
+        self.accepted = threading.Event()
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            self.accepted.set()
+
+    def stop(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def test_stop_during_a_policy_fetch_is_prompt_and_clean(make_gateway, sink, dns, mx_port, ports, ca):
+    """SIGTERM while a fetch hangs (fetch_timeout_ms 60 s): the fetch is cut
+    short, the delivery is deferred, and every process exits at once (0,
+    and clean under the ASan build)."""
+    stall = StallingHost(ports.get())
+    try:
+        gw2 = make_gateway(sink=sink, shutdown_grace="0s", dns={"servers": [dns.servers]},
+                           queue={"mx_port": mx_port},
+                           outbound_tls={"mta_sts": {"enabled": True, "ca_file": ca.cert,
+                                                     "fetch_timeout_ms": 60000, "https_port": stall.port}})
+        token, qid, start = _send(gw2, "enf.test")
+        assert stall.accepted.wait(mwsys.TIMEOUT), "the gateway never fetched the policy"
+        began = time.monotonic()
+        gw2.stop(timeout=15)
+        assert time.monotonic() - began < 10
+        assert gw2.problems == []
+        deferred = gw2.events(start=start, proc="queue", event="delivery", queue_id=qid, status="deferred")
+        assert deferred and "4.3.2 the queue is stopping" in deferred[0]["reply"], deferred
+    finally:
+        stall.stop()
 
 
 def test_cached_policy_survives_an_unreachable_policy_host(gw, dns, mx_sinks, policy_host):
