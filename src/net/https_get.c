@@ -27,6 +27,11 @@ bool https_get_init(void)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
+void https_get_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
 /* Bounded: a body over max ends the transfer (curl sees a short write). */
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {

@@ -33,6 +33,8 @@ struct https_get_req {
 };
 
 bool https_get_init(void);
+/* At exit, on the main thread, once no worker can call https_get(). */
+void https_get_cleanup(void);
 
 /* On success the body (NUL-terminated, *len without the NUL; the caller
  * frees it). On failure false and why. */

@@ -59,6 +59,7 @@ struct mtasts_lookup *mtasts_lookup_new(struct event_base *base, const char *db_
 	struct mtasts_lookup *m = xcalloc(1, sizeof(*m));
 	m->workers = offload_new(base, WORKERS);
 	if (!m->workers) {
+		https_get_cleanup();
 		free(m);
 		return NULL;
 	}
@@ -86,6 +87,7 @@ void mtasts_lookup_free(struct mtasts_lookup *m)
 	pthread_mutex_destroy(&m->open_lock);
 	free(m->db_path);
 	free(m);
+	https_get_cleanup();   /* the workers are joined (stop) */
 }
 
 static void request_end(struct request *q)
