@@ -47,6 +47,7 @@ struct request {
 	struct sockaddr_storage addrs[ADDRS_MAX];
 	size_t n_addrs;
 	unsigned pending;             /* address queries in flight */
+	bool refresh_due;             /* the cached policy is past half its max_age */
 	struct mtasts_result r;
 	mtasts_lookup_cb cb;
 	void *arg;
@@ -158,8 +159,10 @@ static void decide(void *arg)
 	time_t now = time(NULL);
 	bool cached = cache && mtasts_cache_get(cache, q->domain, &c);
 	bool done = false;
-	if (cached && q->have_txt && strcmp(c.id, q->txt_id) == 0)
+	if (cached && q->have_txt && strcmp(c.id, q->txt_id) == 0) {
 		done = use_cached(q, &c, now);
+		q->refresh_due = done && c.fetched + (time_t)q->r.policy.max_age / 2 <= now;
+	}
 	if (!done && q->have_txt)
 		done = fetch(q, cache, now);
 	else if (!done && !q->r.why[0])
@@ -170,7 +173,35 @@ static void decide(void *arg)
 	q->r.found = done && q->r.policy.mode != MTASTS_NONE;
 }
 
+/* RFC 8461 5.1: a policy in use is fetched again before it expires, so
+ * that it does not lapse while its host happens to be down; nobody waits
+ * for this fetch. */
+static void refresh(void *arg)
+{
+	struct request *q = arg;
+	fetch(q, cache_of(q->m), time(NULL));
+}
+
 /* --- on the loop ---------------------------------------------------------- */
+
+static void refreshed(void *arg)
+{
+	struct request *q = arg;
+	log_event(q->r.origin ? LOG_INFO : LOG_WARNING, "mta_sts_refresh", "domain", q->domain, "id", q->txt_id,
+		  "result", q->r.origin ? "fetched" : "failed", "why", q->r.why, NULL);
+	free(q->ca_file);
+	free(q);
+}
+
+static void start_refresh(const struct request *q)
+{
+	struct request *copy = xmalloc(sizeof(*copy));
+	*copy = *q;
+	copy->ca_file = q->ca_file ? xstrdup(q->ca_file) : NULL;
+	copy->r = (struct mtasts_result){ 0 };
+	copy->cb = NULL;
+	offload_run(q->m->workers, refresh, refreshed, copy);
+}
 
 static void decided(void *arg)
 {
@@ -181,6 +212,8 @@ static void decided(void *arg)
 	bool news = strcmp(q->r.origin, "fetched") == 0 || (q->have_txt && q->r.why[0]);
 	log_event(news ? LOG_INFO : LOG_DEBUG, "mta_sts_policy", "domain", q->domain, "origin", q->r.origin, "mode",
 		  q->r.found ? mtasts_mode_name(q->r.policy.mode) : "none", "id", q->r.id, "why", q->r.why, NULL);
+	if (q->refresh_due && !q->m->stopped)
+		start_refresh(q);
 	request_end(q);
 }
 

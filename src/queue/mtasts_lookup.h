@@ -12,6 +12,9 @@
  * keeps the code short, and the cache's SQLite calls need a thread
  * anyway. Two workers: one slow policy host does not hold up another.
  *
+ * A cached policy past half its max_age is fetched again in the
+ * background (5.1: refresh before it expires); the delivery does not wait.
+ *
  * Outcome (5.1): the fetched policy; else (no record, fetch failed,
  * invalid policy) the cached one if it has not expired, whatever its id;
  * else none. A policy with mode none counts as none.

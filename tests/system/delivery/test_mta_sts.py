@@ -31,7 +31,8 @@ from peers import Dnsmasq, parse_dsn, send
 
 MX = {"enf": "127.0.0.51", "enfmx": "127.0.0.52", "enfcert": "127.0.0.53", "testing": "127.0.0.54",
       "pinned": "127.0.0.55", "change": "127.0.0.56", "twomx": "127.0.0.57",
-      "redirect": "127.0.0.58", "html": "127.0.0.59", "huge": "127.0.0.60", "badhost": "127.0.0.61"}
+      "redirect": "127.0.0.58", "html": "127.0.0.59", "huge": "127.0.0.60", "badhost": "127.0.0.61",
+      "refresh": "127.0.0.62"}
 
 # Policy hosts that break RFC 8461 3.3 (served by PolicyHost below); the
 # certificate of the policy host does not name mta-sts.badhost.test.
@@ -52,6 +53,7 @@ POLICIES = {
     "pinned.test": _policy("enforce", "nothing.pinned.test"),
     "change.test": _policy("enforce", "mx.change.test"),
     "twomx.test": _policy("enforce", "*.twomx.test"),
+    "refresh.test": _policy("enforce", "mx.refresh.test", max_age=6),
     "redirect.test": _policy("enforce", "nothing.redirect.test"),
     "html.test": _policy("enforce", "nothing.html.test"),
     "huge.test": _policy("enforce", "nothing.huge.test") + "x" * (70 * 1024),
@@ -306,6 +308,22 @@ def test_same_id_uses_the_cache_new_id_fetches_again(gw, dns, mx_sinks, policy_h
     assert policy_host.requests["change.test"] == fetched + 1
     gw.wait_event(proc="queue", event="mta_sts_policy", domain="change.test", origin="fetched", id="2",
                   start=start)
+
+
+def test_policy_past_half_its_max_age_is_refreshed_in_the_background(gw, mx_sinks, policy_host):
+    """RFC 8461 5.1: max_age 6 s; a delivery 3+ s after the fetch uses the
+    cached policy at once and fetches it again behind it."""
+    token, qid, start = _send(gw, "refresh.test")
+    mx_sinks["refresh"].wait_token(token)
+    assert gw.wait_delivered(qid, start=start)["tls_policy"] == "mta-sts"
+    fetched_at = time.monotonic()
+    assert policy_host.requests["refresh.test"] == 1
+    time.sleep(max(0.0, 3.2 - (time.monotonic() - fetched_at)))
+    token, qid, start = _send(gw, "refresh.test")
+    mx_sinks["refresh"].wait_token(token)
+    assert gw.wait_delivered(qid, start=start)["tls_policy"] == "mta-sts"
+    gw.wait_event(proc="queue", event="mta_sts_refresh", domain="refresh.test", result="fetched", start=start)
+    assert policy_host.requests["refresh.test"] == 2
 
 
 def test_enforce_failure_bounces_with_the_reason_when_it_expires(make_gateway, sink, dns, mx_sinks, mx_port,
