@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -24,8 +25,14 @@
 #define ADDRS_MAX 8
 #define POLICY_PATH "/.well-known/mta-sts.txt"
 
+struct request;
+
 struct mtasts_lookup {
 	struct offload *workers;
+	/* Requests at a worker, one per domain and record: another lookup
+	 * of the same waits for its answer instead of fetching too (a queue
+	 * full of mail for one domain makes one fetch, not hundreds). */
+	TAILQ_HEAD(, request) leaders;
 	char *db_path;
 	struct mtasts_cache *cache;   /* opened by the first worker that needs it */
 	atomic_bool cache_tried;
@@ -48,6 +55,8 @@ struct request {
 	size_t n_addrs;
 	unsigned pending;             /* address queries in flight */
 	bool refresh_due;             /* the cached policy is past half its max_age */
+	TAILQ_ENTRY(request) link;    /* in leaders, or in a leader's followers */
+	TAILQ_HEAD(, request) followers;
 	struct mtasts_result r;
 	mtasts_lookup_cb cb;
 	void *arg;
@@ -65,6 +74,7 @@ struct mtasts_lookup *mtasts_lookup_new(struct event_base *base, const char *db_
 		return NULL;
 	}
 	m->db_path = xstrdup(db_path);
+	TAILQ_INIT(&m->leaders);
 	pthread_mutex_init(&m->open_lock, NULL);
 	return m;
 }
@@ -199,13 +209,26 @@ static void start_refresh(const struct request *q)
 	*copy = *q;
 	copy->ca_file = q->ca_file ? xstrdup(q->ca_file) : NULL;
 	copy->r = (struct mtasts_result){ 0 };
+	TAILQ_INIT(&copy->followers);
 	copy->cb = NULL;
 	offload_run(q->m->workers, refresh, refreshed, copy);
+}
+
+/* The leader's answer is the followers' too. */
+static void end_followers(struct request *q)
+{
+	struct request *f;
+	while ((f = TAILQ_FIRST(&q->followers)) != NULL) {
+		TAILQ_REMOVE(&q->followers, f, link);
+		f->r = q->r;
+		request_end(f);
+	}
 }
 
 static void decided(void *arg)
 {
 	struct request *q = arg;
+	TAILQ_REMOVE(&q->m->leaders, q, link);
 	if (!q->r.found)
 		q->r.origin = "none";
 	/* A fetch (done or failed) is news; a policy from the cache is not. */
@@ -214,7 +237,17 @@ static void decided(void *arg)
 		  q->r.found ? mtasts_mode_name(q->r.policy.mode) : "none", "id", q->r.id, "why", q->r.why, NULL);
 	if (q->refresh_due && !q->m->stopped)
 		start_refresh(q);
+	end_followers(q);
 	request_end(q);
+}
+
+static struct request *leader_of(const struct request *q)
+{
+	struct request *l;
+	TAILQ_FOREACH(l, &q->m->leaders, link)
+		if (strcmp(l->domain, q->domain) == 0 && l->have_txt == q->have_txt && strcmp(l->txt_id, q->txt_id) == 0)
+			return l;
+	return NULL;
 }
 
 static void to_worker(struct request *q)
@@ -224,6 +257,13 @@ static void to_worker(struct request *q)
 		request_end(q);
 		return;
 	}
+	struct request *l = leader_of(q);
+	if (l) {
+		TAILQ_INSERT_TAIL(&l->followers, q, link);
+		return;
+	}
+	TAILQ_INIT(&q->followers);
+	TAILQ_INSERT_TAIL(&q->m->leaders, q, link);
 	offload_run(q->m->workers, decide, decided, q);
 }
 

@@ -32,7 +32,7 @@ from peers import Dnsmasq, parse_dsn, send
 MX = {"enf": "127.0.0.51", "enfmx": "127.0.0.52", "enfcert": "127.0.0.53", "testing": "127.0.0.54",
       "pinned": "127.0.0.55", "change": "127.0.0.56", "twomx": "127.0.0.57",
       "redirect": "127.0.0.58", "html": "127.0.0.59", "huge": "127.0.0.60", "badhost": "127.0.0.61",
-      "refresh": "127.0.0.62"}
+      "refresh": "127.0.0.62", "burst": "127.0.0.63"}
 
 # Policy hosts that break RFC 8461 3.3 (served by PolicyHost below); the
 # certificate of the policy host does not name mta-sts.badhost.test.
@@ -53,6 +53,7 @@ POLICIES = {
     "pinned.test": _policy("enforce", "nothing.pinned.test"),
     "change.test": _policy("enforce", "mx.change.test"),
     "twomx.test": _policy("enforce", "*.twomx.test"),
+    "burst.test": _policy("enforce", "mx.burst.test"),
     "refresh.test": _policy("enforce", "mx.refresh.test", max_age=6),
     "redirect.test": _policy("enforce", "nothing.redirect.test"),
     "html.test": _policy("enforce", "nothing.html.test"),
@@ -88,6 +89,8 @@ class PolicyHost:
             def do_GET(self):
                 domain = self.headers.get("Host", "").split(":")[0].removeprefix("mta-sts.")
                 host.requests[domain] = host.requests.get(domain, 0) + 1
+                if domain == "burst.test":
+                    time.sleep(1.0)   # slow: the burst's lookups arrive while it runs
                 body = POLICIES.get(domain)
                 if self.path != "/.well-known/mta-sts.txt" or body is None:
                     self.send_error(404)
@@ -308,6 +311,14 @@ def test_same_id_uses_the_cache_new_id_fetches_again(gw, dns, mx_sinks, policy_h
     assert policy_host.requests["change.test"] == fetched + 1
     gw.wait_event(proc="queue", event="mta_sts_policy", domain="change.test", origin="fetched", id="2",
                   start=start)
+
+
+def test_a_burst_of_mail_for_one_domain_fetches_its_policy_once(gw, mx_sinks, policy_host):
+    sent = [_send(gw, "burst.test") for _ in range(5)]
+    for token, qid, start in sent:
+        mx_sinks["burst"].wait_token(token)
+        assert gw.wait_delivered(qid, start=start)["tls_policy"] == "mta-sts"
+    assert policy_host.requests["burst.test"] == 1
 
 
 def test_policy_past_half_its_max_age_is_refreshed_in_the_background(gw, mx_sinks, policy_host):
