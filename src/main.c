@@ -19,6 +19,7 @@
 #include "ctl/dkimkeygen.h"
 #include "ctl/mtastscmd.h"
 #include "ctl/learncmd.h"
+#include "ctl/levelctl.h"
 #include "ctl/scancmd.h"
 #include "master/master.h"
 #include "master/preflight.h"
@@ -58,10 +59,12 @@ static int cmd_serve(int argc, char **argv)
 	return master_run(config, foreground);
 }
 
-/* check-config [-c FILE] [--no-dns] */
-static bool parse_check_options(int argc, char **argv, const char **config, bool *dns)
+/* check-config [-c FILE] [--no-dns] [--levels] */
+static bool parse_check_options(int argc, char **argv, const char **config, bool *dns, bool *levels)
 {
-	static const struct option longopts[] = { { "no-dns", no_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
+	static const struct option longopts[] = { { "no-dns", no_argument, NULL, 'n' },
+						  { "levels", no_argument, NULL, 'l' },
+						  { NULL, 0, NULL, 0 } };
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
@@ -69,18 +72,29 @@ static bool parse_check_options(int argc, char **argv, const char **config, bool
 			*config = optarg;
 		else if (opt == 'n')
 			*dns = false;
+		else if (opt == 'l')
+			*levels = true;
 		else
 			return false;
 	}
 	return optind == argc;
 }
 
+static void print_levels(const struct config *c)
+{
+	struct config_errors lines = { 0 };
+	config_levels_describe(c, &lines);
+	for (size_t i = 0; i < lines.n; i++)
+		printf("%s\n", lines.items[i]);
+	config_errors_free(&lines);
+}
+
 static int cmd_check_config(int argc, char **argv)
 {
 	const char *path = NULL;
-	bool dns = true;
-	if (!parse_check_options(argc, argv, &path, &dns)) {
-		fprintf(stderr, "usage: mailwarden check-config [-c FILE] [--no-dns]\n");
+	bool dns = true, levels = false;
+	if (!parse_check_options(argc, argv, &path, &dns, &levels)) {
+		fprintf(stderr, "usage: mailwarden check-config [-c FILE] [--no-dns] [--levels]\n");
 		return 2;
 	}
 	struct config_errors errs = { 0 }, warnings = { 0 };
@@ -108,6 +122,8 @@ static int cmd_check_config(int argc, char **argv)
 	for (size_t i = 0; i < warnings.n; i++)
 		printf("%s\n", warnings.items[i]);
 	config_errors_free(&warnings);
+	if (levels)  /* SCAN-11: what each emergency level changes */
+		print_levels(c);
 	config_free(c);
 	return 0;
 }
@@ -185,9 +201,10 @@ static int cmd_version(int argc, char **argv)
 
 static const struct subcommand subcommands[] = {
 	{ "serve", cmd_serve, "serve [-c FILE] [-f]   run the gateway (-f: foreground, log to stderr)" },
-	{ "check-config", cmd_check_config, "check-config [-c FILE] [--no-dns]   check a configuration, report every problem" },
+	{ "check-config", cmd_check_config, "check-config [-c FILE] [--no-dns] [--levels]   check a configuration, report every problem (--levels: what each emergency level changes)" },
 	{ "passwd", cmd_passwd, "passwd [-m yescrypt|bcrypt|sha512] USER   print a credentials line (password on stdin)" },
 	{ "queue", queuectl_main, "queue [-c FILE] list [--json] | show ID | flush [ID] | hold ID | release ID | delete ID" },
+	{ "ctl", levelctl_main, "ctl [-c FILE] status | level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]   the emergency level (SCAN-11)" },
 	{ "version", cmd_version, "version   print the version" },
 	{ "learn", learncmd_main, "learn [-c FILE] --spam|--ham|--forget MESSAGE|MBOX|DIRECTORY...   train Bayes" },
 	{ "scan", scancmd_main, "scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] [--pcre-only] MESSAGE...   content checks on saved messages" },

@@ -5,22 +5,9 @@
 
 #include <string.h>
 
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+#include "util/base64.h"
 
-static int b64value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 long sasl_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 {
@@ -44,7 +31,7 @@ long sasl_base64_decode(const char *in, size_t len, unsigned char *out, size_t c
 			}
 			if (pad)
 				return -1;
-			v[k] = b64value(ch);
+			v[k] = base64_value(ch);
 			if (v[k] < 0)
 				return -1;
 		}

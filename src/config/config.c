@@ -28,6 +28,7 @@
 
 #include <libfyaml.h>
 
+#include "config/levels.h"
 #include "config/lists.h"
 #include "config/loader.h"
 #include "config/schema.h"
@@ -297,6 +298,8 @@ static void load_text(struct loader *ld, const char *text, size_t len)
 					  ld->file, loader_line(root, 1));
 		else
 			load_mapping(ld, root, NULL, 1);
+		if (ld->user)
+			levels_apply(ld);  /* SCAN-11: over everything the file set */
 	}
 
 	if (extra)
@@ -496,7 +499,9 @@ static void cross_check(struct loader *ld)
 			(*s)->check(ld);
 }
 
-struct config *config_load(const char *path, struct config_errors *errs)
+/* The configuration of path (NULL: the embedded default) with level's
+ * overrides applied (0: as written), finished and cross-checked. */
+static struct config *load_level(const char *path, size_t level, struct config_errors *errs, size_t *n_levels)
 {
 	struct config *c = xcalloc(1, sizeof(*c));
 	size_t before = errs->n;
@@ -506,6 +511,7 @@ struct config *config_load(const char *path, struct config_errors *errs)
 		.file = CONFIG_DEFAULT_SOURCE,
 		.set_line = xcalloc(section_slot(NULL), sizeof(int)),
 		.user = false,
+		.level = level,
 	};
 
 	c->source = xstrdup(path ? path : CONFIG_DEFAULT_SOURCE);
@@ -522,12 +528,60 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	resolve_hostname(&ld);
 	resolve_state_dir(&ld, path);
 	resolve_files(&ld, path);
+	levels_finish(&ld);
 	for (const struct config_section *const *s = config_sections; *s; s++)
 		if ((*s)->finish)
 			(*s)->finish(&ld, path);
 	cross_check(&ld);
 	c->key_lines = ld.set_line;
+	*n_levels = c->emergency.n_levels;
 	if (errs->n != before) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static bool error_known(const struct config_errors *errs, const char *e)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		if (strcmp(errs->items[i], e) == 0)
+			return true;
+	return false;
+}
+
+/* Level n of path: its snapshot, or NULL with its problems added to errs,
+ * except those errs has already (the file's own, found for every level). */
+static struct config *load_other_level(const char *path, size_t n, struct config_errors *errs)
+{
+	struct config_errors mine = { 0 };
+	size_t n_levels;
+	struct config *c = load_level(path, n, &mine, &n_levels);
+	for (size_t i = 0; i < mine.n; i++)
+		if (!error_known(errs, mine.items[i]))
+			config_errors_add(errs, "%s", mine.items[i]);
+	config_errors_free(&mine);
+	return c;
+}
+
+/* SCAN-11: every level beyond 0 is the same file loaded again with its
+ * overrides: a whole snapshot, checked as if it were active. The levels
+ * are checked even when the file has problems, so one run reports all. */
+struct config *config_load(const char *path, struct config_errors *errs)
+{
+	size_t n_levels;
+	struct config *c = load_level(path, 0, errs, &n_levels);
+	bool ok = c != NULL;
+
+	for (size_t i = 1; i < n_levels; i++) {
+		struct config *lv = load_other_level(path, i, errs);
+		ok = ok && lv;
+		if (c)
+			c->emergency.levels[i].cfg = lv;
+		else
+			config_free(lv);
+	}
+	if (!ok) {
 		config_free(c);
 		return NULL;
 	}
@@ -618,6 +672,8 @@ void config_free(struct config *c)
 		c->refs--;
 		return;
 	}
+	levels_free(c);
+	free(c->emergency.state_file);
 	free(c->key_lines);
 	free(c->source);
 	free(c->hostname);

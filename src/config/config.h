@@ -57,6 +57,17 @@ struct tls_cert_cfg {
 	int line;           /* where the user's file lists it; 0: none */
 };
 
+/* SCAN-11: whose mail a level still accepts (config/levels.c). */
+enum partners_only { PARTNERS_ONLY_OFF, PARTNERS_ONLY_INBOUND, PARTNERS_ONLY_OUTBOUND, PARTNERS_ONLY_BOTH };
+
+struct config;
+
+struct config_level {
+	char *name;               /* a word: [a-z0-9_-], unique */
+	int line;                 /* of the entry in the user's file; 0: the implicit level 0 */
+	struct config *cfg;       /* the snapshot with the level's overrides; NULL for level 0 */
+};
+
 struct config {
 	unsigned refs;            /* holds besides the loader's: config_ref() */
 	char *source;             /* file path, or CONFIG_DEFAULT_SOURCE */
@@ -143,6 +154,21 @@ struct config {
 
 	struct scan_config *scan;     /* the "scan:" section (scan/config.c); NULL: no scanning */
 
+	/* SCAN-11: the emergency levels (the "emergency:" section,
+	 * config/levels.c). levels[0] is normal: this configuration as
+	 * written; every other level is a whole snapshot of its own, built
+	 * and checked at load time with the level's overrides applied, so
+	 * that switching is choosing a pointer (config_level()). */
+	struct {
+		char *state_file;         /* absolute; default state_dir/spool/emergency.state (the queue writes it) */
+		struct config_level *levels;
+		size_t n_levels;          /* at least 1 once loaded */
+	} emergency;
+	/* In a level's snapshot: accept only mail between known partners
+	 * (parsed and shown; it takes effect with the partners store, a later
+	 * part of issue 13). PARTNERS_ONLY_OFF in level 0. */
+	enum partners_only partners_only;
+
 	int *key_lines;               /* per key (loader.h set_line): line of the user's file that set it, 0 if none */
 };
 
@@ -190,6 +216,19 @@ bool config_tls_required_domain(const struct config *c, const char *domain, size
  * or 0 (not set there, or no such key): for file:line: key messages
  * about what the key names. */
 int config_key_line(const struct config *c, const char *key);
+
+/* SCAN-11: the snapshot of level n of c (c itself for level 0), or NULL
+ * if c has no such level. c is the configuration as loaded, not a level's
+ * snapshot. */
+const struct config *config_level(const struct config *c, size_t n);
+
+/* The level a word names: its number ("2") or its name ("flood"); -1 if
+ * none. */
+long config_level_find(const struct config *c, const char *word);
+
+/* check-config --levels: "level N NAME:" and then one line
+ * "  key: base -> level" per setting level N changes, for every level. */
+void config_levels_describe(const struct config *c, struct config_errors *out);
 
 /* The listener called name, or NULL. */
 const struct listener_cfg *config_listener(const struct config *c, const char *name);

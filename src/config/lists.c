@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config/check.h"
+#include "config/levels.h"
 #include "config/schema.h"
 #include "util/alloc.h"
 
@@ -553,6 +554,7 @@ static const struct lists_entry lists[] = {
 	{ "certificates", load_certificates },
 	{ "tls_required_domains", load_tls_required_domains },
 	{ "dns.servers", load_dns_servers },
+	{ "emergency.levels", levels_load },
 };
 
 const struct lists_entry *lists_find(const char *k, size_t len)

@@ -27,6 +27,12 @@ struct loader {
 	int *set_line;     /* per key (the schema's, then each section's): line in the user's file that set it, 0 if none */
 	bool user;         /* reading the user's file rather than the embedded default */
 	struct config_errors open_relay; /* REL-1: errors unless allow_open_relay (known at the end) */
+	/* SCAN-11 (config/levels.c): the level being built (0: the
+	 * configuration as written) and, while the user's file is parsed,
+	 * that level's entry, applied once the whole file is read. */
+	size_t level;
+	struct fy_node *level_entry;
+	char level_name[LOADER_NAME_SIZE];   /* "emergency.levels[2]", for messages */
 };
 
 /* Report "file:line: key: problem" (or "file: key: problem" if line is 0). */

@@ -168,6 +168,8 @@ const struct schema_key schema_keys[] = {
 	  "name the authenticated user in the Received header" },
 	{ "rewrite_table", SCHEMA_STRING, 1, 4095, OFF(rewrite_table), NULL, check_path,
 	  "address rewriting table (FROM -> TO per line); relative to the configuration file's directory" },
+	{ "emergency.state_file", SCHEMA_STRING, 1, 4095, OFF(emergency.state_file), NULL, check_path,
+	  "the emergency level in force (SCAN-11), kept across restarts; relative to state_dir; written by the queue user" },
 	{ "dns.timeout", SCHEMA_DURATION, 1, 60, OFF(dns.timeout), NULL, NULL,
 	  "time to wait for a DNS server's answer, per try (two tries)" },
 };
@@ -303,6 +305,44 @@ static void format_bound(enum schema_type type, unsigned long long v, char *buf,
 		}
 	}
 	snprintf(buf, size, "%llu", v);
+}
+
+void schema_format(const struct schema_key *k, const void *base, char *buf, size_t size)
+{
+	const char *field = (const char *)base + k->offset;
+	const char *str;
+	unsigned u;
+	size_t z;
+	bool b;
+	int i;
+
+	switch (k->type) {
+	case SCHEMA_STRING:
+		memcpy(&str, field, sizeof(str));
+		snprintf(buf, size, "%s", str ? str : "(none)");
+		return;
+	case SCHEMA_UINT:
+	case SCHEMA_DURATION:
+		memcpy(&u, field, sizeof(u));
+		format_bound(k->type, u, buf, size);
+		return;
+	case SCHEMA_SIZE:
+		memcpy(&z, field, sizeof(z));
+		format_bound(k->type, z, buf, size);
+		return;
+	case SCHEMA_BOOL:
+		memcpy(&b, field, sizeof(b));
+		snprintf(buf, size, "%s", b ? "true" : "false");
+		return;
+	case SCHEMA_ENUM:
+		memcpy(&i, field, sizeof(i));
+		snprintf(buf, size, "%d", i);
+		for (const struct schema_enum *e = k->values; e && e->name; e++)
+			if (e->value == i)
+				snprintf(buf, size, "%s", e->name);
+		return;
+	}
+	snprintf(buf, size, "?");
 }
 
 static bool out_of_range(const struct schema_key *k, char *problem, size_t problem_size)

@@ -66,6 +66,10 @@ bool schema_is_section(const char *key, size_t len);
 bool schema_set(const struct schema_key *k, void *base, const char *text, size_t len,
 		char *problem, size_t problem_size);
 
+/* The value of k in the struct config at base as the administrator would
+ * write it ("10M", "2h", "true"), for check-config --levels. */
+void schema_format(const struct schema_key *k, const void *base, char *buf, size_t size);
+
 /* Plain decimal, no sign, no leading zero (but "0"); false on overflow
  * with *overflow set, so "99999999999999999999" reads as out of range. */
 bool schema_parse_number(const char *text, size_t len, unsigned long long *out, bool *overflow);

@@ -66,6 +66,16 @@ struct config_section {
 	 * depend on several keys of the section (queue.retry_max against
 	 * queue.retry_min); loader_set_line() names the lines to blame. */
 	void (*check)(struct loader *ld);
+	/* Optional (SCAN-11, config/levels.c): an emergency level's value v
+	 * for this section (name: "emergency.levels[1].scan"), applied over
+	 * the section as loaded (not replacing it); report every problem,
+	 * including keys a level may not change. Without it a level cannot
+	 * change the section. */
+	void (*level_merge)(struct loader *ld, struct fy_node *v, const char *name, int kline);
+	/* Optional: append "  key: base -> level" lines to out for what the
+	 * level's snapshot lv changes in the section against base
+	 * (check-config --levels). */
+	void (*level_describe)(const struct config *base, const struct config *lv, struct config_errors *out);
 	/* Free c's part (config_free()). */
 	void (*release)(struct config *c);
 	/* Optional: append "source: warning: ..." lines about c's part to out

@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "util/alloc.h"
+#include "util/fnv.h"
 
 #define ROBINSON_S 0.16
 #define ROBINSON_X 0.5
@@ -37,12 +38,7 @@
 
 static uint64_t fnv1a(const char *prefix, const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *prefix; prefix++)
-		h = (h ^ (unsigned char)*prefix) * 1099511628211ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)tolower((unsigned char)s[i])) * 1099511628211ull;
-	return h;
+	return fnv64_mix_lower(fnv64_mix(FNV64_OFFSET, prefix, strlen(prefix)), s, n);
 }
 
 static void add_token(struct bayes_tokens *t, uint64_t h)

@@ -12,6 +12,7 @@
 #include "content/mime.h"
 #include "content/uri.h"
 #include "util/alloc.h"
+#include "util/fnv.h"
 
 /* "http://Host.Example:80/x" -> "host.example" in out (cap bytes). */
 static void host_of(const char *uri, char *out, size_t cap)
@@ -38,12 +39,31 @@ static const char *const told_by[] = {
 	"X-Mailer", "User-Agent", "Content-Type", "X-Priority", "X-MSMail-Priority", "X-MimeOLE",
 	"Organization", "List-Id", "List-Unsubscribe", "Precedence", "Mailing-List", "X-Originating-IP",
 };
+_Static_assert(sizeof(told_by) / sizeof(told_by[0]) <= 32, "header_tokens keeps a bit per name");
 
+/* Which of told_by the field at field[0..flen) is, or -1. */
+static int told_by_index(const char *field, size_t flen)
+{
+	size_t voff;
+	for (size_t i = 0; i < sizeof(told_by) / sizeof(told_by[0]); i++)
+		if (content_field_is(field, flen, told_by[i], &voff))
+			return (int)i;
+	return -1;
+}
+
+/* One pass over the header section; the first field of each name counts
+ * (as mime_header_text would find it), a repeated one does not. */
 static void header_tokens(const char *msg, size_t len, struct bayes_tokens *out)
 {
 	size_t hlen = content_header_end(msg, len);
-	for (size_t i = 0; i < sizeof(told_by) / sizeof(told_by[0]); i++) {
-		char *v = mime_header_text(msg, hlen, told_by[i]);
+	uint32_t seen = 0;
+	for (size_t pos = 0, flen; pos < hlen; pos += flen) {
+		flen = content_field_len(msg, hlen, pos);
+		int i = told_by_index(msg + pos, flen);
+		if (i < 0 || (seen & (1u << i)))
+			continue;
+		seen |= 1u << i;
+		char *v = mime_header_text(msg + pos, flen, told_by[i]);
 		if (v)
 			bayes_tokenize_header(told_by[i], v, out);
 		free(v);
@@ -90,10 +110,7 @@ void bayes_message_identity(const char *msg, size_t len, char *out, size_t cap)
 	if (v && *v) {
 		snprintf(out, cap, "%s", v);
 	} else {
-		unsigned long long h = 1469598103934665603ull;  /* FNV-1a */
-		for (size_t i = 0; i < len; i++)
-			h = (h ^ (unsigned char)msg[i]) * 1099511628211ull;
-		snprintf(out, cap, "digest:%016llx", h);
+		snprintf(out, cap, "digest:%016llx", (unsigned long long)fnv64_mix(FNV64_OFFSET, msg, len));
 	}
 	free(id);
 }

@@ -62,6 +62,11 @@ bool content_job_bayes_ready(const struct content_job *job);
 struct mime_message;
 const struct mime_message *content_job_mime(struct content_job *job, const char *msg, size_t len);
 
+/* The salvage view of the message (content/salvage.h): blocks a lenient
+ * reader would decode that the MIME view does not hold; made once. */
+struct salvage;
+const struct salvage *content_job_salvage(struct content_job *job, const char *msg, size_t len);
+
 /* The URLs of its text parts (content/uri.h), found once per message. */
 struct uri_list;
 const struct uri_list *content_job_uris(struct content_job *job, const char *msg, size_t len);
@@ -103,6 +108,17 @@ void content_hit_points(struct content_job *job, const char *symbol, int points,
  * no reply of its own) is reply, e.g. one that names the finding
  * ("554 5.7.0 ..."; an SMTP reply as ipc_scan_result accepts it). */
 void content_hit_reply(struct content_job *job, const char *symbol, int points, const char *detail, const char *reply);
+/* A hit that refuses with reply whatever scan.<direction>.checks says
+ * of the running check: for a check with a policy of its own
+ * (scan.encryption). The symbol is logged; a refused message has no
+ * score to add it to. */
+void content_refuse(struct content_job *job, const char *symbol, const char *detail, const char *reply);
+/* A hit that holds the message in quarantine whatever its score
+ * (ipc_scan_result.hold): a check's own policy (scan.encryption's
+ * quarantine), or with malware an engine's finding in outbound mail
+ * (SCAN-9), for which the queue also raises the alarm. The symbol adds
+ * points as given. A refusal by another check still wins. */
+void content_hold(struct content_job *job, const char *symbol, int points, const char *detail, bool malware);
 /* The running check could not judge the message (an engine down): the
  * message is refused with reply, a 4xx, whatever the check's policy, so
  * the client keeps it and tries again. A refusal by a hit (5xx), before

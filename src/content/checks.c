@@ -14,6 +14,8 @@ extern const struct content_check content_check_mime;
 extern const struct content_check content_check_gtube;
 extern const struct content_check content_check_clamav;
 extern const struct content_check content_check_yara;
+extern const struct content_check content_check_hidden;
+extern const struct content_check content_check_encryption;
 extern const struct content_check content_check_rules;
 extern const struct content_check content_check_bayes;
 extern const struct content_check content_check_dkim_sign;
@@ -30,6 +32,8 @@ const struct content_check *const content_checks[] = {
 	&content_check_gtube,
 	&content_check_clamav,
 	&content_check_yara,
+	&content_check_hidden,
+	&content_check_encryption,
 	&content_check_rules,
 	&content_check_bayes,
 	&content_check_dkim_sign,

@@ -57,6 +57,15 @@ bool content_job_bayes_ready(const struct content_job *job)
 	return nspam >= min && nham >= min;
 }
 
+const struct salvage *content_job_salvage(struct content_job *job, const char *msg, size_t len)
+{
+	if (!job->salvaged) {
+		salvage_collect(msg, len, content_job_mime(job, msg, len), &job->salvage);
+		job->salvaged = true;
+	}
+	return &job->salvage;
+}
+
 const struct uri_list *content_job_uris(struct content_job *job, const char *msg, size_t len)
 {
 	if (!job->uris_found) {
@@ -73,6 +82,9 @@ static void views_drop(struct content_job *job)
 	if (job->mime_parsed)
 		mime_free(&job->mime);
 	job->mime_parsed = false;
+	if (job->salvaged)
+		salvage_free(&job->salvage);
+	job->salvaged = false;
 	if (job->uris_found)
 		uri_list_free(&job->uris);
 	job->uris_found = false;
@@ -123,15 +135,16 @@ bool content_add_headers(struct content_job *job, const char *fields)
 	return true;
 }
 
-/* Log a hit of the running check and tell job->on_hit. */
-static void report(struct content_job *job, const char *symbol, int points, bool refuse, const char *detail)
+/* Log a hit of the running check (action: "score", "refuse", "hold")
+ * and tell job->on_hit. */
+static void report(struct content_job *job, const char *symbol, int points, const char *action, const char *detail)
 {
 	const char *check = content_checks[job->check]->name;
 	/* log_event writes each line at once: safe from a worker thread. */
 	log_event(LOG_INFO, "content_hit", "queue_id", job->req.queue_id, "check", check, "symbol", symbol, "action",
-		  refuse ? "refuse" : "score", "auth", job->req.auth[0] ? job->req.auth : "-", "detail", detail, NULL);
+		  action, "auth", job->req.auth[0] ? job->req.auth : "-", "detail", detail, NULL);
 	if (job->on_hit)
-		job->on_hit(job->on_hit_arg, check, symbol, points, refuse, detail);
+		job->on_hit(job->on_hit_arg, check, symbol, points, strcmp(action, "refuse") == 0, detail);
 }
 
 int content_check_points(const struct content_job *job)
@@ -141,7 +154,7 @@ int content_check_points(const struct content_job *job)
 
 void content_symbol(struct content_job *job, const char *symbol, int points, const char *detail)
 {
-	report(job, symbol, points, false, detail);
+	report(job, symbol, points, "score", detail);
 	add_symbol(&job->result, symbol, points);
 }
 
@@ -150,21 +163,29 @@ void content_hit(struct content_job *job, const char *symbol, int points, const 
 	content_hit_points(job, symbol, points >= 0 ? points : job->dir->content[job->check].points, detail);
 }
 
+/* The message is refused with reply; the first refusal stands, but a
+ * hit's refusal replaces a temporary failure (a 5xx is final). */
+static void set_refusal(struct content_job *job, const char *reply)
+{
+	struct ipc_scan_result *r = &job->result;
+	if (r->refused && !job->tempfailed)
+		return;
+	r->refused = true;
+	job->tempfailed = false;
+	snprintf(r->reply, sizeof(r->reply), "%s", reply);
+}
+
 /* A hit of the running check; reply: its refusal when the policy names
  * none. */
 static void hit(struct content_job *job, const char *symbol, int scored, const char *detail, const char *reply)
 {
 	const struct scan_check_policy *pol = &job->dir->content[job->check];
-	struct ipc_scan_result *r = &job->result;
 	bool refuse = pol->action == SCAN_CHECK_REFUSE;
-	report(job, symbol, scored, refuse, detail);
-	if (!refuse) {
-		add_symbol(r, symbol, scored);
-	} else if (!r->refused || job->tempfailed) {
-		r->refused = true;
-		job->tempfailed = false;
-		snprintf(r->reply, sizeof(r->reply), "%s", pol->reply ? pol->reply : reply);
-	}
+	report(job, symbol, scored, refuse ? "refuse" : "score", detail);
+	if (!refuse)
+		add_symbol(&job->result, symbol, scored);
+	else
+		set_refusal(job, pol->reply ? pol->reply : reply);
 }
 
 void content_hit_points(struct content_job *job, const char *symbol, int scored, const char *detail)
@@ -175,6 +196,28 @@ void content_hit_points(struct content_job *job, const char *symbol, int scored,
 void content_hit_reply(struct content_job *job, const char *symbol, int points, const char *detail, const char *reply)
 {
 	hit(job, symbol, points >= 0 ? points : job->dir->content[job->check].points, detail, reply);
+}
+
+void content_refuse(struct content_job *job, const char *symbol, const char *detail, const char *reply)
+{
+	report(job, symbol, 0, "refuse", detail);
+	set_refusal(job, reply);
+}
+
+void content_hold(struct content_job *job, const char *symbol, int points, const char *detail, bool malware)
+{
+	struct ipc_scan_result *r = &job->result;
+	report(job, symbol, points, "hold", detail);
+	add_symbol(r, symbol, points);
+	/* The first malware finding names the alarm; a policy hold never
+	 * takes its place. */
+	if (r->hold == IPC_HOLD_MALWARE || (r->hold == IPC_HOLD_POLICY && !malware))
+		return;
+	r->hold = malware ? IPC_HOLD_MALWARE : IPC_HOLD_POLICY;
+	size_t n = 0;
+	for (const char *p = detail; *p && n < sizeof(r->hold_detail) - 1; p++)
+		r->hold_detail[n++] = *p >= ' ' && *p <= '~' ? *p : '?';
+	r->hold_detail[n] = '\0';
 }
 
 void content_tempfail(struct content_job *job, const char *reply)

@@ -16,6 +16,7 @@
 #include "content/bayes.h"
 #include "content/dkimlib.h"
 #include "content/mime.h"
+#include "content/salvage.h"
 #include "content/uri.h"
 #include "ipc/txn.h"
 
@@ -59,6 +60,8 @@ struct content_job {
 	bool tempfailed;                   /* result.reply is content_tempfail's 4xx */
 	struct mime_message mime;
 	bool mime_parsed;
+	struct salvage salvage;            /* of the message, when salvaged */
+	bool salvaged;
 	struct uri_list uris;              /* of the MIME view, when uris_found */
 	bool uris_found;
 	struct dkimlib_verdict dkim;       /* of the message as received, when dkim_verified */

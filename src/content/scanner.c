@@ -268,7 +268,9 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	t->reqid = m->reqid;
 	t->fd = fd;
 	t->rewrite_fd = -1;
-	const struct scan_config *sc = s->config->scan;
+	/* SCAN-11: the content policy of the session's emergency level. */
+	const struct config *lv = config_level(s->config, job->req.level);
+	const struct scan_config *sc = lv ? lv->scan : s->config->scan;
 	job->config = s->config;
 	job->senders = s->senders;
 	job->rules = s->rules;

@@ -13,6 +13,7 @@
 
 #include "content/mime.h"
 #include "util/alloc.h"
+#include "util/fnv.h"
 
 static const char *const schemes[] = { "http://", "https://", "ftp://", "mailto:" };
 static const char *const attributes[] = { "href", "src", "action", "background" };
@@ -31,10 +32,7 @@ static size_t *slot_of(struct uri_list *l, const char *u)
 {
 	if (!l->slots)
 		l->slots = xcalloc(SLOTS, sizeof(*l->slots));
-	uint32_t h = 2166136261u;  /* FNV-1a */
-	for (const char *p = u; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	size_t i = h & (SLOTS - 1);
+	size_t i = fnv32_str(u) & (SLOTS - 1);
 	while (l->slots[i] && strcmp(l->uris[l->slots[i] - 1], u) != 0)
 		i = (i + 1) & (SLOTS - 1);
 	return &l->slots[i];

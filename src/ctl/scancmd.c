@@ -215,6 +215,8 @@ static bool scan_one(const char *path, const struct config *c, const struct scan
 		verdict_add(&v, job->result.symbols[i].name, job->result.symbols[i].points);
 	if (job->result.refused)
 		verdict_refuse(&v, job->result.reply);
+	if (job->result.hold)
+		verdict_hold(&v);
 	struct verdict_thresholds t = { dir->tag, dir->quarantine, dir->discard, dir->refuse };
 	verdict_decide(&v, &t);
 	(o->json ? print_json : print_text)(path, &v, &hits, job);

@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 1
+#define IPC_VERSION 2    /* 2: the emergency level in EOM and SCAN_REQUEST, IPC_LEVEL */
 #define IPC_MSG_MAX 65536      /* largest datagram, header included */
 #define IPC_HEADER_SIZE 8
 #define IPC_STRING_MAX 4096    /* longest string field */
@@ -61,6 +61,8 @@ enum ipc_type {
 	IPC_SCAN_FILE = 203,        /* index, total; a scanner file's read-only descriptor, or none */
 	IPC_TXN_REFUSED = 204,      /* text: reply: the verdict refuses the message, answer it */
 	IPC_TXN_DISCARDED = 205,    /* text: queue id: answer 250, nothing is kept (SCAN-8 delete) */
+	IPC_LEVEL = 206,            /* u32 level, u32 rehearsed level (0: none): what new sessions
+				     * start under (SCAN-11) */
 
 	IPC_MASTER_CHANNEL = 300,   /* str peer kind ("queue", "smtpd"); carries one end of a new
 				     * socketpair to a process of that kind (a restarted peer) */

@@ -77,6 +77,9 @@ void ipc_eom_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_eom *e)
 	ipc_msg_init(m, IPC_TXN_EOM, reqid);
 	ipc_put_u64(m, e->size);
 	ipc_put_u32(m, e->outbound ? EOM_F_OUTBOUND : 0);
+	ipc_put_u32(m, e->level);
+	ipc_put_u32(m, e->rehearse);
+	ipc_put_str(m, e->rehearsal);
 	ipc_put_str(m, e->iprev);
 	ipc_put_str(m, e->ptr);
 	ipc_put_str(m, e->spf);
@@ -90,6 +93,9 @@ bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e)
 	memset(e, 0, sizeof(*e));
 	e->size = ipc_get_u64(m);
 	uint32_t flags = ipc_get_u32(m);
+	e->level = ipc_get_u32(m);
+	e->rehearse = ipc_get_u32(m);
+	ipc_get_str(m, e->rehearsal, sizeof(e->rehearsal));
 	ipc_get_str(m, e->iprev, sizeof(e->iprev));
 	ipc_get_str(m, e->ptr, sizeof(e->ptr));
 	ipc_get_str(m, e->spf, sizeof(e->spf));
@@ -99,13 +105,14 @@ bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e)
 		return false;
 	e->outbound = flags & EOM_F_OUTBOUND;
 	return ipc_get_end(m) && token_ok(e->iprev) && token_ok(e->ptr) && token_ok(e->spf) &&
-	       token_ok(e->spf_domain);
+	       token_ok(e->spf_domain) && token_ok(e->rehearsal);
 }
 
 void ipc_scan_request_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_request *r)
 {
 	ipc_msg_init(m, IPC_SCAN_REQUEST, reqid);
 	ipc_put_u32(m, r->outbound ? EOM_F_OUTBOUND : 0);
+	ipc_put_u32(m, r->level);
 	ipc_put_u64(m, r->size);
 	ipc_put_str(m, r->queue_id);
 	ipc_put_str(m, r->client);
@@ -126,6 +133,7 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
 {
 	memset(r, 0, sizeof(*r));
 	uint32_t flags = ipc_get_u32(m);
+	r->level = ipc_get_u32(m);
 	r->size = ipc_get_u64(m);
 	ipc_get_str(m, r->queue_id, sizeof(r->queue_id));
 	ipc_get_str(m, r->client, sizeof(r->client));
@@ -145,14 +153,17 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
 	       token_ok(r->queue_id) && token_ok(r->spf) && token_ok(r->spf_domain);
 }
 
-static bool reply_ok(const char *s)
+static bool printable(const char *s)
 {
-	if (strlen(s) < 4 || (s[0] != '4' && s[0] != '5') || s[3] != ' ')
-		return false;
 	for (; *s; s++)
 		if (*s < ' ' || *s > '~')
 			return false;
 	return true;
+}
+
+static bool reply_ok(const char *s)
+{
+	return strlen(s) >= 4 && (s[0] == '4' || s[0] == '5') && s[3] == ' ' && printable(s);
 }
 
 void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_result *r)
@@ -165,7 +176,10 @@ void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_
 	ipc_put_str(m, r->auth_results);
 	ipc_put_u32(m, r->rewritten ? 1 : 0);
 	ipc_put_u64(m, r->rewritten ? r->rewritten_size : 0);
+	ipc_put_u32(m, r->hold);
+	ipc_put_str(m, r->hold ? r->hold_detail : "");
 }
+
 
 bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 {
@@ -178,11 +192,14 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	ipc_get_str(m, r->auth_results, sizeof(r->auth_results));
 	uint32_t rewritten = ipc_get_u32(m);
 	r->rewritten_size = ipc_get_u64(m);
+	r->hold = ipc_get_u32(m);
+	ipc_get_str(m, r->hold_detail, sizeof(r->hold_detail));
 	r->refused = refused == 1;
 	r->rewritten = rewritten == 1;
 	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
 	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers)) &&
-	       ipc_auth_results_ok(r->auth_results) && rewritten <= 1 && (r->rewritten || r->rewritten_size == 0);
+	       ipc_auth_results_ok(r->auth_results) && rewritten <= 1 && (r->rewritten || r->rewritten_size == 0) &&
+	       r->hold <= IPC_HOLD_MALWARE && (r->hold || !r->hold_detail[0]) && printable(r->hold_detail);
 }
 
 void ipc_txn_begin_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_txn_begin *b)
@@ -248,6 +265,20 @@ void ipc_scan_file_encode(struct ipc_msg *m, uint32_t index, uint32_t total)
 	ipc_msg_init(m, IPC_SCAN_FILE, 0);
 	ipc_put_u32(m, index);
 	ipc_put_u32(m, total);
+}
+
+void ipc_level_encode(struct ipc_msg *m, uint32_t n, uint32_t rehearse)
+{
+	ipc_msg_init(m, IPC_LEVEL, 0);
+	ipc_put_u32(m, n);
+	ipc_put_u32(m, rehearse);
+}
+
+bool ipc_level_decode(struct ipc_msg *m, uint32_t *n, uint32_t *rehearse)
+{
+	*n = ipc_get_u32(m);
+	*rehearse = ipc_get_u32(m);
+	return ipc_get_end(m);
 }
 
 bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total)

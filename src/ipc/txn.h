@@ -38,6 +38,9 @@ struct ipc_eom {
 	char auth[256];             /* the AUTH login, "" if none (REL-3) */
 	uint32_t n_symbols;         /* SMTP-time hits that score (not those that refused) */
 	struct ipc_symbol symbols[IPC_SYMBOLS_MAX];
+	uint32_t level;             /* SCAN-11: the emergency level the session started under */
+	uint32_t rehearse;          /* the level it rehearsed (0: none) ... */
+	char rehearsal[64];         /* ... and the limit that level would have refused it by ("" none) */
 };
 
 void ipc_eom_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_eom *e);
@@ -50,6 +53,7 @@ bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e);
 
 struct ipc_scan_request {
 	bool outbound;              /* which direction's content policy applies */
+	uint32_t level;             /* SCAN-11: ... of which emergency level (the session's) */
 	uint64_t size;
 	char queue_id[17];          /* for the scanner's log lines */
 	/* The envelope and what the dialogue found, for checks that need
@@ -73,6 +77,7 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r);
 /* How much a rewritten message may grow over the one that was scanned
  * (room for a notice that replaces a stripped part, SCAN-8). */
 #define IPC_SCAN_REWRITE_GROWTH (64 * 1024)
+#define IPC_HOLD_DETAIL_MAX 255
 
 /* IPC_SCAN_RESULT: what the content checks found. With rewritten set,
  * the message passes a sealed memfd holding the message to store instead
@@ -92,7 +97,15 @@ struct ipc_scan_result {
 	char auth_results[IPC_SCAN_AUTH_MAX + 1];
 	bool rewritten;
 	uint64_t rewritten_size;
+	/* Hold in quarantine whatever the score (IPC_HOLD_*): a check's own
+	 * policy says so (scan.encryption, SCAN-10), or a malware engine
+	 * found something in outbound mail (SCAN-9: held, and the queue
+	 * raises the alarm). A refusal by another check still wins. */
+	uint32_t hold;
+	char hold_detail[IPC_HOLD_DETAIL_MAX + 1];  /* what was found, printable ASCII; "" without hold */
 };
+
+enum { IPC_HOLD_NONE, IPC_HOLD_POLICY, IPC_HOLD_MALWARE };
 
 void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_scan_result *r);
 bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r);
@@ -130,6 +143,12 @@ bool ipc_txn_empty_decode(struct ipc_msg *m);
  * descriptor, or none when it is not configured). */
 void ipc_scan_file_encode(struct ipc_msg *m, uint32_t index, uint32_t total);
 bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total);
+
+/* IPC_LEVEL: new sessions start under emergency level n and rehearse
+ * level rehearse (0: none) (SCAN-11); the receiver checks both against
+ * its configuration's levels. */
+void ipc_level_encode(struct ipc_msg *m, uint32_t n, uint32_t rehearse);
+bool ipc_level_decode(struct ipc_msg *m, uint32_t *n, uint32_t *rehearse);
 
 /* ipc_scan_result.auth_results as the decoder accepts it: printable
  * ASCII and spaces; parentheses only as comments without nesting, no

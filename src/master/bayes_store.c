@@ -181,7 +181,8 @@ bool bayes_store_poll(struct bayes_store *bs, const struct config *c, time_t now
 	const struct scan_autolearn *al = c->scan ? &c->scan->autolearn : NULL;
 	if (!bs->last_batch)
 		bs->last_batch = now;
-	if (al && al->on && (bs->n || bs->dropped) && !bs->learner && now - bs->last_batch >= (time_t)al->interval) {
+	/* dropped samples imply a full batch: bs->n says whether any wait */
+	if (al && al->on && bs->n && !bs->learner && now - bs->last_batch >= (time_t)al->interval) {
 		bs->last_batch = now;
 		start_learner(bs, c);
 	}

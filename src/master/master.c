@@ -33,6 +33,7 @@
 #include "scan/scan.h"
 #include "scan/watch.h"
 #include "smtp/smtpd.h"
+#include "state/levelstate.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -272,6 +273,9 @@ static void child_start(struct child *ch)
 		fds[0] = sp[1];
 		for (size_t i = 0; i < nl; i++)
 			fds[i + 1] = m->listeners.items[i].fd;
+		/* SCAN-11: an smtpd starts under the emergency level in force
+		 * (the queue tells it of later switches). */
+		smtpd_level_use((uint32_t)level_state_current(m->config, time(NULL)));
 		pid = child_spawn(m->config, ch->kind->spec, &(struct child_fds){ fds, nl + 1 });
 		free(fds);
 		close(sp[1]);

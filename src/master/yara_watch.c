@@ -14,6 +14,7 @@
 #include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/filestamp.h"
+#include "util/fnv.h"
 #include "util/log.h"
 
 #define WATCHED_MAX 1000  /* rule files stamped; more are still compiled */
@@ -22,23 +23,15 @@ struct yara_watch {
 	uint64_t seen;  /* digest of the stamps the running rules were read with */
 };
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return h;
-}
-
 static uint64_t mix_stamp(uint64_t h, const char *name, const char *path)
 {
 	struct file_stamp st = file_stamp_take(path);
-	h = mix(h, name, strlen(name) + 1);
-	h = mix(h, &st.exists, sizeof(st.exists));
-	h = mix(h, &st.dev, sizeof(st.dev));
-	h = mix(h, &st.ino, sizeof(st.ino));
-	h = mix(h, &st.size, sizeof(st.size));
-	return mix(h, &st.mtime, sizeof(st.mtime));
+	h = fnv64_mix(h, name, strlen(name) + 1);
+	h = fnv64_mix(h, &st.exists, sizeof(st.exists));
+	h = fnv64_mix(h, &st.dev, sizeof(st.dev));
+	h = fnv64_mix(h, &st.ino, sizeof(st.ino));
+	h = fnv64_mix(h, &st.size, sizeof(st.size));
+	return fnv64_mix(h, &st.mtime, sizeof(st.mtime));
 }
 
 static bool is_rule_file(const char *name)
@@ -68,7 +61,7 @@ static uint64_t digest(const char *path)
 			n++;
 		}
 	closedir(d);
-	return mix(h, &sum, sizeof(sum));
+	return fnv64_mix(h, &sum, sizeof(sum));
 }
 
 struct yara_watch *yara_watch_new(const struct config *c)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "util/fnv.h"
 
 #define RATE_PROBES 8   /* slots looked at per address */
 
@@ -32,18 +33,9 @@ void rate_free(struct rate_table *t)
 	free(t);
 }
 
-/* FNV-1a: cheap and good enough to spread addresses over the table. */
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 static struct rate_slot *slot_for(struct rate_table *t, const char *client, time_t now)
 {
-	uint32_t h = hash(client);
+	uint32_t h = fnv32_str(client);
 	struct rate_slot *reuse = NULL;
 	for (unsigned i = 0; i < RATE_PROBES; i++) {
 		struct rate_slot *s = &t->slot[(h + i) % RATE_SLOTS];

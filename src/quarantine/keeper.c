@@ -181,6 +181,7 @@ void keeper_close(struct keeper *k)
 	if (!k)
 		return;
 	qindex_close(k->index);
+	free(k->alarms);
 	free(k);
 }
 

@@ -17,6 +17,7 @@
 #ifndef MW_QUARANTINE_KEEPER_H
 #define MW_QUARANTINE_KEEPER_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -38,6 +39,20 @@ void keeper_close(struct keeper *k);
 
 /* A message was just committed into quarantine/ (fd: its spool file). */
 void keeper_add(struct keeper *k, const struct envelope *e, int fd);
+
+/* SCAN-9, issue 12: an engine found malware in a message from inside,
+ * just committed into quarantine/ (held), or refused by another check
+ * whose refusal wins over the hold (the client keeps it; the machine is
+ * infected all the same). Logs the facts at warning level and
+ * queues an alarm mail to scan.malware_alarm.to, at most one per sender
+ * (the login, else the envelope sender) per scan.malware_alarm.interval
+ * (quarantine/alarm.h; the rate is kept in this process's memory). The
+ * strings come from the network, checked by the queue; none is NULL. */
+struct keeper_alarm {
+	const char *queue_id, *client, *helo, *login, *sender, *finding;
+	bool held;
+};
+void keeper_outbound_malware(struct keeper *k, const struct config *c, const struct keeper_alarm *a);
 
 /* Once a second: expiry (queue.quarantine_expiry) and the scheduled
  * digest (queue.quarantine_digest*), under the configuration c. */

@@ -11,12 +11,14 @@
 #include "quarantine/keeper.h"
 
 struct qindex;
+struct alarm_rate;
 
 struct keeper {
 	struct spool *spool;
 	struct scheduler *sch;
 	struct qindex *index;       /* NULL: it could not be opened */
 	unsigned expiry_ticks;      /* seconds since the last expiry run */
+	struct alarm_rate *alarms;  /* SCAN-9's alarms sent per sender (alarm_send.c); NULL until the first */
 };
 
 /* Who acted: the peer's Unix user name (or "uid:N"), and the name given

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "quarantine/keeper.h"
+#include "queue/emergency.h"
 #include "queue/scheduler.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -24,6 +25,7 @@
 struct control {
 	struct scheduler *sch;
 	struct keeper *quarantine;
+	struct emergency *levels;
 	const struct config *const *config;  /* the queue's current snapshot */
 	struct event_base *base;
 	struct event *ev;
@@ -50,6 +52,8 @@ static int run_command(struct ctl_client *cc, char *line, FILE *out)
 	struct scheduler *sch = cc->ctl->sch;
 	if (strncmp(line, "quarantine ", 11) == 0)
 		return keeper_command(cc->ctl->quarantine, *cc->ctl->config, line + 11, cc->uid, out);
+	if (strcmp(line, "status") == 0 || strncmp(line, "level", 5) == 0)
+		return emergency_command(cc->ctl->levels, line, cc->uid, out);
 	char *words[3] = { 0 };
 	size_t n = 0;
 	for (char *save = NULL, *w = strtok_r(line, " ", &save); w && n < 3; w = strtok_r(NULL, " ", &save))
@@ -72,7 +76,8 @@ static int run_command(struct ctl_client *cc, char *line, FILE *out)
 	if (strcmp(cmd, "delete") == 0)
 		return scheduler_admin_delete(sch, arg, out);
 usage:
-	fputs("error: commands: list [--json], show ID, flush [ID], hold ID, release ID, delete ID, quarantine ...\n",
+	fputs("error: commands: list [--json], show ID, flush [ID], hold ID, release ID, delete ID, quarantine ..., "
+	      "status, level ...\n",
 	      out);
 	return -1;
 }
@@ -162,7 +167,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 }
 
 struct control *control_start(struct event_base *base, struct scheduler *sch, struct keeper *quarantine,
-			      const struct config *const *config)
+			      struct emergency *levels, const struct config *const *config)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", CONTROL_SOCKET);
@@ -181,6 +186,7 @@ struct control *control_start(struct event_base *base, struct scheduler *sch, st
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
 	ctl->sch = sch;
 	ctl->quarantine = quarantine;
+	ctl->levels = levels;
 	ctl->config = config;
 	ctl->base = base;
 	ctl->fd = fd;

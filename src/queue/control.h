@@ -7,7 +7,8 @@
  *
  * Protocol: the client sends one line, "list", "list --json", "show ID",
  * "flush", "flush ID", "hold ID", "release ID" or "delete ID", or
- * "quarantine ..." (quarantine/keeper.h, with the peer's uid); the queue
+ * "quarantine ..." (quarantine/keeper.h, with the peer's uid), "status" or
+ * "level ..." (SCAN-11, queue/emergency.h, with the peer's uid); the queue
  * answers with text, the first line "ok" or "error", and closes. Every
  * command is logged (event=control). Runs in the queue process.
  */
@@ -15,6 +16,7 @@
 #define MW_QUEUE_CONTROL_H
 
 struct config;
+struct emergency;
 struct event_base;
 struct keeper;
 struct scheduler;
@@ -28,7 +30,7 @@ struct control;
  * at the queue's current configuration (it changes on reload). Returns
  * the listener, or NULL. */
 struct control *control_start(struct event_base *base, struct scheduler *sch, struct keeper *quarantine,
-			      const struct config *const *config);
+			      struct emergency *levels, const struct config *const *config);
 /* At exit: stop listening and free (a command in progress is cut off). */
 void control_stop(struct control *ctl);
 

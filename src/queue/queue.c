@@ -43,6 +43,7 @@
 #include "queue/config.h"
 #include "queue/content_scan.h"
 #include "queue/control.h"
+#include "queue/emergency.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
 #include "scan/policy.h"
@@ -78,6 +79,9 @@ struct incoming {
 	int rewrite_fd;       /* the scanner's rewritten message (sealed memfd), or -1 */
 	uint64_t rewrite_size;
 	bool quarantine;      /* the verdict: commit into quarantine/ */
+	/* SCAN-9: what a malware engine found in this outbound message and
+	 * its AUTH login, for the alarm once it is held; NULL: nothing. */
+	char *alarm_finding, *alarm_login;
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
 	int commit_rc;        /* spool_commit()'s result, set by the worker */
@@ -98,6 +102,7 @@ struct queue {
 	size_t n_smtpd, cap_smtpd;
 	struct scan_watch scan_watch;
 	struct keeper *quarantine;   /* quarantine/ and its index (quarantine/keeper.h) */
+	struct emergency *levels;    /* SCAN-11: the emergency level in force (queue/emergency.h) */
 	/* The policy for authenticated mail when the configuration has no
 	 * scan: section: the checks' defaults, in which from_binding refuses
 	 * (REL-3 on the header holds whatever the configuration). */
@@ -142,8 +147,29 @@ static void verdict_done(struct incoming *in)
 	in->verdict = NULL;
 }
 
+static void alarm_clear(struct incoming *in)
+{
+	free(in->alarm_finding);
+	free(in->alarm_login);
+	in->alarm_finding = in->alarm_login = NULL;
+}
+
+/* SCAN-9: tell the keeper of the malware an engine found in this
+ * outbound message, held or refused (quarantine/keeper.h). */
+static void outbound_malware(struct queue *q, struct incoming *in, bool held)
+{
+	if (in->alarm_finding) {
+		const struct keeper_alarm a = { in->env.id, in->env.client ? in->env.client : "",
+						in->env.helo ? in->env.helo : "", in->alarm_login, in->env.sender,
+						in->alarm_finding, held };
+		keeper_outbound_malware(q->quarantine, q->config, &a);
+	}
+	alarm_clear(in);
+}
+
 static void incoming_drop(struct queue *q, struct incoming *in)
 {
+	alarm_clear(in);
 	verdict_done(in);
 	rewrite_drop(in);
 	pipe_close(in);
@@ -368,7 +394,8 @@ static void log_verdict(const struct incoming *in, const struct verdict *v, bool
 	log_event(LOG_INFO, "scan_verdict", "queue_id", in->env.id, "session", in->env.session,
 		  "client", in->env.client, "direction", outbound ? "outbound" : "inbound", "score", score,
 		  "symbols", syms[0] ? syms : "none", "action", verdict_action_name(v->action),
-		  "iprev", e->iprev[0] ? e->iprev : "none", "spf", e->spf[0] ? e->spf : "none", NULL);
+		  "iprev", e->iprev[0] ? e->iprev : "none", "spf", e->spf[0] ? e->spf : "none", "emergency_level",
+		  log_u64(e->level), NULL);
 }
 
 static void commit_finish(struct queue *q, struct incoming *in);
@@ -419,6 +446,50 @@ static bool scanner_headers_void(const struct incoming *in, enum verdict_action 
 	return why != NULL;
 }
 
+/* SCAN-11: the scanner policy of the emergency level the message's
+ * session started under. A level this configuration does not have (a
+ * reload changed the list while the session was open) falls back to
+ * the configuration as written, loudly. */
+static const struct scan_config *level_scan(const struct queue *q, const struct ipc_eom *e)
+{
+	const struct config *lv = config_level(q->config, e->level);
+	if (!lv) {
+		log_event(LOG_WARNING, "level_unknown", "emergency_level", log_u64(e->level), "msg",
+			  "the configuration has no such level: level 0's policy applies", NULL);
+		return q->config->scan;
+	}
+	return lv->scan;
+}
+
+/* SCAN-11 rehearsal: what the level the message's session rehearsed
+ * would have done with it, beside what was done (acted, by the level in
+ * force): a limit smtpd found it over, else the verdict under that
+ * level's thresholds. Logged, appended to the verdict summary (the
+ * spool's verdict record, `queue show`), counted for `ctl status`. */
+static void rehearse_verdict(struct queue *q, struct incoming *in, const struct ipc_eom *e,
+			     enum verdict_action acted, char *summary, size_t size)
+{
+	const struct config *rv = e->rehearse ? config_level(q->config, e->rehearse) : NULL;
+	if (!rv)
+		return;
+	const char *would = e->rehearsal[0] ? "refuse" : NULL, *by = e->rehearsal[0] ? e->rehearsal : "thresholds";
+	if (!would && rv->scan && in->verdict) {
+		const struct scan_direction *dir = e->outbound ? &rv->scan->outbound : &rv->scan->inbound;
+		struct verdict_thresholds t = thresholds_of(dir);
+		struct verdict *copy = xmalloc(sizeof(*copy));
+		*copy = *in->verdict;
+		enum verdict_action a = verdict_decide(copy, &t);
+		free(copy);
+		would = a != acted ? verdict_action_name(a) : NULL;
+	}
+	const char *name = q->config->emergency.levels[e->rehearse].name;
+	log_event(LOG_INFO, "rehearsal", "queue_id", in->env.id, "session", in->env.session, "name", name, "acted",
+		  verdict_action_name(acted), "would", would ? would : "same", "by", would ? by : "none", NULL);
+	if (would && summary)
+		snprintf(summary + strlen(summary), size - strlen(summary), "; rehearsal %s: %s (%s)", name, would, by);
+	emergency_rehearsed(q->levels, would);
+}
+
 /* The verdict on a complete message (SCAN-2 store-and-forward), from
  * every symbol found: refuse, discard, or commit — into quarantine/, or
  * into queue/ with the headers and subject prefix recorded for delivery.
@@ -426,10 +497,11 @@ static bool scanner_headers_void(const struct incoming *in, enum verdict_action 
  * Authentication-Results (DKIM, DMARC), or NULL. */
 static void finish_verdict(struct queue *q, struct incoming *in, const char *extra_headers, const char *scanned)
 {
-	const struct scan_config *sc = q->config->scan;
 	const struct ipc_eom *e = in->eom;
+	const struct scan_config *sc = level_scan(q, e);
 	struct verdict *v = in->verdict;
 	if (!sc && !v->forced_refuse) {  /* no scan section: only REL-3's check ran, or a reload dropped it */
+		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
 		verdict_done(in);
 		commit_start(q, in);
 		return;
@@ -438,10 +510,15 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	struct verdict_thresholds t = thresholds_of(dir);
 	enum verdict_action a = verdict_decide(v, &t);
 	log_verdict(in, v, e->outbound, e);
+	char summary[1200], headers[4096 + IPC_SCAN_HEADERS_MAX];
+	verdict_summary(v, summary, sizeof(summary));
+	rehearse_verdict(q, in, e, a, summary, sizeof(summary));
 	if (a == VERDICT_REFUSE) {
 		const char *refusal = v->forced_refuse ? v->refuse_reply
 				      : dir->refuse_reply ? dir->refuse_reply
 				      : "550 5.7.1 Message refused: classified as spam";
+		if (refusal[0] == '5')  /* a 4xx comes back: the hold and alarm then */
+			outbound_malware(q, in, false);
 		reply(in->from, IPC_TXN_REFUSED, in->reqid, refusal, -1);
 		incoming_drop(q, in);
 		return;
@@ -453,8 +530,6 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 		incoming_drop(q, in);
 		return;
 	}
-	char summary[1200], headers[4096 + IPC_SCAN_HEADERS_MAX];
-	verdict_summary(v, summary, sizeof(summary));
 	struct verdict_auth auth = { in->env.client, e->iprev, e->ptr, e->spf, e->spf_domain, scanned };
 	verdict_headers(v, q->config->hostname, &auth, dir->tag, headers, sizeof(headers) - IPC_SCAN_HEADERS_MAX);
 	if (extra_headers && !(scanned && scanner_headers_void(in, a, dir)))
@@ -508,6 +583,12 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 		verdict_add(in->verdict, r->symbols[i].name, r->symbols[i].points);
 	if (r->refused)
 		verdict_refuse(in->verdict, r->reply);
+	if (r->hold)
+		verdict_hold(in->verdict);
+	if (r->hold == IPC_HOLD_MALWARE && in->eom->outbound) {
+		in->alarm_finding = xstrdup(r->hold_detail);
+		in->alarm_login = xstrdup(in->eom->auth);
+	}
 	finish_verdict(in->q, in, r->headers[0] ? r->headers : NULL, r->auth_results);
 }
 
@@ -517,6 +598,7 @@ static struct ipc_scan_request *scan_request_of(const struct incoming *in, const
 {
 	struct ipc_scan_request *r = xcalloc(1, sizeof(*r));
 	r->outbound = e->outbound;
+	r->level = e->level;
 	snprintf(r->queue_id, sizeof(r->queue_id), "%s", in->env.id);
 	snprintf(r->client, sizeof(r->client), "%s", in->env.client ? in->env.client : "");
 	snprintf(r->helo, sizeof(r->helo), "%s", in->env.helo ? in->env.helo : "");
@@ -539,9 +621,10 @@ static struct ipc_scan_request *scan_request_of(const struct incoming *in, const
  * fails closed like any scan when the scanner does not answer. */
 static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 {
-	const struct scan_config *sc = q->config->scan;
+	const struct scan_config *sc = level_scan(q, e);
 	bool authenticated = e->auth[0] != '\0';
 	if (!sc && !authenticated) {
+		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
 		free(e);
 		commit_start(q, in);
 		return;
@@ -603,6 +686,7 @@ static void commit_finish(struct queue *q, struct incoming *in)
 		keeper_add(q->quarantine, &in->env, in->fd);
 		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
 			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
+		outbound_malware(q, in, true);
 		if (!in->orphaned)
 			reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
 		in->fd = (close(in->fd), -1);
@@ -625,6 +709,7 @@ static void commit_finish(struct queue *q, struct incoming *in)
 		reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
 	int fd = in->fd;
 	in->fd = -1;
+	alarm_clear(in);
 	TAILQ_REMOVE(&q->incoming, in, link);
 	scheduler_add(q->sch, &in->env, fd, false);
 	free(in);
@@ -721,6 +806,22 @@ static void queue_reload(struct queue *q, const char *path)
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
 }
 
+static void tell_level(struct channel *ch, uint32_t level, uint32_t rehearse)
+{
+	struct ipc_msg *m = xmalloc(sizeof(*m));
+	ipc_level_encode(m, level, rehearse);
+	channel_send(ch, m, -1);
+	free(m);
+}
+
+/* SCAN-11: a switch of the emergency level goes to every smtpd. */
+static void tell_smtpds_level(void *arg, uint32_t level, uint32_t rehearse)
+{
+	struct queue *q = arg;
+	for (size_t i = 0; i < q->n_smtpd; i++)
+		tell_level(q->smtpd[i], level, rehearse);
+}
+
 static void add_smtpd(struct queue *q, int fd)
 {
 	if (q->n_smtpd == q->cap_smtpd) {
@@ -728,6 +829,9 @@ static void add_smtpd(struct queue *q, int fd)
 		q->smtpd = xreallocarray(q->smtpd, q->cap_smtpd, sizeof(*q->smtpd));
 	}
 	q->smtpd[q->n_smtpd++] = channel_new(q->base, fd, on_smtpd_msg, on_smtpd_closed, q);
+	/* It started with the level its master read from the state file;
+	 * a switch since then must not be missed. */
+	tell_level(q->smtpd[q->n_smtpd - 1], emergency_level(q->levels), emergency_rehearsing(q->levels));
 }
 
 static void add_scanner(struct queue *q, int fd)
@@ -833,7 +937,8 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	}
 	spool_recover(q.spool, recover_one, &q);
 	q.quarantine = keeper_open(q.spool, q.sch);
-	struct control *ctl = control_start(q.base, q.sch, q.quarantine, &q.config);
+	q.levels = emergency_new(q.base, &q.config, tell_smtpds_level, &q);
+	struct control *ctl = control_start(q.base, q.sch, q.quarantine, q.levels, &q.config);
 	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
 	q.control = channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
@@ -865,6 +970,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	if (q.control)
 		channel_free(q.control);
 	control_stop(ctl);
+	emergency_free(q.levels);
 	event_free(release);
 	event_free(term);
 	event_free(intr);

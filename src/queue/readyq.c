@@ -9,6 +9,7 @@
 
 #include "queue/scheduler.h"
 #include "util/alloc.h"
+#include "util/fnv.h"
 
 #define BUCKETS_MIN 64
 
@@ -46,13 +47,7 @@ struct readyq {
 
 static uint64_t key_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;  /* FNV-1a over the lower-cased key */
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		h ^= (uint64_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		h *= 1099511628211ull;
-	}
-	return h;
+	return fnv64_mix_lower(FNV64_OFFSET, s, strlen(s));
 }
 
 static void table_init(struct rq_table *t)

@@ -97,6 +97,7 @@ void scan_config_free(struct scan_config *sc)
 	if (sc->yara)
 		free(sc->yara->rules);
 	free(sc->yara);
+	scan_config_encryption_free(sc);
 	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
 	for (size_t d = 0; d < 2; d++) {
 		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
@@ -898,6 +899,8 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		load_clamd(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "yara"))
 		load_yara(ld, val, kname, kl, sc);
+	else if (scan_config_encryption_load(ld, sc, k, klen, val, kname, kl))
+		;  /* encryption, malware_alarm (issue 12) */
 	else if (loader_text_is(k, klen, "inbound"))
 		load_direction(ld, val, kname, kl, &sc->inbound);
 	else if (loader_text_is(k, klen, "outbound"))
@@ -947,6 +950,62 @@ static void scan_resolve(struct loader *ld, const char *path)
 	/* A malware engine configured is one meant to run (SCAN-6). */
 	engine_switches_on(sc, "clamav", sc->clamd != NULL);
 	engine_switches_on(sc, "yara", sc->yara != NULL);
+	/* ...and with it the judgement of what no engine could see. */
+	engine_switches_on(sc, "hidden", sc->clamd || sc->yara);
+	scan_encryption_switch_on(sc);
+}
+
+/* A scalar key of scan: that a level may set over the section's value:
+ * the content scan's deadline, which the queue reads per message. */
+static bool level_scalar(struct loader *ld, struct scan_config *sc, const char *k, size_t klen, struct fy_node *val,
+			 const char *kname, int kl)
+{
+	const struct config_key *ck = NULL;
+	char problem[512];
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_text_is(k, klen, "scanner_timeout_ms"))
+		return false;
+	for (size_t i = 0; i < sizeof(scan_keys) / sizeof(scan_keys[0]); i++)
+		if (strcmp(scan_keys[i].schema.key, "scanner_timeout_ms") == 0)
+			ck = &scan_keys[i];
+	if (loader_scalar(ld, val, kname, kl, &s, &len, &line) &&
+	    !schema_set(&ck->schema, sc, s, len, problem, sizeof(problem)))
+		loader_err(ld, line, kname, "%s", problem);
+	return true;
+}
+
+/* SCAN-11: an emergency level's scan: changes the policy of a direction
+ * over the one loaded: the keys it writes replace those of the section
+ * (a check's entry as a whole), the rest stays; and the content scan's
+ * deadline. Nothing else of scan: can change with a level (files and
+ * engines are loaded at start). */
+static void scan_level_merge(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct scan_config *sc = ld->cfg->scan;
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping (inbound, outbound)", &empty) || empty)
+		return;
+	if (!sc) {
+		loader_err(ld, kline, name, "the configuration has no scan: section for a level to change");
+		return;
+	}
+	const char *k;
+	size_t klen;
+	int kl;
+	struct fy_node *val;
+	void *it_ = NULL;
+	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
+		char kname[LOADER_NAME_SIZE];
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		if (loader_text_is(k, klen, "inbound"))
+			load_direction(ld, val, kname, kl, &sc->inbound);
+		else if (loader_text_is(k, klen, "outbound"))
+			load_direction(ld, val, kname, kl, &sc->outbound);
+		else if (!level_scalar(ld, sc, k, klen, val, kname, kl))
+			loader_err(ld, kl, kname, "a level changes only scan.inbound, scan.outbound and scan.scanner_timeout_ms");
+	}
 }
 
 static void scan_release(struct config *c)
@@ -975,5 +1034,7 @@ const struct config_section scan_config_section = {
 	.load = scan_load,
 	.attach = scan_attach,
 	.finish = scan_resolve,
+	.level_merge = scan_level_merge,
+	.level_describe = scan_level_describe,
 	.release = scan_release,
 };

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "net/cidr.h"
 #include "scan/dnset.h"
 #include "scan/ipset.h"
@@ -247,12 +248,24 @@ struct scan_data *scan_data_load_fds(const struct scan_config *sc, const int *fd
 	return d;
 }
 
-struct scan_data *scan_data_load(const struct scan_config *sc, const char *state_dir)
+/* Greylisting is on in the configuration or in one of its emergency
+ * levels (SCAN-11): the database is opened before the chroot or never. */
+static bool greylist_wanted(const struct config *c)
 {
-	struct scan_data *d = scan_data_load_fds(sc, NULL, 0);
-	if (check_on(sc, "greylist")) {
+	for (size_t n = 0; n == 0 || n < c->emergency.n_levels; n++) {
+		const struct config *lv = config_level(c, n);
+		if (lv && lv->scan && check_on(lv->scan, "greylist"))
+			return true;
+	}
+	return false;
+}
+
+struct scan_data *scan_data_load(const struct config *c)
+{
+	struct scan_data *d = scan_data_load_fds(c->scan, NULL, 0);
+	if (greylist_wanted(c)) {
 		char path[4200];
-		snprintf(path, sizeof(path), "%s/greylist.db", state_dir);
+		snprintf(path, sizeof(path), "%s/greylist.db", c->state_dir);
 		d->greylist = greylist_open(path);
 	}
 	return d;

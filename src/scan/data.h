@@ -35,8 +35,10 @@ struct scan_data {
 	bool unreadable[SCAN_FILES_MAX]; /* per scan_config_files() slot: configured, not loaded */
 };
 
-/* By path, and the greylist database (state_dir: where greylist.db lives). */
-struct scan_data *scan_data_load(const struct scan_config *sc, const char *state_dir);
+/* c's scanner files by path, and the greylist database (in c's
+ * state_dir) when c or one of its emergency levels has greylisting on. */
+struct config;
+struct scan_data *scan_data_load(const struct config *c);
 /* From descriptors in scan_config_files() order (-1: by path, or absent);
  * no greylist. May run in a worker thread: touches nothing shared. */
 struct scan_data *scan_data_load_fds(const struct scan_config *sc, const int *fds, size_t n);

@@ -113,6 +113,36 @@ struct scan_yara {
 	int line;
 };
 
+/* scan.encryption (SCAN-10, scan/config_encryption.c): what happens to
+ * a message with encrypted content (content/encryption.h) per direction.
+ * The zero value is the default, tag: encrypted mail is legitimate (a
+ * partner's S/MIME, a protected PDF), so by default it is delivered with
+ * a symbol and a header that say it could not be scanned, never refused. */
+enum scan_encryption_action {
+	SCAN_ENCRYPTION_TAG,         /* deliver; symbol and X-Mailwarden-Encrypted header */
+	SCAN_ENCRYPTION_ALLOW,       /* deliver; the symbol only (0 points), for the log */
+	SCAN_ENCRYPTION_QUARANTINE,  /* hold whatever the score */
+	SCAN_ENCRYPTION_REFUSE,      /* 554 5.7.0 at the final dot */
+};
+
+struct scan_encryption {
+	enum scan_encryption_action inbound, outbound;
+	/* Partners with agreed encryption: "user@example.org" (that address)
+	 * or "example.org" / "@example.org" (that domain and its
+	 * subdomains), lower case, without a leading '@'. The policy is
+	 * allow when the envelope sender or every recipient is one. */
+	char **exempt;
+	size_t n_exempt;
+};
+
+/* scan.malware_alarm (SCAN-9, scan/config_encryption.c): where the alarm
+ * about malware in outbound mail goes. */
+struct scan_malware_alarm {
+	char *to;                    /* the administrator's mailbox */
+	char *from;                  /* NULL: postmaster@ the hostname */
+	unsigned interval;           /* seconds: one alarm per sender per interval */
+};
+
 struct scan_config {
 	char *dns_servers;      /* NULL: the system resolver, read before the chroot */
 	unsigned dns_timeout_ms;
@@ -151,6 +181,8 @@ struct scan_config {
 	 * whose checks leave it off. */
 	struct scan_clamd *clamd;
 	struct scan_yara *yara;
+	struct scan_encryption *encryption;       /* NULL: tag in both directions, nobody exempt */
+	struct scan_malware_alarm *malware_alarm; /* NULL: outbound malware is held and logged, no mail */
 };
 
 /* True if any content check is on in d for a message whose client did
@@ -166,9 +198,37 @@ void scan_direction_defaults(struct scan_direction *d);
 
 void scan_config_free(struct scan_config *sc);
 
+/* scan/config_encryption.c: the keys "encryption" and "malware_alarm" of
+ * the scan: section (false: k is neither), and freeing what they made. */
+struct loader;
+struct fy_node;
+bool scan_config_encryption_load(struct loader *ld, struct scan_config *sc, const char *k, size_t klen,
+				 struct fy_node *val, const char *kname, int kl);
+void scan_config_encryption_free(struct scan_config *sc);
+/* Once the section is read: the check "encryption" runs (scores, with
+ * its own policy) in each direction that leaves it off, when
+ * scan.encryption or a malware engine is configured: where mail is
+ * scanned for malware, what could not be scanned is said (SCAN-10). */
+void scan_encryption_switch_on(struct scan_config *sc);
+/* The action for a direction, with the exemptions applied: sender is the
+ * envelope sender, rcpts the recipients (complete: n_rcpts of them, or
+ * nobody counts as all exempt). */
+enum scan_encryption_action scan_encryption_action_for(const struct scan_encryption *e, bool outbound,
+						       const char *sender, const char *const *rcpts, size_t n_rcpts,
+						       bool rcpts_complete);
+/* Is address (local@domain) exempt by e? */
+bool scan_encryption_exempt(const struct scan_encryption *e, const char *address);
+
 /* The "scan:" section for the loader (master/sections.c lists it). */
 struct config_section;
 extern const struct config_section scan_config_section;
+
+/* check-config --levels (config/section.h level_describe): the lines
+ * "  scan.inbound.checks.rdns: off -> refuse", "  scan.inbound.refuse:
+ * 15 -> 8" for what level lv changes against base (scan/config_levels.c). */
+struct config;
+struct config_errors;
+void scan_level_describe(const struct config *base, const struct config *lv, struct config_errors *out);
 
 /* Every file the scanner reads, in a fixed layout (NULL where a file is
  * not configured): ip_allow, ip_deny, recipients, then the rbl_files.

@@ -88,7 +88,7 @@ bool scan_prepare(const struct config *c)
 {
 	if (!c->scan)
 		return true;
-	process_data = scan_data_load(c->scan, c->state_dir);
+	process_data = scan_data_load(c);
 	scan_data_log(process_data, c->scan);
 	/* Fail closed (issue 16): the master checked the files before the
 	 * fork; one that vanished since then stops this smtpd, so no session

@@ -28,7 +28,7 @@
 
 static const struct config *cfg(const struct smtp_session *s)
 {
-	return s->smtpd->config;
+	return s->cfg;
 }
 
 bool smtp_auth_offered(const struct smtp_session *s)
@@ -53,7 +53,7 @@ static void auth_delay_over(struct smtp_session *s, const struct smtp_cont *c, c
 	if (c->u.auth.cut_off) {
 		smtp_session_reply(s, "%s", c->u.auth.reply);
 		smtp_session_close(s, "421 4.7.0 %s Error: too many failed authentications; try again later",
-				   s->smtpd->config->hostname);
+				   s->cfg->hostname);
 		return;
 	}
 	smtp_session_set_state(s, SMTP_STATE_READY);
@@ -66,7 +66,7 @@ static void auth_delay(struct smtp_session *s, const char *reply, bool cut_off)
 {
 	struct smtp_cont c = { .fn = auth_delay_over, .u.auth.cut_off = cut_off };
 	snprintf(c.u.auth.reply, sizeof(c.u.auth.reply), "%s", reply);
-	smtp_session_wait(s, SMTP_PENDING_AUTH_DELAY, &c, s->smtpd->config->auth.failure_delay);
+	smtp_session_wait(s, SMTP_PENDING_AUTH_DELAY, &c, s->cfg->auth.failure_delay);
 }
 
 /* The check's outcome: answer now on success, after the delay on failure. */

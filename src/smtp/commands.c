@@ -20,6 +20,7 @@
 #include "smtp/auth.h"
 #include "smtp/parser.h"
 #include "smtp/scan_hook.h"
+#include "smtp/rehearsal.h"
 #include "smtp/session.h"
 #include "smtp/smtpd.h"
 #include "smtp/smtpd_internal.h"
@@ -52,7 +53,7 @@ struct smtp_command {
 
 static const struct config *cfg(const struct smtp_session *s)
 {
-	return s->smtpd->config;
+	return s->cfg;
 }
 
 static void reject(struct smtp_session *s, const char *command, const char *reply)
@@ -355,6 +356,7 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 		smtp_session_reply(s, "452 4.5.3 Error: too many recipients");
 		return;
 	}
+	smtp_rehearse_rcpt(s);
 	char text[ADDRESS_PATH_MAX + 1];
 	if (a.kind == ADDRESS_POSTMASTER)
 		snprintf(text, sizeof(text), "postmaster@%s", config_postmaster_domain(cfg(s)));

@@ -39,7 +39,7 @@ static void run_stage(struct smtp_session *s, enum scan_stage stage, const struc
 		scan_message_reset(s->scan);
 		snprintf(f->sender, sizeof(f->sender), "%s", s->txn->sender_text);
 	}
-	smtp_session_wait(s, SMTP_PENDING_SCAN, cont, s->smtpd->config->limits.command_timeout);
+	smtp_session_wait(s, SMTP_PENDING_SCAN, cont, s->cfg->limits.command_timeout);
 	scan_run(s->scan, stage, on_stage_done, s);  /* may answer at once */
 }
 
@@ -80,7 +80,7 @@ static void greet_now(struct smtp_session *s)
 {
 	if (smtp_session_out_of_sync(s, "CONNECT"))
 		return;
-	smtp_session_reply(s, "220 %s ESMTP mailwarden", s->smtpd->config->hostname);
+	smtp_session_reply(s, "220 %s ESMTP mailwarden", s->cfg->hostname);
 }
 
 /* The greet delay is the wait's deadline: its end is the greeting. */
@@ -111,7 +111,7 @@ static void greet(struct smtp_session *s, const char *refusal)
 
 void smtp_scan_connect(struct smtp_session *s)
 {
-	const struct config *c = s->smtpd->config;
+	const struct config *c = s->cfg;
 	const struct sockaddr *sa = (const struct sockaddr *)&s->client_addr;
 	/* Outbound: mail from the trusted networks (SCAN-1), with its own policy. */
 	bool outbound = smtp_session_trusted(s);

@@ -3,6 +3,7 @@
  * transitions. Waiting is wait.c's, the conversation with the queue
  * session_queue.c's. Runs in smtpd.
  */
+#include "smtp/rehearsal.h"
 #include "smtp/session.h"
 
 #include <arpa/inet.h>
@@ -58,7 +59,7 @@ void smtp_session_set_state(struct smtp_session *s, enum smtp_state to)
 	log_event(LOG_DEBUG, "state", "session", s->id, "from", smtp_state_name(s->state),
 		  "to", smtp_state_name(to), NULL);
 	s->state = to;
-	const struct config *c = s->smtpd->config;
+	const struct config *c = s->cfg;
 	if (to == SMTP_STATE_WAIT) {
 		/* The client waits for us: the wait's deadline (wait.c) bounds it. */
 		conn_set_timeout(s->conn, 0);
@@ -101,8 +102,8 @@ void smtp_session_error(struct smtp_session *s, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	smtp_session_reply(s, "%s", text);
-	if (++s->errors >= s->smtpd->config->limits.errors)
-		smtp_session_close(s, "421 4.7.0 %s Error: too many errors", s->smtpd->config->hostname);
+	if (++s->errors >= s->cfg->limits.errors)
+		smtp_session_close(s, "421 4.7.0 %s Error: too many errors", s->cfg->hostname);
 }
 
 /* A closing session whose last reply is not written within the command
@@ -127,7 +128,7 @@ void smtp_session_close(struct smtp_session *s, const char *fmt, ...)
 	smtp_session_wait_cancel(s);
 	smtp_session_txn_reset(s);
 	smtp_session_set_state(s, SMTP_STATE_CLOSING);
-	conn_after(s->conn, s->smtpd->config->limits.command_timeout, session_close_expired);
+	conn_after(s->conn, s->cfg->limits.command_timeout, session_close_expired);
 }
 
 bool smtp_session_out_of_sync(struct smtp_session *s, const char *after)
@@ -137,14 +138,14 @@ bool smtp_session_out_of_sync(struct smtp_session *s, const char *after)
 	log_event(LOG_WARNING, "reject", "session", s->id, "client", s->client_ip, "command", after,
 		  "reason", "improper command pipelining", NULL);
 	smtp_session_close(s, "554 5.5.0 %s Error: improper command pipelining after %s; closing connection",
-			   s->smtpd->config->hostname, after);
+			   s->cfg->hostname, after);
 	return true;
 }
 
 struct smtp_txn *smtp_session_txn_new(struct smtp_session *s)
 {
 	struct smtp_txn *t = xcalloc(1, sizeof(*t));
-	message_init(&t->msg, s->smtpd->config->limits.message_size);  /* fd -1, not 0 */
+	message_init(&t->msg, s->cfg->limits.message_size);  /* fd -1, not 0 */
 	s->txn = t;
 	return t;
 }
@@ -174,7 +175,7 @@ static bool read_command(struct smtp_session *s)
 {
 	/* One buffer for every session: commands are handled one at a time. */
 	static char line[65536 + 1];
-	size_t cap = s->smtpd->config->limits.line_length;
+	size_t cap = s->cfg->limits.line_length;
 	if (cap > sizeof(line) - 1)
 		cap = sizeof(line) - 1;
 	size_t len;
@@ -227,7 +228,7 @@ static bool wait_for_backlog(struct smtp_session *s)
 	if (!message_backlogged(msg))
 		return false;
 	smtp_session_wait(s, SMTP_PENDING_BACKLOG, &(struct smtp_cont){ .fn = backlog_done },
-			  s->smtpd->config->limits.data_timeout);
+			  s->cfg->limits.data_timeout);
 	pipeout_when_drained(msg->out, backlog_drained, s);
 	return true;
 }
@@ -262,7 +263,7 @@ static bool read_data(struct smtp_session *s)
 		log_event(LOG_WARNING, "reject", "session", s->id, "command", "DATA",
 			  "reason", "bare CR or LF in message data", NULL);
 		smtp_session_close(s, "521 5.5.2 %s Error: bare CR or LF in message data "
-				   "(RFC 5321 2.3.8); closing connection", s->smtpd->config->hostname);
+				   "(RFC 5321 2.3.8); closing connection", s->cfg->hostname);
 	} else if (body_done(&msg->body) && body_has_nul(&msg->body)) {
 		refuse_nul(s);
 	} else if (body_done(&msg->body)) {
@@ -390,7 +391,7 @@ static void session_on_tls_ready(void *arg)
 
 bool smtp_session_trusted(const struct smtp_session *s)
 {
-	const struct config *c = s->smtpd->config;
+	const struct config *c = s->cfg;
 	const struct sockaddr *sa = (const struct sockaddr *)&s->client_addr;
 	return cidr_list_contains(&c->trusted_networks, sa) ||
 	       (s->lcfg && cidr_list_contains(&s->lcfg->trusted_networks, sa));
@@ -403,7 +404,7 @@ bool smtp_session_tls_allowed(struct smtp_session *s)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (rate_allow(s->smtpd->tls_rate, s->client_ip, now.tv_sec,
-		       s->smtpd->config->limits.tls_handshakes_per_minute, 60))
+		       s->cfg->limits.tls_handshakes_per_minute, 60))
 		return true;
 	log_event(LOG_WARNING, "reject", "session", s->id, "client", s->client_ip, "command", "TLS",
 		  "reason", "too many TLS handshakes", NULL);
@@ -416,7 +417,7 @@ bool smtp_session_start_tls(struct smtp_session *s)
 	if (!a || !a->tls || !conn_start_tls(s->conn, tls_server_ctx(a->tls)))
 		return false;
 	smtp_session_wait(s, SMTP_PENDING_TLS, &(struct smtp_cont){ .fn = tls_done },
-			  s->smtpd->config->limits.command_timeout);
+			  s->cfg->limits.command_timeout);
 	return true;
 }
 
@@ -427,7 +428,7 @@ void smtp_session_timed_out(struct smtp_session *s, enum smtp_pending_kind kind)
 	else
 		log_event(LOG_INFO, "timeout", "session", s->id, "state", smtp_state_name(SMTP_STATE_WAIT),
 			  "wait", smtp_pending_kind_name(kind), NULL);
-	smtp_session_close(s, "421 4.4.2 %s Error: timeout exceeded", s->smtpd->config->hostname);
+	smtp_session_close(s, "421 4.4.2 %s Error: timeout exceeded", s->cfg->hostname);
 }
 
 /* No input for the read timeout (never while waiting: wait.c). */
@@ -498,6 +499,10 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
 	s->smtpd = d;
+	s->cfg = d->active;
+	s->level = d->level;
+	s->rehearse_cfg = d->rehearse_cfg;
+	s->rehearse = d->rehearse;
 	s->listener = listener;
 	s->lcfg = config_listener(d->config, listener);
 	s->state = SMTP_STATE_CONNECTED;
@@ -513,7 +518,7 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	d->n_sessions++;
 	log_event(LOG_INFO, "connect", "session", s->id, "client", s->client_ip,
 		  "port", s->client_port, "listener", listener, NULL);
-	const struct config *c = d->config;
+	const struct config *c = s->cfg;
 	bool implicit = s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT;
 	conn_set_timeout(s->conn, c->limits.command_timeout);
 	if (implicit && (smtpd_sessions_from(d, sa) > c->limits.connections_per_ip || d->stopping ||
@@ -537,8 +542,10 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 			log_event(LOG_ERR, "tls_error", "session", s->id, "msg", "cannot start TLS", NULL);
 			session_free(s);
 		}
-	} else
+	} else {
+		smtp_rehearse_connect(s, smtpd_sessions_from(d, sa));
 		smtp_scan_connect(s);  /* the greeting, after the connect-stage checks */
+	}
 }
 
 static void session_free(struct smtp_session *s)
@@ -559,5 +566,5 @@ void smtp_session_shutdown(struct smtp_session *s)
 	enum smtp_pending_kind kind = smtp_session_waiting(s);
 	if (s->state == SMTP_STATE_CONNECTED || s->state == SMTP_STATE_READY || s->state == SMTP_STATE_AUTH ||
 	    kind == SMTP_PENDING_AUTH_DELAY || kind == SMTP_PENDING_GREET_DELAY)
-		smtp_session_close(s, "421 4.3.2 %s Service shutting down", s->smtpd->config->hostname);
+		smtp_session_close(s, "421 4.3.2 %s Service shutting down", s->cfg->hostname);
 }

@@ -125,11 +125,21 @@ struct smtp_txn {
 	bool bdat_failed;        /* a BDAT chunk was refused: discard until LAST, then fail */
 	uint64_t chunk_left;     /* bytes still to read of the current BDAT chunk */
 	bool chunk_last;
+	char rehearsal[64];      /* SCAN-11: the limit the rehearsed level would have refused by */
 };
 
 struct smtp_session {
 	TAILQ_ENTRY(smtp_session) link;
 	struct smtpd *smtpd;
+	/* SCAN-11: the snapshot of the emergency level in force when the
+	 * session began, and its number: the session finishes under it even
+	 * if the level changes meanwhile. Owned by the smtpd's configuration,
+	 * which outlives every session. */
+	const struct config *cfg;
+	uint32_t level;
+	/* The level being rehearsed (smtp/rehearsal.h), or NULL and 0. */
+	const struct config *rehearse_cfg;
+	uint32_t rehearse;
 	struct conn *conn;
 	char id[17];
 	char client_ip[64];

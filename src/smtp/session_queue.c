@@ -5,6 +5,7 @@
  * the session (wait.h), and so does the deadline when the queue does not
  * answer (issue 10). Runs in smtpd.
  */
+#include "smtp/rehearsal.h"
 #include "smtp/session.h"
 
 #include <stdio.h>
@@ -65,7 +66,7 @@ static void received_header(struct smtp_session *s, const char *queue_id, char *
 			 version, cipher, bits);
 	}
 	/* The login is printable without spaces (sasl.c); named only if configured. */
-	if (authed && s->smtpd->config->auth.received_identity)
+	if (authed && s->cfg->auth.received_identity)
 		snprintf(auth_clause, sizeof(auth_clause), "\r\n\t(Authenticated sender: %s)", s->auth_user);
 	char for_clause[ADDRESS_PATH_MAX + 16] = "";
 	if (t->n_rcpts == 1)
@@ -77,7 +78,7 @@ static void received_header(struct smtp_session *s, const char *queue_id, char *
 	const char *name = smtp_scan_client_name(s);
 	snprintf(out, cap, "Received: from %s (%s%s[%s])%s%s\r\n\tby %s (mailwarden) with %s id %s%s;\r\n\t%s\r\n",
 		 s->helo[0] ? s->helo : "unknown", name ? name : "", name ? " " : "", s->client_ip, tls_clause, auth_clause,
-		 s->smtpd->config->hostname, with, queue_id, for_clause, date);
+		 s->cfg->hostname, with, queue_id, for_clause, date);
 }
 
 /* The queue's answer to OPEN: the pipe for the message, then 354 (DATA) or
@@ -144,7 +145,7 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 		}
 	}
 	t->queue_knows = true;
-	smtp_session_wait(s, SMTP_PENDING_QUEUE_OPEN, &cont, s->smtpd->config->limits.command_timeout);
+	smtp_session_wait(s, SMTP_PENDING_QUEUE_OPEN, &cont, s->cfg->limits.command_timeout);
 	ipc_txn_empty_encode(m, IPC_TXN_OPEN, t->reqid);
 	channel_send(q, m, -1);
 	free(m);
@@ -216,6 +217,8 @@ static void message_drained(struct smtp_session *s, const struct smtp_cont *c, c
 	}
 	struct ipc_eom *e = xcalloc(1, sizeof(*e));
 	e->size = t->msg.size;
+	e->level = s->level;
+	smtp_rehearse_eom(s, e);
 	snprintf(e->auth, sizeof(e->auth), "%s", s->auth_user);
 	smtp_scan_eom(s, e);
 	struct ipc_msg *m = xmalloc(sizeof(*m));
@@ -224,7 +227,7 @@ static void message_drained(struct smtp_session *s, const struct smtp_cont *c, c
 	/* Waiting before the send: no answer can come earlier (channel_send
 	 * never calls back), and none is missed. */
 	smtp_session_wait(s, SMTP_PENDING_VERDICT, &(struct smtp_cont){ .fn = verdict_done },
-			  s->smtpd->config->limits.data_timeout);
+			  s->cfg->limits.data_timeout);
 	channel_send(s->smtpd->queue, m, -1);
 	free(m);
 	message_discard(&t->msg);  /* the queue has every byte; close our end */
@@ -241,7 +244,7 @@ void smtp_session_end_of_message(struct smtp_session *s)
 {
 	struct smtp_txn *t = s->txn;
 	enum message_error err = message_finish(&t->msg);
-	const char *host = s->smtpd->config->hostname;
+	const char *host = s->cfg->hostname;
 	switch (err) {
 	case MESSAGE_OK:
 		break;
@@ -271,7 +274,7 @@ void smtp_session_end_of_message(struct smtp_session *s)
 								 .text = "queue restarted", .fd = -1 });
 		return;
 	}
-	smtp_session_wait(s, SMTP_PENDING_DRAIN, &cont, s->smtpd->config->limits.data_timeout);
+	smtp_session_wait(s, SMTP_PENDING_DRAIN, &cont, s->cfg->limits.data_timeout);
 	pipeout_when_drained(t->msg.out, message_written, s);
 }
 

@@ -64,6 +64,12 @@ void smtpd_assets_free(struct smtpd_assets *a)
 }
 
 static struct penalty_table *shared_penalties;
+static uint32_t level_at_fork;
+
+void smtpd_level_use(uint32_t level)
+{
+	level_at_fork = level;
+}
 
 void smtpd_penalties_use(struct penalty_table *t)
 {
@@ -114,7 +120,7 @@ void smtpd_session_gone(struct smtpd *d, struct smtp_session *unused)
 		return;
 	}
 	/* Below the cap again: the listeners paused at the cap take connections. */
-	if (d->n_sessions + 1 == d->config->limits.connections)
+	if (d->n_sessions + 1 == d->active->limits.connections)
 		listeners_enable(true);
 }
 
@@ -124,7 +130,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	struct smtpd *d = l->d;
 	smtp_session_start(d, fd, sa, l->name);
 	/* At the cap the listener pauses instead of accepting and refusing in a loop. */
-	if (d->n_sessions >= d->config->limits.connections) {
+	if (d->n_sessions >= d->active->limits.connections) {
 		log_event(LOG_WARNING, "session_cap", "sessions", log_u64(d->n_sessions), NULL);
 		listeners_enable(false);
 	}
@@ -148,9 +154,46 @@ static struct smtp_session *session_by_reqid(struct smtpd *d, uint32_t reqid)
 	return NULL;
 }
 
+/* SCAN-11: new sessions start under level n and rehearse level rehearse
+ * (0: none); sessions in progress keep theirs. The session cap follows
+ * the level at once. A level this smtpd's configuration lacks is not a
+ * broken queue: a reloaded queue may know more levels than an smtpd that
+ * is finishing its sessions under the old file; it keeps its level. */
+static void smtpd_set_level(struct smtpd *d, uint32_t n, uint32_t rehearse)
+{
+	const struct config *lv = config_level(d->config, n);
+	const struct config *rv = rehearse ? config_level(d->config, rehearse) : NULL;
+	if (!lv || (rehearse && !rv)) {
+		log_event(LOG_WARNING, "level_unknown", "emergency_level", log_u64(n), "rehearse", log_u64(rehearse),
+			  "msg", "not a level of this configuration: keeping the one in force", NULL);
+		return;
+	}
+	if (rehearse != d->rehearse)
+		log_event(LOG_INFO, "rehearsal", "emergency_level", log_u64(rehearse), "name",
+			  d->config->emergency.levels[rehearse].name, NULL);
+	d->rehearse = rehearse;
+	d->rehearse_cfg = rv;
+	if (n != d->level)
+		log_event(LOG_INFO, "level", "emergency_level", log_u64(n), "name", d->config->emergency.levels[n].name,
+			  "sessions", log_u64(d->n_sessions), NULL);
+	d->level = n;
+	d->active = lv;
+	if (!d->stopping)
+		listeners_enable(d->n_sessions < lv->limits.connections);
+}
+
 static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
 {
 	struct smtpd *d = arg;
+	if (m->type == IPC_LEVEL) {
+		uint32_t n, rehearse;
+		if (fd >= 0 || !ipc_level_decode(m, &n, &rehearse)) {
+			log_event(LOG_ERR, "ipc_error", "msg", "bad level message from queue", NULL);
+			exit(1);
+		}
+		smtpd_set_level(d, n, rehearse);
+		return;
+	}
 	if (m->type == IPC_SCAN_FILE) {  /* a scanner file changed: its new version (scan/reload.h) */
 		uint32_t index, total;
 		if (!ipc_scan_file_decode(m, &index, &total)) {
@@ -291,11 +334,16 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 {
 	/* The master's shared table (issue 16 item 9); a private one only if
 	 * the master could not make it. */
-	struct smtpd d = { .config = c, .assets = &current_assets,
+	struct smtpd d = { .config = c, .active = config_level(c, level_at_fork), .level = level_at_fork,
+			  .assets = &current_assets,
 			  .penalties = shared_penalties ? shared_penalties : penalty_new(false),
 			  .tls_rate = rate_new() };
 	if (!d.penalties)
 		return 1;
+	if (!d.active) {  /* the master read a level this configuration does not have */
+		d.active = c;
+		d.level = 0;
+	}
 	TAILQ_INIT(&d.sessions);
 	d.base = event_base_new();
 	if (!d.base)

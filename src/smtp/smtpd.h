@@ -11,6 +11,7 @@
 #define MW_SMTP_SMTPD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 struct config;
@@ -39,6 +40,11 @@ void smtpd_assets_use(const struct smtpd_assets *a);
  * master before it forks any. */
 struct penalty_table;
 void smtpd_penalties_use(struct penalty_table *t);
+
+/* SCAN-11: the emergency level the next smtpd forked by this process
+ * starts with (the master reads it from the state file before each
+ * child_spawn; the queue tells running smtpds of every switch). */
+void smtpd_level_use(uint32_t level);
 
 int smtpd_main(const struct config *c, const struct child_fds *fds);
 

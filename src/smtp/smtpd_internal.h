@@ -20,7 +20,11 @@ struct rate_table;
 struct offload;
 
 struct smtpd {
-	const struct config *config;
+	const struct config *config;         /* as loaded: level 0, and the list of levels */
+	const struct config *active;         /* SCAN-11: the emergency level new sessions start under */
+	uint32_t level;                      /* its number */
+	const struct config *rehearse_cfg;   /* a level rehearsed: judged, not acted on (NULL: none) */
+	uint32_t rehearse;
 	struct event_base *base;
 	struct channel *queue;
 	TAILQ_HEAD(, smtp_session) sessions;

@@ -29,6 +29,11 @@ void verdict_refuse(struct verdict *v, const char *reply)
 	snprintf(v->refuse_reply, sizeof(v->refuse_reply), "%s", reply);
 }
 
+void verdict_hold(struct verdict *v)
+{
+	v->forced_hold = true;
+}
+
 enum verdict_action verdict_decide(struct verdict *v, const struct verdict_thresholds *t)
 {
 	int score = 0;
@@ -48,6 +53,8 @@ enum verdict_action verdict_decide(struct verdict *v, const struct verdict_thres
 			best = steps[i].at;
 			a = steps[i].a;
 		}
+	if (v->forced_hold)
+		a = VERDICT_QUARANTINE;
 	if (v->forced_refuse)
 		a = VERDICT_REFUSE;
 	v->action = a;

@@ -41,6 +41,7 @@ struct verdict {
 	int score;                /* hundredths */
 	enum verdict_action action;
 	bool forced_refuse;       /* a check that refuses hit: refuse whatever the score */
+	bool forced_hold;         /* quarantine whatever the score (a refusal still wins) */
 	char refuse_reply[512];   /* its reply, when forced_refuse */
 };
 
@@ -50,6 +51,11 @@ void verdict_init(struct verdict *v);
 void verdict_add(struct verdict *v, const char *name, int points);
 /* A hard refusal (a content check whose policy is refuse), with its reply. */
 void verdict_refuse(struct verdict *v, const char *reply);
+/* Hold in quarantine whatever the score (scan.encryption's quarantine,
+ * SCAN-10; outbound malware, SCAN-9): beats the thresholds (tag, discard
+ * and refuse by score alike: a held message is neither lost nor sent
+ * back), loses only to verdict_refuse. */
+void verdict_hold(struct verdict *v);
 /* Sum, thresholds, action; stored in v and returned. */
 enum verdict_action verdict_decide(struct verdict *v, const struct verdict_thresholds *t);
 const char *verdict_action_name(enum verdict_action a);

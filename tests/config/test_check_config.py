@@ -124,3 +124,28 @@ def test_absolute_path_is_named_as_given(tmp_path):
     result = check_config("-c", str(conf))
     assert result.returncode == 1
     assert result.stderr == f"{conf}:3: limits.errors: must be between 1 and 1000\n"
+
+
+def test_levels_option_shows_what_each_emergency_level_changes():
+    # SCAN-11: "each level's effect documented", from the loaded snapshots.
+    result = check_config("--levels", "-c", "good-levels.yaml")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.split("level 0 normal", 1)[1].splitlines()
+    assert out == [
+        ": the configuration as written",
+        "level 1 flood:",
+        "  limits.message_size: 25M -> 5M",
+        "  limits.recipients: 1000 -> 20",
+        "  limits.connections: 1000 -> 20",
+        "  limits.connections_per_ip: 20 -> 2",
+        "  scan.inbound.checks.dnsbl: off -> refuse",
+        "  scan.inbound.checks.rdns: score -> refuse",
+        "  scan.inbound.tag: 5 -> 3",
+        "  scan.inbound.quarantine: off -> 6",
+        "  scan.inbound.refuse: 15 -> 8",
+        "level 2 outbreak:",
+        "  scan.scanner_timeout_ms: 60000 -> 20000",
+        "  scan.inbound.checks.clamav: off -> refuse",
+        "level 3 partners:",
+        "  partners_only: both (not in effect yet: it comes with the partners store)",
+    ]

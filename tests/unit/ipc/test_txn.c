@@ -149,6 +149,28 @@ Test(ipc_txn, scan_result_that_could_smuggle_headers_or_a_reply_is_refused)
 	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a refusal must be a 4xx/5xx reply");
 }
 
+/* A hold (SCAN-9, SCAN-10) travels with its detail; an unknown kind, a
+ * detail without a hold or one with a line break is refused. */
+Test(ipc_txn, scan_result_hold_is_checked)
+{
+	struct ipc_scan_result s = { .hold = IPC_HOLD_MALWARE }, sd;
+	strcpy(s.hold_detail, "clamav found Eicar-Test-Signature in part 2");
+	ipc_scan_result_encode(&out, 1, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert_eq(sd.hold, IPC_HOLD_MALWARE);
+	cr_assert_str_eq(sd.hold_detail, s.hold_detail);
+	s.hold = 3;
+	ipc_scan_result_encode(&out, 1, &s);
+	transmit();
+	cr_assert_not(ipc_scan_result_decode(&in, &sd), "unknown hold");
+	s.hold = IPC_HOLD_POLICY;
+	strcpy(s.hold_detail, "a\r\nX-Evil: 1");
+	ipc_scan_result_encode(&out, 1, &s);
+	transmit();
+	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a line break in the detail");
+}
+
 /* The scanner's Authentication-Results part (DKIM, DMARC) goes into a
  * header the queue writes: nothing in it may end the field or open a
  * comment that swallows what follows. */
@@ -264,4 +286,37 @@ Test(ipc_txn, text_pair_empty_and_scan_file_layouts)
 	ipc_scan_file_encode(&out, 4, 4);
 	transmit();
 	cr_assert_not(ipc_scan_file_decode(&in, &index, &total), "an index past the total");
+}
+
+/* SCAN-11: the emergency level a message's session began under and the
+ * one it rehearsed travel with its end of message; a rehearsal note that
+ * could break a log line or the verdict record is refused. */
+Test(ipc_txn, end_of_message_carries_the_sessions_emergency_level_and_rehearsal)
+{
+	struct ipc_eom e = { .size = 1, .level = 2, .rehearse = 1 }, d;
+	strcpy(e.rehearsal, "limits.recipients");
+	ipc_eom_encode(&out, 1, &e);
+	transmit();
+	cr_assert(ipc_eom_decode(&in, &d));
+	cr_assert_eq(d.level, 2);
+	cr_assert_eq(d.rehearse, 1);
+	cr_assert_str_eq(d.rehearsal, "limits.recipients");
+	strcpy(e.rehearsal, "limits; evil");
+	ipc_eom_encode(&out, 1, &e);
+	transmit();
+	cr_assert_not(ipc_eom_decode(&in, &d));
+}
+
+Test(ipc_txn, the_level_message_round_trips_and_refuses_bytes_left_over)
+{
+	uint32_t n, r;
+	ipc_level_encode(&out, 3, 1);
+	transmit();
+	cr_assert(ipc_level_decode(&in, &n, &r));
+	cr_assert_eq(n, 3);
+	cr_assert_eq(r, 1);
+	ipc_level_encode(&out, 3, 1);
+	ipc_put_u32(&out, 7);
+	transmit();
+	cr_assert_not(ipc_level_decode(&in, &n, &r));
 }

@@ -63,12 +63,14 @@ static void setup(void)
 	cfg = load_default();
 	memset(&d, 0, sizeof(d));
 	d.config = cfg;
+	d.active = cfg;
 	d.base = base;
 	TAILQ_INIT(&d.sessions);
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
 	memset(&s, 0, sizeof(s));
 	s.smtpd = &d;
+	s.cfg = cfg;  /* the session's level (SCAN-11): level 0 */
 	s.state = SMTP_STATE_READY;
 	snprintf(s.id, sizeof(s.id), "waittest");
 	s.conn = conn_new(base, sv[0], &handlers, &s);

@@ -105,6 +105,26 @@ Test(verdict, a_hard_refusal_wins_whatever_the_score)
 	cr_assert_str_eq(v.refuse_reply, "550 5.6.0 nope");
 }
 
+/* SCAN-9, SCAN-10: a hold quarantines whatever the score, discard and
+ * refusal by score included (a held message is neither lost nor sent
+ * back); only a check's hard refusal beats it. */
+Test(verdict, a_hold_quarantines_whatever_the_score_but_a_hard_refusal)
+{
+	int scores[] = { P(-5), 0, P(6), P(25), P(40) };
+	for (size_t i = 0; i < sizeof(scores) / sizeof(scores[0]); i++) {
+		struct verdict v;
+		verdict_init(&v);
+		verdict_add(&v, "A", scores[i]);
+		verdict_hold(&v);
+		cr_assert_eq(verdict_decide(&v, &t), VERDICT_QUARANTINE, "score %d", scores[i]);
+	}
+	struct verdict v;
+	verdict_init(&v);
+	verdict_hold(&v);
+	verdict_refuse(&v, "554 5.7.0 refused");
+	cr_assert_eq(verdict_decide(&v, &t), VERDICT_REFUSE);
+}
+
 Test(verdict, added_headers_are_a_valid_header_block)
 {
 	struct verdict_auth auth = { "192.0.2.1", "pass", "mail.example.org", "fail", "example.org", NULL };

@@ -1,0 +1,324 @@
+/*
+ * Emergency levels (SCAN-11, BSI M 5.109's emergency plan for overload):
+ * see levels.h. A level is written like the configuration itself, with
+ * only the keys it changes:
+ *
+ *   emergency:
+ *     state_file: spool/emergency.state # the default; relative: to state_dir; the queue user writes it
+ *     levels:
+ *       - name: normal                  # a first entry without overrides names level 0
+ *       - name: flood
+ *         limits: {connections: 20, connections_per_ip: 2, message_size: 5M, recipients: 20}
+ *         scan:
+ *           inbound: {checks: {rdns: refuse, dnsbl: refuse}, tag: 3, quarantine: 6, refuse: 8}
+ *         partners_only: inbound        # parsed; takes effect with the partners store
+ *
+ * What a level may change: every limits.* key, and what a section's owner
+ * lets it merge (config/section.h level_merge: scan.inbound and
+ * scan.outbound). Nothing that needs a restart (listeners, users,
+ * state_dir) can be part of a level. Runs in the master (and the
+ * configuration tools) before any fork; no I/O.
+ */
+#include "config/levels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/schema.h"
+#include "config/section.h"
+#include "util/alloc.h"
+
+#define LEVEL_NAME_MAX 32
+#define LEVEL_STATE_FILE "spool/emergency.state"  /* the queue writes it: its own directory */
+
+static const struct schema_enum partners_values[] = {
+	{ "inbound", PARTNERS_ONLY_INBOUND }, { "outbound", PARTNERS_ONLY_OUTBOUND },
+	{ "both", PARTNERS_ONLY_BOTH }, { NULL, 0 },
+};
+
+static const char *level_name_problem(const char *s, size_t len)
+{
+	if (len == 0 || len > LEVEL_NAME_MAX)
+		return "must be 1 to " "32" " characters long";
+	if (s[0] >= '0' && s[0] <= '9')
+		return "must not start with a digit (numbers name levels by position)";
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return "use lower-case letters, digits, '_' and '-'";
+	return NULL;
+}
+
+static void add_level(struct config *c, const char *name, size_t len, int line)
+{
+	struct config_level *l;
+	c->emergency.levels = xreallocarray(c->emergency.levels, c->emergency.n_levels + 1, sizeof(*l));
+	l = &c->emergency.levels[c->emergency.n_levels++];
+	*l = (struct config_level){ .name = xstrndup(name, len), .line = line };
+}
+
+static bool name_taken(const struct config *c, const char *s, size_t len)
+{
+	for (size_t i = 0; i < c->emergency.n_levels; i++)
+		if (loader_text_is(s, len, c->emergency.levels[i].name))
+			return true;
+	return false;
+}
+
+/* partners_only: inbound, outbound or both. */
+static bool get_partners(struct loader *ld, struct fy_node *v, const char *name, int kline, enum partners_only *out)
+{
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return false;
+	for (const struct schema_enum *e = partners_values; e->name; e++)
+		if (loader_text_is(s, len, e->name)) {
+			*out = (enum partners_only)e->value;
+			return true;
+		}
+	loader_err(ld, line, name, "must be one of: inbound, outbound, both");
+	return false;
+}
+
+/* One entry's keys: its name (*name, *nlen) and whether it overrides
+ * anything; every key that is not a level's is reported. */
+static bool read_entry(struct loader *ld, struct fy_node *item, const char *iname, int iline, const char **name,
+		       size_t *nlen, int *nline, bool *overrides)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+	enum partners_only po;
+	*name = NULL;
+	*overrides = false;
+	while ((p = fy_node_mapping_iterate(item, &it)) != NULL) {
+		struct fy_node *v = fy_node_pair_value(p);
+		char kname[LOADER_NAME_SIZE];
+		const char *k;
+		size_t klen;
+		int kl;
+		if (!loader_key(ld, p, iname, iline, &k, &klen, &kl))
+			continue;
+		loader_key_name(kname, sizeof(kname), iname, k, klen);
+		if (loader_text_is(k, klen, "name")) {
+			const char *why;
+			if (!loader_scalar(ld, v, kname, kl, name, nlen, nline))
+				return false;
+			if ((why = level_name_problem(*name, *nlen)) != NULL) {
+				loader_err(ld, *nline, kname, "%s", why);
+				return false;
+			}
+		} else if (loader_text_is(k, klen, "partners_only")) {
+			get_partners(ld, v, kname, kl, &po);
+			*overrides = true;
+		} else if (loader_text_is(k, klen, "limits") || loader_text_is(k, klen, "scan")) {
+			*overrides = true;  /* checked key by key when the level is built */
+		} else {
+			loader_err(ld, kl, kname, "unknown key (name, limits, scan, partners_only)");
+		}
+	}
+	if (!*name)
+		loader_err(ld, iline, iname, "name is required");
+	return *name != NULL;
+}
+
+void levels_load(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct config *c = ld->cfg;
+	struct fy_node *item;
+	void *it = NULL;
+	bool empty;
+	int prev = kline;
+
+	levels_free(c);
+	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of levels", &empty) || empty)
+		return;
+	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
+		char iname[LOADER_NAME_SIZE];
+		const char *lname;
+		size_t nlen;
+		int nline;
+		bool overrides;
+
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		prev = loader_line(item, prev);
+		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, "a mapping (name, limits, scan, partners_only)",
+				   &empty) || empty) {
+			if (empty)
+				loader_err(ld, prev, iname, "name is required");
+			continue;
+		}
+		if (!read_entry(ld, item, iname, prev, &lname, &nlen, &nline, &overrides))
+			continue;
+		/* Level 0 is the configuration as written: a first entry
+		 * that overrides nothing names it, else it is "normal". */
+		if (i == 0 && overrides)
+			add_level(c, "normal", 6, 0);
+		if (name_taken(c, lname, nlen)) {
+			loader_err(ld, nline, iname, "a level with this name is defined before");
+			continue;
+		}
+		if (c->emergency.n_levels >= LEVELS_MAX) {
+			loader_err(ld, prev, iname, "more than %d levels", LEVELS_MAX);
+			return;
+		}
+		if (c->emergency.n_levels > 0 && ld->level == c->emergency.n_levels) {
+			ld->level_entry = item;
+			snprintf(ld->level_name, sizeof(ld->level_name), "%s", iname);
+		}
+		add_level(c, lname, nlen, nline);
+	}
+}
+
+/* A level's limits: each key as the schema's limits.KEY, set over the
+ * value loaded from the file. */
+static void apply_limits(struct loader *ld, struct fy_node *v, const char *name, int kline)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+	bool empty;
+
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) || empty)
+		return;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		char kname[LOADER_NAME_SIZE], dotted[LOADER_NAME_SIZE], problem[512];
+		const struct schema_key *sk;
+		const char *k, *s;
+		size_t klen, len;
+		int kl, line;
+
+		if (!loader_key(ld, p, name, kline, &k, &klen, &kl))
+			continue;
+		loader_key_name(kname, sizeof(kname), name, k, klen);
+		snprintf(dotted, sizeof(dotted), "limits.%.*s", (int)klen, k);
+		if (klen > LOADER_SHOW_MAX || !(sk = schema_find(dotted, strlen(dotted)))) {
+			loader_err(ld, kl, kname, "unknown key");
+			continue;
+		}
+		if (!loader_scalar(ld, fy_node_pair_value(p), kname, kl, &s, &len, &line))
+			continue;
+		if (!schema_set(sk, ld->cfg, s, len, problem, sizeof(problem)))
+			loader_err(ld, line, kname, "%s", problem);
+	}
+}
+
+static const struct config_section *mergeable_section(const char *k, size_t klen)
+{
+	for (const struct config_section *const *s = config_sections; *s; s++)
+		if (loader_text_is(k, klen, (*s)->key) && (*s)->level_merge)
+			return *s;
+	return NULL;
+}
+
+void levels_apply(struct loader *ld)
+{
+	struct fy_node *entry = ld->level_entry;
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	ld->level_entry = NULL;
+	if (!entry)
+		return;
+	while ((p = fy_node_mapping_iterate(entry, &it)) != NULL) {
+		struct fy_node *v = fy_node_pair_value(p);
+		const struct config_section *sec;
+		char kname[LOADER_NAME_SIZE];
+		const char *k;
+		size_t klen;
+		int kl;
+
+		if (!loader_key(ld, p, ld->level_name, 0, &k, &klen, &kl))
+			continue;
+		loader_key_name(kname, sizeof(kname), ld->level_name, k, klen);
+		if (loader_text_is(k, klen, "partners_only"))
+			get_partners(ld, v, kname, kl, &ld->cfg->partners_only);
+		else if (loader_text_is(k, klen, "limits"))
+			apply_limits(ld, v, kname, kl);
+		else if ((sec = mergeable_section(k, klen)) != NULL)
+			sec->level_merge(ld, v, kname, kl);
+	}
+}
+
+void levels_finish(struct loader *ld)
+{
+	struct config *c = ld->cfg;
+	const char *dir = c->state_dir ? c->state_dir : ".";
+	char *path;
+
+	if (c->emergency.n_levels == 0)
+		add_level(c, "normal", 6, 0);
+	if (c->emergency.state_file && c->emergency.state_file[0] == '/')
+		return;
+	const char *file = c->emergency.state_file ? c->emergency.state_file : LEVEL_STATE_FILE;
+	size_t n = strlen(dir) + strlen(file) + 2;
+	path = xmalloc(n);
+	snprintf(path, n, "%s/%s", dir, file);
+	free(c->emergency.state_file);
+	c->emergency.state_file = path;
+}
+
+void levels_free(struct config *c)
+{
+	for (size_t i = 0; i < c->emergency.n_levels; i++) {
+		free(c->emergency.levels[i].name);
+		config_unref(c->emergency.levels[i].cfg);
+	}
+	free(c->emergency.levels);
+	c->emergency.levels = NULL;
+	c->emergency.n_levels = 0;
+}
+
+const struct config *config_level(const struct config *c, size_t n)
+{
+	if (n >= c->emergency.n_levels)
+		return n == 0 ? c : NULL;
+	return n == 0 ? c : c->emergency.levels[n].cfg;
+}
+
+long config_level_find(const struct config *c, const char *word)
+{
+	unsigned long long n;
+	bool overflow;
+	if (schema_parse_number(word, strlen(word), &n, &overflow))
+		return n < c->emergency.n_levels ? (long)n : -1;
+	for (size_t i = 0; i < c->emergency.n_levels; i++)
+		if (strcmp(word, c->emergency.levels[i].name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The limits.* keys whose value differs in lv. */
+static void describe_limits(const struct config *base, const struct config *lv, struct config_errors *out)
+{
+	for (size_t i = 0; i < schema_n_keys; i++) {
+		const struct schema_key *k = &schema_keys[i];
+		char was[64], now[64];
+		if (strncmp(k->key, "limits.", 7) != 0)
+			continue;
+		schema_format(k, base, was, sizeof(was));
+		schema_format(k, lv, now, sizeof(now));
+		if (strcmp(was, now) != 0)
+			config_errors_add(out, "  %s: %s -> %s", k->key, was, now);
+	}
+}
+
+void config_levels_describe(const struct config *c, struct config_errors *out)
+{
+	config_errors_add(out, "level 0 %s: the configuration as written", c->emergency.levels[0].name);
+	for (size_t n = 1; n < c->emergency.n_levels; n++) {
+		const struct config *lv = c->emergency.levels[n].cfg;
+		size_t before;
+		config_errors_add(out, "level %zu %s:", n, c->emergency.levels[n].name);
+		before = out->n;
+		describe_limits(c, lv, out);
+		for (const struct config_section *const *s = config_sections; *s; s++)
+			if ((*s)->level_describe)
+				(*s)->level_describe(c, lv, out);
+		if (lv->partners_only != PARTNERS_ONLY_OFF)
+			config_errors_add(out, "  partners_only: %s (not in effect yet: it comes with the partners store)",
+					  partners_values[lv->partners_only - 1].name);
+		if (out->n == before)
+			config_errors_add(out, "  (changes nothing)");
+	}
+}

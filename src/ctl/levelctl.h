@@ -1,0 +1,19 @@
+/*
+ * "mailwarden ctl ..." (SCAN-11): the emergency level, through the
+ * queue's control socket (queue/control.h, queue/emergency.h):
+ *
+ *   mailwarden ctl [-c FILE] status
+ *   mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]
+ *
+ * The level and the duration are checked against the configuration
+ * first, so a typo never reaches the gateway. Runs as the administrator
+ * (root or the queue user, as the socket requires).
+ */
+#ifndef MW_CTL_LEVELCTL_H
+#define MW_CTL_LEVELCTL_H
+
+/* argv[0] is "ctl". Returns 0 ok, 1 the gateway refused or could not be
+ * reached, 2 usage (an unknown level among it). */
+int levelctl_main(int argc, char **argv);
+
+#endif
