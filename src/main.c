@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "ctl/queuectl.h"
 #include "ctl/dkimkeygen.h"
+#include "ctl/mtastscmd.h"
 #include "ctl/learncmd.h"
 #include "ctl/levelctl.h"
 #include "ctl/scancmd.h"
@@ -208,6 +209,7 @@ static const struct subcommand subcommands[] = {
 	{ "learn", learncmd_main, "learn [-c FILE] --spam|--ham|--forget MESSAGE|MBOX|DIRECTORY...   train Bayes" },
 	{ "scan", scancmd_main, "scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] [--pcre-only] MESSAGE...   content checks on saved messages" },
 	{ "dkim-keygen", dkimkeygen_main, "dkim-keygen DOMAIN SELECTOR [--bits N] [--out FILE]   make a DKIM signing key, print its DNS record" },
+	{ "mta-sts", mtastscmd_main, "mta-sts [-c FILE] policy [--mode enforce|testing|none] [--max-age SECONDS]   print the MTA-STS policy and TXT records to publish" },
 	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete|digest ...   held messages" },
 };
 

@@ -130,6 +130,13 @@ struct config {
 		int level;                /* enum tls_level: default for every domain */
 		int min_version;
 		char *ca_file;            /* for verify; NULL: the system store */
+		/* TLS-8: MTA-STS (RFC 8461) for MX destinations without a tls_policy entry */
+		struct {
+			bool enabled;
+			char *ca_file;            /* for the HTTPS policy fetch; NULL: the system store */
+			unsigned fetch_timeout_ms;
+			unsigned https_port;      /* of mta-sts.<domain>: 443 (tests use another) */
+		} mta_sts;
 	} outbound_tls;
 	struct tls_policy_cfg *tls_policy;  /* TLS-7: per destination domain (the "tls_policy:" section, policy/config.c) */
 	size_t n_tls_policy;

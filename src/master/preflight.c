@@ -105,12 +105,12 @@ static void check_certificates(const struct config *c, struct config_errors *err
 
 /* TLS-7: verify-level delivery needs the CA file; without it every such
  * message would wait in the queue until it bounces. */
-static void check_ca_file(const struct config *c, struct config_errors *errs)
+static void check_ca_file(const struct config *c, const char *key, const char *path, struct config_errors *errs)
 {
 	char why[4400], at[4200];
-	if (!c->outbound_tls.ca_file || tls_client_check_ca(c->outbound_tls.ca_file, why, sizeof(why)))
+	if (!path || tls_client_check_ca(path, why, sizeof(why)))
 		return;
-	where(c, config_key_line(c, "outbound_tls.ca_file"), "outbound_tls.ca_file", at, sizeof(at));
+	where(c, config_key_line(c, key), key, at, sizeof(at));
 	config_errors_add(errs, "%s: %s", at, why);
 }
 
@@ -175,7 +175,9 @@ void preflight_check(const struct config *c, struct config_errors *errs, struct 
 {
 	check_users(c, errs);
 	check_certificates(c, errs);
-	check_ca_file(c, errs);
+	check_ca_file(c, "outbound_tls.ca_file", c->outbound_tls.ca_file, errs);
+	/* TLS-8: the policy fetch trusts these, as the delivery trusts the other */
+	check_ca_file(c, "outbound_tls.mta_sts.ca_file", c->outbound_tls.mta_sts.ca_file, errs);
 	check_auth_table(c, "auth.credentials", c->auth.credentials, false, errs);
 	check_auth_table(c, "auth.sender_logins", c->auth.sender_logins, true, errs);
 	check_scan_files(c, errs, warnings);

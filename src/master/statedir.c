@@ -64,6 +64,10 @@ bool statedir_prepare(const struct config *c)
 	snprintf(path, sizeof(path), "%s/spool", c->state_dir);
 	if (!owned_dir(path, 0700, true, uid, gid))
 		return false;
+	/* TLS-8: the queue's MTA-STS policy cache (state/mtasts_cache.h) */
+	snprintf(path, sizeof(path), "%s/mta-sts", c->state_dir);
+	if (!owned_dir(path, 0700, true, uid, gid))
+		return false;
 	snprintf(path, sizeof(path), "%s/empty", c->state_dir);
 	if (!owned_dir(path, 0755, false, uid, gid))
 		return false;

@@ -26,7 +26,7 @@ struct tls_requirement tls_policy_lookup(const struct config *c, const char *dom
 			best_len = plen;
 		}
 	}
-	struct tls_requirement r = { c->outbound_tls.level, c->outbound_tls.min_version };
+	struct tls_requirement r = { c->outbound_tls.level, c->outbound_tls.min_version, best != NULL };
 	if (best) {
 		r.level = best->level;
 		if (best->min_version)
@@ -38,5 +38,6 @@ struct tls_requirement tls_policy_lookup(const struct config *c, const char *dom
 struct tls_requirement tls_policy_stricter(struct tls_requirement a, struct tls_requirement b)
 {
 	return (struct tls_requirement){ a.level > b.level ? a.level : b.level,
-					 a.min_version > b.min_version ? a.min_version : b.min_version };
+					 a.min_version > b.min_version ? a.min_version : b.min_version,
+					 a.configured || b.configured };
 }

@@ -23,6 +23,7 @@ struct tls_policy_cfg {
 struct tls_requirement {
 	int level;          /* enum tls_level */
 	int min_version;    /* CONFIG_TLS_1_2 / CONFIG_TLS_1_3 */
+	bool configured;    /* a tls_policy entry matched (else outbound_tls.level) */
 };
 
 struct tls_requirement tls_policy_lookup(const struct config *c, const char *domain, size_t len);

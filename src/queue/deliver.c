@@ -14,12 +14,14 @@
 #include "config/config.h"
 #include "dns/dns.h"
 #include "net/srcaddr.h"
+#include "policy/mtasts.h"
 #include "policy/rewrite.h"
 #include "policy/route.h"
 #include "policy/tlspolicy.h"
 #include "queue/config.h"
 #include "queue/maildir.h"
 #include "queue/msgview.h"
+#include "queue/mtasts_lookup.h"
 #include "queue/mx.h"
 #include "queue/scheduler.h"
 #include "smtp/address.h"
@@ -64,6 +66,11 @@ struct job {
 	size_t n_addrs[MX_HOSTS_MAX][2];
 	unsigned pending;
 	bool tempfail;
+	/* TLS-8: the MTA-STS policy of an MX job's domain (sts.found: one
+	 * applies) and the policy that chose the TLS level, for the logs */
+	struct mtasts_result sts;
+	const char *tls_source;
+	const char *addr_names[MX_HOSTS_MAX * 2 * ADDRS_PER_HOST];  /* each address's MX host */
 };
 
 static void job_free(struct job *j)
@@ -78,24 +85,58 @@ static void job_free(struct job *j)
 	free(j);
 }
 
+static bool sts_applies(const struct job *j, enum mtasts_mode mode)
+{
+	return j->sts.found && j->sts.policy.mode == mode;
+}
+
 /* Every recipient of the job gets the same outcome; the job ends. */
 static void job_fail(struct job *j, int code, const char *reply)
 {
+	const struct deliver_tls note = { j->tls_source, NULL, false };
 	for (size_t i = 0; i < j->n; i++)
-		scheduler_rcpt_result(j->sch, j->q, j->index[i], code, reply, j->nexthop, NULL, DELIVER_FINAL, NULL);
+		scheduler_rcpt_result(j->sch, j->q, j->index[i], code, reply, j->nexthop, NULL, DELIVER_FINAL,
+				      j->tls_source ? &note : NULL);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
+}
+
+/* RFC 8461 5.2 under testing: the delivery goes on; what enforce would
+ * have refused is reported. */
+static void sts_report_testing(const struct job *j, const struct smtp_client_reply *r)
+{
+	if (!sts_applies(j, MTASTS_TESTING) || r->tls_verified || !r->mta[0])
+		return;
+	log_event(LOG_WARNING, "mta_sts_testing_failure", "queue_id", j->q->env.id, "domain", j->domain, "mta",
+		  r->mta, "why", strcmp(r->tls, "none") == 0 ? "no TLS" : "certificate not valid for the MX host",
+		  "tls", r->tls, NULL);
+}
+
+/* Under enforce, a TLS failure (4.7.5) names the policy, so that the
+ * bounce at the end says why the mail was not sent in clear. */
+static const char *sts_reason(const struct job *j, const struct smtp_client_reply *r, char *buf, size_t size)
+{
+	if (!sts_applies(j, MTASTS_ENFORCE) || r->code / 100 != 4 || !strstr(r->text, "4.7.5"))
+		return r->text;
+	snprintf(buf, size, "451 4.7.5 MTA-STS policy of %s (enforce) requires TLS with a certificate valid for "
+		 "the MX host: %s", j->domain, r->text);
+	return buf;
 }
 
 static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, size_t n)
 {
 	struct job *j = arg;
-	for (size_t i = 0; i < n; i++)
-		scheduler_rcpt_result(j->sch, j->q, j->index[i], replies[i].code, replies[i].text, j->nexthop,
+	char reason[700];
+	for (size_t i = 0; i < n; i++) {
+		const struct deliver_tls note = { j->tls_source, replies[i].tls, replies[i].tls_verified };
+		sts_report_testing(j, &replies[i]);
+		scheduler_rcpt_result(j->sch, j->q, j->index[i], replies[i].code,
+				      sts_reason(j, &replies[i], reason, sizeof(reason)), j->nexthop,
 				      replies[i].mta[0] ? replies[i].mta : NULL,
 				      replies[i].dsn_passed ? DELIVER_DSN_PASSED
 				      : j->route && j->route->kind == ROUTE_LMTP ? DELIVER_FINAL : DELIVER_RELAYED,
-				      replies[i].tls);
+				      &note);
+	}
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
@@ -127,6 +168,23 @@ static void run_maildir(struct job *j)
 	job_free(j);
 }
 
+/* TLS-5/TLS-7: the strictest policy of the recipients' domains; TLS-8:
+ * an MTA-STS policy (only found for a domain without a tls_policy entry)
+ * raises it: enforce to verify, testing to at least may. */
+static struct tls_requirement job_tls_requirement(struct job *j)
+{
+	struct tls_requirement req = { TLS_LEVEL_NONE, 0, false };
+	for (size_t i = 0; i < j->n; i++) {
+		const char *dom = address_domain(j->rcpts[i]);
+		req = tls_policy_stricter(req, tls_policy_lookup(j->c, dom, strlen(dom)));
+	}
+	int floor = sts_applies(j, MTASTS_ENFORCE) ? TLS_LEVEL_VERIFY
+		    : sts_applies(j, MTASTS_TESTING) ? TLS_LEVEL_MAY : TLS_LEVEL_NONE;
+	if (req.level < floor)
+		req.level = floor;
+	return req;
+}
+
 static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t n_addrs, const char *host,
 		     const char *port, bool lmtp)
 {
@@ -145,16 +203,12 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 		.rcpt_notify = j->notify, .rcpt_orcpt = j->orcpt,
 		.pool = scheduler_pool(j->sch), .pool_key = j->nexthop,
 	};
-	/* TLS-5/TLS-7: the strictest policy of the recipients' domains. */
-	struct tls_requirement req = { TLS_LEVEL_NONE, 0 };
-	for (size_t i = 0; i < j->n; i++) {
-		const char *dom = address_domain(j->rcpts[i]);
-		req = tls_policy_stricter(req, tls_policy_lookup(j->c, dom, strlen(dom)));
-	}
+	struct tls_requirement req = job_tls_requirement(j);
 	cj.tls_level = req.level;
 	cj.tls_min_version = req.min_version;
 	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(j->c) : NULL;
 	cj.tls_name = host;
+	cj.tls_names = j->route ? NULL : j->addr_names;
 	/* SEC-3: checked when the configuration was loaded. */
 	if (j->c->queue->source_address &&
 	    !srcaddr_parse(j->c->queue->source_address, strlen(j->c->queue->source_address), &j->source))
@@ -176,8 +230,10 @@ static void mx_addrs_done(struct job *j)
 	/* In MX order; per host IPv4 first, then IPv6. */
 	for (size_t h = 0; h < j->plan.n; h++)
 		for (int f = 0; f < 2; f++)
-			for (size_t k = 0; k < j->n_addrs[h][f]; k++)
+			for (size_t k = 0; k < j->n_addrs[h][f]; k++) {
+				j->addr_names[n] = j->plan.hosts[h];
 				all[n++] = j->addrs[h][f][k];
+			}
 	if (n == 0) {
 		char reply[400];
 		/* A static route's host that does not resolve is a local problem
@@ -231,6 +287,37 @@ static unsigned random_u32(void)
 
 static void resolve_hosts(struct job *j);
 
+/* RFC 8461 4.1: under enforce only the MX hosts that match the policy's
+ * mx patterns are tried; none left defers (the policy may change or the
+ * MX records be fixed) and, at the end, bounces with this reason. Under
+ * testing every host is tried and a mismatch reported. False: the job
+ * ended. */
+static bool sts_filter_mx(struct job *j)
+{
+	if (!j->sts.found)
+		return true;
+	size_t kept = 0;
+	for (size_t h = 0; h < j->plan.n; h++) {
+		bool match = mtasts_mx_match(&j->sts.policy, j->plan.hosts[h]);
+		if (!match)
+			log_event(LOG_WARNING, sts_applies(j, MTASTS_ENFORCE) ? "mta_sts_mx_skipped"
+					       : "mta_sts_testing_failure", "queue_id", j->q->env.id, "domain",
+				  j->domain, "mx", j->plan.hosts[h], "why", "MX host not in the policy's mx list", NULL);
+		if (match || !sts_applies(j, MTASTS_ENFORCE)) {
+			memmove(j->plan.hosts[kept], j->plan.hosts[h], sizeof(j->plan.hosts[0]));
+			j->plan.preference[kept++] = j->plan.preference[h];
+		}
+	}
+	j->plan.n = kept;
+	if (kept > 0)
+		return true;
+	char reply[500];
+	snprintf(reply, sizeof(reply), "451 4.7.5 MTA-STS policy of %s (enforce): none of its MX hosts matches "
+		 "the policy's mx list", j->domain);
+	job_fail(j, 451, reply);
+	return false;
+}
+
 static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n)
 {
 	struct job *j = arg;
@@ -259,6 +346,8 @@ static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t
 	case MX_OK:
 		break;
 	}
+	if (!sts_filter_mx(j))
+		return;
 	j->port = j->c->queue->mx_port;
 	resolve_hosts(j);
 }
@@ -309,6 +398,19 @@ static void run_route_host(struct job *j)
 	resolve_hosts(j);
 }
 
+static void on_sts(void *arg, const struct mtasts_result *r)
+{
+	struct job *j = arg;
+	if (r->stopped) {
+		job_fail(j, 451, "451 4.3.2 the queue is stopping");
+		return;
+	}
+	j->sts = *r;
+	if (r->found)
+		j->tls_source = "mta-sts";
+	dns_query_mx(scheduler_dns(j->sch), j->domain, on_mx, j);
+}
+
 static void run_mx(struct job *j)
 {
 	struct dns *d = scheduler_dns(j->sch);
@@ -316,7 +418,23 @@ static void run_mx(struct job *j)
 		job_fail(j, 451, "451 4.4.3 no DNS resolver available");
 		return;
 	}
+	/* TLS-8: an explicit tls_policy entry wins over MTA-STS. */
+	struct mtasts_lookup *m = scheduler_mtasts(j->sch);
+	if (j->c->outbound_tls.mta_sts.enabled && m && !tls_policy_lookup(j->c, j->domain, strlen(j->domain)).configured) {
+		mtasts_lookup_start(m, d, j->c, j->domain, on_sts, j);
+		return;
+	}
 	dns_query_mx(d, j->domain, on_mx, j);
+}
+
+/* The log name of the policy that sets a job's TLS level before any
+ * MTA-STS lookup: a tls_policy entry, else outbound_tls.level. */
+static const char *tls_source_name(const struct config *c, const char *domain)
+{
+	struct tls_requirement r = tls_policy_lookup(c, domain, strlen(domain));
+	if (r.configured || r.level >= TLS_LEVEL_ENCRYPT)
+		return "config";
+	return r.level == TLS_LEVEL_MAY ? "may" : "none";
 }
 
 /* Recipients without a route in a local domain (the configuration changed
@@ -368,6 +486,7 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 					   .rcpts = xcalloc(n, sizeof(char *)), .index = xcalloc(n, sizeof(size_t)),
 					   .notify = xcalloc(n, sizeof(char *)), .orcpt = xcalloc(n, sizeof(char *)) };
 			snprintf(j->domain, sizeof(j->domain), "%s", dom);
+			j->tls_source = r && r->kind == ROUTE_MAILDIR ? NULL : tls_source_name(c, dom);
 			if (r)
 				snprintf(j->nexthop, sizeof(j->nexthop), "%s", r->spec);
 			else

@@ -1,6 +1,8 @@
 #include "queue/scheduler.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -14,6 +16,7 @@
 #include "queue/config.h"
 #include "queue/deliver.h"
 #include "queue/dsn.h"
+#include "queue/mtasts_lookup.h"
 #include "queue/qclock.h"
 #include "queue/readyq.h"
 #include "queue/spool.h"
@@ -35,6 +38,7 @@ struct scheduler {
 	const struct config *config;
 	struct spool *spool;
 	struct dns *dns;
+	struct mtasts_lookup *mtasts;   /* TLS-8; NULL: no worker threads, no MTA-STS */
 	struct smtp_client_pool *pool;
 	TAILQ_HEAD(, qentry) entries;   /* all of them (administration) */
 	/* The places that are walked: a run touches only entries that need
@@ -64,6 +68,9 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	/* Without a resolver, MX-routed mail waits (451) and static routes
 	 * still work (TOP-4). */
 	sch->dns = dns_new(base, c->dns.servers, c->dns.timeout * 1000, DNS_TRIES);
+	char db[PATH_MAX];
+	snprintf(db, sizeof(db), "%s/mta-sts/policies.db", c->state_dir);
+	sch->mtasts = mtasts_lookup_new(base, db);
 	sch->pool = smtp_client_pool_new(base, c->queue->per_destination, c->queue->connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
@@ -90,6 +97,9 @@ void scheduler_free(struct scheduler *sch)
 	 * find their entries; a job that resolved its addresses meanwhile meets
 	 * the stopped pool and ends at once the same way. */
 	smtp_client_pool_stop(sch->pool);
+	/* MTA-STS lookups end before the resolver goes: one that ends during
+	 * dns_free() must not start another query (see mtasts_lookup.h). */
+	mtasts_lookup_stop(sch->mtasts);
 	if (sch->dns)
 		dns_free(sch->dns);
 	sch->dns = NULL;
@@ -97,6 +107,7 @@ void scheduler_free(struct scheduler *sch)
 	while ((q = TAILQ_FIRST(&sch->entries)) != NULL)
 		entry_free(sch, q);
 	readyq_free(sch->ready);
+	mtasts_lookup_free(sch->mtasts);
 	smtp_client_pool_free(sch->pool);
 	event_free(sch->timer);
 	event_free(sch->kick_ev);
@@ -534,6 +545,11 @@ struct dns *scheduler_dns(struct scheduler *sch)
 	return sch->dns;
 }
 
+struct mtasts_lookup *scheduler_mtasts(struct scheduler *sch)
+{
+	return sch->mtasts;
+}
+
 struct smtp_client_pool *scheduler_pool(struct scheduler *sch)
 {
 	return sch->pool;
@@ -546,7 +562,7 @@ bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt)
 
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
 			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind,
-			   const char *tls)
+			   const struct deliver_tls *tls)
 {
 	struct envelope_rcpt *r = &q->env.rcpts[rcpt];
 	struct qrcpt_state *rs = &q->rs[rcpt];
@@ -576,7 +592,9 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 	}
 	log_event(code >= 200 && code < 300 ? LOG_INFO : LOG_WARNING, "delivery", "queue_id", q->env.id,
 		  "to", r->addr, "nexthop", nexthop, "mta", mta, "status", status, "attempt", log_u64(q->attempts),
-		  "reply", reply, tls ? "tls" : NULL, tls, NULL);
+		  "reply", reply, tls ? "tls_policy" : NULL, tls ? tls->policy : NULL, "tls_verified",
+		  tls && tls->verified ? "yes" : "no", tls && tls->session ? "tls" : NULL, tls ? tls->session : NULL,
+		  NULL);
 }
 
 void scheduler_job_done(struct scheduler *sch, struct qentry *q)

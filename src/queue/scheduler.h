@@ -107,14 +107,25 @@ unsigned retry_schedule(unsigned retry_min, unsigned retry_max, unsigned attempt
  * "relayed"), or passed on to one with DSN (it reports, we do not). */
 enum deliver_kind { DELIVER_FINAL, DELIVER_RELAYED, DELIVER_DSN_PASSED };
 
+/* How an SMTP/LMTP delivery attempt was protected, for its log line
+ * (TLS-8): which policy chose the TLS level, the session's TLS ("none"
+ * in clear; NULL: no session was reached) and whether the peer's
+ * certificate was valid for the host name. */
+struct deliver_tls {
+	const char *policy;   /* "mta-sts", "config", "may" or "none" */
+	const char *session;
+	bool verified;
+};
+
 /* For deliver.c: one recipient's outcome (mta: the address that answered,
- * or NULL), whether a recipient already failed this round, and the end of
- * one job. */
+ * or NULL; tls: NULL for a maildir), whether a recipient already failed
+ * this round, and the end of one job. */
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
 			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind,
-			   const char *tls);
+			   const struct deliver_tls *tls);
 bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt);
 struct dns *scheduler_dns(struct scheduler *sch);
+struct mtasts_lookup *scheduler_mtasts(struct scheduler *sch);
 struct smtp_client_pool *scheduler_pool(struct scheduler *sch);
 void scheduler_job_done(struct scheduler *sch, struct qentry *q);
 

@@ -92,6 +92,7 @@ struct client {
 	/* TLS */
 	bool tls_handshaking, tls_active;
 	bool tls_failed;        /* the handshake with this address failed: no STARTTLS again */
+	bool tls_verified;      /* the certificate is valid for the name checked */
 	char tls_info[128];
 };
 
@@ -110,6 +111,8 @@ struct idle_conn {
 	unsigned long long peer_size_max;
 	char mta[64];
 	unsigned messages;
+	bool tls_active, tls_verified;
+	char tls_info[128];
 };
 
 /* Open connections per key (busy and idle). */
@@ -189,6 +192,9 @@ static void client_adopt(struct client *c, struct idle_conn *ic)
 	c->peer_dsn = ic->peer_dsn;
 	c->peer_pipelining = ic->peer_pipelining;
 	c->peer_size_max = ic->peer_size_max;
+	c->tls_active = ic->tls_active;
+	c->tls_verified = ic->tls_verified;
+	snprintf(c->tls_info, sizeof(c->tls_info), "%s", ic->tls_info);
 	c->messages = ic->messages + 1;
 	c->mail_sent = false;
 	c->reused = true;
@@ -230,9 +236,11 @@ static void client_release_slot(struct client *c)
 
 static void client_finish(struct client *c)
 {
-	for (size_t i = 0; i < c->job.n_rcpts; i++)
+	for (size_t i = 0; i < c->job.n_rcpts; i++) {
 		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s",
 			 c->tls_active ? c->tls_info : c->tls_failed ? "none (TLS handshake failed)" : "none");
+		c->replies[i].tls_verified = c->tls_active && c->tls_verified;
+	}
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
 		bufferevent_free(c->bev);
@@ -297,6 +305,9 @@ static void client_end(struct client *c)
 	ic->peer_dsn = c->peer_dsn;
 	ic->peer_pipelining = c->peer_pipelining;
 	ic->peer_size_max = c->peer_size_max;
+	ic->tls_active = c->tls_active;
+	ic->tls_verified = c->tls_verified;
+	snprintf(ic->tls_info, sizeof(ic->tls_info), "%s", c->tls_info);
 	ic->messages = c->messages;
 	snprintf(ic->mta, sizeof(ic->mta), "%s", c->cur_mta);
 	c->bev = NULL;
@@ -379,6 +390,8 @@ static bool client_try_next(struct client *c, const char *why)
 	c->n_caps = 0;
 	c->peer_size_max = 0;
 	c->tls_failed = false;
+	c->tls_active = false;   /* a new connection: whatever the last one had */
+	c->tls_verified = false;
 	client_connect(c);
 	return true;
 }
@@ -398,6 +411,8 @@ static void client_abort(struct client *c, const char *why)
 		c->messages = 1;
 		c->mail_sent = false;
 		c->cur_addr = 0;
+		c->tls_active = false;
+		c->tls_verified = false;
 		c->reply_lines = 0;
 		client_connect(c);
 		return;
@@ -531,18 +546,21 @@ static void client_start_tls(struct client *c)
 	}
 	int min = j->tls_min_version ? j->tls_min_version : TLS1_2_VERSION;
 	SSL_set_min_proto_version(ssl, min);
-	const char *name = j->tls_name ? j->tls_name : j->host;
+	const char *name = j->tls_names && c->cur_addr < j->n_addrs ? j->tls_names[c->cur_addr]
+			   : j->tls_name ? j->tls_name : j->host;
 	unsigned char addr[16];
 	bool numeric = inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
 	if (!numeric)
 		SSL_set_tlsext_host_name(ssl, name);
-	if (j->tls_level == TLS_LEVEL_VERIFY) {
+	/* The name is checked at every level: below verify a mismatch only
+	 * shows in SSL_get_verify_result() (tls_verified), it does not stop
+	 * the handshake. */
+	if (numeric)
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+	else
+		SSL_set1_host(ssl, name);
+	if (j->tls_level == TLS_LEVEL_VERIFY)
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
-		if (numeric)
-			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
-		else
-			SSL_set1_host(ssl, name);
-	}
 	struct bufferevent *under = c->bev;
 	evbuffer_drain(bufferevent_get_input(under), evbuffer_get_length(bufferevent_get_input(under)));
 	struct bufferevent *bev = bufferevent_openssl_filter_new(
@@ -862,6 +880,7 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 		c->tls_handshaking = false;
 		c->tls_active = true;
+		c->tls_verified = SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;
 		snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 		log_event(LOG_INFO, "client_tls", "nexthop", c->job.host, "version", SSL_get_version(ssl),
 			  "cipher", SSL_get_cipher_name(ssl), NULL);
@@ -888,6 +907,12 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 			;
 		snprintf(why, sizeof(why), "TLS %s", err);
 		if (client_tls_fallback(c, why))
+			return;
+		/* Under encrypt and verify (and MTA-STS enforce, RFC 8461 5.1)
+		 * a host that fails TLS is skipped like one that is down: the
+		 * next MX may have a valid certificate. */
+		c->tls_handshaking = false;
+		if (client_try_next(c, why))
 			return;
 		fail_remaining(c, 451, "451 4.7.5 %s:%s: %s", c->job.host, c->job.port, why);
 		client_finish(c);

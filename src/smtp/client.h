@@ -55,6 +55,12 @@ struct smtp_client_job {
 	int tls_min_version;
 	struct ssl_ctx_st *tls_ctx;  /* NULL: no TLS at all */
 	const char *tls_name;        /* the name (or address) to verify */
+	/* Or one name per address of addrs (n_addrs of them), e.g. each
+	 * address's MX host (borrowed, like the other strings); NULL: tls_name
+	 * for all. The name is always checked, so that tls_verified says
+	 * whether the certificate was valid for it; only verify defers on a
+	 * mismatch. */
+	const char *const *tls_names;
 	/* Required: the pool tracks the job from start to finish, so that
 	 * none outlives the process (smtp_client_pool_stop()). Connection
 	 * reuse and the per-destination limit: jobs with the same pool_key
@@ -70,6 +76,7 @@ struct smtp_client_reply {
 	int code;                    /* 250, 450, 550, ... */
 	char text[512];              /* the full last line, e.g. "250 2.0.0 Ok: queued as X" */
 	char tls[128];               /* "TLSv1.3/TLS_AES_256_GCM_SHA384", or "none" */
+	bool tls_verified;           /* TLS with a certificate valid for the host's name */
 	char mta[64];                /* the address that gave it ("" if none was reached) */
 	bool dsn_passed;             /* the peer offered DSN: NOTIFY went on with the recipient */
 };

@@ -27,8 +27,10 @@ Test(tlspolicy, exact_subdomain_and_default)
 	struct tls_requirement r = lookup(&c, "BANK.example");
 	cr_assert_eq(r.level, TLS_LEVEL_VERIFY);
 	cr_assert_eq(r.min_version, CONFIG_TLS_1_3);
+	cr_assert(r.configured, "an entry matched: MTA-STS does not apply (TLS-8)");
 	r = lookup(&c, "sub.bank.example");          /* not a ".bank.example" entry */
 	cr_assert_eq(r.level, TLS_LEVEL_MAY);
+	cr_assert_not(r.configured, "outbound_tls.level, no entry");
 	r = lookup(&c, "a.partner.example");
 	cr_assert_eq(r.level, TLS_LEVEL_ENCRYPT);
 	cr_assert_eq(r.min_version, CONFIG_TLS_1_2);  /* the default minimum */
@@ -42,8 +44,9 @@ Test(tlspolicy, exact_subdomain_and_default)
 
 Test(tlspolicy, stricter_of_two)
 {
-	struct tls_requirement a = { TLS_LEVEL_ENCRYPT, CONFIG_TLS_1_2 }, b = { TLS_LEVEL_MAY, CONFIG_TLS_1_3 };
+	struct tls_requirement a = { TLS_LEVEL_ENCRYPT, CONFIG_TLS_1_2, false }, b = { TLS_LEVEL_MAY, CONFIG_TLS_1_3, true };
 	struct tls_requirement r = tls_policy_stricter(a, b);
 	cr_assert_eq(r.level, TLS_LEVEL_ENCRYPT);
+	cr_assert(r.configured);
 	cr_assert_eq(r.min_version, CONFIG_TLS_1_3);
 }
