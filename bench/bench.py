@@ -707,6 +707,7 @@ def fs_of(path):
 
 
 CONTENT_BEGIN, CONTENT_END = "<!-- content-scanning -->", "<!-- /content-scanning -->"
+MALWARE_BEGIN, MALWARE_END = "<!-- malware-bench -->", "<!-- /malware-bench -->"
 
 
 def write_report(out, params, points, idle, fsync, versions, notes):
@@ -718,9 +719,11 @@ def write_report(out, params, points, idle, fsync, versions, notes):
         if "<!-- generated -->" in old:
             head = old.split("<!-- generated -->")[0]
         # Keep the content point's section (bench/content_bench.py), which
-        # only a run with BENCH_CORPUS rewrites.
-        if CONTENT_BEGIN in old and CONTENT_END in old:
-            content = old[old.index(CONTENT_BEGIN):old.index(CONTENT_END) + len(CONTENT_END)] + "\n"
+        # only a run with BENCH_CORPUS rewrites, and the malware bench's
+        # (bench/malware_bench.py, BENCH_MALWARE=1).
+        for begin, end in ((CONTENT_BEGIN, CONTENT_END), (MALWARE_BEGIN, MALWARE_END)):
+            if begin in old and end in old:
+                content += old[old.index(begin):old.index(end) + len(end)] + "\n"
     L = []
     if not head:
         L.append("# Benchmarks: mailwarden against Postfix\n")

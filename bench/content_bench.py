@@ -175,7 +175,10 @@ def verify(system, corpus, work):
         sink.stop()
 
 
-def run_point(system, mixfile, conc, count, timeout, work):
+def run_point(system, mixfile, conc, count, timeout, work, also=None):
+    """One load point; `also` names more processes (name: pid, e.g. a
+    clamd the system shares) whose CPU per message is reported apart."""
+    also = also or {}
     sink = Sink()
     out = os.path.join(work, "client.json")
     try:
@@ -184,6 +187,7 @@ def run_point(system, mixfile, conc, count, timeout, work):
         if not scan_roots:
             raise RuntimeError(f"{system.name}: no scanner process found")
         cpu0 = [tree_cpu(r) for r in all_roots], [tree_cpu(r) for r in scan_roots]
+        also0 = {n: tree_cpu(p) for n, p in also.items()}
         sampler, scan_sampler = RssSampler(all_roots), RssSampler(scan_roots)
         sampler.start()
         scan_sampler.start()
@@ -199,6 +203,7 @@ def run_point(system, mixfile, conc, count, timeout, work):
         arrived = sink.count
         t_end = t_last or time.monotonic()
         cpu1 = [tree_cpu(r) for r in all_roots], [tree_cpu(r) for r in scan_roots]
+        also_ms = {n: 1000 * (tree_cpu(p) - also0[n]) for n, p in also.items()}
         sampler.stop()
         scan_sampler.stop()
     finally:
@@ -212,6 +217,8 @@ def run_point(system, mixfile, conc, count, timeout, work):
            "scan_cpu_ms": 1000 * (sum(cpu1[1]) - sum(cpu0[1])) / max(scanned, 1),
            "client_cpu_ms": 1000 * cl["client_cpu_s"] / max(cl["sent"], 1),
            "peak_rss": sampler.peak, "scan_peak_rss": scan_sampler.peak, "scan_peak_pss": scan_sampler.peak_pss}
+    for n, ms in also_ms.items():
+        res[f"{n}_cpu_ms"] = ms / max(scanned, 1)
     log(f"{system.name} c={conc}: {arrived}/{count} at the sink, {res['e2e_rate']:.0f} msg/s e2e, "
         f"refused {cl['refused']}, tempfail {cl['tempfailed']}, scanner {res['scan_cpu_ms']:.2f} ms CPU/msg, "
         f"{res['scan_peak_rss'] / 2**20:.0f} MiB; all {res['cpu_ms']:.2f} ms/msg"
@@ -316,15 +323,16 @@ CAVEATS = """Setup and caveats:
 """
 
 
-def write_section(out, text):
-    """Put the section into the report: in place of an older one, or at
-    the end (bench/bench.py keeps it when it rewrites the rest)."""
+def write_section(out, text, begin=BEGIN, end=END):
+    """Put the section (between the markers begin and end) into the report:
+    in place of an older one, or at the end (bench/bench.py keeps it when
+    it rewrites the rest)."""
     old = ""
     if os.path.exists(out):
         with open(out) as f:
             old = f.read()
-    if BEGIN in old and END in old:
-        new = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END) + 1:]
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + text + old[old.index(end) + len(end) + 1:]
     else:
         new = old + ("\n" if old and not old.endswith("\n\n") else "") + text
     with open(out, "w") as f:
@@ -380,8 +388,12 @@ def main():
             system.stop()
             system.stop_scanner()
     params["load"].append(os.getloadavg()[0])
+    keep = load_json(out)
     with open(json_of(out), "w") as f:
-        json.dump({"params": params, "points": points, "checks": checks, "versions": versions}, f, indent=1)
+        # The malware bench (bench/malware_bench.py) keeps its figures in
+        # the same file, under "malware": a content run leaves them there.
+        json.dump({"params": params, "points": points, "checks": checks, "versions": versions,
+                   **({"malware": keep["malware"]} if "malware" in keep else {})}, f, indent=1)
     write_section(out, section(params, points, checks, versions))
     log("wrote the content section of", out)
     return 0
@@ -389,6 +401,14 @@ def main():
 
 def json_of(out):
     return os.path.join(os.path.dirname(out), "benchmarks-content.json")
+
+
+def load_json(out):
+    try:
+        with open(json_of(out)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 def report_only(out):
