@@ -20,7 +20,7 @@ static const struct {
 	{ "msc", ATTACH_CLASS_EXECUTABLE }, { "jar", ATTACH_CLASS_EXECUTABLE }, { "apk", ATTACH_CLASS_EXECUTABLE },
 	{ "appx", ATTACH_CLASS_EXECUTABLE }, { "msix", ATTACH_CLASS_EXECUTABLE }, { "gadget", ATTACH_CLASS_EXECUTABLE },
 	{ "application", ATTACH_CLASS_EXECUTABLE }, { "xbap", ATTACH_CLASS_EXECUTABLE },
-	{ "elf", ATTACH_CLASS_EXECUTABLE },
+	{ "elf", ATTACH_CLASS_EXECUTABLE }, { "xll", ATTACH_CLASS_EXECUTABLE },  /* xll: an Excel add-in, a DLL */
 	/* scripts a double click runs */
 	{ "js", ATTACH_CLASS_SCRIPT }, { "jse", ATTACH_CLASS_SCRIPT }, { "vbs", ATTACH_CLASS_SCRIPT },
 	{ "vbe", ATTACH_CLASS_SCRIPT }, { "vb", ATTACH_CLASS_SCRIPT }, { "wsf", ATTACH_CLASS_SCRIPT },
@@ -29,7 +29,7 @@ static const struct {
 	{ "psm1", ATTACH_CLASS_SCRIPT }, { "psd1", ATTACH_CLASS_SCRIPT }, { "ps1xml", ATTACH_CLASS_SCRIPT },
 	{ "bat", ATTACH_CLASS_SCRIPT }, { "cmd", ATTACH_CLASS_SCRIPT }, { "sh", ATTACH_CLASS_SCRIPT },
 	{ "command", ATTACH_CLASS_SCRIPT }, { "reg", ATTACH_CLASS_SCRIPT }, { "inf", ATTACH_CLASS_SCRIPT },
-	{ "msh", ATTACH_CLASS_SCRIPT },
+	{ "msh", ATTACH_CLASS_SCRIPT }, { "chm", ATTACH_CLASS_SCRIPT },  /* chm: compiled help runs its scripts */
 	/* shortcuts that start something else */
 	{ "lnk", ATTACH_CLASS_SHORTCUT }, { "url", ATTACH_CLASS_SHORTCUT }, { "scf", ATTACH_CLASS_SHORTCUT },
 	{ "website", ATTACH_CLASS_SHORTCUT }, { "settingcontent-ms", ATTACH_CLASS_SHORTCUT },
@@ -41,6 +41,8 @@ static const struct {
 	{ "xltm", ATTACH_CLASS_MACRO }, { "xlam", ATTACH_CLASS_MACRO }, { "pptm", ATTACH_CLASS_MACRO },
 	{ "potm", ATTACH_CLASS_MACRO }, { "ppam", ATTACH_CLASS_MACRO }, { "ppsm", ATTACH_CLASS_MACRO },
 	{ "sldm", ATTACH_CLASS_MACRO },
+	/* OneNote: a click runs the files embedded in the notebook */
+	{ "one", ATTACH_CLASS_MACRO }, { "onepkg", ATTACH_CLASS_MACRO },
 	/* archives */
 	{ "zip", ATTACH_CLASS_ARCHIVE }, { "7z", ATTACH_CLASS_ARCHIVE }, { "rar", ATTACH_CLASS_ARCHIVE },
 	{ "tar", ATTACH_CLASS_ARCHIVE }, { "gz", ATTACH_CLASS_ARCHIVE }, { "tgz", ATTACH_CLASS_ARCHIVE },
