@@ -1,0 +1,197 @@
+/*
+ * See partners.h. Runs in the queue (learning, expiry) and in
+ * `mailwarden partners` (list, add, remove, import, export).
+ */
+#include "state/partners.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+/* RFC 5321 section 4.5.3.1.3: a path is at most 256 octets. */
+#define PARTNER_ADDRESS_MAX 256
+
+struct partners {
+	sqlite3 *db;
+	sqlite3_stmt *upsert, *del, *expire, *each;
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE IF NOT EXISTS partner ("
+	"  internal TEXT NOT NULL, external TEXT NOT NULL, domain TEXT NOT NULL,"
+	"  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
+	"  PRIMARY KEY (internal, external)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS partner_last_seen ON partner (last_seen);";
+
+static const char upsert_sql[] =
+	"INSERT INTO partner (internal, external, domain, first_seen, last_seen, count) "
+	"VALUES (?1, ?2, ?3, ?4, ?4, 1) "
+	"ON CONFLICT (internal, external) DO UPDATE SET "
+	"last_seen = max(last_seen, excluded.last_seen), count = count + 1";
+
+static void fail(struct partners *p, const char *op)
+{
+	log_event(LOG_ERR, "partners_error", "op", op, "msg", p && p->db ? sqlite3_errmsg(p->db) : "no memory",
+		  NULL);
+}
+
+static bool prepare(struct partners *p, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v2(p->db, sql, -1, st, NULL) == SQLITE_OK;
+}
+
+struct partners *partners_open(const char *path)
+{
+	struct partners *p = xcalloc(1, sizeof(*p));
+	if (sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(p->db, 2000) != SQLITE_OK ||
+	    sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    !prepare(p, upsert_sql, &p->upsert) ||
+	    !prepare(p, "DELETE FROM partner WHERE internal = ?1 AND external = ?2", &p->del) ||
+	    !prepare(p, "DELETE FROM partner WHERE last_seen < ?1", &p->expire) ||
+	    !prepare(p, "SELECT internal, external, domain, first_seen, last_seen, count FROM partner "
+			"ORDER BY internal, external", &p->each)) {
+		fail(p, "open");
+		partners_close(p);
+		return NULL;
+	}
+	return p;
+}
+
+void partners_close(struct partners *p)
+{
+	if (!p)
+		return;
+	sqlite3_finalize(p->upsert);
+	sqlite3_finalize(p->del);
+	sqlite3_finalize(p->expire);
+	sqlite3_finalize(p->each);
+	sqlite3_close(p->db);
+	free(p);
+}
+
+const char *partners_domain(const char *address)
+{
+	const char *at = address ? strrchr(address, '@') : NULL;
+	return at && at[1] ? at + 1 : NULL;
+}
+
+/* out := address lowered; false when it is no address we keep. */
+static bool lowered(const char *address, char out[PARTNER_ADDRESS_MAX + 1])
+{
+	size_t n = address ? strlen(address) : 0;
+	if (n == 0 || n > PARTNER_ADDRESS_MAX || !partners_domain(address) || address[0] == '@')
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned char c = (unsigned char)address[i];
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32u : c);
+	}
+	return true;
+}
+
+static bool learn_one(struct partners *p, const struct partner_pair *pair, time_t now)
+{
+	char in[PARTNER_ADDRESS_MAX + 1], ex[PARTNER_ADDRESS_MAX + 1];
+	if (!lowered(pair->internal, in) || !lowered(pair->external, ex))
+		return true; /* skipped, not an error */
+	sqlite3_reset(p->upsert);
+	sqlite3_bind_text(p->upsert, 1, in, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(p->upsert, 2, ex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(p->upsert, 3, partners_domain(ex), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(p->upsert, 4, (sqlite3_int64)now);
+	int rc = sqlite3_step(p->upsert);
+	sqlite3_reset(p->upsert);
+	return rc == SQLITE_DONE;
+}
+
+bool partners_learn(struct partners *p, const struct partner_pair *pairs, size_t n, time_t now)
+{
+	if (!p || sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(p, "begin");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!learn_one(p, &pairs[i], now)) {
+			fail(p, "learn");
+			sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+			return false;
+		}
+	}
+	if (sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(p, "commit");
+		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+		return false;
+	}
+	return true;
+}
+
+int partners_remove(struct partners *p, const char *internal, const char *external)
+{
+	char in[PARTNER_ADDRESS_MAX + 1], ex[PARTNER_ADDRESS_MAX + 1];
+	if (!p || !lowered(internal, in) || !lowered(external, ex))
+		return 0;
+	sqlite3_reset(p->del);
+	sqlite3_bind_text(p->del, 1, in, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(p->del, 2, ex, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(p->del);
+	sqlite3_reset(p->del);
+	if (rc != SQLITE_DONE) {
+		fail(p, "remove");
+		return -1;
+	}
+	return sqlite3_changes(p->db) > 0 ? 1 : 0;
+}
+
+long long partners_expire(struct partners *p, time_t now, long long max_age)
+{
+	if (!p)
+		return -1;
+	sqlite3_reset(p->expire);
+	sqlite3_bind_int64(p->expire, 1, (sqlite3_int64)now - max_age);
+	int rc = sqlite3_step(p->expire);
+	sqlite3_reset(p->expire);
+	if (rc != SQLITE_DONE) {
+		fail(p, "expire");
+		return -1;
+	}
+	return sqlite3_changes(p->db);
+}
+
+static void read_row(sqlite3_stmt *st, struct partner_row *row)
+{
+	row->internal = (const char *)sqlite3_column_text(st, 0);
+	row->external = (const char *)sqlite3_column_text(st, 1);
+	row->domain = (const char *)sqlite3_column_text(st, 2);
+	row->first_seen = (time_t)sqlite3_column_int64(st, 3);
+	row->last_seen = (time_t)sqlite3_column_int64(st, 4);
+	row->count = sqlite3_column_int64(st, 5);
+}
+
+bool partners_each(struct partners *p, bool (*fn)(const struct partner_row *row, void *arg), void *arg)
+{
+	if (!p)
+		return false;
+	sqlite3_reset(p->each);
+	int rc;
+	while ((rc = sqlite3_step(p->each)) == SQLITE_ROW) {
+		struct partner_row row;
+		read_row(p->each, &row);
+		if (!fn(&row, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(p->each);
+	if (rc != SQLITE_DONE) {
+		fail(p, "each");
+		return false;
+	}
+	return true;
+}
