@@ -17,12 +17,17 @@
 
 struct partners {
 	sqlite3 *db;
-	sqlite3_stmt *upsert, *del, *expire, *each;
+	sqlite3_stmt *upsert, *del, *expire, *each, *since, *generation, *bump;
 };
 
+/* A rollback journal, not WAL: the smtpd processes read the file through
+ * the descriptor they opened before their chroot, and a WAL reader would
+ * have to open the -wal and -shm files by name. */
 static const char schema[] =
-	"PRAGMA journal_mode=WAL;"
+	"PRAGMA journal_mode=DELETE;"
 	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', 0);"
 	"CREATE TABLE IF NOT EXISTS partner ("
 	"  internal TEXT NOT NULL, external TEXT NOT NULL, domain TEXT NOT NULL,"
 	"  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
@@ -46,23 +51,47 @@ static bool prepare(struct partners *p, const char *sql, sqlite3_stmt **st)
 	return sqlite3_prepare_v2(p->db, sql, -1, st, NULL) == SQLITE_OK;
 }
 
-struct partners *partners_open(const char *path)
+#define ROW_COLUMNS "SELECT internal, external, domain, first_seen, last_seen, count FROM partner "
+
+static bool prepare_reads(struct partners *p)
+{
+	return prepare(p, ROW_COLUMNS "ORDER BY internal, external", &p->each) &&
+	       prepare(p, ROW_COLUMNS "WHERE last_seen >= ?1", &p->since) &&
+	       prepare(p, "SELECT value FROM meta WHERE key = 'generation'", &p->generation);
+}
+
+static bool prepare_writes(struct partners *p)
+{
+	return prepare(p, upsert_sql, &p->upsert) &&
+	       prepare(p, "DELETE FROM partner WHERE internal = ?1 AND external = ?2", &p->del) &&
+	       prepare(p, "DELETE FROM partner WHERE last_seen < ?1", &p->expire) &&
+	       prepare(p, "UPDATE meta SET value = value + 1 WHERE key = 'generation'", &p->bump);
+}
+
+static struct partners *open_as(const char *path, bool writer)
 {
 	struct partners *p = xcalloc(1, sizeof(*p));
-	if (sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK ||
+	int flags = writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+	if (sqlite3_open_v2(path, &p->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(p->db, 2000) != SQLITE_OK ||
-	    sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    !prepare(p, upsert_sql, &p->upsert) ||
-	    !prepare(p, "DELETE FROM partner WHERE internal = ?1 AND external = ?2", &p->del) ||
-	    !prepare(p, "DELETE FROM partner WHERE last_seen < ?1", &p->expire) ||
-	    !prepare(p, "SELECT internal, external, domain, first_seen, last_seen, count FROM partner "
-			"ORDER BY internal, external", &p->each)) {
-		fail(p, "open");
+	    (writer && sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK) ||
+	    (!writer && sqlite3_exec(p->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) != SQLITE_OK) ||
+	    !prepare_reads(p) || (writer && !prepare_writes(p))) {
+		fail(p, writer ? "open" : "open_reader");
 		partners_close(p);
 		return NULL;
 	}
 	return p;
+}
+
+struct partners *partners_open(const char *path)
+{
+	return open_as(path, true);
+}
+
+struct partners *partners_open_reader(const char *path)
+{
+	return open_as(path, false);
 }
 
 void partners_close(struct partners *p)
@@ -73,6 +102,9 @@ void partners_close(struct partners *p)
 	sqlite3_finalize(p->del);
 	sqlite3_finalize(p->expire);
 	sqlite3_finalize(p->each);
+	sqlite3_finalize(p->since);
+	sqlite3_finalize(p->generation);
+	sqlite3_finalize(p->bump);
 	sqlite3_close(p->db);
 	free(p);
 }
@@ -132,6 +164,17 @@ bool partners_learn(struct partners *p, const struct partner_pair *pairs, size_t
 	return true;
 }
 
+/* Something was removed: readers rebuild their caches (partners.h). */
+static bool bump(struct partners *p)
+{
+	sqlite3_reset(p->bump);
+	int rc = sqlite3_step(p->bump);
+	sqlite3_reset(p->bump);
+	if (rc != SQLITE_DONE)
+		fail(p, "generation");
+	return rc == SQLITE_DONE;
+}
+
 int partners_remove(struct partners *p, const char *internal, const char *external)
 {
 	char in[PARTNER_ADDRESS_MAX + 1], ex[PARTNER_ADDRESS_MAX + 1];
@@ -146,7 +189,10 @@ int partners_remove(struct partners *p, const char *internal, const char *extern
 		fail(p, "remove");
 		return -1;
 	}
-	return sqlite3_changes(p->db) > 0 ? 1 : 0;
+	int removed = sqlite3_changes(p->db);
+	if (removed > 0 && !bump(p))
+		return -1;
+	return removed > 0 ? 1 : 0;
 }
 
 long long partners_expire(struct partners *p, time_t now, long long max_age)
@@ -161,7 +207,10 @@ long long partners_expire(struct partners *p, time_t now, long long max_age)
 		fail(p, "expire");
 		return -1;
 	}
-	return sqlite3_changes(p->db);
+	long long removed = sqlite3_changes(p->db);
+	if (removed > 0 && !bump(p))
+		return -1;
+	return removed;
 }
 
 static void read_row(sqlite3_stmt *st, struct partner_row *row)
@@ -174,24 +223,53 @@ static void read_row(sqlite3_stmt *st, struct partner_row *row)
 	row->count = sqlite3_column_int64(st, 5);
 }
 
-bool partners_each(struct partners *p, bool (*fn)(const struct partner_row *row, void *arg), void *arg)
+static bool each_row(struct partners *p, sqlite3_stmt *st, bool (*fn)(const struct partner_row *row, void *arg),
+		     void *arg)
 {
-	if (!p)
-		return false;
-	sqlite3_reset(p->each);
 	int rc;
-	while ((rc = sqlite3_step(p->each)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct partner_row row;
-		read_row(p->each, &row);
+		read_row(st, &row);
 		if (!fn(&row, arg)) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(p->each);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		fail(p, "each");
 		return false;
 	}
 	return true;
+}
+
+bool partners_each(struct partners *p, bool (*fn)(const struct partner_row *row, void *arg), void *arg)
+{
+	if (!p)
+		return false;
+	sqlite3_reset(p->each);
+	return each_row(p, p->each, fn, arg);
+}
+
+bool partners_each_since(struct partners *p, time_t since, bool (*fn)(const struct partner_row *row, void *arg),
+			 void *arg)
+{
+	if (!p)
+		return false;
+	sqlite3_reset(p->since);
+	sqlite3_bind_int64(p->since, 1, (sqlite3_int64)since);
+	return each_row(p, p->since, fn, arg);
+}
+
+long long partners_generation(struct partners *p)
+{
+	if (!p)
+		return -1;
+	sqlite3_reset(p->generation);
+	int rc = sqlite3_step(p->generation);
+	long long g = rc == SQLITE_ROW ? sqlite3_column_int64(p->generation, 0) : -1;
+	sqlite3_reset(p->generation);
+	if (g < 0)
+		fail(p, "generation");
+	return g;
 }

@@ -36,6 +36,9 @@ struct partner_row {
 
 /* Open or create the store; NULL (and logged) on failure. */
 struct partners *partners_open(const char *path);
+/* Open an existing store for reading only (smtpd, before its chroot:
+ * the descriptor stays usable inside); NULL when it is not there. */
+struct partners *partners_open_reader(const char *path);
 void partners_close(struct partners *p);
 
 /* Note that mail flowed between each pair at `now`: insert it
@@ -56,6 +59,17 @@ long long partners_expire(struct partners *p, time_t now, long long max_age);
 /* Call fn for every pair (ordered by internal, external); stops early
  * when fn returns false. Returns false on a database error. */
 bool partners_each(struct partners *p, bool (*fn)(const struct partner_row *row, void *arg), void *arg);
+
+/* The same for the pairs last seen at or after since (a reader's update:
+ * new pairs and renewed ones). */
+bool partners_each_since(struct partners *p, time_t since, bool (*fn)(const struct partner_row *row, void *arg),
+			 void *arg);
+
+/* A number that grows whenever pairs are removed (remove, expire): a
+ * reader whose cache was built at another generation builds it anew;
+ * learned pairs only add, and partners_each_since finds them. -1 on
+ * error. */
+long long partners_generation(struct partners *p);
 
 /* The domain part of an address (after the last '@'), or NULL. */
 const char *partners_domain(const char *address);

@@ -143,3 +143,32 @@ Test(partners, domain_of_an_address)
 	cr_assert_null(partners_domain("plain"));
 	cr_assert_null(partners_domain(NULL));
 }
+
+static bool count_rows(const struct partner_row *row, void *arg)
+{
+	(void)row;
+	++*(int *)arg;
+	return true;
+}
+
+Test(partners, a_reader_sees_new_pairs_since_a_time_and_removals_by_generation)
+{
+	struct partner_pair a = {"a@example.org", "x@one.test"}, b = {"a@example.org", "y@two.test"};
+	cr_assert(partners_learn(p, &a, 1, 100));
+	struct partners *r = partners_open_reader(path);
+	cr_assert_not_null(r);
+	long long g = partners_generation(r);
+	cr_assert_geq(g, 0);
+	cr_assert(partners_learn(p, &b, 1, 200));
+	int n = 0;
+	cr_assert(partners_each_since(r, 200, count_rows, &n));
+	cr_assert_eq(n, 1, "only the pair learned at 200");
+	cr_assert_eq(partners_generation(r), g, "learning does not change the generation");
+	cr_assert_eq(partners_remove(p, "a@example.org", "x@one.test"), 1);
+	cr_assert_gt(partners_generation(r), g);
+	long long g2 = partners_generation(r);
+	cr_assert_eq(partners_expire(p, 10000, 100), 1);
+	cr_assert_gt(partners_generation(r), g2);
+	partners_close(r);
+	cr_assert_null(partners_open_reader("/tmp/mw-no-such-partners.db"));
+}
