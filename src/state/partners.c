@@ -75,8 +75,7 @@ static struct partners *open_as(const char *path, bool writer)
 	if (sqlite3_open_v2(path, &p->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(p->db, 2000) != SQLITE_OK ||
 	    (writer && sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK) ||
-	    (!writer && sqlite3_exec(p->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) != SQLITE_OK) ||
-	    !prepare_reads(p) || (writer && !prepare_writes(p))) {
+	    (writer && (!prepare_reads(p) || !prepare_writes(p)))) {
 		fail(p, writer ? "open" : "open_reader");
 		partners_close(p);
 		return NULL;
@@ -164,6 +163,22 @@ bool partners_learn(struct partners *p, const struct partner_pair *pairs, size_t
 	return true;
 }
 
+/* A reader's statements are made at first use: the file may still be
+ * empty when smtpd opens it (the master makes it; the queue gives it its
+ * tables). */
+static bool reads_ready(struct partners *p)
+{
+	if (p->each)
+		return true;
+	if (prepare_reads(p))
+		return true;
+	sqlite3_finalize(p->each);
+	sqlite3_finalize(p->since);
+	sqlite3_finalize(p->generation);
+	p->each = p->since = p->generation = NULL;
+	return false;
+}
+
 /* Something was removed: readers rebuild their caches (partners.h). */
 static bool bump(struct partners *p)
 {
@@ -245,7 +260,7 @@ static bool each_row(struct partners *p, sqlite3_stmt *st, bool (*fn)(const stru
 
 bool partners_each(struct partners *p, bool (*fn)(const struct partner_row *row, void *arg), void *arg)
 {
-	if (!p)
+	if (!p || !reads_ready(p))
 		return false;
 	sqlite3_reset(p->each);
 	return each_row(p, p->each, fn, arg);
@@ -254,7 +269,7 @@ bool partners_each(struct partners *p, bool (*fn)(const struct partner_row *row,
 bool partners_each_since(struct partners *p, time_t since, bool (*fn)(const struct partner_row *row, void *arg),
 			 void *arg)
 {
-	if (!p)
+	if (!p || !reads_ready(p))
 		return false;
 	sqlite3_reset(p->since);
 	sqlite3_bind_int64(p->since, 1, (sqlite3_int64)since);
@@ -265,6 +280,10 @@ long long partners_generation(struct partners *p)
 {
 	if (!p)
 		return -1;
+	if (!reads_ready(p)) {
+		fail(p, "generation");
+		return -1;
+	}
 	sqlite3_reset(p->generation);
 	int rc = sqlite3_step(p->generation);
 	long long g = rc == SQLITE_ROW ? sqlite3_column_int64(p->generation, 0) : -1;

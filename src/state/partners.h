@@ -37,7 +37,9 @@ struct partner_row {
 /* Open or create the store; NULL (and logged) on failure. */
 struct partners *partners_open(const char *path);
 /* Open an existing store for reading only (smtpd, before its chroot:
- * the descriptor stays usable inside); NULL when it is not there. */
+ * the descriptor stays usable inside); NULL when it is not there. The
+ * file may be empty yet: the reads fail until the writer has made the
+ * tables. */
 struct partners *partners_open_reader(const char *path);
 void partners_close(struct partners *p);
 

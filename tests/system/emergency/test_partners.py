@@ -92,3 +92,46 @@ def test_rehearsal_logs_the_would_be_450_and_changes_no_reply(gw):
     assert inbound(gw, "friend@partner.test").code == 250
     assert len(gw.log.events(start, proc="smtpd", event="rehearsal", by="partners_only")) == 1, \
         "a partner is no rehearsal finding"
+
+
+@pytest.fixture
+def learning_gw(make_gateway_fn, sink):
+    """A scan section that tags nothing: every message is accepted
+    untagged, and mail from the trusted network is judged outbound.
+    remote.test is not ours: mail to it from our clients goes out."""
+    return make_gateway_fn(sink=sink, scan={"inbound": {"tag": 50}, "outbound": {"tag": 50}}, routes={
+        "example.test": f"smtp://127.0.0.1:{sink.port}",
+        "remote.test": f"smtp://127.0.0.1:{sink.port}",
+    }, emergency={"levels": [{"name": "normal"}, {"name": "partners", "partners_only": "inbound"}]})
+
+
+def exported_pairs(gw):
+    p = partners(gw, "export")
+    assert p.returncode == 0, p.stderr
+    return {tuple(line.split(",")[:2]) for line in p.stdout.splitlines()[1:]}
+
+
+def test_partners_are_learned_from_an_outbound_delivery_and_an_accepted_inbound_message(learning_gw, sink):
+    gw = learning_gw
+    token = mwsys.unique("out")
+    r = mwsys.send_from(gw.port, TRUSTED, ["friend@remote.test"], token, mail_from="user@example.test")
+    assert r.code == 250, r
+    sink.wait_token(token)
+    mwsys.wait_until(lambda: ("user@example.test", "friend@remote.test") in exported_pairs(gw),
+                     what="the pair learned from the delivery")
+    token = mwsys.unique("in")
+    r = mwsys.send_from(gw.port, mwsys.ADDRESSES.get(), ["other@example.test"], token,
+                        mail_from="Writer@Inbound.test")
+    assert r.code == 250, r
+    mwsys.wait_until(lambda: ("other@example.test", "writer@inbound.test") in exported_pairs(gw),
+                     what="the pair learned from the accepted inbound message")
+    assert ("other@example.test", "friend@remote.test") not in exported_pairs(gw)
+    # under partners_only the learned partner's mail is taken, a stranger's deferred
+    switch(gw, "partners")
+    mwsys.wait_until(lambda: inbound(gw, "friend@remote.test").code == 250,
+                     what="the partner learned outbound taken inbound")
+    # smtpd looks at the store every 2 s: the newest pair may take a look
+    mwsys.wait_until(lambda: inbound(gw, "writer@inbound.test", rcpt="other@example.test").code == 250,
+                     what="the partner learned inbound taken")
+    r = inbound(gw, "stranger@evil.test")
+    assert (r.code, r.enhanced) == (450, "4.7.1"), r
