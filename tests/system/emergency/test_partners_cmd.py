@@ -1,7 +1,7 @@
 """`mailwarden partners` (SCAN-11, issue 13) on a real store: pairs added,
 imported (CSV or one pair a line), exported, removed and expired through
-the command, with the configuration's state_dir and max_age. (The daemon's
-use of the store under partners_only is a later part of issue 13.)"""
+the command, with the configuration's state_dir and max_age (the daemon's
+use of the store: test_partners.py)."""
 
 import os
 import sqlite3
