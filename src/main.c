@@ -20,6 +20,7 @@
 #include "ctl/mtastscmd.h"
 #include "ctl/learncmd.h"
 #include "ctl/levelctl.h"
+#include "ctl/partnerscmd.h"
 #include "ctl/scancmd.h"
 #include "master/master.h"
 #include "master/preflight.h"
@@ -210,6 +211,7 @@ static const struct subcommand subcommands[] = {
 	{ "scan", scancmd_main, "scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] [--pcre-only] MESSAGE...   content checks on saved messages" },
 	{ "dkim-keygen", dkimkeygen_main, "dkim-keygen DOMAIN SELECTOR [--bits N] [--out FILE]   make a DKIM signing key, print its DNS record" },
 	{ "mta-sts", mtastscmd_main, "mta-sts [-c FILE] policy [--mode enforce|testing|none] [--max-age SECONDS]   print the MTA-STS policy and TXT records to publish" },
+	{ "partners", partnerscmd_main, "partners [-c FILE] list|export|expire | add|remove INTERNAL EXTERNAL | import FILE|-   known communication partners (SCAN-11)" },
 	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete|digest ...   held messages" },
 };
 

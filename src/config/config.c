@@ -29,6 +29,7 @@
 #include <libfyaml.h>
 
 #include "config/levels.h"
+#include "config/partners.h"
 #include "config/lists.h"
 #include "config/loader.h"
 #include "config/schema.h"
@@ -529,6 +530,7 @@ static struct config *load_level(const char *path, size_t level, struct config_e
 	resolve_state_dir(&ld, path);
 	resolve_files(&ld, path);
 	levels_finish(&ld);
+	partners_finish(&ld);
 	for (const struct config_section *const *s = config_sections; *s; s++)
 		if ((*s)->finish)
 			(*s)->finish(&ld, path);
@@ -674,6 +676,7 @@ void config_free(struct config *c)
 	}
 	levels_free(c);
 	free(c->emergency.state_file);
+	partners_free(c);
 	free(c->key_lines);
 	free(c->source);
 	free(c->hostname);

@@ -163,10 +163,22 @@ struct config {
 		char *state_file;         /* absolute; default state_dir/spool/emergency.state (the queue writes it) */
 		struct config_level *levels;
 		size_t n_levels;          /* at least 1 once loaded */
+		/* Known communication partners (config/partners.c): kept
+		 * under emergency: because they serve its partners_only
+		 * levels, and learned at every level so that they are
+		 * there when an emergency begins. Not a level's override:
+		 * one store for all levels. */
+		struct {
+			char *file;       /* absolute; default state_dir/spool/partners.db (the queue writes it) */
+			unsigned max_age; /* seconds a pair stays known after it was last seen */
+			char *text;       /* text of the 450 4.7.1 reply to a stranger under partners_only */
+			char **allow;     /* static allow list: lower-case addresses and domains */
+			size_t n_allow;
+		} partners;
 	} emergency;
 	/* In a level's snapshot: accept only mail between known partners
-	 * (parsed and shown; it takes effect with the partners store, a later
-	 * part of issue 13). PARTNERS_ONLY_OFF in level 0. */
+	 * (state/partners.h, state/partner_cache.h). PARTNERS_ONLY_OFF in
+	 * level 0. */
 	enum partners_only partners_only;
 
 	int *key_lines;               /* per key (loader.h set_line): line of the user's file that set it, 0 if none */

@@ -103,6 +103,10 @@ const char config_default_yaml[] =
 	"  tls_handshakes_per_minute: 60\n"
 	"dns:\n"
 	"  timeout: 2s\n"
+	"emergency:\n"
+	"  partners:\n"
+	"    max_age: 180d\n"
+	"    text: only mail between known partners is accepted now; please try again later\n"
 	"# queue: every key has its default (queue/config.c)\n"
 	"queue: {}\n";
 

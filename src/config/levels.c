@@ -11,7 +11,7 @@
  *         limits: {connections: 20, connections_per_ip: 2, message_size: 5M, recipients: 20}
  *         scan:
  *           inbound: {checks: {rdns: refuse, dnsbl: refuse}, tag: 3, quarantine: 6, refuse: 8}
- *         partners_only: inbound        # parsed; takes effect with the partners store
+ *         partners_only: inbound        # only known partners (smtp/partners_gate.h)
  *
  * What a level may change: every limits.* key, and what a section's owner
  * lets it merge (config/section.h level_merge: scan.inbound and
@@ -316,7 +316,7 @@ void config_levels_describe(const struct config *c, struct config_errors *out)
 			if ((*s)->level_describe)
 				(*s)->level_describe(c, lv, out);
 		if (lv->partners_only != PARTNERS_ONLY_OFF)
-			config_errors_add(out, "  partners_only: %s (not in effect yet: it comes with the partners store)",
+			config_errors_add(out, "  partners_only: %s (strangers get 450 4.7.1)",
 					  partners_values[lv->partners_only - 1].name);
 		if (out->n == before)
 			config_errors_add(out, "  (changes nothing)");

@@ -13,6 +13,7 @@
 
 #include "config/check.h"
 #include "config/levels.h"
+#include "config/partners.h"
 #include "config/schema.h"
 #include "util/alloc.h"
 
@@ -555,6 +556,7 @@ static const struct lists_entry lists[] = {
 	{ "tls_required_domains", load_tls_required_domains },
 	{ "dns.servers", load_dns_servers },
 	{ "emergency.levels", levels_load },
+	{ "emergency.partners.allow", partners_allow_load },
 };
 
 const struct lists_entry *lists_find(const char *k, size_t len)

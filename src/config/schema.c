@@ -67,6 +67,16 @@ static const char *check_path(const char *s, size_t len)
 	return NULL;
 }
 
+/* Reply text goes into an SMTP reply line (RFC 5321 section 4.2):
+ * printable ASCII only, no CR or LF that would end the reply early. */
+static const char *check_reply_text(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return "reply text must be printable ASCII";
+	return NULL;
+}
+
 static const struct schema_enum tls_versions[] = {
 	{ "TLSv1.2", CONFIG_TLS_1_2 },
 	{ "TLSv1.3", CONFIG_TLS_1_3 },
@@ -170,6 +180,12 @@ const struct schema_key schema_keys[] = {
 	  "address rewriting table (FROM -> TO per line); relative to the configuration file's directory" },
 	{ "emergency.state_file", SCHEMA_STRING, 1, 4095, OFF(emergency.state_file), NULL, check_path,
 	  "the emergency level in force (SCAN-11), kept across restarts; relative to state_dir; written by the queue user" },
+	{ "emergency.partners.file", SCHEMA_STRING, 1, 4095, OFF(emergency.partners.file), NULL, check_path,
+	  "the known partners' database (SQLite, SCAN-11); relative to state_dir; written by the queue user" },
+	{ "emergency.partners.max_age", SCHEMA_DURATION, HOUR, 3650 * DAY, OFF(emergency.partners.max_age), NULL,
+	  NULL, "a partner not seen for this long is forgotten" },
+	{ "emergency.partners.text", SCHEMA_STRING, 1, 200, OFF(emergency.partners.text), NULL, check_reply_text,
+	  "the text of the 450 4.7.1 reply to a sender who is no known partner under partners_only" },
 	{ "dns.timeout", SCHEMA_DURATION, 1, 60, OFF(dns.timeout), NULL, NULL,
 	  "time to wait for a DNS server's answer, per try (two tries)" },
 };

@@ -81,7 +81,7 @@ static size_t smtpd_count(const struct config *c)
 	return c->smtpd_processes;
 }
 
-static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main, scan_prepare };
+static const struct child_spec smtpd_spec = { "smtpd", smtpd_target, smtpd_main, smtpd_prepare };
 static const struct child_spec scanner_spec = { "scanner", scanner_target, scanner_main, scanner_prepare };
 static const struct child_spec queue_spec = { "queue", queue_target, queue_main, NULL };
 

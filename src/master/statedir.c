@@ -1,6 +1,7 @@
 #include "master/statedir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,6 +52,19 @@ static bool owned_dir(const char *path, mode_t mode, bool for_queue, uid_t uid, 
 	return true;
 }
 
+/* The known partners' store (SCAN-11) exists before any child starts:
+ * each smtpd opens it before its chroot, and the queue, which fills it,
+ * must own it. An empty file is a valid SQLite database. */
+static bool partners_file(const char *path, uid_t uid, gid_t gid)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return fail("open", path);
+	bool ok = geteuid() != 0 || fchown(fd, uid, gid) == 0;
+	close(fd);
+	return ok || fail("chown", path);
+}
+
 bool statedir_prepare(const struct config *c)
 {
 	uid_t uid = 0;
@@ -67,6 +81,8 @@ bool statedir_prepare(const struct config *c)
 	/* TLS-8: the queue's MTA-STS policy cache (state/mtasts_cache.h) */
 	snprintf(path, sizeof(path), "%s/mta-sts", c->state_dir);
 	if (!owned_dir(path, 0700, true, uid, gid))
+		return false;
+	if (!partners_file(c->emergency.partners.file, uid, gid))
 		return false;
 	snprintf(path, sizeof(path), "%s/empty", c->state_dir);
 	if (!owned_dir(path, 0755, false, uid, gid))

@@ -21,6 +21,7 @@
  * owned by the workers: nothing else may close its descriptor.
  */
 #include "queue/queue.h"
+#include "queue/partners_learn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +80,7 @@ struct incoming {
 	int rewrite_fd;       /* the scanner's rewritten message (sealed memfd), or -1 */
 	uint64_t rewrite_size;
 	bool quarantine;      /* the verdict: commit into quarantine/ */
+	bool learn;           /* inbound, accepted untagged: its sender becomes a partner (SCAN-11) */
 	/* SCAN-9: what a malware engine found in this outbound message and
 	 * its AUTH login, for the alarm once it is held; NULL: nothing. */
 	char *alarm_finding, *alarm_login;
@@ -502,6 +504,9 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	struct verdict *v = in->verdict;
 	if (!sc && !v->forced_refuse) {  /* no scan section: only REL-3's check ran, or a reload dropped it */
 		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
+		in->learn = !e->outbound;
+		if (e->outbound)
+			in->env.flags |= ENVELOPE_F_OUTBOUND;
 		verdict_done(in);
 		commit_start(q, in);
 		return;
@@ -539,6 +544,7 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	if (a == VERDICT_TAG && dir->subject_prefix)
 		in->env.subject_prefix = xstrdup(dir->subject_prefix);
 	in->quarantine = a == VERDICT_QUARANTINE;
+	in->learn = !e->outbound && a == VERDICT_ACCEPT;
 	if (e->outbound)
 		in->env.flags |= ENVELOPE_F_OUTBOUND;
 	if (in->quarantine)
@@ -625,6 +631,9 @@ static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 	bool authenticated = e->auth[0] != '\0';
 	if (!sc && !authenticated) {
 		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
+		in->learn = !e->outbound;  /* accepted untagged: nothing judged it */
+		if (e->outbound)
+			in->env.flags |= ENVELOPE_F_OUTBOUND;
 		free(e);
 		commit_start(q, in);
 		return;
@@ -707,6 +716,8 @@ static void commit_finish(struct queue *q, struct incoming *in)
 	 * never saw the 250 and may send it again: at most a duplicate). */
 	if (!in->orphaned)
 		reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
+	if (in->learn)
+		partners_learn_accepted(q->config, &in->env);
 	int fd = in->fd;
 	in->fd = -1;
 	alarm_clear(in);
@@ -938,6 +949,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	spool_recover(q.spool, recover_one, &q);
 	q.quarantine = keeper_open(q.spool, q.sch);
 	q.levels = emergency_new(q.base, &q.config, tell_smtpds_level, &q);
+	partners_learn_start(q.base, &q.config);
 	struct control *ctl = control_start(q.base, q.sch, q.quarantine, q.levels, &q.config);
 	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
@@ -971,6 +983,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 		channel_free(q.control);
 	control_stop(ctl);
 	emergency_free(q.levels);
+	partners_learn_stop();
 	event_free(release);
 	event_free(term);
 	event_free(intr);

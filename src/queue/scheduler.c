@@ -1,4 +1,5 @@
 #include "queue/scheduler.h"
+#include "queue/partners_learn.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -580,6 +581,7 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 		rs->notify_success = r->dsn_notify && notify_has(r->dsn_notify, "SUCCESS") &&
 				     kind != DELIVER_DSN_PASSED;
 		rs->relayed = kind == DELIVER_RELAYED;
+		partners_learn_delivered(sch->config, &q->env, r->addr);
 	} else if (code >= 500) {
 		/* Marked failed once the bounce is queued (settle). */
 		status = "failed";

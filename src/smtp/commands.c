@@ -20,6 +20,7 @@
 #include "smtp/auth.h"
 #include "smtp/parser.h"
 #include "smtp/scan_hook.h"
+#include "smtp/partners_gate.h"
 #include "smtp/rehearsal.h"
 #include "smtp/session.h"
 #include "smtp/smtpd.h"
@@ -304,6 +305,23 @@ static const char *rcpt_tls_required(const struct config *c, const struct addres
 	return NULL;
 }
 
+/* SCAN-11 partners_only: under the level in force, false (450) when
+ * sender and recipient are no known partners; under a rehearsed level
+ * the would-be 450 is logged. Our own clients (trusted, logged in) send
+ * outbound; everyone else's mail is inbound. */
+static bool rcpt_partners_ok(struct smtp_session *s, const struct address *to, const char *text)
+{
+	bool outbound = smtp_session_trusted(s) || s->auth_user[0] != '\0';
+	const char *domain = strrchr(text, '@');
+	bool local = to->kind == ADDRESS_POSTMASTER ||
+		     (domain && config_is_local_domain(cfg(s), domain + 1, strlen(domain + 1)));
+	const char *sender = s->txn->sender_text;
+	if (s->rehearse_cfg &&
+	    !partners_gate_allows(s->rehearse_cfg->partners_only, outbound, local, sender, text))
+		smtp_rehearse_partners(s, text);
+	return partners_gate_allows(cfg(s)->partners_only, outbound, local, sender, text);
+}
+
 static void rcpt_add(struct smtp_session *s, const char *text)
 {
 	struct smtp_txn *t = s->txn;
@@ -388,6 +406,11 @@ static void cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 	}
 	if (!rcpt_has_route(cfg(s), &to)) {
 		snprintf(reply, sizeof(reply), "554 5.4.4 <%s>: no route to this domain", text);
+		reject(s, "RCPT", reply);
+		return;
+	}
+	if (!rcpt_partners_ok(s, &to, text)) {
+		snprintf(reply, sizeof(reply), "450 4.7.1 <%s>: %s", text, cfg(s)->emergency.partners.text);
 		reject(s, "RCPT", reply);
 		return;
 	}

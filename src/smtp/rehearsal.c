@@ -31,6 +31,15 @@ void smtp_rehearse_rcpt(struct smtp_session *s)
 		would_refuse(s, "limits.recipients");
 }
 
+void smtp_rehearse_partners(struct smtp_session *s, const char *rcpt)
+{
+	log_event(LOG_INFO, "rehearsal", "session", s->id, "client", s->client_ip, "name",
+		  s->smtpd->config->emergency.levels[s->rehearse].name, "would", "defer", "by", "partners_only",
+		  "to", rcpt, "reply", "450 4.7.1", NULL);
+	if (s->txn && !s->txn->rehearsal[0])
+		snprintf(s->txn->rehearsal, sizeof(s->txn->rehearsal), "%s", "partners_only");
+}
+
 void smtp_rehearse_eom(struct smtp_session *s, struct ipc_eom *e)
 {
 	if (!s->rehearse_cfg || !s->txn)

@@ -20,6 +20,9 @@ void smtp_rehearse_connect(struct smtp_session *s, unsigned from_ip);
 /* A recipient is about to be taken into s's transaction. */
 void smtp_rehearse_rcpt(struct smtp_session *s);
 
+/* partners_only of the rehearsed level would answer rcpt 450. */
+void smtp_rehearse_partners(struct smtp_session *s, const char *rcpt);
+
 /* The end of s's message: the size limit, then the rehearsal into e. */
 void smtp_rehearse_eom(struct smtp_session *s, struct ipc_eom *e);
 

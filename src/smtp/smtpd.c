@@ -25,6 +25,7 @@
 #include "net/rate.h"
 #include "scan/reload.h"
 #include "scan/scan.h"
+#include "smtp/partners_gate.h"
 #include "smtp/smtpd_internal.h"
 #include "tls/tls.h"
 #include "util/alloc.h"
@@ -330,6 +331,11 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	smtpd_stop(d, false);
 }
 
+bool smtpd_prepare(const struct config *c)
+{
+	return scan_prepare(c) && partners_gate_prepare(c);
+}
+
 int smtpd_main(const struct config *c, const struct child_fds *fds)
 {
 	/* The master's shared table (issue 16 item 9); a private one only if
@@ -356,6 +362,7 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	channel_new(d.base, fds->fds[0], on_control_msg, on_control_closed, &d);
 	scan_start(d.base, c);  /* the scanner's resolver on this loop */
 	scan_reload_init(d.base, c);
+	partners_gate_start(d.base, c);
 	n_listeners = fds->n - 1;
 	listeners = xcalloc(n_listeners, sizeof(*listeners));
 	for (size_t i = 0; i < n_listeners; i++) {
@@ -378,6 +385,7 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	event_base_dispatch(d.base);
 	log_event(LOG_INFO, "stopped", NULL);
 	offload_free(d.auth_workers);  /* checks in hand finish; no thread outlives main */
+	partners_gate_stop();
 	if (d.penalties != shared_penalties)
 		penalty_free(d.penalties);
 	rate_free(d.tls_rate);

@@ -46,6 +46,10 @@ void smtpd_penalties_use(struct penalty_table *t);
  * child_spawn; the queue tells running smtpds of every switch). */
 void smtpd_level_use(uint32_t level);
 
+/* Before the privilege drop and chroot (child.h prepare): the scanner's
+ * files and the known partners' store. */
+bool smtpd_prepare(const struct config *c);
+
 int smtpd_main(const struct config *c, const struct child_fds *fds);
 
 #endif

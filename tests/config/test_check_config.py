@@ -147,5 +147,5 @@ def test_levels_option_shows_what_each_emergency_level_changes():
         "  scan.scanner_timeout_ms: 60000 -> 20000",
         "  scan.inbound.checks.clamav: off -> refuse",
         "level 3 partners:",
-        "  partners_only: both (not in effect yet: it comes with the partners store)",
+        "  partners_only: both (strangers get 450 4.7.1)",
     ]
