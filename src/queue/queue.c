@@ -40,6 +40,7 @@
 #include "ipc/txn.h"
 #include "policy/rewrite.h"
 #include "quarantine/keeper.h"
+#include "queue/strip_commit.h"
 #include "queue/config.h"
 #include "queue/content_scan.h"
 #include "queue/control.h"
@@ -79,6 +80,10 @@ struct incoming {
 	int rewrite_fd;       /* the scanner's rewritten message (sealed memfd), or -1 */
 	uint64_t rewrite_size;
 	bool quarantine;      /* the verdict: commit into quarantine/ */
+	/* SCAN-8's strip: the rewrite is delivered under a new id and the
+	 * original held (queue/strip_commit.h); stripped: the commit's outcome. */
+	bool strip;
+	struct strip_commit *stripped;
 	/* SCAN-9: what a malware engine found in this outbound message and
 	 * its AUTH login, for the alarm once it is held; NULL: nothing. */
 	char *alarm_finding, *alarm_login;
@@ -406,6 +411,13 @@ static void commit_run(void *arg)
 {
 	struct incoming *in = arg;
 	struct spool *sp = in->q->spool;
+	if (in->strip && in->rewrite_fd >= 0) {
+		in->stripped = xcalloc(1, sizeof(*in->stripped));
+		in->commit_rc = strip_commit_run(sp, &in->env, in->fd, in->size, in->rewrite_fd, in->rewrite_size,
+						 in->stripped);
+		rewrite_drop(in);
+		return;
+	}
 	if (in->rewrite_fd >= 0) {
 		in->commit_rc = spool_replace_message(sp, &in->env, in->fd, in->rewrite_fd, in->rewrite_size);
 		rewrite_drop(in);
@@ -541,6 +553,7 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	in->quarantine = a == VERDICT_QUARANTINE;
 	if (e->outbound)
 		in->env.flags |= ENVELOPE_F_OUTBOUND;
+	in->strip = in->strip && !in->quarantine;
 	if (in->quarantine)
 		rewrite_drop(in);  /* quarantine keeps the message as it arrived */
 	else if (in->rewrite_fd >= 0)
@@ -575,6 +588,7 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 	in->scan = NULL;
 	in->rewrite_fd = rewrite_fd;
 	in->rewrite_size = r ? r->rewritten_size : 0;
+	in->strip = r && r->stripped;
 	if (!r) {
 		content_failed(in->q, in, why);
 		return;
@@ -669,23 +683,44 @@ static bool on_eom(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	return true;
 }
 
+/* The strip action's delivered message (queue/strip_commit.h), when it
+ * was committed, goes to the scheduler; the original is in quarantine. */
+static void stripped_queue(struct queue *q, struct incoming *in)
+{
+	struct strip_commit *sc = in->stripped;
+	in->stripped = NULL;
+	if (!sc)
+		return;
+	if (sc->fd >= 0) {
+		log_event(LOG_INFO, "committed", "queue_id", sc->delivered.id, "session", in->env.session, "client",
+			  in->env.client, "from", in->env.sender, "stripped_from", in->env.id, NULL);
+		scheduler_add(q->sch, &sc->delivered, sc->fd, false);
+	} else {
+		envelope_clear(&sc->delivered);
+	}
+	free(sc);
+}
+
 /* Main thread: a commit is over. Answer smtpd and queue the message. */
 static void commit_finish(struct queue *q, struct incoming *in)
 {
 	in->committing = false;
 	if (in->commit_rc < 0) {
+		free(in->stripped);
+		in->stripped = NULL;
 		in->fd = (close(in->fd), -1);  /* spool_commit removed the file */
 		if (!in->orphaned)
 			reply(in->from, IPC_TXN_FAILED, in->reqid, "spool commit failed", -1);
 		incoming_drop(q, in);
 		return;
 	}
-	if (in->quarantine) {
+	if (in->quarantine || in->stripped) {
 		/* Held until an administrator releases or deletes it (SCAN-8);
 		 * indexed once the file is durably in quarantine/. */
 		keeper_add(q->quarantine, &in->env, in->fd);
 		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
 			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
+		stripped_queue(q, in);
 		outbound_malware(q, in, true);
 		if (!in->orphaned)
 			reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);
