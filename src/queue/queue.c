@@ -80,16 +80,16 @@ struct incoming {
 	int rewrite_fd;       /* the scanner's rewritten message (sealed memfd), or -1 */
 	uint64_t rewrite_size;
 	bool quarantine;      /* the verdict: commit into quarantine/ */
-	/* SCAN-8's strip: the rewrite is delivered under a new id and the
-	 * original held (queue/strip_commit.h); stripped: the commit's outcome. */
-	bool strip;
-	struct strip_commit *stripped;
 	/* SCAN-9: what a malware engine found in this outbound message and
 	 * its AUTH login, for the alarm once it is held; NULL: nothing. */
 	char *alarm_finding, *alarm_login;
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
 	int commit_rc;        /* spool_commit()'s result, set by the worker */
+	/* SCAN-8's strip: the rewrite is delivered under a new id and the
+	 * original held (queue/strip_commit.h); stripped: the commit's outcome. */
+	bool strip;
+	struct strip_commit *stripped;
 };
 
 TAILQ_HEAD(incoming_list, incoming);
@@ -137,6 +137,7 @@ static void pipe_close(struct incoming *in)
  * quarantined with the original, or the transaction is gone). */
 static void rewrite_drop(struct incoming *in)
 {
+	in->strip = false;
 	if (in->rewrite_fd >= 0)
 		close(in->rewrite_fd);
 	in->rewrite_fd = -1;
@@ -553,7 +554,6 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	in->quarantine = a == VERDICT_QUARANTINE;
 	if (e->outbound)
 		in->env.flags |= ENVELOPE_F_OUTBOUND;
-	in->strip = in->strip && !in->quarantine;
 	if (in->quarantine)
 		rewrite_drop(in);  /* quarantine keeps the message as it arrived */
 	else if (in->rewrite_fd >= 0)
