@@ -29,6 +29,10 @@ struct content_check {
 	/* Runs only on mail whose client logged in (AUTH): other mail does
 	 * not even go through the scanner for it. */
 	bool auth_only;
+	/* Its hits name a part of the MIME view (content_job_part), so the
+	 * strip action can remove it (SCAN-8); a check without it refuses
+	 * "action: strip" in the configuration. */
+	bool can_strip;
 	void (*run)(struct content_job *job, const char *msg, size_t len);
 };
 
@@ -91,8 +95,9 @@ void content_auth_result(struct content_job *job, const char *result);
 /* Header lines to add at delivery (CRLF-terminated fields), after those
  * of earlier checks; false, nothing added, if they do not fit. */
 bool content_add_headers(struct content_job *job, const char *fields);
-/* The running check's configured points (hundredths). */
+/* The running check's configured points (hundredths) and action. */
 int content_check_points(const struct content_job *job);
+enum scan_check_action content_check_action(const struct content_job *job);
 /* A symbol that only informs (DKIM_VALID, DMARC_PASS): points as given,
  * never a refusal, whatever the check's policy. */
 void content_symbol(struct content_job *job, const char *symbol, int points, const char *detail);
@@ -124,6 +129,17 @@ void content_hold(struct content_job *job, const char *symbol, int points, const
  * the client keeps it and tries again. A refusal by a hit (5xx), before
  * or after, wins over it. */
 void content_tempfail(struct content_job *job, const char *reply);
+
+/* The running check now judges leaf part index of the MIME view
+ * (content_job_mime), or -1: a buffer that is no leaf of it (a salvage
+ * blob, the raw message, a name only broken MIME shows). Under the strip
+ * action a hit removes that part; with -1 it cannot be located, and the
+ * whole message is held instead (logged). */
+void content_job_part(struct content_job *job, int index);
+/* A hit the check does not report again (the same symbol or finding seen
+ * before in this message) on the current part: under the strip action
+ * that part goes too. Nothing otherwise. */
+void content_hit_again(struct content_job *job, const char *detail);
 
 /* Replace the message: later checks see msg[0..len) instead, and the
  * queue stores it in place of what was received (a message that goes to

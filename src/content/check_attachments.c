@@ -86,10 +86,12 @@ static bool first_time(struct attach_run *r, const char *symbol)
 /* A hit naming the file (shown, printable) and why. */
 static void report(struct attach_run *r, const char *symbol, const char *shown, const char *why)
 {
-	if (!first_time(r, symbol))
-		return;
 	char detail[400], reply[300];
 	snprintf(detail, sizeof(detail), "%s: %s", shown, why);
+	if (!first_time(r, symbol)) {
+		content_hit_again(r->job, detail);  /* the strip action takes this part too */
+		return;
+	}
 	snprintf(reply, sizeof(reply), "554 5.7.0 Message refused: attachment not allowed (%.*s: %s)", SHOWN_MAX,
 		 shown, why);
 	content_hit_reply(r->job, symbol, -1, detail, reply);
@@ -244,6 +246,7 @@ static void judge_part(struct attach_run *r, const struct mime_part *p, size_t i
 {
 	char label[32];
 	snprintf(label, sizeof(label), "part %zu", i + 1);
+	content_job_part(r->job, (int)i);
 	judge_buffer(r, p->filename ? p->filename : "", label, p->data, p->len);
 }
 
@@ -279,6 +282,7 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	for (size_t i = 0; i < m->n_parts; i++)
 		if (!inline_text(&m->parts[i]))
 			judge_part(r, &m->parts[i], i);
+	content_job_part(job, -1);  /* what broken MIME hides is no part the strip can cut out */
 	judge_hidden(r, msg, len);
 	free(r);
 }
@@ -287,5 +291,6 @@ const struct content_check content_check_attachments = {
 	.name = "attachments",
 	.default_reply = "554 5.7.0 Message refused: attachment not allowed",
 	.default_action = SCAN_CHECK_REFUSE,
+	.can_strip = true,
 	.run = run,
 };

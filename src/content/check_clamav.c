@@ -43,5 +43,6 @@ static void run(struct content_job *job, const char *msg, size_t len)
 const struct content_check content_check_clamav = {
 	.name = "clamav",
 	.default_reply = "554 5.7.0 Message refused: malware found",
+	.can_strip = true,
 	.run = run,
 };

@@ -36,5 +36,6 @@ static void run(struct content_job *job, const char *msg, size_t len)
 const struct content_check content_check_yara = {
 	.name = "yara",
 	.default_reply = "554 5.7.0 Message refused: malware found",
+	.can_strip = true,
 	.run = run,
 };

@@ -12,6 +12,7 @@
 #include "content/bayes.h"
 #include "scan/policy.h"
 #include "content/check.h"
+#include "content/strip.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -152,6 +153,11 @@ int content_check_points(const struct content_job *job)
 	return job->dir->content[job->check].points;
 }
 
+enum scan_check_action content_check_action(const struct content_job *job)
+{
+	return job->dir->content[job->check].action;
+}
+
 void content_symbol(struct content_job *job, const char *symbol, int points, const char *detail)
 {
 	report(job, symbol, points, "score", detail);
@@ -175,17 +181,88 @@ static void set_refusal(struct content_job *job, const char *reply)
 	snprintf(r->reply, sizeof(r->reply), "%s", reply);
 }
 
+/* Hold the message whatever its score (ipc_scan_result.hold). */
+static void set_hold(struct content_job *job, const char *detail, bool malware)
+{
+	struct ipc_scan_result *r = &job->result;
+	/* The first malware finding names the alarm; a policy hold never
+	 * takes its place. */
+	if (r->hold == IPC_HOLD_MALWARE || (r->hold == IPC_HOLD_POLICY && !malware))
+		return;
+	r->hold = malware ? IPC_HOLD_MALWARE : IPC_HOLD_POLICY;
+	size_t n = 0;
+	for (const char *p = detail; *p && n < sizeof(r->hold_detail) - 1; p++)
+		r->hold_detail[n++] = *p >= ' ' && *p <= '~' ? *p : '?';
+	r->hold_detail[n] = '\0';
+}
+
+/* Mark the current part for the strip action (once per part). */
+static void strip_mark(struct content_job *job, const char *detail)
+{
+	for (size_t i = 0; i < job->n_strip; i++)
+		if (job->strip[i].part == (size_t)job->part)
+			return;
+	if (job->n_strip == CONTENT_STRIP_MAX) {
+		set_hold(job, "more parts to strip than the limit: the whole message is held", false);
+		return;
+	}
+	struct content_strip_mark *m = &job->strip[job->n_strip++];
+	m->part = (size_t)job->part;
+	snprintf(m->reason, sizeof(m->reason), "%s", detail);
+}
+
+/* A hit under the strip action: the part goes, the symbol says so (no
+ * points: what was found is not delivered). A hit that names no part of
+ * the view (broken MIME's salvage) cannot be cut out safely: then the
+ * whole message is held. */
+static void strip_hit(struct content_job *job, const char *symbol, int scored, const char *detail)
+{
+	if (job->part < 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "%s (not a part of the MIME structure: cannot be stripped, message held)",
+			 detail);
+		log_event(LOG_WARNING, "strip_impossible", "queue_id", job->req.queue_id, "check",
+			  content_checks[job->check]->name, "symbol", symbol, "msg", why, NULL);
+		content_hold(job, symbol, scored, why, false);
+		return;
+	}
+	report(job, symbol, 0, "strip", detail);
+	add_symbol(&job->result, symbol, 0);
+	strip_mark(job, detail);
+}
+
 /* A hit of the running check; reply: its refusal when the policy names
  * none. */
 static void hit(struct content_job *job, const char *symbol, int scored, const char *detail, const char *reply)
 {
 	const struct scan_check_policy *pol = &job->dir->content[job->check];
-	bool refuse = pol->action == SCAN_CHECK_REFUSE;
-	report(job, symbol, scored, refuse ? "refuse" : "score", detail);
-	if (!refuse)
-		add_symbol(&job->result, symbol, scored);
-	else
+	switch (pol->action) {
+	case SCAN_CHECK_REFUSE:
+		report(job, symbol, scored, "refuse", detail);
 		set_refusal(job, pol->reply ? pol->reply : reply);
+		break;
+	case SCAN_CHECK_QUARANTINE:
+		content_hold(job, symbol, scored, detail, false);
+		break;
+	case SCAN_CHECK_STRIP:
+		strip_hit(job, symbol, scored, detail);
+		break;
+	default:
+		report(job, symbol, scored, "score", detail);
+		add_symbol(&job->result, symbol, scored);
+		break;
+	}
+}
+
+void content_job_part(struct content_job *job, int index)
+{
+	job->part = index;
+}
+
+void content_hit_again(struct content_job *job, const char *detail)
+{
+	if (job->dir->content[job->check].action == SCAN_CHECK_STRIP && job->part >= 0)
+		strip_mark(job, detail);
 }
 
 void content_hit_points(struct content_job *job, const char *symbol, int scored, const char *detail)
@@ -206,18 +283,9 @@ void content_refuse(struct content_job *job, const char *symbol, const char *det
 
 void content_hold(struct content_job *job, const char *symbol, int points, const char *detail, bool malware)
 {
-	struct ipc_scan_result *r = &job->result;
 	report(job, symbol, points, "hold", detail);
-	add_symbol(r, symbol, points);
-	/* The first malware finding names the alarm; a policy hold never
-	 * takes its place. */
-	if (r->hold == IPC_HOLD_MALWARE || (r->hold == IPC_HOLD_POLICY && !malware))
-		return;
-	r->hold = malware ? IPC_HOLD_MALWARE : IPC_HOLD_POLICY;
-	size_t n = 0;
-	for (const char *p = detail; *p && n < sizeof(r->hold_detail) - 1; p++)
-		r->hold_detail[n++] = *p >= ' ' && *p <= '~' ? *p : '?';
-	r->hold_detail[n] = '\0';
+	add_symbol(&job->result, symbol, points);
+	set_hold(job, detail, malware);
 }
 
 void content_tempfail(struct content_job *job, const char *reply)
@@ -245,19 +313,63 @@ bool content_replace(struct content_job *job, const char *msg, size_t len)
 	return true;
 }
 
+/* The marked parts replaced by notices (content/strip.h), as one
+ * rewrite. A message that cannot be rewritten safely is held whole. Runs
+ * before the first check that cannot strip (rules, Bayes and the DKIM
+ * signature see what is delivered) and at the end. */
+static void strip_apply(struct content_job *job, const char *msg, size_t len)
+{
+	size_t n = job->n_strip;
+	job->n_strip = 0;
+	if (n == 0 || job->result.refused || job->result.hold)
+		return;  /* the message is not delivered anyway */
+	const struct scan_config *sc = job->config->scan;
+	const char *tmpl = sc && sc->strip_notice ? sc->strip_notice : STRIP_NOTICE_DEFAULT;
+	char (*texts)[STRIP_NOTICE_MAX] = xcalloc(n, STRIP_NOTICE_MAX);
+	struct strip_part parts[CONTENT_STRIP_MAX];
+	const struct mime_message *m = content_job_mime(job, msg, len);
+	for (size_t i = 0; i < n; i++) {
+		size_t p = job->strip[i].part;
+		char label[32];
+		snprintf(label, sizeof(label), "part %zu", p + 1);
+		const char *name = p < m->n_parts && m->parts[p].filename ? m->parts[p].filename : label;
+		strip_notice_fill(tmpl, name, job->strip[i].reason, job->req.queue_id, texts[i], STRIP_NOTICE_MAX);
+		parts[i] = (struct strip_part){ p, texts[i] };
+	}
+	size_t out_len = 0;
+	char *out = strip_parts(msg, len, parts, n, &out_len);
+	bool ok = out && content_replace(job, out, out_len);
+	log_event(ok ? LOG_INFO : LOG_WARNING, ok ? "stripped" : "strip_failed", "queue_id", job->req.queue_id,
+		  "parts", log_u64(n), "size", log_u64(len), "new_size", log_u64(ok ? out_len : 0), "action",
+		  ok ? "deliver_stripped" : "hold", NULL);
+	if (ok)
+		job->stripped = true;
+	else
+		set_hold(job, "the parts to strip could not be removed safely: the whole message is held", false);
+	free(out);
+	free(texts);
+}
+
 void content_job_run(struct content_job *job, const char *msg, size_t len)
 {
-	for (job->check = 0; job->check < content_n_checks; job->check++)
-		if (job->dir->content[job->check].action != SCAN_CHECK_OFF &&
-		    (!content_checks[job->check]->auth_only || job->req.auth[0]))
-			content_checks[job->check]->run(job, job->rewrite ? job->rewrite : msg,
-							job->rewrite ? job->rewrite_len : len);
+	for (job->check = 0; job->check < content_n_checks; job->check++) {
+		const struct content_check *c = content_checks[job->check];
+		if (job->dir->content[job->check].action == SCAN_CHECK_OFF || (c->auth_only && !job->req.auth[0]))
+			continue;
+		if (job->n_strip && !c->can_strip)
+			strip_apply(job, job->rewrite ? job->rewrite : msg, job->rewrite ? job->rewrite_len : len);
+		job->part = -1;
+		c->run(job, job->rewrite ? job->rewrite : msg, job->rewrite ? job->rewrite_len : len);
+	}
+	strip_apply(job, job->rewrite ? job->rewrite : msg, job->rewrite ? job->rewrite_len : len);
 }
 
 void content_job_clear(struct content_job *job)
 {
 	free(job->rewrite);
 	job->rewrite = NULL;
+	job->n_strip = 0;
+	job->stripped = false;
 	bayes_tokens_free(&job->learn_tokens);
 	views_drop(job);
 }

@@ -28,6 +28,9 @@ struct scan_direction;
 struct signkeys;
 struct yara_engine;
 
+/* Parts stripped per message; more, and the whole message is held. */
+#define CONTENT_STRIP_MAX 16
+
 struct content_job {
 	/* Set by the caller before content_job_run(). */
 	const struct config *config;
@@ -55,7 +58,18 @@ struct content_job {
 	struct bayes_tokens learn_tokens;
 	char learn_id[512];
 
+	/* The strip action (SCAN-8): the parts marked by hits, replaced by
+	 * notices once no more strip-capable checks run; stripped: the
+	 * rewrite is a stripped message (the queue holds the original). */
+	struct content_strip_mark {
+		size_t part;
+		char reason[200];
+	} strip[CONTENT_STRIP_MAX];
+	size_t n_strip;
+	bool stripped;
+
 	/* Private to job.c. */
+	int part;                          /* content_job_part's, -1: none */
 	size_t check;                      /* the check running now */
 	bool tempfailed;                   /* result.reply is content_tempfail's 4xx */
 	struct mime_message mime;

@@ -16,6 +16,7 @@
 #include <gmime/gmime.h>
 
 #include "content/check.h"
+#include "content/mime_walk.h"
 #include "util/alloc.h"
 
 const struct mime_limits mime_default_limits = {
@@ -206,13 +207,11 @@ static bool has_long_line(GMimePart *part, size_t limit)
 	return long_line;
 }
 
-static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
+static void add_leaf(void *arg, size_t leaf, GMimePart *part, unsigned depth, GMimeObject *parent, int index)
 {
+	(void)leaf, (void)parent, (void)index;
+	struct walk *w = arg;
 	struct mime_message *m = w->out;
-	if (m->n_parts >= w->lim->max_parts) {
-		m->problems |= MIME_TOO_MANY_PARTS;
-		return;
-	}
 	if (m->n_parts == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 8;
 		m->parts = xreallocarray(m->parts, w->cap, sizeof(*m->parts));
@@ -243,8 +242,9 @@ static void add_leaf(struct walk *w, GMimePart *part, unsigned depth)
 }
 
 /* Keep an entity's header section (see mime.h). */
-static void add_headers(struct walk *w, GMimeObject *obj)
+static void add_headers(void *arg, GMimeObject *obj)
 {
+	struct walk *w = arg;
 	struct mime_message *m = w->out;
 	if (m->n_entity_headers >= w->lim->max_parts)
 		return;
@@ -263,34 +263,47 @@ static void add_headers(struct walk *w, GMimeObject *obj)
 	g_free(text);
 }
 
-/* own_headers: false for a message's top part, whose fields are the
+/* The walk (mime_walk.h): depth first, in message order; the leaf count
+ * is the walker's, so every caller numbers the leaves alike.
+ * own_headers: false for a message's top part, whose fields are the
  * message's own (kept by the caller, or the attached message's header). */
-static void walk_object(struct walk *w, GMimeObject *obj, unsigned depth, bool own_headers)
+static void walk_object(struct mime_walker *w, GMimeObject *obj, GMimeObject *parent, int index, unsigned depth,
+			bool own_headers)
 {
 	if (!obj)
 		return;
 	if (depth > w->lim->max_depth) {
-		w->out->problems |= MIME_TOO_DEEP;
+		w->problems |= MIME_TOO_DEEP;
 		return;
 	}
-	if (own_headers)
-		add_headers(w, obj);
+	if (own_headers && w->ops->entity)
+		w->ops->entity(w->arg, obj);
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 		if (inner) {
-			add_headers(w, GMIME_OBJECT(inner));
-			walk_object(w, g_mime_message_get_mime_part(inner), depth + 1, false);
+			if (w->ops->entity)
+				w->ops->entity(w->arg, GMIME_OBJECT(inner));
+			walk_object(w, g_mime_message_get_mime_part(inner), GMIME_OBJECT(inner), -1, depth + 1, false);
 		}
 	} else if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int n = g_mime_multipart_get_count(mp);
-		for (int i = 0; i < n && w->out->n_parts < w->lim->max_parts; i++)
-			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1, true);
-		if (n > 0 && w->out->n_parts >= w->lim->max_parts)
-			w->out->problems |= MIME_TOO_MANY_PARTS;
+		for (int i = 0; i < n && w->leaves < w->lim->max_parts; i++)
+			walk_object(w, g_mime_multipart_get_part(mp, i), obj, i, depth + 1, true);
+		if (n > 0 && w->leaves >= w->lim->max_parts)
+			w->problems |= MIME_TOO_MANY_PARTS;
 	} else if (GMIME_IS_PART(obj)) {
-		add_leaf(w, GMIME_PART(obj), depth);
+		if (w->leaves >= w->lim->max_parts) {
+			w->problems |= MIME_TOO_MANY_PARTS;
+			return;
+		}
+		w->ops->leaf(w->arg, w->leaves++, GMIME_PART(obj), depth, parent, index);
 	}
+}
+
+void mime_walk(GMimeMessage *message, struct mime_walker *w)
+{
+	walk_object(w, g_mime_message_get_mime_part(message), GMIME_OBJECT(message), -1, 0, false);
 }
 
 /* Could the line be a header field to GMime? A name of any bytes but
@@ -323,29 +336,40 @@ static size_t parse_extent(const char *msg, size_t len, const struct mime_limits
 	return len;
 }
 
-bool mime_parse(const char *msg, size_t len, const struct mime_limits *lim, struct mime_message *out)
+GMimeMessage *mime_gmime_parse(const char *msg, size_t len, const struct mime_limits *lim, uint32_t *problems,
+			       size_t *extent)
 {
 	mime_prepare();
-	memset(out, 0, sizeof(*out));
-	size_t extent = parse_extent(msg, len, lim);
-	if (extent < len)
-		out->problems |= MIME_TOO_MANY_PARTS;
+	*extent = parse_extent(msg, len, lim);
+	if (*extent < len)
+		*problems |= MIME_TOO_MANY_PARTS;
 	GMimeParserOptions *opts = g_mime_parser_options_new();
-	g_mime_parser_options_set_warning_callback(opts, on_warning, &out->problems);
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(msg, extent);
+	g_mime_parser_options_set_warning_callback(opts, on_warning, problems);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(msg, *extent);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	GMimeMessage *message = g_mime_parser_construct_message(parser, opts);
-	struct walk w = { .lim = lim, .out = out };
-	if (message)
-		walk_object(&w, g_mime_message_get_mime_part(message), 0, false);
-	else
-		out->problems |= MIME_MALFORMED;
-	if (message)
-		g_object_unref(message);
+	if (!message)
+		*problems |= MIME_MALFORMED;
 	g_object_unref(parser);
 	g_object_unref(stream);
 	g_mime_parser_options_free(opts);
-	return message != NULL;
+	return message;
+}
+
+bool mime_parse(const char *msg, size_t len, const struct mime_limits *lim, struct mime_message *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t extent;
+	GMimeMessage *message = mime_gmime_parse(msg, len, lim, &out->problems, &extent);
+	if (!message)
+		return false;
+	static const struct mime_walk_ops ops = { .entity = add_headers, .leaf = add_leaf };
+	struct walk w = { .lim = lim, .out = out };
+	struct mime_walker walker = { .lim = lim, .ops = &ops, .arg = &w };
+	mime_walk(message, &walker);
+	out->problems |= walker.problems;
+	g_object_unref(message);
+	return true;
 }
 
 void mime_free(struct mime_message *m)

@@ -106,6 +106,7 @@ static void seal_rewrite(struct scan_task *t)
 		t->error = "rewritten message could not be sealed";
 	job->result.rewritten = t->rewrite_fd >= 0;
 	job->result.rewritten_size = job->result.rewritten ? job->rewrite_len : 0;
+	job->result.stripped = job->result.rewritten && job->stripped;
 }
 
 /* Read the message and run every check the policy switches on; a check

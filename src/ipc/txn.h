@@ -97,6 +97,10 @@ struct ipc_scan_result {
 	char auth_results[IPC_SCAN_AUTH_MAX + 1];
 	bool rewritten;
 	uint64_t rewritten_size;
+	/* The rewrite is the strip action's (SCAN-8): parts were replaced by
+	 * notices, so the queue delivers it and keeps the original in
+	 * quarantine, releasable. On the wire: rewritten = 2. */
+	bool stripped;
 	/* Hold in quarantine whatever the score (IPC_HOLD_*): a check's own
 	 * policy says so (scan.encryption, SCAN-10), or a malware engine
 	 * found something in outbound mail (SCAN-9: held, and the queue

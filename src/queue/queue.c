@@ -41,6 +41,7 @@
 #include "ipc/txn.h"
 #include "policy/rewrite.h"
 #include "quarantine/keeper.h"
+#include "queue/strip_commit.h"
 #include "queue/config.h"
 #include "queue/content_scan.h"
 #include "queue/control.h"
@@ -87,6 +88,10 @@ struct incoming {
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
 	int commit_rc;        /* spool_commit()'s result, set by the worker */
+	/* SCAN-8's strip: the rewrite is delivered under a new id and the
+	 * original held (queue/strip_commit.h); stripped: the commit's outcome. */
+	bool strip;
+	struct strip_commit *stripped;
 };
 
 TAILQ_HEAD(incoming_list, incoming);
@@ -134,6 +139,7 @@ static void pipe_close(struct incoming *in)
  * quarantined with the original, or the transaction is gone). */
 static void rewrite_drop(struct incoming *in)
 {
+	in->strip = false;
 	if (in->rewrite_fd >= 0)
 		close(in->rewrite_fd);
 	in->rewrite_fd = -1;
@@ -408,6 +414,13 @@ static void commit_run(void *arg)
 {
 	struct incoming *in = arg;
 	struct spool *sp = in->q->spool;
+	if (in->strip && in->rewrite_fd >= 0) {
+		in->stripped = xcalloc(1, sizeof(*in->stripped));
+		in->commit_rc = strip_commit_run(sp, &in->env, in->fd, in->size, in->rewrite_fd, in->rewrite_size,
+						 in->stripped);
+		rewrite_drop(in);
+		return;
+	}
 	if (in->rewrite_fd >= 0) {
 		in->commit_rc = spool_replace_message(sp, &in->env, in->fd, in->rewrite_fd, in->rewrite_size);
 		rewrite_drop(in);
@@ -581,6 +594,7 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 	in->scan = NULL;
 	in->rewrite_fd = rewrite_fd;
 	in->rewrite_size = r ? r->rewritten_size : 0;
+	in->strip = r && r->stripped;
 	if (!r) {
 		content_failed(in->q, in, why);
 		return;
@@ -678,23 +692,44 @@ static bool on_eom(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	return true;
 }
 
+/* The strip action's delivered message (queue/strip_commit.h), when it
+ * was committed, goes to the scheduler; the original is in quarantine. */
+static void stripped_queue(struct queue *q, struct incoming *in)
+{
+	struct strip_commit *sc = in->stripped;
+	in->stripped = NULL;
+	if (!sc)
+		return;
+	if (sc->fd >= 0) {
+		log_event(LOG_INFO, "committed", "queue_id", sc->delivered.id, "session", in->env.session, "client",
+			  in->env.client, "from", in->env.sender, "stripped_from", in->env.id, NULL);
+		scheduler_add(q->sch, &sc->delivered, sc->fd, false);
+	} else {
+		envelope_clear(&sc->delivered);
+	}
+	free(sc);
+}
+
 /* Main thread: a commit is over. Answer smtpd and queue the message. */
 static void commit_finish(struct queue *q, struct incoming *in)
 {
 	in->committing = false;
 	if (in->commit_rc < 0) {
+		free(in->stripped);
+		in->stripped = NULL;
 		in->fd = (close(in->fd), -1);  /* spool_commit removed the file */
 		if (!in->orphaned)
 			reply(in->from, IPC_TXN_FAILED, in->reqid, "spool commit failed", -1);
 		incoming_drop(q, in);
 		return;
 	}
-	if (in->quarantine) {
+	if (in->quarantine || in->stripped) {
 		/* Held until an administrator releases or deletes it (SCAN-8);
 		 * indexed once the file is durably in quarantine/. */
 		keeper_add(q->quarantine, &in->env, in->fd);
 		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
 			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
+		stripped_queue(q, in);
 		outbound_malware(q, in, true);
 		if (!in->orphaned)
 			reply(in->from, IPC_TXN_COMMITTED, in->reqid, in->env.id, -1);

@@ -31,8 +31,10 @@
  *     clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false}   # issue 12
  *     yara: {rules: /etc/mailwarden/yara, fail_open: false}
  *     attachments: {forbid_classes: [executable, script, macro, shortcut], forbid_extensions: [zip]}
+ *     strip_notice: "The attachment {name} was removed: ..."   # SCAN-8, content/strip.h
  *     inbound:
- *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}}
+ *       checks: {dnsbl: refuse, rdns: {action: score, points: 3}, attachments: strip}
+ *       # content checks also take quarantine, and attachments/clamav/yara strip
  *       tag: 5
  *       subject_prefix: "[SPAM]"
  *       quarantine: 10
@@ -59,6 +61,7 @@
 #include "scan/config_attachments.h"
 #include "scan/scan.h"
 #include "util/alloc.h"
+#include "util/utf8.h"
 #include "verdict/points.h"
 
 #define SCAN_LIST_MAX 64
@@ -101,6 +104,7 @@ void scan_config_free(struct scan_config *sc)
 	free(sc->yara);
 	scan_config_encryption_free(sc);
 	config_attachments_free(sc->attachments);
+	free(sc->strip_notice);
 	struct scan_direction *dirs[] = { &sc->inbound, &sc->outbound };
 	for (size_t d = 0; d < 2; d++) {
 		for (size_t i = 0; i < SCAN_CHECKS_MAX; i++)
@@ -285,6 +289,7 @@ static bool get_reply(struct loader *ld, struct fy_node *v, const char *name, in
 
 static const struct { const char *word; enum scan_check_action a; } actions[] = {
 	{ "off", SCAN_CHECK_OFF }, { "score", SCAN_CHECK_SCORE }, { "refuse", SCAN_CHECK_REFUSE },
+	{ "quarantine", SCAN_CHECK_QUARANTINE }, { "strip", SCAN_CHECK_STRIP },
 };
 
 static bool get_action(struct loader *ld, struct fy_node *v, const char *name, int kline,
@@ -295,12 +300,12 @@ static bool get_action(struct loader *ld, struct fy_node *v, const char *name, i
 	int line;
 	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
 		return false;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (loader_text_is(s, len, actions[i].word)) {
 			*out = actions[i].a;
 			return true;
 		}
-	loader_err(ld, line, name, "must be one of: off, score, refuse");
+	loader_err(ld, line, name, "must be one of: off, score, refuse, quarantine, strip");
 	return false;
 }
 
@@ -338,6 +343,21 @@ static void load_check(struct loader *ld, struct fy_node *v, const char *name, i
 	}
 }
 
+/* SCAN-8's actions where they can act: quarantine and strip need the
+ * whole message (content checks, not the SMTP-time ones), strip a check
+ * whose hits name a part (content_check.can_strip). */
+static void check_action_fits(struct loader *ld, const char *name, int line, int idx, int cidx,
+			      struct scan_direction *d)
+{
+	enum scan_check_action a = idx >= 0 ? d->checks[idx].action : d->content[cidx].action;
+	if (idx >= 0 && (a == SCAN_CHECK_QUARANTINE || a == SCAN_CHECK_STRIP))
+		loader_err(ld, line, name, "quarantine and strip are for content checks (this check runs during the "
+					   "SMTP dialogue: off, score or refuse)");
+	else if (cidx >= 0 && a == SCAN_CHECK_STRIP && !content_checks[cidx]->can_strip)
+		loader_err(ld, line, name, "strip needs a check whose hits name a part (attachments, clamav, yara); "
+					   "use quarantine or refuse");
+}
+
 static void load_direction(struct loader *ld, struct fy_node *v, const char *name, int kline,
 			   struct scan_direction *d)
 {
@@ -373,6 +393,7 @@ static void load_direction(struct loader *ld, struct fy_node *v, const char *nam
 					continue;
 				}
 				load_check(ld, cval, cname, ckl, idx >= 0 ? &d->checks[idx] : &d->content[cidx]);
+				check_action_fits(ld, cname, ckl, idx, cidx, d);
 			}
 		} else if (loader_text_is(k, klen, "tag")) {
 			get_points(ld, val, kname, kl, 0, 100000, &d->tag);
@@ -861,6 +882,34 @@ static void load_networks(struct loader *ld, struct fy_node *v, const char *name
 	}
 }
 
+/* scan.strip_notice (content/strip.h): UTF-8 in any language, line
+ * breaks and tabs allowed, no other controls. */
+#define STRIP_NOTICE_TEMPLATE_MAX 2000
+static void load_strip_notice(struct loader *ld, struct fy_node *v, const char *name, int kline,
+			      struct scan_config *sc)
+{
+	const char *s;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return;
+	if (len == 0 || len > STRIP_NOTICE_TEMPLATE_MAX) {
+		loader_err(ld, line, name, "must be 1 to %d bytes long", STRIP_NOTICE_TEMPLATE_MAX);
+		return;
+	}
+	for (size_t i = 0; i < len;) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		size_t l = *p < 0x80 ? 1 : utf8_seq_len(p, len - i);
+		if (l == 0 || (l == 1 && ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f))) {
+			loader_err(ld, line, name, "not UTF-8 text (byte %zu: invalid sequence or control character)", i);
+			return;
+		}
+		i += l;
+	}
+	free(sc->strip_notice);
+	sc->strip_notice = xstrndup(s, len);
+}
+
 static void *scan_create(void)
 {
 	struct scan_config *sc = xcalloc(1, sizeof(*sc));
@@ -906,6 +955,8 @@ static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen,
 		;  /* encryption, malware_alarm (issue 12) */
 	else if (loader_text_is(k, klen, "attachments"))
 		config_attachments_load(ld, val, kname, kl, sc);
+	else if (loader_text_is(k, klen, "strip_notice"))
+		load_strip_notice(ld, val, kname, kl, sc);
 	else if (loader_text_is(k, klen, "inbound"))
 		load_direction(ld, val, kname, kl, &sc->inbound);
 	else if (loader_text_is(k, klen, "outbound"))

@@ -15,6 +15,7 @@
 
 static const char *const action_names[] = {
 	[SCAN_CHECK_OFF] = "off", [SCAN_CHECK_SCORE] = "score", [SCAN_CHECK_REFUSE] = "refuse",
+	[SCAN_CHECK_QUARANTINE] = "quarantine", [SCAN_CHECK_STRIP] = "strip",
 };
 
 static void describe_check(const char *dir, const char *check, const struct scan_check_policy *was,

@@ -6,7 +6,8 @@
  * master (which watches the files it names).
  *
  * Policy per direction (inbound: from untrusted clients; outbound: from
- * trusted_networks): for every check an action (off / score / refuse),
+ * trusted_networks): for every check an action (off / score / refuse;
+ * content checks also quarantine, and strip where the check can),
  * its points and the reply used when it refuses; then score thresholds
  * that map the message's total to an action (SCAN-2, SCAN-8). Every
  * points value and threshold is in hundredths of a point
@@ -31,6 +32,10 @@ enum scan_check_action {
 	SCAN_CHECK_OFF,      /* the check does not run */
 	SCAN_CHECK_SCORE,    /* a hit adds points */
 	SCAN_CHECK_REFUSE,   /* a hit refuses online, in the SMTP dialogue */
+	/* Content checks only (SCAN-8): */
+	SCAN_CHECK_QUARANTINE,  /* a hit holds the message whatever the score */
+	SCAN_CHECK_STRIP,    /* the offending part is replaced by a notice and the
+			      * rest delivered; the original is held (content_check.can_strip) */
 };
 
 struct scan_check_policy {
@@ -185,6 +190,9 @@ struct scan_config {
 	struct scan_encryption *encryption;       /* NULL: tag in both directions, nobody exempt */
 	struct scan_malware_alarm *malware_alarm; /* NULL: outbound malware is held and logged, no mail */
 	struct scan_attachments *attachments;  /* scan/config_attachments.h; NULL: the defaults */
+	/* The text that replaces a stripped part (content/strip.h: {name},
+	 * {reason}, {queue_id}); NULL: STRIP_NOTICE_DEFAULT. UTF-8. */
+	char *strip_notice;
 };
 
 /* True if any content check is on in d for a message whose client did

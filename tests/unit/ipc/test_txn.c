@@ -226,8 +226,8 @@ Test(ipc_txn, scan_result_carries_a_rewritten_size_only_with_the_flag)
 	cr_assert(ipc_scan_result_decode(&in, &sd));
 	cr_assert_not(sd.rewritten);
 
-	/* A hand-made result with a size but no flag, or a flag that is not 0/1. */
-	for (uint32_t flag = 0; flag <= 2; flag += 2) {
+	/* A hand-made result with a size but no flag, or a flag that is not 0/1/2. */
+	for (uint32_t flag = 0; flag <= 3; flag += 3) {
 		ipc_msg_init(&out, IPC_SCAN_RESULT, 2);
 		ipc_put_u32(&out, 0);     /* no symbols */
 		ipc_put_u32(&out, 0);     /* not refused */
@@ -239,6 +239,23 @@ Test(ipc_txn, scan_result_carries_a_rewritten_size_only_with_the_flag)
 		transmit();
 		cr_assert_not(ipc_scan_result_decode(&in, &sd), "flag %u with a size accepted", flag);
 	}
+}
+
+Test(ipc_txn, scan_result_says_a_rewrite_is_the_strip_actions)
+{
+	struct ipc_scan_result s = { .rewritten = true, .rewritten_size = 99, .stripped = true }, sd;
+	ipc_scan_result_encode(&out, 2, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert(sd.rewritten && sd.stripped);
+	cr_assert_eq(sd.rewritten_size, 99);
+
+	s.rewritten = false;  /* stripped means nothing without a rewrite */
+	s.rewritten_size = 0;
+	ipc_scan_result_encode(&out, 2, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert_not(sd.rewritten || sd.stripped);
 }
 
 Test(ipc_txn, begin_round_trip_and_unknown_flags_refused)
