@@ -14,7 +14,7 @@ packages=(
   clang
   libyara-dev clamav-daemon libarchive-dev libmagic-dev p7zip-full
   libcurl4-openssl-dev libunbound-dev
-  ldnsutils nsd
+  ldnsutils nsd dns-root-data
 )
 
 missing=()
