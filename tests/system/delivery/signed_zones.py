@@ -32,7 +32,9 @@ class SignedZones:
     """nsd on 127.0.0.1:port serving signed (origin -> records) and
     unsigned zones; trust_anchor is the signed zones' DS records."""
 
-    def __init__(self, directory, port, signed, unsigned):
+    def __init__(self, directory, port, signed, unsigned, bogus=()):
+        """bogus: origins among signed whose trust anchor is the DS of
+        another key, so that every answer from them fails validation."""
         self.dir = directory
         self.port = port
         self.proc = None
@@ -44,6 +46,8 @@ class SignedZones:
             zsk = _keygen(directory, origin)
             subprocess.run(["ldns-signzone", "-f", path + ".signed", path, ksk, zsk], cwd=directory, check=True,
                            capture_output=True)
+            if origin in bogus:
+                ksk = _keygen(directory, origin, "-k")
             with open(os.path.join(directory, ksk + ".ds")) as f:
                 anchors.append(f.read())
             zones.append((origin, path + ".signed"))

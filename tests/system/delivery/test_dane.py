@@ -9,6 +9,8 @@ authenticated by those records:
   host that does not offer STARTTLS: nothing is sent in clear;
 - DANE-TA 2 0 1 of a CA delivers when the MX's certificate, issued by it,
   names the MX host, and defers when it names another (3.2.3);
+- a signed zone whose signatures do not validate (bogus) defers
+  (RFC 7672 2.1.1);
 - a signed zone without TLSA records and an unsigned zone (with a TLSA
   record that would not match) get opportunistic TLS (tls_policy=may).
 
@@ -31,7 +33,7 @@ from peers import send
 from signed_zones import SignedZones
 
 MX = {"ok": "127.0.0.71", "bad": "127.0.0.72", "ta": "127.0.0.73", "taname": "127.0.0.74",
-      "none": "127.0.0.75", "nostarttls": "127.0.0.76", "plain": "127.0.0.77"}
+      "none": "127.0.0.75", "nostarttls": "127.0.0.76", "plain": "127.0.0.77", "forged": "127.0.0.78"}
 
 
 def _load(path):
@@ -86,7 +88,7 @@ def server_certs(workdir, ca):
     the DANE-TA hosts."""
     d = os.path.join(workdir, "mx-certs")
     out = {}
-    for name in ("ok", "bad", "none", "plain"):
+    for name in ("ok", "bad", "none", "plain", "forged"):
         out[name] = certs.make_cert(d, f"unrelated-{name}.example")
     for name, cn in (("ta", "mx.ta.dane.example"), ("taname", "wrong.example")):
         cert, key = ca.issue(cn, [f"DNS:{cn}"])
@@ -108,8 +110,12 @@ def zones(workdir, ports, ca, server_certs):
               + _mx("nostarttls", f"3 1 1 {_spki_sha256(other_key)}")}
     unsigned = {"plain.example": [f"@ IN MX 10 mx", f"mx IN A {MX['plain']}",
                                   f"_25._tcp.mx IN TLSA 3 1 1 {_spki_sha256(other_key)}"]}
+    # forged.example is signed, but the trust anchor names another key.
+    signed["forged.example"] = ["@ IN MX 10 mx", f"mx IN A {MX['forged']}",
+                                f"_25._tcp.mx IN TLSA 3 1 1 {_spki_sha256(server_certs['forged'][0])}"]
     # The zone files name hosts relative to their origin: "ok" is ok.dane.example.
-    z = SignedZones(os.path.join(workdir, "zones"), ports.get(), signed, unsigned).start()
+    z = SignedZones(os.path.join(workdir, "zones"), ports.get(), signed, unsigned,
+                    bogus=("forged.example",)).start()
     yield z
     z.stop()
 
@@ -205,3 +211,12 @@ def test_unsigned_zone_ignores_its_tlsa_and_is_opportunistic(gw, mx_sinks):
     event = gw.wait_delivered(qid, start=start)
     assert event["tls_policy"] == "may"
     assert event["tls"].startswith("TLSv1.")
+
+
+def test_bogus_zone_defers_and_sends_nothing(gw, mx_sinks):
+    """RFC 7672 2.1.1: signatures that do not validate are not "no DANE"
+    (an attacker could forge that): the delivery waits."""
+    token, qid, start = _send(gw, "forged.example")
+    event = _deferred(gw, qid, start)
+    assert "4.7.5 DANE: MX records of forged.example" in event["reply"], event["reply"]
+    assert not mx_sinks["forged"].with_token(token)
