@@ -13,7 +13,8 @@ packages=(
   libfaketime libopendkim-dev libopendmarc-dev publicsuffix python3-dkim
   clang
   libyara-dev clamav-daemon libarchive-dev libmagic-dev p7zip-full
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libunbound-dev
+  ldnsutils nsd dns-root-data
 )
 
 missing=()

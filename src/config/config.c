@@ -451,6 +451,7 @@ static void resolve_files(struct loader *ld, const char *path)
 	loader_resolve_path(ld, path, &c->auth.sender_logins, "auth.sender_logins");
 	loader_resolve_path(ld, path, &c->outbound_tls.ca_file, "outbound_tls.ca_file");
 	loader_resolve_path(ld, path, &c->outbound_tls.mta_sts.ca_file, "outbound_tls.mta_sts.ca_file");
+	loader_resolve_path(ld, path, &c->outbound_tls.dane.trust_anchor, "outbound_tls.dane.trust_anchor");
 }
 
 static void resolve_state_dir(struct loader *ld, const char *path)
@@ -692,6 +693,8 @@ void config_free(struct config *c)
 	lists_free_domains(c->tls_required_domains, c->n_tls_required_domains);
 	free(c->outbound_tls.ca_file);
 	free(c->outbound_tls.mta_sts.ca_file);
+	free(c->outbound_tls.dane.trust_anchor);
+	free(c->outbound_tls.dane.resolver);
 	free(c->auth.credentials);
 	free(c->auth.sender_logins);
 	for (const struct config_section *const *s = config_sections; *s; s++)

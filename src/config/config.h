@@ -137,6 +137,13 @@ struct config {
 			unsigned fetch_timeout_ms;
 			unsigned https_port;      /* of mta-sts.<domain>: 443 (tests use another) */
 		} mta_sts;
+		/* TLS-8: DANE (RFC 7672) for MX destinations; validated in
+		 * process by libunbound (dns/dnssec.h) */
+		struct {
+			bool enabled;
+			char *trust_anchor;       /* DS/DNSKEY file: Debian's /usr/share/dns/root.key */
+			char *resolver;           /* "ADDR[@PORT]" to forward to; NULL: from the root */
+		} dane;
 	} outbound_tls;
 	struct tls_policy_cfg *tls_policy;  /* TLS-7: per destination domain (the "tls_policy:" section, policy/config.c) */
 	size_t n_tls_policy;

@@ -4,6 +4,7 @@
  */
 #include "config/schema.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,30 @@ static const char *check_reply_text(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return "reply text must be printable ASCII";
+	return NULL;
+}
+
+/* libunbound's forwarder syntax, "ADDR" or "ADDR@PORT" with a numeric
+ * address: checked here so that a typo is a config error, not a queue
+ * that defers every DANE destination. */
+static const char *check_forwarder(const char *s, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	if (len >= sizeof(addr))
+		return "not ADDR or ADDR@PORT";
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	char *at = strchr(addr, '@');
+	if (at) {
+		*at = '\0';
+		char *end;
+		long port = strtol(at + 1, &end, 10);
+		if (at[1] == '\0' || *end || port < 1 || port > 65535)
+			return "port after @ must be 1 to 65535";
+	}
+	unsigned char buf[16];
+	if (inet_pton(AF_INET, addr, buf) != 1 && inet_pton(AF_INET6, addr, buf) != 1)
+		return "not a numeric IPv4 or IPv6 address";
 	return NULL;
 }
 
@@ -164,6 +189,12 @@ const struct schema_key schema_keys[] = {
 	  NULL, NULL, "longest a delivery waits for a policy fetch before it uses the cache or may" },
 	{ "outbound_tls.mta_sts.https_port", SCHEMA_UINT, 1, 65535, OFF(outbound_tls.mta_sts.https_port), NULL, NULL,
 	  "port of the policy host mta-sts.<domain> (443; another only for tests)" },
+	{ "outbound_tls.dane.enabled", SCHEMA_BOOL, 0, 0, OFF(outbound_tls.dane.enabled), NULL, NULL,
+	  "apply DANE TLSA records (RFC 7672) of MX hosts whose MX and TLSA records are DNSSEC-validated (TLS-8)" },
+	{ "outbound_tls.dane.trust_anchor", SCHEMA_STRING, 1, 4095, OFF(outbound_tls.dane.trust_anchor), NULL,
+	  check_path, "DNSSEC trust anchor file, DS or DNSKEY records (Debian: /usr/share/dns/root.key)" },
+	{ "outbound_tls.dane.resolver", SCHEMA_STRING, 1, 255, OFF(outbound_tls.dane.resolver), NULL, check_forwarder,
+	  "resolver (ADDR or ADDR@PORT) the validator forwards to; it must pass DNSSEC records (default: recurse from the root)" },
 	{ "auth.credentials", SCHEMA_STRING, 1, 4095, OFF(auth.credentials), NULL, check_path,
 	  "file of user:crypt-hash lines (mailwarden passwd makes them)" },
 	{ "auth.sender_logins", SCHEMA_STRING, 1, 4095, OFF(auth.sender_logins), NULL, check_path,

@@ -13,12 +13,14 @@
 
 #include "config/config.h"
 #include "dns/dns.h"
+#include "dns/dnssec.h"
 #include "net/srcaddr.h"
 #include "policy/mtasts.h"
 #include "policy/rewrite.h"
 #include "policy/route.h"
 #include "policy/tlspolicy.h"
 #include "queue/config.h"
+#include "queue/dane_lookup.h"
 #include "queue/maildir.h"
 #include "queue/msgview.h"
 #include "queue/mtasts_lookup.h"
@@ -71,6 +73,10 @@ struct job {
 	struct mtasts_result sts;
 	const char *tls_source;
 	const char *addr_names[MX_HOSTS_MAX * 2 * ADDRS_PER_HOST];  /* each address's MX host */
+	/* TLS-8, DANE (RFC 7672): the lookup's result when DANE applies (it
+	 * then wins over MTA-STS), else NULL; each address's TLSA records */
+	struct dane_result *dane;
+	const struct tlsa_set *addr_dane[MX_HOSTS_MAX * 2 * ADDRS_PER_HOST];
 };
 
 static void job_free(struct job *j)
@@ -81,6 +87,7 @@ static void job_free(struct job *j)
 	free(j->notify);
 	free(j->orcpt);
 	free(j->sender);
+	free(j->dane);
 	config_unref(j->c);
 	free(j);
 }
@@ -116,7 +123,14 @@ static void sts_report_testing(const struct job *j, const struct smtp_client_rep
  * bounce at the end says why the mail was not sent in clear. */
 static const char *sts_reason(const struct job *j, const struct smtp_client_reply *r, char *buf, size_t size)
 {
-	if (!sts_applies(j, MTASTS_ENFORCE) || r->code / 100 != 4 || !strstr(r->text, "4.7.5"))
+	if (r->code / 100 != 4 || !strstr(r->text, "4.7.5"))
+		return r->text;
+	if (j->dane) {
+		snprintf(buf, size, "451 4.7.5 DANE TLSA records of the MX hosts of %s require TLS with a certificate "
+			 "they match: %s", j->domain, r->text);
+		return buf;
+	}
+	if (!sts_applies(j, MTASTS_ENFORCE))
 		return r->text;
 	snprintf(buf, size, "451 4.7.5 MTA-STS policy of %s (enforce) requires TLS with a certificate valid for "
 		 "the MX host: %s", j->domain, r->text);
@@ -209,6 +223,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(j->c) : NULL;
 	cj.tls_name = host;
 	cj.tls_names = j->route ? NULL : j->addr_names;
+	cj.tls_dane = j->dane ? j->addr_dane : NULL;
 	/* SEC-3: checked when the configuration was loaded. */
 	if (j->c->queue->source_address &&
 	    !srcaddr_parse(j->c->queue->source_address, strlen(j->c->queue->source_address), &j->source))
@@ -216,7 +231,8 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	/* A parked connection is reused only by a job with the same TLS
 	 * requirement: a clear or unverified connection must never carry mail
 	 * that demands encrypt or verify (TLS-7). */
-	snprintf(j->pool_key, sizeof(j->pool_key), "%s|tls=%d/%d", j->nexthop, req.level, req.min_version);
+	snprintf(j->pool_key, sizeof(j->pool_key), "%s|tls=%d/%d%s", j->nexthop, req.level, req.min_version,
+		 j->dane ? "/dane" : "");
 	cj.pool_key = j->pool_key;
 	smtp_client_start(j->base, &cj, smtp_job_done, j);
 }
@@ -232,6 +248,8 @@ static void mx_addrs_done(struct job *j)
 		for (int f = 0; f < 2; f++)
 			for (size_t k = 0; k < j->n_addrs[h][f]; k++) {
 				j->addr_names[n] = j->plan.hosts[h];
+				j->addr_dane[n] = j->dane && j->dane->host[h] == DANE_HOST_USABLE ? &j->dane->tlsa[h]
+											: NULL;
 				all[n++] = j->addrs[h][f][k];
 			}
 	if (n == 0) {
@@ -318,6 +336,72 @@ static bool sts_filter_mx(struct job *j)
 	return false;
 }
 
+/* After the MX hosts are known and any DANE lookup is in. */
+static void mx_continue(struct job *j)
+{
+	if (!j->dane && !sts_filter_mx(j))
+		return;
+	j->port = j->c->queue->mx_port;
+	resolve_hosts(j);
+}
+
+/* TLS-8: DANE is looked up for MX destinations without a tls_policy
+ * entry (the administrator's word wins, as over MTA-STS). */
+static bool dane_wanted(const struct job *j)
+{
+	return j->c->outbound_tls.dane.enabled &&
+	       !tls_policy_lookup(j->c, j->domain, strlen(j->domain)).configured;
+}
+
+/* RFC 7672 2.2: hosts whose TLSA lookup failed are skipped (2.1.1: their
+ * records cannot be known); none left defers. False: the job ended. */
+static bool dane_filter_mx(struct job *j)
+{
+	size_t kept = 0;
+	for (size_t h = 0; h < j->plan.n; h++) {
+		if (j->dane->host[h] == DANE_HOST_FAILED) {
+			log_event(LOG_WARNING, "dane_mx_skipped", "queue_id", j->q->env.id, "domain", j->domain, "mx",
+				  j->plan.hosts[h], "why", "TLSA lookup failed or bogus", NULL);
+			continue;
+		}
+		memmove(j->plan.hosts[kept], j->plan.hosts[h], sizeof(j->plan.hosts[0]));
+		j->plan.preference[kept] = j->plan.preference[h];
+		j->dane->host[kept] = j->dane->host[h];
+		j->dane->tlsa[kept++] = j->dane->tlsa[h];
+	}
+	j->plan.n = kept;
+	if (kept > 0)
+		return true;
+	char reply[400];
+	snprintf(reply, sizeof(reply), "451 4.7.5 DANE: the TLSA records of no MX host of %s could be validated",
+		 j->domain);
+	job_fail(j, 451, reply);
+	return false;
+}
+
+static void on_dane(void *arg, struct dane_result *r)
+{
+	struct job *j = arg;
+	if (r->stopped || r->mx_failed) {
+		char reply[400];
+		snprintf(reply, sizeof(reply), "451 4.7.5 DANE: %s", r->stopped ? "the queue is stopping" : r->why);
+		free(r);
+		job_fail(j, 451, reply);
+		return;
+	}
+	if (!r->applies) {
+		free(r);
+		mx_continue(j);
+		return;
+	}
+	/* DANE wins over MTA-STS (RFC 8461 2). */
+	j->dane = r;
+	j->sts.found = false;
+	j->tls_source = "dane";
+	if (dane_filter_mx(j))
+		mx_continue(j);
+}
+
 static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n)
 {
 	struct job *j = arg;
@@ -346,10 +430,16 @@ static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t
 	case MX_OK:
 		break;
 	}
-	if (!sts_filter_mx(j))
+	if (dane_wanted(j)) {
+		struct dnssec *v = scheduler_dnssec(j->sch, j->c);
+		if (!v) {
+			job_fail(j, 451, "451 4.7.5 DANE is enabled but the DNSSEC validator did not start");
+			return;
+		}
+		dane_lookup_start(v, j->domain, &j->plan, on_dane, j);
 		return;
-	j->port = j->c->queue->mx_port;
-	resolve_hosts(j);
+	}
+	mx_continue(j);
 }
 
 /* A and AAAA of every host in j->plan, all at once on c-ares (never a

@@ -18,6 +18,7 @@
 #include "queue/deliver.h"
 #include "queue/dsn.h"
 #include "queue/mtasts_lookup.h"
+#include "dns/dnssec.h"
 #include "queue/qclock.h"
 #include "queue/readyq.h"
 #include "queue/spool.h"
@@ -40,6 +41,8 @@ struct scheduler {
 	struct spool *spool;
 	struct dns *dns;
 	struct mtasts_lookup *mtasts;   /* TLS-8; NULL: no worker threads, no MTA-STS */
+	struct dnssec *dnssec;          /* TLS-8, DANE: made on first use (scheduler_dnssec) */
+	bool dnssec_tried;
 	struct smtp_client_pool *pool;
 	TAILQ_HEAD(, qentry) entries;   /* all of them (administration) */
 	/* The places that are walked: a run touches only entries that need
@@ -101,6 +104,9 @@ void scheduler_free(struct scheduler *sch)
 	/* MTA-STS lookups end before the resolver goes: one that ends during
 	 * dns_free() must not start another query (see mtasts_lookup.h). */
 	mtasts_lookup_stop(sch->mtasts);
+	/* DANE lookups in flight end (stopped) while their entries are here. */
+	dnssec_free(sch->dnssec);
+	sch->dnssec = NULL;
 	if (sch->dns)
 		dns_free(sch->dns);
 	sch->dns = NULL;
@@ -549,6 +555,22 @@ struct dns *scheduler_dns(struct scheduler *sch)
 struct mtasts_lookup *scheduler_mtasts(struct scheduler *sch)
 {
 	return sch->mtasts;
+}
+
+struct dnssec *scheduler_dnssec(struct scheduler *sch, const struct config *c)
+{
+	if (sch->dnssec_tried)
+		return sch->dnssec;
+	/* Once per queue process: a changed trust anchor or resolver takes a
+	 * restart. A validator that cannot start is logged once; DANE
+	 * destinations then defer (deliver.c), nothing goes unverified. */
+	char err[300];
+	sch->dnssec_tried = true;
+	sch->dnssec = dnssec_new(sch->base, c->outbound_tls.dane.trust_anchor, c->outbound_tls.dane.resolver, err,
+				 sizeof(err));
+	if (!sch->dnssec)
+		log_event(LOG_ERR, "dane_validator_failed", "why", err, NULL);
+	return sch->dnssec;
 }
 
 struct smtp_client_pool *scheduler_pool(struct scheduler *sch)

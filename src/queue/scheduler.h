@@ -31,6 +31,8 @@
 
 struct config;
 struct dns;
+struct dnssec;
+struct mtasts_lookup;
 struct event_base;
 struct smtp_client_pool;
 struct spool;
@@ -126,6 +128,9 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt);
 struct dns *scheduler_dns(struct scheduler *sch);
 struct mtasts_lookup *scheduler_mtasts(struct scheduler *sch);
+/* TLS-8: the DNSSEC validator for DANE, made from c's outbound_tls.dane on
+ * first use; NULL if it cannot start. */
+struct dnssec *scheduler_dnssec(struct scheduler *sch, const struct config *c);
 struct smtp_client_pool *scheduler_pool(struct scheduler *sch);
 void scheduler_job_done(struct scheduler *sch, struct qentry *q);
 

@@ -25,6 +25,7 @@
 #include <sys/queue.h>
 
 #include "config/config.h"
+#include "dns/tlsa.h"
 #include "net/srcaddr.h"
 #include "smtp/downgrade.h"
 #include "util/alloc.h"
@@ -535,6 +536,33 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg);
 /* RFC 3207 as the client, after the 220: bytes the server sent behind its
  * 220 are dropped (they came in clear), then the handshake runs over the
  * same socket. Its end (client_eventcb) sends EHLO again. */
+static const struct tlsa_set *client_dane(const struct client *c)
+{
+	return c->job.tls_dane && c->cur_addr < c->job.n_addrs ? c->job.tls_dane[c->cur_addr] : NULL;
+}
+
+/* The TLS level for the address being tried: DANE (RFC 7672 2.2) makes
+ * authenticated TLS mandatory for a host with usable TLSA records. */
+static int client_tls_level(const struct client *c)
+{
+	return client_dane(c) ? TLS_LEVEL_VERIFY : c->job.tls_level;
+}
+
+/* RFC 7672 3.1 with OpenSSL's DANE verifier: DANE-EE(3) matches the leaf
+ * alone, without name checks (3.1.1) or expiry; DANE-TA(2) anchors a
+ * chain whose leaf must name the MX host (the TLSA base domain, 3.2.3).
+ * False: TLS cannot be set up. */
+static bool client_set_dane(SSL *ssl, const struct tlsa_set *t, const char *name)
+{
+	if (SSL_dane_enable(ssl, name) <= 0)
+		return false;
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (size_t i = 0; i < t->n; i++)
+		SSL_dane_tlsa_add(ssl, t->r[i].usage, t->r[i].selector, t->r[i].mtype, t->r[i].data, t->r[i].len);
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+	return true;
+}
+
 static void client_start_tls(struct client *c)
 {
 	const struct smtp_client_job *j = &c->job;
@@ -555,12 +583,22 @@ static void client_start_tls(struct client *c)
 	/* The name is checked at every level: below verify a mismatch only
 	 * shows in SSL_get_verify_result() (tls_verified), it does not stop
 	 * the handshake. */
-	if (numeric)
+	const struct tlsa_set *dane = client_dane(c);
+	bool ok = true;
+	if (dane)
+		ok = client_set_dane(ssl, dane, name);
+	else if (numeric)
 		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
 	else
 		SSL_set1_host(ssl, name);
 	if (j->tls_level == TLS_LEVEL_VERIFY)
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+	if (!ok) {
+		SSL_free(ssl);
+		fail_remaining(c, 451, "451 4.7.5 %s:%s: cannot set up DANE", j->host, j->port);
+		client_enter(c, CLIENT_QUIT);
+		return;
+	}
 	struct bufferevent *under = c->bev;
 	evbuffer_drain(bufferevent_get_input(under), evbuffer_get_length(bufferevent_get_input(under)));
 	struct bufferevent *bev = bufferevent_openssl_filter_new(
@@ -610,7 +648,7 @@ static void client_expect(struct client *c, enum client_state st)
  * again later) and the client quits. */
 static bool refuse_cleartext(struct client *c, const char *why)
 {
-	if (c->tls_active || c->job.tls_level < TLS_LEVEL_ENCRYPT)
+	if (c->tls_active || client_tls_level(c) < TLS_LEVEL_ENCRYPT)
 		return false;
 	fail_remaining(c, 451, "451 4.7.5 %s:%s %s; TLS is required for this destination", c->job.host,
 		       c->job.port, why);
@@ -642,7 +680,7 @@ static void client_reply(struct client *c)
 			c->peer_dsn = cap_has(c, "DSN");
 			c->peer_pipelining = cap_has(c, "PIPELINING");
 			if (!c->tls_active && !c->tls_failed && c->job.tls_ctx &&
-			    c->job.tls_level != TLS_LEVEL_NONE && cap_has(c, "STARTTLS")) {
+			    client_tls_level(c) != TLS_LEVEL_NONE && cap_has(c, "STARTTLS")) {
 				client_enter(c, CLIENT_STARTTLS);
 			} else if (!refuse_cleartext(c, "does not offer STARTTLS")) {
 				client_enter(c, CLIENT_MAIL);
@@ -732,7 +770,7 @@ static void client_reply(struct client *c)
 	case CLIENT_STARTTLS:
 		if (code == 220) {
 			client_start_tls(c);
-		} else if (c->job.tls_level >= TLS_LEVEL_ENCRYPT) {
+		} else if (client_tls_level(c) >= TLS_LEVEL_ENCRYPT) {
 			fail_remaining(c, 451, "451 4.7.5 %s:%s refused STARTTLS: %s", c->job.host, c->job.port,
 				       c->reply_text);
 			client_enter(c, CLIENT_QUIT);
@@ -858,7 +896,7 @@ static void client_writecb(struct bufferevent *bev, void *arg)
  */
 static bool client_tls_fallback(struct client *c, const char *why)
 {
-	if (c->job.tls_level != TLS_LEVEL_MAY || c->tls_failed)
+	if (client_tls_level(c) != TLS_LEVEL_MAY || c->tls_failed)
 		return false;
 	log_event(LOG_WARNING, "client_tls_fallback", "nexthop", c->job.host, "mta", c->cur_mta, "why", why,
 		  "action", "retry in clear", NULL);
@@ -898,7 +936,7 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		char why[300], err[200] = "handshake failed";
 		unsigned long e = bufferevent_get_openssl_error(c->bev);
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-		long vr = ssl && c->job.tls_level == TLS_LEVEL_VERIFY ? SSL_get_verify_result(ssl) : X509_V_OK;
+		long vr = ssl && client_tls_level(c) == TLS_LEVEL_VERIFY ? SSL_get_verify_result(ssl) : X509_V_OK;
 		if (vr != X509_V_OK)
 			snprintf(err, sizeof(err), "certificate: %s", X509_verify_cert_error_string(vr));
 		else if (e)

@@ -21,6 +21,7 @@ struct ssl_ctx_st;
 struct sockaddr_storage;
 struct smtp_client_pool;
 struct srcaddr;
+struct tlsa_set;
 
 struct smtp_client_job {
 	const char *host, *port;     /* for logs; and resolved when n_addrs is 0 */
@@ -61,6 +62,11 @@ struct smtp_client_job {
 	 * whether the certificate was valid for it; only verify defers on a
 	 * mismatch. */
 	const char *const *tls_names;
+	/* TLS-8, DANE (RFC 7672): per address of addrs, its MX host's usable
+	 * TLSA records, or NULL for a host without them; NULL: none at all.
+	 * An address with records gets authenticated TLS against them (verify,
+	 * whatever tls_level says). Borrowed. */
+	const struct tlsa_set *const *tls_dane;
 	/* Required: the pool tracks the job from start to finish, so that
 	 * none outlives the process (smtp_client_pool_stop()). Connection
 	 * reuse and the per-destination limit: jobs with the same pool_key

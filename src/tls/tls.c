@@ -272,6 +272,7 @@ struct ssl_ctx_st *tls_client_ctx(const struct config *c)
 	 * verify raise the floor per job (SSL_set_min_proto_version). */
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_dane_enable(ctx);  /* TLS-8: used per connection only for hosts with TLSA records */
 	if (c->outbound_tls.ca_file)
 		SSL_CTX_load_verify_locations(ctx, c->outbound_tls.ca_file, NULL);
 	else

@@ -137,6 +137,10 @@ Test(config, embedded_default_values)
 	cr_assert_eq(cfg->listeners[2].auth, LISTENER_AUTH_REQUIRED);
 	cr_assert_eq(cfg->tls.min_version, CONFIG_TLS_1_2);
 	cr_assert_eq(cfg->outbound_tls.level, TLS_LEVEL_MAY);
+	/* TLS-8: DANE is off until asked for; its anchor is Debian's root key. */
+	cr_assert_not(cfg->outbound_tls.dane.enabled);
+	cr_assert_str_eq(cfg->outbound_tls.dane.trust_anchor, "/usr/share/dns/root.key");
+	cr_assert_null(cfg->outbound_tls.dane.resolver);
 	cr_assert_eq(cfg->auth.max_failures, 5);
 	cr_assert_null(cfg->auth.credentials);
 	cr_assert_eq(cfg->n_certificates, 0);

@@ -123,6 +123,25 @@ Test(schema, enums)
 	cr_assert_eq(c.log.level, LOG_WARNING);
 }
 
+/* TLS-8: outbound_tls.dane.resolver is libunbound's forwarder syntax. */
+Test(schema, dane_resolver_is_a_numeric_address_with_an_optional_port)
+{
+	struct config c = { 0 };
+	const char *key = "outbound_tls.dane.resolver";
+	cr_assert(set(key, &c, "127.0.0.1"));
+	cr_assert(set(key, &c, "127.0.0.1@5353"));
+	cr_assert(set(key, &c, "::1@53"));
+	cr_assert_str_eq(c.outbound_tls.dane.resolver, "::1@53");
+	cr_assert_not(set(key, &c, "resolver.example"));
+	cr_assert_str_eq(problem, "not a numeric IPv4 or IPv6 address");
+	cr_assert_not(set(key, &c, "127.0.0.1@"));
+	cr_assert_str_eq(problem, "port after @ must be 1 to 65535");
+	cr_assert_not(set(key, &c, "127.0.0.1@70000"));
+	cr_assert_not(set(key, &c, "127.0.0.1:53"));
+	cr_assert_str_eq(c.outbound_tls.dane.resolver, "::1@53");
+	free(c.outbound_tls.dane.resolver);
+}
+
 Test(schema, strings_replace_and_check)
 {
 	struct config c = { 0 };
