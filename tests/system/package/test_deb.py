@@ -112,6 +112,7 @@ def root():
     # Start from a machine without the users (deps.sh makes them on this one).
     for u in reversed(USERS):
         r.run(f"getent passwd {u} >/dev/null && userdel {u}; getent group {u} >/dev/null && groupdel {u}; true")
+        assert r.run(f"getent passwd {u}", check=False).returncode != 0
     yield r
     mwsys.rmtree(base)
 
@@ -133,8 +134,9 @@ def _test_config(root, ports):
 
 
 def test_package_installs_runs_and_purges(deb, root, ports):
+    os.makedirs(root.host_path("/root"), exist_ok=True)
     shutil.copy(deb, root.host_path("/root/mailwarden.deb"))
-    root.run("dpkg -i /root/mailwarden.deb")
+    root.run("dpkg -i /root/mailwarden.deb && rm /root/mailwarden.deb")
 
     # Installed where the unit and the example expect, as a conffile, with the users.
     assert sorted(root.exists(INSTALLED)) == sorted(INSTALLED)
@@ -176,6 +178,9 @@ def test_package_installs_runs_and_purges(deb, root, ports):
         gw.wait(timeout=30)
     assert gw.returncode == 0, open(log_path).read()[-2000:]
 
+    # The test's own copy is not the package's (purge keeps what an admin
+    # added next to the conffile, as rmdir would refuse): it goes first.
+    root.run(f"rm {config}")
     root.run("dpkg --purge mailwarden")
     assert root.exists(LEFT_AFTER_PURGE) == []
     for u in USERS:
