@@ -75,7 +75,7 @@ def test_unit_verifies_and_scores_ok(mw_bin, tmp_path):
     unit = _unit_for(mw_bin, tmp_path)
     verify = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True, text=True)
     assert verify.returncode == 0 and verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
-    # "OK" is an exposure of 3.9 at most; the unit scores 2.6 (README, "Install").
+    # "OK" is an exposure of 3.9 at most; the unit scores 2.8 (README, "Install").
     security = subprocess.run(["systemd-analyze", "security", "--offline=yes", "--threshold=30", unit],
                               capture_output=True, text=True)
     assert security.returncode == 0, security.stdout[-600:] + security.stderr
