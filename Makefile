@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval
+.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval deb deb-deps
 
 all: build
 
@@ -45,3 +45,19 @@ eval: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# The Debian package (issue 15): built from a copy of this tree under
+# $(DEB_BUILD) (dpkg-buildpackage writes into the parent directory), so the
+# .deb is $(DEB_BUILD)/mailwarden_*.deb. deb-deps installs what building
+# a package needs beyond deps.sh.
+DEB_BUILD ?= build-deb
+
+deb-deps: deps
+	@dpkg-query -W -f='$${Status}' debhelper fakeroot 2>/dev/null | grep -c "install ok installed" | grep -q 2 || \
+	  { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq debhelper fakeroot >/dev/null; }
+
+deb: deb-deps
+	@rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)/mailwarden
+	@tar --exclude=./build --exclude=./build-* --exclude=./.git --exclude=./mailwarden-data -cf - . | tar -xf - -C $(DEB_BUILD)/mailwarden
+	@cd $(DEB_BUILD)/mailwarden && DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	@ls $(DEB_BUILD)/*.deb

@@ -24,6 +24,7 @@
 #include "ipc/ctl.h"
 #include "master/child.h"
 #include "master/listeners.h"
+#include "master/notify.h"
 #include "master/preflight.h"
 #include "master/bayes_store.h"
 #include "master/rules_compiler.h"
@@ -437,8 +438,10 @@ static bool preflight_passes(const struct config *c, struct config_errors *errs)
 
 static void on_sigterm(struct master *m, int sig)
 {
-	if (!m->stopping)
+	if (!m->stopping) {
 		log_event(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
+		notify_stopping();
+	}
 	m->stopping = true;
 	if (m->rules_compiler > 0)
 		kill(m->rules_compiler, SIGTERM);
@@ -540,10 +543,21 @@ static void on_rules_tick(evutil_socket_t fd, short what, void *arg)
  * deliveries in flight and the connection pool survive; the kinds that
  * hold listeners and TLS assets are replaced (new children first, then
  * the old ones get SIGTERM and shutdown_grace to finish their sessions). */
+static void reload(struct master *m);
+
+/* The service manager hears of the reload and of its end, good or bad
+ * (a bad one keeps the running configuration: still ready). */
 static void on_sighup(struct master *m)
 {
 	if (m->stopping)
 		return;
+	notify_reloading();
+	reload(m);
+	notify_ready();
+}
+
+static void reload(struct master *m)
+{
 	struct config_errors errs = { 0 };
 	struct config *fresh = config_load(m->config->source[0] == '<' ? NULL : m->config->source, &errs);
 	if (fresh && !preflight_passes(fresh, &errs)) {
@@ -653,6 +667,7 @@ static int master_loop(struct master *m)
 	(void)scan_watch_changed(&scan_watch_at_fork, m->config);
 	start_kinds(m, NULL, false);
 	compile_rules(m);  /* the scanner starts with what the cache has */
+	notify_ready();
 	event_base_dispatch(m->base);
 	event_free(sig);
 	event_free(m->rules_timer);
