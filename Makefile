@@ -31,7 +31,7 @@ run: build
 
 # Unit and system tests run against both builds: the plain one and the
 # sanitizer one (a sanitizer report fails the test that caused it).
-test: build build-asan
+test: build build-asan deb-deps
 	@scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
 
 # Benchmark against Postfix on loopback (not part of test); knobs in scripts/bench.sh.
