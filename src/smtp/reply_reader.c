@@ -51,7 +51,7 @@ static bool reply_line_valid(char *line, size_t *len)
 static void read_capability(struct reply_reader *r, const char *line, size_t len, unsigned long long *size_max)
 {
 	size_t k = strcspn(line + 4, " ");
-	if (k < sizeof(r->caps[0]) && r->n_caps < REPLY_LINES_MAX)
+	if (k > 0 && k < sizeof(r->caps[0]) && r->n_caps < REPLY_LINES_MAX)  /* "250- x": no keyword */
 		snprintf(r->caps[r->n_caps++], sizeof(r->caps[0]), "%.*s", (int)k, line + 4);
 	if (k == 4 && strncasecmp(line + 4, "SIZE", 4) == 0 && len > 9) {
 		unsigned long long v = 0;
