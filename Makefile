@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval deb deb-deps
+.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval deb deb-deps fuzz
 
 all: build
 
@@ -42,6 +42,11 @@ bench: build
 # EVAL_CORPUS=/path/to/corpus.tar.xz make eval (scripts/eval.sh).
 eval: build
 	@scripts/eval.sh
+
+# libFuzzer on every parser (not part of test): FUZZ_TIME seconds per
+# target (default 300), FUZZ_TARGETS a subset; scripts/fuzz.sh, fuzz/README.md.
+fuzz: deps
+	@scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -209,7 +209,14 @@ static bool policy_field(const char *k, size_t klen, const char *v, size_t vlen,
 		return false;
 	}
 	if (value_is(k, klen, "mx") && !take_mx(v, vlen, out)) {
-		snprintf(why, whylen, "mx %.*s is not a host name or *.domain pattern", (int)(vlen > 100 ? 100 : vlen), v);
+		/* The value comes from a remote server: no raw control byte in
+		 * the reason (found by fuzz_mtasts, issue 14). */
+		char shown[101];
+		size_t n = vlen > 100 ? 100 : vlen;
+		for (size_t i = 0; i < n; i++)
+			shown[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+		shown[n] = '\0';
+		snprintf(why, whylen, "mx %s is not a host name or *.domain pattern", shown);
 		return false;
 	}
 	return true;

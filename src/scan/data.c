@@ -82,6 +82,23 @@ static void fill_mask(unsigned char *hi, const struct cidr *c)
 		hi[bit / 8] |= (unsigned char)(0x80u >> (bit % 8));
 }
 
+/*
+ * "::ffff:192.0.2.0/120" is an IPv4 network written as IPv6 (cidr.c
+ * matches it for IPv4 clients). ipset_lookup() looks IPv4 and v4-mapped
+ * clients up among the IPv4 ranges only, so such a line must go there:
+ * in the IPv6 ranges it would never match anyone.
+ */
+static void v4mapped_to_v4(struct cidr *c)
+{
+	static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (c->family != AF_INET6 || c->prefix < 96 || memcmp(c->addr, prefix, sizeof(prefix)) != 0)
+		return;
+	memmove(c->addr, c->addr + 12, 4);
+	memset(c->addr + 4, 0, 12);
+	c->family = AF_INET;
+	c->prefix -= 96;
+}
+
 struct ipset *scan_data_cidr_file(const char *path, const char *text, size_t len, size_t *bad)
 {
 	struct ipset *set = ipset_new();
@@ -105,6 +122,7 @@ struct ipset *scan_data_cidr_file(const char *path, const char *text, size_t len
 			(*bad)++;
 			continue;
 		}
+		v4mapped_to_v4(&c);
 		unsigned char hi[16];
 		fill_mask(hi, &c);
 		if (c.family == AF_INET)

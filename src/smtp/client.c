@@ -28,12 +28,10 @@
 #include "dns/tlsa.h"
 #include "net/srcaddr.h"
 #include "smtp/downgrade.h"
+#include "smtp/reply_reader.h"
 #include "util/alloc.h"
 #include "util/log.h"
-#include "util/utf8.h"
 
-#define REPLY_LINE_MAX 4096
-#define REPLY_LINES_MAX 100
 #define BODY_CHUNK (64u * 1024)
 
 enum client_state {
@@ -79,11 +77,7 @@ struct client {
 	bool mail_sent;
 	char last_error[300];
 	/* the reply being read */
-	int reply_code;
-	unsigned reply_lines;
-	char reply_text[512];
-	char ehlo_caps[REPLY_LINES_MAX][32];
-	unsigned n_caps;
+	struct reply_reader reply;
 	/* body streaming */
 	off_t body_pos;
 	bool at_line_start, body_sent, last_was_lf;
@@ -387,8 +381,8 @@ static bool client_try_next(struct client *c, const char *why)
 		c->bev = NULL;
 	}
 	c->cur_addr++;
-	c->reply_lines = 0;
-	c->n_caps = 0;
+	c->reply.lines = 0;
+	c->reply.n_caps = 0;
 	c->peer_size_max = 0;
 	c->tls_failed = false;
 	c->tls_active = false;   /* a new connection: whatever the last one had */
@@ -414,7 +408,7 @@ static void client_abort(struct client *c, const char *why)
 		c->cur_addr = 0;
 		c->tls_active = false;
 		c->tls_verified = false;
-		c->reply_lines = 0;
+		c->reply.lines = 0;
 		client_connect(c);
 		return;
 	}
@@ -447,10 +441,10 @@ static void client_cut(struct client *c, const char *why)
  * address if there is one, else the reply goes to every recipient. */
 static void client_refused(struct client *c)
 {
-	if (client_try_next(c, c->reply_text)) {
+	if (client_try_next(c, c->reply.text)) {
 		return;
 	}
-	fail_remaining(c, c->reply_code, "%s", c->reply_text);
+	fail_remaining(c, c->reply.code, "%s", c->reply.text);
 	client_enter(c, CLIENT_QUIT);
 }
 
@@ -522,10 +516,7 @@ static void body_send_some(struct client *c)
 
 static bool cap_has(const struct client *c, const char *cap)
 {
-	for (unsigned i = 0; i < c->n_caps; i++)
-		if (strcasecmp(c->ehlo_caps[i], cap) == 0)
-			return true;
-	return false;
+	return reply_has_cap(&c->reply, cap);
 }
 
 static void client_reply(struct client *c);
@@ -621,8 +612,8 @@ static void client_start_tls(struct client *c)
 
 static void record_rcpt_reply(struct client *c, size_t i)
 {
-	c->replies[i].code = c->reply_code;
-	snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", c->reply_text);
+	c->replies[i].code = c->reply.code;
+	snprintf(c->replies[i].text, sizeof(c->replies[i].text), "%s", c->reply.text);
 	snprintf(c->replies[i].mta, sizeof(c->replies[i].mta), "%s", c->cur_mta);
 	c->replies[i].dsn_passed = c->peer_dsn;
 }
@@ -658,7 +649,7 @@ static bool refuse_cleartext(struct client *c, const char *why)
 
 static void client_reply(struct client *c)
 {
-	int code = c->reply_code;
+	int code = c->reply.code;
 	bool ok = code >= 200 && code < 300;
 	if (c->skip > 0) {
 		if (--c->skip == 0)
@@ -704,7 +695,7 @@ static void client_reply(struct client *c)
 		} else if (ok) {
 			client_enter(c, CLIENT_RCPT);
 		} else {
-			fail_remaining(c, code, "%s", c->reply_text);
+			fail_remaining(c, code, "%s", c->reply.text);
 			if (c->pipelined) {  /* the RCPT and DATA replies are still coming */
 				c->skip = (unsigned)c->job.n_rcpts + 1;
 				c->after_skip = CLIENT_QUIT;
@@ -772,7 +763,7 @@ static void client_reply(struct client *c)
 			client_start_tls(c);
 		} else if (client_tls_level(c) >= TLS_LEVEL_ENCRYPT) {
 			fail_remaining(c, 451, "451 4.7.5 %s:%s refused STARTTLS: %s", c->job.host, c->job.port,
-				       c->reply_text);
+				       c->reply.text);
 			client_enter(c, CLIENT_QUIT);
 		} else {
 			client_enter(c, CLIENT_MAIL);  /* opportunistic: go on in clear */
@@ -785,36 +776,6 @@ static void client_reply(struct client *c)
 	case CLIENT_DONE:
 		break;
 	}
-}
-
-/*
- * Issue 18 item 7: a reply line is CRLF-terminated printable text (RFC
- * 5321 4.2: textstring is HT and 32..126; well-formed UTF-8 is let
- * through, RFC 6531). A bare LF, a NUL or an invalid byte makes the whole
- * reply malformed: the delivery is deferred, never taken as success or
- * failure on a reply we might read differently from the peer. Cuts the
- * CR off (line and *len).
- */
-static bool reply_line_clean(char *line, size_t *len)
-{
-	const unsigned char *p = (const unsigned char *)line;
-	size_t n = *len;
-	if (n == 0 || p[n - 1] != '\r')
-		return false;
-	n--;
-	for (size_t i = 0; i < n;) {
-		if (p[i] == '\t' || (p[i] >= 0x20 && p[i] < 0x7f)) {
-			i++;
-			continue;
-		}
-		size_t k = p[i] >= 0x80 ? utf8_seq_len(p + i, n - i) : 0;
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	line[n] = '\0';
-	*len = n;
-	return true;
 }
 
 /* Reads reply lines; a complete reply goes to client_reply(). */
@@ -830,43 +791,16 @@ static void client_readcb(struct bufferevent *bev, void *arg)
 				client_abort(c, "reply line too long");
 			return;
 		}
-		bool valid = reply_line_clean(line, &len) && len >= 3 && len <= REPLY_LINE_MAX &&
-			     line[0] >= '1' && line[0] <= '5' &&
-			     line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9' &&
-			     (len == 3 || line[3] == ' ' || line[3] == '-');
-		int code = valid ? atoi(line) : 0;
-		if (!valid || (c->reply_lines > 0 && code != c->reply_code) || ++c->reply_lines > REPLY_LINES_MAX) {
-			free(line);
+		enum reply_step step = reply_read_line(&c->reply, line, len, c->state == CLIENT_EHLO,
+						       &c->peer_size_max);
+		free(line);
+		if (step == REPLY_MALFORMED) {
 			client_abort(c, "malformed reply");
 			return;
 		}
-		c->reply_code = code;
-		if (c->state == CLIENT_EHLO && c->reply_lines > 1 && len > 4) {
-			size_t k = strcspn(line + 4, " ");
-			if (k < sizeof(c->ehlo_caps[0]) && c->n_caps < REPLY_LINES_MAX)
-				snprintf(c->ehlo_caps[c->n_caps++], sizeof(c->ehlo_caps[0]), "%.*s", (int)k, line + 4);
-			/* RFC 1870: "SIZE 10240000" is the largest message the peer takes. */
-			if (k == 4 && strncasecmp(line + 4, "SIZE", 4) == 0 && len > 9) {
-				unsigned long long v = 0;
-				const char *p = line + 9;
-				while (*p >= '0' && *p <= '9' && v < (1ULL << 50))
-					v = v * 10 + (unsigned)(*p++ - '0');
-				c->peer_size_max = v;
-			}
-		}
-		bool last = len == 3 || line[3] == ' ';
-		if (last) {
-			/* Keep the text printable for logs and DSNs. */
-			snprintf(c->reply_text, sizeof(c->reply_text), "%s", line);
-			for (char *p = c->reply_text; *p; p++)
-				if ((unsigned char)*p < ' ' || (unsigned char)*p == 0x7f)
-					*p = '?';
-		}
-		free(line);
-		if (last) {
-			c->reply_lines = 0;
+		if (step == REPLY_LAST) {
 			log_event(LOG_DEBUG, "client_reply", "nexthop", c->job.host, "state",
-				  client_state_names[c->state], "reply", c->reply_text, NULL);
+				  client_state_names[c->state], "reply", c->reply.text, NULL);
 			client_reply(c);
 			if (c->state == CLIENT_DONE) {
 				client_finish(c);
@@ -904,8 +838,8 @@ static bool client_tls_fallback(struct client *c, const char *why)
 	c->bev = NULL;
 	c->tls_handshaking = false;
 	c->tls_failed = true;
-	c->reply_lines = 0;
-	c->n_caps = 0;
+	c->reply.lines = 0;
+	c->reply.n_caps = 0;
 	c->peer_size_max = 0;
 	client_connect(c);
 	return true;
@@ -1019,7 +953,7 @@ static void client_enter(struct client *c, enum client_state st)
 					 &(struct timeval){ .tv_sec = j->reply_timeout });
 		break;
 	case CLIENT_EHLO:
-		c->n_caps = 0;
+		c->reply.n_caps = 0;
 		client_send(c, "%s %s", j->lmtp ? "LHLO" : "EHLO", j->helo_name);
 		break;
 	case CLIENT_HELO:

@@ -177,6 +177,24 @@ Test(ipset, cidr_file_skips_hostile_lines)
 	ipset_free(s);
 }
 
+/* Found by fuzz_cidr (issue 14): "::ffff:a.b.c.d" went into the IPv6
+ * ranges, which IPv4 clients never meet, so a deny entry written that way
+ * matched nobody. cidr_contains() matches it for IPv4 clients; so must
+ * the list files. */
+Test(ipset, cidr_file_v4mapped_lines_match_ipv4_clients)
+{
+	static const char text[] = "::ffff:192.0.2.1\n::ffff:198.51.100.0/120\n::/0\n";
+	size_t bad;
+	struct ipset *s = scan_data_cidr_file("test", text, sizeof(text) - 1, &bad);
+	cr_assert_eq(bad, 0);
+	cr_assert(has(s, "192.0.2.1", NULL));
+	cr_assert(has(s, "::ffff:192.0.2.1", NULL));
+	cr_assert(has(s, "198.51.100.99", NULL));
+	cr_assert_not(has(s, "192.0.2.2", NULL));
+	cr_assert_not(has(s, "10.0.0.1", NULL));  /* ::/0 stays IPv6: IPv4 clients do not fall into it */
+	ipset_free(s);
+}
+
 Test(ipset, disjoint_input_takes_the_fast_path_and_merges_neighbours)
 {
 	struct ipset *s = ipset_new();
