@@ -39,7 +39,8 @@ static void probe_zone(const struct zone *z, const uint8_t *p, size_t n)
 	for (size_t i = 0; i + 4 <= n && i < 256; i++) {
 		const char *a = NULL, *txt = NULL;
 		uint32_t ip = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
-		check_hit(zone_lookup4(z, ip, &a, &txt), a, txt);
+		bool hit = zone_lookup4(z, ip, &a, &txt);  /* before a is read: argument order is unspecified */
+		check_hit(hit, a, txt);
 	}
 }
 
@@ -52,7 +53,8 @@ static void probe_dnset(const struct dnset *d, const char *text, size_t n)
 		snprintf(name, sizeof(name), "%.*s", (int)(len < 255 ? len : 255), text + i);
 		name[strcspn(name, " \t\r:")] = '\0';
 		const char *a = NULL, *txt = NULL;
-		check_hit(dnset_lookup(d, name[0] == '.' ? name + 1 : name, &a, &txt), a, txt);
+		bool hit = dnset_lookup(d, name[0] == '.' ? name + 1 : name, &a, &txt);
+		check_hit(hit, a, txt);
 		i += len + 1;
 	}
 }
