@@ -4,7 +4,6 @@ refused (5xx) and only CRLF.CRLF ends the data; nothing after a false end
 of data ever becomes a message. Every case also checks U1-U4
 (attack_env)."""
 
-import base64
 import os
 import socket
 import struct
@@ -14,22 +13,6 @@ import pytest
 import attack_env as env
 import certs
 import mwsys
-
-
-@pytest.fixture(scope="module")
-def internal(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def outbound(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def gw(make_gateway, ports, workdir, mw_bin, internal, outbound):
-    creds = env.credentials_file(mw_bin, workdir)
-    return make_gateway(**env.gateway_config(ports, internal, outbound, credentials=creds))
 
 
 def _t_smug(token, eod):

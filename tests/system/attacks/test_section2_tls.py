@@ -15,22 +15,6 @@ import certs
 import mwsys
 
 
-@pytest.fixture(scope="module")
-def internal(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def outbound(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def gw(make_gateway, ports, workdir, mw_bin, internal, outbound):
-    creds = env.credentials_file(mw_bin, workdir)
-    return make_gateway(**env.gateway_config(ports, internal, outbound, credentials=creds))
-
-
 def _keywords(reply):
     return [line.split()[0].upper() for line in reply.lines[1:]]
 

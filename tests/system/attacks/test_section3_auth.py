@@ -14,22 +14,6 @@ import certs
 BAD_PLAIN = "AUTH PLAIN " + base64.b64encode(b"\0user\0wrong").decode()
 
 
-@pytest.fixture(scope="module")
-def internal(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def outbound(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def gw(make_gateway, ports, workdir, mw_bin, internal, outbound):
-    creds = env.credentials_file(mw_bin, workdir)
-    return make_gateway(**env.gateway_config(ports, internal, outbound, credentials=creds))
-
-
 def _keywords(reply):
     return [line.split()[0].upper() for line in reply.lines[1:]]
 

@@ -16,16 +16,6 @@ RECIPIENTS = 100          # the gateway's limits.recipients
 
 
 @pytest.fixture(scope="module")
-def internal(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def outbound(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
 def refusing(make_sink):
     """The next hop of rejecting.local.test: 550 for every RCPT."""
     s = make_sink()

@@ -33,22 +33,6 @@ MATRIX = {
 ROUTING = ("%", "!", "@", '"')
 
 
-@pytest.fixture(scope="module")
-def internal(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def outbound(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def gw(make_gateway, ports, workdir, mw_bin, internal, outbound):
-    creds = env.credentials_file(mw_bin, workdir)
-    return make_gateway(**env.gateway_config(ports, internal, outbound, credentials=creds))
-
-
 def _routed_local_parts(sink):
     return [r for m in sink.messages for r in m.rcpt_tos
             if any(ch in r.rsplit("@", 1)[0] for ch in ROUTING)]

@@ -27,16 +27,6 @@ NEGOTIATION = {
 
 
 @pytest.fixture(scope="module")
-def internal(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def outbound(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
 def hops(ports):
     servers = {case: env.HostileNextHop(ports.get(), script) for case, script in NEGOTIATION.items()}
     yield servers

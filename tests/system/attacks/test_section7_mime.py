@@ -22,16 +22,6 @@ EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
 @pytest.fixture(scope="module")
-def internal(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def outbound(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
 def gw(make_gateway, ports, workdir, internal, outbound):
     rules = os.path.join(workdir, "yara")
     shutil.copytree(os.path.join(REPO, "rules", "yara"), rules)

@@ -5,22 +5,11 @@ is what the current harness can drive in seconds. Every case also checks
 U1-U4 (attack_env)."""
 
 import signal
-import threading
 
 import pytest
 
 import attack_env as env
 import mwsys
-
-
-@pytest.fixture(scope="module")
-def internal(make_sink):
-    return make_sink()
-
-
-@pytest.fixture(scope="module")
-def outbound(make_sink):
-    return make_sink()
 
 
 @pytest.fixture(scope="module")
