@@ -25,6 +25,11 @@
 #define B64_RUN_MIN 64
 /* Recursion into blobs that are text (a message inside a base64 part). */
 #define SALVAGE_DEPTH_MAX 2
+/* Bytes of the view searched for runs per message: a message made of
+ * many short runs that are no part must not make every run search every
+ * part (past it: truncated, which the hidden check refuses). Well-formed
+ * mail needs a few times its size. */
+#define SALVAGE_SEARCH_MAX ((size_t)512 << 20)
 
 struct line {
 	const char *p;
@@ -45,6 +50,7 @@ struct ctx {
 	const struct mime_message *m;
 	struct salvage *out;
 	unsigned depth;
+	size_t searched;    /* bytes compared against the view so far */
 };
 
 /* --- lines -------------------------------------------------------------- */
@@ -159,16 +165,25 @@ static bool same_as_converted(const struct mime_part *p, const char *data, size_
 
 /* Is data what the view holds (a part, or a piece of one: a run of
  * dense quoted-printable lines inside an HTML part), or a blob already? */
-static bool same_as_view(const struct ctx *c, const char *data, size_t len)
+static bool same_as_view(struct ctx *c, const char *data, size_t len)
 {
-	for (size_t i = 0; i < c->m->n_parts; i++) {
+	for (size_t i = 0; i < c->m->n_parts; i++) {  /* a whole part: cheap, and the common case */
 		const struct mime_part *p = &c->m->parts[i];
-		if (p->data && p->len >= len && memmem(p->data, p->len, data, len))
+		if (p->data && p->len == len && memcmp(p->data, data, len) == 0)
 			return true;
 	}
-	for (size_t i = 0; i < c->m->n_parts; i++)
-		if (same_as_converted(&c->m->parts[i], data, len))
+	for (size_t i = 0; i < c->m->n_parts; i++) {
+		const struct mime_part *p = &c->m->parts[i];
+		if (!p->data || p->len <= len)
+			continue;
+		c->searched += p->len + len;
+		if (c->searched > SALVAGE_SEARCH_MAX) {
+			c->out->truncated = true;
+			return true;  /* nothing more is salvaged */
+		}
+		if (memmem(p->data, p->len, data, len) || same_as_converted(p, data, len))
 			return true;
+	}
 	for (size_t i = 0; i < c->out->n; i++)
 		if (c->out->blobs[i].len == len && memcmp(c->out->blobs[i].data, data, len) == 0)
 			return true;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "content/mime.h"
 #include "content/salvage.h"
 
@@ -152,4 +154,51 @@ Test(salvage, blobs_are_bounded)
 	cr_assert_leq(s.n, SALVAGE_BLOBS_MAX);
 	cr_assert(s.truncated);
 	free(msg);
+}
+
+Test(salvage, many_runs_that_are_no_part_end_the_salvage)
+{
+	/* One big text part made of short distinct base64 runs: each would
+	 * make salvage search the whole part; past the search budget the
+	 * salvage stops, truncated (the hidden check refuses such mail). */
+	size_t runs = 60000, cap = runs * 100 + 256;
+	char *msg = malloc(cap);
+	size_t n = (size_t)snprintf(msg, cap, "Content-Type: text/plain\r\n\r\n");
+	for (size_t i = 0; i < runs; i++)
+		n += (size_t)snprintf(msg + n, cap - n, "%08zu%s\r\n\r\n", i, SECRET_B64);
+	salvage(msg);
+	cr_assert(s.truncated);
+	cr_assert_leq(s.n, SALVAGE_BLOBS_MAX);
+	free(msg);
+}
+
+Test(salvage, searching_the_view_is_bounded)
+{
+	/* Part 1 holds 20 000 distinct 48-byte chunks; part 2 repeats each
+	 * chunk as a base64 run of its own. Every run is in the view, but
+	 * further in part 1 each time: searching for all would be quadratic.
+	 * The search budget stops the salvage (truncated), no blob kept. */
+	size_t chunks = 20000;
+	GString *data = g_string_new(NULL);
+	for (size_t i = 0; i < chunks; i++)
+		g_string_append_printf(data, "chunk %08zu of the bounded-search test data.\n", i);
+	cr_assert_eq(data->len, chunks * 48);
+	gchar *whole = g_base64_encode((const guchar *)data->str, data->len);
+	GString *msg = g_string_new("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+				    "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+	for (size_t i = 0, n = strlen(whole); i < n; i += 76)
+		g_string_append_printf(msg, "%.76s\r\n", whole + i);
+	g_string_append(msg, "--b\r\nContent-Type: text/plain\r\n\r\n");
+	for (size_t i = 0; i < chunks; i++) {
+		gchar *run = g_base64_encode((const guchar *)data->str + i * 48, 48);
+		g_string_append_printf(msg, "%s\r\n\r\n", run);
+		g_free(run);
+	}
+	g_string_append(msg, "--b--\r\n");
+	salvage(msg->str);
+	cr_assert(s.truncated);
+	cr_assert_eq(s.n, 0);
+	g_free(whole);
+	g_string_free(data, TRUE);
+	g_string_free(msg, TRUE);
 }
