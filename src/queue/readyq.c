@@ -216,9 +216,10 @@ bool readyq_start(struct readyq *rq, struct qentry *q)
 {
 	struct rq_hop *h = q->ready_dest->hop;
 	h->busy++;  /* first: the hop must outlive the removal of its last ready message */
+	bool full = h->busy >= rq->share;  /* before the removal: gcc -O3 cannot see that h outlives it */
 	readyq_remove(rq, q);
 	q->flight_hop = h;
-	return h->busy >= rq->share;
+	return full;
 }
 
 void readyq_finish(struct readyq *rq, struct qentry *q)

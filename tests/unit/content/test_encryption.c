@@ -30,7 +30,7 @@ Test(encryption, cms_content_type_is_read_from_the_oid)
 {
 	cr_assert_eq(encryption_cms_type((const unsigned char *)enveloped, sizeof(enveloped) - 1), NID_pkcs7_enveloped);
 	cr_assert_eq(encryption_cms_type((const unsigned char *)signed_data, sizeof(signed_data) - 1), NID_pkcs7_signed);
-	cr_assert_eq(encryption_cms_type((const unsigned char *)"\x04\x02ab", 4), NID_undef, "not a SEQUENCE");
+	cr_assert_eq(encryption_cms_type((const unsigned char *)"\x04\x02" "ab", 4), NID_undef, "not a SEQUENCE");
 	cr_assert_eq(encryption_cms_type((const unsigned char *)"\x30\x80\x06\x09\x2a", 5), NID_undef, "cut short");
 	cr_assert_eq(encryption_cms_type((const unsigned char *)"", 0), NID_undef);
 }
