@@ -60,6 +60,7 @@ struct attach_run {
 	bool office;               /* it is an Office / OpenDocument container, not an archive */
 	bool macros;               /* a vbaProject.bin was inside */
 	char macro_path[ARCHIVE_PATH_MAX];
+	bool guessed;              /* judging salvage readings: signatures only, no libmagic */
 };
 
 /* s as printable ASCII (anything else '?'), cut to fit out. */
@@ -163,7 +164,9 @@ static void judge_file(struct attach_run *r, const char *name, const char *path,
 	struct filename_info fi;
 	filename_analyze(name, &fi);
 	judge_name(r, &fi, shown);
-	uint32_t content = extra | (data && len ? filetype_classes(data, len, mime, sizeof(mime)) : 0);
+	uint32_t content = extra;
+	if (data && len)
+		content |= r->guessed ? filetype_signature_classes(data, len) : filetype_classes(data, len, mime, sizeof(mime));
 	report_classes(r, content, shown, "by its content");
 	uint32_t hidden = content & DANGEROUS_CONTENT & ~fi.ext_class;
 	if (hidden) {
@@ -268,8 +271,10 @@ static void judge_hidden(struct attach_run *r, const char *msg, size_t len)
 	}
 	free(hn);
 	const struct salvage *s = content_job_salvage(r->job, msg, len);
+	r->guessed = true;  /* readings, not files: our signatures only */
 	for (size_t i = 0; i < s->n; i++)
 		judge_buffer(r, "", s->blobs[i].how, s->blobs[i].data, s->blobs[i].len);
+	r->guessed = false;
 }
 
 static void run(struct content_job *job, const char *msg, size_t len)

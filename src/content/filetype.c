@@ -179,6 +179,22 @@ static bool settled_by_signature(const char *buf, size_t len)
 	return false;
 }
 
+uint32_t filetype_signature_classes(const char *buf, size_t len)
+{
+	uint32_t c = 0;
+	if (is_pe(buf, len) || starts(buf, len, "\x7f" "ELF", 4) || is_macho(buf, len))
+		c |= ATTACH_CLASS_EXECUTABLE;
+	if (starts(buf, len, "#!", 2) || is_hta(buf, len))
+		c |= ATTACH_CLASS_SCRIPT;
+	if (is_lnk(buf, len))
+		c |= ATTACH_CLASS_SHORTCUT;
+	if (is_iso(buf, len))
+		c |= ATTACH_CLASS_DISKIMAGE;
+	if (filetype_ole_macros(buf, len))
+		c |= ATTACH_CLASS_MACRO;
+	return c;
+}
+
 uint32_t filetype_classes(const char *buf, size_t len, char *mime, size_t cap)
 {
 	if (settled_by_signature(buf, len))
@@ -192,15 +208,5 @@ uint32_t filetype_classes(const char *buf, size_t len, char *mime, size_t cap)
 	 * signature to go by (its name, .com, is judged); an MZ header is. */
 	if (strcmp(mime, "application/x-dosexec") == 0 && !starts(buf, len, "MZ", 2))
 		c &= ~ATTACH_CLASS_EXECUTABLE;
-	if (is_pe(buf, len) || starts(buf, len, "\x7f" "ELF", 4) || is_macho(buf, len))
-		c |= ATTACH_CLASS_EXECUTABLE;
-	if (starts(buf, len, "#!", 2) || is_hta(buf, len))
-		c |= ATTACH_CLASS_SCRIPT;
-	if (is_lnk(buf, len))
-		c |= ATTACH_CLASS_SHORTCUT;
-	if (is_iso(buf, len))
-		c |= ATTACH_CLASS_DISKIMAGE;
-	if (filetype_ole_macros(buf, len))
-		c |= ATTACH_CLASS_MACRO;
-	return c;
+	return c | filetype_signature_classes(buf, len);
 }

@@ -28,6 +28,12 @@ bool filetype_prepare(void);
  * not asked: PDF, images and archives are known by their first bytes). */
 uint32_t filetype_classes(const char *buf, size_t len, char *mime, size_t cap);
 
+/* The classes our own signatures give buf (PE, ELF, Mach-O, #!, HTA, LNK,
+ * ISO, OLE with VBA), without libmagic: for bytes that are guesses, such
+ * as the salvage view's readings of broken MIME, where libmagic costs a
+ * millisecond and calls random bytes a DOS program. */
+uint32_t filetype_signature_classes(const char *buf, size_t len);
+
 /* Is buf an OLE2 compound file (MS Office 97-2003, MSI) holding a VBA
  * project (the _VBA_PROJECT stream's name, UTF-16LE)? */
 bool filetype_ole_macros(const char *buf, size_t len);
