@@ -300,8 +300,9 @@ static char *b64_decode(const char *msg, const struct run *r, enum b64_way way, 
 }
 
 /* Does the run carry base64 after a '=' (padding in mid-stream, which
- * readers take in different ways)? A line "=XXXX" is an OpenPGP armour
- * checksum, not data (as "=3DXXXX" in a quoted-printable part). */
+ * readers take in different ways)? A line of '=' and four base64
+ * characters is an OpenPGP armour checksum, not data (also with the '='
+ * quoted-printable encoded as "=3D"). */
 static bool starts_with(const struct line *l, const char *prefix);
 
 static bool b64_ambiguous(const char *msg, const struct run *r)
