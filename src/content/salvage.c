@@ -315,6 +315,32 @@ static const char *const b64_way_name[] = {
 	"base64 run past its first line", "base64 run, lines cut at junk",
 };
 
+/* The two readings that ignore everything outside the alphabet need no
+ * lines: line ends and blanks are outside it too. Most of the work on a
+ * text run, hence a loop of its own. */
+static void b64_decode_stream(const char *p, size_t n, struct b64 *d)
+{
+	uint32_t acc = 0;
+	unsigned have = 0;
+	char *o = d->out;
+	for (size_t i = 0; i < n; i++) {
+		int v = base64_value((unsigned char)p[i]);
+		if (v < 0)
+			continue;
+		acc = acc << 6 | (uint32_t)v;
+		if (++have == 4) {
+			*o++ = (char)(acc >> 16);
+			*o++ = (char)(acc >> 8);
+			*o++ = (char)acc;
+			acc = 0;
+			have = 0;
+		}
+	}
+	d->n = (size_t)(o - d->out);
+	d->acc = acc;
+	d->have = have;
+}
+
 static char *b64_decode(const char *msg, const struct run *r, enum b64_way way, size_t *outlen)
 {
 	struct b64 d = { .out = xmalloc((r->end - r->start) / 4 * 3 + 3) };
@@ -322,6 +348,10 @@ static char *b64_decode(const char *msg, const struct run *r, enum b64_way way, 
 	struct line l;
 	if (way == B64_PAST_FIRST)
 		pos = line_at(msg, r->end, pos, &l);
+	if (way == B64_SKIP_EQ || way == B64_PAST_FIRST) {
+		b64_decode_stream(msg + pos, r->end - pos, &d);
+		pos = r->end;
+	}
 	while (pos < r->end) {
 		pos = line_at(msg, r->end, pos, &l);
 		size_t take = l.n;
