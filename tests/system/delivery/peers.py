@@ -247,6 +247,23 @@ class LmtpServer:
             return list(self.messages)
 
 
+def free_port_on(ports, hosts):
+    """A port from the ports fixture that is free on every one of hosts
+    (MX sinks on several loopback addresses share queue.mx_port)."""
+    def free(port):
+        for host in hosts:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind((host, port))
+                except OSError:
+                    return False
+        return True
+    while True:
+        port = ports.get()
+        if free(port):
+            return port
+
+
 def send(gw, sender, rcpts, body, source="127.0.0.10"):
     """One message through the gateway from a trusted client; the queue id."""
     with mwsys.SmtpClient(gw.port, source=source) as c:

@@ -21,7 +21,6 @@ forwarding to nsd. Every MX sink listens on queue.mx_port on its own
 
 import hashlib
 import os
-import socket
 
 import pytest
 from cryptography import x509
@@ -29,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 
 import certs
 import mwsys
-from peers import send
+from peers import free_port_on, send
 from signed_zones import SignedZones
 
 MX = {"ok": "127.0.0.71", "bad": "127.0.0.72", "ta": "127.0.0.73", "taname": "127.0.0.74",
@@ -58,22 +57,11 @@ def _mx(name, tlsa=None):
     return recs
 
 
-def _free_everywhere(port):
-    for host in MX.values():
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def mx_port(ports):
-    while True:
-        port = ports.get()
-        if _free_everywhere(port):
-            return port
+    """ports.get() checks 127.0.0.1 and ::1 only; the MX sinks listen on
+    their own addresses, which another test run may be using."""
+    return free_port_on(ports, MX.values())
 
 
 @pytest.fixture(scope="module")

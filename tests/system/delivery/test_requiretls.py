@@ -18,7 +18,6 @@ message is itself sent with REQUIRETLS, over a hop that may carry it."""
 
 import http.server
 import os
-import socket
 import ssl
 import threading
 
@@ -28,7 +27,7 @@ from aiosmtpd.smtp import SMTP
 
 import certs
 import mwsys
-from peers import Dnsmasq, parse_dsn
+from peers import Dnsmasq, free_port_on, parse_dsn
 
 # name -> (address, offers REQUIRETLS, certificate valid for the MX name, MTA-STS enforce policy)
 MX = {
@@ -137,16 +136,6 @@ class PolicyHost:
         self.server.server_close()
 
 
-def _free_everywhere(port):
-    for host in [a for a, *_ in MX.values()] + [BOUNCE_ADDR]:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def ca(workdir):
     return certs.CA(os.path.join(workdir, "ca"))
@@ -154,10 +143,7 @@ def ca(workdir):
 
 @pytest.fixture(scope="module")
 def mx_port(ports):
-    while True:
-        port = ports.get()
-        if _free_everywhere(port):
-            return port
+    return free_port_on(ports, [a for a, *_ in MX.values()] + [BOUNCE_ADDR])
 
 
 @pytest.fixture(scope="module")
