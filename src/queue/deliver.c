@@ -82,6 +82,7 @@ struct job {
 	 * or, without it, its "TLS-Required: No" asks that MTA-STS and DANE
 	 * be ignored (the tls_policy still applies: the administrator's) */
 	bool requiretls, tls_optional;
+	bool mx_dnssec;              /* the DANE lookup found the MX records DNSSEC-validated */
 };
 
 static void job_free(struct job *j)
@@ -218,7 +219,7 @@ static bool requiretls_hop_allowed(struct job *j, bool lmtp, struct tls_requirem
 	if (!j->requiretls || lmtp)
 		return true;
 	struct requiretls_hop hop = { .kind = j->route ? REQUIRETLS_HOP_ROUTE : REQUIRETLS_HOP_MX,
-				      .dane = j->dane != NULL, .sts_enforce = sts_applies(j, MTASTS_ENFORCE),
+				      .dane = j->dane != NULL, .mx_dnssec = j->mx_dnssec, .sts_enforce = sts_applies(j, MTASTS_ENFORCE),
 				      .tls_level = req->level };
 	const char *why = requiretls_hop_refusal(&hop);
 	if (!why) {
@@ -415,6 +416,7 @@ static bool dane_filter_mx(struct job *j)
 static void on_dane(void *arg, struct dane_result *r)
 {
 	struct job *j = arg;
+	j->mx_dnssec = r->mx_secure && !r->mx_failed;
 	if (r->stopped || r->mx_failed) {
 		char reply[400];
 		snprintf(reply, sizeof(reply), "451 4.7.5 DANE: %s", r->stopped ? "the queue is stopping" : r->why);

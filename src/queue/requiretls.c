@@ -26,7 +26,8 @@ const char *requiretls_hop_refusal(const struct requiretls_hop *h)
 		return h->tls_level >= TLS_LEVEL_VERIFY ? NULL
 		       : "the route's TLS policy is not verify (tls_policy or outbound_tls.level)";
 	case REQUIRETLS_HOP_MX:
-		return h->dane || h->sts_enforce ? NULL : "no MTA-STS (enforce) or DANE policy for the destination";
+		return h->dane || h->mx_dnssec || h->sts_enforce
+		       ? NULL : "no MTA-STS (enforce) policy and no DNSSEC-validated MX (DANE) for the destination";
 	}
 	return "unknown next hop";
 }

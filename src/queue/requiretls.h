@@ -4,10 +4,13 @@
  * opposite wish, the "TLS-Required: No" header field (RFC 8689 5).
  *
  * The rule for a REQUIRETLS message, per kind of next hop:
- *   - MX delivery (a relay hop): the destination's MX hosts and their
- *     certificates must be authenticated by DANE (DNSSEC-validated MX and
- *     TLSA, RFC 7672) or by an MTA-STS policy in enforce mode (RFC 8461),
- *     RFC 8689 4.2.1 items 1 and 2. An explicit tls_policy of verify is
+ *   - MX delivery (a relay hop): the destination's MX names must be
+ *     authenticated, by DNSSEC (the DANE lookup validated the MX records,
+ *     with or without usable TLSA records) or by an MTA-STS policy in
+ *     enforce mode (RFC 8461): RFC 8689 4.2.1 item 1. The certificate is
+ *     then checked by the TLSA records (DANE), else against the MX name
+ *     (PKIX, the job's level raised to verify): item 2. An explicit
+ *     tls_policy of verify is
  *     NOT enough here: the MX names come from unauthenticated DNS, and a
  *     forged MX with a valid certificate for its own name would pass;
  *   - a static SMTP route or the smart host (a relay hop): the host name
@@ -43,6 +46,7 @@ enum requiretls_hop_kind {
 struct requiretls_hop {
 	enum requiretls_hop_kind kind;
 	bool dane;              /* MX: DANE applies to the destination */
+	bool mx_dnssec;         /* MX: its MX records are DNSSEC-validated (no usable TLSA) */
 	bool sts_enforce;       /* MX: an MTA-STS policy in enforce mode applies */
 	int tls_level;          /* ROUTE: the level the TLS policy asks (enum tls_level) */
 };

@@ -29,6 +29,9 @@ Test(requiretls_hop, mx_needs_dane_or_mta_sts_enforce)
 	h.sts_enforce = false;
 	h.dane = true;
 	cr_assert_null(requiretls_hop_refusal(&h));
+	h.dane = false;
+	h.mx_dnssec = true;   /* validated MX, no usable TLSA: PKIX against the MX name */
+	cr_assert_null(requiretls_hop_refusal(&h));
 }
 
 Test(requiretls_hop, route_needs_verify)
