@@ -211,12 +211,12 @@ static struct tls_requirement job_tls_requirement(struct job *j)
 	return req;
 }
 
-/* RFC 8689: may this SMTP/LMTP hop carry the job's REQUIRETLS message
+/* RFC 8689: may this SMTP hop carry the job's REQUIRETLS message
  * (queue/requiretls.h)? If so *req is raised to verify; if not the job
  * fails with 5.7.30 (false) before any connection is made. */
-static bool requiretls_hop_allowed(struct job *j, bool lmtp, struct tls_requirement *req)
+static bool requiretls_hop_allowed(struct job *j, struct tls_requirement *req)
 {
-	if (!j->requiretls || lmtp)
+	if (!j->requiretls)
 		return true;
 	struct requiretls_hop hop = { .kind = j->route ? REQUIRETLS_HOP_ROUTE : REQUIRETLS_HOP_MX,
 				      .dane = j->dane != NULL, .mx_dnssec = j->mx_dnssec, .sts_enforce = sts_applies(j, MTASTS_ENFORCE),
@@ -237,7 +237,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 {
 	struct envelope *e = &j->q->env;
 	struct tls_requirement req = job_tls_requirement(j);
-	if (!requiretls_hop_allowed(j, lmtp, &req) || !job_view(j))
+	if (!requiretls_hop_allowed(j, &req) || !job_view(j))
 		return;
 	struct smtp_client_job cj = {
 		.host = host, .port = port, .addrs = addrs, .n_addrs = n_addrs, .lmtp = lmtp,
@@ -251,7 +251,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 		.rcpt_notify = j->notify, .rcpt_orcpt = j->orcpt,
 		.pool = scheduler_pool(j->sch), .pool_key = j->nexthop,
 	};
-	cj.requiretls = j->requiretls && !lmtp;
+	cj.requiretls = j->requiretls;
 	cj.tls_level = req.level;
 	cj.tls_min_version = req.min_version;
 	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(j->c) : NULL;
@@ -618,7 +618,8 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 					   .rcpts = xcalloc(n, sizeof(char *)), .index = xcalloc(n, sizeof(size_t)),
 					   .notify = xcalloc(n, sizeof(char *)), .orcpt = xcalloc(n, sizeof(char *)) };
 			snprintf(j->domain, sizeof(j->domain), "%s", dom);
-			j->requiretls = requiretls;
+			/* maildir and LMTP are final delivery: no REQUIRETLS rule */
+			j->requiretls = requiretls && !(r && (r->kind == ROUTE_MAILDIR || r->kind == ROUTE_LMTP));
 			j->tls_optional = tls_optional;
 			j->tls_source = r && r->kind == ROUTE_MAILDIR ? NULL : tls_source_name(c, dom);
 			if (r)

@@ -20,8 +20,6 @@
 const char *requiretls_hop_refusal(const struct requiretls_hop *h)
 {
 	switch (h->kind) {
-	case REQUIRETLS_HOP_FINAL:
-		return NULL;
 	case REQUIRETLS_HOP_ROUTE:
 		return h->tls_level >= TLS_LEVEL_VERIFY ? NULL
 		       : "the route's TLS policy is not verify (tls_policy or outbound_tls.level)";

@@ -37,8 +37,9 @@
 
 #include "queue/envelope.h"
 
+/* The relay hops; final delivery (maildir, LMTP) is not subject to the
+ * rule at all (queue/deliver.c does not ask). */
 enum requiretls_hop_kind {
-	REQUIRETLS_HOP_FINAL,   /* maildir, LMTP */
 	REQUIRETLS_HOP_ROUTE,   /* a static smtp:// route or the smart host */
 	REQUIRETLS_HOP_MX,      /* the destination's MX hosts */
 };

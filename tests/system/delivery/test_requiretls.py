@@ -25,7 +25,7 @@ import pytest
 
 import certs
 import mwsys
-from peers import Dnsmasq, RequireTlsSink, free_port_on, parse_dsn, send_requiretls
+from peers import Dnsmasq, LmtpServer, RequireTlsSink, free_port_on, parse_dsn, send_requiretls
 
 # name -> (address, offers REQUIRETLS, certificate valid for the MX name, MTA-STS enforce policy)
 MX = {
@@ -132,10 +132,18 @@ def bounces(mx_port, ca):
 
 
 @pytest.fixture(scope="module")
-def gw(make_gateway, sink, dns, mx_sinks, bounces, mx_port, policy_host, ca):
+def lmtp(ports):
+    server = LmtpServer(port=ports.get()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def gw(make_gateway, sink, dns, mx_sinks, bounces, mx_port, policy_host, ca, lmtp):
     return make_gateway(sink=sink, dns={"servers": [dns.servers]},
                         queue={"mx_port": mx_port, "retry_min": "1s", "retry_max": "1s"},
-                        routes={"example.test": sink.url, "snd.test": f"smtp://bounce.snd.test:{mx_port}"},
+                        routes={"example.test": sink.url, "snd.test": f"smtp://bounce.snd.test:{mx_port}",
+                                "final.test": f"lmtp://127.0.0.1:{lmtp.port}", "other.test": "maildir:maildir/other.test"},
                         outbound_tls={"level": "may", "ca_file": ca.cert,
                                       "mta_sts": {"enabled": True, "ca_file": ca.cert, "fetch_timeout_ms": 3000,
                                                   "https_port": policy_host.port}},
@@ -248,3 +256,15 @@ def test_tls_required_no_is_ignored_with_requiretls(gw, mx_sinks):
     _bounced(gw, qid, start)
     assert not mx_sinks["optout"].with_token(token)
     assert not gw.events(start=start, proc="queue", event="tls_required_no", queue_id=qid)
+
+
+@pytest.mark.parametrize("domain", ["final.test", "other.test"])
+def test_final_delivery_by_lmtp_or_maildir_is_allowed(gw, lmtp, domain):
+    """Into the mailbox store (RFC 8689 leaves it to the receiving site):
+    delivered, and the LMTP server is not sent the parameter."""
+    token, qid, start = _send(gw, f"user@{domain}")
+    event = gw.wait_delivered(qid, start=start)
+    assert event["requiretls"] == "yes"
+    if domain == "final.test":
+        assert any(token.encode() in data for _, _, data in lmtp.wait_for(1))
+        assert not [c for c in lmtp.commands if "REQUIRETLS" in c.upper()], lmtp.commands

@@ -13,12 +13,6 @@
 
 #define LIT(s) s, sizeof(s) - 1
 
-Test(requiretls_hop, final_delivery_is_always_allowed)
-{
-	struct requiretls_hop h = { .kind = REQUIRETLS_HOP_FINAL, .tls_level = TLS_LEVEL_NONE };
-	cr_assert_null(requiretls_hop_refusal(&h));
-}
-
 Test(requiretls_hop, mx_needs_dane_or_mta_sts_enforce)
 {
 	struct requiretls_hop h = { .kind = REQUIRETLS_HOP_MX, .tls_level = TLS_LEVEL_VERIFY };
