@@ -219,8 +219,8 @@ static bool requiretls_hop_allowed(struct job *j, struct tls_requirement *req)
 	if (!j->requiretls)
 		return true;
 	struct requiretls_hop hop = { .kind = j->route ? REQUIRETLS_HOP_ROUTE : REQUIRETLS_HOP_MX,
-				      .dane = j->dane != NULL, .mx_dnssec = j->mx_dnssec, .sts_enforce = sts_applies(j, MTASTS_ENFORCE),
-				      .tls_level = req->level };
+				      .dane = j->dane != NULL, .mx_dnssec = j->mx_dnssec,
+				      .sts_enforce = sts_applies(j, MTASTS_ENFORCE), .tls_level = req->level };
 	const char *why = requiretls_hop_refusal(&hop);
 	if (!why) {
 		req->level = TLS_LEVEL_VERIFY;
