@@ -592,7 +592,11 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 	size_t n_jobs = 0;
 	/* RFC 8689 4.1: TLS-Required is ignored when REQUIRETLS was given. */
 	bool requiretls = (e->flags & ENVELOPE_F_REQUIRETLS) != 0;
-	bool tls_optional = !requiretls && requiretls_tls_optional(q->fd, e);
+	/* The header is read only where it could change something: a read of
+	 * the message on the queue's loop for every delivery costs the
+	 * default configuration (neither MTA-STS nor DANE) for nothing. */
+	bool policies = c->outbound_tls.mta_sts.enabled || c->outbound_tls.dane.enabled;
+	bool tls_optional = !requiretls && policies && requiretls_tls_optional(q->fd, e);
 	if (tls_optional)
 		log_event(LOG_INFO, "tls_required_no", "queue_id", e->id, "why",
 			  "TLS-Required: No: MTA-STS and DANE are not applied (RFC 8689 5)", NULL);
