@@ -177,8 +177,9 @@ static int cmd_passwd(int argc, char **argv)
 {
 	const char *prefix = "$y$";
 	int opt;
+	bool bad = false;  /* stop at the first bad option: moving optind under getopt loops it */
 	optind = 1;
-	while ((opt = getopt(argc, argv, "m:")) != -1) {
+	while (!bad && (opt = getopt(argc, argv, "m:")) != -1) {
 		if (opt == 'm' && strcmp(optarg, "yescrypt") == 0)
 			prefix = "$y$";
 		else if (opt == 'm' && strcmp(optarg, "bcrypt") == 0)
@@ -186,9 +187,9 @@ static int cmd_passwd(int argc, char **argv)
 		else if (opt == 'm' && strcmp(optarg, "sha512") == 0)
 			prefix = "$6$";
 		else
-			optind = argc + 1;
+			bad = true;
 	}
-	if (optind != argc - 1 || !argv[optind][0] || strpbrk(argv[optind], ": \t")) {
+	if (bad || optind != argc - 1 || !argv[optind][0] || strpbrk(argv[optind], ": \t")) {
 		passwd_usage(stderr);
 		return 2;
 	}
