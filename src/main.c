@@ -28,7 +28,7 @@
 #include "ctl/quarantinectl.h"
 
 /* A command: its entry point gets argv[0] == name and returns the exit
- * status, 0 ok, 1 failed, 2 usage error (docs/mailwarden.8.scd). */
+ * status, 0 ok, 1 failed, 2 usage error (docs/man/mailwarden.8.scd). */
 struct subcommand {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -309,30 +309,52 @@ static int run_with_config(const struct subcommand *sub, const char *config, int
 	return rc;
 }
 
+/* The options before the command: -h, and -c FILE for the command.
+ * Returns the command's index in argv, or -1 with *status: help printed
+ * (0) or a usage error (2). */
+static int global_options(int argc, char **argv, const char **config, int *status)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (is_help(argv[i])) {
+			*status = overview(stdout, 0);
+			return -1;
+		}
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			*config = argv[++i];
+		} else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2]) {
+			*config = argv[i] + 2;
+		} else {
+			fprintf(stderr, "mailwarden: %s '%s'\n",
+				strcmp(argv[i], "-c") == 0 ? "a FILE must follow" : "unknown option", argv[i]);
+			*status = overview(stderr, 2);
+			return -1;
+		}
+	}
+	if (i >= argc) {
+		*status = overview(stderr, 2);
+		return -1;
+	}
+	return i;
+}
+
+static const struct subcommand *subcommand_find(const char *name)
+{
+	for (size_t k = 0; k < N_SUBCOMMANDS; k++)
+		if (strcmp(name, subcommands[k].name) == 0)
+			return &subcommands[k];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	allocator_setup();
 	const char *config = NULL;
-	int i = 1;
-	/* Options before the command: -h, and -c FILE for the command. */
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (is_help(argv[i]))
-			return overview(stdout, 0);
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			config = argv[++i];
-		} else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2]) {
-			config = argv[i] + 2;
-		} else {
-			fprintf(stderr, "mailwarden: %s '%s'\n", strcmp(argv[i], "-c") == 0 ? "a FILE must follow" : "unknown option", argv[i]);
-			return overview(stderr, 2);
-		}
-	}
-	if (i >= argc)
-		return overview(stderr, 2);
-	const struct subcommand *sub = NULL;
-	for (size_t k = 0; k < N_SUBCOMMANDS; k++)
-		if (strcmp(argv[i], subcommands[k].name) == 0)
-			sub = &subcommands[k];
+	int status;
+	int i = global_options(argc, argv, &config, &status);
+	if (i < 0)
+		return status;
+	const struct subcommand *sub = subcommand_find(argv[i]);
 	if (!sub) {
 		fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[i]);
 		return overview(stderr, 2);
