@@ -231,11 +231,36 @@ static void strip_hit(struct content_job *job, const char *symbol, int scored, c
 	strip_mark(job, detail);
 }
 
+/* SCAN-11 rehearsal: the rehearsed level's action for the running check
+ * would have refused or held where the level in force's does less. Only
+ * these two are judged: they change what becomes of the message (its
+ * points under the rehearsed level are not worked out again). */
+static void rehearse_hit(struct content_job *job, enum scan_check_action acted, const char *symbol)
+{
+	static const int rank[] = { [SCAN_CHECK_OFF] = 0, [SCAN_CHECK_SCORE] = 0, [SCAN_CHECK_STRIP] = 1,
+				    [SCAN_CHECK_QUARANTINE] = 2, [SCAN_CHECK_REFUSE] = 3 };
+	enum scan_check_action would = job->rdir->content[job->check].action;
+	if (rank[would] <= rank[acted] || rank[would] < 2)
+		return;
+	uint32_t r = would == SCAN_CHECK_REFUSE ? IPC_REHEARSED_REFUSE : IPC_REHEARSED_QUARANTINE;
+	const char *name = content_checks[job->check]->name;
+	log_event(LOG_INFO, "rehearsal", "queue_id", job->req.queue_id, "would",
+		  r == IPC_REHEARSED_REFUSE ? "refuse" : "quarantine", "by", "content", "check", name, "symbol", symbol,
+		  NULL);
+	struct ipc_scan_result *res = &job->result;
+	if (r > res->rehearsed) {
+		res->rehearsed = r;
+		snprintf(res->rehearsed_by, sizeof(res->rehearsed_by), "content.%s", name);
+	}
+}
+
 /* A hit of the running check; reply: its refusal when the policy names
  * none. */
 static void hit(struct content_job *job, const char *symbol, int scored, const char *detail, const char *reply)
 {
 	const struct scan_check_policy *pol = &job->dir->content[job->check];
+	if (job->rdir)
+		rehearse_hit(job, pol->action, symbol);
 	switch (pol->action) {
 	case SCAN_CHECK_REFUSE:
 		report(job, symbol, scored, "refuse", detail);

@@ -38,6 +38,7 @@ struct content_job {
 	const struct rule_set *rules;      /* scan.rules (content/rules.h); NULL: none */
 	const struct bayes_model *bayes;   /* state_dir/bayes.db as learnt (content/bayes.h); NULL: none */
 	const struct scan_direction *dir;  /* whose checks and policy apply */
+	const struct scan_direction *rdir; /* SCAN-11: the rehearsed level's, judged beside (NULL: none) */
 	/* The DNS records DKIM and DMARC need, fetched before the run; NULL:
 	 * none fetched (the dkim and dmarc checks then stay silent). */
 	const struct authdns *authdns;

@@ -278,6 +278,8 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	job->rules = s->rules;
 	job->bayes = s->bayes;
 	job->dir = !sc ? &s->defaults : job->req.outbound ? &sc->outbound : &sc->inbound;
+	const struct config *rv = job->req.rehearse ? config_level(s->config, job->req.rehearse) : NULL;
+	job->rdir = !rv || !rv->scan ? NULL : job->req.outbound ? &rv->scan->outbound : &rv->scan->inbound;
 	job->dkim_keys = s->signkeys;
 	job->yara = s->yara;
 	s->in_flight++;

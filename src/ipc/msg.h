@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 2    /* 2: the emergency level in EOM and SCAN_REQUEST, IPC_LEVEL */
+#define IPC_VERSION 3    /* 2: the emergency level in EOM and SCAN_REQUEST, IPC_LEVEL; 3: its rehearsal in SCAN_REQUEST/RESULT */
 #define IPC_MSG_MAX 65536      /* largest datagram, header included */
 #define IPC_HEADER_SIZE 8
 #define IPC_STRING_MAX 4096    /* longest string field */

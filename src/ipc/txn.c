@@ -113,6 +113,7 @@ void ipc_scan_request_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc
 	ipc_msg_init(m, IPC_SCAN_REQUEST, reqid);
 	ipc_put_u32(m, r->outbound ? EOM_F_OUTBOUND : 0);
 	ipc_put_u32(m, r->level);
+	ipc_put_u32(m, r->rehearse);
 	ipc_put_u64(m, r->size);
 	ipc_put_str(m, r->queue_id);
 	ipc_put_str(m, r->client);
@@ -134,6 +135,7 @@ bool ipc_scan_request_decode(struct ipc_msg *m, struct ipc_scan_request *r)
 	memset(r, 0, sizeof(*r));
 	uint32_t flags = ipc_get_u32(m);
 	r->level = ipc_get_u32(m);
+	r->rehearse = ipc_get_u32(m);
 	r->size = ipc_get_u64(m);
 	ipc_get_str(m, r->queue_id, sizeof(r->queue_id));
 	ipc_get_str(m, r->client, sizeof(r->client));
@@ -178,6 +180,8 @@ void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_
 	ipc_put_u64(m, r->rewritten ? r->rewritten_size : 0);
 	ipc_put_u32(m, r->hold);
 	ipc_put_str(m, r->hold ? r->hold_detail : "");
+	ipc_put_u32(m, r->rehearsed);
+	ipc_put_str(m, r->rehearsed ? r->rehearsed_by : "");
 }
 
 
@@ -194,13 +198,16 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	r->rewritten_size = ipc_get_u64(m);
 	r->hold = ipc_get_u32(m);
 	ipc_get_str(m, r->hold_detail, sizeof(r->hold_detail));
+	r->rehearsed = ipc_get_u32(m);
+	ipc_get_str(m, r->rehearsed_by, sizeof(r->rehearsed_by));
 	r->refused = refused == 1;
 	r->rewritten = rewritten == 1 || rewritten == 2;
 	r->stripped = rewritten == 2;
 	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
 	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers)) &&
 	       ipc_auth_results_ok(r->auth_results) && rewritten <= 2 && (r->rewritten || r->rewritten_size == 0) &&
-	       r->hold <= IPC_HOLD_MALWARE && (r->hold || !r->hold_detail[0]) && printable(r->hold_detail);
+	       r->hold <= IPC_HOLD_MALWARE && (r->hold || !r->hold_detail[0]) && printable(r->hold_detail) &&
+	       r->rehearsed <= IPC_REHEARSED_REFUSE && (r->rehearsed || !r->rehearsed_by[0]) && token_ok(r->rehearsed_by);
 }
 
 void ipc_txn_begin_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_txn_begin *b)

@@ -54,6 +54,7 @@ bool ipc_eom_decode(struct ipc_msg *m, struct ipc_eom *e);
 struct ipc_scan_request {
 	bool outbound;              /* which direction's content policy applies */
 	uint32_t level;             /* SCAN-11: ... of which emergency level (the session's) */
+	uint32_t rehearse;          /* the level the session rehearsed (0: none): its check actions judged too */
 	uint64_t size;
 	char queue_id[17];          /* for the scanner's log lines */
 	/* The envelope and what the dialogue found, for checks that need
@@ -107,7 +108,14 @@ struct ipc_scan_result {
 	 * raises the alarm). A refusal by another check still wins. */
 	uint32_t hold;
 	char hold_detail[IPC_HOLD_DETAIL_MAX + 1];  /* what was found, printable ASCII; "" without hold */
+	/* SCAN-11 rehearsal: what the rehearsed level's check actions would
+	 * have done where the level in force's did less (IPC_REHEARSED_*),
+	 * and by which check ("content.attachments"; "" with NONE). */
+	uint32_t rehearsed;
+	char rehearsed_by[48];
 };
+
+enum { IPC_REHEARSED_NONE, IPC_REHEARSED_QUARANTINE, IPC_REHEARSED_REFUSE };
 
 enum { IPC_HOLD_NONE, IPC_HOLD_POLICY, IPC_HOLD_MALWARE };
 

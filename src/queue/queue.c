@@ -85,6 +85,10 @@ struct incoming {
 	/* SCAN-9: what a malware engine found in this outbound message and
 	 * its AUTH login, for the alarm once it is held; NULL: nothing. */
 	char *alarm_finding, *alarm_login;
+	/* SCAN-11: what the rehearsed level's content checks would have done
+	 * (IPC_REHEARSED_*) and by which check. */
+	uint32_t rehearsed;
+	char rehearsed_by[48];
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
 	int commit_rc;        /* spool_commit()'s result, set by the worker */
@@ -478,9 +482,11 @@ static const struct scan_config *level_scan(const struct queue *q, const struct 
 
 /* SCAN-11 rehearsal: what the level the message's session rehearsed
  * would have done with it, beside what was done (acted, by the level in
- * force): a limit smtpd found it over, else the verdict under that
- * level's thresholds. Logged, appended to the verdict summary (the
- * spool's verdict record, `queue show`), counted for `ctl status`. */
+ * force): a limit or a check smtpd found it refused by, else the
+ * stronger of what a content check's action of that level and the
+ * verdict under that level's thresholds would have done. Logged,
+ * appended to the verdict summary (the spool's verdict record, `queue
+ * show`), counted for `ctl status`. */
 static void rehearse_verdict(struct queue *q, struct incoming *in, const struct ipc_eom *e,
 			     enum verdict_action acted, char *summary, size_t size)
 {
@@ -495,6 +501,13 @@ static void rehearse_verdict(struct queue *q, struct incoming *in, const struct 
 		*copy = *in->verdict;
 		enum verdict_action a = verdict_decide(copy, &t);
 		free(copy);
+		enum verdict_action by_check = in->rehearsed == IPC_REHEARSED_REFUSE ? VERDICT_REFUSE
+					       : in->rehearsed == IPC_REHEARSED_QUARANTINE ? VERDICT_QUARANTINE
+					       : VERDICT_ACCEPT;
+		if (by_check > a || (by_check == a && by_check != VERDICT_ACCEPT)) {
+			a = by_check;
+			by = in->rehearsed_by;
+		}
 		would = a != acted ? verdict_action_name(a) : NULL;
 	}
 	const char *name = q->config->emergency.levels[e->rehearse].name;
@@ -605,6 +618,8 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 		verdict_refuse(in->verdict, r->reply);
 	if (r->hold)
 		verdict_hold(in->verdict);
+	in->rehearsed = r->rehearsed;
+	snprintf(in->rehearsed_by, sizeof(in->rehearsed_by), "%s", r->rehearsed_by);
 	if (r->hold == IPC_HOLD_MALWARE && in->eom->outbound) {
 		in->alarm_finding = xstrdup(r->hold_detail);
 		in->alarm_login = xstrdup(in->eom->auth);
@@ -619,6 +634,7 @@ static struct ipc_scan_request *scan_request_of(const struct incoming *in, const
 	struct ipc_scan_request *r = xcalloc(1, sizeof(*r));
 	r->outbound = e->outbound;
 	r->level = e->level;
+	r->rehearse = e->rehearse;
 	snprintf(r->queue_id, sizeof(r->queue_id), "%s", in->env.id);
 	snprintf(r->client, sizeof(r->client), "%s", in->env.client ? in->env.client : "");
 	snprintf(r->helo, sizeof(r->helo), "%s", in->env.helo ? in->env.helo : "");

@@ -40,6 +40,10 @@ struct scan_session {
 	const struct config *c;
 	const struct scan_config *sc;
 	const struct scan_direction *dir;
+	const struct scan_config *rsc;       /* the rehearsed level's scan section, or NULL */
+	const struct scan_direction *rdir;   /* ... and its direction */
+	char rehearsal_conn[48];             /* the rehearsed refusal of the connection */
+	char rehearsal_msg[48];              /* ... of the current message */
 	struct scan_facts facts;
 	struct scan_symbol symbols[SYMBOLS_MAX];
 	size_t n_symbols;
@@ -167,6 +171,34 @@ void scan_session_set_outbound(struct scan_session *ss)
 	ss->facts.outbound = true;
 	ss->facts.authenticated = true;
 	ss->dir = &ss->sc->outbound;
+	if (ss->rsc)
+		ss->rdir = &ss->rsc->outbound;
+}
+
+void scan_session_rehearse(struct scan_session *ss, const struct config *rv)
+{
+	if (!ss || !rv || !rv->scan)
+		return;
+	ss->rsc = rv->scan;
+	ss->rdir = ss->facts.outbound ? &rv->scan->outbound : &rv->scan->inbound;
+}
+
+const char *scan_session_rehearsal(const struct scan_session *ss)
+{
+	if (!ss)
+		return "";
+	return ss->rehearsal_conn[0] ? ss->rehearsal_conn : ss->rehearsal_msg;
+}
+
+/* The rehearsed level would refuse on this hit where the level in force
+ * does not. */
+static void rehearse_hit(struct scan_session *ss, const struct scan_check *chk, const char *symbol)
+{
+	char *note = ss->stage >= SCAN_STAGE_MAIL ? ss->rehearsal_msg : ss->rehearsal_conn;
+	log_event(LOG_INFO, "rehearsal", "client", ss->facts.client_ip, "would", "refuse", "by", "checks", "check",
+		  chk->name, "symbol", symbol, NULL);
+	if (!note[0])
+		snprintf(note, sizeof(ss->rehearsal_msg), "checks.%s", chk->name);
 }
 
 struct scan_facts *scan_job_facts(struct scan_job *job) { return &job->ss->facts; }
@@ -213,6 +245,8 @@ void scan_hit_points(struct scan_job *job, const char *symbol, int pts, const ch
 	points_format(pts, pbuf, sizeof(pbuf));
 	log_event(LOG_INFO, "scan_hit", "check", chk->name, "symbol", symbol, "points", pbuf,
 		  "action", refuse ? "refuse" : "score", "client", ss->facts.client_ip, "detail", shown, NULL);
+	if (ss->rdir && !refuse && ss->rdir->checks[job->check].action == SCAN_CHECK_REFUSE)
+		rehearse_hit(ss, chk, symbol);
 	if (refuse && !ss->refused) {
 		ss->refused = true;
 		const char *reply = pol->reply ? pol->reply : chk->default_reply;
@@ -282,6 +316,7 @@ void scan_message_reset(struct scan_session *ss)
 			ss->symbols[kept++] = ss->symbols[i];
 	ss->n_symbols = kept;
 	ss->facts.spf = NULL;
+	ss->rehearsal_msg[0] = '\0';
 }
 
 /* A fact that goes into a header (RFC 8601): copied as a token, anything

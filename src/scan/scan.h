@@ -118,6 +118,18 @@ struct scan_facts *scan_session_facts(struct scan_session *ss);
  * logged-in clients no longer apply. */
 void scan_session_set_outbound(struct scan_session *ss);
 
+/* SCAN-11 rehearsal: judge the session's hits by rv's check actions too
+ * (rv: the configuration of the level being rehearsed). A hit that rv
+ * would make refuse where the level in force does not is logged
+ * (event=rehearsal) and named by scan_session_rehearsal(); nothing else
+ * changes. Only checks that run under the level in force are judged: a
+ * check it has off is not run for a rehearsal (it would query DNS, call
+ * out or write greylist entries on behalf of a level not in force). */
+void scan_session_rehearse(struct scan_session *ss, const struct config *rv);
+/* "checks.NAME" of the first hit the rehearsed level would have refused
+ * (the connection's, else the current message's), or "". */
+const char *scan_session_rehearsal(const struct scan_session *ss);
+
 /* Run a stage. done() is called once, maybe before scan_run returns, with
  * refused true and the reply when a refusing check hit. */
 typedef void (*scan_done_cb)(void *arg, bool refused, const char *reply);

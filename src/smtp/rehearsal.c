@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "ipc/txn.h"
+#include "scan/scan.h"
 #include "smtp/session.h"
 #include "smtp/smtpd_internal.h"
 #include "util/log.h"
@@ -46,6 +47,10 @@ void smtp_rehearse_eom(struct smtp_session *s, struct ipc_eom *e)
 		return;
 	if (s->txn->msg.size > s->rehearse_cfg->limits.message_size)
 		would_refuse(s, "limits.message_size");
+	/* A check the rehearsed level would make refuse (logged as it hit). */
+	const char *by_check = scan_session_rehearsal(s->scan);
+	if (!s->txn->rehearsal[0] && by_check[0])
+		snprintf(s->txn->rehearsal, sizeof(s->txn->rehearsal), "%s", by_check);
 	e->rehearse = s->rehearse;
 	snprintf(e->rehearsal, sizeof(e->rehearsal), "%s", s->txn->rehearsal);
 }

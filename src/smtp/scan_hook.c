@@ -116,8 +116,10 @@ void smtp_scan_connect(struct smtp_session *s)
 	/* Outbound: mail from the trusted networks (SCAN-1), with its own policy. */
 	bool outbound = smtp_session_trusted(s);
 	s->scan = scan_session_new(c, sa, s->client_ip, outbound);
-	if (s->scan)
+	if (s->scan) {
 		scan_session_facts(s->scan)->auth_possible = s->lcfg && s->lcfg->auth != LISTENER_AUTH_OFF;
+		scan_session_rehearse(s->scan, s->rehearse_cfg);  /* SCAN-11: NULL when nothing is rehearsed */
+	}
 	smtp_scan_stage(s, SCAN_STAGE_CONNECT, greet);
 }
 

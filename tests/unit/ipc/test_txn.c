@@ -171,6 +171,36 @@ Test(ipc_txn, scan_result_hold_is_checked)
 	cr_assert_not(ipc_scan_result_decode(&in, &sd), "a line break in the detail");
 }
 
+/* SCAN-11: the rehearsed level travels to the scanner, and what its
+ * check actions would have done comes back; an unknown kind, a check
+ * without a kind or one that is no token is refused. */
+Test(ipc_txn, rehearsal_travels_and_is_checked)
+{
+	static struct ipc_scan_request r = { .level = 1, .rehearse = 3 }, rd;
+	ipc_scan_request_encode(&out, 2, &r);
+	transmit();
+	cr_assert(ipc_scan_request_decode(&in, &rd));
+	cr_assert_eq(rd.level, 1);
+	cr_assert_eq(rd.rehearse, 3);
+
+	struct ipc_scan_result s = { .rehearsed = IPC_REHEARSED_QUARANTINE }, sd;
+	strcpy(s.rehearsed_by, "content.attachments");
+	ipc_scan_result_encode(&out, 2, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert_eq(sd.rehearsed, IPC_REHEARSED_QUARANTINE);
+	cr_assert_str_eq(sd.rehearsed_by, "content.attachments");
+	s.rehearsed = IPC_REHEARSED_REFUSE + 1;
+	ipc_scan_result_encode(&out, 2, &s);
+	transmit();
+	cr_assert_not(ipc_scan_result_decode(&in, &sd), "unknown kind");
+	s.rehearsed = IPC_REHEARSED_REFUSE;
+	strcpy(s.rehearsed_by, "content.x\r\nX-Evil: 1");
+	ipc_scan_result_encode(&out, 2, &s);
+	transmit();
+	cr_assert_not(ipc_scan_result_decode(&in, &sd), "not a token");
+}
+
 /* The scanner's Authentication-Results part (DKIM, DMARC) goes into a
  * header the queue writes: nothing in it may end the field or open a
  * comment that swallows what follows. */
