@@ -265,7 +265,16 @@ def test_a_rehearsal_changes_no_reply_but_logs_and_counts_what_the_level_would_h
                                "tag 0, accept 0")
 
 
-def test_a_rehearsed_limit_is_logged_by_smtpd_and_noted_in_the_verdict_record(gw):
+@pytest.fixture
+def deferring(sink):
+    """The next hop defers: the message stays in the queue, where `queue
+    show` finds its verdict record (a delivered one may be gone already)."""
+    sink.replies["RCPT"] = "451 4.3.0 try later"
+    yield sink
+    sink.replies.pop("RCPT", None)
+
+
+def test_a_rehearsed_limit_is_logged_by_smtpd_and_noted_in_the_verdict_record(gw, deferring):
     start = gw.mark()
     assert ctl(gw, "level", "flood", "--rehearse").returncode == 0
     gw.wait_event(proc="smtpd", event="rehearsal", name="flood", start=start)
