@@ -282,6 +282,18 @@ bool ipc_level_decode(struct ipc_msg *m, uint32_t *n, uint32_t *rehearse)
 	return ipc_get_end(m);
 }
 
+void ipc_sessions_encode(struct ipc_msg *m, uint32_t n)
+{
+	ipc_msg_init(m, IPC_SESSIONS, 0);
+	ipc_put_u32(m, n);
+}
+
+bool ipc_sessions_decode(struct ipc_msg *m, uint32_t *n)
+{
+	*n = ipc_get_u32(m);
+	return ipc_get_end(m);
+}
+
 bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total)
 {
 	*index = ipc_get_u32(m);

@@ -154,6 +154,12 @@ bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total);
 void ipc_level_encode(struct ipc_msg *m, uint32_t n, uint32_t rehearse);
 bool ipc_level_decode(struct ipc_msg *m, uint32_t *n, uint32_t *rehearse);
 
+/* IPC_SESSIONS: smtpd to queue, the SMTP sessions it has open now (sent
+ * when the number changed, at most once a second), for the emergency
+ * triggers (SCAN-11). */
+void ipc_sessions_encode(struct ipc_msg *m, uint32_t n);
+bool ipc_sessions_decode(struct ipc_msg *m, uint32_t *n);
+
 /* ipc_scan_result.auth_results as the decoder accepts it: printable
  * ASCII and spaces; parentheses only as comments without nesting, no
  * quotes or backslashes, so nothing in it can end the header field or

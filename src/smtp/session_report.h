@@ -1,0 +1,23 @@
+/*
+ * Tells the queue how many SMTP sessions this smtpd has open
+ * (IPC_SESSIONS), for the emergency trigger on sessions (SCAN-11): a
+ * change arms a short timer (SESSION_REPORT_MS) and the number as it is
+ * then is sent, if it differs from the last one sent. At most ten small
+ * datagrams a second, however many sessions come and go, and none while
+ * nothing changes; a short delay, so that the queue's samples see a
+ * load that comes and goes as it is, not as it was a second ago. Runs
+ * on the smtpd's event loop.
+ */
+#ifndef MW_SMTP_SESSION_REPORT_H
+#define MW_SMTP_SESSION_REPORT_H
+
+#define SESSION_REPORT_MS 100
+
+struct smtpd;
+
+void session_report_start(struct smtpd *d);
+/* A session began or ended (or the queue channel is new). */
+void session_report_changed(void);
+void session_report_stop(void);
+
+#endif
