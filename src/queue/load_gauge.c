@@ -1,0 +1,38 @@
+/*
+ * Counting judged messages for the emergency triggers: see load_gauge.h.
+ * A slot of a ring holds the second (or minute) it counts; a slot whose
+ * time is not the one asked for is stale and counts as zero, so a quiet
+ * stretch needs no clearing pass.
+ */
+#include "queue/load_gauge.h"
+
+#include <string.h>
+
+void load_gauge_judged(struct load_gauge *g, int64_t now, bool malware)
+{
+	int64_t min = now / 60;
+	size_t s = (size_t)(now % 60), m = (size_t)(min % TRIGGER_MINUTES_MAX);
+	if (g->per_sec[s].sec != now)
+		g->per_sec[s].sec = now, g->per_sec[s].n = 0;
+	g->per_sec[s].n++;
+	if (g->per_min[m].min != min)
+		g->per_min[m].min = min, g->per_min[m].judged = g->per_min[m].malware = 0;
+	g->per_min[m].judged++;
+	g->per_min[m].malware += malware;
+}
+
+void load_gauge_read(const struct load_gauge *g, int64_t now, struct trigger_reading *r)
+{
+	int64_t min = now / 60;
+	r->received_per_minute = 0;
+	for (size_t i = 0; i < 60; i++)
+		if (g->per_sec[i].sec > now - 60 && g->per_sec[i].sec <= now)
+			r->received_per_minute += g->per_sec[i].n;
+	for (size_t i = 0; i < TRIGGER_MINUTES_MAX; i++) {
+		int64_t want = min - (int64_t)i;
+		const size_t m = (size_t)(((want % TRIGGER_MINUTES_MAX) + TRIGGER_MINUTES_MAX) % TRIGGER_MINUTES_MAX);
+		bool fresh = g->per_min[m].min == want;
+		r->judged[i] = fresh ? g->per_min[m].judged : 0;
+		r->malware[i] = fresh ? g->per_min[m].malware : 0;
+	}
+}
