@@ -60,6 +60,8 @@ bool trigger_holds(const struct level_trigger *t, const struct trigger_reading *
 	}
 	if (first == n)
 		snprintf(why, size, "no condition");
+	else if (first == 3 && !c[3].known)
+		snprintf(why, size, "malware_share: %llu messages judged, fewer than %u", judged, t->malware_min_messages);
 	else if (!c[first].known)
 		snprintf(why, size, "%s not measured", c[first].name);
 	else

@@ -107,6 +107,7 @@ Test(trigger, the_malware_share_counts_its_window_and_needs_its_minimum_of_messa
 	char why[TRIGGER_WHY_MAX];
 	r.judged[0] = 10, r.malware[0] = 1;
 	cr_assert_not(trigger_holds(&t, &r, why, sizeof(why)), "10 messages are too few");
+	cr_assert_str_eq(why, "malware_share: 10 messages judged, fewer than 20");
 	r.judged[1] = 10;
 	cr_assert(trigger_holds(&t, &r, why, sizeof(why)));
 	cr_assert_str_eq(why, "malware_share 5% >= 5%");
