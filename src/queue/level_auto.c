@@ -156,9 +156,15 @@ static void step(struct level_auto *la)
 {
 	const struct config *c = *la->config;
 	if (c != la->judged_by || emergency_manual_switches(la->em) != la->manual_seen) {
-		/* A reload (levels may be new or reordered) or a switch by
-		 * hand: every hold and clear time starts again. */
+		/* A start, a reload (levels may be new or reordered) or a
+		 * switch by hand: every hold and clear time starts again. A
+		 * level a trigger raised (before a restart or reload) stays
+		 * active until its trigger has been clear for clear_for, not
+		 * lowered at the first sample. */
+		size_t cur = emergency_level(la->em);
 		memset(&la->triggers, 0, sizeof(la->triggers));
+		if (emergency_automatic(la->em) && cur < CONFIG_LEVELS_MAX && c->emergency.levels[cur].trigger.set)
+			la->triggers.lv[cur].active = true;
 		la->judged_by = c;
 		la->manual_seen = emergency_manual_switches(la->em);
 	}

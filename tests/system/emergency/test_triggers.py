@@ -180,3 +180,22 @@ def test_a_level_set_by_hand_is_not_lowered_when_a_trigger_clears(gw):
     time.sleep(CLEAR + 2)
     assert gw.events(proc="queue", event="level_switch", start=mark) == []
     assert field(status(gw), "level") == "1 backlog"
+
+
+def test_a_level_a_trigger_raised_survives_a_restart_and_is_lowered_only_after_clear_for(gw):
+    start = gw.mark()
+    ids = fill_queue(gw, 3)
+    gw.wait_event(proc="queue", event="level_switch", to="backlog", start=start, timeout=15)
+    mark = gw.mark()
+    gw.restart()  # waits until it is ready
+    # The queued messages are still there after the restart: the level stays, it does not flap.
+    time.sleep(HOLD + CLEAR)
+    assert gw.events(proc="queue", event="level_switch", start=mark) == []
+    text = status(gw)
+    assert field(text, "level") == "1 backlog"
+    assert field(text, "by") == "trigger"
+    for qid in ids:
+        queue_cmd(gw, "delete", qid)
+    cleared = time.monotonic()
+    gw.wait_event(proc="queue", event="level_switch", to="normal", start=mark, timeout=15)
+    assert time.monotonic() - cleared >= CLEAR - 0.3
