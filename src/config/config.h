@@ -73,9 +73,9 @@ struct level_trigger {
 	unsigned queue_depth;          /* messages in the queue, at least */
 	unsigned received_per_minute;  /* messages received in the last 60 seconds, at least */
 	unsigned sessions;             /* SMTP sessions open in all smtpd processes, at least */
-	unsigned malware_percent;      /* share of judged messages with a malware finding, at least */
+	unsigned malware_percent;      /* share of received messages with a malware finding, at least */
 	unsigned malware_minutes;      /* ... in the last this many minutes */
-	unsigned malware_min_messages; /* ... of at least this many messages judged */
+	unsigned malware_min_messages; /* ... of at least this many messages received */
 	size_t spool_free_below;       /* bytes free on the spool's file system, fewer than */
 	unsigned hold_for;             /* seconds a condition must hold to raise the level ("for") */
 	unsigned clear_for;            /* seconds all must be clear to lower it again */

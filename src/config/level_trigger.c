@@ -38,7 +38,7 @@ static const struct schema_key trigger_keys[] = {
 	{ "queue_depth", SCHEMA_UINT, 1, 100000000, T_OFF(queue_depth), NULL, NULL,
 	  "messages in the queue (waiting, deferred or being delivered)" },
 	{ "received_per_minute", SCHEMA_UINT, 1, 100000000, T_OFF(received_per_minute), NULL, NULL,
-	  "messages received (judged) in the last 60 seconds" },
+	  "messages received in the last 60 seconds (each when its data has come in whole)" },
 	{ "sessions", SCHEMA_UINT, 1, 10000000, T_OFF(sessions), NULL, NULL,
 	  "SMTP sessions open in all smtpd processes together" },
 	{ "spool_free_below", SCHEMA_SIZE, 1, 1ULL << 50, T_OFF(spool_free_below), NULL, NULL,
@@ -51,11 +51,11 @@ static const struct schema_key trigger_keys[] = {
 
 static const struct schema_key malware_keys[] = {
 	{ "percent", SCHEMA_UINT, 1, 100, T_OFF(malware_percent), NULL, NULL,
-	  "share of judged messages with a malware finding, in percent, at least" },
+	  "share of received messages with a malware finding, in percent, at least" },
 	{ "minutes", SCHEMA_UINT, 1, 60, T_OFF(malware_minutes), NULL, NULL,
 	  "the window the share is taken over" },
 	{ "min_messages", SCHEMA_UINT, 1, 1000000, T_OFF(malware_min_messages), NULL, NULL,
-	  "fewer messages judged in the window: no share is taken (one infected mail on a quiet night)" },
+	  "fewer messages received in the window: no share is taken (one infected mail on a quiet night)" },
 };
 
 #define N_KEYS(t) (sizeof(t) / sizeof((t)[0]))

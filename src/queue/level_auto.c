@@ -64,12 +64,18 @@ static bool is_malware_symbol(const char *name)
 	return strncmp(name, "YARA_", 5) == 0 && strcmp(name, "YARA_UNSCANNED") != 0;
 }
 
-void level_auto_judged(struct level_auto *la, const struct verdict *v)
+void level_auto_received(struct level_auto *la)
 {
-	bool malware = false;
-	for (size_t i = 0; v && i < v->n && !malware; i++)
-		malware = is_malware_symbol(v->symbols[i].name);
-	load_gauge_judged(&la->gauge, mono_ms() / 1000, malware);
+	load_gauge_received(&la->gauge, mono_ms() / 1000);
+}
+
+void level_auto_verdict(struct level_auto *la, const struct verdict *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (is_malware_symbol(v->symbols[i].name)) {
+			load_gauge_malware(&la->gauge, mono_ms() / 1000);
+			return;
+		}
 }
 
 void level_auto_sessions(struct level_auto *la, const void *key, unsigned n)

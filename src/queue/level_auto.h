@@ -1,7 +1,7 @@
 /*
  * Automatic emergency levels in the queue process (SCAN-11): once a
  * quarter second the measures are sampled (queue depth from the scheduler,
- * messages judged and malware findings from the queue's verdicts, SMTP
+ * messages received and malware findings from the queue's verdicts, SMTP
  * sessions as the smtpds report them, free space on the spool by
  * statvfs in a worker thread), the triggers judged (queue/trigger.h),
  * and the level switched through queue/emergency.h, which keeps a level
@@ -33,9 +33,11 @@ struct level_auto *level_auto_new(struct event_base *base, const struct config *
 /* After the workers are freed (their completions touch it). */
 void level_auto_free(struct level_auto *la);
 
-/* One message received and judged; v: its verdict (its symbols tell a
- * malware finding), or NULL. */
-void level_auto_judged(struct level_auto *la, const struct verdict *v);
+/* One message received whole (END-OF-MESSAGE), judged or not. */
+void level_auto_received(struct level_auto *la);
+
+/* A message's verdict: its symbols tell a malware finding. */
+void level_auto_verdict(struct level_auto *la, const struct verdict *v);
 
 /* The SMTP sessions open in one smtpd (key: any value that names it
  * while it lives, its channel), n; smtpd_gone: it went away. */

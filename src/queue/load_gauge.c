@@ -8,17 +8,28 @@
 
 #include <string.h>
 
-void load_gauge_judged(struct load_gauge *g, int64_t now, bool malware)
+/* The minute's slot, made fresh if it held an older minute. */
+static size_t minute_slot(struct load_gauge *g, int64_t now)
 {
 	int64_t min = now / 60;
-	size_t s = (size_t)(now % 60), m = (size_t)(min % TRIGGER_MINUTES_MAX);
+	size_t m = (size_t)(min % TRIGGER_MINUTES_MAX);
+	if (g->per_min[m].min != min)
+		g->per_min[m].min = min, g->per_min[m].judged = g->per_min[m].malware = 0;
+	return m;
+}
+
+void load_gauge_received(struct load_gauge *g, int64_t now)
+{
+	size_t s = (size_t)(now % 60);
 	if (g->per_sec[s].sec != now)
 		g->per_sec[s].sec = now, g->per_sec[s].n = 0;
 	g->per_sec[s].n++;
-	if (g->per_min[m].min != min)
-		g->per_min[m].min = min, g->per_min[m].judged = g->per_min[m].malware = 0;
-	g->per_min[m].judged++;
-	g->per_min[m].malware += malware;
+	g->per_min[minute_slot(g, now)].judged++;
+}
+
+void load_gauge_malware(struct load_gauge *g, int64_t now)
+{
+	g->per_min[minute_slot(g, now)].malware++;
 }
 
 void load_gauge_read(const struct load_gauge *g, int64_t now, struct trigger_reading *r)

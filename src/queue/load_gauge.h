@@ -1,8 +1,8 @@
 /*
  * What the queue process counts for the emergency triggers (SCAN-11):
- * messages judged per second over the last minute, and judged and with a
- * malware finding per minute over the last hour, in two rings; and the
- * SMTP sessions each smtpd reports (IPC_SESSIONS). Counting is a few
+ * messages received per second over the last minute, and received and
+ * with a malware finding per minute over the last hour, in two rings.
+ * Counting is a few
  * additions on the event loop; nothing here does I/O or reads a clock:
  * the caller passes the monotonic second.
  */
@@ -19,8 +19,11 @@ struct load_gauge {
 	struct { int64_t min; unsigned judged, malware; } per_min[TRIGGER_MINUTES_MAX];
 };
 
-/* One message judged at monotonic second now; malware: an engine found some. */
-void load_gauge_judged(struct load_gauge *g, int64_t now, bool malware);
+/* One message received whole (END-OF-MESSAGE) at monotonic second now. */
+void load_gauge_received(struct load_gauge *g, int64_t now);
+
+/* A malware engine found something in a message received at second now. */
+void load_gauge_malware(struct load_gauge *g, int64_t now);
 
 /* The counts as of second now into r (received_per_minute, judged[],
  * malware[]); the other fields of r are left as they are. */

@@ -517,7 +517,7 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	const struct ipc_eom *e = in->eom;
 	const struct scan_config *sc = level_scan(q, e);
 	struct verdict *v = in->verdict;
-	level_auto_judged(q->triggers, v);
+	level_auto_verdict(q->triggers, v);
 	if (!sc && !v->forced_refuse) {  /* no scan section: only REL-3's check ran, or a reload dropped it */
 		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
 		in->learn = !e->outbound;
@@ -646,6 +646,7 @@ static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 {
 	const struct scan_config *sc = level_scan(q, e);
 	bool authenticated = e->auth[0] != '\0';
+	level_auto_received(q->triggers);
 	if (!sc && !authenticated) {
 		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
 		in->learn = !e->outbound;  /* accepted untagged: nothing judged it */

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The share of judged messages with a malware finding over the last
+/* The share of received messages with a malware finding over the last
  * minutes, in percent (rounded down) into *pct; false when fewer than
- * min messages were judged (no share is taken of a handful). */
+ * min messages were received (no share is taken of a handful). */
 static bool malware_share(const struct trigger_reading *r, unsigned minutes, unsigned min, unsigned long long *pct,
 			  unsigned long long *judged)
 {
@@ -27,21 +27,23 @@ static bool malware_share(const struct trigger_reading *r, unsigned minutes, uns
 bool trigger_holds(const struct level_trigger *t, const struct trigger_reading *r, char *why, size_t size)
 {
 	/* Each condition: its name, value, threshold, whether it holds. */
+	enum { MALWARE = 3 };
 	struct {
 		const char *name;
 		bool named, known;
 		unsigned long long value, limit;
 		bool below;   /* holds when value < limit (free space) */
+		const char *unit;
 	} c[] = {
-		{ "queue_depth", t->queue_depth != 0, true, r->queue_depth, t->queue_depth, false },
+		{ "queue_depth", t->queue_depth != 0, true, r->queue_depth, t->queue_depth, false, "" },
 		{ "received_per_minute", t->received_per_minute != 0, true, r->received_per_minute,
-		  t->received_per_minute, false },
-		{ "sessions", t->sessions != 0, true, r->sessions, t->sessions, false },
-		{ "malware_share", t->malware_percent != 0, false, 0, t->malware_percent, false },
-		{ "spool_free", t->spool_free_below != 0, r->spool_known, r->spool_free, t->spool_free_below, true },
+		  t->received_per_minute, false, "" },
+		{ "sessions", t->sessions != 0, true, r->sessions, t->sessions, false, "" },
+		[MALWARE] = { "malware_share", t->malware_percent != 0, false, 0, t->malware_percent, false, "%" },
+		{ "spool_free", t->spool_free_below != 0, r->spool_known, r->spool_free, t->spool_free_below, true, "" },
 	};
 	unsigned long long judged = 0;
-	c[3].known = malware_share(r, t->malware_minutes, t->malware_min_messages, &c[3].value, &judged);
+	c[MALWARE].known = malware_share(r, t->malware_minutes, t->malware_min_messages, &c[MALWARE].value, &judged);
 	const size_t n = sizeof(c) / sizeof(c[0]);
 	size_t first = n;
 	for (size_t i = 0; i < n; i++) {
@@ -53,20 +55,20 @@ bool trigger_holds(const struct level_trigger *t, const struct trigger_reading *
 			continue;
 		bool holds = c[i].below ? c[i].value < c[i].limit : c[i].value >= c[i].limit;
 		if (holds) {
-			snprintf(why, size, "%s %llu%s %s %llu%s", c[i].name, c[i].value, i == 3 ? "%" : "",
-				 c[i].below ? "<" : ">=", c[i].limit, i == 3 ? "%" : "");
+			snprintf(why, size, "%s %llu%s %s %llu%s", c[i].name, c[i].value, c[i].unit,
+				 c[i].below ? "<" : ">=", c[i].limit, c[i].unit);
 			return true;
 		}
 	}
 	if (first == n)
 		snprintf(why, size, "no condition");
-	else if (first == 3 && !c[3].known)
-		snprintf(why, size, "malware_share: %llu messages judged, fewer than %u", judged, t->malware_min_messages);
+	else if (first == MALWARE && !c[MALWARE].known)
+		snprintf(why, size, "malware_share: %llu messages received, fewer than %u", judged, t->malware_min_messages);
 	else if (!c[first].known)
 		snprintf(why, size, "%s not measured", c[first].name);
 	else
-		snprintf(why, size, "%s %llu%s %s %llu%s", c[first].name, c[first].value, first == 3 ? "%" : "",
-			 c[first].below ? ">=" : "<", c[first].limit, first == 3 ? "%" : "");
+		snprintf(why, size, "%s %llu%s %s %llu%s", c[first].name, c[first].value, c[first].unit,
+			 c[first].below ? ">=" : "<", c[first].limit, c[first].unit);
 	return false;
 }
 

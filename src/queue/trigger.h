@@ -24,11 +24,11 @@
 /* One sample of the measures. */
 struct trigger_reading {
 	unsigned long long queue_depth;          /* messages in the queue */
-	unsigned long long received_per_minute;  /* messages judged in the last 60 seconds */
+	unsigned long long received_per_minute;  /* messages received in the last 60 seconds */
 	unsigned long long sessions;             /* SMTP sessions open in all smtpd processes */
 	bool spool_known;                        /* spool_free was measured */
 	unsigned long long spool_free;           /* bytes free for the queue user on the spool */
-	/* Messages judged, and those with a malware finding, per minute:
+	/* Messages received, and those with a malware finding, per minute:
 	 * [0] the current minute, [1] the one before, ... */
 	unsigned judged[TRIGGER_MINUTES_MAX], malware[TRIGGER_MINUTES_MAX];
 };

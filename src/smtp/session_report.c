@@ -42,6 +42,12 @@ void session_report_changed(void)
 		evtimer_add(report.timer, &(struct timeval){ .tv_usec = SESSION_REPORT_MS * 1000 });
 }
 
+void session_report_new_queue(void)
+{
+	report.told = NULL;  /* a new channel may sit where the old one was freed */
+	session_report_changed();
+}
+
 void session_report_stop(void)
 {
 	if (report.timer)

@@ -16,8 +16,11 @@
 struct smtpd;
 
 void session_report_start(struct smtpd *d);
-/* A session began or ended (or the queue channel is new). */
+/* A session began or ended. */
 void session_report_changed(void);
+/* The queue channel is a new one (a restarted queue): it is told the
+ * number even if it did not change. */
+void session_report_new_queue(void);
 void session_report_stop(void);
 
 #endif

@@ -316,7 +316,7 @@ static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *
 		smtpd_queue_lost(d, "replaced by the master");
 	}
 	d->queue = channel_new(d->base, fd, on_queue_msg, on_queue_closed, d);
-	session_report_changed();  /* a new queue knows nothing of our sessions */
+	session_report_new_queue();
 	log_event(LOG_INFO, "queue_connected", NULL);
 }
 

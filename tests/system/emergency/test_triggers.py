@@ -25,6 +25,8 @@ EMERGENCY = {
          "trigger": {"queue_depth": 3, "for": f"{HOLD}s", "clear_for": f"{CLEAR}s"}},
         {"name": "crowd", "limits": {"recipients": 20},
          "trigger": {"sessions": 3, "for": f"{HOLD}s", "clear_for": f"{CLEAR}s"}},
+        {"name": "rush", "limits": {"recipients": 10},
+         "trigger": {"received_per_minute": 8, "for": "1s", "clear_for": "1m"}},
     ],
 }
 
@@ -199,3 +201,13 @@ def test_a_level_a_trigger_raised_survives_a_restart_and_is_lowered_only_after_c
     cleared = time.monotonic()
     gw.wait_event(proc="queue", event="level_switch", to="normal", start=mark, timeout=15)
     assert time.monotonic() - cleared >= CLEAR - 0.3
+
+
+def test_a_rate_of_received_messages_raises_its_level(gw):
+    start = gw.mark()
+    for _ in range(8):
+        mwsys.send_token(gw, mwsys.unique("rush"))
+    up = gw.wait_event(proc="queue", event="level_switch", to="rush", start=start, timeout=15)
+    assert up["by"] == "trigger"
+    assert up["reason"] == "received_per_minute 8 >= 8"
+    assert "trigger 3 rush: active (received_per_minute 8 >= 8)" in status(gw)

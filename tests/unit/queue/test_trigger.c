@@ -107,7 +107,7 @@ Test(trigger, the_malware_share_counts_its_window_and_needs_its_minimum_of_messa
 	char why[TRIGGER_WHY_MAX];
 	r.judged[0] = 10, r.malware[0] = 1;
 	cr_assert_not(trigger_holds(&t, &r, why, sizeof(why)), "10 messages are too few");
-	cr_assert_str_eq(why, "malware_share: 10 messages judged, fewer than 20");
+	cr_assert_str_eq(why, "malware_share: 10 messages received, fewer than 20");
 	r.judged[1] = 10;
 	cr_assert(trigger_holds(&t, &r, why, sizeof(why)));
 	cr_assert_str_eq(why, "malware_share 5% >= 5%");
@@ -120,8 +120,11 @@ Test(trigger, the_gauge_counts_the_last_sixty_seconds_and_minutes_by_age)
 	static struct load_gauge g;
 	struct trigger_reading r = { 0 };
 	memset(&g, 0, sizeof(g));
-	for (int64_t sec = 1000; sec < 1090; sec++)
-		load_gauge_judged(&g, sec, sec % 10 == 0);
+	for (int64_t sec = 1000; sec < 1090; sec++) {
+		load_gauge_received(&g, sec);
+		if (sec % 10 == 0)
+			load_gauge_malware(&g, sec);
+	}
 	load_gauge_read(&g, 1089, &r);
 	cr_assert_eq(r.received_per_minute, 60);
 	/* 1089 is minute 18 (seconds 1080..1089), 1020..1079 minute 17. */
