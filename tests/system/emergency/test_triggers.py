@@ -211,3 +211,16 @@ def test_a_rate_of_received_messages_raises_its_level(gw):
     assert up["by"] == "trigger"
     assert up["reason"] == "received_per_minute 8 >= 8"
     assert "trigger 3 rush: active (received_per_minute 8 >= 8)" in status(gw)
+
+
+def test_free_space_on_the_spool_is_measured_and_raises_its_level_below_the_threshold(make_gateway_fn):
+    # No disk is this large: the condition holds as soon as statvfs has measured the spool.
+    plan = {"notify": "admin@example.test",
+            "levels": [{"name": "normal"},
+                       {"name": "disk", "limits": {"message_size": "100k"},
+                        "trigger": {"spool_free_below": f"{2 ** 50}", "for": "1s", "clear_for": "1m"}}]}
+    gw = make_gateway_fn(emergency=plan)
+    up = gw.wait_event(proc="queue", event="level_switch", to="disk", timeout=15)
+    measured, _, threshold = up["reason"].removeprefix("spool_free ").partition(" < ")
+    assert threshold == str(2 ** 50)
+    assert 0 < int(measured) < 2 ** 50
