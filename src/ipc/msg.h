@@ -38,7 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 3    /* 2: the emergency level in EOM and SCAN_REQUEST, IPC_LEVEL; 3: IPC_SESSIONS */
+#define IPC_VERSION 3    /* 2: the emergency level in EOM and SCAN_REQUEST, IPC_LEVEL;
+			  * 3: IPC_SESSIONS, ipc_scan_result.malware */
 #define IPC_MSG_MAX 65536      /* largest datagram, header included */
 #define IPC_HEADER_SIZE 8
 #define IPC_STRING_MAX 4096    /* longest string field */

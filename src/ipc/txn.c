@@ -178,6 +178,7 @@ void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_
 	ipc_put_u64(m, r->rewritten ? r->rewritten_size : 0);
 	ipc_put_u32(m, r->hold);
 	ipc_put_str(m, r->hold ? r->hold_detail : "");
+	ipc_put_u32(m, r->malware ? 1 : 0);
 }
 
 
@@ -194,10 +195,12 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	r->rewritten_size = ipc_get_u64(m);
 	r->hold = ipc_get_u32(m);
 	ipc_get_str(m, r->hold_detail, sizeof(r->hold_detail));
+	uint32_t malware = ipc_get_u32(m);
+	r->malware = malware == 1;
 	r->refused = refused == 1;
 	r->rewritten = rewritten == 1 || rewritten == 2;
 	r->stripped = rewritten == 2;
-	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
+	return ipc_get_end(m) && refused <= 1 && malware <= 1 && (!r->refused || reply_ok(r->reply)) &&
 	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers)) &&
 	       ipc_auth_results_ok(r->auth_results) && rewritten <= 2 && (r->rewritten || r->rewritten_size == 0) &&
 	       r->hold <= IPC_HOLD_MALWARE && (r->hold || !r->hold_detail[0]) && printable(r->hold_detail);

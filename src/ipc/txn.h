@@ -107,6 +107,10 @@ struct ipc_scan_result {
 	 * raises the alarm). A refusal by another check still wins. */
 	uint32_t hold;
 	char hold_detail[IPC_HOLD_DETAIL_MAX + 1];  /* what was found, printable ASCII; "" without hold */
+	/* A malware engine found something, whatever its check's action
+	 * made of it (a refusal adds no symbol): the emergency trigger's
+	 * malware share counts it (SCAN-11). */
+	bool malware;
 };
 
 enum { IPC_HOLD_NONE, IPC_HOLD_POLICY, IPC_HOLD_MALWARE };

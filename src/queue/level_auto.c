@@ -20,7 +20,6 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/offload.h"
-#include "verdict/verdict.h"
 
 #define SMTPD_MAX 256       /* smtpd processes whose session counts are kept */
 #define TICK_MS 250         /* a sample; several per second, so that a load that
@@ -55,27 +54,14 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Symbols of a malware engine's finding (content/check_clamav.c,
- * content/check_yara.c); their fail_open marks are none. */
-static bool is_malware_symbol(const char *name)
-{
-	if (strncmp(name, "CLAM_VIRUS_", 11) == 0)
-		return true;
-	return strncmp(name, "YARA_", 5) == 0 && strcmp(name, "YARA_UNSCANNED") != 0;
-}
-
 void level_auto_received(struct level_auto *la)
 {
 	load_gauge_received(&la->gauge, mono_ms() / 1000);
 }
 
-void level_auto_verdict(struct level_auto *la, const struct verdict *v)
+void level_auto_malware(struct level_auto *la)
 {
-	for (size_t i = 0; i < v->n; i++)
-		if (is_malware_symbol(v->symbols[i].name)) {
-			load_gauge_malware(&la->gauge, mono_ms() / 1000);
-			return;
-		}
+	load_gauge_malware(&la->gauge, mono_ms() / 1000);
 }
 
 void level_auto_sessions(struct level_auto *la, const void *key, unsigned n)

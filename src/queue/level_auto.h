@@ -1,7 +1,7 @@
 /*
  * Automatic emergency levels in the queue process (SCAN-11): once a
  * quarter second the measures are sampled (queue depth from the scheduler,
- * messages received and malware findings from the queue's verdicts, SMTP
+ * messages received and the scanner's malware findings, SMTP
  * sessions as the smtpds report them, free space on the spool by
  * statvfs in a worker thread), the triggers judged (queue/trigger.h),
  * and the level switched through queue/emergency.h, which keeps a level
@@ -22,7 +22,6 @@ struct event_base;
 struct offload;
 struct scheduler;
 struct spool;
-struct verdict;
 struct level_auto;
 
 /* *config changes on reload (the triggers then start again). workers run
@@ -36,8 +35,8 @@ void level_auto_free(struct level_auto *la);
 /* One message received whole (END-OF-MESSAGE), judged or not. */
 void level_auto_received(struct level_auto *la);
 
-/* A message's verdict: its symbols tell a malware finding. */
-void level_auto_verdict(struct level_auto *la, const struct verdict *v);
+/* A malware engine found something in a message received. */
+void level_auto_malware(struct level_auto *la);
 
 /* The SMTP sessions open in one smtpd (key: any value that names it
  * while it lives, its channel), n; smtpd_gone: it went away. */

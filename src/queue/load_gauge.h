@@ -1,7 +1,8 @@
 /*
  * What the queue process counts for the emergency triggers (SCAN-11):
  * messages received per second over the last minute, and received and
- * with a malware finding per minute over the last hour, in two rings.
+ * with a malware finding per TRIGGER_SLICE seconds over the last hour,
+ * in two rings.
  * Counting is a few
  * additions on the event loop; nothing here does I/O or reads a clock:
  * the caller passes the monotonic second.
@@ -16,7 +17,7 @@
 
 struct load_gauge {
 	struct { int64_t sec; unsigned n; } per_sec[60];
-	struct { int64_t min; unsigned judged, malware; } per_min[TRIGGER_MINUTES_MAX];
+	struct { int64_t slice; unsigned judged, malware; } per_slice[TRIGGER_SLICES];
 };
 
 /* One message received whole (END-OF-MESSAGE) at monotonic second now. */

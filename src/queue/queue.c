@@ -517,7 +517,6 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	const struct ipc_eom *e = in->eom;
 	const struct scan_config *sc = level_scan(q, e);
 	struct verdict *v = in->verdict;
-	level_auto_verdict(q->triggers, v);
 	if (!sc && !v->forced_refuse) {  /* no scan section: only REL-3's check ran, or a reload dropped it */
 		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
 		in->learn = !e->outbound;
@@ -604,6 +603,8 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 	}
 	for (uint32_t i = 0; i < r->n_symbols; i++)
 		verdict_add(in->verdict, r->symbols[i].name, r->symbols[i].points);
+	if (r->malware)
+		level_auto_malware(in->q->triggers);
 	if (r->refused)
 		verdict_refuse(in->verdict, r->reply);
 	if (r->hold)

@@ -13,7 +13,7 @@ static bool malware_share(const struct trigger_reading *r, unsigned minutes, uns
 			  unsigned long long *judged)
 {
 	unsigned long long j = 0, m = 0;
-	for (unsigned i = 0; i < minutes && i < TRIGGER_MINUTES_MAX; i++) {
+	for (unsigned i = 0; i <= minutes * 60 / TRIGGER_SLICE && i < TRIGGER_SLICES; i++) {
 		j += r->judged[i];
 		m += r->malware[i];
 	}

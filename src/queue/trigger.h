@@ -19,6 +19,8 @@
 #include "config/config.h"
 
 #define TRIGGER_MINUTES_MAX 60      /* the longest malware_share window */
+#define TRIGGER_SLICE 10            /* seconds: the malware share is counted in slices this long */
+#define TRIGGER_SLICES (TRIGGER_MINUTES_MAX * 60 / TRIGGER_SLICE + 1)
 #define TRIGGER_WHY_MAX 160
 
 /* One sample of the measures. */
@@ -28,9 +30,12 @@ struct trigger_reading {
 	unsigned long long sessions;             /* SMTP sessions open in all smtpd processes */
 	bool spool_known;                        /* spool_free was measured */
 	unsigned long long spool_free;           /* bytes free for the queue user on the spool */
-	/* Messages received, and those with a malware finding, per minute:
-	 * [0] the current minute, [1] the one before, ... */
-	unsigned judged[TRIGGER_MINUTES_MAX], malware[TRIGGER_MINUTES_MAX];
+	/* Messages received, and those with a malware finding, per slice
+	 * of TRIGGER_SLICE seconds: [0] the current one (begun), [1] the
+	 * one before, ... A window of N minutes is the current slice and
+	 * the N * 60 / TRIGGER_SLICE before it: N minutes, and up to one
+	 * slice more, never less, whenever it is read. */
+	unsigned judged[TRIGGER_SLICES], malware[TRIGGER_SLICES];
 };
 
 /* The hysteresis of one level. */

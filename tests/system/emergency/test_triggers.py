@@ -7,6 +7,8 @@ trigger`) and announced by a notice mail to emergency.notify. A level set
 by hand is the floor: a trigger raises above it and lowers back to it,
 never below."""
 
+import os
+import shutil
 import socket
 import subprocess
 import time
@@ -224,3 +226,27 @@ def test_free_space_on_the_spool_is_measured_and_raises_its_level_below_the_thre
     measured, _, threshold = up["reason"].removeprefix("spool_free ").partition(" < ")
     assert threshold == str(2 ** 50)
     assert 0 < int(measured) < 2 ** 50
+
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+SHIPPED_YARA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "rules", "yara")
+
+
+def test_a_share_of_mail_with_malware_findings_raises_its_level(make_gateway_fn, tmp_path):
+    rules = tmp_path / "yara"
+    shutil.copytree(SHIPPED_YARA, rules)
+    os.chmod(tmp_path, 0o755)
+    plan = {"levels": [{"name": "normal"},
+                       {"name": "outbreak", "limits": {"message_size": "100k"},
+                        "trigger": {"malware_share": {"percent": 50, "minutes": 1, "min_messages": 2},
+                                    "for": "1s", "clear_for": "1m"}}]}
+    gw = make_gateway_fn(emergency=plan, scan={"yara": {"rules": str(rules)}})
+    start = gw.mark()
+    clean = mwsys.send_message(gw, b"Subject: clean\r\n\r\nnothing here\r\n", rcpt="user@other.test")
+    assert clean.code == 250, clean
+    time.sleep(2)
+    assert gw.events(proc="queue", event="level_switch", start=start) == [], "one clean message raised it"
+    infected = mwsys.send_message(gw, b"Subject: eicar\r\n\r\n" + EICAR + b"\r\n", rcpt="user@other.test")
+    assert infected.code == 554, infected  # yara refuses inbound malware; it counts all the same
+    up = gw.wait_event(proc="queue", event="level_switch", to="outbreak", start=start, timeout=15)
+    assert up["reason"] == "malware_share 50% >= 50%"

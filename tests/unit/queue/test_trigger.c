@@ -111,7 +111,7 @@ Test(trigger, the_malware_share_counts_its_window_and_needs_its_minimum_of_messa
 	r.judged[1] = 10;
 	cr_assert(trigger_holds(&t, &r, why, sizeof(why)));
 	cr_assert_str_eq(why, "malware_share 5% >= 5%");
-	r.judged[2] = 1000;  /* outside the two minutes */
+	r.judged[2 * 60 / TRIGGER_SLICE + 1] = 1000;  /* outside the two minutes and the slice begun */
 	cr_assert(trigger_holds(&t, &r, why, sizeof(why)));
 }
 
@@ -127,13 +127,15 @@ Test(trigger, the_gauge_counts_the_last_sixty_seconds_and_minutes_by_age)
 	}
 	load_gauge_read(&g, 1089, &r);
 	cr_assert_eq(r.received_per_minute, 60);
-	/* 1089 is minute 18 (seconds 1080..1089), 1020..1079 minute 17. */
-	cr_assert_eq(r.judged[0], 10);
-	cr_assert_eq(r.malware[0], 1);
-	cr_assert_eq(r.judged[1], 60);
-	cr_assert_eq(r.malware[1], 6);
-	cr_assert_eq(r.judged[2], 20);
+	/* Slices of 10 s: [0] is 1080..1089, [8] 1000..1009, [9] before any. */
+	for (size_t i = 0; i <= 8; i++) {
+		cr_assert_eq(r.judged[i], 10, "slice %zu", i);
+		cr_assert_eq(r.malware[i], 1, "slice %zu", i);
+	}
+	cr_assert_eq(r.judged[9], 0);
 	load_gauge_read(&g, 1089 + 120, &r);
 	cr_assert_eq(r.received_per_minute, 0);
-	cr_assert_eq(r.judged[0] + r.judged[1], 0);
+	for (size_t i = 0; i < 12; i++)
+		cr_assert_eq(r.judged[i], 0, "slice %zu is two minutes later", i);
+	cr_assert_eq(r.judged[12], 10);
 }
