@@ -89,6 +89,20 @@ static void warn_networks(const struct config *c, const struct cidr_list *list, 
 	}
 }
 
+/* SCAN-11: an automatic switch is announced to emergency.notify; without
+ * it only the log tells that the gateway tightened itself. */
+static void warn_triggers_without_notify(const struct config *c, struct config_errors *out)
+{
+	if (c->emergency.notify)
+		return;
+	for (size_t n = 1; n < c->emergency.n_levels; n++)
+		if (c->emergency.levels[n].trigger.set) {
+			config_errors_add(out, "%s: warning: level %s has a trigger but emergency.notify is not set: "
+					  "automatic switches are only logged", c->source, c->emergency.levels[n].name);
+			return;
+		}
+}
+
 void config_warnings(const struct config *c, struct config_errors *out)
 {
 	const struct listener_cfg *exposed = NULL;
@@ -114,6 +128,7 @@ void config_warnings(const struct config *c, struct config_errors *out)
 	}
 
 	warn_auth_without_credentials(c, out);
+	warn_triggers_without_notify(c, out);
 
 	for (const struct config_section *const *s = config_sections; *s; s++)
 		if ((*s)->warn)

@@ -62,10 +62,31 @@ enum partners_only { PARTNERS_ONLY_OFF, PARTNERS_ONLY_INBOUND, PARTNERS_ONLY_OUT
 
 struct config;
 
+#define CONFIG_LEVELS_MAX 16   /* emergency levels, level 0 included */
+
+/* SCAN-11: a level's automatic trigger (config/level_trigger.c). The
+ * level goes up once any one condition has held for hold_for seconds and
+ * down once all have been clear for clear_for seconds (queue/trigger.h).
+ * A field of 0 is a condition not named. */
+struct level_trigger {
+	bool set;                      /* the level has a trigger: section */
+	unsigned queue_depth;          /* messages in the queue, at least */
+	unsigned received_per_minute;  /* messages received in the last 60 seconds, at least */
+	unsigned sessions;             /* SMTP sessions open in all smtpd processes, at least */
+	unsigned malware_percent;      /* share of received messages with a malware finding, at least */
+	unsigned malware_minutes;      /* ... in the last this many minutes */
+	unsigned malware_min_messages; /* ... of at least this many messages received */
+	size_t spool_free_below;       /* bytes free on the spool's file system, fewer than */
+	unsigned hold_for;             /* seconds a condition must hold to raise the level ("for") */
+	unsigned clear_for;            /* seconds all must be clear to lower it again */
+	int line;                      /* of trigger: in the user's file */
+};
+
 struct config_level {
 	char *name;               /* a word: [a-z0-9_-], unique */
 	int line;                 /* of the entry in the user's file; 0: the implicit level 0 */
 	struct config *cfg;       /* the snapshot with the level's overrides; NULL for level 0 */
+	struct level_trigger trigger;  /* automatic switching; .set false: by hand only */
 };
 
 struct config {
@@ -168,6 +189,7 @@ struct config {
 	 * that switching is choosing a pointer (config_level()). */
 	struct {
 		char *state_file;         /* absolute; default state_dir/spool/emergency.state (the queue writes it) */
+		char *notify;             /* the administrator's mailbox for automatic switches; NULL: none */
 		struct config_level *levels;
 		size_t n_levels;          /* at least 1 once loaded */
 		/* Known communication partners (config/partners.c): kept

@@ -20,6 +20,7 @@
  * configuration tools) before any fork; no I/O.
  */
 #include "config/levels.h"
+#include "config/level_trigger.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +50,14 @@ static const char *level_name_problem(const char *s, size_t len)
 	return NULL;
 }
 
-static void add_level(struct config *c, const char *name, size_t len, int line)
+static void add_level(struct config *c, const char *name, size_t len, int line, const struct level_trigger *t)
 {
 	struct config_level *l;
 	c->emergency.levels = xreallocarray(c->emergency.levels, c->emergency.n_levels + 1, sizeof(*l));
 	l = &c->emergency.levels[c->emergency.n_levels++];
 	*l = (struct config_level){ .name = xstrndup(name, len), .line = line };
+	if (t)
+		l->trigger = *t;
 }
 
 static bool name_taken(const struct config *c, const char *s, size_t len)
@@ -82,16 +85,18 @@ static bool get_partners(struct loader *ld, struct fy_node *v, const char *name,
 	return false;
 }
 
-/* One entry's keys: its name (*name, *nlen) and whether it overrides
- * anything; every key that is not a level's is reported. */
+/* One entry's keys: its name (*name, *nlen), whether it overrides
+ * anything and its trigger (*trig); every key that is not a level's is
+ * reported. */
 static bool read_entry(struct loader *ld, struct fy_node *item, const char *iname, int iline, const char **name,
-		       size_t *nlen, int *nline, bool *overrides)
+		       size_t *nlen, int *nline, bool *overrides, struct level_trigger *trig)
 {
 	struct fy_node_pair *p;
 	void *it = NULL;
 	enum partners_only po;
 	*name = NULL;
 	*overrides = false;
+	*trig = (struct level_trigger){ 0 };
 	while ((p = fy_node_mapping_iterate(item, &it)) != NULL) {
 		struct fy_node *v = fy_node_pair_value(p);
 		char kname[LOADER_NAME_SIZE];
@@ -114,8 +119,10 @@ static bool read_entry(struct loader *ld, struct fy_node *item, const char *inam
 			*overrides = true;
 		} else if (loader_text_is(k, klen, "limits") || loader_text_is(k, klen, "scan")) {
 			*overrides = true;  /* checked key by key when the level is built */
+		} else if (loader_text_is(k, klen, "trigger")) {
+			level_trigger_load(ld, v, kname, kl, trig);
 		} else {
-			loader_err(ld, kl, kname, "unknown key (name, limits, scan, partners_only)");
+			loader_err(ld, kl, kname, "unknown key (name, limits, scan, partners_only, trigger)");
 		}
 	}
 	if (!*name)
@@ -140,21 +147,27 @@ void levels_load(struct loader *ld, struct fy_node *v, const char *name, int kli
 		size_t nlen;
 		int nline;
 		bool overrides;
+		struct level_trigger trig;
 
 		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
 		prev = loader_line(item, prev);
-		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, "a mapping (name, limits, scan, partners_only)",
-				   &empty) || empty) {
+		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev,
+				   "a mapping (name, limits, scan, partners_only, trigger)", &empty) || empty) {
 			if (empty)
 				loader_err(ld, prev, iname, "name is required");
 			continue;
 		}
-		if (!read_entry(ld, item, iname, prev, &lname, &nlen, &nline, &overrides))
+		if (!read_entry(ld, item, iname, prev, &lname, &nlen, &nline, &overrides, &trig))
 			continue;
 		/* Level 0 is the configuration as written: a first entry
-		 * that overrides nothing names it, else it is "normal". */
+		 * that overrides nothing names it, else it is "normal".
+		 * Level 0 is where every level returns: nothing raises it. */
 		if (i == 0 && overrides)
-			add_level(c, "normal", 6, 0);
+			add_level(c, "normal", 6, 0, NULL);
+		if (c->emergency.n_levels == 0 && trig.set) {
+			loader_err(ld, trig.line, iname, "level 0 (the configuration as written) has no trigger");
+			trig.set = false;
+		}
 		if (name_taken(c, lname, nlen)) {
 			loader_err(ld, nline, iname, "a level with this name is defined before");
 			continue;
@@ -167,7 +180,7 @@ void levels_load(struct loader *ld, struct fy_node *v, const char *name, int kli
 			ld->level_entry = item;
 			snprintf(ld->level_name, sizeof(ld->level_name), "%s", iname);
 		}
-		add_level(c, lname, nlen, nline);
+		add_level(c, lname, nlen, nline, &trig);
 	}
 }
 
@@ -247,7 +260,7 @@ void levels_finish(struct loader *ld)
 	char *path;
 
 	if (c->emergency.n_levels == 0)
-		add_level(c, "normal", 6, 0);
+		add_level(c, "normal", 6, 0, NULL);
 	if (c->emergency.state_file && c->emergency.state_file[0] == '/')
 		return;
 	const char *file = c->emergency.state_file ? c->emergency.state_file : LEVEL_STATE_FILE;
@@ -320,5 +333,6 @@ void config_levels_describe(const struct config *c, struct config_errors *out)
 					  partners_values[lv->partners_only - 1].name);
 		if (out->n == before)
 			config_errors_add(out, "  (changes nothing)");
+		level_trigger_describe(&c->emergency.levels[n].trigger, out);
 	}
 }

@@ -12,7 +12,7 @@
 
 #include "config/loader.h"
 
-#define LEVELS_MAX 16
+#define LEVELS_MAX CONFIG_LEVELS_MAX
 
 /* The lists.h entry for "emergency": parse state_file and the levels'
  * names and keys into ld->cfg->emergency; remember the entry of the

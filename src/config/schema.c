@@ -78,6 +78,20 @@ static const char *check_reply_text(const char *s, size_t len)
 	return NULL;
 }
 
+/* A mailbox "local@domain" without brackets, as the notice mail of an
+ * automatic level switch goes to it (SCAN-11): no spaces, controls or
+ * characters that end an address in a header. */
+static const char *check_mailbox(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+	if (!at || at == s || memchr(at + 1, '@', len - (size_t)(at + 1 - s)))
+		return "must be one address local@domain";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] > 0x7e || strchr("<>()[],;:\\\"", s[i]))
+			return "must be one address local@domain (printable ASCII, no spaces, brackets or quotes)";
+	return schema_check_domain(at + 1, len - (size_t)(at + 1 - s));
+}
+
 /* libunbound's forwarder syntax, "ADDR" or "ADDR@PORT" with a numeric
  * address: checked here so that a typo is a config error, not a queue
  * that defers every DANE destination. */
@@ -211,6 +225,8 @@ const struct schema_key schema_keys[] = {
 	  "address rewriting table (FROM -> TO per line); relative to the configuration file's directory" },
 	{ "emergency.state_file", SCHEMA_STRING, 1, 4095, OFF(emergency.state_file), NULL, check_path,
 	  "the emergency level in force (SCAN-11), kept across restarts; relative to state_dir; written by the queue user" },
+	{ "emergency.notify", SCHEMA_STRING, 3, 254, OFF(emergency.notify), NULL, check_mailbox,
+	  "the administrator's mailbox: a notice mail for every automatic level switch (SCAN-11 triggers)" },
 	{ "emergency.partners.file", SCHEMA_STRING, 1, 4095, OFF(emergency.partners.file), NULL, check_path,
 	  "the known partners' database (SQLite, SCAN-11); relative to state_dir; written by the queue user" },
 	{ "emergency.partners.max_age", SCHEMA_DURATION, HOUR, 3650 * DAY, OFF(emergency.partners.max_age), NULL,

@@ -46,6 +46,9 @@ int content_check_index(const char *name, size_t len);
  * scanned (as the queue checked them; still data from the network). */
 struct ipc_scan_request;
 const struct ipc_scan_request *content_job_envelope(const struct content_job *job);
+/* A malware engine found something in the message (whatever the
+ * check's action): told to the queue for the emergency triggers. */
+void content_malware_found(struct content_job *job);
 /* The configuration snapshot the scanner runs with (read-only). */
 struct config;
 const struct config *content_job_config(const struct content_job *job);

@@ -30,6 +30,11 @@ const struct ipc_scan_request *content_job_envelope(const struct content_job *jo
 	return &job->req;
 }
 
+void content_malware_found(struct content_job *job)
+{
+	job->result.malware = true;
+}
+
 const struct config *content_job_config(const struct content_job *job)
 {
 	return job->config;

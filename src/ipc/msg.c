@@ -8,7 +8,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_HELLO:
 	case IPC_TXN_BEGIN: case IPC_TXN_RCPT: case IPC_TXN_OPEN:
 	case IPC_TXN_ABORT:
-	case IPC_TXN_DSN: case IPC_TXN_RCPT_DSN: case IPC_TXN_EOM:
+	case IPC_TXN_DSN: case IPC_TXN_RCPT_DSN: case IPC_TXN_EOM: case IPC_SESSIONS:
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
 	case IPC_TXN_REFUSED: case IPC_TXN_DISCARDED:
 	case IPC_SCAN_FILE: case IPC_LEVEL:
@@ -33,6 +33,7 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_COMMITTED: return "txn_committed";
 	case IPC_TXN_FAILED: return "txn_failed";
 	case IPC_TXN_EOM: return "txn_eom";
+	case IPC_SESSIONS: return "sessions";
 	case IPC_TXN_REFUSED: return "txn_refused";
 	case IPC_TXN_DISCARDED: return "txn_discarded";
 	case IPC_SCAN_FILE: return "scan_file";

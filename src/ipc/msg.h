@@ -38,7 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 3    /* 2: the emergency level in EOM and SCAN_REQUEST, IPC_LEVEL; 3: its rehearsal in SCAN_REQUEST/RESULT */
+#define IPC_VERSION 4    /* 2: the emergency level in EOM and SCAN_REQUEST, IPC_LEVEL;
+			  * 3: IPC_SESSIONS, ipc_scan_result.malware; 4: the rehearsal in SCAN_REQUEST/RESULT */
 #define IPC_MSG_MAX 65536      /* largest datagram, header included */
 #define IPC_HEADER_SIZE 8
 #define IPC_STRING_MAX 4096    /* longest string field */
@@ -54,6 +55,7 @@ enum ipc_type {
 	IPC_TXN_DSN = 106,          /* pair: RET, ENVID (RFC 3461), after BEGIN, only if given */
 	IPC_TXN_RCPT_DSN = 107,     /* pair: NOTIFY, ORCPT of the RCPT just before, only if given */
 	IPC_TXN_EOM = 108,          /* end of message: struct ipc_eom (ipc/txn.h) */
+	IPC_SESSIONS = 109,         /* u32: SMTP sessions open in this smtpd now (SCAN-11 triggers) */
 
 	IPC_TXN_OPENED = 200,       /* text: queue id; carries the write end of the message pipe */
 	IPC_TXN_COMMITTED = 201,    /* text: queue id: accepted (queued or quarantined), answer 250 */

@@ -180,6 +180,7 @@ void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_
 	ipc_put_u64(m, r->rewritten ? r->rewritten_size : 0);
 	ipc_put_u32(m, r->hold);
 	ipc_put_str(m, r->hold ? r->hold_detail : "");
+	ipc_put_u32(m, r->malware ? 1 : 0);
 	ipc_put_u32(m, r->rehearsed);
 	ipc_put_str(m, r->rehearsed ? r->rehearsed_by : "");
 }
@@ -198,12 +199,14 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	r->rewritten_size = ipc_get_u64(m);
 	r->hold = ipc_get_u32(m);
 	ipc_get_str(m, r->hold_detail, sizeof(r->hold_detail));
+	uint32_t malware = ipc_get_u32(m);
+	r->malware = malware == 1;
 	r->rehearsed = ipc_get_u32(m);
 	ipc_get_str(m, r->rehearsed_by, sizeof(r->rehearsed_by));
 	r->refused = refused == 1;
 	r->rewritten = rewritten == 1 || rewritten == 2;
 	r->stripped = rewritten == 2;
-	return ipc_get_end(m) && refused <= 1 && (!r->refused || reply_ok(r->reply)) &&
+	return ipc_get_end(m) && refused <= 1 && malware <= 1 && (!r->refused || reply_ok(r->reply)) &&
 	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers)) &&
 	       ipc_auth_results_ok(r->auth_results) && rewritten <= 2 && (r->rewritten || r->rewritten_size == 0) &&
 	       r->hold <= IPC_HOLD_MALWARE && (r->hold || !r->hold_detail[0]) && printable(r->hold_detail) &&
@@ -286,6 +289,18 @@ bool ipc_level_decode(struct ipc_msg *m, uint32_t *n, uint32_t *rehearse)
 {
 	*n = ipc_get_u32(m);
 	*rehearse = ipc_get_u32(m);
+	return ipc_get_end(m);
+}
+
+void ipc_sessions_encode(struct ipc_msg *m, uint32_t n)
+{
+	ipc_msg_init(m, IPC_SESSIONS, 0);
+	ipc_put_u32(m, n);
+}
+
+bool ipc_sessions_decode(struct ipc_msg *m, uint32_t *n)
+{
+	*n = ipc_get_u32(m);
 	return ipc_get_end(m);
 }
 

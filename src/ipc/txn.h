@@ -108,6 +108,10 @@ struct ipc_scan_result {
 	 * raises the alarm). A refusal by another check still wins. */
 	uint32_t hold;
 	char hold_detail[IPC_HOLD_DETAIL_MAX + 1];  /* what was found, printable ASCII; "" without hold */
+	/* A malware engine found something, whatever its check's action
+	 * made of it (a refusal adds no symbol): the emergency trigger's
+	 * malware share counts it (SCAN-11). */
+	bool malware;
 	/* SCAN-11 rehearsal: what the rehearsed level's check actions would
 	 * have done where the level in force's did less (IPC_REHEARSED_*),
 	 * and by which check ("content.attachments"; "" with NONE). */
@@ -161,6 +165,12 @@ bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total);
  * its configuration's levels. */
 void ipc_level_encode(struct ipc_msg *m, uint32_t n, uint32_t rehearse);
 bool ipc_level_decode(struct ipc_msg *m, uint32_t *n, uint32_t *rehearse);
+
+/* IPC_SESSIONS: smtpd to queue, the SMTP sessions it has open now (sent
+ * when the number changed, at most once a second), for the emergency
+ * triggers (SCAN-11). */
+void ipc_sessions_encode(struct ipc_msg *m, uint32_t n);
+bool ipc_sessions_decode(struct ipc_msg *m, uint32_t *n);
 
 /* ipc_scan_result.auth_results as the decoder accepts it: printable
  * ASCII and spaces; parentheses only as comments without nesting, no

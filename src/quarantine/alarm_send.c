@@ -7,15 +7,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "config/config.h"
 #include "quarantine/alarm.h"
 #include "quarantine/keeper_impl.h"
 #include "queue/envelope.h"
-#include "queue/scheduler.h"
-#include "queue/spool.h"
+#include "queue/local_mail.h"
 #include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -29,10 +27,7 @@ static bool queue_alarm(struct keeper *k, const struct config *c, const struct s
 		snprintf(from, sizeof(from), "%s", cfg->from);
 	else
 		snprintf(from, sizeof(from), "postmaster@%s", c->hostname);
-	uint64_t rnd = 0;
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint64_t)time(NULL);
-	snprintf(msgid, sizeof(msgid), "<%016llx.alarm@%s>", (unsigned long long)rnd, c->hostname);
+	local_mail_message_id(msgid, sizeof(msgid), "alarm", c->hostname);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -43,24 +38,11 @@ static bool queue_alarm(struct keeper *k, const struct config *c, const struct s
 				.client = a->client, .helo = a->helo, .login = a->login, .sender = a->sender,
 				.finding = a->finding, .held = a->held };
 	alarm_write(out, &m);
-	bool ok = fclose(out) == 0;
-	struct envelope e = { 0 };
-	e.arrival = (uint64_t)time(NULL);
-	e.session = xstrdup("");
-	e.client = xstrdup("");
-	e.helo = xstrdup(c->hostname);
-	e.sender = xstrdup(from);
-	e.flags = ENVELOPE_F_8BITMIME;  /* the finding and names are written as they came */
-	envelope_add_rcpt(&e, cfg->to);
-	int fd = ok ? spool_inject(k->spool, &e, text, len) : -1;
+	/* 8BITMIME: the finding and names are written as they came. */
+	bool ok = fclose(out) == 0 && local_mail_queue(k->spool, k->sch, c->hostname, from, cfg->to,
+						       ENVELOPE_F_8BITMIME, text, len, id, idcap);
 	free(text);
-	if (fd < 0) {
-		envelope_clear(&e);
-		return false;
-	}
-	snprintf(id, idcap, "%s", e.id);
-	scheduler_add(k->sch, &e, fd, false);
-	return true;
+	return ok;
 }
 
 void keeper_outbound_malware(struct keeper *k, const struct config *c, const struct keeper_alarm *a)

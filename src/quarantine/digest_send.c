@@ -8,7 +8,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -16,8 +15,7 @@
 #include "quarantine/keeper_impl.h"
 #include "queue/config.h"
 #include "queue/envelope.h"
-#include "queue/scheduler.h"
-#include "queue/spool.h"
+#include "queue/local_mail.h"
 #include "state/quarantine_index.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -41,11 +39,8 @@ static void on_begin(const char *rcpt, size_t total, void *arg)
 	d->out = open_memstream(&d->text, &d->len);
 	if (!d->out)
 		return;
-	uint64_t rnd = 0;
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint64_t)time(NULL);
 	char msgid[400];
-	snprintf(msgid, sizeof(msgid), "<%016llx.digest@%s>", (unsigned long long)rnd, d->c->hostname);
+	local_mail_message_id(msgid, sizeof(msgid), "digest", d->c->hostname);
 	const struct queue_config *q = d->c->queue;
 	struct digest_head h = { .hostname = d->c->hostname, .from = d->from, .to = rcpt,
 				 .subject = q->quarantine_digest_subject, .message_id = msgid, .now = time(NULL),
@@ -68,26 +63,17 @@ static bool on_end(const char *rcpt, void *arg)
 	if (!d->out)
 		return false;
 	digest_write_tail(d->out, d->listed, d->total);
-	bool ok = fclose(d->out) == 0;
+	char id[64];
+	/* 8BITMIME: subjects are listed decoded, in UTF-8. */
+	bool ok = fclose(d->out) == 0 && local_mail_queue(d->k->spool, d->k->sch, d->c->hostname, d->from, rcpt,
+							  ENVELOPE_F_8BITMIME, d->text, d->len, id, sizeof(id));
 	d->out = NULL;
-	struct envelope e = { 0 };
-	e.arrival = (uint64_t)time(NULL);
-	e.session = xstrdup("");
-	e.client = xstrdup("");
-	e.helo = xstrdup(d->c->hostname);
-	e.sender = xstrdup(d->from);
-	e.flags = ENVELOPE_F_8BITMIME;  /* subjects are listed decoded, in UTF-8 */
-	envelope_add_rcpt(&e, rcpt);
-	int fd = ok ? spool_inject(d->k->spool, &e, d->text, d->len) : -1;
 	free(d->text);
 	d->text = NULL;
-	if (fd < 0) {
-		envelope_clear(&e);
+	if (!ok)
 		return false;
-	}
-	log_event(LOG_INFO, "quarantine_digest", "queue_id", e.id, "to", rcpt, "listed", log_u64(d->listed), "held",
+	log_event(LOG_INFO, "quarantine_digest", "queue_id", id, "to", rcpt, "listed", log_u64(d->listed), "held",
 		  log_u64(d->total), "by", d->who->user, "operator", d->who->operator, NULL);
-	scheduler_add(d->k->sch, &e, fd, false);
 	return true;
 }
 

@@ -23,6 +23,14 @@ struct emergency {
 	emergency_tell_fn *tell;
 	void *arg;
 	struct level_state st;   /* the level in force, as saved */
+	/* The level last switched by hand (or by its --for ending): the
+	 * floor under the triggers (SCAN-11). automatic: st was raised by
+	 * a trigger above it, and only a trigger lowers it again. */
+	struct level_state manual;
+	bool automatic;
+	unsigned long manual_switches;   /* counts them: the triggers start their hold time again */
+	emergency_status_fn *status_hook;
+	void *status_arg;
 	struct event *timer;     /* ends a level switched on --for a while */
 	struct {                 /* the level being rehearsed */
 		char name[LEVELSTATE_NAME_MAX + 1];   /* "": none */
@@ -99,36 +107,101 @@ static void rehearse(struct emergency *em, size_t n, const char *by, FILE *out)
 		fputs("rehearsing: nothing\n", out);
 }
 
-/* Make level n the one in force: saved, logged, told to every smtpd, and
- * ended by the timer after secs seconds (0: until switched by hand). out
- * (or NULL) gets the answer. */
-static void switch_to(struct emergency *em, size_t n, unsigned long long secs, const char *reason, const char *by,
-		      FILE *out)
+/* Make st (naming level n) the one in force: saved, logged (by and
+ * reason: who switched and why, for the log line), told to every smtpd,
+ * and ended by the timer at st->until (0: no end). out (or NULL) gets
+ * the answer. */
+static void enter(struct emergency *em, const struct level_state *st, size_t n, const char *by, const char *reason,
+		  FILE *out)
 {
 	const struct config *c = cfg(em);
 	size_t from = emergency_level(em);
 	time_t now = time(NULL);
-	struct level_state st = { .since = now, .until = secs ? now + (long long)secs : 0 };
+	long long secs = st->until > now ? st->until - now : 0;
 	char why[512];
 
-	snprintf(st.name, sizeof(st.name), "%s", level_name(c, n));
-	snprintf(st.by, sizeof(st.by), "%s", by);
-	snprintf(st.reason, sizeof(st.reason), "%s", reason ? reason : "");
-	em->st = st;
+	em->st = *st;
 	evtimer_del(em->timer);
 	if (secs)
 		evtimer_add(em->timer, &(struct timeval){ .tv_sec = (time_t)secs });
-	log_event(LOG_WARNING, "level_switch", "from", level_name(c, from), "to", st.name, "emergency_level", log_u64(n), "by",
-		  by, "for", log_u64(secs), "reason", st.reason, NULL);
+	log_event(LOG_WARNING, "level_switch", "from", level_name(c, from), "to", st->name, "emergency_level", log_u64(n),
+		  "by", by, "for", log_u64((uint64_t)secs), "reason", reason, NULL);
 	em->tell(em->arg, (uint32_t)n, emergency_rehearsing(em));
-	if (!level_state_write(c->emergency.state_file, &st, why, sizeof(why))) {
+	if (!level_state_write(c->emergency.state_file, st, why, sizeof(why))) {
 		log_event(LOG_ERR, "level_state_error", "msg", why, NULL);
 		if (out)
 			fprintf(out, "warning: level in force but not saved (%s): a restart returns to the saved one\n",
 				why);
 	}
 	if (out)
-		fprintf(out, "level: %zu %s (was %zu %s)\n", n, st.name, from, level_name(c, from));
+		fprintf(out, "level: %zu %s (was %zu %s)\n", n, st->name, from, level_name(c, from));
+}
+
+/* Level n's state from now, ending after secs seconds (0: no end). */
+static struct level_state state_of(const struct config *c, size_t n, unsigned long long secs, const char *reason,
+				   const char *by)
+{
+	time_t now = time(NULL);
+	struct level_state st = { .since = now, .until = secs ? now + (long long)secs : 0 };
+	snprintf(st.name, sizeof(st.name), "%s", level_name(c, n));
+	snprintf(st.by, sizeof(st.by), "%s", by);
+	snprintf(st.reason, sizeof(st.reason), "%s", reason ? reason : "");
+	return st;
+}
+
+/* A switch by hand (or the end of a --for): level n is in force and the
+ * floor under the triggers. */
+static void switch_to(struct emergency *em, size_t n, unsigned long long secs, const char *reason, const char *by,
+		      FILE *out)
+{
+	struct level_state st = state_of(cfg(em), n, secs, reason, by);
+	enter(em, &st, n, by, st.reason, out);
+	em->manual = st;
+	em->automatic = false;
+	em->manual_switches++;
+}
+
+bool emergency_auto(struct emergency *em, size_t want, const char *why)
+{
+	const struct config *c = cfg(em);
+	size_t cur = emergency_level(em);
+	size_t floor = level_state_level(c, &em->manual, time(NULL));
+
+	if (want >= c->emergency.n_levels)
+		return false;
+	if (!em->automatic && want <= cur)
+		return false;  /* a level set by hand is never lowered by a trigger */
+	size_t target = want > floor ? want : floor;
+	if (target == cur)
+		return false;
+	if (target > floor) {
+		struct level_state st = state_of(c, target, 0, why, EMERGENCY_BY_TRIGGER);
+		enter(em, &st, target, EMERGENCY_BY_TRIGGER, why, NULL);
+		em->automatic = true;
+		return true;
+	}
+	/* Back to the floor: the level set by hand, as it was set (its
+	 * since, until, by and reason), or level 0. */
+	struct level_state st = floor > 0 ? em->manual : state_of(c, 0, 0, why, EMERGENCY_BY_TRIGGER);
+	enter(em, &st, floor, EMERGENCY_BY_TRIGGER, why, NULL);
+	em->automatic = false;
+	return true;
+}
+
+bool emergency_automatic(const struct emergency *em)
+{
+	return em->automatic;
+}
+
+unsigned long emergency_manual_switches(const struct emergency *em)
+{
+	return em->manual_switches;
+}
+
+void emergency_set_status_hook(struct emergency *em, emergency_status_fn *fn, void *arg)
+{
+	em->status_hook = fn;
+	em->status_arg = arg;
 }
 
 static void on_expiry(evutil_socket_t fd, short what, void *arg)
@@ -150,6 +223,11 @@ struct emergency *emergency_new(struct event_base *base, const struct config *co
 	em->timer = evtimer_new(base, on_expiry, em);
 	level_state_read((*config)->emergency.state_file, &em->st);
 	size_t n = level_state_level(*config, &em->st, now);
+	/* A level a trigger raised stays until a trigger lowers it; the
+	 * level set by hand beneath it is not kept across a restart. */
+	em->automatic = n > 0 && strcmp(em->st.by, EMERGENCY_BY_TRIGGER) == 0;
+	if (!em->automatic)
+		em->manual = em->st;  /* else level 0: a zero state names no level */
 	if (n > 0 && em->st.until > 0) {
 		evtimer_add(em->timer, &(struct timeval){ .tv_sec = (time_t)(em->st.until - now) });
 	} else if (n == 0 && config_level_find(*config, em->st.name) > 0) {
@@ -202,6 +280,13 @@ static int status(const struct emergency *em, FILE *out)
 		fprintf(out, "by: %s\n", em->st.by);
 	if (em->st.reason[0])
 		fprintf(out, "reason: %s\n", em->st.reason);
+	if (em->automatic) {
+		size_t floor = level_state_level(c, &em->manual, time(NULL));
+		fprintf(out, "set by hand: %zu %s (a trigger lowers the level back to it)\n", floor,
+			level_name(c, floor));
+	}
+	if (em->status_hook)
+		em->status_hook(em->status_arg, out);
 	if (emergency_rehearsing(em)) {
 		iso_time(em->rehearsal.since, t, sizeof(t));
 		fprintf(out, "rehearsing: %u %s since %s by %s\n", emergency_rehearsing(em), em->rehearsal.name, t,

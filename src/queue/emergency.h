@@ -12,6 +12,8 @@
 #ifndef MW_QUEUE_EMERGENCY_H
 #define MW_QUEUE_EMERGENCY_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -23,6 +25,12 @@ struct emergency;
 /* Called on every switch with the new level's number and the level
  * being rehearsed (0: none) (arg: the queue). */
 typedef void emergency_tell_fn(void *arg, uint32_t level, uint32_t rehearse);
+
+/* The "by" of a switch made by a trigger (SCAN-11, queue/level_auto.h). */
+#define EMERGENCY_BY_TRIGGER "trigger"
+
+/* Writes more lines of "status" (the triggers' state) to out. */
+typedef void emergency_status_fn(void *arg, FILE *out);
 
 /* Read the state file of *config (which changes on reload); a level whose
  * time is over ends now. */
@@ -41,6 +49,23 @@ uint32_t emergency_rehearsing(const struct emergency *em);
  * action it would have had ("refuse", "quarantine", ...), or NULL if the
  * same as the one it had. Counted for "status". */
 void emergency_rehearsed(struct emergency *em, const char *would);
+
+/* SCAN-11 triggers: the triggers ask for level want (0: none) because of
+ * why ("queue_depth 5120 >= 5000"). A level set by hand is the floor: a
+ * trigger only raises above it, and only lowers what a trigger raised,
+ * never below the floor. True when the level in force changed; logged,
+ * saved (by "trigger") and told like a switch by hand. */
+bool emergency_auto(struct emergency *em, size_t want, const char *why);
+
+/* Was the level in force raised by a trigger? */
+bool emergency_automatic(const struct emergency *em);
+
+/* How many switches by hand (and ends of --for) there were: a change
+ * tells the triggers to start their hold time again, so that a level
+ * set by hand is not taken back at once. */
+unsigned long emergency_manual_switches(const struct emergency *em);
+
+void emergency_set_status_hook(struct emergency *em, emergency_status_fn *fn, void *arg);
 
 /* A control command: "status", or "level [N|NAME] [--for DURATION]
  * [--reason TEXT] [--rehearse]" from the peer uid; the answer goes to

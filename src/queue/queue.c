@@ -46,6 +46,7 @@
 #include "queue/content_scan.h"
 #include "queue/control.h"
 #include "queue/emergency.h"
+#include "queue/level_auto.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
 #include "scan/policy.h"
@@ -114,6 +115,7 @@ struct queue {
 	struct scan_watch scan_watch;
 	struct keeper *quarantine;   /* quarantine/ and its index (quarantine/keeper.h) */
 	struct emergency *levels;    /* SCAN-11: the emergency level in force (queue/emergency.h) */
+	struct level_auto *triggers; /* SCAN-11: its automatic switching (queue/level_auto.h) */
 	/* The policy for authenticated mail when the configuration has no
 	 * scan: section: the checks' defaults, in which from_binding refuses
 	 * (REL-3 on the header holds whatever the configuration). */
@@ -614,6 +616,8 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 	}
 	for (uint32_t i = 0; i < r->n_symbols; i++)
 		verdict_add(in->verdict, r->symbols[i].name, r->symbols[i].points);
+	if (r->malware)
+		level_auto_malware(in->q->triggers);
 	if (r->refused)
 		verdict_refuse(in->verdict, r->reply);
 	if (r->hold)
@@ -659,6 +663,7 @@ static void decide(struct queue *q, struct incoming *in, struct ipc_eom *e)
 {
 	const struct scan_config *sc = level_scan(q, e);
 	bool authenticated = e->auth[0] != '\0';
+	level_auto_received(q->triggers);
 	if (!sc && !authenticated) {
 		rehearse_verdict(q, in, e, VERDICT_ACCEPT, NULL, 0);
 		in->learn = !e->outbound;  /* accepted untagged: nothing judged it */
@@ -777,12 +782,23 @@ static void commit_finish(struct queue *q, struct incoming *in)
 	free(in);
 }
 
+/* SCAN-11: an smtpd's open sessions, for the trigger on sessions. */
+static bool on_sessions(struct queue *q, struct channel *ch, struct ipc_msg *m)
+{
+	uint32_t n;
+	if (!ipc_sessions_decode(m, &n))
+		return false;
+	level_auto_sessions(q->triggers, ch, n);
+	return true;
+}
+
 static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *arg)
 {
 	struct queue *q = arg;
 	if (fd >= 0)
 		close(fd);  /* smtpd never passes descriptors to us */
-	struct incoming *in = m->type == IPC_TXN_BEGIN ? NULL : incoming_find(q, ch, m->reqid);
+	struct incoming *in = m->type == IPC_TXN_BEGIN || m->type == IPC_SESSIONS ? NULL
+			      : incoming_find(q, ch, m->reqid);
 	if (in && in->committing) {
 		/* Between END-OF-MESSAGE and our answer smtpd sends only ABORT (its client
 		 * went away). The commit goes on: as when it finished first, the
@@ -806,6 +822,7 @@ static void on_smtpd_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 	case IPC_TXN_DSN: ok = in && on_dsn(in, m); break;
 	case IPC_TXN_RCPT_DSN: ok = in && on_rcpt_dsn(in, m); break;
 	case IPC_TXN_EOM: ok = in && on_eom(q, in, m); break;
+	case IPC_SESSIONS: ok = fd < 0 && on_sessions(q, ch, m); break;
 	case IPC_TXN_ABORT:
 		ok = ipc_txn_empty_decode(m);
 		if (in)
@@ -842,6 +859,7 @@ static void on_smtpd_closed(struct channel *ch, const char *why, void *arg)
 	for (size_t i = 0; i < q->n_smtpd; i++)
 		if (q->smtpd[i] == ch)
 			q->smtpd[i] = q->smtpd[--q->n_smtpd];
+	level_auto_smtpd_gone(q->triggers, ch);
 	log_event(LOG_INFO, "smtpd_gone", "msg", why, NULL);
 }
 
@@ -1000,6 +1018,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	spool_recover(q.spool, recover_one, &q);
 	q.quarantine = keeper_open(q.spool, q.sch);
 	q.levels = emergency_new(q.base, &q.config, tell_smtpds_level, &q);
+	q.triggers = level_auto_new(q.base, &q.config, q.levels, q.sch, q.spool, q.committers);
 	partners_learn_start(q.base, &q.config);
 	struct control *ctl = control_start(q.base, q.sch, q.quarantine, q.levels, &q.config);
 	if (!ctl)
@@ -1023,6 +1042,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	 * answer; a commit is never cut off midway), are joined, and what they
 	 * finished is answered as usual. */
 	offload_free(q.committers);
+	level_auto_free(q.triggers);  /* after the workers: its statvfs completes on them */
 	struct incoming *in;
 	while ((in = TAILQ_FIRST(&q.incoming)) != NULL)
 		incoming_drop(&q, in);

@@ -45,6 +45,7 @@ struct scheduler {
 	bool dnssec_tried;
 	struct smtp_client_pool *pool;
 	TAILQ_HEAD(, qentry) entries;   /* all of them (administration) */
+	size_t n_entries;               /* their number: the queue depth (SCAN-11 triggers) */
 	/* The places that are walked: a run touches only entries that need
 	 * something, never the whole queue. */
 	struct readyq *ready;
@@ -214,8 +215,14 @@ void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool hel
 	q->next_try = now.mono;
 	q->place = QPLACE_NONE;
 	TAILQ_INSERT_TAIL(&sch->entries, q, link);
+	sch->n_entries++;
 	place_idle(sch, q);
 	scheduler_kick(sch);
+}
+
+size_t scheduler_depth(const struct scheduler *sch)
+{
+	return sch->n_entries;
 }
 
 static bool has_pending(const struct qentry *q)
@@ -239,6 +246,7 @@ static void entry_free(struct scheduler *sch, struct qentry *q)
 {
 	move_to(sch, q, QPLACE_NONE);
 	TAILQ_REMOVE(&sch->entries, q, link);
+	sch->n_entries--;
 	close_msg(sch, q);
 	for (size_t i = 0; i < q->env.n_rcpts; i++) {
 		free(q->rs[i].last_reply);

@@ -100,6 +100,10 @@ void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool hel
 /* Look at the queue now (after a change). */
 void scheduler_kick(struct scheduler *sch);
 
+/* The messages in the queue now (waiting, deferred, held or being
+ * delivered): the queue depth an emergency trigger looks at (SCAN-11). */
+size_t scheduler_depth(const struct scheduler *sch);
+
 /* The delay before try number attempts+1: retry_min doubled per attempt,
  * at most retry_max. Pure. */
 unsigned retry_schedule(unsigned retry_min, unsigned retry_max, unsigned attempts);

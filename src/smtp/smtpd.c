@@ -4,6 +4,7 @@
  * answers to the sessions that asked. Runs unprivileged (and chrooted when
  * started as root), after child.c's skeleton.
  */
+#include "smtp/session_report.h"
 #include "smtp/smtpd.h"
 
 #include <netinet/in.h>
@@ -115,6 +116,7 @@ unsigned smtpd_sessions_from(const struct smtpd *d, const struct sockaddr *sa)
 
 void smtpd_session_gone(struct smtpd *d, struct smtp_session *unused)
 {
+	session_report_changed();
 	if (d->stopping) {
 		if (d->n_sessions == 0)
 			event_base_loopbreak(d->base);
@@ -130,6 +132,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	struct smtpd_listener *l = arg;
 	struct smtpd *d = l->d;
 	smtp_session_start(d, fd, sa, l->name);
+	session_report_changed();
 	/* At the cap the listener pauses instead of accepting and refusing in a loop. */
 	if (d->n_sessions >= d->active->limits.connections) {
 		log_event(LOG_WARNING, "session_cap", "sessions", log_u64(d->n_sessions), NULL);
@@ -313,6 +316,7 @@ static void on_control_msg(struct channel *ch, struct ipc_msg *m, int fd, void *
 		smtpd_queue_lost(d, "replaced by the master");
 	}
 	d->queue = channel_new(d->base, fd, on_queue_msg, on_queue_closed, d);
+	session_report_new_queue();
 	log_event(LOG_INFO, "queue_connected", NULL);
 }
 
@@ -363,6 +367,7 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	scan_start(d.base, c);  /* the scanner's resolver on this loop */
 	scan_reload_init(d.base, c);
 	partners_gate_start(d.base, c);
+	session_report_start(&d);
 	n_listeners = fds->n - 1;
 	listeners = xcalloc(n_listeners, sizeof(*listeners));
 	for (size_t i = 0; i < n_listeners; i++) {
@@ -386,6 +391,7 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	log_event(LOG_INFO, "stopped", NULL);
 	offload_free(d.auth_workers);  /* checks in hand finish; no thread outlives main */
 	partners_gate_stop();
+	session_report_stop();
 	if (d.penalties != shared_penalties)
 		penalty_free(d.penalties);
 	rate_free(d.tls_rate);

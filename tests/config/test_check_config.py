@@ -149,3 +149,16 @@ def test_levels_option_shows_what_each_emergency_level_changes():
         "level 3 partners:",
         "  partners_only: both (strangers get 450 4.7.1)",
     ]
+
+
+def test_levels_option_prints_each_levels_trigger():
+    # SCAN-11 triggers: what raises a level and when it comes down again.
+    result = check_config("--levels", "-c", "good-triggers.yaml")
+    assert result.returncode == 0, result.stderr
+    triggers = [line for line in result.stdout.splitlines() if line.startswith("  trigger:")]
+    assert triggers == [
+        "  trigger: queue_depth >= 5000 or received_per_minute >= 3000, held for 1m; lowered when clear for 5m",
+        "  trigger: spool_free_below < 2G or malware_share >= 5% (last 10 minutes, 20 messages at least),"
+        " held for 1m; lowered when clear for 5m",
+        "  trigger: sessions >= 900, held for 2s; lowered when clear for 10s",
+    ]

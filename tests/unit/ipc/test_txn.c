@@ -127,6 +127,12 @@ Test(ipc_txn, scan_request_and_result_round_trip)
 	cr_assert(sd.refused);
 	cr_assert_str_eq(sd.reply, "550 5.6.0 no date");
 	cr_assert_str_eq(sd.headers, "X-A: 1\r\nX-B: 2\r\n");
+	cr_assert_not(sd.malware);
+	s.malware = true;  /* SCAN-11: a finding the refusal leaves no symbol of */
+	ipc_scan_result_encode(&out, 3, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert(sd.malware);
 }
 
 Test(ipc_txn, scan_result_that_could_smuggle_headers_or_a_reply_is_refused)
@@ -371,4 +377,17 @@ Test(ipc_txn, the_level_message_round_trips_and_refuses_bytes_left_over)
 	ipc_put_u32(&out, 7);
 	transmit();
 	cr_assert_not(ipc_level_decode(&in, &n, &r));
+}
+
+Test(ipc_txn, the_sessions_message_round_trips_and_refuses_bytes_left_over)
+{
+	uint32_t n;
+	ipc_sessions_encode(&out, 812);
+	transmit();
+	cr_assert(ipc_sessions_decode(&in, &n));
+	cr_assert_eq(n, 812);
+	ipc_sessions_encode(&out, 812);
+	ipc_put_u32(&out, 7);
+	transmit();
+	cr_assert_not(ipc_sessions_decode(&in, &n));
 }
