@@ -21,6 +21,7 @@
 #include "ctl/learncmd.h"
 #include "ctl/levelctl.h"
 #include "ctl/partnerscmd.h"
+#include "ctl/tlsrptcmd.h"
 #include "ctl/scancmd.h"
 #include "master/master.h"
 #include "master/preflight.h"
@@ -211,6 +212,7 @@ static const struct subcommand subcommands[] = {
 	{ "scan", scancmd_main, "scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] [--pcre-only] MESSAGE...   content checks on saved messages" },
 	{ "dkim-keygen", dkimkeygen_main, "dkim-keygen DOMAIN SELECTOR [--bits N] [--out FILE]   make a DKIM signing key, print its DNS record" },
 	{ "mta-sts", mtastscmd_main, "mta-sts [-c FILE] policy [--mode enforce|testing|none] [--max-age SECONDS]   print the MTA-STS policy and TXT records to publish" },
+	{ "tlsrpt", tlsrptcmd_main, "tlsrpt [-c FILE] show [--day YYYY-MM-DD] [DOMAIN] | send [--day YYYY-MM-DD]   TLS-RPT counts and daily reports (RFC 8460)" },
 	{ "partners", partnerscmd_main, "partners [-c FILE] list|export|expire | add|remove INTERNAL EXTERNAL | import FILE|-   known communication partners (SCAN-11)" },
 	{ "quarantine", quarantine_command, "quarantine [-c FILE] list|show|release|delete|digest ...   held messages" },
 };

@@ -78,6 +78,17 @@ static const char *check_reply_text(const char *s, size_t len)
 	return NULL;
 }
 
+const char *schema_check_mailbox(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+	if (!at || at == s)
+		return "not a mailbox (local@domain)";
+	for (const char *p = s; p < at; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == 0x7f)
+			return "not a mailbox (local@domain)";
+	return schema_check_domain(at + 1, len - (size_t)(at - s) - 1);
+}
+
 /* libunbound's forwarder syntax, "ADDR" or "ADDR@PORT" with a numeric
  * address: checked here so that a typo is a config error, not a queue
  * that defers every DANE destination. */
@@ -195,6 +206,14 @@ const struct schema_key schema_keys[] = {
 	  check_path, "DNSSEC trust anchor file, DS or DNSKEY records (Debian: /usr/share/dns/root.key)" },
 	{ "outbound_tls.dane.resolver", SCHEMA_STRING, 1, 255, OFF(outbound_tls.dane.resolver), NULL, check_forwarder,
 	  "resolver (ADDR or ADDR@PORT) the validator forwards to; it must pass DNSSEC records (default: recurse from the root)" },
+	{ "outbound_tls.tlsrpt.enabled", SCHEMA_BOOL, 0, 0, OFF(outbound_tls.tlsrpt.enabled), NULL, NULL,
+	  "count the TLS sessions under MTA-STS or DANE and send each policy domain a daily TLS-RPT report (RFC 8460)" },
+	{ "outbound_tls.tlsrpt.from", SCHEMA_STRING, 1, 254, OFF(outbound_tls.tlsrpt.from), NULL, schema_check_mailbox,
+	  "sender and From: of the reports (default: postmaster@ the hostname)" },
+	{ "outbound_tls.tlsrpt.organization", SCHEMA_STRING, 1, 200, OFF(outbound_tls.tlsrpt.organization), NULL,
+	  check_reply_text, "organization-name of the reports, printable ASCII (default: the hostname)" },
+	{ "outbound_tls.tlsrpt.contact", SCHEMA_STRING, 1, 254, OFF(outbound_tls.tlsrpt.contact), NULL,
+	  check_reply_text, "contact-info of the reports, printable ASCII (default: the from address)" },
 	{ "auth.credentials", SCHEMA_STRING, 1, 4095, OFF(auth.credentials), NULL, check_path,
 	  "file of user:crypt-hash lines (mailwarden passwd makes them)" },
 	{ "auth.sender_logins", SCHEMA_STRING, 1, 4095, OFF(auth.sender_logins), NULL, check_path,

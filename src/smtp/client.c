@@ -89,6 +89,10 @@ struct client {
 	bool tls_failed;        /* the handshake with this address failed: no STARTTLS again */
 	bool tls_verified;      /* the certificate is valid for the name checked */
 	char tls_info[128];
+	/* TLS-RPT: the last TLS attempt (smtp_client_reply) */
+	enum smtp_tls_outcome tls_outcome;
+	long tls_verify_error;
+	char tls_host[256], tls_ip[64];
 };
 
 static void client_enter(struct client *c, enum client_state st);
@@ -235,6 +239,10 @@ static void client_finish(struct client *c)
 		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s",
 			 c->tls_active ? c->tls_info : c->tls_failed ? "none (TLS handshake failed)" : "none");
 		c->replies[i].tls_verified = c->tls_active && c->tls_verified;
+		c->replies[i].tls_outcome = c->tls_outcome;
+		c->replies[i].tls_verify_error = c->tls_verify_error;
+		snprintf(c->replies[i].tls_host, sizeof(c->replies[i].tls_host), "%s", c->tls_host);
+		snprintf(c->replies[i].tls_ip, sizeof(c->replies[i].tls_ip), "%s", c->tls_ip);
 	}
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
@@ -554,6 +562,18 @@ static bool client_set_dane(SSL *ssl, const struct tlsa_set *t, const char *name
 	return true;
 }
 
+/* TLS-RPT: what the attempt with the current address came to. */
+static void client_note_tls(struct client *c, enum smtp_tls_outcome outcome, long verify_error)
+{
+	const struct smtp_client_job *j = &c->job;
+	const char *name = j->tls_names && c->cur_addr < j->n_addrs ? j->tls_names[c->cur_addr]
+			   : j->tls_name ? j->tls_name : j->host;
+	c->tls_outcome = outcome;
+	c->tls_verify_error = verify_error;
+	snprintf(c->tls_host, sizeof(c->tls_host), "%s", name ? name : "");
+	snprintf(c->tls_ip, sizeof(c->tls_ip), "%s", c->cur_mta);
+}
+
 static void client_start_tls(struct client *c)
 {
 	const struct smtp_client_job *j = &c->job;
@@ -673,9 +693,12 @@ static void client_reply(struct client *c)
 			if (!c->tls_active && !c->tls_failed && c->job.tls_ctx &&
 			    client_tls_level(c) != TLS_LEVEL_NONE && cap_has(c, "STARTTLS")) {
 				client_enter(c, CLIENT_STARTTLS);
-			} else if (!refuse_cleartext(c, "does not offer STARTTLS")) {
-				client_enter(c, CLIENT_MAIL);
+				return;
 			}
+			if (!c->tls_active && !c->tls_failed && !cap_has(c, "STARTTLS"))
+				client_note_tls(c, SMTP_TLS_NOT_OFFERED, 0);
+			if (!refuse_cleartext(c, "does not offer STARTTLS"))
+				client_enter(c, CLIENT_MAIL);
 		} else if (!c->job.lmtp && code >= 500) {
 			client_enter(c, CLIENT_HELO);
 		} else {
@@ -684,6 +707,8 @@ static void client_reply(struct client *c)
 		break;
 	case CLIENT_HELO:
 		/* A peer without ESMTP has no STARTTLS either (attack case 104 D_1). */
+		if (ok && !c->tls_failed)
+			client_note_tls(c, SMTP_TLS_NOT_OFFERED, 0);
 		if (ok && !refuse_cleartext(c, "does not speak ESMTP (no STARTTLS)"))
 			client_enter(c, CLIENT_MAIL);
 		else if (!ok)
@@ -761,7 +786,10 @@ static void client_reply(struct client *c)
 	case CLIENT_STARTTLS:
 		if (code == 220) {
 			client_start_tls(c);
-		} else if (client_tls_level(c) >= TLS_LEVEL_ENCRYPT) {
+			break;
+		}
+		client_note_tls(c, SMTP_TLS_NOT_OFFERED, 0);
+		if (client_tls_level(c) >= TLS_LEVEL_ENCRYPT) {
 			fail_remaining(c, 451, "451 4.7.5 %s:%s refused STARTTLS: %s", c->job.host, c->job.port,
 				       c->reply.text);
 			client_enter(c, CLIENT_QUIT);
@@ -853,6 +881,8 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		c->tls_handshaking = false;
 		c->tls_active = true;
 		c->tls_verified = SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;
+		client_note_tls(c, c->tls_verified ? SMTP_TLS_VERIFIED : SMTP_TLS_UNVERIFIED,
+				SSL_get0_peer_certificate(ssl) ? SSL_get_verify_result(ssl) : X509_V_ERR_UNSPECIFIED);
 		snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 		log_event(LOG_INFO, "client_tls", "nexthop", c->job.host, "version", SSL_get_version(ssl),
 			  "cipher", SSL_get_cipher_name(ssl), NULL);
@@ -877,6 +907,7 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 			ERR_error_string_n(e, err, sizeof(err));
 		while (bufferevent_get_openssl_error(c->bev))
 			;
+		client_note_tls(c, SMTP_TLS_FAILED, ssl ? SSL_get_verify_result(ssl) : 0);
 		snprintf(why, sizeof(why), "TLS %s", err);
 		if (client_tls_fallback(c, why))
 			return;

@@ -78,6 +78,17 @@ struct smtp_client_job {
 	const char *pool_key;
 };
 
+/* TLS-RPT (RFC 8460): how the session's TLS ended, so that the queue can
+ * count the session as a success or a failure of the result type the
+ * RFC names. A reused connection had its TLS counted when it was made. */
+enum smtp_tls_outcome {
+	SMTP_TLS_UNKNOWN,     /* no TLS decision was reached (no connection, or a reused one) */
+	SMTP_TLS_VERIFIED,    /* TLS with a certificate valid for tls_host */
+	SMTP_TLS_UNVERIFIED,  /* TLS up, certificate not valid: tls_verify_error */
+	SMTP_TLS_FAILED,      /* the handshake failed: tls_verify_error (0: not the certificate) */
+	SMTP_TLS_NOT_OFFERED, /* the peer offered no STARTTLS, or refused it */
+};
+
 struct smtp_client_reply {
 	int code;                    /* 250, 450, 550, ... */
 	char text[512];              /* the full last line, e.g. "250 2.0.0 Ok: queued as X" */
@@ -85,6 +96,12 @@ struct smtp_client_reply {
 	bool tls_verified;           /* TLS with a certificate valid for the host's name */
 	char mta[64];                /* the address that gave it ("" if none was reached) */
 	bool dsn_passed;             /* the peer offered DSN: NOTIFY went on with the recipient */
+	/* TLS-RPT: the last TLS attempt of the job (with the host that gave
+	 * the reply, or an earlier one that failed it) */
+	enum smtp_tls_outcome tls_outcome;
+	long tls_verify_error;       /* OpenSSL's X509_V_ERR_*, 0 for none */
+	char tls_host[256];          /* the name the certificate was checked against */
+	char tls_ip[64];             /* the address of that attempt */
 };
 
 /* Called once; replies[i] belongs to job->rcpts[i]. The job's strings must
