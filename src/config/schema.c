@@ -89,6 +89,13 @@ const char *schema_check_mailbox(const char *s, size_t len)
 	return schema_check_domain(at + 1, len - (size_t)(at - s) - 1);
 }
 
+/* Text written into a header or a report as it is (TLS-RPT's
+ * organization-name and contact-info): printable ASCII only. */
+static const char *check_printable(const char *s, size_t len)
+{
+	return check_reply_text(s, len) ? "printable ASCII only" : NULL;
+}
+
 /* libunbound's forwarder syntax, "ADDR" or "ADDR@PORT" with a numeric
  * address: checked here so that a typo is a config error, not a queue
  * that defers every DANE destination. */
@@ -211,9 +218,9 @@ const struct schema_key schema_keys[] = {
 	{ "outbound_tls.tlsrpt.from", SCHEMA_STRING, 1, 254, OFF(outbound_tls.tlsrpt.from), NULL, schema_check_mailbox,
 	  "sender and From: of the reports (default: postmaster@ the hostname)" },
 	{ "outbound_tls.tlsrpt.organization", SCHEMA_STRING, 1, 200, OFF(outbound_tls.tlsrpt.organization), NULL,
-	  check_reply_text, "organization-name of the reports, printable ASCII (default: the hostname)" },
+	  check_printable, "organization-name of the reports, printable ASCII (default: the hostname)" },
 	{ "outbound_tls.tlsrpt.contact", SCHEMA_STRING, 1, 254, OFF(outbound_tls.tlsrpt.contact), NULL,
-	  check_reply_text, "contact-info of the reports, printable ASCII (default: the from address)" },
+	  check_printable, "contact-info of the reports, printable ASCII (default: the from address)" },
 	{ "auth.credentials", SCHEMA_STRING, 1, 4095, OFF(auth.credentials), NULL, check_path,
 	  "file of user:crypt-hash lines (mailwarden passwd makes them)" },
 	{ "auth.sender_logins", SCHEMA_STRING, 1, 4095, OFF(auth.sender_logins), NULL, check_path,
