@@ -3,6 +3,7 @@
  */
 #include "queue/tlsrpt.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -149,7 +150,7 @@ void tlsrpt_count(struct tlsrpt *t, const struct config *c, struct tlsrpt_sessio
 	}
 	char day[11];
 	day_of(time(NULL), day);
-	log_event(s->result ? LOG_WARNING : LOG_DEBUG, "tlsrpt_session", "domain", s->domain, "policy",
+	log_event(s->result ? LOG_INFO : LOG_DEBUG, "tlsrpt_session", "domain", s->domain, "policy",
 		  s->policy_type, "result", s->result ? s->result : "success", "mx", s->receiving_mx, "ip",
 		  s->receiving_ip, NULL);
 	for (size_t i = 0; i < t->n_pending; i++)
@@ -216,15 +217,16 @@ static unsigned long long random_u64(void)
 
 /* The report mail of job's day and domain to the record's addresses,
  * committed to the spool; false if it could not be made or queued. */
-static bool report_queue(struct report_job *job, const struct tlsrpt_record *rec, char *report_id, size_t idcap)
+static bool report_queue(struct report_job *job, struct tlsrpt_store *store, const struct tlsrpt_record *rec,
+			 char *report_id, size_t idcap)
 {
 	const struct config *c = job->c;
 	struct row_list rows = { 0 };
-	if (!tlsrpt_store_rows(store_of(job->t), job->day, job->domain, collect_row, &rows) || rows.n == 0) {
+	if (!tlsrpt_store_rows(store, job->day, job->domain, collect_row, &rows) || rows.n == 0) {
 		row_list_free(&rows);
 		return false;
 	}
-	char from[300], to[TLSRPT_RUA_MAX * (TLSRPT_ADDR_MAX + 4)] = "", boundary[80], msgid[400];
+	char from[300], to[TLSRPT_RUA_MAX * (TLSRPT_ADDR_MAX + 4)] = "", boundary[80], msgid[420];
 	unsigned long long rnd = random_u64();
 	time_t day = 0;
 	day_parse(job->day, &day);
@@ -272,19 +274,23 @@ static void on_record(void *arg, enum dns_status st, char *const *texts, size_t 
 	struct report_job *job = arg;
 	struct tlsrpt_record rec;
 	char why[200] = "", report_id[400] = "-";
-	if (st == DNS_TEMPFAIL) {
+	struct tlsrpt_store *store = store_of(job->t);
+	if (!store) {
+		log_event(LOG_ERR, "tlsrpt_report_failed", "domain", job->domain, "day", job->day, "why",
+			  "the TLS-RPT store cannot be opened", NULL);
+	} else if (st == DNS_TEMPFAIL) {
 		/* not marked: a later run tries again */
 		log_event(LOG_WARNING, "tlsrpt_report_deferred", "domain", job->domain, "day", job->day, "why",
 			  "_smtp._tls TXT lookup failed", NULL);
 	} else if (st != DNS_OK || !tlsrpt_record_pick(texts, n, &rec, why, sizeof(why))) {
 		log_event(LOG_INFO, "tlsrpt_no_report", "domain", job->domain, "day", job->day, "why",
 			  st == DNS_OK ? why : "no _smtp._tls TXT record", NULL);
-		tlsrpt_store_mark_sent(store_of(job->t), job->day, job->domain, report_id);
-	} else if (report_queue(job, &rec, report_id, sizeof(report_id))) {
+		tlsrpt_store_mark_sent(store, job->day, job->domain, report_id);
+	} else if (report_queue(job, store, &rec, report_id, sizeof(report_id))) {
 		if (rec.n_https)
 			log_event(LOG_INFO, "tlsrpt_https_skipped", "domain", job->domain, "why",
 				  "https: report URIs are not supported; sent by mail only", NULL);
-		tlsrpt_store_mark_sent(store_of(job->t), job->day, job->domain, report_id);
+		tlsrpt_store_mark_sent(store, job->day, job->domain, report_id);
 	} else {
 		log_event(LOG_ERR, "tlsrpt_report_failed", "domain", job->domain, "day", job->day, "why",
 			  "the report could not be made or queued", NULL);
@@ -335,7 +341,8 @@ static void on_daily(evutil_socket_t fd, short what, void *arg)
 		day_of(now - DAY_SECONDS, yesterday);
 		day_of(now - KEEP_DAYS * DAY_SECONDS, oldest);
 		run_day(t, c, yesterday, NULL);
-		tlsrpt_store_prune(store_of(t), oldest);
+		if (store_of(t))
+			tlsrpt_store_prune(t->store, oldest);
 	}
 	evtimer_add(t->daily_ev, &(struct timeval){ .tv_sec = until_daily(now) });
 }
@@ -367,10 +374,8 @@ void tlsrpt_free(struct tlsrpt *t)
 
 struct show_state {
 	FILE *out;
-	char domain[256], policy[64];
-	const char *last_string;
+	char domain[256], policy[64];   /* of the last heading printed */
 	unsigned long long ok, failed;
-	size_t lines;
 };
 
 static void show_row(void *arg, const struct tlsrpt_row *r)
@@ -388,11 +393,10 @@ static void show_row(void *arg, const struct tlsrpt_row *r)
 			r->receiving_mx[0] ? r->receiving_mx : "-", r->receiving_ip[0] ? r->receiving_ip : "-",
 			r->reason[0] ? " reason " : "", r->reason);
 	*(r->result[0] ? &s->failed : &s->ok) += r->count;
-	s->lines++;
 }
 
 /* words: [--day D] [DOMAIN] (show) or [--day D] (send) */
-static bool parse_args(char *args, bool domain_allowed, char day[11], const char **domain)
+static bool parse_args(char *args, bool domain_allowed, char day[11], char **domain)
 {
 	char *words[4] = { 0 };
 	size_t n = 0;
@@ -415,8 +419,7 @@ static bool parse_args(char *args, bool domain_allowed, char day[11], const char
 
 int tlsrpt_command(struct tlsrpt *t, const struct config *c, char *args, FILE *out)
 {
-	char day[11];
-	const char *domain = NULL;
+	char day[11], *domain = NULL;
 	bool show = strncmp(args, "show", 4) == 0 && (args[4] == ' ' || !args[4]);
 	bool send = strncmp(args, "send", 4) == 0 && (args[4] == ' ' || !args[4]);
 	day_of(time(NULL) - (send ? DAY_SECONDS : 0), day);  /* send: yesterday, show: today */
@@ -433,6 +436,8 @@ int tlsrpt_command(struct tlsrpt *t, const struct config *c, char *args, FILE *o
 		fprintf(out, "%zu report(s) for %s started\n", n, day);
 		return 0;
 	}
+	for (char *p = domain; p && *p; p++)  /* stored in lower case */
+		*p = (char)tolower((unsigned char)*p);
 	flush(t);
 	struct show_state s = { .out = out };
 	fprintf(out, "day %s\n", day);
