@@ -98,11 +98,13 @@ bool tlsrpt_record_pick(char *const *texts, size_t n, struct tlsrpt_record *out,
 	size_t found = 0;
 	*out = (struct tlsrpt_record){ 0 };
 	for (size_t i = 0; i < n; i++) {
-		size_t vl = strlen(VERSION), w = vl;
+		size_t w = strlen(VERSION);
+		if (strncmp(texts[i], VERSION, w) != 0)
+			continue;
 		/* 3: the version field comes first, then field-delim (*WSP ";") or the end */
 		while (texts[i][w] == ' ' || texts[i][w] == '\t')
 			w++;
-		if (strncmp(texts[i], VERSION, vl) == 0 && (texts[i][w] == ';' || texts[i][w] == '\0')) {
+		if (texts[i][w] == ';' || texts[i][w] == '\0') {
 			rec = texts[i];
 			found++;
 		}
