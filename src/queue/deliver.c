@@ -144,12 +144,15 @@ static struct tlsrpt_job tlsrpt_job_of(const struct job *j)
 	return (struct tlsrpt_job){ scheduler_tlsrpt(j->sch), j->c, j->domain, &j->sts, j->dane, &j->plan };
 }
 
+static void on_tls_attempt(void *arg, const struct smtp_tls_attempt *a)
+{
+	tlsrpt_note_session(tlsrpt_job_of(arg), a);
+}
+
 static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, size_t n)
 {
 	struct job *j = arg;
 	char reason[700];
-	if (n > 0)  /* one session for all recipients */
-		tlsrpt_note_session(tlsrpt_job_of(j), &replies[0]);
 	for (size_t i = 0; i < n; i++) {
 		const struct deliver_tls note = { j->tls_source, replies[i].tls, replies[i].tls_verified };
 		sts_report_testing(j, &replies[i]);
@@ -233,6 +236,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	cj.tls_name = host;
 	cj.tls_names = j->route ? NULL : j->addr_names;
 	cj.tls_dane = j->dane ? j->addr_dane : NULL;
+	cj.tls_attempt = on_tls_attempt;
 	/* SEC-3: checked when the configuration was loaded. */
 	if (j->c->queue->source_address &&
 	    !srcaddr_parse(j->c->queue->source_address, strlen(j->c->queue->source_address), &j->source))

@@ -92,7 +92,7 @@ static bool same_key(const struct pending *p, const char *day, const struct tlsr
 	       strcmp(a->mx_host, s->mx_host) == 0 && (a->result == s->result ||
 		       (a->result && s->result && strcmp(a->result, s->result) == 0)) &&
 	       strcmp(a->receiving_mx, s->receiving_mx) == 0 && strcmp(a->receiving_ip, s->receiving_ip) == 0 &&
-	       strcmp(a->reason, s->reason) == 0;
+	       strcmp(a->sending_ip, s->sending_ip) == 0 && strcmp(a->reason, s->reason) == 0;
 }
 
 /* Successes are stored without the host: the report counts them per
@@ -102,7 +102,8 @@ static struct tlsrpt_row row_of(const struct pending *p)
 	const struct tlsrpt_session *s = &p->s;
 	return (struct tlsrpt_row){ s->domain, s->policy_type, s->policy_string, s->mx_host,
 				    s->result ? s->result : "", s->result ? s->receiving_mx : "",
-				    s->result ? s->receiving_ip : "", s->result ? s->reason : "", p->count };
+				    s->result ? s->receiving_ip : "", s->result ? s->sending_ip : "",
+				    s->result ? s->reason : "", p->count };
 }
 
 /* Write the counts kept in memory, one transaction per day among them
@@ -192,7 +193,7 @@ static void collect_row(void *arg, const struct tlsrpt_row *r)
 	l->rows[l->n++] = (struct tlsrpt_row){ xstrdup(r->domain), xstrdup(r->policy_type),
 					       xstrdup(r->policy_string), xstrdup(r->mx_host), xstrdup(r->result),
 					       xstrdup(r->receiving_mx), xstrdup(r->receiving_ip),
-					       xstrdup(r->reason), r->count };
+					       xstrdup(r->sending_ip), xstrdup(r->reason), r->count };
 }
 
 static void row_list_free(struct row_list *l)
@@ -200,7 +201,7 @@ static void row_list_free(struct row_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		const char *f[] = { l->rows[i].domain, l->rows[i].policy_type, l->rows[i].policy_string,
 				    l->rows[i].mx_host, l->rows[i].result, l->rows[i].receiving_mx,
-				    l->rows[i].receiving_ip, l->rows[i].reason };
+				    l->rows[i].receiving_ip, l->rows[i].sending_ip, l->rows[i].reason };
 		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
 			free((char *)f[k]);
 	}

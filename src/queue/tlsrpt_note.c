@@ -13,12 +13,12 @@
 #include "queue/tlsrpt_session.h"
 #include "smtp/client.h"
 
-void tlsrpt_note_session(struct tlsrpt_job j, const struct smtp_client_reply *r)
+void tlsrpt_note_session(struct tlsrpt_job j, const struct smtp_tls_attempt *a)
 {
 	struct tlsrpt_session s;
 	const struct tlsa_set *tlsa = NULL;
 	for (size_t h = 0; j.dane && h < j.plan->n; h++)
-		if (strcasecmp(j.plan->hosts[h], r->tls_host) == 0 && j.dane->host[h] == DANE_HOST_USABLE)
+		if (strcasecmp(j.plan->hosts[h], a->host) == 0 && j.dane->host[h] == DANE_HOST_USABLE)
 			tlsa = &j.dane->tlsa[h];
 	if (tlsa)
 		tlsrpt_session_tlsa(&s, j.domain, tlsa);
@@ -26,10 +26,8 @@ void tlsrpt_note_session(struct tlsrpt_job j, const struct smtp_client_reply *r)
 		tlsrpt_session_sts(&s, j.domain, &j.sts->policy);
 	else
 		return;  /* no policy for this host: nothing to report */
-	if (tlsrpt_session_outcome(&s, r))
-		tlsrpt_count(j.t, j.c, &s);
-	else
-		tlsrpt_session_clear(&s);
+	tlsrpt_session_outcome(&s, a);
+	tlsrpt_count(j.t, j.c, &s);
 }
 
 void tlsrpt_note_failure(struct tlsrpt_job j, const char *result, const char *mx, const char *reason)

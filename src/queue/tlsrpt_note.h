@@ -12,7 +12,7 @@ struct config;
 struct dane_result;
 struct mtasts_result;
 struct mx_plan;
-struct smtp_client_reply;
+struct smtp_tls_attempt;
 struct tlsrpt;
 
 /* The job's policy: sts (found or not), dane (NULL: DANE does not
@@ -26,9 +26,8 @@ struct tlsrpt_job {
 	const struct mx_plan *plan;
 };
 
-/* The session the client reported in r (one per job: every recipient's
- * reply carries the same TLS report). */
-void tlsrpt_note_session(struct tlsrpt_job j, const struct smtp_client_reply *r);
+/* A TLS session the client reported (smtp_client_job's tls_attempt). */
+void tlsrpt_note_session(struct tlsrpt_job j, const struct smtp_tls_attempt *a);
 
 /* A failure before any session (result: an RFC 8460 result type) with
  * MX host mx, or NULL for none in particular. */

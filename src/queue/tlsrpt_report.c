@@ -56,6 +56,10 @@ static void put_failure(FILE *out, const struct tlsrpt_row *r, bool first)
 	fputs(first ? "{" : ",{", out);
 	fputs("\"result-type\":", out);
 	json_put_str(out, r->result);
+	if (r->sending_ip[0]) {
+		fputs(",\"sending-mta-ip\":", out);
+		json_put_str(out, r->sending_ip);
+	}
 	if (r->receiving_mx[0]) {
 		fputs(",\"receiving-mx-hostname\":", out);
 		json_put_str(out, r->receiving_mx);

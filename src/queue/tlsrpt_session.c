@@ -118,22 +118,21 @@ const char *tlsrpt_result_type(enum smtp_tls_outcome outcome, long verify_error)
 	}
 }
 
-bool tlsrpt_session_outcome(struct tlsrpt_session *s, const struct smtp_client_reply *r)
+void tlsrpt_session_outcome(struct tlsrpt_session *s, const struct smtp_tls_attempt *a)
 {
-	if (r->tls_outcome == SMTP_TLS_UNKNOWN)
-		return false;
-	snprintf(s->receiving_mx, sizeof(s->receiving_mx), "%s", r->tls_host);
-	snprintf(s->receiving_ip, sizeof(s->receiving_ip), "%s", r->tls_ip);
-	if (r->tls_outcome == SMTP_TLS_VERIFIED) {
+	snprintf(s->receiving_mx, sizeof(s->receiving_mx), "%s", a->host);
+	snprintf(s->receiving_ip, sizeof(s->receiving_ip), "%s", a->ip);
+	snprintf(s->sending_ip, sizeof(s->sending_ip), "%s", a->source_ip);
+	s->reason[0] = '\0';
+	if (a->outcome == SMTP_TLS_VERIFIED) {
 		s->result = NULL;
-		return true;
+		return;
 	}
-	s->result = tlsrpt_result_type(r->tls_outcome, r->tls_verify_error);
-	if (r->tls_verify_error != X509_V_OK)
-		snprintf(s->reason, sizeof(s->reason), "%s", X509_verify_cert_error_string(r->tls_verify_error));
-	else if (r->tls_outcome == SMTP_TLS_FAILED)
+	s->result = tlsrpt_result_type(a->outcome, a->verify_error);
+	if (a->verify_error != X509_V_OK)
+		snprintf(s->reason, sizeof(s->reason), "%s", X509_verify_cert_error_string(a->verify_error));
+	else if (a->outcome == SMTP_TLS_FAILED)
 		snprintf(s->reason, sizeof(s->reason), "TLS handshake failed");
-	return true;
 }
 
 void tlsrpt_session_clear(struct tlsrpt_session *s)

@@ -28,6 +28,7 @@ struct tlsrpt_session {
 	const char *result;                 /* NULL: success; else a result-type (static) */
 	char receiving_mx[TLSRPT_FIELD_MAX];/* receiving-mx-hostname, "" if unknown */
 	char receiving_ip[64];              /* receiving-ip, "" if unknown */
+	char sending_ip[64];                /* sending-mta-ip, "" if unknown */
 	char reason[200];                   /* failure-reason-code: a short text of ours, "" if none */
 };
 
@@ -43,10 +44,8 @@ void tlsrpt_session_tlsa(struct tlsrpt_session *s, const char *domain, const str
  * sts-policy-fetch-error, sts-policy-invalid): type no-policy-found. */
 void tlsrpt_session_no_policy(struct tlsrpt_session *s, const char *domain);
 
-/* The outcome from the client's reply (4.3.2): false when the reply says
- * nothing about TLS (no session reached, or a reused connection: it was
- * counted when it was made), and the session is not to be counted. */
-bool tlsrpt_session_outcome(struct tlsrpt_session *s, const struct smtp_client_reply *r);
+/* The outcome (4.3.2) of the client's TLS attempt a. */
+void tlsrpt_session_outcome(struct tlsrpt_session *s, const struct smtp_tls_attempt *a);
 
 /* The result type for a TLS attempt that did not verify. Pure. */
 const char *tlsrpt_result_type(enum smtp_tls_outcome outcome, long verify_error);

@@ -89,10 +89,6 @@ struct client {
 	bool tls_failed;        /* the handshake with this address failed: no STARTTLS again */
 	bool tls_verified;      /* the certificate is valid for the name checked */
 	char tls_info[128];
-	/* TLS-RPT: the last TLS attempt (smtp_client_reply) */
-	enum smtp_tls_outcome tls_outcome;
-	long tls_verify_error;
-	char tls_host[256], tls_ip[64];
 };
 
 static void client_enter(struct client *c, enum client_state st);
@@ -239,10 +235,6 @@ static void client_finish(struct client *c)
 		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s",
 			 c->tls_active ? c->tls_info : c->tls_failed ? "none (TLS handshake failed)" : "none");
 		c->replies[i].tls_verified = c->tls_active && c->tls_verified;
-		c->replies[i].tls_outcome = c->tls_outcome;
-		c->replies[i].tls_verify_error = c->tls_verify_error;
-		snprintf(c->replies[i].tls_host, sizeof(c->replies[i].tls_host), "%s", c->tls_host);
-		snprintf(c->replies[i].tls_ip, sizeof(c->replies[i].tls_ip), "%s", c->tls_ip);
 	}
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
@@ -566,12 +558,22 @@ static bool client_set_dane(SSL *ssl, const struct tlsa_set *t, const char *name
 static void client_note_tls(struct client *c, enum smtp_tls_outcome outcome, long verify_error)
 {
 	const struct smtp_client_job *j = &c->job;
+	if (!j->tls_attempt)
+		return;
 	const char *name = j->tls_names && c->cur_addr < j->n_addrs ? j->tls_names[c->cur_addr]
 			   : j->tls_name ? j->tls_name : j->host;
-	c->tls_outcome = outcome;
-	c->tls_verify_error = verify_error;
-	snprintf(c->tls_host, sizeof(c->tls_host), "%s", name ? name : "");
-	snprintf(c->tls_ip, sizeof(c->tls_ip), "%s", c->cur_mta);
+	/* our end of the connection: the report's sending-mta-ip */
+	char source[INET6_ADDRSTRLEN] = "";
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	evutil_socket_t fd = c->bev ? bufferevent_getfd(c->bev) : -1;
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		inet_ntop(ss.ss_family, ss.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&ss)->sin_addr
+							       : (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+			  source, sizeof(source));
+	const struct smtp_tls_attempt a = { outcome, verify_error, name ? name : "", c->cur_mta, source };
+	j->tls_attempt(c->arg, &a);
 }
 
 static void client_start_tls(struct client *c)

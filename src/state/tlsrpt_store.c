@@ -21,8 +21,9 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS session ("
 	"  day TEXT NOT NULL, domain TEXT NOT NULL, policy_type TEXT NOT NULL, policy_string TEXT NOT NULL,"
 	"  mx_host TEXT NOT NULL, result TEXT NOT NULL, receiving_mx TEXT NOT NULL, receiving_ip TEXT NOT NULL,"
-	"  reason TEXT NOT NULL, count INTEGER NOT NULL,"
-	"  PRIMARY KEY (day, domain, policy_type, policy_string, mx_host, result, receiving_mx, receiving_ip, reason));"
+	"  sending_ip TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,"
+	"  PRIMARY KEY (day, domain, policy_type, policy_string, mx_host, result, receiving_mx, receiving_ip,"
+	"    sending_ip, reason));"
 	"CREATE TABLE IF NOT EXISTS sent ("
 	"  day TEXT NOT NULL, domain TEXT NOT NULL, report_id TEXT NOT NULL, PRIMARY KEY (day, domain));";
 
@@ -57,11 +58,11 @@ void tlsrpt_store_close(struct tlsrpt_store *st)
 static bool add_row(sqlite3_stmt *st, const char *day, const struct tlsrpt_row *r)
 {
 	const char *v[] = { day, r->domain, r->policy_type, r->policy_string, r->mx_host,
-			    r->result, r->receiving_mx, r->receiving_ip, r->reason };
+			    r->result, r->receiving_mx, r->receiving_ip, r->sending_ip, r->reason };
 	sqlite3_reset(st);
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 10; i++)
 		sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 10, (sqlite3_int64)r->count);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)r->count);
 	return sqlite3_step(st) == SQLITE_DONE;
 }
 
@@ -74,7 +75,8 @@ bool tlsrpt_store_add(struct tlsrpt_store *st, const char *day, const struct tls
 	}
 	bool ok = sqlite3_prepare_v2(st->db,
 				     "INSERT INTO session (day, domain, policy_type, policy_string, mx_host, result,"
-				     " receiving_mx, receiving_ip, reason, count) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+				     " receiving_mx, receiving_ip, sending_ip, reason, count)"
+				     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
 				     " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 				     -1, &ins, NULL) == SQLITE_OK;
 	for (size_t i = 0; ok && i < n; i++)
@@ -101,9 +103,9 @@ bool tlsrpt_store_rows(struct tlsrpt_store *st, const char *day, const char *dom
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT domain, policy_type, policy_string, mx_host, result, receiving_mx, receiving_ip,"
-			       " reason, count FROM session WHERE day = ?1 AND (?2 IS NULL OR domain = ?2)"
+			       " sending_ip, reason, count FROM session WHERE day = ?1 AND (?2 IS NULL OR domain = ?2)"
 			       " ORDER BY domain, policy_type, policy_string, mx_host, result, receiving_mx,"
-			       " receiving_ip, reason",
+			       " receiving_ip, sending_ip, reason",
 			       -1, &q, NULL) != SQLITE_OK) {
 		fail(st->db, "rows");
 		return false;
@@ -114,7 +116,7 @@ bool tlsrpt_store_rows(struct tlsrpt_store *st, const char *day, const char *dom
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct tlsrpt_row r = { col(q, 0), col(q, 1), col(q, 2), col(q, 3), col(q, 4), col(q, 5), col(q, 6),
-					col(q, 7), (unsigned long long)sqlite3_column_int64(q, 8) };
+					col(q, 7), col(q, 8), (unsigned long long)sqlite3_column_int64(q, 9) };
 		cb(arg, &r);
 	}
 	if (rc != SQLITE_DONE)

@@ -24,7 +24,7 @@ struct tlsrpt_store;
  * success. Days are "YYYY-MM-DD" (UTC). */
 struct tlsrpt_row {
 	const char *domain, *policy_type, *policy_string, *mx_host;
-	const char *result, *receiving_mx, *receiving_ip, *reason;
+	const char *result, *receiving_mx, *receiving_ip, *sending_ip, *reason;
 	unsigned long long count;
 };
 

@@ -26,25 +26,31 @@ import test_mta_sts
 from peers import Dnsmasq, send
 from test_mta_sts import PolicyHost, _policy, ca  # noqa: F401 (ca: the throwaway CA fixture)
 
-MX = {"rptest": "127.0.0.71", "rpgood": "127.0.0.72", "rpclear": "127.0.0.73", "reports": "127.0.0.74"}
+MX = {"rptest": "127.0.0.71", "rpgood": "127.0.0.72", "rpclear": "127.0.0.73", "reports": "127.0.0.74",
+      "rptwo": "127.0.0.75", "rptwo0": "127.0.0.76"}
 RUA = "tlsrpt@reports.test"
 
 test_mta_sts.POLICIES.update({
     "rptest.test": _policy("testing", "mx.rptest.test"),
     "rpgood.test": _policy("testing", "mx.rpgood.test"),
     "rpclear.test": _policy("testing", "mx.rpclear.test"),
+    "rptwo.test": _policy("enforce", "*.rptwo.test"),
 })
 
 
 def _records(workdir):
     recs = []
     for name, addr in MX.items():
+        if name == "rptwo0":
+            continue
         domain = f"{name}.test"
         recs += [f"--mx-host={domain},mx.{domain},10", f"--host-record=mx.{domain},{addr}"]
         if name != "reports":
             recs += [f"--host-record=mta-sts.{domain},127.0.0.1",
                      f"--txt-record=_mta-sts.{domain},v=STSv1; id=1;"]
-    # rptest and rpclear publish where reports go; rpgood publishes nothing
+    # rptwo's first MX shows a certificate for another name; the second is good
+    recs += ["--mx-host=rptwo.test,mx0.rptwo.test,5", f"--host-record=mx0.rptwo.test,{MX['rptwo0']}"]
+    # rptest and rpclear publish where reports go; rpgood and rptwo publish nothing
     recs += [f"--txt-record=_smtp._tls.rptest.test,v=TLSRPTv1; rua=mailto:{RUA}",
              f"--conf-file={_conf_file(workdir)}"]
     return recs
@@ -82,7 +88,7 @@ def dns(ports, workdir):
 
 @pytest.fixture(scope="module")
 def policy_host(ports, ca):
-    cert, key = ca.issue("mta-sts.test", [f"DNS:mta-sts.{n}.test" for n in MX if n != "reports"])
+    cert, key = ca.issue("mta-sts.test", [f"DNS:mta-sts.{n}.test" for n in MX if n not in ("reports", "rptwo0")])
     host = PolicyHost(ports.get(), cert, key)
     yield host
     host.stop()
@@ -90,13 +96,14 @@ def policy_host(ports, ca):
 
 @pytest.fixture(scope="module")
 def mx_sinks(mx_port, ca):
-    """rptest shows a certificate of the trusted CA for another name;
-    rpgood one for its MX name; rpclear and reports offer no STARTTLS."""
+    """rptest and rptwo's first MX show a certificate of the trusted CA for
+    another name; rpgood and rptwo's second MX one for their MX name;
+    rpclear and reports offer no STARTTLS."""
     sinks = {}
     for name, addr in MX.items():
         context = None
-        if name in ("rptest", "rpgood"):
-            cn = "wrong.test" if name == "rptest" else f"mx.{name}.test"
+        if name in ("rptest", "rpgood", "rptwo", "rptwo0"):
+            cn = "wrong.test" if name in ("rptest", "rptwo0") else f"mx.{name}.test"
             context = certs.server_context(*ca.issue(cn, [f"DNS:{cn}"]))
         sinks[name] = mwsys.Sink(mx_port, host=addr, tls_context=context).start()
     yield sinks
@@ -140,8 +147,9 @@ def _today():
 
 @pytest.fixture(scope="module")
 def delivered(gw, mx_sinks):
-    """One delivery each: a host-mismatch failure, a success, no STARTTLS."""
-    return {d: _deliver(gw, mx_sinks, d) for d in ("rptest.test", "rpgood.test", "rpclear.test")}
+    """One delivery each: a host-mismatch failure, a success, no STARTTLS,
+    and (enforce) a failure on the first MX, then a success on the second."""
+    return {d: _deliver(gw, mx_sinks, d) for d in ("rptest.test", "rpgood.test", "rpclear.test", "rptwo.test")}
 
 
 def test_testing_mode_failure_and_success_are_counted_and_shown(gw, delivered):
@@ -158,7 +166,9 @@ def test_testing_mode_failure_and_success_are_counted_and_shown(gw, delivered):
     assert "domain rpgood.test policy sts\n  success 1\n" in out, out
     assert "domain rpclear.test policy sts\n  failure starttls-not-supported 1 mx mx.rpclear.test ip 127.0.0.73" \
         in out, out
-    assert "total success 1 failure 2" in out, out
+    assert "domain rptwo.test policy sts\n  success 1\n" \
+        "  failure certificate-host-mismatch 1 mx mx0.rptwo.test ip 127.0.0.76 reason hostname mismatch\n" in out, out
+    assert "total success 2 failure 3" in out, out
     one = _tlsrpt(gw, "show", "rpgood.test").stdout
     assert "rptest.test" not in one and "total success 1 failure 0" in one, one
 
@@ -174,7 +184,7 @@ def test_daily_report_is_sent_to_the_rua_address_as_rfc8460_json(gw, delivered, 
     start = gw.mark()
     p = _tlsrpt(gw, "send", "--day", _today())
     assert p.returncode == 0, p.stderr
-    assert "3 report(s)" in p.stdout, p.stdout
+    assert "4 report(s)" in p.stdout, p.stdout
     msg, parsed = _report(mx_sinks, "rptest.test")
     assert msg.mail_from == "tlsrpt@gw.example.test" and msg.rcpt_tos == [RUA]
     assert parsed["From"].addresses[0].addr_spec == "tlsrpt@gw.example.test"
@@ -202,6 +212,7 @@ def test_daily_report_is_sent_to_the_rua_address_as_rfc8460_json(gw, delivered, 
     assert detail["result-type"] == "certificate-host-mismatch"
     assert detail["receiving-mx-hostname"] == "mx.rptest.test"
     assert detail["receiving-ip"] == MX["rptest"]
+    assert detail["sending-mta-ip"].startswith("127."), detail
     assert detail["failed-session-count"] == 1
 
     # rpclear: an https: URI beside the mailto: one (mail only; logged)

@@ -17,10 +17,10 @@ static const struct tlsrpt_report_info info = {
 };
 
 static const struct tlsrpt_row rows[] = {
-	{ "a.test", "sts", "version: STSv1\nmode: testing", "mx.a.test", "", "", "", "", 3 },
+	{ "a.test", "sts", "version: STSv1\nmode: testing", "mx.a.test", "", "", "", "", "", 3 },
 	{ "a.test", "sts", "version: STSv1\nmode: testing", "mx.a.test", "certificate-expired", "mx.a.test",
-	  "192.0.2.1", "certificate has expired", 2 },
-	{ "a.test", "tlsa", "3 1 1 ab", "", "validation-failure", "mx2.a.test", "192.0.2.2", "", 1 },
+	  "192.0.2.1", "198.51.100.25", "certificate has expired", 2 },
+	{ "a.test", "tlsa", "3 1 1 ab", "", "validation-failure", "mx2.a.test", "192.0.2.2", "", "", 1 },
 };
 
 Test(tlsrpt_report, json_has_one_entry_per_policy)
@@ -36,6 +36,7 @@ Test(tlsrpt_report, json_has_one_entry_per_policy)
 			       "\"mode: testing\"],\"policy-domain\":\"a.test\",\"mx-host\":[\"mx.a.test\"]},"
 			       "\"summary\":{\"total-successful-session-count\":3,\"total-failure-session-count\":2},"
 			       "\"failure-details\":[{\"result-type\":\"certificate-expired\","
+			       "\"sending-mta-ip\":\"198.51.100.25\","
 			       "\"receiving-mx-hostname\":\"mx.a.test\",\"receiving-ip\":\"192.0.2.1\","
 			       "\"failed-session-count\":2,\"failure-reason-code\":\"certificate has expired\"}]}"),
 		  "%s", json);

@@ -22,24 +22,26 @@ Test(tlsrpt_session, result_types_from_the_tls_attempt)
 	cr_assert_str_eq(tlsrpt_result_type(SMTP_TLS_FAILED, 0), "validation-failure", "a broken handshake");
 }
 
-Test(tlsrpt_session, outcome_of_a_reply)
+Test(tlsrpt_session, outcome_of_an_attempt)
 {
 	struct tlsrpt_session s;
-	struct smtp_client_reply r = { .tls_outcome = SMTP_TLS_UNKNOWN };
+	struct smtp_tls_attempt a = { SMTP_TLS_VERIFIED, 0, "mx.example.test", "192.0.2.1", "198.51.100.25" };
 	tlsrpt_session_no_policy(&s, "Example.TEST");
 	cr_assert_str_eq(s.domain, "example.test", "lower case");
-	cr_assert_not(tlsrpt_session_outcome(&s, &r), "no TLS decision: not counted");
-	r = (struct smtp_client_reply){ .tls_outcome = SMTP_TLS_VERIFIED, .tls_host = "mx.example.test",
-					.tls_ip = "192.0.2.1" };
-	cr_assert(tlsrpt_session_outcome(&s, &r));
+	tlsrpt_session_outcome(&s, &a);
 	cr_assert_null(s.result);
-	r.tls_outcome = SMTP_TLS_UNVERIFIED;
-	r.tls_verify_error = X509_V_ERR_HOSTNAME_MISMATCH;
-	cr_assert(tlsrpt_session_outcome(&s, &r));
+	a.outcome = SMTP_TLS_UNVERIFIED;
+	a.verify_error = X509_V_ERR_HOSTNAME_MISMATCH;
+	tlsrpt_session_outcome(&s, &a);
 	cr_assert_str_eq(s.result, "certificate-host-mismatch");
 	cr_assert_str_eq(s.receiving_mx, "mx.example.test");
 	cr_assert_str_eq(s.receiving_ip, "192.0.2.1");
+	cr_assert_str_eq(s.sending_ip, "198.51.100.25");
 	cr_assert_str_eq(s.reason, "hostname mismatch");
+	a = (struct smtp_tls_attempt){ SMTP_TLS_FAILED, 0, "mx.example.test", "192.0.2.1", "" };
+	tlsrpt_session_outcome(&s, &a);
+	cr_assert_str_eq(s.result, "validation-failure");
+	cr_assert_str_eq(s.reason, "TLS handshake failed");
 	tlsrpt_session_clear(&s);
 }
 

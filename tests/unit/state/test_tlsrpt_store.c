@@ -38,7 +38,7 @@ static void teardown(void)
 static struct tlsrpt_row row(const char *domain, const char *result, unsigned long long count)
 {
 	return (struct tlsrpt_row){ domain, "sts", "version: STSv1\nmode: testing", "mx.a.test", result,
-				    result[0] ? "mx.a.test" : "", result[0] ? "192.0.2.1" : "", "", count };
+				    result[0] ? "mx.a.test" : "", result[0] ? "192.0.2.1" : "", "", "", count };
 }
 
 struct seen {
