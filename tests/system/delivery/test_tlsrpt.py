@@ -27,7 +27,7 @@ from peers import Dnsmasq, send
 from test_mta_sts import PolicyHost, _policy, ca  # noqa: F401 (ca: the throwaway CA fixture)
 
 MX = {"rptest": "127.0.0.71", "rpgood": "127.0.0.72", "rpclear": "127.0.0.73", "reports": "127.0.0.74",
-      "rptwo": "127.0.0.75", "rptwo0": "127.0.0.76"}
+      "rptwo": "127.0.0.75", "rptwo0": "127.0.0.76", "rpfetch": "127.0.0.77", "rpinvalid": "127.0.0.78"}
 RUA = "tlsrpt@reports.test"
 
 test_mta_sts.POLICIES.update({
@@ -35,6 +35,8 @@ test_mta_sts.POLICIES.update({
     "rpgood.test": _policy("testing", "mx.rpgood.test"),
     "rpclear.test": _policy("testing", "mx.rpclear.test"),
     "rptwo.test": _policy("enforce", "*.rptwo.test"),
+    # rpfetch.test has none: its policy host answers 404
+    "rpinvalid.test": "version: STSv1\r\nmode: strict\r\nmx: mx.rpinvalid.test\r\nmax_age: 86400\r\n",
 })
 
 
@@ -148,8 +150,10 @@ def _today():
 @pytest.fixture(scope="module")
 def delivered(gw, mx_sinks):
     """One delivery each: a host-mismatch failure, a success, no STARTTLS,
-    and (enforce) a failure on the first MX, then a success on the second."""
-    return {d: _deliver(gw, mx_sinks, d) for d in ("rptest.test", "rpgood.test", "rpclear.test", "rptwo.test")}
+    (enforce) a failure on the first MX, then a success on the second, and
+    two policies that cannot be had (delivered as under may)."""
+    return {d: _deliver(gw, mx_sinks, d) for d in ("rptest.test", "rpgood.test", "rpclear.test", "rptwo.test",
+                                                   "rpfetch.test", "rpinvalid.test")}
 
 
 def test_testing_mode_failure_and_success_are_counted_and_shown(gw, delivered):
@@ -168,7 +172,11 @@ def test_testing_mode_failure_and_success_are_counted_and_shown(gw, delivered):
         in out, out
     assert "domain rptwo.test policy sts\n  success 1\n" \
         "  failure certificate-host-mismatch 1 mx mx0.rptwo.test ip 127.0.0.76 reason hostname mismatch\n" in out, out
-    assert "total success 2 failure 3" in out, out
+    assert "domain rpfetch.test policy no-policy-found\n  failure sts-policy-fetch-error 1 mx - ip - reason " \
+        "fetch of https://mta-sts.rpfetch.test/.well-known/mta-sts.txt: HTTP status 404" in out, out
+    assert "domain rpinvalid.test policy no-policy-found\n  failure sts-policy-invalid 1 mx - ip - reason " \
+        "policy of rpinvalid.test is invalid: " in out, out
+    assert "total success 2 failure 5" in out, out
     one = _tlsrpt(gw, "show", "rpgood.test").stdout
     assert "rptest.test" not in one and "total success 1 failure 0" in one, one
 
@@ -184,7 +192,7 @@ def test_daily_report_is_sent_to_the_rua_address_as_rfc8460_json(gw, delivered, 
     start = gw.mark()
     p = _tlsrpt(gw, "send", "--day", _today())
     assert p.returncode == 0, p.stderr
-    assert "4 report(s)" in p.stdout, p.stdout
+    assert "6 report(s)" in p.stdout, p.stdout
     msg, parsed = _report(mx_sinks, "rptest.test")
     assert msg.mail_from == "tlsrpt@gw.example.test" and msg.rcpt_tos == [RUA]
     assert parsed["From"].addresses[0].addr_spec == "tlsrpt@gw.example.test"
