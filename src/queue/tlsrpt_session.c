@@ -99,6 +99,9 @@ const char *tlsrpt_result_type(enum smtp_tls_outcome outcome, long verify_error)
 	switch (verify_error) {
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+	/* 4.3.2.1: "did not adhere to the constraints specified in the
+	 * MTA-STS or DANE policy": no TLSA record matches the certificate */
+	case X509_V_ERR_DANE_NO_MATCH:
 		return "certificate-host-mismatch";
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 	case X509_V_ERR_CERT_NOT_YET_VALID:
@@ -112,8 +115,8 @@ const char *tlsrpt_result_type(enum smtp_tls_outcome outcome, long verify_error)
 	case X509_V_ERR_CERT_REJECTED:
 		return "certificate-not-trusted";
 	default:
-		/* A DANE mismatch (X509_V_ERR_DANE_NO_MATCH), a handshake that
-		 * broke off: the RFC's general failure. */
+		/* a handshake that broke off, another verification error: the
+		 * RFC's general failure */
 		return "validation-failure";
 	}
 }

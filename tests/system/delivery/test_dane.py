@@ -227,7 +227,7 @@ def test_bogus_zone_defers_and_sends_nothing(gw, mx_sinks):
 
 def test_tlsrpt_counts_dane_sessions_under_policy_type_tlsa(gw, mx_sinks):
     """TLS-8, RFC 8460 4.3: a session authenticated by TLSA records is a
-    success, a mismatch a validation-failure, no STARTTLS
+    success, a mismatch a certificate-host-mismatch, no STARTTLS
     starttls-not-supported, bogus records dnssec-invalid; a domain DANE
     does not apply to is not counted."""
     token, qid, start = _send(gw, "ok.dane.example")
@@ -242,7 +242,7 @@ def test_tlsrpt_counts_dane_sessions_under_policy_type_tlsa(gw, mx_sinks):
     assert p.returncode == 0, p.stderr
     out = p.stdout
     assert re.search(r"^domain ok\.dane\.example policy tlsa\n  success \d+$", out, re.M), out
-    assert re.search(r"^domain bad\.dane\.example policy tlsa\n  failure validation-failure \d+ "
+    assert re.search(r"^domain bad\.dane\.example policy tlsa\n  failure certificate-host-mismatch \d+ "
                      r"mx mx\.bad\.dane\.example ip 127\.0\.0\.72 reason no matching DANE TLSA records$",
                      out, re.M), out
     assert re.search(r"^domain nostarttls\.dane\.example policy tlsa\n  failure starttls-not-supported \d+ ",

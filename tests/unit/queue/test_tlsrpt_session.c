@@ -18,7 +18,8 @@ Test(tlsrpt_session, result_types_from_the_tls_attempt)
 			 "certificate-not-trusted");
 	cr_assert_str_eq(tlsrpt_result_type(SMTP_TLS_UNVERIFIED, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY),
 			 "certificate-not-trusted");
-	cr_assert_str_eq(tlsrpt_result_type(SMTP_TLS_FAILED, X509_V_ERR_DANE_NO_MATCH), "validation-failure");
+	cr_assert_str_eq(tlsrpt_result_type(SMTP_TLS_FAILED, X509_V_ERR_DANE_NO_MATCH), "certificate-host-mismatch");
+	cr_assert_str_eq(tlsrpt_result_type(SMTP_TLS_FAILED, X509_V_ERR_CERT_SIGNATURE_FAILURE), "validation-failure");
 	cr_assert_str_eq(tlsrpt_result_type(SMTP_TLS_FAILED, 0), "validation-failure", "a broken handshake");
 }
 
