@@ -22,6 +22,12 @@
 # training half), BENCH_CONTENT_SYSTEMS, BENCH_CONTENT_TIMEOUT (600 s per
 # point); BENCH_CONTENT_ONLY=1 skips the transport matrix.
 #
+# The known-partners point (issue 13, bench/partners_bench.py) runs after
+# the transport matrix when BENCH_PARTNERS=1: one gateway with 1 000 000
+# partner pairs in its store, at level 0 and under the partners-only
+# level. Knobs: BENCH_PARTNERS_PAIRS, BENCH_PARTNERS_MESSAGES (10000),
+# BENCH_PARTNERS_CONCURRENCY ("50 200"), BENCH_RUNS.
+#
 # The malware bench (issue 12, bench/malware_bench.py) runs instead of the
 # content point when BENCH_MALWARE=1 (with BENCH_CORPUS; the transport
 # matrix is skipped): mailwarden with clamd + YARA against Postfix + rspamd
@@ -84,6 +90,10 @@ fi
 if [ -z "${BENCH_CONTENT_ONLY:-}" ]; then
   BENCH_COMMAND="${BENCH_COMMAND:-$(env | grep -E '^BENCH_(MESSAGES|RUNS|CONCURRENCY|SIZES|IDLE|SYSTEMS)=' | sort | tr '\n' ' ')make bench}" \
     /usr/bin/python3 bench/bench.py
+fi
+if [ -n "${BENCH_PARTNERS:-}" ]; then
+  BENCH_COMMAND="${BENCH_COMMAND:-$(env | grep -E '^BENCH_(PARTNERS[A-Z_]*|RUNS)=' | sort | tr '\n' ' ')make bench}" \
+    /usr/bin/python3 bench/partners_bench.py
 fi
 if [ -n "${BENCH_CORPUS:-}" ]; then
   need=()

@@ -15,6 +15,7 @@ packages=(
   libyara-dev clamav-daemon libarchive-dev libmagic-dev p7zip-full
   libcurl4-openssl-dev libunbound-dev libsystemd-dev zlib1g-dev
   ldnsutils nsd dns-root-data
+  scdoc
 )
 
 missing=()

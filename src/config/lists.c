@@ -559,6 +559,12 @@ static const struct lists_entry lists[] = {
 	{ "emergency.partners.allow", partners_allow_load },
 };
 
+const struct lists_entry *lists_all(size_t *n)
+{
+	*n = sizeof(lists) / sizeof(lists[0]);
+	return lists;
+}
+
 const struct lists_entry *lists_find(const char *k, size_t len)
 {
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)

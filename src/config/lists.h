@@ -19,6 +19,9 @@ struct lists_entry {
 /* The entry for a top-level key (len bytes), or NULL. */
 const struct lists_entry *lists_find(const char *key, size_t len);
 
+/* Every entry (*n of them): the man page's key list (docs/man/). */
+const struct lists_entry *lists_all(size_t *n);
+
 void lists_free_listeners(struct listener_cfg *l, size_t n);
 void lists_free_domains(char **d, size_t n);
 void lists_free_certificates(struct tls_cert_cfg *c, size_t n);

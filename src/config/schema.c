@@ -365,7 +365,7 @@ static const struct unit size_units[] = {
 
 
 /* A bound as the administrator would write it: "2G", "1h", "1000". */
-static void format_bound(enum schema_type type, unsigned long long v, char *buf, size_t size)
+void schema_format_bound(enum schema_type type, unsigned long long v, char *buf, size_t size)
 {
 	static const struct unit size_out[] = { { 'G', GIB }, { 'M', MIB }, { 'k', KIB }, { 0, 0 } };
 	static const struct unit dur_out[] = { { 'd', DAY }, { 'h', HOUR }, { 'm', MINUTE }, { 's', 1 }, { 0, 0 } };
@@ -397,11 +397,11 @@ void schema_format(const struct schema_key *k, const void *base, char *buf, size
 	case SCHEMA_UINT:
 	case SCHEMA_DURATION:
 		memcpy(&u, field, sizeof(u));
-		format_bound(k->type, u, buf, size);
+		schema_format_bound(k->type, u, buf, size);
 		return;
 	case SCHEMA_SIZE:
 		memcpy(&z, field, sizeof(z));
-		format_bound(k->type, z, buf, size);
+		schema_format_bound(k->type, z, buf, size);
 		return;
 	case SCHEMA_BOOL:
 		memcpy(&b, field, sizeof(b));
@@ -422,8 +422,8 @@ static bool out_of_range(const struct schema_key *k, char *problem, size_t probl
 {
 	char lo[32], hi[32];
 
-	format_bound(k->type, k->min, lo, sizeof(lo));
-	format_bound(k->type, k->max, hi, sizeof(hi));
+	schema_format_bound(k->type, k->min, lo, sizeof(lo));
+	schema_format_bound(k->type, k->max, hi, sizeof(hi));
 	snprintf(problem, problem_size, "must be between %s and %s", lo, hi);
 	return false;
 }

@@ -66,6 +66,10 @@ bool schema_is_section(const char *key, size_t len);
 bool schema_set(const struct schema_key *k, void *base, const char *text, size_t len,
 		char *problem, size_t problem_size);
 
+/* A number of type as the administrator would write it: "2G", "1h",
+ * "1000" (the largest whole unit; bounds in messages, the man page). */
+void schema_format_bound(enum schema_type type, unsigned long long v, char *buf, size_t size);
+
 /* The value of k in the struct config at base as the administrator would
  * write it ("10M", "2h", "true"), for check-config --levels. */
 void schema_format(const struct schema_key *k, const void *base, char *buf, size_t size);

@@ -46,12 +46,49 @@ struct run {
 	bool long_line;     /* base64: some line is of the alphabet alone, 16 or more long */
 };
 
+/* The byte values a buffer holds: a blob with a byte its haystack lacks
+ * cannot be in it, and a decoded blob mostly has one (a NUL, a byte that
+ * is no text): the check costs a pass over each part once, where a search
+ * costs one per blob. */
+struct byteset {
+	uint64_t bits[4];
+};
+
 struct ctx {
 	const struct mime_message *m;
 	struct salvage *out;
 	unsigned depth;
-	size_t searched;    /* bytes compared against the view so far */
+	size_t searched;         /* bytes compared against the view so far */
+	struct byteset *parts;   /* per part of the view, made when first needed */
 };
+
+static struct byteset byteset_of(const char *p, size_t n)
+{
+	struct byteset b = { { 0 } };
+	for (size_t i = 0; i < n; i++)
+		b.bits[(unsigned char)p[i] >> 6] |= 1ULL << ((unsigned char)p[i] & 63);
+	return b;
+}
+
+static bool byteset_covers(const struct byteset *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(b->bits[(unsigned char)p[i] >> 6] & 1ULL << ((unsigned char)p[i] & 63)))
+			return false;
+	return true;
+}
+
+/* Could data be inside part i? */
+static bool part_may_hold(struct ctx *c, size_t i, const char *data, size_t len)
+{
+	if (!c->parts) {
+		c->parts = xcalloc(c->m->n_parts, sizeof(*c->parts));
+		for (size_t k = 0; k < c->m->n_parts; k++)
+			if (c->m->parts[k].data)
+				c->parts[k] = byteset_of(c->m->parts[k].data, c->m->parts[k].len);
+	}
+	return byteset_covers(&c->parts[i], data, len);
+}
 
 /* --- lines -------------------------------------------------------------- */
 
@@ -110,6 +147,8 @@ static int hex_value(unsigned char c)
  * a few escapes (which the MIME view decodes as well as anyone). */
 static bool is_qp_line(const struct line *l)
 {
+	if (!memchr(l->p, '=', l->n))
+		return false;  /* most lines: memchr is far quicker than the loop */
 	size_t eq = 0, escapes = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->p[i] != '=')
@@ -149,8 +188,9 @@ static bool starts_with(const struct line *l, const char *prefix)
 
 /* Is data in the text part p once converted from p's charset to UTF-8,
  * as the MIME view converts text? */
-static bool same_as_converted(const struct mime_part *p, const char *data, size_t len)
+static bool same_as_converted(struct ctx *c, size_t i, const char *data, size_t len)
 {
+	const struct mime_part *p = &c->m->parts[i];
 	if (strncmp(p->type, "text/", 5) != 0 || !p->charset[0] || !p->data || p->len < len / 2)
 		return false;
 	iconv_t cd = g_mime_iconv_open("UTF-8", p->charset);
@@ -158,7 +198,8 @@ static bool same_as_converted(const struct mime_part *p, const char *data, size_
 		return false;
 	char *utf8 = g_mime_iconv_strndup(cd, data, len);
 	g_mime_iconv_close(cd);
-	bool same = utf8 && memmem(p->data, p->len, utf8, strlen(utf8));
+	size_t n = utf8 ? strlen(utf8) : 0;
+	bool same = utf8 && part_may_hold(c, i, utf8, n) && memmem(p->data, p->len, utf8, n);
 	g_free(utf8);
 	return same;
 }
@@ -167,6 +208,9 @@ static bool same_as_converted(const struct mime_part *p, const char *data, size_
  * dense quoted-printable lines inside an HTML part), or a blob already? */
 static bool same_as_view(struct ctx *c, const char *data, size_t len)
 {
+	for (size_t i = 0; i < c->out->n; i++)  /* another reading of the same run, often */
+		if (c->out->blobs[i].len == len && memcmp(c->out->blobs[i].data, data, len) == 0)
+			return true;
 	for (size_t i = 0; i < c->m->n_parts; i++) {  /* a whole part: cheap, and the common case */
 		const struct mime_part *p = &c->m->parts[i];
 		if (p->data && p->len == len && memcmp(p->data, data, len) == 0)
@@ -181,12 +225,10 @@ static bool same_as_view(struct ctx *c, const char *data, size_t len)
 			c->out->truncated = true;
 			return true;  /* nothing more is salvaged */
 		}
-		if (memmem(p->data, p->len, data, len) || same_as_converted(p, data, len))
+		if ((part_may_hold(c, i, data, len) && memmem(p->data, p->len, data, len)) ||
+		    same_as_converted(c, i, data, len))
 			return true;
 	}
-	for (size_t i = 0; i < c->out->n; i++)
-		if (c->out->blobs[i].len == len && memcmp(c->out->blobs[i].data, data, len) == 0)
-			return true;
 	return false;
 }
 
@@ -228,16 +270,23 @@ struct b64 {
 	unsigned have;      /* sextets in acc */
 };
 
-static void b64_put(struct b64 *d, int v)
+/* In locals, stored once: a store through d->out may alias d itself to
+ * the compiler, which otherwise reloads d after every byte. */
+static inline void b64_put(struct b64 *d, int v)
 {
-	d->acc = d->acc << 6 | (uint32_t)v;
-	if (++d->have == 4) {
-		d->out[d->n++] = (char)(d->acc >> 16);
-		d->out[d->n++] = (char)(d->acc >> 8);
-		d->out[d->n++] = (char)d->acc;
-		d->acc = 0;
-		d->have = 0;
+	uint32_t acc = d->acc << 6 | (uint32_t)v;
+	unsigned have = d->have + 1;
+	if (have == 4) {
+		char *o = d->out + d->n;
+		o[0] = (char)(acc >> 16);
+		o[1] = (char)(acc >> 8);
+		o[2] = (char)acc;
+		d->n += 3;
+		acc = 0;
+		have = 0;
 	}
+	d->acc = acc;
+	d->have = have;
 }
 
 /* The bytes a partial group holds (2 sextets: 1 byte, 3: 2 bytes). */
@@ -266,6 +315,32 @@ static const char *const b64_way_name[] = {
 	"base64 run past its first line", "base64 run, lines cut at junk",
 };
 
+/* The two readings that ignore everything outside the alphabet need no
+ * lines: line ends and blanks are outside it too. Most of the work on a
+ * text run, hence a loop of its own. */
+static void b64_decode_stream(const char *p, size_t n, struct b64 *d)
+{
+	uint32_t acc = 0;
+	unsigned have = 0;
+	char *o = d->out;
+	for (size_t i = 0; i < n; i++) {
+		int v = base64_value((unsigned char)p[i]);
+		if (v < 0)
+			continue;
+		acc = acc << 6 | (uint32_t)v;
+		if (++have == 4) {
+			*o++ = (char)(acc >> 16);
+			*o++ = (char)(acc >> 8);
+			*o++ = (char)acc;
+			acc = 0;
+			have = 0;
+		}
+	}
+	d->n = (size_t)(o - d->out);
+	d->acc = acc;
+	d->have = have;
+}
+
 static char *b64_decode(const char *msg, const struct run *r, enum b64_way way, size_t *outlen)
 {
 	struct b64 d = { .out = xmalloc((r->end - r->start) / 4 * 3 + 3) };
@@ -273,6 +348,10 @@ static char *b64_decode(const char *msg, const struct run *r, enum b64_way way, 
 	struct line l;
 	if (way == B64_PAST_FIRST)
 		pos = line_at(msg, r->end, pos, &l);
+	if (way == B64_SKIP_EQ || way == B64_PAST_FIRST) {
+		b64_decode_stream(msg + pos, r->end - pos, &d);
+		pos = r->end;
+	}
 	while (pos < r->end) {
 		pos = line_at(msg, r->end, pos, &l);
 		size_t take = l.n;
@@ -324,11 +403,51 @@ static bool b64_ambiguous(const char *msg, const struct run *r)
 	return false;
 }
 
+/* What tells the readings of a run apart: a reading that cannot differ
+ * from B64_SKIP_EQ's is not decoded at all (each costs a decode and a
+ * search of the view). */
+struct b64_shape {
+	size_t chars;           /* of the alphabet */
+	bool data_after_eq;     /* B64_SEGMENTS differs */
+	bool line_misaligned;   /* a line not of whole groups: B64_PER_LINE differs */
+};
+
+static struct b64_shape b64_shape_of(const char *msg, const struct run *r)
+{
+	struct b64_shape sh = { 0 };
+	bool eq = false;
+	size_t pos = r->start;
+	while (pos < r->end) {
+		struct line l;
+		pos = line_at(msg, r->end, pos, &l);
+		size_t k = 0;
+		for (size_t i = 0; i < l.n; i++) {
+			bool alpha = base64_value((unsigned char)l.p[i]) >= 0;
+			k += alpha;
+			sh.data_after_eq |= eq && alpha;
+			eq |= l.p[i] == '=';
+		}
+		sh.chars += k;
+		sh.line_misaligned |= k % 4 != 0;
+	}
+	return sh;
+}
+
+static bool b64_way_differs(enum b64_way w, const struct run *r, const struct b64_shape *sh)
+{
+	switch (w) {
+	case B64_SEGMENTS: return sh->data_after_eq;
+	case B64_PER_LINE: return sh->line_misaligned;
+	case B64_PAST_FIRST: return r->lines >= 2;
+	case B64_CUT_AT_JUNK: return r->junk;
+	default: return true;
+	}
+}
+
 static void salvage_b64(struct ctx *c, const char *msg, const struct run *r)
 {
-	size_t chars = 0;
-	for (size_t i = r->start; i < r->end; i++)
-		chars += base64_value((unsigned char)msg[i]) >= 0;
+	struct b64_shape sh = b64_shape_of(msg, r);
+	size_t chars = sh.chars;
 	/* Lines with junk are data only beside a long line of pure base64;
 	 * alone they are text (a list of links, settings). */
 	if (chars < B64_RUN_MIN || (r->junk && !r->long_line))
@@ -347,7 +466,7 @@ static void salvage_b64(struct ctx *c, const char *msg, const struct run *r)
 	if (n >= SALVAGE_BLOB_MIN && !r->junk && b64_ambiguous(msg, r))
 		c->out->ambiguous = true;
 	for (enum b64_way w = B64_SEGMENTS; w <= B64_CUT_AT_JUNK; w++) {
-		if ((w == B64_PAST_FIRST && r->lines < 2) || (w == B64_CUT_AT_JUNK && !r->junk))
+		if (!b64_way_differs(w, r, &sh))
 			continue;
 		char *data = b64_decode(msg, r, w, &n);
 		keep(c, data, n, b64_way_name[w], r->lineno);
@@ -563,6 +682,7 @@ void salvage_collect(const char *msg, size_t len, const struct mime_message *m, 
 	for (size_t i = 0; i < m->n_parts && !out->truncated; i++)
 		if (strncmp(m->parts[i].type, "message/", 8) == 0 && m->parts[i].data)
 			salvage_text(&c, m->parts[i].data, m->parts[i].len);
+	free(c.parts);
 }
 
 void salvage_free(struct salvage *s)

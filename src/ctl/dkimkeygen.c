@@ -39,9 +39,15 @@ bool dkimkeygen_record(EVP_PKEY *key, char *out, size_t cap)
 	return ok;
 }
 
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void dkimkeygen_usage(FILE *out)
+{
+	fprintf(out, "usage: mailwarden dkim-keygen DOMAIN SELECTOR [--bits 1024..4096] [--out FILE]\n");
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: mailwarden dkim-keygen DOMAIN SELECTOR [--bits 1024..4096] [--out FILE]\n");
+	dkimkeygen_usage(stderr);
 	return 2;
 }
 

@@ -9,6 +9,8 @@
 #ifndef MW_CTL_DKIMKEYGEN_H
 #define MW_CTL_DKIMKEYGEN_H
 
+#include <stdio.h>
+
 #include <stddef.h>
 
 #include <stdbool.h>
@@ -21,5 +23,8 @@ bool dkimkeygen_record(EVP_PKEY *key, char *out, size_t cap);
 /* argv[0] is "dkim-keygen". Exit status: 0 done, 1 the key could not be
  * made or written, 2 usage. */
 int dkimkeygen_main(int argc, char **argv);
+
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void dkimkeygen_usage(FILE *out);
 
 #endif

@@ -32,9 +32,15 @@ struct learning {
 	bool failed;
 };
 
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void learncmd_usage(FILE *out)
+{
+	fprintf(out, "usage: mailwarden learn [-c FILE] --spam|--ham|--forget MESSAGE|MBOX|DIRECTORY...\n");
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: mailwarden learn [-c FILE] --spam|--ham|--forget MESSAGE|MBOX|DIRECTORY...\n");
+	learncmd_usage(stderr);
 	return 2;
 }
 

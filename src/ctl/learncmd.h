@@ -11,8 +11,13 @@
 #ifndef MW_CTL_LEARNCMD_H
 #define MW_CTL_LEARNCMD_H
 
+#include <stdio.h>
+
 /* argv[0] is "learn". Exit status: 0 done, 1 a file or the store could
  * not be used, 2 usage. */
 int learncmd_main(int argc, char **argv);
+
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void learncmd_usage(FILE *out);
 
 #endif

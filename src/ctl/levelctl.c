@@ -13,10 +13,16 @@
 #include "queue/control.h"
 #include "util/log.h"
 
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void levelctl_usage(FILE *out)
+{
+	fprintf(out, "usage: mailwarden ctl [-c FILE] status\n"
+			"       mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]\n");
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: mailwarden ctl [-c FILE] status\n"
-			"       mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]\n");
+	levelctl_usage(stderr);
 	return 2;
 }
 

@@ -12,8 +12,13 @@
 #ifndef MW_CTL_LEVELCTL_H
 #define MW_CTL_LEVELCTL_H
 
+#include <stdio.h>
+
 /* argv[0] is "ctl". Returns 0 ok, 1 the gateway refused or could not be
  * reached, 2 usage (an unknown level among it). */
 int levelctl_main(int argc, char **argv);
+
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void levelctl_usage(FILE *out);
 
 #endif

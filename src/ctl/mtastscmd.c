@@ -41,10 +41,16 @@ void mtastscmd_print(FILE *out, const struct config *c, enum mtasts_mode mode, u
 		print_domain(out, c->local_domains[i], id);
 }
 
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void mtastscmd_usage(FILE *out)
+{
+	fprintf(out, "usage: mailwarden mta-sts [-c FILE] policy [--mode enforce|testing|none] "
+			"[--max-age SECONDS]\n");
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: mailwarden mta-sts [-c FILE] policy [--mode enforce|testing|none] "
-			"[--max-age SECONDS]\n");
+	mtastscmd_usage(stderr);
 	return 2;
 }
 

@@ -26,4 +26,7 @@ void mtastscmd_print(FILE *out, const struct config *c, enum mtasts_mode mode, u
 /* argv[0] is "mta-sts". Exit status: 0 printed, 1 configuration error, 2 usage. */
 int mtastscmd_main(int argc, char **argv);
 
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void mtastscmd_usage(FILE *out);
+
 #endif

@@ -14,11 +14,17 @@
 #define IMPORT_LINE_MAX 1100  /* two addresses of 256 octets and CSV fields, with room */
 #define IMPORT_BATCH 1000
 
-static int usage(void)
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void partnerscmd_usage(FILE *out)
 {
-	fprintf(stderr, "usage: mailwarden partners [-c FILE] list | export | expire\n"
+	fprintf(out, "usage: mailwarden partners [-c FILE] list | export | expire\n"
 			"       mailwarden partners [-c FILE] add|remove INTERNAL EXTERNAL\n"
 			"       mailwarden partners [-c FILE] import FILE|-\n");
+}
+
+static int usage(void)
+{
+	partnerscmd_usage(stderr);
 	return 2;
 }
 
@@ -128,6 +134,21 @@ static int add_or_remove(struct partners *p, bool add, const char *internal, con
 	return rc == 1 ? 0 : 1;
 }
 
+/* A verb with its number of words (the verb included), checked before
+ * the configuration and the database are opened: a usage error is exit 2
+ * whatever state the machine is in. */
+static bool words_ok(int argc, char **argv)
+{
+	static const struct {
+		const char *verb;
+		int words;
+	} verbs[] = { { "list", 1 }, { "export", 1 }, { "expire", 1 }, { "add", 3 }, { "remove", 3 }, { "import", 2 } };
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[0], verbs[i].verb) == 0)
+			return argc == verbs[i].words;
+	return false;
+}
+
 static int run(struct partners *p, const struct config *c, int argc, char **argv)
 {
 	const char *verb = argv[0];
@@ -158,7 +179,7 @@ int partnerscmd_main(int argc, char **argv)
 		path = argv[i + 1];
 		i += 2;
 	}
-	if (i >= argc)
+	if (i >= argc || !words_ok(argc - i, argv + i))
 		return usage();
 	struct config *c = config_load_or_report(path);
 	if (!c)

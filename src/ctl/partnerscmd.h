@@ -16,7 +16,12 @@
 #ifndef MW_CTL_PARTNERSCMD_H
 #define MW_CTL_PARTNERSCMD_H
 
+#include <stdio.h>
+
 /* argv[0] is "partners". Returns 0 ok, 1 a store or input error, 2 usage. */
 int partnerscmd_main(int argc, char **argv);
+
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void partnerscmd_usage(FILE *out);
 
 #endif

@@ -22,14 +22,20 @@
 #include "util/log.h"
 
 
-static int usage(void)
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void quarantine_usage(FILE *out)
 {
-	fprintf(stderr, "usage: mailwarden quarantine [-c FILE] list [--json] [--from S] [--to S] [--since DURATION] "
+	fprintf(out, "usage: mailwarden quarantine [-c FILE] list [--json] [--from S] [--to S] [--since DURATION] "
 			"[--min-score N]\n"
 			"       mailwarden quarantine [-c FILE] show QUEUE-ID\n"
 			"       mailwarden quarantine [-c FILE] release QUEUE-ID [--to ADDRESS]... [--by NAME]\n"
 			"       mailwarden quarantine [-c FILE] delete QUEUE-ID [--by NAME]\n"
 			"       mailwarden quarantine [-c FILE] digest --now [--by NAME]\n");
+}
+
+static int usage(void)
+{
+	quarantine_usage(stderr);
 	return 2;
 }
 

@@ -10,8 +10,13 @@
 #ifndef MW_CTL_QUARANTINECTL_H
 #define MW_CTL_QUARANTINECTL_H
 
+#include <stdio.h>
+
 /* argv[0] is "quarantine". Returns the exit status: 0 ok, 1 refused or
  * failed, 2 usage. */
 int quarantine_command(int argc, char **argv);
+
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void quarantine_usage(FILE *out);
 
 #endif

@@ -13,11 +13,17 @@
 #include "queue/envelope.h"
 #include "util/log.h"
 
-static int usage(void)
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void queuectl_usage(FILE *out)
 {
-	fprintf(stderr, "usage: mailwarden queue [-c FILE] list [--json]\n"
+	fprintf(out, "usage: mailwarden queue [-c FILE] list [--json]\n"
 			"       mailwarden queue [-c FILE] show|hold|release|delete ID\n"
 			"       mailwarden queue [-c FILE] flush [ID]\n");
+}
+
+static int usage(void)
+{
+	queuectl_usage(stderr);
 	return 2;
 }
 

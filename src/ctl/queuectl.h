@@ -8,9 +8,14 @@
 #ifndef MW_CTL_QUEUECTL_H
 #define MW_CTL_QUEUECTL_H
 
+#include <stdio.h>
+
 /* argv[0] is "queue". Returns the exit status: 0 ok, 1 the queue refused
  * or failed, 2 usage. */
 int queuectl_main(int argc, char **argv);
+
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void queuectl_usage(FILE *out);
 
 /* Send one control line (without its line end) to the queue of
  * state_dir; the answer goes to stdout (ok) or stderr (error). tool

@@ -49,9 +49,15 @@ struct hits {
 	size_t n;
 };
 
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void scancmd_usage(FILE *out)
+{
+	fprintf(out, "usage: mailwarden scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] [--pcre-only] MESSAGE...\n");
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: mailwarden scan [-c FILE] [--outbound] [--auth LOGIN] [--all] [--json] [--pcre-only] MESSAGE...\n");
+	scancmd_usage(stderr);
 	return 2;
 }
 

@@ -11,8 +11,13 @@
 #ifndef MW_CTL_SCANCMD_H
 #define MW_CTL_SCANCMD_H
 
+#include <stdio.h>
+
 /* argv[0] is "scan". Exit status: 0 every message was scanned, 1 a
  * message could not be read (or the configuration not loaded), 2 usage. */
 int scancmd_main(int argc, char **argv);
+
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void scancmd_usage(FILE *out);
 
 #endif

@@ -13,10 +13,16 @@
 #include "queue/control.h"
 #include "util/log.h"
 
+/* The synopsis: on stdout for --help, on stderr for a usage error. */
+void tlsrptcmd_usage(FILE *out)
+{
+	fprintf(out, "usage: mailwarden tlsrpt [-c FILE] show [--day YYYY-MM-DD] [DOMAIN]\n"
+		     "       mailwarden tlsrpt [-c FILE] send [--day YYYY-MM-DD]\n");
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: mailwarden tlsrpt [-c FILE] show [--day YYYY-MM-DD] [DOMAIN]\n"
-			"       mailwarden tlsrpt [-c FILE] send [--day YYYY-MM-DD]\n");
+	tlsrptcmd_usage(stderr);
 	return 2;
 }
 

@@ -13,8 +13,13 @@
 #ifndef MW_CTL_TLSRPTCMD_H
 #define MW_CTL_TLSRPTCMD_H
 
+#include <stdio.h>
+
 /* argv[0] is "tlsrpt". Returns 0 ok, 1 the gateway refused or could not
  * be reached, 2 usage. */
 int tlsrptcmd_main(int argc, char **argv);
+
+/* Print the command's synopsis ("usage: mailwarden ...") to out. */
+void tlsrptcmd_usage(FILE *out);
 
 #endif

@@ -79,6 +79,7 @@ enum ipc_type {
 /* Flags of IPC_TXN_BEGIN. */
 #define IPC_TXN_F_8BITMIME 0x1u
 #define IPC_TXN_F_SMTPUTF8 0x2u
+#define IPC_TXN_F_REQUIRETLS 0x4u   /* MAIL FROM ... REQUIRETLS over TLS (RFC 8689) */
 
 struct ipc_msg {
 	uint16_t type;

@@ -222,7 +222,7 @@ bool ipc_txn_begin_decode(struct ipc_msg *m, struct ipc_txn_begin *b)
 	ipc_get_str(m, b->sender, sizeof(b->sender));
 	b->size = ipc_get_u64(m);
 	b->flags = ipc_get_u32(m);
-	return ipc_get_end(m) && !(b->flags & ~(IPC_TXN_F_8BITMIME | IPC_TXN_F_SMTPUTF8));
+	return ipc_get_end(m) && !(b->flags & ~(IPC_TXN_F_8BITMIME | IPC_TXN_F_SMTPUTF8 | IPC_TXN_F_REQUIRETLS));
 }
 
 void ipc_txn_text_encode(struct ipc_msg *m, uint16_t type, uint32_t reqid, const char *text)

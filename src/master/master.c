@@ -23,6 +23,7 @@
 #include "ipc/channel.h"
 #include "ipc/ctl.h"
 #include "master/child.h"
+#include "master/detach.h"
 #include "master/listeners.h"
 #include "master/notify.h"
 #include "master/preflight.h"
@@ -609,26 +610,6 @@ static void reload(struct master *m)
 
 /* --- start-up ------------------------------------------------------------ */
 
-static void daemonize(void)
-{
-	pid_t pid = fork();
-	if (pid < 0) {
-		perror("mailwarden: fork");
-		exit(1);
-	}
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	int null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
-	}
-}
-
 /* The master's signals come through a signalfd, not libevent's handlers:
  * a child forked from this loop then inherits no signal state of ours. */
 static void on_signal(evutil_socket_t fd, short what, void *arg)
@@ -693,10 +674,9 @@ int master_run(const char *config_path, bool foreground)
 		config_free(c);
 		return 1;
 	}
-	if (!foreground) {
-		c->log.target = LOG_TARGET_SYSLOG;
-		daemonize();
-	}
+	/* serve without -f: until it has started, its log goes where the
+	 * configuration says (stderr: the caller's terminal), then to syslog. */
+	int detached = foreground ? -1 : detach_begin();
 	log_init("master", c->log.target, c->log.format, c->log.level);
 	log_event(LOG_INFO, "started", "version", MW_VERSION, "config", c->source,
 		  "state_dir", c->state_dir, NULL);
@@ -717,7 +697,7 @@ int master_run(const char *config_path, bool foreground)
 	    !(m.base = event_base_new())) {
 		if (why[0]) {
 			log_event(LOG_ERR, "config_error", "msg", why, NULL);
-			if (foreground && c->log.target != LOG_TARGET_STDERR)
+			if (c->log.target != LOG_TARGET_STDERR)  /* detached: stderr is still the caller's */
 				fprintf(stderr, "mailwarden: %s\n", why);
 		}
 		smtpd_assets_free(&m.assets);
@@ -726,6 +706,11 @@ int master_run(const char *config_path, bool foreground)
 		yara_watch_free(m.yara);
 		config_free(c);
 		return 1;
+	}
+	detach_done(detached);
+	if (detached >= 0) {
+		c->log.target = LOG_TARGET_SYSLOG;
+		log_init("master", c->log.target, c->log.format, c->log.level);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	smtpd_assets_use(&m.assets);

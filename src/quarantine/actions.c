@@ -71,7 +71,7 @@ static void copy_envelope(const struct envelope *e, const bool *chosen, struct e
 	c->client = xstrdup(e->client ? e->client : "");
 	c->helo = xstrdup(e->helo ? e->helo : "");
 	c->sender = xstrdup(e->sender);
-	c->flags = e->flags & (ENVELOPE_F_8BITMIME | ENVELOPE_F_SMTPUTF8);
+	c->flags = e->flags & (ENVELOPE_F_8BITMIME | ENVELOPE_F_SMTPUTF8 | ENVELOPE_F_REQUIRETLS);
 	c->dsn_ret = dup_or_null(e->dsn_ret);
 	c->dsn_envid = dup_or_null(e->dsn_envid);
 	for (size_t i = 0; i < e->n_rcpts; i++) {

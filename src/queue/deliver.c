@@ -25,6 +25,7 @@
 #include "queue/msgview.h"
 #include "queue/mtasts_lookup.h"
 #include "queue/mx.h"
+#include "queue/requiretls.h"
 #include "queue/scheduler.h"
 #include "queue/tlsrpt_note.h"
 #include "smtp/address.h"
@@ -78,6 +79,11 @@ struct job {
 	 * then wins over MTA-STS), else NULL; each address's TLSA records */
 	struct dane_result *dane;
 	const struct tlsa_set *addr_dane[MX_HOSTS_MAX * 2 * ADDRS_PER_HOST];
+	/* RFC 8689 (queue/requiretls.h): the message asked for REQUIRETLS;
+	 * or, without it, its "TLS-Required: No" asks that MTA-STS and DANE
+	 * be ignored (the tls_policy still applies: the administrator's) */
+	bool requiretls, tls_optional;
+	bool mx_dnssec;              /* the DANE lookup found the MX records DNSSEC-validated */
 };
 
 static void job_free(struct job *j)
@@ -102,6 +108,9 @@ static bool sts_applies(const struct job *j, enum mtasts_mode mode)
 static void job_fail(struct job *j, int code, const char *reply)
 {
 	const struct deliver_tls note = { j->tls_source, NULL, false };
+	char final[700];
+	if (j->requiretls)
+		reply = requiretls_final_reply(&code, reply, final, sizeof(final));
 	for (size_t i = 0; i < j->n; i++)
 		scheduler_rcpt_result(j->sch, j->q, j->index[i], code, reply, j->nexthop, NULL, DELIVER_FINAL,
 				      j->tls_source ? &note : NULL);
@@ -152,12 +161,15 @@ static void on_tls_attempt(void *arg, const struct smtp_tls_attempt *a)
 static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, size_t n)
 {
 	struct job *j = arg;
-	char reason[700];
+	char reason[700], final[800];
 	for (size_t i = 0; i < n; i++) {
 		const struct deliver_tls note = { j->tls_source, replies[i].tls, replies[i].tls_verified };
 		sts_report_testing(j, &replies[i]);
-		scheduler_rcpt_result(j->sch, j->q, j->index[i], replies[i].code,
-				      sts_reason(j, &replies[i], reason, sizeof(reason)), j->nexthop,
+		int code = replies[i].code;
+		const char *text = sts_reason(j, &replies[i], reason, sizeof(reason));
+		if (j->requiretls)
+			text = requiretls_final_reply(&code, text, final, sizeof(final));
+		scheduler_rcpt_result(j->sch, j->q, j->index[i], code, text, j->nexthop,
 				      replies[i].mta[0] ? replies[i].mta : NULL,
 				      replies[i].dsn_passed ? DELIVER_DSN_PASSED
 				      : j->route && j->route->kind == ROUTE_LMTP ? DELIVER_FINAL : DELIVER_RELAYED,
@@ -211,11 +223,33 @@ static struct tls_requirement job_tls_requirement(struct job *j)
 	return req;
 }
 
+/* RFC 8689: may this SMTP hop carry the job's REQUIRETLS message
+ * (queue/requiretls.h)? If so *req is raised to verify; if not the job
+ * fails with 5.7.30 (false) before any connection is made. */
+static bool requiretls_hop_allowed(struct job *j, struct tls_requirement *req)
+{
+	if (!j->requiretls)
+		return true;
+	struct requiretls_hop hop = { .kind = j->route ? REQUIRETLS_HOP_ROUTE : REQUIRETLS_HOP_MX,
+				      .dane = j->dane != NULL, .mx_dnssec = j->mx_dnssec,
+				      .sts_enforce = sts_applies(j, MTASTS_ENFORCE), .tls_level = req->level };
+	const char *why = requiretls_hop_refusal(&hop);
+	if (!why) {
+		req->level = TLS_LEVEL_VERIFY;
+		return true;
+	}
+	char reply[600];
+	requiretls_refusal_reply(why, j->nexthop, reply, sizeof(reply));
+	job_fail(j, 550, reply);
+	return false;
+}
+
 static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t n_addrs, const char *host,
 		     const char *port, bool lmtp)
 {
 	struct envelope *e = &j->q->env;
-	if (!job_view(j))
+	struct tls_requirement req = job_tls_requirement(j);
+	if (!requiretls_hop_allowed(j, &req) || !job_view(j))
 		return;
 	struct smtp_client_job cj = {
 		.host = host, .port = port, .addrs = addrs, .n_addrs = n_addrs, .lmtp = lmtp,
@@ -229,7 +263,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 		.rcpt_notify = j->notify, .rcpt_orcpt = j->orcpt,
 		.pool = scheduler_pool(j->sch), .pool_key = j->nexthop,
 	};
-	struct tls_requirement req = job_tls_requirement(j);
+	cj.requiretls = j->requiretls;
 	cj.tls_level = req.level;
 	cj.tls_min_version = req.min_version;
 	cj.tls_ctx = req.level != TLS_LEVEL_NONE ? tls_client_ctx(j->c) : NULL;
@@ -244,8 +278,8 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	/* A parked connection is reused only by a job with the same TLS
 	 * requirement: a clear or unverified connection must never carry mail
 	 * that demands encrypt or verify (TLS-7). */
-	snprintf(j->pool_key, sizeof(j->pool_key), "%s|tls=%d/%d%s", j->nexthop, req.level, req.min_version,
-		 j->dane ? "/dane" : "");
+	snprintf(j->pool_key, sizeof(j->pool_key), "%s|tls=%d/%d%s%s", j->nexthop, req.level, req.min_version,
+		 j->dane ? "/dane" : "", cj.requiretls ? "/requiretls" : "");
 	cj.pool_key = j->pool_key;
 	smtp_client_start(j->base, &cj, smtp_job_done, j);
 }
@@ -365,7 +399,7 @@ static void mx_continue(struct job *j)
  * entry (the administrator's word wins, as over MTA-STS). */
 static bool dane_wanted(const struct job *j)
 {
-	return j->c->outbound_tls.dane.enabled &&
+	return j->c->outbound_tls.dane.enabled && !j->tls_optional &&
 	       !tls_policy_lookup(j->c, j->domain, strlen(j->domain)).configured;
 }
 
@@ -402,6 +436,7 @@ static void on_dane(void *arg, struct dane_result *r)
 	struct job *j = arg;
 	if (r->mx_failed && !r->stopped)
 		tlsrpt_note_failure(tlsrpt_job_of(j), "dnssec-invalid", NULL, r->why);
+	j->mx_dnssec = r->mx_secure && !r->mx_failed;
 	if (r->stopped || r->mx_failed) {
 		char reply[400];
 		snprintf(reply, sizeof(reply), "451 4.7.5 DANE: %s", r->stopped ? "the queue is stopping" : r->why);
@@ -532,7 +567,8 @@ static void run_mx(struct job *j)
 	}
 	/* TLS-8: an explicit tls_policy entry wins over MTA-STS. */
 	struct mtasts_lookup *m = scheduler_mtasts(j->sch);
-	if (j->c->outbound_tls.mta_sts.enabled && m && !tls_policy_lookup(j->c, j->domain, strlen(j->domain)).configured) {
+	if (j->c->outbound_tls.mta_sts.enabled && m && !j->tls_optional &&
+	    !tls_policy_lookup(j->c, j->domain, strlen(j->domain)).configured) {
 		mtasts_lookup_start(m, d, j->c, j->domain, on_sts, j);
 		return;
 	}
@@ -576,6 +612,16 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 	size_t n = e->n_rcpts;
 	struct job **jobs = xcalloc(n, sizeof(*jobs));
 	size_t n_jobs = 0;
+	/* RFC 8689 4.1: TLS-Required is ignored when REQUIRETLS was given. */
+	bool requiretls = (e->flags & ENVELOPE_F_REQUIRETLS) != 0;
+	/* The header is read only where it could change something: a read of
+	 * the message on the queue's loop for every delivery costs the
+	 * default configuration (neither MTA-STS nor DANE) for nothing. */
+	bool policies = c->outbound_tls.mta_sts.enabled || c->outbound_tls.dane.enabled;
+	bool tls_optional = !requiretls && policies && requiretls_tls_optional(q->fd, e);
+	if (tls_optional)
+		log_event(LOG_INFO, "tls_required_no", "queue_id", e->id, "why",
+			  "TLS-Required: No: MTA-STS and DANE are not applied (RFC 8689 5)", NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (e->rcpts[i].status != RCPT_PENDING || scheduler_rcpt_settled(q, i))
 			continue;
@@ -598,6 +644,9 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 					   .rcpts = xcalloc(n, sizeof(char *)), .index = xcalloc(n, sizeof(size_t)),
 					   .notify = xcalloc(n, sizeof(char *)), .orcpt = xcalloc(n, sizeof(char *)) };
 			snprintf(j->domain, sizeof(j->domain), "%s", dom);
+			/* maildir and LMTP are final delivery: no REQUIRETLS rule */
+			j->requiretls = requiretls && !(r && (r->kind == ROUTE_MAILDIR || r->kind == ROUTE_LMTP));
+			j->tls_optional = tls_optional;
 			j->tls_source = r && r->kind == ROUTE_MAILDIR ? NULL : tls_source_name(c, dom);
 			if (r)
 				snprintf(j->nexthop, sizeof(j->nexthop), "%s", r->spec);

@@ -67,6 +67,10 @@ enum rcpt_status {
 /* Envelope flags (the 'X' record): IPC_TXN_F_* from smtpd, and ours. */
 #define ENVELOPE_F_8BITMIME 0x1u
 #define ENVELOPE_F_SMTPUTF8 0x2u
+/* RFC 8689: delivered only over verified TLS to a next hop that offers
+ * REQUIRETLS (queue/requiretls.h). A new bit in the existing 'X' record:
+ * files written before it read as they did (the bit is clear). */
+#define ENVELOPE_F_REQUIRETLS 0x4u
 #define ENVELOPE_F_BOUNCE 0x100u        /* a DSN we generated */
 #define ENVELOPE_F_DOUBLE_BOUNCE 0x200u /* a failed DSN sent to queue.bounce_notify: never bounced */
 #define ENVELOPE_F_OUTBOUND 0x400u      /* judged by the outbound policy (the quarantine index's direction) */

@@ -315,9 +315,12 @@ static int dsn_send(struct scheduler *sch, struct qentry *q, const char *to, uin
 	snprintf(msgid, sizeof(msgid), "%s.%016llx.dsn@%s", q->env.id, (unsigned long long)rnd, c->hostname);
 	size_t hlen;
 	/* RFC 3461 4.3: RET=FULL returns the whole message with a failure,
-	 * up to DSN_FULL_MAX; anything else returns the headers. */
+	 * up to DSN_FULL_MAX; anything else returns the headers. RFC 8689 5:
+	 * a report about a REQUIRETLS message never returns its content and
+	 * is itself sent with REQUIRETLS (it still quotes the headers). */
+	bool requiretls = (q->env.flags & ENVELOPE_F_REQUIRETLS) != 0;
 	bool full = rcpts[0].action == DSN_FAILED && q->env.dsn_ret && strcmp(q->env.dsn_ret, "FULL") == 0 &&
-		    msg_size(q) <= DSN_FULL_MAX;
+		    msg_size(q) <= DSN_FULL_MAX && !requiretls;
 	char *headers = full ? read_all(q, &hlen) : read_headers(q, &hlen);
 	struct dsn_info info = { .reporting_mta = c->hostname, .queue_id = q->env.id,
 				 .envid = q->env.dsn_envid, .to = to, .arrival = (time_t)q->env.arrival,
@@ -332,7 +335,8 @@ static int dsn_send(struct scheduler *sch, struct qentry *q, const char *to, uin
 	e.client = xstrdup("");
 	e.helo = xstrdup(c->hostname);
 	e.sender = xstrdup("");  /* RFC 5321 4.5.5: DSNs from the null sender */
-	e.flags = flags | ENVELOPE_F_BOUNCE | (full ? q->env.flags & (ENVELOPE_F_8BITMIME | ENVELOPE_F_SMTPUTF8) : 0);
+	e.flags = flags | ENVELOPE_F_BOUNCE | (full ? q->env.flags & (ENVELOPE_F_8BITMIME | ENVELOPE_F_SMTPUTF8) : 0) |
+		  (requiretls ? ENVELOPE_F_REQUIRETLS : 0);
 	envelope_add_rcpt(&e, to);
 	int fd = spool_inject(sch->spool, &e, msg, len);
 	free(msg);
@@ -630,7 +634,8 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 	}
 	log_event(code >= 200 && code < 300 ? LOG_INFO : LOG_WARNING, "delivery", "queue_id", q->env.id,
 		  "to", r->addr, "nexthop", nexthop, "mta", mta, "status", status, "attempt", log_u64(q->attempts),
-		  "reply", reply, tls ? "tls_policy" : NULL, tls ? tls->policy : NULL, "tls_verified",
+		  "reply", reply, "requiretls", q->env.flags & ENVELOPE_F_REQUIRETLS ? "yes" : "no",
+		  tls ? "tls_policy" : NULL, tls ? tls->policy : NULL, "tls_verified",
 		  tls && tls->verified ? "yes" : "no", tls && tls->session ? "tls" : NULL, tls ? tls->session : NULL,
 		  NULL);
 }

@@ -62,7 +62,7 @@ struct client {
 	bool *accepted;
 	size_t rcpt_index;          /* RCPT: next to send; BODY (LMTP): next reply */
 	size_t n_accepted;
-	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn, peer_pipelining;
+	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn, peer_pipelining, peer_requiretls;
 	unsigned long long peer_size_max;   /* SIZE argument; 0: no limit given */
 	/* RFC 2920: MAIL, every RCPT and DATA went out in one write; their
 	 * replies come in that order. skip: replies still to be read and
@@ -102,7 +102,7 @@ struct idle_conn {
 	char key[400];
 	struct bufferevent *bev;
 	struct event *timer;
-	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn, peer_pipelining;
+	bool peer_smtputf8, peer_8bitmime, peer_size, peer_dsn, peer_pipelining, peer_requiretls;
 	unsigned long long peer_size_max;
 	char mta[64];
 	unsigned messages;
@@ -186,6 +186,7 @@ static void client_adopt(struct client *c, struct idle_conn *ic)
 	c->peer_size = ic->peer_size;
 	c->peer_dsn = ic->peer_dsn;
 	c->peer_pipelining = ic->peer_pipelining;
+	c->peer_requiretls = ic->peer_requiretls;
 	c->peer_size_max = ic->peer_size_max;
 	c->tls_active = ic->tls_active;
 	c->tls_verified = ic->tls_verified;
@@ -299,6 +300,7 @@ static void client_end(struct client *c)
 	ic->peer_size = c->peer_size;
 	ic->peer_dsn = c->peer_dsn;
 	ic->peer_pipelining = c->peer_pipelining;
+	ic->peer_requiretls = c->peer_requiretls;
 	ic->peer_size_max = c->peer_size_max;
 	ic->tls_active = c->tls_active;
 	ic->tls_verified = c->tls_verified;
@@ -692,6 +694,7 @@ static void client_reply(struct client *c)
 			c->peer_size = cap_has(c, "SIZE");
 			c->peer_dsn = cap_has(c, "DSN");
 			c->peer_pipelining = cap_has(c, "PIPELINING");
+			c->peer_requiretls = cap_has(c, "REQUIRETLS");
 			if (!c->tls_active && !c->tls_failed && c->job.tls_ctx &&
 			    client_tls_level(c) != TLS_LEVEL_NONE && cap_has(c, "STARTTLS")) {
 				client_enter(c, CLIENT_STARTTLS);
@@ -943,6 +946,30 @@ static void send_rcpt(struct client *c, size_t i)
 }
 
 /*
+ * RFC 8689 4.2.1: a REQUIRETLS message goes only over TLS whose
+ * certificate was verified (tls_level verify, or DANE) to a server that
+ * offers REQUIRETLS after STARTTLS. Another address of the next hop may
+ * do (4.2.1: try the other MX hosts); when none does, the rest fails
+ * permanently with 5.7.30 before MAIL, so nothing of the message is sent.
+ * Returns false when the session ends here.
+ */
+static bool requiretls_session_ok(struct client *c)
+{
+	const char *why = !c->tls_active ? "no TLS" : !c->tls_verified ? "TLS certificate not verified"
+						 : !c->peer_requiretls ? "REQUIRETLS not offered" : NULL;
+	if (!why)
+		return true;
+	char what[200];
+	snprintf(what, sizeof(what), "REQUIRETLS: %s", why);
+	if (client_try_next(c, what))
+		return false;
+	fail_remaining(c, 550, "550 5.7.30 %s:%s: %s; the message requires it (REQUIRETLS, RFC 8689)",
+		       c->job.host, c->job.port, why);
+	client_enter(c, CLIENT_QUIT);
+	return false;
+}
+
+/*
  * RFC 6152 3: 8-bit data must not go to a server without 8BITMIME.
  * Issue 16 item 11: rather than bounce, convert the MIME parts to 7 bits
  * (quoted-printable, base64; smtp/downgrade.h) and send that; the spool
@@ -1000,6 +1027,8 @@ static void client_enter(struct client *c, enum client_state st)
 			client_enter(c, CLIENT_QUIT);
 			return;
 		}
+		if (j->requiretls && !requiretls_session_ok(c))
+			return;
 		if (j->body_8bit && !c->peer_8bitmime && !client_downgrade(c))
 			return;
 		if (c->conv)
@@ -1019,8 +1048,9 @@ static void client_enter(struct client *c, enum client_state st)
 				 j->dsn_ret ? j->dsn_ret : "", j->dsn_envid ? " ENVID=" : "",
 				 j->dsn_envid ? j->dsn_envid : "");
 		c->mail_sent = true;
-		client_send(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sizearg,
-			    j->body_8bit && !c->conv ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg);
+		client_send(c, "MAIL FROM:<%s>%s%s%s%s%s", j->sender, sizearg,
+			    j->body_8bit && !c->conv ? " BODY=8BITMIME" : "", j->smtputf8 ? " SMTPUTF8" : "", dsnarg,
+			    j->requiretls ? " REQUIRETLS" : "");
 		/* RFC 2920: with PIPELINING the whole envelope and DATA go in one
 		 * write; the replies are matched in order. */
 		c->pipelined = c->peer_pipelining;

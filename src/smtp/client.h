@@ -58,6 +58,10 @@ struct smtp_client_job {
 	const char *prefix;          /* sent before them (headers the queue adds); borrowed */
 	size_t prefix_len;
 	bool body_8bit, smtputf8;
+	/* RFC 8689: MAIL FROM gets REQUIRETLS, and only a session with
+	 * verified TLS to a server offering REQUIRETLS may carry the message
+	 * (else 550 5.7.30). The caller sets tls_level verify (or DANE). */
+	bool requiretls;
 	/* RFC 3461 DSN parameters, passed on when the peer offers DSN:
 	 * ret "FULL"/"HDRS" or NULL, envid xtext or NULL, and per recipient
 	 * notify ("SUCCESS,FAILURE" ..., NULL: none given) and orcpt

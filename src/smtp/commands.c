@@ -152,6 +152,9 @@ static void ehlo_scanned(struct smtp_session *s, const char *refusal)
 	if (smtp_auth_offered(s))
 		smtp_session_reply(s, "250-AUTH PLAIN LOGIN");
 	smtp_session_reply(s, "250-DSN");
+	/* RFC 8689 3: REQUIRETLS is offered only on a session under TLS. */
+	if (s->tls)
+		smtp_session_reply(s, "250-REQUIRETLS");
 	smtp_session_reply(s, "250 HELP");
 }
 
@@ -227,6 +230,12 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 		smtp_session_error(s, "501 5.5.4 Bad MAIL parameters near: %s", quoted);
 		return;
 	}
+	if (p.requiretls && !s->tls) {
+		/* RFC 8689 4.1: the requirement is accepted only over TLS (it is
+		 * not offered in clear); 5.7.10 "Encryption needed" (RFC 5248). */
+		reject(s, "MAIL", "530 5.7.10 REQUIRETLS needs a TLS session (RFC 8689)");
+		return;
+	}
 	if (a.has_utf8 && !p.smtputf8) {
 		reject(s, "MAIL", "553 5.6.7 Sender address needs SMTPUTF8 (RFC 6531)");
 		return;
@@ -253,7 +262,7 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	smtp_session_set_state(s, SMTP_STATE_MAIL);
 	log_event(LOG_INFO, "mail", "session", s->id, "from", t->sender_text,
 		  "size", p.has_size ? log_u64(p.size) : NULL, "client", s->client_ip,
-		  "auth", s->auth_user[0] ? s->auth_user : "-", NULL);
+		  "auth", s->auth_user[0] ? s->auth_user : "-", p.requiretls ? "requiretls" : NULL, "yes", NULL);
 	smtp_scan_stage(s, SCAN_STAGE_MAIL, mail_scanned);
 }
 

@@ -223,12 +223,21 @@ static bool orcpt_valid(const unsigned char *p, size_t n)
 	return params_xtext_valid((const char *)semi + 1, n - (size_t)(semi - p) - 1) && semi + 1 < p + n;
 }
 
+/* A keyword that takes no value and may appear once (SMTPUTF8, REQUIRETLS). */
+static enum params_error flag_param(bool *seen, const struct param *prm)
+{
+	if (*seen)
+		return PARAMS_ERR_DUPLICATE;
+	*seen = true;
+	return prm->has_value ? PARAMS_ERR_VALUE : PARAMS_OK;
+}
+
 enum params_error params_parse_mail(const char *text, size_t len, struct mail_params *out,
 				    const char **bad_keyword)
 {
 	bool seen_ret = false, seen_envid = false;
 	const unsigned char *p = (const unsigned char *)text;
-	bool seen_size = false, seen_body = false, seen_utf8 = false;
+	bool seen_size = false, seen_body = false, seen_utf8 = false, seen_requiretls = false;
 	enum params_error e = PARAMS_OK;
 	struct param prm;
 	size_t pos = 0, err;
@@ -266,11 +275,11 @@ enum params_error params_parse_mail(const char *text, size_t len, struct mail_pa
 				e = PARAMS_ERR_VALUE;
 			seen_body = true;
 		} else if (span_caseeq(key, prm.key_len, "SMTPUTF8")) {
-			if (seen_utf8)
-				e = PARAMS_ERR_DUPLICATE;
-			else if (prm.has_value) /* RFC 6531 3.4: no value */
-				e = PARAMS_ERR_VALUE;
-			seen_utf8 = out->smtputf8 = true;
+			e = flag_param(&seen_utf8, &prm);   /* RFC 6531 3.4 */
+			out->smtputf8 = true;
+		} else if (span_caseeq(key, prm.key_len, "REQUIRETLS")) {
+			e = flag_param(&seen_requiretls, &prm);   /* RFC 8689 3 */
+			out->requiretls = true;
 		} else if (span_caseeq(key, prm.key_len, "RET")) {
 			if (seen_ret)
 				e = PARAMS_ERR_DUPLICATE;

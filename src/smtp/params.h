@@ -24,6 +24,8 @@ struct mail_params {
 	bool smtputf8;        /* SMTPUTF8 (RFC 6531), no value */
 	char ret[5];          /* RET=FULL|HDRS (RFC 3461 4.3), upper case, or "" */
 	char envid[PARAMS_ENVID_MAX + 1]; /* ENVID=xtext (RFC 3461 4.4) as given, or "" */
+	bool requiretls;      /* REQUIRETLS (RFC 8689 3), no value; only valid over TLS,
+			       * which the caller checks (the parser knows no session) */
 };
 
 /* RCPT TO parameters: DSN (RFC 3461 4.1, 4.2). */

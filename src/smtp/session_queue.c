@@ -121,7 +121,8 @@ void smtp_session_begin_data(struct smtp_session *s, bool bdat)
 	struct ipc_msg *m = xmalloc(sizeof(*m));
 	t->reqid = ++s->smtpd->next_reqid;
 	uint32_t flags = (t->params.body == MAIL_BODY_8BITMIME ? IPC_TXN_F_8BITMIME : 0) |
-			 (t->params.smtputf8 ? IPC_TXN_F_SMTPUTF8 : 0);
+			 (t->params.smtputf8 ? IPC_TXN_F_SMTPUTF8 : 0) |
+			 (t->params.requiretls ? IPC_TXN_F_REQUIRETLS : 0);
 	struct ipc_txn_begin *b = xcalloc(1, sizeof(*b));
 	snprintf(b->session, sizeof(b->session), "%s", s->id);
 	snprintf(b->client, sizeof(b->client), "%s", s->client_ip);

@@ -2,7 +2,9 @@
 zone, SMTP sinks on chosen 127.0.0.x addresses (MX hosts all listen on the
 same port, queue.mx_port), a sink that refuses chosen recipients or stalls
 in DATA, and a small LMTP server (TCP or unix socket) with per-recipient
-replies after DATA (RFC 2033 4.2), which aiosmtpd's LMTP class lacks."""
+replies after DATA (RFC 2033 4.2), which aiosmtpd's LMTP class lacks;
+a STARTTLS sink that offers REQUIRETLS (RFC 8689), which aiosmtpd lacks
+too."""
 
 import email
 import email.policy
@@ -14,6 +16,10 @@ import subprocess
 import threading
 import time
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+import certs
 import mwsys
 
 
@@ -245,6 +251,91 @@ class LmtpServer:
                     raise TimeoutError(f"lmtp: {len(self.messages)} of {count} messages")
                 self.cond.wait(left)
             return list(self.messages)
+
+
+class _RequireTlsSMTP(SMTP):
+    """aiosmtpd's SMTP, which refuses unknown MAIL parameters, taught
+    REQUIRETLS: accepted only under TLS, recorded in mail_options."""
+
+    async def smtp_MAIL(self, arg):
+        words = (arg or "").split(" ")
+        asked = any(w.upper() == "REQUIRETLS" for w in words[1:])
+        if asked and self._tls_protocol is None:
+            await self.push("530 5.7.10 REQUIRETLS needs TLS")
+            return
+        await super().smtp_MAIL(" ".join(w for w in words if w.upper() != "REQUIRETLS"))
+        if asked and self.envelope.mail_from is not None:
+            self.envelope.mail_options.append("REQUIRETLS")
+
+
+class _RequireTlsHandler(mwsys._SinkHandler):
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.sink.requiretls and server._tls_protocol is not None:
+            responses.insert(len(responses) - 1, "250-REQUIRETLS")
+        return responses
+
+
+class RequireTlsSink(mwsys.Sink):
+    """A STARTTLS sink that offers REQUIRETLS after STARTTLS (requiretls
+    True) and records every connection (connections)."""
+
+    def __init__(self, port, host, tls_context, requiretls):
+        super().__init__(port, host=host, tls_context=tls_context)
+        self.requiretls = requiretls
+        self.connections = 0
+
+    def start(self):
+        sink = self
+
+        class _Controller(Controller):
+            def factory(self):
+                sink.connections += 1
+                return _RequireTlsSMTP(self.handler, **self.SMTP_kwargs)
+
+        self._controller = _Controller(_RequireTlsHandler(self), hostname=self.host, port=self.port,
+                                       server_hostname="sink.test", ready_timeout=mwsys.TIMEOUT,
+                                       tls_context=self.tls_context)
+        self._controller.start()
+        self.connections = 0   # the controller's readiness probe is not the gateway
+        return self
+
+
+def send_requiretls(gw, sender, rcpt, body, requiretls=True):
+    """One message from the trusted client over STARTTLS, with "MAIL
+    FROM:<sender> REQUIRETLS" (RFC 8689) unless requiretls is False;
+    asserts the gateway offered REQUIRETLS and took the message; the
+    queue id."""
+    with mwsys.SmtpClient(gw.port, source="127.0.0.10") as c:
+        assert c.greeting().code == 220
+        c.ehlo()
+        assert c.starttls(certs.client_context()).code == 220
+        ehlo = c.ehlo()
+        assert "REQUIRETLS" in [line.split()[0].upper() for line in ehlo.lines[1:]]
+        r = c.cmd(f"MAIL FROM:<{sender}>" + (" REQUIRETLS" if requiretls else ""))
+        assert r.code == 250, r
+        assert c.cmd(f"RCPT TO:<{rcpt}>").code == 250
+        reply = c.data(body.encode() if isinstance(body, str) else body)
+        c.cmd("QUIT")
+    assert reply.code == 250, reply
+    return mwsys.queue_id(reply)
+
+
+def free_port_on(ports, hosts):
+    """A port from the ports fixture that is free on every one of hosts
+    (MX sinks on several loopback addresses share queue.mx_port)."""
+    def free(port):
+        for host in hosts:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind((host, port))
+                except OSError:
+                    return False
+        return True
+    while True:
+        port = ports.get()
+        if free(port):
+            return port
 
 
 def send(gw, sender, rcpts, body, source="127.0.0.10"):

@@ -22,7 +22,6 @@ forwarding to nsd. Every MX sink listens on queue.mx_port on its own
 import hashlib
 import os
 import re
-import socket
 import subprocess
 
 import pytest
@@ -31,11 +30,14 @@ from cryptography.hazmat.primitives import serialization
 
 import certs
 import mwsys
-from peers import send
+from peers import RequireTlsSink, free_port_on, send, send_requiretls
 from signed_zones import SignedZones
 
 MX = {"ok": "127.0.0.71", "bad": "127.0.0.72", "ta": "127.0.0.73", "taname": "127.0.0.74",
-      "none": "127.0.0.75", "nostarttls": "127.0.0.76", "plain": "127.0.0.77", "forged": "127.0.0.78"}
+      "none": "127.0.0.75", "nostarttls": "127.0.0.76", "plain": "127.0.0.77", "forged": "127.0.0.78",
+      "rtls": "127.0.0.79", "pkix": "127.0.0.80"}
+# RFC 8689: these offer REQUIRETLS after STARTTLS
+REQUIRETLS_SINKS = ("rtls", "pkix", "plain")
 
 
 def _load(path):
@@ -60,22 +62,11 @@ def _mx(name, tlsa=None):
     return recs
 
 
-def _free_everywhere(port):
-    for host in MX.values():
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def mx_port(ports):
-    while True:
-        port = ports.get()
-        if _free_everywhere(port):
-            return port
+    """ports.get() checks 127.0.0.1 and ::1 only; the MX sinks listen on
+    their own addresses, which another test run may be using."""
+    return free_port_on(ports, MX.values())
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +81,9 @@ def server_certs(workdir, ca):
     the DANE-TA hosts."""
     d = os.path.join(workdir, "mx-certs")
     out = {}
-    for name in ("ok", "bad", "none", "plain", "forged"):
+    for name in ("ok", "bad", "none", "plain", "forged", "rtls"):
         out[name] = certs.make_cert(d, f"unrelated-{name}.example")
-    for name, cn in (("ta", "mx.ta.dane.example"), ("taname", "wrong.example")):
+    for name, cn in (("ta", "mx.ta.dane.example"), ("taname", "wrong.example"), ("pkix", "mx.pkix.dane.example")):
         cert, key = ca.issue(cn, [f"DNS:{cn}"])
         chain = os.path.join(d, f"{name}-chain.crt")
         with open(chain, "w") as f:
@@ -109,6 +100,8 @@ def zones(workdir, ports, ca, server_certs):
               + _mx("ta", f"2 0 1 {_cert_sha256(ca.cert)}")
               + _mx("taname", f"2 0 1 {_cert_sha256(ca.cert)}")
               + _mx("none")
+              + _mx("rtls", f"3 1 1 {_spki_sha256(server_certs['rtls'][0])}")
+              + _mx("pkix")
               + _mx("nostarttls", f"3 1 1 {_spki_sha256(other_key)}")}
     unsigned = {"plain.example": [f"@ IN MX 10 mx", f"mx IN A {MX['plain']}",
                                   f"_25._tcp.mx IN TLSA 3 1 1 {_spki_sha256(other_key)}"]}
@@ -127,17 +120,20 @@ def mx_sinks(mx_port, server_certs):
     sinks = {}
     for name, addr in MX.items():
         ctx = None if name == "nostarttls" else certs.server_context(*server_certs[name])
-        sinks[name] = mwsys.Sink(mx_port, host=addr, tls_context=ctx).start()
+        if name in REQUIRETLS_SINKS:
+            sinks[name] = RequireTlsSink(mx_port, addr, ctx, True).start()
+        else:
+            sinks[name] = mwsys.Sink(mx_port, host=addr, tls_context=ctx).start()
     yield sinks
     for s in sinks.values():
         s.stop()
 
 
 @pytest.fixture(scope="module")
-def gw(make_gateway, sink, zones, mx_sinks, mx_port):
+def gw(make_gateway, sink, zones, mx_sinks, mx_port, ca):
     return make_gateway(sink=sink, dns={"servers": [zones.servers]},
                         queue={"mx_port": mx_port, "retry_min": "1s", "retry_max": "1s"},
-                        outbound_tls={"level": "may",
+                        outbound_tls={"level": "may", "ca_file": ca.cert,
                                       "dane": {"enabled": True, "trust_anchor": zones.trust_anchor,
                                                "resolver": zones.resolver},
                                       "tlsrpt": {"enabled": True}})
@@ -249,3 +245,51 @@ def test_tlsrpt_counts_dane_sessions_under_policy_type_tlsa(gw, mx_sinks):
                      out, re.M), out
     assert re.search(r"^domain forged\.example policy tlsa\n  failure dnssec-invalid \d+ ", out, re.M), out
     assert "none.dane.example" not in out and "plain.example" not in out
+
+
+# --- REQUIRETLS (RFC 8689 4.2.1) over DANE ---------------------------------
+
+
+def _send_requiretls(gw, domain):
+    token = mwsys.unique(domain.split(".")[0])
+    start = gw.mark()
+    qid = send_requiretls(gw, "sender@example.test", f"user@{domain}",
+                          f"From: sender@example.test\r\nSubject: {token}\r\n\r\n{token}\r\n")
+    return token, qid, start
+
+
+def test_requiretls_goes_to_a_dane_host_offering_it(gw, mx_sinks):
+    token, qid, start = _send_requiretls(gw, "rtls.dane.example")
+    msg = mx_sinks["rtls"].wait_token(token)
+    assert "REQUIRETLS" in msg.mail_options
+    event = gw.wait_delivered(qid, start=start)
+    assert event["tls_policy"] == "dane" and event["tls_verified"] == "yes"
+    assert event["requiretls"] == "yes"
+
+
+def test_requiretls_to_a_validated_mx_without_tlsa_needs_a_valid_certificate(gw, mx_sinks):
+    """pkix.dane.example: signed MX, no TLSA; the certificate (of the CA
+    in outbound_tls.ca_file) is valid for the MX name: delivered."""
+    token, qid, start = _send_requiretls(gw, "pkix.dane.example")
+    msg = mx_sinks["pkix"].wait_token(token)
+    assert "REQUIRETLS" in msg.mail_options
+    event = gw.wait_delivered(qid, start=start)
+    assert event["tls_verified"] == "yes" and event["requiretls"] == "yes"
+
+
+def test_requiretls_to_a_dane_host_without_it_bounces(gw, mx_sinks):
+    token, qid, start = _send_requiretls(gw, "ok.dane.example")
+    event = gw.wait_event(proc="queue", event="delivery", queue_id=qid, status="failed", start=start)
+    assert event["reply"].startswith("550 5.7.30 ") and "REQUIRETLS not offered" in event["reply"], event
+    assert event["tls_verified"] == "yes"
+    assert not mx_sinks["ok"].with_token(token)
+
+
+def test_requiretls_to_an_unsigned_zone_bounces_without_connecting(gw, mx_sinks):
+    """plain.example's MX offers REQUIRETLS, but nothing authenticates its name."""
+    before = mx_sinks["plain"].connections
+    token, qid, start = _send_requiretls(gw, "plain.example")
+    event = gw.wait_event(proc="queue", event="delivery", queue_id=qid, status="failed", start=start)
+    assert event["reply"].startswith("550 5.7.30 REQUIRETLS: "), event
+    assert mx_sinks["plain"].connections == before
+    assert not mx_sinks["plain"].with_token(token)

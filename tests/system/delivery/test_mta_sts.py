@@ -27,7 +27,7 @@ import pytest
 
 import certs
 import mwsys
-from peers import Dnsmasq, parse_dsn, send
+from peers import Dnsmasq, free_port_on, parse_dsn, send
 
 MX = {"enf": "127.0.0.51", "enfmx": "127.0.0.52", "enfcert": "127.0.0.53", "testing": "127.0.0.54",
       "pinned": "127.0.0.55", "change": "127.0.0.56", "twomx": "127.0.0.57",
@@ -124,16 +124,6 @@ class PolicyHost:
         self.server.server_close()
 
 
-def _free_everywhere(port):
-    for host in MX.values():
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def ca(workdir):
     return certs.CA(os.path.join(workdir, "ca"))
@@ -141,10 +131,9 @@ def ca(workdir):
 
 @pytest.fixture(scope="module")
 def mx_port(ports):
-    while True:
-        port = ports.get()
-        if _free_everywhere(port):
-            return port
+    """ports.get() checks 127.0.0.1 and ::1 only; the MX sinks listen on
+    their own addresses, which another test run may be using."""
+    return free_port_on(ports, MX.values())
 
 
 @pytest.fixture(scope="module")

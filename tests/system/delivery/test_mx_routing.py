@@ -8,35 +8,21 @@ Every MX host listens on the same port (queue.mx_port) on its own
 127.0.0.x address; nothing leaves loopback."""
 
 import os
-import socket
 
 import pytest
 
 import mwsys
-from peers import Dnsmasq, PeerSink, parse_dsn, send
+from peers import Dnsmasq, PeerSink, free_port_on, parse_dsn, send
 
 
 MX_ADDRESSES = ("127.0.0.41", "127.0.0.42", "127.0.0.43", "127.0.0.44", "127.0.0.45")
 
 
-def _free_everywhere(port):
-    """ports.get() checks 127.0.0.1 and ::1 only; the MX sinks listen on
-    their own addresses, which another test run may be using."""
-    for host in MX_ADDRESSES:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def mx_port(ports):
-    while True:
-        port = ports.get()
-        if _free_everywhere(port):
-            return port
+    """ports.get() checks 127.0.0.1 and ::1 only; the MX sinks listen on
+    their own addresses, which another test run may be using."""
+    return free_port_on(ports, MX_ADDRESSES)
 
 
 @pytest.fixture(scope="module")

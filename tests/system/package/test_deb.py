@@ -30,6 +30,9 @@ INSTALLED = (
     "/usr/share/mailwarden/rules/mailwarden-base.cf",
     "/usr/share/mailwarden/rules/yara/eicar.yar",
     "/lib/systemd/system/mailwarden.service",
+    "/usr/share/man/man8/mailwarden.8.gz",
+    "/usr/share/man/man5/mailwarden.yaml.5.gz",
+    "/usr/share/doc/mailwarden/operations.md.gz",
     "/var/lib/mailwarden",
 )
 LEFT_AFTER_PURGE = INSTALLED + ("/etc/mailwarden", "/var/lib/mailwarden-users", "/usr/share/mailwarden",

@@ -274,6 +274,11 @@ Test(ipc_txn, begin_round_trip_and_unknown_flags_refused)
 	cr_assert_str_eq(d.sender, "");
 	cr_assert_eq(d.size, 1234);
 	cr_assert_eq(d.flags, IPC_TXN_F_8BITMIME);
+	b.flags = IPC_TXN_F_SMTPUTF8 | IPC_TXN_F_REQUIRETLS;   /* RFC 8689 */
+	ipc_txn_begin_encode(&out, 5, &b);
+	transmit();
+	cr_assert(ipc_txn_begin_decode(&in, &d));
+	cr_assert_eq(d.flags, IPC_TXN_F_SMTPUTF8 | IPC_TXN_F_REQUIRETLS);
 	b.flags = 0x80;
 	ipc_txn_begin_encode(&out, 5, &b);
 	transmit();

@@ -174,3 +174,23 @@ Test(envelope, dsn_record_without_separator_or_before_a_recipient_is_corrupt)
 	cr_assert_not(envelope_decode(early, sizeof(early) - 1, &d));
 	envelope_clear(&d);
 }
+
+/* RFC 8689: REQUIRETLS is a bit of the 'X' record; a file written before
+ * it has the bit clear and reads as before. */
+Test(envelope, requiretls_flag_round_trip)
+{
+	struct envelope e, d = { 0 };
+	size_t len;
+	unsigned char *buf = sample(&len, &e);
+	cr_assert(envelope_decode(buf, len, &d));
+	cr_assert_not(d.flags & ENVELOPE_F_REQUIRETLS);
+	envelope_clear(&d);
+	free(buf);
+	e.flags |= ENVELOPE_F_REQUIRETLS;
+	buf = envelope_encode(&e, &len);
+	cr_assert(envelope_decode(buf, len, &d));
+	cr_assert_eq(d.flags, 3 | ENVELOPE_F_REQUIRETLS);
+	envelope_clear(&d);
+	envelope_clear(&e);
+	free(buf);
+}

@@ -145,6 +145,20 @@ Test(params_mail, smtputf8)
 	cr_assert(p.smtputf8);
 }
 
+/* RFC 8689 3: REQUIRETLS, no value (the TLS check is smtpd's). */
+Test(params_mail, requiretls)
+{
+	struct mail_params p;
+	long off;
+
+	cr_assert_eq(mail(LIT(" SIZE=9"), &p, &off), PARAMS_OK);
+	cr_assert_not(p.requiretls);
+	cr_assert_eq(mail(LIT(" REQUIRETLS"), &p, &off), PARAMS_OK);
+	cr_assert(p.requiretls);
+	cr_assert_eq(mail(LIT(" BODY=8BITMIME requiretls SMTPUTF8"), &p, &off), PARAMS_OK);
+	cr_assert(p.requiretls && p.smtputf8);
+}
+
 Test(params_mail, all_together_any_order)
 {
 	struct mail_params p;
@@ -219,6 +233,9 @@ MAIL_ERROR(duplicate_size, " SIZE=1 SIZE=2", PARAMS_ERR_DUPLICATE, 8)
 MAIL_ERROR(duplicate_size_other_case, " SIZE=1 size=1", PARAMS_ERR_DUPLICATE, 8)
 MAIL_ERROR(duplicate_body, " BODY=7BIT BODY=8BITMIME", PARAMS_ERR_DUPLICATE, 11)
 MAIL_ERROR(duplicate_smtputf8, " SMTPUTF8 SMTPUTF8", PARAMS_ERR_DUPLICATE, 10)
+MAIL_ERROR(duplicate_requiretls, " REQUIRETLS RequireTLS", PARAMS_ERR_DUPLICATE, 12)
+MAIL_ERROR(requiretls_with_value, " REQUIRETLS=yes", PARAMS_ERR_VALUE, 1)
+MAIL_ERROR(requiretls_prefix, " REQUIRETLSX", PARAMS_ERR_UNKNOWN, 1)
 
 /* --- syntax -------------------------------------------------------------------- */
 
