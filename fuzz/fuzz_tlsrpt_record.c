@@ -28,12 +28,9 @@ static void check_addr(const char *a)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *copy = malloc(size + 1), *texts[16];
-	memcpy(copy, data, size);
-	copy[size] = '\0';
-	size_t n = 0;
-	for (char *p = copy; p <= copy + size && n < 16; p += strlen(p) + 1)
-		texts[n++] = p;
+	char *texts[16];
+	size_t n;
+	char *copy = fuzz_split_nul(data, size, texts, 16, &n);
 	struct tlsrpt_record r;
 	char why[200] = "";
 	if (tlsrpt_record_pick(texts, n, &r, why, sizeof(why))) {
