@@ -325,8 +325,7 @@ static size_t run_day(struct tlsrpt *t, const struct config *c, const char *day,
 	return n;
 }
 
-/* Seconds until the next daily run (00:10 UTC). */
-static long until_daily(time_t now)
+long tlsrpt_until_daily(time_t now)
 {
 	long into = (long)(now % DAY_SECONDS);
 	return into < DAILY_OFFSET ? DAILY_OFFSET - into : DAY_SECONDS - into + DAILY_OFFSET;
@@ -345,7 +344,7 @@ static void on_daily(evutil_socket_t fd, short what, void *arg)
 		if (store_of(t))
 			tlsrpt_store_prune(t->store, oldest);
 	}
-	evtimer_add(t->daily_ev, &(struct timeval){ .tv_sec = until_daily(now) });
+	evtimer_add(t->daily_ev, &(struct timeval){ .tv_sec = tlsrpt_until_daily(now) });
 }
 
 struct tlsrpt *tlsrpt_new(struct event_base *base, struct scheduler *sch, struct spool *spool, const char *state_dir)

@@ -21,6 +21,7 @@
 #define MW_QUEUE_TLSRPT_H
 
 #include <stdio.h>
+#include <time.h>
 
 struct config;
 struct event_base;
@@ -44,5 +45,8 @@ void tlsrpt_count(struct tlsrpt *t, const struct config *c, struct tlsrpt_sessio
  * "tlsrpt send [--day YYYY-MM-DD]" (args: what follows "tlsrpt "). The
  * answer goes to out; 0, or -1 on an error. */
 int tlsrpt_command(struct tlsrpt *t, const struct config *c, char *args, FILE *out);
+
+/* Seconds from now until the next daily run (00:10 UTC), 1 to a day. Pure. */
+long tlsrpt_until_daily(time_t now);
 
 #endif
