@@ -712,7 +712,7 @@ static void client_reply(struct client *c)
 		break;
 	case CLIENT_HELO:
 		/* A peer without ESMTP has no STARTTLS either (attack case 104 D_1). */
-		if (ok && !c->tls_failed)
+		if (ok && !c->tls_active && !c->tls_failed)
 			client_note_tls(c, SMTP_TLS_NOT_OFFERED, 0);
 		if (ok && !refuse_cleartext(c, "does not speak ESMTP (no STARTTLS)"))
 			client_enter(c, CLIENT_MAIL);
