@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -41,6 +42,25 @@ static inline int fuzz_input_path(const void *data, size_t size, char *path, siz
 		return -1;
 	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
 	return 0;
+}
+
+/*
+ * For parsers of the TXT strings of one DNS name: data split at NUL bytes
+ * into at most max strings in texts. Returns the copy they point into
+ * (free it); their number in *n.
+ */
+static inline char *fuzz_split_nul(const void *data, size_t size, char **texts, size_t max, size_t *n)
+{
+	char *copy = malloc(size + 1);
+	if (!copy)
+		abort();
+	if (size)
+		memcpy(copy, data, size);
+	copy[size] = '\0';
+	*n = 0;
+	for (char *p = copy; p <= copy + size && *n < max; p += strlen(p) + 1)
+		texts[(*n)++] = p;
+	return copy;
 }
 
 /* A message for people: text without control bytes. */

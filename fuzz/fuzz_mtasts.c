@@ -52,12 +52,9 @@ static void txt(const char *text, size_t len)
 	if (mtasts_txt_parse(text, len, id))
 		check_id(id);
 	/* NUL bytes split the input into the TXT strings of one name. */
-	char *copy = malloc(len + 1), *texts[16];
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	size_t n = 0;
-	for (char *p = copy; p <= copy + len && n < 16; p += strlen(p) + 1)
-		texts[n++] = p;
+	char *texts[16];
+	size_t n;
+	char *copy = fuzz_split_nul(text, len, texts, 16, &n);
 	if (mtasts_txt_pick(texts, n, id))
 		check_id(id);
 	free(copy);

@@ -13,7 +13,7 @@ packages=(
   libfaketime libopendkim-dev libopendmarc-dev publicsuffix python3-dkim
   clang
   libyara-dev clamav-daemon libarchive-dev libmagic-dev p7zip-full
-  libcurl4-openssl-dev libunbound-dev libsystemd-dev
+  libcurl4-openssl-dev libunbound-dev libsystemd-dev zlib1g-dev
   ldnsutils nsd dns-root-data
   scdoc
 )

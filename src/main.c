@@ -21,6 +21,7 @@
 #include "ctl/learncmd.h"
 #include "ctl/levelctl.h"
 #include "ctl/partnerscmd.h"
+#include "ctl/tlsrptcmd.h"
 #include "ctl/scancmd.h"
 #include "master/master.h"
 #include "master/preflight.h"
@@ -241,6 +242,7 @@ static const struct subcommand subcommands[] = {
 	{ "scan", scancmd_main, scancmd_usage, true, "content checks on saved messages" },
 	{ "dkim-keygen", dkimkeygen_main, dkimkeygen_usage, false, "make a DKIM signing key, print its DNS record" },
 	{ "mta-sts", mtastscmd_main, mtastscmd_usage, true, "print the MTA-STS policy and TXT records to publish" },
+	{ "tlsrpt", tlsrptcmd_main, tlsrptcmd_usage, true, "TLS-RPT counts and daily reports (RFC 8460)" },
 	{ "partners", partnerscmd_main, partnerscmd_usage, true, "known communication partners (SCAN-11)" },
 	{ "quarantine", quarantine_command, quarantine_usage, true, "list, show, release or delete held messages" },
 };

@@ -130,6 +130,11 @@ void config_warnings(const struct config *c, struct config_errors *out)
 	warn_auth_without_credentials(c, out);
 	warn_triggers_without_notify(c, out);
 
+	/* TLS-8: TLS-RPT counts only the sessions under MTA-STS or DANE. */
+	if (c->outbound_tls.tlsrpt.enabled && !c->outbound_tls.mta_sts.enabled && !c->outbound_tls.dane.enabled)
+		config_errors_add(out, "%s: warning: outbound_tls.tlsrpt is enabled but neither mta_sts nor dane "
+				  "is: there are no sessions to report", c->source);
+
 	for (const struct config_section *const *s = config_sections; *s; s++)
 		if ((*s)->warn)
 			(*s)->warn(c, out);

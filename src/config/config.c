@@ -696,6 +696,9 @@ void config_free(struct config *c)
 	free(c->outbound_tls.mta_sts.ca_file);
 	free(c->outbound_tls.dane.trust_anchor);
 	free(c->outbound_tls.dane.resolver);
+	free(c->outbound_tls.tlsrpt.from);
+	free(c->outbound_tls.tlsrpt.organization);
+	free(c->outbound_tls.tlsrpt.contact);
 	free(c->auth.credentials);
 	free(c->auth.sender_logins);
 	for (const struct config_section *const *s = config_sections; *s; s++)

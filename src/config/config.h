@@ -165,6 +165,14 @@ struct config {
 			char *trust_anchor;       /* DS/DNSKEY file: Debian's /usr/share/dns/root.key */
 			char *resolver;           /* "ADDR[@PORT]" to forward to; NULL: from the root */
 		} dane;
+		/* TLS-8: TLS-RPT (RFC 8460), daily reports of the sessions under
+		 * MTA-STS or DANE (queue/tlsrpt.h) */
+		struct {
+			bool enabled;
+			char *from;               /* reporting address; NULL: postmaster@hostname */
+			char *organization;       /* organization-name; NULL: the hostname */
+			char *contact;            /* contact-info; NULL: the reporting address */
+		} tlsrpt;
 	} outbound_tls;
 	struct tls_policy_cfg *tls_policy;  /* TLS-7: per destination domain (the "tls_policy:" section, policy/config.c) */
 	size_t n_tls_policy;

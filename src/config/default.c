@@ -82,6 +82,8 @@ const char config_default_yaml[] =
 	"  dane:\n"
 	"    enabled: false\n"
 	"    trust_anchor: /usr/share/dns/root.key\n"
+	"  tlsrpt:\n"
+	"    enabled: false\n"
 	"auth:\n"
 	"  max_failures: 5\n"
 	"  lockout: 10m\n"

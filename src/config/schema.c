@@ -78,18 +78,26 @@ static const char *check_reply_text(const char *s, size_t len)
 	return NULL;
 }
 
-/* A mailbox "local@domain" without brackets, as the notice mail of an
- * automatic level switch goes to it (SCAN-11): no spaces, controls or
- * characters that end an address in a header. */
-static const char *check_mailbox(const char *s, size_t len)
+/* A mailbox "local@domain" without brackets, as mail the gateway makes
+ * goes to it or comes from it (the notice of an automatic level switch,
+ * SCAN-11; TLS-RPT's reports): no spaces, controls or characters that
+ * end an address in a header. */
+const char *schema_check_mailbox(const char *s, size_t len)
 {
 	const char *at = memchr(s, '@', len);
 	if (!at || at == s || memchr(at + 1, '@', len - (size_t)(at + 1 - s)))
-		return "must be one address local@domain";
+		return "not a mailbox (local@domain)";
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] > 0x7e || strchr("<>()[],;:\\\"", s[i]))
-			return "must be one address local@domain (printable ASCII, no spaces, brackets or quotes)";
+			return "not a mailbox (local@domain: printable ASCII, no spaces, brackets or quotes)";
 	return schema_check_domain(at + 1, len - (size_t)(at + 1 - s));
+}
+
+/* Text written into a header or a report as it is (TLS-RPT's
+ * organization-name and contact-info): printable ASCII only. */
+static const char *check_printable(const char *s, size_t len)
+{
+	return check_reply_text(s, len) ? "printable ASCII only" : NULL;
 }
 
 /* libunbound's forwarder syntax, "ADDR" or "ADDR@PORT" with a numeric
@@ -209,6 +217,14 @@ const struct schema_key schema_keys[] = {
 	  check_path, "DNSSEC trust anchor file, DS or DNSKEY records (Debian: /usr/share/dns/root.key)" },
 	{ "outbound_tls.dane.resolver", SCHEMA_STRING, 1, 255, OFF(outbound_tls.dane.resolver), NULL, check_forwarder,
 	  "resolver (ADDR or ADDR@PORT) the validator forwards to; it must pass DNSSEC records (default: recurse from the root)" },
+	{ "outbound_tls.tlsrpt.enabled", SCHEMA_BOOL, 0, 0, OFF(outbound_tls.tlsrpt.enabled), NULL, NULL,
+	  "count the TLS sessions under MTA-STS or DANE and send each policy domain a daily TLS-RPT report (RFC 8460)" },
+	{ "outbound_tls.tlsrpt.from", SCHEMA_STRING, 1, 254, OFF(outbound_tls.tlsrpt.from), NULL, schema_check_mailbox,
+	  "sender and From: of the reports (default: postmaster@ the hostname)" },
+	{ "outbound_tls.tlsrpt.organization", SCHEMA_STRING, 1, 200, OFF(outbound_tls.tlsrpt.organization), NULL,
+	  check_printable, "organization-name of the reports, printable ASCII (default: the hostname)" },
+	{ "outbound_tls.tlsrpt.contact", SCHEMA_STRING, 1, 254, OFF(outbound_tls.tlsrpt.contact), NULL,
+	  check_printable, "contact-info of the reports, printable ASCII (default: the from address)" },
 	{ "auth.credentials", SCHEMA_STRING, 1, 4095, OFF(auth.credentials), NULL, check_path,
 	  "file of user:crypt-hash lines (mailwarden passwd makes them)" },
 	{ "auth.sender_logins", SCHEMA_STRING, 1, 4095, OFF(auth.sender_logins), NULL, check_path,
@@ -225,7 +241,7 @@ const struct schema_key schema_keys[] = {
 	  "address rewriting table (FROM -> TO per line); relative to the configuration file's directory" },
 	{ "emergency.state_file", SCHEMA_STRING, 1, 4095, OFF(emergency.state_file), NULL, check_path,
 	  "the emergency level in force (SCAN-11), kept across restarts; relative to state_dir; written by the queue user" },
-	{ "emergency.notify", SCHEMA_STRING, 3, 254, OFF(emergency.notify), NULL, check_mailbox,
+	{ "emergency.notify", SCHEMA_STRING, 3, 254, OFF(emergency.notify), NULL, schema_check_mailbox,
 	  "the administrator's mailbox: a notice mail for every automatic level switch (SCAN-11 triggers)" },
 	{ "emergency.partners.file", SCHEMA_STRING, 1, 4095, OFF(emergency.partners.file), NULL, check_path,
 	  "the known partners' database (SQLite, SCAN-11); relative to state_dir; written by the queue user" },

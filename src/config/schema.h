@@ -83,6 +83,10 @@ bool schema_parse_number(const char *text, size_t len, unsigned long long *out, 
  * no trailing dot. Returns NULL if valid, else a static problem. */
 const char *schema_check_domain(const char *s, size_t len);
 
+/* A plain mailbox local@domain: no spaces, controls or brackets in the
+ * local part, a valid domain. NULL if valid, else a static problem. */
+const char *schema_check_mailbox(const char *s, size_t len);
+
 /* "90", "90s", "15m", "2h", "30d" (as the configuration's durations) into
  * seconds; false if it is none or too large. */
 bool schema_parse_duration(const char *text, unsigned long long *seconds);

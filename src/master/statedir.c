@@ -82,6 +82,10 @@ bool statedir_prepare(const struct config *c)
 	snprintf(path, sizeof(path), "%s/mta-sts", c->state_dir);
 	if (!owned_dir(path, 0700, true, uid, gid))
 		return false;
+	/* TLS-8: the queue's TLS-RPT counts (state/tlsrpt_store.h) */
+	snprintf(path, sizeof(path), "%s/tlsrpt", c->state_dir);
+	if (!owned_dir(path, 0700, true, uid, gid))
+		return false;
 	if (!partners_file(c->emergency.partners.file, uid, gid))
 		return false;
 	snprintf(path, sizeof(path), "%s/empty", c->state_dir);

@@ -45,18 +45,6 @@ static const char *check_source_address(const char *s, size_t len)
 	return srcaddr_parse(s, len, NULL);
 }
 
-/* A plain mailbox local@domain: no spaces, controls or brackets. */
-static const char *check_mailbox(const char *s, size_t len)
-{
-	const char *at = memchr(s, '@', len);
-	if (!at || at == s)
-		return "not a mailbox (local@domain)";
-	for (const char *p = s; p < at; p++)
-		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == 0x7f)
-			return "not a mailbox (local@domain)";
-	return schema_check_domain(at + 1, len - (size_t)(at - s) - 1);
-}
-
 /* A Subject written into a header line as it is: printable ASCII only
  * (no line break can end up in the digest's header section). */
 static const char *check_subject(const char *s, size_t len)
@@ -98,7 +86,7 @@ static const struct config_key queue_keys[] = {
 	    "smtp:// or lmtp:// next hop for every domain without a route, instead of MX lookups (TOP-2)" }, NULL },
 	{ { "delay_warning", SCHEMA_DURATION, 0, 30 * DAY, OFF(delay_warning), NULL, NULL,
 	    "send a 'delayed' DSN to the sender after this long in the queue; 0: never" }, "4h" },
-	{ { "bounce_notify", SCHEMA_STRING, 1, 254, OFF(bounce_notify), NULL, check_mailbox,
+	{ { "bounce_notify", SCHEMA_STRING, 1, 254, OFF(bounce_notify), NULL, schema_check_mailbox,
 	    "address that gets bounces which cannot be delivered (default: log and drop them)" }, NULL },
 	{ { "per_destination", SCHEMA_UINT, 1, 1000, OFF(per_destination), NULL, NULL,
 	    "simultaneous connections to one next hop" }, "10" },
@@ -115,7 +103,7 @@ static const struct config_key queue_keys[] = {
 	    "time between two quarantine digests" }, "1d" },
 	{ { "quarantine_digest_at", SCHEMA_STRING, 5, 5, OFF(quarantine_digest_at), NULL, check_time_of_day,
 	    "send the digest once a day at this local time, \"HH:MM\", instead of every interval" }, NULL },
-	{ { "quarantine_digest_from", SCHEMA_STRING, 1, 254, OFF(quarantine_digest_from), NULL, check_mailbox,
+	{ { "quarantine_digest_from", SCHEMA_STRING, 1, 254, OFF(quarantine_digest_from), NULL, schema_check_mailbox,
 	    "envelope sender and From: of the digest (default: postmaster@ the hostname)" }, NULL },
 	{ { "quarantine_digest_subject", SCHEMA_STRING, 1, 200, OFF(quarantine_digest_subject), NULL,
 	    check_subject, "Subject: of the digest (printable ASCII)" }, "Messages held in quarantine" },

@@ -17,6 +17,7 @@
 #include "quarantine/keeper.h"
 #include "queue/emergency.h"
 #include "queue/scheduler.h"
+#include "queue/tlsrpt.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -54,6 +55,8 @@ static int run_command(struct ctl_client *cc, char *line, FILE *out)
 		return keeper_command(cc->ctl->quarantine, *cc->ctl->config, line + 11, cc->uid, out);
 	if (strcmp(line, "status") == 0 || strncmp(line, "level", 5) == 0)
 		return emergency_command(cc->ctl->levels, line, cc->uid, out);
+	if (strncmp(line, "tlsrpt ", 7) == 0)
+		return tlsrpt_command(scheduler_tlsrpt(sch), *cc->ctl->config, line + 7, out);
 	char *words[3] = { 0 };
 	size_t n = 0;
 	for (char *save = NULL, *w = strtok_r(line, " ", &save); w && n < 3; w = strtok_r(NULL, " ", &save))
@@ -77,7 +80,7 @@ static int run_command(struct ctl_client *cc, char *line, FILE *out)
 		return scheduler_admin_delete(sch, arg, out);
 usage:
 	fputs("error: commands: list [--json], show ID, flush [ID], hold ID, release ID, delete ID, quarantine ..., "
-	      "status, level ...\n",
+	      "status, level ..., tlsrpt ...\n",
 	      out);
 	return -1;
 }

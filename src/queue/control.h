@@ -8,7 +8,8 @@
  * Protocol: the client sends one line, "list", "list --json", "show ID",
  * "flush", "flush ID", "hold ID", "release ID" or "delete ID", or
  * "quarantine ..." (quarantine/keeper.h, with the peer's uid), "status" or
- * "level ..." (SCAN-11, queue/emergency.h, with the peer's uid); the queue
+ * "level ..." (SCAN-11, queue/emergency.h, with the peer's uid), or "tlsrpt show|send ..."
+ * (TLS-8, queue/tlsrpt.h); the queue
  * answers with text, the first line "ok" or "error", and closes. Every
  * command is logged (event=control). Runs in the queue process.
  */

@@ -27,6 +27,7 @@
 #include "queue/mx.h"
 #include "queue/requiretls.h"
 #include "queue/scheduler.h"
+#include "queue/tlsrpt_note.h"
 #include "smtp/address.h"
 #include "smtp/client.h"
 #include "tls/tls.h"
@@ -146,6 +147,17 @@ static const char *sts_reason(const struct job *j, const struct smtp_client_repl
 	return buf;
 }
 
+/* TLS-RPT: the job as queue/tlsrpt_note.h sees it. */
+static struct tlsrpt_job tlsrpt_job_of(const struct job *j)
+{
+	return (struct tlsrpt_job){ scheduler_tlsrpt(j->sch), j->c, j->domain, &j->sts, j->dane, &j->plan };
+}
+
+static void on_tls_attempt(void *arg, const struct smtp_tls_attempt *a)
+{
+	tlsrpt_note_session(tlsrpt_job_of(arg), a);
+}
+
 static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, size_t n)
 {
 	struct job *j = arg;
@@ -258,6 +270,7 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	cj.tls_name = host;
 	cj.tls_names = j->route ? NULL : j->addr_names;
 	cj.tls_dane = j->dane ? j->addr_dane : NULL;
+	cj.tls_attempt = on_tls_attempt;
 	/* SEC-3: checked when the configuration was loaded. */
 	if (j->c->queue->source_address &&
 	    !srcaddr_parse(j->c->queue->source_address, strlen(j->c->queue->source_address), &j->source))
@@ -355,6 +368,9 @@ static bool sts_filter_mx(struct job *j)
 			log_event(LOG_WARNING, sts_applies(j, MTASTS_ENFORCE) ? "mta_sts_mx_skipped"
 					       : "mta_sts_testing_failure", "queue_id", j->q->env.id, "domain",
 				  j->domain, "mx", j->plan.hosts[h], "why", "MX host not in the policy's mx list", NULL);
+		if (!match && sts_applies(j, MTASTS_ENFORCE))
+			tlsrpt_note_failure(tlsrpt_job_of(j), "validation-failure",
+					    j->plan.hosts[h], "MX host not in the policy's mx list");
 		if (match || !sts_applies(j, MTASTS_ENFORCE)) {
 			memmove(j->plan.hosts[kept], j->plan.hosts[h], sizeof(j->plan.hosts[0]));
 			j->plan.preference[kept++] = j->plan.preference[h];
@@ -396,6 +412,8 @@ static bool dane_filter_mx(struct job *j)
 		if (j->dane->host[h] == DANE_HOST_FAILED) {
 			log_event(LOG_WARNING, "dane_mx_skipped", "queue_id", j->q->env.id, "domain", j->domain, "mx",
 				  j->plan.hosts[h], "why", "TLSA lookup failed or bogus", NULL);
+			tlsrpt_note_failure(tlsrpt_job_of(j), "dnssec-invalid",
+					    j->plan.hosts[h], "TLSA lookup failed or bogus");
 			continue;
 		}
 		memmove(j->plan.hosts[kept], j->plan.hosts[h], sizeof(j->plan.hosts[0]));
@@ -416,6 +434,8 @@ static bool dane_filter_mx(struct job *j)
 static void on_dane(void *arg, struct dane_result *r)
 {
 	struct job *j = arg;
+	if (r->mx_failed && !r->stopped)
+		tlsrpt_note_failure(tlsrpt_job_of(j), "dnssec-invalid", NULL, r->why);
 	j->mx_dnssec = r->mx_secure && !r->mx_failed;
 	if (r->stopped || r->mx_failed) {
 		char reply[400];
@@ -533,6 +553,8 @@ static void on_sts(void *arg, const struct mtasts_result *r)
 	j->sts = *r;
 	if (r->found)
 		j->tls_source = "mta-sts";
+	else if (r->failure)
+		tlsrpt_note_failure(tlsrpt_job_of(j), r->failure, NULL, r->why);
 	dns_query_mx(scheduler_dns(j->sch), j->domain, on_mx, j);
 }
 

@@ -24,6 +24,16 @@ void envelope_add_rcpt(struct envelope *e, const char *addr)
 	e->rcpts[e->n_rcpts++] = (struct envelope_rcpt){ .addr = xstrdup(addr), .status = RCPT_PENDING };
 }
 
+void envelope_init_local(struct envelope *e, const char *hostname, const char *sender)
+{
+	*e = (struct envelope){ 0 };
+	e->arrival = (uint64_t)time(NULL);
+	e->session = xstrdup("");
+	e->client = xstrdup("");
+	e->helo = xstrdup(hostname);
+	e->sender = xstrdup(sender);
+}
+
 struct writer {
 	unsigned char *buf;
 	size_t len, cap;

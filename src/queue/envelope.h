@@ -106,6 +106,10 @@ struct envelope {
 
 void envelope_add_rcpt(struct envelope *e, const char *addr);
 
+/* The envelope of a message the gateway makes itself (a report, an
+ * alarm): arrived now, no client session, HELO our hostname, from sender. */
+void envelope_init_local(struct envelope *e, const char *hostname, const char *sender);
+
 /* Encode the envelope records (magic to END). Returns a malloc'ed buffer and
  * its length in *len; fills each recipient's status_offset. */
 unsigned char *envelope_encode(struct envelope *e, size_t *len);

@@ -23,12 +23,18 @@ void local_mail_message_id(char *out, size_t size, const char *tag, const char *
 bool local_mail_queue(struct spool *sp, struct scheduler *sch, const char *hostname, const char *from,
 		      const char *to, uint32_t flags, const char *text, size_t len, char *id, size_t idcap)
 {
-	struct envelope e = { .arrival = (uint64_t)time(NULL), .flags = flags };
-	e.session = xstrdup("");
-	e.client = xstrdup("");
-	e.helo = xstrdup(hostname);
-	e.sender = xstrdup(from);
-	envelope_add_rcpt(&e, to);
+	return local_mail_queue_to(sp, sch, hostname, from, &to, 1, flags, text, len, id, idcap);
+}
+
+bool local_mail_queue_to(struct spool *sp, struct scheduler *sch, const char *hostname, const char *from,
+			 const char *const *to, size_t n_to, uint32_t flags, const char *text, size_t len, char *id,
+			 size_t idcap)
+{
+	struct envelope e;
+	envelope_init_local(&e, hostname, from);
+	e.flags = flags;
+	for (size_t i = 0; i < n_to; i++)
+		envelope_add_rcpt(&e, to[i]);
 	int fd = spool_inject(sp, &e, text, len);
 	if (fd < 0) {
 		envelope_clear(&e);

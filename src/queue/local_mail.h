@@ -26,5 +26,9 @@ void local_mail_message_id(char *out, size_t size, const char *tag, const char *
  * (idcap bytes). */
 bool local_mail_queue(struct spool *sp, struct scheduler *sch, const char *hostname, const char *from,
 		      const char *to, uint32_t flags, const char *text, size_t len, char *id, size_t idcap);
+/* The same to n_to mailboxes (a TLS-RPT report's rua= list). */
+bool local_mail_queue_to(struct spool *sp, struct scheduler *sch, const char *hostname, const char *from,
+			 const char *const *to, size_t n_to, uint32_t flags, const char *text, size_t len, char *id,
+			 size_t idcap);
 
 #endif

@@ -144,11 +144,16 @@ static bool fetch(struct request *q, struct mtasts_cache *cache, time_t now)
 	size_t len = 0;
 	if (!https_get(&hr, &body, &len, why, sizeof(why))) {
 		snprintf(q->r.why, sizeof(q->r.why), "fetch of https://%.100s%s: %.120s", q->host, POLICY_PATH, why);
+		/* curl names a certificate it refused so ("SSL certificate
+		 * problem: ...", "SSL peer certificate ... was not OK") */
+		q->r.failure = strstr(why, "certificate") ? "sts-webpki-invalid" : "sts-policy-fetch-error";
 		return false;
 	}
 	bool ok = mtasts_policy_parse(body, len, &q->r.policy, why, sizeof(why));
-	if (!ok)
+	if (!ok) {
 		snprintf(q->r.why, sizeof(q->r.why), "policy of %.100s is invalid: %.120s", q->domain, why);
+		q->r.failure = "sts-policy-invalid";
+	}
 	else if (cache)
 		mtasts_cache_put(cache, q->domain, q->txt_id, body, len, now, now + (time_t)q->r.policy.max_age);
 	free(body);

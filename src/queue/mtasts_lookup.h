@@ -37,6 +37,10 @@ struct mtasts_result {
 	char id[MTASTS_ID_MAX + 1];
 	const char *origin;          /* "fetched", "cache", "none": for logs */
 	char why[400];               /* why not fetched, when it was not */
+	/* TLS-RPT (RFC 8460 4.3.2.2): why the fetch failed, as a result
+	 * type ("sts-policy-fetch-error", "sts-policy-invalid",
+	 * "sts-webpki-invalid"), or NULL */
+	const char *failure;
 	bool stopped;                /* the queue is shutting down: defer */
 };
 

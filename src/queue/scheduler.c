@@ -22,6 +22,7 @@
 #include "queue/qclock.h"
 #include "queue/readyq.h"
 #include "queue/spool.h"
+#include "queue/tlsrpt.h"
 #include "smtp/address.h"
 #include "smtp/client.h"
 #include "util/alloc.h"
@@ -43,6 +44,7 @@ struct scheduler {
 	struct mtasts_lookup *mtasts;   /* TLS-8; NULL: no worker threads, no MTA-STS */
 	struct dnssec *dnssec;          /* TLS-8, DANE: made on first use (scheduler_dnssec) */
 	bool dnssec_tried;
+	struct tlsrpt *tlsrpt;          /* TLS-8, TLS-RPT counts and reports */
 	struct smtp_client_pool *pool;
 	TAILQ_HEAD(, qentry) entries;   /* all of them (administration) */
 	size_t n_entries;               /* their number: the queue depth (SCAN-11 triggers) */
@@ -76,6 +78,7 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	char db[PATH_MAX];
 	snprintf(db, sizeof(db), "%s/mta-sts/policies.db", c->state_dir);
 	sch->mtasts = mtasts_lookup_new(base, db);
+	sch->tlsrpt = tlsrpt_new(base, sch, s, c->state_dir);
 	sch->pool = smtp_client_pool_new(base, c->queue->per_destination, c->queue->connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
 	TAILQ_INIT(&sch->entries);
@@ -111,6 +114,7 @@ void scheduler_free(struct scheduler *sch)
 	if (sch->dns)
 		dns_free(sch->dns);
 	sch->dns = NULL;
+	tlsrpt_free(sch->tlsrpt);  /* its report lookups ended with the resolver */
 	struct qentry *q;
 	while ((q = TAILQ_FIRST(&sch->entries)) != NULL)
 		entry_free(sch, q);
@@ -562,6 +566,16 @@ static void scheduler_run(struct scheduler *sch)
 struct dns *scheduler_dns(struct scheduler *sch)
 {
 	return sch->dns;
+}
+
+struct tlsrpt *scheduler_tlsrpt(struct scheduler *sch)
+{
+	return sch->tlsrpt;
+}
+
+const struct config *scheduler_config(const struct scheduler *sch)
+{
+	return sch->config;
 }
 
 struct mtasts_lookup *scheduler_mtasts(struct scheduler *sch)

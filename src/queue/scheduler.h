@@ -36,6 +36,7 @@ struct mtasts_lookup;
 struct event_base;
 struct smtp_client_pool;
 struct spool;
+struct tlsrpt;
 
 /* What one recipient learned in the current and earlier rounds. */
 struct qrcpt_state {
@@ -132,6 +133,9 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt);
 struct dns *scheduler_dns(struct scheduler *sch);
 struct mtasts_lookup *scheduler_mtasts(struct scheduler *sch);
+/* TLS-8: the TLS-RPT counter (queue/tlsrpt.h) and the current configuration. */
+struct tlsrpt *scheduler_tlsrpt(struct scheduler *sch);
+const struct config *scheduler_config(const struct scheduler *sch);
 /* TLS-8: the DNSSEC validator for DANE, made from c's outbound_tls.dane on
  * first use; NULL if it cannot start. */
 struct dnssec *scheduler_dnssec(struct scheduler *sch, const struct config *c);

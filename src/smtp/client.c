@@ -556,6 +556,28 @@ static bool client_set_dane(SSL *ssl, const struct tlsa_set *t, const char *name
 	return true;
 }
 
+/* TLS-RPT: what the attempt with the current address came to. */
+static void client_note_tls(struct client *c, enum smtp_tls_outcome outcome, long verify_error)
+{
+	const struct smtp_client_job *j = &c->job;
+	if (!j->tls_attempt)
+		return;
+	const char *name = j->tls_names && c->cur_addr < j->n_addrs ? j->tls_names[c->cur_addr]
+			   : j->tls_name ? j->tls_name : j->host;
+	/* our end of the connection: the report's sending-mta-ip */
+	char source[INET6_ADDRSTRLEN] = "";
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	evutil_socket_t fd = c->bev ? bufferevent_getfd(c->bev) : -1;
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		inet_ntop(ss.ss_family, ss.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&ss)->sin_addr
+							       : (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+			  source, sizeof(source));
+	const struct smtp_tls_attempt a = { outcome, verify_error, name ? name : "", c->cur_mta, source };
+	j->tls_attempt(c->arg, &a);
+}
+
 static void client_start_tls(struct client *c)
 {
 	const struct smtp_client_job *j = &c->job;
@@ -676,9 +698,12 @@ static void client_reply(struct client *c)
 			if (!c->tls_active && !c->tls_failed && c->job.tls_ctx &&
 			    client_tls_level(c) != TLS_LEVEL_NONE && cap_has(c, "STARTTLS")) {
 				client_enter(c, CLIENT_STARTTLS);
-			} else if (!refuse_cleartext(c, "does not offer STARTTLS")) {
-				client_enter(c, CLIENT_MAIL);
+				return;
 			}
+			if (!c->tls_active && !c->tls_failed && !cap_has(c, "STARTTLS"))
+				client_note_tls(c, SMTP_TLS_NOT_OFFERED, 0);
+			if (!refuse_cleartext(c, "does not offer STARTTLS"))
+				client_enter(c, CLIENT_MAIL);
 		} else if (!c->job.lmtp && code >= 500) {
 			client_enter(c, CLIENT_HELO);
 		} else {
@@ -687,6 +712,8 @@ static void client_reply(struct client *c)
 		break;
 	case CLIENT_HELO:
 		/* A peer without ESMTP has no STARTTLS either (attack case 104 D_1). */
+		if (ok && !c->tls_active && !c->tls_failed)
+			client_note_tls(c, SMTP_TLS_NOT_OFFERED, 0);
 		if (ok && !refuse_cleartext(c, "does not speak ESMTP (no STARTTLS)"))
 			client_enter(c, CLIENT_MAIL);
 		else if (!ok)
@@ -764,7 +791,10 @@ static void client_reply(struct client *c)
 	case CLIENT_STARTTLS:
 		if (code == 220) {
 			client_start_tls(c);
-		} else if (client_tls_level(c) >= TLS_LEVEL_ENCRYPT) {
+			break;
+		}
+		client_note_tls(c, SMTP_TLS_NOT_OFFERED, 0);
+		if (client_tls_level(c) >= TLS_LEVEL_ENCRYPT) {
 			fail_remaining(c, 451, "451 4.7.5 %s:%s refused STARTTLS: %s", c->job.host, c->job.port,
 				       c->reply.text);
 			client_enter(c, CLIENT_QUIT);
@@ -856,6 +886,8 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		c->tls_handshaking = false;
 		c->tls_active = true;
 		c->tls_verified = SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;
+		client_note_tls(c, c->tls_verified ? SMTP_TLS_VERIFIED : SMTP_TLS_UNVERIFIED,
+				SSL_get0_peer_certificate(ssl) ? SSL_get_verify_result(ssl) : X509_V_ERR_UNSPECIFIED);
 		snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 		log_event(LOG_INFO, "client_tls", "nexthop", c->job.host, "version", SSL_get_version(ssl),
 			  "cipher", SSL_get_cipher_name(ssl), NULL);
@@ -880,6 +912,7 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 			ERR_error_string_n(e, err, sizeof(err));
 		while (bufferevent_get_openssl_error(c->bev))
 			;
+		client_note_tls(c, SMTP_TLS_FAILED, ssl ? SSL_get_verify_result(ssl) : 0);
 		snprintf(why, sizeof(why), "TLS %s", err);
 		if (client_tls_fallback(c, why))
 			return;

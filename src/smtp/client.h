@@ -23,6 +23,24 @@ struct smtp_client_pool;
 struct srcaddr;
 struct tlsa_set;
 
+/* TLS-RPT (RFC 8460): how the TLS of one new connection ended, so that
+ * the queue can count the session as a success or a failure of the
+ * result type the RFC names. */
+enum smtp_tls_outcome {
+	SMTP_TLS_VERIFIED,    /* TLS with a certificate valid for host (or matching its TLSA records) */
+	SMTP_TLS_UNVERIFIED,  /* TLS up, certificate not valid: verify_error */
+	SMTP_TLS_FAILED,      /* the handshake failed: verify_error (0: not the certificate) */
+	SMTP_TLS_NOT_OFFERED, /* the peer offered no STARTTLS, or refused it */
+};
+
+struct smtp_tls_attempt {
+	enum smtp_tls_outcome outcome;
+	long verify_error;           /* OpenSSL's X509_V_ERR_*, 0 for none */
+	const char *host;            /* the name the certificate was checked against */
+	const char *ip;              /* the peer's address */
+	const char *source_ip;       /* ours ("" if unknown) */
+};
+
 struct smtp_client_job {
 	const char *host, *port;     /* for logs; and resolved when n_addrs is 0 */
 	/* Addresses to try in order (ports set), e.g. every MX host's: the
@@ -80,6 +98,11 @@ struct smtp_client_job {
 	 * this job, no limit. */
 	struct smtp_client_pool *pool;
 	const char *pool_key;
+	/* TLS-RPT: called once per new connection that reached the TLS
+	 * decision (STARTTLS or not), with the job's done arg; a connection
+	 * reused from the pool had its session counted when it was made.
+	 * NULL: not wanted. The attempt's strings live during the call. */
+	void (*tls_attempt)(void *arg, const struct smtp_tls_attempt *a);
 };
 
 struct smtp_client_reply {

@@ -21,6 +21,8 @@ forwarding to nsd. Every MX sink listens on queue.mx_port on its own
 
 import hashlib
 import os
+import re
+import subprocess
 
 import pytest
 from cryptography import x509
@@ -133,7 +135,8 @@ def gw(make_gateway, sink, zones, mx_sinks, mx_port, ca):
                         queue={"mx_port": mx_port, "retry_min": "1s", "retry_max": "1s"},
                         outbound_tls={"level": "may", "ca_file": ca.cert,
                                       "dane": {"enabled": True, "trust_anchor": zones.trust_anchor,
-                                               "resolver": zones.resolver}})
+                                               "resolver": zones.resolver},
+                                      "tlsrpt": {"enabled": True}})
 
 
 def _send(gw, domain):
@@ -216,6 +219,32 @@ def test_bogus_zone_defers_and_sends_nothing(gw, mx_sinks):
     event = _deferred(gw, qid, start)
     assert "4.7.5 DANE: MX records of forged.example" in event["reply"], event["reply"]
     assert not mx_sinks["forged"].with_token(token)
+
+
+def test_tlsrpt_counts_dane_sessions_under_policy_type_tlsa(gw, mx_sinks):
+    """TLS-8, RFC 8460 4.3: a session authenticated by TLSA records is a
+    success, a mismatch a certificate-host-mismatch, no STARTTLS
+    starttls-not-supported, bogus records dnssec-invalid; a domain DANE
+    does not apply to is not counted."""
+    token, qid, start = _send(gw, "ok.dane.example")
+    mx_sinks["ok"].wait_token(token)
+    gw.wait_delivered(qid, start=start)
+    for domain in ("bad.dane.example", "nostarttls.dane.example", "forged.example"):
+        _deferred(gw, *_send(gw, domain)[1:])
+    token, qid, start = _send(gw, "none.dane.example")
+    mx_sinks["none"].wait_token(token)
+    p = subprocess.run([gw.binary, "tlsrpt", "-c", gw.config_path, "show"], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    assert re.search(r"^domain ok\.dane\.example policy tlsa\n  success \d+$", out, re.M), out
+    assert re.search(r"^domain bad\.dane\.example policy tlsa\n  failure certificate-host-mismatch \d+ "
+                     r"mx mx\.bad\.dane\.example ip 127\.0\.0\.72 reason no matching DANE TLSA records$",
+                     out, re.M), out
+    assert re.search(r"^domain nostarttls\.dane\.example policy tlsa\n  failure starttls-not-supported \d+ ",
+                     out, re.M), out
+    assert re.search(r"^domain forged\.example policy tlsa\n  failure dnssec-invalid \d+ ", out, re.M), out
+    assert "none.dane.example" not in out and "plain.example" not in out
 
 
 # --- REQUIRETLS (RFC 8689 4.2.1) over DANE ---------------------------------

@@ -141,6 +141,9 @@ Test(config, embedded_default_values)
 	cr_assert_not(cfg->outbound_tls.dane.enabled);
 	cr_assert_str_eq(cfg->outbound_tls.dane.trust_anchor, "/usr/share/dns/root.key");
 	cr_assert_null(cfg->outbound_tls.dane.resolver);
+	/* TLS-8: TLS-RPT is off until asked for; its addresses default at use. */
+	cr_assert_not(cfg->outbound_tls.tlsrpt.enabled);
+	cr_assert_null(cfg->outbound_tls.tlsrpt.from);
 	cr_assert_eq(cfg->auth.max_failures, 5);
 	cr_assert_null(cfg->auth.credentials);
 	cr_assert_eq(cfg->n_certificates, 0);
