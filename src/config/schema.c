@@ -235,7 +235,7 @@ const struct schema_key schema_keys[] = {
 	{ "dns.timeout", SCHEMA_DURATION, 1, 60, OFF(dns.timeout), NULL, NULL,
 	  "time to wait for a DNS server's answer, per try (two tries)" },
 	{ "metrics.listen", SCHEMA_STRING, 1, INET6_ADDRSTRLEN + 8, OFF(metrics.listen), NULL, check_listen_addr,
-	  "ADDR:PORT ([ADDR]:PORT for IPv6) of the Prometheus endpoint GET /metrics; absent: none (issue 15)" },
+	  "ADDR:PORT ([ADDR]:PORT for IPv6) of the Prometheus endpoint (GET /metrics, served by the queue); absent: none" },
 };
 
 const size_t schema_n_keys = sizeof(schema_keys) / sizeof(schema_keys[0]);

@@ -516,11 +516,6 @@ static void rehearse_verdict(struct queue *q, struct incoming *in, const struct 
 	emergency_rehearsed(q->levels, would);
 }
 
-/* The verdict on a complete message (SCAN-2 store-and-forward), from
- * every symbol found: refuse, discard, or commit — into quarantine/, or
- * into queue/ with the headers and subject prefix recorded for delivery.
- * extra_headers: lines the scanner adds, or NULL; scanned: the scanner's
- * Authentication-Results (DKIM, DMARC), or NULL. */
 /* The metrics of a verdict: its action, and a refusal's reason class. */
 static void count_verdict(enum verdict_action a, bool forced)
 {
@@ -536,6 +531,11 @@ static void count_verdict(enum verdict_action a, bool forced)
 		metrics_count(M_MESSAGES_DISCARDED);
 }
 
+/* The verdict on a complete message (SCAN-2 store-and-forward), from
+ * every symbol found: refuse, discard, or commit — into quarantine/, or
+ * into queue/ with the headers and subject prefix recorded for delivery.
+ * extra_headers: lines the scanner adds, or NULL; scanned: the scanner's
+ * Authentication-Results (DKIM, DMARC), or NULL. */
 static void finish_verdict(struct queue *q, struct incoming *in, const char *extra_headers, const char *scanned)
 {
 	const struct ipc_eom *e = in->eom;

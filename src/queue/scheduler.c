@@ -155,7 +155,6 @@ static void arm_timer(struct scheduler *sch, int64_t now)
 		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest > now ? sch->soonest - now : 0 });
 }
 
-/* The one way an entry changes place. */
 /* The queue_messages gauge of each place (util/metrics.h). */
 static void count_place(enum qentry_place p, int delta)
 {
@@ -168,6 +167,7 @@ static void count_place(enum qentry_place p, int delta)
 		metrics_gauge_add((enum metric_gauge)gauge_of[p], delta);
 }
 
+/* The one way an entry changes place. */
 static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p)
 {
 	count_place(q->place, -1);
