@@ -382,7 +382,7 @@ static void tls_done(struct smtp_session *s, const struct smtp_cont *c, const st
 	s->esmtp = false;
 	log_event(LOG_INFO, "tls", "session", s->id, "client", s->client_ip, "version", version,
 		  "cipher", cipher, "bits", log_u64((unsigned long long)bits), NULL);
-	metrics_count(!version ? M_TLS_IN_OTHER : !strcmp(version, "TLSv1.3") ? M_TLS_IN_13 : !strcmp(version, "TLSv1.2") ? M_TLS_IN_12 : M_TLS_IN_OTHER);
+	metrics_tls(false, version);
 	smtp_session_set_state(s, SMTP_STATE_CONNECTED);
 	if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT)
 		smtp_scan_connect(s);  /* the greeting, after the connect-stage checks */

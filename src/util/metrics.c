@@ -3,6 +3,7 @@
  */
 #include "util/metrics.h"
 
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -32,6 +33,12 @@ int metrics_map(void)
 	*b = local_block;  /* mmap gave zeros; keep what was counted before */
 	metrics_block_in_use = b;
 	return 0;
+}
+
+void metrics_tls(bool outbound, const char *version)
+{
+	int v = !version ? 2 : !strcmp(version, "TLSv1.2") ? 0 : !strcmp(version, "TLSv1.3") ? 1 : 2;
+	metrics_count((enum metric_counter)((outbound ? M_TLS_OUT_12 : M_TLS_IN_12) + v));
 }
 
 void metrics_session(size_t listener, int delta)

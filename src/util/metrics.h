@@ -20,6 +20,7 @@
 #ifndef MW_UTIL_METRICS_H
 #define MW_UTIL_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,9 @@ enum metric_counter {
 	M_TLS_IN_12,
 	M_TLS_IN_13,
 	M_TLS_IN_OTHER,
+	M_TLS_OUT_12,                 /* handshakes of the SMTP/LMTP client */
+	M_TLS_OUT_13,
+	M_TLS_OUT_OTHER,
 	M_AUTH_OK,
 	M_AUTH_FAILED,
 	M_VERDICT_ACCEPT,
@@ -111,6 +115,10 @@ static inline void metrics_gauge_set(enum metric_gauge g, int64_t value)
 {
 	__atomic_store_n(&metrics_cells()->gauge[g], (uint64_t)value, __ATOMIC_RELAXED);
 }
+
+/* A TLS handshake completed, inbound (smtpd) or outbound (the
+ * client), with the version OpenSSL names ("TLSv1.3"; NULL: unknown). */
+void metrics_tls(bool outbound, const char *version);
 
 /* A session opened (+1) or closed (-1) on listener index i. */
 void metrics_session(size_t listener, int delta);

@@ -47,7 +47,7 @@ struct labelled {
 
 struct counter_family {
 	const char *name, *help;
-	struct labelled cells[6];  /* ended by a NULL label, or one unlabelled cell */
+	struct labelled cells[6];  /* n of them; one unlabelled cell for a family without labels */
 	size_t n;
 };
 
@@ -71,7 +71,10 @@ static const struct counter_family counter_families[] = {
 	{ "tls_sessions_total", "TLS handshakes completed, by direction and version.",
 	  { { M_TLS_IN_12, "direction=\"inbound\",version=\"TLSv1.2\"" },
 	    { M_TLS_IN_13, "direction=\"inbound\",version=\"TLSv1.3\"" },
-	    { M_TLS_IN_OTHER, "direction=\"inbound\",version=\"other\"" } }, 3 },
+	    { M_TLS_IN_OTHER, "direction=\"inbound\",version=\"other\"" },
+	    { M_TLS_OUT_12, "direction=\"outbound\",version=\"TLSv1.2\"" },
+	    { M_TLS_OUT_13, "direction=\"outbound\",version=\"TLSv1.3\"" },
+	    { M_TLS_OUT_OTHER, "direction=\"outbound\",version=\"other\"" } }, 6 },
 	{ "auth_total", "SMTP AUTH attempts, by result.",
 	  { { M_AUTH_OK, "result=\"success\"" }, { M_AUTH_FAILED, "result=\"failure\"" } }, 2 },
 	{ "scan_verdicts_total", "Verdicts on messages, by action.",

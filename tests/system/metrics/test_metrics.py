@@ -355,3 +355,25 @@ def test_a_reload_keeps_the_endpoint_and_its_counts_and_says_a_new_address_waits
     gw.wait_event(proc="queue", event="reload", result="ok", start=start)
     gw.wait_for(r"event=config_warning .*metrics\.listen changed", start=start)
     assert value(samples(port), "mailwarden_messages_received_total") == 1
+
+
+def test_an_outbound_starttls_is_counted_by_version(make_gateway_fn, ports, workdir):
+    cert, key = certs.make_cert(os.path.join(workdir, "metrics-hop"), "hop.test", ["DNS:hop.test"])
+    hop = mwsys.Sink(ports.get(), tls_context=certs.server_context(cert, key)).start()
+    try:
+        port = ports.get()
+        gw = make_gateway_fn(sink=hop, metrics={"listen": f"127.0.0.1:{port}"}, outbound_tls={"level": "may"})
+        before = samples(port)
+        token = unique("metrics-tls-out")
+        reply = send_message(gw, f"Subject: {token}\r\n\r\nx\r\n".encode())
+        assert reply.code == 250, reply
+        hop.wait_token(token)
+        delivery = gw.wait_delivered(queue_id(reply))
+        version = delivery["tls"].split("/")[0]
+        assert version.startswith("TLSv1."), delivery
+        after = wait_moved(port, before, "mailwarden_tls_sessions_total", 1, direction="outbound", version=version)
+        assert moved(before, after, "mailwarden_deliveries_total", status="sent") == 1
+        for v in ("TLSv1.2", "TLSv1.3", "other"):
+            assert moved(before, after, "mailwarden_tls_sessions_total", direction="inbound", version=v) == 0
+    finally:
+        hop.stop()

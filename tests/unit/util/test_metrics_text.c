@@ -100,3 +100,20 @@ Test(metrics, sessions_of_late_listeners_share_the_last_cell)
 	cr_expect_eq(metrics_cells()->sessions_now[METRICS_LISTENERS - 1], 0);
 	cr_expect_eq(metrics_cells()->sessions_total[METRICS_LISTENERS - 1], 1);
 }
+
+Test(metrics, tls_by_direction_and_version)
+{
+	memset(metrics_cells(), 0, sizeof(*metrics_cells()));
+	metrics_tls(false, "TLSv1.3");
+	metrics_tls(false, "TLSv1.2");
+	metrics_tls(true, "TLSv1.3");
+	metrics_tls(true, "TLSv1.1");
+	metrics_tls(true, NULL);
+	cr_expect_eq(metrics_cells()->counter[M_TLS_IN_13], 1);
+	cr_expect_eq(metrics_cells()->counter[M_TLS_IN_12], 1);
+	cr_expect_eq(metrics_cells()->counter[M_TLS_OUT_13], 1);
+	cr_expect_eq(metrics_cells()->counter[M_TLS_OUT_OTHER], 2);
+	char *t = render(metrics_cells(), 0);
+	cr_expect(strstr(t, "\nmailwarden_tls_sessions_total{direction=\"outbound\",version=\"other\"} 2\n"));
+	free(t);
+}
