@@ -16,6 +16,7 @@ packages=(
   libcurl4-openssl-dev libunbound-dev libsystemd-dev zlib1g-dev
   ldnsutils nsd dns-root-data
   scdoc
+  libmicrohttpd-dev python3-prometheus-client
 )
 
 missing=()

@@ -678,6 +678,7 @@ void config_free(struct config *c)
 	levels_free(c);
 	free(c->emergency.state_file);
 	free(c->emergency.notify);
+	free(c->metrics.listen);
 	partners_free(c);
 	free(c->key_lines);
 	free(c->source);

@@ -99,6 +99,9 @@ struct config {
 	char *scanner_user;       /* scanner process user when started as root */
 	unsigned smtpd_processes;
 	unsigned shutdown_grace;  /* seconds sessions get to finish on stop/reload */
+	struct {
+		char *listen;         /* "ADDR:PORT" of the Prometheus endpoint; NULL: none (issue 15) */
+	} metrics;
 
 	struct {
 		enum log_target target;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "net/listen_addr.h"
 #include "util/alloc.h"
 
 /* ENUM values are stored as int; the log enums must be int-sized. */
@@ -122,6 +123,20 @@ static const char *check_forwarder(const char *s, size_t len)
 	if (inet_pton(AF_INET, addr, buf) != 1 && inet_pton(AF_INET6, addr, buf) != 1)
 		return "not a numeric IPv4 or IPv6 address";
 	return NULL;
+}
+
+/* The metrics endpoint's address: a numeric address and a port, as
+ * "127.0.0.1:9925" or "[::1]:9925" (listen_addr_parse). */
+static const char *check_listen_addr(const char *s, size_t len)
+{
+	char text[INET6_ADDRSTRLEN + 16];
+	if (len >= sizeof(text))
+		return "not ADDR:PORT";
+	memcpy(text, s, len);
+	text[len] = '\0';
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	return listen_addr_parse(text, &ss, &sl) ? NULL : "not ADDR:PORT or [ADDR]:PORT with a numeric address and a port 1 to 65535";
 }
 
 static const struct schema_enum tls_versions[] = {
@@ -251,6 +266,8 @@ const struct schema_key schema_keys[] = {
 	  "the text of the 450 4.7.1 reply to a sender who is no known partner under partners_only" },
 	{ "dns.timeout", SCHEMA_DURATION, 1, 60, OFF(dns.timeout), NULL, NULL,
 	  "time to wait for a DNS server's answer, per try (two tries)" },
+	{ "metrics.listen", SCHEMA_STRING, 1, INET6_ADDRSTRLEN + 8, OFF(metrics.listen), NULL, check_listen_addr,
+	  "ADDR:PORT ([ADDR]:PORT for IPv6) of the Prometheus endpoint (GET /metrics, served by the queue); absent: none" },
 };
 
 const size_t schema_n_keys = sizeof(schema_keys) / sizeof(schema_keys[0]);

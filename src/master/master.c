@@ -25,6 +25,7 @@
 #include "master/child.h"
 #include "master/detach.h"
 #include "master/listeners.h"
+#include "master/metrics_socket.h"
 #include "master/notify.h"
 #include "master/preflight.h"
 #include "master/bayes_store.h"
@@ -38,6 +39,7 @@
 #include "state/levelstate.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define KILL_AFTER_GRACE 5   /* seconds past shutdown_grace before SIGKILL */
 #define BACKOFF_FIRST 1      /* seconds before a dead child is started again, ... */
@@ -99,14 +101,24 @@ struct child_kind {
 	bool queue_peer;
 	bool listeners;          /* inherits the listening sockets after the control channel */
 	bool replace_on_reload;
+	bool metrics;            /* inherits the metrics endpoint's socket after the control channel */
 };
 
 /* kinds[0] is the queue, the hub every queue_peer is wired to. The order
- * is the start order; a stop goes the other way round, the queue last. */
+ * is the start order; a stop goes the other way round, the queue last.
+ *
+ * The queue serves the metrics endpoint (issue 15): it is neither the
+ * master (root when started as root: no HTTP parser there) nor one of
+ * the processes that read internet bytes or hostile content (smtpd,
+ * scanner), it is never replaced by a reload (the endpoint stays up),
+ * and it owns the queue whose size and age it reports. Every process
+ * counts into the shared block (util/metrics.h); the queue only reads
+ * it, from a thread of its own, so a scrape never waits on the queue's
+ * loop nor slows it. */
 static const struct child_kind kinds[] = {
-	{ &queue_spec, one, false, false, false },
-	{ &scanner_spec, one, true, false, true },
-	{ &smtpd_spec, smtpd_count, true, true, true },
+	{ &queue_spec, one, false, false, false, true },
+	{ &scanner_spec, one, true, false, true, false },
+	{ &smtpd_spec, smtpd_count, true, true, true, false },
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 #define QUEUE_KIND (&kinds[0])
@@ -151,6 +163,8 @@ struct master {
 	struct event *rules_timer;
 	struct bayes_store *bayes;       /* reload on new training; auto-learning */
 	struct yara_watch *yara;         /* scan.yara's rules, reloaded when edited */
+	int metrics_fd;                  /* the metrics endpoint's socket, for the queue; -1: none */
+	char *metrics_listen;            /* ... and the address it was bound to */
 	bool stopping;
 };
 
@@ -270,11 +284,11 @@ static void child_start(struct child *ch)
 	int sp[2];
 	pid_t pid = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0) {
-		size_t nl = ch->kind->listeners ? m->listeners.n : 0;
+		size_t nl = ch->kind->listeners ? m->listeners.n : ch->kind->metrics && m->metrics_fd >= 0 ? 1 : 0;
 		int *fds = xcalloc(nl + 1, sizeof(int));
 		fds[0] = sp[1];
 		for (size_t i = 0; i < nl; i++)
-			fds[i + 1] = m->listeners.items[i].fd;
+			fds[i + 1] = ch->kind->listeners ? m->listeners.items[i].fd : m->metrics_fd;
 		/* SCAN-11: an smtpd starts under the emergency level in force
 		 * (the queue tells it of later switches). */
 		smtpd_level_use((uint32_t)level_state_current(m->config, time(NULL)));
@@ -546,6 +560,15 @@ static void on_rules_tick(evutil_socket_t fd, short what, void *arg)
  * the old ones get SIGTERM and shutdown_grace to finish their sessions). */
 static void reload(struct master *m);
 
+/* The endpoint's socket is bound once, at start-up (metrics_socket.h). */
+static void metrics_reload_note(const struct master *m)
+{
+	const char *want = m->config->metrics.listen;
+	if ((want != NULL) != (m->metrics_fd >= 0) || (want && m->metrics_listen && strcmp(want, m->metrics_listen)))
+		log_event(LOG_WARNING, "config_warning", "msg",
+			  "metrics.listen changed: the endpoint keeps its address until the next start", NULL);
+}
+
 /* The service manager hears of the reload and of its end, good or bad
  * (a bad one keeps the running configuration: still ready). */
 static void on_sighup(struct master *m)
@@ -599,6 +622,7 @@ static void reload(struct master *m)
 	m->yara = yara_watch_new(m->config);
 	log_init("master", fresh->log.target, fresh->log.format, fresh->log.level);
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
+	metrics_reload_note(m);
 
 	struct child *q = running_queue(m);
 	if (q)  /* a queue being restarted starts with the new snapshot anyway */
@@ -689,12 +713,12 @@ int master_run(const char *config_path, bool foreground)
 		log_event(LOG_INFO, "default_rules", "rules", rules ? rules : "none", "set", what, NULL);
 	}
 
-	struct master m = { .config = c, .bayes = bayes_store_new(c), .yara = yara_watch_new(c) };
+	struct master m = { .config = c, .bayes = bayes_store_new(c), .yara = yara_watch_new(c), .metrics_fd = -1 };
 	TAILQ_INIT(&m.children);
 	char why[1024] = "";
 	if (!statedir_prepare(c) || !smtpd_assets_load(c, &m.assets, why, sizeof(why)) ||
 	    !(m.rules = rules_watch_new(c, why, sizeof(why))) || !listeners_bind(c, NULL, &m.listeners) ||
-	    !(m.base = event_base_new())) {
+	    !metrics_socket_bind(c, &m.metrics_fd, why, sizeof(why)) || !(m.base = event_base_new())) {
 		if (why[0]) {
 			log_event(LOG_ERR, "config_error", "msg", why, NULL);
 			if (c->log.target != LOG_TARGET_STDERR)  /* detached: stderr is still the caller's */
@@ -721,11 +745,18 @@ int master_run(const char *config_path, bool foreground)
 	if (!penalties)
 		log_event(LOG_ERR, "auth_error", "msg", "no shared failure table: each smtpd counts alone", NULL);
 	smtpd_penalties_use(penalties);
+	/* Every child counts into one block (util/metrics.h): mapped before any fork. */
+	if (metrics_map() < 0)
+		log_event(LOG_ERR, "metrics_error", "msg", "no shared counter block: the metrics show the queue's counts only", NULL);
+	m.metrics_listen = c->metrics.listen ? xstrdup(c->metrics.listen) : NULL;
 
 	int rc = master_loop(&m);
 	log_event(LOG_INFO, "stopped", NULL);
 	penalty_free(penalties);
 	listeners_close(&m.listeners);
+	if (m.metrics_fd >= 0)
+		close(m.metrics_fd);
+	free(m.metrics_listen);
 	event_base_free(m.base);
 	smtpd_assets_free(&m.assets);
 	rules_watch_free(m.rules);

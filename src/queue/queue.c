@@ -47,6 +47,7 @@
 #include "queue/control.h"
 #include "queue/emergency.h"
 #include "queue/level_auto.h"
+#include "queue/metrics_http.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
 #include "scan/policy.h"
@@ -55,6 +56,7 @@
 #include "smtp/params.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/stopsig.h"
 #include "util/offload.h"
 #include "verdict/points.h"
@@ -116,6 +118,7 @@ struct queue {
 	struct keeper *quarantine;   /* quarantine/ and its index (quarantine/keeper.h) */
 	struct emergency *levels;    /* SCAN-11: the emergency level in force (queue/emergency.h) */
 	struct level_auto *triggers; /* SCAN-11: its automatic switching (queue/level_auto.h) */
+	struct metrics_http *metrics;/* the Prometheus endpoint, or NULL (queue/metrics_http.h) */
 	/* The policy for authenticated mail when the configuration has no
 	 * scan: section: the checks' defaults, in which from_binding refuses
 	 * (REL-3 on the header holds whatever the configuration). */
@@ -413,12 +416,20 @@ static void log_verdict(const struct incoming *in, const struct verdict *v, bool
 }
 
 static void commit_finish(struct queue *q, struct incoming *in);
+static void commit_write(struct incoming *in);
 
 /* A commit worker: spool_commit() only (fsync, rename, the group fsync of
  * the directory); answer, log and hand-over happen back on the loop. */
 static void commit_run(void *arg)
 {
 	struct incoming *in = arg;
+	uint64_t started = metrics_now_us();
+	commit_write(in);
+	metrics_observe_us(H_SPOOL_COMMIT, metrics_now_us() - started);
+}
+
+static void commit_write(struct incoming *in)
+{
 	struct spool *sp = in->q->spool;
 	if (in->strip && in->rewrite_fd >= 0) {
 		in->stripped = xcalloc(1, sizeof(*in->stripped));
@@ -520,6 +531,21 @@ static void rehearse_verdict(struct queue *q, struct incoming *in, const struct 
 	emergency_rehearsed(q->levels, would);
 }
 
+/* The metrics of a verdict: its action, and a refusal's reason class. */
+static void count_verdict(enum verdict_action a, bool forced)
+{
+	static const enum metric_counter of[] = {
+		[VERDICT_ACCEPT] = M_VERDICT_ACCEPT,         [VERDICT_TAG] = M_VERDICT_TAG,
+		[VERDICT_QUARANTINE] = M_VERDICT_QUARANTINE, [VERDICT_DISCARD] = M_VERDICT_DISCARD,
+		[VERDICT_REFUSE] = M_VERDICT_REFUSE,
+	};
+	metrics_count(of[a]);
+	if (a == VERDICT_REFUSE)
+		metrics_count(forced ? M_REFUSED_POLICY : M_REFUSED_SCAN);
+	else if (a == VERDICT_DISCARD)
+		metrics_count(M_MESSAGES_DISCARDED);
+}
+
 /* The verdict on a complete message (SCAN-2 store-and-forward), from
  * every symbol found: refuse, discard, or commit — into quarantine/, or
  * into queue/ with the headers and subject prefix recorded for delivery.
@@ -543,6 +569,7 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	struct verdict_thresholds t = thresholds_of(dir);
 	enum verdict_action a = verdict_decide(v, &t);
 	log_verdict(in, v, e->outbound, e);
+	count_verdict(a, v->forced_refuse);
 	char summary[1200], headers[4096 + IPC_SCAN_HEADERS_MAX];
 	verdict_summary(v, summary, sizeof(summary));
 	rehearse_verdict(q, in, e, a, summary, sizeof(summary));
@@ -709,6 +736,7 @@ static bool on_eom(struct queue *q, struct incoming *in, struct ipc_msg *m)
 		return false;
 	}
 	pipe_close(in);
+	metrics_count(M_MESSAGES_RECEIVED);
 	decide(q, in, e);
 	return true;
 }
@@ -748,6 +776,7 @@ static void commit_finish(struct queue *q, struct incoming *in)
 		/* Held until an administrator releases or deletes it (SCAN-8);
 		 * indexed once the file is durably in quarantine/. */
 		keeper_add(q->quarantine, &in->env, in->fd);
+		metrics_count(M_MESSAGES_QUARANTINED);
 		log_event(LOG_INFO, "quarantined", "queue_id", in->env.id, "session", in->env.session,
 			  "client", in->env.client, "from", in->env.sender, "verdict", in->env.verdict, NULL);
 		stripped_queue(q, in);
@@ -768,6 +797,7 @@ static void commit_finish(struct queue *q, struct incoming *in)
 	log_event(LOG_INFO, "committed", "queue_id", in->env.id, "session", in->env.session,
 		  "client", in->env.client, "from", in->env.sender, "to", rcpts,
 		  "nrcpt", log_u64(in->env.n_rcpts), "size", log_u64(in->size), NULL);
+	metrics_count(M_MESSAGES_ACCEPTED);
 	/* An orphan is on disk in queue/ all the same: deliver it (its client
 	 * never saw the 250 and may send it again: at most a duplicate). */
 	if (!in->orphaned)
@@ -881,6 +911,7 @@ static void queue_reload(struct queue *q, const char *path)
 	const struct config *old = q->config;
 	q->config = fresh;
 	scheduler_set_config(q->sch, fresh);
+	metrics_http_set_config(q->metrics, fresh);
 	config_unref(old);
 	log_init("queue", fresh->log.target, fresh->log.format, fresh->log.level);
 	log_event(LOG_INFO, "reload", "result", "ok", "config", fresh->source, NULL);
@@ -985,6 +1016,7 @@ static void on_release_tick(evutil_socket_t fd, short what, void *arg)
 	spool_take_released(q->spool, released_one, q);
 	scan_watch_poll(&q->scan_watch, q->config, q->smtpd, q->n_smtpd);
 	keeper_tick(q->quarantine, q->config);
+	metrics_gauge_set(G_QUEUE_OLDEST_ARRIVAL, (int64_t)scheduler_oldest_arrival(q->sch));
 }
 
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
@@ -1002,6 +1034,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	struct queue q = { .config = c };
 	scan_direction_defaults(&q.no_scan);
 	TAILQ_INIT(&q.incoming);
+	metrics_queue_restarted();  /* the recovery counts the queue anew */
 	q.spool = spool_open("spool", SPOOL_LOCK_WAIT);
 	if (!q.spool)
 		return 1;
@@ -1024,6 +1057,8 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
 	q.control = channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
+	if (fds->n > 1)  /* the master bound metrics.listen (master.c's table of kinds) */
+		q.metrics = metrics_http_start(fds->fds[1], c);
 	q.scan_watch = scan_watch_at_fork;  /* what this generation's smtpds loaded */
 	struct event *release = event_new(q.base, -1, EV_PERSIST, on_release_tick, &q);
 	event_add(release, &(struct timeval){ .tv_sec = 1 });
@@ -1041,6 +1076,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	/* The workers finish the commits in hand (their clients wait for the
 	 * answer; a commit is never cut off midway), are joined, and what they
 	 * finished is answered as usual. */
+	metrics_http_stop(q.metrics);
 	offload_free(q.committers);
 	level_auto_free(q.triggers);  /* after the workers: its statvfs completes on them */
 	struct incoming *in;

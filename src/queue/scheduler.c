@@ -27,6 +27,7 @@
 #include "smtp/client.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/metrics.h"
 #include "util/log.h"
 
 #define DNS_TRIES 2
@@ -159,9 +160,23 @@ static void arm_timer(struct scheduler *sch, int64_t now)
 		evtimer_add(sch->timer, &(struct timeval){ .tv_sec = sch->soonest > now ? sch->soonest - now : 0 });
 }
 
+/* The queue_messages gauge of each place (util/metrics.h). */
+static void count_place(enum qentry_place p, int delta)
+{
+	static const int gauge_of[] = {
+		[QPLACE_NONE] = -1,			[QPLACE_READY] = G_QUEUE_READY,
+		[QPLACE_WAITING] = G_QUEUE_WAITING,	[QPLACE_FLIGHT] = G_QUEUE_ACTIVE,
+		[QPLACE_SETTLING] = G_QUEUE_SETTLING,	[QPLACE_HELD] = G_QUEUE_HELD,
+	};
+	if (gauge_of[p] >= 0)
+		metrics_gauge_add((enum metric_gauge)gauge_of[p], delta);
+}
+
 /* The one way an entry changes place. */
 static void move_to(struct scheduler *sch, struct qentry *q, enum qentry_place p)
 {
+	count_place(q->place, -1);
+	count_place(p, 1);
 	struct qentry_list *from = place_list(sch, q->place), *to = place_list(sch, p);
 	if (from)
 		TAILQ_REMOVE(from, q, place_link);
@@ -259,6 +274,12 @@ static void entry_free(struct scheduler *sch, struct qentry *q)
 	free(q->rs);
 	envelope_clear(&q->env);
 	free(q);
+}
+
+uint64_t scheduler_oldest_arrival(const struct scheduler *sch)
+{
+	const struct qentry *q = TAILQ_FIRST(&sch->entries);
+	return q ? q->env.arrival : 0;
 }
 
 unsigned retry_schedule(unsigned retry_min, unsigned retry_max, unsigned attempts)
@@ -428,6 +449,7 @@ static bool bounce_failures(struct scheduler *sch, struct qentry *q)
 			q->marks_unsynced = true;
 		}
 		q->rs[i].failing = false;
+		metrics_count(M_BOUNCES);
 		log_event(LOG_WARNING, "bounced", "queue_id", q->env.id, "to", er->addr, "reply",
 			  q->rs[i].last_reply, NULL);
 	}
@@ -640,6 +662,7 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 		q->any_deferred = true;
 		snprintf(q->last_error, sizeof(q->last_error), "%s", reply);
 	}
+	metrics_delivery(code, q->env.arrival);
 	log_event(code >= 200 && code < 300 ? LOG_INFO : LOG_WARNING, "delivery", "queue_id", q->env.id,
 		  "to", r->addr, "nexthop", nexthop, "mta", mta, "status", status, "attempt", log_u64(q->attempts),
 		  "reply", reply, "requiretls", q->env.flags & ENVELOPE_F_REQUIRETLS ? "yes" : "no",

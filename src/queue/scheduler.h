@@ -98,6 +98,9 @@ void scheduler_set_config(struct scheduler *sch, const struct config *c);
 void scheduler_free(struct scheduler *sch);
 /* Take over a committed or recovered message (env is moved, fd owned). */
 void scheduler_add(struct scheduler *sch, struct envelope *env, int fd, bool held);
+/* Wall-clock arrival of the first message taken over (normally the
+ * oldest), 0 when the queue is empty: for the metrics. */
+uint64_t scheduler_oldest_arrival(const struct scheduler *sch);
 /* Look at the queue now (after a change). */
 void scheduler_kick(struct scheduler *sch);
 

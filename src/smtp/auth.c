@@ -24,6 +24,7 @@
 #include "smtp/wait.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/offload.h"
 
 static const struct config *cfg(const struct smtp_session *s)
@@ -80,10 +81,12 @@ static void auth_finish(struct smtp_session *s, const char *mech, const char *us
 			scan_session_set_outbound(s->scan);
 		log_event(LOG_INFO, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
 			  "user", user, "result", "ok", NULL);
+		metrics_count(M_AUTH_OK);
 		smtp_session_set_state(s, SMTP_STATE_READY);
 		smtp_session_reply(s, "235 2.7.0 Authentication successful");
 		return;
 	}
+	metrics_count(M_AUTH_FAILED);
 	bool cut_off = penalty_fail(s->smtpd->penalties, s->client_ip, time(NULL), cfg(s)->auth.max_failures, cfg(s)->auth.lockout);
 	log_event(LOG_WARNING, "auth", "session", s->id, "client", s->client_ip, "mechanism", mech,
 		  "user", user, "result", "failed", "cut_off", cut_off ? "yes" : "no", NULL);

@@ -31,6 +31,7 @@
 #include "smtp/reply_reader.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define BODY_CHUNK (64u * 1024)
 
@@ -891,6 +892,7 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 		log_event(LOG_INFO, "client_tls", "nexthop", c->job.host, "version", SSL_get_version(ssl),
 			  "cipher", SSL_get_cipher_name(ssl), NULL);
+		metrics_tls(true, SSL_get_version(ssl));
 		client_enter(c, CLIENT_EHLO);
 		return;
 	}

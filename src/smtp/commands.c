@@ -27,6 +27,7 @@
 #include "smtp/smtpd_internal.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 enum command_flags {
 	CMD_NO_ARGS = 1u << 0,    /* arguments are a syntax error */
@@ -241,6 +242,7 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 		return;
 	}
 	if (p.has_size && p.size > cfg(s)->limits.message_size) {
+		metrics_count(M_REFUSED_SIZE);
 		reject(s, "MAIL", "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}

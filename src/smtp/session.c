@@ -32,6 +32,7 @@
 #include "tls/tls.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 /* Replies a client has not read yet; past this we stop reading its commands. */
 #define OUTPUT_MAX (64u * 1024)
@@ -243,6 +244,7 @@ static void refuse_nul(struct smtp_session *s)
 {
 	log_event(LOG_WARNING, "reject", "session", s->id, "command", s->state == SMTP_STATE_DATA ? "DATA" : "BDAT",
 		  "reason", "NUL in message content", NULL);
+	metrics_count(M_REFUSED_PROTOCOL);
 	smtp_session_error(s, "554 5.6.0 Error: NUL character in message content");
 	if (s->state != SMTP_STATE_CLOSING) {
 		smtp_session_txn_reset(s);
@@ -265,6 +267,7 @@ static bool read_data(struct smtp_session *s)
 		 * bare LF might be a smuggled command. Refuse and hang up. */
 		log_event(LOG_WARNING, "reject", "session", s->id, "command", "DATA",
 			  "reason", "bare CR or LF in message data", NULL);
+		metrics_count(M_REFUSED_PROTOCOL);
 		smtp_session_close(s, "521 5.5.2 %s Error: bare CR or LF in message data "
 				   "(RFC 5321 2.3.8); closing connection", s->cfg->hostname);
 	} else if (body_done(&msg->body) && body_has_nul(&msg->body)) {
@@ -287,6 +290,7 @@ static void chunk_done(struct smtp_session *s)
 		return;
 	}
 	if (t->msg.error == MESSAGE_TOO_BIG) {
+		metrics_count(M_REFUSED_SIZE);
 		smtp_session_error(s, "552 5.3.4 Error: message too big (limit %llu octets)",
 				   (unsigned long long)t->msg.limit);
 		smtp_session_txn_reset(s);
@@ -378,6 +382,7 @@ static void tls_done(struct smtp_session *s, const struct smtp_cont *c, const st
 	s->esmtp = false;
 	log_event(LOG_INFO, "tls", "session", s->id, "client", s->client_ip, "version", version,
 		  "cipher", cipher, "bits", log_u64((unsigned long long)bits), NULL);
+	metrics_tls(false, version);
 	smtp_session_set_state(s, SMTP_STATE_CONNECTED);
 	if (s->lcfg && s->lcfg->tls == LISTENER_TLS_IMPLICIT)
 		smtp_scan_connect(s);  /* the greeting, after the connect-stage checks */
@@ -498,6 +503,14 @@ static void new_session_id(char id[17])
 	snprintf(id, 17, "%016llx", (unsigned long long)r);
 }
 
+/* The session's listener as the metrics count it: its index in the
+ * configuration this smtpd runs with (util/metrics.h). */
+static size_t listener_index(const struct smtp_session *s)
+{
+	const struct config *c = s->smtpd->config;
+	return s->lcfg ? (size_t)(s->lcfg - c->listeners) : METRICS_LISTENERS - 1;
+}
+
 void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, const char *listener)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
@@ -519,6 +532,7 @@ void smtp_session_start(struct smtpd *d, int fd, const struct sockaddr *sa, cons
 	}
 	TAILQ_INSERT_TAIL(&d->sessions, s, link);
 	d->n_sessions++;
+	metrics_session(listener_index(s), 1);
 	log_event(LOG_INFO, "connect", "session", s->id, "client", s->client_ip,
 		  "port", s->client_port, "listener", listener, NULL);
 	const struct config *c = s->cfg;
@@ -560,6 +574,7 @@ static void session_free(struct smtp_session *s)
 	struct smtpd *d = s->smtpd;
 	TAILQ_REMOVE(&d->sessions, s, link);
 	d->n_sessions--;
+	metrics_session(listener_index(s), -1);
 	free(s);
 	smtpd_session_gone(d, NULL);
 }

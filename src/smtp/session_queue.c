@@ -24,6 +24,7 @@
 #include "smtp/wait.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define QUEUE_WRITE_ERROR "451 4.3.0 Error: queue file write error, try again later"
 /* The queue did not answer before the wait's deadline (issue 10): the
@@ -250,10 +251,12 @@ void smtp_session_end_of_message(struct smtp_session *s)
 	case MESSAGE_OK:
 		break;
 	case MESSAGE_TOO_BIG:
+		metrics_count(M_REFUSED_SIZE);
 		smtp_session_error(s, "552 5.3.4 Error: message too big (limit %llu octets)",
 				   (unsigned long long)t->msg.limit);
 		break;
 	case MESSAGE_BARE_EOL:
+		metrics_count(M_REFUSED_PROTOCOL);
 		smtp_session_error(s, "550 5.5.2 %s Error: bare CR or LF in message data (RFC 5321 2.3.8)", host);
 		break;
 	case MESSAGE_LOOP:
