@@ -35,6 +35,7 @@
 #include "config/schema.h"
 #include "config/section.h"
 #include "util/alloc.h"
+#include "util/sha256hex.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)  /* a configuration is a few KiB; refuse anything huge */
 
@@ -370,6 +371,7 @@ static void load_file(struct loader *ld, const char *path)
 			line += *q == '\n';
 		config_errors_add(ld->errs, "%s:%d: the file contains a NUL byte: not a text file?", path, line);
 	} else {
+		sha256_hex(buf, len, ld->cfg->source_sha256);  /* what ctl status shows (issue 15) */
 		load_text(ld, buf, len);
 	}
 	free(buf);

@@ -92,6 +92,7 @@ struct config_level {
 struct config {
 	unsigned refs;            /* holds besides the loader's: config_ref() */
 	char *source;             /* file path, or CONFIG_DEFAULT_SOURCE */
+	char source_sha256[65];   /* hex SHA-256 of the file's bytes as loaded; "" for the default */
 	char *hostname;           /* our name in the greeting, EHLO and Received */
 	char *state_dir;          /* absolute: spool/, maildir/, empty/ live here */
 	char *user;               /* queue process user when started as root */
