@@ -40,6 +40,7 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/pidfile.h"
 
 #define KILL_AFTER_GRACE 5   /* seconds past shutdown_grace before SIGKILL */
 #define BACKOFF_FIRST 1      /* seconds before a dead child is started again, ... */
@@ -165,6 +166,7 @@ struct master {
 	struct yara_watch *yara;         /* scan.yara's rules, reloaded when edited */
 	int metrics_fd;                  /* the metrics endpoint's socket, for the queue; -1: none */
 	char *metrics_listen;            /* ... and the address it was bound to */
+	char pidfile[4096];              /* claimed at start-up; "": none (util/pidfile.h) */
 	bool stopping;
 };
 
@@ -683,6 +685,22 @@ static int master_loop(struct master *m)
 	return 0;
 }
 
+/* The pid file (util/pidfile.h) marks state_dir as ours before anything
+ * binds, so a second serve on it is refused with a clear message; kept at
+ * the path of the start-up configuration until exit. */
+static bool claim_pidfile(struct master *m, char *why, size_t len)
+{
+	if (!pidfile_path(m->config->state_dir, m->pidfile, sizeof(m->pidfile))) {
+		snprintf(why, len, "%s: state_dir too long for the pid file", m->config->state_dir);
+		m->pidfile[0] = '\0';
+		return false;
+	}
+	if (pidfile_claim(m->pidfile, why, len))
+		return true;
+	m->pidfile[0] = '\0';  /* not ours: never removed by us */
+	return false;
+}
+
 int master_run(const char *config_path, bool foreground)
 {
 	struct config_errors errs = { 0 }, warnings = { 0 };
@@ -716,7 +734,8 @@ int master_run(const char *config_path, bool foreground)
 	struct master m = { .config = c, .bayes = bayes_store_new(c), .yara = yara_watch_new(c), .metrics_fd = -1 };
 	TAILQ_INIT(&m.children);
 	char why[1024] = "";
-	if (!statedir_prepare(c) || !smtpd_assets_load(c, &m.assets, why, sizeof(why)) ||
+	if (!statedir_prepare(c) || !claim_pidfile(&m, why, sizeof(why)) ||
+	    !smtpd_assets_load(c, &m.assets, why, sizeof(why)) ||
 	    !(m.rules = rules_watch_new(c, why, sizeof(why))) || !listeners_bind(c, NULL, &m.listeners) ||
 	    !metrics_socket_bind(c, &m.metrics_fd, why, sizeof(why)) || !(m.base = event_base_new())) {
 		if (why[0]) {
@@ -724,6 +743,8 @@ int master_run(const char *config_path, bool foreground)
 			if (c->log.target != LOG_TARGET_STDERR)  /* detached: stderr is still the caller's */
 				fprintf(stderr, "mailwarden: %s\n", why);
 		}
+		if (m.pidfile[0])
+			pidfile_release(m.pidfile);
 		smtpd_assets_free(&m.assets);
 		rules_watch_free(m.rules);
 		bayes_store_free(m.bayes);
@@ -731,6 +752,8 @@ int master_run(const char *config_path, bool foreground)
 		config_free(c);
 		return 1;
 	}
+	if (detached >= 0 && !pidfile_update(m.pidfile))
+		log_event(LOG_ERR, "pidfile_error", "file", m.pidfile, "msg", strerror(errno), NULL);
 	detach_done(detached);
 	if (detached >= 0) {
 		c->log.target = LOG_TARGET_SYSLOG;
@@ -763,5 +786,6 @@ int master_run(const char *config_path, bool foreground)
 	bayes_store_free(m.bayes);
 	yara_watch_free(m.yara);
 	config_free(m.config);
+	pidfile_release(m.pidfile);
 	return rc;
 }
