@@ -235,3 +235,13 @@ void content_scan_cancel(struct content_scan *cs)
 	if (cs)
 		scan_free(cs);
 }
+
+void content_client_health(const struct content_client *cc, bool *connected, size_t *in_flight)
+{
+	size_t n = 0;
+	const struct content_scan *cs;
+	TAILQ_FOREACH(cs, &cc->pending, link)
+		n++;
+	*connected = cc->ch != NULL;
+	*in_flight = n;
+}

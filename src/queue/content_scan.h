@@ -42,6 +42,10 @@ void content_client_attach(struct content_client *cc, int fd);
 struct content_scan *content_scan_start(struct content_client *cc, int fd, off_t from, off_t end,
 					struct ipc_scan_request *req, unsigned timeout_ms, content_scan_done done,
 					void *arg, const char **why);
+/* Health for `ctl status` (issue 15): is a scanner connected, and how
+ * many scans wait for an answer. */
+void content_client_health(const struct content_client *cc, bool *connected, size_t *in_flight);
+
 /* The transaction went away: done is not called. */
 void content_scan_cancel(struct content_scan *cs);
 

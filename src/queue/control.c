@@ -17,6 +17,7 @@
 #include "quarantine/keeper.h"
 #include "queue/emergency.h"
 #include "queue/scheduler.h"
+#include "queue/status_report.h"
 #include "queue/tlsrpt.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -28,6 +29,7 @@ struct control {
 	struct keeper *quarantine;
 	struct emergency *levels;
 	const struct config *const *config;  /* the queue's current snapshot */
+	const struct content_client *scanner; /* for status; NULL until set */
 	struct event_base *base;
 	struct event *ev;
 	int fd;
@@ -53,7 +55,13 @@ static int run_command(struct ctl_client *cc, char *line, FILE *out)
 	struct scheduler *sch = cc->ctl->sch;
 	if (strncmp(line, "quarantine ", 11) == 0)
 		return keeper_command(cc->ctl->quarantine, *cc->ctl->config, line + 11, cc->uid, out);
-	if (strcmp(line, "status") == 0 || strncmp(line, "level", 5) == 0)
+	if (strcmp(line, "status") == 0) {
+		int rc = emergency_command(cc->ctl->levels, line, cc->uid, out);
+		if (rc == 0)
+			status_report_print(out, *cc->ctl->config, cc->ctl->scanner);
+		return rc;
+	}
+	if (strncmp(line, "level", 5) == 0)
 		return emergency_command(cc->ctl->levels, line, cc->uid, out);
 	if (strncmp(line, "tlsrpt ", 7) == 0)
 		return tlsrpt_command(scheduler_tlsrpt(sch), *cc->ctl->config, line + 7, out);
@@ -196,6 +204,12 @@ struct control *control_start(struct event_base *base, struct scheduler *sch, st
 	ctl->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_accept, ctl);
 	event_add(ctl->ev, NULL);
 	return ctl;
+}
+
+void control_use_scanner(struct control *ctl, const struct content_client *scanner)
+{
+	if (ctl)
+		ctl->scanner = scanner;
 }
 
 void control_stop(struct control *ctl)

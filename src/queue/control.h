@@ -7,7 +7,8 @@
  *
  * Protocol: the client sends one line, "list", "list --json", "show ID",
  * "flush", "flush ID", "hold ID", "release ID" or "delete ID", or
- * "quarantine ..." (quarantine/keeper.h, with the peer's uid), "status" or
+ * "quarantine ..." (quarantine/keeper.h, with the peer's uid), "status" (the
+ * level, then queue/status_report.h's lines) or
  * "level ..." (SCAN-11, queue/emergency.h, with the peer's uid), or "tlsrpt show|send ..."
  * (TLS-8, queue/tlsrpt.h); the queue
  * answers with text, the first line "ok" or "error", and closes. Every
@@ -17,6 +18,7 @@
 #define MW_QUEUE_CONTROL_H
 
 struct config;
+struct content_client;
 struct emergency;
 struct event_base;
 struct keeper;
@@ -32,6 +34,8 @@ struct control;
  * the listener, or NULL. */
 struct control *control_start(struct event_base *base, struct scheduler *sch, struct keeper *quarantine,
 			      struct emergency *levels, const struct config *const *config);
+/* status also reports the scanner's health (issue 15). */
+void control_use_scanner(struct control *ctl, const struct content_client *scanner);
 /* At exit: stop listening and free (a command in progress is cut off). */
 void control_stop(struct control *ctl);
 

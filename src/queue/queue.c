@@ -1056,6 +1056,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	struct control *ctl = control_start(q.base, q.sch, q.quarantine, q.levels, &q.config);
 	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
+	control_use_scanner(ctl, q.content);
 	q.control = channel_new(q.base, fds->fds[0], on_control_msg, on_control_closed, &q);
 	if (fds->n > 1)  /* the master bound metrics.listen (master.c's table of kinds) */
 		q.metrics = metrics_http_start(fds->fds[1], c);
