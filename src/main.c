@@ -20,6 +20,7 @@
 #include "ctl/mtastscmd.h"
 #include "ctl/learncmd.h"
 #include "ctl/levelctl.h"
+#include "ctl/lifecycle.h"
 #include "ctl/partnerscmd.h"
 #include "ctl/tlsrptcmd.h"
 #include "ctl/scancmd.h"
@@ -236,7 +237,7 @@ static const struct subcommand subcommands[] = {
 	  "check a configuration, report every problem (--levels: what each emergency level changes)" },
 	{ "passwd", cmd_passwd, passwd_usage, false, "print a credentials line (password on stdin)" },
 	{ "queue", queuectl_main, queuectl_usage, true, "list, show, flush, hold, release or delete queued mail" },
-	{ "ctl", levelctl_main, levelctl_usage, true, "the emergency level: status, or switch to a level (SCAN-11)" },
+	{ "ctl", levelctl_main, levelctl_usage, true, "the running gateway: status, reload, stop, or the emergency level" },
 	{ "version", cmd_version, version_usage, false, "print the version" },
 	{ "learn", learncmd_main, learncmd_usage, true, "train Bayes with spam or ham" },
 	{ "scan", scancmd_main, scancmd_usage, true, "content checks on saved messages" },
@@ -351,6 +352,7 @@ static const struct subcommand *subcommand_find(const char *name)
 int main(int argc, char **argv)
 {
 	allocator_setup();
+	lifecycle_use_check(preflight_check);  /* ctl reload checks the file as serve does */
 	const char *config = NULL;
 	int status;
 	int i = global_options(argc, argv, &config, &status);

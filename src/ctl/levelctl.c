@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "config/schema.h"
+#include "ctl/lifecycle.h"
 #include "ctl/queuectl.h"
 #include "queue/control.h"
 #include "util/log.h"
@@ -17,6 +18,8 @@
 void levelctl_usage(FILE *out)
 {
 	fprintf(out, "usage: mailwarden ctl [-c FILE] status\n"
+			"       mailwarden ctl [-c FILE] reload\n"
+			"       mailwarden ctl [-c FILE] stop\n"
 			"       mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]\n");
 }
 
@@ -97,6 +100,22 @@ static int level_line(const struct config *c, const struct level_args *a, char *
 	return 0;
 }
 
+/* reload or stop (ctl/lifecycle.h), logged like every admin command. */
+static int lifecycle_main(const char *path, const char *what)
+{
+	struct config *c = config_load_or_report(path);
+	if (!c) {
+		if (strcmp(what, "reload") == 0)
+			fprintf(stderr, "mailwarden ctl: reload refused: the running configuration stays\n");
+		return 1;
+	}
+	log_init("ctl", c->log.target, c->log.format, c->log.level);
+	int rc = strcmp(what, "reload") == 0 ? lifecycle_reload(c) : lifecycle_stop(c);
+	log_audit_admin(c->log.target == LOG_TARGET_STDERR, what, NULL, rc, rc ? "failed" : NULL);
+	config_free(c);
+	return rc;
+}
+
 int levelctl_main(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -107,6 +126,8 @@ int levelctl_main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
+	if (strcmp(argv[i], "reload") == 0 || strcmp(argv[i], "stop") == 0)
+		return i + 1 == argc ? lifecycle_main(path, argv[i]) : usage();
 	bool status = strcmp(argv[i], "status") == 0;
 	struct level_args a = { 0 };
 	if (status ? i + 1 != argc : strcmp(argv[i], "level") != 0 || !parse_level(argc, argv, i + 1, &a))
@@ -122,6 +143,8 @@ int levelctl_main(int argc, char **argv)
 		const char *why = NULL;
 		log_init("ctl", c->log.target, c->log.format, c->log.level);
 		rc = queuectl_send(c->state_dir, line, "ctl", &why);
+		if (status && rc == 0)
+			lifecycle_print_processes(stdout, c);
 		if (!status)
 			log_audit_admin(echo, line, NULL, rc, why);
 	}

@@ -1,8 +1,12 @@
 /*
- * "mailwarden ctl ..." (SCAN-11): the emergency level, through the
- * queue's control socket (queue/control.h, queue/emergency.h):
+ * "mailwarden ctl ..." (SCAN-11, issue 15): the gateway's status and the
+ * emergency level, through the queue's control socket (queue/control.h,
+ * queue/emergency.h, queue/status_report.h), and reload and stop by a
+ * signal to the master (ctl/lifecycle.h):
  *
  *   mailwarden ctl [-c FILE] status
+ *   mailwarden ctl [-c FILE] reload
+ *   mailwarden ctl [-c FILE] stop
  *   mailwarden ctl [-c FILE] level [N|NAME] [--for DURATION] [--rehearse] [--reason TEXT]
  *
  * The level and the duration are checked against the configuration

@@ -50,7 +50,7 @@ static int audit(bool echo, const char *const *words, int rc, const char *why)
 }
 
 /* Send one command line; its answer goes to stdout (ok) or stderr. */
-static int run(int fd, const char *cmd, const char **why);
+static int run(int fd, const char *cmd, FILE *answer, const char **why);
 
 int queuectl_main(int argc, char **argv)
 {
@@ -82,6 +82,11 @@ int queuectl_main(int argc, char **argv)
 
 int queuectl_send(const char *state_dir, const char *line, const char *tool, const char **why)
 {
+	return queuectl_send_to(state_dir, line, tool, stdout, why);
+}
+
+int queuectl_send_to(const char *state_dir, const char *line, const char *tool, FILE *answer, const char **why)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", state_dir, CONTROL_SOCKET);
 	if (len < 0 || (size_t)len >= sizeof(sa.sun_path)) {
@@ -98,12 +103,12 @@ int queuectl_send(const char *state_dir, const char *line, const char *tool, con
 			close(fd);
 		return 1;
 	}
-	int rc = run(fd, line, why);
+	int rc = run(fd, line, answer, why);
 	close(fd);
 	return rc;
 }
 
-static int run(int fd, const char *cmd, const char **why)
+static int run(int fd, const char *cmd, FILE *answer, const char **why)
 {
 	char line[CONTROL_LINE_MAX + 2];
 	int ll = snprintf(line, sizeof(line), "%s\n", cmd);
@@ -134,7 +139,7 @@ static int run(int fd, const char *cmd, const char **why)
 			}
 		}
 		if (!in_head)
-			fwrite(buf + start, 1, (size_t)r - start, ok ? stdout : stderr);
+			fwrite(buf + start, 1, (size_t)r - start, ok ? answer : stderr);
 	}
 	if (in_head) {
 		fprintf(stderr, "mailwarden queue: no answer from the queue\n");

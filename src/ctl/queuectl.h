@@ -21,5 +21,7 @@ void queuectl_usage(FILE *out);
  * state_dir; the answer goes to stdout (ok) or stderr (error). tool
  * names the command in messages. Returns 0, or 1 with *why set. */
 int queuectl_send(const char *state_dir, const char *line, const char *tool, const char **why);
+/* The same with an ok answer going to answer instead of stdout. */
+int queuectl_send_to(const char *state_dir, const char *line, const char *tool, FILE *answer, const char **why);
 
 #endif

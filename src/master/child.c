@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,15 @@ static void reset_signals(void)
 	stopsig_only();
 }
 
+/* "mw-smtpd" etc. as the process name (ps, /proc/PID/comm): how `ctl
+ * status` and an administrator tell the children apart (issue 15). */
+static void set_process_name(const char *kind)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "mw-%s", kind);
+	prctl(PR_SET_NAME, name);
+}
+
 pid_t child_spawn(const struct config *c, const struct child_spec *spec, const struct child_fds *fds)
 {
 	pid_t master = getpid();
@@ -66,6 +76,7 @@ pid_t child_spawn(const struct config *c, const struct child_spec *spec, const s
 	if (getppid() != master)
 		_exit(0);
 	log_init(spec->name, c->log.target, c->log.format, c->log.level);
+	set_process_name(spec->name);
 	close_other_fds(fds);
 	if (spec->prepare && !spec->prepare(c))
 		_exit(2);
