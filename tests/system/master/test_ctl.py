@@ -8,6 +8,7 @@ second serve on the same state directory is refused while the first runs."""
 
 import hashlib
 import os
+import socket
 import subprocess
 
 import mwsys
@@ -150,3 +151,38 @@ def test_a_stale_pid_file_is_replaced(make_gateway_fn, sink):
     gw.start()
     with open(pid_file(gw)) as f:
         assert int(f.read()) == gw.master_pid
+
+
+def test_status_counts_the_queue_by_state(make_gateway_fn, make_sink_fn):
+    down = make_sink_fn(start=False)
+    gw = make_gateway_fn(sink=down, queue={"retry_min": "1h", "retry_max": "1h"})
+    qid = mwsys.send_token(gw, mwsys.unique("ctlqueue"))
+    gw.wait_event(proc="queue", event="retry_scheduled", queue_id=qid)
+    mwsys.wait_until(lambda: status(gw)[0]["queue_waiting"] == "1", what="queue_waiting: 1")
+    assert status(gw)[0]["queue_held"] == "0"
+    p = subprocess.run([gw.binary, "queue", "-c", gw.config_path, "hold", qid], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0, p.stderr
+    st = status(gw)[0]
+    assert (st["queue_held"], st["queue_waiting"], st["queue_ready"]) == ("1", "0", "0"), st
+
+
+def test_reload_the_master_refuses_is_reported_with_exit_1(make_gateway_fn, sink):
+    """A file that passes the checks but cannot be used (its listener's
+    port is taken): the master keeps the running configuration, and ctl
+    reload says so after its wait."""
+    gw = make_gateway_fn(sink=sink)
+    before = status(gw)[0]["config_sha256"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        gw.config["listeners"] = gw.config["listeners"] + [
+            {"name": "extra", "address": "127.0.0.1", "port": taken.getsockname()[1]}]
+        gw.write_config()
+        start = gw.mark()
+        p = ctl(gw, "reload")
+    assert p.returncode == 1
+    assert "running configuration stays" in p.stderr, p.stderr
+    gw.wait_event(proc="master", event="reload", result="failed", start=start)
+    assert status(gw)[0]["config_sha256"] == before
+    assert rcpt(gw, "user@example.test") == 250
