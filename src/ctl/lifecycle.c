@@ -197,7 +197,7 @@ static void print_children(FILE *out, pid_t master, const char *kind)
 
 void lifecycle_print_processes(FILE *out, const struct config *c)
 {
-	char path[4096];
+	char path[4096] = "";
 	pid_t master = pidfile_path(c->state_dir, path, sizeof(path)) ? pidfile_live_master(path) : 0;
 	struct proc_info p;
 	if (!master || !read_proc(master, &p)) {
