@@ -16,6 +16,7 @@ packages=(
   libcurl4-openssl-dev libunbound-dev libsystemd-dev
   ldnsutils nsd dns-root-data
   scdoc
+  strace xfsprogs
 )
 
 missing=()
