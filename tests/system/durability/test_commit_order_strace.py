@@ -36,6 +36,7 @@ import mwsys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
 import shim  # noqa: E402
+from shim import gw, sink  # noqa: E402,F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (scripts/deps.sh)")
 
@@ -151,16 +152,6 @@ class Tracer:
         self.proc.wait(timeout=mwsys.TIMEOUT)
         with open(self.out) as f:
             return f.read()
-
-
-@pytest.fixture
-def sink(make_sink_fn):
-    return make_sink_fn()
-
-
-@pytest.fixture
-def gw(make_gateway_fn, sink):
-    return make_gateway_fn(sink=sink, start=False)
 
 
 def _accept_messages(gw):

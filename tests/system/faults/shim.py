@@ -44,3 +44,16 @@ def start_with_fault(gw, monkeypatch, shim, call, path, nth=1, noop=False):
         m.setenv("ASAN_OPTIONS", asan + ":verify_asan_link_order=0")
         gw.start()
     return gw
+
+
+# The fixtures of the tests that preload the shim (import them by name):
+# a sink, and a gateway routed to it that the test starts itself.
+
+@pytest.fixture
+def sink(make_sink_fn):
+    return make_sink_fn()
+
+
+@pytest.fixture
+def gw(make_gateway_fn, sink):
+    return make_gateway_fn(sink=sink, start=False)

@@ -20,16 +20,7 @@ import pytest
 
 import mwsys
 import shim
-
-
-@pytest.fixture
-def sink(make_sink_fn):
-    return make_sink_fn()
-
-
-@pytest.fixture
-def gw(make_gateway_fn, sink):
-    return make_gateway_fn(sink=sink, start=False)
+from shim import gw, sink  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
