@@ -341,7 +341,13 @@ static bool pipe_drain(struct queue *q, struct incoming *in)
 			continue;
 		if (n == 0 && in->pipe_ev)
 			event_del(in->pipe_ev);  /* smtpd closed its end: nothing more comes */
-		return n == 0 || errno == EAGAIN;
+		if (n == 0 || errno == EAGAIN)
+			return true;
+		/* The disk refused the bytes (ENOSPC, EIO): say so, the caller's
+		 * message cannot tell this from an oversized message. */
+		log_event(LOG_ERR, "spool_error", "op", "write", "queue_id", in->env.id, "msg", strerror(errno),
+			  NULL);
+		return false;
 	}
 	return true;
 }
