@@ -26,6 +26,7 @@
 #include "util/log.h"
 
 #define QUEUE_WRITE_ERROR "451 4.3.0 Error: queue file write error, try again later"
+#define QUEUE_NO_SPACE "452 4.3.1 Error: insufficient system storage, try again later"
 /* The queue did not answer before the wait's deadline (issue 10): the
  * client hears it now rather than at its own timeout. */
 #define QUEUE_NO_ANSWER "451 4.4.2 Error: no answer from the queue, try again later"
@@ -37,7 +38,9 @@ static const char *queue_trouble(struct smtp_session *s, const struct smtp_resul
 	bool expired = r->status == SMTP_RESULT_EXPIRED;
 	log_event(LOG_WARNING, "queue_failed", "session", s->id, "reason",
 		  expired ? "no answer from the queue in time" : r->text, NULL);
-	return expired ? QUEUE_NO_ANSWER : QUEUE_WRITE_ERROR;
+	if (expired)
+		return QUEUE_NO_ANSWER;
+	return r->text && strcmp(r->text, IPC_REASON_NO_SPACE) == 0 ? QUEUE_NO_SPACE : QUEUE_WRITE_ERROR;
 }
 
 /* RFC 5321 4.4 trace header. The HELO name is client data: commands.c
