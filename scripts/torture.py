@@ -36,8 +36,10 @@ Exit status 1 when a message was lost or a violation was seen.
 import collections
 import os
 import random
+import shutil
 import signal
 import sys
+import traceback
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -271,19 +273,29 @@ def report(totals, elapsed, spool):
         print(f"  {v}")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
     settings = Settings()
     if not os.access(settings.binary, os.X_OK):
         sys.exit(f"torture: {settings.binary} is not executable (make build, or set MW_BIN)")
     random.seed(settings.seed)
+    # SIGTERM (timeout, a CI runner) ends the run like ^C: the gateway is
+    # stopped and the loop device detached in the finally below.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"torture: {settings.trials} trials, load {settings.load}s each, victims "
           f"{','.join(settings.victims)}, seed {settings.seed}, binary {settings.binary}", flush=True)
     workdir = mwsys.make_workdir("torture")
+    # A copy of the binary: a rebuild during a long run must not change it.
+    binary = os.path.join(workdir, "mailwarden")
+    shutil.copy2(settings.binary, binary)
     xfs = None
     if "power" in settings.victims:
         xfs = torture_power.XfsSpool(workdir).setup()
     sink = mwsys.Sink(mwsys.PORTS.get()).start()
-    gw = make_gateway(settings.binary, workdir, sink,
+    gw = make_gateway(binary, workdir, sink,
                       state_dir=os.path.join(xfs.mountpoint, "state") if xfs else None)
     totals = Totals()
     started = time.monotonic()
@@ -300,11 +312,14 @@ def main():
                 os.truncate(gw.log.path, 0)   # a passed trial's log is not needed
     except KeyboardInterrupt:
         print("torture: interrupted", flush=True)
+    except Exception:   # a step of the harness itself failed: stop, report, fail
+        traceback.print_exc()
+        totals.violations.append(f"trial {totals.trials + 1}: the harness failed (traceback above)")
     finally:
         gw.cleanup()
         sink.stop()
         if xfs:
-            xfs.teardown()
+            xfs.teardown(keep=settings.keep or bool(totals.violations) or totals.lost > 0)
     report(totals, time.monotonic() - started,
            "XFS on a loop device (power trials: xfs_io shutdown without log flush)" if xfs
            else f"{workdir} (no power trials: {settings.no_power or 'not chosen'})")

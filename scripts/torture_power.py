@@ -91,12 +91,14 @@ class XfsSpool:
                 raise OSError(f"umount {self.mountpoint}: {r.stderr.strip()}")
             self.mounted = False
 
-    def teardown(self):
+    def teardown(self, keep=False):
+        """Detach; keep: leave the image (the spool of a failed run) for
+        a look with mount -o loop."""
         try:
             self.unmount()
         finally:
             if self.device:
                 _run("losetup", "-d", self.device)
                 self.device = None
-            if os.path.exists(self.image):
+            if not keep and os.path.exists(self.image):
                 os.unlink(self.image)

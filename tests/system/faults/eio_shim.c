@@ -5,8 +5,8 @@
  *
  * Environment (read once, at the first intercepted call):
  *   MW_FAULT_CALL   fsync | fdatasync | write | pwrite   (which call)
- *   MW_FAULT_PATH   only descriptors whose /proc/self/fd target starts
- *                   with this prefix count (e.g. .../spool/tmp/)
+ *   MW_FAULT_PATH   only descriptors whose /proc/self/fd target holds
+ *                   this string count (e.g. /state/spool/tmp/)
  *   MW_FAULT_NTH    fail the Nth counted call of this process (1 = the
  *                   first); 0 fails every one
  *   MW_FAULT_ERRNO  the errno to fail with (default EIO)
@@ -68,7 +68,7 @@ static bool fault_hits(const char *call, int fd)
 	if (n < 0)
 		return false;
 	target[n] = '\0';
-	if (strncmp(target, fault.path, strlen(fault.path)) != 0)
+	if (!strstr(target, fault.path))
 		return false;
 	long seq = atomic_fetch_add(&counted, 1) + 1;
 	return fault.nth == 0 || seq == fault.nth;

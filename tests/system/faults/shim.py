@@ -31,7 +31,7 @@ def build(directory):
 
 def start_with_fault(gw, monkeypatch, shim, call, path, nth=1, noop=False):
     """Start gw with the shim preloaded: the nth call (0: every one) of
-    call on a file whose path starts with path fails with EIO (or, noop,
+    call on a file whose path holds path fails with EIO (or, noop,
     is skipped and claims success)."""
     with monkeypatch.context() as m:
         m.setenv("LD_PRELOAD", shim)
