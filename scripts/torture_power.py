@@ -15,8 +15,10 @@ kernels this was written on (6.18, no modules) lack it, so XFS it is.
 import os
 import shutil
 import subprocess
+import time
 
 IMAGE_SIZE = 320 * 1024 * 1024   # mkfs.xfs (xfsprogs 6.1) refuses less than 300 MiB
+UMOUNT_WAIT = 10.0               # seconds
 
 
 def _run(*argv):
@@ -85,11 +87,20 @@ class XfsSpool:
         self.mount()
 
     def unmount(self):
-        if self.mounted:
+        """Unmount, retrying for a while: the files of processes just
+        killed may be released a moment after they are gone ("target is
+        busy", seen once in 478 trials)."""
+        if not self.mounted:
+            return
+        deadline = time.monotonic() + UMOUNT_WAIT
+        while True:
             r = _run("umount", self.mountpoint)
-            if r.returncode != 0:
+            if r.returncode == 0:
+                self.mounted = False
+                return
+            if time.monotonic() >= deadline:
                 raise OSError(f"umount {self.mountpoint}: {r.stderr.strip()}")
-            self.mounted = False
+            time.sleep(0.1)
 
     def teardown(self, keep=False):
         """Detach; keep: leave the image (the spool of a failed run) for
