@@ -31,6 +31,13 @@ TORTURE_VICTIMS (comma list, default master,queue,smtpd,scanner,all,power;
 power is left out with the reason when the machine cannot do it),
 MW_BIN (default build/mailwarden), TORTURE_KEEP=1 keeps the work directory.
 Exit status 1 when a message was lost or a violation was seen.
+
+Negative control (the power trials have teeth): with every fsync of the
+spool skipped by the fault shim, power cuts lose acknowledged messages:
+
+    cc -shared -fPIC -o /tmp/shim.so tests/system/faults/eio_shim.c -ldl
+    LD_PRELOAD=/tmp/shim.so MW_FAULT_CALL=fsync MW_FAULT_PATH=/xfs/state/spool/ \
+      MW_FAULT_NTH=0 MW_FAULT_NOOP=1 TORTURE_VICTIMS=power TORTURE_TRIALS=5 make torture
 """
 
 import collections
