@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval deb deb-deps fuzz
+.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval deb deb-deps fuzz torture
 
 all: build
 
@@ -47,6 +47,12 @@ eval: build
 # target (default 300), FUZZ_TARGETS a subset; scripts/fuzz.sh, fuzz/README.md.
 fuzz: deps
 	@scripts/fuzz.sh
+
+# kill -9 and power-loss trials with an acknowledgement ledger (not part
+# of test): TORTURE_TRIALS (default 1000), TORTURE_SECONDS, TORTURE_LOAD,
+# TORTURE_VICTIMS, TORTURE_SEED; scripts/torture.py, README "Torture runs".
+torture: build
+	@MW_BIN=$${MW_BIN:-$(BUILD)/mailwarden} /usr/bin/python3 scripts/torture.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -17,6 +17,7 @@ packages=(
   ldnsutils nsd dns-root-data
   scdoc
   libmicrohttpd-dev python3-prometheus-client
+  strace xfsprogs
 )
 
 missing=()

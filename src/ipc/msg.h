@@ -44,6 +44,10 @@
 #define IPC_HEADER_SIZE 8
 #define IPC_STRING_MAX 4096    /* longest string field */
 
+/* IPC_TXN_FAILED's reason when the spool's file system is full (ENOSPC):
+ * smtpd answers 452 4.3.1 (RFC 3463 "mail system full") instead of 451. */
+#define IPC_REASON_NO_SPACE "no space left in the spool"
+
 enum ipc_type {
 	IPC_HELLO = 1,              /* u32 version */
 
@@ -59,7 +63,8 @@ enum ipc_type {
 
 	IPC_TXN_OPENED = 200,       /* text: queue id; carries the write end of the message pipe */
 	IPC_TXN_COMMITTED = 201,    /* text: queue id: accepted (queued or quarantined), answer 250 */
-	IPC_TXN_FAILED = 202,       /* text: reason: the transaction is gone, answer 451 */
+	IPC_TXN_FAILED = 202,       /* text: reason: the transaction is gone, answer 451
+	                             * (452 4.3.1 when the reason is IPC_REASON_NO_SPACE) */
 	IPC_SCAN_FILE = 203,        /* index, total; a scanner file's read-only descriptor, or none */
 	IPC_TXN_REFUSED = 204,      /* text: reply: the verdict refuses the message, answer it */
 	IPC_TXN_DISCARDED = 205,    /* text: queue id: answer 250, nothing is kept (SCAN-8 delete) */

@@ -328,13 +328,15 @@ static bool load_trailer(int fd, off_t size, struct envelope *e)
 
 bool envelope_read(int fd, struct envelope *e)
 {
+	/* First: a caller clears e whatever the result (an empty file, as a
+	 * power loss leaves one whose data never reached the disk, included). */
+	memset(e, 0, sizeof(*e));
 	struct stat st;
 	if (fstat(fd, &st) < 0 || st.st_size <= 0)
 		return false;
 	size_t want = (size_t)st.st_size < ENVELOPE_READ_MAX ? (size_t)st.st_size : ENVELOPE_READ_MAX;
 	unsigned char *buf = xmalloc(want);
 	ssize_t got = pread(fd, buf, want, 0);
-	memset(e, 0, sizeof(*e));
 	bool ok = got == (ssize_t)want && envelope_decode(buf, want, e);
 	free(buf);
 	if (ok && e->has_trailer)

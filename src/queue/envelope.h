@@ -132,7 +132,8 @@ unsigned char *envelope_encode_trailer(const struct envelope *e, uint64_t body_l
 bool envelope_decode_trailer(const unsigned char *p, size_t len, uint64_t tail_offset, struct envelope *e);
 
 /* Envelope and (for "MWQ2") trailer of an open spool file, read with
- * pread. False: it does not decode (torn, cut off, not a spool file). */
+ * pread. False: it does not decode (torn, cut off, empty, not a spool
+ * file). Either way e is initialized: envelope_clear(e) is always safe. */
 bool envelope_read(int fd, struct envelope *e);
 
 /* Valid queue id: exactly QUEUE_ID_LEN characters of [0-9A-F]. Checked

@@ -95,6 +95,7 @@ struct incoming {
 	bool committing;      /* handed to a commit worker: fd and env are theirs */
 	bool orphaned;        /* its smtpd went away during the commit */
 	int commit_rc;        /* spool_commit()'s result, set by the worker */
+	int write_errno;      /* why writing the message into its file failed, or 0 */
 	/* SCAN-8's strip: the rewrite is delivered under a new id and the
 	 * original held (queue/strip_commit.h); stripped: the commit's outcome. */
 	bool strip;
@@ -350,7 +351,14 @@ static bool pipe_drain(struct queue *q, struct incoming *in)
 			continue;
 		if (n == 0 && in->pipe_ev)
 			event_del(in->pipe_ev);  /* smtpd closed its end: nothing more comes */
-		return n == 0 || errno == EAGAIN;
+		if (n == 0 || errno == EAGAIN)
+			return true;
+		/* The disk refused the bytes (ENOSPC, EIO): say so, the caller's
+		 * message cannot tell this from an oversized message. */
+		in->write_errno = errno;
+		log_event(LOG_ERR, "spool_error", "op", "write", "queue_id", in->env.id, "msg",
+			  strerror(in->write_errno), NULL);
+		return false;
 	}
 	return true;
 }
@@ -367,7 +375,8 @@ static void on_pipe(evutil_socket_t fd, short what, void *arg)
 	struct incoming *in = arg;
 	struct queue *q = in->q;
 	if (!pipe_drain(q, in))
-		drop_failed(q, in, "message larger than the limit, or the spool write failed");
+		drop_failed(q, in, in->write_errno == ENOSPC ? IPC_REASON_NO_SPACE
+							     : "message larger than the limit, or the spool write failed");
 }
 
 /* OPEN: the spool file (ours alone) and a pipe; smtpd gets the pipe's
@@ -379,11 +388,13 @@ static bool on_open(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	int p[2] = { -1, -1 };
 	in->fd = spool_create(q->spool, &in->env);
 	if (in->fd < 0 || pipe2(p, O_CLOEXEC) < 0 || fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
+		bool full = in->fd < 0 && errno == ENOSPC;
 		if (p[0] >= 0) {
 			close(p[0]);
 			close(p[1]);
 		}
-		reply(in->from, IPC_TXN_FAILED, in->reqid, "spool file could not be created", -1);
+		reply(in->from, IPC_TXN_FAILED, in->reqid, full ? IPC_REASON_NO_SPACE : "spool file could not be created",
+		      -1);
 		incoming_drop(q, in);
 		return true;
 	}
@@ -727,7 +738,8 @@ static bool on_eom(struct queue *q, struct incoming *in, struct ipc_msg *m)
 	struct ipc_eom *e = xmalloc(sizeof(*e));
 	bool ok = ipc_eom_decode(m, e) && in->fd >= 0 && in->pipe_rd >= 0;
 	if (ok && (!pipe_drain(q, in) || in->size != e->size)) {
-		drop_failed(q, in, "message length differs from what smtpd reported");
+		drop_failed(q, in, in->write_errno == ENOSPC ? IPC_REASON_NO_SPACE
+							     : "message length differs from what smtpd reported");
 		free(e);
 		return true;
 	}

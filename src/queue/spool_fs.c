@@ -142,9 +142,11 @@ int spool_create(struct spool *s, struct envelope *e)
 	int rc = write_all(fd, rec, len);
 	free(rec);
 	if (rc < 0) {
-		log_event(LOG_ERR, "spool_error", "op", "write", "queue_id", e->id, "msg", strerror(errno), NULL);
+		int err = errno;   /* the caller tells ENOSPC apart */
+		log_event(LOG_ERR, "spool_error", "op", "write", "queue_id", e->id, "msg", strerror(err), NULL);
 		close(fd);
 		unlinkat(s->tmp_fd, e->id, 0);
+		errno = err;
 		return -1;
 	}
 	return fd;

@@ -122,6 +122,7 @@ struct smtp_txn {
 	uint32_t reqid;          /* names this transaction on the queue channel */
 	struct message msg;      /* the body on its way to the spool */
 	bool queue_knows;        /* BEGIN was sent: the queue must hear COMMIT or ABORT */
+	bool spool_full;         /* the queue failed it for lack of space: 452 4.3.1 (ipc/msg.h) */
 	bool bdat_failed;        /* a BDAT chunk was refused: discard until LAST, then fail */
 	uint64_t chunk_left;     /* bytes still to read of the current BDAT chunk */
 	bool chunk_last;

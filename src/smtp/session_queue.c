@@ -27,6 +27,7 @@
 #include "util/metrics.h"
 
 #define QUEUE_WRITE_ERROR "451 4.3.0 Error: queue file write error, try again later"
+#define QUEUE_NO_SPACE "452 4.3.1 Error: insufficient system storage, try again later"
 /* The queue did not answer before the wait's deadline (issue 10): the
  * client hears it now rather than at its own timeout. */
 #define QUEUE_NO_ANSWER "451 4.4.2 Error: no answer from the queue, try again later"
@@ -38,7 +39,10 @@ static const char *queue_trouble(struct smtp_session *s, const struct smtp_resul
 	bool expired = r->status == SMTP_RESULT_EXPIRED;
 	log_event(LOG_WARNING, "queue_failed", "session", s->id, "reason",
 		  expired ? "no answer from the queue in time" : r->text, NULL);
-	return expired ? QUEUE_NO_ANSWER : QUEUE_WRITE_ERROR;
+	if (expired)
+		return QUEUE_NO_ANSWER;
+	bool full = (s->txn && s->txn->spool_full) || (r->text && strcmp(r->text, IPC_REASON_NO_SPACE) == 0);
+	return full ? QUEUE_NO_SPACE : QUEUE_WRITE_ERROR;
 }
 
 /* RFC 5321 4.4 trace header. The HELO name is client data: commands.c
@@ -264,7 +268,8 @@ void smtp_session_end_of_message(struct smtp_session *s)
 				   "mail loop?", host, HOPS_MAX);
 		break;
 	case MESSAGE_IO:
-		smtp_session_reply(s, "451 4.3.0 Error: local problem writing the message, try again later");
+		smtp_session_reply(s, "%s", t->spool_full ? QUEUE_NO_SPACE
+							  : "451 4.3.0 Error: local problem writing the message, try again later");
 		break;
 	}
 	if (err != MESSAGE_OK) {
@@ -314,6 +319,10 @@ static bool waits_for_queue_answer(enum smtp_pending_kind kind)
 void smtp_session_queue_failed(struct smtp_session *s, const char *reason)
 {
 	enum smtp_pending_kind kind = smtp_session_waiting(s);
+	/* A failure while the body still streams is answered at its end:
+	 * remember whether it was for lack of space. */
+	if (s->txn && strcmp(reason, IPC_REASON_NO_SPACE) == 0)
+		s->txn->spool_full = true;
 	if (!waits_for_queue_answer(kind)) {
 		log_event(LOG_DEBUG, "wait_ignored", "session", s->id, "kind", "queue_failed",
 			  "waiting", smtp_pending_kind_name(kind), NULL);

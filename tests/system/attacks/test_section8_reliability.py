@@ -67,11 +67,15 @@ LATER = {
     "141-dnsbl-error-codes": "not written yet: needs the scan suite's DNS fixture (scan_env); the codes are "
                              "unit-tested in tests/unit/scan",
     "142-dnsbl-unreachable": "not written yet: tests/system/scan/test_dns_trouble.py covers a dead resolver",
-    "145-kill-9-under-load": "waits for make torture (issue 14, later slice)",
-    "146-power-loss-strace-oracle": "waits for the power-loss and strace oracle slice (issue 14)",
-    "147-fsync-fails": "waits for the fault-injection slice (issue 14: libfiu)",
-    "148-disk-full": "waits for the fault-injection slice (issue 14: small spool file system)",
-    "151a-kill-after-downstream-250": "waits for make torture (issue 14)",
+    "145-kill-9-under-load": "make torture (scripts/torture.py; too long for make test) and "
+                             "tests/system/durability/test_kill_under_load.py",
+    "146-power-loss-strace-oracle": "tests/system/durability/test_commit_order_strace.py (with its negative "
+                                    "control); power cuts in make torture (XFS shutdown)",
+    "147-fsync-fails": "tests/system/faults/test_eio.py (an LD_PRELOAD shim instead of libfiu)",
+    "148-disk-full": "tests/system/faults/test_disk_full.py (452 4.3.1 at DATA or the dot; no free-space "
+                     "check at MAIL yet)",
+    "151a-kill-after-downstream-250": "make torture: kills hit deliveries in flight, the ledger counts the "
+                                      "duplicates",
     "152-downstream-outage-matrix": "partly in tests/system/delivery (test_nexthop_replies.py); the flapping "
                                     "run waits for the fault-injection slice",
     "154-dns-failure-outbound": "partly in tests/system/delivery/test_mx_routing.py; the rest not written yet",
