@@ -15,6 +15,7 @@ struct text {
 	bool overflow;
 };
 
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(struct text *t, const char *fmt, ...)
 {
 	if (t->overflow)
