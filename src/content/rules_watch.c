@@ -11,6 +11,7 @@
 #include "scan/policy.h"
 #include "util/alloc.h"
 #include "util/filestamp.h"
+#include "util/fnv.h"
 #include "util/log.h"
 
 struct rules_watch {
@@ -20,6 +21,7 @@ struct rules_watch {
 	 * was there then, so that a refused edit is not tried every second. */
 	struct rules_source *seen;
 	size_t n_seen;
+	struct stamp_settle settle;
 };
 
 static void seen_clear(struct rules_watch *w)
@@ -50,14 +52,17 @@ static void seen_now(struct rules_watch *w)
 		w->seen[i].stamp = file_stamp_take(w->seen[i].path);
 }
 
-static bool seen_changed(const struct rules_watch *w)
+/* True once the sources differ from the seen ones, and did so the same
+ * way a poll ago (stamp_settled: an edit is loaded once, whole). */
+static bool seen_changed(struct rules_watch *w)
 {
+	uint64_t seen = FNV64_OFFSET, now = FNV64_OFFSET;
 	for (size_t i = 0; i < w->n_seen; i++) {
-		struct file_stamp now = file_stamp_take(w->seen[i].path);
-		if (!file_stamp_same(&now, &w->seen[i].stamp))
-			return true;
+		struct file_stamp is = file_stamp_take(w->seen[i].path);
+		seen = file_stamp_mix(seen, &w->seen[i].stamp);
+		now = file_stamp_mix(now, &is);
 	}
-	return false;
+	return stamp_settled(&w->settle, seen, now);
 }
 
 static struct rule_set *load(const struct config *c, char *err, size_t errlen)

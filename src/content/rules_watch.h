@@ -6,8 +6,9 @@
  * second whether any file the set was read from changed: a rule file, a
  * file it includes, a *.cf of a configured directory, or the directory
  * itself (a file added, removed or renamed), by inode, size and
- * modification time (util/filestamp.h). On a change it loads the set
- * again; a set that loads and whose changed files have no broken line
+ * modification time (util/filestamp.h). On a change that has stayed
+ * put for one poll (an editor saving in place truncates before it writes)
+ * it loads the set again; a set that loads and whose changed files have no broken line
  * takes over, and the master starts a new scanner with it (the scanner
  * inherits the compiled set through fork: it never reads a rule file,
  * before or after its chroot). Anything else keeps the running set and is

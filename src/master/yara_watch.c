@@ -21,17 +21,13 @@
 
 struct yara_watch {
 	uint64_t seen;  /* digest of the stamps the running rules were read with */
+	struct stamp_settle settle;
 };
 
 static uint64_t mix_stamp(uint64_t h, const char *name, const char *path)
 {
 	struct file_stamp st = file_stamp_take(path);
-	h = fnv64_mix(h, name, strlen(name) + 1);
-	h = fnv64_mix(h, &st.exists, sizeof(st.exists));
-	h = fnv64_mix(h, &st.dev, sizeof(st.dev));
-	h = fnv64_mix(h, &st.ino, sizeof(st.ino));
-	h = fnv64_mix(h, &st.size, sizeof(st.size));
-	return fnv64_mix(h, &st.mtime, sizeof(st.mtime));
+	return file_stamp_mix(fnv64_mix(h, name, strlen(name) + 1), &st);
 }
 
 static bool is_rule_file(const char *name)
@@ -83,7 +79,7 @@ bool yara_watch_poll(struct yara_watch *w, const struct config *c)
 	if (!w || !c->scan || !c->scan->yara)
 		return false;
 	uint64_t now = digest(c->scan->yara->rules);
-	if (now == w->seen)
+	if (!stamp_settled(&w->settle, w->seen, now))
 		return false;
 	w->seen = now;  /* a broken edit is reported once, and tried again at the next one */
 	char err[1024];

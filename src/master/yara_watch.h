@@ -1,7 +1,8 @@
 /*
  * YARA rules that take effect at once (issue 12): the master stamps
  * scan.yara.rules (the file, or the directory and each *.yar / *.yara in
- * it; util/filestamp.h) once a second. On a change it compiles them
+ * it; util/filestamp.h) once a second. On a change that has stayed put
+ * for one check (a file saved in place is loaded whole) it compiles them
  * itself, as check-config does: rules that compile go to a new scanner
  * (which compiles them again before its chroot); rules that do not are
  * logged at error with file and line, and the running scanner keeps the
