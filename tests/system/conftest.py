@@ -16,6 +16,7 @@ import os
 
 import pytest
 
+import certs
 import mwsys
 
 
@@ -47,6 +48,12 @@ def workdir(request):
     yield path
     if not getattr(request.node, "_mw_keep", False):
         mwsys.rmtree(path)
+
+
+@pytest.fixture(scope="module")
+def ca(workdir):
+    """A throwaway CA of the module, for peers' certificates (certs.py)."""
+    return certs.CA(os.path.join(workdir, "ca"))
 
 
 def _deep_update(base, changes):

@@ -354,6 +354,10 @@ class Gateway:
     def port(self):
         return 2525 if self.config is None else int(self.config["listeners"][0]["port"])
 
+    def listener_port(self, name):
+        """The port of the listener called name."""
+        return next(int(l["port"]) for l in self.config["listeners"] if l["name"] == name)
+
     @property
     def state_dir(self):
         return os.path.join(self.workdir, "mailwarden-data") if self.config is None else self.config["state_dir"]
@@ -790,6 +794,11 @@ class Reply:
     @property
     def text(self):
         return "\n".join(self.lines)
+
+    @property
+    def keywords(self):
+        """The keywords of an EHLO reply, upper case ('STARTTLS', 'AUTH', ...)."""
+        return [line.split()[0].upper() for line in self.lines[1:] if line.split()]
 
     @property
     def enhanced(self):

@@ -38,11 +38,6 @@ def _domain(case):
     return case.split("-")[1].lower() + ".hostile.test"
 
 
-@pytest.fixture(scope="module")
-def ca(workdir):
-    return certs.CA(os.path.join(workdir, "ca"))
-
-
 def _tls_sink(make_sink, cert, key, maximum_version=None):
     sink = mwsys.Sink(mwsys.PORTS.get(), tls_context=certs.server_context(cert, key, maximum_version))
     make_sink.sinks.append(sink)

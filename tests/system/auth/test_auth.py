@@ -68,16 +68,8 @@ def gw(make_gateway, ports, sink, remote_sink, credentials):
               "failure_delay": "1s", "received_identity": False})
 
 
-def _port(gw, name):
-    return next(l["port"] for l in gw.config["listeners"] if l["name"] == name)
-
-
-def _keywords(reply):
-    return [line.split()[0].upper() for line in reply.lines[1:]]
-
-
 def _submission(gw, source=None):
-    c = mwsys.SmtpClient(_port(gw, "submission"), source=source)
+    c = mwsys.SmtpClient(gw.listener_port("submission"), source=source)
     assert c.greeting().code == 220
     c.ehlo()
     assert c.starttls(certs.client_context()).code == 220
@@ -85,9 +77,9 @@ def _submission(gw, source=None):
 
 
 def test_auth_not_offered_before_tls(gw):
-    with mwsys.SmtpClient(_port(gw, "submission")) as c:
+    with mwsys.SmtpClient(gw.listener_port("submission")) as c:
         c.greeting()
-        keywords = _keywords(c.ehlo())
+        keywords = c.ehlo().keywords
         assert "STARTTLS" in keywords
         assert "AUTH" not in keywords
 
@@ -99,7 +91,7 @@ def test_auth_not_offered_before_tls(gw):
 ])
 def test_auth_refused_before_tls(gw, command):
     start = gw.mark()
-    with mwsys.SmtpClient(_port(gw, "submission")) as c:
+    with mwsys.SmtpClient(gw.listener_port("submission")) as c:
         c.greeting()
         c.ehlo()
         r = c.cmd(command)
@@ -119,7 +111,7 @@ def test_auth_plain_after_starttls_relays_and_is_logged(gw, remote_sink):
     token = mwsys.unique("plain")
     start = gw.mark()
     with _submission(gw) as c:
-        assert "AUTH" in _keywords(c.ehlo())
+        assert "AUTH" in c.ehlo().keywords
         r = c.cmd("AUTH PLAIN " + _plain("alice@example.test", PASSWORDS["alice@example.test"]))
         assert r.code == 235 and r.enhanced == "2.7.0", r
         final = c.transaction("alice@example.test", ["friend@remote.test"],
@@ -138,9 +130,9 @@ def test_auth_plain_after_starttls_relays_and_is_logged(gw, remote_sink):
 
 def test_auth_login_on_the_implicit_tls_port(gw, sink):
     token = mwsys.unique("login")
-    with mwsys.SmtpClient(_port(gw, "smtps"), tls_context=certs.client_context()) as c:
+    with mwsys.SmtpClient(gw.listener_port("smtps"), tls_context=certs.client_context()) as c:
         assert c.greeting().code == 220
-        assert "AUTH" in _keywords(c.ehlo())
+        assert "AUTH" in c.ehlo().keywords
         r = c.cmd("AUTH LOGIN")
         assert r.code == 334 and base64.b64decode(r.lines[0]) == b"Username:", r
         r = c.cmd(_b64("bob"))
@@ -156,7 +148,7 @@ def test_auth_login_on_the_implicit_tls_port(gw, sink):
 def test_swaks_auth_plain_over_starttls(gw, sink):
     token = mwsys.unique("swaks")
     proc = subprocess.run(
-        ["swaks", "--server", f"127.0.0.1:{_port(gw, 'submission')}", "--tls", "--auth", "PLAIN",
+        ["swaks", "--server", f"127.0.0.1:{gw.listener_port('submission')}", "--tls", "--auth", "PLAIN",
          "--auth-user", "alice@example.test", "--auth-password", PASSWORDS["alice@example.test"],
          "--from", "alice@example.test", "--to", "user@example.test", "--header", f"Subject: {token}"],
         capture_output=True, timeout=30)
@@ -165,11 +157,11 @@ def test_swaks_auth_plain_over_starttls(gw, sink):
 
 
 def test_auth_not_available_on_the_mta_listener(gw):
-    with mwsys.SmtpClient(_port(gw, "mta")) as c:
+    with mwsys.SmtpClient(gw.listener_port("mta")) as c:
         c.greeting()
         c.ehlo()
         c.starttls(certs.client_context())
-        assert "AUTH" not in _keywords(c.ehlo())
+        assert "AUTH" not in c.ehlo().keywords
         assert c.cmd("AUTH PLAIN " + _plain("bob", PASSWORDS["bob"])).code == 503
 
 
@@ -213,7 +205,7 @@ def test_repeated_failures_cut_the_client_off(gw):
         assert c.at_eof()
     gw.wait_event(proc="smtpd", event="auth", result="failed", cut_off="yes", start=start)
     # A new connection from the same client is refused at once, even with the right password.
-    with mwsys.SmtpClient(_port(gw, "submission"), source=source) as c:
+    with mwsys.SmtpClient(gw.listener_port("submission"), source=source) as c:
         r = c.greeting()
         assert r.code == 421 and r.enhanced == "4.7.0", r
     # Other clients are not affected.
@@ -269,7 +261,7 @@ def test_auth_can_be_cancelled(gw):
 
 
 def test_unauthenticated_client_cannot_relay_on_the_mta_listener(gw):
-    with mwsys.SmtpClient(_port(gw, "mta")) as c:
+    with mwsys.SmtpClient(gw.listener_port("mta")) as c:
         c.greeting()
         c.ehlo()
         c.starttls(certs.client_context())
@@ -363,7 +355,7 @@ def test_a_burst_of_logins_does_not_stall_other_sessions(make_gateway, ports, si
     for t in threads:
         t.start()
     rtts = []
-    with mwsys.SmtpClient(_port(gw5, "mta")) as probe:
+    with mwsys.SmtpClient(gw5.listener_port("mta")) as probe:
         assert probe.greeting().code == 220
         probe.ehlo()
         ready.wait(timeout=30)

@@ -58,12 +58,8 @@ def gw_scan(make_gateway, ports, sink, credentials):
     return _gateway(make_gateway, ports, sink, credentials, scan={"inbound": {"tag": 5}})
 
 
-def _port(gw, name):
-    return next(l["port"] for l in gw.config["listeners"] if l["name"] == name)
-
-
 def _login(gw):
-    c = mwsys.SmtpClient(_port(gw, "submission"))
+    c = mwsys.SmtpClient(gw.listener_port("submission"))
     assert c.greeting().code == 220
     c.ehlo()
     assert c.starttls(certs.client_context()).code == 220
@@ -183,7 +179,7 @@ def test_mail_from_clients_that_did_not_log_in_is_not_affected(any_gw, sink, fro
     and no From check runs on it."""
     token = mwsys.unique("from-inbound")
     start = any_gw.mark()
-    with mwsys.SmtpClient(_port(any_gw, "mta"), source=mwsys.ADDRESSES.get()) as c:
+    with mwsys.SmtpClient(any_gw.listener_port("mta"), source=mwsys.ADDRESSES.get()) as c:
         assert c.greeting().code == 220
         c.ehlo()
         final = c.transaction("someone@client.test", ["user@example.test"], _message(token, *froms))

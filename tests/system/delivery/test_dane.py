@@ -70,11 +70,6 @@ def mx_port(ports):
 
 
 @pytest.fixture(scope="module")
-def ca(workdir):
-    return certs.CA(os.path.join(workdir, "ca"))
-
-
-@pytest.fixture(scope="module")
 def server_certs(workdir, ca):
     """name -> (cert, key): self-signed for the DANE-EE hosts (under a name
     that is not the MX's), issued by the CA with the CA in the chain for

@@ -16,10 +16,7 @@ and applies it:
 Every MX sink listens on queue.mx_port on its own 127.0.0.x address; the
 policy host on 127.0.0.1 (outbound_tls.mta_sts.https_port)."""
 
-import http.server
-import os
 import socket
-import ssl
 import threading
 import time
 
@@ -28,6 +25,7 @@ import pytest
 import certs
 import mwsys
 from peers import Dnsmasq, free_port_on, parse_dsn, send
+from policy_host import WELL_KNOWN, PolicyHost, policy_text
 
 MX = {"enf": "127.0.0.51", "enfmx": "127.0.0.52", "enfcert": "127.0.0.53", "testing": "127.0.0.54",
       "pinned": "127.0.0.55", "change": "127.0.0.56", "twomx": "127.0.0.57",
@@ -77,56 +75,18 @@ def _records(ids):
     return recs
 
 
-class PolicyHost:
-    """HTTPS on 127.0.0.1:port serving POLICIES by Host header; counts requests per domain."""
-
-    def __init__(self, port, cert, key):
-        self.port = port
-        self.requests = {}
-        host = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                domain = self.headers.get("Host", "").split(":")[0].removeprefix("mta-sts.")
-                host.requests[domain] = host.requests.get(domain, 0) + 1
-                if domain == "burst.test":
-                    time.sleep(1.0)   # slow: the burst's lookups arrive while it runs
-                body = POLICIES.get(domain)
-                if self.path != "/.well-known/mta-sts.txt" or body is None:
-                    self.send_error(404)
-                    return
-                if domain == "redirect.test":
-                    self.send_response(301)
-                    self.send_header("Location", "https://mta-sts.enf.test/.well-known/mta-sts.txt")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html" if domain == "html.test" else "text/plain")
-                if domain != "huge.test":   # huge: no length, the body's end is the close
-                    self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def ca(workdir):
-    return certs.CA(os.path.join(workdir, "ca"))
+def _answer(domain, path):
+    """The policy host's answer to a GET of https://mta-sts.<domain><path>."""
+    if domain == "burst.test":
+        time.sleep(1.0)   # slow: the burst's lookups arrive while it runs
+    body = POLICIES.get(domain)
+    if path != WELL_KNOWN or body is None:
+        return None
+    if domain == "redirect.test":
+        return 301, {"Location": "https://mta-sts.enf.test" + WELL_KNOWN, "Content-Length": "0"}, b""
+    if domain == "huge.test":   # huge: no length, the body's end is the close
+        return 200, {"Content-Type": "text/plain"}, body.encode()
+    return policy_text(body, "text/html" if domain == "html.test" else "text/plain")
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +107,7 @@ def dns(ports):
 def policy_host(ports, ca):
     names = [f"DNS:mta-sts.{name}.test" for name in MX if f"{name}.test" != "badhost.test"]
     cert, key = ca.issue("mta-sts.test", names)
-    host = PolicyHost(ports.get(), cert, key)
+    host = PolicyHost(ports.get(), cert, key, _answer)
     yield host
     host.stop()
 

@@ -16,16 +16,13 @@ the sender's domain, snd.test, through a static route to a host name
 (resolved by dnsmasq) with tls_policy verify: the report of a REQUIRETLS
 message is itself sent with REQUIRETLS, over a hop that may carry it."""
 
-import http.server
-import os
-import ssl
-import threading
 
 import pytest
 
 import certs
 import mwsys
 from peers import Dnsmasq, LmtpServer, RequireTlsSink, free_port_on, parse_dsn, send_requiretls
+from policy_host import WELL_KNOWN, PolicyHost, policy_text
 
 # name -> (address, offers REQUIRETLS, certificate valid for the MX name, MTA-STS enforce policy)
 MX = {
@@ -53,42 +50,11 @@ def _records():
     return recs
 
 
-class PolicyHost:
-    """HTTPS on 127.0.0.1:port serving each domain's enforce policy."""
-
-    def __init__(self, port, cert, key):
-        self.port = port
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                name = self.headers.get("Host", "").split(":")[0].removeprefix("mta-sts.").removesuffix(".test")
-                if self.path != "/.well-known/mta-sts.txt" or name not in MX:
-                    self.send_error(404)
-                    return
-                data = _policy(name).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def ca(workdir):
-    return certs.CA(os.path.join(workdir, "ca"))
+def _answer(domain, path):
+    name = domain.removesuffix(".test")
+    if path != WELL_KNOWN or name not in MX:
+        return None
+    return policy_text(_policy(name))
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +72,7 @@ def dns(ports):
 @pytest.fixture(scope="module")
 def policy_host(ports, ca):
     cert, key = ca.issue("mta-sts.test", [f"DNS:mta-sts.{name}.test" for name in MX])
-    host = PolicyHost(ports.get(), cert, key)
+    host = PolicyHost(ports.get(), cert, key, _answer)
     yield host
     host.stop()
 

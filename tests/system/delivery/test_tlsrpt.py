@@ -24,7 +24,8 @@ import certs
 import mwsys
 import test_mta_sts
 from peers import Dnsmasq, send
-from test_mta_sts import PolicyHost, _policy, ca  # noqa: F401 (ca: the throwaway CA fixture)
+from policy_host import PolicyHost
+from test_mta_sts import _answer, _policy
 
 MX = {"rptest": "127.0.0.71", "rpgood": "127.0.0.72", "rpclear": "127.0.0.73", "reports": "127.0.0.74",
       "rptwo": "127.0.0.75", "rptwo0": "127.0.0.76", "rpfetch": "127.0.0.77", "rpinvalid": "127.0.0.78"}
@@ -91,7 +92,7 @@ def dns(ports, workdir):
 @pytest.fixture(scope="module")
 def policy_host(ports, ca):
     cert, key = ca.issue("mta-sts.test", [f"DNS:mta-sts.{n}.test" for n in MX if n not in ("reports", "rptwo0")])
-    host = PolicyHost(ports.get(), cert, key)
+    host = PolicyHost(ports.get(), cert, key, _answer)
     yield host
     host.stop()
 

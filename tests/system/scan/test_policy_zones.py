@@ -51,12 +51,8 @@ def gw(make_gateway, workdir, ports, sink, credentials):
               "outbound": {"checks": {"rbl_file": "refuse"}}})
 
 
-def _port(gw, name):
-    return next(l["port"] for l in gw.config["listeners"] if l["name"] == name)
-
-
 def _tls_session(gw, source):
-    c = mwsys.SmtpClient(_port(gw, "submission"), source=source)
+    c = mwsys.SmtpClient(gw.listener_port("submission"), source=source)
     assert c.greeting().code == 220
     c.ehlo()
     assert c.starttls(certs.client_context()).code == 220
@@ -82,12 +78,12 @@ def test_without_a_login_the_policy_zone_refuses_at_mail(gw):
 
 
 def test_on_a_listener_without_auth_the_policy_zone_refuses_at_connect(gw):
-    with mwsys.SmtpClient(_port(gw, "mta"), source=IN_POLICY) as c:
+    with mwsys.SmtpClient(gw.listener_port("mta"), source=IN_POLICY) as c:
         r = c.greeting()
         assert r.code == 554 and "listed in pbl" in r.text, r
 
 
 def test_an_ordinary_zone_still_refuses_at_connect_on_submission(gw):
-    with mwsys.SmtpClient(_port(gw, "submission"), source=IN_BLOCK) as c:
+    with mwsys.SmtpClient(gw.listener_port("submission"), source=IN_BLOCK) as c:
         r = c.greeting()
         assert r.code == 554 and "listed in block" in r.text, r

@@ -26,10 +26,6 @@ def gw(make_gateway, ports, sink):
         ])
 
 
-def _port(gw, name):
-    return next(l["port"] for l in gw.config["listeners"] if l["name"] == name)
-
-
 def _up_to_rcpt(c):
     c.greeting()
     c.ehlo()
@@ -148,7 +144,7 @@ def test_client_talking_before_the_delayed_greeting_is_refused(gw):
     """greet_delay (postscreen's pregreet test): an early talker gets one
     554 instead of the 220, and none of its commands runs."""
     start = gw.mark()
-    with mwsys.SmtpClient(_port(gw, "pregreet")) as c:
+    with mwsys.SmtpClient(gw.listener_port("pregreet")) as c:
         c.send("EHLO early.test\r\nMAIL FROM:<x@evil.test>\r\n")
         replies = c.replies_until_closed()
         _assert_out_of_sync(gw, c, replies, "CONNECT", start)
@@ -157,7 +153,7 @@ def test_client_talking_before_the_delayed_greeting_is_refused(gw):
 
 def test_client_that_waits_for_the_delayed_greeting_is_served(gw, sink):
     token = mwsys.unique("patient")
-    with mwsys.SmtpClient(_port(gw, "pregreet")) as c:
+    with mwsys.SmtpClient(gw.listener_port("pregreet")) as c:
         c.sock.settimeout(0.5)
         with pytest.raises(socket.timeout):
             c.greeting()   # nothing yet: the greeting waits for greet_delay

@@ -26,10 +26,6 @@ def gw(make_gateway, ports, sink):
         ])
 
 
-def _port(gw, name):
-    return next(l["port"] for l in gw.config["listeners"] if l["name"] == name)
-
-
 def _alpn_context(protocols):
     ctx = certs.client_context()
     if protocols:
@@ -40,10 +36,10 @@ def _alpn_context(protocols):
 def _handshake(gw, listener, protocols):
     """The TLS socket after a handshake offering `protocols` in ALPN."""
     if listener == "smtps":
-        c = mwsys.SmtpClient(_port(gw, "smtps"), tls_context=_alpn_context(protocols))
+        c = mwsys.SmtpClient(gw.listener_port("smtps"), tls_context=_alpn_context(protocols))
         c.sock.do_handshake()
         return c
-    c = mwsys.SmtpClient(_port(gw, "mta"))
+    c = mwsys.SmtpClient(gw.listener_port("mta"))
     c.greeting()
     c.ehlo()
     c.starttls(_alpn_context(protocols))
@@ -71,7 +67,7 @@ def test_handshake_without_alpn_or_naming_smtp_is_served(gw, listener, protocols
 
 def test_openssl_s_client_with_alpn_http_gets_the_alert(gw):
     proc = subprocess.run(
-        ["openssl", "s_client", "-connect", f"127.0.0.1:{_port(gw, 'smtps')}", "-alpn", "http/1.1",
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{gw.listener_port('smtps')}", "-alpn", "http/1.1",
          "-servername", "mx.gw.test"],
         input=b"", capture_output=True, timeout=20)
     err = proc.stderr.decode(errors="replace") + proc.stdout.decode(errors="replace")
@@ -105,7 +101,7 @@ def test_http_looking_line_ends_the_session_with_554(gw, line):
 
 def test_http_request_inside_implicit_tls_ends_the_session(gw):
     """A browser that got through the handshake without ALPN."""
-    with mwsys.SmtpClient(_port(gw, "smtps"), tls_context=certs.client_context()) as c:
+    with mwsys.SmtpClient(gw.listener_port("smtps"), tls_context=certs.client_context()) as c:
         assert c.greeting().code == 220
         c.send("GET / HTTP/1.1\r\nHost: mx.gw.test\r\n\r\n")
         replies = c.replies_until_closed()

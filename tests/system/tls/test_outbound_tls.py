@@ -16,11 +16,6 @@ TRUSTED = "127.0.0.10"
 
 
 @pytest.fixture(scope="module")
-def ca(workdir):
-    return certs.CA(os.path.join(workdir, "ca"))
-
-
-@pytest.fixture(scope="module")
 def tls_sink(make_sink, ca):
     """STARTTLS with a certificate of the test CA for 127.0.0.1."""
     cert, key = ca.issue("sink.test", ["DNS:sink.test", "IP:127.0.0.1"])

@@ -30,18 +30,10 @@ def gw(make_gateway, ports, sink):
         ])
 
 
-def _port(gw, name):
-    return next(l["port"] for l in gw.config["listeners"] if l["name"] == name)
-
-
-def _ehlo_keywords(reply):
-    return [line.split()[0].upper() for line in reply.lines[1:]]
-
-
 def _tls_client(gw):
     c = mwsys.SmtpClient(gw.port)
     assert c.greeting().code == 220
-    assert "STARTTLS" in _ehlo_keywords(c.ehlo())
+    assert "STARTTLS" in c.ehlo().keywords
     assert c.starttls(certs.client_context()).code == 220
     return c
 
@@ -49,15 +41,15 @@ def _tls_client(gw):
 def test_ehlo_offers_starttls_only_in_clear(gw):
     with _tls_client(gw) as c:
         assert c.sock.version() in ("TLSv1.2", "TLSv1.3")
-        keywords = _ehlo_keywords(c.ehlo())
+        keywords = c.ehlo().keywords
         assert "STARTTLS" not in keywords
         assert "AUTH" not in keywords        # auth is off on an mta listener
 
 
 def test_listener_without_tls_offers_no_starttls(gw):
-    with mwsys.SmtpClient(_port(gw, "plain")) as c:
+    with mwsys.SmtpClient(gw.listener_port("plain")) as c:
         c.greeting()
-        assert "STARTTLS" not in _ehlo_keywords(c.ehlo())
+        assert "STARTTLS" not in c.ehlo().keywords
         assert c.cmd("STARTTLS").code == 502
 
 
@@ -241,17 +233,17 @@ def test_starttls_before_ehlo_is_refused(gw):
 
 
 def test_implicit_tls_greets_after_the_handshake(gw):
-    port = _port(gw, "smtps")
+    port = gw.listener_port("smtps")
     with mwsys.SmtpClient(port, tls_context=certs.client_context()) as c:
         assert c.sock.version() == "TLSv1.3"
         assert c.greeting().code == 220
-        keywords = _ehlo_keywords(c.ehlo())
+        keywords = c.ehlo().keywords
         assert "STARTTLS" not in keywords
         assert "AUTH" in keywords
 
 
 def test_cleartext_on_the_implicit_port_gets_no_smtp(gw):
-    port = _port(gw, "smtps")
+    port = gw.listener_port("smtps")
     start = gw.mark()
     with mwsys.SmtpClient(port) as c:
         c.send("EHLO clear.test\r\n")

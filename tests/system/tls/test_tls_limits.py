@@ -28,10 +28,6 @@ def gw(make_gateway, ports, sink):
         limits={"connections_per_ip": 2, "tls_handshakes_per_minute": LIMIT})
 
 
-def _port(gw, name):
-    return next(l["port"] for l in gw.config["listeners"] if l["name"] == name)
-
-
 def _raw_bytes_until_close(port, source):
     """Connect without TLS and return every byte the server sends before
     it closes (b"" if it closes at once)."""
@@ -47,7 +43,7 @@ def _raw_bytes_until_close(port, source):
 
 
 def _implicit_session(gw, source):
-    c = mwsys.SmtpClient(_port(gw, "smtps"), source=source, tls_context=certs.client_context())
+    c = mwsys.SmtpClient(gw.listener_port("smtps"), source=source, tls_context=certs.client_context())
     assert c.greeting().code == 220
     return c
 
@@ -56,15 +52,15 @@ def test_implicit_tls_port_at_the_per_client_cap_closes_without_cleartext(gw):
     source = mwsys.ADDRESSES.get()
     start = gw.mark()
     with _implicit_session(gw, source), _implicit_session(gw, source):
-        data = _raw_bytes_until_close(_port(gw, "smtps"), source)
+        data = _raw_bytes_until_close(gw.listener_port("smtps"), source)
     assert data == b"", f"cleartext on the implicit-TLS port: {data!r}"
     gw.wait_event(proc="smtpd", event="refused", client=source, listener="smtps", start=start)
 
 
 def test_starttls_port_at_the_per_client_cap_still_answers_421(gw):
     source = mwsys.ADDRESSES.get()
-    with mwsys.SmtpClient(_port(gw, "mta"), source=source), mwsys.SmtpClient(_port(gw, "mta"), source=source):
-        data = _raw_bytes_until_close(_port(gw, "mta"), source)
+    with mwsys.SmtpClient(gw.listener_port("mta"), source=source), mwsys.SmtpClient(gw.listener_port("mta"), source=source):
+        data = _raw_bytes_until_close(gw.listener_port("mta"), source)
     assert data.startswith(b"421 4.7.0"), data
 
 
@@ -72,12 +68,12 @@ def test_starttls_beyond_the_handshake_limit_is_answered_421_and_the_session_end
     source = mwsys.ADDRESSES.get()
     start = gw.mark()
     for _ in range(LIMIT):
-        with mwsys.SmtpClient(_port(gw, "mta"), source=source) as c:
+        with mwsys.SmtpClient(gw.listener_port("mta"), source=source) as c:
             c.greeting()
             c.ehlo()
             assert c.starttls(certs.client_context()).code == 220
             assert c.ehlo().code == 250
-    with mwsys.SmtpClient(_port(gw, "mta"), source=source) as c:
+    with mwsys.SmtpClient(gw.listener_port("mta"), source=source) as c:
         c.greeting()
         c.ehlo()
         r = c.cmd("STARTTLS")
@@ -85,7 +81,7 @@ def test_starttls_beyond_the_handshake_limit_is_answered_421_and_the_session_end
         assert c.at_eof()
     gw.wait_event(proc="smtpd", event="reject", client=source, command="TLS", start=start)
     # The limit is per client: another address is served.
-    with mwsys.SmtpClient(_port(gw, "mta")) as c:
+    with mwsys.SmtpClient(gw.listener_port("mta")) as c:
         c.greeting()
         c.ehlo()
         assert c.starttls(certs.client_context()).code == 220
@@ -96,14 +92,14 @@ def test_implicit_tls_beyond_the_handshake_limit_closes_without_cleartext(gw):
     for _ in range(LIMIT):
         with _implicit_session(gw, source) as c:
             assert c.ehlo().code == 250
-    assert _raw_bytes_until_close(_port(gw, "smtps"), source) == b""
+    assert _raw_bytes_until_close(gw.listener_port("smtps"), source) == b""
     with pytest.raises((ssl.SSLError, mwsys.Closed, OSError)):
         _implicit_session(gw, source)
 
 
 def test_trusted_networks_are_exempt_from_the_handshake_limit(gw):
     for _ in range(LIMIT + 2):
-        with mwsys.SmtpClient(_port(gw, "mta"), source="127.0.0.10") as c:
+        with mwsys.SmtpClient(gw.listener_port("mta"), source="127.0.0.10") as c:
             c.greeting()
             c.ehlo()
             assert c.starttls(certs.client_context()).code == 220

@@ -17,13 +17,9 @@ def gw(make_gateway, ports):
         limits={"command_timeout": "1s"})
 
 
-def _port(gw, name):
-    return next(l["port"] for l in gw.config["listeners"] if l["name"] == name)
-
-
 def test_silent_client_on_the_implicit_port_is_dropped(gw):
     start = gw.mark()
-    with mwsys.SmtpClient(_port(gw, "smtps")) as c:
+    with mwsys.SmtpClient(gw.listener_port("smtps")) as c:
         session = gw.session_of(c.source, start=start)
         gw.wait_event(proc="smtpd", event="timeout", session=session, wait="tls", start=start)
         gw.wait_event(proc="smtpd", event="disconnect", session=session, start=start)
