@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "state/sqlite_db.h"
 #include "util/alloc.h"
 #include "util/fnv.h"
 
@@ -115,13 +116,9 @@ static const char schema[] = "PRAGMA journal_mode=WAL;"
 
 struct bayes_db *bayes_db_open(const char *path, char *why, size_t whylen)
 {
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK || sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(why, whylen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-		sqlite3_close(db);
+	sqlite3 *db = sqlite_db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 5000, schema, why, whylen);
+	if (!db)
 		return NULL;
-	}
 	struct bayes_db *b = xcalloc(1, sizeof(*b));
 	b->db = db;
 	return b;

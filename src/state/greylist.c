@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "state/sqlite_db.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -25,18 +26,18 @@ static const char schema[] =
 
 static void fail(struct greylist *g, const char *op)
 {
-	log_event(LOG_ERR, "greylist_error", "op", op, "msg", g && g->db ? sqlite3_errmsg(g->db) : "no memory",
-		  NULL);
+	sqlite_db_fail("greylist_error", g ? g->db : NULL, op);
 }
 
 struct greylist *greylist_open(const char *path)
 {
+	sqlite3 *db = sqlite_db_open_logged("greylist_error", "open", path,
+					   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, 200, schema);
+	if (!db)
+		return NULL;
 	struct greylist *g = xcalloc(1, sizeof(*g));
-	if (sqlite3_open_v2(path, &g->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(g->db, 200) != SQLITE_OK ||
-	    sqlite3_exec(g->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(g->db, "SELECT first, last, passed FROM triplet WHERE key = ?1", -1, &g->get,
+	g->db = db;
+	if (sqlite3_prepare_v2(g->db, "SELECT first, last, passed FROM triplet WHERE key = ?1", -1, &g->get,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(g->db, "INSERT OR REPLACE INTO triplet (key, first, last, passed) "
 				      "VALUES (?1, ?2, ?2, 0)", -1, &g->put, NULL) != SQLITE_OK ||

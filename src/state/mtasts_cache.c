@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "state/sqlite_db.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -27,19 +28,15 @@ static const char schema[] =
 
 static void fail(sqlite3 *db, const char *op)
 {
-	log_event(LOG_ERR, "mta_sts_cache_error", "op", op, "msg", db ? sqlite3_errmsg(db) : "no memory", NULL);
+	sqlite_db_fail("mta_sts_cache_error", db, op);
 }
 
 struct mtasts_cache *mtasts_cache_open(const char *path)
 {
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_busy_timeout(db, 1000) != SQLITE_OK || sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		fail(db, "open");
-		sqlite3_close(db);
+	sqlite3 *db = sqlite_db_open_logged("mta_sts_cache_error", "open", path,
+					   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, 1000, schema);
+	if (!db)
 		return NULL;
-	}
 	struct mtasts_cache *mc = xcalloc(1, sizeof(*mc));
 	mc->db = db;
 	return mc;

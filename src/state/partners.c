@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "state/sqlite_db.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -42,8 +43,7 @@ static const char upsert_sql[] =
 
 static void fail(struct partners *p, const char *op)
 {
-	log_event(LOG_ERR, "partners_error", "op", op, "msg", p && p->db ? sqlite3_errmsg(p->db) : "no memory",
-		  NULL);
+	sqlite_db_fail("partners_error", p ? p->db : NULL, op);
 }
 
 static bool prepare(struct partners *p, const char *sql, sqlite3_stmt **st)
@@ -70,12 +70,14 @@ static bool prepare_writes(struct partners *p)
 
 static struct partners *open_as(const char *path, bool writer)
 {
-	struct partners *p = xcalloc(1, sizeof(*p));
 	int flags = writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
-	if (sqlite3_open_v2(path, &p->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(p->db, 2000) != SQLITE_OK ||
-	    (writer && sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK) ||
-	    (writer && (!prepare_reads(p) || !prepare_writes(p)))) {
+	sqlite3 *db = sqlite_db_open_logged("partners_error", writer ? "open" : "open_reader", path,
+					   flags | SQLITE_OPEN_FULLMUTEX, 2000, writer ? schema : NULL);
+	if (!db)
+		return NULL;
+	struct partners *p = xcalloc(1, sizeof(*p));
+	p->db = db;
+	if (writer && (!prepare_reads(p) || !prepare_writes(p))) {
 		fail(p, writer ? "open" : "open_reader");
 		partners_close(p);
 		return NULL;

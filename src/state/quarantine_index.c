@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "state/sqlite_db.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -37,21 +38,18 @@ static const char schema[] =
 
 static bool fail(struct qindex *x, const char *op)
 {
-	log_event(LOG_ERR, "quarantine_index_error", "op", op, "msg", x && x->db ? sqlite3_errmsg(x->db) : "no memory",
-		  NULL);
+	sqlite_db_fail("quarantine_index_error", x ? x->db : NULL, op);
 	return false;
 }
 
 struct qindex *qindex_open(const char *path)
 {
-	struct qindex *x = xcalloc(1, sizeof(*x));
-	if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(x->db, 1000) != SQLITE_OK || sqlite3_exec(x->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		fail(x, "open");
-		qindex_close(x);
+	sqlite3 *db = sqlite_db_open_logged("quarantine_index_error", "open", path,
+					   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, 1000, schema);
+	if (!db)
 		return NULL;
-	}
+	struct qindex *x = xcalloc(1, sizeof(*x));
+	x->db = db;
 	return x;
 }
 

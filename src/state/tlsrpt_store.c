@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "state/sqlite_db.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -29,19 +30,15 @@ static const char schema[] =
 
 static void fail(sqlite3 *db, const char *op)
 {
-	log_event(LOG_ERR, "tlsrpt_store_error", "op", op, "msg", db ? sqlite3_errmsg(db) : "no memory", NULL);
+	sqlite_db_fail("tlsrpt_store_error", db, op);
 }
 
 struct tlsrpt_store *tlsrpt_store_open(const char *path)
 {
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_busy_timeout(db, 1000) != SQLITE_OK || sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		fail(db, "open");
-		sqlite3_close(db);
+	sqlite3 *db = sqlite_db_open_logged("tlsrpt_store_error", "open", path,
+					   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, 1000, schema);
+	if (!db)
 		return NULL;
-	}
 	struct tlsrpt_store *st = xcalloc(1, sizeof(*st));
 	st->db = db;
 	return st;

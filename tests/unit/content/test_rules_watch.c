@@ -121,6 +121,14 @@ static struct config *config_with_rules(const char *rules)
 	return c;
 }
 
+/* A change counts once it has stayed put for one poll (the master polls
+ * once a second): the first poll that sees it only notes it. */
+static bool settled_poll(struct rules_watch *w)
+{
+	cr_assert_not(rules_watch_poll(w), "a change is loaded only once it has stayed put for a poll");
+	return rules_watch_poll(w);
+}
+
 Test(rules_watch, a_changed_set_takes_over_a_broken_one_does_not)
 {
 	char rules[300];
@@ -136,27 +144,27 @@ Test(rules_watch, a_changed_set_takes_over_a_broken_one_does_not)
 	cr_assert_not(rules_watch_poll(w), "nothing changed");
 
 	write_file("rules/50.cf", "body ONE /one/\nbody TWO /two/\n");
-	cr_assert(rules_watch_poll(w));
+	cr_assert(settled_poll(w));
 	cr_assert_eq(rules_count(rules_watch_set(w)), 2);
 
 	/* A regex that does not compile: the running set stays, and the same
 	 * broken file is not tried again until it changes. */
 	write_file("rules/50.cf", "body ONE /one/\nbody TWO /tw(o/\n");
-	cr_assert_not(rules_watch_poll(w));
+	cr_assert_not(settled_poll(w));
 	cr_assert_eq(rules_count(rules_watch_set(w)), 2);
 	cr_assert_not(rules_watch_poll(w));
 
 	/* A file dropped into the directory. */
 	write_file("rules/60.cf", "body THREE /three/\n");
 	write_file("rules/50.cf", "body ONE /one/\nbody TWO /two/\n");
-	cr_assert(rules_watch_poll(w));
+	cr_assert(settled_poll(w));
 	cr_assert_eq(rules_count(rules_watch_set(w)), 3);
 
 	/* A file that cannot be read: kept, and tried again once it is back. */
 	write_file("rules/70.cf", "body FOUR /four/\n");
 	chmod(path, 0);
 	if (access(path, R_OK) != 0) {  /* root reads anything: nothing to test then */
-		cr_assert_not(rules_watch_poll(w));
+		cr_assert_not(settled_poll(w));
 		cr_assert_eq(rules_count(rules_watch_set(w)), 3);
 		chmod(path, 0644);
 		cr_assert(rules_watch_poll(w));
@@ -176,8 +184,27 @@ Test(rules_watch, a_broken_line_in_an_untouched_file_does_not_block_an_edit)
 	cr_assert_not_null(w, "%s", err);
 	cr_assert_eq(rules_count(rules_watch_set(w)), 1);
 	write_file("20_new.cf", "body NEW /new/\nbody NEWER /newer/\n");
-	cr_assert(rules_watch_poll(w));
+	cr_assert(settled_poll(w));
 	cr_assert_eq(rules_count(rules_watch_set(w)), 2);
+	rules_watch_free(w);
+	config_free(c);
+}
+
+Test(rules_watch, a_file_saved_in_place_is_loaded_once_and_whole)
+{
+	write_file("50.cf", "body ONE /one/\n");
+	struct config *c = config_with_rules(dir);
+	char err[512];
+	struct rules_watch *w = rules_watch_new(c, err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	/* An editor truncates, a poll falls in between, then it writes. */
+	write_file("50.cf", "");
+	cr_assert_not(rules_watch_poll(w), "the empty file is not loaded at first sight");
+	write_file("50.cf", "body ONE /one/\nbody TWO /two/\n");
+	cr_assert_not(rules_watch_poll(w), "still changing");
+	cr_assert(rules_watch_poll(w));
+	cr_assert_eq(rules_count(rules_watch_set(w)), 2, "one reload, of the whole file");
+	cr_assert_not(rules_watch_poll(w));
 	rules_watch_free(w);
 	config_free(c);
 }
