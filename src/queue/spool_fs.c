@@ -197,9 +197,17 @@ static int commit_into(struct spool *s, const struct envelope *e, int fd, uint64
 	else
 		rc = fsync(dest_fd) < 0 ? -errno : 0;
 	if (rc < 0) {
-		/* The rename may not be durable; the file is in its directory and
-		 * will be delivered, but we must not claim success. */
-		log_event(LOG_ERR, "spool_error", "op", "fsync_dir", "queue_id", e->id, "msg", strerror(-rc), NULL);
+		/* The rename may not be durable, so the client gets no 250 and
+		 * will send the message again. Then this copy must not be
+		 * delivered too (Postfix's cleanup removes its queue file the same
+		 * way): a 4xx means "not taken". Should the removal not reach the
+		 * disk either, a crash can bring the file back: one duplicate at
+		 * most, never a loss. */
+		bool removed = unlinkat(dest_fd, e->id, 0) == 0;
+		if (removed)
+			(void)fsync(dest_fd);
+		log_event(LOG_ERR, "spool_error", "op", "fsync_dir", "queue_id", e->id, "msg", strerror(-rc), "action",
+			  removed ? "removed, the client's retry brings it again" : "could not remove it", NULL);
 		return -1;
 	}
 	return 0;

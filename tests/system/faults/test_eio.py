@@ -72,8 +72,8 @@ def test_file_step_fails_no_250_and_message_is_dropped(gw, sink, shim_so, monkey
 
 def test_directory_fsync_fails_no_250(gw, sink, shim_so, monkeypatch):
     """Q-1: the rename is done but fsync(spool/queue) fails: the rename may
-    not be durable, so no 250. The file is in queue/ and may be delivered
-    (the client retries: at most a duplicate, never a loss)."""
+    not be durable, so no 250, and the file is removed again so that the
+    client's retry is the only copy delivered (a 4xx means "not taken")."""
     shim.start_with_fault(gw, monkeypatch, shim_so, "fsync", gw.path("spool", "queue"))
     token = mwsys.unique("eio-dir")
     mark = gw.mark()
@@ -81,5 +81,7 @@ def test_directory_fsync_fails_no_250(gw, sink, shim_so, monkeypatch):
     assert 400 <= r.code < 500, f"fsync(spool/queue) failed with EIO yet the reply was {r}"
     line = gw.wait_event(proc="queue", event="spool_error", op="fsync_dir", start=mark)
     assert line.get("msg") == "Input/output error", line["_line"]
+    assert line.get("action", "").startswith("removed"), line["_line"]
+    assert line["queue_id"] not in _queue_files(gw, "queue")
     _next_messages_pass(gw, sink)
-    assert len(sink.with_token(token)) <= 1
+    assert not sink.with_token(token), "the copy the client was told 4xx for was delivered too"
