@@ -28,6 +28,11 @@ static void append(struct message *m, const char *p, size_t len)
 		m->error = MESSAGE_LOOP;  /* the rest is read and dropped */
 		return;
 	}
+	field_size_feed(&m->fields, p, len);
+	if (m->fields.too_long) {
+		m->error = MESSAGE_FIELD_TOO_LONG;
+		return;
+	}
 	if (!m->out)
 		return;  /* no pipe (a refused chunk being read to its end) */
 	if (len > 0 && !pipeout_write(m->out, p, len))

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "smtp/body.h"
+#include "smtp/field_size.h"
 #include "smtp/hops.h"
 
 struct event_base;
@@ -25,6 +26,7 @@ enum message_error {
 	MESSAGE_BARE_EOL,    /* bare CR or LF in the data (RFC 5321 2.3.8) */
 	MESSAGE_IO,          /* the pipe to the queue broke */
 	MESSAGE_LOOP,        /* more trace fields than HOPS_MAX: a mail loop */
+	MESSAGE_FIELD_TOO_LONG, /* a header field over FIELD_SIZE_MAX (attack case 137) */
 };
 
 /* Above this many bytes not yet taken by the queue, the session stops
@@ -40,6 +42,7 @@ struct message {
 	struct body_decoder body;
 	bool chunk_cr;           /* BDAT: the last byte was a CR */
 	struct hops hops;        /* trace fields of the header block, ours included */
+	struct field_size fields;/* the length of each header field */
 };
 
 void message_init(struct message *m, uint64_t limit);

@@ -267,6 +267,11 @@ void smtp_session_end_of_message(struct smtp_session *s)
 		smtp_session_error(s, "554 5.4.6 %s Error: too many hops (more than %d Received or Delivered-To fields), "
 				   "mail loop?", host, HOPS_MAX);
 		break;
+	case MESSAGE_FIELD_TOO_LONG:
+		metrics_count(M_REFUSED_SIZE);
+		smtp_session_error(s, "552 5.3.4 %s Error: a header field is longer than %u octets", host,
+				   FIELD_SIZE_MAX);
+		break;
 	case MESSAGE_IO:
 		smtp_session_reply(s, "%s", t->spool_full ? QUEUE_NO_SPACE
 							  : "451 4.3.0 Error: local problem writing the message, try again later");
