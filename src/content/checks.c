@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "util/metrics.h"
+
 extern const struct content_check content_check_dkim;
 extern const struct content_check content_check_dmarc;
 extern const struct content_check content_check_headers;
@@ -42,6 +44,8 @@ const struct content_check *const content_checks[] = {
 };
 
 const size_t content_n_checks = sizeof(content_checks) / sizeof(content_checks[0]);
+_Static_assert(sizeof(content_checks) / sizeof(content_checks[0]) <= METRICS_CHECKS,
+	       "util/metrics.h: METRICS_CHECKS must hold every content check");
 
 int content_check_index(const char *name, size_t len)
 {

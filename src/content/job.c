@@ -15,6 +15,7 @@
 #include "content/strip.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 static void add_symbol(struct ipc_scan_result *r, const char *symbol, int points)
 {
@@ -389,7 +390,9 @@ void content_job_run(struct content_job *job, const char *msg, size_t len)
 		if (job->n_strip && !c->can_strip)
 			strip_apply(job, job->rewrite ? job->rewrite : msg, job->rewrite ? job->rewrite_len : len);
 		job->part = -1;
+		uint64_t started = metrics_now_us();
 		c->run(job, job->rewrite ? job->rewrite : msg, job->rewrite ? job->rewrite_len : len);
+		metrics_check_us(job->check, metrics_now_us() - started);
 	}
 	strip_apply(job, job->rewrite ? job->rewrite : msg, job->rewrite ? job->rewrite_len : len);
 }

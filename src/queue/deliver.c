@@ -605,6 +605,18 @@ void deliver_nexthop(const struct config *c, const char *domain, char *buf, size
 		snprintf(buf, size, "mx:%s", domain);
 }
 
+enum metric_hop deliver_hop_class(const struct config *c, const char *nexthop)
+{
+	if (strncmp(nexthop, "lmtp:", 5) == 0)
+		return HOP_LMTP;
+	if (strncmp(nexthop, "maildir:", 8) == 0)
+		return HOP_MAILDIR;
+	if (strncmp(nexthop, "mx:", 3) == 0 || strncmp(nexthop, "none:", 5) == 0)
+		return HOP_MX;
+	const struct route *smart = c->queue->smart_route;
+	return smart && strcmp(nexthop, smart->spec) == 0 ? HOP_SMART_HOST : HOP_ROUTE_SMTP;
+}
+
 void deliver_start(struct event_base *base, const struct config *c, struct dns *dns, struct scheduler *sch,
 		   struct qentry *q)
 {

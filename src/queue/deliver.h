@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 
+#include "util/metrics.h"
+
 struct config;
 struct dns;
 struct event_base;
@@ -27,6 +29,10 @@ struct scheduler;
  * names it in logs: a route's or the smart host's spec, "mx:<domain>", or
  * "none:<domain>" for a local domain without a route. Pure. */
 void deliver_nexthop(const struct config *c, const char *domain, char *buf, size_t size);
+
+/* The class of a next hop as deliver_nexthop() names it, for the
+ * metrics: MX, the smart host, a static SMTP route, LMTP or maildir. */
+enum metric_hop deliver_hop_class(const struct config *c, const char *nexthop);
 
 void deliver_start(struct event_base *base, const struct config *c, struct dns *dns,
 		   struct scheduler *sch, struct qentry *q);

@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "config/config.h"
+#include "content/check.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -57,7 +58,12 @@ static enum MHD_Result scrape(struct metrics_http *h, struct MHD_Connection *con
 	char *text = malloc(METRICS_TEXT_MAX);
 	if (!text)
 		return MHD_NO;
-	size_t len = metrics_text(metrics_cells(), name_of, n, (uint64_t)time(NULL), text, METRICS_TEXT_MAX);
+	const char *check_of[METRICS_CHECKS];
+	size_t n_checks = content_n_checks < METRICS_CHECKS ? content_n_checks : METRICS_CHECKS;
+	for (size_t i = 0; i < n_checks; i++)
+		check_of[i] = content_checks[i]->name;
+	struct metrics_names names_of = { name_of, n, check_of, n_checks };
+	size_t len = metrics_text(metrics_cells(), &names_of, (uint64_t)time(NULL), text, METRICS_TEXT_MAX);
 	if (len == 0) {
 		free(text);
 		static const char failed[] = "metrics do not fit the buffer\n";

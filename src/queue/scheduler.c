@@ -662,7 +662,7 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 		q->any_deferred = true;
 		snprintf(q->last_error, sizeof(q->last_error), "%s", reply);
 	}
-	metrics_delivery(code, q->env.arrival);
+	metrics_delivery(code, q->env.arrival, deliver_hop_class(sch->config, nexthop), q->attempts > 1);
 	log_event(code >= 200 && code < 300 ? LOG_INFO : LOG_WARNING, "delivery", "queue_id", q->env.id,
 		  "to", r->addr, "nexthop", nexthop, "mta", mta, "status", status, "attempt", log_u64(q->attempts),
 		  "reply", reply, "requiretls", q->env.flags & ENVELOPE_F_REQUIRETLS ? "yes" : "no",

@@ -18,11 +18,14 @@ struct metrics_block *metrics_block_in_use = &local_block;
  * on a sick one. Delivery goes from a loopback hop (milliseconds) to a
  * retried one (hours; the arrival time is kept in whole seconds, so the
  * small buckets only see mail delivered in the second it arrived). */
-static const uint64_t bounds[M_HISTOGRAMS][METRICS_BUCKETS - 1] = {
+static const uint64_t bounds[M_HISTOGRAMS + 1][METRICS_BUCKETS - 1] = {
 	[H_SPOOL_COMMIT] = { 1 * MS, 2 * MS, 5 * MS, 10 * MS, 25 * MS, 50 * MS, 100 * MS, 250 * MS, 500 * MS, 1 * S,
 			     5 * S },
 	[H_DELIVERY_LATENCY] = { 1 * S, 2 * S, 5 * S, 10 * S, 30 * S, 60 * S, 300 * S, 900 * S, 3600 * S, 4 * 3600 * S,
 				 24 * 3600 * S },
+	/* A header check takes microseconds, the rules a few milliseconds,
+	 * clamd on a big attachment seconds. */
+	[H_CHECK] = { 50, 100, 250, 500, 1 * MS, 2500, 5 * MS, 10 * MS, 50 * MS, 250 * MS, 1 * S },
 };
 
 int metrics_map(void)
@@ -63,21 +66,33 @@ uint64_t metrics_bucket_bound_us(enum metric_histogram h, size_t b)
 	return b < METRICS_BUCKETS - 1 ? bounds[h][b] : UINT64_MAX;
 }
 
-void metrics_observe_us(enum metric_histogram h, uint64_t us)
+static void observe(struct metrics_histogram_cells *c, enum metric_histogram h, uint64_t us)
 {
-	struct metrics_histogram_cells *c = &metrics_cells()->histogram[h];
 	__atomic_fetch_add(&c->bucket[metrics_bucket_of(h, us)], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&c->sum_us, us, __ATOMIC_RELAXED);
 }
 
-void metrics_delivery(int code, uint64_t arrival)
+void metrics_observe_us(enum metric_histogram h, uint64_t us)
 {
-	if (code >= 200 && code < 300) {
-		metrics_count(M_DELIVERIES_SENT);
+	observe(&metrics_cells()->histogram[h], h, us);
+}
+
+void metrics_check_us(size_t check, uint64_t us)
+{
+	if (check < METRICS_CHECKS)
+		observe(&metrics_cells()->check_latency[check], H_CHECK, us);
+}
+
+void metrics_delivery(int code, uint64_t arrival, enum metric_hop hop, bool retry)
+{
+	enum metric_outcome o = code >= 200 && code < 300 ? OUTCOME_SENT : code >= 500 ? OUTCOME_BOUNCED
+										 : OUTCOME_DEFERRED;
+	__atomic_fetch_add(&metrics_cells()->deliveries[hop < METRIC_HOPS ? hop : HOP_MX][o], 1, __ATOMIC_RELAXED);
+	if (retry)
+		metrics_count(M_DELIVERY_RETRIES);
+	if (o == OUTCOME_SENT) {
 		uint64_t now = (uint64_t)time(NULL);
 		metrics_observe_us(H_DELIVERY_LATENCY, now > arrival ? (now - arrival) * S : 0);
-	} else {
-		metrics_count(code >= 500 ? M_DELIVERIES_BOUNCED : M_DELIVERIES_DEFERRED);
 	}
 }
 

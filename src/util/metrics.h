@@ -38,9 +38,7 @@ enum metric_counter {
 	M_REFUSED_POLICY,             /* a hard verdict (malware, a policy check) */
 	M_REFUSED_SIZE,               /* over limits.message_size */
 	M_REFUSED_PROTOCOL,           /* NUL, bare CR/LF in the data */
-	M_DELIVERIES_SENT,            /* per recipient and attempt */
-	M_DELIVERIES_DEFERRED,
-	M_DELIVERIES_BOUNCED,         /* a 5xx from the next hop */
+	M_DELIVERY_RETRIES,           /* attempts of a recipient after its message's first */
 	M_BOUNCES,                    /* recipients failed and reported to the sender */
 	M_TLS_IN_12,
 	M_TLS_IN_13,
@@ -74,8 +72,22 @@ enum metric_gauge {
 enum metric_histogram {
 	H_SPOOL_COMMIT,               /* fsync + rename of an accepted message */
 	H_DELIVERY_LATENCY,           /* end of data to a 2xx from the next hop */
-	M_HISTOGRAMS
+	M_HISTOGRAMS,
+	H_CHECK = M_HISTOGRAMS,       /* a content check's run (bounds only: cells in check_latency[]) */
 };
+
+/* Deliveries per recipient and attempt, by the class of the next hop
+ * (queue/deliver.h) and the outcome. */
+enum metric_hop { HOP_MX, HOP_SMART_HOST, HOP_ROUTE_SMTP, HOP_LMTP, HOP_MAILDIR, METRIC_HOPS };
+enum metric_outcome {
+	OUTCOME_SENT,                 /* a 2xx */
+	OUTCOME_DEFERRED,             /* a 4xx, or no answer */
+	OUTCOME_BOUNCED,              /* a 5xx */
+	METRIC_OUTCOMES
+};
+
+/* Content checks timed one by one (content/checks.c holds fewer). */
+#define METRICS_CHECKS 24
 #define METRICS_BUCKETS 12            /* the last one is +Inf */
 
 struct metrics_histogram_cells {
@@ -89,6 +101,8 @@ struct metrics_block {
 	uint64_t sessions_now[METRICS_LISTENERS];
 	uint64_t sessions_total[METRICS_LISTENERS];
 	struct metrics_histogram_cells histogram[M_HISTOGRAMS];
+	uint64_t deliveries[METRIC_HOPS][METRIC_OUTCOMES];
+	struct metrics_histogram_cells check_latency[METRICS_CHECKS];  /* by content check index */
 };
 
 /* Master, before the first fork: share the block with every child to
@@ -125,8 +139,12 @@ void metrics_session(size_t listener, int delta);
 
 /* A delivery attempt's reply code (2xx sent, 5xx bounced, else
  * deferred) for one recipient of a message that arrived at arrival (wall
- * seconds); a 2xx also goes into the delivery latency histogram. */
-void metrics_delivery(int code, uint64_t arrival);
+ * seconds) over a next hop of class hop; retry: not the message's first
+ * attempt. A 2xx also goes into the delivery latency histogram. */
+void metrics_delivery(int code, uint64_t arrival, enum metric_hop hop, bool retry);
+
+/* Content check index check ran for us microseconds (the scanner). */
+void metrics_check_us(size_t check, uint64_t us);
 
 /* A (re)started queue counts its messages anew: its gauges start at 0. */
 void metrics_queue_restarted(void);

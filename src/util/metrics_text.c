@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /* A bounded writer: once anything does not fit, the whole text fails. */
 struct text {
@@ -64,9 +65,8 @@ static const struct counter_family counter_families[] = {
 	{ "messages_refused_total", "Messages refused at the end of data, by reason class.",
 	  { { M_REFUSED_SCAN, "reason=\"scan\"" }, { M_REFUSED_POLICY, "reason=\"policy\"" },
 	    { M_REFUSED_SIZE, "reason=\"size\"" }, { M_REFUSED_PROTOCOL, "reason=\"protocol\"" } }, 4 },
-	{ "deliveries_total", "Delivery attempts per recipient, by status.",
-	  { { M_DELIVERIES_SENT, "status=\"sent\"" }, { M_DELIVERIES_DEFERRED, "status=\"deferred\"" },
-	    { M_DELIVERIES_BOUNCED, "status=\"bounced\"" } }, 3 },
+	{ "delivery_retries_total", "Delivery attempts per recipient after its message's first attempt.",
+	  { { M_DELIVERY_RETRIES, NULL } }, 1 },
 	{ "bounces_total", "Recipients given up on and reported to the sender (or the postmaster).",
 	  { { M_BOUNCES, NULL } }, 1 },
 	{ "tls_sessions_total", "TLS handshakes completed, by direction and version.",
@@ -99,6 +99,20 @@ static void counters(struct text *t, const struct metrics_block *b)
 	}
 }
 
+static void deliveries(struct text *t, const struct metrics_block *b)
+{
+	static const char *const hop[METRIC_HOPS] = { [HOP_MX] = "mx", [HOP_SMART_HOST] = "smart_host",
+						      [HOP_ROUTE_SMTP] = "route", [HOP_LMTP] = "lmtp",
+						      [HOP_MAILDIR] = "maildir" };
+	static const char *const outcome[METRIC_OUTCOMES] = { [OUTCOME_SENT] = "sent", [OUTCOME_DEFERRED] = "deferred",
+							      [OUTCOME_BOUNCED] = "bounced" };
+	family(t, "deliveries_total", "counter", "Delivery attempts per recipient, by status and next hop class.");
+	for (size_t h = 0; h < METRIC_HOPS; h++)
+		for (size_t o = 0; o < METRIC_OUTCOMES; o++)
+			put(t, "mailwarden_deliveries_total{status=\"%s\",nexthop=\"%s\"} %" PRIu64 "\n", outcome[o], hop[h],
+			    load(&b->deliveries[h][o]));
+}
+
 static void sessions(struct text *t, const struct metrics_block *b, const char *const *names, size_t n)
 {
 	family(t, "sessions_open", "gauge", "SMTP sessions open now, by listener.");
@@ -125,37 +139,69 @@ static void queue_gauges(struct text *t, const struct metrics_block *b, uint64_t
 	put(t, "mailwarden_queue_oldest_message_age_seconds %" PRIu64 "\n", oldest && now > oldest ? now - oldest : 0);
 }
 
-static void histogram(struct text *t, const struct metrics_block *b, enum metric_histogram h, const char *name,
-		      const char *help)
+/* One histogram's samples; label is "" or `name="value",` (the comma
+ * included), put before le. */
+static void histogram_samples(struct text *t, const struct metrics_histogram_cells *c, enum metric_histogram h,
+			      const char *name, const char *label)
 {
-	const struct metrics_histogram_cells *c = &b->histogram[h];
-	family(t, name, "histogram", help);
 	uint64_t cumulative = 0;
 	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
 		cumulative += load(&c->bucket[i]);
 		uint64_t bound = metrics_bucket_bound_us(h, i);
 		if (bound == UINT64_MAX)
-			put(t, "mailwarden_%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cumulative);
+			put(t, "mailwarden_%s_bucket{%sle=\"+Inf\"} %" PRIu64 "\n", name, label, cumulative);
 		else
-			put(t, "mailwarden_%s_bucket{le=\"%" PRIu64 ".%06" PRIu64 "\"} %" PRIu64 "\n", name,
+			put(t, "mailwarden_%s_bucket{%sle=\"%" PRIu64 ".%06" PRIu64 "\"} %" PRIu64 "\n", name, label,
 			    bound / 1000000, bound % 1000000, cumulative);
 	}
 	uint64_t sum = load(&c->sum_us);
-	put(t, "mailwarden_%s_sum %" PRIu64 ".%06" PRIu64 "\n", name, sum / 1000000, sum % 1000000);
-	put(t, "mailwarden_%s_count %" PRIu64 "\n", name, cumulative);
+	size_t n = strlen(label);
+	/* the label without its trailing comma, in braces, for _sum and _count */
+	if (n)
+		put(t, "mailwarden_%s_sum{%.*s} %" PRIu64 ".%06" PRIu64 "\nmailwarden_%s_count{%.*s} %" PRIu64 "\n", name,
+		    (int)(n - 1), label, sum / 1000000, sum % 1000000, name, (int)(n - 1), label, cumulative);
+	else
+		put(t, "mailwarden_%s_sum %" PRIu64 ".%06" PRIu64 "\nmailwarden_%s_count %" PRIu64 "\n", name,
+		    sum / 1000000, sum % 1000000, name, cumulative);
 }
 
-size_t metrics_text(const struct metrics_block *b, const char *const *listeners, size_t n, uint64_t now,
-		    char *out, size_t size)
+static void histogram(struct text *t, const struct metrics_block *b, enum metric_histogram h, const char *name,
+		      const char *help)
+{
+	family(t, name, "histogram", help);
+	histogram_samples(t, &b->histogram[h], h, name, "");
+}
+
+/* Checks that never ran (off in both directions) are left out. */
+static void check_latencies(struct text *t, const struct metrics_block *b, const char *const *checks, size_t n)
+{
+	static const char name[] = "check_duration_seconds";
+	family(t, name, "histogram", "Time a content check took on one message, by check.");
+	char label[96];
+	for (size_t i = 0; i < n && i < METRICS_CHECKS; i++) {
+		const struct metrics_histogram_cells *c = &b->check_latency[i];
+		uint64_t count = 0;
+		for (size_t k = 0; k < METRICS_BUCKETS; k++)
+			count += load(&c->bucket[k]);
+		if (!count)
+			continue;
+		snprintf(label, sizeof(label), "check=\"%s\",", checks[i]);
+		histogram_samples(t, c, H_CHECK, name, label);
+	}
+}
+
+size_t metrics_text(const struct metrics_block *b, const struct metrics_names *names, uint64_t now, char *out,
+		    size_t size)
 {
 	struct text t = { out, size, 0, size == 0 };
-	if (n > METRICS_LISTENERS)
-		n = METRICS_LISTENERS;
-	sessions(&t, b, listeners, n);
+	size_t n = names->n_listeners < METRICS_LISTENERS ? names->n_listeners : METRICS_LISTENERS;
+	sessions(&t, b, names->listeners, n);
 	counters(&t, b);
+	deliveries(&t, b);
 	queue_gauges(&t, b, now);
 	histogram(&t, b, H_SPOOL_COMMIT, "spool_commit_seconds", "Time to make an accepted message durable.");
 	histogram(&t, b, H_DELIVERY_LATENCY, "delivery_latency_seconds",
 		  "From the end of data to a 2xx from the next hop, per recipient.");
+	check_latencies(&t, b, names->checks, names->n_checks);
 	return t.overflow ? 0 : t.len;
 }

@@ -15,11 +15,19 @@
 
 #define METRICS_TEXT_MAX (64 * 1024)
 
-/* Render b into out (size bytes). listeners[i] names listener index i
- * (n of them, n <= METRICS_LISTENERS; names are the configuration's,
- * checked there: [A-Za-z0-9_-]); now is wall seconds, for the oldest
+/* What the cells are indexed by, named: listeners[i] names listener
+ * index i (names are the configuration's, checked there: [A-Za-z0-9_-]);
+ * checks[i] names content check index i (content/checks.c). */
+struct metrics_names {
+	const char *const *listeners;
+	size_t n_listeners;           /* at most METRICS_LISTENERS are shown */
+	const char *const *checks;
+	size_t n_checks;              /* at most METRICS_CHECKS are shown */
+};
+
+/* Render b into out (size bytes); now is wall seconds, for the oldest
  * message's age. Returns the length written, or 0 if it did not fit. */
-size_t metrics_text(const struct metrics_block *b, const char *const *listeners, size_t n, uint64_t now,
-		    char *out, size_t size);
+size_t metrics_text(const struct metrics_block *b, const struct metrics_names *names, uint64_t now, char *out,
+		    size_t size);
 
 #endif

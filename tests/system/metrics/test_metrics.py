@@ -103,6 +103,7 @@ def test_every_family_has_help_and_type_and_parses(gw, metrics_port):
         ("mailwarden_auth", "counter"), ("mailwarden_scan_verdicts", "counter"),
         ("mailwarden_queue_messages", "gauge"), ("mailwarden_queue_oldest_message_age_seconds", "gauge"),
         ("mailwarden_spool_commit_seconds", "histogram"), ("mailwarden_delivery_latency_seconds", "histogram"),
+        ("mailwarden_delivery_retries", "counter"),
     ]:
         assert name in families, name
         assert families[name].type == kind, name
@@ -119,14 +120,14 @@ def test_an_accepted_message_moves_received_accepted_sent_and_both_histograms(gw
     assert reply.code == 250, reply
     sink.wait_token(token)
     gw.wait_delivered(queue_id(reply))
-    after = wait_moved(metrics_port, before, "mailwarden_deliveries_total", 1, status="sent")
+    after = wait_moved(metrics_port, before, "mailwarden_deliveries_total", 1, status="sent", nexthop="route")
     assert moved(before, after, "mailwarden_messages_received_total") == 1
     assert moved(before, after, "mailwarden_messages_accepted_total") == 1
     assert moved(before, after, "mailwarden_sessions_total", listener="mta") == 1
     assert moved(before, after, "mailwarden_spool_commit_seconds_count") == 1
     assert moved(before, after, "mailwarden_spool_commit_seconds_bucket", le="+Inf") == 1
     assert moved(before, after, "mailwarden_delivery_latency_seconds_count") == 1
-    assert moved(before, after, "mailwarden_deliveries_total", status="deferred") == 0
+    assert moved(before, after, "mailwarden_deliveries_total", status="deferred", nexthop="route") == 0
     assert moved(before, after, "mailwarden_messages_refused_total", reason="size") == 0
 
 
@@ -273,7 +274,7 @@ def test_scan_verdicts_are_counted_by_action_and_refusals_by_reason(scan_gw, sin
                for client in (CLEAN, QUARANTINE, DISCARD, REFUSE)}
     assert [replies[c].code for c in (CLEAN, QUARANTINE, DISCARD, REFUSE)] == [250, 250, 250, 550], replies
     sink.wait_token(f"{token}-{CLEAN}")
-    after = wait_moved(port, before, "mailwarden_deliveries_total", 1, status="sent")
+    after = wait_moved(port, before, "mailwarden_deliveries_total", 1, status="sent", nexthop="route")
     for action in ("accept", "quarantine", "discard", "refuse"):
         assert moved(before, after, "mailwarden_scan_verdicts_total", action=action) == 1, action
     assert moved(before, after, "mailwarden_scan_verdicts_total", action="tag") == 0
@@ -285,6 +286,10 @@ def test_scan_verdicts_are_counted_by_action_and_refusals_by_reason(scan_gw, sin
     assert moved(before, after, "mailwarden_messages_refused_total", reason="policy") == 0
     # Two messages were made durable: the accepted one and the quarantined one.
     assert moved(before, after, "mailwarden_spool_commit_seconds_count") == 2
+    # The scanner timed its content checks on each of the four.
+    timed = {dict(labels)["check"]: v - before.get((name, labels), 0) for (name, labels), v in after.items()
+             if name == "mailwarden_check_duration_seconds_count"}
+    assert timed and all(n == 4 for n in timed.values()), timed
 
 
 @pytest.fixture
@@ -304,8 +309,8 @@ def test_a_5xx_from_the_next_hop_counts_a_bounced_delivery_and_a_bounce(refusing
     reply = send_message(gw, b"Subject: bounce me\r\n\r\nx\r\n")
     assert reply.code == 250, reply
     after = wait_moved(gw.metrics_port, before, "mailwarden_bounces_total", 1)
-    assert moved(before, after, "mailwarden_deliveries_total", status="bounced") == 1
-    assert moved(before, after, "mailwarden_deliveries_total", status="sent") == 0
+    assert moved(before, after, "mailwarden_deliveries_total", status="bounced", nexthop="route") == 1
+    assert moved(before, after, "mailwarden_deliveries_total", status="sent", nexthop="route") == 0
     assert moved(before, after, "mailwarden_delivery_latency_seconds_count") == 0
 
 
@@ -321,8 +326,8 @@ def test_a_deferred_message_shows_in_the_queue_gauges_until_it_leaves(refusing_h
     token = unique("metrics-deferred")
     reply = send_message(gw, f"Subject: {token}\r\n\r\nx\r\n".encode(), sender="")
     assert reply.code == 250, reply
-    wait_until(lambda: moved(before, samples(gw.metrics_port), "mailwarden_deliveries_total", status="deferred") >= 1,
-               what="a deferred delivery")
+    wait_until(lambda: moved(before, samples(gw.metrics_port), "mailwarden_deliveries_total", status="deferred",
+                             nexthop="route") >= 1, what="a deferred delivery")
     snap = samples(gw.metrics_port)
     assert queued(snap) == 1
     wait_until(lambda: value(samples(gw.metrics_port), "mailwarden_queue_oldest_message_age_seconds") >= 1,
@@ -331,8 +336,13 @@ def test_a_deferred_message_shows_in_the_queue_gauges_until_it_leaves(refusing_h
     hop.wait_token(token)
     wait_until(lambda: queued(samples(gw.metrics_port)) == 0, what="the queue gauges to go back to 0")
     after = samples(gw.metrics_port)
-    assert moved(before, after, "mailwarden_deliveries_total", status="sent") == 1
-    assert moved(before, after, "mailwarden_deliveries_total", status="bounced") == 0
+    assert moved(before, after, "mailwarden_deliveries_total", status="sent", nexthop="route") == 1
+    assert moved(before, after, "mailwarden_deliveries_total", status="bounced", nexthop="route") == 0
+    # Every attempt after the first is a retry: the deferred ones but the
+    # first, and the one that was sent.
+    retries = moved(before, after, "mailwarden_delivery_retries_total")
+    deferred = moved(before, after, "mailwarden_deliveries_total", status="deferred", nexthop="route")
+    assert retries == deferred, (retries, deferred)
     wait_until(lambda: value(samples(gw.metrics_port), "mailwarden_queue_oldest_message_age_seconds") == 0,
                what="the oldest message's age to go back to 0")
 
@@ -372,7 +382,7 @@ def test_an_outbound_starttls_is_counted_by_version(make_gateway_fn, ports, work
         version = delivery["tls"].split("/")[0]
         assert version.startswith("TLSv1."), delivery
         after = wait_moved(port, before, "mailwarden_tls_sessions_total", 1, direction="outbound", version=version)
-        assert moved(before, after, "mailwarden_deliveries_total", status="sent") == 1
+        assert moved(before, after, "mailwarden_deliveries_total", status="sent", nexthop="route") == 1
         for v in ("TLSv1.2", "TLSv1.3", "other"):
             assert moved(before, after, "mailwarden_tls_sessions_total", direction="inbound", version=v) == 0
     finally:

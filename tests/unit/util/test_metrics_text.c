@@ -11,9 +11,11 @@
 
 static char *render(const struct metrics_block *b, uint64_t now)
 {
-	static const char *const names[] = { "mta", "submission" };
+	static const char *const listeners[] = { "mta", "submission" };
+	static const char *const checks[] = { "dkim", "rules" };
+	const struct metrics_names names = { listeners, 2, checks, 2 };
 	char *out = malloc(METRICS_TEXT_MAX);
-	size_t len = metrics_text(b, names, 2, now, out, METRICS_TEXT_MAX);
+	size_t len = metrics_text(b, &names, now, out, METRICS_TEXT_MAX);
 	cr_assert(len > 0 && len < METRICS_TEXT_MAX);
 	cr_assert_eq(strlen(out), len);
 	return out;
@@ -22,7 +24,7 @@ static char *render(const struct metrics_block *b, uint64_t now)
 Test(metrics_text, counters_gauges_and_sessions_by_listener)
 {
 	struct metrics_block b = { 0 };
-	b.counter[M_DELIVERIES_DEFERRED] = 7;
+	b.deliveries[HOP_MX][OUTCOME_DEFERRED] = 7;
 	b.counter[M_REFUSED_SIZE] = 2;
 	b.gauge[G_QUEUE_WAITING] = 3;
 	b.gauge[G_QUEUE_OLDEST_ARRIVAL] = 1000;
@@ -30,7 +32,8 @@ Test(metrics_text, counters_gauges_and_sessions_by_listener)
 	b.sessions_total[0] = 9;
 	char *t = render(&b, 1060);
 	cr_expect(strstr(t, "# TYPE mailwarden_deliveries_total counter\n"));
-	cr_expect(strstr(t, "\nmailwarden_deliveries_total{status=\"deferred\"} 7\n"));
+	cr_expect(strstr(t, "\nmailwarden_deliveries_total{status=\"deferred\",nexthop=\"mx\"} 7\n"));
+	cr_expect(strstr(t, "\nmailwarden_deliveries_total{status=\"sent\",nexthop=\"smart_host\"} 0\n"));
 	cr_expect(strstr(t, "\nmailwarden_messages_refused_total{reason=\"size\"} 2\n"));
 	cr_expect(strstr(t, "\nmailwarden_queue_messages{state=\"waiting\"} 3\n"));
 	cr_expect(strstr(t, "\nmailwarden_queue_oldest_message_age_seconds 60\n"));
@@ -73,23 +76,41 @@ Test(metrics_text, a_bucket_bound_is_inclusive)
 	cr_expect_eq(metrics_bucket_of(H_SPOOL_COMMIT, UINT64_MAX), METRICS_BUCKETS - 1);
 }
 
-Test(metrics_text, delivery_status_by_reply_code)
+Test(metrics_text, delivery_status_by_reply_code_and_next_hop)
 {
 	memset(metrics_cells(), 0, sizeof(*metrics_cells()));
-	metrics_delivery(250, 0);
-	metrics_delivery(451, 0);
-	metrics_delivery(550, 0);
-	metrics_delivery(554, 0);
-	cr_expect_eq(metrics_cells()->counter[M_DELIVERIES_SENT], 1);
-	cr_expect_eq(metrics_cells()->counter[M_DELIVERIES_DEFERRED], 1);
-	cr_expect_eq(metrics_cells()->counter[M_DELIVERIES_BOUNCED], 2);
+	metrics_delivery(250, 0, HOP_MX, false);
+	metrics_delivery(451, 0, HOP_MX, false);
+	metrics_delivery(550, 0, HOP_LMTP, true);
+	metrics_delivery(554, 0, HOP_LMTP, true);
+	cr_expect_eq(metrics_cells()->deliveries[HOP_MX][OUTCOME_SENT], 1);
+	cr_expect_eq(metrics_cells()->deliveries[HOP_MX][OUTCOME_DEFERRED], 1);
+	cr_expect_eq(metrics_cells()->deliveries[HOP_LMTP][OUTCOME_BOUNCED], 2);
+	cr_expect_eq(metrics_cells()->counter[M_DELIVERY_RETRIES], 2);
+}
+
+Test(metrics_text, check_durations_by_check_and_only_checks_that_ran)
+{
+	memset(metrics_cells(), 0, sizeof(*metrics_cells()));
+	metrics_check_us(1, 80);      /* rules, <= 100 us */
+	metrics_check_us(1, 3000);    /* <= 5 ms */
+	metrics_check_us(METRICS_CHECKS + 3, 10);  /* no such check: ignored */
+	char *t = render(metrics_cells(), 0);
+	cr_expect(strstr(t, "# TYPE mailwarden_check_duration_seconds histogram\n"));
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_bucket{check=\"rules\",le=\"0.000100\"} 1\n"), "%s", t);
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_bucket{check=\"rules\",le=\"0.005000\"} 2\n"));
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_count{check=\"rules\"} 2\n"));
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_sum{check=\"rules\"} 0.003080\n"));
+	cr_expect_null(strstr(t, "check=\"dkim\""), "dkim never ran");
+	free(t);
 }
 
 Test(metrics_text, a_small_buffer_fails_whole)
 {
 	struct metrics_block b = { 0 };
 	char out[64];
-	cr_expect_eq(metrics_text(&b, NULL, 0, 0, out, sizeof(out)), 0);
+	const struct metrics_names none = { 0 };
+	cr_expect_eq(metrics_text(&b, &none, 0, out, sizeof(out)), 0);
 }
 
 Test(metrics, sessions_of_late_listeners_share_the_last_cell)
