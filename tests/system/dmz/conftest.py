@@ -1,4 +1,4 @@
-"""The DMZ picture as a module fixture (picture.py): built once for the
+"""The DMZ picture as a module fixture (dmz_picture.py): built once for the
 scenarios of test_dmz.py, torn down even when a scenario or the build
 itself failed. Needs root and network namespaces with veth pairs; without
 them the module is skipped, saying why."""
@@ -9,8 +9,8 @@ import shutil
 import pytest
 
 import mwsys
-from netns import NetnsUnavailable
-from picture import Picture
+from dmz_netns import NetnsUnavailable
+from dmz_picture import Picture
 
 TOOLS = ("ip", "postfix", "dnsmasq", "smtp-sink")
 

@@ -1,8 +1,8 @@
 """The deployment picture of the DMZ test, started and stopped as a whole:
-the namespaces (netns.py), the internet's DNS and MX host (internet.py),
-the two internal Postfix servers (internal_postfix.py) and mailwarden in
-the dmz, which is the only way between the internet and the internal
-networks.
+the namespaces (dmz_netns.py), the internet's DNS and MX host
+(dmz_internet.py), the two internal Postfix servers (dmz_postfix.py) and
+mailwarden in the dmz, which is the only way between the internet and the
+internal networks.
 
 mailwarden's configuration is the one an operator would write for this
 picture: a.example, sub.a.example and b.example are local and statically
@@ -14,9 +14,9 @@ import os
 import signal
 
 import mwsys
-from internal_postfix import InternalPostfix
-from internet import InternetDns, InternetSink
-from netns import (DMZ_INTERNAL_A, DMZ_INTERNAL_B, INTERNAL_A, INTERNAL_B, INTERNAL_NETWORKS,
+from dmz_postfix import InternalPostfix
+from dmz_internet import InternetDns, InternetSink
+from dmz_netns import (DMZ_INTERNAL_A, DMZ_INTERNAL_B, INTERNAL_A, INTERNAL_B, INTERNAL_NETWORKS,
                    INTERNET_DNS, Network)
 
 DOMAINS_A = ["a.example", "sub.a.example"]
@@ -46,7 +46,7 @@ class Picture:
         self.dns = self.sink = self.internal_a = self.internal_b = self.gw = None
 
     def start(self):
-        """Build it all; netns.NetnsUnavailable when the machine cannot."""
+        """Build it all; dmz_netns.NetnsUnavailable when the machine cannot."""
         self.net.build()
         self.dns = InternetDns(self.net, self.workdir).start()
         self.sink = InternetSink(self.net, self.workdir).start()

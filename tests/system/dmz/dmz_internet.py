@@ -9,7 +9,7 @@ import socket
 import subprocess
 
 import mwsys
-from netns import INTERNET_DNS, INTERNET_MX
+from dmz_netns import INTERNET_DNS, INTERNET_MX
 
 REMOTE_DOMAIN = "remote.test"
 REMOTE_MX = "mx.remote.test"

@@ -146,7 +146,8 @@ maillog_file_prefixes = {self.dir}
         master, self.master = self.master, None
         try:
             os.kill(master, signal.SIGTERM)
-            mwsys.wait_until(lambda: not mwsys.pid_alive(master), timeout=10, what=f"{self.role} Postfix to stop")
+            mwsys.wait_until(lambda: not mwsys.pid_alive(master), timeout=10,
+                             what=f"{self.role} Postfix to stop")
         except ProcessLookupError:
             pass
         except TimeoutError:
