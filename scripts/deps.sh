@@ -18,6 +18,7 @@ packages=(
   scdoc
   libmicrohttpd-dev python3-prometheus-client
   strace xfsprogs
+  postfix iproute2
 )
 
 missing=()
@@ -30,6 +31,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  # Postfix is a test peer (tests/system/dmz runs private instances):
+  # installed without a configuration, so no system-wide one starts.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
   $sudo apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq "${missing[@]}"

@@ -343,6 +343,9 @@ class Gateway:
         self.stopping = False
         self._checked_offset = 0
         self._known_children = set()
+        # Run the daemon under this, e.g. ["ip", "netns", "exec", NS]: a
+        # wrapper that execs, so that proc.pid stays the master's pid.
+        self.command_prefix = []
 
     # -- config and paths
 
@@ -386,7 +389,7 @@ class Gateway:
         logf = open(self.log.path, "ab")
         try:
             self.proc = subprocess.Popen(
-                [self.binary, "serve", "-f"] + ([] if self.config is None else ["-c", self.config_path]),
+                self.command_prefix + [self.binary, "serve", "-f"] + ([] if self.config is None else ["-c", self.config_path]),
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                 cwd=self.workdir, env=env, start_new_session=True)
         finally:
