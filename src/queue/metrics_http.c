@@ -3,7 +3,10 @@
  */
 #include "queue/metrics_http.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,22 +17,26 @@
 
 #include "config/config.h"
 #include "content/check.h"
+#include "queue/symbol_counts.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/metrics_text.h"
+#include "verdict/verdict.h"
 
 #define HTTP_CONNECTIONS 8            /* scrapers at once; more wait in the backlog */
 #define HTTP_IDLE_TIMEOUT 10          /* seconds */
 #define HTTP_CONNECTION_MEMORY 16384  /* per connection: a GET's request line and headers */
 #define LISTENER_NAME_MAX 33          /* config/lists.c: 32 bytes */
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define TOP_SYMBOLS 25                /* symbols shown, the most frequent */
 
 struct metrics_http {
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t lock;             /* guards the names: the loop writes, the thread reads */
 	char names[METRICS_LISTENERS][LISTENER_NAME_MAX];
 	size_t n_names;
+	struct symbol_counts *symbols;    /* guarded by lock too */
 };
 
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *body, size_t len,
@@ -42,6 +49,41 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
 	enum MHD_Result rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+/* printf at text[*at], size bytes in all; false (nothing counted) if it
+ * does not fit. */
+__attribute__((format(printf, 4, 5))) static bool append(char *text, size_t size, size_t *at, const char *fmt,
+							 ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(text + *at, size - *at, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= size - *at)
+		return false;
+	*at += (size_t)k;
+	return true;
+}
+
+/* The top symbols family after the block's text; false if it does not fit. */
+static bool put_symbols(struct metrics_http *h, char *text, size_t *len, size_t size)
+{
+	struct symbol_count top[TOP_SYMBOLS];
+	pthread_mutex_lock(&h->lock);
+	size_t n = symbol_counts_top(h->symbols, top, TOP_SYMBOLS);
+	uint64_t other = h->symbols->other;
+	pthread_mutex_unlock(&h->lock);
+	static const char name[] = "mailwarden_scan_symbol_hits_total";
+	bool ok = append(text, size, len,
+			 "# HELP %s Verdict symbols that hit, the %d most frequent (names past the first %d "
+			 "distinct ones count as \"%s\").\n# TYPE %s counter\n",
+			 name, TOP_SYMBOLS, SYMBOL_COUNTS_MAX, SYMBOL_COUNTS_OTHER, name);
+	for (size_t i = 0; ok && i < n; i++)  /* names are [A-Z0-9_]: no escaping */
+		ok = append(text, size, len, "%s{symbol=\"%s\"} %" PRIu64 "\n", name, top[i].name, top[i].hits);
+	if (ok && other)
+		ok = append(text, size, len, "%s{symbol=\"%s\"} %" PRIu64 "\n", name, SYMBOL_COUNTS_OTHER, other);
+	return ok;
 }
 
 /* GET /metrics: render the block with the names as the queue last set them. */
@@ -64,7 +106,7 @@ static enum MHD_Result scrape(struct metrics_http *h, struct MHD_Connection *con
 		check_of[i] = content_checks[i]->name;
 	struct metrics_names names_of = { name_of, n, check_of, n_checks };
 	size_t len = metrics_text(metrics_cells(), &names_of, (uint64_t)time(NULL), text, METRICS_TEXT_MAX);
-	if (len == 0) {
+	if (len == 0 || !put_symbols(h, text, &len, METRICS_TEXT_MAX)) {
 		free(text);
 		static const char failed[] = "metrics do not fit the buffer\n";
 		return answer(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, failed, sizeof(failed) - 1, MHD_RESPMEM_PERSISTENT,
@@ -89,6 +131,16 @@ static enum MHD_Result on_request(void *arg, struct MHD_Connection *conn, const 
 	return scrape(arg, conn);
 }
 
+void metrics_http_count_verdict(struct metrics_http *h, const struct verdict *v)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	for (size_t i = 0; i < v->n; i++)
+		symbol_counts_add(h->symbols, v->symbols[i].name);
+	pthread_mutex_unlock(&h->lock);
+}
+
 void metrics_http_set_config(struct metrics_http *h, const struct config *c)
 {
 	if (!h)
@@ -104,6 +156,7 @@ struct metrics_http *metrics_http_start(int fd, const struct config *c)
 {
 	struct metrics_http *h = xcalloc(1, sizeof(*h));
 	pthread_mutex_init(&h->lock, NULL);
+	h->symbols = xcalloc(1, sizeof(*h->symbols));
 	metrics_http_set_config(h, c);
 	h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_request, h,
 				     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
@@ -115,6 +168,7 @@ struct metrics_http *metrics_http_start(int fd, const struct config *c)
 		log_event(LOG_ERR, "metrics_error", "msg", "the metrics endpoint could not be started", NULL);
 		close(fd);
 		pthread_mutex_destroy(&h->lock);
+		free(h->symbols);
 		free(h);
 		return NULL;
 	}
@@ -128,5 +182,6 @@ void metrics_http_stop(struct metrics_http *h)
 		return;
 	MHD_stop_daemon(h->daemon);
 	pthread_mutex_destroy(&h->lock);
+	free(h->symbols);
 	free(h);
 }

@@ -581,6 +581,7 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	enum verdict_action a = verdict_decide(v, &t);
 	log_verdict(in, v, e->outbound, e);
 	count_verdict(a, v->forced_refuse);
+	metrics_http_count_verdict(q->metrics, v);
 	char summary[1200], headers[4096 + IPC_SCAN_HEADERS_MAX];
 	verdict_summary(v, summary, sizeof(summary));
 	rehearse_verdict(q, in, e, a, summary, sizeof(summary));

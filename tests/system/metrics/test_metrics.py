@@ -103,7 +103,7 @@ def test_every_family_has_help_and_type_and_parses(gw, metrics_port):
         ("mailwarden_auth", "counter"), ("mailwarden_scan_verdicts", "counter"),
         ("mailwarden_queue_messages", "gauge"), ("mailwarden_queue_oldest_message_age_seconds", "gauge"),
         ("mailwarden_spool_commit_seconds", "histogram"), ("mailwarden_delivery_latency_seconds", "histogram"),
-        ("mailwarden_delivery_retries", "counter"),
+        ("mailwarden_delivery_retries", "counter"), ("mailwarden_scan_symbol_hits", "counter"),
     ]:
         assert name in families, name
         assert families[name].type == kind, name
@@ -290,6 +290,9 @@ def test_scan_verdicts_are_counted_by_action_and_refusals_by_reason(scan_gw, sin
     timed = {dict(labels)["check"]: v - before.get((name, labels), 0) for (name, labels), v in after.items()
              if name == "mailwarden_check_duration_seconds_count"}
     assert timed and all(n == 4 for n in timed.values()), timed
+    hits = {dict(labels)["symbol"]: v - before.get((name, labels), 0) for (name, labels), v in after.items()
+            if name == "mailwarden_scan_symbol_hits_total"}
+    assert hits.get("RBL_FILE") == 3, hits  # the three listed clients
 
 
 @pytest.fixture
