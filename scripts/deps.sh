@@ -12,7 +12,7 @@ packages=(
   python3-pytest python3-aiosmtpd python3-cryptography swaks openssl testssl.sh dnsmasq-base
   libfaketime libopendkim-dev libopendmarc-dev publicsuffix python3-dkim
   clang
-  libyara-dev clamav-daemon libarchive-dev libmagic-dev p7zip-full
+  libyara-dev clamav-daemon libarchive-dev libytnef0-dev libmagic-dev p7zip-full
   libcurl4-openssl-dev libunbound-dev libsystemd-dev zlib1g-dev
   ldnsutils nsd dns-root-data
   scdoc

@@ -10,6 +10,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "content/tnef.h"
 #include "util/alloc.h"
 
 const struct archive_limits archive_default_limits = {
@@ -112,6 +113,8 @@ static bool reader_open(const char *buf, size_t len, struct reader *r)
 
 bool archive_detect(const char *buf, size_t len)
 {
+	if (tnef_detect(buf, len))
+		return true;
 	struct reader r;
 	if (!reader_open(buf, len, &r))
 		return false;
@@ -292,8 +295,57 @@ static bool skip_entry(struct walk *w, struct archive_entry *e)
 	return true;
 }
 
+/* A TNEF container's files, counted and bounded as an archive's entries
+ * (its files are stored, not compressed: the ratio never bites). */
+struct tnef_walk_state {
+	struct walk *w;
+	size_t len, unpacked, n;
+	unsigned depth;
+};
+
+static bool walk_tnef_file(void *arg, const struct tnef_file *f)
+{
+	struct tnef_walk_state *t = arg;
+	struct walk *w = t->w;
+	if (++w->entries > w->lim->max_entries) {
+		w->found |= ARCHIVE_FOUND_TOO_MANY;
+		w->stop = true;
+		return false;
+	}
+	size_t allowed = allowance(w, 0, t->len, t->unpacked);
+	size_t keep = min_size(f->len, allowed);
+	struct entry_data d = { xmalloc(keep + 1), keep, keep + 1 };
+	memcpy(d.data, f->data, keep);
+	d.data[keep] = '\0';
+	w->total += keep;
+	t->unpacked += keep;
+	char fallback[32];
+	snprintf(fallback, sizeof(fallback), "attachment-%zu", ++t->n);
+	const char *name = f->name ? f->name : fallback;
+	size_t old = path_push(w, name);
+	deliver(w, name, &d, t->depth, false);  /* the first bytes of one over the bound too */
+	free(d.data);
+	path_restore(w, old);
+	if (f->len > allowed) {
+		w->found |= ARCHIVE_FOUND_BOMB;
+		w->stop = true;
+	}
+	return !w->stop;
+}
+
+static void walk_tnef(struct walk *w, const char *buf, size_t len, unsigned depth)
+{
+	struct tnef_walk_state t = { w, len, 0, 0, depth };
+	if (!tnef_walk(buf, len, walk_tnef_file, &t) && !w->stop)
+		w->found |= ARCHIVE_FOUND_BROKEN;
+}
+
 static void walk_archive(struct walk *w, const char *buf, size_t len, unsigned depth)
 {
+	if (tnef_detect(buf, len)) {
+		walk_tnef(w, buf, len, depth);
+		return;
+	}
 	struct reader r;
 	if (!reader_open(buf, len, &r))
 		return;

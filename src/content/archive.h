@@ -2,7 +2,8 @@
  * Archives and compressed files (issue 12, SCAN-6/SCAN-7): what is inside
  * a buffer that is a zip, 7z, rar (where libarchive reads it), tar, cpio,
  * cab, iso, xar, lha, or a gz / bz2 / xz / lzma / lzip / zstd / compress
- * stream, found from the content (never from a name), walked recursively
+ * stream, or Outlook's TNEF container (winmail.dat, content/tnef.h),
+ * found from the content (never from a name), walked recursively
  * with Debian's libarchive, from memory (archive_read_open_memory): no
  * temporary files, no external programs (libarchive's filters that spawn
  * lrzip, lzop or grzip are not enabled).
