@@ -185,6 +185,8 @@ bool route_parse_nexthop(const char *spec, struct route *r, const char **why)
 	struct route tmp = *r;
 	bool ok;
 
+	tmp.implicit_tls = false;  /* smtps:// below sets it */
+
 	if (strlen(spec) > ROUTE_SPEC_MAX) {
 		*why = "next hop too long";
 		return false;
@@ -270,4 +272,5 @@ void route_free(struct route *r)
 	free(r->path);
 	free(r->spec);
 	r->domain = r->host = r->port = r->path = r->spec = NULL;
+	r->implicit_tls = false;
 }

@@ -1027,7 +1027,7 @@ Test(config, dns_servers_bad_entries)
 Test(config, smart_host_and_rewrite_table_problems)
 {
 	load("queue:\n  smart_host: maildir:/x\n");
-	assert_only_error(2, "queue.smart_host: a smart host is smtp://host:port or lmtp://host:port");
+	assert_only_error(2, "queue.smart_host: a smart host is smtp://host:port, smtps://host:port or lmtp://host:port");
 	load("rewrite_table: /nonexistent/mailwarden-rewrite\n");
 	cr_assert_null(cfg);
 }
