@@ -94,11 +94,6 @@ def _server_context(cert, key):
 
 
 @pytest.fixture(scope="module")
-def ca(workdir):
-    return certs.CA(os.path.join(workdir, "ca"))
-
-
-@pytest.fixture(scope="module")
 def dns(ports):
     d = Dnsmasq(ports.get(), ["--host-record=relay.test,127.0.0.1"]).start()
     yield d
