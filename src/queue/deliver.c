@@ -246,11 +246,12 @@ static bool requiretls_hop_allowed(struct job *j, struct tls_requirement *req)
 }
 
 /*
- * Issue 15: the smart host's credentials, or NULL when it has none. A
- * hop that logs in, or speaks implicit TLS (smtps://, RFC 8314), gets
- * TLS with a certificate valid for its name (verify): the password goes
- * only to the relay the administrator named, never in clear. false: the
- * credentials could not be read (logged at load); the job waits.
+ * Issue 15: the smart host's credentials in *auth, or NULL when the hop
+ * is not an authenticated smart host. A hop that logs in, or speaks
+ * implicit TLS (an smtps:// route or smart host, RFC 8314), gets TLS with
+ * a certificate valid for its name (verify): the password goes only to
+ * the relay the administrator named, never in clear. false: the
+ * credentials could not be read (logged at load); the job waits (451).
  */
 static bool smart_host_hop(struct job *j, struct tls_requirement *req, const struct sasl_creds **auth)
 {

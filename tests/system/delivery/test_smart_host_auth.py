@@ -15,6 +15,7 @@ relay.test resolves to 127.0.0.1 through dnsmasq. One gateway per relay
 (the smart host is a gateway-wide key); connection_reuse off, so that
 every message logs in anew."""
 
+import base64
 import os
 import pwd
 import signal
@@ -189,6 +190,10 @@ def test_smtps_relay_gets_the_message_after_auth_plain(gateway, relay_smtps):
     assert relay_smtps.wait_token(token).mail_from == SENDER
     auth = gw.wait_event(proc="queue", event="client_auth", start=start)
     assert (auth["mech"], auth["user"]) == ("PLAIN", USER), auth
+    # The password is in no log line, not even in base64 (the log is at debug level).
+    plain = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+    log = open(gw.log.path, encoding="utf-8", errors="replace").read()
+    assert PASSWORD not in log and plain not in log
 
 
 def test_relay_offering_only_login_gets_auth_login(gateway, relay_smtps):
