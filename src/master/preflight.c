@@ -14,6 +14,7 @@
 #include "content/rules.h"
 #include "content/signkeys.h"
 #include "content/yara.h"
+#include "queue/smarthost_auth.h"
 #include "scan/data.h"
 #include "scan/policy.h"
 #include "tls/tls.h"
@@ -180,6 +181,7 @@ void preflight_check(const struct config *c, struct config_errors *errs, struct 
 	check_ca_file(c, "outbound_tls.mta_sts.ca_file", c->outbound_tls.mta_sts.ca_file, errs);
 	check_auth_table(c, "auth.credentials", c->auth.credentials, false, errs);
 	check_auth_table(c, "auth.sender_logins", c->auth.sender_logins, true, errs);
+	smarthost_auth_check(c, errs);  /* issue 15: queue.smart_host_auth */
 	check_scan_files(c, errs, warnings);
 	check_rules(c, errs, warnings);
 	check_signing_keys(c, errs);

@@ -77,7 +77,7 @@ static bool port_valid(const char *p, size_t len)
 	return v >= 1 && v <= 65535;
 }
 
-/* smtp:// and lmtp:// next hops: host, [IPv6] or host:port, nothing else
+/* smtp://, smtps:// and lmtp:// next hops: host, [IPv6] or host:port, nothing else
  * (no user info, no path: they would be silently ignored otherwise). */
 static bool parse_network(const char *auth, const char *default_port, struct route *r, const char **why)
 {
@@ -185,6 +185,8 @@ bool route_parse_nexthop(const char *spec, struct route *r, const char **why)
 	struct route tmp = *r;
 	bool ok;
 
+	tmp.implicit_tls = false;  /* smtps:// below sets it */
+
 	if (strlen(spec) > ROUTE_SPEC_MAX) {
 		*why = "next hop too long";
 		return false;
@@ -192,6 +194,11 @@ bool route_parse_nexthop(const char *spec, struct route *r, const char **why)
 	if (has_prefix_nocase(spec, "smtp://")) {
 		tmp.kind = ROUTE_SMTP;
 		ok = parse_network(spec + 7, "25", &tmp, why);
+	} else if (has_prefix_nocase(spec, "smtps://")) {
+		/* RFC 8314 3.3: TLS from the first byte, submission port 465. */
+		tmp.kind = ROUTE_SMTP;
+		tmp.implicit_tls = true;
+		ok = parse_network(spec + 8, "465", &tmp, why);
 	} else if (has_prefix_nocase(spec, "lmtp:unix:")) {
 		/* LMTP over a unix socket (RFC 2033 is usually spoken locally):
 		 * an absolute path that fits a sockaddr_un. */
@@ -210,7 +217,7 @@ bool route_parse_nexthop(const char *spec, struct route *r, const char **why)
 		tmp.kind = ROUTE_MAILDIR;
 		ok = parse_maildir(spec + 8, &tmp, why);
 	} else {
-		*why = "unknown scheme (use smtp://, lmtp:// or maildir:)";
+		*why = "unknown scheme (use smtp://, smtps://, lmtp:// or maildir:)";
 		ok = false;
 	}
 	if (!ok)
@@ -265,4 +272,5 @@ void route_free(struct route *r)
 	free(r->path);
 	free(r->spec);
 	r->domain = r->host = r->port = r->path = r->spec = NULL;
+	r->implicit_tls = false;
 }

@@ -6,8 +6,10 @@
  * wildcards, the longest (most specific) wins. Domains compare without
  * regard to ASCII case.
  *
- * Next hops:  smtp://host:port   lmtp://host:port   lmtp:unix:/socket/path
- * maildir:/path (or a path relative to the state directory).
+ * Next hops:  smtp://host:port   smtps://host:port   lmtp://host:port
+ * lmtp:unix:/socket/path   maildir:/path (or a path relative to the state
+ * directory). smtps:// is SMTP over implicit TLS (RFC 8314), port 465 by
+ * default; its certificate must be valid for host (queue/deliver.c).
  */
 #ifndef MW_POLICY_ROUTE_H
 #define MW_POLICY_ROUTE_H
@@ -25,6 +27,7 @@ struct route {
 	char *port;            /* SMTP/LMTP: decimal port, default "25" (SMTP) / "24" (LMTP) */
 	char *path;            /* MAILDIR: directory as configured; LMTP over a unix socket: its path */
 	char *spec;            /* the next hop as written, for logs */
+	bool implicit_tls;     /* SMTP: smtps://, TLS before the greeting */
 };
 
 /* Parse a next-hop spec into r (host/port/path/spec filled, domain untouched).

@@ -16,6 +16,7 @@
 #include "net/srcaddr.h"
 #include "policy/route.h"
 #include "quarantine/digest.h"
+#include "queue/smarthost_auth.h"
 #include "util/alloc.h"
 
 #define MINUTE 60ULL
@@ -27,6 +28,7 @@ static void queue_config_free(struct queue_config *q)
 	if (!q)
 		return;
 	free(q->smart_host);
+	free(q->smart_host_auth);
 	free(q->bounce_notify);
 	free(q->source_address);
 	free(q->quarantine_digest_from);
@@ -83,7 +85,7 @@ static const struct config_key queue_keys[] = {
 	{ { "mx_port", SCHEMA_UINT, 1, 65535, OFF(mx_port), NULL, NULL,
 	    "TCP port of MX hosts (25; a test setup points it at its sink)" }, "25" },
 	{ { "smart_host", SCHEMA_STRING, 1, 300, OFF(smart_host), NULL, NULL,
-	    "smtp:// or lmtp:// next hop for every domain without a route, instead of MX lookups (TOP-2)" }, NULL },
+	    "smtp://, smtps:// or lmtp:// next hop for every domain without a route, instead of MX lookups (TOP-2)" }, NULL },
 	{ { "delay_warning", SCHEMA_DURATION, 0, 30 * DAY, OFF(delay_warning), NULL, NULL,
 	    "send a 'delayed' DSN to the sender after this long in the queue; 0: never" }, "4h" },
 	{ { "bounce_notify", SCHEMA_STRING, 1, 254, OFF(bounce_notify), NULL, schema_check_mailbox,
@@ -123,19 +125,33 @@ static void queue_attach(struct config *c, void *part)
 	c->queue = part;
 }
 
-/* queue.smart_host: a next hop as in routes, but only smtp:// or lmtp://. */
+/* queue.smart_host_auth (issue 15), the one key that is a mapping. */
+static bool queue_load(struct loader *ld, void *part, const char *k, size_t klen, struct fy_node *v,
+		       const char *name, int kline)
+{
+	struct queue_config *q = part;
+	if (!loader_text_is(k, klen, "smart_host_auth"))
+		return false;
+	smarthost_auth_parse(ld, v, name, kline, &q->smart_host_auth, &q->smart_host_auth_line);
+	return true;
+}
+
+/* queue.smart_host: a next hop as in routes, but only smtp://, smtps://
+ * or lmtp://. Its credentials file is read by preflight_check. */
 static void queue_finish(struct loader *ld, const char *path)
 {
 	struct queue_config *q = ld->cfg->queue;
 	const char *why = NULL;
 
+	if (q && q->smart_host_auth)
+		loader_resolve_path(ld, path, &q->smart_host_auth, "queue.smart_host_auth.credentials");
 	if (!q || !q->smart_host)
 		return;
 	q->smart_route = xcalloc(1, sizeof(*q->smart_route));
 	if (!route_parse_nexthop(q->smart_host, q->smart_route, &why))
 		;
 	else if (q->smart_route->kind == ROUTE_MAILDIR)
-		why = "a smart host is smtp://host:port or lmtp://host:port";
+		why = "a smart host is smtp://host:port, smtps://host:port or lmtp://host:port";
 	if (why)
 		loader_err(ld, loader_set_line(ld, "queue.smart_host"), "queue.smart_host", "%s", why);
 	q->smart_route->domain = xstrdup("*");
@@ -168,6 +184,7 @@ const struct config_section queue_config_section = {
 	.keys = queue_keys,
 	.n_keys = sizeof(queue_keys) / sizeof(queue_keys[0]),
 	.create = queue_create,
+	.load = queue_load,
 	.attach = queue_attach,
 	.finish = queue_finish,
 	.check = queue_check,

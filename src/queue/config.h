@@ -1,6 +1,6 @@
 /*
  * The "queue:" section of the configuration: retries, lifetime, bounces,
- * next-hop connections and the smart host (TOP-2), registered with the
+ * next-hop connections and the smart host (TOP-2) with its AUTH, registered with the
  * loader as queue_config_section (config/section.h; master/sections.c
  * lists it). Its keys and their defaults are the table in queue/config.c;
  * the embedded default writes "queue: {}", so every loaded snapshot has
@@ -25,6 +25,8 @@ struct queue_config {
 	unsigned mx_port;         /* port of MX hosts (25; tests use their sink's) */
 	char *smart_host;         /* smtp://host:port for every domain without a route, or NULL */
 	struct route *smart_route;/* smart_host parsed (policy/route.h), domain "*" */
+	char *smart_host_auth;    /* issue 15: its credentials file (queue/smarthost_auth.h), or NULL */
+	int smart_host_auth_line; /* the line that names the file, for messages */
 	unsigned delay_warning;   /* seconds until a "delayed" DSN; 0: none */
 	char *bounce_notify;      /* where undeliverable bounces go, or NULL: logged and dropped */
 	unsigned per_destination; /* connections to one next hop */

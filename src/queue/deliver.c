@@ -27,6 +27,7 @@
 #include "queue/mx.h"
 #include "queue/requiretls.h"
 #include "queue/scheduler.h"
+#include "queue/smarthost_auth.h"
 #include "queue/tlsrpt_note.h"
 #include "smtp/address.h"
 #include "smtp/client.h"
@@ -244,12 +245,36 @@ static bool requiretls_hop_allowed(struct job *j, struct tls_requirement *req)
 	return false;
 }
 
+/*
+ * Issue 15: the smart host's credentials in *auth, or NULL when the hop
+ * is not an authenticated smart host. A hop that logs in, or speaks
+ * implicit TLS (an smtps:// route or smart host, RFC 8314), gets TLS with
+ * a certificate valid for its name (verify): the password goes only to
+ * the relay the administrator named, never in clear. false: the
+ * credentials could not be read (logged at load); the job waits (451).
+ */
+static bool smart_host_hop(struct job *j, struct tls_requirement *req, const struct sasl_creds **auth)
+{
+	const struct smarthost_auth *a = scheduler_smarthost_auth(j->sch);
+	bool smart = j->route && j->route == j->c->queue->smart_route && j->c->queue->smart_host_auth;
+	*auth = smart ? smarthost_auth_get(a) : NULL;
+	if (smart && !*auth) {
+		job_fail(j, 451, "451 4.7.0 the smart host's credentials could not be read "
+			 "(queue.smart_host_auth, see the log)");
+		return false;
+	}
+	if ((*auth || (j->route && j->route->implicit_tls)) && req->level < TLS_LEVEL_VERIFY)
+		req->level = TLS_LEVEL_VERIFY;
+	return true;
+}
+
 static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t n_addrs, const char *host,
 		     const char *port, bool lmtp)
 {
 	struct envelope *e = &j->q->env;
 	struct tls_requirement req = job_tls_requirement(j);
-	if (!requiretls_hop_allowed(j, &req) || !job_view(j))
+	const struct sasl_creds *auth = NULL;
+	if (!smart_host_hop(j, &req, &auth) || !requiretls_hop_allowed(j, &req) || !job_view(j))
 		return;
 	struct smtp_client_job cj = {
 		.host = host, .port = port, .addrs = addrs, .n_addrs = n_addrs, .lmtp = lmtp,
@@ -271,6 +296,8 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	cj.tls_names = j->route ? NULL : j->addr_names;
 	cj.tls_dane = j->dane ? j->addr_dane : NULL;
 	cj.tls_attempt = on_tls_attempt;
+	cj.implicit_tls = j->route && j->route->implicit_tls;
+	cj.auth = auth;
 	/* SEC-3: checked when the configuration was loaded. */
 	if (j->c->queue->source_address &&
 	    !srcaddr_parse(j->c->queue->source_address, strlen(j->c->queue->source_address), &j->source))
@@ -278,8 +305,8 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 	/* A parked connection is reused only by a job with the same TLS
 	 * requirement: a clear or unverified connection must never carry mail
 	 * that demands encrypt or verify (TLS-7). */
-	snprintf(j->pool_key, sizeof(j->pool_key), "%s|tls=%d/%d%s%s", j->nexthop, req.level, req.min_version,
-		 j->dane ? "/dane" : "", cj.requiretls ? "/requiretls" : "");
+	snprintf(j->pool_key, sizeof(j->pool_key), "%s|tls=%d/%d%s%s%s", j->nexthop, req.level, req.min_version,
+		 j->dane ? "/dane" : "", cj.requiretls ? "/requiretls" : "", auth ? "/auth" : "");
 	cj.pool_key = j->pool_key;
 	smtp_client_start(j->base, &cj, smtp_job_done, j);
 }

@@ -21,6 +21,7 @@
 #include "dns/dnssec.h"
 #include "queue/qclock.h"
 #include "queue/readyq.h"
+#include "queue/smarthost_auth.h"
 #include "queue/spool.h"
 #include "queue/tlsrpt.h"
 #include "smtp/address.h"
@@ -47,6 +48,7 @@ struct scheduler {
 	bool dnssec_tried;
 	struct tlsrpt *tlsrpt;          /* TLS-8, TLS-RPT counts and reports */
 	struct smtp_client_pool *pool;
+	struct smarthost_auth *smart_auth;  /* issue 15: read at start and on every reload */
 	TAILQ_HEAD(, qentry) entries;   /* all of them (administration) */
 	size_t n_entries;               /* their number: the queue depth (SCAN-11 triggers) */
 	/* The places that are walked: a run touches only entries that need
@@ -82,6 +84,8 @@ struct scheduler *scheduler_new(struct event_base *base, const struct config *c,
 	sch->tlsrpt = tlsrpt_new(base, sch, s, c->state_dir);
 	sch->pool = smtp_client_pool_new(base, c->queue->per_destination, c->queue->connection_reuse,
 					 POOL_IDLE_TIMEOUT, POOL_MAX_MESSAGES);
+	sch->smart_auth = smarthost_auth_new();
+	smarthost_auth_reload(sch->smart_auth, c);
 	TAILQ_INIT(&sch->entries);
 	/* The pool's limit, which stays as it is on reload: a round for a next
 	 * hop at its share would only wait for a connection there (item 9). */
@@ -122,6 +126,7 @@ void scheduler_free(struct scheduler *sch)
 	readyq_free(sch->ready);
 	mtasts_lookup_free(sch->mtasts);
 	smtp_client_pool_free(sch->pool);
+	smarthost_auth_free(sch->smart_auth);
 	event_free(sch->timer);
 	event_free(sch->kick_ev);
 	free(sch);
@@ -130,6 +135,7 @@ void scheduler_free(struct scheduler *sch)
 void scheduler_set_config(struct scheduler *sch, const struct config *c)
 {
 	sch->config = c;
+	smarthost_auth_reload(sch->smart_auth, c);
 	scheduler_kick(sch);  /* a higher delivery_concurrency may start rounds now */
 }
 
@@ -624,6 +630,11 @@ struct dnssec *scheduler_dnssec(struct scheduler *sch, const struct config *c)
 struct smtp_client_pool *scheduler_pool(struct scheduler *sch)
 {
 	return sch->pool;
+}
+
+const struct smarthost_auth *scheduler_smarthost_auth(const struct scheduler *sch)
+{
+	return sch->smart_auth;
 }
 
 bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt)

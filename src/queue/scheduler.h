@@ -34,6 +34,7 @@ struct dns;
 struct dnssec;
 struct mtasts_lookup;
 struct event_base;
+struct smarthost_auth;
 struct smtp_client_pool;
 struct spool;
 struct tlsrpt;
@@ -143,6 +144,8 @@ const struct config *scheduler_config(const struct scheduler *sch);
  * first use; NULL if it cannot start. */
 struct dnssec *scheduler_dnssec(struct scheduler *sch, const struct config *c);
 struct smtp_client_pool *scheduler_pool(struct scheduler *sch);
+/* Issue 15: the smart host's credentials as last read (queue/smarthost_auth.h). */
+const struct smarthost_auth *scheduler_smarthost_auth(const struct scheduler *sch);
 void scheduler_job_done(struct scheduler *sch, struct qentry *q);
 
 /* Queue administration (Q-3), for the control socket. Each writes a

@@ -19,6 +19,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -29,6 +30,7 @@
 #include "net/srcaddr.h"
 #include "smtp/downgrade.h"
 #include "smtp/reply_reader.h"
+#include "smtp/sasl_client.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -39,11 +41,12 @@ enum client_state {
 	CLIENT_CONNECT, CLIENT_GREETING, CLIENT_EHLO, CLIENT_HELO, CLIENT_MAIL,
 	CLIENT_RCPT, CLIENT_DATA, CLIENT_BODY, CLIENT_QUIT, CLIENT_DONE,
 	CLIENT_STARTTLS,    /* STARTTLS sent; 220 starts the handshake, then EHLO again */
+	CLIENT_AUTH,        /* a step of AUTH sent (smtp/sasl_client.h); 235 leads to MAIL */
 };
 
 static const char *client_state_names[] = {
 	"connect", "greeting", "ehlo", "helo", "mail", "rcpt", "data", "body", "quit", "done",
-	"starttls",
+	"starttls", "auth",
 };
 
 struct client {
@@ -90,6 +93,12 @@ struct client {
 	bool tls_failed;        /* the handshake with this address failed: no STARTTLS again */
 	bool tls_verified;      /* the certificate is valid for the name checked */
 	char tls_info[128];
+	/* AUTH to a smart host (issue 15): the job's credentials, copied
+	 * (wiped at the end); authenticated once per connection */
+	struct sasl_creds auth;
+	bool has_auth, authenticated;
+	enum sasl_client_mech auth_mech;
+	unsigned auth_step;
 };
 
 static void client_enter(struct client *c, enum client_state st);
@@ -107,7 +116,7 @@ struct idle_conn {
 	unsigned long long peer_size_max;
 	char mta[64];
 	unsigned messages;
-	bool tls_active, tls_verified;
+	bool tls_active, tls_verified, authenticated;
 	char tls_info[128];
 };
 
@@ -191,6 +200,7 @@ static void client_adopt(struct client *c, struct idle_conn *ic)
 	c->peer_size_max = ic->peer_size_max;
 	c->tls_active = ic->tls_active;
 	c->tls_verified = ic->tls_verified;
+	c->authenticated = ic->authenticated;
 	snprintf(c->tls_info, sizeof(c->tls_info), "%s", ic->tls_info);
 	c->messages = ic->messages + 1;
 	c->mail_sent = false;
@@ -247,6 +257,7 @@ static void client_finish(struct client *c)
 	free(c->accepted);
 	free(c->addrs);
 	free(c->conv);
+	OPENSSL_cleanse(&c->auth, sizeof(c->auth));
 	free(c);
 }
 
@@ -305,6 +316,7 @@ static void client_end(struct client *c)
 	ic->peer_size_max = c->peer_size_max;
 	ic->tls_active = c->tls_active;
 	ic->tls_verified = c->tls_verified;
+	ic->authenticated = c->authenticated;
 	snprintf(ic->tls_info, sizeof(ic->tls_info), "%s", c->tls_info);
 	ic->messages = c->messages;
 	snprintf(ic->mta, sizeof(ic->mta), "%s", c->cur_mta);
@@ -390,6 +402,7 @@ static bool client_try_next(struct client *c, const char *why)
 	c->tls_failed = false;
 	c->tls_active = false;   /* a new connection: whatever the last one had */
 	c->tls_verified = false;
+	c->authenticated = false;
 	client_connect(c);
 	return true;
 }
@@ -411,6 +424,7 @@ static void client_abort(struct client *c, const char *why)
 		c->cur_addr = 0;
 		c->tls_active = false;
 		c->tls_verified = false;
+		c->authenticated = false;
 		c->reply.lines = 0;
 		client_connect(c);
 		return;
@@ -579,13 +593,23 @@ static void client_note_tls(struct client *c, enum smtp_tls_outcome outcome, lon
 	j->tls_attempt(c->arg, &a);
 }
 
+/* TLS could not even start: defer. After STARTTLS the session ends
+ * with QUIT; with implicit TLS nothing may go in clear, not even QUIT. */
+static void client_tls_setup_failed(struct client *c, const char *what)
+{
+	fail_remaining(c, 451, "451 4.7.5 %s:%s: cannot set up %s", c->job.host, c->job.port, what);
+	if (c->state == CLIENT_CONNECT)
+		client_finish(c);
+	else
+		client_enter(c, CLIENT_QUIT);
+}
+
 static void client_start_tls(struct client *c)
 {
 	const struct smtp_client_job *j = &c->job;
 	SSL *ssl = SSL_new(j->tls_ctx);
 	if (!ssl) {
-		fail_remaining(c, 451, "451 4.7.5 %s:%s: cannot set up TLS", j->host, j->port);
-		client_enter(c, CLIENT_QUIT);
+		client_tls_setup_failed(c, "TLS");
 		return;
 	}
 	int min = j->tls_min_version ? j->tls_min_version : TLS1_2_VERSION;
@@ -611,8 +635,7 @@ static void client_start_tls(struct client *c)
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 	if (!ok) {
 		SSL_free(ssl);
-		fail_remaining(c, 451, "451 4.7.5 %s:%s: cannot set up DANE", j->host, j->port);
-		client_enter(c, CLIENT_QUIT);
+		client_tls_setup_failed(c, "DANE");
 		return;
 	}
 	struct bufferevent *under = c->bev;
@@ -622,8 +645,7 @@ static void client_start_tls(struct client *c)
 		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!bev) {
 		SSL_free(ssl);
-		fail_remaining(c, 451, "451 4.7.5 %s:%s: cannot set up TLS", j->host, j->port);
-		client_enter(c, CLIENT_QUIT);
+		client_tls_setup_failed(c, "TLS");
 		return;
 	}
 	c->bev = bev;
@@ -666,11 +688,16 @@ static bool refuse_cleartext(struct client *c, const char *why)
 {
 	if (c->tls_active || client_tls_level(c) < TLS_LEVEL_ENCRYPT)
 		return false;
+	if (c->has_auth)
+		log_event(LOG_ERR, "client_auth_failed", "nexthop", c->job.host, "mta", c->cur_mta, "why", why,
+			  "action", "deferred: the credentials are sent only over TLS", NULL);
 	fail_remaining(c, 451, "451 4.7.5 %s:%s %s; TLS is required for this destination", c->job.host,
 		       c->job.port, why);
 	client_enter(c, CLIENT_QUIT);
 	return true;
 }
+
+static void client_auth_reply(struct client *c);
 
 static void client_reply(struct client *c)
 {
@@ -803,6 +830,9 @@ static void client_reply(struct client *c)
 			client_enter(c, CLIENT_MAIL);  /* opportunistic: go on in clear */
 		}
 		break;
+	case CLIENT_AUTH:
+		client_auth_reply(c);
+		break;
 	case CLIENT_QUIT:
 		client_enter(c, CLIENT_DONE);
 		break;
@@ -864,7 +894,7 @@ static void client_writecb(struct bufferevent *bev, void *arg)
  */
 static bool client_tls_fallback(struct client *c, const char *why)
 {
-	if (client_tls_level(c) != TLS_LEVEL_MAY || c->tls_failed)
+	if (client_tls_level(c) != TLS_LEVEL_MAY || c->tls_failed || c->job.implicit_tls)
 		return false;
 	log_event(LOG_WARNING, "client_tls_fallback", "nexthop", c->job.host, "mta", c->cur_mta, "why", why,
 		  "action", "retry in clear", NULL);
@@ -893,7 +923,18 @@ static void client_eventcb(struct bufferevent *bev, short what, void *arg)
 		log_event(LOG_INFO, "client_tls", "nexthop", c->job.host, "version", SSL_get_version(ssl),
 			  "cipher", SSL_get_cipher_name(ssl), NULL);
 		metrics_tls(true, SSL_get_version(ssl));
-		client_enter(c, CLIENT_EHLO);
+		if (c->state != CLIENT_CONNECT) {  /* after STARTTLS (RFC 3207 4.2): EHLO again */
+			client_enter(c, CLIENT_EHLO);
+			return;
+		}
+		/* Implicit TLS: the greeting comes now, maybe already read. */
+		client_enter(c, CLIENT_GREETING);
+		if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+			client_readcb(c->bev, c);
+		return;
+	}
+	if ((what & BEV_EVENT_CONNECTED) && c->job.implicit_tls) {
+		client_start_tls(c);  /* RFC 8314 3.3: TLS before any SMTP byte */
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED) {
@@ -1002,6 +1043,74 @@ static bool client_downgrade(struct client *c)
 	return false;
 }
 
+/* --- AUTH to a smart host (issue 15) -------------------------------------- */
+
+/*
+ * Every AUTH failure defers the message (451 4.7.0), 535 included: a
+ * wrong password or a relay that lost AUTH is the operator's problem,
+ * and mail must not bounce for it; the message waits (queue.lifetime)
+ * while the log says what to fix. Postfix does the same by default
+ * (smtp_sasl_auth_soft_bounce = yes).
+ */
+static void client_auth_defer(struct client *c, const char *why, const char *reply)
+{
+	const struct smtp_client_job *j = &c->job;
+	log_event(LOG_ERR, "client_auth_failed", "nexthop", j->host, "mta", c->cur_mta, "mech",
+		  sasl_client_mech_name(c->auth_mech), "user", c->auth.user, "why", why, "reply", reply ? reply : "",
+		  "action", "deferred", NULL);
+	fail_remaining(c, 451, "451 4.7.0 %s:%s: AUTH as %s: %s%s%s", j->host, j->port, c->auth.user, why,
+		       reply ? ": " : "", reply ? reply : "");
+	client_enter(c, CLIENT_QUIT);
+}
+
+/* The line of the current step; its copies on our side are wiped. */
+static void client_auth_send(struct client *c)
+{
+	char line[SASL_LINE_MAX + 16];
+	if (!sasl_client_step(c->auth_mech, c->auth_step, &c->auth, line, sizeof(line) - 2)) {
+		OPENSSL_cleanse(line, sizeof(line));
+		client_auth_defer(c, "unexpected 334 challenge", c->reply.text);
+		return;
+	}
+	size_t n = strlen(line);
+	line[n++] = '\r';
+	line[n++] = '\n';
+	bufferevent_write(c->bev, line, n);
+	OPENSSL_cleanse(line, sizeof(line));
+}
+
+/* RFC 4954 4 and TLS-3's rule for our own server: credentials never
+ * cross a connection without TLS. The caller's tls_level (verify) has
+ * already deferred a session without TLS; this is the last line. */
+static void client_auth_begin(struct client *c)
+{
+	c->auth_mech = sasl_client_choose(c->reply.auth_mechs);
+	c->auth_step = 0;
+	if (!c->tls_active)
+		client_auth_defer(c, "no TLS on this session; the credentials are sent only over TLS", NULL);
+	else if (c->auth_mech == SASL_CLIENT_NONE)
+		client_auth_defer(c, c->reply.auth_mechs[0] ? "the relay offers neither AUTH PLAIN nor AUTH LOGIN"
+							      : "the relay does not offer AUTH", NULL);
+	else
+		client_auth_send(c);
+}
+
+/* 235: logged in (RFC 4954 6); 334: the next step; anything else fails. */
+static void client_auth_reply(struct client *c)
+{
+	if (c->reply.code == 334) {
+		c->auth_step++;
+		client_auth_send(c);
+	} else if (c->reply.code == 235) {
+		c->authenticated = true;
+		log_event(LOG_INFO, "client_auth", "nexthop", c->job.host, "mta", c->cur_mta, "mech",
+			  sasl_client_mech_name(c->auth_mech), "user", c->auth.user, NULL);
+		client_enter(c, CLIENT_MAIL);
+	} else {
+		client_auth_defer(c, "the relay refused the credentials", c->reply.text);
+	}
+}
+
 static void client_enter(struct client *c, enum client_state st)
 {
 	log_event(LOG_DEBUG, "client_state", "nexthop", c->job.host, "state", client_state_names[st], NULL);
@@ -1022,6 +1131,10 @@ static void client_enter(struct client *c, enum client_state st)
 		client_send(c, "HELO %s", j->helo_name);
 		break;
 	case CLIENT_MAIL: {
+		if (c->has_auth && !c->authenticated) {  /* RFC 4954 4: AUTH before the transaction */
+			client_enter(c, CLIENT_AUTH);
+			return;
+		}
 		unsigned long long size = (unsigned long long)(j->body_end - j->body_offset) + j->prefix_len;
 		if (j->smtputf8 && !c->peer_smtputf8) {
 			/* RFC 6531 3.4: such a message must not go to a server without SMTPUTF8. */
@@ -1083,6 +1196,9 @@ static void client_enter(struct client *c, enum client_state st)
 		break;
 	case CLIENT_STARTTLS:
 		client_send(c, "STARTTLS");
+		break;
+	case CLIENT_AUTH:
+		client_auth_begin(c);
 		break;
 	case CLIENT_DONE:
 		break;
@@ -1163,6 +1279,11 @@ void smtp_client_start(struct event_base *base, const struct smtp_client_job *jo
 	c->replies = xcalloc(job->n_rcpts, sizeof(*c->replies));
 	c->accepted = xcalloc(job->n_rcpts, sizeof(*c->accepted));
 	c->state = CLIENT_CONNECT;
+	if (job->auth) {  /* ours for the whole job: a reload may free the caller's */
+		c->auth = *job->auth;
+		c->has_auth = true;
+		c->job.auth = NULL;
+	}
 	struct smtp_client_pool *p = job->pool;
 	TAILQ_INSERT_TAIL(&p->clients, c, pool_link);
 	if (p->stopped) {

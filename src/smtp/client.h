@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 struct event_base;
+struct sasl_creds;
 struct ssl_ctx_st;
 struct sockaddr_storage;
 struct smtp_client_pool;
@@ -89,6 +90,17 @@ struct smtp_client_job {
 	 * An address with records gets authenticated TLS against them (verify,
 	 * whatever tls_level says). Borrowed. */
 	const struct tlsa_set *const *tls_dane;
+	/* Issue 15, the smart host. implicit_tls: TLS from the first byte
+	 * (smtps://, RFC 8314 3.3), before the greeting; the caller sets
+	 * tls_level verify, and a failed handshake never falls back to
+	 * clear text. auth: log in with these (copied at start) before the
+	 * first MAIL of the connection (RFC 4954), PLAIN if offered, else
+	 * LOGIN (smtp/sasl_client.h), and only over TLS: a session without
+	 * TLS, a server offering neither mechanism or refusing the
+	 * credentials (535) defers every recipient (451 4.7.0), logged as
+	 * client_auth_failed. NULL: no AUTH. */
+	bool implicit_tls;
+	const struct sasl_creds *auth;
 	/* Required: the pool tracks the job from start to finish, so that
 	 * none outlives the process (smtp_client_pool_stop()). Connection
 	 * reuse and the per-destination limit: jobs with the same pool_key

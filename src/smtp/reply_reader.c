@@ -53,6 +53,8 @@ static void read_capability(struct reply_reader *r, const char *line, size_t len
 	size_t k = strcspn(line + 4, " ");
 	if (k > 0 && k < sizeof(r->caps[0]) && r->n_caps < REPLY_LINES_MAX)  /* "250- x": no keyword */
 		snprintf(r->caps[r->n_caps++], sizeof(r->caps[0]), "%.*s", (int)k, line + 4);
+	if (k == 4 && strncasecmp(line + 4, "AUTH", 4) == 0 && len > 9)
+		snprintf(r->auth_mechs, sizeof(r->auth_mechs), "%s", line + 9);
 	if (k == 4 && strncasecmp(line + 4, "SIZE", 4) == 0 && len > 9) {
 		unsigned long long v = 0;
 		const char *p = line + 9;
@@ -70,6 +72,8 @@ enum reply_step reply_read_line(struct reply_reader *r, char *line, size_t len, 
 	if (!valid || (r->lines > 0 && code != r->code) || ++r->lines > REPLY_LINES_MAX)
 		return REPLY_MALFORMED;
 	r->code = code;
+	if (ehlo && r->lines == 1)
+		r->auth_mechs[0] = '\0';  /* a new EHLO reply (after STARTTLS: RFC 3207 4.2) */
 	if (ehlo && r->lines > 1 && len > 4)
 		read_capability(r, line, len, size_max);
 	if (len > 3 && line[3] == '-')

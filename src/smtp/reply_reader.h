@@ -20,6 +20,9 @@ struct reply_reader {
 	char text[512];                        /* the last line, control bytes as '?' */
 	char caps[REPLY_LINES_MAX][REPLY_CAP_SIZE];  /* EHLO keywords */
 	unsigned n_caps;
+	/* RFC 4954 3: the mechanisms of the EHLO reply's "AUTH" line
+	 * ("PLAIN LOGIN"), "" when it had none; cut to fit. */
+	char auth_mechs[128];
 };
 
 enum reply_step {

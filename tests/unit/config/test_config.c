@@ -448,7 +448,7 @@ Test(config, every_error_is_reported)
 	assert_error(3, "limits.command_timeout: not a duration (use e.g. 30s, 5m, 1h, 2d or a number of seconds)");
 	assert_error(7, "listeners[0].port: must be between 1 and 65535");
 	assert_error(9, "trusted_networks[0]: not a network (use e.g. 192.0.2.0/24 or 2001:db8::/32, with the host bits zero)");
-	assert_error(11, "routes.example.test: unknown scheme (use smtp://, lmtp:// or maildir:)");
+	assert_error(11, "routes.example.test: unknown scheme (use smtp://, smtps://, lmtp:// or maildir:)");
 	assert_error(12, "nonsense: unknown key");
 	/* reported in file order */
 	cr_assert(strstr(errs.items[0], ":2: "));
@@ -1027,7 +1027,7 @@ Test(config, dns_servers_bad_entries)
 Test(config, smart_host_and_rewrite_table_problems)
 {
 	load("queue:\n  smart_host: maildir:/x\n");
-	assert_only_error(2, "queue.smart_host: a smart host is smtp://host:port or lmtp://host:port");
+	assert_only_error(2, "queue.smart_host: a smart host is smtp://host:port, smtps://host:port or lmtp://host:port");
 	load("rewrite_table: /nonexistent/mailwarden-rewrite\n");
 	cr_assert_null(cfg);
 }

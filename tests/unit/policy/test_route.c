@@ -66,6 +66,26 @@ Test(route_parse, maildir_paths)
 	route_free(&r);
 }
 
+/* Issue 15: implicit TLS (RFC 8314) to a smart host or route, port 465 by default. */
+Test(route_parse, smtps_is_smtp_over_implicit_tls)
+{
+	struct route r = { 0 };
+	const char *why;
+	cr_assert(route_parse_nexthop("smtps://relay.example.org", &r, &why));
+	cr_assert_eq(r.kind, ROUTE_SMTP);
+	cr_assert(r.implicit_tls);
+	cr_assert_str_eq(r.host, "relay.example.org");
+	cr_assert_str_eq(r.port, "465");
+	route_free(&r);
+	cr_assert(route_parse_nexthop("SMTPS://[::1]:2465", &r, &why));
+	cr_assert(r.implicit_tls);
+	cr_assert_str_eq(r.port, "2465");
+	route_free(&r);
+	cr_assert(route_parse_nexthop("smtp://relay.example.org:587", &r, &why));
+	cr_assert_not(r.implicit_tls);
+	route_free(&r);
+}
+
 Test(route_parse, scheme_is_case_insensitive)
 {
 	struct route r = { 0 };
@@ -89,6 +109,8 @@ ParameterizedTestParameters(route_parse, refuses)
 		{ "smtp:mx", "unknown scheme" },
 		{ " smtp://mx", "unknown scheme" },
 		{ "smtp://", "missing host" },
+		{ "smtps://", "missing host" },
+		{ "smtps://user@relay", "unexpected" },
 		{ "smtp://:25", "missing host" },
 		{ "smtp://mx:", "port" },
 		{ "smtp://mx:0", "port" },
@@ -136,7 +158,7 @@ Test(route_parse, unknown_scheme_reason_names_the_choices)
 	struct route r = { 0 };
 	const char *why;
 	cr_assert_not(route_parse_nexthop("http://x", &r, &why));
-	cr_assert_str_eq(why, "unknown scheme (use smtp://, lmtp:// or maildir:)");
+	cr_assert_str_eq(why, "unknown scheme (use smtp://, smtps://, lmtp:// or maildir:)");
 }
 
 Test(route_parse, overlong_spec)

@@ -129,3 +129,27 @@ Test(queue_config, retry_delays_are_checked_last)
 	cr_assert(strncmp(error(0), "3: trusted_networks", 19) == 0, "%s", error(0));
 	cr_assert_str_eq(error(1), "5: queue.retry_max: must not be shorter than queue.retry_min");
 }
+
+/* Issue 15: implicit TLS to the smart host, and its credentials file
+ * (read by queue/smarthost_auth.c, not by the loader). */
+Test(queue_config, an_smtps_smart_host_speaks_implicit_tls)
+{
+	cr_assert_not_null(load(BASE "queue:\n  smart_host: smtps://relay.example.net\n"
+				"  smart_host_auth: {credentials: /etc/mailwarden/relay}\n"));
+	cr_assert(cfg->queue->smart_route->implicit_tls);
+	cr_assert_str_eq(cfg->queue->smart_route->port, "465");
+	cr_assert_str_eq(cfg->queue->smart_host_auth, "/etc/mailwarden/relay");
+	cr_assert_eq(cfg->queue->smart_host_auth_line, 5);
+}
+
+Test(queue_config, smart_host_auth_errors_name_line_and_key)
+{
+	cr_assert_null(load(BASE "queue:\n  smart_host_auth: relay.txt\n"));
+	cr_assert_eq(errs.n, 1);
+	cr_assert_str_eq(error(0), "4: queue.smart_host_auth: expected a mapping ({credentials: FILE})");
+	config_errors_free(&errs);
+	cr_assert_null(load(BASE "queue:\n  smart_host_auth:\n    file: relay.txt\n"));
+	cr_assert_eq(errs.n, 2);
+	cr_assert_str_eq(error(0), "5: queue.smart_host_auth.file: unknown key");
+	cr_assert_str_eq(error(1), "4: queue.smart_host_auth: needs credentials: FILE (a \"user password\" line)");
+}

@@ -68,3 +68,27 @@ Test(reply_reader, too_many_lines)
 		cr_assert_eq(feed(&r, "250-x\r", true, &size), REPLY_MORE);
 	cr_assert_eq(feed(&r, "250 x\r", true, &size), REPLY_MALFORMED);
 }
+
+/* Issue 15: the mechanisms of the AUTH capability, for the smart host's
+ * AUTH (smtp/sasl_client.h); a new EHLO reply forgets the last one's. */
+Test(reply_reader, ehlo_keeps_the_auth_mechanisms)
+{
+	struct reply_reader r = { 0 };
+	unsigned long long size = 0;
+	cr_assert_eq(feed(&r, "250-relay.example hello\r", true, &size), REPLY_MORE);
+	cr_assert_eq(feed(&r, "250-AUTH LOGIN PLAIN\r", true, &size), REPLY_MORE);
+	cr_assert_eq(feed(&r, "250 PIPELINING\r", true, &size), REPLY_LAST);
+	cr_assert_str_eq(r.auth_mechs, "LOGIN PLAIN");
+	cr_assert(reply_has_cap(&r, "AUTH"));
+	cr_assert_eq(feed(&r, "250-relay.example hello\r", true, &size), REPLY_MORE);
+	cr_assert_eq(feed(&r, "250 auth plain\r", true, &size), REPLY_LAST);
+	cr_assert_str_eq(r.auth_mechs, "plain");
+	cr_assert_eq(feed(&r, "250 relay.example\r", true, &size), REPLY_LAST);
+	cr_assert_str_eq(r.auth_mechs, "");
+	/* a reply other than EHLO's leaves them alone */
+	cr_assert_eq(feed(&r, "250-AUTH PLAIN\r", true, &size), REPLY_MORE);
+	cr_assert_eq(feed(&r, "250 AUTH PLAIN\r", true, &size), REPLY_LAST);
+	cr_assert_eq(feed(&r, "250-AUTH LOGIN\r", false, &size), REPLY_MORE);
+	cr_assert_eq(feed(&r, "250 ok\r", false, &size), REPLY_LAST);
+	cr_assert_str_eq(r.auth_mechs, "PLAIN");
+}
