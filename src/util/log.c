@@ -143,6 +143,14 @@ void log_init(const char *proc, enum log_target target, enum log_format format, 
 		openlog("mailwarden", LOG_PID | LOG_NDELAY, LOG_MAIL); /* NDELAY: before chroot */
 }
 
+void log_reconnect(void)
+{
+	if (log_cfg.target != LOG_TARGET_SYSLOG)
+		return;
+	closelog();
+	openlog("mailwarden", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
 void log_pin_syslog(void)
 {
 	log_cfg.syslog_pinned = true;

@@ -26,6 +26,12 @@ enum log_format { LOG_FORMAT_KV, LOG_FORMAT_JSON };
  * (a syslog level: LOG_DEBUG .. LOG_ERR). Safe to call again after fork. */
 void log_init(const char *proc, enum log_target target, enum log_format format, int min_level);
 
+/* In a forked child that has just closed the descriptors it does not own
+ * (the syslog socket among them): connect to syslog again, before any
+ * chroot. glibc would otherwise go on writing to the closed socket's
+ * number, which the next open() reuses. Nothing to do for stderr. */
+void log_reconnect(void);
+
 /* Log one event. The variadic part is pairs of (const char *key, const char *value),
  * ended by NULL. A NULL value is written as an empty string. */
 void log_event(int level, const char *event, ...) __attribute__((sentinel));
