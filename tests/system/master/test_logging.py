@@ -61,6 +61,8 @@ def test_json_log_lines_parse_and_carry_the_transaction(make_gateway_fn, sink):
     delivery = next(e for e in by_id if e["event"] == "delivery")
     assert delivery["status"] == "sent" and delivery["reply"].startswith("250"), delivery
     assert isinstance(delivery["attempt"], int) and delivery["attempt"] == 1, delivery
+    for key in ("delay", "delay_queue", "delay_conn", "delay_xmit"):  # seconds, as JSON numbers
+        assert isinstance(delivery[key], (int, float)) and delivery[key] >= 0, (key, delivery)
     spawned = [e for e in events if e.get("event") == "spawned"]
     assert spawned and all(isinstance(e["child_pid"], int) for e in spawned), spawned
     committed = next(e for e in by_id if e["event"] == "committed")
