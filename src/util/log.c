@@ -22,11 +22,14 @@ static struct {
 #define LINE_CLOSE_RESERVE 4
 
 /* One line's body, without the time and pid prefix (log_emit adds them
- * where the target wants them). Text that does not fit is cut, but only
- * between whole characters and escapes, so a cut JSON line still parses. */
+ * where the target wants them). What does not fit is cut: a value between
+ * whole characters and escapes (then closed by its quote), a field that
+ * cannot show its key is left out, and nothing is written after a cut,
+ * so a cut JSON line still parses. */
 struct line {
 	char text[LOG_LINE_MAX];
 	size_t len;
+	bool cut;
 };
 
 /* Numbers formatted by log_u64() and log_ms() live here: a value pointing
@@ -40,20 +43,25 @@ static bool is_logged_number(const char *v)
 	return at >= first && at < first + sizeof(number_ring);
 }
 
+/* n bytes that go together (an escape, a UTF-8 sequence, a number), or none. */
 static void line_put(struct line *l, const char *s, size_t n)
 {
-	if (l->len + n + LINE_CLOSE_RESERVE < sizeof(l->text)) {
-		memcpy(l->text + l->len, s, n);
-		l->len += n;
+	if (l->cut || l->len + n + LINE_CLOSE_RESERVE >= sizeof(l->text)) {
+		l->cut = true;
+		return;
 	}
+	memcpy(l->text + l->len, s, n);
+	l->len += n;
 }
 
+/* Plain ASCII, as much of it as fits. */
 static void line_puts(struct line *l, const char *s)
 {
-	line_put(l, s, strlen(s));
+	for (; *s; s++)
+		line_put(l, s, 1);
 }
 
-/* A closing quote or brace: written into the reserve if need be. */
+/* A closing quote: written into the reserve if need be. */
 static void line_close(struct line *l, char c)
 {
 	if (l->len + 1 < sizeof(l->text))
@@ -80,21 +88,35 @@ static void line_put_escaped(struct line *l, const char *v)
 	while (p < end) {
 		size_t k = *p >= 0x80 ? utf8_seq_len(p, (size_t)(end - p)) : 1;
 		char esc[8];
-		if (*p == '"' || *p == '\\') {
-			snprintf(esc, sizeof(esc), "\\%c", *p);
-			line_puts(l, esc);
-		} else if (*p < ' ' || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			line_puts(l, esc);
-		} else if (k == 0) {
-			snprintf(esc, sizeof(esc), "%s\\x%02x", log_cfg.format == LOG_FORMAT_JSON ? "\\" : "", *p);
-			line_puts(l, esc);
-			k = 1;
-		} else {
+		int n = 0;
+		if (*p == '"' || *p == '\\')
+			n = snprintf(esc, sizeof(esc), "\\%c", *p);
+		else if (*p < ' ' || *p == 0x7f)
+			n = snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		else if (k == 0)
+			n = snprintf(esc, sizeof(esc), "%s\\x%02x", log_cfg.format == LOG_FORMAT_JSON ? "\\" : "", *p);
+		if (n > 0)
+			line_put(l, esc, (size_t)n);
+		else
 			line_put(l, (const char *)p, k);
-		}
-		p += k;
+		p += k ? k : 1;
 	}
+}
+
+/* "key": for JSON, key= for kv, after the separator; false (and nothing
+ * written) when it does not fit whole. */
+static bool line_put_key(struct line *l, const char *key, bool first)
+{
+	size_t mark = l->len;
+	bool json = log_cfg.format == LOG_FORMAT_JSON;
+	if (!first)
+		line_puts(l, json ? "," : " ");
+	line_puts(l, json ? "\"" : "");
+	line_puts(l, key);
+	line_puts(l, json ? "\":" : "=");
+	if (l->cut)
+		l->len = mark;
+	return !l->cut;
 }
 
 /* JSON: "key":"value", or "key":value for a number of log_u64()/log_ms().
@@ -103,29 +125,24 @@ static void line_put_pair(struct line *l, const char *key, const char *value, bo
 {
 	if (!value)
 		value = "";
-	if (!first)
-		line_puts(l, log_cfg.format == LOG_FORMAT_JSON ? "," : " ");
-	if (log_cfg.format == LOG_FORMAT_JSON) {
-		/* "pid" is the writer's own in a JSON line; an event's "pid" is
-		 * always that of a child it is about (spawned, child_exited...). */
-		if (strcmp(key, "pid") == 0)
-			key = "child_pid";
+	bool json = log_cfg.format == LOG_FORMAT_JSON;
+	/* "pid" is the writer's own in a JSON line; an event's "pid" is
+	 * always that of a child it is about (spawned, child_exited...). */
+	if (json && strcmp(key, "pid") == 0)
+		key = "child_pid";
+	size_t mark = l->len;
+	if (!line_put_key(l, key, first))
+		return;
+	if (json && is_logged_number(value)) {
+		line_put(l, value, strlen(value));
+		if (l->cut)
+			l->len = mark;   /* no half number */
+	} else if (json || kv_needs_quotes(value)) {
 		line_puts(l, "\"");
-		line_puts(l, key);
-		if (is_logged_number(value)) {
-			line_puts(l, "\":");
-			line_puts(l, value);
+		if (l->cut) {
+			l->len = mark;   /* no room for even the opening quote */
 			return;
 		}
-		line_puts(l, "\":\"");
-		line_put_escaped(l, value);
-		line_close(l, '"');
-		return;
-	}
-	line_puts(l, key);
-	line_puts(l, "=");
-	if (kv_needs_quotes(value)) {
-		line_puts(l, "\"");
 		line_put_escaped(l, value);
 		line_close(l, '"');
 	} else {
@@ -203,6 +220,7 @@ static void log_emit(int level, const struct line *l)
 static void line_start(struct line *l, int level, const char *event)
 {
 	l->len = 0;
+	l->cut = false;
 	line_put_pair(l, "level", level_name(level), true);
 	line_put_pair(l, "proc", log_cfg.proc, false);
 	line_put_pair(l, "event", event, false);

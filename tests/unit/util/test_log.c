@@ -159,6 +159,30 @@ Test(log, overlong_json_line_is_cut_and_still_parses)
 	json_decref(o);
 }
 
+static void emit_fields_after(const char *value)
+{
+	log_event(LOG_INFO, "probe", "v", value, "a_long_key_name", log_ms(123456), "quoted", "x y", "n",
+		  log_u64(12345), NULL);
+}
+
+/* Wherever the cut falls (in a value, a key, a number, an escape), the
+ * JSON line parses and a kv line ends with its newline. */
+Test(log, a_cut_anywhere_leaves_a_valid_line)
+{
+	static char value[4200], line[16384];
+	for (size_t n = 3950; n < 4100; n++) {
+		memset(value, 'a', n);
+		value[n] = '\0';
+		if (n % 3 == 0)
+			value[n - 1] = '"';   /* a two-byte escape at the edge */
+		captured(LOG_FORMAT_JSON, emit_fields_after, value, line, sizeof(line));
+		json_decref(parsed(line));
+		captured(LOG_FORMAT_KV, emit_fields_after, value, line, sizeof(line));
+		cr_assert_eq(line[strlen(line) - 1], '\n');
+		cr_assert_lt(strlen(line), 4200);
+	}
+}
+
 Test(log, log_ms_writes_seconds_with_three_decimals)
 {
 	cr_assert_str_eq(log_ms(0), "0.000");
