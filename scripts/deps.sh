@@ -19,6 +19,7 @@ packages=(
   libmicrohttpd-dev python3-prometheus-client
   strace xfsprogs
   postfix iproute2
+  libjansson-dev
 )
 
 missing=()

@@ -78,6 +78,7 @@ pid_t child_spawn(const struct config *c, const struct child_spec *spec, const s
 	log_init(spec->name, c->log.target, c->log.format, c->log.level);
 	set_process_name(spec->name);
 	close_other_fds(fds);
+	log_reconnect();  /* its syslog socket went with the others */
 	if (spec->prepare && !spec->prepare(c))
 		_exit(2);
 	struct privdrop_target t = spec->target(c);

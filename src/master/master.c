@@ -756,6 +756,10 @@ int master_run(const char *config_path, bool foreground)
 		log_event(LOG_ERR, "pidfile_error", "file", m.pidfile, "msg", strerror(errno), NULL);
 	detach_done(detached);
 	if (detached >= 0) {
+		/* stderr is /dev/null now: syslog, for this process and every
+		 * child, after a reload too (a reloaded log.target: stderr used
+		 * to send the master's and the queue's lines to /dev/null). */
+		log_pin_syslog();
 		c->log.target = LOG_TARGET_SYSLOG;
 		log_init("master", c->log.target, c->log.format, c->log.level);
 	}

@@ -21,6 +21,7 @@
 #include "policy/tlspolicy.h"
 #include "queue/config.h"
 #include "queue/dane_lookup.h"
+#include "queue/delays.h"
 #include "queue/maildir.h"
 #include "queue/msgview.h"
 #include "queue/mtasts_lookup.h"
@@ -34,6 +35,7 @@
 #include "tls/tls.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/monotime.h"
 
 #define ADDRS_PER_HOST 8
 
@@ -85,6 +87,7 @@ struct job {
 	 * be ignored (the tls_policy still applies: the administrator's) */
 	bool requiretls, tls_optional;
 	bool mx_dnssec;              /* the DANE lookup found the MX records DNSSEC-validated */
+	struct delivery_times times; /* for the delay figures of the attempt's log lines */
 };
 
 static void job_free(struct job *j)
@@ -114,7 +117,7 @@ static void job_fail(struct job *j, int code, const char *reply)
 		reply = requiretls_final_reply(&code, reply, final, sizeof(final));
 	for (size_t i = 0; i < j->n; i++)
 		scheduler_rcpt_result(j->sch, j->q, j->index[i], code, reply, j->nexthop, NULL, DELIVER_FINAL,
-				      j->tls_source ? &note : NULL);
+				      j->tls_source ? &note : NULL, &j->times);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
@@ -163,6 +166,8 @@ static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, si
 {
 	struct job *j = arg;
 	char reason[700], final[800];
+	if (n > 0)
+		j->times.ready_mono_ms = replies[0].ready_ms;
 	for (size_t i = 0; i < n; i++) {
 		const struct deliver_tls note = { j->tls_source, replies[i].tls, replies[i].tls_verified };
 		sts_report_testing(j, &replies[i]);
@@ -174,7 +179,7 @@ static void smtp_job_done(void *arg, const struct smtp_client_reply *replies, si
 				      replies[i].mta[0] ? replies[i].mta : NULL,
 				      replies[i].dsn_passed ? DELIVER_DSN_PASSED
 				      : j->route && j->route->kind == ROUTE_LMTP ? DELIVER_FINAL : DELIVER_RELAYED,
-				      &note);
+				      &note, &j->times);
 	}
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
@@ -195,6 +200,7 @@ static void run_maildir(struct job *j)
 	char why[512];
 	if (!job_view(j))
 		return;
+	j->times.ready_mono_ms = monotime_ms();  /* no connection: the writing is the transmission */
 	int rc = maildir_deliver(j->route->path, j->q->env.id, j->sender ? j->sender : j->q->env.sender,
 				 j->rcpts, j->n, j->q->fd, &j->view, why, sizeof(why));
 	char reply[600];
@@ -202,7 +208,7 @@ static void run_maildir(struct job *j)
 	for (size_t i = 0; i < j->n; i++)
 		scheduler_rcpt_result(j->sch, j->q, j->index[i], rc == 0 ? 250 : 451,
 				      rc == 0 ? "250 2.0.0 delivered to maildir" : reply, j->nexthop, NULL, DELIVER_FINAL,
-				      NULL);
+				      NULL, &j->times);
 	scheduler_job_done(j->sch, j->q);
 	job_free(j);
 }
@@ -618,7 +624,8 @@ static void no_route(struct scheduler *sch, struct qentry *q, size_t i)
 {
 	char reply[300];
 	snprintf(reply, sizeof(reply), "451 4.4.4 no route for domain %s", address_domain(q->env.rcpts[i].addr));
-	scheduler_rcpt_result(sch, q, i, 451, reply, "none", NULL, DELIVER_FINAL, NULL);
+	struct delivery_times now = delivery_times_start();  /* no attempt: only the time in the queue */
+	scheduler_rcpt_result(sch, q, i, 451, reply, "none", NULL, DELIVER_FINAL, NULL, &now);
 }
 
 void deliver_nexthop(const struct config *c, const char *domain, char *buf, size_t size)
@@ -680,6 +687,7 @@ void deliver_start(struct event_base *base, const struct config *c, struct dns *
 			j = jobs[n_jobs++] = xcalloc(1, sizeof(*j));
 			/* The job holds the snapshot: a reload may swap the queue's. */
 			*j = (struct job){ .sch = sch, .q = q, .base = base, .c = config_ref(c), .route = r,
+					   .times = delivery_times_start(),
 					   .rcpts = xcalloc(n, sizeof(char *)), .index = xcalloc(n, sizeof(size_t)),
 					   .notify = xcalloc(n, sizeof(char *)), .orcpt = xcalloc(n, sizeof(char *)) };
 			snprintf(j->domain, sizeof(j->domain), "%s", dom);

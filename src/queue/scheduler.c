@@ -30,6 +30,7 @@
 #include "util/json.h"
 #include "util/metrics.h"
 #include "util/log.h"
+#include "util/monotime.h"
 
 #define DNS_TRIES 2
 #define POOL_IDLE_TIMEOUT 5     /* seconds a parked connection waits for the next message */
@@ -644,7 +645,7 @@ bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt)
 
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
 			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind,
-			   const struct deliver_tls *tls)
+			   const struct deliver_tls *tls, const struct delivery_times *times)
 {
 	struct envelope_rcpt *r = &q->env.rcpts[rcpt];
 	struct qrcpt_state *rs = &q->rs[rcpt];
@@ -674,9 +675,12 @@ void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt,
 		snprintf(q->last_error, sizeof(q->last_error), "%s", reply);
 	}
 	metrics_delivery(code, q->env.arrival, deliver_hop_class(sch->config, nexthop), q->attempts > 1);
+	struct delivery_delays d = delivery_delays_of(times, q->env.arrival, monotime_ms());
 	log_event(code >= 200 && code < 300 ? LOG_INFO : LOG_WARNING, "delivery", "queue_id", q->env.id,
 		  "to", r->addr, "nexthop", nexthop, "mta", mta, "status", status, "attempt", log_u64(q->attempts),
-		  "reply", reply, "requiretls", q->env.flags & ENVELOPE_F_REQUIRETLS ? "yes" : "no",
+		  "delay", log_ms(d.total), "delay_queue", log_ms(d.queue), "delay_conn", log_ms(d.conn),
+		  "delay_xmit", log_ms(d.xmit), "reply", reply, "requiretls",
+		  q->env.flags & ENVELOPE_F_REQUIRETLS ? "yes" : "no",
 		  tls ? "tls_policy" : NULL, tls ? tls->policy : NULL, "tls_verified",
 		  tls && tls->verified ? "yes" : "no", tls && tls->session ? "tls" : NULL, tls ? tls->session : NULL,
 		  NULL);

@@ -27,6 +27,7 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "queue/delays.h"
 #include "queue/envelope.h"
 
 struct config;
@@ -129,11 +130,13 @@ struct deliver_tls {
 };
 
 /* For deliver.c: one recipient's outcome (mta: the address that answered,
- * or NULL; tls: NULL for a maildir), whether a recipient already failed
- * this round, and the end of one job. */
+ * or NULL; tls: NULL for a maildir; times: when the attempt started and
+ * was ready to send, for the delay figures of its log line, queue/delays.h),
+ * whether a recipient already failed this round, and
+ * the end of one job. */
 void scheduler_rcpt_result(struct scheduler *sch, struct qentry *q, size_t rcpt, int code,
 			   const char *reply, const char *nexthop, const char *mta, enum deliver_kind kind,
-			   const struct deliver_tls *tls);
+			   const struct deliver_tls *tls, const struct delivery_times *times);
 bool scheduler_rcpt_settled(const struct qentry *q, size_t rcpt);
 struct dns *scheduler_dns(struct scheduler *sch);
 struct mtasts_lookup *scheduler_mtasts(struct scheduler *sch);

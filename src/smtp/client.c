@@ -34,6 +34,7 @@
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/monotime.h"
 
 #define BODY_CHUNK (64u * 1024)
 
@@ -79,6 +80,7 @@ struct client {
 	size_t n_addrs, cur_addr;
 	char cur_mta[64];
 	bool mail_sent;
+	int64_t ready_ms;           /* first entry into MAIL (the replies' ready_ms) */
 	char last_error[300];
 	/* the reply being read */
 	struct reply_reader reply;
@@ -247,6 +249,7 @@ static void client_finish(struct client *c)
 		snprintf(c->replies[i].tls, sizeof(c->replies[i].tls), "%s",
 			 c->tls_active ? c->tls_info : c->tls_failed ? "none (TLS handshake failed)" : "none");
 		c->replies[i].tls_verified = c->tls_active && c->tls_verified;
+		c->replies[i].ready_ms = c->ready_ms;
 	}
 	c->done(c->arg, c->replies, c->job.n_rcpts);
 	if (c->bev)
@@ -1135,6 +1138,8 @@ static void client_enter(struct client *c, enum client_state st)
 			client_enter(c, CLIENT_AUTH);
 			return;
 		}
+		if (!c->ready_ms)  /* the end of connection setup (AUTH included), for the delay figures */
+			c->ready_ms = monotime_ms();
 		unsigned long long size = (unsigned long long)(j->body_end - j->body_offset) + j->prefix_len;
 		if (j->smtputf8 && !c->peer_smtputf8) {
 			/* RFC 6531 3.4: such a message must not go to a server without SMTPUTF8. */

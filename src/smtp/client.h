@@ -124,6 +124,8 @@ struct smtp_client_reply {
 	bool tls_verified;           /* TLS with a certificate valid for the host's name */
 	char mta[64];                /* the address that gave it ("" if none was reached) */
 	bool dsn_passed;             /* the peer offered DSN: NOTIFY went on with the recipient */
+	int64_t ready_ms;            /* util/monotime.h: the session was ready for MAIL (connected,
+	                                greeted, EHLO and STARTTLS done); 0: never */
 };
 
 /* Called once; replies[i] belongs to job->rcpts[i]. The job's strings must

@@ -19,6 +19,7 @@ No sleeps: every wait polls a condition every 20 ms up to a timeout.
 """
 
 import asyncio
+import json
 import os
 import pwd
 import re
@@ -207,9 +208,30 @@ _KV = re.compile(r'([A-Za-z_][A-Za-z0-9_.-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 _PREFIX = re.compile(r"^\S+ mailwarden\[(\d+)\]: ")
 
 
+def _json_text(value):
+    """A JSON log value as the kv line writes it: numbers as their digits
+    (seconds with three decimals for log_ms), strings as they are."""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
 def parse_line(line):
-    """A kv log line as a dict; the prefix pid goes under '_pid', the raw
-    line under '_line'. Quoted values are unescaped."""
+    """A kv log line, or a JSON one (log.format json), as a dict of strings;
+    the pid goes under '_pid', the raw line under '_line'. Quoted values
+    are unescaped."""
+    if line.startswith("{"):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            event = {k: _json_text(v) for k, v in obj.items()}
+            event["_line"] = line
+            event["_pid"] = event.pop("pid", "")
+            if "child_pid" in event:  # the kv line's event field "pid"
+                event["pid"] = event["child_pid"]
+            return event
     event = {"_line": line}
     m = _PREFIX.match(line)
     rest = line
@@ -570,7 +592,8 @@ class Gateway:
         for line in lines:
             if "core dumped" in line:
                 self.problem(f"core dump: {line}")
-            elif "event=child_exited" in line and self._crashed(parse_line(line)):
+            elif "child_exited" in line and parse_line(line).get("event") == "child_exited" \
+                    and self._crashed(parse_line(line)):
                 self.problem(f"child crashed: {line}")
         if self.proc is not None and self.proc.poll() is not None:
             self._check_exit()
