@@ -30,6 +30,7 @@ import time
 import bench
 from bench import ROOT, HERE, log, stop_pid, tree_cpu, RssSampler, PORT_SINK
 from content_systems import MailwardenContent, PostfixSpamAssassin, PostfixRspamd, run_logged
+from listener import check_sole_listener, wait_sole_listener
 
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 SPAM_MARK = re.compile(rb"^X-Spam(-Flag)?: *yes", re.I | re.M)
@@ -111,9 +112,11 @@ class Sink:
         self.times = []   # times[k]: when the counter reached k + 1
         self.cond = threading.Condition()
         threading.Thread(target=self.read, daemon=True).start()
-        time.sleep(0.2)
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"smtp-sink did not start (port {PORT_SINK} taken?)")
+        try:
+            wait_sole_listener(self.proc, PORT_SINK)
+        except RuntimeError:
+            self.stop()
+            raise
 
     @property
     def count(self):
@@ -234,6 +237,24 @@ def wait_drained(system, deadline):
     return True
 
 
+def check_ports_ours(system, master, sink):
+    """The system's SMTP port and the sink's are held by this bench's
+    processes alone (listener.py: SO_REUSEPORT lets another bench share
+    them silently); RuntimeError otherwise."""
+    check_sole_listener(system.port, [master] + bench.descendants(master), system.name)
+    check_sole_listener(PORT_SINK, [sink.proc.pid], "smtp-sink")
+
+
+def ports_shared(system, master, sink):
+    """None while check_ports_ours holds, else why not: a bench that
+    started on the same ports during the point took part of its traffic."""
+    try:
+        check_ports_ours(system, master, sink)
+        return None
+    except RuntimeError as e:
+        return str(e)
+
+
 def run_point(system, mixfile, conc, count, timeout, work, also=None):
     """One load point; `also` names more processes (name: pid, e.g. a
     clamd the system shares) whose CPU per message is reported apart.
@@ -246,6 +267,7 @@ def run_point(system, mixfile, conc, count, timeout, work, also=None):
     out = os.path.join(work, "client.json")
     try:
         master = system.start()
+        check_ports_ours(system, master, sink)
         # A fresh spool is empty; anything here would be counted twice.
         if not wait_drained(system, time.monotonic() + 60):
             raise RuntimeError(f"{system.name}: the queue of the previous phase did not drain")
@@ -266,6 +288,7 @@ def run_point(system, mixfile, conc, count, timeout, work, also=None):
         with open(out) as f:
             cl = json.load(f)
         wait_delivered(sink, system, cl["accepted"], deadline)
+        shared = ports_shared(system, master, sink)
         cpu1 = [tree_cpu(r) for r in all_roots], [tree_cpu(r) for r in scan_roots]
         also_ms = {n: 1000 * (tree_cpu(p) - also0[n]) for n, p in also.items()}
         sampler.stop()
@@ -278,6 +301,8 @@ def run_point(system, mixfile, conc, count, timeout, work, also=None):
         sink.stop()
     arrived = senders.get(f"<{sender}>", 0)
     foreign = sum(senders.values()) - arrived
+    if shared:
+        log(f"{system.name} c={conc}: {shared}; the point is not valid")
     if foreign:
         log(f"{system.name} c={conc}: {foreign} messages of other senders at the sink "
             f"({', '.join(sorted(senders))[:300]}): another bench on these ports? The point is not valid")
@@ -288,7 +313,7 @@ def run_point(system, mixfile, conc, count, timeout, work, also=None):
     scanned = cl["accepted"] + cl["refused"]
     res = {"system": system.name, "conc": conc, "count": count, **cl, "arrived": arrived, "foreign": foreign,
            "drained": drained, "complete": t_last is not None and cl["sent"] == count and arrived == cl["accepted"],
-           "valid": not foreign,
+           "shared_port": shared, "valid": not foreign and not shared,
            "e2e_s": t_end - cl["t_start"], "e2e_rate": arrived / (t_end - cl["t_start"]),
            "cpu_ms": 1000 * (sum(cpu1[0]) - sum(cpu0[0])) / max(scanned, 1),
            "scan_cpu_ms": 1000 * (sum(cpu1[1]) - sum(cpu0[1])) / max(scanned, 1),
@@ -299,7 +324,8 @@ def run_point(system, mixfile, conc, count, timeout, work, also=None):
     log(f"{system.name} c={conc}: {arrived}/{count} at the sink, {res['e2e_rate']:.0f} msg/s e2e, "
         f"refused {cl['refused']}, tempfail {cl['tempfailed']}, scanner {res['scan_cpu_ms']:.2f} ms CPU/msg, "
         f"{res['scan_peak_rss'] / 2**20:.0f} MiB; all {res['cpu_ms']:.2f} ms/msg"
-        + ("" if res["complete"] else " INCOMPLETE") + ("" if res["valid"] else f" NOT VALID ({foreign} foreign)")
+        + ("" if res["complete"] else " INCOMPLETE") + ("" if res["valid"] else f" NOT VALID ({foreign} foreign"
+                                                        + (", a port shared" if shared else "") + ")")
         + ("" if drained else " (queue not drained)") + (f" replies {cl['samples']}" if cl["samples"] else ""))
     return res
 
@@ -408,9 +434,10 @@ def invalid_note(points):
     bad = [r for r in points if not r.get("valid", True)]
     if not bad:
         return []
-    return ["\nLeft out (messages of other senders reached the sink, e.g. another bench on these ports; "
-            "rerun with another `BENCH_PORT_BASE`): " + "; ".join(
-                f"{r['system']} c={r['conc']} {r['foreign']} foreign" for r in bad)]
+    return ["\nLeft out (messages of other senders reached the sink, or another process listened on the "
+            "system's or the sink's port: another bench on these ports; rerun with another `BENCH_PORT_BASE`): "
+            + "; ".join(f"{r['system']} c={r['conc']} {r['foreign']} foreign"
+                        + (", port shared" if r.get("shared_port") else "") for r in bad)]
 
 
 def write_section(out, text, begin=BEGIN, end=END):
