@@ -400,6 +400,11 @@ maillog_file = {self.dir}/maillog
     def spool_dir(self):
         return os.path.join(self.dir, "spool")
 
+    def queue_empty(self):
+        """True when this instance's queue holds nothing (`postqueue -p`)."""
+        r = subprocess.run(["postqueue", "-c", self.etc, "-p"], capture_output=True, text=True)
+        return r.returncode == 0 and "Mail queue is empty" in r.stdout
+
 
 # ---------------------------------------------------------------- probe
 

@@ -30,6 +30,7 @@ import time
 import bench
 from bench import ROOT, HERE, log, stop_pid, tree_cpu, RssSampler, PORT_SINK
 from content_systems import MailwardenContent, PostfixSpamAssassin, PostfixRspamd, run_logged
+from listener import check_sole_listener, wait_sole_listener
 
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 SPAM_MARK = re.compile(rb"^X-Spam(-Flag)?: *yes", re.I | re.M)
@@ -86,23 +87,40 @@ class Corpus:
 # ---------------------------------------------------------------- sink
 
 class Sink:
-    """smtp-sink as the next hop; a thread reads its live counter, so the
-    moment the last expected message arrived is known even when some were
-    refused on the way (the target is lowered once the client is done)."""
+    """smtp-sink as the next hop; a thread reads its live counter and notes
+    when each count was reached, so the moment the n-th message arrived is
+    known however late the caller asks (the client may finish long after
+    the last delivery). With dump_dir every message is dumped to a file of
+    its own (the probes read them); with dump_file all are appended to one
+    file, whose X-Mail-Args lines tell the point's own messages (by their
+    envelope sender) from any other arriving at the same port."""
 
-    def __init__(self, dump_dir=None):
+    def __init__(self, dump_dir=None, dump_file=None):
         cmd = ["smtp-sink", "-u", "nobody", "-c"]
         if dump_dir:
             os.makedirs(dump_dir, exist_ok=True)
             os.chmod(dump_dir, 0o777)
             cmd += ["-d", os.path.join(dump_dir, "%H%M%S.")]
+        self.dump_file = dump_file
+        if dump_file:
+            os.makedirs(os.path.dirname(dump_file), exist_ok=True)
+            os.chmod(os.path.dirname(dump_file), 0o777)
+            if os.path.exists(dump_file):
+                os.unlink(dump_file)
+            cmd += ["-D", dump_file]
         self.proc = subprocess.Popen(cmd + [f"127.0.0.1:{PORT_SINK}", "1024"], stdout=subprocess.PIPE)
-        self.count, self.target, self.t_done = 0, None, None
+        self.times = []   # times[k]: when the counter reached k + 1
         self.cond = threading.Condition()
         threading.Thread(target=self.read, daemon=True).start()
-        time.sleep(0.2)
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"smtp-sink did not start (port {PORT_SINK} taken?)")
+        try:
+            wait_sole_listener(self.proc, PORT_SINK)
+        except RuntimeError:
+            self.stop()
+            raise
+
+    @property
+    def count(self):
+        return len(self.times)
 
     def read(self):
         buf = b""
@@ -111,26 +129,39 @@ class Sink:
             if not chunk:
                 break
             buf = (buf + chunk)[-256:]
-            m = re.findall(rb"mesg=(\d+)", buf)
+            m = re.findall(rb"mesg=(\d+)\r", buf)
             if m:
+                now = time.monotonic()
                 with self.cond:
-                    self.count = int(m[-1])
-                    self.check()
-
-    def check(self):
-        if self.target is not None and self.count >= self.target and self.t_done is None:
-            self.t_done = time.monotonic()
-            self.cond.notify_all()
+                    while len(self.times) < int(m[-1]):
+                        self.times.append(now)
+                    self.cond.notify_all()
 
     def expect(self, n, until):
         """Wait until n messages arrived or the monotonic deadline; returns
         the arrival time of the n-th or None."""
         with self.cond:
-            self.target = n
-            self.check()
-            while self.t_done is None and time.monotonic() < until:
+            while len(self.times) < n and time.monotonic() < until:
                 self.cond.wait(min(1.0, max(0.01, until - time.monotonic())))
-            return self.t_done
+            return self.times[n - 1] if n and len(self.times) >= n else None
+
+    def idle_since(self):
+        """When the last message arrived (None: none yet)."""
+        with self.cond:
+            return self.times[-1] if self.times else None
+
+    def senders(self):
+        """{envelope sender: messages} of the dump file (smtp-sink writes
+        "X-Mail-Args: <sender> PARAMS" first in every message it dumps)."""
+        out = {}
+        if not self.dump_file or not os.path.exists(self.dump_file):
+            return out
+        with open(self.dump_file, "rb") as f:
+            for line in f:
+                if line.startswith(b"X-Mail-Args: "):
+                    who = line[13:].split(b" ", 1)[0].strip().decode(errors="replace")
+                    out[who] = out.get(who, 0) + 1
+        return out
 
     def stop(self):
         stop_pid(self.proc)
@@ -175,14 +206,71 @@ def verify(system, corpus, work):
         sink.stop()
 
 
+def point_sender(system, conc):
+    """The envelope sender of one load point: its own, so that the sink
+    counts the point's messages and nothing else (a message left from an
+    earlier phase, or another bench's on the same ports)."""
+    return f"bench.{system.name}.c{conc}.{os.getpid()}.{int(time.time() * 1000) % 10**8}@src.test"
+
+
+def wait_delivered(sink, system, n, deadline):
+    """Until n messages arrived at the sink, or the system's queue is
+    empty and nothing arrived for 5 s (the rest will not come: a Postfix
+    queue that drained delivered what it had), or the deadline."""
+    while time.monotonic() < deadline:
+        if sink.expect(n, min(deadline, time.monotonic() + 1.0)) is not None:
+            return True
+        last = sink.idle_since() or 0.0
+        if time.monotonic() - last > 5 and getattr(system, "queue_empty", lambda: None)():
+            return False
+    return False
+
+
+def wait_drained(system, deadline):
+    """Until the system's queue is empty (Postfix: `postqueue -p`; a
+    system without a queue to ask about: at once). False: not drained."""
+    empty = getattr(system, "queue_empty", lambda: True)
+    while not empty():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+    return True
+
+
+def check_ports_ours(system, master, sink):
+    """The system's SMTP port and the sink's are held by this bench's
+    processes alone (listener.py: SO_REUSEPORT lets another bench share
+    them silently); RuntimeError otherwise."""
+    check_sole_listener(system.port, [master] + bench.descendants(master), system.name)
+    check_sole_listener(PORT_SINK, [sink.proc.pid], "smtp-sink")
+
+
+def ports_shared(system, master, sink):
+    """None while check_ports_ours holds, else why not: a bench that
+    started on the same ports during the point took part of its traffic."""
+    try:
+        check_ports_ours(system, master, sink)
+        return None
+    except RuntimeError as e:
+        return str(e)
+
+
 def run_point(system, mixfile, conc, count, timeout, work, also=None):
     """One load point; `also` names more processes (name: pid, e.g. a
-    clamd the system shares) whose CPU per message is reported apart."""
+    clamd the system shares) whose CPU per message is reported apart.
+    Its messages carry an envelope sender of their own (point_sender);
+    what arrives with another is counted as foreign, and a point with
+    foreign arrivals is reported as not valid (its timing is not its own)."""
     also = also or {}
-    sink = Sink()
+    sender = point_sender(system, conc)
+    sink = Sink(dump_file=os.path.join(work, "sink", "dump"))
     out = os.path.join(work, "client.json")
     try:
         master = system.start()
+        check_ports_ours(system, master, sink)
+        # A fresh spool is empty; anything here would be counted twice.
+        if not wait_drained(system, time.monotonic() + 60):
+            raise RuntimeError(f"{system.name}: the queue of the previous phase did not drain")
         all_roots, scan_roots = system.roots(master)
         if not scan_roots:
             raise RuntimeError(f"{system.name}: no scanner process found")
@@ -193,25 +281,39 @@ def run_point(system, mixfile, conc, count, timeout, work, also=None):
         scan_sampler.start()
         deadline = time.monotonic() + timeout
         client = subprocess.run([sys.executable, os.path.join(HERE, "smtp_replay.py"), str(system.port),
-                                 str(conc), mixfile, out, str(deadline)], capture_output=True, text=True,
+                                 str(conc), mixfile, out, str(deadline), sender], capture_output=True, text=True,
                                 timeout=timeout + 60)
         if client.returncode != 0:
             raise RuntimeError(f"smtp_replay failed: {client.stderr[-500:]}")
         with open(out) as f:
             cl = json.load(f)
-        t_last = sink.expect(cl["accepted"], deadline)
-        arrived = sink.count
-        t_end = t_last or time.monotonic()
+        wait_delivered(sink, system, cl["accepted"], deadline)
+        shared = ports_shared(system, master, sink)
         cpu1 = [tree_cpu(r) for r in all_roots], [tree_cpu(r) for r in scan_roots]
         also_ms = {n: 1000 * (tree_cpu(p) - also0[n]) for n, p in also.items()}
         sampler.stop()
         scan_sampler.stop()
+        drained = wait_drained(system, time.monotonic() + 10)
+        time.sleep(0.5)   # the dump of the last message
+        senders = sink.senders()
     finally:
         system.stop()
         sink.stop()
+    arrived = senders.get(f"<{sender}>", 0)
+    foreign = sum(senders.values()) - arrived
+    if shared:
+        log(f"{system.name} c={conc}: {shared}; the point is not valid")
+    if foreign:
+        log(f"{system.name} c={conc}: {foreign} messages of other senders at the sink "
+            f"({', '.join(sorted(senders))[:300]}): another bench on these ports? The point is not valid")
+    # The n-th arrival of the point's own; with foreign arrivals the
+    # counter's times are not the point's own.
+    t_last = sink.times[cl["accepted"] - 1] if not foreign and arrived >= cl["accepted"] > 0 else None
+    t_end = t_last or (sink.idle_since() or time.monotonic())
     scanned = cl["accepted"] + cl["refused"]
-    res = {"system": system.name, "conc": conc, "count": count, **cl, "arrived": arrived,
-           "complete": t_last is not None and cl["sent"] == count,
+    res = {"system": system.name, "conc": conc, "count": count, **cl, "arrived": arrived, "foreign": foreign,
+           "drained": drained, "complete": t_last is not None and cl["sent"] == count and arrived == cl["accepted"],
+           "shared_port": shared, "valid": not foreign and not shared,
            "e2e_s": t_end - cl["t_start"], "e2e_rate": arrived / (t_end - cl["t_start"]),
            "cpu_ms": 1000 * (sum(cpu1[0]) - sum(cpu0[0])) / max(scanned, 1),
            "scan_cpu_ms": 1000 * (sum(cpu1[1]) - sum(cpu0[1])) / max(scanned, 1),
@@ -222,7 +324,9 @@ def run_point(system, mixfile, conc, count, timeout, work, also=None):
     log(f"{system.name} c={conc}: {arrived}/{count} at the sink, {res['e2e_rate']:.0f} msg/s e2e, "
         f"refused {cl['refused']}, tempfail {cl['tempfailed']}, scanner {res['scan_cpu_ms']:.2f} ms CPU/msg, "
         f"{res['scan_peak_rss'] / 2**20:.0f} MiB; all {res['cpu_ms']:.2f} ms/msg"
-        + ("" if res["complete"] else " INCOMPLETE") + (f" replies {cl['samples']}" if cl["samples"] else ""))
+        + ("" if res["complete"] else " INCOMPLETE") + ("" if res["valid"] else f" NOT VALID ({foreign} foreign"
+                                                        + (", a port shared" if shared else "") + ")")
+        + ("" if drained else " (queue not drained)") + (f" replies {cl['samples']}" if cl["samples"] else ""))
     return res
 
 
@@ -234,7 +338,7 @@ BEGIN, END = bench.CONTENT_BEGIN, bench.CONTENT_END
 def section(params, points, checks, versions):
     def of(system, conc, key):
         rows = [dict(r, per_cpu_s=1000 / r["cpu_ms"] if r["cpu_ms"] > 0 else float("nan"))
-                for r in points if r["system"] == system and r["conc"] == conc]
+                for r in points if r["system"] == system and r["conc"] == conc and r.get("valid", True)]
         return bench.med(rows, key)
 
     names = [s for s in ("mailwarden-content", "postfix-sa", "postfix-rspamd") if s in params["systems"]]
@@ -291,6 +395,7 @@ def section(params, points, checks, versions):
     if bad:
         L.append("\nIncomplete (time limit reached; the rate counts what arrived): " + "; ".join(
             f"{r['system']} c={r['conc']} {r['arrived']}/{r['count']}" for r in bad))
+    L += invalid_note(points)
     L += ["", CAVEATS, END]
     return "\n".join(L) + "\n"
 
@@ -321,6 +426,18 @@ CAVEATS = """Setup and caveats:
   after the other, minutes apart: on a busy machine each gets a different share of the CPU, so
   the end-to-end rates and their ratios move with the load, while CPU per message does not much.
 """
+
+
+def invalid_note(points):
+    """The points left out of the figures: messages of other senders
+    reached the sink during them (another bench on the same ports)."""
+    bad = [r for r in points if not r.get("valid", True)]
+    if not bad:
+        return []
+    return ["\nLeft out (messages of other senders reached the sink, or another process listened on the "
+            "system's or the sink's port: another bench on these ports; rerun with another `BENCH_PORT_BASE`): "
+            + "; ".join(f"{r['system']} c={r['conc']} {r['foreign']} foreign"
+                        + (", port shared" if r.get("shared_port") else "") for r in bad)]
 
 
 def write_section(out, text, begin=BEGIN, end=END):

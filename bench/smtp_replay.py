@@ -5,10 +5,13 @@ made-up text. Each message is sent as it is (an mbox "From " line taken
 off, lines ending in CRLF, dot-stuffed), one transaction after the other
 on each session, MAIL/RCPT/DATA pipelined when the server offers it.
 
-Usage: PORT SESSIONS LISTFILE OUT.json DEADLINE
+Usage: PORT SESSIONS LISTFILE OUT.json DEADLINE [SENDER]
   LISTFILE: one message path per line, sent in that order;
   DEADLINE: a time.monotonic() value (the same clock as the caller's)
-            after which no new transaction starts.
+            after which no new transaction starts;
+  SENDER:   the envelope sender (default bench@src.test): one of its own
+            per load point lets the sink tell the point's messages from
+            any others.
 OUT.json: t_start, t_end (monotonic), sent, accepted, refused (5xx at any
 step), tempfailed (4xx), errors (sessions lost), client CPU seconds."""
 
@@ -36,8 +39,8 @@ def encode(raw):
 
 
 class Replay:
-    def __init__(self, port, messages, deadline):
-        self.port, self.messages, self.deadline = port, messages, deadline
+    def __init__(self, port, messages, deadline, sender=SENDER):
+        self.port, self.messages, self.deadline, self.sender = port, messages, deadline, sender
         self.next = 0
         self.stats = {"sent": 0, "accepted": 0, "refused": 0, "tempfailed": 0, "errors": 0}
         self.samples = {}   # a few replies of each failing kind, for the log
@@ -91,7 +94,7 @@ class Replay:
         """MAIL, RCPT, DATA, the message; counts the outcome by the first
         failing reply, else the reply to the message."""
         self.stats["sent"] += 1
-        cmds = [b"MAIL FROM:<%s>\r\n" % SENDER, b"RCPT TO:<%s>\r\n" % RECIPIENT, b"DATA\r\n"]
+        cmds = [b"MAIL FROM:<%s>\r\n" % self.sender, b"RCPT TO:<%s>\r\n" % RECIPIENT, b"DATA\r\n"]
         replies = []
         if pipelining:
             writer.write(b"".join(cmds))
@@ -126,8 +129,8 @@ class Replay:
             await reply()
 
 
-async def main(port, sessions, messages, deadline):
-    replay = Replay(port, messages, deadline)
+async def main(port, sessions, messages, deadline, sender=SENDER):
+    replay = Replay(port, messages, deadline, sender)
     t_start = time.monotonic()
     await asyncio.gather(*(replay.session() for _ in range(sessions)))
     return {"t_start": t_start, "t_end": time.monotonic(), **replay.stats, "samples": replay.samples}
@@ -135,6 +138,7 @@ async def main(port, sessions, messages, deadline):
 
 if __name__ == "__main__":
     port, sessions, listfile, out, deadline = sys.argv[1:6]
+    sender = sys.argv[6].encode() if len(sys.argv) > 6 else SENDER
     with open(listfile) as f:
         paths = [p for p in f.read().splitlines() if p]
     cache = {}
@@ -142,7 +146,7 @@ if __name__ == "__main__":
         if p not in cache:
             with open(p, "rb") as f:
                 cache[p] = encode(f.read())
-    res = asyncio.run(main(int(port), int(sessions), [cache[p] for p in paths], float(deadline)))
+    res = asyncio.run(main(int(port), int(sessions), [cache[p] for p in paths], float(deadline), sender))
     ru = resource.getrusage(resource.RUSAGE_SELF)
     res["client_cpu_s"] = ru.ru_utime + ru.ru_stime
     with open(out, "w") as f:

@@ -28,7 +28,7 @@
  *     trusted_networks: [192.0.2.0/24]   # relay analysis: our own relays (SpamAssassin's sense)
  *     internal_networks: [192.0.2.0/24]
  *     dkim_sign: [{domain: example.org, selector: mw1, key: /etc/mailwarden/dkim/example.org.pem}]
- *     clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false}   # issue 12
+ *     clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false, scope: all}   # issue 12
  *     yara: {rules: /etc/mailwarden/yara, fail_open: false}
  *     attachments: {forbid_classes: [executable, script, macro, shortcut], forbid_extensions: [zip]}
  *     strip_notice: "The attachment {name} was removed: ..."   # SCAN-8, content/strip.h
@@ -737,11 +737,27 @@ static bool get_timeout_ms(struct loader *ld, struct fy_node *v, const char *nam
 	return true;
 }
 
-/* clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false} */
+/* clamd's scope: all (the default) or attachments. */
+static void load_clamd_scope(struct loader *ld, struct fy_node *v, const char *name, int kline, enum clamd_scope *out)
+{
+	char *word = NULL;
+	if (get_text(ld, v, name, kline, &word, 16)) {
+		if (strcmp(word, "attachments") == 0)
+			*out = CLAMD_SCOPE_ATTACHMENTS;
+		else if (strcmp(word, "all") == 0)
+			*out = CLAMD_SCOPE_ALL;
+		else
+			loader_err(ld, loader_line(v, kline), name, "must be one of: all, attachments");
+	}
+	free(word);
+}
+
+/* clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false, scope: all} */
 static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
 {
 	bool empty;
-	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with address, timeout_ms, fail_open", &empty) ||
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with address, timeout_ms, fail_open, scope",
+			   &empty) ||
 	    empty)
 		return;
 	struct scan_clamd *c = xcalloc(1, sizeof(*c));
@@ -763,8 +779,10 @@ static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, i
 			get_timeout_ms(ld, val, kname, kl, &c->target.timeout_ms);
 		} else if (loader_text_is(k, klen, "fail_open")) {
 			get_bool(ld, val, kname, kl, &c->fail_open);
+		} else if (loader_text_is(k, klen, "scope")) {
+			load_clamd_scope(ld, val, kname, kl, &c->scope);
 		} else {
-			loader_err(ld, kl, kname, "unknown key (address, timeout_ms, fail_open)");
+			loader_err(ld, kl, kname, "unknown key (address, timeout_ms, fail_open, scope)");
 		}
 	}
 	if (!c->address)

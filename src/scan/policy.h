@@ -103,11 +103,19 @@ struct scan_autolearn {
 	unsigned interval;   /* seconds */
 };
 
+/* What goes to clamd (scan.clamd.scope): ALL, the raw message and every
+ * part but the inline text (the default: clamd's mail, HTML and phishing
+ * signatures see the text); ATTACHMENTS, only the parts that are not
+ * inline text and what the salvage view finds hidden (rspamd's default,
+ * a fraction of clamd's work per message). */
+enum clamd_scope { CLAMD_SCOPE_ALL, CLAMD_SCOPE_ATTACHMENTS };
+
 /* scan.clamd (content/clamd.h): clamd's TCP address, parsed at load. */
 struct scan_clamd {
 	char *address;          /* as written, for logs */
 	struct clamd_target target;
 	bool fail_open;         /* clamd down or slow: pass the message, loudly */
+	enum clamd_scope scope;
 	int line;
 };
 

@@ -255,6 +255,16 @@ Test(config, configuring_an_engine_switches_its_check_on)
 	cr_assert_eq(cfg->scan->clamd->target.timeout_ms, 500);
 	cr_assert(cfg->scan->clamd->fail_open);
 	cr_assert_str_eq(cfg->scan->clamd->address, "127.0.0.1:3310");
+	cr_assert_eq(cfg->scan->clamd->scope, CLAMD_SCOPE_ALL, "scope all is the default");
+}
+
+/* scan.clamd.scope: attachments leaves the raw message and the inline
+ * text out of clamd's scans. */
+Test(config, clamd_scope_attachments_is_read)
+{
+	load("scan:\n  clamd: {address: \"127.0.0.1:3310\", scope: attachments}\n");
+	assert_loaded();
+	cr_assert_eq(cfg->scan->clamd->scope, CLAMD_SCOPE_ATTACHMENTS);
 }
 
 Test(config, a_file_without_scan_section_scans_nothing)
