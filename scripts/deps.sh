@@ -18,6 +18,7 @@ packages=(
   scdoc
   libmicrohttpd-dev python3-prometheus-client
   strace xfsprogs
+  libseccomp-dev
 )
 
 missing=()
