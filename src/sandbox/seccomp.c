@@ -145,7 +145,7 @@ static bool build(struct filter *f, enum sandbox_profile p)
 static bool fail(struct filter *f, const char *step, int rc)
 {
 	log_event(LOG_ERR, "seccomp_error", "step", step, "msg", rc < 0 ? strerror(-rc) : "cannot build the filter",
-		  "hint", "security.seccomp: false runs without the filter (README, Hardening)", NULL);
+		  "hint", "security.seccomp: false runs without the filter (README, Hardening: seccomp)", NULL);
 	seccomp_release(f->ctx);
 	return false;
 }
