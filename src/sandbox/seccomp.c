@@ -77,7 +77,7 @@ static bool allow_sockets(struct filter *f)
 {
 	static const int families[] = { AF_UNIX, AF_INET, AF_INET6 };
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		struct scmp_arg_cmp family = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]);
+		struct scmp_arg_cmp family = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)families[i]);
 		if (!allow(f, SCMP_SYS(socket), 1, &family))
 			return false;
 	}
@@ -106,7 +106,7 @@ static bool allow_memory(struct filter *f)
 static bool allow_ioctl(struct filter *f)
 {
 	struct scmp_arg_cmp fionread = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, FIONREAD);
-	struct scmp_arg_cmp other = SCMP_A1(SCMP_CMP_NE, FIONREAD);
+	struct scmp_arg_cmp other = { .arg = 1, .op = SCMP_CMP_NE, .datum_a = FIONREAD, .datum_b = 0 };
 	return allow(f, SCMP_SYS(ioctl), 1, &fionread) &&
 	       seccomp_rule_add_array(f->ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 1, &other) == 0;
 }
