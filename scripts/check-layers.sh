@@ -12,7 +12,7 @@ SRC=${1:-src}
 # Bottom up, as in DESIGN.md; folders on one line share a layer.
 LAYERS=(
   "util"
-  "ipc net config"
+  "ipc net config sandbox"
   "tls dns auth state verdict"
   "smtp policy scan content"
   "queue quarantine"

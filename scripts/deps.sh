@@ -20,6 +20,7 @@ packages=(
   strace xfsprogs
   postfix iproute2
   libjansson-dev
+  libseccomp-dev
 )
 
 missing=()

@@ -103,6 +103,9 @@ struct config {
 	struct {
 		char *listen;         /* "ADDR:PORT" of the Prometheus endpoint; NULL: none (issue 15) */
 	} metrics;
+	struct {
+		bool seccomp;         /* smtpd and the scanner under a system call filter (src/sandbox, issue 15) */
+	} security;
 
 	struct {
 		enum log_target target;

@@ -45,6 +45,8 @@ const char config_default_yaml[] =
 	"smtpd_processes: 1\n"
 	"allow_open_relay: false\n"
 	"shutdown_grace: 10s\n"
+	"security:\n"
+	"  seccomp: true\n"
 	"log:\n"
 	"  target: stderr\n"
 	"  format: kv\n"

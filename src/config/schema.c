@@ -184,6 +184,8 @@ const struct schema_key schema_keys[] = {
 	  "number of smtpd processes" },
 	{ "shutdown_grace", SCHEMA_DURATION, 0, HOUR, OFF(shutdown_grace), NULL, NULL,
 	  "time sessions get to finish on stop or reload" },
+	{ "security.seccomp", SCHEMA_BOOL, 0, 0, OFF(security.seccomp), NULL, NULL,
+	  "smtpd and the scanner under a seccomp filter of the system calls they use; false only if one is killed by SIGSYS" },
 	{ "log.target", SCHEMA_ENUM, 0, 0, OFF(log.target), log_targets, NULL,
 	  "where log lines go" },
 	{ "log.format", SCHEMA_ENUM, 0, 0, OFF(log.format), log_formats, NULL,

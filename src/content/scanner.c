@@ -36,6 +36,7 @@
 #include "ipc/ctl.h"
 #include "ipc/txn.h"
 #include "scan/policy.h"
+#include "sandbox/sandbox.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/stopsig.h"
@@ -476,6 +477,9 @@ int scanner_main(const struct config *c, const struct child_fds *fds)
 	struct event *intr = evsignal_new(s.base, SIGINT, on_sigterm, &s);
 	event_add(term, NULL);
 	event_add(intr, NULL);
+	/* Last: everything that opens a file or makes a thread is done. */
+	if (!sandbox_enter(SANDBOX_SCANNER, c->security.seccomp))
+		return 1;
 	stopsig_release();
 	log_event(LOG_INFO, "ready", "workers", log_u64(SCAN_WORKERS), NULL);
 	event_base_dispatch(s.base);

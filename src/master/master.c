@@ -24,6 +24,7 @@
 #include "ipc/ctl.h"
 #include "master/child.h"
 #include "master/detach.h"
+#include "master/exit_status.h"
 #include "master/listeners.h"
 #include "master/metrics_socket.h"
 #include "master/notify.h"
@@ -418,14 +419,12 @@ static void reap_children(struct master *m)
 				bayes_store_reaped(m->bayes, pid, status);
 			continue;
 		}
-		char how[32];
-		if (WIFSIGNALED(status))
-			snprintf(how, sizeof(how), "signal %d", WTERMSIG(status));
-		else
-			snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(status));
+		char how[48];
+		const char *hint = exit_status_describe(status, how, sizeof(how));
 		bool expected = ch->state == CHILD_RETIRING || m->stopping;
+		/* No hint: its NULL key ends the list there. */
 		log_event(expected ? LOG_INFO : LOG_ERR, "child_exited", "child", ch->kind->spec->name,
-			  "pid", log_u64((unsigned long long)pid), "status", how, NULL);
+			  "pid", log_u64((unsigned long long)pid), "status", how, hint ? "hint" : NULL, hint, NULL);
 		if (ch->ctl) {
 			channel_free(ch->ctl);
 			ch->ctl = NULL;

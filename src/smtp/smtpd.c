@@ -26,6 +26,7 @@
 #include "net/rate.h"
 #include "scan/reload.h"
 #include "scan/scan.h"
+#include "sandbox/sandbox.h"
 #include "smtp/partners_gate.h"
 #include "smtp/smtpd_internal.h"
 #include "tls/tls.h"
@@ -385,6 +386,9 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 	struct event *intr = evsignal_new(d.base, SIGINT, on_sigterm, &d);
 	event_add(term, NULL);
 	event_add(intr, NULL);
+	/* Last: everything that opens a file or makes a thread is done. */
+	if (!sandbox_enter(SANDBOX_SMTPD, c->security.seccomp))
+		return 1;
 	stopsig_release();
 	log_event(LOG_INFO, "ready", "listeners", log_u64(n_listeners), NULL);
 	event_base_dispatch(d.base);
