@@ -76,8 +76,9 @@ LATER = {
                      "check at MAIL yet)",
     "151a-kill-after-downstream-250": "make torture: kills hit deliveries in flight, the ledger counts the "
                                       "duplicates",
-    "152-downstream-outage-matrix": "partly in tests/system/delivery (test_nexthop_replies.py); the flapping "
-                                    "run waits for the fault-injection slice",
+    "152-downstream-outage-matrix": "tests/system/delivery/test_nexthop_replies.py (4xx/5xx replies) and "
+                                    "tests/system/faults/test_nexthop_faults.py (flapping, port closed, "
+                                    "stalled mid-DATA)",
     "154-dns-failure-outbound": "partly in tests/system/delivery/test_mx_routing.py; the rest not written yet",
     "156-resource-exhaustion": "tests/system/faults/test_slowloris.py (500 slow clients beside normal load, "
                                "the caps, RSS per session) and test_slow_reader.py; 5 000 with make load. "
