@@ -47,6 +47,12 @@ def _send(gw, token, body_extra=b""):
     return mwsys.queue_id(r)
 
 
+def _send_several(gw, prefix, n):
+    """n messages, each with a token of its own: [(token, queue id)]."""
+    tokens = [mwsys.unique(f"{prefix}{i}") for i in range(n)]
+    return [(token, _send(gw, token)) for token in tokens]
+
+
 def _deferred(gw, qid, start):
     return gw.events(start=start, proc="queue", event="delivery", queue_id=qid, status="deferred")
 
@@ -67,10 +73,7 @@ def test_flapping_next_hop_every_message_arrives_once(gw, peer):
     peer.up()
     gw.start()
     mark = gw.mark()
-    sent = []
-    for i in range(6):
-        token = mwsys.unique(f"flap{i}")
-        sent.append((token, _send(gw, token)))
+    sent = _send_several(gw, "flap", 6)
     _assert_delivered_once(gw, peer, sent)
     deferred = gw.events(start=mark, proc="queue", event="delivery", status="deferred")
     replies = sorted({d["reply"] for d in deferred})
@@ -86,10 +89,7 @@ def test_refused_connections_keep_mail_queued_until_the_port_opens(gw, peer):
     arrives once."""
     gw.start()
     mark = gw.mark()
-    sent = []
-    for i in range(3):
-        token = mwsys.unique(f"refused{i}")
-        sent.append((token, _send(gw, token)))
+    sent = _send_several(gw, "refused", 3)
     for token, qid in sent:
         mwsys.wait_until(lambda: len(_deferred(gw, qid, mark)) >= 2, timeout=20,
                          what=f"two deferred tries of {qid}")
