@@ -198,6 +198,15 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 		smtpd_set_level(d, n, rehearse);
 		return;
 	}
+	if (m->type == IPC_SPOOL_SPACE) {  /* for the check at MAIL (smtp/spool_room.h) */
+		if (fd >= 0 || !ipc_spool_space_decode(m, &d->spool_free)) {
+			log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
+			exit(1);
+		}
+		d->spool_free_known = true;
+		log_event(LOG_DEBUG, "spool_space", "spool_free", log_u64(d->spool_free), NULL);
+		return;
+	}
 	if (m->type == IPC_SCAN_FILE) {  /* a scanner file changed: its new version (scan/reload.h) */
 		uint32_t index, total;
 		if (!ipc_scan_file_decode(m, &index, &total)) {

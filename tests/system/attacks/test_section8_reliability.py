@@ -72,8 +72,8 @@ LATER = {
     "146-power-loss-strace-oracle": "tests/system/durability/test_commit_order_strace.py (with its negative "
                                     "control); power cuts in make torture (XFS shutdown)",
     "147-fsync-fails": "tests/system/faults/test_eio.py (an LD_PRELOAD shim instead of libfiu)",
-    "148-disk-full": "tests/system/faults/test_disk_full.py (452 4.3.1 at DATA or the dot; no free-space "
-                     "check at MAIL yet)",
+    "148-disk-full": "tests/system/faults/test_disk_full.py (452 4.3.1 at MAIL by SIZE and the reserve, "
+                     "and at DATA or the dot when the disk fills mid-transaction)",
     "151a-kill-after-downstream-250": "make torture: kills hit deliveries in flight, the ledger counts the "
                                       "duplicates",
     "152-downstream-outage-matrix": "tests/system/delivery/test_nexthop_replies.py (4xx/5xx replies) and "
