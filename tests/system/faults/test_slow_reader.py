@@ -19,7 +19,7 @@ import time
 import pytest
 
 import mwsys
-from load import rss_bytes
+from load import ASAN, rss_bytes
 
 COMMAND_TIMEOUT = 3
 SEND_MAX = 16 * 1024 * 1024      # unbounded buffering would take all of it
@@ -79,7 +79,8 @@ def test_client_that_never_reads_is_dropped_with_bounded_memory(gw):
         print(f"\nslow reader: {sent} bytes of RSET taken before the gateway stopped reading; "
               f"smtpd RSS grew by {growth // 1024} KiB")
         assert sent < SEND_MAX, "the gateway read 16 MiB of commands whose replies nobody read"
-        assert growth <= RSS_GROWTH_MAX, f"smtpd RSS grew by {growth} bytes for one slow reader"
+        if not ASAN:   # there, `sent` above is the bound that tells
+            assert growth <= RSS_GROWTH_MAX, f"smtpd RSS grew by {growth} bytes for one slow reader"
 
         session = gw.session_of(source, start=mark)
         gw.wait_event(proc="smtpd", event="timeout", session=session, start=mark,
@@ -90,7 +91,7 @@ def test_client_that_never_reads_is_dropped_with_bounded_memory(gw):
         print(f"slow reader: session closed {took:.1f} s after the client stalled "
               f"(command_timeout {COMMAND_TIMEOUT} s)")
         assert took <= 2 * COMMAND_TIMEOUT + 3
-        assert rss_bytes(smtpd) - rss_before <= RSS_GROWTH_MAX
+        assert ASAN or rss_bytes(smtpd) - rss_before <= RSS_GROWTH_MAX
     finally:
         sock.close()
     # The gateway serves others as before.
