@@ -21,16 +21,10 @@ sys.path[:0] = [os.path.join(HERE, "..", "tests", "system"), os.path.join(HERE, 
 
 import mwsys  # noqa: E402
 from load import SlowClients, normal_rate, rss_bytes  # noqa: E402
+from procs import cpu_seconds  # noqa: E402
 
 RATE_SECONDS = 5.0
 SESSION_BYTES_MAX = 32 * 1024
-
-
-def cpu_seconds(pid):
-    """User plus system CPU time a process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():

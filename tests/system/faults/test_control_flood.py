@@ -14,8 +14,6 @@ oldest for a new one, so:
 - the queue says so once per flood (event=control_busy).
 """
 
-import os
-import resource
 import socket
 import subprocess
 import threading
@@ -24,28 +22,17 @@ import time
 import pytest
 
 import mwsys
+from procs import open_fds, start_with_nofile
 
 NOFILE = 512
 
 
 @pytest.fixture
 def gw(make_gateway_fn, make_sink_fn):
-    """A gateway whose processes inherit a soft descriptor limit of NOFILE
-    (this process's own limit is lowered for the start only)."""
     sink = make_sink_fn()
     gw = make_gateway_fn(sink=sink, log={"target": "stderr", "format": "kv", "level": "info"}, start=False)
     gw.sink = sink
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, hard))
-    try:
-        gw.start()
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    return gw
-
-
-def _open_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    return start_with_nofile(gw, NOFILE)
 
 
 def _settled_fds(pid):
@@ -54,7 +41,7 @@ def _settled_fds(pid):
     last = [None, time.monotonic()]
 
     def settled():
-        n = _open_fds(pid)
+        n = open_fds(pid)
         if n != last[0]:
             last[:] = [n, time.monotonic()]
         return n if time.monotonic() - last[1] >= 1.0 else None
@@ -134,7 +121,7 @@ def test_control_socket_flood_leaves_the_queue_up_and_mail_flowing(gw):
         # More connections than the queue has descriptors left.
         mwsys.wait_until(lambda: flood.made > NOFILE - baseline + 100, timeout=30,
                          what=f"the flood to pass {NOFILE - baseline + 100} connections (made {flood.made})")
-        held = _open_fds(queue)
+        held = open_fds(queue)
         print(f"\ncontrol flood: {flood.made} connections so far; the queue holds {held} descriptors "
               f"({baseline} before, limit {NOFILE})")
         assert held < NOFILE - 8, f"the flood took the queue's descriptors: {held} of {NOFILE}"
