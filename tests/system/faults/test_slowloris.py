@@ -7,7 +7,10 @@ run is `make load` (bench/slowloris.py); this one stays under half a
 minute. Pass conditions:
 
 - the ordinary client is served at >= 80 % of its rate without the slow
-  clients (measured first, same gateway, same test);
+  clients (measured first, same gateway, same test; each rate the median
+  of short windows, and when it falls short the unloaded rate is
+  measured again after the slow clients left, against the machine's
+  other work);
 - the per-IP cap holds under load: one more connection from an address
   that has connections_per_ip sessions gets 421 4.7.0;
 - the total cap holds: past limits.connections the listener pauses
@@ -19,6 +22,7 @@ minute. Pass conditions:
 """
 
 import socket
+import statistics
 
 import pytest
 
@@ -29,7 +33,8 @@ SLOW = 500
 PER_IP = 10
 CAP = SLOW + 10          # room for the normal client and the probes below
 EXTRA = 15               # connections beyond the cap: the last 5 must wait
-RATE_SECONDS = 3.0
+RATE_SECONDS = 2.0
+WINDOWS = 3
 SESSION_BYTES_MAX = 32 * 1024
 
 
@@ -54,7 +59,9 @@ def test_case_156_slowloris_beside_normal_load(gw):
     """SEC-4, case 156: slow clients neither starve normal mail nor break
     the caps, and cost a bounded amount of memory per session."""
     smtpd = gw.pid("smtpd")
-    unloaded = normal_rate(gw.port, RATE_SECONDS)
+    # Rates are medians of short windows: this machine's other work
+    # makes a single window swing by half.
+    unloaded = statistics.median(normal_rate(gw.port, RATE_SECONDS) for _ in range(WINDOWS))
     rss_before = rss_bytes(smtpd)
 
     slow = SlowClients(gw.port, SLOW, PER_IP, ramp=5.0).start()
@@ -66,19 +73,10 @@ def test_case_156_slowloris_beside_normal_load(gw):
         rss_loaded = rss_bytes(smtpd)
         per_session = (rss_loaded - rss_before) / SLOW
 
-        loaded = normal_rate(gw.port, RATE_SECONDS)
-        for _ in range(2):
-            if loaded >= 0.8 * unloaded:
-                break
-            # Other work on a small machine can steal a window: measure
-            # again before judging (the slow clients still hold their
-            # slots; a gateway they slow down is slow every time).
-            loaded = max(loaded, normal_rate(gw.port, RATE_SECONDS))
+        loaded = statistics.median(normal_rate(gw.port, RATE_SECONDS) for _ in range(WINDOWS))
         print(f"\ncase 156: {SLOW} slow clients; normal client {unloaded:.1f} msg/s unloaded, "
               f"{loaded:.1f} msg/s loaded ({100 * loaded / unloaded:.0f} %); smtpd RSS "
               f"{rss_before // 1024} KiB -> {rss_loaded // 1024} KiB = {per_session:.0f} bytes per session")
-        assert loaded >= 0.8 * unloaded, \
-            f"normal client {loaded:.1f} msg/s under load, {unloaded:.1f} without: below 80 %"
         assert ASAN or per_session <= SESSION_BYTES_MAX, \
             f"{per_session:.0f} bytes of smtpd RSS per slow session (bound {SESSION_BYTES_MAX})"
 
@@ -108,4 +106,14 @@ def test_case_156_slowloris_beside_normal_load(gw):
         s.close()
     assert all(g and g.startswith(b"220") for g in late), f"held-back connections after the load: {late}"
     print(f"case 156: smtpd RSS after the slow clients left: {rss_bytes(smtpd) // 1024} KiB")
+    if loaded < 0.8 * unloaded:
+        # The machine's other work swings the rates: measure the unloaded
+        # rate again now that the slow clients are gone. If the machine
+        # slowed down, so did this one; if they slowed the gateway, it
+        # is fast again and the check still fails.
+        again = statistics.median(normal_rate(gw.port, RATE_SECONDS) for _ in range(WINDOWS))
+        print(f"case 156: unloaded again {again:.1f} msg/s")
+        unloaded = min(unloaded, again)
+    assert loaded >= 0.8 * unloaded, \
+        f"normal client {loaded:.1f} msg/s under load, {unloaded:.1f} without: below 80 %"
     assert gw.running()
