@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval deb deb-deps fuzz torture
+.PHONY: all deps build build-asan build-matrix run test unit system clean bench eval deb deb-deps fuzz torture load
 
 all: build
 
@@ -53,6 +53,11 @@ fuzz: deps
 # TORTURE_VICTIMS, TORTURE_SEED; scripts/torture.py, README "Torture runs".
 torture: build
 	@MW_BIN=$${MW_BIN:-$(BUILD)/mailwarden} /usr/bin/python3 scripts/torture.py
+
+# Slowloris at full size (not part of test, about a minute): 5 000 slow
+# clients beside an ordinary one; bench/slowloris.py [N] [PER_IP].
+load: build
+	@MW_BIN=$${MW_BIN:-$(BUILD)/mailwarden} /usr/bin/python3 bench/slowloris.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

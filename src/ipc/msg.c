@@ -11,7 +11,7 @@ bool ipc_type_known(uint16_t type)
 	case IPC_TXN_DSN: case IPC_TXN_RCPT_DSN: case IPC_TXN_EOM: case IPC_SESSIONS:
 	case IPC_TXN_OPENED: case IPC_TXN_COMMITTED: case IPC_TXN_FAILED:
 	case IPC_TXN_REFUSED: case IPC_TXN_DISCARDED:
-	case IPC_SCAN_FILE: case IPC_LEVEL:
+	case IPC_SCAN_FILE: case IPC_LEVEL: case IPC_SPOOL_SPACE:
 	case IPC_MASTER_CHANNEL: case IPC_MASTER_CONFIG: case IPC_BAYES_SAMPLE:
 	case IPC_SCAN_REQUEST: case IPC_SCAN_RESULT:
 		return true;
@@ -38,6 +38,7 @@ const char *ipc_type_name(uint16_t type)
 	case IPC_TXN_DISCARDED: return "txn_discarded";
 	case IPC_SCAN_FILE: return "scan_file";
 	case IPC_LEVEL: return "level";
+	case IPC_SPOOL_SPACE: return "spool_space";
 	case IPC_MASTER_CHANNEL: return "master_channel";
 	case IPC_MASTER_CONFIG: return "master_config";
 	case IPC_BAYES_SAMPLE: return "bayes_sample";

@@ -68,6 +68,8 @@ enum ipc_type {
 	IPC_SCAN_FILE = 203,        /* index, total; a scanner file's read-only descriptor, or none */
 	IPC_TXN_REFUSED = 204,      /* text: reply: the verdict refuses the message, answer it */
 	IPC_TXN_DISCARDED = 205,    /* text: queue id: answer 250, nothing is kept (SCAN-8 delete) */
+	IPC_SPOOL_SPACE = 207,      /* u64: bytes the queue may still write on the spool (smtpd's
+	                             * check at MAIL, queue/spool_space.h) */
 	IPC_LEVEL = 206,            /* u32 level, u32 rehearsed level (0: none): what new sessions
 				     * start under (SCAN-11) */
 

@@ -292,6 +292,18 @@ bool ipc_level_decode(struct ipc_msg *m, uint32_t *n, uint32_t *rehearse)
 	return ipc_get_end(m);
 }
 
+void ipc_spool_space_encode(struct ipc_msg *m, uint64_t free_bytes)
+{
+	ipc_msg_init(m, IPC_SPOOL_SPACE, 0);
+	ipc_put_u64(m, free_bytes);
+}
+
+bool ipc_spool_space_decode(struct ipc_msg *m, uint64_t *free_bytes)
+{
+	*free_bytes = ipc_get_u64(m);
+	return ipc_get_end(m);
+}
+
 void ipc_sessions_encode(struct ipc_msg *m, uint32_t n)
 {
 	ipc_msg_init(m, IPC_SESSIONS, 0);

@@ -166,6 +166,10 @@ bool ipc_scan_file_decode(struct ipc_msg *m, uint32_t *index, uint32_t *total);
 void ipc_level_encode(struct ipc_msg *m, uint32_t n, uint32_t rehearse);
 bool ipc_level_decode(struct ipc_msg *m, uint32_t *n, uint32_t *rehearse);
 
+/* IPC_SPOOL_SPACE: queue to smtpd, the bytes free on the spool. */
+void ipc_spool_space_encode(struct ipc_msg *m, uint64_t free_bytes);
+bool ipc_spool_space_decode(struct ipc_msg *m, uint64_t *free_bytes);
+
 /* IPC_SESSIONS: smtpd to queue, the SMTP sessions it has open now (sent
  * when the number changed, at most once a second), for the emergency
  * triggers (SCAN-11). */

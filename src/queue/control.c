@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,6 +24,16 @@
 #include "util/log.h"
 
 #define CONTROL_TIMEOUT 10
+/* Clients served at once. Only root and the queue user get in, but a
+ * runaway script of theirs that keeps connecting must not take the
+ * descriptors the spool and the deliveries need: past this the oldest
+ * client still waiting for its command line is dropped for the new one
+ * (an operator's command, sent at once, is read long before it is the
+ * oldest). */
+#define CONTROL_CLIENTS_MAX 16
+/* accept() out of descriptors: the socket stays readable, so pause the
+ * listener this long instead of spinning on it. */
+#define CONTROL_EMFILE_PAUSE 1
 
 struct control {
 	struct scheduler *sch;
@@ -33,10 +44,14 @@ struct control {
 	struct event_base *base;
 	struct event *ev;
 	int fd;
+	TAILQ_HEAD(, ctl_client) clients;   /* oldest first */
+	unsigned n_clients;
+	bool busy;                          /* at CONTROL_CLIENTS_MAX (logged once per spell) */
 };
 
 struct ctl_client {
 	struct control *ctl;
+	TAILQ_ENTRY(ctl_client) link;
 	struct bufferevent *bev;
 	bool answered;
 	uid_t uid;
@@ -45,8 +60,37 @@ struct ctl_client {
 
 static void client_free(struct ctl_client *cc)
 {
+	struct control *ctl = cc->ctl;
+	TAILQ_REMOVE(&ctl->clients, cc, link);
+	if (--ctl->n_clients < CONTROL_CLIENTS_MAX / 2)
+		ctl->busy = false;
 	bufferevent_free(cc->bev);
 	free(cc);
+}
+
+/* Room for one more client: false if every one is busy answering. */
+static bool make_room(struct control *ctl)
+{
+	if (ctl->n_clients < CONTROL_CLIENTS_MAX)
+		return true;
+	if (!ctl->busy) {
+		log_event(LOG_WARNING, "control_busy", "clients", log_u64(ctl->n_clients), "msg",
+			  "too many control connections: the oldest idle ones are dropped", NULL);
+		ctl->busy = true;
+	}
+	struct ctl_client *cc;
+	TAILQ_FOREACH(cc, &ctl->clients, link)
+		if (!cc->answered) {
+			client_free(cc);
+			return true;
+		}
+	return false;
+}
+
+static void resume_accepting(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	event_add(ctl->ev, NULL);
 }
 
 /* Run one command line for cc's peer; the answer goes into out. */
@@ -157,8 +201,14 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct control *ctl = arg;
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			event_del(ctl->ev);
+			event_base_once(ctl->base, -1, EV_TIMEOUT, resume_accepting, ctl,
+					&(struct timeval){ .tv_sec = CONTROL_EMFILE_PAUSE });
+		}
 		return;
+	}
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || (cred.uid != 0 && cred.uid != getuid())) {
@@ -166,8 +216,14 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
+	if (!make_room(ctl)) {
+		close(fd);
+		return;
+	}
 	struct ctl_client *cc = xcalloc(1, sizeof(*cc));
 	cc->ctl = ctl;
+	TAILQ_INSERT_TAIL(&ctl->clients, cc, link);
+	ctl->n_clients++;
 	cc->uid = cred.uid;
 	snprintf(cc->peer, sizeof(cc->peer), "uid:%u", (unsigned)cred.uid);
 	cc->bev = bufferevent_socket_new(ctl->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -201,6 +257,7 @@ struct control *control_start(struct event_base *base, struct scheduler *sch, st
 	ctl->config = config;
 	ctl->base = base;
 	ctl->fd = fd;
+	TAILQ_INIT(&ctl->clients);
 	ctl->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_accept, ctl);
 	event_add(ctl->ev, NULL);
 	return ctl;

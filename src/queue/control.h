@@ -12,7 +12,10 @@
  * "level ..." (SCAN-11, queue/emergency.h, with the peer's uid), or "tlsrpt show|send ..."
  * (TLS-8, queue/tlsrpt.h); the queue
  * answers with text, the first line "ok" or "error", and closes. Every
- * command is logged (event=control). Runs in the queue process.
+ * command is logged (event=control). At most 16 clients are served at
+ * once (a flood drops the oldest that has not sent its line yet, logged
+ * once as event=control_busy), so connections never take the
+ * descriptors the spool needs. Runs in the queue process.
  */
 #ifndef MW_QUEUE_CONTROL_H
 #define MW_QUEUE_CONTROL_H

@@ -50,6 +50,7 @@
 #include "queue/metrics_http.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
+#include "queue/spool_space.h"
 #include "scan/policy.h"
 #include "scan/watch.h"
 #include "smtp/address.h"
@@ -119,6 +120,7 @@ struct queue {
 	struct keeper *quarantine;   /* quarantine/ and its index (quarantine/keeper.h) */
 	struct emergency *levels;    /* SCAN-11: the emergency level in force (queue/emergency.h) */
 	struct level_auto *triggers; /* SCAN-11: its automatic switching (queue/level_auto.h) */
+	struct spool_space *space;   /* free space on the spool, told to the smtpds (issue 14) */
 	struct metrics_http *metrics;/* the Prometheus endpoint, or NULL (queue/metrics_http.h) */
 	/* The policy for authenticated mail when the configuration has no
 	 * scan: section: the checks' defaults, in which from_binding refuses
@@ -946,6 +948,23 @@ static void tell_smtpds_level(void *arg, uint32_t level, uint32_t rehearse)
 		tell_level(q->smtpd[i], level, rehearse);
 }
 
+static void tell_space(struct channel *ch, uint64_t free_bytes)
+{
+	struct ipc_msg *m = xmalloc(sizeof(*m));
+	ipc_spool_space_encode(m, free_bytes);
+	channel_send(ch, m, -1);
+	free(m);
+}
+
+/* Issue 14: every smtpd refuses MAIL with 452 4.3.1 when the spool has
+ * no room for the message (smtp/spool_room.h). */
+static void tell_smtpds_space(void *arg, uint64_t free_bytes)
+{
+	struct queue *q = arg;
+	for (size_t i = 0; i < q->n_smtpd; i++)
+		tell_space(q->smtpd[i], free_bytes);
+}
+
 static void add_smtpd(struct queue *q, int fd)
 {
 	if (q->n_smtpd == q->cap_smtpd) {
@@ -956,6 +975,9 @@ static void add_smtpd(struct queue *q, int fd)
 	/* It started with the level its master read from the state file;
 	 * a switch since then must not be missed. */
 	tell_level(q->smtpd[q->n_smtpd - 1], emergency_level(q->levels), emergency_rehearsing(q->levels));
+	uint64_t free_bytes;
+	if (spool_space_known(q->space, &free_bytes))
+		tell_space(q->smtpd[q->n_smtpd - 1], free_bytes);
 }
 
 static void add_scanner(struct queue *q, int fd)
@@ -1066,6 +1088,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	q.levels = emergency_new(q.base, &q.config, tell_smtpds_level, &q);
 	q.triggers = level_auto_new(q.base, &q.config, q.levels, q.sch, q.spool, q.committers);
 	partners_learn_start(q.base, &q.config);
+	q.space = spool_space_start(q.base, q.committers, "spool", tell_smtpds_space, &q);
 	struct control *ctl = control_start(q.base, q.sch, q.quarantine, q.levels, &q.config);
 	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
@@ -1093,6 +1116,7 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	metrics_http_stop(q.metrics);
 	offload_free(q.committers);
 	level_auto_free(q.triggers);  /* after the workers: its statvfs completes on them */
+	spool_space_free(q.space);    /* so does this one's */
 	struct incoming *in;
 	while ((in = TAILQ_FIRST(&q.incoming)) != NULL)
 		incoming_drop(&q, in);

@@ -23,6 +23,7 @@
 #include "smtp/partners_gate.h"
 #include "smtp/rehearsal.h"
 #include "smtp/session.h"
+#include "smtp/spool_room.h"
 #include "smtp/smtpd.h"
 #include "smtp/smtpd_internal.h"
 #include "util/alloc.h"
@@ -246,6 +247,8 @@ static void cmd_mail(struct smtp_session *s, const char *args, size_t len)
 		reject(s, "MAIL", "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
+	if (smtp_spool_room_refuse(s, &p))
+		return;
 	char sender[ADDRESS_PATH_MAX + 1];
 	address_format(&a, sender, sizeof(sender));
 	/* REL-3: an authenticated user sends only as itself. */

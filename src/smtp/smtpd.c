@@ -87,6 +87,11 @@ void smtpd_assets_use(const struct smtpd_assets *a)
 static struct smtpd_listener *listeners;
 static size_t n_listeners;
 static struct event *grace_timer;
+static struct event *accept_retry;   /* ends a pause after accept() ran out of descriptors */
+static bool accept_failing;          /* in such a spell (logged once per spell) */
+
+/* How long the listeners rest when accept() has no descriptor left. */
+#define ACCEPT_PAUSE_SECONDS 1
 
 static void listeners_enable(bool on)
 {
@@ -132,6 +137,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 {
 	struct smtpd_listener *l = arg;
 	struct smtpd *d = l->d;
+	accept_failing = false;
 	smtp_session_start(d, fd, sa, l->name);
 	session_report_changed();
 	/* At the cap the listener pauses instead of accepting and refusing in a loop. */
@@ -139,6 +145,31 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 		log_event(LOG_WARNING, "session_cap", "sessions", log_u64(d->n_sessions), NULL);
 		listeners_enable(false);
 	}
+}
+
+/* Issue 14, case 156: accept() failed, typically out of descriptors
+ * (EMFILE, ENFILE). The listening socket stays readable, so libevent would
+ * call accept() again at once, forever, and log every failure: a busy
+ * loop that fills the disk with log lines. Pause the listeners instead
+ * (the connections wait in the backlog: back-pressure, as at the session
+ * cap) and try again a second later; one log line per spell. */
+static void on_accept_error(struct evconnlistener *ev, void *arg)
+{
+	struct smtpd_listener *l = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	if (!accept_failing)
+		log_event(LOG_WARNING, "accept_error", "msg", evutil_socket_error_to_string(err), "sessions",
+			  log_u64(l->d->n_sessions), "pause", log_u64(ACCEPT_PAUSE_SECONDS), NULL);
+	accept_failing = true;
+	listeners_enable(false);
+	evtimer_add(accept_retry, &(struct timeval){ .tv_sec = ACCEPT_PAUSE_SECONDS });
+}
+
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *d = arg;
+	if (!d->stopping && d->n_sessions < d->active->limits.connections)
+		listeners_enable(true);
 }
 
 struct smtp_session *smtpd_session_by_id(struct smtpd *d, const char *id)
@@ -197,6 +228,15 @@ static void on_queue_msg(struct channel *ch, struct ipc_msg *m, int fd, void *ar
 			exit(1);
 		}
 		smtpd_set_level(d, n, rehearse);
+		return;
+	}
+	if (m->type == IPC_SPOOL_SPACE) {  /* for the check at MAIL (smtp/spool_room.h) */
+		if (fd >= 0 || !ipc_spool_space_decode(m, &d->spool_free)) {
+			log_event(LOG_ERR, "ipc_error", "msg", "bad message from queue", "type", ipc_type_name(m->type), NULL);
+			exit(1);
+		}
+		d->spool_free_known = true;
+		log_event(LOG_DEBUG, "spool_space", "spool_free", log_u64(d->spool_free), NULL);
 		return;
 	}
 	if (m->type == IPC_SCAN_FILE) {  /* a scanner file changed: its new version (scan/reload.h) */
@@ -381,7 +421,9 @@ int smtpd_main(const struct config *c, const struct child_fds *fds)
 			log_event(LOG_ERR, "listen_error", "listener", listeners[i].name, NULL);
 			return 1;
 		}
+		evconnlistener_set_error_cb(listeners[i].ev, on_accept_error);
 	}
+	accept_retry = evtimer_new(d.base, on_accept_retry, &d);
 	struct event *term = evsignal_new(d.base, SIGTERM, on_sigterm, &d);
 	struct event *intr = evsignal_new(d.base, SIGINT, on_sigterm, &d);
 	event_add(term, NULL);

@@ -35,6 +35,8 @@ struct smtpd {
 	struct penalty_table *penalties;     /* failed AUTHs per client address */
 	struct rate_table *tls_rate;         /* TLS handshakes per client address */
 	struct offload *auth_workers;        /* password checks, off the event loop */
+	bool spool_free_known;               /* the queue told spool_free (smtp/spool_room.h) */
+	uint64_t spool_free;                 /* bytes free on the spool, as the queue last said */
 };
 
 /* The live session with this id, or NULL (it ended meanwhile). */

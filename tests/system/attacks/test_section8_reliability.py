@@ -72,14 +72,18 @@ LATER = {
     "146-power-loss-strace-oracle": "tests/system/durability/test_commit_order_strace.py (with its negative "
                                     "control); power cuts in make torture (XFS shutdown)",
     "147-fsync-fails": "tests/system/faults/test_eio.py (an LD_PRELOAD shim instead of libfiu)",
-    "148-disk-full": "tests/system/faults/test_disk_full.py (452 4.3.1 at DATA or the dot; no free-space "
-                     "check at MAIL yet)",
+    "148-disk-full": "tests/system/faults/test_disk_full.py (452 4.3.1 at MAIL by SIZE and the reserve, "
+                     "and at DATA or the dot when the disk fills mid-transaction)",
     "151a-kill-after-downstream-250": "make torture: kills hit deliveries in flight, the ledger counts the "
                                       "duplicates",
-    "152-downstream-outage-matrix": "partly in tests/system/delivery (test_nexthop_replies.py); the flapping "
-                                    "run waits for the fault-injection slice",
+    "152-downstream-outage-matrix": "tests/system/delivery/test_nexthop_replies.py (4xx/5xx replies) and "
+                                    "tests/system/faults/test_nexthop_faults.py (flapping, port closed, "
+                                    "stalled mid-DATA)",
     "154-dns-failure-outbound": "partly in tests/system/delivery/test_mx_routing.py; the rest not written yet",
-    "156-resource-exhaustion": "waits for the load and slowloris slice (issue 14)",
+    "156-resource-exhaustion": "tests/system/faults/test_slowloris.py (500 slow clients beside normal load, "
+                               "the caps, RSS per session), test_slow_reader.py and "
+                               "test_descriptor_exhaustion.py (RLIMIT_NOFILE 512, 600 clients); 5 000 with "
+                               "make load. The 256 MB memory cgroup not written yet",
 }
 
 

@@ -391,3 +391,16 @@ Test(ipc_txn, the_sessions_message_round_trips_and_refuses_bytes_left_over)
 	transmit();
 	cr_assert_not(ipc_sessions_decode(&in, &n));
 }
+
+Test(ipc_txn, the_spool_space_message_round_trips_and_refuses_bytes_left_over)
+{
+	uint64_t free_bytes;
+	ipc_spool_space_encode(&out, 5ull << 40);
+	transmit();
+	cr_assert(ipc_spool_space_decode(&in, &free_bytes));
+	cr_assert_eq(free_bytes, 5ull << 40);
+	ipc_spool_space_encode(&out, 1);
+	ipc_put_u32(&out, 7);
+	transmit();
+	cr_assert_not(ipc_spool_space_decode(&in, &free_bytes));
+}
