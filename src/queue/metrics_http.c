@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "content/check.h"
 #include "queue/symbol_counts.h"
+#include "scan/scan.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -104,7 +105,11 @@ static enum MHD_Result scrape(struct metrics_http *h, struct MHD_Connection *con
 	size_t n_checks = content_n_checks < METRICS_CHECKS ? content_n_checks : METRICS_CHECKS;
 	for (size_t i = 0; i < n_checks; i++)
 		check_of[i] = content_checks[i]->name;
-	struct metrics_names names_of = { name_of, n, check_of, n_checks };
+	const char *smtp_check_of[METRICS_SMTP_CHECKS];
+	size_t n_smtp = scan_n_checks < METRICS_SMTP_CHECKS ? scan_n_checks : METRICS_SMTP_CHECKS;
+	for (size_t i = 0; i < n_smtp; i++)
+		smtp_check_of[i] = scan_checks[i]->name;
+	struct metrics_names names_of = { name_of, n, check_of, n_checks, smtp_check_of, n_smtp };
 	size_t len = metrics_text(metrics_cells(), &names_of, (uint64_t)time(NULL), text, METRICS_TEXT_MAX);
 	if (len == 0 || !put_symbols(h, text, &len, METRICS_TEXT_MAX)) {
 		free(text);

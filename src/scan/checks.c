@@ -5,6 +5,7 @@
  * zones before anything that sends a query (a local refusal sends none).
  */
 #include "scan/scan.h"
+#include "util/metrics.h"
 
 extern const struct scan_check scan_check_iplist, scan_check_rbl_file, scan_check_dnsbl,
 	scan_check_rdns, scan_check_fcrdns, scan_check_helo, scan_check_sender_domain,
@@ -27,3 +28,5 @@ const struct scan_check *const scan_checks[] = {
 };
 
 const size_t scan_n_checks = sizeof(scan_checks) / sizeof(scan_checks[0]);
+_Static_assert(sizeof(scan_checks) / sizeof(scan_checks[0]) <= METRICS_SMTP_CHECKS,
+	       "util/metrics.h: METRICS_SMTP_CHECKS must hold every smtpd check");

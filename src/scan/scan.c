@@ -17,6 +17,7 @@
 #include "scan/data.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/offload.h"
 #include "verdict/points.h"
 
@@ -34,6 +35,7 @@ struct scan_job {
 	struct scan_session *ss;
 	size_t check;        /* index into scan_checks[] */
 	bool finished;
+	uint64_t started_us; /* for the check's latency (metrics) */
 };
 
 struct scan_session {
@@ -274,6 +276,7 @@ static void advance(struct scan_session *ss)
 			continue;
 		ss->job.check = i;
 		ss->job.finished = false;
+		ss->job.started_us = metrics_now_us();
 		ss->in_call = true;
 		chk->stage[ss->stage](&ss->job);
 		ss->in_call = false;
@@ -287,6 +290,7 @@ void scan_job_done(struct scan_job *job)
 {
 	struct scan_session *ss = job->ss;
 	job->finished = true;
+	metrics_smtp_check_us(job->check, metrics_now_us() - job->started_us);
 	if (ss->in_call)
 		return;
 	if (ss->dead) {

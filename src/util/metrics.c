@@ -83,6 +83,12 @@ void metrics_check_us(size_t check, uint64_t us)
 		observe(&metrics_cells()->check_latency[check], H_CHECK, us);
 }
 
+void metrics_smtp_check_us(size_t check, uint64_t us)
+{
+	if (check < METRICS_SMTP_CHECKS)
+		observe(&metrics_cells()->smtp_check_latency[check], H_CHECK, us);
+}
+
 void metrics_delivery(int code, uint64_t arrival, enum metric_hop hop, bool retry)
 {
 	enum metric_outcome o = code >= 200 && code < 300 ? OUTCOME_SENT : code >= 500 ? OUTCOME_BOUNCED

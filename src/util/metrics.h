@@ -86,8 +86,10 @@ enum metric_outcome {
 	METRIC_OUTCOMES
 };
 
-/* Content checks timed one by one (content/checks.c holds fewer). */
+/* Content checks timed one by one (content/checks.c holds fewer), and
+ * the checks smtpd runs in the dialogue (scan/checks.c). */
 #define METRICS_CHECKS 24
+#define METRICS_SMTP_CHECKS 16
 #define METRICS_BUCKETS 12            /* the last one is +Inf */
 
 struct metrics_histogram_cells {
@@ -103,6 +105,7 @@ struct metrics_block {
 	struct metrics_histogram_cells histogram[M_HISTOGRAMS];
 	uint64_t deliveries[METRIC_HOPS][METRIC_OUTCOMES];
 	struct metrics_histogram_cells check_latency[METRICS_CHECKS];  /* by content check index */
+	struct metrics_histogram_cells smtp_check_latency[METRICS_SMTP_CHECKS];  /* by smtpd check index */
 };
 
 /* Master, before the first fork: share the block with every child to
@@ -145,6 +148,9 @@ void metrics_delivery(int code, uint64_t arrival, enum metric_hop hop, bool retr
 
 /* Content check index check ran for us microseconds (the scanner). */
 void metrics_check_us(size_t check, uint64_t us);
+/* smtpd's check index check took us microseconds, DNS answers included
+ * (from its start to its result, for one stage of one session). */
+void metrics_smtp_check_us(size_t check, uint64_t us);
 
 /* A (re)started queue counts its messages anew: its gauges start at 0. */
 void metrics_queue_restarted(void);

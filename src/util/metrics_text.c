@@ -172,22 +172,30 @@ static void histogram(struct text *t, const struct metrics_block *b, enum metric
 	histogram_samples(t, &b->histogram[h], h, name, "");
 }
 
-/* Checks that never ran (off in both directions) are left out. */
-static void check_latencies(struct text *t, const struct metrics_block *b, const char *const *checks, size_t n)
+/* One stage's checks: those that never ran (off in both directions)
+ * are left out. */
+static void check_stage(struct text *t, const struct metrics_histogram_cells *cells, size_t cap,
+			const char *stage, const char *const *checks, size_t n)
 {
-	static const char name[] = "check_duration_seconds";
-	family(t, name, "histogram", "Time a content check took on one message, by check.");
-	char label[96];
-	for (size_t i = 0; i < n && i < METRICS_CHECKS; i++) {
-		const struct metrics_histogram_cells *c = &b->check_latency[i];
+	char label[128];
+	for (size_t i = 0; i < n && i < cap; i++) {
 		uint64_t count = 0;
 		for (size_t k = 0; k < METRICS_BUCKETS; k++)
-			count += load(&c->bucket[k]);
+			count += load(&cells[i].bucket[k]);
 		if (!count)
 			continue;
-		snprintf(label, sizeof(label), "check=\"%s\",", checks[i]);
-		histogram_samples(t, c, H_CHECK, name, label);
+		snprintf(label, sizeof(label), "stage=\"%s\",check=\"%s\",", stage, checks[i]);
+		histogram_samples(t, &cells[i], H_CHECK, "check_duration_seconds", label);
 	}
+}
+
+static void check_latencies(struct text *t, const struct metrics_block *b, const struct metrics_names *names)
+{
+	family(t, "check_duration_seconds", "histogram",
+	       "Time a check took: stage smtp, in the dialogue (DNS answers included); stage content, on the "
+	       "whole message in the scanner.");
+	check_stage(t, b->smtp_check_latency, METRICS_SMTP_CHECKS, "smtp", names->smtp_checks, names->n_smtp_checks);
+	check_stage(t, b->check_latency, METRICS_CHECKS, "content", names->checks, names->n_checks);
 }
 
 size_t metrics_text(const struct metrics_block *b, const struct metrics_names *names, uint64_t now, char *out,
@@ -202,6 +210,6 @@ size_t metrics_text(const struct metrics_block *b, const struct metrics_names *n
 	histogram(&t, b, H_SPOOL_COMMIT, "spool_commit_seconds", "Time to make an accepted message durable.");
 	histogram(&t, b, H_DELIVERY_LATENCY, "delivery_latency_seconds",
 		  "From the end of data to a 2xx from the next hop, per recipient.");
-	check_latencies(&t, b, names->checks, names->n_checks);
+	check_latencies(&t, b, names);
 	return t.overflow ? 0 : t.len;
 }

@@ -17,12 +17,15 @@
 
 /* What the cells are indexed by, named: listeners[i] names listener
  * index i (names are the configuration's, checked there: [A-Za-z0-9_-]);
- * checks[i] names content check index i (content/checks.c). */
+ * checks[i] names content check index i (content/checks.c), smtp_checks[i]
+ * smtpd's check index i (scan/checks.c). */
 struct metrics_names {
 	const char *const *listeners;
 	size_t n_listeners;           /* at most METRICS_LISTENERS are shown */
 	const char *const *checks;
 	size_t n_checks;              /* at most METRICS_CHECKS are shown */
+	const char *const *smtp_checks;
+	size_t n_smtp_checks;         /* at most METRICS_SMTP_CHECKS are shown */
 };
 
 /* Render b into out (size bytes); now is wall seconds, for the oldest

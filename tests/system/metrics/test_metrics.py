@@ -286,10 +286,14 @@ def test_scan_verdicts_are_counted_by_action_and_refusals_by_reason(scan_gw, sin
     assert moved(before, after, "mailwarden_messages_refused_total", reason="policy") == 0
     # Two messages were made durable: the accepted one and the quarantined one.
     assert moved(before, after, "mailwarden_spool_commit_seconds_count") == 2
-    # The scanner timed its content checks on each of the four.
-    timed = {dict(labels)["check"]: v - before.get((name, labels), 0) for (name, labels), v in after.items()
-             if name == "mailwarden_check_duration_seconds_count"}
-    assert timed and all(n == 4 for n in timed.values()), timed
+    # The scanner timed its content checks on each of the four (the one
+    # refused by score was judged whole too), smtpd its rbl_file check on
+    # each connection.
+    timed = {(dict(labels)["stage"], dict(labels)["check"]): v - before.get((name, labels), 0)
+             for (name, labels), v in after.items() if name == "mailwarden_check_duration_seconds_count"}
+    content = {check: n for (stage, check), n in timed.items() if stage == "content"}
+    assert content and all(n == 4 for n in content.values()), timed
+    assert timed.get(("smtp", "rbl_file"), 0) >= 4, timed
     hits = {dict(labels)["symbol"]: v - before.get((name, labels), 0) for (name, labels), v in after.items()
             if name == "mailwarden_scan_symbol_hits_total"}
     assert hits.get("RBL_FILE") == 3, hits  # the three listed clients

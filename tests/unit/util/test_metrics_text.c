@@ -13,7 +13,8 @@ static char *render(const struct metrics_block *b, uint64_t now)
 {
 	static const char *const listeners[] = { "mta", "submission" };
 	static const char *const checks[] = { "dkim", "rules" };
-	const struct metrics_names names = { listeners, 2, checks, 2 };
+	static const char *const smtp_checks[] = { "iplist", "dnsbl" };
+	const struct metrics_names names = { listeners, 2, checks, 2, smtp_checks, 2 };
 	char *out = malloc(METRICS_TEXT_MAX);
 	size_t len = metrics_text(b, &names, now, out, METRICS_TEXT_MAX);
 	cr_assert(len > 0 && len < METRICS_TEXT_MAX);
@@ -95,13 +96,19 @@ Test(metrics_text, check_durations_by_check_and_only_checks_that_ran)
 	metrics_check_us(1, 80);      /* rules, <= 100 us */
 	metrics_check_us(1, 3000);    /* <= 5 ms */
 	metrics_check_us(METRICS_CHECKS + 3, 10);  /* no such check: ignored */
+	metrics_smtp_check_us(1, 40000);  /* dnsbl, a DNS answer in 40 ms */
+	metrics_smtp_check_us(METRICS_SMTP_CHECKS, 10);
 	char *t = render(metrics_cells(), 0);
 	cr_expect(strstr(t, "# TYPE mailwarden_check_duration_seconds histogram\n"));
-	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_bucket{check=\"rules\",le=\"0.000100\"} 1\n"), "%s", t);
-	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_bucket{check=\"rules\",le=\"0.005000\"} 2\n"));
-	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_count{check=\"rules\"} 2\n"));
-	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_sum{check=\"rules\"} 0.003080\n"));
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_bucket{stage=\"content\",check=\"rules\",le=\"0.000100\"} 1\n"),
+		  "%s", t);
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_bucket{stage=\"content\",check=\"rules\",le=\"0.005000\"} 2\n"));
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_count{stage=\"content\",check=\"rules\"} 2\n"));
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_sum{stage=\"content\",check=\"rules\"} 0.003080\n"));
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_bucket{stage=\"smtp\",check=\"dnsbl\",le=\"0.050000\"} 1\n"));
+	cr_expect(strstr(t, "\nmailwarden_check_duration_seconds_bucket{stage=\"smtp\",check=\"dnsbl\",le=\"0.010000\"} 0\n"));
 	cr_expect_null(strstr(t, "check=\"dkim\""), "dkim never ran");
+	cr_expect_null(strstr(t, "check=\"iplist\""), "iplist never ran");
 	free(t);
 }
 
