@@ -15,7 +15,8 @@ same process, so end of DATA and arrival are read from one clock.
 
 Knobs (environment): BENCH_MESSAGES, BENCH_RUNS, BENCH_CONCURRENCY,
 BENCH_SIZES, BENCH_IDLE, BENCH_SYSTEMS, BENCH_TIMEOUT, BENCH_DIR, BENCH_OUT,
-MW_BIN. See docs/benchmarks.md.
+MW_BIN, BENCH_MW_CONFIG (YAML lines appended to mailwarden's configuration,
+for A/B runs of one setting). See docs/benchmarks.md.
 """
 
 import asyncio
@@ -244,7 +245,7 @@ limits:
 queue:
   delivery_concurrency: 50
   per_destination: {os.environ.get('BENCH_MW_PER_DESTINATION', '50')}
-""" + self.extra)
+""" + self.extra + os.environ.get("BENCH_MW_CONFIG", ""))
 
     def version(self):
         v = subprocess.run([self.bin, "version"], capture_output=True, text=True).stdout.strip()
