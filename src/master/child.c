@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "util/fdlimit.h"
 #include "util/log.h"
 #include "util/stopsig.h"
 
@@ -25,7 +26,7 @@ static bool fd_kept(const struct child_fds *fds, int fd)
 static void close_other_fds(const struct child_fds *fds)
 {
 	struct rlimit rl;
-	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FDLIMIT_MAX ? (int)rl.rlim_cur : FDLIMIT_MAX;
 	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
 		if (!fd_kept(fds, fd))
 			close(fd);

@@ -38,6 +38,7 @@
 #include "scan/watch.h"
 #include "smtp/smtpd.h"
 #include "state/levelstate.h"
+#include "util/fdlimit.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -438,6 +439,19 @@ static void reap_children(struct master *m)
 		stop_advance(m);
 }
 
+/* Room for every session limits.connections allows (its socket, a pipe
+ * to the queue during a transaction) and the process's own files; said
+ * when the hard limit does not give it. */
+static void raise_fd_limit(const struct config *c)
+{
+	rlim_t need = (rlim_t)c->limits.connections * 2 + 256;
+	rlim_t got = fdlimit_raise(need > 4096 ? need : 4096);
+	if (got < need)
+		log_event(LOG_WARNING, "fd_limit", "limit", log_u64(got), "needed", log_u64(need), "msg",
+			  "fewer open files than limits.connections needs: raise LimitNOFILE (the hard limit) or lower "
+			  "limits.connections", NULL);
+}
+
 /* The files the configuration names (preflight.h); warnings are logged
  * at once, problems added to errs. */
 static bool preflight_passes(const struct config *c, struct config_errors *errs)
@@ -445,6 +459,7 @@ static bool preflight_passes(const struct config *c, struct config_errors *errs)
 	struct config_errors warnings = { 0 };
 	size_t before = errs->n;
 	preflight_check(c, errs, &warnings);
+	raise_fd_limit(c);
 	config_warnings(c, &warnings);   /* what check-config warns about, logged */
 	for (size_t i = 0; i < warnings.n; i++)
 		log_event(LOG_WARNING, "config_warning", "msg", warnings.items[i], NULL);
@@ -721,6 +736,7 @@ int master_run(const char *config_path, bool foreground)
 	log_init("master", c->log.target, c->log.format, c->log.level);
 	log_event(LOG_INFO, "started", "version", MW_VERSION, "config", c->source,
 		  "state_dir", c->state_dir, NULL);
+	raise_fd_limit(c);
 	config_warnings(c, &warnings);   /* what check-config warns about, logged */
 	for (size_t i = 0; i < warnings.n; i++)
 		log_event(LOG_WARNING, "config_warning", "msg", warnings.items[i], NULL);
