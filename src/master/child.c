@@ -1,6 +1,7 @@
 #include "master/child.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -30,6 +31,20 @@ static void close_other_fds(const struct child_fds *fds)
 	for (int fd = STDERR_FILENO + 1; fd < max; fd++)
 		if (!fd_kept(fds, fd))
 			close(fd);
+}
+
+/* A child writes its log to stderr or syslog, never to stdout; but
+ * libraries do (libytnef prints what it finds wrong in a TNEF container),
+ * and under `serve -f` stdout is the administrator's terminal. */
+static void stdout_to_null(void)
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0)
+		return;
+	if (null != STDOUT_FILENO) {
+		dup2(null, STDOUT_FILENO);  /* dup2 clears O_CLOEXEC on the copy */
+		close(null);
+	}
 }
 
 /* Handlers first, then the mask: the master's handlers (libevent's) write
@@ -79,6 +94,7 @@ pid_t child_spawn(const struct config *c, const struct child_spec *spec, const s
 	log_init(spec->name, c->log.target, c->log.format, c->log.level);
 	set_process_name(spec->name);
 	close_other_fds(fds);
+	stdout_to_null();
 	log_reconnect();  /* its syslog socket went with the others */
 	if (spec->prepare && !spec->prepare(c))
 		_exit(2);
