@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "auth/authdb.h"
@@ -261,6 +262,9 @@ int scancmd_main(int argc, char **argv)
 	/* Hyperscan as the scanner runs them (issue 11), with its cache; or
 	 * PCRE2 alone with --pcre-only, to compare the two. */
 	snprintf(store, sizeof(store), "%s/%s", c->state_dir, RULES_CACHE_DIR);
+	if (rules && !o.pcre_only && access(c->state_dir, W_OK) != 0)
+		fprintf(stderr, "mailwarden: scan: no rule cache: state_dir %s is not a writable directory, so every "
+				"run compiles the rules anew (seconds for a large set)\n", c->state_dir);
 	if (rules && !o.pcre_only && !rules_compile_fast(rules, store, err, sizeof(err)))
 		fprintf(stderr, "mailwarden: scan: %s\n", err);
 	snprintf(store, sizeof(store), "%s/%s", c->state_dir, BAYES_DB_NAME);
