@@ -2,19 +2,14 @@
 start a gateway with a low descriptor limit, read a process's CPU time."""
 
 import os
-import resource
 
 
 def start_with_nofile(gw, nofile):
-    """Start gw with every process under a soft RLIMIT_NOFILE of nofile
-    (inherited: this process's own limit is lowered for the start only;
-    prlimit on the children would need CAP_SYS_RESOURCE)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
-    try:
-        gw.start()
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    """Start gw with every process under RLIMIT_NOFILE nofile, soft and
+    hard alike: the master raises its soft limit toward the hard one
+    (util/fdlimit.h), so only a hard limit keeps it there."""
+    gw.command_prefix = ["prlimit", f"--nofile={nofile}:{nofile}", "--"]
+    gw.start()
     return gw
 
 

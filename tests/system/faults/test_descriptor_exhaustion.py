@@ -1,6 +1,6 @@
 """smtpd out of file descriptors (issue 14, catalogue case 156, SEC-4).
 
-The gateway runs with a soft RLIMIT_NOFILE of 512 and limits.connections
+The gateway runs with RLIMIT_NOFILE 512 (soft and hard) and limits.connections
 well above it, and 600 clients connect: smtpd's accept() fails with
 EMFILE once ~500 sessions are open. libevent would call accept() again at
 once, forever, logging each failure (measured before the fix: a busy
