@@ -98,6 +98,12 @@ void content_auth_result(struct content_job *job, const char *result);
 /* Header lines to add at delivery (CRLF-terminated fields), after those
  * of earlier checks; false, nothing added, if they do not fit. */
 bool content_add_headers(struct content_job *job, const char *fields);
+/* The message as it arrived, before any check replaced it: what the
+ * quarantine keeps. */
+const char *content_job_original(const struct content_job *job, size_t *len);
+/* Header lines for the quarantined original, added only when it is
+ * released (ipc_scan_result.release_headers); false if they do not fit. */
+bool content_add_release_headers(struct content_job *job, const char *fields);
 /* The running check's configured points (hundredths) and action. */
 int content_check_points(const struct content_job *job);
 enum scan_check_action content_check_action(const struct content_job *job);

@@ -8,14 +8,33 @@
  * check on for outbound mail (scan.outbound.checks.dkim_sign; "off"
  * there has no effect unless the keys go too). A message that cannot be
  * signed is delivered unsigned, with DKIM_SIGN_FAILED and a log line.
+ *
+ * The quarantine keeps a message as it arrived and a release delivers
+ * those bytes without the fields added here, so the release needs a
+ * signature over the original: the same one when no check rewrote the
+ * message, a second one when the strip action did
+ * (ipc_scan_result.release_headers).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "content/authdns.h"
 #include "content/check.h"
 #include "content/dkimlib.h"
 #include "content/signkeys.h"
 #include "ipc/txn.h"
+
+/* Our signature over msg into field; false (and DKIM_SIGN_FAILED) if
+ * it cannot be made. */
+static bool sign(struct content_job *job, const struct signkey *key, const char *msg, size_t len, char *field,
+		 size_t cap)
+{
+	char err[256];
+	if (dkimlib_sign(msg, len, key->domain, key->selector, key->pem, field, cap, err, sizeof(err)))
+		return true;
+	content_symbol(job, "DKIM_SIGN_FAILED", 0, err);
+	return false;
+}
 
 static void run(struct content_job *job, const char *msg, size_t len)
 {
@@ -25,12 +44,22 @@ static void run(struct content_job *job, const char *msg, size_t len)
 	    !authdns_from_domain(msg, content_header_end(msg, len), domain, sizeof(domain)) ||
 	    !(key = signkeys_find(content_job_dkim_keys(job), domain)))
 		return;
-	char field[IPC_SCAN_HEADERS_MAX], err[256];
-	if (!dkimlib_sign(msg, len, key->domain, key->selector, key->pem, field, sizeof(field), err, sizeof(err)) ||
-	    !content_add_headers(job, field)) {
-		content_symbol(job, "DKIM_SIGN_FAILED", 0, err);
+	char field[IPC_SCAN_HEADERS_MAX];
+	if (!sign(job, key, msg, len, field, sizeof(field)))
+		return;
+	if (!content_add_headers(job, field)) {
+		content_symbol(job, "DKIM_SIGN_FAILED", 0, "no room for the signature among the added fields");
 		return;
 	}
+	/* A held or stripped message is released as it arrived: it needs a
+	 * signature of its own where a rewrite changed it. */
+	size_t olen;
+	const char *original = content_job_original(job, &olen);
+	bool rewritten = original && (olen != len || memcmp(original, msg, len) != 0);
+	if (rewritten && !sign(job, key, original, olen, field, sizeof(field)))
+		return;
+	if (!content_add_release_headers(job, field))
+		content_symbol(job, "DKIM_SIGN_FAILED", 0, "no room for the original's signature");
 	content_symbol(job, "DKIM_SIGNED_HERE", 0, key->domain);
 }
 

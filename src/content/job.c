@@ -132,14 +132,30 @@ void content_auth_result(struct content_job *job, const char *result)
 	snprintf(out + used, cap - used, "%s%s", used ? "; " : "", result);
 }
 
-bool content_add_headers(struct content_job *job, const char *fields)
+/* fields appended to out (cap bytes, NUL-terminated); false: no room. */
+static bool append_fields(char *out, size_t cap, const char *fields)
 {
-	char *out = job->result.headers;
 	size_t used = strlen(out), n = strlen(fields);
-	if (used + n >= sizeof(job->result.headers))
+	if (used + n >= cap)
 		return false;
 	memcpy(out + used, fields, n + 1);
 	return true;
+}
+
+bool content_add_headers(struct content_job *job, const char *fields)
+{
+	return append_fields(job->result.headers, sizeof(job->result.headers), fields);
+}
+
+bool content_add_release_headers(struct content_job *job, const char *fields)
+{
+	return append_fields(job->result.release_headers, sizeof(job->result.release_headers), fields);
+}
+
+const char *content_job_original(const struct content_job *job, size_t *len)
+{
+	*len = job->original_len;
+	return job->original;
 }
 
 /* Log a hit of the running check (action: "score", "refuse", "hold")
@@ -383,6 +399,8 @@ static void strip_apply(struct content_job *job, const char *msg, size_t len)
 
 void content_job_run(struct content_job *job, const char *msg, size_t len)
 {
+	job->original = msg;
+	job->original_len = len;
 	for (job->check = 0; job->check < content_n_checks; job->check++) {
 		const struct content_check *c = content_checks[job->check];
 		if (job->dir->content[job->check].action == SCAN_CHECK_OFF || (c->auth_only && !job->req.auth[0]))
@@ -403,6 +421,8 @@ void content_job_clear(struct content_job *job)
 	job->rewrite = NULL;
 	job->n_strip = 0;
 	job->stripped = false;
+	job->original = NULL;
+	job->original_len = 0;
 	bayes_tokens_free(&job->learn_tokens);
 	views_drop(job);
 }

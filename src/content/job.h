@@ -69,6 +69,11 @@ struct content_job {
 	size_t n_strip;
 	bool stripped;
 
+	/* The message as received, for the checks that must see it whatever
+	 * a rewrite made of it (the DKIM signature a release needs). */
+	const char *original;
+	size_t original_len;
+
 	/* Private to job.c. */
 	int part;                          /* content_job_part's, -1: none */
 	size_t check;                      /* the check running now */

@@ -183,6 +183,7 @@ void ipc_scan_result_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_
 	ipc_put_u32(m, r->malware ? 1 : 0);
 	ipc_put_u32(m, r->rehearsed);
 	ipc_put_str(m, r->rehearsed ? r->rehearsed_by : "");
+	ipc_put_str(m, r->release_headers);
 }
 
 
@@ -203,6 +204,7 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	r->malware = malware == 1;
 	r->rehearsed = ipc_get_u32(m);
 	ipc_get_str(m, r->rehearsed_by, sizeof(r->rehearsed_by));
+	ipc_get_str(m, r->release_headers, sizeof(r->release_headers));
 	r->refused = refused == 1;
 	r->rewritten = rewritten == 1 || rewritten == 2;
 	r->stripped = rewritten == 2;
@@ -210,7 +212,8 @@ bool ipc_scan_result_decode(struct ipc_msg *m, struct ipc_scan_result *r)
 	       (r->refused || !r->reply[0]) && header_block_valid(r->headers, strlen(r->headers)) &&
 	       ipc_auth_results_ok(r->auth_results) && rewritten <= 2 && (r->rewritten || r->rewritten_size == 0) &&
 	       r->hold <= IPC_HOLD_MALWARE && (r->hold || !r->hold_detail[0]) && printable(r->hold_detail) &&
-	       r->rehearsed <= IPC_REHEARSED_REFUSE && (r->rehearsed || !r->rehearsed_by[0]) && token_ok(r->rehearsed_by);
+	       r->rehearsed <= IPC_REHEARSED_REFUSE && (r->rehearsed || !r->rehearsed_by[0]) && token_ok(r->rehearsed_by) &&
+	       header_block_valid(r->release_headers, strlen(r->release_headers));
 }
 
 void ipc_txn_begin_encode(struct ipc_msg *m, uint32_t reqid, const struct ipc_txn_begin *b)

@@ -117,6 +117,11 @@ struct ipc_scan_result {
 	 * and by which check ("content.attachments"; "" with NONE). */
 	uint32_t rehearsed;
 	char rehearsed_by[48];
+	/* Header lines for the message as it arrived, kept with it in
+	 * quarantine and added only when it is released: our DKIM signature
+	 * over the original, since the one in headers was made over what a
+	 * rewrite (the strip action) delivered. CRLF-terminated, or "". */
+	char release_headers[IPC_SCAN_HEADERS_MAX + 1];
 };
 
 enum { IPC_REHEARSED_NONE, IPC_REHEARSED_QUARANTINE, IPC_REHEARSED_REFUSE };

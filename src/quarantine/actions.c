@@ -3,7 +3,8 @@
  * thread, for a control command.
  *
  * Release copies the held message unchanged (the bytes as received,
- * without the verdict's headers or subject prefix) into a new QUEUED
+ * without the verdict's headers or subject prefix; outbound, with our
+ * DKIM signature over those bytes) into a new QUEUED
  * message for the chosen recipients, then marks them done in the
  * quarantined file (its recipient status bytes, synced), then unlinks the
  * file once no recipient is left. The order makes a crash harmless: the
@@ -62,7 +63,8 @@ static char *dup_or_null(const char *s)
 }
 
 /* The envelope of the copy: the original's, for the chosen recipients,
- * with no verdict (nothing is added at delivery). */
+ * with no verdict; added at delivery only what the scanner made for a
+ * release (our DKIM signature over the original, outbound). */
 static void copy_envelope(const struct envelope *e, const bool *chosen, struct envelope *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -74,6 +76,7 @@ static void copy_envelope(const struct envelope *e, const bool *chosen, struct e
 	c->flags = e->flags & (ENVELOPE_F_8BITMIME | ENVELOPE_F_SMTPUTF8 | ENVELOPE_F_REQUIRETLS);
 	c->dsn_ret = dup_or_null(e->dsn_ret);
 	c->dsn_envid = dup_or_null(e->dsn_envid);
+	c->add_headers = dup_or_null(e->release_headers);
 	for (size_t i = 0; i < e->n_rcpts; i++) {
 		if (!chosen[i])
 			continue;

@@ -243,6 +243,7 @@ void envelope_clear(struct envelope *e)
 	free(e->dsn_envid);
 	free(e->add_headers);
 	free(e->subject_prefix);
+	free(e->release_headers);
 	for (size_t i = 0; i < e->n_rcpts; i++) {
 		free(e->rcpts[i].addr);
 		free(e->rcpts[i].dsn_notify);
@@ -262,6 +263,8 @@ unsigned char *envelope_encode_trailer(const struct envelope *e, uint64_t body_l
 		w_str(&w, 'A', e->add_headers);
 	if (e->subject_prefix)
 		w_str(&w, 'J', e->subject_prefix);
+	if (e->release_headers)
+		w_str(&w, 'R', e->release_headers);
 	w_record(&w, 'E', "", 0);
 	uint64_t at = (uint64_t)e->body_offset + body_len;
 	unsigned char foot[ENVELOPE_FOOTER_SIZE];
@@ -296,9 +299,10 @@ bool envelope_decode_trailer(const unsigned char *p, size_t len, uint64_t tail_o
 		case 'V': set_field(&e->verdict, dup_field(d, n, &ok)); break;
 		case 'J': set_field(&e->subject_prefix, dup_field(d, n, &ok)); break;
 		case 'A':
+		case 'R':
 			if (memchr(d, '\0', n) || !header_block_valid((const char *)d, n))
 				return false;
-			set_field(&e->add_headers, dup_field(d, n, &ok));
+			set_field(r.type == 'A' ? &e->add_headers : &e->release_headers, dup_field(d, n, &ok));
 			break;
 		case 'E':
 			if (n != 0 || pos != end || !have_len)

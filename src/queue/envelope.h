@@ -98,6 +98,9 @@ struct envelope {
 	off_t body_end;        /* one past its last byte (the trailer or EOF) */
 	char *add_headers;     /* trailer 'A', or NULL */
 	char *subject_prefix;  /* trailer 'J', or NULL */
+	/* trailer 'R', or NULL: header lines a release of the quarantined
+	 * message adds (its DKIM signature over the original) */
+	char *release_headers;
 	bool has_trailer;      /* "MWQ2": the trailer must be there */
 };
 
@@ -121,8 +124,8 @@ bool envelope_decode(const unsigned char *p, size_t len, struct envelope *e);
 void envelope_clear(struct envelope *e);
 
 /* The trailer (records and footer) for a message of body_len bytes that
- * starts at e->body_offset, from e->verdict, e->add_headers and
- * e->subject_prefix. Returns a malloc'ed buffer and its length. */
+ * starts at e->body_offset, from e->verdict, e->add_headers,
+ * e->subject_prefix and e->release_headers. Returns a malloc'ed buffer and its length. */
 unsigned char *envelope_encode_trailer(const struct envelope *e, uint64_t body_len, size_t *len);
 
 /* Decode the trailer from the file's tail: p holds the file's bytes from

@@ -613,6 +613,10 @@ static void finish_verdict(struct queue *q, struct incoming *in, const char *ext
 	if (a == VERDICT_TAG && dir->subject_prefix)
 		in->env.subject_prefix = xstrdup(dir->subject_prefix);
 	in->quarantine = a == VERDICT_QUARANTINE;
+	if (!in->quarantine && !in->strip) {  /* only a held original is ever released */
+		free(in->env.release_headers);
+		in->env.release_headers = NULL;
+	}
 	in->learn = !e->outbound && a == VERDICT_ACCEPT;
 	if (e->outbound)
 		in->env.flags |= ENVELOPE_F_OUTBOUND;
@@ -669,6 +673,8 @@ static void on_content_done(void *arg, const struct ipc_scan_result *r, int rewr
 		in->alarm_finding = xstrdup(r->hold_detail);
 		in->alarm_login = xstrdup(in->eom->auth);
 	}
+	if (r->release_headers[0])
+		in->env.release_headers = xstrdup(r->release_headers);
 	finish_verdict(in->q, in, r->headers[0] ? r->headers : NULL, r->auth_results);
 }
 

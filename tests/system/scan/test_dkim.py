@@ -7,6 +7,7 @@ outbound mail signed by the gateway so that an independent verifier
 The keys are made by `mailwarden dkim-keygen`; the test signs its inbound
 messages with dkimpy, so signer and verifier are never the same code."""
 
+import base64
 import json
 import os
 import subprocess
@@ -213,6 +214,79 @@ def test_outbound_mail_is_signed_and_an_independent_verifier_accepts_it(gw, sink
         return record
     assert dkim.verify(data, dnsfunc=dnsfunc), data[:800]
     assert not dkim.verify(data.replace(b"Hello", b"HELLO"), dnsfunc=dnsfunc)
+
+
+@pytest.fixture(scope="module")
+def gw_holding(make_gateway, dns, sink, keys):
+    """Signs corp.test; outbound, a forbidden attachment is stripped and
+    GTUBE held in quarantine."""
+    cfg = scan_config(dns.servers, "refuse", keys)
+    cfg["outbound"] = {"checks": {"attachments": "strip", "gtube": {"action": "quarantine", "points": 0}},
+                       "refuse": 50}
+    return make_gateway(sink=sink, scan=cfg)
+
+
+# A minimal PE ("MZ", e_lfanew at 0x3c pointing at "PE\0\0"): an executable by content.
+PE = b"MZ" + bytes(0x3a) + (0x40).to_bytes(4, "little") + b"PE\0\0" + bytes(200)
+
+
+def with_exe(token):
+    head = message(token, OUR, body=b"").rstrip(b"\r\n") + b"\r\n"
+    return head + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=bnd\r\n\r\n" \
+        b"--bnd\r\nContent-Type: text/plain\r\n\r\nHello from the DKIM tests.\r\n" \
+        b"--bnd\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; " \
+        b"filename=\"setup.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + \
+        base64.encodebytes(PE).replace(b"\n", b"\r\n") + b"--bnd--\r\n"
+
+
+def verifies(data, keys):
+    record = keys[OUR][1].encode()
+    return dkim.verify(data, dnsfunc=lambda name, timeout=5: record)
+
+
+def release(gw, sink, qid, token, count):
+    """Release qid; the messages with token at the sink once there are count."""
+    start = gw.mark()
+    r = subprocess.run([gw.binary, "quarantine", "-c", gw.config_path, "release", qid], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    gw.wait_event(start=start, proc="queue", event="delivery", status="sent")
+    return sink.wait_for(lambda m: token.encode() in m.data, count=count)
+
+
+def test_a_stripped_message_and_its_released_original_each_carry_a_valid_signature(gw_holding, sink, keys):
+    """SCAN-8 with signing: the stripped message is signed as delivered,
+    and the original, released later, with a signature of its own (the
+    stripped copy's would fail on it)."""
+    token = "dkim-strip"
+    sent = with_exe(token)
+    start = gw_holding.mark()
+    final = mwsys.send_message(gw_holding, sent, source=TRUSTED)
+    assert final.code == 250, final
+    stripped = sink.wait_token(token).data
+    assert base64.encodebytes(PE).split(b"\n")[0] not in stripped
+    assert b"setup.exe was removed" in stripped, stripped[-600:]
+    assert verifies(stripped, keys), stripped[:800]
+    qid = mwsys.queue_id(final)
+    gw_holding.wait_event(start=start, proc="queue", event="quarantined", queue_id=qid)
+    both = release(gw_holding, sink, qid, token, 2)
+    released = [m.data for m in both if b"setup.exe was removed" not in m.data]
+    assert len(released) == 1, [m.data[:200] for m in both]
+    assert released[0].startswith(b"DKIM-Signature: v=1;"), released[0][:300]
+    assert released[0].endswith(sent), "the original as received, after the signature"
+    assert verifies(released[0], keys), released[0][:800]
+    assert not verifies(released[0].replace(b"Hello", b"HELLO"), keys)
+
+
+def test_a_held_outbound_message_is_released_signed(gw_holding, sink, keys):
+    token = "dkim-held"
+    gtube = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n"
+    sent = message(token, OUR, body=gtube)
+    final = mwsys.send_message(gw_holding, sent, source=TRUSTED)
+    assert final.code == 250, final
+    released = release(gw_holding, sink, mwsys.queue_id(final), token, 1)[0].data
+    assert released.startswith(b"DKIM-Signature: v=1;") and released.endswith(sent), released[:300]
+    assert verifies(released, keys), released[:800]
 
 
 @pytest.fixture(scope="module")

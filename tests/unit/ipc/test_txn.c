@@ -207,6 +207,22 @@ Test(ipc_txn, rehearsal_travels_and_is_checked)
 	cr_assert_not(ipc_scan_result_decode(&in, &sd), "not a token");
 }
 
+/* The release headers (our DKIM signature over a held original) travel
+ * back; like the headers to add, they must be whole header fields. */
+Test(ipc_txn, scan_result_release_headers_are_checked)
+{
+	struct ipc_scan_result s = { 0 }, sd;
+	strcpy(s.release_headers, "DKIM-Signature: v=1; a=rsa-sha256; d=corp.test;\r\n\tb=abc\r\n");
+	ipc_scan_result_encode(&out, 3, &s);
+	transmit();
+	cr_assert(ipc_scan_result_decode(&in, &sd));
+	cr_assert_str_eq(sd.release_headers, s.release_headers);
+	strcpy(s.release_headers, "DKIM-Signature: v=1\r\n\r\nbody");
+	ipc_scan_result_encode(&out, 3, &s);
+	transmit();
+	cr_assert_not(ipc_scan_result_decode(&in, &sd), "an empty line would end the header section");
+}
+
 /* The scanner's Authentication-Results part (DKIM, DMARC) goes into a
  * header the queue writes: nothing in it may end the field or open a
  * comment that swallows what follows. */

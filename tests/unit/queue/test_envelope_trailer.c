@@ -23,6 +23,7 @@ static unsigned char *file_image(struct envelope *e, const char *verdict, const 
 	e->verdict = verdict ? strdup(verdict) : NULL;
 	e->add_headers = headers ? strdup(headers) : NULL;
 	e->subject_prefix = verdict ? strdup("[SPAM]") : NULL;
+	e->release_headers = verdict ? strdup("DKIM-Signature: v=1; d=corp.test\r\n") : NULL;
 	unsigned char *tr = envelope_encode_trailer(e, sizeof(body) - 1, &tlen);
 	*len = elen + sizeof(body) - 1 + tlen;
 	unsigned char *f = malloc(*len);
@@ -49,6 +50,7 @@ Test(envelope_trailer, round_trip_ends_the_message_where_it_ended)
 	cr_assert_str_eq(d.verdict, "tag 5 RDNS_NONE(5)");
 	cr_assert_str_eq(d.add_headers, "X-Spam-Flag: YES\r\n");
 	cr_assert_str_eq(d.subject_prefix, "[SPAM]");
+	cr_assert_str_eq(d.release_headers, "DKIM-Signature: v=1; d=corp.test\r\n");
 	cr_assert_eq(d.body_end - d.body_offset, (off_t)sizeof(body) - 1);
 	cr_assert_eq(memcmp(f + d.body_offset, body, sizeof(body) - 1), 0);
 	envelope_clear(&d);
@@ -64,6 +66,7 @@ Test(envelope_trailer, absent_verdict_without_a_scanner)
 	cr_assert(decode_all(f, len, &d));
 	cr_assert_null(d.verdict);
 	cr_assert_null(d.add_headers);
+	cr_assert_null(d.release_headers);
 	envelope_clear(&d);
 	envelope_clear(&e);
 	free(f);
