@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -16,16 +15,14 @@
 #include "queue/level_notice.h"
 #include "queue/load_gauge.h"
 #include "queue/scheduler.h"
+#include "queue/spool_space.h"
 #include "queue/trigger.h"
 #include "util/alloc.h"
 #include "util/log.h"
-#include "util/offload.h"
 
 #define SMTPD_MAX 256       /* smtpd processes whose session counts are kept */
 #define TICK_MS 250         /* a sample; several per second, so that a load that
 			     * comes and goes is seen coming and going */
-#define DF_EVERY 4          /* ticks between two statvfs of the spool */
-#define SPOOL_DIR "spool"   /* the queue runs in state_dir */
 
 struct level_auto {
 	const struct config *const *config;
@@ -33,18 +30,13 @@ struct level_auto {
 	struct emergency *em;
 	struct scheduler *sch;
 	struct spool *spool;
-	struct offload *workers;
+	const struct spool_space *space;  /* the spool's free space, measured for the smtpds */
 	struct event *tick;
 	struct load_gauge gauge;
 	struct trigger_state triggers;
-	unsigned long ticks;
 	unsigned long manual_seen;        /* emergency_manual_switches() at the last step */
 	struct { const void *key; unsigned n; } smtpd[SMTPD_MAX];
 	size_t n_smtpd;
-	struct {                          /* the statvfs in a worker thread */
-		bool busy, known;
-		unsigned long long free;      /* written by the worker while busy, read after */
-	} spool_df;
 };
 
 static int64_t mono_ms(void)
@@ -86,39 +78,15 @@ void level_auto_smtpd_gone(struct level_auto *la, const void *key)
 		}
 }
 
-static bool wants_spool_free(const struct config *c)
-{
-	for (size_t n = 1; n < c->emergency.n_levels; n++)
-		if (c->emergency.levels[n].trigger.spool_free_below)
-			return true;
-	return false;
-}
-
-/* A worker thread: free bytes on the spool for the queue user. */
-static void spool_df_work(void *arg)
-{
-	struct level_auto *la = arg;
-	struct statvfs sv;
-	la->spool_df.known = statvfs(SPOOL_DIR, &sv) == 0;
-	la->spool_df.free = la->spool_df.known ? (unsigned long long)sv.f_bavail * sv.f_frsize : 0;
-}
-
-static void spool_df_done(void *arg)
-{
-	struct level_auto *la = arg;
-	la->spool_df.busy = false;
-}
-
 static struct trigger_reading read_measures(struct level_auto *la)
 {
 	struct trigger_reading r = { .queue_depth = scheduler_depth(la->sch) };
 	load_gauge_read(&la->gauge, mono_ms() / 1000, &r);
 	for (size_t i = 0; i < la->n_smtpd; i++)
 		r.sessions += la->smtpd[i].n;
-	if (!la->spool_df.busy) {
-		r.spool_known = la->spool_df.known;
-		r.spool_free = la->spool_df.free;
-	}
+	uint64_t free_bytes = 0;
+	r.spool_known = spool_space_known(la->space, &free_bytes);
+	r.spool_free = free_bytes;
 	return r;
 }
 
@@ -168,10 +136,6 @@ static void step(struct level_auto *la)
 	snprintf(reason, sizeof(reason), "%s", why[0] ? why : "no trigger holds");
 	if (emergency_auto(la->em, want, reason))
 		announce(la, c, from, emergency_level(la->em), reason);
-	if (++la->ticks % DF_EVERY == 0 && wants_spool_free(c) && !la->spool_df.busy) {
-		la->spool_df.busy = true;
-		offload_run(la->workers, spool_df_work, spool_df_done, la);
-	}
 }
 
 /* "ctl status": where each level's trigger stands. */
@@ -207,14 +171,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 struct level_auto *level_auto_new(struct event_base *base, const struct config *const *config,
 				  struct emergency *em, struct scheduler *sch, struct spool *sp,
-				  struct offload *workers)
+				  const struct spool_space *space)
 {
 	struct level_auto *la = xcalloc(1, sizeof(*la));
 	la->config = config;
 	la->em = em;
 	la->sch = sch;
 	la->spool = sp;
-	la->workers = workers;
+	la->space = space;
 	la->tick = event_new(base, -1, EV_PERSIST, on_tick, la);
 	event_add(la->tick, &(struct timeval){ .tv_usec = TICK_MS * 1000 });
 	emergency_set_status_hook(em, status_lines, la);

@@ -19,17 +19,18 @@
 struct config;
 struct emergency;
 struct event_base;
-struct offload;
 struct scheduler;
 struct spool;
+struct spool_space;
 struct level_auto;
 
-/* *config changes on reload (the triggers then start again). workers run
- * the statvfs of the spool. */
+/* *config changes on reload (the triggers then start again). space: the
+ * spool's free space as the queue measures it for the smtpds (read, not
+ * measured again, by the spool_free_below trigger). */
 struct level_auto *level_auto_new(struct event_base *base, const struct config *const *config,
 				  struct emergency *em, struct scheduler *sch, struct spool *sp,
-				  struct offload *workers);
-/* After the workers are freed (their completions touch it). */
+				  const struct spool_space *space);
+/* Before space is freed. */
 void level_auto_free(struct level_auto *la);
 
 /* One message received whole (END-OF-MESSAGE), judged or not. */

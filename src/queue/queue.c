@@ -1092,9 +1092,9 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	spool_recover(q.spool, recover_one, &q);
 	q.quarantine = keeper_open(q.spool, q.sch);
 	q.levels = emergency_new(q.base, &q.config, tell_smtpds_level, &q);
-	q.triggers = level_auto_new(q.base, &q.config, q.levels, q.sch, q.spool, q.committers);
-	partners_learn_start(q.base, &q.config);
 	q.space = spool_space_start(q.base, q.committers, "spool", tell_smtpds_space, &q);
+	q.triggers = level_auto_new(q.base, &q.config, q.levels, q.sch, q.spool, q.space);
+	partners_learn_start(q.base, &q.config);
 	struct control *ctl = control_start(q.base, q.sch, q.quarantine, q.levels, &q.config);
 	if (!ctl)
 		log_event(LOG_ERR, "control_error", "msg", "no control socket; queue commands will not work", NULL);
@@ -1121,8 +1121,8 @@ int queue_main(const struct config *c, const struct child_fds *fds)
 	 * finished is answered as usual. */
 	metrics_http_stop(q.metrics);
 	offload_free(q.committers);
-	level_auto_free(q.triggers);  /* after the workers: its statvfs completes on them */
-	spool_space_free(q.space);    /* so does this one's */
+	level_auto_free(q.triggers);  /* before the space it reads */
+	spool_space_free(q.space);    /* after the workers: its statvfs completes on them */
 	struct incoming *in;
 	while ((in = TAILQ_FIRST(&q.incoming)) != NULL)
 		incoming_drop(&q, in);
