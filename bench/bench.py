@@ -34,6 +34,8 @@ import sys
 import threading
 import time
 
+from listener import check_sole_listener, wait_sole_listener
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -524,14 +526,21 @@ def run_point(system, work, conc, size, count, timeout):
     sink = subprocess.Popen(["smtp-sink", "-u", "nobody", "-c", "-m", "1024", "-M", str(count),
                              f"127.0.0.1:{PORT_SINK}", "1024"], stdout=sink_out, stderr=subprocess.STDOUT)
     probe_out = os.path.join(tmp, "probe.json")
-    time.sleep(0.2)
-    if sink.poll() is not None:  # e.g. the port is taken: its count would be someone else's
+    # The ports must be ours alone: smtp-sink and Postfix bind with
+    # SO_REUSEPORT, and a second bench on them would share the
+    # connections silently (listener.py).
+    try:
+        wait_sole_listener(sink, PORT_SINK)
+    except RuntimeError as e:
+        stop_pid(sink)
         sink_out.close()
         with open(os.path.join(tmp, "sink.out"), "rb") as f:
-            raise RuntimeError("smtp-sink did not start: " + f.read()[-300:].decode(errors="replace"))
+            raise RuntimeError(f"smtp-sink: {e}: " + f.read()[-300:].decode(errors="replace")) from None
     try:
         root = system.start()
+        check_sole_listener(system.port, [root] + descendants(root), system.name)
     except Exception:
+        system.stop()
         stop_pid(sink)
         raise
     probe = subprocess.Popen([sys.executable, os.path.abspath(__file__), "probe", str(system.port),
@@ -557,6 +566,11 @@ def run_point(system, work, conc, size, count, timeout):
         t2, complete = time.monotonic(), False
     cpu1 = tree_cpu(root)
     sampler.stop()
+    try:  # a bench started on the same ports meanwhile took part of the load
+        check_sole_listener(system.port, [root] + descendants(root), system.name)
+    except RuntimeError as e:
+        log(f"{system.name} c={conc}: {e}: the point is void")
+        complete = False
     probe.send_signal(signal.SIGTERM)
     try:
         probe.wait(30)
