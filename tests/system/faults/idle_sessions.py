@@ -20,11 +20,13 @@ from procs import open_fds
 
 SESSIONS = 1000
 PER_IP = 50                      # sessions per loopback source address
-SESSION_BYTES_MAX = 32 * 1024    # the catalogue's bound for an idle session
-# The catalogue's 256 MB is for the plain build. ASan's shadow memory,
-# redzones and quarantine make every process several times larger: the
-# ASan build gets room enough to show crashes and OOM kills, not a budget.
-LIMIT = (2048 if ASAN else 256) * MIB
+# The catalogue's bound for an idle session, for the plain build: under
+# ASan, redzones and the quarantine make the figure the sanitizer's
+# (measured: 10 KiB a session, against 5 KiB plain), so it is reported,
+# not judged. The 256 MB limit holds for both builds (ASan's gateway
+# peaked at 70 MiB with the 1 000 sessions, the plain one at 19 MiB).
+SESSION_BYTES_MAX = 32 * 1024
+LIMIT = 256 * MIB
 OPEN_BATCH = 100
 OPEN_SECONDS = 120
 # limits: the sessions, the normal client and a few more; idle sessions
