@@ -11,12 +11,13 @@
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "util/fdlimit.h"
 #include "util/log.h"
 
 #define POOL_MAX 16384          /* empty files kept in free/ (an inode each, no data) */
 #define POOL_LOW 256            /* below this the tidier makes new ones, ... */
 #define POOL_MAKE_BATCH 16      /* ... this many at a time (staging must not wait long) */
-#define POOL_STAGED 256         /* files staged in tmp/ for spool_create() */
+#define POOL_STAGED 256         /* files staged in tmp/ for spool_create(), at most */
 #define POOL_RETIRED_MAX 16384  /* DONE messages waiting for the tidier */
 #define RETIRE_SYNC_WAIT_MS 20  /* a removal waits this long for a commit's fsync of queue/ */
 
@@ -38,6 +39,7 @@ struct spool_pool {
 	size_t n_retired;
 	struct staged staged[POOL_STAGED];
 	size_t n_staged;
+	size_t staged_max;          /* staged[] is kept this full (staged_limit()) */
 	bool recovered;             /* free/ adopted: the tidier may use it */
 	bool make_failed;           /* creating a file failed: none until a removal */
 	bool stop;
@@ -61,7 +63,7 @@ int spool_pool_take(struct spool_pool *p, char id[QUEUE_ID_LEN + 1])
 		int fd = st->fd;
 		/* The tidier never sleeps while staging is short of full; wake
 		 * it only when half is gone, not for every message. */
-		if (p->n_staged == POOL_STAGED / 2)
+		if (p->n_staged == p->staged_max / 2)
 			pthread_cond_signal(&p->wake);
 		pthread_mutex_unlock(&p->mu);
 		return fd;
@@ -127,7 +129,7 @@ static void retire_batch(struct spool_pool *p)
 	/* Staging first: the wait below may take a while, and the loop must
 	 * not run out of files meanwhile. */
 	pthread_mutex_lock(&p->mu);
-	if (p->n_staged < POOL_STAGED)
+	if (p->n_staged < p->staged_max)
 		stage_some(p);
 	pthread_mutex_unlock(&p->mu);
 	/* Durable before the file is reused: after a power loss a delivered
@@ -190,7 +192,7 @@ static int stage_one(struct spool_pool *p, const char *reuse, pool_name id)
 static void stage_some(struct spool_pool *p)
 {
 	pool_name reuse[POOL_STAGED];
-	size_t want = POOL_STAGED - p->n_staged, n_reuse = 0;
+	size_t want = p->staged_max - p->n_staged, n_reuse = 0;
 	while (n_reuse < want && p->n_free > 0)
 		memcpy(reuse[n_reuse++], p->free_names[--p->n_free], sizeof(pool_name));
 	pthread_mutex_unlock(&p->mu);
@@ -246,7 +248,7 @@ static void *tidier_main(void *arg)
 		bool can_make = p->recovered && !p->make_failed;
 		if (p->n_retired > 0)
 			retire_batch(p);
-		else if (p->recovered && p->n_staged < POOL_STAGED && (p->n_free > 0 || can_make))
+		else if (p->recovered && p->n_staged < p->staged_max && (p->n_free > 0 || can_make))
 			stage_some(p);
 		else if (can_make && p->n_free < POOL_LOW)
 			make_some(p);
@@ -259,6 +261,19 @@ static void *tidier_main(void *arg)
 
 /* --- life cycle ----------------------------------------------------------- */
 
+/* How many files to keep staged. Each is an open descriptor: under a low
+ * RLIMIT_NOFILE (issue 14, case 156: ulimit -n 64) a full 256 of them
+ * left the queue none for its messages, sockets and databases, every new
+ * message failed with EMFILE and the queue lost its channel to the
+ * master. A quarter of the limit at most leaves it the rest. */
+static size_t staged_limit(rlim_t nofile)
+{
+	rlim_t quarter = nofile / 4;
+	if (quarter >= POOL_STAGED)
+		return POOL_STAGED;
+	return quarter > 0 ? (size_t)quarter : 1;
+}
+
 struct spool_pool *spool_pool_start(int free_fd, int tmp_fd, int queue_fd, struct dirsync *queue_sync)
 {
 	struct spool_pool *p = xcalloc(1, sizeof(*p));
@@ -266,6 +281,7 @@ struct spool_pool *spool_pool_start(int free_fd, int tmp_fd, int queue_fd, struc
 	p->tmp_fd = tmp_fd;
 	p->queue_fd = queue_fd;
 	p->queue_sync = queue_sync;
+	p->staged_max = staged_limit(fdlimit_current());
 	p->free_names = xcalloc(POOL_MAX, sizeof(*p->free_names));
 	p->retired = xcalloc(POOL_RETIRED_MAX, sizeof(*p->retired));
 	p->batch = xcalloc(POOL_RETIRED_MAX, sizeof(*p->batch));

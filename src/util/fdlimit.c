@@ -19,3 +19,9 @@ rlim_t fdlimit_raise(rlim_t want)
 	}
 	return rl.rlim_cur;
 }
+
+rlim_t fdlimit_current(void)
+{
+	struct rlimit rl;
+	return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 0;
+}

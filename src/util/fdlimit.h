@@ -18,4 +18,7 @@
  * FDLIMIT_MAX); never lowers it. Returns the soft limit now in force. */
 rlim_t fdlimit_raise(rlim_t want);
 
+/* The soft limit of open files in force (0 if it cannot be read). */
+rlim_t fdlimit_current(void);
+
 #endif

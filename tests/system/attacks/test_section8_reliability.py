@@ -4,12 +4,19 @@ later slices (make torture, power loss, fault injection); what runs here
 is what the current harness can drive in seconds. Every case also checks
 U1-U4 (attack_env)."""
 
+import os
 import signal
+import sys
 
 import pytest
 
 import attack_env as env
 import mwsys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
+import idle_sessions  # noqa: E402
+from idle_sessions import client_fds, memory_cgroup  # noqa: E402,F401 (fixtures)
+from load import source_addresses  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +70,34 @@ def test_case_157_reload_while_sessions_are_in_data(gw, internal):
         internal.wait_token(token)
 
 
+@pytest.fixture
+def gw_in_cgroup(memory_cgroup, make_gateway_fn, ports, internal, outbound):
+    """The catalogue's gateway, every process of it in a 256 MB memory
+    cgroup (set up first, so it is removed after the gateway has stopped)."""
+    cfg = env.gateway_config(ports, internal, outbound)
+    cfg["limits"] = dict(cfg["limits"], **idle_sessions.GATEWAY_LIMITS)
+    cfg["log"] = {"target": "stderr", "format": "kv", "level": "info"}
+    gw = make_gateway_fn(start=False, **cfg)
+    gw.command_prefix = memory_cgroup.command_prefix()
+    return gw.start()
+
+
+def test_case_156_a_thousand_idle_sessions_in_256_mb(gw_in_cgroup, memory_cgroup, internal, client_fds):
+    """Resource exhaustion, memory: 1 000 sessions idle after EHLO under a
+    256 MB limit; each is served, costs at most 32 KiB, nothing is
+    OOM-killed, and control messages pass beside them and after them.
+    The ulimit -n 64 half (10 000 attempts, half a minute) and the rest
+    of the case: tests/system/faults/test_resource_exhaustion.py,
+    test_slowloris.py, test_slow_reader.py, test_descriptor_exhaustion.py
+    and make load."""
+    gw = gw_in_cgroup
+    sources = source_addresses(idle_sessions.SESSIONS, idle_sessions.PER_IP, prefix="127.69")
+    with env.Attack(gw):
+        figures = idle_sessions.run(gw, memory_cgroup, sources, lambda what: env.send_control(gw, internal))
+    print("\ncase 156: " + "\ncase 156: ".join(idle_sessions.describe(figures)))
+    idle_sessions.assert_within_bounds(gw, figures)
+
+
 LATER = {
     "141-dnsbl-error-codes": "not written yet: needs the scan suite's DNS fixture (scan_env); the codes are "
                              "unit-tested in tests/unit/scan",
@@ -80,10 +115,6 @@ LATER = {
                                     "tests/system/faults/test_nexthop_faults.py (flapping, port closed, "
                                     "stalled mid-DATA)",
     "154-dns-failure-outbound": "partly in tests/system/delivery/test_mx_routing.py; the rest not written yet",
-    "156-resource-exhaustion": "tests/system/faults/test_slowloris.py (500 slow clients beside normal load, "
-                               "the caps, RSS per session), test_slow_reader.py and "
-                               "test_descriptor_exhaustion.py (RLIMIT_NOFILE 512, 600 clients); 5 000 with "
-                               "make load. The 256 MB memory cgroup not written yet",
 }
 
 
