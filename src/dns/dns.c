@@ -212,10 +212,35 @@ static bool deferred(struct query *q, int status)
 	return true;
 }
 
+/* An answer with nothing of the type asked is NODATA; one that does not
+ * parse is DNS garbage (attack catalogue case 154), a temporary failure:
+ * never "no MX", which would send the mail to the domain's own address
+ * (RFC 5321 5.1), nor "no address", which bounces it. */
+static enum dns_status parse_status(int rc)
+{
+	return rc == ARES_SUCCESS ? DNS_OK : rc == ARES_ENODATA ? DNS_NODATA : DNS_TEMPFAIL;
+}
+
 static int mx_order(const void *a, const void *b)
 {
 	const struct dns_mx *x = a, *y = b;
 	return (x->preference > y->preference) - (x->preference < y->preference);
+}
+
+/* Where a record of this preference goes among the *n kept: a free slot,
+ * else the place of the worst kept one if it is better, else nowhere
+ * (DNS_MAX_RESULTS). A domain may publish hundreds of MX records (attack
+ * catalogue case 154); the lowest preferences are the ones to try (RFC
+ * 5321 5.1), wherever they come in the answer. */
+static size_t mx_slot(const struct dns_mx *mx, size_t *n, unsigned preference)
+{
+	if (*n < DNS_MAX_RESULTS)
+		return (*n)++;
+	size_t worst = 0;
+	for (size_t i = 1; i < *n; i++)
+		if (mx[i].preference > mx[worst].preference)
+			worst = i;
+	return preference < mx[worst].preference ? worst : DNS_MAX_RESULTS;
 }
 
 static void on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -225,15 +250,17 @@ static void on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int 
 		return;
 	struct ares_mx_reply *reply = NULL;
 	enum dns_status st = map_status(status);
-	if (st == DNS_OK && ares_parse_mx_reply(abuf, alen, &reply) != ARES_SUCCESS)
-		st = reply ? DNS_TEMPFAIL : DNS_NODATA;
+	if (st == DNS_OK)
+		st = parse_status(ares_parse_mx_reply(abuf, alen, &reply));
 	struct dns_mx mx[DNS_MAX_RESULTS];
 	size_t n = 0;
-	for (struct ares_mx_reply *r = reply; r && n < DNS_MAX_RESULTS; r = r->next) {
-		mx[n].preference = r->priority;
+	for (struct ares_mx_reply *r = reply; r; r = r->next) {
+		size_t at = mx_slot(mx, &n, r->priority);
+		if (at == DNS_MAX_RESULTS)
+			continue;
+		mx[at].preference = r->priority;
 		/* The "." target of a null MX arrives as an empty name. */
-		snprintf(mx[n].host, sizeof(mx[n].host), "%s", strcmp(r->host, ".") == 0 ? "" : r->host);
-		n++;
+		snprintf(mx[at].host, sizeof(mx[at].host), "%s", strcmp(r->host, ".") == 0 ? "" : r->host);
 	}
 	if (reply)
 		ares_free_data(reply);
@@ -254,7 +281,8 @@ static void on_addr(void *arg, int status, int timeouts, unsigned char *abuf, in
 	if (st == DNS_OK && q->family == AF_INET) {
 		struct ares_addrttl a[DNS_MAX_RESULTS];
 		n = DNS_MAX_RESULTS;
-		if (ares_parse_a_reply(abuf, alen, NULL, a, &n) != ARES_SUCCESS)
+		st = parse_status(ares_parse_a_reply(abuf, alen, NULL, a, &n));
+		if (st != DNS_OK)
 			n = 0;
 		for (int i = 0; i < n; i++) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)&out[i];
@@ -264,7 +292,8 @@ static void on_addr(void *arg, int status, int timeouts, unsigned char *abuf, in
 	} else if (st == DNS_OK) {
 		struct ares_addr6ttl a[DNS_MAX_RESULTS];
 		n = DNS_MAX_RESULTS;
-		if (ares_parse_aaaa_reply(abuf, alen, NULL, a, &n) != ARES_SUCCESS)
+		st = parse_status(ares_parse_aaaa_reply(abuf, alen, NULL, a, &n));
+		if (st != DNS_OK)
 			n = 0;
 		for (int i = 0; i < n; i++) {
 			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out[i];

@@ -44,8 +44,9 @@ struct dns *dns_new(struct event_base *base, const char *servers, unsigned timeo
  * not start another query on d then. */
 void dns_free(struct dns *d);
 
-/* MX records sorted by preference (lowest first); a null MX (RFC 7505) is
- * returned as one record with host "" (the "." target). */
+/* MX records sorted by preference (lowest first), at most the 64 lowest
+ * of a longer answer; a null MX (RFC 7505) is returned as one record with
+ * host "" (the "." target). */
 typedef void (*dns_mx_cb)(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n);
 void dns_query_mx(struct dns *d, const char *domain, dns_mx_cb cb, void *arg);
 

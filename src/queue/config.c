@@ -84,6 +84,9 @@ static const struct config_key queue_keys[] = {
 	    "time allowed for each SMTP reply of a next hop" }, "5m" },
 	{ { "mx_port", SCHEMA_UINT, 1, 65535, OFF(mx_port), NULL, NULL,
 	    "TCP port of MX hosts (25; a test setup points it at its sink)" }, "25" },
+	{ { "mx_allow_loopback", SCHEMA_BOOL, 0, 0, OFF(mx_allow_loopback), NULL, NULL,
+	    "deliver to MX hosts whose addresses are loopback (127.0.0.0/8, ::1): only for a test setup whose MX "
+	    "hosts listen there; otherwise such a host is a loop to ourselves (RFC 5321 5.1)" }, "false" },
 	{ { "smart_host", SCHEMA_STRING, 1, 300, OFF(smart_host), NULL, NULL,
 	    "smtp://, smtps:// or lmtp:// next hop for every domain without a route, instead of MX lookups (TOP-2)" }, NULL },
 	{ { "delay_warning", SCHEMA_DURATION, 0, 30 * DAY, OFF(delay_warning), NULL, NULL,

@@ -23,6 +23,7 @@ struct queue_config {
 	unsigned connect_timeout; /* seconds */
 	unsigned reply_timeout;   /* seconds, per SMTP reply from the next hop */
 	unsigned mx_port;         /* port of MX hosts (25; tests use their sink's) */
+	bool mx_allow_loopback;   /* MX hosts may resolve to loopback (tests); else a loop (queue/mx_self.h) */
 	char *smart_host;         /* smtp://host:port for every domain without a route, or NULL */
 	struct route *smart_route;/* smart_host parsed (policy/route.h), domain "*" */
 	char *smart_host_auth;    /* issue 15: its credentials file (queue/smarthost_auth.h), or NULL */

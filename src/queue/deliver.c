@@ -26,6 +26,7 @@
 #include "queue/msgview.h"
 #include "queue/mtasts_lookup.h"
 #include "queue/mx.h"
+#include "queue/mx_self.h"
 #include "queue/requiretls.h"
 #include "queue/scheduler.h"
 #include "queue/smarthost_auth.h"
@@ -319,8 +320,45 @@ static void run_smtp(struct job *j, const struct sockaddr_storage *addrs, size_t
 
 /* --- MX routing --------------------------------------------------------- */
 
+/* The first address of MX host h that is ourselves (queue/mx_self.h),
+ * or NULL; *why says how. */
+static const struct sockaddr_storage *host_self_addr(const struct job *j, size_t h, enum mx_self *why)
+{
+	for (int f = 0; f < 2; f++)
+		for (size_t k = 0; k < j->n_addrs[h][f]; k++)
+			if ((*why = mx_self_addr(j->c, &j->addrs[h][f][k])) != MX_SELF_NO)
+				return &j->addrs[h][f][k];
+	return NULL;
+}
+
+/* RFC 5321 5.1: an MX host with an address of ours is dropped with every
+ * host of its preference or a worse one, as mx_plan() does for our
+ * hostname (the plan is sorted by preference). */
+static void mx_drop_self(struct job *j)
+{
+	for (size_t h = 0; h < j->plan.n; h++) {
+		enum mx_self why;
+		const struct sockaddr_storage *ss = host_self_addr(j, h, &why);
+		if (!ss)
+			continue;
+		char ip[INET6_ADDRSTRLEN] = "?";
+		const void *bin = ss->ss_family == AF_INET
+			? (const void *)&((const struct sockaddr_in *)(const void *)ss)->sin_addr
+			: (const void *)&((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr;
+		inet_ntop(ss->ss_family, bin, ip, sizeof(ip));
+		log_event(LOG_WARNING, "mx_self_dropped", "queue_id", j->q->env.id, "domain", j->domain, "mx",
+			  j->plan.hosts[h], "address", ip, "why", mx_self_name(why), NULL);
+		while (h > 0 && j->plan.preference[h - 1] >= j->plan.preference[h])
+			h--;
+		j->plan.n = h;
+		return;
+	}
+}
+
 static void mx_addrs_done(struct job *j)
 {
+	if (!j->route)
+		mx_drop_self(j);
 	struct sockaddr_storage *all = xcalloc(MX_HOSTS_MAX * 2 * ADDRS_PER_HOST, sizeof(*all));
 	size_t n = 0;
 	/* In MX order; per host IPv4 first, then IPv6. */
@@ -334,6 +372,13 @@ static void mx_addrs_done(struct job *j)
 			}
 	if (n == 0) {
 		char reply[400];
+		if (!j->route && j->plan.n == 0) {
+			free(all);
+			snprintf(reply, sizeof(reply), "554 5.4.6 mail for %s loops back to myself (an MX host "
+				 "resolves to an address of this gateway or to loopback)", j->domain);
+			job_fail(j, 554, reply);
+			return;
+		}
 		/* A static route's host that does not resolve is a local problem
 		 * (the administrator's table), never a bounce. */
 		if (j->tempfail || j->route)
@@ -505,8 +550,12 @@ static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t
 		return;
 	}
 	/* DNS_NODATA: no MX, the domain itself is the host (RFC 5321 5.1). */
-	switch (mx_plan(st == DNS_OK ? mx : NULL, st == DNS_OK ? n : 0, j->domain, j->c->hostname, random_u32,
-			&j->plan)) {
+	enum mx_result plan = mx_plan(st == DNS_OK ? mx : NULL, st == DNS_OK ? n : 0, j->domain, j->c->hostname,
+				      random_u32, &j->plan);
+	if (j->plan.ip_literals)
+		log_event(LOG_WARNING, "mx_ip_literal_skipped", "queue_id", j->q->env.id, "domain", j->domain,
+			  "why", "an MX record names an IP address, not a host (RFC 1035 3.3.9)", NULL);
+	switch (plan) {
 	case MX_NULL:
 		snprintf(reply, sizeof(reply), "556 5.1.10 domain %s accepts no mail (null MX, RFC 7505)", j->domain);
 		job_fail(j, 556, reply);
@@ -514,6 +563,10 @@ static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t
 	case MX_LOOP:
 		snprintf(reply, sizeof(reply), "554 5.4.6 mail for %s loops back to myself", j->domain);
 		job_fail(j, 554, reply);
+		return;
+	case MX_IP_LITERAL:
+		snprintf(reply, sizeof(reply), "550 5.4.4 the MX records of %s name IP addresses, not hosts", j->domain);
+		job_fail(j, 550, reply);
 		return;
 	case MX_OK:
 		break;

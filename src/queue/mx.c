@@ -3,6 +3,8 @@
  */
 #include "queue/mx.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +23,29 @@ static bool same_host(const char *a, const char *b)
 	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
+/* "192.0.2.1", "2001:db8::1" or "[...]": an address where RFC 1035 3.3.9
+ * wants a host name. */
+static bool ip_literal(const char *host)
+{
+	char text[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[sizeof(struct in6_addr)];
+	size_t len = strlen(host);
+	if (host[0] == '[')
+		return true;
+	if (len && host[len - 1] == '.')
+		len--;
+	if (len >= sizeof(text))
+		return false;
+	memcpy(text, host, len);
+	text[len] = '\0';
+	return inet_pton(AF_INET, text, bin) == 1 || inet_pton(AF_INET6, text, bin) == 1;
+}
+
 enum mx_result mx_plan(const struct dns_mx *mx, size_t n, const char *domain, const char *self,
 		       unsigned (*rnd)(void), struct mx_plan *out)
 {
 	out->n = 0;
+	out->ip_literals = 0;
 	if (n == 0) {
 		snprintf(out->hosts[0], sizeof(out->hosts[0]), "%s", domain);
 		out->preference[0] = 0;
@@ -72,9 +93,15 @@ enum mx_result mx_plan(const struct dns_mx *mx, size_t n, const char *domain, co
 			dup = same_host(out->hosts[k], m->host);
 		if (dup)
 			continue;
+		if (ip_literal(m->host)) {
+			out->ip_literals++;
+			continue;
+		}
 		snprintf(out->hosts[out->n], sizeof(out->hosts[0]), "%s", m->host);
 		out->preference[out->n++] = m->preference;
 	}
 	free(idx);
-	return out->n == 0 ? MX_LOOP : MX_OK;
+	if (out->n > 0)
+		return MX_OK;
+	return out->ip_literals ? MX_IP_LITERAL : MX_LOOP;
 }

@@ -11,7 +11,12 @@
  *   the order DNS gave them; a host listed twice is tried once;
  * - if our own name is among them, every host of that preference or a
  *   higher one is dropped (we would deliver to ourselves); if nothing is
- *   left, mail for the domain loops back to us.
+ *   left, mail for the domain loops back to us;
+ * - a target that is an IP address ("192.0.2.1", "[192.0.2.1]") is no
+ *   host name (RFC 1035 3.3.9) and is skipped, as Postfix and Exim do:
+ *   DNS garbage must not choose an address, loopback included; if only
+ *   such targets are left, the domain has no usable MX (MX_IP_LITERAL).
+ * Addresses that are ourselves are judged later (queue/mx_self.h).
  */
 #ifndef MW_QUEUE_MX_H
 #define MW_QUEUE_MX_H
@@ -23,12 +28,13 @@
 
 #define MX_HOSTS_MAX 10
 
-enum mx_result { MX_OK, MX_NULL, MX_LOOP };
+enum mx_result { MX_OK, MX_NULL, MX_LOOP, MX_IP_LITERAL };
 
 struct mx_plan {
 	char hosts[MX_HOSTS_MAX][256];
 	unsigned preference[MX_HOSTS_MAX];
 	size_t n;
+	unsigned ip_literals;     /* targets skipped as IP addresses */
 };
 
 /* mx/n: records as dns_query_mx gives them (n == 0: no MX, use domain).

@@ -325,6 +325,10 @@ def base_config(workdir, port, sink_port=None):
         "queue": {
             "retry_min": "1s", "retry_max": "2s", "lifetime": "1h",
             "delivery_concurrency": 10, "connect_timeout": "2s", "reply_timeout": "5s",
+            # The tests' MX hosts are sinks on 127.0.0.x; the gateway's
+            # default refuses loopback MX hosts as a loop (case 154, which
+            # delivery/test_dns_failures.py tests with this off).
+            "mx_allow_loopback": True,
         },
         # Never the machine's own resolver (not on loopback): a closed
         # loopback port, so an MX lookup fails at once as a temporary

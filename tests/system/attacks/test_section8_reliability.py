@@ -114,7 +114,10 @@ LATER = {
     "152-downstream-outage-matrix": "tests/system/delivery/test_nexthop_replies.py (4xx/5xx replies) and "
                                     "tests/system/faults/test_nexthop_faults.py (flapping, port closed, "
                                     "stalled mid-DATA)",
-    "154-dns-failure-outbound": "partly in tests/system/delivery/test_mx_routing.py; the rest not written yet",
+    "154-dns-failure-outbound": "tests/system/delivery/test_mx_routing.py (null MX, NXDOMAIN, DNS down with "
+                                "static routes, dead primary MX) and tests/system/delivery/test_dns_failures.py "
+                                "(SERVFAIL, unparsable answers, closed and silent resolvers, CNAME loops, "
+                                "1 000 MX records over TCP, IP-literal, loopback and self MX hosts)",
 }
 
 

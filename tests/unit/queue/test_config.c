@@ -28,6 +28,7 @@ static void assert_defaults(const struct queue_config *q)
 	cr_assert_eq(q->connect_timeout, 30);
 	cr_assert_eq(q->reply_timeout, 300);
 	cr_assert_eq(q->mx_port, 25);
+	cr_assert_not(q->mx_allow_loopback);
 	cr_assert_eq(q->delay_warning, 4 * 3600);
 	cr_assert_eq(q->per_destination, 10);
 	cr_assert(q->connection_reuse);

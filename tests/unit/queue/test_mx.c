@@ -98,3 +98,33 @@ Test(mx_plan, equal_preferences_are_shuffled_but_stay_in_their_group)
 	}
 	cr_assert(seen_other_first);
 }
+
+/* Attack catalogue case 154: an MX target that is an address is no host
+ * name (RFC 1035 3.3.9); DNS garbage must not pick where mail goes. */
+Test(mx_plan, ip_literal_targets_are_skipped)
+{
+	struct dns_mx in[] = { mx(5, "127.0.0.1"), mx(6, "[127.0.0.1]"), mx(7, "::1"), mx(8, "192.0.2.1."),
+			       mx(20, "real.test") };
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(in, 5, "x.test", NULL, NULL, &p), MX_OK);
+	cr_assert_eq(p.n, 1);
+	cr_assert_str_eq(p.hosts[0], "real.test");
+	cr_assert_eq(p.ip_literals, 4);
+}
+
+Test(mx_plan, only_ip_literal_targets_leave_no_usable_mx)
+{
+	struct dns_mx in[] = { mx(10, "127.0.0.1"), mx(20, "[::1]") };
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(in, 2, "x.test", NULL, NULL, &p), MX_IP_LITERAL);
+	cr_assert_eq(p.n, 0);
+}
+
+Test(mx_plan, names_that_look_numeric_are_still_names)
+{
+	struct dns_mx in[] = { mx(10, "1.2.3.4.in-addr.test"), mx(20, "123"), mx(30, "0x7f.test") };
+	struct mx_plan p;
+	cr_assert_eq(mx_plan(in, 3, "x.test", NULL, NULL, &p), MX_OK);
+	cr_assert_eq(p.n, 3);
+	cr_assert_eq(p.ip_literals, 0);
+}
