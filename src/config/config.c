@@ -35,6 +35,7 @@
 #include "config/schema.h"
 #include "config/section.h"
 #include "util/alloc.h"
+#include "util/utf8.h"
 #include "util/sha256hex.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)  /* a configuration is a few KiB; refuse anything huge */
@@ -356,6 +357,26 @@ static bool read_file(struct loader *ld, const char *path, char **buf, size_t *l
 	return true;
 }
 
+/* The line of the first byte that is not UTF-8 text (a malformed
+ * sequence, or a C1 control), in *byte; 0 if there is none. YAML is
+ * UTF-8, and libfyaml loops forever on some bytes that are not (a
+ * directive "%" followed by 0x8F, found by fuzz_config). */
+static int first_non_utf8_line(const char *buf, size_t len, unsigned char *byte)
+{
+	int line = 1;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)buf[i];
+		size_t n = c < 0x80 ? 1 : utf8_seq_len((const unsigned char *)buf + i, len - i);
+		if (n == 0) {
+			*byte = c;
+			return line;
+		}
+		line += c == '\n';
+		i += n;
+	}
+	return 0;
+}
+
 static void load_file(struct loader *ld, const char *path)
 {
 	const char *nul;
@@ -365,11 +386,16 @@ static void load_file(struct loader *ld, const char *path)
 	if (!read_file(ld, path, &buf, &len))
 		return;
 	/* YAML forbids NUL; say so plainly instead of leaving it to the parser. */
+	unsigned char bad;
+	int bad_line;
 	if ((nul = memchr(buf, '\0', len)) != NULL) {
 		int line = 1;
 		for (const char *q = buf; q < nul; q++)
 			line += *q == '\n';
 		config_errors_add(ld->errs, "%s:%d: the file contains a NUL byte: not a text file?", path, line);
+	} else if ((bad_line = first_non_utf8_line(buf, len, &bad)) > 0) {
+		config_errors_add(ld->errs, "%s:%d: byte 0x%02X is not UTF-8 text (a configuration file is UTF-8)",
+				  path, bad_line, bad);
 	} else {
 		sha256_hex(buf, len, ld->cfg->source_sha256);  /* what ctl status shows (issue 15) */
 		load_text(ld, buf, len);

@@ -852,6 +852,20 @@ Test(config, raw_nul_byte_in_the_file)
 	assert_only_error(2, "the file contains a NUL byte: not a text file?");
 }
 
+/* YAML is UTF-8: a byte that is not is named with its line, before the
+ * parser sees it (libfyaml looped forever on "%" and 0x8F; fuzz_config). */
+Test(config, a_byte_that_is_not_utf8_is_named_with_its_line)
+{
+	load("user: a\n# caf\xe9 in Latin-1\n");
+	assert_only_error(2, "byte 0xE9 is not UTF-8 text (a configuration file is UTF-8)");
+	config_errors_free(&errs);
+	load("%\x8f");
+	assert_only_error(1, "byte 0x8F is not UTF-8 text (a configuration file is UTF-8)");
+	config_errors_free(&errs);
+	load("# caf\xc3\xa9, gr\xc3\xbc\xc3\x9f" "e\nuser: a\n");
+	cr_assert_eq(errs.n, 0, "UTF-8 is fine: %s", errs.n ? errs.items[0] : "");
+}
+
 Test(config, deep_nesting)
 {
 	size_t depth = 10000;
