@@ -55,6 +55,7 @@
 
 #include "config/config.h"
 #include "config/loader.h"
+#include "config/mapping.h"
 #include "config/schema.h"
 #include "config/section.h"
 #include "content/check.h"
@@ -281,9 +282,34 @@ static bool get_reply(struct loader *ld, struct fy_node *v, const char *name, in
 	return ok;
 }
 
-#define FOR_EACH_PAIR(ld, map, name, kline, k, klen, kl, val)                                     \
-	for (struct fy_node_pair *p_ = NULL; (p_ = fy_node_mapping_iterate(map, &it_)) != NULL;)   \
-		if (loader_key(ld, p_, name, kline, &k, &klen, &kl) && ((val = fy_node_pair_value(p_)), 1))
+/* Handlers of mapping_load() tables (config/mapping.h): field is the
+ * member the table's offset names. */
+
+static void load_points(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_points(ld, v, name, kline, -1000, 1000, field);
+}
+
+/* A direction's threshold (tag, quarantine, discard, refuse). */
+static void load_threshold(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_points(ld, v, name, kline, 0, 100000, field);
+}
+
+static void load_bool(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_bool(ld, v, name, kline, field);
+}
+
+static void load_reply(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_reply(ld, v, name, kline, field);
+}
+
+static void load_path(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_path(ld, v, name, kline, field);
+}
 
 /* --- checks and directions -------------------------------------------------- */
 
@@ -292,29 +318,34 @@ static const struct { const char *word; enum scan_check_action a; } actions[] = 
 	{ "quarantine", SCAN_CHECK_QUARANTINE }, { "strip", SCAN_CHECK_STRIP },
 };
 
-static bool get_action(struct loader *ld, struct fy_node *v, const char *name, int kline,
-		       enum scan_check_action *out)
+static void load_action(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	enum scan_check_action *out = field;
 	const char *s;
 	size_t len;
 	int line;
 	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
+		return;
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (loader_text_is(s, len, actions[i].word)) {
 			*out = actions[i].a;
-			return true;
+			return;
 		}
 	loader_err(ld, line, name, "must be one of: off, score, refuse, quarantine, strip");
-	return false;
 }
+
+static const struct mapping_key check_keys[] = {
+	{ "action", load_action, offsetof(struct scan_check_policy, action) },
+	{ "points", load_points, offsetof(struct scan_check_policy, points) },
+	{ "reply", load_reply, offsetof(struct scan_check_policy, reply) },
+};
 
 static void load_check(struct loader *ld, struct fy_node *v, const char *name, int kline,
 		       struct scan_check_policy *pol)
 {
 	pol->points = POINTS_ONE;
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
-		get_action(ld, v, name, kline, &pol->action);
+		load_action(ld, v, name, kline, &pol->action);
 		return;
 	}
 	bool empty;
@@ -324,23 +355,7 @@ static void load_check(struct loader *ld, struct fy_node *v, const char *name, i
 	 * refusal (from_binding: {reply: ...} still refuses). */
 	if (pol->action == SCAN_CHECK_OFF)
 		pol->action = SCAN_CHECK_SCORE;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "action"))
-			get_action(ld, val, kname, kl, &pol->action);
-		else if (loader_text_is(k, klen, "points"))
-			get_points(ld, val, kname, kl, -1000, 1000, &pol->points);
-		else if (loader_text_is(k, klen, "reply"))
-			get_reply(ld, val, kname, kl, &pol->reply);
-		else
-			loader_err(ld, kl, kname, "unknown key (action, points, reply)");
-	}
+	MAPPING_LOAD(ld, v, name, kline, check_keys, pol);
 }
 
 /* SCAN-8's actions where they can act: quarantine and strip need the
@@ -358,78 +373,80 @@ static void check_action_fits(struct loader *ld, const char *name, int line, int
 					   "use quarantine or refuse");
 }
 
-static void load_direction(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_direction *d)
+/* One entry of checks: named by the scanner's or the content scan's
+ * registry. */
+static void load_named_check(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
+			     int kl, void *ctx)
+{
+	struct scan_direction *d = ctx;
+	int idx = scan_check_index(k, klen);
+	int cidx = idx < 0 ? content_check_index(k, klen) : -1;
+	if (idx < 0 && cidx < 0) {
+		loader_err(ld, kl, kname, "unknown check");
+		return;
+	}
+	load_check(ld, val, kname, kl, idx >= 0 ? &d->checks[idx] : &d->content[cidx]);
+	check_action_fits(ld, kname, kl, idx, cidx, d);
+}
+
+static void load_checks(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of check names", &empty) || empty)
+		return;
+	mapping_each(ld, v, name, kline, load_named_check, field);
+}
+
+static void load_subject_prefix(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_text(ld, v, name, kline, field, 64);
+}
+
+#define DIR_OFF(field) offsetof(struct scan_direction, field)
+static const struct mapping_key direction_keys[] = {
+	{ "checks", load_checks, 0 },
+	{ "tag", load_threshold, DIR_OFF(tag) },
+	{ "subject_prefix", load_subject_prefix, DIR_OFF(subject_prefix) },
+	{ "quarantine", load_threshold, DIR_OFF(quarantine) },
+	{ "discard", load_threshold, DIR_OFF(discard) },
+	{ "refuse", load_threshold, DIR_OFF(refuse) },
+	{ "refuse_reply", load_reply, DIR_OFF(refuse_reply) },
+};
+
+/* scan.inbound, scan.outbound: field is the struct scan_direction. */
+static void load_direction(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) || empty)
 		return;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "checks")) {
-			if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of check names", &empty) || empty)
-				continue;
-			const char *ck;
-			size_t cklen;
-			int ckl;
-			struct fy_node *cval;
-			void *it2 = NULL;
-			for (struct fy_node_pair *p2; (p2 = fy_node_mapping_iterate(val, &it2)) != NULL;) {
-				if (!loader_key(ld, p2, kname, kl, &ck, &cklen, &ckl))
-					continue;
-				cval = fy_node_pair_value(p2);
-				char cname[LOADER_NAME_SIZE];
-				loader_key_name(cname, sizeof(cname), kname, ck, cklen);
-				int idx = scan_check_index(ck, cklen);
-				int cidx = idx < 0 ? content_check_index(ck, cklen) : -1;
-				if (idx < 0 && cidx < 0) {
-					loader_err(ld, ckl, cname, "unknown check");
-					continue;
-				}
-				load_check(ld, cval, cname, ckl, idx >= 0 ? &d->checks[idx] : &d->content[cidx]);
-				check_action_fits(ld, cname, ckl, idx, cidx, d);
-			}
-		} else if (loader_text_is(k, klen, "tag")) {
-			get_points(ld, val, kname, kl, 0, 100000, &d->tag);
-		} else if (loader_text_is(k, klen, "quarantine")) {
-			get_points(ld, val, kname, kl, 0, 100000, &d->quarantine);
-		} else if (loader_text_is(k, klen, "refuse")) {
-			get_points(ld, val, kname, kl, 0, 100000, &d->refuse);
-		} else if (loader_text_is(k, klen, "discard")) {
-			get_points(ld, val, kname, kl, 0, 100000, &d->discard);
-		} else if (loader_text_is(k, klen, "subject_prefix")) {
-			get_text(ld, val, kname, kl, &d->subject_prefix, 64);
-		} else if (loader_text_is(k, klen, "refuse_reply")) {
-			get_reply(ld, val, kname, kl, &d->refuse_reply);
-		} else {
-			loader_err(ld, kl, kname, "unknown key (checks, tag, subject_prefix, quarantine, discard, refuse, refuse_reply)");
-		}
-	}
+	MAPPING_LOAD(ld, v, name, kline, direction_keys, field);
 }
 
 /* --- lists ---------------------------------------------------------------- */
 
-/* The keys every scanner file mapping has: file and optional. false: k
- * is another key. */
-static bool file_key(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
-		     int kl, char **path, struct scan_file_meta *meta)
+/* A scanner file as a mapping is read into: file and optional. */
+struct file_entry {
+	char *path;
+	struct scan_file_meta meta;
+};
+
+static void load_file_path(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	if (loader_text_is(k, klen, "file")) {
-		if (get_path(ld, val, kname, kl, path) && ld->user)
-			meta->line = kl;
-	} else if (loader_text_is(k, klen, "optional")) {
-		get_bool(ld, val, kname, kl, &meta->optional);
-	} else {
-		return false;
-	}
-	return true;
+	struct file_entry *fe = field;
+	if (get_path(ld, v, name, kline, &fe->path) && ld->user)
+		fe->meta.line = kline;
 }
+
+static void load_file_optional(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	struct file_entry *fe = field;
+	get_bool(ld, v, name, kline, &fe->meta.optional);
+}
+
+static const struct mapping_key file_keys[] = {
+	{ "file", load_file_path, 0 },
+	{ "optional", load_file_optional, 0 },
+};
 
 /* ip_allow, ip_deny, recipients: a path, or {file: PATH, optional: true}. */
 static void load_file(struct loader *ld, struct fy_node *v, const char *name, int kline, char **path,
@@ -440,19 +457,30 @@ static void load_file(struct loader *ld, struct fy_node *v, const char *name, in
 		get_path(ld, v, name, kline, path);
 		return;
 	}
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (!file_key(ld, k, klen, val, kname, kl, path, meta))
-			loader_err(ld, kl, kname, "unknown key (file, optional)");
-	}
+	struct file_entry fe = { .path = *path, .meta = *meta };
+	MAPPING_LOAD(ld, v, name, kline, file_keys, &fe);
+	*path = fe.path;
+	*meta = fe.meta;
 	if (!*path)
 		loader_err(ld, kline, name, "file is required");
+}
+
+static void load_ip_allow(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
+{
+	struct scan_config *sc = part;
+	load_file(ld, v, name, kline, &sc->ip_allow, &sc->file_meta[SCAN_FILE_ALLOW]);
+}
+
+static void load_ip_deny(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
+{
+	struct scan_config *sc = part;
+	load_file(ld, v, name, kline, &sc->ip_deny, &sc->file_meta[SCAN_FILE_DENY]);
+}
+
+static void load_recipients(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
+{
+	struct scan_config *sc = part;
+	load_file(ld, v, name, kline, &sc->recipients, &sc->file_meta[SCAN_FILE_RCPTS]);
 }
 
 /* A domain name into *out, or an error at kname. */
@@ -463,6 +491,11 @@ static void get_domain(struct loader *ld, struct fy_node *val, const char *kname
 		free(*out);
 		*out = NULL;
 	}
+}
+
+static void load_domain(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_domain(ld, v, name, kline, field);
 }
 
 /* rbl_files:, dnsbl: a list of mappings (expected says so in the
@@ -499,41 +532,49 @@ static void load_mapping_list(struct loader *ld, struct fy_node *v, const char *
 	}
 }
 
+/* An rbl_files: entry as it is read: the zone and its file's keys. */
+struct rbl_entry {
+	struct scan_rbl_file f;
+	struct file_entry file;
+};
+
+static void load_rbl_name(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_text(ld, v, name, kline, field, 64);
+}
+
+/* type: the zone file's format; only dnset changes how it is read. */
+static void load_rbl_type(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	bool *dnset = field;
+	char *type = NULL;
+	if (get_text(ld, v, name, kline, &type, 16)) {
+		if (strcmp(type, "dnset") == 0)
+			*dnset = true;
+		else if (strcmp(type, "ip4set") != 0 && strcmp(type, "ip4tset") != 0)
+			loader_err(ld, kline, name, "must be one of: ip4set, ip4tset, dnset");
+	}
+	free(type);
+}
+
+#define RBL_OFF(field) offsetof(struct rbl_entry, field)
+static const struct mapping_key rbl_file_keys[] = {
+	{ "file", load_file_path, RBL_OFF(file) },
+	{ "name", load_rbl_name, RBL_OFF(f.name) },
+	{ "points", load_points, RBL_OFF(f.points) },
+	{ "type", load_rbl_type, RBL_OFF(f.dnset) },
+	{ "optional", load_file_optional, RBL_OFF(file) },
+	{ "exempt_authenticated", load_bool, RBL_OFF(f.exempt_authenticated) },
+};
+
 /* One rbl_files: entry, {file, name, points, type, optional, exempt_authenticated}. */
 static void load_rbl_file(struct loader *ld, struct fy_node *item, const char *iname, int prev,
 			  struct scan_config *sc)
 {
-	struct scan_rbl_file f = { .points = 10 * POINTS_ONE };
-	struct scan_file_meta meta = { .line = ld->user ? prev : 0 };
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), iname, k, klen);
-		if (file_key(ld, k, klen, val, kname, kl, &f.path, &meta))
-			;
-		else if (loader_text_is(k, klen, "name"))
-			get_text(ld, val, kname, kl, &f.name, 64);
-		else if (loader_text_is(k, klen, "points"))
-			get_points(ld, val, kname, kl, -1000, 1000, &f.points);
-		else if (loader_text_is(k, klen, "type")) {
-			char *type = NULL;
-			if (get_text(ld, val, kname, kl, &type, 16)) {
-				if (strcmp(type, "dnset") == 0)
-					f.dnset = true;
-				else if (strcmp(type, "ip4set") != 0 && strcmp(type, "ip4tset") != 0)
-					loader_err(ld, kl, kname, "must be one of: ip4set, ip4tset, dnset");
-			}
-			free(type);
-		} else if (loader_text_is(k, klen, "exempt_authenticated"))
-			get_bool(ld, val, kname, kl, &f.exempt_authenticated);
-		else
-			loader_err(ld, kl, kname,
-				   "unknown key (file, name, points, type, optional, exempt_authenticated)");
-	}
+	struct rbl_entry e = { .f = { .points = 10 * POINTS_ONE }, .file = { .meta = { .line = ld->user ? prev : 0 } } };
+	MAPPING_LOAD(ld, item, iname, prev, rbl_file_keys, &e);
+	struct scan_rbl_file f = e.f;
+	f.path = e.file.path;
 	if (!f.path) {
 		loader_err(ld, prev, iname, "file is required");
 		free(f.name);
@@ -543,61 +584,52 @@ static void load_rbl_file(struct loader *ld, struct fy_node *item, const char *i
 		const char *slash = strrchr(f.path, '/');
 		f.name = xstrdup(slash ? slash + 1 : f.path);
 	}
-	sc->file_meta[SCAN_FILE_ZONES + sc->n_rbl_files] = meta;
+	sc->file_meta[SCAN_FILE_ZONES + sc->n_rbl_files] = e.file.meta;
 	sc->rbl_files = xreallocarray(sc->rbl_files, sc->n_rbl_files + 1, sizeof(*sc->rbl_files));
 	sc->rbl_files[sc->n_rbl_files++] = f;
 }
+
+/* One entry of a zone's codes: 127.0.0.x: POINTS. */
+static void load_dnsbl_code(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
+			    int kl, void *ctx)
+{
+	struct scan_dnsbl *bl = ctx;
+	char code[32];
+	snprintf(code, sizeof(code), "%.*s", (int)(klen < 31 ? klen : 31), k);
+	struct in_addr a;
+	if (inet_pton(AF_INET, code, &a) != 1) {
+		loader_err(ld, kl, kname, "not an IPv4 address");
+		return;
+	}
+	if (bl->n_codes >= 16) {
+		loader_err(ld, kl, kname, "more than 16 codes");
+		return;
+	}
+	memcpy(bl->codes[bl->n_codes].code, &a, 4);
+	if (get_points(ld, val, kname, kl, -1000, 1000, &bl->codes[bl->n_codes].points))
+		bl->n_codes++;
+}
+
+static void load_dnsbl_codes(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of 127.0.0.x to points", &empty) || empty)
+		return;
+	mapping_each(ld, v, name, kline, load_dnsbl_code, field);
+}
+
+static const struct mapping_key dnsbl_keys[] = {
+	{ "zone", load_domain, offsetof(struct scan_dnsbl, zone) },
+	{ "points", load_points, offsetof(struct scan_dnsbl, points) },
+	{ "codes", load_dnsbl_codes, 0 },
+};
 
 /* One dnsbl: entry, {zone, points, codes}. */
 static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char *iname, int prev,
 			    struct scan_config *sc)
 {
 	struct scan_dnsbl bl = { .points = 10 * POINTS_ONE };
-	bool zone_given = false, empty;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), iname, k, klen);
-		if (loader_text_is(k, klen, "zone")) {
-			zone_given = true;
-			get_domain(ld, val, kname, kl, &bl.zone);
-		} else if (loader_text_is(k, klen, "points")) {
-			get_points(ld, val, kname, kl, -1000, 1000, &bl.points);
-		} else if (loader_text_is(k, klen, "codes")) {
-			if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of 127.0.0.x to points", &empty) || empty)
-				continue;
-			void *it2 = NULL;
-			for (struct fy_node_pair *p2; (p2 = fy_node_mapping_iterate(val, &it2)) != NULL;) {
-				const char *ck;
-				size_t cklen;
-				int ckl;
-				if (!loader_key(ld, p2, kname, kl, &ck, &cklen, &ckl))
-					continue;
-				char cname[LOADER_NAME_SIZE], code[32];
-				loader_key_name(cname, sizeof(cname), kname, ck, cklen);
-				snprintf(code, sizeof(code), "%.*s", (int)(cklen < 31 ? cklen : 31), ck);
-				struct in_addr a;
-				if (inet_pton(AF_INET, code, &a) != 1) {
-					loader_err(ld, ckl, cname, "not an IPv4 address");
-					continue;
-				}
-				if (bl.n_codes >= 16) {
-					loader_err(ld, ckl, cname, "more than 16 codes");
-					continue;
-				}
-				memcpy(bl.codes[bl.n_codes].code, &a, 4);
-				if (get_points(ld, fy_node_pair_value(p2), cname, ckl, -1000, 1000,
-					    &bl.codes[bl.n_codes].points))
-					bl.n_codes++;
-			}
-		} else {
-			loader_err(ld, kl, kname, "unknown key (zone, points, codes)");
-		}
-	}
+	bool zone_given = MAPPING_LOAD(ld, item, iname, prev, dnsbl_keys, &bl) & MAPPING_BIT(dnsbl_keys, "zone");
 	if (!bl.zone) {
 		if (!zone_given)
 			loader_err(ld, prev, iname, "zone is required");
@@ -607,45 +639,38 @@ static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char 
 	sc->dnsbls[sc->n_dnsbls++] = bl;
 }
 
-static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_config *sc)
+static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
 	load_mapping_list(ld, v, name, kline, "a list of {file, name, points}", "a mapping with file, name, points",
-			  &sc->n_rbl_files, "zone files", sc, load_rbl_file);
+			  &((struct scan_config *)part)->n_rbl_files, "zone files", part, load_rbl_file);
 }
 
-static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, int kline,
-		       struct scan_config *sc)
+static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
 	load_mapping_list(ld, v, name, kline, "a list of {zone, points, codes}", "a mapping with zone, points, codes",
-			  &sc->n_dnsbls, "zones", sc, load_dnsbl_zone);
+			  &((struct scan_config *)part)->n_dnsbls, "zones", part, load_dnsbl_zone);
 }
+
+static void load_dkim_key_file(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_text(ld, v, name, kline, field, 4095);
+}
+
+static const struct mapping_key dkim_keys[] = {
+	{ "domain", load_domain, offsetof(struct scan_dkim_key, domain) },
+	/* RFC 6376 3.1: a selector is dot-separated labels, as a domain */
+	{ "selector", load_domain, offsetof(struct scan_dkim_key, selector) },
+	{ "key", load_dkim_key_file, offsetof(struct scan_dkim_key, key) },
+};
 
 /* One dkim_sign: entry, {domain, selector, key}. */
 static void load_dkim_key(struct loader *ld, struct fy_node *item, const char *iname, int prev,
 			  struct scan_config *sc)
 {
 	struct scan_dkim_key k = { .line = ld->user ? prev : 0 };
-	unsigned seen = 0;  /* 1 domain, 2 selector, 4 key: a bad value is reported once, as bad */
-	const char *key;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, item, iname, prev, key, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), iname, key, klen);
-		if (loader_text_is(key, klen, "domain") && (seen |= 1))
-			get_domain(ld, val, kname, kl, &k.domain);
-		else if (loader_text_is(key, klen, "selector") && (seen |= 2))
-			get_domain(ld, val, kname, kl, &k.selector);  /* RFC 6376 3.1: dot-separated labels */
-		else if (loader_text_is(key, klen, "key") && (seen |= 4))
-			get_text(ld, val, kname, kl, &k.key, 4095);
-		else
-			loader_err(ld, kl, kname, "unknown key (domain, selector, key)");
-	}
+	unsigned seen = MAPPING_LOAD(ld, item, iname, prev, dkim_keys, &k);
 	if (!k.domain || !k.selector || !k.key) {
-		if (seen != 7)
+		if (seen != 7)  /* a key given with a bad value is reported once, as bad */
 			loader_err(ld, prev, iname, "domain, selector and key are required");
 		free(k.domain);
 		free(k.selector);
@@ -656,19 +681,29 @@ static void load_dkim_key(struct loader *ld, struct fy_node *item, const char *i
 	sc->dkim_sign[sc->n_dkim_sign++] = k;
 }
 
-static void load_dkim_sign(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_config *sc)
+static void load_dkim_sign(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
 	load_mapping_list(ld, v, name, kline, "a list of {domain, selector, key}",
-			  "a mapping with domain, selector, key", &sc->n_dkim_sign, "signing keys", sc, load_dkim_key);
+			  "a mapping with domain, selector, key", &((struct scan_config *)part)->n_dkim_sign,
+			  "signing keys", part, load_dkim_key);
 }
+
+static void load_autolearn_interval(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	get_duration(ld, v, name, kline, 1, 86400, field);
+}
+
+static const struct mapping_key autolearn_keys[] = {
+	{ "spam", load_points, offsetof(struct scan_autolearn, spam) },
+	{ "ham", load_points, offsetof(struct scan_autolearn, ham) },
+	{ "interval", load_autolearn_interval, offsetof(struct scan_autolearn, interval) },
+};
 
 /* bayes_autolearn: true (SpamAssassin's thresholds, every 10 minutes),
  * false, or {spam: POINTS, ham: POINTS, interval: DURATION}. */
-static void load_autolearn(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_config *sc)
+static void load_autolearn(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
-	struct scan_autolearn *al = &sc->autolearn;
+	struct scan_autolearn *al = &((struct scan_config *)part)->autolearn;
 	*al = (struct scan_autolearn){ .spam = 12 * POINTS_ONE, .ham = POINTS_ONE / 10, .interval = 600 };
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
 		get_bool(ld, v, name, kline, &al->on);
@@ -678,31 +713,15 @@ static void load_autolearn(struct loader *ld, struct fy_node *v, const char *nam
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "true, false or a mapping", &empty) || empty)
 		return;
 	al->on = true;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "spam"))
-			get_points(ld, val, kname, kl, -1000, 1000, &al->spam);
-		else if (loader_text_is(k, klen, "ham"))
-			get_points(ld, val, kname, kl, -1000, 1000, &al->ham);
-		else if (loader_text_is(k, klen, "interval"))
-			get_duration(ld, val, kname, kl, 1, 86400, &al->interval);
-		else
-			loader_err(ld, kl, kname, "unknown key (spam, ham, interval)");
-	}
+	MAPPING_LOAD(ld, v, name, kline, autolearn_keys, al);
 	if (al->ham >= al->spam)
 		loader_err(ld, kline, name, "ham must be below spam");
 }
 
 /* What a message gets when the scanner does not answer: 451 or accept. */
-static void load_scanner_failure(struct loader *ld, struct fy_node *v, const char *name, int kline,
-				 struct scan_config *sc)
+static void load_scanner_failure(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	char *word = NULL;
 	if (get_text(ld, v, name, kline, &word, 16)) {
 		if (strcmp(word, "accept") == 0)
@@ -714,13 +733,14 @@ static void load_scanner_failure(struct loader *ld, struct fy_node *v, const cha
 }
 
 /* clamd's timeout_ms: milliseconds per scanned buffer. */
-static bool get_timeout_ms(struct loader *ld, struct fy_node *v, const char *name, int kline, unsigned *out)
+static void load_timeout_ms(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	unsigned *out = field;
 	const char *s;
 	size_t len;
 	int line;
 	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
+		return;
 	char buf[16];
 	unsigned long ms = 0;
 	bool ok = len > 0 && len < sizeof(buf) && strspn(s, "0123456789") >= len;
@@ -731,15 +751,15 @@ static bool get_timeout_ms(struct loader *ld, struct fy_node *v, const char *nam
 	}
 	if (!ok || ms < 100 || ms > 300000) {
 		loader_err(ld, line, name, "must be a number of milliseconds from 100 to 300000");
-		return false;
+		return;
 	}
 	*out = (unsigned)ms;
-	return true;
 }
 
 /* clamd's scope: all (the default) or attachments. */
-static void load_clamd_scope(struct loader *ld, struct fy_node *v, const char *name, int kline, enum clamd_scope *out)
+static void load_clamd_scope(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	enum clamd_scope *out = field;
 	char *word = NULL;
 	if (get_text(ld, v, name, kline, &word, 16)) {
 		if (strcmp(word, "attachments") == 0)
@@ -752,9 +772,27 @@ static void load_clamd_scope(struct loader *ld, struct fy_node *v, const char *n
 	free(word);
 }
 
-/* clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false, scope: all} */
-static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+/* clamd's address: its TCPSocket, parsed into the target at once. */
+static void load_clamd_address(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	struct scan_clamd *c = field;
+	char why[200];
+	if (get_text(ld, v, name, kline, &c->address, 128) &&
+	    !clamd_target_parse(c->address, &c->target, why, sizeof(why)))
+		loader_err(ld, loader_line(v, kline), name, "%s", why);
+}
+
+static const struct mapping_key clamd_keys[] = {
+	{ "address", load_clamd_address, 0 },
+	{ "timeout_ms", load_timeout_ms, offsetof(struct scan_clamd, target.timeout_ms) },
+	{ "fail_open", load_bool, offsetof(struct scan_clamd, fail_open) },
+	{ "scope", load_clamd_scope, offsetof(struct scan_clamd, scope) },
+};
+
+/* clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false, scope: all} */
+static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
+{
+	struct scan_config *sc = part;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with address, timeout_ms, fail_open, scope",
 			   &empty) ||
@@ -763,56 +801,27 @@ static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, i
 	struct scan_clamd *c = xcalloc(1, sizeof(*c));
 	c->line = ld->user ? kline : 0;
 	c->target.timeout_ms = 30000;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE], why[200];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "address")) {
-			if (get_text(ld, val, kname, kl, &c->address, 128) &&
-			    !clamd_target_parse(c->address, &c->target, why, sizeof(why)))
-				loader_err(ld, loader_line(val, kl), kname, "%s", why);
-		} else if (loader_text_is(k, klen, "timeout_ms")) {
-			get_timeout_ms(ld, val, kname, kl, &c->target.timeout_ms);
-		} else if (loader_text_is(k, klen, "fail_open")) {
-			get_bool(ld, val, kname, kl, &c->fail_open);
-		} else if (loader_text_is(k, klen, "scope")) {
-			load_clamd_scope(ld, val, kname, kl, &c->scope);
-		} else {
-			loader_err(ld, kl, kname, "unknown key (address, timeout_ms, fail_open, scope)");
-		}
-	}
+	MAPPING_LOAD(ld, v, name, kline, clamd_keys, c);
 	if (!c->address)
 		loader_err(ld, kline, name, "address is required (clamd's TCPSocket, e.g. \"127.0.0.1:3310\")");
 	sc->clamd = c;  /* a key given twice is refused by the YAML parser */
 }
 
+static const struct mapping_key yara_keys[] = {
+	{ "rules", load_path, offsetof(struct scan_yara, rules) },
+	{ "fail_open", load_bool, offsetof(struct scan_yara, fail_open) },
+};
+
 /* yara: {rules: DIR, fail_open: false} */
-static void load_yara(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+static void load_yara(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with rules, fail_open", &empty) || empty)
 		return;
 	struct scan_yara *y = xcalloc(1, sizeof(*y));
 	y->line = ld->user ? kline : 0;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "rules"))
-			get_path(ld, val, kname, kl, &y->rules);
-		else if (loader_text_is(k, klen, "fail_open"))
-			get_bool(ld, val, kname, kl, &y->fail_open);
-		else
-			loader_err(ld, kl, kname, "unknown key (rules, fail_open)");
-	}
+	MAPPING_LOAD(ld, v, name, kline, yara_keys, y);
 	if (!y->rules)
 		loader_err(ld, kline, name, "rules is required (a directory of *.yar files)");
 	sc->yara = y;
@@ -838,8 +847,9 @@ static const struct config_key scan_keys[] = {
 };
 
 /* rules: [path, ...] (files or directories of *.cf) or one path. */
-static void load_rules(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+static void load_rules(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	sc->rules_line = ld->user ? kline : 0;  /* the embedded default's has no line to name */
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
 		sc->rules = xreallocarray(sc->rules, sc->n_rules + 1, sizeof(*sc->rules));
@@ -872,8 +882,9 @@ static void load_rules(struct loader *ld, struct fy_node *v, const char *name, i
 /* trusted_networks / internal_networks: relays counted as ours when the
  * rules read a message's Received chain (content/relays.h). Not the
  * gateway's relay permission: no open-relay check applies. */
-static void load_networks(struct loader *ld, struct fy_node *v, const char *name, int kline, struct cidr_list *out)
+static void load_networks(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	struct cidr_list *out = field;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of networks", &empty) || empty)
 		return;
@@ -903,9 +914,9 @@ static void load_networks(struct loader *ld, struct fy_node *v, const char *name
 /* scan.strip_notice (content/strip.h): UTF-8 in any language, line
  * breaks and tabs allowed, no other controls. */
 #define STRIP_NOTICE_TEMPLATE_MAX 2000
-static void load_strip_notice(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			      struct scan_config *sc)
+static void load_strip_notice(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	const char *s;
 	size_t len;
 	int line;
@@ -937,50 +948,38 @@ static void *scan_create(void)
 }
 
 /* The keys that are not scalars: the files, the lists and the policy per
- * direction. */
+ * direction; each handler's field is the struct scan_config or a member. */
+static const struct mapping_key scan_load_keys[] = {
+	{ "scanner_failure", load_scanner_failure, 0 },
+	{ "ip_allow", load_ip_allow, 0 },
+	{ "ip_deny", load_ip_deny, 0 },
+	{ "recipients", load_recipients, 0 },
+	{ "rbl_files", load_rbl_files, 0 },
+	{ "dnsbl", load_dnsbl, 0 },
+	{ "rules", load_rules, 0 },
+	{ "trusted_networks", load_networks, OFF(trusted_networks) },
+	{ "internal_networks", load_networks, OFF(internal_networks) },
+	{ "dkim_sign", load_dkim_sign, 0 },
+	{ "bayes_autolearn", load_autolearn, 0 },
+	{ "clamd", load_clamd, 0 },
+	{ "yara", load_yara, 0 },
+	{ "encryption", scan_config_load_encryption, 0 },       /* issue 12: config_encryption.c */
+	{ "malware_alarm", scan_config_load_malware_alarm, 0 },
+	{ "attachments", config_attachments_load, 0 },
+	{ "strip_notice", load_strip_notice, 0 },
+	{ "inbound", load_direction, OFF(inbound) },
+	{ "outbound", load_direction, OFF(outbound) },
+};
+
 static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen, struct fy_node *val,
 		      const char *kname, int kl)
 {
-	struct scan_config *sc = part;
+	const struct mapping_key *e =
+		mapping_find(scan_load_keys, sizeof(scan_load_keys) / sizeof(scan_load_keys[0]), k, klen);
 
-	if (loader_text_is(k, klen, "scanner_failure"))
-		load_scanner_failure(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "ip_allow"))
-		load_file(ld, val, kname, kl, &sc->ip_allow, &sc->file_meta[SCAN_FILE_ALLOW]);
-	else if (loader_text_is(k, klen, "ip_deny"))
-		load_file(ld, val, kname, kl, &sc->ip_deny, &sc->file_meta[SCAN_FILE_DENY]);
-	else if (loader_text_is(k, klen, "recipients"))
-		load_file(ld, val, kname, kl, &sc->recipients, &sc->file_meta[SCAN_FILE_RCPTS]);
-	else if (loader_text_is(k, klen, "rbl_files"))
-		load_rbl_files(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "dnsbl"))
-		load_dnsbl(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "rules"))
-		load_rules(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "trusted_networks"))
-		load_networks(ld, val, kname, kl, &sc->trusted_networks);
-	else if (loader_text_is(k, klen, "internal_networks"))
-		load_networks(ld, val, kname, kl, &sc->internal_networks);
-	else if (loader_text_is(k, klen, "dkim_sign"))
-		load_dkim_sign(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "bayes_autolearn"))
-		load_autolearn(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "clamd"))
-		load_clamd(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "yara"))
-		load_yara(ld, val, kname, kl, sc);
-	else if (scan_config_encryption_load(ld, sc, k, klen, val, kname, kl))
-		;  /* encryption, malware_alarm (issue 12) */
-	else if (loader_text_is(k, klen, "attachments"))
-		config_attachments_load(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "strip_notice"))
-		load_strip_notice(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "inbound"))
-		load_direction(ld, val, kname, kl, &sc->inbound);
-	else if (loader_text_is(k, klen, "outbound"))
-		load_direction(ld, val, kname, kl, &sc->outbound);
-	else
+	if (!e)
 		return false;
+	e->load(ld, val, kname, kl, (char *)part + e->offset);
 	return true;
 }
 
@@ -1050,6 +1049,19 @@ static bool level_scalar(struct loader *ld, struct scan_config *sc, const char *
 	return true;
 }
 
+/* One key of a level's scan: (scan_level_merge). */
+static void level_key(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname, int kl,
+		      void *ctx)
+{
+	struct scan_config *sc = ctx;
+	if (loader_text_is(k, klen, "inbound"))
+		load_direction(ld, val, kname, kl, &sc->inbound);
+	else if (loader_text_is(k, klen, "outbound"))
+		load_direction(ld, val, kname, kl, &sc->outbound);
+	else if (!level_scalar(ld, sc, k, klen, val, kname, kl))
+		loader_err(ld, kl, kname, "a level changes only scan.inbound, scan.outbound and scan.scanner_timeout_ms");
+}
+
 /* SCAN-11: an emergency level's scan: changes the policy of a direction
  * over the one loaded: the keys it writes replace those of the section
  * (a check's entry as a whole), the rest stays; and the content scan's
@@ -1065,21 +1077,7 @@ static void scan_level_merge(struct loader *ld, struct fy_node *v, const char *n
 		loader_err(ld, kline, name, "the configuration has no scan: section for a level to change");
 		return;
 	}
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "inbound"))
-			load_direction(ld, val, kname, kl, &sc->inbound);
-		else if (loader_text_is(k, klen, "outbound"))
-			load_direction(ld, val, kname, kl, &sc->outbound);
-		else if (!level_scalar(ld, sc, k, klen, val, kname, kl))
-			loader_err(ld, kl, kname, "a level changes only scan.inbound, scan.outbound and scan.scanner_timeout_ms");
-	}
+	mapping_each(ld, v, name, kline, level_key, sc);
 }
 
 static void scan_release(struct config *c)
