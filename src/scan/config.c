@@ -1,8 +1,10 @@
 /*
  * The "scan:" section of the configuration (scanner policy, SCAN-2..4),
  * registered with the loader as scan_config_section (config/section.h):
- * its scalar keys and their defaults are a schema table, its lists and
- * per-direction policies are parsed here. Builds a struct scan_config
+ * its scalar keys and their defaults are a schema table, the others a
+ * table of handlers (config/mapping.h): the per-direction policies and
+ * the engines here, the files and lists in config_lists.c, the values
+ * they share in config_value.c. Builds a struct scan_config
  * (scan/policy.h). Check names are validated against the scanner's
  * registry, so a new check needs no change here. Runs in the master
  * before the privilege drop; no I/O (files are read by the scanner).
@@ -48,7 +50,6 @@
  */
 #include "scan/policy.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,12 +61,13 @@
 #include "config/section.h"
 #include "content/check.h"
 #include "scan/config_attachments.h"
+#include "scan/config_lists.h"
+#include "scan/config_value.h"
 #include "scan/scan.h"
 #include "util/alloc.h"
 #include "util/utf8.h"
 #include "verdict/points.h"
 
-#define SCAN_LIST_MAX 64
 #define SCAN_NETWORKS_MAX 1000
 #define MW_STR_(x) #x
 #define MW_STR(x) MW_STR_(x)
@@ -158,186 +160,24 @@ void scan_config_file_key(size_t i, char *buf, size_t size)
 		snprintf(buf, size, "scan.rbl_files[%zu].file", i - SCAN_FILE_ZONES);
 }
 
-/* --- value helpers -------------------------------------------------------- */
-
-/* Text that ends up in logs, replies and resolver settings: no control
- * characters. */
-static const char *check_text(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return "contains control characters";
-	return NULL;
-}
-
-static bool get_text(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out,
-		     size_t max)
-{
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	const char *why = check_text(s, len);
-	if (why) {
-		loader_err(ld, line, name, "%s", why);
-		return false;
-	}
-	if (len == 0 || len > max) {
-		loader_err(ld, line, name, "must be 1 to %zu bytes long", max);
-		return false;
-	}
-	free(*out);
-	*out = xstrndup(s, len);
-	return true;
-}
-
-/* A file name; a relative one is made absolute against the configuration
- * file's directory once the whole file is read (config.c). */
-static bool get_path(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out)
-{
-	return get_text(ld, v, name, kline, out, 4095);
-}
-
-/* Points or a threshold: a number of points with at most two decimals
- * between min and max (whole points), stored in hundredths. */
-static bool get_points(struct loader *ld, struct fy_node *v, const char *name, int kline, int min, int max,
-		       int *out)
-{
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	int val;
-	enum points_parsed r = points_parse(s, len, &val);
-	if (r == POINTS_TOO_PRECISE) {
-		loader_err(ld, line, name, "more than two decimals (points count in hundredths: e.g. 2.5 or 1.25)");
-		return false;
-	}
-	if (r != POINTS_OK) {
-		loader_err(ld, line, name, "not a number between %d and %d (at most two decimals, e.g. 2.5)", min, max);
-		return false;
-	}
-	if (val < min * POINTS_ONE || val > max * POINTS_ONE) {
-		loader_err(ld, line, name, "must be between %d and %d", min, max);
-		return false;
-	}
-	*out = val;
-	return true;
-}
-
-static bool get_bool(struct loader *ld, struct fy_node *v, const char *name, int kline, bool *out)
-{
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	if (loader_text_is(s, len, "true") || loader_text_is(s, len, "false")) {
-		*out = s[0] == 't';
-		return true;
-	}
-	loader_err(ld, line, name, "must be true or false");
-	return false;
-}
-
-/* A duration ("90", "15m", "2h") in seconds, between min and max. */
-static bool get_duration(struct loader *ld, struct fy_node *v, const char *name, int kline, unsigned min,
-			 unsigned max, unsigned *out)
-{
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	char text[32] = "";
-	unsigned long long secs = 0;
-	if (len < sizeof(text))
-		memcpy(text, s, len);
-	if (len >= sizeof(text) || !schema_parse_duration(text, &secs) || secs < min || secs > max) {
-		loader_err(ld, line, name, "must be a duration from %u to %u seconds (e.g. 90, 15m, 2h)", min, max);
-		return false;
-	}
-	*out = (unsigned)secs;
-	return true;
-}
-
-/* An SMTP reply: "4xx x.y.z text" or "5xx x.y.z text". */
-static bool get_reply(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out)
-{
-	if (!get_text(ld, v, name, kline, out, 400))
-		return false;
-	const char *r = *out;
-	bool ok = strlen(r) >= 4 && (r[0] == '4' || r[0] == '5') && r[1] >= '0' && r[1] <= '9' &&
-		  r[2] >= '0' && r[2] <= '9' && r[3] == ' ';
-	for (const char *p = r; ok && *p; p++)
-		ok = *p >= ' ' && *p <= '~';
-	if (!ok) {
-		loader_err(ld, loader_line(v, kline), name,
-			   "not an SMTP reply (use e.g. \"554 5.7.1 Service unavailable\")");
-		free(*out);
-		*out = NULL;
-	}
-	return ok;
-}
-
-/* Handlers of mapping_load() tables (config/mapping.h): field is the
- * member the table's offset names. */
-
-static void load_points(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	get_points(ld, v, name, kline, -1000, 1000, field);
-}
-
-/* A direction's threshold (tag, quarantine, discard, refuse). */
-static void load_threshold(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	get_points(ld, v, name, kline, 0, 100000, field);
-}
-
-static void load_bool(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	get_bool(ld, v, name, kline, field);
-}
-
-static void load_reply(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	get_reply(ld, v, name, kline, field);
-}
-
-static void load_path(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	get_path(ld, v, name, kline, field);
-}
-
 /* --- checks and directions -------------------------------------------------- */
 
-static const struct { const char *word; enum scan_check_action a; } actions[] = {
-	{ "off", SCAN_CHECK_OFF }, { "score", SCAN_CHECK_SCORE }, { "refuse", SCAN_CHECK_REFUSE },
-	{ "quarantine", SCAN_CHECK_QUARANTINE }, { "strip", SCAN_CHECK_STRIP },
+const char *const scan_check_action_names[SCAN_CHECK_ACTIONS] = {
+	[SCAN_CHECK_OFF] = "off", [SCAN_CHECK_SCORE] = "score", [SCAN_CHECK_REFUSE] = "refuse",
+	[SCAN_CHECK_QUARANTINE] = "quarantine", [SCAN_CHECK_STRIP] = "strip",
 };
 
 static void load_action(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	enum scan_check_action *out = field;
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return;
-	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		if (loader_text_is(s, len, actions[i].word)) {
-			*out = actions[i].a;
-			return;
-		}
-	loader_err(ld, line, name, "must be one of: off, score, refuse, quarantine, strip");
+	int i = loader_word(ld, v, name, kline, scan_check_action_names, SCAN_CHECK_ACTIONS);
+	if (i >= 0)
+		*(enum scan_check_action *)field = (enum scan_check_action)i;
 }
 
 static const struct mapping_key check_keys[] = {
 	{ "action", load_action, offsetof(struct scan_check_policy, action) },
-	{ "points", load_points, offsetof(struct scan_check_policy, points) },
-	{ "reply", load_reply, offsetof(struct scan_check_policy, reply) },
+	{ "points", scan_value_load_points, offsetof(struct scan_check_policy, points) },
+	{ "reply", scan_value_load_reply, offsetof(struct scan_check_policy, reply) },
 };
 
 static void load_check(struct loader *ld, struct fy_node *v, const char *name, int kline,
@@ -399,18 +239,18 @@ static void load_checks(struct loader *ld, struct fy_node *v, const char *name, 
 
 static void load_subject_prefix(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	get_text(ld, v, name, kline, field, 64);
+	scan_value_text(ld, v, name, kline, field, 64);
 }
 
 #define DIR_OFF(field) offsetof(struct scan_direction, field)
 static const struct mapping_key direction_keys[] = {
 	{ "checks", load_checks, 0 },
-	{ "tag", load_threshold, DIR_OFF(tag) },
+	{ "tag", scan_value_load_threshold, DIR_OFF(tag) },
 	{ "subject_prefix", load_subject_prefix, DIR_OFF(subject_prefix) },
-	{ "quarantine", load_threshold, DIR_OFF(quarantine) },
-	{ "discard", load_threshold, DIR_OFF(discard) },
-	{ "refuse", load_threshold, DIR_OFF(refuse) },
-	{ "refuse_reply", load_reply, DIR_OFF(refuse_reply) },
+	{ "quarantine", scan_value_load_threshold, DIR_OFF(quarantine) },
+	{ "discard", scan_value_load_threshold, DIR_OFF(discard) },
+	{ "refuse", scan_value_load_threshold, DIR_OFF(refuse) },
+	{ "refuse_reply", scan_value_load_reply, DIR_OFF(refuse_reply) },
 };
 
 /* scan.inbound, scan.outbound: field is the struct scan_direction. */
@@ -422,280 +262,14 @@ static void load_direction(struct loader *ld, struct fy_node *v, const char *nam
 	MAPPING_LOAD(ld, v, name, kline, direction_keys, field);
 }
 
-/* --- lists ---------------------------------------------------------------- */
-
-/* A scanner file as a mapping is read into: file and optional. */
-struct file_entry {
-	char *path;
-	struct scan_file_meta meta;
-};
-
-static void load_file_path(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	struct file_entry *fe = field;
-	if (get_path(ld, v, name, kline, &fe->path) && ld->user)
-		fe->meta.line = kline;
-}
-
-static void load_file_optional(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	struct file_entry *fe = field;
-	get_bool(ld, v, name, kline, &fe->meta.optional);
-}
-
-static const struct mapping_key file_keys[] = {
-	{ "file", load_file_path, 0 },
-	{ "optional", load_file_optional, 0 },
-};
-
-/* ip_allow, ip_deny, recipients: a path, or {file: PATH, optional: true}. */
-static void load_file(struct loader *ld, struct fy_node *v, const char *name, int kline, char **path,
-		      struct scan_file_meta *meta)
-{
-	*meta = (struct scan_file_meta){ .line = ld->user ? kline : 0 };
-	if (!fy_node_is_mapping(v)) {
-		get_path(ld, v, name, kline, path);
-		return;
-	}
-	struct file_entry fe = { .path = *path, .meta = *meta };
-	MAPPING_LOAD(ld, v, name, kline, file_keys, &fe);
-	*path = fe.path;
-	*meta = fe.meta;
-	if (!*path)
-		loader_err(ld, kline, name, "file is required");
-}
-
-static void load_ip_allow(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
-{
-	struct scan_config *sc = part;
-	load_file(ld, v, name, kline, &sc->ip_allow, &sc->file_meta[SCAN_FILE_ALLOW]);
-}
-
-static void load_ip_deny(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
-{
-	struct scan_config *sc = part;
-	load_file(ld, v, name, kline, &sc->ip_deny, &sc->file_meta[SCAN_FILE_DENY]);
-}
-
-static void load_recipients(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
-{
-	struct scan_config *sc = part;
-	load_file(ld, v, name, kline, &sc->recipients, &sc->file_meta[SCAN_FILE_RCPTS]);
-}
-
-/* A domain name into *out, or an error at kname. */
-static void get_domain(struct loader *ld, struct fy_node *val, const char *kname, int kl, char **out)
-{
-	if (get_text(ld, val, kname, kl, out, 253) && schema_check_domain(*out, strlen(*out))) {
-		loader_err(ld, kl, kname, "%s", schema_check_domain(*out, strlen(*out)));
-		free(*out);
-		*out = NULL;
-	}
-}
-
-static void load_domain(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	get_domain(ld, v, name, kline, field);
-}
-
-/* rbl_files:, dnsbl: a list of mappings (expected says so in the
- * message when v is not a list). Each item is named "name[i]" in messages
- * and reported at its own line, one without a line of its own ("- {}") at
- * the line of the one before; an item that is not a mapping is reported
- * (item_expected), a null one skipped, every other goes to load_item().
- * Once *count (the caller's list, which grows as items load) has
- * SCAN_LIST_MAX entries, the next item is refused with "more than
- * SCAN_LIST_MAX what" and the rest is not read. */
-static void load_mapping_list(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			      const char *expected, const char *item_expected, const size_t *count,
-			      const char *what, struct scan_config *sc,
-			      void (*load_item)(struct loader *ld, struct fy_node *item, const char *iname, int iline,
-						struct scan_config *sc))
-{
-	bool empty;
-	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, expected, &empty) || empty)
-		return;
-	void *it = NULL;
-	struct fy_node *item;
-	int prev = kline;
-	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
-		char iname[LOADER_NAME_SIZE + 24];
-		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
-		prev = loader_line(item, prev);
-		if (*count >= SCAN_LIST_MAX) {
-			loader_err(ld, prev, iname, "more than %d %s", SCAN_LIST_MAX, what);
-			return;
-		}
-		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, item_expected, &empty) || empty)
-			continue;
-		load_item(ld, item, iname, prev, sc);
-	}
-}
-
-/* An rbl_files: entry as it is read: the zone and its file's keys. */
-struct rbl_entry {
-	struct scan_rbl_file f;
-	struct file_entry file;
-};
-
-static void load_rbl_name(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	get_text(ld, v, name, kline, field, 64);
-}
-
-/* type: the zone file's format; only dnset changes how it is read. */
-static void load_rbl_type(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	bool *dnset = field;
-	char *type = NULL;
-	if (get_text(ld, v, name, kline, &type, 16)) {
-		if (strcmp(type, "dnset") == 0)
-			*dnset = true;
-		else if (strcmp(type, "ip4set") != 0 && strcmp(type, "ip4tset") != 0)
-			loader_err(ld, kline, name, "must be one of: ip4set, ip4tset, dnset");
-	}
-	free(type);
-}
-
-#define RBL_OFF(field) offsetof(struct rbl_entry, field)
-static const struct mapping_key rbl_file_keys[] = {
-	{ "file", load_file_path, RBL_OFF(file) },
-	{ "name", load_rbl_name, RBL_OFF(f.name) },
-	{ "points", load_points, RBL_OFF(f.points) },
-	{ "type", load_rbl_type, RBL_OFF(f.dnset) },
-	{ "optional", load_file_optional, RBL_OFF(file) },
-	{ "exempt_authenticated", load_bool, RBL_OFF(f.exempt_authenticated) },
-};
-
-/* One rbl_files: entry, {file, name, points, type, optional, exempt_authenticated}. */
-static void load_rbl_file(struct loader *ld, struct fy_node *item, const char *iname, int prev,
-			  struct scan_config *sc)
-{
-	struct rbl_entry e = { .f = { .points = 10 * POINTS_ONE }, .file = { .meta = { .line = ld->user ? prev : 0 } } };
-	MAPPING_LOAD(ld, item, iname, prev, rbl_file_keys, &e);
-	struct scan_rbl_file f = e.f;
-	f.path = e.file.path;
-	if (!f.path) {
-		loader_err(ld, prev, iname, "file is required");
-		free(f.name);
-		return;
-	}
-	if (!f.name) {
-		const char *slash = strrchr(f.path, '/');
-		f.name = xstrdup(slash ? slash + 1 : f.path);
-	}
-	sc->file_meta[SCAN_FILE_ZONES + sc->n_rbl_files] = e.file.meta;
-	sc->rbl_files = xreallocarray(sc->rbl_files, sc->n_rbl_files + 1, sizeof(*sc->rbl_files));
-	sc->rbl_files[sc->n_rbl_files++] = f;
-}
-
-/* One entry of a zone's codes: 127.0.0.x: POINTS. */
-static void load_dnsbl_code(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
-			    int kl, void *ctx)
-{
-	struct scan_dnsbl *bl = ctx;
-	char code[32];
-	snprintf(code, sizeof(code), "%.*s", (int)(klen < 31 ? klen : 31), k);
-	struct in_addr a;
-	if (inet_pton(AF_INET, code, &a) != 1) {
-		loader_err(ld, kl, kname, "not an IPv4 address");
-		return;
-	}
-	if (bl->n_codes >= 16) {
-		loader_err(ld, kl, kname, "more than 16 codes");
-		return;
-	}
-	memcpy(bl->codes[bl->n_codes].code, &a, 4);
-	if (get_points(ld, val, kname, kl, -1000, 1000, &bl->codes[bl->n_codes].points))
-		bl->n_codes++;
-}
-
-static void load_dnsbl_codes(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	bool empty;
-	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of 127.0.0.x to points", &empty) || empty)
-		return;
-	mapping_each(ld, v, name, kline, load_dnsbl_code, field);
-}
-
-static const struct mapping_key dnsbl_keys[] = {
-	{ "zone", load_domain, offsetof(struct scan_dnsbl, zone) },
-	{ "points", load_points, offsetof(struct scan_dnsbl, points) },
-	{ "codes", load_dnsbl_codes, 0 },
-};
-
-/* One dnsbl: entry, {zone, points, codes}. */
-static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char *iname, int prev,
-			    struct scan_config *sc)
-{
-	struct scan_dnsbl bl = { .points = 10 * POINTS_ONE };
-	bool zone_given = MAPPING_LOAD(ld, item, iname, prev, dnsbl_keys, &bl) & MAPPING_BIT(dnsbl_keys, "zone");
-	if (!bl.zone) {
-		if (!zone_given)
-			loader_err(ld, prev, iname, "zone is required");
-		return;
-	}
-	sc->dnsbls = xreallocarray(sc->dnsbls, sc->n_dnsbls + 1, sizeof(*sc->dnsbls));
-	sc->dnsbls[sc->n_dnsbls++] = bl;
-}
-
-static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
-{
-	load_mapping_list(ld, v, name, kline, "a list of {file, name, points}", "a mapping with file, name, points",
-			  &((struct scan_config *)part)->n_rbl_files, "zone files", part, load_rbl_file);
-}
-
-static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
-{
-	load_mapping_list(ld, v, name, kline, "a list of {zone, points, codes}", "a mapping with zone, points, codes",
-			  &((struct scan_config *)part)->n_dnsbls, "zones", part, load_dnsbl_zone);
-}
-
-static void load_dkim_key_file(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
-{
-	get_text(ld, v, name, kline, field, 4095);
-}
-
-static const struct mapping_key dkim_keys[] = {
-	{ "domain", load_domain, offsetof(struct scan_dkim_key, domain) },
-	/* RFC 6376 3.1: a selector is dot-separated labels, as a domain */
-	{ "selector", load_domain, offsetof(struct scan_dkim_key, selector) },
-	{ "key", load_dkim_key_file, offsetof(struct scan_dkim_key, key) },
-};
-
-/* One dkim_sign: entry, {domain, selector, key}. */
-static void load_dkim_key(struct loader *ld, struct fy_node *item, const char *iname, int prev,
-			  struct scan_config *sc)
-{
-	struct scan_dkim_key k = { .line = ld->user ? prev : 0 };
-	unsigned seen = MAPPING_LOAD(ld, item, iname, prev, dkim_keys, &k);
-	if (!k.domain || !k.selector || !k.key) {
-		if (seen != 7)  /* a key given with a bad value is reported once, as bad */
-			loader_err(ld, prev, iname, "domain, selector and key are required");
-		free(k.domain);
-		free(k.selector);
-		free(k.key);
-		return;
-	}
-	sc->dkim_sign = xreallocarray(sc->dkim_sign, sc->n_dkim_sign + 1, sizeof(*sc->dkim_sign));
-	sc->dkim_sign[sc->n_dkim_sign++] = k;
-}
-
-static void load_dkim_sign(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
-{
-	load_mapping_list(ld, v, name, kline, "a list of {domain, selector, key}",
-			  "a mapping with domain, selector, key", &((struct scan_config *)part)->n_dkim_sign,
-			  "signing keys", part, load_dkim_key);
-}
-
 static void load_autolearn_interval(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	get_duration(ld, v, name, kline, 1, 86400, field);
+	scan_value_duration(ld, v, name, kline, 1, 86400, field);
 }
 
 static const struct mapping_key autolearn_keys[] = {
-	{ "spam", load_points, offsetof(struct scan_autolearn, spam) },
-	{ "ham", load_points, offsetof(struct scan_autolearn, ham) },
+	{ "spam", scan_value_load_points, offsetof(struct scan_autolearn, spam) },
+	{ "ham", scan_value_load_points, offsetof(struct scan_autolearn, ham) },
 	{ "interval", load_autolearn_interval, offsetof(struct scan_autolearn, interval) },
 };
 
@@ -706,7 +280,7 @@ static void load_autolearn(struct loader *ld, struct fy_node *v, const char *nam
 	struct scan_autolearn *al = &((struct scan_config *)part)->autolearn;
 	*al = (struct scan_autolearn){ .spam = 12 * POINTS_ONE, .ham = POINTS_ONE / 10, .interval = 600 };
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
-		get_bool(ld, v, name, kline, &al->on);
+		scan_value_bool(ld, v, name, kline, &al->on);
 		return;
 	}
 	bool empty;
@@ -723,7 +297,7 @@ static void load_scanner_failure(struct loader *ld, struct fy_node *v, const cha
 {
 	struct scan_config *sc = part;
 	char *word = NULL;
-	if (get_text(ld, v, name, kline, &word, 16)) {
+	if (scan_value_text(ld, v, name, kline, &word, 16)) {
 		if (strcmp(word, "accept") == 0)
 			sc->scanner_fail_open = true;
 		else if (strcmp(word, "tempfail") != 0)
@@ -761,7 +335,7 @@ static void load_clamd_scope(struct loader *ld, struct fy_node *v, const char *n
 {
 	enum clamd_scope *out = field;
 	char *word = NULL;
-	if (get_text(ld, v, name, kline, &word, 16)) {
+	if (scan_value_text(ld, v, name, kline, &word, 16)) {
 		if (strcmp(word, "attachments") == 0)
 			*out = CLAMD_SCOPE_ATTACHMENTS;
 		else if (strcmp(word, "all") == 0)
@@ -777,7 +351,7 @@ static void load_clamd_address(struct loader *ld, struct fy_node *v, const char 
 {
 	struct scan_clamd *c = field;
 	char why[200];
-	if (get_text(ld, v, name, kline, &c->address, 128) &&
+	if (scan_value_text(ld, v, name, kline, &c->address, 128) &&
 	    !clamd_target_parse(c->address, &c->target, why, sizeof(why)))
 		loader_err(ld, loader_line(v, kline), name, "%s", why);
 }
@@ -785,7 +359,7 @@ static void load_clamd_address(struct loader *ld, struct fy_node *v, const char 
 static const struct mapping_key clamd_keys[] = {
 	{ "address", load_clamd_address, 0 },
 	{ "timeout_ms", load_timeout_ms, offsetof(struct scan_clamd, target.timeout_ms) },
-	{ "fail_open", load_bool, offsetof(struct scan_clamd, fail_open) },
+	{ "fail_open", scan_value_load_bool, offsetof(struct scan_clamd, fail_open) },
 	{ "scope", load_clamd_scope, offsetof(struct scan_clamd, scope) },
 };
 
@@ -808,8 +382,8 @@ static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, i
 }
 
 static const struct mapping_key yara_keys[] = {
-	{ "rules", load_path, offsetof(struct scan_yara, rules) },
-	{ "fail_open", load_bool, offsetof(struct scan_yara, fail_open) },
+	{ "rules", scan_value_load_path, offsetof(struct scan_yara, rules) },
+	{ "fail_open", scan_value_load_bool, offsetof(struct scan_yara, fail_open) },
 };
 
 /* yara: {rules: DIR, fail_open: false} */
@@ -832,7 +406,7 @@ static void load_yara(struct loader *ld, struct fy_node *v, const char *name, in
 /* The section's scalar keys (schema.h); the scanner's failure mode is a
  * word (scan_load). */
 static const struct config_key scan_keys[] = {
-	{ { "dns_servers", SCHEMA_STRING, 1, 512, OFF(dns_servers), NULL, check_text,
+	{ { "dns_servers", SCHEMA_STRING, 1, 512, OFF(dns_servers), NULL, scan_value_check_text,
 	    "resolvers of the checks, \"127.0.0.1:53\" (default: the system's)" }, NULL },
 	{ { "dns_timeout_ms", SCHEMA_UINT, 10, 60000, OFF(dns_timeout_ms), NULL, NULL,
 	    "milliseconds a check waits for a DNS answer" }, "2000" },
@@ -854,7 +428,7 @@ static void load_rules(struct loader *ld, struct fy_node *v, const char *name, i
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
 		sc->rules = xreallocarray(sc->rules, sc->n_rules + 1, sizeof(*sc->rules));
 		sc->rules[sc->n_rules] = NULL;
-		get_text(ld, v, name, kline, &sc->rules[sc->n_rules], 4095);
+		scan_value_text(ld, v, name, kline, &sc->rules[sc->n_rules], 4095);
 		if (sc->rules[sc->n_rules])
 			sc->n_rules++;
 		return;
@@ -873,7 +447,7 @@ static void load_rules(struct loader *ld, struct fy_node *v, const char *name, i
 		}
 		sc->rules = xreallocarray(sc->rules, sc->n_rules + 1, sizeof(*sc->rules));
 		sc->rules[sc->n_rules] = NULL;
-		get_text(ld, item, iname, loader_line(item, kline), &sc->rules[sc->n_rules], 4095);
+		scan_value_text(ld, item, iname, loader_line(item, kline), &sc->rules[sc->n_rules], 4095);
 		if (sc->rules[sc->n_rules])
 			sc->n_rules++;
 	}
@@ -951,15 +525,15 @@ static void *scan_create(void)
  * direction; each handler's field is the struct scan_config or a member. */
 static const struct mapping_key scan_load_keys[] = {
 	{ "scanner_failure", load_scanner_failure, 0 },
-	{ "ip_allow", load_ip_allow, 0 },
-	{ "ip_deny", load_ip_deny, 0 },
-	{ "recipients", load_recipients, 0 },
-	{ "rbl_files", load_rbl_files, 0 },
-	{ "dnsbl", load_dnsbl, 0 },
+	{ "ip_allow", scan_config_load_ip_allow, 0 },
+	{ "ip_deny", scan_config_load_ip_deny, 0 },
+	{ "recipients", scan_config_load_recipients, 0 },
+	{ "rbl_files", scan_config_load_rbl_files, 0 },
+	{ "dnsbl", scan_config_load_dnsbl, 0 },
 	{ "rules", load_rules, 0 },
 	{ "trusted_networks", load_networks, OFF(trusted_networks) },
 	{ "internal_networks", load_networks, OFF(internal_networks) },
-	{ "dkim_sign", load_dkim_sign, 0 },
+	{ "dkim_sign", scan_config_load_dkim_sign, 0 },
 	{ "bayes_autolearn", load_autolearn, 0 },
 	{ "clamd", load_clamd, 0 },
 	{ "yara", load_yara, 0 },

@@ -38,30 +38,17 @@
 #define EXEMPT_MAX 1000
 #define ALARM_INTERVAL_MAX (30u * 86400u)
 
-static const struct {
-	const char *word;
-	enum scan_encryption_action a;
-} encryption_words[] = {
-	{ "allow", SCAN_ENCRYPTION_ALLOW },
-	{ "tag", SCAN_ENCRYPTION_TAG },
-	{ "quarantine", SCAN_ENCRYPTION_QUARANTINE },
-	{ "refuse", SCAN_ENCRYPTION_REFUSE },
+/* In the order the error message lists them. */
+static const char *const encryption_words[] = { "allow", "tag", "quarantine", "refuse" };
+static const enum scan_encryption_action encryption_actions[] = {
+	SCAN_ENCRYPTION_ALLOW, SCAN_ENCRYPTION_TAG, SCAN_ENCRYPTION_QUARANTINE, SCAN_ENCRYPTION_REFUSE,
 };
 
 static void load_encryption_action(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	enum scan_encryption_action *out = field;
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return;
-	for (size_t i = 0; i < sizeof(encryption_words) / sizeof(encryption_words[0]); i++)
-		if (loader_text_is(s, len, encryption_words[i].word)) {
-			*out = encryption_words[i].a;
-			return;
-		}
-	loader_err(ld, line, name, "must be one of: allow, tag, quarantine, refuse");
+	int i = loader_word(ld, v, name, kline, encryption_words, sizeof(encryption_words) / sizeof(encryption_words[0]));
+	if (i >= 0)
+		*(enum scan_encryption_action *)field = encryption_actions[i];
 }
 
 /* local@domain or domain: no spaces, controls, angle brackets; a valid

@@ -36,7 +36,11 @@ enum scan_check_action {
 	SCAN_CHECK_QUARANTINE,  /* a hit holds the message whatever the score */
 	SCAN_CHECK_STRIP,    /* the offending part is replaced by a notice and the
 			      * rest delivered; the original is held (content_check.can_strip) */
+	SCAN_CHECK_ACTIONS   /* how many there are */
 };
+
+/* The word of each action in the configuration ("off", ...; scan/config.c). */
+extern const char *const scan_check_action_names[SCAN_CHECK_ACTIONS];
 
 struct scan_check_policy {
 	enum scan_check_action action;
