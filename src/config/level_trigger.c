@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/mapping.h"
 #include "config/schema.h"
 
 #define TRIGGER_HOLD_DEFAULT 60      /* seconds */
@@ -82,34 +83,40 @@ static void set_value(struct loader *ld, const struct schema_key *sk, struct fy_
 
 /* The keys of a mapping v, each one of keys[]; what (the list of them)
  * names the allowed keys in the error for any other. */
+struct trigger_map {
+	const struct schema_key *keys;
+	size_t n;
+	const char *what;
+	struct level_trigger *t;
+};
+
+static void load_map(struct loader *ld, struct fy_node *v, const char *name, int kline,
+		     const struct schema_key *keys, size_t n, const char *what, struct level_trigger *t);
+
+static void load_map_key(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
+			 int kl, void *ctx)
+{
+	const struct trigger_map *m = ctx;
+	const struct schema_key *sk;
+	if (m->keys == trigger_keys && loader_text_is(k, klen, "malware_share"))
+		load_map(ld, val, kname, kl, malware_keys, N_KEYS(malware_keys), "percent, minutes, min_messages", m->t);
+	else if ((sk = find_key(m->keys, m->n, k, klen)) != NULL)
+		set_value(ld, sk, val, kname, kl, m->t);
+	else
+		loader_err(ld, kl, kname, "unknown key (%s)", m->what);
+}
+
 static void load_map(struct loader *ld, struct fy_node *v, const char *name, int kline,
 		     const struct schema_key *keys, size_t n, const char *what, struct level_trigger *t)
 {
-	struct fy_node_pair *p;
-	void *it = NULL;
+	struct trigger_map m = { keys, n, what, t };
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) || empty) {
 		if (empty)
 			loader_err(ld, kline, name, "must name at least one of: %s", what);
 		return;
 	}
-	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
-		char kname[LOADER_NAME_SIZE];
-		const struct schema_key *sk;
-		const char *k;
-		size_t klen;
-		int kl;
-		if (!loader_key(ld, p, name, kline, &k, &klen, &kl))
-			continue;
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (keys == trigger_keys && loader_text_is(k, klen, "malware_share"))
-			load_map(ld, fy_node_pair_value(p), kname, kl, malware_keys, N_KEYS(malware_keys),
-				 "percent, minutes, min_messages", t);
-		else if ((sk = find_key(keys, n, k, klen)) != NULL)
-			set_value(ld, sk, fy_node_pair_value(p), kname, kl, t);
-		else
-			loader_err(ld, kl, kname, "unknown key (%s)", what);
-	}
+	mapping_each(ld, v, name, kline, load_map_key, &m);
 }
 
 static bool names_a_condition(const struct level_trigger *t)

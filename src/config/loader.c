@@ -137,6 +137,33 @@ bool loader_scalar(struct loader *ld, struct fy_node *v, const char *name, int k
 	return true;
 }
 
+/* One of a fixed set of words (an action, a mode); the message lists them
+ * in the caller's order. */
+int loader_word(struct loader *ld, struct fy_node *v, const char *name, int kline, const char *const *words,
+		size_t n)
+{
+	char list[512];
+	size_t used = 0;
+	const char *s;
+	size_t len;
+	int line;
+
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (loader_text_is(s, len, words[i]))
+			return (int)i;
+	list[0] = '\0';
+	for (size_t i = 0; i < n && used < sizeof(list); i++) {
+		int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", words[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	loader_err(ld, line, name, "must be one of: %s", list);
+	return -1;
+}
+
 /* Is v a collection of the given type? An empty value counts as an empty
  * collection (*empty set). Reports the mismatch otherwise. */
 bool loader_expect(struct loader *ld, struct fy_node *v, enum fy_node_type type,

@@ -51,6 +51,11 @@ int loader_line(struct fy_node *n, int fallback);
 
 bool loader_text_is(const char *s, size_t len, const char *word);
 
+/* The index of the scalar v among words[0..n), or -1 after reporting
+ * "must be one of: w0, w1, ..." (or why v is not a single value). */
+int loader_word(struct loader *ld, struct fy_node *v, const char *name, int kline, const char *const *words,
+		size_t n);
+
 /* An empty value, or a plain "~" / "null". */
 bool loader_is_null(struct fy_node *n);
 

@@ -1,8 +1,10 @@
 /*
  * The "scan:" section of the configuration (scanner policy, SCAN-2..4),
  * registered with the loader as scan_config_section (config/section.h):
- * its scalar keys and their defaults are a schema table, its lists and
- * per-direction policies are parsed here. Builds a struct scan_config
+ * its scalar keys and their defaults are a schema table, the others a
+ * table of handlers (config/mapping.h): the per-direction policies and
+ * the engines here, the files and lists in config_lists.c, the values
+ * they share in config_value.c. Builds a struct scan_config
  * (scan/policy.h). Check names are validated against the scanner's
  * registry, so a new check needs no change here. Runs in the master
  * before the privilege drop; no I/O (files are read by the scanner).
@@ -48,23 +50,24 @@
  */
 #include "scan/policy.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
 #include "config/loader.h"
+#include "config/mapping.h"
 #include "config/schema.h"
 #include "config/section.h"
 #include "content/check.h"
 #include "scan/config_attachments.h"
+#include "scan/config_lists.h"
+#include "scan/config_value.h"
 #include "scan/scan.h"
 #include "util/alloc.h"
 #include "util/utf8.h"
 #include "verdict/points.h"
 
-#define SCAN_LIST_MAX 64
 #define SCAN_NETWORKS_MAX 1000
 #define MW_STR_(x) #x
 #define MW_STR(x) MW_STR_(x)
@@ -157,164 +160,32 @@ void scan_config_file_key(size_t i, char *buf, size_t size)
 		snprintf(buf, size, "scan.rbl_files[%zu].file", i - SCAN_FILE_ZONES);
 }
 
-/* --- value helpers -------------------------------------------------------- */
-
-/* Text that ends up in logs, replies and resolver settings: no control
- * characters. */
-static const char *check_text(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return "contains control characters";
-	return NULL;
-}
-
-static bool get_text(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out,
-		     size_t max)
-{
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	const char *why = check_text(s, len);
-	if (why) {
-		loader_err(ld, line, name, "%s", why);
-		return false;
-	}
-	if (len == 0 || len > max) {
-		loader_err(ld, line, name, "must be 1 to %zu bytes long", max);
-		return false;
-	}
-	free(*out);
-	*out = xstrndup(s, len);
-	return true;
-}
-
-/* A file name; a relative one is made absolute against the configuration
- * file's directory once the whole file is read (config.c). */
-static bool get_path(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out)
-{
-	return get_text(ld, v, name, kline, out, 4095);
-}
-
-/* Points or a threshold: a number of points with at most two decimals
- * between min and max (whole points), stored in hundredths. */
-static bool get_points(struct loader *ld, struct fy_node *v, const char *name, int kline, int min, int max,
-		       int *out)
-{
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	int val;
-	enum points_parsed r = points_parse(s, len, &val);
-	if (r == POINTS_TOO_PRECISE) {
-		loader_err(ld, line, name, "more than two decimals (points count in hundredths: e.g. 2.5 or 1.25)");
-		return false;
-	}
-	if (r != POINTS_OK) {
-		loader_err(ld, line, name, "not a number between %d and %d (at most two decimals, e.g. 2.5)", min, max);
-		return false;
-	}
-	if (val < min * POINTS_ONE || val > max * POINTS_ONE) {
-		loader_err(ld, line, name, "must be between %d and %d", min, max);
-		return false;
-	}
-	*out = val;
-	return true;
-}
-
-static bool get_bool(struct loader *ld, struct fy_node *v, const char *name, int kline, bool *out)
-{
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	if (loader_text_is(s, len, "true") || loader_text_is(s, len, "false")) {
-		*out = s[0] == 't';
-		return true;
-	}
-	loader_err(ld, line, name, "must be true or false");
-	return false;
-}
-
-/* A duration ("90", "15m", "2h") in seconds, between min and max. */
-static bool get_duration(struct loader *ld, struct fy_node *v, const char *name, int kline, unsigned min,
-			 unsigned max, unsigned *out)
-{
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	char text[32] = "";
-	unsigned long long secs = 0;
-	if (len < sizeof(text))
-		memcpy(text, s, len);
-	if (len >= sizeof(text) || !schema_parse_duration(text, &secs) || secs < min || secs > max) {
-		loader_err(ld, line, name, "must be a duration from %u to %u seconds (e.g. 90, 15m, 2h)", min, max);
-		return false;
-	}
-	*out = (unsigned)secs;
-	return true;
-}
-
-/* An SMTP reply: "4xx x.y.z text" or "5xx x.y.z text". */
-static bool get_reply(struct loader *ld, struct fy_node *v, const char *name, int kline, char **out)
-{
-	if (!get_text(ld, v, name, kline, out, 400))
-		return false;
-	const char *r = *out;
-	bool ok = strlen(r) >= 4 && (r[0] == '4' || r[0] == '5') && r[1] >= '0' && r[1] <= '9' &&
-		  r[2] >= '0' && r[2] <= '9' && r[3] == ' ';
-	for (const char *p = r; ok && *p; p++)
-		ok = *p >= ' ' && *p <= '~';
-	if (!ok) {
-		loader_err(ld, loader_line(v, kline), name,
-			   "not an SMTP reply (use e.g. \"554 5.7.1 Service unavailable\")");
-		free(*out);
-		*out = NULL;
-	}
-	return ok;
-}
-
-#define FOR_EACH_PAIR(ld, map, name, kline, k, klen, kl, val)                                     \
-	for (struct fy_node_pair *p_ = NULL; (p_ = fy_node_mapping_iterate(map, &it_)) != NULL;)   \
-		if (loader_key(ld, p_, name, kline, &k, &klen, &kl) && ((val = fy_node_pair_value(p_)), 1))
-
 /* --- checks and directions -------------------------------------------------- */
 
-static const struct { const char *word; enum scan_check_action a; } actions[] = {
-	{ "off", SCAN_CHECK_OFF }, { "score", SCAN_CHECK_SCORE }, { "refuse", SCAN_CHECK_REFUSE },
-	{ "quarantine", SCAN_CHECK_QUARANTINE }, { "strip", SCAN_CHECK_STRIP },
+const char *const scan_check_action_names[SCAN_CHECK_ACTIONS] = {
+	[SCAN_CHECK_OFF] = "off", [SCAN_CHECK_SCORE] = "score", [SCAN_CHECK_REFUSE] = "refuse",
+	[SCAN_CHECK_QUARANTINE] = "quarantine", [SCAN_CHECK_STRIP] = "strip",
 };
 
-static bool get_action(struct loader *ld, struct fy_node *v, const char *name, int kline,
-		       enum scan_check_action *out)
+static void load_action(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
-	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		if (loader_text_is(s, len, actions[i].word)) {
-			*out = actions[i].a;
-			return true;
-		}
-	loader_err(ld, line, name, "must be one of: off, score, refuse, quarantine, strip");
-	return false;
+	int i = loader_word(ld, v, name, kline, scan_check_action_names, SCAN_CHECK_ACTIONS);
+	if (i >= 0)
+		*(enum scan_check_action *)field = (enum scan_check_action)i;
 }
+
+static const struct mapping_key check_keys[] = {
+	{ "action", load_action, offsetof(struct scan_check_policy, action) },
+	{ "points", scan_value_load_points, offsetof(struct scan_check_policy, points) },
+	{ "reply", scan_value_load_reply, offsetof(struct scan_check_policy, reply) },
+};
 
 static void load_check(struct loader *ld, struct fy_node *v, const char *name, int kline,
 		       struct scan_check_policy *pol)
 {
 	pol->points = POINTS_ONE;
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
-		get_action(ld, v, name, kline, &pol->action);
+		load_action(ld, v, name, kline, &pol->action);
 		return;
 	}
 	bool empty;
@@ -324,23 +195,7 @@ static void load_check(struct loader *ld, struct fy_node *v, const char *name, i
 	 * refusal (from_binding: {reply: ...} still refuses). */
 	if (pol->action == SCAN_CHECK_OFF)
 		pol->action = SCAN_CHECK_SCORE;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "action"))
-			get_action(ld, val, kname, kl, &pol->action);
-		else if (loader_text_is(k, klen, "points"))
-			get_points(ld, val, kname, kl, -1000, 1000, &pol->points);
-		else if (loader_text_is(k, klen, "reply"))
-			get_reply(ld, val, kname, kl, &pol->reply);
-		else
-			loader_err(ld, kl, kname, "unknown key (action, points, reply)");
-	}
+	MAPPING_LOAD(ld, v, name, kline, check_keys, pol);
 }
 
 /* SCAN-8's actions where they can act: quarantine and strip need the
@@ -358,353 +213,91 @@ static void check_action_fits(struct loader *ld, const char *name, int line, int
 					   "use quarantine or refuse");
 }
 
-static void load_direction(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_direction *d)
+/* One entry of checks: named by the scanner's or the content scan's
+ * registry. */
+static void load_named_check(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
+			     int kl, void *ctx)
+{
+	struct scan_direction *d = ctx;
+	int idx = scan_check_index(k, klen);
+	int cidx = idx < 0 ? content_check_index(k, klen) : -1;
+	if (idx < 0 && cidx < 0) {
+		loader_err(ld, kl, kname, "unknown check");
+		return;
+	}
+	load_check(ld, val, kname, kl, idx >= 0 ? &d->checks[idx] : &d->content[cidx]);
+	check_action_fits(ld, kname, kl, idx, cidx, d);
+}
+
+static void load_checks(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	bool empty;
+	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping of check names", &empty) || empty)
+		return;
+	mapping_each(ld, v, name, kline, load_named_check, field);
+}
+
+static void load_subject_prefix(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	scan_value_text(ld, v, name, kline, field, 64);
+}
+
+#define DIR_OFF(field) offsetof(struct scan_direction, field)
+static const struct mapping_key direction_keys[] = {
+	{ "checks", load_checks, 0 },
+	{ "tag", scan_value_load_threshold, DIR_OFF(tag) },
+	{ "subject_prefix", load_subject_prefix, DIR_OFF(subject_prefix) },
+	{ "quarantine", scan_value_load_threshold, DIR_OFF(quarantine) },
+	{ "discard", scan_value_load_threshold, DIR_OFF(discard) },
+	{ "refuse", scan_value_load_threshold, DIR_OFF(refuse) },
+	{ "refuse_reply", scan_value_load_reply, DIR_OFF(refuse_reply) },
+};
+
+/* scan.inbound, scan.outbound: field is the struct scan_direction. */
+static void load_direction(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) || empty)
 		return;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "checks")) {
-			if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of check names", &empty) || empty)
-				continue;
-			const char *ck;
-			size_t cklen;
-			int ckl;
-			struct fy_node *cval;
-			void *it2 = NULL;
-			for (struct fy_node_pair *p2; (p2 = fy_node_mapping_iterate(val, &it2)) != NULL;) {
-				if (!loader_key(ld, p2, kname, kl, &ck, &cklen, &ckl))
-					continue;
-				cval = fy_node_pair_value(p2);
-				char cname[LOADER_NAME_SIZE];
-				loader_key_name(cname, sizeof(cname), kname, ck, cklen);
-				int idx = scan_check_index(ck, cklen);
-				int cidx = idx < 0 ? content_check_index(ck, cklen) : -1;
-				if (idx < 0 && cidx < 0) {
-					loader_err(ld, ckl, cname, "unknown check");
-					continue;
-				}
-				load_check(ld, cval, cname, ckl, idx >= 0 ? &d->checks[idx] : &d->content[cidx]);
-				check_action_fits(ld, cname, ckl, idx, cidx, d);
-			}
-		} else if (loader_text_is(k, klen, "tag")) {
-			get_points(ld, val, kname, kl, 0, 100000, &d->tag);
-		} else if (loader_text_is(k, klen, "quarantine")) {
-			get_points(ld, val, kname, kl, 0, 100000, &d->quarantine);
-		} else if (loader_text_is(k, klen, "refuse")) {
-			get_points(ld, val, kname, kl, 0, 100000, &d->refuse);
-		} else if (loader_text_is(k, klen, "discard")) {
-			get_points(ld, val, kname, kl, 0, 100000, &d->discard);
-		} else if (loader_text_is(k, klen, "subject_prefix")) {
-			get_text(ld, val, kname, kl, &d->subject_prefix, 64);
-		} else if (loader_text_is(k, klen, "refuse_reply")) {
-			get_reply(ld, val, kname, kl, &d->refuse_reply);
-		} else {
-			loader_err(ld, kl, kname, "unknown key (checks, tag, subject_prefix, quarantine, discard, refuse, refuse_reply)");
-		}
-	}
+	MAPPING_LOAD(ld, v, name, kline, direction_keys, field);
 }
 
-/* --- lists ---------------------------------------------------------------- */
-
-/* The keys every scanner file mapping has: file and optional. false: k
- * is another key. */
-static bool file_key(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
-		     int kl, char **path, struct scan_file_meta *meta)
+static void load_autolearn_interval(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	if (loader_text_is(k, klen, "file")) {
-		if (get_path(ld, val, kname, kl, path) && ld->user)
-			meta->line = kl;
-	} else if (loader_text_is(k, klen, "optional")) {
-		get_bool(ld, val, kname, kl, &meta->optional);
-	} else {
-		return false;
-	}
-	return true;
+	scan_value_duration(ld, v, name, kline, 1, 86400, field);
 }
 
-/* ip_allow, ip_deny, recipients: a path, or {file: PATH, optional: true}. */
-static void load_file(struct loader *ld, struct fy_node *v, const char *name, int kline, char **path,
-		      struct scan_file_meta *meta)
-{
-	*meta = (struct scan_file_meta){ .line = ld->user ? kline : 0 };
-	if (!fy_node_is_mapping(v)) {
-		get_path(ld, v, name, kline, path);
-		return;
-	}
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (!file_key(ld, k, klen, val, kname, kl, path, meta))
-			loader_err(ld, kl, kname, "unknown key (file, optional)");
-	}
-	if (!*path)
-		loader_err(ld, kline, name, "file is required");
-}
-
-/* A domain name into *out, or an error at kname. */
-static void get_domain(struct loader *ld, struct fy_node *val, const char *kname, int kl, char **out)
-{
-	if (get_text(ld, val, kname, kl, out, 253) && schema_check_domain(*out, strlen(*out))) {
-		loader_err(ld, kl, kname, "%s", schema_check_domain(*out, strlen(*out)));
-		free(*out);
-		*out = NULL;
-	}
-}
-
-/* rbl_files:, dnsbl: a list of mappings (expected says so in the
- * message when v is not a list). Each item is named "name[i]" in messages
- * and reported at its own line, one without a line of its own ("- {}") at
- * the line of the one before; an item that is not a mapping is reported
- * (item_expected), a null one skipped, every other goes to load_item().
- * Once *count (the caller's list, which grows as items load) has
- * SCAN_LIST_MAX entries, the next item is refused with "more than
- * SCAN_LIST_MAX what" and the rest is not read. */
-static void load_mapping_list(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			      const char *expected, const char *item_expected, const size_t *count,
-			      const char *what, struct scan_config *sc,
-			      void (*load_item)(struct loader *ld, struct fy_node *item, const char *iname, int iline,
-						struct scan_config *sc))
-{
-	bool empty;
-	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, expected, &empty) || empty)
-		return;
-	void *it = NULL;
-	struct fy_node *item;
-	int prev = kline;
-	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
-		char iname[LOADER_NAME_SIZE + 24];
-		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
-		prev = loader_line(item, prev);
-		if (*count >= SCAN_LIST_MAX) {
-			loader_err(ld, prev, iname, "more than %d %s", SCAN_LIST_MAX, what);
-			return;
-		}
-		if (!loader_expect(ld, item, FYNT_MAPPING, iname, prev, item_expected, &empty) || empty)
-			continue;
-		load_item(ld, item, iname, prev, sc);
-	}
-}
-
-/* One rbl_files: entry, {file, name, points, type, optional, exempt_authenticated}. */
-static void load_rbl_file(struct loader *ld, struct fy_node *item, const char *iname, int prev,
-			  struct scan_config *sc)
-{
-	struct scan_rbl_file f = { .points = 10 * POINTS_ONE };
-	struct scan_file_meta meta = { .line = ld->user ? prev : 0 };
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), iname, k, klen);
-		if (file_key(ld, k, klen, val, kname, kl, &f.path, &meta))
-			;
-		else if (loader_text_is(k, klen, "name"))
-			get_text(ld, val, kname, kl, &f.name, 64);
-		else if (loader_text_is(k, klen, "points"))
-			get_points(ld, val, kname, kl, -1000, 1000, &f.points);
-		else if (loader_text_is(k, klen, "type")) {
-			char *type = NULL;
-			if (get_text(ld, val, kname, kl, &type, 16)) {
-				if (strcmp(type, "dnset") == 0)
-					f.dnset = true;
-				else if (strcmp(type, "ip4set") != 0 && strcmp(type, "ip4tset") != 0)
-					loader_err(ld, kl, kname, "must be one of: ip4set, ip4tset, dnset");
-			}
-			free(type);
-		} else if (loader_text_is(k, klen, "exempt_authenticated"))
-			get_bool(ld, val, kname, kl, &f.exempt_authenticated);
-		else
-			loader_err(ld, kl, kname,
-				   "unknown key (file, name, points, type, optional, exempt_authenticated)");
-	}
-	if (!f.path) {
-		loader_err(ld, prev, iname, "file is required");
-		free(f.name);
-		return;
-	}
-	if (!f.name) {
-		const char *slash = strrchr(f.path, '/');
-		f.name = xstrdup(slash ? slash + 1 : f.path);
-	}
-	sc->file_meta[SCAN_FILE_ZONES + sc->n_rbl_files] = meta;
-	sc->rbl_files = xreallocarray(sc->rbl_files, sc->n_rbl_files + 1, sizeof(*sc->rbl_files));
-	sc->rbl_files[sc->n_rbl_files++] = f;
-}
-
-/* One dnsbl: entry, {zone, points, codes}. */
-static void load_dnsbl_zone(struct loader *ld, struct fy_node *item, const char *iname, int prev,
-			    struct scan_config *sc)
-{
-	struct scan_dnsbl bl = { .points = 10 * POINTS_ONE };
-	bool zone_given = false, empty;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, item, iname, prev, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), iname, k, klen);
-		if (loader_text_is(k, klen, "zone")) {
-			zone_given = true;
-			get_domain(ld, val, kname, kl, &bl.zone);
-		} else if (loader_text_is(k, klen, "points")) {
-			get_points(ld, val, kname, kl, -1000, 1000, &bl.points);
-		} else if (loader_text_is(k, klen, "codes")) {
-			if (!loader_expect(ld, val, FYNT_MAPPING, kname, kl, "a mapping of 127.0.0.x to points", &empty) || empty)
-				continue;
-			void *it2 = NULL;
-			for (struct fy_node_pair *p2; (p2 = fy_node_mapping_iterate(val, &it2)) != NULL;) {
-				const char *ck;
-				size_t cklen;
-				int ckl;
-				if (!loader_key(ld, p2, kname, kl, &ck, &cklen, &ckl))
-					continue;
-				char cname[LOADER_NAME_SIZE], code[32];
-				loader_key_name(cname, sizeof(cname), kname, ck, cklen);
-				snprintf(code, sizeof(code), "%.*s", (int)(cklen < 31 ? cklen : 31), ck);
-				struct in_addr a;
-				if (inet_pton(AF_INET, code, &a) != 1) {
-					loader_err(ld, ckl, cname, "not an IPv4 address");
-					continue;
-				}
-				if (bl.n_codes >= 16) {
-					loader_err(ld, ckl, cname, "more than 16 codes");
-					continue;
-				}
-				memcpy(bl.codes[bl.n_codes].code, &a, 4);
-				if (get_points(ld, fy_node_pair_value(p2), cname, ckl, -1000, 1000,
-					    &bl.codes[bl.n_codes].points))
-					bl.n_codes++;
-			}
-		} else {
-			loader_err(ld, kl, kname, "unknown key (zone, points, codes)");
-		}
-	}
-	if (!bl.zone) {
-		if (!zone_given)
-			loader_err(ld, prev, iname, "zone is required");
-		return;
-	}
-	sc->dnsbls = xreallocarray(sc->dnsbls, sc->n_dnsbls + 1, sizeof(*sc->dnsbls));
-	sc->dnsbls[sc->n_dnsbls++] = bl;
-}
-
-static void load_rbl_files(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_config *sc)
-{
-	load_mapping_list(ld, v, name, kline, "a list of {file, name, points}", "a mapping with file, name, points",
-			  &sc->n_rbl_files, "zone files", sc, load_rbl_file);
-}
-
-static void load_dnsbl(struct loader *ld, struct fy_node *v, const char *name, int kline,
-		       struct scan_config *sc)
-{
-	load_mapping_list(ld, v, name, kline, "a list of {zone, points, codes}", "a mapping with zone, points, codes",
-			  &sc->n_dnsbls, "zones", sc, load_dnsbl_zone);
-}
-
-/* One dkim_sign: entry, {domain, selector, key}. */
-static void load_dkim_key(struct loader *ld, struct fy_node *item, const char *iname, int prev,
-			  struct scan_config *sc)
-{
-	struct scan_dkim_key k = { .line = ld->user ? prev : 0 };
-	unsigned seen = 0;  /* 1 domain, 2 selector, 4 key: a bad value is reported once, as bad */
-	const char *key;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, item, iname, prev, key, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), iname, key, klen);
-		if (loader_text_is(key, klen, "domain") && (seen |= 1))
-			get_domain(ld, val, kname, kl, &k.domain);
-		else if (loader_text_is(key, klen, "selector") && (seen |= 2))
-			get_domain(ld, val, kname, kl, &k.selector);  /* RFC 6376 3.1: dot-separated labels */
-		else if (loader_text_is(key, klen, "key") && (seen |= 4))
-			get_text(ld, val, kname, kl, &k.key, 4095);
-		else
-			loader_err(ld, kl, kname, "unknown key (domain, selector, key)");
-	}
-	if (!k.domain || !k.selector || !k.key) {
-		if (seen != 7)
-			loader_err(ld, prev, iname, "domain, selector and key are required");
-		free(k.domain);
-		free(k.selector);
-		free(k.key);
-		return;
-	}
-	sc->dkim_sign = xreallocarray(sc->dkim_sign, sc->n_dkim_sign + 1, sizeof(*sc->dkim_sign));
-	sc->dkim_sign[sc->n_dkim_sign++] = k;
-}
-
-static void load_dkim_sign(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_config *sc)
-{
-	load_mapping_list(ld, v, name, kline, "a list of {domain, selector, key}",
-			  "a mapping with domain, selector, key", &sc->n_dkim_sign, "signing keys", sc, load_dkim_key);
-}
+static const struct mapping_key autolearn_keys[] = {
+	{ "spam", scan_value_load_points, offsetof(struct scan_autolearn, spam) },
+	{ "ham", scan_value_load_points, offsetof(struct scan_autolearn, ham) },
+	{ "interval", load_autolearn_interval, offsetof(struct scan_autolearn, interval) },
+};
 
 /* bayes_autolearn: true (SpamAssassin's thresholds, every 10 minutes),
  * false, or {spam: POINTS, ham: POINTS, interval: DURATION}. */
-static void load_autolearn(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			   struct scan_config *sc)
+static void load_autolearn(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
-	struct scan_autolearn *al = &sc->autolearn;
+	struct scan_autolearn *al = &((struct scan_config *)part)->autolearn;
 	*al = (struct scan_autolearn){ .spam = 12 * POINTS_ONE, .ham = POINTS_ONE / 10, .interval = 600 };
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
-		get_bool(ld, v, name, kline, &al->on);
+		scan_value_bool(ld, v, name, kline, &al->on);
 		return;
 	}
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "true, false or a mapping", &empty) || empty)
 		return;
 	al->on = true;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "spam"))
-			get_points(ld, val, kname, kl, -1000, 1000, &al->spam);
-		else if (loader_text_is(k, klen, "ham"))
-			get_points(ld, val, kname, kl, -1000, 1000, &al->ham);
-		else if (loader_text_is(k, klen, "interval"))
-			get_duration(ld, val, kname, kl, 1, 86400, &al->interval);
-		else
-			loader_err(ld, kl, kname, "unknown key (spam, ham, interval)");
-	}
+	MAPPING_LOAD(ld, v, name, kline, autolearn_keys, al);
 	if (al->ham >= al->spam)
 		loader_err(ld, kline, name, "ham must be below spam");
 }
 
 /* What a message gets when the scanner does not answer: 451 or accept. */
-static void load_scanner_failure(struct loader *ld, struct fy_node *v, const char *name, int kline,
-				 struct scan_config *sc)
+static void load_scanner_failure(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	char *word = NULL;
-	if (get_text(ld, v, name, kline, &word, 16)) {
+	if (scan_value_text(ld, v, name, kline, &word, 16)) {
 		if (strcmp(word, "accept") == 0)
 			sc->scanner_fail_open = true;
 		else if (strcmp(word, "tempfail") != 0)
@@ -714,13 +307,14 @@ static void load_scanner_failure(struct loader *ld, struct fy_node *v, const cha
 }
 
 /* clamd's timeout_ms: milliseconds per scanned buffer. */
-static bool get_timeout_ms(struct loader *ld, struct fy_node *v, const char *name, int kline, unsigned *out)
+static void load_timeout_ms(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	unsigned *out = field;
 	const char *s;
 	size_t len;
 	int line;
 	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return false;
+		return;
 	char buf[16];
 	unsigned long ms = 0;
 	bool ok = len > 0 && len < sizeof(buf) && strspn(s, "0123456789") >= len;
@@ -731,17 +325,17 @@ static bool get_timeout_ms(struct loader *ld, struct fy_node *v, const char *nam
 	}
 	if (!ok || ms < 100 || ms > 300000) {
 		loader_err(ld, line, name, "must be a number of milliseconds from 100 to 300000");
-		return false;
+		return;
 	}
 	*out = (unsigned)ms;
-	return true;
 }
 
 /* clamd's scope: all (the default) or attachments. */
-static void load_clamd_scope(struct loader *ld, struct fy_node *v, const char *name, int kline, enum clamd_scope *out)
+static void load_clamd_scope(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	enum clamd_scope *out = field;
 	char *word = NULL;
-	if (get_text(ld, v, name, kline, &word, 16)) {
+	if (scan_value_text(ld, v, name, kline, &word, 16)) {
 		if (strcmp(word, "attachments") == 0)
 			*out = CLAMD_SCOPE_ATTACHMENTS;
 		else if (strcmp(word, "all") == 0)
@@ -752,9 +346,27 @@ static void load_clamd_scope(struct loader *ld, struct fy_node *v, const char *n
 	free(word);
 }
 
-/* clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false, scope: all} */
-static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+/* clamd's address: its TCPSocket, parsed into the target at once. */
+static void load_clamd_address(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	struct scan_clamd *c = field;
+	char why[200];
+	if (scan_value_text(ld, v, name, kline, &c->address, 128) &&
+	    !clamd_target_parse(c->address, &c->target, why, sizeof(why)))
+		loader_err(ld, loader_line(v, kline), name, "%s", why);
+}
+
+static const struct mapping_key clamd_keys[] = {
+	{ "address", load_clamd_address, 0 },
+	{ "timeout_ms", load_timeout_ms, offsetof(struct scan_clamd, target.timeout_ms) },
+	{ "fail_open", scan_value_load_bool, offsetof(struct scan_clamd, fail_open) },
+	{ "scope", load_clamd_scope, offsetof(struct scan_clamd, scope) },
+};
+
+/* clamd: {address: "127.0.0.1:3310", timeout_ms: 30000, fail_open: false, scope: all} */
+static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
+{
+	struct scan_config *sc = part;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with address, timeout_ms, fail_open, scope",
 			   &empty) ||
@@ -763,56 +375,27 @@ static void load_clamd(struct loader *ld, struct fy_node *v, const char *name, i
 	struct scan_clamd *c = xcalloc(1, sizeof(*c));
 	c->line = ld->user ? kline : 0;
 	c->target.timeout_ms = 30000;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE], why[200];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "address")) {
-			if (get_text(ld, val, kname, kl, &c->address, 128) &&
-			    !clamd_target_parse(c->address, &c->target, why, sizeof(why)))
-				loader_err(ld, loader_line(val, kl), kname, "%s", why);
-		} else if (loader_text_is(k, klen, "timeout_ms")) {
-			get_timeout_ms(ld, val, kname, kl, &c->target.timeout_ms);
-		} else if (loader_text_is(k, klen, "fail_open")) {
-			get_bool(ld, val, kname, kl, &c->fail_open);
-		} else if (loader_text_is(k, klen, "scope")) {
-			load_clamd_scope(ld, val, kname, kl, &c->scope);
-		} else {
-			loader_err(ld, kl, kname, "unknown key (address, timeout_ms, fail_open, scope)");
-		}
-	}
+	MAPPING_LOAD(ld, v, name, kline, clamd_keys, c);
 	if (!c->address)
 		loader_err(ld, kline, name, "address is required (clamd's TCPSocket, e.g. \"127.0.0.1:3310\")");
 	sc->clamd = c;  /* a key given twice is refused by the YAML parser */
 }
 
+static const struct mapping_key yara_keys[] = {
+	{ "rules", scan_value_load_path, offsetof(struct scan_yara, rules) },
+	{ "fail_open", scan_value_load_bool, offsetof(struct scan_yara, fail_open) },
+};
+
 /* yara: {rules: DIR, fail_open: false} */
-static void load_yara(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+static void load_yara(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with rules, fail_open", &empty) || empty)
 		return;
 	struct scan_yara *y = xcalloc(1, sizeof(*y));
 	y->line = ld->user ? kline : 0;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "rules"))
-			get_path(ld, val, kname, kl, &y->rules);
-		else if (loader_text_is(k, klen, "fail_open"))
-			get_bool(ld, val, kname, kl, &y->fail_open);
-		else
-			loader_err(ld, kl, kname, "unknown key (rules, fail_open)");
-	}
+	MAPPING_LOAD(ld, v, name, kline, yara_keys, y);
 	if (!y->rules)
 		loader_err(ld, kline, name, "rules is required (a directory of *.yar files)");
 	sc->yara = y;
@@ -823,7 +406,7 @@ static void load_yara(struct loader *ld, struct fy_node *v, const char *name, in
 /* The section's scalar keys (schema.h); the scanner's failure mode is a
  * word (scan_load). */
 static const struct config_key scan_keys[] = {
-	{ { "dns_servers", SCHEMA_STRING, 1, 512, OFF(dns_servers), NULL, check_text,
+	{ { "dns_servers", SCHEMA_STRING, 1, 512, OFF(dns_servers), NULL, scan_value_check_text,
 	    "resolvers of the checks, \"127.0.0.1:53\" (default: the system's)" }, NULL },
 	{ { "dns_timeout_ms", SCHEMA_UINT, 10, 60000, OFF(dns_timeout_ms), NULL, NULL,
 	    "milliseconds a check waits for a DNS answer" }, "2000" },
@@ -838,13 +421,14 @@ static const struct config_key scan_keys[] = {
 };
 
 /* rules: [path, ...] (files or directories of *.cf) or one path. */
-static void load_rules(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_config *sc)
+static void load_rules(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	sc->rules_line = ld->user ? kline : 0;  /* the embedded default's has no line to name */
 	if (fy_node_is_scalar(v) && !loader_is_null(v)) {
 		sc->rules = xreallocarray(sc->rules, sc->n_rules + 1, sizeof(*sc->rules));
 		sc->rules[sc->n_rules] = NULL;
-		get_text(ld, v, name, kline, &sc->rules[sc->n_rules], 4095);
+		scan_value_text(ld, v, name, kline, &sc->rules[sc->n_rules], 4095);
 		if (sc->rules[sc->n_rules])
 			sc->n_rules++;
 		return;
@@ -863,7 +447,7 @@ static void load_rules(struct loader *ld, struct fy_node *v, const char *name, i
 		}
 		sc->rules = xreallocarray(sc->rules, sc->n_rules + 1, sizeof(*sc->rules));
 		sc->rules[sc->n_rules] = NULL;
-		get_text(ld, item, iname, loader_line(item, kline), &sc->rules[sc->n_rules], 4095);
+		scan_value_text(ld, item, iname, loader_line(item, kline), &sc->rules[sc->n_rules], 4095);
 		if (sc->rules[sc->n_rules])
 			sc->n_rules++;
 	}
@@ -872,8 +456,9 @@ static void load_rules(struct loader *ld, struct fy_node *v, const char *name, i
 /* trusted_networks / internal_networks: relays counted as ours when the
  * rules read a message's Received chain (content/relays.h). Not the
  * gateway's relay permission: no open-relay check applies. */
-static void load_networks(struct loader *ld, struct fy_node *v, const char *name, int kline, struct cidr_list *out)
+static void load_networks(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	struct cidr_list *out = field;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of networks", &empty) || empty)
 		return;
@@ -903,9 +488,9 @@ static void load_networks(struct loader *ld, struct fy_node *v, const char *name
 /* scan.strip_notice (content/strip.h): UTF-8 in any language, line
  * breaks and tabs allowed, no other controls. */
 #define STRIP_NOTICE_TEMPLATE_MAX 2000
-static void load_strip_notice(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			      struct scan_config *sc)
+static void load_strip_notice(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	const char *s;
 	size_t len;
 	int line;
@@ -937,50 +522,38 @@ static void *scan_create(void)
 }
 
 /* The keys that are not scalars: the files, the lists and the policy per
- * direction. */
+ * direction; each handler's field is the struct scan_config or a member. */
+static const struct mapping_key scan_load_keys[] = {
+	{ "scanner_failure", load_scanner_failure, 0 },
+	{ "ip_allow", scan_config_load_ip_allow, 0 },
+	{ "ip_deny", scan_config_load_ip_deny, 0 },
+	{ "recipients", scan_config_load_recipients, 0 },
+	{ "rbl_files", scan_config_load_rbl_files, 0 },
+	{ "dnsbl", scan_config_load_dnsbl, 0 },
+	{ "rules", load_rules, 0 },
+	{ "trusted_networks", load_networks, OFF(trusted_networks) },
+	{ "internal_networks", load_networks, OFF(internal_networks) },
+	{ "dkim_sign", scan_config_load_dkim_sign, 0 },
+	{ "bayes_autolearn", load_autolearn, 0 },
+	{ "clamd", load_clamd, 0 },
+	{ "yara", load_yara, 0 },
+	{ "encryption", scan_config_load_encryption, 0 },       /* issue 12: config_encryption.c */
+	{ "malware_alarm", scan_config_load_malware_alarm, 0 },
+	{ "attachments", config_attachments_load, 0 },
+	{ "strip_notice", load_strip_notice, 0 },
+	{ "inbound", load_direction, OFF(inbound) },
+	{ "outbound", load_direction, OFF(outbound) },
+};
+
 static bool scan_load(struct loader *ld, void *part, const char *k, size_t klen, struct fy_node *val,
 		      const char *kname, int kl)
 {
-	struct scan_config *sc = part;
+	const struct mapping_key *e =
+		mapping_find(scan_load_keys, sizeof(scan_load_keys) / sizeof(scan_load_keys[0]), k, klen);
 
-	if (loader_text_is(k, klen, "scanner_failure"))
-		load_scanner_failure(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "ip_allow"))
-		load_file(ld, val, kname, kl, &sc->ip_allow, &sc->file_meta[SCAN_FILE_ALLOW]);
-	else if (loader_text_is(k, klen, "ip_deny"))
-		load_file(ld, val, kname, kl, &sc->ip_deny, &sc->file_meta[SCAN_FILE_DENY]);
-	else if (loader_text_is(k, klen, "recipients"))
-		load_file(ld, val, kname, kl, &sc->recipients, &sc->file_meta[SCAN_FILE_RCPTS]);
-	else if (loader_text_is(k, klen, "rbl_files"))
-		load_rbl_files(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "dnsbl"))
-		load_dnsbl(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "rules"))
-		load_rules(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "trusted_networks"))
-		load_networks(ld, val, kname, kl, &sc->trusted_networks);
-	else if (loader_text_is(k, klen, "internal_networks"))
-		load_networks(ld, val, kname, kl, &sc->internal_networks);
-	else if (loader_text_is(k, klen, "dkim_sign"))
-		load_dkim_sign(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "bayes_autolearn"))
-		load_autolearn(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "clamd"))
-		load_clamd(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "yara"))
-		load_yara(ld, val, kname, kl, sc);
-	else if (scan_config_encryption_load(ld, sc, k, klen, val, kname, kl))
-		;  /* encryption, malware_alarm (issue 12) */
-	else if (loader_text_is(k, klen, "attachments"))
-		config_attachments_load(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "strip_notice"))
-		load_strip_notice(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "inbound"))
-		load_direction(ld, val, kname, kl, &sc->inbound);
-	else if (loader_text_is(k, klen, "outbound"))
-		load_direction(ld, val, kname, kl, &sc->outbound);
-	else
+	if (!e)
 		return false;
+	e->load(ld, val, kname, kl, (char *)part + e->offset);
 	return true;
 }
 
@@ -1050,6 +623,19 @@ static bool level_scalar(struct loader *ld, struct scan_config *sc, const char *
 	return true;
 }
 
+/* One key of a level's scan: (scan_level_merge). */
+static void level_key(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname, int kl,
+		      void *ctx)
+{
+	struct scan_config *sc = ctx;
+	if (loader_text_is(k, klen, "inbound"))
+		load_direction(ld, val, kname, kl, &sc->inbound);
+	else if (loader_text_is(k, klen, "outbound"))
+		load_direction(ld, val, kname, kl, &sc->outbound);
+	else if (!level_scalar(ld, sc, k, klen, val, kname, kl))
+		loader_err(ld, kl, kname, "a level changes only scan.inbound, scan.outbound and scan.scanner_timeout_ms");
+}
+
 /* SCAN-11: an emergency level's scan: changes the policy of a direction
  * over the one loaded: the keys it writes replace those of the section
  * (a check's entry as a whole), the rest stays; and the content scan's
@@ -1065,21 +651,7 @@ static void scan_level_merge(struct loader *ld, struct fy_node *v, const char *n
 		loader_err(ld, kline, name, "the configuration has no scan: section for a level to change");
 		return;
 	}
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_PAIR(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "inbound"))
-			load_direction(ld, val, kname, kl, &sc->inbound);
-		else if (loader_text_is(k, klen, "outbound"))
-			load_direction(ld, val, kname, kl, &sc->outbound);
-		else if (!level_scalar(ld, sc, k, klen, val, kname, kl))
-			loader_err(ld, kl, kname, "a level changes only scan.inbound, scan.outbound and scan.scanner_timeout_ms");
-	}
+	mapping_each(ld, v, name, kline, level_key, sc);
 }
 
 static void scan_release(struct config *c)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/loader.h"
+#include "config/mapping.h"
 #include "content/attach_class.h"
 #include "scan/policy.h"
 #include "util/alloc.h"
@@ -71,9 +72,26 @@ static void add_extension(struct loader *ld, const char *s, size_t len, int line
 	a->forbid_extensions[a->n_forbid_extensions++] = e;
 }
 
-void config_attachments_load(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			     struct scan_config *sc)
+static void load_forbid_classes(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	struct scan_attachments *a = field;
+	a->forbid_classes = 0;  /* the list replaces the default */
+	each_item(ld, v, name, kline, a, add_class);
+}
+
+static void load_forbid_extensions(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	each_item(ld, v, name, kline, field, add_extension);
+}
+
+static const struct mapping_key attachments_keys[] = {
+	{ "forbid_classes", load_forbid_classes, 0 },
+	{ "forbid_extensions", load_forbid_extensions, 0 },
+};
+
+void config_attachments_load(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
+{
+	struct scan_config *sc = part;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with forbid_classes, forbid_extensions",
 			   &empty))
@@ -81,26 +99,8 @@ void config_attachments_load(struct loader *ld, struct fy_node *v, const char *n
 	struct scan_attachments *a = xcalloc(1, sizeof(*a));
 	a->forbid_classes = ATTACH_CLASS_DEFAULT_FORBIDDEN;
 	a->line = ld->user ? kline : 0;
-	void *it = NULL;
-	struct fy_node_pair *p;
-	while (!empty && (p = fy_node_mapping_iterate(v, &it)) != NULL) {
-		const char *k;
-		size_t klen;
-		int kl;
-		if (!loader_key(ld, p, name, kline, &k, &klen, &kl))
-			continue;
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		struct fy_node *val = fy_node_pair_value(p);
-		if (loader_text_is(k, klen, "forbid_classes")) {
-			a->forbid_classes = 0;  /* the list replaces the default */
-			each_item(ld, val, kname, kl, a, add_class);
-		} else if (loader_text_is(k, klen, "forbid_extensions")) {
-			each_item(ld, val, kname, kl, a, add_extension);
-		} else {
-			loader_err(ld, kl, kname, "unknown key (forbid_classes, forbid_extensions)");
-		}
-	}
+	if (!empty)
+		MAPPING_LOAD(ld, v, name, kline, attachments_keys, a);
 	config_attachments_free(sc->attachments);
 	sc->attachments = a;
 }

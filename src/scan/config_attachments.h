@@ -30,12 +30,11 @@ struct scan_attachments {
 };
 
 struct loader;
-struct scan_config;
 
-/* Parse v (the value of key name at line kline) into sc->attachments,
- * reporting every problem with file, line and key. */
-void config_attachments_load(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			     struct scan_config *sc);
+/* Parse v (the value of key name at line kline) into part's (a struct
+ * scan_config) attachments, reporting every problem with file, line and
+ * key; a handler of the section's table (config/mapping.h). */
+void config_attachments_load(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part);
 void config_attachments_free(struct scan_attachments *a);
 
 #endif

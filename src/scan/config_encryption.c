@@ -22,12 +22,14 @@
  * score); allow and tag add the symbol with 0 points, so encrypted mail
  * never crosses a spam threshold just for being encrypted.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config/loader.h"
+#include "config/mapping.h"
 #include "config/schema.h"
 #include "content/check.h"
 #include "scan/policy.h"
@@ -36,30 +38,17 @@
 #define EXEMPT_MAX 1000
 #define ALARM_INTERVAL_MAX (30u * 86400u)
 
-static const struct {
-	const char *word;
-	enum scan_encryption_action a;
-} encryption_words[] = {
-	{ "allow", SCAN_ENCRYPTION_ALLOW },
-	{ "tag", SCAN_ENCRYPTION_TAG },
-	{ "quarantine", SCAN_ENCRYPTION_QUARANTINE },
-	{ "refuse", SCAN_ENCRYPTION_REFUSE },
+/* In the order the error message lists them. */
+static const char *const encryption_words[] = { "allow", "tag", "quarantine", "refuse" };
+static const enum scan_encryption_action encryption_actions[] = {
+	SCAN_ENCRYPTION_ALLOW, SCAN_ENCRYPTION_TAG, SCAN_ENCRYPTION_QUARANTINE, SCAN_ENCRYPTION_REFUSE,
 };
 
-static void get_encryption_action(struct loader *ld, struct fy_node *v, const char *name, int kline,
-				  enum scan_encryption_action *out)
+static void load_encryption_action(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	const char *s;
-	size_t len;
-	int line;
-	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
-		return;
-	for (size_t i = 0; i < sizeof(encryption_words) / sizeof(encryption_words[0]); i++)
-		if (loader_text_is(s, len, encryption_words[i].word)) {
-			*out = encryption_words[i].a;
-			return;
-		}
-	loader_err(ld, line, name, "must be one of: allow, tag, quarantine, refuse");
+	int i = loader_word(ld, v, name, kline, encryption_words, sizeof(encryption_words) / sizeof(encryption_words[0]));
+	if (i >= 0)
+		*(enum scan_encryption_action *)field = encryption_actions[i];
 }
 
 /* local@domain or domain: no spaces, controls, angle brackets; a valid
@@ -104,8 +93,9 @@ static bool get_address(struct loader *ld, struct fy_node *v, const char *name, 
 	return true;
 }
 
-static void load_exempt(struct loader *ld, struct fy_node *v, const char *name, int kline, struct scan_encryption *e)
+static void load_exempt(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	struct scan_encryption *e = field;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_SEQUENCE, name, kline, "a list of addresses and domains", &empty) || empty)
 		return;
@@ -126,39 +116,26 @@ static void load_exempt(struct loader *ld, struct fy_node *v, const char *name, 
 	}
 }
 
-#define FOR_EACH_KEY(ld, map, name, kline, k, klen, kl, val)                                        \
-	for (struct fy_node_pair *p_ = NULL; (p_ = fy_node_mapping_iterate(map, &it_)) != NULL;)   \
-		if (loader_key(ld, p_, name, kline, &k, &klen, &kl) && ((val = fy_node_pair_value(p_)), 1))
+static const struct mapping_key encryption_keys[] = {
+	{ "inbound", load_encryption_action, offsetof(struct scan_encryption, inbound) },
+	{ "outbound", load_encryption_action, offsetof(struct scan_encryption, outbound) },
+	{ "exempt", load_exempt, 0 },
+};
 
-static void load_encryption(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			    struct scan_config *sc)
+void scan_config_load_encryption(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
 {
+	struct scan_config *sc = part;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with inbound, outbound, exempt", &empty))
 		return;
 	struct scan_encryption *e = xcalloc(1, sizeof(*e));
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	FOR_EACH_KEY(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "inbound"))
-			get_encryption_action(ld, val, kname, kl, &e->inbound);
-		else if (loader_text_is(k, klen, "outbound"))
-			get_encryption_action(ld, val, kname, kl, &e->outbound);
-		else if (loader_text_is(k, klen, "exempt"))
-			load_exempt(ld, val, kname, kl, e);
-		else
-			loader_err(ld, kl, kname, "unknown key (inbound, outbound, exempt)");
-	}
+	MAPPING_LOAD(ld, v, name, kline, encryption_keys, e);
 	sc->encryption = e;  /* a key given twice is refused by the YAML parser */
 }
 
-static void get_interval(struct loader *ld, struct fy_node *v, const char *name, int kline, unsigned *out)
+static void load_interval(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	unsigned *out = field;
 	const char *s;
 	size_t len;
 	int line;
@@ -175,9 +152,20 @@ static void get_interval(struct loader *ld, struct fy_node *v, const char *name,
 	*out = (unsigned)secs;
 }
 
-static void load_malware_alarm(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			       struct scan_config *sc)
+static void load_mailbox(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
+	get_address(ld, v, name, kline, true, field);
+}
+
+static const struct mapping_key alarm_keys[] = {
+	{ "to", load_mailbox, offsetof(struct scan_malware_alarm, to) },
+	{ "from", load_mailbox, offsetof(struct scan_malware_alarm, from) },
+	{ "interval", load_interval, offsetof(struct scan_malware_alarm, interval) },
+};
+
+void scan_config_load_malware_alarm(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part)
+{
+	struct scan_config *sc = part;
 	bool empty;
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping with to, from, interval", &empty) || empty) {
 		if (empty)
@@ -186,41 +174,9 @@ static void load_malware_alarm(struct loader *ld, struct fy_node *v, const char 
 	}
 	struct scan_malware_alarm *a = xcalloc(1, sizeof(*a));
 	a->interval = 3600;
-	const char *k;
-	size_t klen;
-	int kl;
-	struct fy_node *val;
-	void *it_ = NULL;
-	bool to_given = false;
-	FOR_EACH_KEY(ld, v, name, kline, k, klen, kl, val) {
-		char kname[LOADER_NAME_SIZE];
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		if (loader_text_is(k, klen, "to")) {
-			to_given = true;
-			get_address(ld, val, kname, kl, true, &a->to);
-		} else if (loader_text_is(k, klen, "from")) {
-			get_address(ld, val, kname, kl, true, &a->from);
-		} else if (loader_text_is(k, klen, "interval")) {
-			get_interval(ld, val, kname, kl, &a->interval);
-		} else {
-			loader_err(ld, kl, kname, "unknown key (to, from, interval)");
-		}
-	}
-	if (!to_given)
+	if (!(MAPPING_LOAD(ld, v, name, kline, alarm_keys, a) & MAPPING_BIT(alarm_keys, "to")))
 		loader_err(ld, kline, name, "to is required (the administrator's mailbox)");
 	sc->malware_alarm = a;
-}
-
-bool scan_config_encryption_load(struct loader *ld, struct scan_config *sc, const char *k, size_t klen,
-				 struct fy_node *val, const char *kname, int kl)
-{
-	if (loader_text_is(k, klen, "encryption"))
-		load_encryption(ld, val, kname, kl, sc);
-	else if (loader_text_is(k, klen, "malware_alarm"))
-		load_malware_alarm(ld, val, kname, kl, sc);
-	else
-		return false;
-	return true;
 }
 
 void scan_config_encryption_free(struct scan_config *sc)

@@ -13,18 +13,13 @@
 #include "scan/scan.h"
 #include "verdict/points.h"
 
-static const char *const action_names[] = {
-	[SCAN_CHECK_OFF] = "off", [SCAN_CHECK_SCORE] = "score", [SCAN_CHECK_REFUSE] = "refuse",
-	[SCAN_CHECK_QUARANTINE] = "quarantine", [SCAN_CHECK_STRIP] = "strip",
-};
-
 static void describe_check(const char *dir, const char *check, const struct scan_check_policy *was,
 			   const struct scan_check_policy *now, struct config_errors *out)
 {
 	char a[POINTS_TEXT_MAX], b[POINTS_TEXT_MAX];
 	if (was->action != now->action)
-		config_errors_add(out, "  scan.%s.checks.%s: %s -> %s", dir, check, action_names[was->action],
-				  action_names[now->action]);
+		config_errors_add(out, "  scan.%s.checks.%s: %s -> %s", dir, check, scan_check_action_names[was->action],
+				  scan_check_action_names[now->action]);
 	else if (now->action == SCAN_CHECK_SCORE && was->points != now->points)
 		config_errors_add(out, "  scan.%s.checks.%s.points: %s -> %s", dir, check,
 				  points_format(was->points, a, sizeof(a)), points_format(now->points, b, sizeof(b)));

@@ -36,7 +36,11 @@ enum scan_check_action {
 	SCAN_CHECK_QUARANTINE,  /* a hit holds the message whatever the score */
 	SCAN_CHECK_STRIP,    /* the offending part is replaced by a notice and the
 			      * rest delivered; the original is held (content_check.can_strip) */
+	SCAN_CHECK_ACTIONS   /* how many there are */
 };
+
+/* The word of each action in the configuration ("off", ...; scan/config.c). */
+extern const char *const scan_check_action_names[SCAN_CHECK_ACTIONS];
 
 struct scan_check_policy {
 	enum scan_check_action action;
@@ -217,11 +221,12 @@ void scan_direction_defaults(struct scan_direction *d);
 void scan_config_free(struct scan_config *sc);
 
 /* scan/config_encryption.c: the keys "encryption" and "malware_alarm" of
- * the scan: section (false: k is neither), and freeing what they made. */
+ * the scan: section, handlers of its mapping_load() table (config/mapping.h;
+ * part: the struct scan_config), and freeing what they made. */
 struct loader;
 struct fy_node;
-bool scan_config_encryption_load(struct loader *ld, struct scan_config *sc, const char *k, size_t klen,
-				 struct fy_node *val, const char *kname, int kl);
+void scan_config_load_encryption(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part);
+void scan_config_load_malware_alarm(struct loader *ld, struct fy_node *v, const char *name, int kline, void *part);
 void scan_config_encryption_free(struct scan_config *sc);
 /* Once the section is read: the check "encryption" runs (scores, with
  * its own policy) in each direction that leaves it off, when
