@@ -265,6 +265,8 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	unsigned *hits = xcalloc(rs->n ? rs->n : 1, sizeof(*hits));
 	struct rules_input with_rules = *in;
 	with_rules.rules = rs;
+	struct rules_memo memo = { 0 };
+	with_rules.memo = &memo;
 	struct relays *relays = rules_relays_build(in, rs);
 	with_rules.relays = relays;
 	header_texts_init(&headers, &with_rules);  /* after the relays: X-Spam-Relays-* are made of them */
