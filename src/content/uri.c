@@ -108,10 +108,27 @@ static void add(struct uri_list *l, const char *prefix, const char *s, size_t n,
 		add_redirect_target(l, u, plen + n, depth);
 }
 
+/* Could one of words[0..n) (lower case) start with c? Most bytes of a
+ * text cannot: one look at the byte spares the comparisons with every
+ * word at every position (some 3% of a message's content scan on the
+ * SpamAssassin corpus went there). */
+static bool may_start(unsigned char c, const char *const *words, size_t n)
+{
+	int lc = tolower(c);
+	for (size_t k = 0; k < n; k++)
+		if (lc == words[k][0])
+			return true;
+	return false;
+}
+
 /* A URL starting at text[i]: its length, 0 if none starts here. */
 static size_t url_at(const char *text, size_t len, size_t i, const char **prefix)
 {
+	static const char *const www[] = { "www." };
 	*prefix = "";
+	if (!may_start((unsigned char)text[i], schemes, sizeof(schemes) / sizeof(schemes[0])) &&
+	    !may_start((unsigned char)text[i], www, 1))
+		return 0;
 	for (size_t s = 0; s < sizeof(schemes) / sizeof(schemes[0]); s++) {
 		size_t sl = strlen(schemes[s]);
 		if (len - i > sl && strncasecmp(text + i, schemes[s], sl) == 0)
@@ -141,6 +158,8 @@ found:;
 static void html_attributes(const char *text, size_t len, struct uri_list *out)
 {
 	for (size_t i = 0; i < len; i++) {
+		if (!may_start((unsigned char)text[i], attributes, sizeof(attributes) / sizeof(attributes[0])))
+			continue;
 		for (size_t a = 0; a < sizeof(attributes) / sizeof(attributes[0]); a++) {
 			size_t al = strlen(attributes[a]);
 			if (len - i <= al || strncasecmp(text + i, attributes[a], al) != 0 ||
