@@ -109,7 +109,7 @@ static void lower(char *s)
 }
 
 /* The addresses in the fields named name, at most cap, lower-cased if fold. */
-static size_t addrs_of(const struct rules_input *in, const char *name, char **out, size_t cap, bool fold)
+static size_t parse_addrs(const struct rules_input *in, const char *name, char **out, size_t cap, bool fold)
 {
 	char *values[VALUES_MAX];
 	size_t nv = rules_header_values(in, name, values, VALUES_MAX), n = 0;
@@ -126,6 +126,52 @@ static size_t addrs_of(const struct rules_input *in, const char *name, char **ou
 	}
 	rules_strings_free(values, nv);
 	return n;
+}
+
+/* The most addresses a test asks for (RECIPIENTS_MAX): a list kept this
+ * long answers any of them with its first cap. */
+#define MEMO_ADDRS_CAP 256
+
+/* The message's addresses of name, parsed by the first test that asks
+ * (in->memo); NULL: no memo, or no room left in it. */
+static const struct rules_memo_addrs *memo_addrs(const struct rules_input *in, const char *name, bool fold)
+{
+	struct rules_memo *m = in->memo;
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < m->n_addrs; i++)
+		if (m->addrs[i].fold == fold && strcmp(m->addrs[i].name, name) == 0)
+			return &m->addrs[i];
+	if (m->n_addrs == RULES_MEMO_FIELDS)
+		return NULL;
+	struct rules_memo_addrs *e = &m->addrs[m->n_addrs++];
+	e->name = xstrdup(name);
+	e->fold = fold;
+	e->a = xreallocarray(NULL, MEMO_ADDRS_CAP, sizeof(*e->a));
+	e->n = parse_addrs(in, name, e->a, MEMO_ADDRS_CAP, fold);
+	return e;
+}
+
+/* parse_addrs(), from the memo where it can answer. */
+static size_t addrs_of(const struct rules_input *in, const char *name, char **out, size_t cap, bool fold)
+{
+	const struct rules_memo_addrs *e = cap <= MEMO_ADDRS_CAP ? memo_addrs(in, name, fold) : NULL;
+	if (!e)
+		return parse_addrs(in, name, out, cap, fold);
+	size_t n = e->n < cap ? e->n : cap;
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(e->a[i]);
+	return n;
+}
+
+void rules_memo_free(struct rules_memo *m)
+{
+	for (size_t i = 0; i < m->n_addrs; i++) {
+		rules_strings_free(m->addrs[i].a, m->addrs[i].n);
+		free(m->addrs[i].a);
+		free(m->addrs[i].name);
+	}
+	m->n_addrs = 0;
 }
 
 size_t rules_header_addrs(const struct rules_input *in, const char *name, char **out, size_t cap)

@@ -27,10 +27,24 @@ enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RUL
 /* What eval tests work out once per message and share (in->memo): the
  * thirteen check_for_shifted_date rules of Debian's set each parsed Date
  * and every Received date anew; only the comparison is their own. */
+#define RULES_MEMO_FIELDS 16
+
 struct rules_memo {
 	bool date_shift_known, date_shift_ok;
 	int64_t date_shift;  /* Date minus the nearest relay's time, seconds (rules_eval.c) */
+	/* The addresses of a field (rules_header_addrs and the like,
+	 * rules_eval_header.c): a dozen tests parse From and To. */
+	struct rules_memo_addrs {
+		char *name;
+		bool fold;       /* lower-cased */
+		char **a;
+		size_t n;
+	} addrs[RULES_MEMO_FIELDS];
+	size_t n_addrs;
 };
+
+/* Frees what the tests kept in m (not m). */
+void rules_memo_free(struct rules_memo *m);
 
 /* An eval: test of ours (rules_eval*.c); its table ends with a NULL name.
  * A test that needs the rule set's own settings (a plugin's lists, such

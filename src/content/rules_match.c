@@ -292,6 +292,7 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 		fast_end(&fm);
 	free(hits);
 	header_texts_free(&headers);
+	rules_memo_free(&memo);
 	free(relays);
 	pcre2_match_context_free(m.mc);
 	pcre2_match_data_free(m.md);
