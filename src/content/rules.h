@@ -27,6 +27,7 @@ struct html_view;
 struct dkimlib_verdict;
 struct cidr_list;
 struct relays;
+struct rules_memo;
 
 /* Notes on lines not taken, for check-config and the log. */
 #define RULES_NOTES_MAX 200
@@ -117,6 +118,9 @@ struct rules_input {
 	/* Set by rules_match (callers leave it NULL): the rule set being run,
 	 * whose plugin settings some eval tests read. */
 	const struct rule_set *rules;
+	/* Set by rules_match (callers leave it NULL): figures several eval
+	 * tests share, worked out once per message (rules_impl.h). */
+	struct rules_memo *memo;
 };
 
 /* Fast matching (issue 11): compile the rule set's regexes into Hyperscan

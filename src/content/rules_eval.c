@@ -112,11 +112,10 @@ static size_t received_times(const struct rules_input *in, gint64 *out, size_t c
 	return n;
 }
 
-/* check_for_shifted_date(min, max): Date: lies min..max hours from when
- * the message passed a relay (negative: in the past); of the Received
- * fields' dates, the nearest one counts, as SpamAssassin does; "undef"
- * leaves a side open. */
-static unsigned shifted_date(const struct rules_input *in, const char *const *a, size_t n)
+/* How far Date lies from when the message passed a relay, in seconds
+ * (negative: in the past): of the Received fields' dates, the nearest
+ * one counts, as SpamAssassin does. false: no Date or no relay date. */
+static bool date_shift(const struct rules_input *in, int64_t *shift)
 {
 	size_t len;
 	char *v = content_header_unfold(in->header, in->header_len, "Date", &len);
@@ -127,7 +126,7 @@ static unsigned shifted_date(const struct rules_input *in, const char *const *a,
 	if (!d || !nr) {
 		if (d)
 			g_date_time_unref(d);
-		return 0;
+		return false;
 	}
 	gint64 date = g_date_time_to_unix(d);
 	g_date_time_unref(d);
@@ -135,7 +134,23 @@ static unsigned shifted_date(const struct rules_input *in, const char *const *a,
 	for (size_t i = 1; i < nr; i++)
 		if (llabs(date - rcvd[i]) < llabs(diff))
 			diff = date - rcvd[i];
-	double hours = (double)diff / 3600.0, lo, hi;
+	*shift = diff;
+	return true;
+}
+
+/* check_for_shifted_date(min, max): Date: lies min..max hours from when
+ * the message passed a relay; "undef" leaves a side open. The shift is
+ * the message's, worked out by the first of these rules (in->memo). */
+static unsigned shifted_date(const struct rules_input *in, const char *const *a, size_t n)
+{
+	struct rules_memo own = { 0 }, *memo = in->memo ? in->memo : &own;
+	if (!memo->date_shift_known) {
+		memo->date_shift_ok = date_shift(in, &memo->date_shift);
+		memo->date_shift_known = true;
+	}
+	if (!memo->date_shift_ok)
+		return 0;
+	double hours = (double)memo->date_shift / 3600.0, lo, hi;
 	return (!number(a[0], &lo) || hours >= lo) && (!number(a[1], &hi) || hours < hi);
 }
 

@@ -34,11 +34,13 @@
  *                                   in alphabetical order
  *
  * Each runs in the scanner's worker threads on one message; nothing here
- * keeps state between messages.
+ * keeps state between messages but the compiled patterns of the code's
+ * own literals (const_search).
  */
 #include "content/rules_impl.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +109,7 @@ static void lower(char *s)
 }
 
 /* The addresses in the fields named name, at most cap, lower-cased if fold. */
-static size_t addrs_of(const struct rules_input *in, const char *name, char **out, size_t cap, bool fold)
+static size_t parse_addrs(const struct rules_input *in, const char *name, char **out, size_t cap, bool fold)
 {
 	char *values[VALUES_MAX];
 	size_t nv = rules_header_values(in, name, values, VALUES_MAX), n = 0;
@@ -124,6 +126,52 @@ static size_t addrs_of(const struct rules_input *in, const char *name, char **ou
 	}
 	rules_strings_free(values, nv);
 	return n;
+}
+
+/* The most addresses a test asks for (RECIPIENTS_MAX): a list kept this
+ * long answers any of them with its first cap. */
+#define MEMO_ADDRS_CAP 256
+
+/* The message's addresses of name, parsed by the first test that asks
+ * (in->memo); NULL: no memo, or no room left in it. */
+static const struct rules_memo_addrs *memo_addrs(const struct rules_input *in, const char *name, bool fold)
+{
+	struct rules_memo *m = in->memo;
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < m->n_addrs; i++)
+		if (m->addrs[i].fold == fold && strcmp(m->addrs[i].name, name) == 0)
+			return &m->addrs[i];
+	if (m->n_addrs == RULES_MEMO_FIELDS)
+		return NULL;
+	struct rules_memo_addrs *e = &m->addrs[m->n_addrs++];
+	e->name = xstrdup(name);
+	e->fold = fold;
+	e->a = xreallocarray(NULL, MEMO_ADDRS_CAP, sizeof(*e->a));
+	e->n = parse_addrs(in, name, e->a, MEMO_ADDRS_CAP, fold);
+	return e;
+}
+
+/* parse_addrs(), from the memo where it can answer. */
+static size_t addrs_of(const struct rules_input *in, const char *name, char **out, size_t cap, bool fold)
+{
+	const struct rules_memo_addrs *e = cap <= MEMO_ADDRS_CAP ? memo_addrs(in, name, fold) : NULL;
+	if (!e)
+		return parse_addrs(in, name, out, cap, fold);
+	size_t n = e->n < cap ? e->n : cap;
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(e->a[i]);
+	return n;
+}
+
+void rules_memo_free(struct rules_memo *m)
+{
+	for (size_t i = 0; i < m->n_addrs; i++) {
+		rules_strings_free(m->addrs[i].a, m->addrs[i].n);
+		free(m->addrs[i].a);
+		free(m->addrs[i].name);
+	}
+	m->n_addrs = 0;
 }
 
 size_t rules_header_addrs(const struct rules_input *in, const char *name, char **out, size_t cap)
@@ -232,26 +280,88 @@ static char *subject_text(const struct rules_input *in, char **raw_out)
 	return text;
 }
 
-static bool re_search(const char *pattern, uint32_t flags, const char *s)
+static bool re_matches(const pcre2_code *re, const char *s)
 {
-	int code;
-	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &code, &off, NULL);
-	if (!re)
-		return false;
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	pcre2_match_context *mc = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(mc, MATCH_LIMIT);
 	int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, mc);
 	pcre2_match_context_free(mc);
 	pcre2_match_data_free(md);
-	pcre2_code_free(re);
 	return rc >= 0;
+}
+
+static pcre2_code *compiled(const char *pattern, uint32_t flags)
+{
+	int code;
+	PCRE2_SIZE off;
+	return pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &code, &off, NULL);
+}
+
+/* A pattern made for this message (it names the recipient). */
+static bool re_search(const char *pattern, uint32_t flags, const char *s)
+{
+	pcre2_code *re = compiled(pattern, flags);
+	bool hit = re && re_matches(re, s);
+	pcre2_code_free(re);
+	return hit;
+}
+
+/* Patterns written in this code (literals, static tables) are compiled
+ * once per process, not once per message: the Hotmail tests alone
+ * compiled up to ten per message, a compile costing more than the
+ * match. Keyed by address (a literal's lives as long as the process),
+ * at most CONST_RE_MAX; the worker threads share them (a compiled
+ * pattern is only read by a match). */
+#define CONST_RE_MAX 64
+
+struct const_re {
+	const char *pattern;
+	uint32_t flags;
+	pcre2_code *re;  /* NULL: does not compile */
+};
+
+static struct const_re const_re[CONST_RE_MAX];
+static size_t n_const_re;
+static pthread_mutex_t const_re_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The kept compile of pattern; NULL if it does not compile. *owned: a
+ * compile the table had no room for (the caller frees it). */
+static pcre2_code *const_re_get(const char *pattern, uint32_t flags, bool *owned)
+{
+	pcre2_code *re = NULL;
+	size_t i;
+	*owned = false;
+	pthread_mutex_lock(&const_re_lock);
+	for (i = 0; i < n_const_re; i++)
+		if (const_re[i].pattern == pattern && const_re[i].flags == flags)
+			break;
+	if (i < n_const_re) {
+		re = const_re[i].re;
+	} else {
+		re = compiled(pattern, flags);
+		if (n_const_re < CONST_RE_MAX)
+			const_re[n_const_re++] = (struct const_re){ pattern, flags, re };
+		else
+			*owned = true;
+	}
+	pthread_mutex_unlock(&const_re_lock);
+	return re;
+}
+
+static bool const_search(const char *pattern, uint32_t flags, const char *s)
+{
+	bool owned;
+	pcre2_code *re = const_re_get(pattern, flags, &owned);
+	bool hit = re && re_matches(re, s);
+	if (owned)
+		pcre2_code_free(re);
+	return hit;
 }
 
 bool rules_re_search(const char *pattern, uint32_t flags, const char *s)
 {
-	return re_search(pattern, flags, s);
+	return const_search(pattern, flags, s);
 }
 
 /* Capitals only, in a subject of several words: shouting, unless the
@@ -290,7 +400,7 @@ static unsigned subject_all_caps(const struct rules_input *in, const char *const
 		letters += isalpha((unsigned char)*c) && !((unsigned char)*c & 0x80);
 		lowercase += *c >= 'a' && *c <= 'z';
 	}
-	bool caps_charset = re_search("=\\?[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|cp1251|windows-1251|georgianps"
+	bool caps_charset = const_search("=\\?[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|cp1251|windows-1251|georgianps"
 				      "|pt154|tis)[-_a-z0-9]*\\?",
 				      PCRE2_CASELESS, raw);
 	free(subject);
@@ -365,7 +475,7 @@ static unsigned ratware_envelope_from(const struct rules_input *in, const char *
 	char *to = first_addr(in, "To"), *env = rules_envelope_from(in);
 	bool hit = false;
 	char *at = to ? strrchr(to, '@') : NULL;
-	if (at && env && *env && !re_search("^SRS\\d[=+-]", PCRE2_CASELESS, env)) {
+	if (at && env && *env && !const_search("^SRS\\d[=+-]", PCRE2_CASELESS, env)) {
 		*at = '\0';
 		const char *dom = base_domain(at + 1);
 		char qd[600], qu[600], pattern[1300];
@@ -549,12 +659,12 @@ bool rules_received_removed(const struct rules_input *in)
 	size_t nr = rules_header_values(in, "Received", rcvd, VALUES_MAX);
 	bool gated = nr == 0;
 	char *list = first_value(in, "Mailing-List"), *dlto = first_value(in, "Delivered-To");
-	bool ezmlm = list && dlto && re_search("^contact \\S+@\\S+; run by ezmlm$", 0, list) &&
-		     re_search("^mailing list \\S+@\\S+", 0, dlto);
+	bool ezmlm = list && dlto && const_search("^contact \\S+@\\S+; run by ezmlm$", 0, list) &&
+		     const_search("^mailing list \\S+@\\S+", 0, dlto);
 	for (size_t i = 0; i < nr && !gated; i++)
-		gated = (ezmlm && re_search("qmail \\d+ invoked (?:from network|by .{3,20})\\); \\d+ ... \\d+", 0, rcvd[i])) ||
+		gated = (ezmlm && const_search("qmail \\d+ invoked (?:from network|by .{3,20})\\); \\d+ ... \\d+", 0, rcvd[i])) ||
 			(strstr(rcvd[i], "groups.msn.com") &&
-			 re_search("from groups\\.msn\\.com \\(\\S+\\.msn\\.com ", 0, rcvd[i]));
+			 const_search("from groups\\.msn\\.com \\(\\S+\\.msn\\.com ", 0, rcvd[i]));
 	rules_strings_free(rcvd, nr);
 	free(list);
 	free(dlto);

@@ -24,6 +24,28 @@ enum rule_kind { RULE_NONE, RULE_HEADER, RULE_BODY, RULE_RAWBODY, RULE_FULL, RUL
 
 #define EVAL_ARGS_MAX 8
 
+/* What eval tests work out once per message and share (in->memo): the
+ * thirteen check_for_shifted_date rules of Debian's set each parsed Date
+ * and every Received date anew; only the comparison is their own. */
+#define RULES_MEMO_FIELDS 16
+
+struct rules_memo {
+	bool date_shift_known, date_shift_ok;
+	int64_t date_shift;  /* Date minus the nearest relay's time, seconds (rules_eval.c) */
+	/* The addresses of a field (rules_header_addrs and the like,
+	 * rules_eval_header.c): a dozen tests parse From and To. */
+	struct rules_memo_addrs {
+		char *name;
+		bool fold;       /* lower-cased */
+		char **a;
+		size_t n;
+	} addrs[RULES_MEMO_FIELDS];
+	size_t n_addrs;
+};
+
+/* Frees what the tests kept in m (not m). */
+void rules_memo_free(struct rules_memo *m);
+
 /* An eval: test of ours (rules_eval*.c); its table ends with a NULL name.
  * A test that needs the rule set's own settings (a plugin's lists, such
  * as freemail_domains) finds them in in->rules. */
@@ -183,7 +205,8 @@ size_t rules_header_addrs(const struct rules_input *in, const char *name, char *
 char *rules_envelope_from(const struct rules_input *in);
 void rules_strings_free(char **s, size_t n);
 /* Does the PCRE2 pattern match s (with a match limit)? false if it does
- * not compile. */
+ * not compile. pattern must live as long as the process (a literal or a
+ * static table's): its compile is kept, keyed by its address. */
 bool rules_re_search(const char *pattern, uint32_t flags, const char *s);
 /* gated_through_received_hdr_remover: no Received field, or a gateway
  * known to remove them (rules_eval_header.c). */
