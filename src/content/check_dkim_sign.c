@@ -16,7 +16,6 @@
  * (ipc_scan_result.release_headers).
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "content/authdns.h"
 #include "content/check.h"
@@ -52,11 +51,11 @@ static void run(struct content_job *job, const char *msg, size_t len)
 		return;
 	}
 	/* A held or stripped message is released as it arrived: it needs a
-	 * signature of its own where a rewrite changed it. */
+	 * signature of its own where a check replaced it (msg is then the
+	 * replacement, not the original's bytes). */
 	size_t olen;
 	const char *original = content_job_original(job, &olen);
-	bool rewritten = original && (olen != len || memcmp(original, msg, len) != 0);
-	if (rewritten && !sign(job, key, original, olen, field, sizeof(field)))
+	if (original && original != msg && !sign(job, key, original, olen, field, sizeof(field)))
 		return;
 	if (!content_add_release_headers(job, field))
 		content_symbol(job, "DKIM_SIGN_FAILED", 0, "no room for the original's signature");
