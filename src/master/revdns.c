@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "dns/dns.h"
+#include "net/addr_text.h"
 #include "net/srcaddr.h"
 #include "queue/config.h"
 
@@ -48,9 +49,7 @@ struct revdns {
 static size_t revdns_add(struct revdns *r, const struct sockaddr *sa, size_t len)
 {
 	char text[INET6_ADDRSTRLEN] = "?";
-	const void *bin = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-						     : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-	inet_ntop(sa->sa_family, bin, text, sizeof(text));
+	addr_text(sa, text);
 	for (size_t i = 0; i < r->n_addrs; i++)
 		if (strcmp(r->addrs[i].text, text) == 0)
 			return i;

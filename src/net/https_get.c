@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "net/addr_text.h"
 #include "util/alloc.h"
 
 #define RESOLVE_MAX 2048   /* "host:port:addr,addr,..." */
@@ -59,9 +60,7 @@ static void resolve_entry(const struct https_get_req *r, char *out, size_t cap)
 	for (size_t i = 0; i < r->n_addrs && o < cap; i++) {
 		const struct sockaddr_storage *ss = &r->addrs[i];
 		char a[INET6_ADDRSTRLEN];
-		const void *bin = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
-							    : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-		if (!inet_ntop(ss->ss_family, bin, a, sizeof(a)))
+		if (!addr_text((const struct sockaddr *)ss, a))
 			continue;
 		o += (size_t)snprintf(out + o, cap - o, "%s%s%s%s", o > 0 && out[o - 1] != ':' ? "," : "",
 				      ss->ss_family == AF_INET6 ? "[" : "", a, ss->ss_family == AF_INET6 ? "]" : "");

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "dns/dns.h"
 #include "dns/dnssec.h"
+#include "net/addr_text.h"
 #include "net/srcaddr.h"
 #include "policy/mtasts.h"
 #include "policy/rewrite.h"
@@ -342,10 +343,7 @@ static void mx_drop_self(struct job *j)
 		if (!ss)
 			continue;
 		char ip[INET6_ADDRSTRLEN] = "?";
-		const void *bin = ss->ss_family == AF_INET
-			? (const void *)&((const struct sockaddr_in *)(const void *)ss)->sin_addr
-			: (const void *)&((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr;
-		inet_ntop(ss->ss_family, bin, ip, sizeof(ip));
+		addr_text((const struct sockaddr *)ss, ip);
 		log_event(LOG_WARNING, "mx_self_dropped", "queue_id", j->q->env.id, "domain", j->domain, "mx",
 			  j->plan.hosts[h], "address", ip, "why", mx_self_name(why), NULL);
 		while (h > 0 && j->plan.preference[h - 1] >= j->plan.preference[h])

@@ -27,6 +27,7 @@
 
 #include "config/config.h"
 #include "dns/tlsa.h"
+#include "net/addr_text.h"
 #include "net/srcaddr.h"
 #include "smtp/downgrade.h"
 #include "smtp/reply_reader.h"
@@ -587,11 +588,8 @@ static void client_note_tls(struct client *c, enum smtp_tls_outcome outcome, lon
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	evutil_socket_t fd = c->bev ? bufferevent_getfd(c->bev) : -1;
-	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
-		inet_ntop(ss.ss_family, ss.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&ss)->sin_addr
-							       : (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
-			  source, sizeof(source));
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		addr_text((struct sockaddr *)&ss, source);
 	const struct smtp_tls_attempt a = { outcome, verify_error, name ? name : "", c->cur_mta, source };
 	j->tls_attempt(c->arg, &a);
 }
@@ -1240,10 +1238,7 @@ static void client_connect(struct client *c)
 		snprintf(host, sizeof(host), "unix");
 		sl = sizeof(struct sockaddr_un);
 	} else {
-		const void *bin = ss->ss_family == AF_INET6
-					  ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
-					  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-		inet_ntop(ss->ss_family, bin, host, sizeof(host));
+		addr_text((const struct sockaddr *)ss, host);
 		if (ss->ss_family == AF_INET6)
 			sl = sizeof(struct sockaddr_in6);
 	}
