@@ -199,7 +199,12 @@ def test_a_request_the_replaced_scanner_never_read_goes_to_the_new_one(gw, rules
     replaced it, which answers; the client never sees 451."""
     final, scanner, start = held_across_a_reload(gw, rules_dir, b"unread", b"frobnicate", 5,
                                                  lambda old: os.kill(old, signal.SIGKILL))
-    gone = gw.wait_event(start=start, proc="queue", event="scanner_gone", replaced="yes")
-    assert (gone["resent"], gone["failed"]) == ("1", "0"), gone
+    # The killed scanner's leaving resends its request. Wait for that line
+    # itself: CI once saw another replaced scanner leave first, with no
+    # request (resent=0), which looks like a second reload of the same
+    # change (not explained yet). No replaced scanner fails a request.
+    gw.wait_event(start=start, proc="queue", event="scanner_gone", replaced="yes", resent="1")
+    gone = gw.events(start=start, proc="queue", event="scanner_gone")
+    assert all(g["failed"] == "0" and g["replaced"] == "yes" for g in gone), gone
     v = verdict(gw, final, start)
     assert v["symbols"] == "MW_WORD(5)" and v["action"] == "tag"  # judged by the new scanner's rules
