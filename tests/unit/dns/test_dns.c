@@ -60,7 +60,7 @@ static void teardown(void)
 
 static enum dns_status got_status;
 static size_t got_n;
-static char got[8][256];
+static char got[8][16 + sizeof(((struct dns_mx *)0)->host)];  /* "pref host" */
 static bool called;
 
 static void on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n)
