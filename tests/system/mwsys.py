@@ -440,6 +440,10 @@ class Gateway:
                 wait_until(lambda: len(self.events(start=self.start_offset, proc="scanner",
                                                    event="queue_connected")) >= 2,
                            timeout, what="the scanner with the compiled rules")
+                # ... and the first one has left: its leaving (the queue's
+                # scanner_gone replaced=yes) is no event of the test's own.
+                self.wait_event(proc="queue", event="scanner_gone", replaced="yes", start=self.start_offset,
+                                timeout=timeout)
 
     def has_rules(self):
         """Does this gateway run content rules (scan.rules, or the embedded

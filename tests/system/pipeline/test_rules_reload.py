@@ -200,9 +200,9 @@ def test_a_request_the_replaced_scanner_never_read_goes_to_the_new_one(gw, rules
     final, scanner, start = held_across_a_reload(gw, rules_dir, b"unread", b"frobnicate", 5,
                                                  lambda old: os.kill(old, signal.SIGKILL))
     # The killed scanner's leaving resends its request. Wait for that line
-    # itself: CI once saw another replaced scanner leave first, with no
-    # request (resent=0), which looks like a second reload of the same
-    # change (not explained yet). No replaced scanner fails a request.
+    # itself (CI once saw the start-up scanner, replaced once the rules were
+    # compiled, leave after the test's mark; wait_ready now waits for it).
+    # No replaced scanner fails a request.
     gw.wait_event(start=start, proc="queue", event="scanner_gone", replaced="yes", resent="1")
     gone = gw.events(start=start, proc="queue", event="scanner_gone")
     assert all(g["failed"] == "0" and g["replaced"] == "yes" for g in gone), gone
