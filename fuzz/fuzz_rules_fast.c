@@ -7,7 +7,8 @@
  * up to the first empty line, the rest as one body paragraph, rawbody,
  * and URI); the target aborts when the two disagree on any reported rule.
  * Look-alike ReplaceTags rules run through their supersets
- * (content/rules_superset.c): a miss of the superset would show here too.
+ * (content/rules_superset.c), rules over 2 kB through a prefix of them
+ * (content/rules_prefix.c): a miss of either would show here too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,19 @@ static const char LOOK_ALIKE_RULES[] =
 	"meta L_COUNTS __L_COUNT == 2\n"
 	"replace_rules L_ABC L_SUBJ __L_COUNT\n";
 
+/* Rules too long to take whole, as Debian's __FILL_THIS_FORM_* are: a
+ * repeated group, a sequence ending in repeated blanks, a counted one. */
+static void write_long(FILE *f)
+{
+	char words[4096] = "";
+	for (int i = 0; i < 300; i++)
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%sfield%03d", i ? "|" : "", i);
+	fprintf(f, "body G_FORM /(?:(?:your\\s)?(?:name|%s)(?:[-=_.,:;*\\s]|&\\#\\d{1,3};){1,100}){3}/i\n", words);
+	fprintf(f, "body G_TAIL /(?=\\w)your\\s(?:name|%s)\\s?(?:[-=_.:*\\s]|&\\#\\d{1,3};){3,100}$/im\n", words);
+	fprintf(f, "rawbody __G_RAW /^\\s?(?:name|%s)[:\\s]{1,100}$/im\ntflags __G_RAW multiple\n", words);
+	fputs("meta G_RAWS __G_RAW == 2\n", f);
+}
+
 static struct rule_set *rules;
 
 static void on_hit(void *arg, const char *name, int points, const char *describe)
@@ -83,6 +97,7 @@ static void load(void)
 	write_tag(f, 'b', '8', 0xdf);
 	write_tag(f, 'c', '(', 0xe7);
 	fputs(LOOK_ALIKE_RULES, f);
+	write_long(f);
 	if (fclose(f) != 0)
 		abort();
 	char err[512];

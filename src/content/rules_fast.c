@@ -1,7 +1,8 @@
 /*
  * See rules_fast.h. Building: the active regex rules are grouped (one
  * group per rule kind, header rules per field name and mode, one for
- * header ALL), each pattern is tried exactly, then as a prefilter, then
+ * header ALL), each pattern is tried exactly, then (too large to take
+ * exactly) by a prefix of it (rules_prefix.h), then as a prefilter, then
  * left to PCRE2; each group becomes one block-mode database, taken from
  * the cache when its patterns were compiled before (rules_fast_cache.h).
  */
@@ -14,9 +15,12 @@
 #include <string.h>
 
 #include "content/rules_fast_cache.h"
+#include "content/rules_prefix.h"
 #include "util/alloc.h"
 
-enum fast_tier { TIER_PCRE, TIER_EXACT, TIER_PREFILTER };
+/* How a pattern is in its database (the cache keeps the numbers). A
+ * prefix and a prefilter hit are confirmed by PCRE2. */
+enum fast_tier { TIER_PCRE, TIER_EXACT, TIER_PREFILTER, TIER_PREFIX };
 
 struct rules_fast {
 	struct fast_db *dbs;
@@ -36,7 +40,9 @@ struct group {
 	unsigned *flags;
 	unsigned char *tier;
 	bool *loose;               /* expr is a superset of the rule (rules_superset.c): a prefilter only */
+	char **prefix;             /* NULL, or the prefix of expr that TIER_PREFIX compiles */
 	bool supersets;            /* a group of supersets only */
+	bool long_ones;            /* a group of patterns too long to take whole (by a prefix at best) */
 	size_t cap;
 };
 
@@ -61,9 +67,22 @@ static bool takes_part(const struct rule *r)
 	}
 }
 
+/* Nor a very long one: ReplaceTags expands a rule such as FUZZY_CLICK_HERE
+ * into kilobytes of alternatives per letter (every look-alike in UTF-8),
+ * which made Debian's body database compile for minutes; PCRE2 JIT runs
+ * the few of them fast enough, or a prefix of them prefilters. */
+#define EXPRESSION_MAX 2048
+
+/* Too long to take whole: a database of their own, so that their prefixes'
+ * trial compiles (rules_prefix.h) never recompile a large database. */
+static bool too_long(const struct rule *r)
+{
+	return !r->prefilter && strlen(r->pattern) > EXPRESSION_MAX;
+}
+
 static bool same_group(const struct rule_set *rs, const struct group *g, const struct rule *r)
 {
-	if (g->d.kind != r->kind || g->supersets != (r->prefilter != NULL))
+	if (g->d.kind != r->kind || g->supersets != (r->prefilter != NULL) || g->long_ones != too_long(r))
 		return false;
 	if (g->supersets && g->d.n >= LOOSE_PER_DB)
 		return false;
@@ -106,12 +125,14 @@ static void group_add(struct group *g, const struct rule *r, size_t i)
 		g->flags = xreallocarray(g->flags, g->cap, sizeof(*g->flags));
 		g->tier = xreallocarray(g->tier, g->cap, sizeof(*g->tier));
 		g->loose = xreallocarray(g->loose, g->cap, sizeof(*g->loose));
+		g->prefix = xreallocarray(g->prefix, g->cap, sizeof(*g->prefix));
 	}
 	size_t k = g->d.n++;
 	g->d.rule[k] = i;
 	g->expr[k] = expression_of(r, &g->flags[k]);
 	g->tier[k] = TIER_PCRE;
 	g->loose[k] = r->prefilter != NULL;
+	g->prefix[k] = NULL;
 	/* A rule that counts is counted by PCRE2 (a negated header test only
 	 * asks whether it matches at all). */
 	g->d.confirm[k] = r->multiple && !r->negate;
@@ -136,6 +157,7 @@ static struct group *groups_of(const struct rule_set *rs, size_t *n_groups)
 			g[n].d.like = i;
 			g[n].d.all_headers = r->kind == RULE_HEADER && strcmp(r->header, "ALL") == 0;
 			g[n].supersets = r->prefilter != NULL;
+			g[n].long_ones = too_long(r);
 			n++;
 		}
 		group_add(&g[j], r, i);
@@ -146,9 +168,12 @@ static struct group *groups_of(const struct rule_set *rs, size_t *n_groups)
 
 static void group_free(struct group *g)
 {
-	for (size_t k = 0; k < g->d.n; k++)
+	for (size_t k = 0; k < g->d.n; k++) {
 		free(g->expr[k]);
+		free(g->prefix[k]);
+	}
 	free(g->expr);
+	free(g->prefix);
 	free(g->flags);
 	free(g->tier);
 	free(g->loose);
@@ -163,15 +188,9 @@ static void group_free(struct group *g)
  * took 44 s of its database's compile alone; PCRE2 runs it on the few
  * parts there are. */
 #define WIDTH_MAX 65536
-/* Nor a very long one: ReplaceTags expands a rule such as FUZZY_CLICK_HERE
- * into kilobytes of alternatives per letter (every look-alike in UTF-8),
- * which made Debian's body database compile for minutes; PCRE2 JIT runs
- * the few of them fast enough. */
-#define EXPRESSION_MAX 2048
-
-static bool hs_takes(const char *expr, unsigned flags)
+static bool hs_takes_upto(const char *expr, unsigned flags, size_t max_len)
 {
-	if (strlen(expr) > EXPRESSION_MAX)
+	if (strlen(expr) > max_len)
 		return false;
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *err = NULL;
@@ -182,12 +201,63 @@ static bool hs_takes(const char *expr, unsigned flags)
 	return ok;
 }
 
-/* A superset (loose) is never exact: at best a prefilter. */
-static enum fast_tier tier_of(const struct group *g, size_t k)
+/* A prefix is longer than an expression taken whole may be: Debian's
+ * __FILL_THIS_FORM_SHORT2 without its last item is 2.6 kB and compiles in
+ * a tenth of a second. */
+#define PREFIX_MAX 4096
+
+/* Does Hyperscan compile expr alone with flags (*arg)? Only hs_compile
+ * tells "Pattern is too large"; failing, it may take seconds, so it is
+ * tried for few prefixes of few rules (rules_prefix.h). */
+static bool compiles_alone(const char *expr, void *arg)
+{
+	unsigned flags = *(const unsigned *)arg;
+	hs_database_t *db = NULL;
+	hs_compile_error_t *err = NULL;
+	bool ok = hs_takes_upto(expr, flags, PREFIX_MAX) &&
+		  hs_compile(expr, flags, HS_MODE_BLOCK, NULL, &db, &err) == HS_SUCCESS;
+	hs_free_database(db);
+	hs_free_compile_error(err);
+	return ok;
+}
+
+/* A prefix of pattern k, made once; false if it has none. */
+static bool has_prefix(struct group *g, size_t k)
+{
+	if (!g->prefix[k] && !g->loose[k])
+		g->prefix[k] = rules_prefix_superset(g->expr[k], PREFIX_MAX, compiles_alone, &g->flags[k]);
+	return g->prefix[k] != NULL;
+}
+
+static bool hs_takes(const char *expr, unsigned flags)
+{
+	return hs_takes_upto(expr, flags, EXPRESSION_MAX);
+}
+
+/* A superset (loose) is never exact: at best a prefilter. A pattern too
+ * long to try exactly is tried by a prefix: more selective than
+ * Hyperscan's prefilter mode of the whole. */
+static enum fast_tier tier_of(struct group *g, size_t k)
 {
 	if (!g->loose[k] && hs_takes(g->expr[k], g->flags[k]))
 		return TIER_EXACT;
+	if (strlen(g->expr[k]) > EXPRESSION_MAX && has_prefix(g, k))
+		return TIER_PREFIX;
 	return hs_takes(g->expr[k], g->flags[k] | HS_FLAG_PREFILTER) ? TIER_PREFILTER : TIER_PCRE;
+}
+
+/* The next tier down for pattern k, which the group's compile refused:
+ * exact ("Pattern is too large") by a prefix if it has one. */
+static enum fast_tier demoted(struct group *g, size_t k)
+{
+	switch (g->tier[k]) {
+	case TIER_EXACT:
+		return has_prefix(g, k) ? TIER_PREFIX : TIER_PREFILTER;
+	case TIER_PREFIX:
+		return TIER_PREFILTER;
+	default:
+		return TIER_PCRE;
+	}
 }
 
 static void classify(struct group *g)
@@ -209,7 +279,7 @@ static hs_database_t *compile_group(struct group *g)
 		unsigned m = 0;
 		for (size_t k = 0; k < g->d.n; k++)
 			if (g->tier[k] != TIER_PCRE) {
-				expr[m] = g->expr[k];
+				expr[m] = g->tier[k] == TIER_PREFIX ? g->prefix[k] : g->expr[k];
 				flags[m] = g->flags[k] | (g->tier[k] == TIER_PREFILTER ? HS_FLAG_PREFILTER : 0);
 				ids[m++] = (unsigned)k;
 			}
@@ -225,7 +295,7 @@ static hs_database_t *compile_group(struct group *g)
 			memset(g->tier, TIER_PCRE, g->d.n);
 			break;
 		}
-		g->tier[ids[bad]] = g->tier[ids[bad]] == TIER_EXACT ? TIER_PREFILTER : TIER_PCRE;
+		g->tier[ids[bad]] = demoted(g, ids[bad]);
 	}
 	free(expr);
 	free(flags);
@@ -240,7 +310,8 @@ static hs_database_t *group_database(struct group *g, const char *cache_dir, boo
 	rules_fast_cache_key((const char *const *)g->expr, g->flags, g->d.n, key);
 	hs_database_t *db = cache_dir ? rules_fast_cache_load(cache_dir, key, g->tier, g->d.n) : NULL;
 	for (size_t k = 0; db && k < g->d.n; k++)
-		if (g->tier[k] > TIER_PREFILTER || (g->loose[k] && g->tier[k] == TIER_EXACT)) {  /* not a file we wrote */
+		if (g->tier[k] > TIER_PREFIX || (g->loose[k] && (g->tier[k] == TIER_EXACT || g->tier[k] == TIER_PREFIX))) {
+			/* not a file we wrote */
 			hs_free_database(db);
 			db = NULL;
 		}
@@ -260,9 +331,9 @@ static void group_done(struct rules_fast *f, struct group *g, hs_database_t *db)
 	for (size_t k = 0; k < g->d.n; k++) {
 		enum fast_tier t = db ? g->tier[k] : TIER_PCRE;
 		f->counts.exact += t == TIER_EXACT;
-		f->counts.prefilter += t == TIER_PREFILTER;
+		f->counts.prefilter += t == TIER_PREFILTER || t == TIER_PREFIX;
 		f->counts.pcre += t == TIER_PCRE;
-		if (t == TIER_PREFILTER)
+		if (t == TIER_PREFILTER || t == TIER_PREFIX)
 			g->d.confirm[k] = true;
 		f->has[g->d.rule[k]] = t != TIER_PCRE;
 	}

@@ -304,12 +304,30 @@ static void write_tag(FILE *f, char lower, char digit, unsigned latin1, unsigned
 	fprintf(f, "|&\\#(?:%u|x%x);)\n", entity, entity);
 }
 
-static struct rule_set *load_tags(void)
+/* A rule file of the test's directory, opened to write. */
+static FILE *rules_file(const char *name, char *path, size_t size)
 {
-	char path[256], err[512];
-	snprintf(path, sizeof(path), "%s/50_tags.cf", dir);
+	snprintf(path, size, "%s/%s", dir, name);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
+	return f;
+}
+
+/* The rules written to f (closed here), loaded and compiled. */
+static struct rule_set *load_written(FILE *f, const char *path)
+{
+	char err[512];
+	fclose(f);
+	struct rule_set *rs = rules_load(&path, 1, err, sizeof(err));
+	cr_assert_not_null(rs, "%s", err);
+	cr_assert(rules_compile_fast(rs, NULL, err, sizeof(err)), "%s", err);
+	return rs;
+}
+
+static struct rule_set *load_tags(void)
+{
+	char path[256];
+	FILE *f = rules_file("50_tags.cf", path, sizeof(path));
 	write_tag(f, 'a', '4', 0xe4, 97);
 	write_tag(f, 'b', '8', 0xdf, 98);
 	write_tag(f, 'c', '(', 0xe7, 99);
@@ -324,12 +342,7 @@ static struct rule_set *load_tags(void)
 	      "meta RAW_LOOK_TWICE RAW_LOOK == 2\n"
 	      "replace_rules LOOK_ABC LOOK_SPACED LOOK_SHORT SUBJ_LOOK RAW_LOOK\n",
 	      f);
-	fclose(f);
-	const char *p = path;
-	struct rule_set *rs = rules_load(&p, 1, err, sizeof(err));
-	cr_assert_not_null(rs, "%s", err);
-	cr_assert(rules_compile_fast(rs, NULL, err, sizeof(err)), "%s", err);
-	return rs;
+	return load_written(f, path);
 }
 
 static struct seen match_text(struct rule_set *rs, const char *subject, const char *body, const char *raw)
@@ -359,15 +372,21 @@ static struct seen same(struct rule_set *rs, const char *subject, const char *bo
 	return fast;
 }
 
+/* n of rs's rules are prefiltered (PCRE2 confirms), none left to PCRE2 alone. */
+static void assert_prefiltered(const struct rule_set *rs, size_t n)
+{
+	size_t exact, prefilter, pcre, dbs, cached;
+	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs, &cached);
+	cr_assert_eq(prefilter, n, "prefilter %zu", prefilter);
+	cr_assert_eq(pcre, 0, "pcre %zu", pcre);
+}
+
 Test(rules_fast, look_alike_rules_are_prefilters_with_pcre2s_hits)
 {
 	struct rule_set *rs = load_tags();
-	size_t exact, prefilter, pcre, dbs, cached;
-	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs, &cached);
 	/* The four with long tags through their supersets; LOOK_SHORT's tags
-	 * include the long <A> too. None left to PCRE2 alone. */
-	cr_assert_eq(prefilter, 5, "prefilter %zu", prefilter);
-	cr_assert_eq(pcre, 0, "pcre %zu", pcre);
+	 * include the long <A> too. */
+	assert_prefiltered(rs, 5);
 
 	struct seen s = same(rs, "cab", "see abc now", "a1b a2b");
 	cr_assert(has(&s, "LOOK_ABC") && has(&s, "LOOK_SPACED") && has(&s, "SUBJ_LOOK") && has(&s, "RAW_LOOK_TWICE"));
@@ -383,3 +402,38 @@ Test(rules_fast, look_alike_rules_are_prefilters_with_pcre2s_hits)
 	cr_assert(has(&s, "LOOK_SHORT") && has(&s, "LOOK_SPACED") && !has(&s, "LOOK_ABC"));
 	rules_free(rs);
 }
+
+/* A rule over 2 kB without look-alike tags (Debian's __FILL_THIS_FORM_*):
+ * too long to take whole, it goes in by a prefix of it (content/
+ * rules_prefix.h) and PCRE2 confirms; before, it ran in PCRE2 alone over
+ * every paragraph. Its form words: 300 of them, 2.4 kB. */
+static struct rule_set *load_long(void)
+{
+	char path[256], words[4096] = "";
+	for (int i = 0; i < 300; i++)
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%sfield%03d", i ? "|" : "", i);
+	FILE *f = rules_file("50_long.cf", path, sizeof(path));
+	/* Three form words in a row, each followed by blanks; a form word
+	 * after "your" and before blanks to the line's end; counted lines. */
+	fprintf(f, "body LONG_FORM /(?:(?:your\\s)?(?:name|%s)(?:[-=_.,:;*\\s]|&\\#\\d{1,3};){1,100}){3}/i\n", words);
+	fprintf(f, "body LONG_TAIL /your\\s(?:name|%s)\\s?(?:[-=_.,:;*\\s]|&\\#\\d{1,3};){3,100}$/im\n", words);
+	fprintf(f, "rawbody LONG_RAW /^\\s?(?:name|%s)[:\\s]{1,100}$/im\ntflags LONG_RAW multiple\n", words);
+	fputs("meta LONG_RAW_TWICE LONG_RAW == 2\n", f);
+	return load_written(f, path);
+}
+
+Test(rules_fast, long_rules_go_in_by_a_prefix_with_pcre2s_hits)
+{
+	struct rule_set *rs = load_long();
+	assert_prefiltered(rs, 3);
+
+	struct seen s = same(rs, "", "Your Name: ____ field007 ..... field299 &#95;&#95;", "field001:\nname  \n");
+	cr_assert(has(&s, "LONG_FORM") && has(&s, "LONG_RAW_TWICE"), "%zu hits", s.n);
+	s = same(rs, "", "your field123 ___\nmore", "name\n");
+	cr_assert(has(&s, "LONG_TAIL") && !has(&s, "LONG_FORM") && !has(&s, "LONG_RAW_TWICE"));
+	/* The prefixes match (a form word), the rules do not: PCRE2 says no. */
+	s = same(rs, "", "name field001 and text; your field002 then words", "field003 x\n");
+	cr_assert(s.n == 0, "%zu hits, first %s", s.n, s.n ? s.names[0] : "");
+	rules_free(rs);
+}
+
