@@ -57,6 +57,8 @@ struct group {
 
 static bool takes_part(const struct rule *r)
 {
+	if (!r->needed)
+		return false;  /* never run (rules_meta.c) */
 	switch (r->kind) {
 	case RULE_BODY: case RULE_RAWBODY: case RULE_FULL: case RULE_URI:
 		return r->re != NULL;

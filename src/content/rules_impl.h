@@ -90,7 +90,8 @@ struct rule {
 	char *name;
 	enum rule_kind kind;
 	bool defined;       /* a test line was taken (score/describe alone define nothing) */
-	bool active;        /* runs: defined, and every rule a meta needs is active */
+	bool active;        /* defined, and every rule a meta needs is active */
+	bool needed;        /* active, and scored or named by a needed meta: only these run */
 	/* header */
 	char *header;       /* field name, or ALL */
 	enum header_mode mode;

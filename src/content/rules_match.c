@@ -278,6 +278,8 @@ size_t rules_match(const struct rule_set *rs, const struct rules_input *in, rule
 	for (size_t k = 0; k < rs->n_active; k++) {
 		size_t i = rs->order[k];
 		const struct rule *r = &rs->rules[i];
+		if (!r->needed)
+			continue;  /* its answer reaches no score (rules_meta.c) */
 		if (r->kind == RULE_META)
 			hits[i] = rules_meta_eval(r, hits) != 0;
 		else if (!fast || !rules_fast_has(fm.f, i))

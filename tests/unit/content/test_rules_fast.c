@@ -437,3 +437,33 @@ Test(rules_fast, long_rules_go_in_by_a_prefix_with_pcre2s_hits)
 	rules_free(rs);
 }
 
+/* A sub-rule whose answer reaches no score is never run, in a database or
+ * in PCRE2 (content/rules_meta.c): only what a scored rule names, directly
+ * or through other metas, is matched. */
+Test(rules_fast, rules_that_reach_no_score_are_not_run)
+{
+	char path[256];
+	FILE *f = rules_file("50_dead.cf", path, sizeof(path));
+	fputs("body __USED /apple/\n"
+	      "body __DEEP /pear/\n"
+	      "body __DEAD /plum/\n"
+	      "body __DEAD_TOO /fig/\n"
+	      "body __DEAD_REF /(\\w)\\1kiwi/\n"
+	      "meta __MID __DEEP && !__USED\n"
+	      "meta __UNSCORED_META __DEAD_TOO || __DEAD_REF\n"
+	      "meta FRUIT __USED || __MID\n"
+	      "body NEGATIVE /grape/\n"
+	      "score NEGATIVE -1\n",
+	      f);
+	struct rule_set *rs = load_written(f, path);
+	size_t exact, prefilter, pcre, dbs, cached;
+	rules_fast_report(rs, &exact, &prefilter, &pcre, &dbs, &cached);
+	cr_assert_eq(exact, 3, "exact %zu (__USED, __DEEP, NEGATIVE)", exact);
+	cr_assert_eq(prefilter + pcre, 0, "prefilter %zu, pcre %zu", prefilter, pcre);
+
+	struct seen s = same(rs, "", "a pear, plum, fig, grape and a llkiwi", "");
+	cr_assert(has(&s, "FRUIT") && has(&s, "NEGATIVE") && s.n == 2, "%zu hits", s.n);
+	s = same(rs, "", "apple plum fig", "");
+	cr_assert(has(&s, "FRUIT") && s.n == 1, "%zu hits", s.n);
+	rules_free(rs);
+}
