@@ -16,6 +16,7 @@
 #include "auth/sasl.h"
 #include "config/config.h"
 #include "config/loader.h"
+#include "config/mapping.h"
 #include "policy/route.h"
 #include "queue/config.h"
 #include "util/alloc.h"
@@ -23,40 +24,49 @@
 
 #define CREDENTIALS_FILE_MAX 4096   /* one line, comments: a larger file is a mistake */
 
+/* smart_host_auth: as it is read; found once credentials has a value
+ * that is a single one (a bad file name counts: it is reported itself). */
+struct auth_entry {
+	char *path;
+	int line;
+	bool found;
+};
+
+static void load_credentials(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	struct auth_entry *e = field;
+	const char *s;
+	size_t len;
+	int vl;
+
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &vl))
+		return;
+	e->found = true;
+	if (len == 0 || len > 4095 || memchr(s, '\0', len)) {
+		loader_err(ld, vl, name, "must be a file name");
+		return;
+	}
+	free(e->path);
+	e->path = xstrndup(s, len);
+	e->line = vl;
+}
+
+static const struct mapping_key auth_keys[] = {
+	{ "credentials", load_credentials, 0 },
+};
+
 void smarthost_auth_parse(struct loader *ld, struct fy_node *v, const char *name, int kline, char **path,
 			  int *line)
 {
-	struct fy_node_pair *p;
-	void *it = NULL;
-	bool empty, found = false;
+	struct auth_entry e = { *path, *line, false };
+	bool empty;
 
 	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping ({credentials: FILE})", &empty))
 		return;
-	while (!empty && (p = fy_node_mapping_iterate(v, &it)) != NULL) {
-		char key[LOADER_NAME_SIZE];
-		const char *k, *s;
-		size_t klen, len;
-		int kl, vl;
-
-		if (!loader_key(ld, p, name, kline, &k, &klen, &kl))
-			continue;
-		loader_key_name(key, sizeof(key), name, k, klen);
-		if (!loader_text_is(k, klen, "credentials")) {
-			loader_err(ld, kl, key, "unknown key");
-			continue;
-		}
-		if (!loader_scalar(ld, fy_node_pair_value(p), key, kl, &s, &len, &vl))
-			continue;
-		found = true;
-		if (len == 0 || len > 4095 || memchr(s, '\0', len)) {
-			loader_err(ld, vl, key, "must be a file name");
-			continue;
-		}
-		free(*path);
-		*path = xstrndup(s, len);
-		*line = vl;
-	}
-	if (!found)
+	MAPPING_LOAD(ld, v, name, kline, auth_keys, &e);
+	*path = e.path;
+	*line = e.line;
+	if (!e.found)
 		loader_err(ld, kline, name, "needs credentials: FILE (a \"user password\" line)");
 }
 

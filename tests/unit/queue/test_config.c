@@ -151,6 +151,6 @@ Test(queue_config, smart_host_auth_errors_name_line_and_key)
 	config_errors_free(&errs);
 	cr_assert_null(load(BASE "queue:\n  smart_host_auth:\n    file: relay.txt\n"));
 	cr_assert_eq(errs.n, 2);
-	cr_assert_str_eq(error(0), "5: queue.smart_host_auth.file: unknown key");
+	cr_assert_str_eq(error(0), "5: queue.smart_host_auth.file: unknown key (credentials)");
 	cr_assert_str_eq(error(1), "4: queue.smart_host_auth: needs credentials: FILE (a \"user password\" line)");
 }
