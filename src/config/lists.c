@@ -7,12 +7,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/check.h"
 #include "config/levels.h"
+#include "config/mapping.h"
 #include "config/partners.h"
 #include "config/schema.h"
 #include "util/alloc.h"
@@ -343,6 +345,30 @@ void lists_free_certificates(struct tls_cert_cfg *c, size_t n)
 	free(c);
 }
 
+/* A certificates[i] file, cert or key: field is the struct tls_cert_cfg
+ * member. */
+static void load_cert_file(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	char **slot = field;
+	const char *s;
+	size_t len;
+	int vl;
+
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &vl))
+		return;
+	if (len == 0 || memchr(s, '\0', len) || len > 4095) {
+		loader_err(ld, vl, name, "not a file name");
+		return;
+	}
+	free(*slot);
+	*slot = xstrndup(s, len);
+}
+
+static const struct mapping_key cert_keys[] = {
+	{ "cert", load_cert_file, offsetof(struct tls_cert_cfg, cert) },
+	{ "key", load_cert_file, offsetof(struct tls_cert_cfg, key) },
+};
+
 /* certificates: a list of { cert, key } file pairs. The files are read by
  * the master when it starts a generation, not here: loading stays I/O-free. */
 static void load_certificates(struct loader *ld, struct fy_node *v, const char *name, int kline)
@@ -362,9 +388,7 @@ static void load_certificates(struct loader *ld, struct fy_node *v, const char *
 	struct tls_cert_cfg *list = xcalloc(n ? n : 1, sizeof(*list));
 	int line = kline;
 	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL && i < n; i++) {
-		char iname[64], kname[LOADER_NAME_SIZE];
-		struct fy_node_pair *p;
-		void *pit = NULL;
+		char iname[64];
 		struct tls_cert_cfg e = { 0 };
 
 		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
@@ -374,29 +398,7 @@ static void load_certificates(struct loader *ld, struct fy_node *v, const char *
 			loader_err(ld, line, iname, "expected a mapping with cert and key");
 			continue;
 		}
-		while ((p = fy_node_mapping_iterate(item, &pit)) != NULL) {
-			const char *k, *s;
-			size_t klen, len;
-			int kl, vl;
-
-			if (!loader_key(ld, p, iname, line, &k, &klen, &kl))
-				continue;
-			loader_key_name(kname, sizeof(kname), iname, k, klen);
-			char **slot = loader_text_is(k, klen, "cert") ? &e.cert
-				      : loader_text_is(k, klen, "key") ? &e.key : NULL;
-			if (!slot) {
-				loader_err(ld, kl, kname, "unknown key");
-				continue;
-			}
-			if (!loader_scalar(ld, fy_node_pair_value(p), kname, kl, &s, &len, &vl))
-				continue;
-			if (len == 0 || memchr(s, '\0', len) || len > 4095) {
-				loader_err(ld, vl, kname, "not a file name");
-				continue;
-			}
-			free(*slot);
-			*slot = xstrndup(s, len);
-		}
+		MAPPING_LOAD(ld, item, iname, line, cert_keys, &e);
 		if (!e.cert || !e.key) {
 			loader_err(ld, line, iname, "needs both cert and key");
 			free(e.cert);
