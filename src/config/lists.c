@@ -92,11 +92,121 @@ static bool load_choice(struct loader *ld, struct fy_node *v, const char *name, 
 static void load_cidr_items(struct loader *ld, struct fy_node *v, const char *name, int kline,
 			    struct cidr_list *out);
 
+/* One listeners[i] entry as it is read: the entry (l, copied into
+ * all[i] once read), the entries before it (all, addrs: for the
+ * duplicate checks) and whether address and port were good. */
+struct listener_walk {
+	struct listener_cfg l;
+	struct listener_cfg *all;
+	struct bound_addr *addrs;
+	size_t i;
+	bool addr_ok, port_ok;
+};
+
+static void load_listener_name(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	struct listener_walk *w = field;
+	const char *s;
+	size_t len;
+	int vline;
+
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
+		return;
+	if (!listener_name_valid(s, len)) {
+		loader_err(ld, vline, name, "bad name (1 to 32 of a-z, 0-9, '_' and '-')");
+		return;
+	}
+	for (size_t j = 0; j < w->i; j++) {
+		if (w->all[j].name && loader_text_is(s, len, w->all[j].name)) {
+			loader_err(ld, vline, name, "duplicate listener name %s (also listeners[%zu])", w->all[j].name, j);
+			break;
+		}
+	}
+	w->l.name = xstrndup(s, len);
+}
+
+static void load_listener_address(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	struct listener_walk *w = field;
+	struct bound_addr *a = &w->addrs[w->i];
+	char buf[INET6_ADDRSTRLEN];
+	const char *s;
+	size_t len;
+	int vline;
+
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
+		return;
+	if (len < sizeof(buf)) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		if (inet_pton(AF_INET, buf, a->bin) == 1) {
+			a->family = AF_INET;
+			w->addr_ok = true;
+		} else if (inet_pton(AF_INET6, buf, a->bin) == 1) {
+			a->family = AF_INET6;
+			w->addr_ok = true;
+		}
+	}
+	if (!w->addr_ok) {
+		loader_err(ld, vline, name, "not a numeric IPv4 or IPv6 address");
+		return;
+	}
+	w->l.address = xstrndup(s, len);
+}
+
+static void load_listener_port(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	struct listener_walk *w = field;
+	unsigned long long port;
+	bool overflow;
+	const char *s;
+	size_t len;
+	int vline;
+
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
+		return;
+	if (!schema_parse_number(s, len, &port, &overflow) && !overflow) {
+		loader_err(ld, vline, name, "not a number (use decimal digits)");
+		return;
+	}
+	if (overflow || port < 1 || port > 65535) {
+		loader_err(ld, vline, name, "must be between 1 and 65535");
+		return;
+	}
+	w->l.port = (unsigned)port;
+	w->port_ok = true;
+}
+
+static void load_listener_mode(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	int choice;
+	if (load_choice(ld, v, name, kline, listener_modes, &choice))
+		*(enum listener_mode *)field = (enum listener_mode)choice;
+}
+
+static void load_listener_tls(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	int choice;
+	if (load_choice(ld, v, name, kline, listener_tls_modes, &choice))
+		*(enum listener_tls *)field = (enum listener_tls)choice;
+}
+
+static void load_listener_auth(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	int choice;
+	if (load_choice(ld, v, name, kline, listener_auth_modes, &choice))
+		*(enum listener_auth *)field = (enum listener_auth)choice;
+}
+
+static void load_listener_networks(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	load_cidr_items(ld, v, name, kline, field);
+}
+
 /* greet_delay: like postscreen's pregreet test, a pause before the 220;
  * a client that talks into it is no SMTP client (RFC 5321 3.1, issue 18
  * item 1). Bounded well below limits.command_timeout's minimum use. */
-static void load_greet_delay(struct loader *ld, struct fy_node *v, const char *name, int kline,
-			     struct listener_cfg *l)
+static void load_greet_delay(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
 	static const struct schema_key key = { "greet_delay", SCHEMA_DURATION, 0, 60, 0, NULL, NULL, NULL };
 	const char *s;
@@ -105,9 +215,21 @@ static void load_greet_delay(struct loader *ld, struct fy_node *v, const char *n
 	char problem[160];
 	if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
 		return;
-	if (!schema_set(&key, &l->greet_delay, s, len, problem, sizeof(problem)))
+	if (!schema_set(&key, field, s, len, problem, sizeof(problem)))
 		loader_err(ld, vline, name, "%s", problem);
 }
+
+#define LW_OFF(member) offsetof(struct listener_walk, l.member)
+static const struct mapping_key listener_keys[] = {
+	{ "name", load_listener_name, 0 },
+	{ "address", load_listener_address, 0 },
+	{ "port", load_listener_port, 0 },
+	{ "mode", load_listener_mode, LW_OFF(mode) },
+	{ "tls", load_listener_tls, LW_OFF(tls) },
+	{ "auth", load_listener_auth, LW_OFF(auth) },
+	{ "trusted_networks", load_listener_networks, LW_OFF(trusted_networks) },
+	{ "greet_delay", load_greet_delay, LW_OFF(greet_delay) },
+};
 
 /* One listeners[i] entry: { name, address, port } required; mode, tls,
  * auth, trusted_networks and greet_delay optional. */
@@ -115,12 +237,9 @@ static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int
 			  struct listener_cfg *all, struct bound_addr *addrs)
 {
 	struct listener_cfg *l = &all[i];
-	struct fy_node_pair *p;
-	void *it = NULL;
-	char iname[64], name[LOADER_NAME_SIZE];
-	bool have_name = false, have_address = false, have_port = false, addr_ok = false, port_ok = false;
-	bool have_auth = false;
-	int choice;
+	struct listener_walk w = { .all = all, .addrs = addrs, .i = i };
+	char iname[64];
+	unsigned seen;
 
 	l->mode = LISTENER_MTA;
 	l->tls = LISTENER_TLS_STARTTLS;
@@ -130,98 +249,19 @@ static void load_listener(struct loader *ld, struct fy_node *item, size_t i, int
 		loader_err(ld, iline, iname, "expected a mapping with name, address and port");
 		return;
 	}
-	while ((p = fy_node_mapping_iterate(item, &it)) != NULL) {
-		struct fy_node *v = fy_node_pair_value(p);
-		const char *k, *s;
-		size_t klen, len;
-		int kline, vline;
-
-		if (!loader_key(ld, p, iname, iline, &k, &klen, &kline))
-			continue;
-		loader_key_name(name, sizeof(name), iname, k, klen);
-		if (loader_text_is(k, klen, "name")) {
-			have_name = true;
-			if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
-				continue;
-			if (!listener_name_valid(s, len)) {
-				loader_err(ld, vline, name, "bad name (1 to 32 of a-z, 0-9, '_' and '-')");
-				continue;
-			}
-			for (size_t j = 0; j < i; j++) {
-				if (all[j].name && loader_text_is(s, len, all[j].name)) {
-					loader_err(ld, vline, name, "duplicate listener name %s (also listeners[%zu])", all[j].name, j);
-					break;
-				}
-			}
-			l->name = xstrndup(s, len);
-		} else if (loader_text_is(k, klen, "address")) {
-			char buf[INET6_ADDRSTRLEN];
-			struct bound_addr *a = &addrs[i];
-
-			have_address = true;
-			if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
-				continue;
-			if (len < sizeof(buf)) {
-				memcpy(buf, s, len);
-				buf[len] = '\0';
-				if (inet_pton(AF_INET, buf, a->bin) == 1) {
-					a->family = AF_INET;
-					addr_ok = true;
-				} else if (inet_pton(AF_INET6, buf, a->bin) == 1) {
-					a->family = AF_INET6;
-					addr_ok = true;
-				}
-			}
-			if (!addr_ok) {
-				loader_err(ld, vline, name, "not a numeric IPv4 or IPv6 address");
-				continue;
-			}
-			l->address = xstrndup(s, len);
-		} else if (loader_text_is(k, klen, "port")) {
-			unsigned long long port;
-			bool overflow;
-
-			have_port = true;
-			if (!loader_scalar(ld, v, name, kline, &s, &len, &vline))
-				continue;
-			if (!schema_parse_number(s, len, &port, &overflow) && !overflow) {
-				loader_err(ld, vline, name, "not a number (use decimal digits)");
-				continue;
-			}
-			if (overflow || port < 1 || port > 65535) {
-				loader_err(ld, vline, name, "must be between 1 and 65535");
-				continue;
-			}
-			l->port = (unsigned)port;
-			port_ok = true;
-		} else if (loader_text_is(k, klen, "mode")) {
-			if (load_choice(ld, v, name, kline, listener_modes, &choice))
-				l->mode = (enum listener_mode)choice;
-		} else if (loader_text_is(k, klen, "tls")) {
-			if (load_choice(ld, v, name, kline, listener_tls_modes, &choice))
-				l->tls = (enum listener_tls)choice;
-		} else if (loader_text_is(k, klen, "auth")) {
-			have_auth = true;
-			if (load_choice(ld, v, name, kline, listener_auth_modes, &choice))
-				l->auth = (enum listener_auth)choice;
-		} else if (loader_text_is(k, klen, "trusted_networks")) {
-			load_cidr_items(ld, v, name, kline, &l->trusted_networks);
-		} else if (loader_text_is(k, klen, "greet_delay")) {
-			load_greet_delay(ld, v, name, kline, l);
-		} else {
-			loader_err(ld, kline, name, "unknown key");
-		}
-	}
-	if (!have_name)
+	w.l = *l;
+	seen = MAPPING_LOAD(ld, item, iname, iline, listener_keys, &w);
+	*l = w.l;
+	if (!(seen & MAPPING_BIT(listener_keys, "name")))
 		loader_err(ld, iline, iname, "missing name");
-	if (!have_address)
+	if (!(seen & MAPPING_BIT(listener_keys, "address")))
 		loader_err(ld, iline, iname, "missing address");
-	if (!have_port)
+	if (!(seen & MAPPING_BIT(listener_keys, "port")))
 		loader_err(ld, iline, iname, "missing port");
 	/* Submission (RFC 6409) is for authenticated users unless told otherwise. */
-	if (!have_auth)
+	if (!(seen & MAPPING_BIT(listener_keys, "auth")))
 		l->auth = l->mode == LISTENER_SUBMISSION ? LISTENER_AUTH_REQUIRED : LISTENER_AUTH_OFF;
-	if (!addr_ok || !port_ok)
+	if (!w.addr_ok || !w.port_ok)
 		return;
 	addrs[i].ok = true;
 	for (size_t j = 0; j < i; j++) {
