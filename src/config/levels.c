@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/mapping.h"
 #include "config/schema.h"
 #include "config/section.h"
 #include "util/alloc.h"
@@ -186,34 +187,31 @@ void levels_load(struct loader *ld, struct fy_node *v, const char *name, int kli
 
 /* A level's limits: each key as the schema's limits.KEY, set over the
  * value loaded from the file. */
+static void apply_limit(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
+			int kl, void *ctx)
+{
+	char dotted[LOADER_NAME_SIZE], problem[512];
+	const struct schema_key *sk;
+	const char *s;
+	size_t len;
+	int line;
+
+	snprintf(dotted, sizeof(dotted), "limits.%.*s", (int)klen, k);
+	if (klen > LOADER_SHOW_MAX || !(sk = schema_find(dotted, strlen(dotted)))) {
+		loader_err(ld, kl, kname, "unknown key");
+		return;
+	}
+	if (!loader_scalar(ld, val, kname, kl, &s, &len, &line))
+		return;
+	if (!schema_set(sk, ld->cfg, s, len, problem, sizeof(problem)))
+		loader_err(ld, line, kname, "%s", problem);
+}
+
 static void apply_limits(struct loader *ld, struct fy_node *v, const char *name, int kline)
 {
-	struct fy_node_pair *p;
-	void *it = NULL;
 	bool empty;
-
-	if (!loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) || empty)
-		return;
-	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
-		char kname[LOADER_NAME_SIZE], dotted[LOADER_NAME_SIZE], problem[512];
-		const struct schema_key *sk;
-		const char *k, *s;
-		size_t klen, len;
-		int kl, line;
-
-		if (!loader_key(ld, p, name, kline, &k, &klen, &kl))
-			continue;
-		loader_key_name(kname, sizeof(kname), name, k, klen);
-		snprintf(dotted, sizeof(dotted), "limits.%.*s", (int)klen, k);
-		if (klen > LOADER_SHOW_MAX || !(sk = schema_find(dotted, strlen(dotted)))) {
-			loader_err(ld, kl, kname, "unknown key");
-			continue;
-		}
-		if (!loader_scalar(ld, fy_node_pair_value(p), kname, kl, &s, &len, &line))
-			continue;
-		if (!schema_set(sk, ld->cfg, s, len, problem, sizeof(problem)))
-			loader_err(ld, line, kname, "%s", problem);
-	}
+	if (loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) && !empty)
+		mapping_each(ld, v, name, kline, apply_limit, NULL);
 }
 
 static const struct config_section *mergeable_section(const char *k, size_t klen)
@@ -224,33 +222,27 @@ static const struct config_section *mergeable_section(const char *k, size_t klen
 	return NULL;
 }
 
+/* One key of the active level's entry over the configuration; the
+ * entry's keys were checked by read_entry, name and trigger are not
+ * settings. */
+static void apply_level_key(struct loader *ld, const char *k, size_t klen, struct fy_node *val, const char *kname,
+			    int kl, void *ctx)
+{
+	const struct config_section *sec;
+	if (loader_text_is(k, klen, "partners_only"))
+		get_partners(ld, val, kname, kl, &ld->cfg->partners_only);
+	else if (loader_text_is(k, klen, "limits"))
+		apply_limits(ld, val, kname, kl);
+	else if ((sec = mergeable_section(k, klen)) != NULL)
+		sec->level_merge(ld, val, kname, kl);
+}
+
 void levels_apply(struct loader *ld)
 {
 	struct fy_node *entry = ld->level_entry;
-	struct fy_node_pair *p;
-	void *it = NULL;
 
 	ld->level_entry = NULL;
-	if (!entry)
-		return;
-	while ((p = fy_node_mapping_iterate(entry, &it)) != NULL) {
-		struct fy_node *v = fy_node_pair_value(p);
-		const struct config_section *sec;
-		char kname[LOADER_NAME_SIZE];
-		const char *k;
-		size_t klen;
-		int kl;
-
-		if (!loader_key(ld, p, ld->level_name, 0, &k, &klen, &kl))
-			continue;
-		loader_key_name(kname, sizeof(kname), ld->level_name, k, klen);
-		if (loader_text_is(k, klen, "partners_only"))
-			get_partners(ld, v, kname, kl, &ld->cfg->partners_only);
-		else if (loader_text_is(k, klen, "limits"))
-			apply_limits(ld, v, kname, kl);
-		else if ((sec = mergeable_section(k, klen)) != NULL)
-			sec->level_merge(ld, v, kname, kl);
-	}
+	mapping_each(ld, entry, ld->level_name, 0, apply_level_key, NULL);
 }
 
 void levels_finish(struct loader *ld)
