@@ -22,6 +22,7 @@
 #include "config/levels.h"
 #include "config/level_trigger.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,49 +87,69 @@ static bool get_partners(struct loader *ld, struct fy_node *v, const char *name,
 	return false;
 }
 
-/* One entry's keys: its name (*name, *nlen), whether it overrides
- * anything and its trigger (*trig); every key that is not a level's is
- * reported. */
-static bool read_entry(struct loader *ld, struct fy_node *item, const char *iname, int iline, const char **name,
-		       size_t *nlen, int *nline, bool *overrides, struct level_trigger *trig)
+/* A levels[i] entry as it is read: its name (NULL until a good one is
+ * read), whether it overrides anything and its trigger. */
+struct level_entry {
+	const char *name;
+	size_t nlen;
+	int nline;
+	bool overrides;
+	struct level_trigger trig;
+};
+
+static void load_entry_name(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
 {
-	struct fy_node_pair *p;
-	void *it = NULL;
-	enum partners_only po;
-	*name = NULL;
-	*overrides = false;
-	*trig = (struct level_trigger){ 0 };
-	while ((p = fy_node_mapping_iterate(item, &it)) != NULL) {
-		struct fy_node *v = fy_node_pair_value(p);
-		char kname[LOADER_NAME_SIZE];
-		const char *k;
-		size_t klen;
-		int kl;
-		if (!loader_key(ld, p, iname, iline, &k, &klen, &kl))
-			continue;
-		loader_key_name(kname, sizeof(kname), iname, k, klen);
-		if (loader_text_is(k, klen, "name")) {
-			const char *why;
-			if (!loader_scalar(ld, v, kname, kl, name, nlen, nline))
-				return false;
-			if ((why = level_name_problem(*name, *nlen)) != NULL) {
-				loader_err(ld, *nline, kname, "%s", why);
-				return false;
-			}
-		} else if (loader_text_is(k, klen, "partners_only")) {
-			get_partners(ld, v, kname, kl, &po);
-			*overrides = true;
-		} else if (loader_text_is(k, klen, "limits") || loader_text_is(k, klen, "scan")) {
-			*overrides = true;  /* checked key by key when the level is built */
-		} else if (loader_text_is(k, klen, "trigger")) {
-			level_trigger_load(ld, v, kname, kl, trig);
-		} else {
-			loader_err(ld, kl, kname, "unknown key (name, limits, scan, partners_only, trigger)");
-		}
+	struct level_entry *e = field;
+	const char *s, *why;
+	size_t len;
+	int line;
+	if (!loader_scalar(ld, v, name, kline, &s, &len, &line))
+		return;
+	if ((why = level_name_problem(s, len)) != NULL) {
+		loader_err(ld, line, name, "%s", why);
+		return;
 	}
-	if (!*name)
+	e->name = s;
+	e->nlen = len;
+	e->nline = line;
+}
+
+/* limits:, scan: checked key by key when the level is built
+ * (levels_apply); here they only make the entry one that overrides. */
+static void load_entry_override(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	*(bool *)field = true;
+}
+
+static void load_entry_partners(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	enum partners_only po;
+	get_partners(ld, v, name, kline, &po);
+	*(bool *)field = true;
+}
+
+static void load_entry_trigger(struct loader *ld, struct fy_node *v, const char *name, int kline, void *field)
+{
+	level_trigger_load(ld, v, name, kline, field);
+}
+
+#define E_OFF(member) offsetof(struct level_entry, member)
+static const struct mapping_key entry_keys[] = {
+	{ "name", load_entry_name, 0 },
+	{ "limits", load_entry_override, E_OFF(overrides) },
+	{ "scan", load_entry_override, E_OFF(overrides) },
+	{ "partners_only", load_entry_partners, E_OFF(overrides) },
+	{ "trigger", load_entry_trigger, E_OFF(trig) },
+};
+
+/* One entry's keys into *e; false if it has no good name. Every key
+ * that is not a level's is reported. */
+static bool read_entry(struct loader *ld, struct fy_node *item, const char *iname, int iline, struct level_entry *e)
+{
+	*e = (struct level_entry){ 0 };
+	if (!(MAPPING_LOAD(ld, item, iname, iline, entry_keys, e) & MAPPING_BIT(entry_keys, "name")))
 		loader_err(ld, iline, iname, "name is required");
-	return *name != NULL;
+	return e->name != NULL;
 }
 
 void levels_load(struct loader *ld, struct fy_node *v, const char *name, int kline)
@@ -144,11 +165,7 @@ void levels_load(struct loader *ld, struct fy_node *v, const char *name, int kli
 		return;
 	for (size_t i = 0; (item = fy_node_sequence_iterate(v, &it)) != NULL; i++) {
 		char iname[LOADER_NAME_SIZE];
-		const char *lname;
-		size_t nlen;
-		int nline;
-		bool overrides;
-		struct level_trigger trig;
+		struct level_entry e;
 
 		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
 		prev = loader_line(item, prev);
@@ -158,19 +175,19 @@ void levels_load(struct loader *ld, struct fy_node *v, const char *name, int kli
 				loader_err(ld, prev, iname, "name is required");
 			continue;
 		}
-		if (!read_entry(ld, item, iname, prev, &lname, &nlen, &nline, &overrides, &trig))
+		if (!read_entry(ld, item, iname, prev, &e))
 			continue;
 		/* Level 0 is the configuration as written: a first entry
 		 * that overrides nothing names it, else it is "normal".
 		 * Level 0 is where every level returns: nothing raises it. */
-		if (i == 0 && overrides)
+		if (i == 0 && e.overrides)
 			add_level(c, "normal", 6, 0, NULL);
-		if (c->emergency.n_levels == 0 && trig.set) {
-			loader_err(ld, trig.line, iname, "level 0 (the configuration as written) has no trigger");
-			trig.set = false;
+		if (c->emergency.n_levels == 0 && e.trig.set) {
+			loader_err(ld, e.trig.line, iname, "level 0 (the configuration as written) has no trigger");
+			e.trig.set = false;
 		}
-		if (name_taken(c, lname, nlen)) {
-			loader_err(ld, nline, iname, "a level with this name is defined before");
+		if (name_taken(c, e.name, e.nlen)) {
+			loader_err(ld, e.nline, iname, "a level with this name is defined before");
 			continue;
 		}
 		if (c->emergency.n_levels >= LEVELS_MAX) {
@@ -181,7 +198,7 @@ void levels_load(struct loader *ld, struct fy_node *v, const char *name, int kli
 			ld->level_entry = item;
 			snprintf(ld->level_name, sizeof(ld->level_name), "%s", iname);
 		}
-		add_level(c, lname, nlen, nline, &trig);
+		add_level(c, e.name, e.nlen, e.nline, &e.trig);
 	}
 }
 
