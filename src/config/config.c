@@ -32,6 +32,7 @@
 #include "config/partners.h"
 #include "config/lists.h"
 #include "config/loader.h"
+#include "config/mapping.h"
 #include "config/schema.h"
 #include "config/section.h"
 #include "util/alloc.h"
@@ -138,6 +139,41 @@ static long key_slot(const char *key)
 	return -1;
 }
 
+/* A section being read (load_section): its owner's table and the part
+ * the keys go into. */
+struct section_walk {
+	const struct config_section *sec;
+	void *part;
+};
+
+/* One key of a section: a scalar through the schema, else the owner's
+ * parser. */
+static void load_section_key(struct loader *ld, const char *k, size_t klen, struct fy_node *v, const char *name,
+			     int kl, void *ctx)
+{
+	const struct section_walk *w = ctx;
+	const struct config_section *sec = w->sec;
+	char problem[512];
+	const char *s;
+	size_t len, i;
+	int line;
+
+	for (i = 0; i < sec->n_keys; i++)
+		if (loader_text_is(k, klen, sec->keys[i].schema.key))
+			break;
+	if (i == sec->n_keys) {
+		if (!sec->load || !sec->load(ld, w->part, k, klen, v, name, kl))
+			loader_err(ld, kl, name, "unknown key");
+		return;
+	}
+	if (!loader_scalar(ld, v, name, kl, &s, &len, &line))
+		return;
+	if (!schema_set(&sec->keys[i].schema, w->part, s, len, problem, sizeof(problem)))
+		loader_err(ld, line, name, "%s", problem);
+	else if (ld->user)
+		ld->set_line[section_slot(sec) + i] = line;
+}
+
 /* A section registered by its owner (section.h): a new part with the
  * keys' defaults, then the user's keys, scalars through the schema, the
  * rest through the owner's parser. */
@@ -145,89 +181,54 @@ static void load_section(struct loader *ld, const struct config_section *sec, st
 			 const char *prefix, int kline)
 {
 	char problem[512];
-	struct fy_node_pair *p;
-	void *it = NULL, *part;
+	struct section_walk w = { sec, NULL };
 	bool empty;
 
 	if (!loader_expect(ld, map, FYNT_MAPPING, prefix, kline, "a mapping", &empty))
 		return;
-	part = sec->create();
+	w.part = sec->create();
 	for (size_t i = 0; i < sec->n_keys; i++) {
 		const struct config_key *ck = &sec->keys[i];
 		/* A default the schema refuses is a bug in the owner's table. */
-		if (ck->def && !schema_set(&ck->schema, part, ck->def, strlen(ck->def), problem, sizeof(problem)))
+		if (ck->def && !schema_set(&ck->schema, w.part, ck->def, strlen(ck->def), problem, sizeof(problem)))
 			loader_err(ld, 0, ck->schema.key, "internal error: default \"%s\": %s", ck->def, problem);
 	}
-	while (!empty && (p = fy_node_mapping_iterate(map, &it)) != NULL) {
-		struct fy_node *v = fy_node_pair_value(p);
-		const struct schema_key *sk;
-		char name[LOADER_NAME_SIZE];
-		const char *k, *s;
-		size_t klen, len, i;
-		int kl, line;
-
-		if (!loader_key(ld, p, prefix, kline, &k, &klen, &kl))
-			continue;
-		loader_key_name(name, sizeof(name), prefix, k, klen);
-		for (i = 0; i < sec->n_keys; i++)
-			if (loader_text_is(k, klen, sec->keys[i].schema.key))
-				break;
-		sk = i < sec->n_keys ? &sec->keys[i].schema : NULL;
-		if (sk) {
-			if (!loader_scalar(ld, v, name, kl, &s, &len, &line))
-				continue;
-			if (!schema_set(sk, part, s, len, problem, sizeof(problem)))
-				loader_err(ld, line, name, "%s", problem);
-			else if (ld->user)
-				ld->set_line[section_slot(sec) + i] = line;
-		} else if (!sec->load || !sec->load(ld, part, k, klen, v, name, kl)) {
-			loader_err(ld, kl, name, "unknown key");
-		}
-	}
-	sec->attach(ld->cfg, part);
+	mapping_each(ld, map, prefix, kline, load_section_key, &w);
+	sec->attach(ld->cfg, w.part);
 }
 
-/* A mapping of keys: the top level (prefix NULL) or a section ("limits"). */
-static void load_mapping(struct loader *ld, struct fy_node *map, const char *prefix, int fallback)
+/* One key of a mapping of keys: the top level (ctx NULL) or a section of
+ * the schema (ctx its name, "limits"): a key of the schema, a
+ * collection, a registered section or a schema section's mapping. */
+static void load_mapping_key(struct loader *ld, const char *k, size_t klen, struct fy_node *v, const char *name,
+			     int kline, void *ctx)
 {
-	struct fy_node_pair *p;
-	void *it = NULL;
+	const char *prefix = ctx;
+	char raw[LOADER_NAME_SIZE];
+	const struct schema_key *sk = NULL;
+	const struct lists_entry *coll = NULL;
+	const struct config_section *sec = NULL;
+	bool word = key_is_word(k, klen), empty;
 
-	while ((p = fy_node_mapping_iterate(map, &it)) != NULL) {
-		struct fy_node *v = fy_node_pair_value(p);
-		char name[LOADER_NAME_SIZE], raw[LOADER_NAME_SIZE];
-		const struct schema_key *sk = NULL;
-		const struct lists_entry *coll = NULL;
-		const struct config_section *sec = NULL;
-		const char *k;
-		size_t klen;
-		int kline;
-		bool word, empty;
-
-		if (!loader_key(ld, p, prefix, fallback, &k, &klen, &kline))
-			continue;
-		loader_key_name(name, sizeof(name), prefix, k, klen);
-		word = key_is_word(k, klen);
-		if (word) {
-			snprintf(raw, sizeof(raw), "%s%s%.*s", prefix ? prefix : "", prefix ? "." : "", (int)klen, k);
-			sk = schema_find(raw, strlen(raw));
-			coll = lists_find(raw, strlen(raw));  /* raw has the section: "dns.servers" */
-			sec = prefix ? NULL : section_find(raw, strlen(raw));
-		}
-		if (sk) {
-			load_scalar(ld, sk, v, name, kline);
-		} else if (coll) {
-			coll->load(ld, v, name, kline);
-		} else if (sec && sec->load_value) {
-			sec->load_value(ld, v, name, kline);
-		} else if (sec) {
-			load_section(ld, sec, v, name, kline);
-		} else if (word && schema_is_section(raw, strlen(raw))) {
-			if (loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) && !empty)
-				load_mapping(ld, v, raw, kline);
-		} else {
-			loader_err(ld, kline, name, "unknown key");
-		}
+	if (word) {
+		snprintf(raw, sizeof(raw), "%s%s%.*s", prefix ? prefix : "", prefix ? "." : "", (int)klen, k);
+		sk = schema_find(raw, strlen(raw));
+		coll = lists_find(raw, strlen(raw));  /* raw has the section: "dns.servers" */
+		sec = prefix ? NULL : section_find(raw, strlen(raw));
+	}
+	if (sk) {
+		load_scalar(ld, sk, v, name, kline);
+	} else if (coll) {
+		coll->load(ld, v, name, kline);
+	} else if (sec && sec->load_value) {
+		sec->load_value(ld, v, name, kline);
+	} else if (sec) {
+		load_section(ld, sec, v, name, kline);
+	} else if (word && schema_is_section(raw, strlen(raw))) {
+		if (loader_expect(ld, v, FYNT_MAPPING, name, kline, "a mapping", &empty) && !empty)
+			mapping_each(ld, v, raw, kline, load_mapping_key, raw);
+	} else {
+		loader_err(ld, kline, name, "unknown key");
 	}
 }
 
@@ -300,7 +301,7 @@ static void load_text(struct loader *ld, const char *text, size_t len)
 			config_errors_add(ld->errs, "%s:%d: the configuration must be a mapping of keys to values",
 					  ld->file, loader_line(root, 1));
 		else
-			load_mapping(ld, root, NULL, 1);
+			mapping_each(ld, root, NULL, 1, load_mapping_key, NULL);
 		if (ld->user)
 			levels_apply(ld);  /* SCAN-11: over everything the file set */
 	}
