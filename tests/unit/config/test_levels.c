@@ -78,6 +78,20 @@ Test(levels, a_bad_override_names_file_line_and_key)
 	cr_assert_str_eq(error(0), "4: emergency.levels[0].limits.recipients: must be between 1 and 100000");
 }
 
+/* Errors are reported all in one run (STYLE 10): a bad name skips the
+ * level but does not hide the entry's other problems. */
+Test(levels, a_bad_name_does_not_hide_the_entrys_other_errors)
+{
+	cr_assert_null(load("emergency:\n  levels:\n    - name: 9x\n      partners_only: sideways\n"
+			    "      colour: red\n"));
+	cr_assert_eq(errs.n, 3);
+	cr_assert_str_eq(error(0), "3: emergency.levels[0].name: must not start with a digit (numbers name levels by "
+			 "position)");
+	cr_assert_str_eq(error(1), "4: emergency.levels[0].partners_only: must be one of: inbound, outbound, both");
+	cr_assert_str_eq(error(2), "5: emergency.levels[0].colour: unknown key (name, limits, scan, partners_only, "
+			 "trigger)");
+}
+
 Test(levels, a_level_sets_the_content_scans_deadline_within_its_bounds)
 {
 	cr_assert_not_null(load("scan: {inbound: {tag: 5}}\nemergency:\n  levels:\n    - name: outbreak\n"
