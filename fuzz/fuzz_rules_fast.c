@@ -65,8 +65,8 @@ static const char LOOK_ALIKE_RULES[] =
 static void write_long(FILE *f)
 {
 	char words[4096] = "";
-	for (int i = 0; i < 300; i++)
-		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%sfield%03d", i ? "|" : "", i);
+	for (int i = 0; i < 70; i++)
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%sfield%03d_of_a_long_form_to_fill", i ? "|" : "", i);
 	fprintf(f, "body G_FORM /(?:(?:your\\s)?(?:name|%s)(?:[-=_.,:;*\\s]|&\\#\\d{1,3};){1,100}){3}/i\n", words);
 	fprintf(f, "body G_TAIL /(?=\\w)your\\s(?:name|%s)\\s?(?:[-=_.:*\\s]|&\\#\\d{1,3};){3,100}$/im\n", words);
 	fprintf(f, "rawbody __G_RAW /^\\s?(?:name|%s)[:\\s]{1,100}$/im\ntflags __G_RAW multiple\n", words);

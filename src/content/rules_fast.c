@@ -41,6 +41,7 @@ struct group {
 	unsigned char *tier;
 	bool *loose;               /* expr is a superset of the rule (rules_superset.c): a prefilter only */
 	char **prefix;             /* NULL, or the prefix of expr that TIER_PREFIX compiles */
+	unsigned *prefix_flags;    /* ... with these flags */
 	bool supersets;            /* a group of supersets only */
 	bool long_ones;            /* a group of patterns too long to take whole (by a prefix at best) */
 	size_t cap;
@@ -128,6 +129,7 @@ static void group_add(struct group *g, const struct rule *r, size_t i)
 		g->tier = xreallocarray(g->tier, g->cap, sizeof(*g->tier));
 		g->loose = xreallocarray(g->loose, g->cap, sizeof(*g->loose));
 		g->prefix = xreallocarray(g->prefix, g->cap, sizeof(*g->prefix));
+		g->prefix_flags = xreallocarray(g->prefix_flags, g->cap, sizeof(*g->prefix_flags));
 	}
 	size_t k = g->d.n++;
 	g->d.rule[k] = i;
@@ -176,6 +178,7 @@ static void group_free(struct group *g)
 	}
 	free(g->expr);
 	free(g->prefix);
+	free(g->prefix_flags);
 	free(g->flags);
 	free(g->tier);
 	free(g->loose);
@@ -204,30 +207,47 @@ static bool hs_takes_upto(const char *expr, unsigned flags, size_t max_len)
 }
 
 /* A prefix is longer than an expression taken whole may be: Debian's
- * __FILL_THIS_FORM_SHORT2 without its last item is 2.6 kB and compiles in
- * a tenth of a second. */
-#define PREFIX_MAX 4096
+ * __FILL_THIS_FORM_SHORT2 is a group taken three times; three copies of
+ * it without its last item, 7.9 kB, compile in 3.7 s and let 7 % of body
+ * paragraphs through (one copy: a tenth of a second, 34 %). */
+#define PREFIX_MAX 8192
 
-/* Does Hyperscan compile expr alone with flags (*arg)? Only hs_compile
+/* Does Hyperscan compile expr alone with the rule's flags? Exactly if it
+ * takes its constructs, else in its prefilter mode (t->flags say which): that
+ * takes the atomic group that opens Debian's __FILL_THIS_FORM_PARTIAL_RAW,
+ * but relaxes a large prefix until nearly every piece passes (SHORT1's:
+ * 52 %, exactly 0.2 %), so it is not the first choice. Only hs_compile
  * tells "Pattern is too large"; failing, it may take seconds, so it is
  * tried for few prefixes of few rules (rules_prefix.h). */
+struct prefix_trial {
+	unsigned rule_flags;  /* the rule's */
+	unsigned flags;       /* the last trial's */
+};
+
 static bool compiles_alone(const char *expr, void *arg)
 {
-	unsigned flags = *(const unsigned *)arg;
+	struct prefix_trial *t = arg;
+	t->flags = t->rule_flags;
+	if (!hs_takes_upto(expr, t->flags, PREFIX_MAX))
+		t->flags |= HS_FLAG_PREFILTER;
 	hs_database_t *db = NULL;
 	hs_compile_error_t *err = NULL;
-	bool ok = hs_takes_upto(expr, flags, PREFIX_MAX) &&
-		  hs_compile(expr, flags, HS_MODE_BLOCK, NULL, &db, &err) == HS_SUCCESS;
+	bool ok = hs_takes_upto(expr, t->flags, PREFIX_MAX) &&
+		  hs_compile(expr, t->flags, HS_MODE_BLOCK, NULL, &db, &err) == HS_SUCCESS;
 	hs_free_database(db);
 	hs_free_compile_error(err);
 	return ok;
 }
 
-/* A prefix of pattern k, made once; false if it has none. */
+/* A prefix of pattern k (of a superset too: a superset in turn), made
+ * once; false if it has none. */
 static bool has_prefix(struct group *g, size_t k)
 {
-	if (!g->prefix[k] && !g->loose[k])
-		g->prefix[k] = rules_prefix_superset(g->expr[k], PREFIX_MAX, compiles_alone, &g->flags[k]);
+	if (!g->prefix[k]) {
+		struct prefix_trial t = { g->flags[k], g->flags[k] };
+		g->prefix[k] = rules_prefix_superset(g->expr[k], PREFIX_MAX, compiles_alone, &t);
+		g->prefix_flags[k] = t.flags;  /* the last trial's: the one taken */
+	}
 	return g->prefix[k] != NULL;
 }
 
@@ -281,8 +301,10 @@ static hs_database_t *compile_group(struct group *g)
 		unsigned m = 0;
 		for (size_t k = 0; k < g->d.n; k++)
 			if (g->tier[k] != TIER_PCRE) {
-				expr[m] = g->tier[k] == TIER_PREFIX ? g->prefix[k] : g->expr[k];
-				flags[m] = g->flags[k] | (g->tier[k] == TIER_PREFILTER ? HS_FLAG_PREFILTER : 0);
+				bool prefix = g->tier[k] == TIER_PREFIX;
+				expr[m] = prefix ? g->prefix[k] : g->expr[k];
+				flags[m] = prefix ? g->prefix_flags[k]
+						  : g->flags[k] | (g->tier[k] == TIER_PREFILTER ? HS_FLAG_PREFILTER : 0);
 				ids[m++] = (unsigned)k;
 			}
 		if (m == 0)
@@ -312,8 +334,7 @@ static hs_database_t *group_database(struct group *g, const char *cache_dir, boo
 	rules_fast_cache_key((const char *const *)g->expr, g->flags, g->d.n, key);
 	hs_database_t *db = cache_dir ? rules_fast_cache_load(cache_dir, key, g->tier, g->d.n) : NULL;
 	for (size_t k = 0; db && k < g->d.n; k++)
-		if (g->tier[k] > TIER_PREFIX || (g->loose[k] && (g->tier[k] == TIER_EXACT || g->tier[k] == TIER_PREFIX))) {
-			/* not a file we wrote */
+		if (g->tier[k] > TIER_PREFIX || (g->loose[k] && g->tier[k] == TIER_EXACT)) {  /* not a file we wrote */
 			hs_free_database(db);
 			db = NULL;
 		}

@@ -1,7 +1,8 @@
 /* The prefix superset of a long rule regex (issue 11, speed;
  * content/rules_prefix.h): cuts only between top-level items (escapes,
- * classes, groups and quantifiers read whole), takes one copy of a sole
- * repeated group, gives up on what it cannot read safely, and is a
+ * classes, groups and quantifiers read whole), takes as many copies of a
+ * sole repeated group as it is repeated (three at most) with anything
+ * between them, gives up on what it cannot read safely, and is a
  * superset: wherever PCRE2 finds the whole, it finds the prefix. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -67,14 +68,36 @@ Test(rules_prefix, escapes_and_classes_are_read_whole)
 	assert_prefix("(?:a[)]b(c))d", "(?:a[)]b(c))");
 }
 
-Test(rules_prefix, a_sole_repeated_group_gives_one_copy)
+Test(rules_prefix, a_sole_repeated_group_gives_its_copies)
 {
-	/* One copy of the group is a proper prefix of three. */
-	assert_prefix("(?:ab\\s+c){3}", "ab\\s+c");
+	/* Three copies begin every match; between them, the rest of each. */
+	assert_prefix("(?:ab\\s+c){3}", "ab\\s+c(?s:.)*ab\\s+c(?s:.)*ab\\s+c");
+	assert_prefix("(?:ab\\s+c){2,}", "ab\\s+c(?s:.)*ab\\s+c");
+	assert_prefix("(?:ab){9}", "ab(?s:.)*ab(?s:.)*ab");
+	assert_prefix("(ab)+", "ab");
 	assert_prefix("(de|f\\d)+", NULL);                   /* an alternation inside: no sequence to cut */
 	assert_prefix("(?:abc)?", NULL);                      /* maybe absent: nothing is certain */
 	assert_prefix("(?i:abc){2}", NULL);                   /* its options would be lost */
-	assert_prefix("(?:x(?:a|b){1,100}y){3}", "x(?:a|b){1,100}y");
+	assert_prefix("(?:x(?:a|b){1,100}y){1,3}", "x(?:a|b){1,100}y");
+}
+
+/* The longest candidates first: fewer copies or shorter prefixes when
+ * they are refused, four tries at most. */
+Test(rules_prefix, copies_give_way_to_what_is_usable)
+{
+	size_t most = 20;  /* tried: 12 and 9 bytes held (26 and 23 long), then this */
+	char *p = rules_prefix_superset("(?:abcd){3}", 4096, short_ones, &most);
+	cr_assert_str_eq(p, "abcd(?s:.)*abcd");
+	free(p);
+	most = 12;  /* the fifth: 26, 23, 15 and 20 bytes long are refused first */
+	cr_assert_null(rules_prefix_superset("(?:abcd){3}", 4096, short_ones, &most));
+	/* max_len: the candidate that fits and holds the most. */
+	p = rules_prefix_superset("(?:abcd){3}", 20, any, NULL);
+	cr_assert_str_eq(p, "abcd(?s:.)*abcd");
+	free(p);
+	p = rules_prefix_superset("(?:abcdefg){3}", 24, any, NULL);
+	cr_assert_str_eq(p, "abcdefg(?s:.)*abcdefg");
+	free(p);
 }
 
 Test(rules_prefix, what_it_cannot_read_safely_gives_none)
@@ -93,9 +116,9 @@ Test(rules_prefix, what_it_cannot_read_safely_gives_none)
 
 Test(rules_prefix, the_longest_usable_one_within_max_len)
 {
-	size_t most = 3;
+	size_t most = 4;
 	char *p = rules_prefix_superset("abcdef", 4096, short_ones, &most);
-	cr_assert_str_eq(p, "abc");
+	cr_assert_str_eq(p, "abcd");
 	free(p);
 	p = rules_prefix_superset("abcdef", 2, any, NULL);
 	cr_assert_str_eq(p, "ab");
@@ -104,6 +127,9 @@ Test(rules_prefix, the_longest_usable_one_within_max_len)
 	unsigned calls = 0;
 	cr_assert_null(rules_prefix_superset("abcdefghijklmnop", 4096, never, &calls));
 	cr_assert_gt(calls, 0);
+	cr_assert_leq(calls, 4);
+	calls = 0;
+	cr_assert_null(rules_prefix_superset("(?:abcdefghijklmnop){3}", 4096, never, &calls));
 	cr_assert_leq(calls, 4);
 }
 
