@@ -198,7 +198,7 @@ static bool sole_group_inside(const struct items *it, const char **from, const c
 	if (it->n != 1 || it->min[0] < 1 || it->at[0][0] != '(')
 		return false;
 	const char *open = it->at[0], *close = group_end(open);
-	size_t skip = open[1] != '?' ? 1 : open[2] == ':' ? 3 : 0;
+	size_t skip = open[1] == '*' ? 0 : open[1] != '?' ? 1 : open[2] == ':' ? 3 : 0;  /* not a (*VERB) */
 	if (!skip || !close)
 		return false;
 	*from = open + skip;

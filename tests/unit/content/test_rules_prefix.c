@@ -78,6 +78,7 @@ Test(rules_prefix, a_sole_repeated_group_gives_its_copies)
 	assert_prefix("(de|f\\d)+", NULL);                   /* an alternation inside: no sequence to cut */
 	assert_prefix("(?:abc)?", NULL);                      /* maybe absent: nothing is certain */
 	assert_prefix("(?i:abc){2}", NULL);                   /* its options would be lost */
+	assert_prefix("(*UCP)", NULL);                        /* a verb, not a group */
 	assert_prefix("(?:x(?:a|b){1,100}y){1,3}", "x(?:a|b){1,100}y");
 }
 
