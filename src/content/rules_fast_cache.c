@@ -20,7 +20,7 @@
 
 #include "util/alloc.h"
 
-#define CACHE_MAGIC "MWHSDB01"
+#define CACHE_MAGIC "MWHSDB02"  /* 02: prefixes of long rules (rules_prefix.c) */
 #define CACHE_MAGIC_LEN 8
 /* Far above the databases of a few thousand rules (a few MB): a larger
  * file is not ours and is not read into memory. */

@@ -88,9 +88,9 @@ static const char *class_end(const char *p)
 		q++;
 	while (*q && *q != ']') {
 		if (*q == '\\') {
-			if (!q[1] || q[1] == 'Q')
+			if (!q[1] || q[1] == 'Q' || (q[1] == 'c' && !q[2]))
 				return NULL;
-			q += 2;  /* the escapes that go on (\x{..}, \p{..}) hold no ']' */
+			q += q[1] == 'c' ? 3 : 2;  /* \cX; the others that go on (\x{..}, \p{..}) hold no ']' */
 		} else if (q[0] == '[' && q[1] == ':') {
 			q = past(q + 2, ']');
 			if (!q)
@@ -141,8 +141,17 @@ static const char *atom_end(const char *p)
 	}
 }
 
+/* Digits, commas and blanks up to a '}', with a blank: "{ 2}", "{2 ,3}",
+ * a quantifier in PCRE2 from 10.43 on, text before. */
+static bool blank_quantifier(const char *q)
+{
+	size_t n = strspn(q, "0123456789, \t");
+	return q[n] == '}' && (memchr(q, ' ', n) || memchr(q, '\t', n));
+}
+
 /* Past the quantifier at p (p if there is none), its least count in
- * *min; NULL for {,n} (a quantifier in newer PCRE2, text in older). */
+ * *min; NULL for {,n} and blanks in braces (quantifiers in newer PCRE2,
+ * text in older). */
 static const char *quantifier_end(const char *p, unsigned *min)
 {
 	*min = 1;
@@ -153,7 +162,7 @@ static const char *quantifier_end(const char *p, unsigned *min)
 		p++;
 	} else if (*p == '{') {
 		const char *q = p + 1;
-		if (*q == ',')
+		if (*q == ',' || blank_quantifier(q))
 			return NULL;
 		unsigned long n = 0;
 		while (isdigit((unsigned char)*q))
@@ -190,18 +199,18 @@ static bool items_of(const char *p, const char *end, struct items *it)
 	return true;
 }
 
-/* The inside of a sole item that is a plain group, (?:...) or (...),
- * taken at least once: its sequence begins every match, and a group taken
- * m times begins with m copies of it. */
+/* The inside of a sole item that is a non-capturing group (?:...) taken
+ * at least once: its sequence begins every match, and a group taken m
+ * times begins with m copies of it. Not a capturing one: taken apart, the
+ * groups inside would be numbered anew (\2 would name another group). */
 static bool sole_group_inside(const struct items *it, const char **from, const char **to)
 {
 	if (it->n != 1 || it->min[0] < 1 || it->at[0][0] != '(')
 		return false;
 	const char *open = it->at[0], *close = group_end(open);
-	size_t skip = open[1] == '*' ? 0 : open[1] != '?' ? 1 : open[2] == ':' ? 3 : 0;  /* not a (*VERB) */
-	if (!skip || !close)
+	if (open[1] != '?' || open[2] != ':' || !close)
 		return false;
-	*from = open + skip;
+	*from = open + 3;
 	*to = close - 1;
 	return true;
 }
@@ -210,28 +219,57 @@ static bool sole_group_inside(const struct items *it, const char **from, const c
 static bool extended(const char *pattern)
 {
 	for (const char *p = strstr(pattern, "(?"); p; p = strstr(p + 2, "(?")) {
-		size_t flags = strspn(p + 2, "imnsxJU-^");
+		size_t flags = strspn(p + 2, "aimnrsxJU-^");
 		if (memchr(p + 2, 'x', flags) && (p[2 + flags] == ')' || p[2 + flags] == ':'))
 			return true;
 	}
 	return false;
 }
 
-/* c copies of from[0..len), the gap between them. */
+/* The length of c copies of len bytes: each its own group (an option
+ * such as (?-i) inside one must not reach into the next), the gap between
+ * them; one copy as it is. */
+static size_t copies_len(size_t len, unsigned c)
+{
+	return c == 1 ? len : c * (len + 4) + (c - 1) * strlen(GAP);
+}
+
 static char *copies(const char *from, size_t len, unsigned c)
 {
-	size_t size = c * len + (c - 1) * strlen(GAP) + 1;
-	char *out = xmalloc(size), *o = out;
+	if (c == 1)
+		return xstrndup(from, len);
+	char *out = xmalloc(copies_len(len, c) + 1), *o = out;
 	for (unsigned i = 0; i < c; i++) {
 		if (i) {
 			memcpy(o, GAP, strlen(GAP));
 			o += strlen(GAP);
 		}
-		memcpy(o, from, len);
-		o += len;
+		memcpy(o, "(?:", 3);
+		memcpy(o + 3, from, len);
+		o[3 + len] = ')';
+		o += len + 4;
 	}
 	*o = '\0';
 	return out;
+}
+
+/* Does s[0..len) name a group by number or name (\1, \g, \k, (?1),
+ * (?R), (?&n), (?(...), (?P=n), (?P>n))? In a second copy it would name
+ * the first copy's group. */
+static bool names_groups(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] == '\\') {
+			char c = s[++i];
+			if (isdigit((unsigned char)c) || c == 'g' || c == 'k')
+				return true;
+		} else if (s[i] == '(' && s[i + 1] == '?' && i + 2 < len &&
+			   (isdigit((unsigned char)s[i + 2]) || strchr("R&(P", s[i + 2]) ||
+			    ((s[i + 2] == '+' || s[i + 2] == '-') && i + 3 < len && isdigit((unsigned char)s[i + 3])))) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* A candidate: c copies of the first k items, held bytes of the rule. */
@@ -243,7 +281,9 @@ struct candidate {
 static int most_held_first(const void *a, const void *b)
 {
 	const struct candidate *x = a, *y = b;
-	return x->held < y->held ? 1 : x->held > y->held ? -1 : 0;
+	if (x->held != y->held)
+		return x->held < y->held ? 1 : -1;
+	return x->c > y->c ? 1 : x->c < y->c ? -1 : 0;  /* then the simpler */
 }
 
 /*
@@ -266,7 +306,7 @@ char *rules_prefix_superset(const char *pattern, size_t max_len, bool (*usable)(
 	unsigned most = 1;
 	size_t last = ok && it->n ? it->n - 1 : 0;
 	if (ok && sole_group_inside(it, &from, &to)) {
-		most = it->min[0] < COPIES_MAX ? it->min[0] : COPIES_MAX;
+		most = names_groups(from, (size_t)(to - from)) ? 1 : it->min[0] < COPIES_MAX ? it->min[0] : COPIES_MAX;
 		ok = items_of(from, to, it);
 		last = it->n;
 	}
@@ -275,7 +315,7 @@ char *rules_prefix_superset(const char *pattern, size_t max_len, bool (*usable)(
 	for (unsigned c = 1; ok && c <= most; c++)
 		for (size_t k = 1; k <= last; k++) {
 			size_t held = c * (size_t)(it->at[k] - from);
-			if (held + (c - 1) * strlen(GAP) <= max_len)
+			if (copies_len((size_t)(it->at[k] - from), c) <= max_len)
 				cand[n++] = (struct candidate){ c, k, held };
 		}
 	qsort(cand, n, sizeof(*cand), most_held_first);

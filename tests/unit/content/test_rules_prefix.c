@@ -64,6 +64,7 @@ Test(rules_prefix, escapes_and_classes_are_read_whole)
 	assert_prefix("\\p{Lu}\\pL\\cA\\d+z", "\\p{Lu}\\pL\\cA\\d+");
 	assert_prefix("(a)\\1\\g{-1}x", "(a)\\1\\g{-1}");
 	assert_prefix("[]a\\]]b", "[]a\\]]");
+	assert_prefix("[\\c]]b", "[\\c]]");  /* \c] is one character */
 	assert_prefix("[^]x][[:alpha:]_]{2}q", "[^]x][[:alpha:]_]{2}");
 	assert_prefix("(?:a[)]b(c))d", "(?:a[)]b(c))");
 }
@@ -71,33 +72,41 @@ Test(rules_prefix, escapes_and_classes_are_read_whole)
 Test(rules_prefix, a_sole_repeated_group_gives_its_copies)
 {
 	/* Three copies begin every match; between them, the rest of each. */
-	assert_prefix("(?:ab\\s+c){3}", "ab\\s+c(?s:.)*ab\\s+c(?s:.)*ab\\s+c");
-	assert_prefix("(?:ab\\s+c){2,}", "ab\\s+c(?s:.)*ab\\s+c");
-	assert_prefix("(?:ab){9}", "ab(?s:.)*ab(?s:.)*ab");
-	assert_prefix("(ab)+", "ab");
-	assert_prefix("(de|f\\d)+", NULL);                   /* an alternation inside: no sequence to cut */
-	assert_prefix("(?:abc)?", NULL);                      /* maybe absent: nothing is certain */
-	assert_prefix("(?i:abc){2}", NULL);                   /* its options would be lost */
-	assert_prefix("(*UCP)", NULL);                        /* a verb, not a group */
+	assert_prefix("(?:ab\\s+c){3}", "(?:ab\\s+c)(?s:.)*(?:ab\\s+c)(?s:.)*(?:ab\\s+c)");
+	assert_prefix("(?:ab\\s+c){2,}", "(?:ab\\s+c)(?s:.)*(?:ab\\s+c)");
+	assert_prefix("(?:ab){9}", "(?:ab)(?s:.)*(?:ab)(?s:.)*(?:ab)");
 	assert_prefix("(?:x(?:a|b){1,100}y){1,3}", "x(?:a|b){1,100}y");
+	/* An option inside stays in its copy (review: (?-i) reached the next). */
+	assert_prefix("(?:a(?-i)b){2}", "(?:a(?-i)b)(?s:.)*(?:a(?-i)b)");
+	/* A reference by number would name the first copy's group: one copy. */
+	assert_prefix("(?:(a|b)\\1x){2}", "(a|b)\\1x");
+	/* Not taken apart: a capturing group (its groups would be numbered
+	 * anew: ((a)(b)\2)+ matches "aba", (a)(b)\2 does not), an alternation,
+	 * maybe absent, options of its own. */
+	assert_prefix("((a)(b)\\2)+", NULL);
+	assert_prefix("(ab)+", NULL);
+	assert_prefix("(?:de|f\\d)+", NULL);
+	assert_prefix("(?:abc)?", NULL);
+	assert_prefix("(?i:abc){2}", NULL);
+	assert_prefix("(*UCP)", NULL);
 }
 
-/* The longest candidates first: fewer copies or shorter prefixes when
- * they are refused, four tries at most. */
+/* The candidate holding the most first: fewer copies or shorter prefixes
+ * when it is refused, four tries at most. */
 Test(rules_prefix, copies_give_way_to_what_is_usable)
 {
-	size_t most = 20;  /* tried: 12 and 9 bytes held (26 and 23 long), then this */
+	size_t most = 23;  /* refused: 38 and 35 bytes long (12 and 9 held) */
 	char *p = rules_prefix_superset("(?:abcd){3}", 4096, short_ones, &most);
-	cr_assert_str_eq(p, "abcd(?s:.)*abcd");
+	cr_assert_str_eq(p, "(?:abcd)(?s:.)*(?:abcd)");
 	free(p);
-	most = 12;  /* the fifth: 26, 23, 15 and 20 bytes long are refused first */
+	most = 12;  /* the fifth and later: 38, 35, 23 and 21 or 32 bytes are refused first */
 	cr_assert_null(rules_prefix_superset("(?:abcd){3}", 4096, short_ones, &most));
-	/* max_len: the candidate that fits and holds the most. */
+	/* max_len: the candidate that fits and holds the most, the simpler of two. */
 	p = rules_prefix_superset("(?:abcd){3}", 20, any, NULL);
-	cr_assert_str_eq(p, "abcd(?s:.)*abcd");
+	cr_assert_str_eq(p, "abcd");
 	free(p);
 	p = rules_prefix_superset("(?:abcdefg){3}", 24, any, NULL);
-	cr_assert_str_eq(p, "abcdefg(?s:.)*abcdefg");
+	cr_assert_str_eq(p, "(?:abcd)(?s:.)*(?:abcd)");
 	free(p);
 }
 
@@ -109,6 +118,8 @@ Test(rules_prefix, what_it_cannot_read_safely_gives_none)
 	assert_prefix("(?x) a b", NULL);
 	assert_prefix("(?ix:a b)c", NULL);
 	assert_prefix("a{,3}b", NULL);
+	assert_prefix("a{ 2}b", NULL);  /* blanks in braces: a quantifier from PCRE2 10.43 on */
+	assert_prefix("a{2 ,3}b", NULL);
 	assert_prefix("a)b", NULL);
 	assert_prefix("(ab", NULL);
 	assert_prefix("[ab", NULL);
