@@ -434,7 +434,7 @@ class Gateway:
         if self.has_rules():
             # The rules' Hyperscan databases are compiled beside the first
             # scanner; when that added some, a second scanner takes over.
-            # A test starts once that is settled (Debian's set: ~15 s).
+            # A test starts once that is settled (Debian's set: ~30 s).
             done = self.wait_event(proc="master", event="rules_compiled", start=self.start_offset, timeout=180)
             if done.get("new") == "yes":
                 wait_until(lambda: len(self.events(start=self.start_offset, proc="scanner",
